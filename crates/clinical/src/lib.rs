@@ -1,0 +1,13 @@
+//! The clinical domain of Ketaflow.
+//!
+//! Everything here is a value that is valid by construction: a [`patient::NewPatient`] cannot
+//! hold a blank name or a birth date in the future.
+//! The crate is pure: it reads no clock (today's date is a parameter), does no IO and knows
+//! nothing of databases, HTTP or serialisation.
+//!
+//! Where to start:
+//! - [`patient`] for the demographic record every other part hangs on.
+
+#![deny(missing_docs)]
+
+pub mod patient;

@@ -1,0 +1,336 @@
+//! Opening a database: URL parsing, connection settings, migrations and the schema-version guard.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+use crate::StoreError;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// How long a SQLite connection waits for another writer before giving up, in milliseconds.
+const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// Which database engine a store talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded SQLite file (the default).
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The name reported by `/healthz` and in logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    fn migrator(self) -> &'static Migrator {
+        match self {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+}
+
+/// A database URL whose scheme has been recognised. Its `Debug` and `Display` hide any password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    url: String,
+    backend: Backend,
+}
+
+impl DatabaseUrl {
+    /// Parses `sqlite://PATH`, `sqlite:PATH`, `postgres://...` or `postgresql://...`.
+    ///
+    /// A SQLite file that does not exist yet is created (`mode=rwc` is added unless a mode is given).
+    pub fn parse(input: &str) -> Result<Self, StoreError> {
+        let input = input.trim();
+        if input.starts_with("postgres://") || input.starts_with("postgresql://") {
+            return Ok(DatabaseUrl {
+                url: input.to_owned(),
+                backend: Backend::Postgres,
+            });
+        }
+        if let Some(rest) = input.strip_prefix("sqlite:") {
+            let path = rest.trim_start_matches("//");
+            if path.is_empty() || path.starts_with('?') {
+                return Err(StoreError::BadUrl {
+                    reason: format!(
+                        "'{input}' names no file; use sqlite://ketaflow.db or sqlite:///absolute/path.db"
+                    ),
+                });
+            }
+            let mut url = input.to_owned();
+            if !path.contains("mode=") {
+                url.push(if path.contains('?') { '&' } else { '?' });
+                url.push_str("mode=rwc");
+            }
+            return Ok(DatabaseUrl {
+                url,
+                backend: Backend::Sqlite,
+            });
+        }
+        Err(StoreError::BadUrl {
+            reason: format!(
+                "'{}' is neither sqlite://PATH nor postgres://USER@HOST/DB",
+                redact(input)
+            ),
+        })
+    }
+
+    /// The engine this URL names.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The full URL, password included; for handing to the driver only.
+    fn expose(&self) -> &str {
+        &self.url
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", redact(&self.url))
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact(&self.url))
+    }
+}
+
+/// Replaces the password in `scheme://user:password@host` with `***`.
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// A connection pool to one Ketaflow database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the database, brings its schema up to date and returns the store.
+    ///
+    /// SQLite connections run in WAL mode with foreign keys enforced and a busy timeout.
+    /// A database whose schema is newer than this build is refused with
+    /// [`StoreError::SchemaTooNew`] and left untouched.
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = url.backend();
+        let options =
+            AnyConnectOptions::from_str(url.expose()).map_err(|e| StoreError::BadUrl {
+                reason: e.to_string(),
+            })?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(4)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            let pragmas = format!(
+                                "pragma foreign_keys = on; pragma busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; \
+                                 pragma journal_mode = wal; pragma synchronous = normal;"
+                            );
+                            conn.execute(pragmas.as_str()).await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(10)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Which engine this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("select 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection; waits for queries in flight.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// The highest migration version this build embeds.
+    pub fn supported_schema_version(&self) -> i64 {
+        self.backend
+            .migrator()
+            .iter()
+            .map(|m| m.version)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The highest migration version recorded in the database (0 for a new database).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        let exists_sql = match self.backend {
+            Backend::Sqlite => {
+                "select count(*) from sqlite_master where type = 'table' and name = '_sqlx_migrations'"
+            }
+            Backend::Postgres => {
+                "select count(*) from information_schema.tables \
+                 where table_schema = current_schema() and table_name = '_sqlx_migrations'"
+            }
+        };
+        let exists: i64 = sqlx::query_scalar(exists_sql).fetch_one(&self.pool).await?;
+        if exists == 0 {
+            return Ok(0);
+        }
+        let version: i64 =
+            sqlx::query_scalar("select coalesce(max(version), 0) from _sqlx_migrations")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(version)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let found = self.schema_version().await?;
+        let supported = self.supported_schema_version();
+        if found > supported {
+            return Err(StoreError::SchemaTooNew { found, supported });
+        }
+        self.backend.migrator().run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Names and column lists of every application table, for comparing the two schemas.
+    pub async fn schema_outline(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+        let tables_sql = match self.backend {
+            Backend::Sqlite => {
+                "select name from sqlite_master where type = 'table' \
+                 and name not like 'sqlite_%' and name <> '_sqlx_migrations' order by name"
+            }
+            Backend::Postgres => {
+                "select table_name::text from information_schema.tables where table_schema = current_schema() \
+                 and table_type = 'BASE TABLE' and table_name <> '_sqlx_migrations' order by table_name"
+            }
+        };
+        let tables: Vec<String> = sqlx::query_scalar(tables_sql).fetch_all(&self.pool).await?;
+        let mut outline = Vec::with_capacity(tables.len());
+        for table in tables {
+            let columns_sql = match self.backend {
+                Backend::Sqlite => "select name from pragma_table_info($1) order by name",
+                Backend::Postgres => {
+                    "select column_name::text from information_schema.columns \
+                     where table_schema = current_schema() and table_name = $1 order by column_name"
+                }
+            };
+            let columns: Vec<String> = sqlx::query_scalar(columns_sql)
+                .bind(&table)
+                .fetch_all(&self.pool)
+                .await?;
+            outline.push((table, columns));
+        }
+        Ok(outline)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_recognised_and_redacted() {
+        let cases = [
+            (
+                "sqlite://ketaflow.db",
+                Backend::Sqlite,
+                "sqlite://ketaflow.db?mode=rwc",
+            ),
+            (
+                "sqlite:data/k.db?mode=ro",
+                Backend::Sqlite,
+                "sqlite:data/k.db?mode=ro",
+            ),
+            (
+                "sqlite:///abs/k.db?cache=shared",
+                Backend::Sqlite,
+                "sqlite:///abs/k.db?cache=shared&mode=rwc",
+            ),
+            (
+                "postgres://kf:s3cret@db:5432/kf",
+                Backend::Postgres,
+                "postgres://kf:***@db:5432/kf",
+            ),
+            (
+                "postgresql://postgres@127.0.0.1/test",
+                Backend::Postgres,
+                "postgresql://postgres@127.0.0.1/test",
+            ),
+        ];
+        for (input, backend, shown) in cases {
+            let url = DatabaseUrl::parse(input).unwrap();
+            assert_eq!(url.backend(), backend, "{input}");
+            assert_eq!(url.to_string(), shown, "{input}");
+            assert!(!format!("{url:?}").contains("s3cret"));
+        }
+    }
+
+    #[test]
+    fn unusable_urls_say_what_is_accepted() {
+        for input in [
+            "mysql://root@localhost/k",
+            "sqlite://",
+            "ketaflow.db",
+            "postgres:/x:pw@h",
+        ] {
+            let err = DatabaseUrl::parse(input).unwrap_err().to_string();
+            assert!(err.contains("sqlite://"), "{input}: {err}");
+        }
+        let err = DatabaseUrl::parse("mysql://u:topsecret@h/db")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("topsecret"), "{err}");
+    }
+}

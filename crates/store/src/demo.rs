@@ -1,0 +1,194 @@
+//! Demo data: a fictional clinic, one account per role and a handful of fictional patients.
+//!
+//! Seeding is idempotent and refuses a database that holds anything real.
+
+use clinical::patient::{Email, PatientInput};
+use jiff::civil::Date;
+
+use crate::audit::Actor;
+use crate::users::{PasswordHash, Role};
+use crate::{Site, Store, StoreError};
+
+/// The password of every demo account. It is published, so it works only in demo mode and is
+/// refused for real accounts.
+pub const DEMO_PASSWORD: &str = "ketaflow-demo";
+
+/// A demo account as printed when the demo starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoAccount {
+    /// Login email.
+    pub email: &'static str,
+    /// Role.
+    pub role: Role,
+    /// Display name.
+    pub name: &'static str,
+}
+
+/// The demo accounts, one per role.
+pub fn demo_accounts() -> [DemoAccount; 4] {
+    [
+        DemoAccount {
+            email: "admin@example.org",
+            role: Role::Admin,
+            name: "Alex Admin",
+        },
+        DemoAccount {
+            email: "prescriber@example.org",
+            role: Role::Prescriber,
+            name: "Dr. Priya Prescriber",
+        },
+        DemoAccount {
+            email: "nurse@example.org",
+            role: Role::Nurse,
+            name: "Noah Nurse",
+        },
+        DemoAccount {
+            email: "frontdesk@example.org",
+            role: Role::FrontDesk,
+            name: "Frankie Frontdesk",
+        },
+    ]
+}
+
+/// Fictional patients: names from no real person, dates chosen to give a spread of ages.
+const DEMO_PATIENTS: [(&str, &str, &str, &str, &str); 6] = [
+    (
+        "Marlow",
+        "Ashgrove",
+        "1981-03-14",
+        "female",
+        "+1 555 010 0101",
+    ),
+    (
+        "Tobias",
+        "Wrenfield",
+        "1975-09-02",
+        "male",
+        "+1 555 010 0102",
+    ),
+    ("Imogen", "Calloway", "1992-06-27", "female", ""),
+    (
+        "Rafael",
+        "Quintrell",
+        "1968-12-09",
+        "male",
+        "+1 555 010 0104",
+    ),
+    ("Sasha", "Ellery", "1999-01-30", "other", ""),
+    (
+        "Delphine",
+        "Harrowgate",
+        "1987-04-18",
+        "female",
+        "+1 555 010 0106",
+    ),
+];
+
+/// What seeding did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoSeed {
+    /// The demo clinic.
+    pub site: Site,
+    /// Accounts created by this run (0 when they all existed).
+    pub users_created: usize,
+    /// Patients created by this run (0 when the clinic already had patients).
+    pub patients_created: usize,
+}
+
+impl Store {
+    /// Fails with [`StoreError::NotADemoDatabase`] when any site, user or patient is real.
+    pub async fn ensure_demo_only(&self) -> Result<(), StoreError> {
+        let checks = [
+            (
+                "select count(*) from sites where is_demo = 0",
+                "clinic sites",
+            ),
+            (
+                "select count(*) from users where is_demo = 0",
+                "user accounts",
+            ),
+            (
+                "select count(*) from patients where is_demo = 0",
+                "patients",
+            ),
+        ];
+        for (sql, what) in checks {
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&self.pool).await?;
+            if n > 0 {
+                return Err(StoreError::NotADemoDatabase { what });
+            }
+        }
+        Ok(())
+    }
+
+    /// Seeds the demo clinic. Running it again adds nothing that is already there.
+    pub async fn seed_demo(
+        &self,
+        now: jiff::Timestamp,
+        today: Date,
+    ) -> Result<DemoSeed, StoreError> {
+        self.ensure_demo_only().await?;
+        let actor = Actor::system("demo-seed");
+        let site = match self.first_site().await? {
+            Some(site) => site,
+            None => {
+                self.insert_site(
+                    &actor,
+                    "Demo Ketamine Clinic",
+                    "America/New_York",
+                    true,
+                    now,
+                )
+                .await?
+            }
+        };
+        let mut users_created = 0;
+        for account in demo_accounts() {
+            if self.user_by_email(account.email).await?.is_some() {
+                continue;
+            }
+            let email = Email::parse(account.email).map_err(|_| StoreError::NotFound {
+                entity: "demo email",
+            })?;
+            let hash = PasswordHash::hash(DEMO_PASSWORD).map_err(|_| StoreError::NotFound {
+                entity: "password hasher",
+            })?;
+            self.insert_user(
+                &actor,
+                &site.id,
+                &email,
+                account.name,
+                account.role,
+                &hash,
+                true,
+                now,
+            )
+            .await?;
+            users_created += 1;
+        }
+        let mut patients_created = 0;
+        if self.patient_count(&site.id).await? == 0 {
+            for (given, family, dob, sex, phone) in DEMO_PATIENTS {
+                let input = PatientInput {
+                    given_name: given.into(),
+                    family_name: family.into(),
+                    date_of_birth: dob.into(),
+                    sex: sex.into(),
+                    phone: phone.into(),
+                    email: String::new(),
+                };
+                let Ok(patient) = input.validate(today) else {
+                    continue;
+                };
+                self.insert_patient(&actor, &site.id, &patient, true, now)
+                    .await?;
+                patients_created += 1;
+            }
+        }
+        Ok(DemoSeed {
+            site,
+            users_created,
+            patients_created,
+        })
+    }
+}

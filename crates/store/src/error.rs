@@ -1,0 +1,84 @@
+//! The one error type at the store's boundary.
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist (or is not visible to the caller).
+    #[error("{entity} not found")]
+    NotFound {
+        /// What kind of thing was looked for.
+        entity: &'static str,
+    },
+    /// A uniqueness or other named constraint refused the write.
+    #[error("the change conflicts with existing data ({constraint})")]
+    Conflict {
+        /// The constraint's name as declared in the migrations.
+        constraint: String,
+    },
+    /// The database holds a schema newer than this build understands.
+    #[error(
+        "the database schema is at version {found}, newer than the {supported} this Ketaflow build knows; \
+         run the newer Ketaflow release that wrote it, or restore a backup made before the upgrade"
+    )]
+    SchemaTooNew {
+        /// The highest migration version recorded in the database.
+        found: i64,
+        /// The highest migration version embedded in this build.
+        supported: i64,
+    },
+    /// The database URL cannot be used.
+    #[error("database URL is not usable: {reason}")]
+    BadUrl {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// `--demo` was asked for on a database that holds real data.
+    #[error(
+        "this database holds {what} that are not demo data; demo mode refuses to run on it. \
+         Start without --demo, or point --database at a new file such as sqlite://demo.db"
+    )]
+    NotADemoDatabase {
+        /// What real data was found.
+        what: &'static str,
+    },
+    /// The migrations could not be applied.
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Any other database failure.
+    #[error("database error: {0}")]
+    Other(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if let Some(constraint) = db.constraint() {
+                return StoreError::Conflict {
+                    constraint: constraint.to_owned(),
+                };
+            }
+            // SQLite does not name the constraint; it names the columns of a unique index
+            // ("UNIQUE constraint failed: users.email"), which we map to the declared name.
+            if let Some(constraint) = sqlite_unique_constraint(db.message()) {
+                return StoreError::Conflict {
+                    constraint: constraint.to_owned(),
+                };
+            }
+        }
+        if matches!(e, sqlx::Error::RowNotFound) {
+            return StoreError::NotFound { entity: "row" };
+        }
+        StoreError::Other(e)
+    }
+}
+
+/// The declared name of the unique constraint a SQLite message points at.
+fn sqlite_unique_constraint(message: &str) -> Option<&'static str> {
+    let columns = message.strip_prefix("UNIQUE constraint failed: ")?;
+    match columns {
+        "users.email" => Some("users_email_key"),
+        "api_tokens.token_hash" => Some("api_tokens_token_hash_key"),
+        "patients.site_id, patients.mrn" => Some("patients_mrn_key"),
+        _ => None,
+    }
+}

@@ -1,0 +1,61 @@
+//! Ketaflow's database.
+//!
+//! One set of portable runtime queries (sqlx's `Any` driver, `$1` placeholders) runs unchanged on
+//! the embedded SQLite file and on PostgreSQL; only the migrations differ, one folder per database,
+//! both embedded in the binary (see `ARCHITECTURE.md` for why).
+//!
+//! Where to start:
+//! - [`Store::connect`] opens a database, runs migrations and refuses a newer schema.
+//! - [`Store::create_patient`] and [`Store::patient`] show the pattern every repository follows:
+//!   typed domain values in, typed records out, an audit event written in the same transaction.
+//! - [`audit`] is the append-only trail of who touched what.
+//!
+//! This is the only crate that holds SQL.
+
+mod audit;
+mod auth;
+mod connect;
+mod demo;
+mod error;
+mod patients;
+mod sites;
+mod users;
+
+pub use audit::{Actor, AuditEvent, AuditOutcome, AuditRecord};
+pub use auth::{ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession};
+pub use connect::{Backend, DatabaseUrl, Store};
+pub use demo::{DEMO_PASSWORD, DemoAccount, DemoSeed, demo_accounts};
+pub use error::StoreError;
+pub use patients::{PatientRecord, PatientSort};
+pub use sites::Site;
+pub use users::{PasswordError, PasswordHash, Role, User, UserId};
+
+/// An instant as the database keeps it: whole milliseconds since the Unix epoch.
+fn millis(t: jiff::Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+/// The inverse of [`millis`]; out-of-range values (which only a hand-edited row could hold)
+/// come back as the epoch rather than failing the whole read.
+fn instant(ms: i64) -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// A new identifier: a UUIDv7, so ids sort by creation time.
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Random bytes from the operating system's generator, hex-encoded.
+fn random_hex(bytes: usize) -> String {
+    use rand::RngCore;
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+/// SHA-256 of a secret token, hex-encoded; tokens are stored only in this form.
+fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}

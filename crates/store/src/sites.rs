@@ -1,0 +1,94 @@
+//! Clinic sites. A database holds one site today; the column exists on every record so that a
+//! group of clinics can share one server later without a migration of every table.
+
+use sqlx::Row;
+
+use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
+use crate::{Store, StoreError, millis, new_id};
+
+/// A clinic site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// Identifier.
+    pub id: String,
+    /// The clinic's name as shown on pages.
+    pub name: String,
+    /// IANA time zone in which times are shown, such as `America/New_York`.
+    pub timezone: String,
+    /// Whether demo seeding made it.
+    pub is_demo: bool,
+}
+
+fn site_from_row(row: &sqlx::any::AnyRow) -> Result<Site, StoreError> {
+    Ok(Site {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        timezone: row.try_get("timezone")?,
+        is_demo: row.try_get::<i64, _>("is_demo")? != 0,
+    })
+}
+
+impl Store {
+    /// The first site made, if any.
+    pub async fn first_site(&self) -> Result<Option<Site>, StoreError> {
+        let row = sqlx::query(
+            "select id, name, timezone, is_demo from sites order by created_at, id limit 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(site_from_row).transpose()
+    }
+
+    /// One site by id.
+    pub async fn site(&self, id: &str) -> Result<Site, StoreError> {
+        let row = sqlx::query("select id, name, timezone, is_demo from sites where id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "site" })?;
+        site_from_row(&row)
+    }
+
+    /// The existing site, or a new one with this name and time zone when there is none.
+    pub async fn ensure_site(
+        &self,
+        actor: &Actor,
+        name: &str,
+        timezone: &str,
+        now: jiff::Timestamp,
+    ) -> Result<Site, StoreError> {
+        if let Some(site) = self.first_site().await? {
+            return Ok(site);
+        }
+        self.insert_site(actor, name, timezone, false, now).await
+    }
+
+    pub(crate) async fn insert_site(
+        &self,
+        actor: &Actor,
+        name: &str,
+        timezone: &str,
+        is_demo: bool,
+        now: jiff::Timestamp,
+    ) -> Result<Site, StoreError> {
+        let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("insert into sites (id, name, timezone, is_demo, created_at) values ($1, $2, $3, $4, $5)")
+            .bind(&id)
+            .bind(name)
+            .bind(timezone)
+            .bind(i64::from(is_demo))
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+        audit::insert(
+            &mut tx,
+            now,
+            actor,
+            &AuditEvent::new("site.create", AuditOutcome::Ok).entity("site", &id),
+        )
+        .await?;
+        tx.commit().await?;
+        self.site(&id).await
+    }
+}

@@ -1,0 +1,283 @@
+//! Accounts, sign-in with lockout, login sessions with idle timeout, API tokens.
+
+use clinical::patient::Email;
+use jiff::SignedDuration;
+use store::{Actor, LoginFailure, LoginSettings, PasswordHash, Role, StoreError, User};
+
+use crate::support::{TestDb, t0};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn user(db: &TestDb, email: &str, role: Role) -> User {
+    let site = db
+        .store
+        .ensure_site(&Actor::system("test"), "Clinic", "UTC", t0())
+        .await
+        .unwrap();
+    db.store
+        .create_user(
+            &Actor::system("test"),
+            &site.id,
+            &Email::parse(email).unwrap(),
+            "Test User",
+            role,
+            &PasswordHash::new(PASSWORD).unwrap(),
+            t0(),
+        )
+        .await
+        .unwrap()
+}
+
+async fn accounts_are_unique_by_email(db: &TestDb) {
+    let u = user(db, "Nurse@Example.org", Role::Nurse).await;
+    assert_eq!(u.email, "nurse@example.org");
+    assert_eq!(u.role, Role::Nurse);
+    let site = db.store.first_site().await.unwrap().unwrap();
+    let err = db
+        .store
+        .create_user(
+            &Actor::system("test"),
+            &site.id,
+            &Email::parse("nurse@EXAMPLE.org").unwrap(),
+            "Twin",
+            Role::Admin,
+            &PasswordHash::new(PASSWORD).unwrap(),
+            t0(),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict { constraint } if constraint == "users_email_key"),
+        "{err:?}"
+    );
+    assert_eq!(db.store.users(&site.id).await.unwrap(), vec![u.clone()]);
+    assert_eq!(
+        db.store.user_by_email(" NURSE@example.org ").await.unwrap(),
+        Some(u)
+    );
+}
+
+async fn five_failures_lock_the_account_for_fifteen_minutes(db: &TestDb) {
+    let u = user(db, "p@example.org", Role::Prescriber).await;
+    let settings = LoginSettings::default();
+    let unknown = db
+        .store
+        .login("nobody@example.org", PASSWORD, &settings, t0())
+        .await
+        .unwrap();
+    assert_eq!(unknown.unwrap_err(), LoginFailure::UnknownEmail);
+    for i in 0..5 {
+        let at = t0() + SignedDuration::from_secs(i);
+        let r = db
+            .store
+            .login("p@example.org", "wrong password!", &settings, at)
+            .await
+            .unwrap();
+        assert_eq!(r.unwrap_err(), LoginFailure::WrongPassword, "attempt {i}");
+    }
+    // Locked: even the right password fails, until fifteen minutes have passed.
+    let at = t0() + SignedDuration::from_mins(14);
+    let locked = db
+        .store
+        .login("p@example.org", PASSWORD, &settings, at)
+        .await
+        .unwrap();
+    assert!(
+        matches!(locked, Err(LoginFailure::Locked { .. })),
+        "{locked:?}"
+    );
+    let at = t0() + SignedDuration::from_mins(16);
+    let ok = db
+        .store
+        .login("p@example.org", PASSWORD, &settings, at)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ok.user.id, u.id);
+
+    let trail = db.store.audit_events(100, None).await.unwrap();
+    let actions: Vec<_> = trail
+        .iter()
+        .rev()
+        .map(|e| (e.action.as_str(), e.detail.as_deref()))
+        .collect();
+    assert!(
+        actions.contains(&("auth.lockout", Some("failures=5"))),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("auth.login", Some("locked"))),
+        "{actions:?}"
+    );
+    assert!(
+        actions.contains(&("auth.login", Some("unknown-email"))),
+        "{actions:?}"
+    );
+}
+
+async fn a_success_resets_the_failure_count(db: &TestDb) {
+    user(db, "n@example.org", Role::Nurse).await;
+    let settings = LoginSettings::default();
+    for _ in 0..4 {
+        db.store
+            .login("n@example.org", "nope nope nope", &settings, t0())
+            .await
+            .unwrap()
+            .unwrap_err();
+    }
+    db.store
+        .login("n@example.org", PASSWORD, &settings, t0())
+        .await
+        .unwrap()
+        .unwrap();
+    for _ in 0..4 {
+        db.store
+            .login("n@example.org", "nope nope nope", &settings, t0())
+            .await
+            .unwrap()
+            .unwrap_err();
+    }
+    db.store
+        .login("n@example.org", PASSWORD, &settings, t0())
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+async fn sessions_end_after_idle_timeout_and_at_sign_out(db: &TestDb) {
+    let u = user(db, "fd@example.org", Role::FrontDesk).await;
+    let settings = LoginSettings::default();
+    let s = db
+        .store
+        .login("fd@example.org", PASSWORD, &settings, t0())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.csrf_token.len(), 64);
+
+    // Activity within 15 minutes keeps the session alive, each use resetting the clock.
+    let mut at = t0();
+    for _ in 0..3 {
+        at += SignedDuration::from_mins(14);
+        let auth = db
+            .store
+            .session(&s.token, &settings, at)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(auth.user.id, u.id);
+        assert_eq!(auth.csrf_token.as_deref(), Some(s.csrf_token.as_str()));
+    }
+    // Sixteen idle minutes end it for good.
+    at += SignedDuration::from_mins(16);
+    assert!(
+        db.store
+            .session(&s.token, &settings, at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .session(&s.token, &settings, at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let s2 = db
+        .store
+        .login("fd@example.org", PASSWORD, &settings, at)
+        .await
+        .unwrap()
+        .unwrap();
+    db.store.logout(&s2.token, at).await.unwrap();
+    assert!(
+        db.store
+            .session(&s2.token, &settings, at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .session("not-a-token", &settings, at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn api_tokens_authenticate_until_revoked(db: &TestDb) {
+    let u = user(db, "api@example.org", Role::Prescriber).await;
+    let other = user(db, "other@example.org", Role::Nurse).await;
+    let settings = LoginSettings::default();
+    let (info, secret) = db
+        .store
+        .create_api_token(&Actor::user(&u), &u.id, "  ", t0())
+        .await
+        .unwrap();
+    assert!(secret.starts_with("kf_") && secret.len() == 67, "{secret}");
+    assert_eq!(info.label, "API token");
+    let who = db
+        .store
+        .authenticate_token(&secret, &settings, t0())
+        .await
+        .unwrap();
+    assert_eq!(who.map(|w| w.id), Some(u.id.clone()));
+    let listed = db.store.api_tokens(&u.id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_used_at, Some(t0()));
+
+    let err = db
+        .store
+        .revoke_api_token(&Actor::user(&other), &other.id, &info.id, t0())
+        .await;
+    assert!(matches!(err, Err(StoreError::NotFound { .. })), "{err:?}");
+    db.store
+        .revoke_api_token(&Actor::user(&u), &u.id, &info.id, t0())
+        .await
+        .unwrap();
+    assert!(
+        db.store
+            .authenticate_token(&secret, &settings, t0())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .authenticate_token("kf_guess", &settings, t0())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+crate::on_both!(
+    accounts_are_unique_by_email,
+    five_failures_lock_the_account_for_fifteen_minutes,
+    a_success_resets_the_failure_count,
+    sessions_end_after_idle_timeout_and_at_sign_out,
+    api_tokens_authenticate_until_revoked,
+);
+
+#[test]
+fn passwords_follow_the_policy() {
+    assert!(matches!(
+        PasswordHash::new("short"),
+        Err(store::PasswordError::TooShort { len: 5 })
+    ));
+    assert!(matches!(
+        PasswordHash::new(&"x".repeat(257)),
+        Err(store::PasswordError::TooLong { .. })
+    ));
+    assert!(matches!(
+        PasswordHash::new(store::DEMO_PASSWORD),
+        Err(store::PasswordError::DemoPassword)
+    ));
+    let hash = PasswordHash::new(PASSWORD).unwrap();
+    assert!(hash.verify(PASSWORD));
+    assert!(!hash.verify("correct horse battery "));
+    assert_eq!(format!("{hash:?}"), "PasswordHash(..)");
+}

@@ -1,0 +1,98 @@
+//! Demo seeding: idempotent, and refused on a database with real data.
+
+use clinical::patient::Email;
+use store::{Actor, LoginFailure, LoginSettings, PasswordHash, Role, StoreError};
+
+use crate::support::{TestDb, t0, today};
+
+async fn seeding_twice_adds_nothing_the_second_time(db: &TestDb) {
+    let first = db.store.seed_demo(t0(), today()).await.unwrap();
+    assert_eq!(first.users_created, 4);
+    assert_eq!(first.patients_created, 6);
+    assert!(first.site.is_demo);
+    let second = db.store.seed_demo(t0(), today()).await.unwrap();
+    assert_eq!((second.users_created, second.patients_created), (0, 0));
+    assert_eq!(second.site, first.site);
+    let users = db.store.users(&first.site.id).await.unwrap();
+    let roles: Vec<_> = users.iter().map(|u| u.role).collect();
+    for role in Role::ALL {
+        assert!(roles.contains(&role), "{roles:?}");
+    }
+    assert!(users.iter().all(|u| u.is_demo));
+    assert_eq!(db.store.patient_count(&first.site.id).await.unwrap(), 6);
+}
+
+async fn demo_accounts_sign_in_only_in_demo_mode(db: &TestDb) {
+    db.store.seed_demo(t0(), today()).await.unwrap();
+    let demo = LoginSettings {
+        demo_mode: true,
+        ..LoginSettings::default()
+    };
+    let real = LoginSettings::default();
+    let s = db
+        .store
+        .login("nurse@example.org", store::DEMO_PASSWORD, &demo, t0())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.user.role, Role::Nurse);
+    let refused = db
+        .store
+        .login("nurse@example.org", store::DEMO_PASSWORD, &real, t0())
+        .await
+        .unwrap();
+    assert_eq!(refused.unwrap_err(), LoginFailure::DemoAccountOutsideDemo);
+    // A session opened in demo mode does not survive a restart without it.
+    assert!(
+        db.store
+            .session(&s.token, &real, t0())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn demo_refuses_a_database_with_real_data(db: &TestDb) {
+    let site = db
+        .store
+        .ensure_site(&Actor::system("test"), "Real Clinic", "UTC", t0())
+        .await
+        .unwrap();
+    let err = db.store.seed_demo(t0(), today()).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::NotADemoDatabase {
+                what: "clinic sites"
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("without --demo"), "{err}");
+    db.store
+        .create_user(
+            &Actor::system("test"),
+            &site.id,
+            &Email::parse("real@example.org").unwrap(),
+            "Real",
+            Role::Admin,
+            &PasswordHash::new("a real password").unwrap(),
+            t0(),
+        )
+        .await
+        .unwrap();
+    assert!(db.store.seed_demo(t0(), today()).await.is_err());
+    assert!(
+        db.store
+            .user_by_email("admin@example.org")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+crate::on_both!(
+    seeding_twice_adds_nothing_the_second_time,
+    demo_accounts_sign_in_only_in_demo_mode,
+    demo_refuses_a_database_with_real_data,
+);

@@ -1,0 +1,14 @@
+//! The store's story suite: every test runs unchanged against SQLite and PostgreSQL.
+//!
+//! PostgreSQL is reached at `KETAFLOW_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`); each test gets a database of its own, dropped at
+//! the end. SQLite tests use a file in a temporary directory.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod auth;
+mod demo;
+mod patients;
+mod schema;

@@ -1,0 +1,107 @@
+//! Migrations: both databases reach the same schema, a newer schema is refused, SQLite settings.
+
+use store::{Backend, StoreError};
+
+use crate::support::TestDb;
+
+#[tokio::test]
+async fn sqlite_and_postgres_reach_the_same_schema() {
+    let lite = TestDb::new(Backend::Sqlite).await;
+    let pg = TestDb::new(Backend::Postgres).await;
+    let a = lite.store.schema_outline().await.unwrap();
+    let b = pg.store.schema_outline().await.unwrap();
+    assert!(a.iter().any(|(t, _)| t == "patients"), "{a:?}");
+    assert_eq!(a, b);
+    assert_eq!(
+        lite.store.schema_version().await.unwrap(),
+        lite.store.supported_schema_version()
+    );
+    assert_eq!(
+        pg.store.schema_version().await.unwrap(),
+        pg.store.supported_schema_version()
+    );
+    lite.finish().await;
+    pg.finish().await;
+}
+
+async fn newer_schema_is_refused(db: &TestDb) {
+    let future = db.store.supported_schema_version() + 1;
+    let sql = match db.store.backend() {
+        Backend::Sqlite => format!(
+            "insert into _sqlx_migrations (version, description, success, checksum, execution_time) \
+             values ({future}, 'from the future', 1, x'00', 0)"
+        ),
+        Backend::Postgres => format!(
+            "insert into _sqlx_migrations (version, description, success, checksum, execution_time) \
+             values ({future}, 'from the future', true, '\\x00'::bytea, 0)"
+        ),
+    };
+    db.raw(&sql).await;
+    let err = store::Store::connect(&db.url).await.unwrap_err();
+    match &err {
+        StoreError::SchemaTooNew { found, supported } => {
+            assert_eq!(*found, future);
+            assert_eq!(*supported, future - 1);
+        }
+        other => panic!("expected SchemaTooNew, got {other:?}"),
+    }
+    assert!(err.to_string().contains("newer Ketaflow release"), "{err}");
+}
+
+async fn reconnecting_keeps_data_and_migrates_nothing_twice(db: &TestDb) {
+    let site = db
+        .store
+        .ensure_site(
+            &store::Actor::system("test"),
+            "Clinic",
+            "UTC",
+            crate::support::t0(),
+        )
+        .await
+        .unwrap();
+    let again = store::Store::connect(&db.url).await.unwrap();
+    assert_eq!(again.first_site().await.unwrap(), Some(site));
+    again.close().await;
+}
+
+crate::on_both!(
+    newer_schema_is_refused,
+    reconnecting_keeps_data_and_migrates_nothing_twice
+);
+
+#[tokio::test]
+async fn sqlite_enforces_foreign_keys_and_uses_wal() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let patient = clinical::patient::PatientInput {
+        given_name: "A".into(),
+        family_name: "B".into(),
+        date_of_birth: "1990-01-01".into(),
+        sex: "female".into(),
+        ..Default::default()
+    }
+    .validate(crate::support::today())
+    .unwrap();
+    let err = db
+        .store
+        .create_patient(
+            &store::Actor::system("test"),
+            "no-such-site",
+            &patient,
+            crate::support::t0(),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("FOREIGN KEY"), "{err}");
+    let path = db.url.to_string();
+    let file = path
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        std::path::Path::new(&format!("{file}-wal")).exists(),
+        "no WAL file beside {file}"
+    );
+    db.finish().await;
+}
