@@ -1,2 +1,223 @@
-//! placeholder
-fn main() {}
+//! The `ketaflow` command: the only place that knows argv, exit codes and process setup.
+//!
+//! Exit codes: 0 success, 1 a failure while running (database unreachable, port taken),
+//! 2 bad input (arguments, configuration, a refused value).
+
+mod config;
+mod serve;
+mod users;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Overrides};
+
+#[derive(Parser)]
+#[command(
+    name = "ketaflow",
+    version,
+    about = "Ketaflow: the open platform for ketamine and esketamine clinics"
+)]
+struct Cli {
+    /// Configuration file (default: ketaflow.toml in the working directory, if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web server.
+    Serve {
+        /// Address and port to listen on [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "HOST:PORT")]
+        addr: Option<String>,
+        /// Database URL: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://ketaflow.db].
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+        /// Seed and serve fictional demo data; refuses a database with real data.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage staff accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Configuration helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Check that a running server answers /healthz (exit 0 when healthy).
+    Healthcheck {
+        /// Base URL of the server.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a staff account; the password is read from standard input.
+    Add {
+        /// Login email.
+        #[arg(long)]
+        email: String,
+        /// admin, prescriber, nurse or front_desk.
+        #[arg(long)]
+        role: String,
+        /// Name shown in the interface [default: the part of the email before @].
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        /// Database URL (overrides configuration).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a bearer token for a user and print it once.
+    Create {
+        /// The user's login email.
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long, default_value = "created with ketaflow token create")]
+        label: String,
+        /// Database URL (overrides configuration).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented example configuration file.
+    Example,
+}
+
+/// An error caused by what the user gave (exit code 2), as opposed to a failure while running.
+#[derive(Debug)]
+pub(crate) struct InputError(pub(crate) String);
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InputError {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "ketaflow: {err:#}");
+            let input = err
+                .chain()
+                .any(|c| c.is::<InputError>() || c.to_string().starts_with("configuration"));
+            ExitCode::from(if input { 2 } else { 1 })
+        }
+    }
+}
+
+fn load_config(
+    cli_config: Option<&std::path::Path>,
+    overrides: Overrides,
+) -> anyhow::Result<Config> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let (config, warnings) = config::load(cli_config, &env, &overrides)?;
+    for w in warnings {
+        eprintln!("ketaflow: warning: {w}");
+    }
+    Ok(config)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let config_path = cli.config.as_deref();
+    match cli.command {
+        Command::Serve {
+            addr,
+            database,
+            demo,
+        } => {
+            let config = load_config(config_path, Overrides { database, addr })?;
+            serve::init_tracing(&config);
+            runtime()?.block_on(serve::serve(config, demo))
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    role,
+                    name,
+                    password_stdin: _,
+                    database,
+                },
+        } => {
+            let config = load_config(
+                config_path,
+                Overrides {
+                    database,
+                    addr: None,
+                },
+            )?;
+            let password = users::read_password_stdin()?;
+            runtime()?.block_on(users::add(
+                &config,
+                &email,
+                &role,
+                name.as_deref(),
+                &password,
+            ))
+        }
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    email,
+                    label,
+                    database,
+                },
+        } => {
+            let config = load_config(
+                config_path,
+                Overrides {
+                    database,
+                    addr: None,
+                },
+            )?;
+            runtime()?.block_on(users::create_token(&config, &email, &label))
+        }
+        Command::Config {
+            command: ConfigCommand::Example,
+        } => {
+            print!("{}", config::EXAMPLE);
+            Ok(())
+        }
+        Command::Healthcheck { url } => runtime()?.block_on(serve::healthcheck(&url)),
+    }
+}

@@ -14,13 +14,19 @@ mod tests;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatientError {
     /// A required name is empty or only spaces.
-    #[error("{field} is required: enter the name as the patient writes it")]
+    #[error(
+        "{} is required: enter the name as the patient writes it",
+        field_label(field)
+    )]
     NameMissing {
         /// The field that was empty.
         field: &'static str,
     },
     /// A name is longer than [`MAX_NAME_CHARS`].
-    #[error("{field} is {len} characters long; at most {MAX_NAME_CHARS} are accepted")]
+    #[error(
+        "{} is {len} characters long; at most {MAX_NAME_CHARS} are accepted",
+        field_label(field)
+    )]
     NameTooLong {
         /// The field that was too long.
         field: &'static str,
@@ -28,7 +34,10 @@ pub enum PatientError {
         len: usize,
     },
     /// A name holds control characters (line breaks, tabs and the like).
-    #[error("{field} contains a line break or another control character; remove it")]
+    #[error(
+        "{} contains a line break or another control character; remove it",
+        field_label(field)
+    )]
     NameControlChar {
         /// The offending field.
         field: &'static str,
@@ -50,7 +59,9 @@ pub enum PatientError {
         today: Date,
     },
     /// The birth date lies implausibly far back.
-    #[error("date of birth {date} is more than {MAX_AGE_YEARS} years ago; check the year")]
+    #[error(
+        "date of birth {date} would make the patient older than {MAX_AGE_YEARS}; check the year"
+    )]
     BirthDateTooEarly {
         /// The date given.
         date: Date,
@@ -92,6 +103,11 @@ impl PatientError {
             PatientError::EmailInvalid { .. } => "email",
         }
     }
+}
+
+/// How a field is named in messages: `family_name` reads as "family name".
+fn field_label(field: &str) -> String {
+    field.trim_start_matches('-').replace('_', " ")
 }
 
 /// The longest name accepted, in characters.
@@ -223,7 +239,7 @@ impl DateOfBirth {
 
 /// Whole years between `born` and `day` (the birthday counts on its date; 29 February birthdays
 /// count on 1 March in common years).
-fn age_on(born: Date, day: Date) -> i16 {
+pub fn age_on(born: Date, day: Date) -> i16 {
     let mut years = day.year() - born.year();
     if (day.month(), day.day()) < (born.month(), born.day()) {
         years -= 1;

@@ -41,6 +41,9 @@ pub enum StoreError {
         /// What real data was found.
         what: &'static str,
     },
+    /// A password could not be hashed.
+    #[error(transparent)]
+    Password(#[from] crate::PasswordError),
     /// The migrations could not be applied.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),

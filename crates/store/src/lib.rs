@@ -19,6 +19,8 @@ mod demo;
 mod error;
 mod patients;
 mod sites;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod users;
 
 pub use audit::{Actor, AuditEvent, AuditOutcome, AuditRecord};
@@ -28,7 +30,7 @@ pub use demo::{DEMO_PASSWORD, DemoAccount, DemoSeed, demo_accounts};
 pub use error::StoreError;
 pub use patients::{PatientRecord, PatientSort};
 pub use sites::Site;
-pub use users::{PasswordError, PasswordHash, Role, User, UserId};
+pub use users::{NewUser, PasswordError, PasswordHash, Role, User, UserId};
 
 /// An instant as the database keeps it: whole milliseconds since the Unix epoch.
 fn millis(t: jiff::Timestamp) -> i64 {

@@ -194,6 +194,19 @@ pub(crate) fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError>
     })
 }
 
+/// A staff account to create: every field already validated.
+#[derive(Debug, Clone, Copy)]
+pub struct NewUser<'a> {
+    /// Login email.
+    pub email: &'a Email,
+    /// Name shown in the interface.
+    pub display_name: &'a str,
+    /// Role.
+    pub role: Role,
+    /// Hash of the initial password.
+    pub password: &'a PasswordHash,
+}
+
 impl Store {
     /// Adds a staff account to a site. An email already in use gives
     /// [`StoreError::Conflict`] with constraint `users_email_key`.
@@ -201,37 +214,26 @@ impl Store {
         &self,
         actor: &Actor,
         site_id: &str,
-        email: &Email,
-        display_name: &str,
-        role: Role,
-        password: &PasswordHash,
+        user: NewUser<'_>,
         now: jiff::Timestamp,
     ) -> Result<User, StoreError> {
-        self.insert_user(
-            actor,
-            site_id,
-            email,
-            display_name,
-            role,
-            password,
-            false,
-            now,
-        )
-        .await
+        self.insert_user(actor, site_id, user, false, now).await
     }
 
-    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn insert_user(
         &self,
         actor: &Actor,
         site_id: &str,
-        email: &Email,
-        display_name: &str,
-        role: Role,
-        password: &PasswordHash,
+        user: NewUser<'_>,
         is_demo: bool,
         now: jiff::Timestamp,
     ) -> Result<User, StoreError> {
+        let NewUser {
+            email,
+            display_name,
+            role,
+            password,
+        } = user;
         let id = new_id();
         let mut tx = self.pool.begin().await?;
         sqlx::query(

@@ -18,10 +18,12 @@ async fn user(db: &TestDb, email: &str, role: Role) -> User {
         .create_user(
             &Actor::system("test"),
             &site.id,
-            &Email::parse(email).unwrap(),
-            "Test User",
-            role,
-            &PasswordHash::new(PASSWORD).unwrap(),
+            store::NewUser {
+                email: &Email::parse(email).unwrap(),
+                display_name: "Test User",
+                role,
+                password: &PasswordHash::new(PASSWORD).unwrap(),
+            },
             t0(),
         )
         .await
@@ -38,10 +40,12 @@ async fn accounts_are_unique_by_email(db: &TestDb) {
         .create_user(
             &Actor::system("test"),
             &site.id,
-            &Email::parse("nurse@EXAMPLE.org").unwrap(),
-            "Twin",
-            Role::Admin,
-            &PasswordHash::new(PASSWORD).unwrap(),
+            store::NewUser {
+                email: &Email::parse("nurse@EXAMPLE.org").unwrap(),
+                display_name: "Twin",
+                role: Role::Admin,
+                password: &PasswordHash::new(PASSWORD).unwrap(),
+            },
             t0(),
         )
         .await

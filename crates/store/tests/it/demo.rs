@@ -73,10 +73,12 @@ async fn demo_refuses_a_database_with_real_data(db: &TestDb) {
         .create_user(
             &Actor::system("test"),
             &site.id,
-            &Email::parse("real@example.org").unwrap(),
-            "Real",
-            Role::Admin,
-            &PasswordHash::new("a real password").unwrap(),
+            store::NewUser {
+                email: &Email::parse("real@example.org").unwrap(),
+                display_name: "Real",
+                role: Role::Admin,
+                password: &PasswordHash::new("a real password").unwrap(),
+            },
             t0(),
         )
         .await

@@ -1,134 +1,6 @@
-//! Test databases: a fresh SQLite file or a fresh PostgreSQL database per test.
+//! Helpers of the story suite; the databases themselves come from `store::testing`.
 
-use store::{Backend, DatabaseUrl, Store};
-
-/// The PostgreSQL server the suites use.
-pub(crate) fn postgres_base_url() -> String {
-    std::env::var("KETAFLOW_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-/// A database that exists for one test.
-pub(crate) struct TestDb {
-    pub(crate) store: Store,
-    pub(crate) url: DatabaseUrl,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
-}
-
-impl TestDb {
-    pub(crate) async fn new(backend: Backend) -> TestDb {
-        let (url, cleanup) = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("ketaflow.db").display());
-                (DatabaseUrl::parse(&url).unwrap(), Cleanup::Sqlite(dir))
-            }
-            Backend::Postgres => {
-                let admin_url = postgres_base_url();
-                let name = format!("kf_test_{}", uuid_simple());
-                admin(&admin_url, &format!("create database {name}")).await;
-                let url = replace_database(&admin_url, &name);
-                (
-                    DatabaseUrl::parse(&url).unwrap(),
-                    Cleanup::Postgres { admin_url, name },
-                )
-            }
-        };
-        let store = Store::connect(&url).await.unwrap();
-        TestDb {
-            store,
-            url,
-            cleanup,
-        }
-    }
-
-    /// Closes the store and removes the database.
-    pub(crate) async fn finish(self) {
-        self.store.close().await;
-        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
-            admin(
-                admin_url,
-                &format!("drop database if exists {name} with (force)"),
-            )
-            .await;
-        }
-    }
-
-    /// Runs one statement on a connection of the test's own, outside the store's API.
-    pub(crate) async fn raw(&self, sql: &str) {
-        use sqlx::{Connection, Executor};
-        sqlx::any::install_default_drivers();
-        let url = match self.store.backend() {
-            Backend::Sqlite => self.url.to_string(),
-            Backend::Postgres => match &self.cleanup {
-                Cleanup::Postgres { admin_url, name } => replace_database(admin_url, name),
-                Cleanup::Sqlite(_) => unreachable!(),
-            },
-        };
-        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-        conn.execute(sql).await.unwrap();
-        conn.close().await.unwrap();
-    }
-}
-
-async fn admin(url: &str, sql: &str) {
-    use sqlx::{Connection, Executor};
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(url).await.unwrap_or_else(|e| {
-        panic!(
-            "PostgreSQL is not reachable at {url} ({e}); start it \
-             (pg_ctlcluster --skip-systemctl-redirect 15 main start) or set KETAFLOW_TEST_POSTGRES_URL"
-        )
-    });
-    conn.execute(sql).await.unwrap();
-    conn.close().await.unwrap();
-}
-
-fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let cut = base
-        .rfind('/')
-        .filter(|&i| i > "postgres://".len())
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{name}", &base[..cut]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-fn uuid_simple() -> String {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static COUNTER: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "{}_{}_{}",
-        std::process::id(),
-        nanos % 1_000_000_000,
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// A fixed instant, so tests can move time forward explicitly.
-pub(crate) fn t0() -> jiff::Timestamp {
-    "2026-11-23T14:00:00Z".parse().unwrap()
-}
-
-pub(crate) fn today() -> jiff::civil::Date {
-    "2026-11-23".parse().unwrap()
-}
+pub(crate) use store::testing::{TestDb, t0, today};
 
 /// Declares `sqlite` and `postgres` tests that run the same story.
 #[macro_export]
@@ -138,13 +10,13 @@ macro_rules! on_both {
             mod $story {
                 #[tokio::test]
                 async fn sqlite() {
-                    let db = $crate::support::TestDb::new(store::Backend::Sqlite).await;
+                    let db = store::testing::TestDb::new(store::Backend::Sqlite).await;
                     super::$story(&db).await;
                     db.finish().await;
                 }
                 #[tokio::test]
                 async fn postgres() {
-                    let db = $crate::support::TestDb::new(store::Backend::Postgres).await;
+                    let db = store::testing::TestDb::new(store::Backend::Postgres).await;
                     super::$story(&db).await;
                     db.finish().await;
                 }

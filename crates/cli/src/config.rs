@@ -1,0 +1,386 @@
+//! Configuration: built-in defaults < `ketaflow.toml` < `KETAFLOW_*` environment < flags,
+//! parsed once into [`Config`] and handed down explicitly.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::Deserialize;
+
+/// The commented example file, embedded so `ketaflow config example` always matches the build.
+pub(crate) const EXAMPLE: &str = include_str!("../ketaflow.example.toml");
+
+/// Every key that can be set, for warning about misspelt environment variables.
+const KEYS: &[&str] = &[
+    "database.url",
+    "server.addr",
+    "server.secure_cookies",
+    "security.idle_timeout_minutes",
+    "security.max_failed_logins",
+    "security.lockout_minutes",
+    "clinic.name",
+    "clinic.timezone",
+    "log.filter",
+];
+
+/// Environment variables that belong to Ketaflow but are not configuration keys.
+const OTHER_VARS: &[&str] = &["KETAFLOW_CONFIG", "KETAFLOW_DATABASE_URL_FILE"];
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct Config {
+    pub(crate) database: DatabaseConfig,
+    pub(crate) server: ServerConfig,
+    pub(crate) security: SecurityConfig,
+    pub(crate) clinic: ClinicConfig,
+    pub(crate) log: LogConfig,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct DatabaseConfig {
+    pub(crate) url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "sqlite://ketaflow.db".into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = store::DatabaseUrl::parse(&self.url)
+            .map_or_else(|_| "<unparsed>".to_owned(), |u| u.to_string());
+        f.debug_struct("DatabaseConfig")
+            .field("url", &shown)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ServerConfig {
+    pub(crate) addr: String,
+    pub(crate) secure_cookies: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            addr: "127.0.0.1:8080".into(),
+            secure_cookies: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct SecurityConfig {
+    pub(crate) idle_timeout_minutes: i64,
+    pub(crate) max_failed_logins: i64,
+    pub(crate) lockout_minutes: i64,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            idle_timeout_minutes: 15,
+            max_failed_logins: 5,
+            lockout_minutes: 15,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ClinicConfig {
+    pub(crate) name: String,
+    pub(crate) timezone: String,
+}
+
+impl Default for ClinicConfig {
+    fn default() -> Self {
+        ClinicConfig {
+            name: "Ketaflow Clinic".into(),
+            timezone: "America/New_York".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct LogConfig {
+    pub(crate) filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            filter: "info,sqlx=warn,tower_http=info".into(),
+        }
+    }
+}
+
+/// Values given on the command line, which win over everything else.
+#[derive(Debug, Default)]
+pub(crate) struct Overrides {
+    pub(crate) database: Option<String>,
+    pub(crate) addr: Option<String>,
+}
+
+/// Where the configuration file is: `--config`, else `KETAFLOW_CONFIG`, else `ketaflow.toml`
+/// in the working directory if it exists.
+fn config_file(
+    explicit: Option<&Path>,
+    env: &[(String, String)],
+) -> anyhow::Result<Option<PathBuf>> {
+    let named = explicit
+        .map(Path::to_path_buf)
+        .or_else(|| lookup(env, "KETAFLOW_CONFIG").map(PathBuf::from));
+    match named {
+        Some(path) if !path.exists() => {
+            bail!("configuration file {} does not exist", path.display())
+        }
+        Some(path) => Ok(Some(path)),
+        None => {
+            let default = PathBuf::from("ketaflow.toml");
+            Ok(default.exists().then_some(default))
+        }
+    }
+}
+
+fn lookup<'a>(env: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// `DATABASE_URL` → `database.url`; `SECURITY__LOCKOUT_MINUTES` → `security.lockout_minutes`.
+fn env_key(var: &str) -> Option<String> {
+    let rest = var.strip_prefix("KETAFLOW_")?;
+    if rest == "DATABASE_URL" {
+        return Some("database.url".into());
+    }
+    Some(rest.to_ascii_lowercase().replace("__", "."))
+}
+
+/// Loads the configuration from the given environment (pass `std::env::vars()` collected).
+///
+/// Returns the configuration and the warnings to print (unknown `KETAFLOW_*` variables).
+pub(crate) fn load(
+    file: Option<&Path>,
+    env: &[(String, String)],
+    overrides: &Overrides,
+) -> anyhow::Result<(Config, Vec<String>)> {
+    let mut warnings = Vec::new();
+    let mut figment = Figment::new();
+    if let Some(path) = config_file(file, env)? {
+        figment = figment.merge(Toml::file_exact(&path));
+    }
+    let mut env_values = Vec::new();
+    for (var, value) in env {
+        if !var.starts_with("KETAFLOW_")
+            || OTHER_VARS.contains(&var.as_str())
+            || var.starts_with("KETAFLOW_TEST_")
+        {
+            continue;
+        }
+        match env_key(var) {
+            Some(key) if KEYS.contains(&key.as_str()) => env_values.push((key, value.clone())),
+            _ => warnings.push(format!(
+                "ignoring environment variable {var}: it is not a Ketaflow setting (see `ketaflow config example`)"
+            )),
+        }
+    }
+    // Values parse as the environment provider would: numbers and booleans become typed.
+    for (key, value) in env_values {
+        let value: figment::value::Value = value.parse().unwrap_or_else(|_| value.as_str().into());
+        figment = figment.merge(Serialized::default(&key, value));
+    }
+    if let Some(path) = lookup(env, "KETAFLOW_DATABASE_URL_FILE") {
+        let url = std::fs::read_to_string(path)
+            .with_context(|| format!("reading KETAFLOW_DATABASE_URL_FILE {path}"))?;
+        figment = figment.merge(Serialized::default("database.url", url.trim().to_owned()));
+    }
+    if let Some(db) = &overrides.database {
+        figment = figment.merge(Serialized::default("database.url", db));
+    }
+    if let Some(addr) = &overrides.addr {
+        figment = figment.merge(Serialized::default("server.addr", addr));
+    }
+    let config: Config = figment
+        .extract()
+        .map_err(|e| anyhow::format_err!("configuration: {e}"))?;
+    config.check()?;
+    Ok((config, warnings))
+}
+
+impl Config {
+    /// Checks ranges and formats that types alone do not.
+    fn check(&self) -> anyhow::Result<()> {
+        self.addr()?;
+        store::DatabaseUrl::parse(&self.database.url).context("configuration: database.url")?;
+        let ranges = [
+            (
+                "security.idle_timeout_minutes",
+                self.security.idle_timeout_minutes,
+                1,
+                720,
+            ),
+            (
+                "security.max_failed_logins",
+                self.security.max_failed_logins,
+                3,
+                20,
+            ),
+            (
+                "security.lockout_minutes",
+                self.security.lockout_minutes,
+                1,
+                1440,
+            ),
+        ];
+        for (key, value, min, max) in ranges {
+            if !(min..=max).contains(&value) {
+                bail!("configuration: {key} is {value}; use a whole number from {min} to {max}");
+            }
+        }
+        if jiff::tz::TimeZone::get(&self.clinic.timezone).is_err() {
+            bail!(
+                "configuration: clinic.timezone '{}' is not an IANA time zone; use a name such as America/Chicago",
+                self.clinic.timezone
+            );
+        }
+        if self.clinic.name.trim().is_empty() {
+            bail!("configuration: clinic.name is empty; give the clinic's name");
+        }
+        Ok(())
+    }
+
+    pub(crate) fn addr(&self) -> anyhow::Result<SocketAddr> {
+        self.server.addr.parse().map_err(|_| {
+            anyhow::format_err!(
+                "configuration: server.addr '{}' is not an address and port such as 127.0.0.1:8080",
+                self.server.addr
+            )
+        })
+    }
+
+    pub(crate) fn login_settings(&self, demo_mode: bool) -> store::LoginSettings {
+        store::LoginSettings {
+            max_failed_logins: self.security.max_failed_logins,
+            lockout: jiff::SignedDuration::from_mins(self.security.lockout_minutes),
+            idle_timeout: jiff::SignedDuration::from_mins(self.security.idle_timeout_minutes),
+            demo_mode,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_example_file_states_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.toml");
+        std::fs::write(&path, EXAMPLE).unwrap();
+        let (from_file, _) = load(Some(&path), &[], &Overrides::default()).unwrap();
+        let defaults = Config::default();
+        assert_eq!(format!("{from_file:?}"), format!("{defaults:?}"));
+    }
+
+    #[test]
+    fn layers_override_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.toml");
+        std::fs::write(
+            &path,
+            "[server]\naddr = \"0.0.0.0:9000\"\n[security]\nidle_timeout_minutes = 30\nlockout_minutes = 20\n",
+        )
+        .unwrap();
+        let vars = env(&[
+            ("KETAFLOW_SECURITY__IDLE_TIMEOUT_MINUTES", "10"),
+            ("KETAFLOW_DATABASE_URL", "postgres://u:pw@db/k"),
+            ("KETAFLOW_TEST_POSTGRES_URL", "ignored quietly"),
+            ("KETAFLOW_SECURTY__LOCKOUT_MINUTES", "1"),
+        ]);
+        let overrides = Overrides {
+            addr: Some("127.0.0.1:7000".into()),
+            ..Overrides::default()
+        };
+        let (c, warnings) = load(Some(&path), &vars, &overrides).unwrap();
+        assert_eq!(c.server.addr, "127.0.0.1:7000"); // flag beats file
+        assert_eq!(c.security.idle_timeout_minutes, 10); // env beats file
+        assert_eq!(c.security.lockout_minutes, 20); // file beats default
+        assert_eq!(c.security.max_failed_logins, 5); // default
+        assert_eq!(c.database.url, "postgres://u:pw@db/k");
+        assert!(!format!("{c:?}").contains(":pw@"), "{c:?}");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("KETAFLOW_SECURTY__LOCKOUT_MINUTES"));
+        let flagged = Overrides {
+            database: Some("sqlite://x.db".into()),
+            ..Overrides::default()
+        };
+        let (c, _) = load(Some(&path), &vars, &flagged).unwrap();
+        assert_eq!(c.database.url, "sqlite://x.db");
+    }
+
+    #[test]
+    fn database_url_can_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("db-url");
+        std::fs::write(&secret, "postgres://kf:s3cret@db/kf\n").unwrap();
+        let vars = env(&[("KETAFLOW_DATABASE_URL_FILE", secret.to_str().unwrap())]);
+        let none = dir.path().join("absent.toml");
+        std::fs::write(&none, "").unwrap();
+        let (c, warnings) = load(Some(&none), &vars, &Overrides::default()).unwrap();
+        assert_eq!(c.database.url, "postgres://kf:s3cret@db/kf");
+        assert!(warnings.is_empty());
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_the_accepted_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.toml");
+        let cases = [
+            (
+                "[security]\nidle_timeout_minutes = 0\n",
+                "security.idle_timeout_minutes is 0; use a whole number from 1 to 720",
+            ),
+            (
+                "[clinic]\ntimezone = \"Mars/Olympus\"\n",
+                "not an IANA time zone",
+            ),
+            (
+                "[server]\naddr = \"localhost\"\n",
+                "server.addr 'localhost' is not an address",
+            ),
+            ("[server]\nport = 80\n", "unknown field"),
+            ("[database]\nurl = \"mysql://x\"\n", "database.url"),
+        ];
+        for (toml, fragment) in cases {
+            std::fs::write(&path, toml).unwrap();
+            let err = load(Some(&path), &[], &Overrides::default()).unwrap_err();
+            let chain = format!("{err:#}");
+            assert!(chain.contains(fragment), "{toml}: {chain}");
+        }
+        let missing = load(
+            Some(Path::new("/nonexistent/k.toml")),
+            &[],
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(missing.to_string().contains("does not exist"));
+    }
+}

@@ -1,0 +1,344 @@
+//! The binary end to end: exit codes, messages, and a real server on SQLite and PostgreSQL.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+
+use store::Backend;
+use store::testing::TestDb;
+
+fn ketaflow(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ketaflow"));
+    cmd.current_dir(dir).env_remove("RUST_LOG");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("KETAFLOW_") && !k.starts_with("KETAFLOW_TEST_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+fn run(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A running `ketaflow serve` and the base URL it printed.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(dir: &std::path::Path, args: &[&str]) -> Server {
+        let mut child = ketaflow(dir)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut base = None;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            if let Some(rest) = line.strip_prefix("Ketaflow is serving on ") {
+                base = Some(rest.split(' ').next().unwrap().to_owned());
+                break;
+            }
+        }
+        Server {
+            child,
+            base: base.expect("the server printed its address"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn config_example_is_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = run(ketaflow(dir.path()).args(["config", "example"]), "");
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("[database]") && out.contains("idle_timeout_minutes = 15"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message_that_names_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str, &str); 5] = [
+        (
+            &[
+                "user",
+                "add",
+                "--email",
+                "a@example.org",
+                "--role",
+                "doctor",
+                "--password-stdin",
+            ],
+            "a long enough password\n",
+            "use one of admin, prescriber, nurse, front_desk",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--email",
+                "a@example.org",
+                "--role",
+                "nurse",
+                "--password-stdin",
+            ],
+            "short\n",
+            "use at least 12",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "--email",
+                "nope",
+                "--role",
+                "nurse",
+                "--password-stdin",
+            ],
+            "a long enough password\n",
+            "--email",
+        ),
+        (
+            &["token", "create", "--email", "ghost@example.org"],
+            "",
+            "no account has the email",
+        ),
+        (
+            &["serve", "--database", "mysql://root@localhost/k"],
+            "",
+            "neither sqlite://PATH nor postgres://",
+        ),
+    ];
+    for (args, stdin, fragment) in cases {
+        let (code, _, err) = run(ketaflow(dir.path()).args(args), stdin);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(fragment), "{args:?}: {err}");
+    }
+    let (code, _, err) = run(
+        ketaflow(dir.path()).args(["serve", "--addr", "nowhere"]),
+        "",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("server.addr 'nowhere'"), "{err}");
+}
+
+fn serve_story(dir: &std::path::Path, database: &str, expect_db: &str) {
+    let db = ["--database", database];
+    let (code, out, err) = run(
+        ketaflow(dir)
+            .args([
+                "user",
+                "add",
+                "--email",
+                "Dr.Who@Example.org",
+                "--role",
+                "prescriber",
+                "--password-stdin",
+            ])
+            .args(db),
+        "a long enough password\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("Added dr.who@example.org (Prescriber)"),
+        "{out}"
+    );
+    let (code, _, err) = run(
+        ketaflow(dir)
+            .args([
+                "user",
+                "add",
+                "--email",
+                "dr.who@example.org",
+                "--role",
+                "nurse",
+                "--password-stdin",
+            ])
+            .args(db),
+        "a long enough password\n",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("already exists"), "{err}");
+    let (code, token, err) = run(
+        ketaflow(dir)
+            .args(["token", "create", "--email", "dr.who@example.org"])
+            .args(db),
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let token = token.trim().to_owned();
+    assert!(token.starts_with("kf_"), "{token}");
+    assert!(err.contains("shown only this once"));
+
+    // --demo refuses a database with real accounts, and changes nothing.
+    let (code, _, err) = run(
+        ketaflow(dir)
+            .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+            .args(db),
+        "",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("demo mode refuses to run on it"), "{err}");
+
+    let server = Server::start(dir, &db);
+    let (code, out, err) = run(
+        ketaflow(dir).args(["healthcheck", "--url", &server.base]),
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let health: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["database"], expect_db);
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let res = reqwest::Client::new()
+            .get(format!("{}/api/v1/patients", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    });
+}
+
+#[test]
+fn users_tokens_and_the_server_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    serve_story(dir.path(), "sqlite://clinic.db", "sqlite");
+    assert!(dir.path().join("clinic.db").exists());
+}
+
+#[test]
+fn users_tokens_and_the_server_on_postgres() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = rt.block_on(TestDb::new(Backend::Postgres));
+    let dir = tempfile::tempdir().unwrap();
+    serve_story(dir.path(), &db.url.to_string(), "postgres");
+    rt.block_on(db.finish());
+}
+
+#[test]
+fn demo_serves_fictional_data_and_seeds_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Server::start(dir.path(), &["--demo"]);
+    drop(first);
+    let mut child = ketaflow(dir.path())
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Ketaflow is serving on");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = lines.join("\n");
+    assert!(
+        text.contains("(0 accounts and 0 patients added this time)"),
+        "{text}"
+    );
+    assert!(text.contains("the password is ketaflow-demo"), "{text}");
+    for email in [
+        "admin@example.org",
+        "prescriber@example.org",
+        "nurse@example.org",
+        "frontdesk@example.org",
+    ] {
+        assert!(text.contains(email), "{text}");
+    }
+    assert!(
+        dir.path().join("ketaflow.db").exists(),
+        "the default database is ketaflow.db in the working directory"
+    );
+}
+
+#[test]
+fn configuration_comes_from_the_file_and_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ketaflow.toml"),
+        "[database]\nurl = \"sqlite://from-file.db\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(
+        ketaflow(dir.path()).args([
+            "user",
+            "add",
+            "--email",
+            "a@example.org",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ]),
+        "a long enough password\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.path().join("from-file.db").exists());
+    let (code, _, err) = run(
+        ketaflow(dir.path())
+            .env("KETAFLOW_DATABASE_URL", "sqlite://from-env.db")
+            .env("KETAFLOW_DATBASE_URL", "typo")
+            .args([
+                "user",
+                "add",
+                "--email",
+                "b@example.org",
+                "--role",
+                "admin",
+                "--password-stdin",
+            ]),
+        "a long enough password\n",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.path().join("from-env.db").exists());
+    assert!(
+        err.contains("ignoring environment variable KETAFLOW_DATBASE_URL"),
+        "{err}"
+    );
+}

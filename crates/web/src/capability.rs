@@ -1,0 +1,140 @@
+//! What each role may do, as types: a handler that takes `Can<ClinicalData>` cannot run for a
+//! caller whose role lacks it.
+//!
+//! | capability | admin | prescriber | nurse | front desk |
+//! | --- | --- | --- | --- | --- |
+//! | [`Staff`] (any signed-in account) | yes | yes | yes | yes |
+//! | [`PatientDirectory`] (demographics, registration) | no | yes | yes | yes |
+//! | [`ClinicalData`] (the clinical record, the patients API) | no | yes | yes | no |
+//! | [`Administration`] (accounts, audit trail) | yes | no | no | no |
+//!
+//! Administrators manage the system but do not open records; a medical director who treats
+//! patients holds a prescriber account as well.
+
+use std::marker::PhantomData;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use store::{Actor, AuditEvent, AuditOutcome, Authenticated, Role, User};
+
+use crate::AppState;
+use crate::auth::Identity;
+use crate::error::{ApiError, AppError};
+
+/// A permission that some roles hold.
+pub(crate) trait Capability {
+    /// How the permission is named in error messages.
+    const NAME: &'static str;
+    /// Whether `role` holds it.
+    fn allows(role: Role) -> bool;
+}
+
+/// Any signed-in staff member.
+pub(crate) struct Staff;
+impl Capability for Staff {
+    const NAME: &'static str = "a staff account";
+    fn allows(_: Role) -> bool {
+        true
+    }
+}
+
+/// Patient demographics: search, view, register.
+pub(crate) struct PatientDirectory;
+impl Capability for PatientDirectory {
+    const NAME: &'static str = "the prescriber, nurse or front-desk role";
+    fn allows(role: Role) -> bool {
+        matches!(role, Role::Prescriber | Role::Nurse | Role::FrontDesk)
+    }
+}
+
+/// Clinical data. Front desk never holds it.
+pub(crate) struct ClinicalData;
+impl Capability for ClinicalData {
+    const NAME: &'static str = "a clinical role (prescriber or nurse)";
+    fn allows(role: Role) -> bool {
+        matches!(role, Role::Prescriber | Role::Nurse)
+    }
+}
+
+/// Accounts and the audit trail.
+pub(crate) struct Administration;
+impl Capability for Administration {
+    const NAME: &'static str = "the administrator role";
+    fn allows(role: Role) -> bool {
+        role == Role::Admin
+    }
+}
+
+/// Proof that the caller holds capability `C`.
+pub(crate) struct Can<C> {
+    pub(crate) auth: Authenticated,
+    _capability: PhantomData<C>,
+}
+
+impl<C> Can<C> {
+    pub(crate) fn user(&self) -> &User {
+        &self.auth.user
+    }
+
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::user(&self.auth.user)
+    }
+}
+
+impl<C: Capability> FromRequestParts<AppState> for Can<C> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        // Nested routers see their path without the prefix; the original tells API from pages.
+        let uri = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.clone(), |o| o.0.clone());
+        let api = uri.path().starts_with("/api/");
+        let identity = parts.extensions.get::<Identity>().cloned();
+        let Some(identity) = identity else {
+            return Err(AppError::Forbidden.into_response());
+        };
+        let Some(auth) = identity.auth else {
+            if api {
+                return Err(ApiError::unauthenticated().into_response());
+            }
+            let next = uri.path_and_query().map_or("/", |p| p.as_str());
+            let expired = if identity.session_ended {
+                "expired=1&"
+            } else {
+                ""
+            };
+            let to = format!("/login?{expired}next={}", encode(next));
+            return Err(Redirect::to(&to).into_response());
+        };
+        if !C::allows(auth.user.role) {
+            let event = AuditEvent::new("access.denied", AuditOutcome::Denied).detail(format!(
+                "{} {}",
+                parts.method,
+                parts.uri.path()
+            ));
+            if let Err(e) = state
+                .store()
+                .audit(&Actor::user(&auth.user), event, jiff::Timestamp::now())
+                .await
+            {
+                return Err(AppError::Store(e).into_response());
+            }
+            return Err(if api {
+                ApiError::forbidden(C::NAME).into_response()
+            } else {
+                AppError::Forbidden.into_response()
+            });
+        }
+        Ok(Can {
+            auth,
+            _capability: PhantomData,
+        })
+    }
+}
+
+fn encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

@@ -1,0 +1,54 @@
+//! Cross-site request forgery protection for every state-changing form.
+//!
+//! Signed-in forms carry the login session's own token (synchroniser token); forms used before
+//! sign-in carry the browser's `kf_pre` cookie value (double submit). The guard reads the
+//! `csrf` field of the urlencoded body before any handler runs, so no form can forget it.
+//! The JSON API is not covered here: it needs a bearer token or a `SameSite=Strict` cookie and a
+//! JSON content type, which cross-site forms cannot send.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::AppState;
+use crate::auth::Identity;
+use crate::error::AppError;
+
+/// The largest form body accepted, in bytes.
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+pub(crate) async fn guard(State(_): State<AppState>, req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let Some(identity) = req.extensions().get::<Identity>().cloned() else {
+        return AppError::CsrfRejected.into_response();
+    };
+    if identity.auth.is_none() && identity.session_ended {
+        return Redirect::to("/login?expired=1").into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+        return crate::error::error_page(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "The form is too large",
+            "The form sent more than 256 KB. Shorten the text and send it again.",
+        );
+    };
+    let sent = form_urlencoded::parse(&bytes)
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    if !constant_time_eq(sent.as_bytes(), identity.form_token().as_bytes()) {
+        tracing::warn!("form rejected: missing or wrong csrf token");
+        return AppError::CsrfRejected.into_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,198 @@
+//! Errors at the HTTP boundary: an HTML error page for the interface, a JSON body for the API.
+//!
+//! Internal failures are logged once, here, inside the request's span, and shown to people
+//! as an opaque message; what went wrong stays in the log.
+
+use askama::Template;
+use axum::Json;
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+use store::StoreError;
+
+/// A failure while serving a page.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AppError {
+    #[error("page not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("form expired")]
+    CsrfRejected,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("template: {0}")]
+    Render(#[from] askama::Error),
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    title: &'static str,
+    message: &'static str,
+}
+
+pub(crate) fn error_page(
+    status: StatusCode,
+    title: &'static str,
+    message: &'static str,
+) -> Response {
+    let page = ErrorPage {
+        status: status.as_u16(),
+        title,
+        message,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, title).into_response(),
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match self {
+            AppError::NotFound | AppError::Store(StoreError::NotFound { .. }) => error_page(
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing at this address. Check the link, or go back to the start page.",
+            ),
+            AppError::Forbidden => error_page(
+                StatusCode::FORBIDDEN,
+                "Not available to your role",
+                "Your account's role does not include this page. Ask an administrator if you need it.",
+            ),
+            AppError::CsrfRejected => error_page(
+                StatusCode::FORBIDDEN,
+                "The form has expired",
+                "For your security the form could not be accepted. Go back, reload the page and send it again.",
+            ),
+            AppError::Store(e) => {
+                tracing::error!(error = %e, "store failure");
+                internal()
+            }
+            AppError::Render(e) => {
+                tracing::error!(error = %e, "template failure");
+                internal()
+            }
+        }
+    }
+}
+
+fn internal() -> Response {
+    error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "The request could not be completed. Nothing you entered was lost from the record; try again in a moment.",
+    )
+}
+
+/// The fallback for unknown routes: JSON under `/api`, a page elsewhere.
+pub(crate) async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("no API route at {}", uri.path()),
+        )
+        .into_response()
+    } else {
+        AppError::NotFound.into_response()
+    }
+}
+
+/// An API failure: `{"error":{"code":..,"message":..,"field":..}}`.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    field: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong, for programs (`code`), people (`message`) and forms (`field`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorDetail {
+    /// Stable machine-readable code such as `validation_failed`.
+    code: &'static str,
+    /// A sentence that says what is wrong and how to fix it.
+    message: String,
+    /// The request field at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub(crate) fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub(crate) fn unauthenticated() -> Self {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in or send a valid token as 'Authorization: Bearer <token>' (create one with `ketaflow token create`)",
+        )
+    }
+
+    pub(crate) fn forbidden(needed: &str) -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("your role may not do this; it needs {needed}"),
+        )
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { entity } => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{entity} not found"),
+            ),
+            StoreError::Conflict { constraint } => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("the change conflicts with existing data ({constraint})"),
+            ),
+            other => {
+                tracing::error!(error = %other, "store failure");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the request could not be completed; try again",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message,
+                field: self.field,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,68 @@
+//! The server-rendered interface, one module per area.
+
+mod account;
+mod admin;
+mod home;
+mod login;
+mod patients;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+pub(crate) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/session/ping", get(login::ping))
+        .route("/display", post(crate::display::save))
+        .route("/patients", get(patients::list).post(patients::create))
+        .route("/patients/new", get(patients::new))
+        .route("/patients/{id}", get(patients::show))
+        .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route("/admin/audit", get(admin::audit))
+        .route("/account", get(account::page))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+}
+
+/// Messages for the fields of a form that was sent back, in the order of the form.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FormErrors(Vec<(String, String)>);
+
+impl FormErrors {
+    pub(crate) fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push((field.into(), message.into()));
+    }
+
+    /// The message for `field`, if it has one.
+    pub(crate) fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub(crate) fn all(&self) -> &[(String, String)] {
+        &self.0
+    }
+}
+
+/// Capitalises the first letter of an error message for display as a sentence.
+pub(crate) fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect::<String>() + ".",
+        None => String::new(),
+    }
+}

@@ -1,0 +1,145 @@
+//! What every page's layout needs: who is signed in, the navigation their role sees, the form
+//! token, reading aids, and how to show times in the clinic's time zone.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
+use jiff::tz::TimeZone;
+use store::User;
+
+use crate::AppState;
+use crate::auth::Identity;
+use crate::capability::{Administration, Capability, PatientDirectory};
+use crate::display::{Choice, Display};
+use crate::error::AppError;
+
+/// A link in the main navigation.
+#[derive(Debug, Clone)]
+pub(crate) struct NavItem {
+    pub(crate) href: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) current: bool,
+}
+
+/// The signed-in person as the layout shows them.
+#[derive(Debug, Clone)]
+pub(crate) struct UserView {
+    pub(crate) name: String,
+    pub(crate) role: &'static str,
+}
+
+/// The layout's view-model, extracted once per page request.
+#[derive(Debug, Clone)]
+pub(crate) struct PageCtx {
+    pub(crate) user: Option<UserView>,
+    pub(crate) csrf: String,
+    pub(crate) display: Display,
+    pub(crate) clinic_name: String,
+    pub(crate) path: String,
+    pub(crate) nav: Vec<NavItem>,
+    /// Seconds of inactivity before the server ends the session (for the warning script).
+    pub(crate) idle_seconds: i64,
+    pub(crate) version: &'static str,
+    pub(crate) demo: bool,
+    tz: TimeZone,
+}
+
+impl PageCtx {
+    /// An instant as the clinic reads it: `2026-11-23 09:05`.
+    pub(crate) fn time(&self, t: jiff::Timestamp) -> String {
+        t.to_zoned(self.tz.clone())
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+
+    /// The clinic's current local date.
+    pub(crate) fn today(&self) -> jiff::civil::Date {
+        jiff::Timestamp::now().to_zoned(self.tz.clone()).date()
+    }
+
+    pub(crate) fn text_choices(&self) -> Vec<Choice> {
+        self.display.text_choices()
+    }
+
+    pub(crate) fn html_classes(&self) -> String {
+        self.display.classes()
+    }
+}
+
+fn nav_for(user: &User, path: &str) -> Vec<NavItem> {
+    let mut items = vec![("/", "Home")];
+    if PatientDirectory::allows(user.role) {
+        items.push(("/patients", "Patients"));
+    }
+    if Administration::allows(user.role) {
+        items.push(("/admin/users", "Users"));
+        items.push(("/admin/audit", "Audit trail"));
+    }
+    items.push(("/account", "My account"));
+    items
+        .into_iter()
+        .map(|(href, label)| NavItem {
+            href,
+            label,
+            current: if href == "/" {
+                path == "/"
+            } else {
+                path.starts_with(href)
+            },
+        })
+        .collect()
+}
+
+impl FromRequestParts<AppState> for PageCtx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let identity = parts
+            .extensions
+            .get::<Identity>()
+            .cloned()
+            .ok_or_else(|| AppError::Forbidden.into_response())?;
+        let jar = CookieJar::from_headers(&parts.headers);
+        let path = parts.uri.path().to_owned();
+        let site = match &identity.auth {
+            Some(a) => Some(state.store().site(&a.user.site_id).await),
+            None => state.store().first_site().await.transpose(),
+        }
+        .transpose()
+        .map_err(|e| AppError::Store(e).into_response())?;
+        let tz = site
+            .as_ref()
+            .and_then(|s| TimeZone::get(&s.timezone).ok())
+            .unwrap_or(TimeZone::UTC);
+        let config = state.config();
+        Ok(PageCtx {
+            user: identity.auth.as_ref().map(|a| UserView {
+                name: a.user.display_name.clone(),
+                role: a.user.role.label(),
+            }),
+            csrf: identity.form_token().to_owned(),
+            display: Display::from_jar(&jar),
+            clinic_name: site.map_or_else(|| "Ketaflow".to_owned(), |s| s.name),
+            nav: identity
+                .auth
+                .as_ref()
+                .map(|a| nav_for(&a.user, &path))
+                .unwrap_or_default(),
+            path: parts
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_owned(),
+            idle_seconds: config.login.idle_timeout.as_secs(),
+            version: config.version,
+            demo: config.login.demo_mode,
+            tz,
+        })
+    }
+}
+
+/// Renders a template into an HTML response.
+pub(crate) fn render<T: askama::Template>(page: &T) -> Result<Html<String>, AppError> {
+    Ok(Html(page.render()?))
+}

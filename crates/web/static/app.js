@@ -1,0 +1,46 @@
+// Ketaflow's own script: progressive enhancement only; every page works without it.
+// It warns a signed-in person a minute before the inactivity sign-out, lets them stay signed
+// in (WCAG 2.2.1, timing adjustable), and takes the page off the screen once the session ends.
+(function () {
+  "use strict";
+  // Focus the error summary after a failed form so keyboard and screen-reader users land on it.
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
+
+  var body = document.body;
+  if (!body || body.dataset.signedIn !== "1") return;
+  var idle = parseInt(body.dataset.idleSeconds || "0", 10);
+  if (!(idle > 0)) return;
+  var warnAfter = Math.max(idle - 60, Math.floor(idle / 2)) * 1000;
+  var dialog = document.getElementById("idle-warning");
+  var stay = document.getElementById("idle-stay");
+  var warnTimer, endTimer;
+
+  function schedule() {
+    clearTimeout(warnTimer);
+    clearTimeout(endTimer);
+    warnTimer = setTimeout(function () {
+      if (dialog) {
+        dialog.hidden = false;
+        if (stay) stay.focus();
+      }
+    }, warnAfter);
+    endTimer = setTimeout(function () {
+      window.location.assign("/login?expired=1");
+    }, idle * 1000 + 2000);
+  }
+
+  if (stay) {
+    stay.addEventListener("click", function () {
+      fetch("/session/ping", { credentials: "same-origin", cache: "no-store" }).then(function (r) {
+        if (r.ok) {
+          dialog.hidden = true;
+          schedule();
+        } else {
+          window.location.assign("/login?expired=1");
+        }
+      });
+    });
+  }
+  schedule();
+})();

@@ -1,0 +1,9 @@
+//! Black-box tests of the web server: the real router served on port 0 over a fresh database,
+//! driven over HTTP. Suites marked with `on_both!` run against SQLite and PostgreSQL.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod api;
+mod pages;

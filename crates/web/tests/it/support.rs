@@ -1,0 +1,190 @@
+//! `TestApp`: a running server, its database, and one method per route the tests use.
+
+use clinical::patient::Email;
+use reqwest::{Client, Response, redirect};
+use store::testing::TestDb;
+use store::{Actor, Backend, LoginSettings, PasswordHash, Role, User};
+
+pub(crate) const PASSWORD: &str = "a long test password";
+
+pub(crate) struct TestApp {
+    pub(crate) base: String,
+    pub(crate) db: TestDb,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub(crate) async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, false).await
+    }
+
+    pub(crate) async fn spawn_with(backend: Backend, demo_mode: bool) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let state = web::AppState::new(
+            db.store.clone(),
+            web::WebConfig {
+                login: LoginSettings {
+                    demo_mode,
+                    ..LoginSettings::default()
+                },
+                secure_cookies: false,
+                version: "test",
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            web::serve(listener, state, std::future::pending())
+                .await
+                .unwrap();
+        });
+        TestApp { base, db, server }
+    }
+
+    pub(crate) async fn finish(self) {
+        self.server.abort();
+        self.db.finish().await;
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A staff account with `role` at the clinic (made on first use).
+    pub(crate) async fn user(&self, email: &str, role: Role) -> User {
+        let now = jiff::Timestamp::now();
+        let site = self
+            .db
+            .store
+            .ensure_site(
+                &Actor::system("test"),
+                "Test Clinic",
+                "America/Chicago",
+                now,
+            )
+            .await
+            .unwrap();
+        self.db
+            .store
+            .create_user(
+                &Actor::system("test"),
+                &site.id,
+                store::NewUser {
+                    email: &Email::parse(email).unwrap(),
+                    display_name: "Test Person",
+                    role,
+                    password: &PasswordHash::new(PASSWORD).unwrap(),
+                },
+                now,
+            )
+            .await
+            .unwrap()
+    }
+
+    /// A bearer token for a new account with `role`.
+    pub(crate) async fn token(&self, role: Role) -> String {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let user = self
+            .user(
+                &format!("{}{n}@example.org", role.code().replace('_', "")),
+                role,
+            )
+            .await;
+        let (_, secret) = self
+            .db
+            .store
+            .create_api_token(
+                &Actor::user(&user),
+                &user.id,
+                "test",
+                jiff::Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        secret
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+    pub(crate) fn browser() -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    pub(crate) async fn get(&self, client: &Client, path: &str) -> Response {
+        client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// The form token in a page (the value of the first `name="csrf"` input).
+    pub(crate) async fn csrf(&self, client: &Client, path: &str) -> String {
+        let html = self.get(client, path).await.text().await.unwrap();
+        form_token(&html)
+    }
+
+    /// Sends a form the way a browser does, with the page's own form token.
+    pub(crate) async fn post_form(
+        &self,
+        client: &Client,
+        path: &str,
+        token: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let mut body: Vec<(&str, &str)> = vec![("csrf", token)];
+        body.extend_from_slice(fields);
+        client
+            .post(self.url(path))
+            .form(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Signs `email` in and returns the client holding the session.
+    pub(crate) async fn signed_in(&self, email: &str) -> Client {
+        let client = Self::browser();
+        let token = self.csrf(&client, "/login").await;
+        let res = self
+            .post_form(
+                &client,
+                "/login",
+                &token,
+                &[("email", email), ("password", PASSWORD), ("next", "/")],
+            )
+            .await;
+        assert_eq!(res.status(), 303, "sign-in of {email} failed");
+        client
+    }
+}
+
+pub(crate) fn form_token(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a form token") + marker.len();
+    html[start..start + 64].to_owned()
+}
+
+/// Declares `sqlite` and `postgres` tests that run the same scenario.
+#[macro_export]
+macro_rules! on_both {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                #[tokio::test]
+                async fn sqlite() {
+                    let app = $crate::support::TestApp::spawn(store::Backend::Sqlite).await;
+                    super::$scenario(&app).await;
+                    app.finish().await;
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    let app = $crate::support::TestApp::spawn(store::Backend::Postgres).await;
+                    super::$scenario(&app).await;
+                    app.finish().await;
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,205 @@
+// Ketaflow in a real browser: every role signs in, visits every page it may see, and axe-core
+// checks each page for WCAG 2.1 A and AA violations. Also: keyboard access, reading aids, and
+// the pages working with JavaScript switched off.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const BIN = process.env.KETAFLOW_BIN;
+const PASSWORD = "ketaflow-demo";
+const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+let server, base, browser, workdir;
+
+async function startServer() {
+  workdir = mkdtempSync(join(tmpdir(), "ketaflow-browser-"));
+  server = spawn(BIN, ["serve", "--demo", "--addr", "127.0.0.1:0", "--database", `sqlite://${join(workdir, "k.db")}`], {
+    cwd: workdir,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  base = await new Promise((resolve, reject) => {
+    let out = "";
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000);
+    server.stdout.on("data", (chunk) => {
+      out += chunk;
+      const m = out.match(/serving on (http:\/\/[0-9.:]+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    server.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${out}`)));
+  });
+  // The healthcheck subcommand is what deployments use; wait on it as they would.
+  for (let i = 0; ; i++) {
+    try {
+      execFileSync(BIN, ["healthcheck", "--url", base], { stdio: "pipe" });
+      break;
+    } catch (e) {
+      if (i > 50) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+before(async () => {
+  assert.ok(BIN, "KETAFLOW_BIN names the ketaflow binary");
+  await startServer();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-sync",
+      "--disable-quic",
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
+});
+
+// axe is injected by the test, so the page's own policy (no inline script) is bypassed here only.
+async function newPage(options = {}) {
+  const context = await browser.newContext({ bypassCSP: true, ...options });
+  return context.newPage();
+}
+
+async function signIn(page, email) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(`${base}/`);
+}
+
+async function checkAccessible(page, what) {
+  await page.addScriptTag({ content: AXE });
+  const result = await page.evaluate(
+    (tags) => window.axe.run(document, { runOnly: { type: "tag", values: tags } }),
+    WCAG,
+  );
+  const problems = result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(" ")).join("\n    ")}`,
+  );
+  assert.deepEqual(problems, [], `${what}: ${problems.length} WCAG violations\n${problems.join("\n")}`);
+  assert.ok(result.passes.length > 5, `${what}: axe ran only ${result.passes.length} passing rules`);
+}
+
+async function visit(page, path, what) {
+  const res = await page.goto(`${base}${path}`);
+  assert.equal(res.status(), 200, `${what} ${path} answered ${res.status()}`);
+  await checkAccessible(page, `${what} ${path}`);
+}
+
+const ROLES = [
+  { email: "admin@example.org", pages: ["/", "/admin/users", "/admin/audit", "/account"], patients: false },
+  { email: "prescriber@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true },
+  { email: "nurse@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true },
+  { email: "frontdesk@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true },
+];
+
+test("pages before sign-in are accessible", async () => {
+  const page = await newPage();
+  await visit(page, "/login", "anonymous");
+  const missing = await page.goto(`${base}/no-such-page`);
+  assert.equal(missing.status(), 404);
+  await checkAccessible(page, "404 page");
+  await page.context().close();
+});
+
+for (const role of ROLES) {
+  test(`${role.email} sees only their pages, each without WCAG violations`, async () => {
+    const page = await newPage();
+    await signIn(page, role.email);
+    for (const path of role.pages) {
+      await visit(page, path, role.email);
+    }
+    if (role.patients) {
+      await page.goto(`${base}/patients`);
+      await page.locator("table a").first().click();
+      await page.waitForURL(/\/patients\/[0-9a-f-]{36}$/);
+      await checkAccessible(page, `${role.email} patient record`);
+      // A form sent back with errors is accessible too, and focus lands on the summary.
+      await page.goto(`${base}/patients/new`);
+      await page.getByRole("button", { name: "Register patient" }).click();
+      await page.waitForSelector("#error-summary");
+      const focused = await page.evaluate(() => document.activeElement?.id);
+      assert.equal(focused, "error-summary");
+      await checkAccessible(page, `${role.email} patient form with errors`);
+      const admin = await page.goto(`${base}/admin/users`);
+      assert.equal(admin.status(), 403);
+    } else {
+      const res = await page.goto(`${base}/patients`);
+      assert.equal(res.status(), 403, "administrators do not open patient records");
+    }
+    await page.context().close();
+  });
+}
+
+test("a keyboard user reaches the skip link first and signs in without a mouse", async () => {
+  const page = await newPage();
+  await page.goto(`${base}/login`);
+  await page.keyboard.press("Tab");
+  const first = await page.evaluate(() => document.activeElement?.textContent?.trim());
+  assert.equal(first, "Skip to main content");
+  await page.keyboard.press("Enter");
+  // The skip link moves focus to the main content; the next stop is the first field.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "email");
+  await page.keyboard.type("nurse@example.org");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${base}/`);
+  assert.match(await page.textContent("h1"), /Noah Nurse/);
+  await page.context().close();
+});
+
+test("reading aids change text size and contrast and are remembered", async () => {
+  const page = await newPage();
+  await page.goto(`${base}/login`);
+  await page.getByText("Reading aids").click();
+  await page.getByLabel("Text size").selectOption("largest");
+  await page.getByLabel("High contrast").check();
+  await page.getByRole("button", { name: "Apply" }).click();
+  await page.waitForURL(`${base}/login`);
+  assert.equal(await page.getAttribute("html", "class"), "text-largest contrast-high");
+  const size = await page.evaluate(() => getComputedStyle(document.documentElement).fontSize);
+  assert.equal(size, "24px");
+  await checkAccessible(page, "login with reading aids");
+  await page.goto(`${base}/no-such-page`);
+  await page.goto(`${base}/login`);
+  assert.equal(await page.getAttribute("html", "class"), "text-largest contrast-high");
+  await page.context().close();
+});
+
+test("the pages work with JavaScript switched off", async () => {
+  const page = await newPage({ javaScriptEnabled: false });
+  await signIn(page, "frontdesk@example.org");
+  await page.goto(`${base}/patients/new`);
+  await page.getByLabel("Given name").fill("Juniper");
+  await page.getByLabel("Family name").fill("Testwood");
+  await page.getByLabel("Date of birth").fill("1990-05-06");
+  await page.getByLabel("Female").check();
+  await page.getByRole("button", { name: "Register patient" }).click();
+  await page.waitForURL(/created=1$/);
+  assert.match(await page.textContent("h1"), /Juniper Testwood/);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/signed_out=1$/);
+  await page.context().close();
+});
