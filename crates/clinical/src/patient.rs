@@ -42,6 +42,9 @@ pub enum PatientError {
         /// The offending field.
         field: &'static str,
     },
+    /// No birth date was given.
+    #[error("date of birth is required: use the form YYYY-MM-DD, for example 1980-04-23")]
+    BirthDateMissing,
     /// The birth date is not a calendar date in `YYYY-MM-DD` form.
     #[error(
         "date of birth '{input}' is not a date; use the form YYYY-MM-DD, for example 1980-04-23"
@@ -66,6 +69,9 @@ pub enum PatientError {
         /// The date given.
         date: Date,
     },
+    /// No sex was chosen.
+    #[error("sex is required: choose female, male, other or unknown")]
+    SexMissing,
     /// The sex is not one of the administrative codes.
     #[error("sex '{input}' is not recognised; choose female, male, other or unknown")]
     SexUnknownCode {
@@ -95,10 +101,11 @@ impl PatientError {
             PatientError::NameMissing { field }
             | PatientError::NameTooLong { field, .. }
             | PatientError::NameControlChar { field } => field,
-            PatientError::BirthDateUnreadable { .. }
+            PatientError::BirthDateMissing
+            | PatientError::BirthDateUnreadable { .. }
             | PatientError::BirthDateInFuture { .. }
             | PatientError::BirthDateTooEarly { .. } => "date_of_birth",
-            PatientError::SexUnknownCode { .. } => "sex",
+            PatientError::SexMissing | PatientError::SexUnknownCode { .. } => "sex",
             PatientError::PhoneInvalid { .. } => "phone",
             PatientError::EmailInvalid { .. } => "email",
         }
@@ -168,6 +175,7 @@ impl Sex {
     /// Parses the FHIR code (case-insensitive, surrounding spaces ignored).
     pub fn parse(input: &str) -> Result<Self, PatientError> {
         match input.trim().to_ascii_lowercase().as_str() {
+            "" => Err(PatientError::SexMissing),
             "female" => Ok(Sex::Female),
             "male" => Ok(Sex::Male),
             "other" => Ok(Sex::Other),
@@ -207,6 +215,9 @@ impl DateOfBirth {
     /// Parses `YYYY-MM-DD` and checks it against `today` (the clinic's local date).
     pub fn parse(input: &str, today: Date) -> Result<Self, PatientError> {
         let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(PatientError::BirthDateMissing);
+        }
         let date: Date = trimmed
             .parse()
             .map_err(|_| PatientError::BirthDateUnreadable {

@@ -34,7 +34,8 @@ fn birth_dates() {
     check_dob("1905-11-23", Err("older than 120"));
     check_dob("23/04/1980", Err("use the form YYYY-MM-DD"));
     check_dob("1980-02-30", Err("use the form YYYY-MM-DD"));
-    check_dob("", Err("use the form YYYY-MM-DD"));
+    check_dob("", Err("date of birth is required"));
+    check_dob("  ", Err("date of birth is required"));
 }
 
 #[test]

@@ -60,6 +60,42 @@ async fn sign_in_sets_a_strict_http_only_cookie_and_sign_out_ends_it(app: &TestA
     assert_eq!(res.status(), 303, "signed out, pages need sign-in again");
 }
 
+async fn cookies_are_secure_behind_a_tls_proxy(app: &TestApp) {
+    app.user("tls@example.org", Role::Nurse).await;
+    let client = TestApp::browser();
+    let res = client
+        .get(app.url("/login"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    let pre = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        pre.starts_with("kf_pre=") && pre.contains("Secure"),
+        "{pre}"
+    );
+    let token = form_token(&res.text().await.unwrap());
+    let res = client
+        .post(app.url("/login"))
+        .header("x-forwarded-proto", "https")
+        .form(&[
+            ("csrf", token.as_str()),
+            ("email", "tls@example.org"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let session = res.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        session.starts_with("kf_session=")
+            && session.contains("Secure")
+            && session.contains("HttpOnly"),
+        "{session}"
+    );
+}
+
 async fn forms_without_the_right_token_are_refused(app: &TestApp) {
     app.user("fd@example.org", Role::FrontDesk).await;
     let client = TestApp::browser();
@@ -395,6 +431,7 @@ async fn api_tokens_are_made_on_the_account_page(app: &TestApp) {
 
 crate::on_both!(
     sign_in_sets_a_strict_http_only_cookie_and_sign_out_ends_it,
+    cookies_are_secure_behind_a_tls_proxy,
     forms_without_the_right_token_are_refused,
     wrong_passwords_get_one_generic_message_and_five_lock_the_account,
     front_desk_sees_the_directory_but_not_administration,
