@@ -4,6 +4,7 @@
 //! 2 bad input (arguments, configuration, a refused value).
 
 mod config;
+mod score;
 mod serve;
 mod users;
 
@@ -57,6 +58,18 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Score a rating instrument from its answers.
+    Score {
+        /// phq9, gad7, pcl5, madrs, qids_sr16, epds, ybocs, cadss6, moaas, rass, pain_nrs, bprs_positive.
+        instrument: String,
+        /// The numbers beside the chosen options, in item order, comma-separated
+        /// (EPDS: the option position 0–3 from the top). Negative RASS values need --answers=-2.
+        #[arg(long, allow_hyphen_values = true)]
+        answers: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: score::Format,
     },
     /// Check that a running server answers /healthz (exit 0 when healthy).
     Healthcheck {
@@ -218,6 +231,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", config::EXAMPLE);
             Ok(())
         }
+        Command::Score {
+            instrument,
+            answers,
+            format,
+        } => score::run(&instrument, &answers, format),
         Command::Healthcheck { url } => runtime()?.block_on(serve::healthcheck(&url)),
     }
 }

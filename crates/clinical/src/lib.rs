@@ -7,7 +7,9 @@
 //!
 //! Where to start:
 //! - [`patient`] for the demographic record every other part hangs on.
+//! - [`instruments`] for rating scales: definitions, scoring, response and remission, schedules.
 
 #![deny(missing_docs)]
 
+pub mod instruments;
 pub mod patient;

@@ -342,3 +342,83 @@ fn configuration_comes_from_the_file_and_the_environment() {
         "{err}"
     );
 }
+
+#[test]
+fn score_prints_json_with_instrument_specific_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&str, &str, &str, i64); 4] = [
+        ("phq9", "1,2,1,1,2,1,1,1,1", "suicidality_flag", 11),
+        ("epds", "0,0,3,0,3,3,3,3,3,2", "self_harm_flag", 1),
+        ("ybocs", "4,3,2,1,0,1,1,1,1,1", "obsessions", 15),
+        (
+            "pcl5",
+            "2,0,0,0,0,2,0,2,2,0,0,0,0,0,2,2,0,0,0,0",
+            "dsm5_criteria_met",
+            12,
+        ),
+    ];
+    for (instrument, answers, field, total) in cases {
+        let (code, out, err) = run(
+            ketaflow(dir.path()).args([
+                "score",
+                instrument,
+                "--answers",
+                answers,
+                "--format",
+                "json",
+            ]),
+            "",
+        );
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["instrument"], instrument);
+        assert_eq!(v["total"], total, "{out}");
+        assert!(!v[field].is_null(), "{instrument} lacks {field}: {out}");
+    }
+    let (_, out, _) = run(
+        ketaflow(dir.path()).args([
+            "score",
+            "phq9",
+            "--answers",
+            "1,2,1,1,2,1,1,1,1",
+            "--format",
+            "json",
+        ]),
+        "",
+    );
+    assert!(
+        out.starts_with("{\"instrument\":\"phq9\",\"total\":11,\"severity\":\"moderate\""),
+        "{out}"
+    );
+    let (code, out, _) = run(
+        ketaflow(dir.path()).args(["score", "rass", "--answers", "-2"]),
+        "",
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("RASS total -2"), "{out}");
+}
+
+#[test]
+fn score_refuses_wrong_counts_and_ranges_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            ["score", "phq9", "--answers", "1,2,3"],
+            "phq9 has 9 items, but 3 answers were given",
+        ),
+        (
+            ["score", "gad7", "--answers", "0,0,0,4,0,0,0"],
+            "gad7 item 4: answer 4 is out of range; allowed 0 to 3",
+        ),
+        (
+            ["score", "hamd", "--answers", "1"],
+            "'hamd' is not an instrument; use one of phq9",
+        ),
+    ];
+    for (args, message) in cases {
+        let (code, out, err) = run(ketaflow(dir.path()).args(args), "");
+        assert_eq!(code, 2, "{args:?}");
+        assert!(out.is_empty());
+        assert!(err.contains(message), "{err}");
+    }
+}

@@ -1,0 +1,186 @@
+//! What is due: a schedule of assessments per patient, and which are done, due or overdue.
+//!
+//! A schedule is a plain value. Treatment courses and sessions (later modules) will build one
+//! from their dates; today it is built from a start date and a list of instruments.
+
+use jiff::ToSpan;
+use jiff::civil::Date;
+
+use super::InstrumentId;
+
+/// When in the course of treatment an assessment is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimePoint {
+    /// Before the course starts.
+    Baseline,
+    /// Just before a session.
+    BeforeSession,
+    /// About two hours after a session.
+    AfterSession2h,
+    /// About 24 hours after a session.
+    After24h,
+    /// Weekly between sessions.
+    Weekly,
+    /// At the end of the course.
+    EndOfCourse,
+    /// Any other time.
+    Other,
+}
+
+impl TimePoint {
+    /// Every time point, in course order.
+    pub const ALL: [TimePoint; 7] = [
+        TimePoint::Baseline,
+        TimePoint::BeforeSession,
+        TimePoint::AfterSession2h,
+        TimePoint::After24h,
+        TimePoint::Weekly,
+        TimePoint::EndOfCourse,
+        TimePoint::Other,
+    ];
+
+    /// Code used in the database and the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            TimePoint::Baseline => "baseline",
+            TimePoint::BeforeSession => "before_session",
+            TimePoint::AfterSession2h => "after_session_2h",
+            TimePoint::After24h => "after_24h",
+            TimePoint::Weekly => "weekly",
+            TimePoint::EndOfCourse => "end_of_course",
+            TimePoint::Other => "other",
+        }
+    }
+
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            TimePoint::Baseline => "Baseline",
+            TimePoint::BeforeSession => "Before session",
+            TimePoint::AfterSession2h => "About 2 h after session",
+            TimePoint::After24h => "24 h after session",
+            TimePoint::Weekly => "Weekly",
+            TimePoint::EndOfCourse => "End of course",
+            TimePoint::Other => "Other",
+        }
+    }
+
+    /// Parses a code.
+    pub fn parse(input: &str) -> Option<TimePoint> {
+        TimePoint::ALL
+            .into_iter()
+            .find(|t| t.code() == input.trim())
+    }
+}
+
+/// One planned assessment and the dates it may be taken on (inclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planned {
+    /// Instrument.
+    pub instrument: InstrumentId,
+    /// Time point.
+    pub time_point: TimePoint,
+    /// First acceptable date.
+    pub earliest: Date,
+    /// Last acceptable date; after it the assessment is overdue.
+    pub latest: Date,
+}
+
+/// A patient's assessment plan.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Schedule {
+    planned: Vec<Planned>,
+}
+
+/// A completed assessment, as the schedule needs to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Done {
+    /// Instrument.
+    pub instrument: InstrumentId,
+    /// Time point.
+    pub time_point: TimePoint,
+    /// Date taken, in the clinic's time zone.
+    pub date: Date,
+}
+
+/// Where a planned assessment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// A completed assessment falls in its window.
+    Done,
+    /// Its window has not opened.
+    Upcoming,
+    /// Its window is open.
+    Due,
+    /// Its window has closed without it.
+    Overdue,
+}
+
+impl Schedule {
+    /// A schedule of explicit entries (courses and sessions build these).
+    pub fn new(planned: Vec<Planned>) -> Self {
+        Schedule { planned }
+    }
+
+    /// Baseline within the 7 days before `start`, then one weekly assessment per week for
+    /// `weeks` weeks, each week's window being the 7 days from its due date. This is a default
+    /// plan of Ketaflow's, not a clinical rule; clinics change it per course.
+    pub fn baseline_then_weekly(instruments: &[InstrumentId], start: Date, weeks: i32) -> Self {
+        let mut planned = Vec::new();
+        for &instrument in instruments {
+            let week_before = start.checked_sub(7.days()).unwrap_or(start);
+            planned.push(Planned {
+                instrument,
+                time_point: TimePoint::Baseline,
+                earliest: week_before,
+                latest: start,
+            });
+            for w in 1..=weeks {
+                let Ok(due) = start.checked_add((7 * w).days()) else {
+                    break;
+                };
+                let latest = due.checked_add(6.days()).unwrap_or(due);
+                planned.push(Planned {
+                    instrument,
+                    time_point: TimePoint::Weekly,
+                    earliest: due,
+                    latest,
+                });
+            }
+        }
+        Schedule { planned }
+    }
+
+    /// The planned assessments.
+    pub fn planned(&self) -> &[Planned] {
+        &self.planned
+    }
+
+    /// Each planned assessment with its status on `today`. A completed assessment satisfies
+    /// at most one planned entry.
+    pub fn status(&self, done: &[Done], today: Date) -> Vec<(Planned, Status)> {
+        let mut used = vec![false; done.len()];
+        self.planned
+            .iter()
+            .map(|p| {
+                let hit = done.iter().enumerate().position(|(i, d)| {
+                    !used[i]
+                        && d.instrument == p.instrument
+                        && d.time_point == p.time_point
+                        && (p.earliest..=p.latest).contains(&d.date)
+                });
+                let status = if let Some(i) = hit {
+                    used[i] = true;
+                    Status::Done
+                } else if today < p.earliest {
+                    Status::Upcoming
+                } else if today <= p.latest {
+                    Status::Due
+                } else {
+                    Status::Overdue
+                };
+                (*p, status)
+            })
+            .collect()
+    }
+}

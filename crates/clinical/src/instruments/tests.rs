@@ -1,0 +1,495 @@
+//! Table-driven tests of every instrument, built from the scoring rules cited in `defs.rs`.
+
+use super::schedule::{Done, Schedule, Status, TimePoint};
+use super::*;
+
+fn answers(id: InstrumentId, value: i64) -> Vec<i64> {
+    vec![value; id.instrument().items.len()]
+}
+
+/// Scores and checks total and severity code.
+fn check(id: InstrumentId, answers: &[i64], total: i32, severity: Option<&str>) {
+    let s = score(id, answers).unwrap_or_else(|e| panic!("{}: {e}", id.code()));
+    assert_eq!(s.total, total, "{} {answers:?}", id.code());
+    assert_eq!(
+        s.severity.map(|b| b.code),
+        severity,
+        "{} {answers:?}",
+        id.code()
+    );
+}
+
+#[test]
+fn all_lowest_and_all_highest_answers_give_the_range_ends() {
+    for id in InstrumentId::ALL {
+        let inst = id.instrument();
+        let (lo, hi) = inst.total_range();
+        let min = score(id, &answers(id, inst.answer_min.into())).unwrap();
+        let max = score(id, &answers(id, inst.answer_max.into())).unwrap();
+        if id == InstrumentId::Epds {
+            // Reverse keying: every answer at position 0 scores 3 on seven items and 0 on three.
+            assert_eq!((min.total, max.total), (21, 9));
+        } else {
+            assert_eq!((min.total, max.total), (lo, hi), "{}", id.code());
+        }
+    }
+}
+
+#[test]
+fn totals_land_in_the_published_bands_at_every_boundary() {
+    // Build answer sets with a given total by filling items from the first.
+    fn with_total(id: InstrumentId, total: i32) -> Vec<i64> {
+        let inst = id.instrument();
+        let mut left = total - inst.items.len() as i32 * i32::from(inst.answer_min);
+        inst.items
+            .iter()
+            .map(|_| {
+                let room = i32::from(inst.answer_max - inst.answer_min);
+                let take = left.min(room);
+                left -= take;
+                i64::from(take + i32::from(inst.answer_min))
+            })
+            .collect()
+    }
+    let ids = [
+        InstrumentId::Phq9,
+        InstrumentId::Gad7,
+        InstrumentId::Madrs,
+        InstrumentId::Ybocs,
+        InstrumentId::Moaas,
+    ];
+    for id in ids {
+        for band in id.instrument().bands {
+            for total in [band.min, band.max] {
+                check(id, &with_total(id, total), total, Some(band.code));
+            }
+        }
+    }
+    // Spot checks against the published tables.
+    let phq = [
+        (4, "minimal"),
+        (5, "mild"),
+        (9, "mild"),
+        (10, "moderate"),
+        (14, "moderate"),
+        (15, "moderately_severe"),
+        (19, "moderately_severe"),
+        (20, "severe"),
+        (27, "severe"),
+    ];
+    for (total, code) in phq {
+        check(
+            InstrumentId::Phq9,
+            &with_total(InstrumentId::Phq9, total),
+            total,
+            Some(code),
+        );
+    }
+    let gad = [
+        (4, "minimal"),
+        (5, "mild"),
+        (10, "moderate"),
+        (15, "severe"),
+        (21, "severe"),
+    ];
+    for (total, code) in gad {
+        check(
+            InstrumentId::Gad7,
+            &with_total(InstrumentId::Gad7, total),
+            total,
+            Some(code),
+        );
+    }
+    let ybocs = [
+        (7, "subclinical"),
+        (8, "mild"),
+        (16, "moderate"),
+        (24, "severe"),
+        (32, "extreme"),
+    ];
+    for (total, code) in ybocs {
+        check(
+            InstrumentId::Ybocs,
+            &with_total(InstrumentId::Ybocs, total),
+            total,
+            Some(code),
+        );
+    }
+    let madrs = [
+        (6, "normal"),
+        (7, "mild"),
+        (19, "mild"),
+        (20, "moderate"),
+        (34, "moderate"),
+        (35, "severe"),
+    ];
+    for (total, code) in madrs {
+        check(
+            InstrumentId::Madrs,
+            &with_total(InstrumentId::Madrs, total),
+            total,
+            Some(code),
+        );
+    }
+}
+
+#[test]
+fn bands_cover_each_range_without_gaps_or_overlaps() {
+    for id in InstrumentId::ALL {
+        let inst = id.instrument();
+        if inst.bands.is_empty() {
+            continue;
+        }
+        let (lo, hi) = inst.total_range();
+        for total in lo..=hi {
+            let n = inst
+                .bands
+                .iter()
+                .filter(|b| (b.min..=b.max).contains(&total))
+                .count();
+            assert_eq!(n, 1, "{} total {total} is in {n} bands", id.code());
+        }
+    }
+}
+
+#[test]
+fn phq9_item_9_raises_a_safety_flag_whatever_the_total() {
+    let mut a = answers(InstrumentId::Phq9, 0);
+    assert!(score(InstrumentId::Phq9, &a).unwrap().flags.is_empty());
+    a[8] = 1;
+    let s = score(InstrumentId::Phq9, &a).unwrap();
+    assert_eq!(s.total, 1);
+    assert_eq!(s.flags, vec![Flag::SuicidalityItem]);
+    assert!(s.safety_follow_up_due());
+    a[8] = 0;
+    a[0] = 3;
+    a[1] = 3;
+    assert!(
+        !score(InstrumentId::Phq9, &a)
+            .unwrap()
+            .safety_follow_up_due()
+    );
+}
+
+#[test]
+fn epds_reverse_keys_items_3_and_5_to_10_by_option_position() {
+    // Position 0 on every item: items 1, 2, 4 score 0; the seven reversed items score 3 each.
+    let s = score(InstrumentId::Epds, &answers(InstrumentId::Epds, 0)).unwrap();
+    assert_eq!(s.total, 21);
+    assert!(s.flags.contains(&Flag::SelfHarmItem));
+    assert!(s.flags.contains(&Flag::ProbableDepression));
+    // The healthiest answers: first option on 1, 2, 4 is 0; last option (3) on reversed items is 0.
+    let healthy = [0, 0, 3, 0, 3, 3, 3, 3, 3, 3];
+    let s = score(InstrumentId::Epds, &healthy).unwrap();
+    assert_eq!(s.total, 0);
+    assert!(s.flags.is_empty());
+    // Item 10 at position 2 ("hardly ever") scores 1: the self-harm flag is raised.
+    let mut a = healthy;
+    a[9] = 2;
+    let s = score(InstrumentId::Epds, &a).unwrap();
+    assert_eq!((s.total, s.flags.clone()), (1, vec![Flag::SelfHarmItem]));
+    // Probable depression from 13: 12 does not flag, 13 does.
+    let twelve = [3, 3, 0, 3, 3, 3, 3, 3, 3, 3]; // 3 + 3 + 3 + 3 = 12
+    assert_eq!(score(InstrumentId::Epds, &twelve).unwrap().total, 12);
+    assert!(
+        !score(InstrumentId::Epds, &twelve)
+            .unwrap()
+            .flags
+            .contains(&Flag::ProbableDepression)
+    );
+    let thirteen = [3, 3, 0, 3, 2, 3, 3, 3, 3, 3];
+    assert_eq!(score(InstrumentId::Epds, &thirteen).unwrap().total, 13);
+    assert!(
+        score(InstrumentId::Epds, &thirteen)
+            .unwrap()
+            .flags
+            .contains(&Flag::ProbableDepression)
+    );
+}
+
+#[test]
+fn pcl5_clusters_and_the_dsm5_rule_at_its_edges() {
+    // Exactly the minimum pattern: one B, one C, two D, two E items at 2.
+    let mut a = answers(InstrumentId::Pcl5, 0);
+    for item in [1, 6, 8, 9, 15, 16] {
+        a[item - 1] = 2;
+    }
+    let s = score(InstrumentId::Pcl5, &a).unwrap();
+    let d = s.pcl5.unwrap();
+    assert_eq!((d.b, d.c, d.d, d.e), (2, 2, 4, 4));
+    assert!(d.dsm5_criteria_met);
+    assert_eq!(s.flags, vec![Flag::Dsm5CriteriaMet]);
+    // One item short in any cluster, or a symptom rated only 1, breaks the rule.
+    for (item, value) in [(1, 0), (6, 0), (9, 0), (16, 0), (9, 1), (16, 1)] {
+        let mut b = a.clone();
+        b[item - 1] = value;
+        assert!(
+            !score(InstrumentId::Pcl5, &b)
+                .unwrap()
+                .pcl5
+                .unwrap()
+                .dsm5_criteria_met,
+            "item {item} at {value}"
+        );
+    }
+    // Many 1s reach a high total without meeting the rule; the total cut is 33.
+    let ones = answers(InstrumentId::Pcl5, 1);
+    let s = score(InstrumentId::Pcl5, &ones).unwrap();
+    assert_eq!(s.total, 20);
+    assert!(s.flags.is_empty());
+    let mut b = ones.clone();
+    for answer in b.iter_mut().take(13) {
+        *answer = 2;
+    }
+    assert_eq!(score(InstrumentId::Pcl5, &b).unwrap().total, 33);
+    assert!(
+        score(InstrumentId::Pcl5, &b)
+            .unwrap()
+            .flags
+            .contains(&Flag::ProvisionalPtsdByTotal)
+    );
+    b[0] = 1;
+    assert!(
+        !score(InstrumentId::Pcl5, &b)
+            .unwrap()
+            .flags
+            .contains(&Flag::ProvisionalPtsdByTotal)
+    );
+}
+
+#[test]
+fn qids_scores_the_highest_item_of_each_domain() {
+    // Sleep items 1–4 = 1, 3, 0, 2 → 3; appetite 6–9 = 2, 0, 1, 0 → 2; psychomotor 15–16 = 0, 1 → 1.
+    let a = [1, 3, 0, 2, 1, 2, 0, 1, 0, 1, 1, 0, 2, 2, 0, 1];
+    let s = score(InstrumentId::QidsSr16, &a).unwrap();
+    assert_eq!(s.subscale("sleep"), Some(3));
+    assert_eq!(s.subscale("appetite_weight"), Some(2));
+    assert_eq!(s.subscale("psychomotor"), Some(1));
+    // Domains: sleep 3, mood 1, appetite 2, concentration 1, self-view 1, death 0, interest 2,
+    // energy 2, psychomotor 1.
+    assert_eq!(s.total, 13);
+    assert_eq!(s.severity.map(|b| b.code), Some("moderate"));
+    check(
+        InstrumentId::QidsSr16,
+        &answers(InstrumentId::QidsSr16, 3),
+        27,
+        Some("very_severe"),
+    );
+}
+
+#[test]
+fn ybocs_reports_obsession_and_compulsion_subtotals() {
+    let a = [4, 3, 2, 1, 0, 1, 1, 1, 1, 1];
+    let s = score(InstrumentId::Ybocs, &a).unwrap();
+    assert_eq!(s.subscale("obsessions"), Some(10));
+    assert_eq!(s.subscale("compulsions"), Some(5));
+    assert_eq!(s.total, 15);
+    assert_eq!(s.severity.map(|b| b.code), Some("mild"));
+}
+
+#[test]
+fn sedation_scales_use_their_own_ranges() {
+    check(InstrumentId::Rass, &[-5], -5, Some("deep_sedation"));
+    check(InstrumentId::Rass, &[0], 0, Some("alert_calm"));
+    check(InstrumentId::Rass, &[4], 4, Some("agitated"));
+    let s = score(InstrumentId::Moaas, &[0]).unwrap();
+    assert_eq!(s.flags, vec![Flag::LossOfConsciousness]);
+    assert!(score(InstrumentId::Moaas, &[1]).unwrap().flags.is_empty());
+    check(InstrumentId::BprsPositive, &[1, 1, 1, 1], 4, None);
+}
+
+#[test]
+fn wrong_counts_and_out_of_range_answers_name_the_item_and_range() {
+    let cases: [(InstrumentId, &str, &str); 6] = [
+        (
+            InstrumentId::Phq9,
+            "0,1,2,3,0,1,2,3",
+            "phq9 has 9 items, but 8 answers were given; give one answer per item, in form order",
+        ),
+        (
+            InstrumentId::Phq9,
+            "0,1,2,4,0,1,2,3,0",
+            "phq9 item 4: answer 4 is out of range; allowed 0 to 3",
+        ),
+        (
+            InstrumentId::Rass,
+            "-6",
+            "rass item 1: answer -6 is out of range; allowed -5 to 4",
+        ),
+        (
+            InstrumentId::BprsPositive,
+            "1,0,1,1",
+            "bprs_positive item 2: answer 0 is out of range; allowed 1 to 7",
+        ),
+        (
+            InstrumentId::Gad7,
+            "0,1,x,0,0,0,0",
+            "gad7 item 3: 'x' is not a whole number; allowed 0 to 3",
+        ),
+        (
+            InstrumentId::PainNrs,
+            "99999999999",
+            "pain_nrs item 1: answer 99999999999 is out of range; allowed 0 to 10",
+        ),
+    ];
+    for (id, input, message) in cases {
+        let err = parse_answers(id.instrument(), input)
+            .and_then(|a| score(id, &a))
+            .unwrap_err();
+        assert_eq!(err.to_string(), message);
+    }
+    assert!(
+        InstrumentId::parse("phq-9")
+            .unwrap_err()
+            .to_string()
+            .contains("use one of phq9, gad7")
+    );
+    assert_eq!(
+        InstrumentId::parse(" QIDS_SR16 "),
+        Ok(InstrumentId::QidsSr16)
+    );
+}
+
+#[test]
+fn response_remission_and_minimal_change_follow_each_instruments_rule() {
+    let phq = InstrumentId::Phq9.instrument();
+    let cases = [
+        // baseline, current, response, remission, minimal important change
+        (20, 10, Some(true), Some(false), Some(true)),
+        (20, 11, Some(false), Some(false), Some(true)),
+        (20, 4, Some(true), Some(true), Some(true)),
+        (8, 5, Some(false), Some(false), Some(false)),
+        (0, 0, Some(false), Some(true), Some(false)),
+    ];
+    for (baseline, current, response, remission, mic) in cases {
+        let o = outcome(phq, baseline, current);
+        assert_eq!(
+            (o.response, o.remission, o.minimal_important_change),
+            (response, remission, mic),
+            "{baseline}→{current}"
+        );
+    }
+    assert_eq!(outcome(phq, 20, 10).percent_change, Some(-50.0));
+    assert_eq!(outcome(phq, 0, 3).percent_change, None);
+    // Y-BOCS: 35 % and at most 12.
+    let y = InstrumentId::Ybocs.instrument();
+    assert_eq!(outcome(y, 20, 13).response, Some(true));
+    assert_eq!(outcome(y, 20, 14).response, Some(false));
+    assert_eq!(outcome(y, 20, 12).remission, Some(true));
+    assert_eq!(outcome(y, 20, 13).remission, Some(false));
+    // MADRS remission at 9 or less; QIDS at 5 or less.
+    assert_eq!(
+        outcome(InstrumentId::Madrs.instrument(), 30, 9).remission,
+        Some(true)
+    );
+    assert_eq!(
+        outcome(InstrumentId::Madrs.instrument(), 30, 10).remission,
+        Some(false)
+    );
+    assert_eq!(
+        outcome(InstrumentId::QidsSr16.instrument(), 16, 5).remission,
+        Some(true)
+    );
+    // GAD-7 has no published response rule: none is claimed.
+    let g = outcome(InstrumentId::Gad7.instrument(), 15, 3);
+    assert_eq!(
+        (g.response, g.remission, g.minimal_important_change),
+        (None, None, Some(true))
+    );
+    // Pain NRS: 30 % is response, 10 % the minimal important change.
+    let p = outcome(InstrumentId::PainNrs.instrument(), 10, 7);
+    assert_eq!(
+        (p.response, p.minimal_important_change),
+        (Some(true), Some(true))
+    );
+    assert_eq!(
+        outcome(InstrumentId::PainNrs.instrument(), 10, 8).response,
+        Some(false)
+    );
+}
+
+#[test]
+fn the_schedule_says_what_is_done_due_upcoming_and_overdue() {
+    let d = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+    let schedule = Schedule::baseline_then_weekly(&[InstrumentId::Phq9], d("2026-11-02"), 3);
+    assert_eq!(schedule.planned().len(), 4);
+    let done = [
+        Done {
+            instrument: InstrumentId::Phq9,
+            time_point: TimePoint::Baseline,
+            date: d("2026-10-30"),
+        },
+        Done {
+            instrument: InstrumentId::Phq9,
+            time_point: TimePoint::Weekly,
+            date: d("2026-11-10"),
+        },
+        // Wrong instrument: satisfies nothing.
+        Done {
+            instrument: InstrumentId::Gad7,
+            time_point: TimePoint::Weekly,
+            date: d("2026-11-17"),
+        },
+    ];
+    let statuses: Vec<Status> = schedule
+        .status(&done, d("2026-11-23"))
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    // Baseline done; week 1 (9–15 Nov) done; week 2 (16–22 Nov) overdue; week 3 (23–29 Nov) due.
+    assert_eq!(
+        statuses,
+        [Status::Done, Status::Done, Status::Overdue, Status::Due]
+    );
+    let early: Vec<Status> = schedule
+        .status(&[], d("2026-10-20"))
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(early, [Status::Upcoming; 4]);
+}
+
+#[test]
+fn loaded_wording_must_fit_the_definition() {
+    use super::content::{ContentError, ContentInput, ItemInput};
+    let good = ContentInput {
+        instrument: "gad7".into(),
+        language: "en".into(),
+        instructions: "Over the last two weeks...".into(),
+        options: vec!["a".into(), "b".into(), "c".into(), "d".into()],
+        items: (1..=7)
+            .map(|i| ItemInput {
+                text: format!("item {i}"),
+                options: vec![],
+            })
+            .collect(),
+    };
+    let content = good.validate().unwrap();
+    assert_eq!(content.items().len(), 7);
+    assert_eq!(content.items()[6].1.len(), 4);
+    let mut bad = good.clone();
+    bad.items.pop();
+    bad.items[2].text = " ".into();
+    bad.items[3].options = vec!["only one".into()];
+    bad.language = "".into();
+    let errors = bad.validate().unwrap_err();
+    assert_eq!(
+        errors,
+        vec![
+            ContentError::LanguageMissing,
+            ContentError::ItemCount {
+                instrument: "gad7",
+                expected: 7,
+                got: 6
+            },
+            ContentError::ItemEmpty { item: 3 },
+            ContentError::OptionCount {
+                item: 4,
+                expected: 4,
+                got: 1,
+                min: 0,
+                max: 3
+            },
+        ]
+    );
+}
