@@ -12,9 +12,11 @@
 //!
 //! This is the only crate that holds SQL.
 
+mod assessments;
 mod audit;
 mod auth;
 mod connect;
+mod content;
 mod demo;
 mod error;
 mod patients;
@@ -23,6 +25,7 @@ mod sites;
 pub mod testing;
 mod users;
 
+pub use assessments::{AlertRecord, AssessmentRecord, EnteredBy, LinkState, NewLink};
 pub use audit::{Actor, AuditEvent, AuditOutcome, AuditRecord};
 pub use auth::{ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession};
 pub use connect::{Backend, DatabaseUrl, Store};

@@ -8,6 +8,7 @@
 
 mod support;
 
+mod assessments;
 mod auth;
 mod demo;
 mod patients;

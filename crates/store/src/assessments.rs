@@ -1,0 +1,512 @@
+//! Assessments (scored rating instruments), patient self-report links, and safety alerts.
+//!
+//! Recording an assessment whose score calls for same-day safety follow-up raises an alert in
+//! the same transaction, so an alert can never be lost between the two writes.
+
+use clinical::instruments::schedule::TimePoint;
+use clinical::instruments::{InstrumentId, Score};
+use jiff::{SignedDuration, Timestamp};
+use sqlx::Row;
+
+use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
+use crate::users::User;
+use crate::{Store, StoreError, instant, millis, new_id, random_hex, token_hash};
+
+/// A stored assessment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssessmentRecord {
+    /// Identifier.
+    pub id: String,
+    /// Patient.
+    pub patient_id: String,
+    /// Instrument.
+    pub instrument: InstrumentId,
+    /// Time point in the course.
+    pub time_point: TimePoint,
+    /// When it was taken.
+    pub administered_at: Timestamp,
+    /// Answers as given.
+    pub answers: Vec<i64>,
+    /// Total score.
+    pub total: i32,
+    /// Severity band code, where the instrument has bands.
+    pub severity: Option<String>,
+    /// Flag codes raised.
+    pub flags: Vec<String>,
+    /// Version of the scoring that computed the result.
+    pub scoring_version: String,
+    /// Staff member who entered it, if staff did.
+    pub entered_by_user_id: Option<String>,
+    /// Whether the patient entered it (by link).
+    pub entered_by_patient: bool,
+}
+
+/// Who entered an assessment.
+#[derive(Debug, Clone)]
+pub enum EnteredBy<'a> {
+    /// A staff member.
+    Staff(&'a Actor),
+    /// The patient, through a self-report link.
+    Patient,
+}
+
+/// An open or acknowledged alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertRecord {
+    /// Identifier.
+    pub id: String,
+    /// Patient.
+    pub patient_id: String,
+    /// Patient's name for the alert list (`family, given`).
+    pub patient_name: String,
+    /// What kind (`safety`).
+    pub kind: String,
+    /// What happened and what to do.
+    pub message: String,
+    /// When it was raised.
+    pub created_at: Timestamp,
+    /// When someone acknowledged it.
+    pub acknowledged_at: Option<Timestamp>,
+}
+
+/// What a self-report link leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkState {
+    /// Open: the patient may submit.
+    Open {
+        /// Patient.
+        patient_id: String,
+        /// Instrument to complete.
+        instrument: InstrumentId,
+        /// Time point.
+        time_point: TimePoint,
+        /// When the link stops working.
+        expires_at: Timestamp,
+    },
+    /// Already used.
+    Used,
+    /// Past its expiry.
+    Expired,
+    /// No such link.
+    Unknown,
+}
+
+/// A self-report link just made; the secret goes into the URL and is not stored.
+#[derive(Debug, Clone)]
+pub struct NewLink {
+    /// The secret part of the URL.
+    pub secret: String,
+    /// When it stops working.
+    pub expires_at: Timestamp,
+}
+
+const ASSESSMENT_COLUMNS: &str = "id, patient_id, instrument, time_point, administered_at, answers, total, severity, flags, scoring_version, entered_by_user_id, entered_by_patient";
+
+fn assessment_from_row(row: &sqlx::any::AnyRow) -> Result<AssessmentRecord, StoreError> {
+    let instrument: String = row.try_get("instrument")?;
+    let time_point: String = row.try_get("time_point")?;
+    let answers: String = row.try_get("answers")?;
+    let flags: String = row.try_get("flags")?;
+    let total: i64 = row.try_get("total")?;
+    Ok(AssessmentRecord {
+        id: row.try_get("id")?,
+        patient_id: row.try_get("patient_id")?,
+        instrument: InstrumentId::parse(&instrument).map_err(|_| StoreError::NotFound {
+            entity: "instrument",
+        })?,
+        time_point: TimePoint::parse(&time_point).unwrap_or(TimePoint::Other),
+        administered_at: instant(row.try_get("administered_at")?),
+        answers: answers.split(',').filter_map(|a| a.parse().ok()).collect(),
+        total: i32::try_from(total).unwrap_or_default(),
+        severity: row.try_get("severity")?,
+        flags: flags
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        scoring_version: row.try_get("scoring_version")?,
+        entered_by_user_id: row.try_get("entered_by_user_id")?,
+        entered_by_patient: row.try_get::<i64, _>("entered_by_patient")? != 0,
+    })
+}
+
+impl Store {
+    /// Stores a scored assessment for a patient of `site_id`; raises a safety alert when the
+    /// score calls for same-day follow-up. Audited.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_assessment(
+        &self,
+        entered_by: EnteredBy<'_>,
+        site_id: &str,
+        patient_id: &str,
+        score: &Score,
+        time_point: TimePoint,
+        administered_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<AssessmentRecord, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_assessment(
+            &mut tx,
+            &entered_by,
+            site_id,
+            patient_id,
+            score,
+            time_point,
+            administered_at,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.assessment(&id).await
+    }
+
+    async fn assessment(&self, id: &str) -> Result<AssessmentRecord, StoreError> {
+        let row = sqlx::query(&format!(
+            "select {ASSESSMENT_COLUMNS} from assessments where id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound {
+            entity: "assessment",
+        })?;
+        assessment_from_row(&row)
+    }
+
+    /// A patient's assessments, oldest first, read by a person (audited).
+    pub async fn assessments(
+        &self,
+        actor: &Actor,
+        site_id: &str,
+        patient_id: &str,
+        now: Timestamp,
+    ) -> Result<Vec<AssessmentRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "select {} from assessments a join patients p on p.id = a.patient_id
+             where p.site_id = $1 and a.patient_id = $2 order by a.administered_at, a.id",
+            ASSESSMENT_COLUMNS
+                .split(", ")
+                .map(|c| format!("a.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .bind(site_id)
+        .bind(patient_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let records = rows
+            .iter()
+            .map(assessment_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let event = AuditEvent::new("assessment.list", AuditOutcome::Ok)
+            .patient(patient_id)
+            .detail(format!("rows={}", records.len()));
+        self.audit(actor, event, now).await?;
+        Ok(records)
+    }
+
+    /// Makes a single-use self-report link for one instrument, valid for `valid_for`, for a
+    /// patient of the creating staff member's site.
+    pub async fn create_self_report_link(
+        &self,
+        creator: &User,
+        patient_id: &str,
+        instrument: InstrumentId,
+        time_point: TimePoint,
+        valid_for: SignedDuration,
+        now: Timestamp,
+    ) -> Result<NewLink, StoreError> {
+        let actor = &Actor::user(creator);
+        let site_id = creator.site_id.as_str();
+        // The patient must exist at this site.
+        let exists: i64 =
+            sqlx::query_scalar("select count(*) from patients where site_id = $1 and id = $2")
+                .bind(site_id)
+                .bind(patient_id)
+                .fetch_one(&self.pool)
+                .await?;
+        if exists == 0 {
+            return Err(StoreError::NotFound { entity: "patient" });
+        }
+        let secret = random_hex(24);
+        let expires_at = now.checked_add(valid_for).unwrap_or(now);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "insert into self_report_links (token_hash, patient_id, instrument, time_point, created_by, created_at, expires_at)
+             values ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(token_hash(&secret))
+        .bind(patient_id)
+        .bind(instrument.code())
+        .bind(time_point.code())
+        .bind(creator.id.as_str())
+        .bind(millis(now))
+        .bind(millis(expires_at))
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("self_report_link.create", AuditOutcome::Ok)
+            .patient(patient_id)
+            .detail(format!("instrument={}", instrument.code()));
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(NewLink { secret, expires_at })
+    }
+
+    /// What a link leads to now.
+    pub async fn self_report_link(
+        &self,
+        secret: &str,
+        now: Timestamp,
+    ) -> Result<LinkState, StoreError> {
+        let row = sqlx::query(
+            "select patient_id, instrument, time_point, expires_at, used_at from self_report_links where token_hash = $1",
+        )
+        .bind(token_hash(secret))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(LinkState::Unknown);
+        };
+        if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
+            return Ok(LinkState::Used);
+        }
+        let expires_at = instant(row.try_get("expires_at")?);
+        if expires_at <= now {
+            return Ok(LinkState::Expired);
+        }
+        let instrument: String = row.try_get("instrument")?;
+        let time_point: String = row.try_get("time_point")?;
+        Ok(LinkState::Open {
+            patient_id: row.try_get("patient_id")?,
+            instrument: InstrumentId::parse(&instrument).map_err(|_| StoreError::NotFound {
+                entity: "instrument",
+            })?,
+            time_point: TimePoint::parse(&time_point).unwrap_or(TimePoint::Other),
+            expires_at,
+        })
+    }
+
+    /// Stores a patient's answers given through a link, once: the link is closed in the same
+    /// transaction. Returns `None` when the link is not open (used, expired, unknown).
+    pub async fn submit_self_report(
+        &self,
+        secret: &str,
+        score: &Score,
+        now: Timestamp,
+    ) -> Result<Option<AssessmentRecord>, StoreError> {
+        let LinkState::Open {
+            patient_id,
+            instrument,
+            time_point,
+            ..
+        } = self.self_report_link(secret, now).await?
+        else {
+            return Ok(None);
+        };
+        if instrument != score.instrument {
+            return Ok(None);
+        }
+        let site_id: String = sqlx::query_scalar("select site_id from patients where id = $1")
+            .bind(&patient_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let hash = token_hash(secret);
+        let mut tx = self.pool.begin().await?;
+        let closed = sqlx::query(
+            "update self_report_links set used_at = $2 where token_hash = $1 and used_at is null and expires_at > $2",
+        )
+        .bind(&hash)
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        if closed.rows_affected() != 1 {
+            // Someone else submitted in between; nothing is stored twice.
+            return Ok(None);
+        }
+        let id = insert_assessment(
+            &mut tx,
+            &EnteredBy::Patient,
+            &site_id,
+            &patient_id,
+            score,
+            time_point,
+            now,
+            now,
+        )
+        .await?;
+        sqlx::query("update self_report_links set assessment_id = $2 where token_hash = $1")
+            .bind(&hash)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        self.assessment(&id).await.map(Some)
+    }
+
+    /// Alerts of a site not yet acknowledged, newest first.
+    pub async fn open_alerts(&self, site_id: &str) -> Result<Vec<AlertRecord>, StoreError> {
+        let rows = sqlx::query(
+            "select a.id, a.patient_id, p.family_name, p.given_name, a.kind, a.message, a.created_at, a.acknowledged_at
+             from alerts a join patients p on p.id = a.patient_id
+             where a.site_id = $1 and a.acknowledged_at is null order by a.created_at desc, a.id desc",
+        )
+        .bind(site_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(alert_from_row).collect()
+    }
+
+    /// A patient's alerts, newest first.
+    pub async fn patient_alerts(
+        &self,
+        site_id: &str,
+        patient_id: &str,
+    ) -> Result<Vec<AlertRecord>, StoreError> {
+        let rows = sqlx::query(
+            "select a.id, a.patient_id, p.family_name, p.given_name, a.kind, a.message, a.created_at, a.acknowledged_at
+             from alerts a join patients p on p.id = a.patient_id
+             where a.site_id = $1 and a.patient_id = $2 order by a.created_at desc, a.id desc",
+        )
+        .bind(site_id)
+        .bind(patient_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(alert_from_row).collect()
+    }
+
+    /// Marks an alert as seen and handled by `actor`. Audited.
+    pub async fn acknowledge_alert(
+        &self,
+        actor: &Actor,
+        site_id: &str,
+        alert_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let patient_id: Option<String> = sqlx::query_scalar(
+            "select patient_id from alerts where site_id = $1 and id = $2 and acknowledged_at is null",
+        )
+        .bind(site_id)
+        .bind(alert_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(patient_id) = patient_id else {
+            return Err(StoreError::NotFound {
+                entity: "open alert",
+            });
+        };
+        sqlx::query("update alerts set acknowledged_at = $2, acknowledged_by = $3 where id = $1")
+            .bind(alert_id)
+            .bind(millis(now))
+            .bind(actor.user_id())
+            .execute(&mut *tx)
+            .await?;
+        let event = AuditEvent::new("alert.acknowledge", AuditOutcome::Ok)
+            .entity("alert", alert_id)
+            .patient(&patient_id);
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<AlertRecord, StoreError> {
+    let family: String = row.try_get("family_name")?;
+    let given: String = row.try_get("given_name")?;
+    Ok(AlertRecord {
+        id: row.try_get("id")?,
+        patient_id: row.try_get("patient_id")?,
+        patient_name: format!("{family}, {given}"),
+        kind: row.try_get("kind")?,
+        message: row.try_get("message")?,
+        created_at: instant(row.try_get("created_at")?),
+        acknowledged_at: row
+            .try_get::<Option<i64>, _>("acknowledged_at")?
+            .map(instant),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn insert_assessment(
+    conn: &mut sqlx::AnyConnection,
+    entered_by: &EnteredBy<'_>,
+    site_id: &str,
+    patient_id: &str,
+    score: &Score,
+    time_point: TimePoint,
+    administered_at: Timestamp,
+    now: Timestamp,
+) -> Result<String, StoreError> {
+    let exists: i64 =
+        sqlx::query_scalar("select count(*) from patients where site_id = $1 and id = $2")
+            .bind(site_id)
+            .bind(patient_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    if exists == 0 {
+        return Err(StoreError::NotFound { entity: "patient" });
+    }
+    let id = new_id();
+    let answers = score
+        .answers
+        .iter()
+        .map(i8::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let flags = score
+        .flags
+        .iter()
+        .map(|f| f.code())
+        .collect::<Vec<_>>()
+        .join(",");
+    let (user_id, by_patient, actor) = match entered_by {
+        EnteredBy::Staff(actor) => (actor.user_id().map(str::to_owned), 0_i64, (*actor).clone()),
+        EnteredBy::Patient => (None, 1, Actor::anonymous("patient self-report link")),
+    };
+    sqlx::query(
+        "insert into assessments (id, patient_id, instrument, time_point, administered_at, answers, total, severity,
+                                  flags, scoring_version, entered_by_user_id, entered_by_patient, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(&id)
+    .bind(patient_id)
+    .bind(score.instrument.code())
+    .bind(time_point.code())
+    .bind(millis(administered_at))
+    .bind(answers)
+    .bind(i64::from(score.total))
+    .bind(score.severity.map(|b| b.code))
+    .bind(flags)
+    .bind(score.instrument.instrument().scoring_version)
+    .bind(user_id)
+    .bind(by_patient)
+    .bind(millis(now))
+    .execute(&mut *conn)
+    .await?;
+    let event = AuditEvent::new("assessment.create", AuditOutcome::Ok)
+        .entity("assessment", &id)
+        .patient(patient_id)
+        .detail(format!("instrument={}", score.instrument.code()));
+    audit::insert(conn, now, &actor, &event).await?;
+    for flag in score.flags.iter().filter(|f| f.is_safety()) {
+        let alert_id = new_id();
+        sqlx::query(
+            "insert into alerts (id, site_id, patient_id, kind, message, assessment_id, created_at)
+             values ($1, $2, $3, 'safety', $4, $5, $6)",
+        )
+        .bind(&alert_id)
+        .bind(site_id)
+        .bind(patient_id)
+        .bind(flag.message())
+        .bind(&id)
+        .bind(millis(now))
+        .execute(&mut *conn)
+        .await?;
+        let event = AuditEvent::new("alert.raise", AuditOutcome::Ok)
+            .entity("alert", &alert_id)
+            .patient(patient_id)
+            .detail(format!("flag={}", flag.code()));
+        audit::insert(conn, now, &Actor::system("scoring"), &event).await?;
+    }
+    Ok(id)
+}
