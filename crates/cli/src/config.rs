@@ -22,6 +22,8 @@ const KEYS: &[&str] = &[
     "security.lockout_minutes",
     "clinic.name",
     "clinic.timezone",
+    "self_report.link_hours",
+    "self_report.crisis_message",
     "log.filter",
 ];
 
@@ -35,7 +37,29 @@ pub(crate) struct Config {
     pub(crate) server: ServerConfig,
     pub(crate) security: SecurityConfig,
     pub(crate) clinic: ClinicConfig,
+    pub(crate) self_report: SelfReportConfig,
     pub(crate) log: LogConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct SelfReportConfig {
+    pub(crate) link_hours: i64,
+    pub(crate) crisis_message: String,
+}
+
+impl Default for SelfReportConfig {
+    /// Links last 72 hours (the product's stated default); the crisis message names the US
+    /// 988 Suicide & Crisis Lifeline, which answers calls and texts to 988.
+    fn default() -> Self {
+        SelfReportConfig {
+            link_hours: 72,
+            crisis_message:
+                "If you are thinking about harming yourself or feel unsafe, call or text 988 \
+                             (Suicide & Crisis Lifeline, US) now, or call 911 in an emergency."
+                    .into(),
+        }
+    }
 }
 
 #[derive(Clone, Deserialize)]
@@ -252,6 +276,11 @@ impl Config {
             bail!(
                 "configuration: clinic.timezone '{}' is not an IANA time zone; use a name such as America/Chicago",
                 self.clinic.timezone
+            );
+        }
+        if self.self_report.crisis_message.trim().is_empty() {
+            bail!(
+                "configuration: self_report.crisis_message is empty; give the crisis line patients should use"
             );
         }
         if self.clinic.name.trim().is_empty() {

@@ -69,6 +69,8 @@ pub(crate) async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             login: config.login_settings(demo),
             secure_cookies: config.server.secure_cookies,
             version: env!("CARGO_PKG_VERSION"),
+            self_report_link: jiff::SignedDuration::from_hours(config.self_report.link_hours),
+            crisis_message: config.self_report.crisis_message.trim().to_owned(),
         },
     );
     web::serve(listener, state, shutdown_signal())

@@ -15,6 +15,7 @@ mod api;
 mod assets;
 mod auth;
 mod capability;
+mod chart;
 mod csrf;
 mod display;
 mod error;
@@ -39,6 +40,10 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// The Ketaflow version reported by `/healthz` and shown in the footer.
     pub version: &'static str,
+    /// How long a patient self-report link stays usable.
+    pub self_report_link: jiff::SignedDuration,
+    /// Crisis resources shown to patients on self-report pages.
+    pub crisis_message: String,
 }
 
 /// What every handler can reach. Cheap to clone.

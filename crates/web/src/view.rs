@@ -53,6 +53,16 @@ impl PageCtx {
             .to_string()
     }
 
+    /// The date of an instant in the clinic's time zone: `2026-11-23`.
+    pub(crate) fn date(&self, t: jiff::Timestamp) -> String {
+        t.to_zoned(self.tz.clone()).date().to_string()
+    }
+
+    /// The clinic's time zone.
+    pub(crate) fn time_zone(&self) -> TimeZone {
+        self.tz.clone()
+    }
+
     /// The clinic's current local date.
     pub(crate) fn today(&self) -> jiff::civil::Date {
         jiff::Timestamp::now().to_zoned(self.tz.clone()).date()

@@ -3,6 +3,7 @@
 //!
 //! Wire types are DTOs of their own, converted by hand from domain and store types.
 
+mod assessments;
 pub(crate) mod health;
 mod json;
 mod patients;
@@ -24,11 +25,19 @@ use crate::AppState;
                        `ketaflow token create` or on the My account page) or a signed-in session. \
                        Errors have the shape `{\"error\":{\"code\":..,\"message\":..,\"field\":..}}`."
     ),
-    paths(health::healthz, patients::list, patients::create, patients::get_one),
+    paths(
+        health::healthz,
+        patients::list,
+        patients::create,
+        patients::get_one,
+        assessments::list,
+        assessments::create
+    ),
     modifiers(&BearerScheme),
     tags(
         (name = "system", description = "Service status"),
-        (name = "patients", description = "Patient demographics; clinical roles only")
+        (name = "patients", description = "Patient demographics; clinical roles only"),
+        (name = "assessments", description = "Rating scales: scoring, response and remission; clinical roles only")
     )
 )]
 struct ApiDoc;
@@ -64,4 +73,8 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
         .route("/patients", get(patients::list).post(patients::create))
         .route("/patients/{id}", get(patients::get_one))
+        .route(
+            "/patients/{id}/assessments",
+            get(assessments::list).post(assessments::create),
+        )
 }

@@ -4,8 +4,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
 
+use super::measure::{AlertView, alert_views};
 use crate::AppState;
-use crate::capability::{Administration, Can, Capability, PatientDirectory, Staff};
+use crate::capability::{Administration, Can, Capability, ClinicalData, PatientDirectory, Staff};
 use crate::error::AppError;
 use crate::view::{PageCtx, render};
 
@@ -18,6 +19,7 @@ pub(crate) struct HomePage {
     patient_count: Option<i64>,
     admin: bool,
     user_count: usize,
+    alerts: Option<Vec<AlertView>>,
 }
 
 pub(crate) async fn home(
@@ -37,7 +39,16 @@ pub(crate) async fn home(
     } else {
         0
     };
+    let alerts = if ClinicalData::allows(user.role) {
+        Some(alert_views(
+            state.store().open_alerts(&user.site_id).await?,
+            &ctx,
+        ))
+    } else {
+        None
+    };
     render(&HomePage {
+        alerts,
         ctx,
         name: user.display_name.clone(),
         role: user.role.label(),

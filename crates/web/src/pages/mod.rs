@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod home;
 mod login;
+mod measure;
 mod patients;
 
 use axum::Router;
@@ -21,6 +22,20 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/patients", get(patients::list).post(patients::create))
         .route("/patients/new", get(patients::new))
         .route("/patients/{id}", get(patients::show))
+        .route(
+            "/patients/{id}/assessments/new",
+            get(measure::new_assessment),
+        )
+        .route(
+            "/patients/{id}/assessments",
+            post(measure::create_assessment),
+        )
+        .route("/patients/{id}/links", post(patients::create_link))
+        .route("/alerts/{id}/acknowledge", post(measure::acknowledge))
+        .route(
+            "/r/{secret}",
+            get(measure::report_form).post(measure::report_submit),
+        )
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/audit", get(admin::audit))
         .route("/account", get(account::page))

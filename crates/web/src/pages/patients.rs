@@ -2,16 +2,20 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::patient::{PatientInput, Sex};
 use serde::Deserialize;
-use store::{PatientRecord, PatientSort};
+use store::{Actor, PatientRecord, PatientSort, User};
+
+use super::measure::{LinkOutcome, Measurements, NewLinkView, make_link, measurements};
 
 use super::{FormErrors, sentence};
 use crate::AppState;
-use crate::capability::{Can, PatientDirectory};
+use crate::auth::Identity;
+use crate::capability::{Can, Capability, ClinicalData, PatientDirectory};
 use crate::display::Choice;
 use crate::error::AppError;
 use crate::view::{PageCtx, render};
@@ -196,11 +200,56 @@ pub(crate) struct ShowPage {
     ctx: PageCtx,
     p: PatientView,
     created: bool,
+    recorded: bool,
+    clinical: Option<Measurements>,
+    new_link: Option<NewLinkView>,
+    link_error: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub(crate) struct ShowQuery {
     created: Option<String>,
+    recorded: Option<String>,
+}
+
+/// Renders a patient's page; the measurements section only for roles with clinical access.
+async fn show_page(
+    state: &AppState,
+    user: &User,
+    ctx: PageCtx,
+    id: &str,
+    query: &ShowQuery,
+    link: Option<LinkOutcome>,
+) -> Result<Html<String>, AppError> {
+    let record = state
+        .store()
+        .patient(
+            &Actor::user(user),
+            &user.site_id,
+            id,
+            jiff::Timestamp::now(),
+        )
+        .await?;
+    let p = PatientView::new(record, &ctx);
+    let clinical = if ClinicalData::allows(user.role) {
+        Some(measurements(state, user, &ctx, id).await?)
+    } else {
+        None
+    };
+    let (new_link, link_error) = match link {
+        Some(LinkOutcome::Made(v)) => (Some(v), None),
+        Some(LinkOutcome::Refused(m)) => (None, Some(m)),
+        None => (None, None),
+    };
+    render(&ShowPage {
+        ctx,
+        p,
+        created: query.created.is_some(),
+        recorded: query.recorded.is_some(),
+        clinical,
+        new_link,
+        link_error,
+    })
 }
 
 pub(crate) async fn show(
@@ -210,19 +259,29 @@ pub(crate) async fn show(
     Path(id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Html<String>, AppError> {
-    let record = state
-        .store()
-        .patient(
-            &who.actor(),
-            &who.user().site_id,
-            &id,
-            jiff::Timestamp::now(),
-        )
-        .await?;
-    let p = PatientView::new(record, &ctx);
-    render(&ShowPage {
-        ctx,
-        p,
-        created: q.created.is_some(),
-    })
+    show_page(&state, who.user(), ctx, &id, &q, None).await
+}
+
+/// `POST /patients/{id}/links`: makes a self-report link and shows it once on the page.
+pub(crate) async fn create_link(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Html<String>, AppError> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1:8080");
+    let scheme = if identity.secure { "https" } else { "http" };
+    let base = format!("{scheme}://{host}");
+    let outcome = make_link(&state, who.user(), &ctx, &id, &fields, &base).await?;
+    let query = ShowQuery {
+        created: None,
+        recorded: None,
+    };
+    show_page(&state, who.user(), ctx, &id, &query, Some(outcome)).await
 }

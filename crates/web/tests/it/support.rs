@@ -29,6 +29,8 @@ impl TestApp {
                 },
                 secure_cookies: false,
                 version: "test",
+                self_report_link: jiff::SignedDuration::from_hours(72),
+                crisis_message: "Call or text 988 now.".into(),
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -1,0 +1,763 @@
+//! Measurement-based care in the interface: the patient's measurements section (trajectories,
+//! response and remission, what is due, safety alerts), entering an assessment, sending a
+//! self-report link, and the public self-report page a patient opens from that link.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use clinical::instruments::content::InstrumentContent;
+use clinical::instruments::schedule::{Done, Schedule, Status, TimePoint};
+use clinical::instruments::{Instrument, InstrumentId, Rater, Score, outcome, score};
+use serde::Deserialize;
+use store::{Actor, AlertRecord, AssessmentRecord, EnteredBy, LinkState, User};
+
+use super::FormErrors;
+use crate::AppState;
+use crate::capability::{Can, ClinicalData};
+use crate::chart::{Chart, Sample, trajectory};
+use crate::display::{Choice, safe_return};
+use crate::error::AppError;
+use crate::view::{PageCtx, render};
+
+/// Language of the wording looked up for forms; clinics load more with `instruments import`.
+const LANGUAGE: &str = "en";
+
+/// Weeks of weekly assessments in Ketaflow's default plan, until treatment courses set one.
+const DEFAULT_PLAN_WEEKS: i32 = 8;
+
+// ---------------------------------------------------------------------------------------------
+// The measurements section of a patient's page
+
+/// One row of an instrument's table.
+pub(crate) struct RowView {
+    pub(crate) date: String,
+    pub(crate) time_point: &'static str,
+    pub(crate) total: i32,
+    pub(crate) severity: String,
+    pub(crate) change: String,
+    pub(crate) flags: String,
+    pub(crate) by: &'static str,
+}
+
+/// One instrument's history.
+pub(crate) struct SeriesView {
+    pub(crate) name: &'static str,
+    pub(crate) status: String,
+    pub(crate) chart: Chart,
+    pub(crate) rows: Vec<RowView>,
+}
+
+pub(crate) struct AlertView {
+    pub(crate) id: String,
+    pub(crate) patient_id: String,
+    pub(crate) patient_name: String,
+    pub(crate) message: String,
+    pub(crate) raised: String,
+}
+
+pub(crate) struct DueView {
+    pub(crate) instrument: &'static str,
+    pub(crate) time_point: &'static str,
+    pub(crate) window: String,
+    pub(crate) status: &'static str,
+}
+
+/// The clinical part of a patient's page.
+pub(crate) struct Measurements {
+    pub(crate) alerts: Vec<AlertView>,
+    pub(crate) series: Vec<SeriesView>,
+    pub(crate) due: Vec<DueView>,
+    pub(crate) instruments: Vec<Choice>,
+    pub(crate) link_instruments: Vec<Choice>,
+    pub(crate) time_points: Vec<Choice>,
+}
+
+pub(crate) fn alert_views(alerts: Vec<AlertRecord>, ctx: &PageCtx) -> Vec<AlertView> {
+    alerts
+        .into_iter()
+        .filter(|a| a.acknowledged_at.is_none())
+        .map(|a| AlertView {
+            raised: ctx.time(a.created_at),
+            id: a.id,
+            patient_id: a.patient_id,
+            patient_name: a.patient_name,
+            message: a.message,
+        })
+        .collect()
+}
+
+fn status_text(
+    instrument: &Instrument,
+    baseline: &AssessmentRecord,
+    latest: &AssessmentRecord,
+    ctx: &PageCtx,
+) -> String {
+    if baseline.id == latest.id {
+        return format!(
+            "Baseline {} on {}; no follow-up yet.",
+            baseline.total,
+            ctx.time(baseline.administered_at)
+        );
+    }
+    let o = outcome(instrument, baseline.total, latest.total);
+    let pct = o
+        .percent_change
+        .map_or(String::new(), |p| format!(" ({p:+.0} %)"));
+    let judge = |v: Option<bool>| match v {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "no published rule",
+    };
+    format!(
+        "Baseline {} → latest {}: change {:+}{pct}. Response: {}. Remission: {}.",
+        o.baseline,
+        o.current,
+        o.change,
+        judge(o.response),
+        judge(o.remission)
+    )
+}
+
+fn instrument_choices(
+    filter: impl Fn(&Instrument) -> bool,
+    selected: Option<InstrumentId>,
+) -> Vec<Choice> {
+    InstrumentId::ALL
+        .into_iter()
+        .map(InstrumentId::instrument)
+        .filter(|i| filter(i))
+        .map(|i| Choice {
+            value: i.id.code(),
+            label: i.short_name,
+            selected: Some(i.id) == selected,
+        })
+        .collect()
+}
+
+fn time_point_choices(selected: TimePoint) -> Vec<Choice> {
+    TimePoint::ALL
+        .into_iter()
+        .map(|t| Choice {
+            value: t.code(),
+            label: t.label(),
+            selected: t == selected,
+        })
+        .collect()
+}
+
+/// Whether a patient can answer an instrument from Ketaflow's own labels (otherwise the clinic
+/// must load the wording first: the EPDS and QIDS options differ per item).
+fn answerable_without_wording(i: &Instrument) -> bool {
+    !i.options.is_empty() || i.id == InstrumentId::PainNrs
+}
+
+pub(crate) async fn measurements(
+    state: &AppState,
+    user: &User,
+    ctx: &PageCtx,
+    patient_id: &str,
+) -> Result<Measurements, AppError> {
+    let now = jiff::Timestamp::now();
+    let records = state
+        .store()
+        .assessments(&Actor::user(user), &user.site_id, patient_id, now)
+        .await?;
+    let alerts = alert_views(
+        state
+            .store()
+            .patient_alerts(&user.site_id, patient_id)
+            .await?,
+        ctx,
+    );
+    let tz = ctx.time_zone();
+
+    let mut series = Vec::new();
+    for id in InstrumentId::ALL {
+        let of_this: Vec<&AssessmentRecord> =
+            records.iter().filter(|r| r.instrument == id).collect();
+        let (Some(first), Some(latest)) = (of_this.first(), of_this.last()) else {
+            continue;
+        };
+        let instrument = id.instrument();
+        let baseline = of_this
+            .iter()
+            .find(|r| r.time_point == TimePoint::Baseline)
+            .copied()
+            .unwrap_or(first);
+        // The chart starts at the baseline.
+        let from_baseline: Vec<&&AssessmentRecord> = of_this
+            .iter()
+            .filter(|r| r.administered_at >= baseline.administered_at)
+            .collect();
+        let samples: Vec<Sample> = from_baseline
+            .iter()
+            .map(|r| Sample {
+                at_ms: r.administered_at.as_millisecond(),
+                date: ctx.date(r.administered_at),
+                total: r.total,
+            })
+            .collect();
+        let rows = of_this
+            .iter()
+            .rev()
+            .map(|r| RowView {
+                date: ctx.time(r.administered_at),
+                time_point: r.time_point.label(),
+                total: r.total,
+                severity: r
+                    .severity
+                    .as_deref()
+                    .and_then(|code| instrument.bands.iter().find(|b| b.code == code))
+                    .map_or_else(String::new, |b| b.label.to_owned()),
+                change: if r.id == baseline.id {
+                    "baseline".into()
+                } else {
+                    format!("{:+}", r.total - baseline.total)
+                },
+                flags: r
+                    .flags
+                    .iter()
+                    .map(|f| f.replace('_', " "))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                by: if r.entered_by_patient {
+                    "Patient (link)"
+                } else {
+                    "Staff"
+                },
+            })
+            .collect();
+        series.push(SeriesView {
+            name: instrument.short_name,
+            status: status_text(instrument, baseline, latest, ctx),
+            chart: trajectory(instrument, &samples),
+            rows,
+        });
+    }
+
+    // What is due, by Ketaflow's default plan from each baseline (courses will supply plans).
+    let today = ctx.today();
+    let done: Vec<Done> = records
+        .iter()
+        .map(|r| Done {
+            instrument: r.instrument,
+            time_point: r.time_point,
+            date: r.administered_at.to_zoned(tz.clone()).date(),
+        })
+        .collect();
+    let mut due = Vec::new();
+    let with_baseline: Vec<(InstrumentId, jiff::civil::Date)> = InstrumentId::ALL
+        .into_iter()
+        .filter_map(|id| {
+            records
+                .iter()
+                .find(|r| r.instrument == id && r.time_point == TimePoint::Baseline)
+                .map(|r| (id, r.administered_at.to_zoned(tz.clone()).date()))
+        })
+        .collect();
+    for (id, start) in with_baseline {
+        let plan = Schedule::baseline_then_weekly(&[id], start, DEFAULT_PLAN_WEEKS);
+        let mut upcoming_shown = false;
+        for (p, status) in plan.status(&done, today) {
+            let label = match status {
+                Status::Done => continue,
+                Status::Due => "Due now",
+                Status::Overdue => "Overdue",
+                Status::Upcoming if !upcoming_shown => {
+                    upcoming_shown = true;
+                    "Next"
+                }
+                Status::Upcoming => continue,
+            };
+            due.push(DueView {
+                instrument: id.instrument().short_name,
+                time_point: p.time_point.label(),
+                window: format!("{} to {}", p.earliest, p.latest),
+                status: label,
+            });
+        }
+    }
+
+    Ok(Measurements {
+        alerts,
+        series,
+        due,
+        instruments: instrument_choices(|_| true, Some(InstrumentId::Phq9)),
+        link_instruments: instrument_choices(
+            |i| i.rater == Rater::Patient,
+            Some(InstrumentId::Phq9),
+        ),
+        time_points: time_point_choices(TimePoint::Weekly),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entering answers: one form serves staff and patients.
+
+pub(crate) struct OptionView {
+    pub(crate) id: String,
+    pub(crate) value: i8,
+    pub(crate) label: String,
+    pub(crate) checked: bool,
+}
+
+pub(crate) struct ItemView {
+    pub(crate) name: String,
+    pub(crate) legend: String,
+    pub(crate) options: Vec<OptionView>,
+    pub(crate) error: Option<String>,
+}
+
+/// The items of `instrument` as radio groups; `answers` are what was chosen so far.
+fn item_views(
+    instrument: &Instrument,
+    content: Option<&InstrumentContent>,
+    answers: &[Option<i8>],
+    errors: &FormErrors,
+) -> Vec<ItemView> {
+    let values: Vec<(i8, String)> = if instrument.options.is_empty() {
+        (instrument.answer_min..=instrument.answer_max)
+            .map(|v| (v, v.to_string()))
+            .collect()
+    } else {
+        instrument
+            .options
+            .iter()
+            .map(|o| (o.value, o.label.to_owned()))
+            .collect()
+    };
+    instrument
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let wording = content.and_then(|c| c.items().get(i));
+            let name = format!("item{}", item.number);
+            let options = values
+                .iter()
+                .enumerate()
+                .map(|(k, (value, label))| OptionView {
+                    id: format!("{name}-{k}"),
+                    value: *value,
+                    label: wording
+                        .and_then(|(_, opts)| opts.get(k))
+                        .cloned()
+                        .unwrap_or_else(|| label.clone()),
+                    checked: answers.get(i).copied().flatten() == Some(*value),
+                })
+                .collect();
+            ItemView {
+                legend: format!(
+                    "{}. {}",
+                    item.number,
+                    wording.map_or(item.label, |(text, _)| text.as_str())
+                ),
+                error: errors.get(&name).map(str::to_owned),
+                name,
+                options,
+            }
+        })
+        .collect()
+}
+
+/// Reads `itemN` fields; every missing or invalid answer becomes a message at its item.
+fn read_answers(
+    instrument: &Instrument,
+    fields: &[(String, String)],
+) -> (Vec<Option<i8>>, FormErrors) {
+    let mut errors = FormErrors::default();
+    let answers = instrument
+        .items
+        .iter()
+        .map(|item| {
+            let name = format!("item{}", item.number);
+            let raw = fields
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.trim());
+            let parsed = raw
+                .and_then(|v| v.parse::<i8>().ok())
+                .filter(|v| (instrument.answer_min..=instrument.answer_max).contains(v));
+            if parsed.is_none() {
+                errors.push(
+                    name,
+                    format!("Choose an answer for question {}.", item.number),
+                );
+            }
+            parsed
+        })
+        .collect();
+    (answers, errors)
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Scores complete answers (every answer is in range, so scoring cannot fail on them).
+fn score_answers(instrument: &Instrument, answers: &[Option<i8>]) -> Option<Score> {
+    let values: Option<Vec<i64>> = answers.iter().map(|a| a.map(i64::from)).collect();
+    values.and_then(|v| score(instrument.id, &v).ok())
+}
+
+#[derive(Template)]
+#[template(path = "measure/new.html")]
+pub(crate) struct NewAssessmentPage {
+    ctx: PageCtx,
+    patient_id: String,
+    patient_name: String,
+    instrument_code: &'static str,
+    instrument_name: &'static str,
+    recall: &'static str,
+    rater: &'static str,
+    instructions: String,
+    items: Vec<ItemView>,
+    time_points: Vec<Choice>,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewQuery {
+    #[serde(default)]
+    instrument: String,
+}
+
+async fn patient_name(
+    state: &AppState,
+    who: &Can<ClinicalData>,
+    id: &str,
+) -> Result<String, AppError> {
+    let p = state
+        .store()
+        .patient(
+            &who.actor(),
+            &who.user().site_id,
+            id,
+            jiff::Timestamp::now(),
+        )
+        .await?;
+    Ok(format!("{} {}", p.given_name, p.family_name))
+}
+
+pub(crate) async fn new_assessment(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, AppError> {
+    let Ok(instrument) = Instrument::get(&q.instrument) else {
+        return Ok(Redirect::to(&format!("/patients/{id}#measurements")).into_response());
+    };
+    let patient_name = patient_name(&state, &who, &id).await?;
+    let content = state
+        .store()
+        .instrument_content(instrument.id, LANGUAGE)
+        .await?;
+    let page = NewAssessmentPage {
+        items: item_views(instrument, content.as_ref(), &[], &FormErrors::default()),
+        instructions: content
+            .map(|c| c.instructions().to_owned())
+            .unwrap_or_default(),
+        ctx,
+        patient_id: id,
+        patient_name,
+        instrument_code: instrument.id.code(),
+        instrument_name: instrument.name,
+        recall: instrument.recall,
+        rater: match instrument.rater {
+            Rater::Patient => "patient-rated",
+            Rater::Clinician => "clinician-rated",
+        },
+        time_points: time_point_choices(TimePoint::Weekly),
+        errors: FormErrors::default(),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+pub(crate) async fn create_assessment(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let Ok(instrument) = Instrument::get(field(&fields, "instrument")) else {
+        return Err(AppError::NotFound);
+    };
+    let time_point = TimePoint::parse(field(&fields, "time_point")).unwrap_or(TimePoint::Other);
+    let (answers, errors) = read_answers(instrument, &fields);
+    if let (true, Some(s)) = (errors.is_empty(), score_answers(instrument, &answers)) {
+        let now = jiff::Timestamp::now();
+        state
+            .store()
+            .record_assessment(
+                EnteredBy::Staff(&who.actor()),
+                &who.user().site_id,
+                &id,
+                &s,
+                time_point,
+                now,
+                now,
+            )
+            .await?;
+        return Ok(Redirect::to(&format!(
+            "/patients/{id}?recorded={}#measurements",
+            instrument.id.code()
+        ))
+        .into_response());
+    }
+    let patient_name = patient_name(&state, &who, &id).await?;
+    let content = state
+        .store()
+        .instrument_content(instrument.id, LANGUAGE)
+        .await?;
+    let page = NewAssessmentPage {
+        items: item_views(instrument, content.as_ref(), &answers, &errors),
+        instructions: content
+            .map(|c| c.instructions().to_owned())
+            .unwrap_or_default(),
+        ctx,
+        patient_id: id,
+        patient_name,
+        instrument_code: instrument.id.code(),
+        instrument_name: instrument.name,
+        recall: instrument.recall,
+        rater: match instrument.rater {
+            Rater::Patient => "patient-rated",
+            Rater::Clinician => "clinician-rated",
+        },
+        time_points: time_point_choices(time_point),
+        errors,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Self-report links and alerts (staff side)
+
+/// What the patient page shows after a link was made.
+pub(crate) struct NewLinkView {
+    pub(crate) url: String,
+    pub(crate) instrument: &'static str,
+    pub(crate) expires: String,
+}
+
+/// Outcome of the link form: a link, or a message for the form.
+pub(crate) enum LinkOutcome {
+    Made(NewLinkView),
+    Refused(String),
+}
+
+pub(crate) async fn make_link(
+    state: &AppState,
+    user: &User,
+    ctx: &PageCtx,
+    patient_id: &str,
+    fields: &[(String, String)],
+    base_url: &str,
+) -> Result<LinkOutcome, AppError> {
+    let Ok(instrument) = Instrument::get(field(fields, "instrument")) else {
+        return Ok(LinkOutcome::Refused(
+            "Choose an instrument from the list.".into(),
+        ));
+    };
+    if instrument.rater != Rater::Patient {
+        return Ok(LinkOutcome::Refused(format!(
+            "{} is rated by a clinician; only patient-rated instruments can be sent by link.",
+            instrument.short_name
+        )));
+    }
+    let content = state
+        .store()
+        .instrument_content(instrument.id, LANGUAGE)
+        .await?;
+    if content.is_none() && !answerable_without_wording(instrument) {
+        return Ok(LinkOutcome::Refused(format!(
+            "{} needs its wording before patients can answer it by link: load it with `ketaflow instruments import`.",
+            instrument.short_name
+        )));
+    }
+    let time_point = TimePoint::parse(field(fields, "time_point")).unwrap_or(TimePoint::Other);
+    let link = state
+        .store()
+        .create_self_report_link(
+            user,
+            patient_id,
+            instrument.id,
+            time_point,
+            state.config().self_report_link,
+            jiff::Timestamp::now(),
+        )
+        .await?;
+    Ok(LinkOutcome::Made(NewLinkView {
+        url: format!("{base_url}/r/{}", link.secret),
+        instrument: instrument.short_name,
+        expires: ctx.time(link.expires_at),
+    }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AckForm {
+    #[serde(default)]
+    return_to: String,
+}
+
+pub(crate) async fn acknowledge(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    Path(id): Path<String>,
+    Form(form): Form<AckForm>,
+) -> Result<Response, AppError> {
+    state
+        .store()
+        .acknowledge_alert(
+            &who.actor(),
+            &who.user().site_id,
+            &id,
+            jiff::Timestamp::now(),
+        )
+        .await?;
+    Ok(Redirect::to(&safe_return(&form.return_to)).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The public self-report page: no sign-in, no name, single use.
+
+#[derive(Template)]
+#[template(path = "measure/report.html")]
+pub(crate) struct ReportPage {
+    ctx: PageCtx,
+    secret: String,
+    instrument_name: &'static str,
+    recall: &'static str,
+    instructions: String,
+    items: Vec<ItemView>,
+    errors: FormErrors,
+    crisis_message: String,
+}
+
+#[derive(Template)]
+#[template(path = "measure/report_done.html")]
+pub(crate) struct ReportDonePage {
+    ctx: PageCtx,
+    heading: &'static str,
+    message: &'static str,
+    safety: bool,
+    crisis_message: String,
+}
+
+fn closed_page(ctx: PageCtx, state: &AppState, link: &LinkState) -> Result<Response, AppError> {
+    let (status, heading, message) = match link {
+        LinkState::Used => (
+            StatusCode::GONE,
+            "Already answered",
+            "These questions have already been answered through this link. Thank you.",
+        ),
+        LinkState::Expired => (
+            StatusCode::GONE,
+            "This link has expired",
+            "For your privacy, links work for a limited time. Ask your clinic for a new one.",
+        ),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "Link not found",
+            "Check that the whole link was copied, or ask your clinic for a new one.",
+        ),
+    };
+    let page = ReportDonePage {
+        ctx,
+        heading,
+        message,
+        safety: false,
+        crisis_message: state.config().crisis_message.clone(),
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+async fn report_page(
+    state: &AppState,
+    ctx: PageCtx,
+    secret: String,
+    instrument: &Instrument,
+    answers: &[Option<i8>],
+    errors: FormErrors,
+) -> Result<Html<String>, AppError> {
+    let content = state
+        .store()
+        .instrument_content(instrument.id, LANGUAGE)
+        .await?;
+    render(&ReportPage {
+        items: item_views(instrument, content.as_ref(), answers, &errors),
+        instructions: content
+            .map(|c| c.instructions().to_owned())
+            .unwrap_or_default(),
+        ctx,
+        secret,
+        instrument_name: instrument.short_name,
+        recall: instrument.recall,
+        errors,
+        crisis_message: state.config().crisis_message.clone(),
+    })
+}
+
+pub(crate) async fn report_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(secret): Path<String>,
+) -> Result<Response, AppError> {
+    match state
+        .store()
+        .self_report_link(&secret, jiff::Timestamp::now())
+        .await?
+    {
+        LinkState::Open { instrument, .. } => Ok(report_page(
+            &state,
+            ctx,
+            secret,
+            instrument.instrument(),
+            &[],
+            FormErrors::default(),
+        )
+        .await?
+        .into_response()),
+        closed => closed_page(ctx, &state, &closed),
+    }
+}
+
+pub(crate) async fn report_submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(secret): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let now = jiff::Timestamp::now();
+    let LinkState::Open { instrument, .. } = state.store().self_report_link(&secret, now).await?
+    else {
+        let closed = state.store().self_report_link(&secret, now).await?;
+        return closed_page(ctx, &state, &closed);
+    };
+    let instrument = instrument.instrument();
+    let (answers, errors) = read_answers(instrument, &fields);
+    let Some(s) = score_answers(instrument, &answers).filter(|_| errors.is_empty()) else {
+        let page = report_page(&state, ctx, secret, instrument, &answers, errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let Some(_stored) = state.store().submit_self_report(&secret, &s, now).await? else {
+        return closed_page(ctx, &state, &LinkState::Used);
+    };
+    let safety = s.safety_follow_up_due();
+    let page = ReportDonePage {
+        ctx,
+        heading: "Thank you",
+        message: "Your answers have reached your clinic. You can close this page.",
+        safety,
+        crisis_message: state.config().crisis_message.clone(),
+    };
+    Ok(render(&page)?.into_response())
+}
