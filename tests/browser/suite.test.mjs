@@ -108,9 +108,9 @@ async function visit(page, path, what) {
 
 const ROLES = [
   { email: "admin@example.org", pages: ["/", "/admin/users", "/admin/audit", "/account"], patients: false },
-  { email: "prescriber@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true },
-  { email: "nurse@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true },
-  { email: "frontdesk@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true },
+  { email: "prescriber@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true, clinical: true },
+  { email: "nurse@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true, clinical: true },
+  { email: "frontdesk@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true, clinical: false },
 ];
 
 test("pages before sign-in are accessible", async () => {
@@ -134,6 +134,20 @@ for (const role of ROLES) {
       await page.locator("table a").first().click();
       await page.waitForURL(/\/patients\/[0-9a-f-]{36}$/);
       await checkAccessible(page, `${role.email} patient record`);
+      const measurements = await page.locator("#measurements").count();
+      assert.equal(measurements, role.clinical ? 1 : 0, "measurements only for clinical roles");
+      if (role.clinical) {
+        // The demo's first patient has a month of PHQ-9 scores: a chart with its thresholds.
+        const chart = page.getByRole("img", { name: /PHQ-9 total over time/ });
+        await chart.waitFor();
+        assert.equal(await page.locator(".chart circle.point").count(), 4);
+        assert.match(await page.textContent(".chart svg"), /Remission ≤ 4/);
+        assert.match(await page.textContent(".series-block .status"), /Response: yes/);
+        await page.getByLabel("Instrument", { exact: true }).first().selectOption("madrs");
+        await page.getByRole("button", { name: "Open the form" }).click();
+        await page.waitForURL(/assessments\/new\?instrument=madrs/);
+        await checkAccessible(page, `${role.email} MADRS form`);
+      }
       // A form sent back with errors is accessible too, and focus lands on the summary.
       await page.goto(`${base}/patients/new`);
       await page.getByRole("button", { name: "Register patient" }).click();
@@ -202,4 +216,55 @@ test("the pages work with JavaScript switched off", async () => {
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(/signed_out=1$/);
   await page.context().close();
+});
+
+test("a patient answers a PHQ-9 by link on a phone, and the clinician sees it", async () => {
+  // The nurse makes a link from the record of a patient without scores yet.
+  const staff = await newPage();
+  await signIn(staff, "nurse@example.org");
+  await staff.goto(`${base}/patients?q=Quintrell`);
+  await staff.locator("table a").first().click();
+  await staff.waitForURL(/\/patients\/[0-9a-f-]{36}$/);
+  const record = staff.url();
+  await staff.locator("#link-instrument").selectOption("phq9");
+  await staff.locator("#link-time-point").selectOption("baseline");
+  await staff.getByRole("button", { name: "Create link" }).click();
+  const link = await staff.inputValue("#new-link");
+  assert.match(link, /\/r\/[0-9a-f]{48}$/);
+  await checkAccessible(staff, "record with a new link");
+
+  const phone = await newPage({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 3,
+    isMobile: true,
+    hasTouch: true,
+  });
+  await phone.goto(link);
+  assert.equal(await phone.locator("text=Quintrell").count(), 0, "no name on the patient's page");
+  await checkAccessible(phone, "self-report form on a phone");
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px on a phone`);
+  // Sending with a question unanswered keeps the answers and says which one is missing.
+  const answers = [2, 2, 1, 2, 1, 1, 2, 1];
+  for (let i = 0; i < answers.length; i++) {
+    await phone.locator(`input[name="item${i + 1}"][value="${answers[i]}"]`).check();
+  }
+  await phone.getByRole("button", { name: "Send my answers" }).tap();
+  await phone.waitForSelector("#error-summary");
+  assert.match(await phone.textContent("#error-summary"), /question 9/);
+  assert.equal(await phone.isChecked('input[name="item1"][value="2"]'), true);
+  await checkAccessible(phone, "self-report form with an error");
+  await phone.locator('input[name="item9"][value="0"]').check();
+  await phone.getByRole("button", { name: "Send my answers" }).tap();
+  await phone.waitForSelector("text=Your answers have reached your clinic");
+  await checkAccessible(phone, "self-report thanks page");
+  await phone.goto(link);
+  assert.match(await phone.textContent("h1"), /Already answered/);
+
+  await staff.goto(record);
+  assert.match(await staff.textContent("#measurements"), /Baseline 12 on/);
+  assert.match(await staff.textContent("#measurements"), /Patient \(link\)/);
+  await checkAccessible(staff, "record after the patient answered");
+  await phone.context().close();
+  await staff.context().close();
 });

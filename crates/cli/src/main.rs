@@ -4,6 +4,7 @@
 //! 2 bad input (arguments, configuration, a refused value).
 
 mod config;
+mod instruments;
 mod score;
 mod serve;
 mod users;
@@ -59,6 +60,11 @@ enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// Rating instruments: list the definitions, load a clinic's licensed wording.
+    Instruments {
+        #[command(subcommand)]
+        command: InstrumentsCommand,
+    },
     /// Score a rating instrument from its answers.
     Score {
         /// phq9, gad7, pcl5, madrs, qids_sr16, epds, ybocs, cadss6, moaas, rass, pain_nrs, bprs_positive.
@@ -111,6 +117,20 @@ enum TokenCommand {
         /// What the token is for.
         #[arg(long, default_value = "created with ketaflow token create")]
         label: String,
+        /// Database URL (overrides configuration).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum InstrumentsCommand {
+    /// List every instrument with its items, ranges, LOINC codes and licence status.
+    List,
+    /// Load an instrument's wording from a JSON file, checked against its definition.
+    Import {
+        /// The JSON file.
+        file: PathBuf,
         /// Database URL (overrides configuration).
         #[arg(long, value_name = "URL")]
         database: Option<String>,
@@ -230,6 +250,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             print!("{}", config::EXAMPLE);
             Ok(())
+        }
+        Command::Instruments {
+            command: InstrumentsCommand::List,
+        } => {
+            instruments::list();
+            Ok(())
+        }
+        Command::Instruments {
+            command: InstrumentsCommand::Import { file, database },
+        } => {
+            let config = load_config(
+                config_path,
+                Overrides {
+                    database,
+                    addr: None,
+                },
+            )?;
+            runtime()?.block_on(instruments::import(&config, &file))
         }
         Command::Score {
             instrument,

@@ -2,9 +2,13 @@
 //!
 //! Seeding is idempotent and refuses a database that holds anything real.
 
+use clinical::instruments::schedule::TimePoint;
+use clinical::instruments::{InstrumentId, score};
 use clinical::patient::{Email, PatientInput};
+use jiff::SignedDuration;
 use jiff::civil::Date;
 
+use crate::assessments::EnteredBy;
 use crate::audit::Actor;
 use crate::users::{NewUser, PasswordHash, Role};
 use crate::{Site, Store, StoreError};
@@ -84,6 +88,42 @@ const DEMO_PATIENTS: [(&str, &str, &str, &str, &str); 6] = [
     ),
 ];
 
+/// Fictional weekly PHQ-9 and GAD-7 answers for the first demo patients, oldest first: a
+/// baseline three weeks ago and weekly follow-ups, so the demo shows trajectories, response,
+/// remission and one open safety alert (the last PHQ-9 of the second patient).
+const DEMO_COURSES: [(usize, InstrumentId, [[i64; 9]; 4]); 3] = [
+    (
+        0,
+        InstrumentId::Phq9,
+        [
+            [3, 3, 2, 3, 2, 2, 2, 1, 0],
+            [2, 2, 2, 2, 1, 2, 1, 1, 0],
+            [1, 1, 1, 1, 1, 1, 1, 0, 0],
+            [1, 0, 1, 0, 0, 0, 1, 0, 0],
+        ],
+    ),
+    (
+        1,
+        InstrumentId::Phq9,
+        [
+            [3, 3, 3, 3, 2, 3, 2, 2, 0],
+            [3, 3, 3, 2, 2, 3, 2, 2, 0],
+            [2, 3, 2, 2, 2, 2, 2, 1, 0],
+            [2, 2, 2, 2, 2, 2, 2, 1, 1],
+        ],
+    ),
+    (
+        2,
+        InstrumentId::Gad7,
+        [
+            [3, 3, 2, 3, 2, 2, 1, 0, 0],
+            [2, 2, 2, 2, 1, 2, 1, 0, 0],
+            [1, 2, 1, 1, 1, 1, 1, 0, 0],
+            [1, 1, 1, 0, 1, 0, 0, 0, 0],
+        ],
+    ),
+];
+
 /// What seeding did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoSeed {
@@ -96,6 +136,45 @@ pub struct DemoSeed {
 }
 
 impl Store {
+    async fn seed_demo_course(
+        &self,
+        actor: &Actor,
+        site_id: &str,
+        patient_id: &str,
+        index: usize,
+        now: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        for (which, instrument, weeks) in DEMO_COURSES {
+            if which != index {
+                continue;
+            }
+            let items = instrument.instrument().items.len();
+            for (week, answers) in weeks.iter().enumerate() {
+                let Ok(result) = score(instrument, &answers[..items]) else {
+                    continue;
+                };
+                let days_ago = 21 - 7 * week as i64;
+                let at = now - SignedDuration::from_hours(24 * days_ago + 2);
+                let time_point = if week == 0 {
+                    TimePoint::Baseline
+                } else {
+                    TimePoint::Weekly
+                };
+                self.record_assessment(
+                    EnteredBy::Staff(actor),
+                    site_id,
+                    patient_id,
+                    &result,
+                    time_point,
+                    at,
+                    at,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// Fails with [`StoreError::NotADemoDatabase`] when any site, user or patient is real.
     pub async fn ensure_demo_only(&self) -> Result<(), StoreError> {
         let checks = [
@@ -175,7 +254,10 @@ impl Store {
                 let Ok(patient) = input.validate(today) else {
                     continue;
                 };
-                self.insert_patient(&actor, &site.id, &patient, true, now)
+                let record = self
+                    .insert_patient(&actor, &site.id, &patient, true, now)
+                    .await?;
+                self.seed_demo_course(&actor, &site.id, &record.id, patients_created, now)
                     .await?;
                 patients_created += 1;
             }
@@ -198,6 +280,12 @@ mod tests {
             assert!(Email::parse(a.email).is_ok(), "{}", a.email);
         }
         let today: Date = "2026-11-23".parse().unwrap();
+        for (_, instrument, weeks) in DEMO_COURSES {
+            let items = instrument.instrument().items.len();
+            for answers in weeks {
+                assert!(score(instrument, &answers[..items]).is_ok(), "{answers:?}");
+            }
+        }
         for (given, family, dob, sex, phone) in DEMO_PATIENTS {
             let input = PatientInput {
                 given_name: given.into(),

@@ -422,3 +422,60 @@ fn score_refuses_wrong_counts_and_ranges_with_exit_code_2() {
         assert!(err.contains(message), "{err}");
     }
 }
+
+#[test]
+fn instrument_wording_is_checked_and_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = run(ketaflow(dir.path()).args(["instruments", "list"]), "");
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("phq9")
+            && out.contains("44249-1/44261-6")
+            && out.contains("permission required"),
+        "{out}"
+    );
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"instrument":"gad7","language":"en","options":["a","b"],"items":[{"text":"one"}]}"#,
+    )
+    .unwrap();
+    let (code, _, err) = run(
+        ketaflow(dir.path()).args(["instruments", "import", bad.to_str().unwrap()]),
+        "",
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("gad7 has 7 items, the file has 1"), "{err}");
+    assert!(
+        err.contains("item 1 needs 4 options (one per answer 0 to 3), the file has 2"),
+        "{err}"
+    );
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, "{\"instrument\": ").unwrap();
+    let (code, _, err) = run(
+        ketaflow(dir.path()).args(["instruments", "import", broken.to_str().unwrap()]),
+        "",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("broken.json"), "{err}");
+
+    let good = dir.path().join("gad7.json");
+    let items: Vec<String> = (1..=7)
+        .map(|i| format!("{{\"text\":\"Question {i}\"}}"))
+        .collect();
+    std::fs::write(
+        &good,
+        format!(
+            r#"{{"instrument":"gad7","language":"en","options":["A","B","C","D"],"items":[{}]}}"#,
+            items.join(",")
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run(
+        ketaflow(dir.path()).args(["instruments", "import", good.to_str().unwrap()]),
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Loaded GAD-7 wording (en, 7 items)"), "{out}");
+}

@@ -20,6 +20,10 @@ async fn seeding_twice_adds_nothing_the_second_time(db: &TestDb) {
     }
     assert!(users.iter().all(|u| u.is_demo));
     assert_eq!(db.store.patient_count(&first.site.id).await.unwrap(), 6);
+    // Three patients have a month of weekly scores; one answered PHQ-9 item 9 last week.
+    let alerts = db.store.open_alerts(&first.site.id).await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(alerts.iter().all(|a| a.message.contains("PHQ-9 item 9")));
 }
 
 async fn demo_accounts_sign_in_only_in_demo_mode(db: &TestDb) {
