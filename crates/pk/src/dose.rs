@@ -1,0 +1,190 @@
+//! Dose arithmetic for the chair side: weight-based dose, volume of stock to draw, bag
+//! concentration, pump rate, and esketamine devices.
+//!
+//! Rounding rule: every quantity is computed from unrounded inputs and rounded only for
+//! display, half away from zero: doses to 0.1 mg, volumes to 0.01 mL, concentrations to
+//! 0.001 mg/mL, pump rates to 0.1 mL/h. The drawn stock is added to the bag, so the infused
+//! volume is the bag plus the stock.
+
+use crate::PkError;
+use crate::units::Kg;
+
+/// The highest weight-based IV dose Ketaflow calculates without an override, mg/kg. The default
+/// is the highest dose given in the dose-ranging trial of IV ketamine for depression (Fava et al.
+/// 2018, Mol Psychiatry, PMC6447473: 0.1, 0.2, 0.5 and 1.0 mg/kg over 40 minutes); the
+/// conventional dose is 0.5 mg/kg. A clinic may set a lower cap.
+pub const DEFAULT_MAX_MG_PER_KG: f64 = 1.0;
+
+/// Esketamine per Spravato device, mg (28 mg in two sprays; Spravato prescribing information).
+pub const ESKETAMINE_MG_PER_DEVICE: f64 = 28.0;
+
+/// The largest esketamine dose per session in the label, mg (84 mg = 3 devices; Spravato
+/// prescribing information).
+pub const ESKETAMINE_MAX_MG: f64 = 84.0;
+
+/// An IV infusion order to work out.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InfusionOrder {
+    /// Patient weight.
+    pub weight: Kg,
+    /// Ordered dose, mg per kg.
+    pub mg_per_kg: f64,
+    /// Infusion duration, min.
+    pub duration_min: f64,
+    /// Stock concentration, mg/mL (ketamine vials are 10, 50 or 100 mg/mL).
+    pub stock_mg_per_ml: f64,
+    /// Volume of the bag the stock is added to, mL.
+    pub bag_ml: f64,
+    /// The cap this order is checked against, mg/kg.
+    pub max_mg_per_kg: f64,
+}
+
+/// What the nurse draws, hangs and programs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InfusionPlan {
+    /// Dose, mg.
+    pub dose_mg: f64,
+    /// Stock to draw, mL.
+    pub stock_ml: f64,
+    /// Volume infused: bag plus stock, mL.
+    pub total_ml: f64,
+    /// Concentration in the bag, mg/mL.
+    pub bag_mg_per_ml: f64,
+    /// Pump rate, mL/h.
+    pub rate_ml_per_h: f64,
+    /// Dose rate, mg/h.
+    pub dose_rate_mg_per_h: f64,
+}
+
+fn positive(field: &'static str, v: f64, max: f64) -> Result<f64, PkError> {
+    if !v.is_finite() {
+        return Err(PkError::NotFinite { field });
+    }
+    if v <= 0.0 || v > max {
+        return Err(PkError::OutOfRange {
+            field,
+            value: v,
+            min: 0.0,
+            max,
+        });
+    }
+    Ok(v)
+}
+
+/// Works out an infusion. Refuses a dose over the cap with [`PkError::OverCap`].
+pub fn plan_infusion(order: &InfusionOrder) -> Result<InfusionPlan, PkError> {
+    let mg_per_kg = positive("mg_per_kg", order.mg_per_kg, 100.0)?;
+    let duration = positive("duration_min", order.duration_min, 24.0 * 60.0)?;
+    let stock = positive("stock_mg_per_ml", order.stock_mg_per_ml, 100.0)?;
+    let bag = if order.bag_ml.is_finite() && (0.0..=1000.0).contains(&order.bag_ml) {
+        order.bag_ml
+    } else {
+        return Err(PkError::OutOfRange {
+            field: "bag_ml",
+            value: order.bag_ml,
+            min: 0.0,
+            max: 1000.0,
+        });
+    };
+    if mg_per_kg > order.max_mg_per_kg {
+        return Err(PkError::OverCap {
+            mg_per_kg,
+            cap: order.max_mg_per_kg,
+        });
+    }
+    let dose_mg = mg_per_kg * order.weight.get();
+    let stock_ml = dose_mg / stock;
+    let total_ml = bag + stock_ml;
+    Ok(InfusionPlan {
+        dose_mg,
+        stock_ml,
+        total_ml,
+        bag_mg_per_ml: dose_mg / total_ml,
+        rate_ml_per_h: total_ml / duration * 60.0,
+        dose_rate_mg_per_h: dose_mg / duration * 60.0,
+    })
+}
+
+/// Spravato devices for a dose: it must be 28, 56 or 84 mg.
+pub fn esketamine_devices(dose_mg: f64) -> Result<u32, PkError> {
+    if !dose_mg.is_finite() {
+        return Err(PkError::NotFinite { field: "dose_mg" });
+    }
+    let devices = dose_mg / ESKETAMINE_MG_PER_DEVICE;
+    if dose_mg <= 0.0 || dose_mg > ESKETAMINE_MAX_MG || (devices - devices.round()).abs() > 1e-9 {
+        return Err(PkError::NotWholeDevices { dose_mg });
+    }
+    Ok(devices.round() as u32)
+}
+
+/// Rounds half away from zero to `step` (for display only).
+pub fn round_to(v: f64, step: f64) -> f64 {
+    (v / step).round() * step
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(mg_per_kg: f64) -> InfusionOrder {
+        InfusionOrder {
+            weight: Kg::new(82.0).unwrap(),
+            mg_per_kg,
+            duration_min: 40.0,
+            stock_mg_per_ml: 10.0,
+            bag_ml: 100.0,
+            max_mg_per_kg: DEFAULT_MAX_MG_PER_KG,
+        }
+    }
+
+    #[test]
+    fn the_standard_order_for_82_kg() {
+        let p = plan_infusion(&order(0.5)).unwrap();
+        assert!((p.dose_mg - 41.0).abs() < 1e-12);
+        assert!((p.stock_ml - 4.1).abs() < 1e-12);
+        assert!((p.total_ml - 104.1).abs() < 1e-12);
+        assert!((p.bag_mg_per_ml - 41.0 / 104.1).abs() < 1e-15);
+        assert!((p.rate_ml_per_h - 156.15).abs() < 1e-9);
+        assert!((p.dose_rate_mg_per_h - 61.5).abs() < 1e-12);
+        assert!((round_to(p.rate_ml_per_h, 0.1) - 156.2).abs() < 1e-9);
+    }
+
+    #[test]
+    fn caps_and_bad_numbers_are_refused() {
+        assert!(matches!(
+            plan_infusion(&order(1.01)),
+            Err(PkError::OverCap { .. })
+        ));
+        assert!(plan_infusion(&order(1.0)).is_ok());
+        assert!(matches!(
+            plan_infusion(&order(f64::NAN)),
+            Err(PkError::NotFinite { field: "mg_per_kg" })
+        ));
+        assert!(matches!(
+            plan_infusion(&order(-0.5)),
+            Err(PkError::OutOfRange {
+                field: "mg_per_kg",
+                ..
+            })
+        ));
+        let mut o = order(0.5);
+        o.duration_min = 0.0;
+        assert!(matches!(
+            plan_infusion(&o),
+            Err(PkError::OutOfRange {
+                field: "duration_min",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn esketamine_comes_in_whole_devices() {
+        assert_eq!(esketamine_devices(56.0).unwrap(), 2);
+        assert_eq!(esketamine_devices(84.0).unwrap(), 3);
+        assert_eq!(esketamine_devices(28.0).unwrap(), 1);
+        for bad in [0.0, 30.0, 112.0, f64::INFINITY] {
+            assert!(esketamine_devices(bad).is_err(), "{bad}");
+        }
+    }
+}

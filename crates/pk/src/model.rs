@@ -1,0 +1,177 @@
+//! What a model is: its published description and, for one patient, the linear system that
+//! moves drug between its compartments.
+
+use crate::matrix::Matrix;
+use crate::units::Kg;
+
+/// Biological sex, for models with a sex covariate (none of the built-in models has one yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sex {
+    /// Female.
+    Female,
+    /// Male.
+    Male,
+}
+
+/// The patient a simulation is for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Patient {
+    /// Total body weight.
+    pub weight: Kg,
+    /// Age in years, when known.
+    pub age_years: Option<f64>,
+    /// Sex, when known.
+    pub sex: Option<Sex>,
+}
+
+/// How a dose enters the body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Intravenous bolus.
+    IvBolus,
+    /// Intravenous infusion at a constant rate.
+    IvInfusion,
+    /// Intramuscular injection.
+    Intramuscular,
+    /// Nasal spray.
+    Intranasal,
+    /// Swallowed.
+    Oral,
+    /// Under the tongue or against the cheek.
+    Sublingual,
+}
+
+impl Route {
+    /// Every route, in the order messages list them.
+    pub const ALL: [Route; 6] = [
+        Route::IvBolus,
+        Route::IvInfusion,
+        Route::Intramuscular,
+        Route::Intranasal,
+        Route::Oral,
+        Route::Sublingual,
+    ];
+
+    /// The code used in scenarios.
+    pub fn code(self) -> &'static str {
+        match self {
+            Route::IvBolus => "iv_bolus",
+            Route::IvInfusion => "iv_infusion",
+            Route::Intramuscular => "intramuscular",
+            Route::Intranasal => "intranasal",
+            Route::Oral => "oral",
+            Route::Sublingual => "sublingual",
+        }
+    }
+
+    /// Parses a code.
+    pub fn parse(s: &str) -> Option<Route> {
+        Route::ALL.into_iter().find(|r| r.code() == s.trim())
+    }
+}
+
+/// What a model's concentrations are of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Analyte {
+    /// Racemic ketamine (R + S).
+    RacemicKetamine,
+    /// Esketamine (S-ketamine) only.
+    Esketamine,
+}
+
+/// Where the data behind a model were sampled; arterial models run higher during an infusion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sampling {
+    /// Venous plasma.
+    Venous,
+    /// Arterial plasma.
+    Arterial,
+    /// Not established.
+    Unclear,
+}
+
+/// How far the parameter values have been checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provenance {
+    /// Checked against the paper or a table-traced transcription of it.
+    CheckedAgainstPaper,
+    /// Taken from open-source implementations that agree with each other; the paper's tables
+    /// were not read.
+    OpenSourceOnly,
+}
+
+/// A model's public description.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModelInfo {
+    /// Identifier used in scenarios.
+    pub id: &'static str,
+    /// Name.
+    pub name: &'static str,
+    /// Reference.
+    pub citation: &'static str,
+    /// What it predicts.
+    pub analyte: Analyte,
+    /// Sampling site of its data.
+    pub sampling: Sampling,
+    /// How its values were checked.
+    pub provenance: Provenance,
+    /// Notes a clinician should read with the curves.
+    pub caveats: &'static str,
+    /// Routes it describes.
+    pub routes: &'static [Route],
+}
+
+/// A model set up for one patient: `x' = A x + u`, amounts in mg, time in minutes.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub(crate) a: Matrix,
+    /// Index of the central compartment (amount, mg).
+    pub(crate) central: usize,
+    /// Central volume, L.
+    pub(crate) v1: f64,
+    /// Index of the effect-site state (concentration, mg/L), where the model has one.
+    pub(crate) effect: Option<usize>,
+    /// Index of the state accumulating the area under the central concentration, mg·min/L.
+    pub(crate) auc: usize,
+}
+
+impl Built {
+    /// A mammillary model from micro-constants (min⁻¹) and the central volume (L):
+    /// `k10`, then `(k1i, ki1)` for each peripheral compartment; an effect site when `ke0` is given.
+    pub(crate) fn mammillary(
+        v1: f64,
+        k10: f64,
+        peripherals: &[(f64, f64)],
+        ke0: Option<f64>,
+    ) -> Built {
+        let n_pk = 1 + peripherals.len();
+        let effect = ke0.map(|_| n_pk);
+        let auc = n_pk + usize::from(ke0.is_some());
+        let mut a = Matrix::zeros(auc + 1);
+        let out: f64 = k10 + peripherals.iter().map(|(k1i, _)| k1i).sum::<f64>();
+        a.set(0, 0, -out);
+        for (i, (k1i, ki1)) in peripherals.iter().enumerate() {
+            let p = i + 1;
+            a.set(0, p, *ki1);
+            a.set(p, 0, *k1i);
+            a.set(p, p, -ki1);
+        }
+        if let (Some(e), Some(ke0)) = (effect, ke0) {
+            a.set(e, 0, ke0 / v1);
+            a.set(e, e, -ke0);
+        }
+        a.add_to(auc, 0, 1.0 / v1);
+        Built {
+            a,
+            central: 0,
+            v1,
+            effect,
+            auc,
+        }
+    }
+
+    /// Number of states.
+    pub fn states(&self) -> usize {
+        self.a.size()
+    }
+}

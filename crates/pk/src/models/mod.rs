@@ -1,0 +1,82 @@
+//! The published models. Each file holds one model's parameters, every value with its source.
+
+mod clements;
+mod domino;
+mod kamp;
+
+use crate::PkError;
+use crate::model::{Built, ModelInfo, Patient, Route};
+
+pub use kamp::WeightScaling;
+
+/// The models Ketaflow knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelId {
+    /// Domino 1984, racemic, three compartments.
+    Domino,
+    /// Clements & Nimmo 1981, 0.25 mg/kg data, racemic, two compartments.
+    Clements250,
+    /// Kamp et al. 2020, racemic, three compartments.
+    Kamp2020,
+}
+
+/// Options some models take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ModelOptions {
+    /// Kamp 2020: how clearances scale with weight.
+    pub weight_scaling: WeightScaling,
+}
+
+impl ModelId {
+    /// Every model.
+    pub const ALL: [ModelId; 3] = [ModelId::Domino, ModelId::Clements250, ModelId::Kamp2020];
+
+    /// Parses a model id; the error lists the ids.
+    pub fn parse(s: &str) -> Result<ModelId, PkError> {
+        ModelId::ALL
+            .into_iter()
+            .find(|m| m.info().id == s.trim())
+            .ok_or_else(|| PkError::UnknownModel {
+                input: s.to_owned(),
+            })
+    }
+
+    /// The public description.
+    pub fn info(self) -> &'static ModelInfo {
+        match self {
+            ModelId::Domino => &domino::INFO,
+            ModelId::Clements250 => &clements::INFO,
+            ModelId::Kamp2020 => &kamp::INFO,
+        }
+    }
+
+    /// Sets the model up for a patient.
+    pub fn build(self, patient: &Patient, options: ModelOptions) -> Built {
+        match self {
+            ModelId::Domino => domino::build(patient),
+            ModelId::Clements250 => clements::build(patient),
+            ModelId::Kamp2020 => kamp::build(patient, options.weight_scaling),
+        }
+    }
+
+    /// Refuses a route the model cannot describe, naming the models that can.
+    pub fn check_route(self, route: Route) -> Result<(), PkError> {
+        if self.info().routes.contains(&route) {
+            return Ok(());
+        }
+        let able: Vec<&str> = ModelId::ALL
+            .into_iter()
+            .filter(|m| m.info().routes.contains(&route))
+            .map(|m| m.info().id)
+            .collect();
+        Err(PkError::RouteNotDescribed {
+            model: self.info().id,
+            route: route.code(),
+            models: if able.is_empty() {
+                "none in this build yet".to_owned()
+            } else {
+                able.join(", ")
+            },
+        })
+    }
+}
