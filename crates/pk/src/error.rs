@@ -36,7 +36,9 @@ pub enum PkError {
         index: usize,
     },
     /// Unknown model.
-    #[error("model '{input}' is unknown; use one of domino, clements250, kamp2020")]
+    #[error(
+        "model '{input}' is unknown; use one of domino, clements250, kamp2020, perez_ruixo2021"
+    )]
     UnknownModel {
         /// What was given.
         input: String,

@@ -121,9 +121,29 @@ pub struct ModelInfo {
     pub routes: &'static [Route],
 }
 
+/// A metabolite the model tracks.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Metabolite {
+    pub(crate) name: &'static str,
+    pub(crate) compartment: usize,
+    /// Volume of its central compartment, L (apparent, /F, where the model says so).
+    pub(crate) volume: f64,
+}
+
+/// How a model turns a clinician's dose into inputs to its compartments.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Routes {
+    /// IV only, into the central compartment.
+    IntravenousOnly,
+    /// Perez-Ruixo 2021 esketamine: nasal devices and IV.
+    PerezRuixo(crate::models::perez_ruixo::Routing),
+}
+
 /// A model set up for one patient: `x' = A x + u`, amounts in mg, time in minutes.
 #[derive(Debug, Clone)]
 pub struct Built {
+    pub(crate) routes: Routes,
+    pub(crate) metabolites: Vec<Metabolite>,
     pub(crate) a: Matrix,
     /// Index of the central compartment (amount, mg).
     pub(crate) central: usize,
@@ -162,11 +182,55 @@ impl Built {
         }
         a.add_to(auc, 0, 1.0 / v1);
         Built {
+            routes: Routes::IntravenousOnly,
+            metabolites: Vec::new(),
             a,
             central: 0,
             v1,
             effect,
             auc,
+        }
+    }
+
+    /// The inputs a dose makes in this model.
+    pub(crate) fn inputs(
+        &self,
+        dose: &crate::simulate::Dose,
+    ) -> Result<Vec<crate::simulate::Input>, crate::PkError> {
+        use crate::simulate::{Dose, Input};
+        match (&self.routes, dose) {
+            (_, Dose::IvBolus { start, amount }) => {
+                Ok(vec![Input::bolus(self.central, start.get(), amount.get())])
+            }
+            (
+                _,
+                Dose::IvInfusion {
+                    start,
+                    amount,
+                    duration,
+                },
+            ) => Ok(vec![Input::zero_order(
+                self.central,
+                start.get(),
+                amount.get(),
+                duration.get(),
+            )]),
+            (
+                Routes::PerezRuixo(r),
+                Dose::NasalDevices {
+                    start,
+                    devices,
+                    mg_per_device,
+                    interval,
+                },
+            ) => Ok(r.nasal_inputs(start.get(), *devices, mg_per_device.get(), interval.get())),
+            (Routes::IntravenousOnly, Dose::NasalDevices { .. }) => {
+                Err(crate::PkError::RouteNotDescribed {
+                    model: "this model",
+                    route: Route::Intranasal.code(),
+                    models: "perez_ruixo2021".into(),
+                })
+            }
         }
     }
 

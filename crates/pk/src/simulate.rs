@@ -2,10 +2,10 @@
 
 use crate::PkError;
 use crate::matrix::Step;
-use crate::model::Built;
+use crate::model::{Built, Route};
 use crate::units::{Mg, Minutes};
 
-/// One administration.
+/// One administration, as a clinician describes it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Dose {
     /// An IV bolus: the whole amount enters the central compartment at `start`.
@@ -24,6 +24,18 @@ pub enum Dose {
         amount: Mg,
         /// Duration, more than 0.
         duration: Minutes,
+    },
+    /// Nasal spray devices (Spravato: 28 mg each), the first at `start`, then one every
+    /// `interval`.
+    NasalDevices {
+        /// When the first device is used.
+        start: Minutes,
+        /// Number of devices, 1 or more.
+        devices: u32,
+        /// Drug per device.
+        mg_per_device: Mg,
+        /// Time between devices.
+        interval: Minutes,
     },
 }
 
@@ -45,27 +57,79 @@ impl Dose {
         })
     }
 
-    /// When the dose starts, min.
-    pub fn start_min(&self) -> f64 {
+    /// The route this dose takes.
+    pub fn route(&self) -> Route {
         match self {
-            Dose::IvBolus { start, .. } | Dose::IvInfusion { start, .. } => start.get(),
+            Dose::IvBolus { .. } => Route::IvBolus,
+            Dose::IvInfusion { .. } => Route::IvInfusion,
+            Dose::NasalDevices { .. } => Route::Intranasal,
         }
     }
 
-    /// When the dose has fully entered.
+    /// When the dose starts, min.
+    pub fn start_min(&self) -> f64 {
+        match self {
+            Dose::IvBolus { start, .. }
+            | Dose::IvInfusion { start, .. }
+            | Dose::NasalDevices { start, .. } => start.get(),
+        }
+    }
+
+    /// When the last of the dose is given (the end of an infusion, the last device), min.
     pub fn end(&self) -> f64 {
         match self {
             Dose::IvBolus { start, .. } => start.get(),
             Dose::IvInfusion {
                 start, duration, ..
             } => start.get() + duration.get(),
+            Dose::NasalDevices {
+                start,
+                devices,
+                interval,
+                ..
+            } => start.get() + f64::from(devices.saturating_sub(1)) * interval.get(),
         }
     }
 
-    /// Total amount.
+    /// Total amount given, mg.
     pub fn amount(&self) -> f64 {
         match self {
             Dose::IvBolus { amount, .. } | Dose::IvInfusion { amount, .. } => amount.get(),
+            Dose::NasalDevices {
+                devices,
+                mg_per_device,
+                ..
+            } => f64::from(*devices) * mg_per_device.get(),
+        }
+    }
+}
+
+/// Drug entering one compartment: all at once (`duration` 0) or at a constant rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Input {
+    pub(crate) compartment: usize,
+    pub(crate) start: f64,
+    /// Amount that reaches the compartment (bioavailability applied), mg.
+    pub(crate) amount: f64,
+    pub(crate) duration: f64,
+}
+
+impl Input {
+    pub(crate) fn bolus(compartment: usize, start: f64, amount: f64) -> Input {
+        Input {
+            compartment,
+            start,
+            amount,
+            duration: 0.0,
+        }
+    }
+
+    pub(crate) fn zero_order(compartment: usize, start: f64, amount: f64, duration: f64) -> Input {
+        Input {
+            compartment,
+            start,
+            amount,
+            duration,
         }
     }
 }
@@ -81,6 +145,8 @@ pub struct Curve {
     pub effect_site: Option<Vec<f64>>,
     /// Area under the plasma curve from 0 to each time, mg·min/L (exact, not trapezoidal).
     pub auc: Vec<f64>,
+    /// Metabolite concentrations, mg/L, by name (such as `noresketamine`).
+    pub metabolites: Vec<(&'static str, Vec<f64>)>,
 }
 
 /// Checks that times are ascending (equal neighbours allowed).
@@ -120,11 +186,19 @@ impl Steps<'_> {
 /// reported value includes the bolus.
 pub fn simulate(model: &Built, doses: &[Dose], times: &[Minutes]) -> Result<Curve, PkError> {
     check_times(times)?;
+    let mut inputs = Vec::new();
+    for d in doses {
+        inputs.extend(model.inputs(d)?);
+    }
+    Ok(simulate_inputs(model, &inputs, times))
+}
+
+pub(crate) fn simulate_inputs(model: &Built, inputs: &[Input], times: &[Minutes]) -> Curve {
     let n = model.states();
     let mut events: Vec<f64> = times.iter().map(|t| t.get()).collect();
-    for d in doses {
-        events.push(d.start_min());
-        events.push(d.end());
+    for i in inputs {
+        events.push(i.start);
+        events.push(i.start + i.duration);
     }
     events.push(0.0);
     events.sort_by(f64::total_cmp);
@@ -136,39 +210,30 @@ pub fn simulate(model: &Built, doses: &[Dose], times: &[Minutes]) -> Result<Curv
     };
     let mut x = vec![0.0; n];
     let mut next = vec![0.0; n];
-    let mut input = vec![0.0; n];
+    let mut rate = vec![0.0; n];
     let mut forced = vec![0.0; n];
     let mut at_event = Vec::with_capacity(events.len());
     let mut t = 0.0_f64;
     for &e in &events {
         if e > t {
-            // Constant infusion rate over [t, e).
-            input.iter_mut().for_each(|v| *v = 0.0);
-            for d in doses {
-                if let Dose::IvInfusion {
-                    start,
-                    amount,
-                    duration,
-                } = d
-                    && start.get() <= t
-                    && t < start.get() + duration.get()
-                {
-                    input[model.central] += amount.get() / duration.get();
+            // Constant input rates over [t, e).
+            rate.iter_mut().for_each(|v| *v = 0.0);
+            for i in inputs {
+                if i.duration > 0.0 && i.start <= t && t < i.start + i.duration {
+                    rate[i.compartment] += i.amount / i.duration;
                 }
             }
             let step = steps.get(e - t);
             step.phi.apply(&x, &mut next);
-            step.psi.apply(&input, &mut forced);
-            for i in 0..n {
-                x[i] = next[i] + forced[i];
+            step.psi.apply(&rate, &mut forced);
+            for k in 0..n {
+                x[k] = next[k] + forced[k];
             }
             t = e;
         }
-        for d in doses {
-            if let Dose::IvBolus { start, amount } = d
-                && start.get() == e
-            {
-                x[model.central] += amount.get();
+        for i in inputs {
+            if i.duration == 0.0 && i.start == e {
+                x[i.compartment] += i.amount;
             }
         }
         at_event.push((e, x.clone()));
@@ -179,6 +244,11 @@ pub fn simulate(model: &Built, doses: &[Dose], times: &[Minutes]) -> Result<Curv
         plasma: Vec::with_capacity(times.len()),
         effect_site: model.effect.map(|_| Vec::with_capacity(times.len())),
         auc: Vec::with_capacity(times.len()),
+        metabolites: model
+            .metabolites
+            .iter()
+            .map(|m| (m.name, Vec::with_capacity(times.len())))
+            .collect(),
     };
     let mut k = 0;
     for t in times {
@@ -192,8 +262,11 @@ pub fn simulate(model: &Built, doses: &[Dose], times: &[Minutes]) -> Result<Curv
             ce.push(state[e]);
         }
         curve.auc.push(state[model.auc]);
+        for (m, (_, values)) in model.metabolites.iter().zip(curve.metabolites.iter_mut()) {
+            values.push(state[m.compartment] / m.volume);
+        }
     }
-    Ok(curve)
+    curve
 }
 
 /// Summary metrics of a plasma curve.

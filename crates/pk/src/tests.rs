@@ -11,7 +11,7 @@
 
 use crate::model::{Built, Patient};
 use crate::models::{ModelId, ModelOptions, WeightScaling};
-use crate::simulate::{Dose, simulate, summarize};
+use crate::simulate::{Dose, Input, simulate, summarize};
 use crate::units::{Kg, Mg, Minutes};
 
 fn patient(kg: f64) -> Patient {
@@ -31,50 +31,43 @@ fn mg(v: f64) -> Mg {
 }
 
 /// Classic fourth-order Runge–Kutta on `x' = A x + u(t)`, written here from the textbook
-/// formula, independent of the engine's matrix exponential. Boluses are applied at their times.
-fn rk4(model: &Built, doses: &[Dose], times: &[f64], h: f64) -> Vec<f64> {
+/// formula, independent of the engine's matrix exponential. Doses are turned into compartment
+/// inputs by the model's own routing (simple bookkeeping); boluses are applied at their times.
+fn rk4(model: &Built, doses: &[Dose], times: &[f64], h: f64) -> Vec<Vec<f64>> {
     let n = model.states();
-    let rate = |t: f64| -> f64 {
-        doses
-            .iter()
-            .map(|d| match d {
-                Dose::IvInfusion {
-                    start,
-                    amount,
-                    duration,
-                } if start.get() <= t && t < start.get() + duration.get() => {
-                    amount.get() / duration.get()
-                }
-                _ => 0.0,
-            })
-            .sum()
-    };
-    // Steps never cross a dose boundary, and the input is taken at the step's midpoint, so the
-    // piecewise-constant input is integrated without a discontinuity inside any step.
-    let deriv = |x: &[f64], u: f64| -> Vec<f64> {
-        let mut dx = vec![0.0; n];
-        for (i, d) in dx.iter_mut().enumerate() {
-            *d = (0..n).map(|j| model.a.get(i, j) * x[j]).sum();
-        }
-        dx[model.central] += u;
-        dx
-    };
-    let boundaries: Vec<f64> = doses
+    let inputs: Vec<Input> = doses
         .iter()
-        .flat_map(|d| [d.start_min(), d.end()])
+        .flat_map(|d| model.inputs(d).unwrap())
+        .collect();
+    let rate = |t: f64| -> Vec<f64> {
+        let mut u = vec![0.0; n];
+        for i in &inputs {
+            if i.duration > 0.0 && i.start <= t && t < i.start + i.duration {
+                u[i.compartment] += i.amount / i.duration;
+            }
+        }
+        u
+    };
+    // Steps never cross an input boundary, and the input is taken at the step's midpoint, so
+    // the piecewise-constant input is integrated without a discontinuity inside any step.
+    let deriv = |x: &[f64], u: &[f64]| -> Vec<f64> {
+        (0..n)
+            .map(|i| (0..n).map(|j| model.a.get(i, j) * x[j]).sum::<f64>() + u[i])
+            .collect()
+    };
+    let boundaries: Vec<f64> = inputs
+        .iter()
+        .flat_map(|i| [i.start, i.start + i.duration])
         .collect();
     let mut x = vec![0.0; n];
     let mut t = 0.0;
     let mut out = Vec::new();
-    let mut applied = vec![false; doses.len()];
+    let mut applied = vec![false; inputs.len()];
     for &target in times {
         loop {
-            for (k, d) in doses.iter().enumerate() {
-                if let Dose::IvBolus { start, amount } = d
-                    && !applied[k]
-                    && start.get() <= t + 1e-12
-                {
-                    x[model.central] += amount.get();
+            for (k, i) in inputs.iter().enumerate() {
+                if i.duration == 0.0 && !applied[k] && i.start <= t + 1e-12 {
+                    x[i.compartment] += i.amount;
                     applied[k] = true;
                 }
             }
@@ -88,19 +81,19 @@ fn rk4(model: &Built, doses: &[Dose], times: &[f64], h: f64) -> Vec<f64> {
                 .fold(f64::INFINITY, f64::min);
             let step = h.min(target - t).min(next_boundary - t);
             let u = rate(t + step / 2.0);
-            let k1 = deriv(&x, u);
+            let k1 = deriv(&x, &u);
             let x2: Vec<f64> = (0..n).map(|i| x[i] + step / 2.0 * k1[i]).collect();
-            let k2 = deriv(&x2, u);
+            let k2 = deriv(&x2, &u);
             let x3: Vec<f64> = (0..n).map(|i| x[i] + step / 2.0 * k2[i]).collect();
-            let k3 = deriv(&x3, u);
+            let k3 = deriv(&x3, &u);
             let x4: Vec<f64> = (0..n).map(|i| x[i] + step * k3[i]).collect();
-            let k4 = deriv(&x4, u);
+            let k4 = deriv(&x4, &u);
             for i in 0..n {
                 x[i] += step / 6.0 * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i]);
             }
             t += step;
         }
-        out.push(x[model.central] / model.v1);
+        out.push(x.clone());
     }
     out
 }
@@ -133,17 +126,36 @@ fn every_model_matches_an_independent_integration() {
                 weight_scaling: WeightScaling::Allometric,
             };
             let model = id.build(&patient(weight), options);
-            let doses = regimen(weight);
+            let mut doses = regimen(weight);
+            if id == ModelId::PerezRuixo2021 {
+                doses.push(Dose::NasalDevices {
+                    start: min(120.0),
+                    devices: 3,
+                    mg_per_device: mg(28.0),
+                    interval: min(5.0),
+                });
+            }
             let exact = simulate(&model, &doses, &grid).unwrap();
             let reference = rk4(&model, &doses, &times, 0.01);
-            for (i, (&a, &b)) in exact.plasma.iter().zip(&reference).enumerate() {
+            for (i, state) in reference.iter().enumerate() {
+                let b = state[model.central] / model.v1;
+                let a = exact.plasma[i];
                 let rel = (a - b).abs() / b.abs().max(1e-9);
+                let at = times[i];
+                let id = id.info().id;
                 assert!(
                     rel < 1e-6,
-                    "{} {weight} kg at {} min: {a} vs {b} (rel {rel:e})",
-                    id.info().id,
-                    times[i]
+                    "{id} {weight} kg at {at} min: {a} vs {b} (rel {rel:e})"
                 );
+                for (m, (_, values)) in model.metabolites.iter().zip(&exact.metabolites) {
+                    let b = state[m.compartment] / m.volume;
+                    let rel = (values[i] - b).abs() / b.abs().max(1e-9);
+                    assert!(
+                        rel < 1e-6,
+                        "{id} metabolite at {at} min: {} vs {b}",
+                        values[i]
+                    );
+                }
             }
         }
     }
@@ -291,4 +303,55 @@ fn bad_times_and_routes_are_refused_with_the_field() {
     assert!((Kg::from_lb(180.0).unwrap().get() - 81.646_626_6).abs() < 1e-6);
     assert!(Mg::new("amount", -1.0).is_err());
     assert!(Dose::infusion(min(0.0), mg(10.0), min(0.0)).is_err());
+}
+
+/// Perez-Ruixo 2021, Table 4 (all devices at t = 0, typical adult): esketamine Cmax 72.5 and
+/// 101.0 ng/mL, AUC0-24 254.7 and 362.2 ng·h/mL, noresketamine Cmax 119.7 and 180.0 ng/mL for
+/// 56 and 84 mg; absolute bioavailability 54 % and 51 % (abstract). Tolerance 2 % (the
+/// dossier's reproduction was within 1 %; Cmax here is read from a 0.1-minute grid).
+#[test]
+fn perez_ruixo_reproduces_table_4() {
+    let p = patient(74.0);
+    let model = ModelId::PerezRuixo2021.build(&p, ModelOptions::default());
+    let grid: Vec<Minutes> = (0..=14_400).map(|i| min(f64::from(i) * 0.1)).collect();
+    for (devices, cmax, auc24, nk_cmax, f) in [
+        (2, 72.5, 254.7, 119.7, 0.54),
+        (3, 101.0, 362.2, 180.0, 0.51),
+    ] {
+        let nasal = [Dose::NasalDevices {
+            start: min(0.0),
+            devices,
+            mg_per_device: mg(28.0),
+            interval: min(0.0),
+        }];
+        let c = simulate(&model, &nasal, &grid).unwrap();
+        let peak = c.plasma.iter().copied().fold(0.0, f64::max) * 1000.0;
+        let auc = c.auc.last().unwrap() / 60.0 * 1000.0;
+        let nk = c.metabolites[0].1.iter().copied().fold(0.0, f64::max) * 1000.0;
+        assert!(
+            (peak / cmax - 1.0).abs() < 0.02,
+            "{devices} devices: Cmax {peak} vs {cmax}"
+        );
+        assert!(
+            (auc / auc24 - 1.0).abs() < 0.02,
+            "{devices} devices: AUC {auc} vs {auc24}"
+        );
+        assert!(
+            (nk / nk_cmax - 1.0).abs() < 0.02,
+            "{devices} devices: noresketamine Cmax {nk} vs {nk_cmax}"
+        );
+        // Bioavailability: AUC to infinity after the nasal dose over AUC after the same IV dose.
+        let total = f64::from(devices) * 28.0;
+        let late = [min(30.0 * 24.0 * 60.0)];
+        let iv = [Dose::IvBolus {
+            start: min(0.0),
+            amount: mg(total),
+        }];
+        let ratio = simulate(&model, &nasal, &late).unwrap().auc[0]
+            / simulate(&model, &iv, &late).unwrap().auc[0];
+        assert!(
+            (ratio - f).abs() < 0.01,
+            "{devices} devices: F {ratio} vs {f}"
+        );
+    }
 }

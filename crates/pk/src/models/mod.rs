@@ -3,6 +3,7 @@
 mod clements;
 mod domino;
 mod kamp;
+pub(crate) mod perez_ruixo;
 
 use crate::PkError;
 use crate::model::{Built, ModelInfo, Patient, Route};
@@ -18,6 +19,8 @@ pub enum ModelId {
     Clements250,
     /// Kamp et al. 2020, racemic, three compartments.
     Kamp2020,
+    /// Perez-Ruixo et al. 2021, esketamine nasal spray and IV, with noresketamine.
+    PerezRuixo2021,
 }
 
 /// Options some models take.
@@ -29,7 +32,12 @@ pub struct ModelOptions {
 
 impl ModelId {
     /// Every model.
-    pub const ALL: [ModelId; 3] = [ModelId::Domino, ModelId::Clements250, ModelId::Kamp2020];
+    pub const ALL: [ModelId; 4] = [
+        ModelId::Domino,
+        ModelId::Clements250,
+        ModelId::Kamp2020,
+        ModelId::PerezRuixo2021,
+    ];
 
     /// Parses a model id; the error lists the ids.
     pub fn parse(s: &str) -> Result<ModelId, PkError> {
@@ -47,6 +55,7 @@ impl ModelId {
             ModelId::Domino => &domino::INFO,
             ModelId::Clements250 => &clements::INFO,
             ModelId::Kamp2020 => &kamp::INFO,
+            ModelId::PerezRuixo2021 => &perez_ruixo::INFO,
         }
     }
 
@@ -56,6 +65,7 @@ impl ModelId {
             ModelId::Domino => domino::build(patient),
             ModelId::Clements250 => clements::build(patient),
             ModelId::Kamp2020 => kamp::build(patient, options.weight_scaling),
+            ModelId::PerezRuixo2021 => perez_ruixo::build(patient),
         }
     }
 
