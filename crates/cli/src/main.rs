@@ -5,6 +5,7 @@
 
 mod config;
 mod instruments;
+mod pkcmd;
 mod score;
 mod serve;
 mod users;
@@ -64,6 +65,42 @@ enum Command {
     Instruments {
         #[command(subcommand)]
         command: InstrumentsCommand,
+    },
+    /// Simulate concentrations for a scenario (JSON file, or - for standard input).
+    Simulate {
+        /// The scenario file.
+        #[arg(long, value_name = "FILE")]
+        scenario: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: pkcmd::SimFormat,
+    },
+    /// Work out an infusion (dose, stock volume, bag concentration, pump rate) or esketamine devices.
+    Dose {
+        /// Patient weight in kilograms.
+        #[arg(long)]
+        weight_kg: Option<f64>,
+        /// Patient weight in pounds, instead of kilograms.
+        #[arg(long)]
+        weight_lb: Option<f64>,
+        /// Ordered dose, mg per kg.
+        #[arg(long)]
+        mg_per_kg: Option<f64>,
+        /// Infusion duration, minutes.
+        #[arg(long)]
+        duration_min: Option<f64>,
+        /// Stock concentration, mg/mL.
+        #[arg(long)]
+        stock_mg_per_ml: Option<f64>,
+        /// Bag volume the stock is added to, mL.
+        #[arg(long, default_value_t = 100.0)]
+        bag_ml: f64,
+        /// An esketamine dose in mg, to count Spravato devices instead.
+        #[arg(long)]
+        esketamine_mg: Option<f64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: pkcmd::DoseFormat,
     },
     /// Score a rating instrument from its answers.
     Score {
@@ -269,6 +306,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             runtime()?.block_on(instruments::import(&config, &file))
         }
+        Command::Simulate { scenario, format } => pkcmd::simulate(&scenario, format),
+        Command::Dose {
+            weight_kg,
+            weight_lb,
+            mg_per_kg,
+            duration_min,
+            stock_mg_per_ml,
+            bag_ml,
+            esketamine_mg,
+            format,
+        } => pkcmd::dose(pkcmd::DoseArgs {
+            weight_kg,
+            weight_lb,
+            mg_per_kg,
+            duration_min,
+            stock_mg_per_ml,
+            bag_ml,
+            esketamine_mg,
+            format,
+        }),
         Command::Score {
             instrument,
             answers,

@@ -229,3 +229,172 @@ mod tests {
         assert_eq!(single.x_ticks.len(), 1);
     }
 }
+
+/// A dosing mark under the concentration plot: a bar for an infusion, a tick for a bolus or device.
+#[derive(Debug, Clone)]
+pub(crate) struct DoseMark {
+    pub(crate) x: String,
+    pub(crate) width: String,
+    pub(crate) label: String,
+}
+
+/// Everything the concentration template needs.
+#[derive(Debug, Clone, askama::Template)]
+#[template(path = "concentration.svg", escape = "html")]
+pub(crate) struct ConcentrationChart {
+    pub(crate) title: String,
+    pub(crate) desc: String,
+    pub(crate) x0: String,
+    pub(crate) x1: String,
+    pub(crate) y0: String,
+    pub(crate) y1: String,
+    pub(crate) plasma: String,
+    pub(crate) effect: Option<String>,
+    pub(crate) band: Option<(String, String, String)>,
+    pub(crate) y_ticks: Vec<Tick>,
+    pub(crate) x_ticks: Vec<Tick>,
+    pub(crate) x_label: String,
+    pub(crate) doses: Vec<DoseMark>,
+    pub(crate) dose_y: String,
+    pub(crate) legend_y: String,
+}
+
+/// A concentration chart of a scenario as a standalone SVG document.
+pub fn concentration_svg(scenario: &crate::scenario::Scenario) -> Result<String, pk::PkError> {
+    use askama::Template;
+    let chart = concentration_chart(scenario)?;
+    Ok(chart.render().unwrap_or_default())
+}
+
+pub(crate) fn concentration_chart(
+    scenario: &crate::scenario::Scenario,
+) -> Result<ConcentrationChart, pk::PkError> {
+    const W: f64 = 760.0;
+    const L: f64 = 70.0;
+    const R: f64 = 24.0;
+    const T: f64 = 20.0;
+    const PLOT_H: f64 = 260.0;
+    let (times, plasma, effect) = scenario.dense(600)?;
+    let horizon = times.last().copied().unwrap_or(1.0).max(1.0);
+    let peak = plasma
+        .iter()
+        .chain(effect.iter().flatten())
+        .copied()
+        .fold(0.0_f64, f64::max)
+        .max(scenario.band().map_or(0.0, |b| b.1 * 1.1))
+        .max(1e-6);
+    // A round upper limit: 1, 2 or 5 times a power of ten.
+    let magnitude = 10f64.powf(peak.log10().floor());
+    let top = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|v| *v >= peak)
+        .unwrap_or(peak);
+    let x_of = |t: f64| L + (W - L - R) * t / horizon;
+    let y_of = |c: f64| T + PLOT_H * (1.0 - c / top);
+    let line = |values: &[f64]| {
+        times
+            .iter()
+            .zip(values)
+            .map(|(t, c)| format!("{:.1},{:.1}", x_of(*t), y_of(*c)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let hours = horizon > 300.0;
+    let (unit, scale) = if hours { ("h", 60.0) } else { ("min", 1.0) };
+    let span = horizon / scale;
+    let step = [
+        1.0, 2.0, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0, 120.0, 240.0, 480.0,
+    ]
+    .iter()
+    .copied()
+    .find(|s| span / s <= 8.0)
+    .unwrap_or(span / 8.0);
+    let mut x_ticks = Vec::new();
+    let mut v = 0.0;
+    while v <= span + 1e-9 {
+        x_ticks.push(Tick {
+            pos: fmt(x_of(v * scale)),
+            label: format!("{v}"),
+        });
+        v += step;
+    }
+    let y_ticks = (0..=5)
+        .map(|i| {
+            let c = top * f64::from(i) / 5.0;
+            Tick {
+                pos: fmt(y_of(c)),
+                label: format!("{c:.3}")
+                    .trim_end_matches('0')
+                    .trim_end_matches('.')
+                    .to_owned(),
+            }
+        })
+        .collect();
+    let dose_y = T + PLOT_H + 40.0;
+    let doses = scenario
+        .doses()
+        .iter()
+        .flat_map(|d| match d {
+            pk::simulate::Dose::IvInfusion {
+                start,
+                amount,
+                duration,
+            } => vec![DoseMark {
+                x: fmt(x_of(start.get())),
+                width: fmt((x_of(start.get() + duration.get()) - x_of(start.get())).max(2.0)),
+                label: format!("{:.1} mg over {:.0} min", amount.get(), duration.get()),
+            }],
+            pk::simulate::Dose::IvBolus { start, amount } => vec![DoseMark {
+                x: fmt(x_of(start.get()) - 1.5),
+                width: "3".into(),
+                label: format!("{:.1} mg bolus", amount.get()),
+            }],
+            pk::simulate::Dose::NasalDevices {
+                start,
+                devices,
+                mg_per_device,
+                interval,
+            } => (0..*devices)
+                .map(|i| DoseMark {
+                    x: fmt(x_of(start.get() + f64::from(i) * interval.get()) - 1.5),
+                    width: "3".into(),
+                    label: format!("device {} ({:.0} mg)", i + 1, mg_per_device.get()),
+                })
+                .collect(),
+        })
+        .collect();
+    let info = scenario.model().info();
+    let band = scenario.band().map(|(lo, hi)| {
+        (
+            fmt(y_of(hi.min(top))),
+            fmt(y_of(lo) - y_of(hi.min(top))),
+            format!("Dissociation reported {lo:.2}–{hi:.2} mg/L"),
+        )
+    });
+    let cmax = plasma.iter().copied().fold(0.0_f64, f64::max);
+    Ok(ConcentrationChart {
+        title: format!("Predicted plasma concentration, {}", info.name),
+        desc: format!(
+            "Plasma concentration in mg/L over {span:.0} {unit}; highest {cmax:.3} mg/L. Doses are drawn as bars below the time axis{}.",
+            if band.is_some() {
+                "; the shaded band is where dissociation is reported"
+            } else {
+                ""
+            }
+        ),
+        x0: fmt(L),
+        x1: fmt(W - R),
+        y0: fmt(T),
+        y1: fmt(T + PLOT_H),
+        plasma: line(&plasma),
+        effect: effect.as_deref().map(line),
+        band,
+        y_ticks,
+        x_ticks,
+        x_label: format!("Time ({unit})"),
+        doses,
+        dose_y: fmt(dose_y),
+        legend_y: fmt(dose_y + 40.0),
+    })
+}

@@ -21,6 +21,7 @@ mod display;
 mod error;
 mod headers;
 mod pages;
+pub mod scenario;
 mod view;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ use axum::middleware;
 use store::{LoginSettings, Store};
 
 pub use api::openapi_json;
+pub use chart::concentration_svg;
 
 /// Settings the server needs, built once from the configuration.
 #[derive(Debug, Clone)]

@@ -1,0 +1,563 @@
+//! The simulation scenario as JSON: one wire format for `ketaflow simulate` and
+//! `POST /api/v1/pk/simulate`, converted by hand into `pk` values and back.
+
+use pk::PkError;
+use pk::dose::{DEFAULT_MAX_MG_PER_KG, ESKETAMINE_MAX_MG};
+use pk::model::{Analyte, Patient, Provenance, Route, Sampling, Sex};
+use pk::models::{ModelId, ModelOptions, WeightScaling};
+use pk::simulate::{Dose, simulate, summarize};
+use pk::units::{Kg, Mg, Minutes};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// The band of racemic plasma ketamine in which dissociation is reported after 0.5 mg/kg over
+/// 40 minutes: 100–250 ng/mL (Krystal 1994, via Zanos et al. 2018, Pharmacol Rev 70:621,
+/// Table 1). Applied by default to racemic models only.
+pub const DISSOCIATION_BAND_MG_PER_L: (f64, f64) = (0.10, 0.25);
+
+/// The last time a scenario may ask for, min (14 days).
+const MAX_TIME_MIN: f64 = 14.0 * 24.0 * 60.0;
+
+/// A scenario as sent.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioInput {
+    /// `domino`, `clements250`, `kamp2020` or `perez_ruixo2021`.
+    #[schema(example = "domino")]
+    pub model: String,
+    /// Model options, such as `{"weight_scaling": "linear"}` for kamp2020.
+    #[serde(default)]
+    pub options: OptionsInput,
+    /// The patient.
+    pub patient: PatientInput,
+    /// Administrations.
+    pub doses: Vec<DoseInput>,
+    /// Times to report, minutes, ascending.
+    #[schema(example = json!([5, 10, 20, 40]))]
+    pub times_min: Vec<f64>,
+    /// Concentration band for the time-in-band metric, mg/L; the reported dissociation band for
+    /// racemic models when absent.
+    #[serde(default)]
+    pub band_mg_per_l: Option<[f64; 2]>,
+}
+
+/// Model options.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionsInput {
+    /// kamp2020: `allometric` (default) or `linear` clearance scaling.
+    #[serde(default)]
+    pub weight_scaling: Option<String>,
+}
+
+/// The patient.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatientInput {
+    /// Weight, kg (2 to 350).
+    #[serde(default)]
+    pub weight_kg: Option<f64>,
+    /// Weight, lb, instead of kg.
+    #[serde(default)]
+    pub weight_lb: Option<f64>,
+    /// Age, years.
+    #[serde(default)]
+    pub age_years: Option<f64>,
+    /// `female` or `male`.
+    #[serde(default)]
+    pub sex: Option<String>,
+}
+
+/// One administration.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DoseInput {
+    /// `iv_bolus`, `iv_infusion`, `intranasal` (devices), `intramuscular`, `oral`, `sublingual`.
+    pub route: String,
+    /// Start, minutes.
+    pub start_min: f64,
+    /// Amount, mg (not for devices).
+    #[serde(default)]
+    pub amount_mg: Option<f64>,
+    /// Infusion duration, minutes.
+    #[serde(default)]
+    pub duration_min: Option<f64>,
+    /// Nasal devices.
+    #[serde(default)]
+    pub devices: Option<u32>,
+    /// Drug per device, mg.
+    #[serde(default)]
+    pub mg_per_device: Option<f64>,
+    /// Minutes between devices (Spravato: 5).
+    #[serde(default)]
+    pub interval_min: Option<f64>,
+}
+
+/// A refused scenario: the field and what is accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioError {
+    /// The field, as a path such as `doses[0].amount_mg`.
+    pub field: String,
+    /// What is wrong and what is accepted.
+    pub message: String,
+}
+
+impl std::fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+fn err(field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
+    ScenarioError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+fn pk_err(prefix: &str, e: &PkError) -> ScenarioError {
+    let field = if prefix.is_empty() {
+        e.field().to_owned()
+    } else {
+        format!("{prefix}.{}", e.field())
+    };
+    err(field, e.to_string())
+}
+
+/// A checked scenario.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    model: ModelId,
+    options: ModelOptions,
+    patient: Patient,
+    doses: Vec<Dose>,
+    times: Vec<Minutes>,
+    band: Option<(f64, f64)>,
+}
+
+fn minutes(field: String, v: f64) -> Result<Minutes, ScenarioError> {
+    let m = Minutes::new("time", v)
+        .map_err(|e| err(field.clone(), e.to_string().replacen("time", "value", 1)))?;
+    if v > MAX_TIME_MIN {
+        return Err(err(
+            field,
+            format!(
+                "{v} is after the last time accepted; use 0 to {MAX_TIME_MIN} minutes (14 days)"
+            ),
+        ));
+    }
+    Ok(m)
+}
+
+fn amount(field: String, v: Option<f64>) -> Result<Mg, ScenarioError> {
+    let v = v.ok_or_else(|| err(field.clone(), "is required for this route (mg)"))?;
+    Mg::new("amount", v).map_err(|e| err(field, e.to_string().replacen("amount", "value", 1)))
+}
+
+impl ScenarioInput {
+    /// Checks everything; `max_mg_per_kg` caps each racemic dose (a clinic setting, by default
+    /// [`DEFAULT_MAX_MG_PER_KG`]).
+    pub fn validate(&self, max_mg_per_kg: f64) -> Result<Scenario, ScenarioError> {
+        let model = ModelId::parse(&self.model).map_err(|e| pk_err("", &e))?;
+        let weight_scaling = match self.options.weight_scaling.as_deref() {
+            None => WeightScaling::default(),
+            Some(s) => WeightScaling::parse(s).ok_or_else(|| {
+                err(
+                    "options.weight_scaling",
+                    format!("'{s}' is unknown; use allometric or linear"),
+                )
+            })?,
+        };
+        let weight = match (self.patient.weight_kg, self.patient.weight_lb) {
+            (Some(kg), None) => Kg::new(kg).map_err(|e| pk_err("patient", &e))?,
+            (None, Some(lb)) => Kg::from_lb(lb).map_err(|e| pk_err("patient", &e))?,
+            _ => {
+                return Err(err(
+                    "patient.weight_kg",
+                    "give the weight once, as weight_kg (2 to 350) or weight_lb",
+                ));
+            }
+        };
+        let age_years = match self.patient.age_years {
+            Some(a) if !a.is_finite() || !(0.0..=120.0).contains(&a) => {
+                return Err(err(
+                    "patient.age_years",
+                    format!("{a} is not an age; accepted 0 to 120"),
+                ));
+            }
+            other => other,
+        };
+        let sex = match self.patient.sex.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("female") => Some(Sex::Female),
+            Some("male") => Some(Sex::Male),
+            Some(other) => {
+                return Err(err(
+                    "patient.sex",
+                    format!("'{other}' is unknown; use female or male"),
+                ));
+            }
+        };
+        let patient = Patient {
+            weight,
+            age_years,
+            sex,
+        };
+        if self.doses.is_empty() {
+            return Err(err("doses", "give at least one dose"));
+        }
+        let mut doses = Vec::with_capacity(self.doses.len());
+        for (i, d) in self.doses.iter().enumerate() {
+            let at = |f: &str| format!("doses[{i}].{f}");
+            let route = Route::parse(&d.route).ok_or_else(|| {
+                pk_err(
+                    &format!("doses[{i}]"),
+                    &PkError::UnknownRoute {
+                        input: d.route.clone(),
+                    },
+                )
+            })?;
+            model
+                .check_route(route)
+                .map_err(|e| pk_err(&format!("doses[{i}]"), &e))?;
+            let start = minutes(at("start_min"), d.start_min)?;
+            let dose = match route {
+                Route::IvBolus => Dose::IvBolus {
+                    start,
+                    amount: amount(at("amount_mg"), d.amount_mg)?,
+                },
+                Route::IvInfusion => {
+                    let duration = d.duration_min.ok_or_else(|| {
+                        err(
+                            at("duration_min"),
+                            "is required for an infusion (minutes, more than 0)",
+                        )
+                    })?;
+                    let duration = minutes(at("duration_min"), duration)?;
+                    Dose::infusion(start, amount(at("amount_mg"), d.amount_mg)?, duration).map_err(
+                        |_| {
+                            err(
+                                at("duration_min"),
+                                "must be more than 0 minutes; give a bolus for an instant dose",
+                            )
+                        },
+                    )?
+                }
+                Route::Intranasal => {
+                    let devices = d.devices.ok_or_else(|| {
+                        err(at("devices"), "is required for nasal devices (1 to 3)")
+                    })?;
+                    if !(1..=3).contains(&devices) {
+                        return Err(err(
+                            at("devices"),
+                            format!("{devices} devices; accepted 1 to 3 per session"),
+                        ));
+                    }
+                    let per = d
+                        .mg_per_device
+                        .unwrap_or(pk::dose::ESKETAMINE_MG_PER_DEVICE);
+                    let mg_per_device = Mg::new("mg_per_device", per)
+                        .map_err(|e| err(at("mg_per_device"), e.to_string()))?;
+                    let interval = minutes(at("interval_min"), d.interval_min.unwrap_or(5.0))?;
+                    Dose::NasalDevices {
+                        start,
+                        devices,
+                        mg_per_device,
+                        interval,
+                    }
+                }
+                Route::Intramuscular | Route::Oral | Route::Sublingual => {
+                    return Err(pk_err(
+                        &format!("doses[{i}]"),
+                        &PkError::RouteNotDescribed {
+                            model: model.info().id,
+                            route: route.code(),
+                            models: "none in this build yet".into(),
+                        },
+                    ));
+                }
+            };
+            match model.info().analyte {
+                Analyte::RacemicKetamine => {
+                    let per_kg = dose.amount() / weight.get();
+                    if per_kg > max_mg_per_kg + 1e-12 {
+                        return Err(err(
+                            at("amount_mg"),
+                            format!(
+                                "{:.1} mg is {per_kg:.2} mg/kg, above the cap of {max_mg_per_kg} mg/kg ({:.1} mg for this patient)",
+                                dose.amount(),
+                                max_mg_per_kg * weight.get()
+                            ),
+                        ));
+                    }
+                }
+                Analyte::Esketamine => {
+                    if dose.amount() > ESKETAMINE_MAX_MG + 1e-9 {
+                        return Err(err(
+                            at("amount_mg"),
+                            format!(
+                                "{} mg esketamine is above the labelled maximum of {ESKETAMINE_MAX_MG} mg per session",
+                                dose.amount()
+                            ),
+                        ));
+                    }
+                }
+            }
+            doses.push(dose);
+        }
+        if self.times_min.is_empty() || self.times_min.len() > 20_000 {
+            return Err(err(
+                "times_min",
+                "give 1 to 20000 times in minutes, ascending",
+            ));
+        }
+        let mut times = Vec::with_capacity(self.times_min.len());
+        for (i, &t) in self.times_min.iter().enumerate() {
+            times.push(minutes(format!("times_min[{i}]"), t)?);
+        }
+        pk::simulate::check_times(&times).map_err(|e| {
+            err(
+                format!(
+                    "times_min[{}]",
+                    match e {
+                        PkError::TimesNotAscending { index } => index,
+                        _ => 0,
+                    }
+                ),
+                "is earlier than the time before it; times must be ascending",
+            )
+        })?;
+        let band = match self.band_mg_per_l {
+            Some([lo, hi]) if lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo < hi => {
+                Some((lo, hi))
+            }
+            Some(_) => {
+                return Err(err(
+                    "band_mg_per_l",
+                    "give [low, high] in mg/L with 0 ≤ low < high",
+                ));
+            }
+            None if model.info().analyte == Analyte::RacemicKetamine => {
+                Some(DISSOCIATION_BAND_MG_PER_L)
+            }
+            None => None,
+        };
+        Ok(Scenario {
+            model,
+            options: ModelOptions { weight_scaling },
+            patient,
+            doses,
+            times,
+            band,
+        })
+    }
+}
+
+/// Summary metrics.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SummaryOutput {
+    /// Highest plasma concentration, mg/L.
+    pub cmax_mg_per_l: f64,
+    /// When, min.
+    pub tmax_min: f64,
+    /// Area under the plasma curve to the last reported time, mg·min/L.
+    pub auc_mg_min_per_l: f64,
+    /// Plasma concentration at the end of each infusion, mg/L.
+    pub end_of_infusion_mg_per_l: Vec<f64>,
+    /// Minutes inside `band_mg_per_l`, when a band applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minutes_in_band: Option<f64>,
+    /// The band used, mg/L.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub band_mg_per_l: Option<[f64; 2]>,
+}
+
+/// Metabolite concentrations.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MetabolitesOutput {
+    /// Noresketamine (perez_ruixo2021), mg/L.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub noresketamine_mg_per_l: Option<Vec<f64>>,
+}
+
+/// What the model is and how far to trust it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ModelOutput {
+    /// Model id.
+    pub id: &'static str,
+    /// Name.
+    pub name: &'static str,
+    /// Reference.
+    pub citation: &'static str,
+    /// `racemic_ketamine` or `esketamine`.
+    pub analyte: &'static str,
+    /// `venous`, `arterial` or `unclear`.
+    pub sampling: &'static str,
+    /// `checked_against_paper` or `open_source_only`.
+    pub provenance: &'static str,
+    /// What to keep in mind.
+    pub caveats: &'static str,
+}
+
+/// The result of a simulation.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SimulationOutput {
+    /// Model id.
+    pub model: &'static str,
+    /// About the model.
+    pub model_info: ModelOutput,
+    /// Always `mg/L`.
+    pub unit: &'static str,
+    /// Times, min.
+    pub times_min: Vec<f64>,
+    /// Plasma concentration, mg/L.
+    pub concentration_mg_per_l: Vec<f64>,
+    /// Effect-site concentration, mg/L (domino only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effect_site_mg_per_l: Option<Vec<f64>>,
+    /// Metabolites, where the model has them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metabolites: Option<MetabolitesOutput>,
+    /// Summary metrics.
+    pub summary: SummaryOutput,
+}
+
+impl Scenario {
+    /// The model this scenario uses.
+    pub fn model(&self) -> ModelId {
+        self.model
+    }
+
+    /// The doses.
+    pub fn doses(&self) -> &[Dose] {
+        &self.doses
+    }
+
+    /// The band for time-in-band, if any.
+    pub fn band(&self) -> Option<(f64, f64)> {
+        self.band
+    }
+
+    /// The last time of interest: the last reported time or the end of dosing plus an hour.
+    pub fn horizon(&self) -> f64 {
+        let last_time = self.times.last().map_or(0.0, |t| t.get());
+        let last_dose = self.doses.iter().map(Dose::end).fold(0.0, f64::max);
+        last_time.max(last_dose + 60.0)
+    }
+
+    /// A dense curve for drawing: `points` evenly spaced times from 0 to the horizon.
+    pub fn dense(&self, points: usize) -> Result<(Vec<f64>, Vec<f64>, Option<Vec<f64>>), PkError> {
+        let built = self.model.build(&self.patient, self.options);
+        let h = self.horizon();
+        let times: Vec<Minutes> = (0..points)
+            .map(|i| Minutes::new("time", h * i as f64 / (points - 1).max(1) as f64))
+            .collect::<Result<_, _>>()?;
+        let c = simulate(&built, &self.doses, &times)?;
+        Ok((c.times, c.plasma, c.effect_site))
+    }
+
+    /// Runs the simulation.
+    pub fn run(&self) -> Result<SimulationOutput, PkError> {
+        let built = self.model.build(&self.patient, self.options);
+        let curve = simulate(&built, &self.doses, &self.times)?;
+        let last = self.times.last().map_or(0.0, |t| t.get());
+        let summary = summarize(
+            &built,
+            &self.doses,
+            Minutes::new("horizon", self.horizon())?,
+            Minutes::new("step", 0.1)?,
+            self.band,
+        )?;
+        let ends: Vec<Minutes> = self
+            .doses
+            .iter()
+            .filter(|d| matches!(d, Dose::IvInfusion { .. }))
+            .map(|d| Minutes::new("end", d.end()))
+            .collect::<Result<_, _>>()?;
+        let mut sorted = ends.clone();
+        sorted.sort_by(|a, b| a.get().total_cmp(&b.get()));
+        let eoi = if sorted.is_empty() {
+            Vec::new()
+        } else {
+            simulate(&built, &self.doses, &sorted)?.plasma
+        };
+        let auc_to_last = simulate(&built, &self.doses, &[Minutes::new("last", last)?])?.auc[0];
+        let info = self.model.info();
+        let noresketamine = curve
+            .metabolites
+            .iter()
+            .find(|(n, _)| *n == "noresketamine")
+            .map(|(_, v)| v.clone());
+        Ok(SimulationOutput {
+            model: info.id,
+            model_info: ModelOutput {
+                id: info.id,
+                name: info.name,
+                citation: info.citation,
+                analyte: match info.analyte {
+                    Analyte::RacemicKetamine => "racemic_ketamine",
+                    Analyte::Esketamine => "esketamine",
+                },
+                sampling: match info.sampling {
+                    Sampling::Venous => "venous",
+                    Sampling::Arterial => "arterial",
+                    Sampling::Unclear => "unclear",
+                },
+                provenance: match info.provenance {
+                    Provenance::CheckedAgainstPaper => "checked_against_paper",
+                    Provenance::OpenSourceOnly => "open_source_only",
+                },
+                caveats: info.caveats,
+            },
+            unit: "mg/L",
+            times_min: curve.times,
+            concentration_mg_per_l: curve.plasma,
+            effect_site_mg_per_l: curve.effect_site,
+            metabolites: noresketamine.map(|v| MetabolitesOutput {
+                noresketamine_mg_per_l: Some(v),
+            }),
+            summary: SummaryOutput {
+                cmax_mg_per_l: summary.cmax,
+                tmax_min: summary.tmax,
+                auc_mg_min_per_l: auc_to_last,
+                end_of_infusion_mg_per_l: eoi,
+                minutes_in_band: summary.minutes_in_band,
+                band_mg_per_l: self.band.map(|(a, b)| [a, b]),
+            },
+        })
+    }
+}
+
+/// The output as CSV: one row per time.
+pub fn to_csv(out: &SimulationOutput) -> String {
+    let mut header = vec!["time_min", "concentration_mg_per_l"];
+    if out.effect_site_mg_per_l.is_some() {
+        header.push("effect_site_mg_per_l");
+    }
+    let nk = out
+        .metabolites
+        .as_ref()
+        .and_then(|m| m.noresketamine_mg_per_l.as_ref());
+    if nk.is_some() {
+        header.push("noresketamine_mg_per_l");
+    }
+    let mut csv = header.join(",") + "\n";
+    for (i, t) in out.times_min.iter().enumerate() {
+        let mut row = vec![
+            format!("{t}"),
+            format!("{:.6}", out.concentration_mg_per_l[i]),
+        ];
+        if let Some(ce) = &out.effect_site_mg_per_l {
+            row.push(format!("{:.6}", ce[i]));
+        }
+        if let Some(nk) = nk {
+            row.push(format!("{:.6}", nk[i]));
+        }
+        csv.push_str(&row.join(","));
+        csv.push('\n');
+    }
+    csv
+}
+
+/// The default cap used when a caller has no clinic setting.
+pub const DEFAULT_CAP: f64 = DEFAULT_MAX_MG_PER_KG;
