@@ -274,7 +274,8 @@ pub(crate) fn concentration_chart(
     const R: f64 = 24.0;
     const T: f64 = 20.0;
     const PLOT_H: f64 = 260.0;
-    let (times, plasma, effect) = scenario.dense(600)?;
+    let curve = scenario.dense(600)?;
+    let (times, plasma, effect) = (curve.times, curve.plasma, curve.effect_site);
     let horizon = times.last().copied().unwrap_or(1.0).max(1.0);
     let peak = plasma
         .iter()

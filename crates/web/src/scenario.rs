@@ -446,14 +446,13 @@ impl Scenario {
     }
 
     /// A dense curve for drawing: `points` evenly spaced times from 0 to the horizon.
-    pub fn dense(&self, points: usize) -> Result<(Vec<f64>, Vec<f64>, Option<Vec<f64>>), PkError> {
+    pub fn dense(&self, points: usize) -> Result<pk::simulate::Curve, PkError> {
         let built = self.model.build(&self.patient, self.options);
         let h = self.horizon();
         let times: Vec<Minutes> = (0..points)
             .map(|i| Minutes::new("time", h * i as f64 / (points - 1).max(1) as f64))
             .collect::<Result<_, _>>()?;
-        let c = simulate(&built, &self.doses, &times)?;
-        Ok((c.times, c.plasma, c.effect_site))
+        simulate(&built, &self.doses, &times)
     }
 
     /// Runs the simulation.
