@@ -108,8 +108,8 @@ async function visit(page, path, what) {
 
 const ROLES = [
   { email: "admin@example.org", pages: ["/", "/admin/users", "/admin/audit", "/account"], patients: false },
-  { email: "prescriber@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true, clinical: true },
-  { email: "nurse@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true, clinical: true },
+  { email: "prescriber@example.org", pages: ["/", "/patients", "/patients/new", "/planner", "/account"], patients: true, clinical: true },
+  { email: "nurse@example.org", pages: ["/", "/patients", "/patients/new", "/planner", "/account"], patients: true, clinical: true },
   { email: "frontdesk@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true, clinical: false },
 ];
 
@@ -267,4 +267,23 @@ test("a patient answers a PHQ-9 by link on a phone, and the clinician sees it", 
   await checkAccessible(staff, "record after the patient answered");
   await phone.context().close();
   await staff.context().close();
+});
+
+test("the dose planner draws a curve with a table, and keeps a bad entry", async () => {
+  const page = await newPage();
+  await signIn(page, "prescriber@example.org");
+  await page.goto(`${base}/planner`);
+  await page.getByLabel("Weight", { exact: true }).fill("82");
+  await page.getByLabel("Model").selectOption("kamp2020");
+  await page.getByRole("button", { name: "Show the curve" }).click();
+  await page.waitForSelector(".chart-wide svg");
+  assert.match(await page.textContent("#result-heading"), /41\.0 mg/);
+  assert.ok((await page.locator("table tbody tr").count()) > 5);
+  await checkAccessible(page, "planner with a curve");
+  await page.getByLabel("Weight", { exact: true }).fill("eighty");
+  await page.getByRole("button", { name: "Show the curve" }).click();
+  await page.waitForSelector("#error-summary");
+  assert.equal(await page.inputValue("#weight"), "eighty");
+  await checkAccessible(page, "planner with an error");
+  await page.context().close();
 });

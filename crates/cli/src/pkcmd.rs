@@ -119,12 +119,12 @@ pub(crate) fn dose(args: DoseArgs) -> anyhow::Result<()> {
             "{}",
             json!({
                 "weight_kg": weight.get(),
-                "dose_mg": round_to(plan.dose_mg, 0.1),
-                "stock_ml": round_to(plan.stock_ml, 0.01),
-                "total_volume_ml": round_to(plan.total_ml, 0.01),
-                "bag_concentration_mg_per_ml": round_to(plan.bag_mg_per_ml, 0.001),
-                "pump_rate_ml_per_h": round_to(plan.rate_ml_per_h, 0.1),
-                "dose_rate_mg_per_h": round_to(plan.dose_rate_mg_per_h, 0.1),
+                "dose_mg": round_to(plan.dose_mg, 1),
+                "stock_ml": round_to(plan.stock_ml, 2),
+                "total_volume_ml": round_to(plan.total_ml, 2),
+                "bag_concentration_mg_per_ml": round_to(plan.bag_mg_per_ml, 3),
+                "pump_rate_ml_per_h": round_to(plan.rate_ml_per_h, 1),
+                "dose_rate_mg_per_h": round_to(plan.dose_rate_mg_per_h, 1),
                 "duration_min": order.duration_min,
                 "rounding": rule,
             })

@@ -117,9 +117,12 @@ pub fn esketamine_devices(dose_mg: f64) -> Result<u32, PkError> {
     Ok(devices.round() as u32)
 }
 
-/// Rounds half away from zero to `step` (for display only).
-pub fn round_to(v: f64, step: f64) -> f64 {
-    (v / step).round() * step
+/// Rounds half away from zero to `decimals` places (for display only). Dividing by the power
+/// of ten (rather than multiplying by a step such as 0.1) gives the nearest double to the
+/// decimal result, so 156.2 prints as 156.2.
+pub fn round_to(v: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (v * scale).round() / scale
 }
 
 #[cfg(test)]
@@ -146,7 +149,9 @@ mod tests {
         assert!((p.bag_mg_per_ml - 41.0 / 104.1).abs() < 1e-15);
         assert!((p.rate_ml_per_h - 156.15).abs() < 1e-9);
         assert!((p.dose_rate_mg_per_h - 61.5).abs() < 1e-12);
-        assert!((round_to(p.rate_ml_per_h, 0.1) - 156.2).abs() < 1e-9);
+        assert_eq!(round_to(p.rate_ml_per_h, 1), 156.2);
+        assert_eq!(round_to(0.25, 1), 0.3);
+        assert_eq!(round_to(-0.25, 1), -0.3);
     }
 
     #[test]

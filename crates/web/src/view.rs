@@ -10,7 +10,7 @@ use store::User;
 
 use crate::AppState;
 use crate::auth::Identity;
-use crate::capability::{Administration, Capability, PatientDirectory};
+use crate::capability::{Administration, Capability, ClinicalData, PatientDirectory};
 use crate::display::{Choice, Display};
 use crate::error::AppError;
 
@@ -81,6 +81,9 @@ fn nav_for(user: &User, path: &str) -> Vec<NavItem> {
     let mut items = vec![("/", "Home")];
     if PatientDirectory::allows(user.role) {
         items.push(("/patients", "Patients"));
+    }
+    if ClinicalData::allows(user.role) {
+        items.push(("/planner", "Dose planner"));
     }
     if Administration::allows(user.role) {
         items.push(("/admin/users", "Users"));

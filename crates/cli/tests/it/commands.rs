@@ -479,3 +479,173 @@ fn instrument_wording_is_checked_and_loaded() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Loaded GAD-7 wording (en, 7 items)"), "{out}");
 }
+
+#[test]
+fn simulate_prints_json_csv_and_svg_and_refuses_bad_scenarios() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = r#"{"model":"domino","patient":{"weight_kg":70,"age_years":45,"sex":"female"},
+        "doses":[{"route":"iv_infusion","start_min":0,"amount_mg":35,"duration_min":40}],"times_min":[5,10,20,40]}"#;
+    let file = dir.path().join("s.json");
+    std::fs::write(&file, scenario).unwrap();
+    let (code, out, err) = run(
+        ketaflow(dir.path()).args(["simulate", "--scenario", file.to_str().unwrap()]),
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["model"], "domino");
+    assert_eq!(v["concentration_mg_per_l"].as_array().unwrap().len(), 4);
+    assert!(v["summary"]["auc_mg_min_per_l"].as_f64().unwrap() > 0.0);
+    let (code, out, _) = run(
+        ketaflow(dir.path()).args(["simulate", "--scenario", "-", "--format", "csv"]),
+        scenario,
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("time_min,concentration_mg_per_l,effect_site_mg_per_l\n5,0.15"),
+        "{out}"
+    );
+    let (code, out, _) = run(
+        ketaflow(dir.path()).args(["simulate", "--scenario", "-", "--format", "svg"]),
+        scenario,
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("<svg")
+            && out.contains("Concentration (mg/L)")
+            && out.contains("Time (min)")
+    );
+
+    let bad = [
+        (
+            scenario.replace("domino", "marsh"),
+            "model: model 'marsh' is unknown",
+        ),
+        (
+            scenario.replace("\"weight_kg\":70", "\"weight_kg\":1"),
+            "patient.weight_kg: weight_kg is 1; accepted 2 to 350",
+        ),
+        (
+            scenario.replace("[5,10,20,40]", "[5,10,2,40]"),
+            "times_min[2]",
+        ),
+        (
+            scenario.replace("\"amount_mg\":35", "\"amount_mg\":90"),
+            "above the cap of 1 mg/kg",
+        ),
+        (
+            scenario.replace("iv_infusion", "oral"),
+            "does not describe the oral route",
+        ),
+        ("{\"model\": ".to_owned(), "not a valid scenario"),
+    ];
+    for (text, fragment) in bad {
+        let (code, out, err) = run(
+            ketaflow(dir.path()).args(["simulate", "--scenario", "-"]),
+            &text,
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(out.is_empty());
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.contains(fragment), "{err}");
+        assert!(!err.contains("NaN"));
+    }
+}
+
+#[test]
+fn dose_works_out_the_infusion_and_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "dose",
+        "--weight-kg",
+        "82",
+        "--mg-per-kg",
+        "0.5",
+        "--duration-min",
+        "40",
+        "--stock-mg-per-ml",
+        "10",
+        "--bag-ml",
+        "100",
+        "--format",
+        "json",
+    ];
+    let (code, out, err) = run(ketaflow(dir.path()).args(args), "");
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["dose_mg"], 41.0);
+    assert_eq!(v["stock_ml"], 4.1);
+    assert_eq!(v["pump_rate_ml_per_h"], 156.2);
+    assert!(
+        v["rounding"]
+            .as_str()
+            .unwrap()
+            .contains("half away from zero")
+    );
+    let (code, out, _) = run(
+        ketaflow(dir.path()).args([
+            "dose",
+            "--weight-lb",
+            "180",
+            "--mg-per-kg",
+            "0.5",
+            "--duration-min",
+            "40",
+            "--stock-mg-per-ml",
+            "10",
+        ]),
+        "",
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("Dose:               40.8 mg"), "{out}");
+    let (code, out, _) = run(
+        ketaflow(dir.path()).args(["dose", "--esketamine-mg", "56"]),
+        "",
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("2 Spravato device(s)"));
+    for (extra, fragment) in [
+        (vec!["--esketamine-mg", "60"], "not 28, 56 or 84 mg"),
+        (
+            vec![
+                "--weight-kg",
+                "82",
+                "--mg-per-kg",
+                "1.5",
+                "--duration-min",
+                "40",
+                "--stock-mg-per-ml",
+                "10",
+            ],
+            "above the cap of 1 mg/kg",
+        ),
+        (
+            vec![
+                "--weight-kg",
+                "500",
+                "--mg-per-kg",
+                "0.5",
+                "--duration-min",
+                "40",
+                "--stock-mg-per-ml",
+                "10",
+            ],
+            "--weight-kg: weight_kg is 500; accepted 2 to 350",
+        ),
+        (
+            vec![
+                "--weight-kg",
+                "82",
+                "--mg-per-kg",
+                "0.5",
+                "--duration-min",
+                "40",
+            ],
+            "--stock-mg-per-ml is required",
+        ),
+    ] {
+        let (code, _, err) = run(ketaflow(dir.path()).arg("dose").args(&extra), "");
+        assert_eq!(code, 2, "{extra:?}: {err}");
+        assert!(err.contains(fragment), "{err}");
+    }
+}

@@ -7,6 +7,7 @@ mod assessments;
 pub(crate) mod health;
 mod json;
 mod patients;
+mod pk;
 
 use axum::Router;
 use axum::response::IntoResponse;
@@ -31,13 +32,15 @@ use crate::AppState;
         patients::create,
         patients::get_one,
         assessments::list,
-        assessments::create
+        assessments::create,
+        pk::simulate
     ),
     modifiers(&BearerScheme),
     tags(
         (name = "system", description = "Service status"),
         (name = "patients", description = "Patient demographics; clinical roles only"),
-        (name = "assessments", description = "Rating scales: scoring, response and remission; clinical roles only")
+        (name = "assessments", description = "Rating scales: scoring, response and remission; clinical roles only"),
+        (name = "pharmacokinetics", description = "Published ketamine and esketamine models; clinical roles only")
     )
 )]
 struct ApiDoc;
@@ -73,6 +76,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi))
         .route("/patients", get(patients::list).post(patients::create))
         .route("/patients/{id}", get(patients::get_one))
+        .route("/pk/simulate", axum::routing::post(pk::simulate))
         .route(
             "/patients/{id}/assessments",
             get(assessments::list).post(assessments::create),

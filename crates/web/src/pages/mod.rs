@@ -6,6 +6,7 @@ mod home;
 mod login;
 mod measure;
 mod patients;
+mod planner;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -36,6 +37,7 @@ pub(crate) fn router() -> Router<AppState> {
             "/r/{secret}",
             get(measure::report_form).post(measure::report_submit),
         )
+        .route("/planner", get(planner::planner))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/audit", get(admin::audit))
         .route("/account", get(account::page))

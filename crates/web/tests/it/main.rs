@@ -8,3 +8,4 @@ mod support;
 mod api;
 mod measure;
 mod pages;
+mod pk;
