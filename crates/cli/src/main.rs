@@ -74,6 +74,12 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "json")]
         format: pkcmd::SimFormat,
+        /// Simulate this many virtual patients and report 5/50/95th percentiles.
+        #[arg(long, value_name = "N")]
+        population: Option<usize>,
+        /// Seed of the virtual population.
+        #[arg(long, value_name = "S", default_value_t = 1)]
+        seed: u64,
     },
     /// Work out an infusion (dose, stock volume, bag concentration, pump rate) or esketamine devices.
     Dose {
@@ -306,7 +312,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             )?;
             runtime()?.block_on(instruments::import(&config, &file))
         }
-        Command::Simulate { scenario, format } => pkcmd::simulate(&scenario, format),
+        Command::Simulate {
+            scenario,
+            format,
+            population,
+            seed,
+        } => pkcmd::simulate(&scenario, format, population, seed),
         Command::Dose {
             weight_kg,
             weight_lb,

@@ -35,7 +35,12 @@ fn input(message: String) -> anyhow::Error {
     anyhow::Error::new(InputError(message))
 }
 
-pub(crate) fn simulate(path: &Path, format: SimFormat) -> anyhow::Result<()> {
+pub(crate) fn simulate(
+    path: &Path,
+    format: SimFormat,
+    population: Option<usize>,
+    seed: u64,
+) -> anyhow::Result<()> {
     let text = if path == Path::new("-") {
         let mut s = String::new();
         std::io::stdin()
@@ -50,6 +55,12 @@ pub(crate) fn simulate(path: &Path, format: SimFormat) -> anyhow::Result<()> {
     let scenario = scenario
         .validate(DEFAULT_MAX_MG_PER_KG)
         .map_err(|e| input(format!("scenario: {e}")))?;
+    let scenario = match population {
+        Some(n) => scenario
+            .with_population(n, seed)
+            .map_err(|e| input(format!("--population: {e}")))?,
+        None => scenario,
+    };
     let out = scenario
         .run()
         .map_err(|e| input(format!("scenario: {e}")))?;

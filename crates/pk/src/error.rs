@@ -71,6 +71,14 @@ pub enum PkError {
         /// The cap.
         cap: f64,
     },
+    /// Population simulation asked of a model without published variability.
+    #[error(
+        "model {model} has no published inter-individual variability; population simulation needs a model that has: perez_ruixo2021"
+    )]
+    NoPublishedVariability {
+        /// Model id.
+        model: &'static str,
+    },
     /// An esketamine dose that is not whole 28 mg devices.
     #[error("esketamine dose {dose_mg} mg is not 28, 56 or 84 mg (whole 28 mg devices, at most 3)")]
     NotWholeDevices {
@@ -91,6 +99,7 @@ impl PkError {
             PkError::UnknownRoute { .. } | PkError::RouteNotDescribed { .. } => "route",
             PkError::OverCap { .. } => "mg_per_kg",
             PkError::NotWholeDevices { .. } => "dose_mg",
+            PkError::NoPublishedVariability { .. } => "population",
         }
     }
 }

@@ -29,6 +29,7 @@ mod error;
 mod matrix;
 pub mod model;
 pub mod models;
+pub mod population;
 pub mod simulate;
 pub mod units;
 

@@ -139,6 +139,24 @@ pub(crate) enum Routes {
     PerezRuixo(crate::models::perez_ruixo::Routing),
 }
 
+/// Central volume (L) and rate constants (1/min) of a mammillary model; `k13` and `k31` are 0
+/// for two compartments.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MicroConstants {
+    /// Central volume, L.
+    pub v1: f64,
+    /// Elimination, 1/min.
+    pub k10: f64,
+    /// Central → second compartment, 1/min.
+    pub k12: f64,
+    /// Central → third compartment, 1/min.
+    pub k13: f64,
+    /// Second → central, 1/min.
+    pub k21: f64,
+    /// Third → central, 1/min.
+    pub k31: f64,
+}
+
 /// A model set up for one patient: `x' = A x + u`, amounts in mg, time in minutes.
 #[derive(Debug, Clone)]
 pub struct Built {
@@ -151,8 +169,9 @@ pub struct Built {
     pub(crate) v1: f64,
     /// Index of the effect-site state (concentration, mg/L), where the model has one.
     pub(crate) effect: Option<usize>,
-    /// Index of the state accumulating the area under the central concentration, mg·min/L.
-    pub(crate) auc: usize,
+    /// Index of the state accumulating the area under the central concentration, mg·min/L
+    /// (absent where only concentrations are needed, as in population runs).
+    pub(crate) auc: Option<usize>,
 }
 
 impl Built {
@@ -188,7 +207,7 @@ impl Built {
             central: 0,
             v1,
             effect,
-            auc,
+            auc: Some(auc),
         }
     }
 
@@ -232,6 +251,33 @@ impl Built {
                 })
             }
         }
+    }
+
+    /// The micro-constants of an IV-only mammillary model (2 or 3 compartments), for display and
+    /// for comparison with other implementations; `None` for other structures.
+    pub fn micro_constants(&self) -> Option<MicroConstants> {
+        if self.routes != Routes::IntravenousOnly {
+            return None;
+        }
+        let peripherals = self.effect.or(self.auc).unwrap_or(self.a.size()) - 1;
+        let a = &self.a;
+        let k1 = |p: usize| a.get(p, 0);
+        let kp = |p: usize| a.get(0, p);
+        let k12 = k1(1);
+        let k21 = kp(1);
+        let (k13, k31) = if peripherals == 2 {
+            (k1(2), kp(2))
+        } else {
+            (0.0, 0.0)
+        };
+        Some(MicroConstants {
+            v1: self.v1,
+            k10: -a.get(0, 0) - k12 - k13,
+            k12,
+            k13,
+            k21,
+            k31,
+        })
     }
 
     /// Number of states.

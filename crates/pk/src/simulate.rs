@@ -1,7 +1,7 @@
 //! Simulation: doses in, exact concentrations at any times out, with summary metrics.
 
 use crate::PkError;
-use crate::matrix::Step;
+use crate::matrix::{Matrix, Step, transition};
 use crate::model::{Built, Route};
 use crate::units::{Mg, Minutes};
 
@@ -143,7 +143,8 @@ pub struct Curve {
     pub plasma: Vec<f64>,
     /// Effect-site concentration, mg/L, where the model has an effect site.
     pub effect_site: Option<Vec<f64>>,
-    /// Area under the plasma curve from 0 to each time, mg·min/L (exact, not trapezoidal).
+    /// Area under the plasma curve from 0 to each time, mg·min/L (exact, not trapezoidal);
+    /// empty for models built without the accumulator (population runs).
     pub auc: Vec<f64>,
     /// Metabolite concentrations, mg/L, by name (such as `noresketamine`).
     pub metabolites: Vec<(&'static str, Vec<f64>)>,
@@ -159,29 +160,43 @@ pub fn check_times(times: &[Minutes]) -> Result<(), PkError> {
     Ok(())
 }
 
-/// A cache of step matrices by step length; uniform grids need one.
+/// Step matrices by step length, computed on first use: `Φ` alone for steps without input,
+/// `Φ` and `Ψ` for steps with one. Uniform grids need one of each.
 struct Steps<'a> {
     model: &'a Built,
-    cache: Vec<(u64, Step)>,
+    free: Vec<(u64, Matrix)>,
+    forced: Vec<(u64, Step)>,
 }
 
 impl Steps<'_> {
-    fn get(&mut self, h: f64) -> &Step {
+    fn free(&mut self, h: f64) -> &Matrix {
         let key = h.to_bits();
-        if let Some(i) = self.cache.iter().position(|(k, _)| *k == key) {
-            return &self.cache[i].1;
+        if let Some(i) = self.free.iter().position(|(k, _)| *k == key) {
+            return &self.free[i].1;
         }
-        if self.cache.len() > 64 {
-            self.cache.clear();
+        if self.free.len() > 64 {
+            self.free.clear();
         }
-        self.cache.push((key, Step::new(&self.model.a, h)));
-        &self.cache[self.cache.len() - 1].1
+        self.free.push((key, transition(&self.model.a, h)));
+        &self.free[self.free.len() - 1].1
+    }
+
+    fn forced(&mut self, h: f64) -> &Step {
+        let key = h.to_bits();
+        if let Some(i) = self.forced.iter().position(|(k, _)| *k == key) {
+            return &self.forced[i].1;
+        }
+        if self.forced.len() > 64 {
+            self.forced.clear();
+        }
+        self.forced.push((key, Step::new(&self.model.a, h)));
+        &self.forced[self.forced.len() - 1].1
     }
 }
 
 /// The exact solution at `times` (ascending) for `doses`.
 ///
-/// The state is propagated from one event (dose start or end, bolus, requested time) to the
+/// The state is propagated from one event (input start or end, bolus, requested time) to the
 /// next with `x ← Φ x + Ψ u`, which is exact for piecewise-constant inputs. At a bolus time the
 /// reported value includes the bolus.
 pub fn simulate(model: &Built, doses: &[Dose], times: &[Minutes]) -> Result<Curve, PkError> {
@@ -195,49 +210,13 @@ pub fn simulate(model: &Built, doses: &[Dose], times: &[Minutes]) -> Result<Curv
 
 pub(crate) fn simulate_inputs(model: &Built, inputs: &[Input], times: &[Minutes]) -> Curve {
     let n = model.states();
-    let mut events: Vec<f64> = times.iter().map(|t| t.get()).collect();
-    for i in inputs {
-        events.push(i.start);
-        events.push(i.start + i.duration);
-    }
-    events.push(0.0);
-    events.sort_by(f64::total_cmp);
-    events.dedup();
-
-    let mut steps = Steps {
-        model,
-        cache: Vec::new(),
-    };
-    let mut x = vec![0.0; n];
-    let mut next = vec![0.0; n];
-    let mut rate = vec![0.0; n];
-    let mut forced = vec![0.0; n];
-    let mut at_event = Vec::with_capacity(events.len());
-    let mut t = 0.0_f64;
-    for &e in &events {
-        if e > t {
-            // Constant input rates over [t, e).
-            rate.iter_mut().for_each(|v| *v = 0.0);
-            for i in inputs {
-                if i.duration > 0.0 && i.start <= t && t < i.start + i.duration {
-                    rate[i.compartment] += i.amount / i.duration;
-                }
-            }
-            let step = steps.get(e - t);
-            step.phi.apply(&x, &mut next);
-            step.psi.apply(&rate, &mut forced);
-            for k in 0..n {
-                x[k] = next[k] + forced[k];
-            }
-            t = e;
-        }
-        for i in inputs {
-            if i.duration == 0.0 && i.start == e {
-                x[i.compartment] += i.amount;
-            }
-        }
-        at_event.push((e, x.clone()));
-    }
+    // Input events: boluses and the starts and ends of zero-order inputs, in time order.
+    let mut changes: Vec<f64> = inputs
+        .iter()
+        .flat_map(|i| [i.start, i.start + i.duration])
+        .collect();
+    changes.sort_by(f64::total_cmp);
+    changes.dedup();
 
     let mut curve = Curve {
         times: Vec::with_capacity(times.len()),
@@ -250,20 +229,76 @@ pub(crate) fn simulate_inputs(model: &Built, inputs: &[Input], times: &[Minutes]
             .map(|m| (m.name, Vec::with_capacity(times.len())))
             .collect(),
     };
-    let mut k = 0;
-    for t in times {
-        while at_event[k].0 < t.get() {
-            k += 1;
+    let mut steps = Steps {
+        model,
+        free: Vec::new(),
+        forced: Vec::new(),
+    };
+    let mut x = vec![0.0; n];
+    let mut next = vec![0.0; n];
+    let mut rate = vec![0.0; n];
+    let mut forced = vec![0.0; n];
+    let mut t = 0.0_f64;
+    let mut c = 0;
+    let mut has_rate = false;
+    let apply_events_at = |t: f64, x: &mut [f64], rate: &mut [f64], has_rate: &mut bool| {
+        for i in inputs {
+            if i.duration == 0.0 && i.start == t {
+                x[i.compartment] += i.amount;
+            }
         }
-        let state = &at_event[k].1;
-        curve.times.push(t.get());
-        curve.plasma.push(state[model.central] / model.v1);
+        rate.iter_mut().for_each(|v| *v = 0.0);
+        *has_rate = false;
+        for i in inputs {
+            if i.duration > 0.0 && i.start <= t && t < i.start + i.duration {
+                rate[i.compartment] += i.amount / i.duration;
+                *has_rate = true;
+            }
+        }
+    };
+    // Events at time 0 (and anything before the first output) happen first.
+    if changes.first().is_some_and(|&e| e <= 0.0) {
+        apply_events_at(0.0, &mut x, &mut rate, &mut has_rate);
+        c = changes.iter().take_while(|&&e| e <= 0.0).count();
+    }
+    for target in times {
+        let target = target.get();
+        loop {
+            let next_event = changes.get(c).copied().filter(|&e| e <= target);
+            let until = next_event.unwrap_or(target);
+            if until > t {
+                let h = until - t;
+                if has_rate {
+                    let step = steps.forced(h);
+                    step.phi.apply(&x, &mut next);
+                    step.psi.apply(&rate, &mut forced);
+                    for k in 0..n {
+                        x[k] = next[k] + forced[k];
+                    }
+                } else {
+                    steps.free(h).apply(&x, &mut next);
+                    x.copy_from_slice(&next);
+                }
+                t = until;
+            }
+            match next_event {
+                Some(e) => {
+                    apply_events_at(e, &mut x, &mut rate, &mut has_rate);
+                    c += 1;
+                }
+                None => break,
+            }
+        }
+        curve.times.push(target);
+        curve.plasma.push(x[model.central] / model.v1);
         if let (Some(ce), Some(e)) = (curve.effect_site.as_mut(), model.effect) {
-            ce.push(state[e]);
+            ce.push(x[e]);
         }
-        curve.auc.push(state[model.auc]);
+        if let Some(a) = model.auc {
+            curve.auc.push(x[a]);
+        }
         for (m, (_, values)) in model.metabolites.iter().zip(curve.metabolites.iter_mut()) {
-            values.push(state[m.compartment] / m.volume);
+            values.push(x[m.compartment] / m.volume);
         }
     }
     curve

@@ -250,6 +250,8 @@ pub(crate) struct ConcentrationChart {
     pub(crate) y1: String,
     pub(crate) plasma: String,
     pub(crate) effect: Option<String>,
+    /// Polygon of the 5th–95th percentile band, when a population was simulated.
+    pub(crate) spread: Option<String>,
     pub(crate) band: Option<(String, String, String)>,
     pub(crate) y_ticks: Vec<Tick>,
     pub(crate) x_ticks: Vec<Tick>,
@@ -373,6 +375,23 @@ pub(crate) fn concentration_chart(
             format!("Dissociation reported {lo:.2}–{hi:.2} mg/L"),
         )
     });
+    let spread_times: Vec<f64> = (0..=120).map(|i| horizon * f64::from(i) / 120.0).collect();
+    let spread_grid: Vec<pk::units::Minutes> = spread_times
+        .iter()
+        .map(|&t| pk::units::Minutes::new("time", t))
+        .collect::<Result<_, _>>()?;
+    let spread = scenario.percentiles_at(&spread_grid)?.map(|p| {
+        let upper = spread_times
+            .iter()
+            .zip(&p.p95)
+            .map(|(t, c)| format!("{:.1},{:.1}", x_of(*t), y_of(c.min(top))));
+        let lower = spread_times
+            .iter()
+            .zip(&p.p5)
+            .rev()
+            .map(|(t, c)| format!("{:.1},{:.1}", x_of(*t), y_of(*c)));
+        upper.chain(lower).collect::<Vec<_>>().join(" ")
+    });
     let cmax = plasma.iter().copied().fold(0.0_f64, f64::max);
     Ok(ConcentrationChart {
         title: format!("Predicted plasma concentration, {}", info.name),
@@ -390,6 +409,7 @@ pub(crate) fn concentration_chart(
         y1: fmt(T + PLOT_H),
         plasma: line(&plasma),
         effect: effect.as_deref().map(line),
+        spread,
         band,
         y_ticks,
         x_ticks,

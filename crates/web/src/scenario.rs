@@ -39,6 +39,12 @@ pub struct ScenarioInput {
     /// racemic models when absent.
     #[serde(default)]
     pub band_mg_per_l: Option<[f64; 2]>,
+    /// Virtual patients for percentiles (1 to 100000), for models with published variability.
+    #[serde(default)]
+    pub population: Option<usize>,
+    /// Seed of the virtual population; the same seed gives the same percentiles.
+    #[serde(default)]
+    pub seed: Option<u64>,
 }
 
 /// Model options.
@@ -133,6 +139,7 @@ pub struct Scenario {
     doses: Vec<Dose>,
     times: Vec<Minutes>,
     band: Option<(f64, f64)>,
+    population: Option<(usize, u64)>,
 }
 
 fn minutes(field: String, v: f64) -> Result<Minutes, ScenarioError> {
@@ -342,6 +349,29 @@ impl ScenarioInput {
             }
             None => None,
         };
+        let population = match self.population {
+            None => None,
+            Some(n) if (1..=pk::population::MAX_PATIENTS).contains(&n) => {
+                if model != ModelId::PerezRuixo2021 {
+                    return Err(pk_err(
+                        "",
+                        &PkError::NoPublishedVariability {
+                            model: model.info().id,
+                        },
+                    ));
+                }
+                Some((n, self.seed.unwrap_or(1)))
+            }
+            Some(n) => {
+                return Err(err(
+                    "population",
+                    format!(
+                        "{n} virtual patients; accepted 1 to {}",
+                        pk::population::MAX_PATIENTS
+                    ),
+                ));
+            }
+        };
         Ok(Scenario {
             model,
             options: ModelOptions { weight_scaling },
@@ -349,6 +379,7 @@ impl ScenarioInput {
             doses,
             times,
             band,
+            population,
         })
     }
 }
@@ -399,6 +430,21 @@ pub struct ModelOutput {
     pub caveats: &'static str,
 }
 
+/// Percentiles across virtual patients, mg/L.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PercentilesOutput {
+    /// 5th percentile.
+    pub p5: Vec<f64>,
+    /// Median.
+    pub p50: Vec<f64>,
+    /// 95th percentile.
+    pub p95: Vec<f64>,
+    /// Virtual patients simulated.
+    pub patients: usize,
+    /// Seed used.
+    pub seed: u64,
+}
+
 /// The result of a simulation.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SimulationOutput {
@@ -420,6 +466,9 @@ pub struct SimulationOutput {
     pub metabolites: Option<MetabolitesOutput>,
     /// Summary metrics.
     pub summary: SummaryOutput,
+    /// Percentiles, when a population was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub percentiles: Option<PercentilesOutput>,
 }
 
 impl Scenario {
@@ -431,6 +480,49 @@ impl Scenario {
     /// The doses.
     pub fn doses(&self) -> &[Dose] {
         &self.doses
+    }
+
+    /// Asks for `n` virtual patients from `seed` (the command line's `--population` and `--seed`).
+    pub fn with_population(mut self, n: usize, seed: u64) -> Result<Self, ScenarioError> {
+        if self.model != ModelId::PerezRuixo2021 {
+            return Err(pk_err(
+                "",
+                &PkError::NoPublishedVariability {
+                    model: self.model.info().id,
+                },
+            ));
+        }
+        if !(1..=pk::population::MAX_PATIENTS).contains(&n) {
+            return Err(err(
+                "population",
+                format!(
+                    "{n} virtual patients; accepted 1 to {}",
+                    pk::population::MAX_PATIENTS
+                ),
+            ));
+        }
+        self.population = Some((n, seed));
+        Ok(self)
+    }
+
+    /// Percentiles of `n` virtual patients at `times`, when a population was asked for.
+    pub fn percentiles_at(
+        &self,
+        times: &[Minutes],
+    ) -> Result<Option<pk::population::Percentiles>, PkError> {
+        let Some((n, seed)) = self.population else {
+            return Ok(None);
+        };
+        pk::population::population(
+            self.model,
+            &self.patient,
+            self.options,
+            &self.doses,
+            times,
+            n,
+            seed,
+        )
+        .map(Some)
     }
 
     /// The band for time-in-band, if any.
@@ -482,6 +574,15 @@ impl Scenario {
         };
         let auc_to_last = simulate(&built, &self.doses, &[Minutes::new("last", last)?])?.auc[0];
         let info = self.model.info();
+        let percentiles = self
+            .percentiles_at(&self.times)?
+            .map(|p| PercentilesOutput {
+                p5: p.p5,
+                p50: p.p50,
+                p95: p.p95,
+                patients: self.population.map_or(0, |(n, _)| n),
+                seed: self.population.map_or(0, |(_, s)| s),
+            });
         let noresketamine = curve
             .metabolites
             .iter()
@@ -523,6 +624,7 @@ impl Scenario {
                 minutes_in_band: summary.minutes_in_band,
                 band_mg_per_l: self.band.map(|(a, b)| [a, b]),
             },
+            percentiles,
         })
     }
 }
@@ -540,6 +642,9 @@ pub fn to_csv(out: &SimulationOutput) -> String {
     if nk.is_some() {
         header.push("noresketamine_mg_per_l");
     }
+    if out.percentiles.is_some() {
+        header.extend(["p5_mg_per_l", "p50_mg_per_l", "p95_mg_per_l"]);
+    }
     let mut csv = header.join(",") + "\n";
     for (i, t) in out.times_min.iter().enumerate() {
         let mut row = vec![
@@ -551,6 +656,13 @@ pub fn to_csv(out: &SimulationOutput) -> String {
         }
         if let Some(nk) = nk {
             row.push(format!("{:.6}", nk[i]));
+        }
+        if let Some(p) = &out.percentiles {
+            row.extend([
+                format!("{:.6}", p.p5[i]),
+                format!("{:.6}", p.p50[i]),
+                format!("{:.6}", p.p95[i]),
+            ]);
         }
         csv.push_str(&row.join(","));
         csv.push('\n');

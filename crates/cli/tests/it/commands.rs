@@ -649,3 +649,57 @@ fn dose_works_out_the_infusion_and_devices() {
         assert!(err.contains(fragment), "{err}");
     }
 }
+
+#[test]
+fn simulate_gives_reproducible_population_percentiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = r#"{"model":"perez_ruixo2021","patient":{"weight_kg":75},
+        "doses":[{"route":"intranasal","start_min":0,"devices":2,"mg_per_device":28,"interval_min":5}],"times_min":[20,40,120]}"#;
+    let args = [
+        "simulate",
+        "--scenario",
+        "-",
+        "--population",
+        "500",
+        "--seed",
+        "11",
+    ];
+    let (code, first, err) = run(ketaflow(dir.path()).args(args), scenario);
+    assert_eq!(code, 0, "{err}");
+    let (_, second, _) = run(ketaflow(dir.path()).args(args), scenario);
+    assert_eq!(first, second, "the same seed gives the same output");
+    let v: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let p = &v["percentiles"];
+    assert_eq!(
+        (p["patients"].as_u64(), p["seed"].as_u64()),
+        (Some(500), Some(11))
+    );
+    for j in 0..3 {
+        let (lo, mid, hi) = (
+            p["p5"][j].as_f64().unwrap(),
+            p["p50"][j].as_f64().unwrap(),
+            p["p95"][j].as_f64().unwrap(),
+        );
+        assert!(lo < mid && mid < hi, "{p}");
+    }
+    let (code, svg, _) = run(
+        ketaflow(dir.path()).args([
+            "simulate",
+            "--scenario",
+            "-",
+            "--population",
+            "200",
+            "--format",
+            "svg",
+        ]),
+        scenario,
+    );
+    assert_eq!(code, 0);
+    assert!(svg.contains("<polygon") && svg.contains("5th–95th percentile of virtual patients"));
+    let (code, _, err) = run(
+        ketaflow(dir.path()).args(["simulate", "--scenario", "-", "--population", "0"]),
+        scenario,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("accepted 1 to 100000"), "{err}");
+}

@@ -153,8 +153,18 @@ impl Routing {
 
 /// Sets the model up (rates per minute, clearances in L/min).
 pub(crate) fn build_with(p: Params) -> Built {
+    build_states(p, true)
+}
+
+/// Only the esketamine states: no noresketamine, no AUC accumulator (for population runs,
+/// which need plasma concentrations alone and pay for every state in the exponential).
+pub(crate) fn build_plasma_only(p: Params) -> Built {
+    build_states(p, false)
+}
+
+fn build_states(p: Params, full: bool) -> Built {
     let per_min = |per_h: f64| per_h / 60.0;
-    let mut a = Matrix::zeros(AUC + 1);
+    let mut a = Matrix::zeros(if full { AUC + 1 } else { NK });
     let flow = |a: &mut Matrix, from: usize, to: usize, k: f64| {
         a.add_to(from, from, -k);
         a.add_to(to, from, k);
@@ -166,9 +176,22 @@ pub(crate) fn build_with(p: Params) -> Built {
     flow(&mut a, CENTRAL, LIVER, per_min(p.qh) / p.vc);
     flow(&mut a, LIVER, CENTRAL, per_min(p.qh) / p.vh);
     a.add_to(LIVER, LIVER, -per_min(p.kel));
-    flow(&mut a, LIVER, NK, per_min(KMET));
     flow(&mut a, NASAL, CENTRAL, per_min(p.ka_n));
     flow(&mut a, GUT, LIVER, per_min(p.ka_sw));
+    if !full {
+        // Metabolism still removes drug from the liver; its product is not tracked.
+        a.add_to(LIVER, LIVER, -per_min(KMET));
+        return Built {
+            routes: Routes::PerezRuixo(Routing { frn: p.frn }),
+            metabolites: Vec::new(),
+            a,
+            central: CENTRAL,
+            v1: p.vc,
+            effect: None,
+            auc: None,
+        };
+    }
+    flow(&mut a, LIVER, NK, per_min(KMET));
     a.add_to(NK, NK, -per_min(p.cln) / p.vcn);
     flow(&mut a, NK, NK_P, per_min(Q3) / p.vcn);
     flow(&mut a, NK_P, NK, per_min(Q3) / VPN);
@@ -184,7 +207,7 @@ pub(crate) fn build_with(p: Params) -> Built {
         central: CENTRAL,
         v1: p.vc,
         effect: None,
-        auc: AUC,
+        auc: Some(AUC),
     }
 }
 

@@ -233,6 +233,8 @@ pub(crate) async fn planner(
                 doses: vec![dose],
                 times_min: times,
                 band_mg_per_l: None,
+                population: None,
+                seed: None,
             };
             match input.validate(DEFAULT_CAP) {
                 Err(e) => errors.push(form_field(&e.field), format!("{}.", e.message)),

@@ -1,0 +1,277 @@
+//! Population variability: virtual patients with log-normal inter-individual variability where
+//! a model publishes it, reduced to the 5th, 50th and 95th percentiles at each time.
+//!
+//! Reproducible: patient `i` draws from its own ChaCha8 stream `i` of the given seed, so the
+//! result does not depend on how many threads run or in which order.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, Normal};
+use rayon::prelude::*;
+
+use crate::PkError;
+use crate::model::Patient;
+use crate::models::perez_ruixo::{self, Params};
+use crate::models::{ModelId, ModelOptions};
+use crate::simulate::{Dose, check_times, simulate};
+use crate::units::Minutes;
+
+/// The most virtual patients one call simulates.
+pub const MAX_PATIENTS: usize = 100_000;
+
+/// Percentiles of the plasma concentration at each time, mg/L.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Percentiles {
+    /// 5th percentile.
+    pub p5: Vec<f64>,
+    /// Median.
+    pub p50: Vec<f64>,
+    /// 95th percentile.
+    pub p95: Vec<f64>,
+}
+
+/// Log-normal variance from a coefficient of variation: ω² = ln(1 + CV²).
+fn omega(cv: f64) -> f64 {
+    (1.0 + cv * cv).ln().sqrt()
+}
+
+/// Perez-Ruixo 2021, Table 3 (via nlmixr2lib): inter-individual variability as CV, except FRn,
+/// whose variability is additive on the logit scale (SD 0.708). The CV of kmet is blank in the
+/// table, so kmet does not vary here.
+struct PerezRuixoIiv {
+    frn_logit_sd: f64,
+    ka_n: f64,
+    ka_sw: f64,
+    vc: f64,
+    vp1: f64,
+    qh: f64,
+    vh: f64,
+    kel: f64,
+    vcn: f64,
+    cln: f64,
+}
+
+const PEREZ_RUIXO_IIV: PerezRuixoIiv = PerezRuixoIiv {
+    frn_logit_sd: 0.708,
+    ka_n: 0.615,
+    ka_sw: 1.32,
+    vc: 0.275,
+    vp1: 0.493,
+    qh: 0.232,
+    vh: 0.346,
+    kel: 1.20,
+    vcn: 0.316,
+    cln: 0.254,
+};
+
+fn sample_perez_ruixo(typical: Params, rng: &mut ChaCha8Rng) -> Params {
+    let iiv = &PEREZ_RUIXO_IIV;
+    let logit = (typical.frn / (1.0 - typical.frn)).ln();
+    let eta_frn = Normal::new(0.0, iiv.frn_logit_sd).map_or(0.0, |n| n.sample(&mut *rng));
+    let mut draw = |cv: f64| -> f64 {
+        // omega(cv) is finite and positive for the constants above.
+        Normal::new(0.0, omega(cv)).map_or(1.0, |n| n.sample(&mut *rng).exp())
+    };
+    Params {
+        frn: 1.0 / (1.0 + (-(logit + eta_frn)).exp()),
+        ka_n: typical.ka_n * draw(iiv.ka_n),
+        ka_sw: typical.ka_sw * draw(iiv.ka_sw),
+        vc: typical.vc * draw(iiv.vc),
+        vp1: typical.vp1 * draw(iiv.vp1),
+        qh: typical.qh * draw(iiv.qh),
+        vh: typical.vh * draw(iiv.vh),
+        kel: typical.kel * draw(iiv.kel),
+        vcn: typical.vcn * draw(iiv.vcn),
+        cln: typical.cln * draw(iiv.cln),
+    }
+}
+
+/// The value at fraction `q` of sorted data, interpolating between order statistics
+/// (Hyndman & Fan type 7, the default of R and NumPy).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
+/// Simulates `n` virtual patients and returns plasma-concentration percentiles at `times`.
+pub fn population(
+    model: ModelId,
+    patient: &Patient,
+    options: ModelOptions,
+    doses: &[Dose],
+    times: &[Minutes],
+    n: usize,
+    seed: u64,
+) -> Result<Percentiles, PkError> {
+    check_times(times)?;
+    if !(1..=MAX_PATIENTS).contains(&n) {
+        return Err(PkError::OutOfRange {
+            field: "population",
+            value: n as f64,
+            min: 1.0,
+            max: MAX_PATIENTS as f64,
+        });
+    }
+    if model != ModelId::PerezRuixo2021 {
+        return Err(PkError::NoPublishedVariability {
+            model: model.info().id,
+        });
+    }
+    // Fail on the doses once, before the threads start.
+    let typical = model.build(patient, options);
+    for d in doses {
+        typical.inputs(d)?;
+    }
+    let typical_params = Params::typical(patient);
+    let t = times.len();
+    let rows: Vec<Vec<f64>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(i as u64);
+            let built =
+                perez_ruixo::build_plasma_only(sample_perez_ruixo(typical_params, &mut rng));
+            simulate(&built, doses, times)
+                .map(|c| c.plasma)
+                .unwrap_or_else(|_| vec![f64::NAN; t])
+        })
+        .collect();
+    let mut p5 = Vec::with_capacity(t);
+    let mut p50 = Vec::with_capacity(t);
+    let mut p95 = Vec::with_capacity(t);
+    let mut column = vec![0.0; n];
+    for j in 0..t {
+        for (c, row) in column.iter_mut().zip(&rows) {
+            *c = row[j];
+        }
+        column.sort_by(f64::total_cmp);
+        p5.push(quantile(&column, 0.05));
+        p50.push(quantile(&column, 0.50));
+        p95.push(quantile(&column, 0.95));
+    }
+    Ok(Percentiles { p5, p50, p95 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::{Kg, Mg};
+
+    fn setup() -> (Patient, Vec<Dose>, Vec<Minutes>) {
+        let patient = Patient {
+            weight: Kg::new(75.0).unwrap(),
+            age_years: Some(45.0),
+            sex: None,
+        };
+        let doses = vec![Dose::NasalDevices {
+            start: Minutes::new("t", 0.0).unwrap(),
+            devices: 2,
+            mg_per_device: Mg::new("mg", 28.0).unwrap(),
+            interval: Minutes::new("t", 5.0).unwrap(),
+        }];
+        let times = [10.0, 30.0, 40.0, 60.0, 120.0, 240.0]
+            .map(|t| Minutes::new("t", t).unwrap())
+            .to_vec();
+        (patient, doses, times)
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_percentiles_and_another_seed_does_not() {
+        let (p, doses, times) = setup();
+        let run = |seed| {
+            population(
+                ModelId::PerezRuixo2021,
+                &p,
+                ModelOptions::default(),
+                &doses,
+                &times,
+                500,
+                seed,
+            )
+            .unwrap()
+        };
+        assert_eq!(run(7), run(7));
+        assert_ne!(run(7), run(8));
+    }
+
+    #[test]
+    fn percentiles_are_ordered_and_bracket_the_typical_patient() {
+        let (p, doses, times) = setup();
+        let pct = population(
+            ModelId::PerezRuixo2021,
+            &p,
+            ModelOptions::default(),
+            &doses,
+            &times,
+            2000,
+            42,
+        )
+        .unwrap();
+        let model = ModelId::PerezRuixo2021.build(&p, ModelOptions::default());
+        let typical = simulate(&model, &doses, &times).unwrap().plasma;
+        for (j, typical) in typical.iter().enumerate() {
+            assert!(pct.p5[j] <= pct.p50[j] && pct.p50[j] <= pct.p95[j], "{j}");
+            assert!(
+                pct.p5[j] < *typical && *typical < pct.p95[j],
+                "typical outside the 90 % band at {j}"
+            );
+            assert!(pct.p5[j].is_finite() && pct.p95[j].is_finite());
+        }
+    }
+
+    #[test]
+    fn models_without_published_variability_are_refused() {
+        let (p, _, times) = setup();
+        let iv = [Dose::IvBolus {
+            start: Minutes::new("t", 0.0).unwrap(),
+            amount: Mg::new("mg", 10.0).unwrap(),
+        }];
+        let err = population(
+            ModelId::Domino,
+            &p,
+            ModelOptions::default(),
+            &iv,
+            &times,
+            10,
+            1,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("perez_ruixo2021"), "{err}");
+        let err = population(
+            ModelId::PerezRuixo2021,
+            &p,
+            ModelOptions::default(),
+            &iv,
+            &times,
+            0,
+            1,
+        )
+        .unwrap_err();
+        assert_eq!(err.field(), "population");
+    }
+
+    #[test]
+    fn the_plasma_only_build_gives_the_full_models_plasma() {
+        let (p, doses, times) = setup();
+        let typical = Params::typical(&p);
+        let full = simulate(&perez_ruixo::build_with(typical), &doses, &times)
+            .unwrap()
+            .plasma;
+        let lean = simulate(&perez_ruixo::build_plasma_only(typical), &doses, &times)
+            .unwrap()
+            .plasma;
+        for (a, b) in full.iter().zip(&lean) {
+            assert!((a - b).abs() <= 1e-12 * a.abs(), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn the_quantile_interpolates_between_order_statistics() {
+        let v = [1.0, 2.0, 3.0, 4.0, 5.0];
+        assert_eq!(quantile(&v, 0.5), 3.0);
+        assert_eq!(quantile(&v, 0.05), 1.2);
+        assert_eq!(quantile(&v, 0.95), 4.8);
+    }
+}
