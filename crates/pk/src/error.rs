@@ -37,7 +37,7 @@ pub enum PkError {
     },
     /// Unknown model.
     #[error(
-        "model '{input}' is unknown; use one of domino, clements250, kamp2020, perez_ruixo2021"
+        "model '{input}' is unknown; use one of domino, clements250, kamp2020, perez_ruixo2021, simons2022"
     )]
     UnknownModel {
         /// What was given.

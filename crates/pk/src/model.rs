@@ -137,6 +137,8 @@ pub(crate) enum Routes {
     IntravenousOnly,
     /// Perez-Ruixo 2021 esketamine: nasal devices and IV.
     PerezRuixo(crate::models::perez_ruixo::Routing),
+    /// Simons 2022 S-ketamine: oral thin film (sublingual) and IV.
+    Simons(crate::models::simons::Routing),
 }
 
 /// Central volume (L) and rate constants (1/min) of a mammillary model; `k13` and `k31` are 0
@@ -243,13 +245,19 @@ impl Built {
                     interval,
                 },
             ) => Ok(r.nasal_inputs(start.get(), *devices, mg_per_device.get(), interval.get())),
-            (Routes::IntravenousOnly, Dose::NasalDevices { .. }) => {
-                Err(crate::PkError::RouteNotDescribed {
-                    model: "this model",
-                    route: Route::Intranasal.code(),
-                    models: "perez_ruixo2021".into(),
-                })
+            (Routes::Simons(r), Dose::Sublingual { start, amount }) => {
+                Ok(r.film_inputs(start.get(), amount.get()))
             }
+            (_, Dose::NasalDevices { .. }) => Err(crate::PkError::RouteNotDescribed {
+                model: "this model",
+                route: Route::Intranasal.code(),
+                models: "perez_ruixo2021".into(),
+            }),
+            (_, Dose::Sublingual { .. }) => Err(crate::PkError::RouteNotDescribed {
+                model: "this model",
+                route: Route::Sublingual.code(),
+                models: "simons2022".into(),
+            }),
         }
     }
 

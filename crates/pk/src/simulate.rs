@@ -25,6 +25,13 @@ pub enum Dose {
         /// Duration, more than 0.
         duration: Minutes,
     },
+    /// A sublingual or buccal dose (for Simons 2022, an S-ketamine oral thin film).
+    Sublingual {
+        /// When it is placed.
+        start: Minutes,
+        /// Dose of the film.
+        amount: Mg,
+    },
     /// Nasal spray devices (Spravato: 28 mg each), the first at `start`, then one every
     /// `interval`.
     NasalDevices {
@@ -63,6 +70,7 @@ impl Dose {
             Dose::IvBolus { .. } => Route::IvBolus,
             Dose::IvInfusion { .. } => Route::IvInfusion,
             Dose::NasalDevices { .. } => Route::Intranasal,
+            Dose::Sublingual { .. } => Route::Sublingual,
         }
     }
 
@@ -71,6 +79,7 @@ impl Dose {
         match self {
             Dose::IvBolus { start, .. }
             | Dose::IvInfusion { start, .. }
+            | Dose::Sublingual { start, .. }
             | Dose::NasalDevices { start, .. } => start.get(),
         }
     }
@@ -78,7 +87,7 @@ impl Dose {
     /// When the last of the dose is given (the end of an infusion, the last device), min.
     pub fn end(&self) -> f64 {
         match self {
-            Dose::IvBolus { start, .. } => start.get(),
+            Dose::IvBolus { start, .. } | Dose::Sublingual { start, .. } => start.get(),
             Dose::IvInfusion {
                 start, duration, ..
             } => start.get() + duration.get(),
@@ -94,7 +103,9 @@ impl Dose {
     /// Total amount given, mg.
     pub fn amount(&self) -> f64 {
         match self {
-            Dose::IvBolus { amount, .. } | Dose::IvInfusion { amount, .. } => amount.get(),
+            Dose::IvBolus { amount, .. }
+            | Dose::IvInfusion { amount, .. }
+            | Dose::Sublingual { amount, .. } => amount.get(),
             Dose::NasalDevices {
                 devices,
                 mg_per_device,

@@ -127,6 +127,12 @@ fn every_model_matches_an_independent_integration() {
             };
             let model = id.build(&patient(weight), options);
             let mut doses = regimen(weight);
+            if id == ModelId::Simons2022 {
+                doses.push(Dose::Sublingual {
+                    start: min(100.0),
+                    amount: mg(50.0),
+                });
+            }
             if id == ModelId::PerezRuixo2021 {
                 doses.push(Dose::NasalDevices {
                     start: min(120.0),
@@ -354,4 +360,32 @@ fn perez_ruixo_reproduces_table_4() {
             "{devices} devices: F {ratio} vs {f}"
         );
     }
+}
+
+/// Simons 2022: 20 mg S-ketamine IV over 20 min peaks at 273 ng/mL (arterial, typical 70 kg
+/// subject; the dossier's reproduction gave 272.7). This engine gives 268 ng/mL (−1.8 %), within
+/// the 2 % tolerance; the gap is unexplained (see the issue note).
+#[test]
+fn simons_reproduces_the_iv_peak_and_tracks_metabolites() {
+    let model = ModelId::Simons2022.build(&patient(70.0), ModelOptions::default());
+    let iv = [Dose::infusion(min(0.0), mg(20.0), min(20.0)).unwrap()];
+    let grid: Vec<Minutes> = (0..=600).map(|i| min(f64::from(i) * 0.1)).collect();
+    let c = simulate(&model, &iv, &grid).unwrap();
+    let peak = c.plasma.iter().copied().fold(0.0, f64::max) * 1000.0;
+    assert!((peak / 273.0 - 1.0).abs() < 0.02, "peak {peak} ng/mL");
+    // A film: S-ketamine rises from the mucosal route; S-norketamine exceeds it within hours.
+    let film = [Dose::Sublingual {
+        start: min(0.0),
+        amount: mg(50.0),
+    }];
+    let times: Vec<Minutes> = [5.0, 20.0, 60.0, 180.0, 360.0].map(min).to_vec();
+    let c = simulate(&model, &film, &times).unwrap();
+    let names: Vec<&str> = c.metabolites.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["norketamine", "hydroxynorketamine"]);
+    assert!(c.plasma[0] > 0.0 && c.plasma[0] < c.plasma[1]);
+    assert!(
+        c.metabolites[0].1[3] > c.plasma[3],
+        "S-norketamine exceeds S-ketamine after 3 h"
+    );
+    assert!(c.metabolites[1].1[4] > 0.0);
 }

@@ -22,7 +22,7 @@ const MAX_TIME_MIN: f64 = 14.0 * 24.0 * 60.0;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioInput {
-    /// `domino`, `clements250`, `kamp2020` or `perez_ruixo2021`.
+    /// `domino`, `clements250`, `kamp2020`, `perez_ruixo2021` or `simons2022`.
     #[schema(example = "domino")]
     pub model: String,
     /// Model options, such as `{"weight_scaling": "linear"}` for kamp2020.
@@ -273,7 +273,11 @@ impl ScenarioInput {
                         interval,
                     }
                 }
-                Route::Intramuscular | Route::Oral | Route::Sublingual => {
+                Route::Sublingual => Dose::Sublingual {
+                    start,
+                    amount: amount(at("amount_mg"), d.amount_mg)?,
+                },
+                Route::Intramuscular | Route::Oral => {
                     return Err(pk_err(
                         &format!("doses[{i}]"),
                         &PkError::RouteNotDescribed {
@@ -406,9 +410,15 @@ pub struct SummaryOutput {
 /// Metabolite concentrations.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MetabolitesOutput {
-    /// Noresketamine (perez_ruixo2021), mg/L.
+    /// Noresketamine (perez_ruixo2021; apparent), mg/L.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub noresketamine_mg_per_l: Option<Vec<f64>>,
+    /// S-norketamine (simons2022), mg/L.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub norketamine_mg_per_l: Option<Vec<f64>>,
+    /// S-hydroxynorketamine (simons2022), mg/L.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hydroxynorketamine_mg_per_l: Option<Vec<f64>>,
 }
 
 /// What the model is and how far to trust it.
@@ -583,11 +593,18 @@ impl Scenario {
                 patients: self.population.map_or(0, |(n, _)| n),
                 seed: self.population.map_or(0, |(_, s)| s),
             });
-        let noresketamine = curve
-            .metabolites
-            .iter()
-            .find(|(n, _)| *n == "noresketamine")
-            .map(|(_, v)| v.clone());
+        let metabolite = |name: &str| {
+            curve
+                .metabolites
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+        };
+        let metabolites = (!curve.metabolites.is_empty()).then(|| MetabolitesOutput {
+            noresketamine_mg_per_l: metabolite("noresketamine"),
+            norketamine_mg_per_l: metabolite("norketamine"),
+            hydroxynorketamine_mg_per_l: metabolite("hydroxynorketamine"),
+        });
         Ok(SimulationOutput {
             model: info.id,
             model_info: ModelOutput {
@@ -613,9 +630,7 @@ impl Scenario {
             times_min: curve.times,
             concentration_mg_per_l: curve.plasma,
             effect_site_mg_per_l: curve.effect_site,
-            metabolites: noresketamine.map(|v| MetabolitesOutput {
-                noresketamine_mg_per_l: Some(v),
-            }),
+            metabolites,
             summary: SummaryOutput {
                 cmax_mg_per_l: summary.cmax,
                 tmax_min: summary.tmax,
@@ -635,13 +650,24 @@ pub fn to_csv(out: &SimulationOutput) -> String {
     if out.effect_site_mg_per_l.is_some() {
         header.push("effect_site_mg_per_l");
     }
-    let nk = out
+    let metabolite_columns: Vec<(&str, &Vec<f64>)> = out
         .metabolites
         .as_ref()
-        .and_then(|m| m.noresketamine_mg_per_l.as_ref());
-    if nk.is_some() {
-        header.push("noresketamine_mg_per_l");
-    }
+        .map(|m| {
+            [
+                ("noresketamine_mg_per_l", &m.noresketamine_mg_per_l),
+                ("norketamine_mg_per_l", &m.norketamine_mg_per_l),
+                (
+                    "hydroxynorketamine_mg_per_l",
+                    &m.hydroxynorketamine_mg_per_l,
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(name, v)| v.as_ref().map(|v| (name, v)))
+            .collect()
+        })
+        .unwrap_or_default();
+    header.extend(metabolite_columns.iter().map(|(name, _)| *name));
     if out.percentiles.is_some() {
         header.extend(["p5_mg_per_l", "p50_mg_per_l", "p95_mg_per_l"]);
     }
@@ -654,8 +680,8 @@ pub fn to_csv(out: &SimulationOutput) -> String {
         if let Some(ce) = &out.effect_site_mg_per_l {
             row.push(format!("{:.6}", ce[i]));
         }
-        if let Some(nk) = nk {
-            row.push(format!("{:.6}", nk[i]));
+        for (_, values) in &metabolite_columns {
+            row.push(format!("{:.6}", values[i]));
         }
         if let Some(p) = &out.percentiles {
             row.extend([

@@ -4,6 +4,7 @@ mod clements;
 mod domino;
 mod kamp;
 pub(crate) mod perez_ruixo;
+pub(crate) mod simons;
 
 use crate::PkError;
 use crate::model::{Built, ModelInfo, Patient, Route};
@@ -21,6 +22,8 @@ pub enum ModelId {
     Kamp2020,
     /// Perez-Ruixo et al. 2021, esketamine nasal spray and IV, with noresketamine.
     PerezRuixo2021,
+    /// Simons et al. 2022, S-ketamine oral thin film and IV, with metabolites.
+    Simons2022,
 }
 
 /// Options some models take.
@@ -32,11 +35,12 @@ pub struct ModelOptions {
 
 impl ModelId {
     /// Every model.
-    pub const ALL: [ModelId; 4] = [
+    pub const ALL: [ModelId; 5] = [
         ModelId::Domino,
         ModelId::Clements250,
         ModelId::Kamp2020,
         ModelId::PerezRuixo2021,
+        ModelId::Simons2022,
     ];
 
     /// Parses a model id; the error lists the ids.
@@ -56,6 +60,7 @@ impl ModelId {
             ModelId::Clements250 => &clements::INFO,
             ModelId::Kamp2020 => &kamp::INFO,
             ModelId::PerezRuixo2021 => &perez_ruixo::INFO,
+            ModelId::Simons2022 => &simons::INFO,
         }
     }
 
@@ -66,6 +71,7 @@ impl ModelId {
             ModelId::Clements250 => clements::build(patient),
             ModelId::Kamp2020 => kamp::build(patient, options.weight_scaling),
             ModelId::PerezRuixo2021 => perez_ruixo::build(patient),
+            ModelId::Simons2022 => simons::build(patient),
         }
     }
 

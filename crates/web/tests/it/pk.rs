@@ -41,6 +41,25 @@ async fn the_simulation_api_answers_clinicians_and_names_bad_fields(app: &TestAp
     );
     assert_eq!(out["model_info"]["provenance"], "checked_against_paper");
 
+    let film = json!({"model": "simons2022", "patient": {"weight_kg": 70},
+        "doses": [{"route": "sublingual", "start_min": 0, "amount_mg": 50}], "times_min": [20, 60]});
+    let out: Value = post(film).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        out["metabolites"]["norketamine_mg_per_l"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        out["metabolites"]["hydroxynorketamine_mg_per_l"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(out["model_info"]["sampling"], "arterial");
+
     let cases = [
         (json!({"model": "marsh"}), 400, Some("patient")),
         (
