@@ -24,6 +24,7 @@
 
 #![deny(missing_docs)]
 
+pub mod absorption;
 pub mod dose;
 mod error;
 mod matrix;

@@ -28,6 +28,17 @@ impl Matrix {
         m
     }
 
+    /// A copy enlarged to `n` × `n`, new rows and columns zero.
+    pub(crate) fn grown(&self, n: usize) -> Matrix {
+        let mut m = Matrix::zeros(n.max(self.n));
+        for i in 0..self.n {
+            for j in 0..self.n {
+                m.set(i, j, self.get(i, j));
+            }
+        }
+        m
+    }
+
     pub(crate) fn size(&self) -> usize {
         self.n
     }

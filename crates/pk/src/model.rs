@@ -163,6 +163,8 @@ pub struct MicroConstants {
 #[derive(Debug, Clone)]
 pub struct Built {
     pub(crate) routes: Routes,
+    /// Absorption depots added for extravascular doses of IV models: route, state, F.
+    pub(crate) depots: Vec<(Route, usize, f64)>,
     pub(crate) metabolites: Vec<Metabolite>,
     pub(crate) a: Matrix,
     /// Index of the central compartment (amount, mg).
@@ -204,6 +206,7 @@ impl Built {
         a.add_to(auc, 0, 1.0 / v1);
         Built {
             routes: Routes::IntravenousOnly,
+            depots: Vec::new(),
             metabolites: Vec::new(),
             a,
             central: 0,
@@ -245,18 +248,40 @@ impl Built {
                     interval,
                 },
             ) => Ok(r.nasal_inputs(start.get(), *devices, mg_per_device.get(), interval.get())),
-            (Routes::Simons(r), Dose::Sublingual { start, amount }) => {
-                Ok(r.film_inputs(start.get(), amount.get()))
-            }
+            (
+                Routes::Simons(r),
+                Dose::Extravascular {
+                    route: Route::Sublingual,
+                    start,
+                    amount,
+                    ..
+                },
+            ) => Ok(r.film_inputs(start.get(), amount.get())),
+            (
+                Routes::IntravenousOnly,
+                Dose::Extravascular {
+                    route,
+                    start,
+                    amount,
+                    bioavailability,
+                },
+            ) if self.depots.iter().any(|(r, _, _)| r == route) => Ok(self
+                .depots
+                .iter()
+                .filter(|(r, _, _)| r == route)
+                .map(|(_, depot, f)| {
+                    Input::bolus(*depot, start.get(), amount.get() * bioavailability.unwrap_or(*f))
+                })
+                .collect()),
             (_, Dose::NasalDevices { .. }) => Err(crate::PkError::RouteNotDescribed {
                 model: "this model",
                 route: Route::Intranasal.code(),
                 models: "perez_ruixo2021".into(),
             }),
-            (_, Dose::Sublingual { .. }) => Err(crate::PkError::RouteNotDescribed {
+            (_, Dose::Extravascular { route, .. }) => Err(crate::PkError::RouteNotDescribed {
                 model: "this model",
-                route: Route::Sublingual.code(),
-                models: "simons2022".into(),
+                route: route.code(),
+                models: "domino, clements250, kamp2020 (oral, sublingual, intranasal in mg); simons2022 (sublingual film)".into(),
             }),
         }
     }
@@ -286,6 +311,47 @@ impl Built {
             k21,
             k31,
         })
+    }
+
+    /// Whether `doses` need absorption depots this model does not have yet.
+    pub(crate) fn needs_depots(&self, doses: &[crate::simulate::Dose]) -> bool {
+        self.routes == Routes::IntravenousOnly
+            && doses.iter().any(|d| {
+                matches!(d, crate::simulate::Dose::Extravascular { route, .. }
+                    if !self.depots.iter().any(|(r, _, _)| r == route))
+            })
+    }
+
+    /// A copy with one first-order depot per extravascular route in `doses`, each draining into
+    /// the central compartment at the rate that reproduces the route's published Tmax.
+    pub(crate) fn with_depots(
+        &self,
+        doses: &[crate::simulate::Dose],
+    ) -> Result<Built, crate::PkError> {
+        let mut routes: Vec<Route> = Vec::new();
+        for d in doses {
+            if let crate::simulate::Dose::Extravascular { route, .. } = d
+                && !routes.contains(route)
+            {
+                routes.push(*route);
+            }
+        }
+        let mut out = self.clone();
+        for route in routes {
+            let facts =
+                crate::absorption::facts(route).ok_or(crate::PkError::RouteNotDescribed {
+                    model: "this model",
+                    route: route.code(),
+                    models: "none for racemic ketamine by this route yet".into(),
+                })?;
+            let depot = out.a.size();
+            out.a = out.a.grown(depot + 1);
+            let ka = crate::absorption::ka_for_tmax(&out, depot, facts.tmax_min)?;
+            out.a.add_to(depot, depot, -ka);
+            out.a.add_to(out.central, depot, ka);
+            out.depots.push((route, depot, facts.f_default));
+        }
+        Ok(out)
     }
 
     /// Number of states.

@@ -25,12 +25,17 @@ pub enum Dose {
         /// Duration, more than 0.
         duration: Minutes,
     },
-    /// A sublingual or buccal dose (for Simons 2022, an S-ketamine oral thin film).
-    Sublingual {
-        /// When it is placed.
+    /// A dose absorbed from a first-order depot: oral, sublingual (for Simons 2022, the
+    /// S-ketamine oral thin film) or a nasal spray given in mg.
+    Extravascular {
+        /// The route.
+        route: Route,
+        /// When it is given.
         start: Minutes,
-        /// Dose of the film.
+        /// Dose.
         amount: Mg,
+        /// Bioavailability to use instead of the route's default, where the model allows it.
+        bioavailability: Option<f64>,
     },
     /// Nasal spray devices (Spravato: 28 mg each), the first at `start`, then one every
     /// `interval`.
@@ -70,7 +75,7 @@ impl Dose {
             Dose::IvBolus { .. } => Route::IvBolus,
             Dose::IvInfusion { .. } => Route::IvInfusion,
             Dose::NasalDevices { .. } => Route::Intranasal,
-            Dose::Sublingual { .. } => Route::Sublingual,
+            Dose::Extravascular { route, .. } => *route,
         }
     }
 
@@ -79,7 +84,7 @@ impl Dose {
         match self {
             Dose::IvBolus { start, .. }
             | Dose::IvInfusion { start, .. }
-            | Dose::Sublingual { start, .. }
+            | Dose::Extravascular { start, .. }
             | Dose::NasalDevices { start, .. } => start.get(),
         }
     }
@@ -87,7 +92,7 @@ impl Dose {
     /// When the last of the dose is given (the end of an infusion, the last device), min.
     pub fn end(&self) -> f64 {
         match self {
-            Dose::IvBolus { start, .. } | Dose::Sublingual { start, .. } => start.get(),
+            Dose::IvBolus { start, .. } | Dose::Extravascular { start, .. } => start.get(),
             Dose::IvInfusion {
                 start, duration, ..
             } => start.get() + duration.get(),
@@ -105,7 +110,7 @@ impl Dose {
         match self {
             Dose::IvBolus { amount, .. }
             | Dose::IvInfusion { amount, .. }
-            | Dose::Sublingual { amount, .. } => amount.get(),
+            | Dose::Extravascular { amount, .. } => amount.get(),
             Dose::NasalDevices {
                 devices,
                 mg_per_device,
@@ -212,6 +217,13 @@ impl Steps<'_> {
 /// reported value includes the bolus.
 pub fn simulate(model: &Built, doses: &[Dose], times: &[Minutes]) -> Result<Curve, PkError> {
     check_times(times)?;
+    let extended;
+    let model = if model.needs_depots(doses) {
+        extended = model.with_depots(doses)?;
+        &extended
+    } else {
+        model
+    };
     let mut inputs = Vec::new();
     for d in doses {
         inputs.extend(model.inputs(d)?);

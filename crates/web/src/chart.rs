@@ -348,10 +348,15 @@ pub(crate) fn concentration_chart(
                 width: fmt((x_of(start.get() + duration.get()) - x_of(start.get())).max(2.0)),
                 label: format!("{:.1} mg over {:.0} min", amount.get(), duration.get()),
             }],
-            pk::simulate::Dose::Sublingual { start, amount } => vec![DoseMark {
+            pk::simulate::Dose::Extravascular {
+                route,
+                start,
+                amount,
+                ..
+            } => vec![DoseMark {
                 x: fmt(x_of(start.get()) - 1.5),
                 width: "3".into(),
-                label: format!("{:.1} mg sublingual", amount.get()),
+                label: format!("{:.1} mg {}", amount.get(), route.code()),
             }],
             pk::simulate::Dose::IvBolus { start, amount } => vec![DoseMark {
                 x: fmt(x_of(start.get()) - 1.5),

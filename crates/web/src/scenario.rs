@@ -97,6 +97,10 @@ pub struct DoseInput {
     /// Minutes between devices (Spravato: 5).
     #[serde(default)]
     pub interval_min: Option<f64>,
+    /// Bioavailability (0 to 1) for oral, sublingual or intranasal racemic doses, instead of the
+    /// route's default (the higher published value).
+    #[serde(default)]
+    pub bioavailability: Option<f64>,
 }
 
 /// A refused scenario: the field and what is accepted.
@@ -228,6 +232,15 @@ impl ScenarioInput {
                 .check_route(route)
                 .map_err(|e| pk_err(&format!("doses[{i}]"), &e))?;
             let start = minutes(at("start_min"), d.start_min)?;
+            if route != Route::IvInfusion && d.duration_min.is_some() {
+                return Err(err(
+                    at("duration_min"),
+                    format!(
+                        "applies to iv_infusion only; remove it from this {} dose",
+                        route.code()
+                    ),
+                ));
+            }
             let dose = match route {
                 Route::IvBolus => Dose::IvBolus {
                     start,
@@ -250,7 +263,7 @@ impl ScenarioInput {
                         },
                     )?
                 }
-                Route::Intranasal => {
+                Route::Intranasal if d.devices.is_some() || model == ModelId::PerezRuixo2021 => {
                     let devices = d.devices.ok_or_else(|| {
                         err(at("devices"), "is required for nasal devices (1 to 3)")
                     })?;
@@ -273,11 +286,25 @@ impl ScenarioInput {
                         interval,
                     }
                 }
-                Route::Sublingual => Dose::Sublingual {
-                    start,
-                    amount: amount(at("amount_mg"), d.amount_mg)?,
-                },
-                Route::Intramuscular | Route::Oral => {
+                Route::Intranasal | Route::Oral | Route::Sublingual => {
+                    let bioavailability = match d.bioavailability {
+                        None => None,
+                        Some(f) if f.is_finite() && f > 0.0 && f <= 1.0 => Some(f),
+                        Some(f) => {
+                            return Err(err(
+                                at("bioavailability"),
+                                format!("{f} is not a fraction; accepted above 0 up to 1"),
+                            ));
+                        }
+                    };
+                    Dose::Extravascular {
+                        route,
+                        start,
+                        amount: amount(at("amount_mg"), d.amount_mg)?,
+                        bioavailability,
+                    }
+                }
+                Route::Intramuscular => {
                     return Err(pk_err(
                         &format!("doses[{i}]"),
                         &PkError::RouteNotDescribed {

@@ -24,7 +24,13 @@ pub(crate) static INFO: ModelInfo = ModelInfo {
     provenance: Provenance::OpenSourceOnly,
     caveats: "Values from opentiva, not checked against the paper. A late-sampled venous fit with a very large \
               central volume: it cannot describe the first minutes after a bolus.",
-    routes: &[Route::IvBolus, Route::IvInfusion],
+    routes: &[
+        Route::IvBolus,
+        Route::IvInfusion,
+        Route::Intranasal,
+        Route::Oral,
+        Route::Sublingual,
+    ],
 };
 
 pub(crate) fn build(patient: &Patient) -> Built {

@@ -33,7 +33,13 @@ pub(crate) static INFO: ModelInfo = ModelInfo {
     caveats: "Values from open-source TCI implementations (opentiva, stanpumpR), not checked against the paper. \
               The effect-site ke0 (0.652/min) is a heuristic giving a 1-minute peak after a bolus, not a measurement. \
               The small central volume gives unphysiological peaks right after a bolus.",
-    routes: &[Route::IvBolus, Route::IvInfusion],
+    routes: &[
+        Route::IvBolus,
+        Route::IvInfusion,
+        Route::Intranasal,
+        Route::Oral,
+        Route::Sublingual,
+    ],
 };
 
 pub(crate) fn build(patient: &Patient) -> Built {

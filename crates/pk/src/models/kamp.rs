@@ -53,7 +53,13 @@ pub(crate) static INFO: ModelInfo = ModelInfo {
     caveats: "Values from two agreeing open-source implementations, not checked against the paper's tables. \
               Likely arterial (the venous delay compartments are not included): during an infusion it runs \
               higher than venous samples.",
-    routes: &[Route::IvBolus, Route::IvInfusion],
+    routes: &[
+        Route::IvBolus,
+        Route::IvInfusion,
+        Route::Intranasal,
+        Route::Oral,
+        Route::Sublingual,
+    ],
 };
 
 pub(crate) fn build(patient: &Patient, scaling: WeightScaling) -> Built {

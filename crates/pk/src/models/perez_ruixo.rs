@@ -182,6 +182,7 @@ fn build_states(p: Params, full: bool) -> Built {
         // Metabolism still removes drug from the liver; its product is not tracked.
         a.add_to(LIVER, LIVER, -per_min(KMET));
         return Built {
+            depots: Vec::new(),
             routes: Routes::PerezRuixo(Routing { frn: p.frn }),
             metabolites: Vec::new(),
             a,
@@ -197,6 +198,7 @@ fn build_states(p: Params, full: bool) -> Built {
     flow(&mut a, NK_P, NK, per_min(Q3) / VPN);
     a.add_to(AUC, CENTRAL, 1.0 / p.vc);
     Built {
+        depots: Vec::new(),
         routes: Routes::PerezRuixo(Routing { frn: p.frn }),
         metabolites: vec![Metabolite {
             name: "noresketamine",

@@ -179,6 +179,7 @@ pub(crate) async fn planner(
                     devices: Some(devices),
                     mg_per_device: Some(pk::dose::ESKETAMINE_MG_PER_DEVICE),
                     interval_min: Some(5.0),
+                    bioavailability: None,
                 })
         } else {
             let mg_per_kg = number(&mut errors, "mg_per_kg", "Dose", &form.mg_per_kg);
@@ -203,6 +204,7 @@ pub(crate) async fn planner(
                     devices: None,
                     mg_per_device: None,
                     interval_min: None,
+                    bioavailability: None,
                 }),
                 _ => None,
             }

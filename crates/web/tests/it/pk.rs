@@ -60,8 +60,31 @@ async fn the_simulation_api_answers_clinicians_and_names_bad_fields(app: &TestAp
     );
     assert_eq!(out["model_info"]["sampling"], "arterial");
 
+    let oral = json!({"model": "kamp2020", "patient": {"weight_kg": 70},
+        "doses": [{"route": "oral", "start_min": 0, "amount_mg": 70, "bioavailability": 0.2}], "times_min": [30, 60]});
+    let res = post(oral).await.unwrap();
+    assert_eq!(res.status(), 200);
+
     let cases = [
         (json!({"model": "marsh"}), 400, Some("patient")),
+        (
+            {
+                let mut s = scenario.clone();
+                s["doses"][0] = json!({"route": "oral", "start_min": 0, "amount_mg": 35, "bioavailability": 1.5});
+                s
+            },
+            422,
+            Some("doses[0].bioavailability"),
+        ),
+        (
+            {
+                let mut s = scenario.clone();
+                s["doses"][0]["route"] = json!("intramuscular");
+                s
+            },
+            422,
+            Some("doses[0].route"),
+        ),
         (
             {
                 let mut s = scenario.clone();
@@ -114,7 +137,7 @@ async fn the_simulation_api_answers_clinicians_and_names_bad_fields(app: &TestAp
                 s
             },
             422,
-            Some("doses[0].route"),
+            Some("doses[0].duration_min"),
         ),
     ];
     for (body, status, field) in cases {

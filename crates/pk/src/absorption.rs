@@ -1,0 +1,115 @@
+//! First-order absorption of racemic ketamine given by mouth, under the tongue or into the nose,
+//! for the IV disposition models (Domino, Clements, Kamp).
+//!
+//! The literature gives bioavailability (F) and time to peak (Tmax) for these routes but no
+//! absorption rate constant. Ketaflow derives `ka` so that the chosen disposition model, given
+//! the dose into a first-order depot, peaks at the published Tmax: a derived value, labelled as
+//! such, not a published one. Where sources disagree on F, the higher published value is the
+//! default (it predicts more exposure, the conservative error for a dose planner) and the
+//! scenario may set another.
+//! Intramuscular absorption is not offered: the adult Tmax of 5–15 minutes is known only from
+//! secondary material (dossier level C) and must be checked at its source first.
+
+use crate::PkError;
+use crate::model::{Built, Route};
+use crate::simulate::{Input, simulate_inputs};
+use crate::units::Minutes;
+
+/// Published absorption facts for one route of racemic ketamine in adults.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RouteFacts {
+    /// The route.
+    pub route: Route,
+    /// Default bioavailability (the higher published value where sources differ).
+    pub f_default: f64,
+    /// Time to peak plasma concentration, min.
+    pub tmax_min: f64,
+    /// Sources and the other published values.
+    pub source: &'static str,
+}
+
+/// Intranasal racemic ketamine. F: 0.45 (Yanagihara et al. 2003, Biopharm Drug Dispos 24:37,
+/// n = 3; the default) and 0.11–0.17 for 50–10 mg sprays in depression (Pharmacotherapy
+/// 2022;42:298-310, Table 6, PMC9118341). Tmax: 16 min geometric mean after 50 mg (same Table 6;
+/// 14 and 23 min after 30 and 10 mg).
+pub const INTRANASAL: RouteFacts = RouteFacts {
+    route: Route::Intranasal,
+    f_default: 0.45,
+    tmax_min: 16.0,
+    source: "F 0.45 (Yanagihara 2003; 0.11-0.17 in Pharmacotherapy 2022 Table 6); Tmax 16 min (Pharmacotherapy 2022 Table 6, 50 mg)",
+};
+
+/// Oral racemic ketamine. F: 0.23 ± 0.09 in pain patients (Chong et al. 2006, Pain Med 7:469;
+/// the default), about 0.20 (Yanagihara 2003). Tmax 0.96 h (Chong 2006).
+pub const ORAL: RouteFacts = RouteFacts {
+    route: Route::Oral,
+    f_default: 0.23,
+    tmax_min: 57.6,
+    source: "F 0.23 (Chong 2006; about 0.20 in Yanagihara 2003); Tmax 0.96 h (Chong 2006)",
+};
+
+/// Sublingual racemic ketamine. F: 0.32 ± 0.17 (Chong 2006; the default), 0.29 for a 25 mg wafer
+/// (Rolan et al. 2014, Br J Clin Pharmacol 77:1011, PMC4093926), about 0.30 (Yanagihara 2003).
+/// Tmax 0.75 h (Rolan 2014; 0.76 h in Chong 2006).
+pub const SUBLINGUAL: RouteFacts = RouteFacts {
+    route: Route::Sublingual,
+    f_default: 0.32,
+    tmax_min: 45.0,
+    source: "F 0.32 (Chong 2006; 0.29 Rolan 2014; about 0.30 Yanagihara 2003); Tmax 0.75 h (Rolan 2014)",
+};
+
+/// The facts for a route, where Ketaflow has them.
+pub fn facts(route: Route) -> Option<RouteFacts> {
+    match route {
+        Route::Intranasal => Some(INTRANASAL),
+        Route::Oral => Some(ORAL),
+        Route::Sublingual => Some(SUBLINGUAL),
+        _ => None,
+    }
+}
+
+/// Time of the plasma peak after a unit dose into a depot draining at `ka`, min.
+fn tmax_for(model: &Built, depot: usize, ka: f64, horizon: f64) -> f64 {
+    let mut with = model.clone();
+    with.a.add_to(depot, depot, -ka);
+    with.a.add_to(with.central, depot, ka);
+    let step = horizon / 2000.0;
+    let grid: Vec<Minutes> = (0..=2000)
+        .filter_map(|i| Minutes::new("t", f64::from(i) * step).ok())
+        .collect();
+    let curve = simulate_inputs(&with, &[Input::bolus(depot, 0.0, 1.0)], &grid);
+    let (mut best, mut at) = (f64::MIN, 0.0);
+    for (t, c) in curve.times.iter().zip(&curve.plasma) {
+        if *c > best {
+            best = *c;
+            at = *t;
+        }
+    }
+    at
+}
+
+/// The absorption rate constant (1/min) at which `model` peaks at `tmax` after a depot dose,
+/// found by bisection (Tmax falls as ka rises). `depot` must be a state with no flows yet.
+pub(crate) fn ka_for_tmax(model: &Built, depot: usize, tmax: f64) -> Result<f64, PkError> {
+    let horizon = tmax * 4.0;
+    let (mut lo, mut hi) = (1e-4_f64, 10.0_f64);
+    if tmax_for(model, depot, hi, horizon) > tmax {
+        // Even near-instant absorption peaks later than the published Tmax: the disposition
+        // model cannot match it.
+        return Err(PkError::OutOfRange {
+            field: "tmax_min",
+            value: tmax,
+            min: 0.0,
+            max: tmax,
+        });
+    }
+    for _ in 0..50 {
+        let mid = (lo * hi).sqrt();
+        if tmax_for(model, depot, mid, horizon) > tmax {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok((lo * hi).sqrt())
+}
