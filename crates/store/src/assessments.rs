@@ -100,6 +100,19 @@ pub struct NewLink {
     pub expires_at: Timestamp,
 }
 
+/// The baseline of one instrument in a patient's assessments (oldest first): the first taken at
+/// the baseline time point, else the first of all.
+pub fn baseline(
+    records: &[AssessmentRecord],
+    instrument: InstrumentId,
+) -> Option<&AssessmentRecord> {
+    let mut of_this = records.iter().filter(|r| r.instrument == instrument);
+    let first = of_this.clone().next();
+    of_this
+        .find(|r| r.time_point == TimePoint::Baseline)
+        .or(first)
+}
+
 const ASSESSMENT_COLUMNS: &str = "id, patient_id, instrument, time_point, administered_at, answers, total, severity, flags, scoring_version, entered_by_user_id, entered_by_patient";
 
 fn assessment_from_row(row: &sqlx::any::AnyRow) -> Result<AssessmentRecord, StoreError> {
@@ -345,32 +358,37 @@ impl Store {
 
     /// Alerts of a site not yet acknowledged, newest first.
     pub async fn open_alerts(&self, site_id: &str) -> Result<Vec<AlertRecord>, StoreError> {
-        let rows = sqlx::query(
-            "select a.id, a.patient_id, p.family_name, p.given_name, a.kind, a.message, a.created_at, a.acknowledged_at
-             from alerts a join patients p on p.id = a.patient_id
-             where a.site_id = $1 and a.acknowledged_at is null order by a.created_at desc, a.id desc",
-        )
-        .bind(site_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(alert_from_row).collect()
+        self.alerts_where(site_id, "a.acknowledged_at is null", None)
+            .await
     }
 
-    /// A patient's alerts, newest first.
+    /// A patient's alerts, open and acknowledged, newest first.
     pub async fn patient_alerts(
         &self,
         site_id: &str,
         patient_id: &str,
     ) -> Result<Vec<AlertRecord>, StoreError> {
-        let rows = sqlx::query(
+        self.alerts_where(site_id, "a.patient_id = $2", Some(patient_id))
+            .await
+    }
+
+    /// Alerts of a site matching `condition` (which may use `$2`, bound to `patient_id`).
+    async fn alerts_where(
+        &self,
+        site_id: &str,
+        condition: &str,
+        patient_id: Option<&str>,
+    ) -> Result<Vec<AlertRecord>, StoreError> {
+        let sql = format!(
             "select a.id, a.patient_id, p.family_name, p.given_name, a.kind, a.message, a.created_at, a.acknowledged_at
              from alerts a join patients p on p.id = a.patient_id
-             where a.site_id = $1 and a.patient_id = $2 order by a.created_at desc, a.id desc",
-        )
-        .bind(site_id)
-        .bind(patient_id)
-        .fetch_all(&self.pool)
-        .await?;
+             where a.site_id = $1 and {condition} order by a.created_at desc, a.id desc"
+        );
+        let mut query = sqlx::query(&sql).bind(site_id);
+        if let Some(patient_id) = patient_id {
+            query = query.bind(patient_id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(alert_from_row).collect()
     }
 

@@ -25,7 +25,7 @@ mod sites;
 pub mod testing;
 mod users;
 
-pub use assessments::{AlertRecord, AssessmentRecord, EnteredBy, LinkState, NewLink};
+pub use assessments::{AlertRecord, AssessmentRecord, EnteredBy, LinkState, NewLink, baseline};
 pub use audit::{Actor, AuditEvent, AuditOutcome, AuditRecord};
 pub use auth::{ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession};
 pub use connect::{Backend, DatabaseUrl, Store};

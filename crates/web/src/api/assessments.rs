@@ -108,13 +108,8 @@ fn statuses(records: &[AssessmentRecord]) -> Vec<Status> {
     InstrumentId::ALL
         .into_iter()
         .filter_map(|id| {
-            let of_this: Vec<&AssessmentRecord> =
-                records.iter().filter(|r| r.instrument == id).collect();
-            let baseline = of_this
-                .iter()
-                .find(|r| r.time_point == TimePoint::Baseline)
-                .or(of_this.first())?;
-            let latest = of_this.last()?;
+            let baseline = store::baseline(records, id)?;
+            let latest = records.iter().rev().find(|r| r.instrument == id)?;
             let o = outcome(id.instrument(), baseline.total, latest.total);
             Some(Status {
                 instrument: id.code(),

@@ -181,11 +181,7 @@ pub(crate) async fn measurements(
             continue;
         };
         let instrument = id.instrument();
-        let baseline = of_this
-            .iter()
-            .find(|r| r.time_point == TimePoint::Baseline)
-            .copied()
-            .unwrap_or(first);
+        let baseline = store::baseline(&records, id).unwrap_or(first);
         // The chart starts at the baseline.
         let from_baseline: Vec<&&AssessmentRecord> = of_this
             .iter()
@@ -444,6 +440,43 @@ async fn patient_name(
     Ok(format!("{} {}", p.given_name, p.family_name))
 }
 
+/// The entry form for `instrument`, with the answers chosen so far and their messages.
+#[allow(clippy::too_many_arguments)]
+async fn assessment_page(
+    state: &AppState,
+    who: &Can<ClinicalData>,
+    ctx: PageCtx,
+    patient_id: String,
+    instrument: &'static Instrument,
+    answers: &[Option<i8>],
+    errors: FormErrors,
+    time_point: TimePoint,
+) -> Result<NewAssessmentPage, AppError> {
+    let patient_name = patient_name(state, who, &patient_id).await?;
+    let content = state
+        .store()
+        .instrument_content(instrument.id, LANGUAGE)
+        .await?;
+    Ok(NewAssessmentPage {
+        items: item_views(instrument, content.as_ref(), answers, &errors),
+        instructions: content
+            .map(|c| c.instructions().to_owned())
+            .unwrap_or_default(),
+        ctx,
+        patient_id,
+        patient_name,
+        instrument_code: instrument.id.code(),
+        instrument_name: instrument.name,
+        recall: instrument.recall,
+        rater: match instrument.rater {
+            Rater::Patient => "patient-rated",
+            Rater::Clinician => "clinician-rated",
+        },
+        time_points: time_point_choices(time_point),
+        errors,
+    })
+}
+
 pub(crate) async fn new_assessment(
     State(state): State<AppState>,
     who: Can<ClinicalData>,
@@ -454,29 +487,17 @@ pub(crate) async fn new_assessment(
     let Ok(instrument) = Instrument::get(&q.instrument) else {
         return Ok(Redirect::to(&format!("/patients/{id}#measurements")).into_response());
     };
-    let patient_name = patient_name(&state, &who, &id).await?;
-    let content = state
-        .store()
-        .instrument_content(instrument.id, LANGUAGE)
-        .await?;
-    let page = NewAssessmentPage {
-        items: item_views(instrument, content.as_ref(), &[], &FormErrors::default()),
-        instructions: content
-            .map(|c| c.instructions().to_owned())
-            .unwrap_or_default(),
+    let page = assessment_page(
+        &state,
+        &who,
         ctx,
-        patient_id: id,
-        patient_name,
-        instrument_code: instrument.id.code(),
-        instrument_name: instrument.name,
-        recall: instrument.recall,
-        rater: match instrument.rater {
-            Rater::Patient => "patient-rated",
-            Rater::Clinician => "clinician-rated",
-        },
-        time_points: time_point_choices(TimePoint::Weekly),
-        errors: FormErrors::default(),
-    };
+        id,
+        instrument,
+        &[],
+        FormErrors::default(),
+        TimePoint::Weekly,
+    )
+    .await?;
     Ok(render(&page)?.into_response())
 }
 
@@ -512,29 +533,10 @@ pub(crate) async fn create_assessment(
         ))
         .into_response());
     }
-    let patient_name = patient_name(&state, &who, &id).await?;
-    let content = state
-        .store()
-        .instrument_content(instrument.id, LANGUAGE)
-        .await?;
-    let page = NewAssessmentPage {
-        items: item_views(instrument, content.as_ref(), &answers, &errors),
-        instructions: content
-            .map(|c| c.instructions().to_owned())
-            .unwrap_or_default(),
-        ctx,
-        patient_id: id,
-        patient_name,
-        instrument_code: instrument.id.code(),
-        instrument_name: instrument.name,
-        recall: instrument.recall,
-        rater: match instrument.rater {
-            Rater::Patient => "patient-rated",
-            Rater::Clinician => "clinician-rated",
-        },
-        time_points: time_point_choices(time_point),
-        errors,
-    };
+    let page = assessment_page(
+        &state, &who, ctx, id, instrument, &answers, errors, time_point,
+    )
+    .await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
