@@ -32,6 +32,7 @@ pub mod model;
 pub mod models;
 pub mod population;
 pub mod simulate;
+mod spectral;
 pub mod units;
 
 #[cfg(test)]

@@ -82,8 +82,7 @@ impl Matrix {
     /// `self · v`.
     pub(crate) fn apply(&self, v: &[f64], out: &mut [f64]) {
         let n = self.n;
-        for (i, o) in out.iter_mut().enumerate().take(n) {
-            let row = &self.data[i * n..(i + 1) * n];
+        for (row, o) in self.data.chunks_exact(n).zip(out.iter_mut()) {
             *o = row.iter().zip(v).map(|(a, b)| a * b).sum();
         }
     }

@@ -162,6 +162,8 @@ pub struct MicroConstants {
 /// A model set up for one patient: `x' = A x + u`, amounts in mg, time in minutes.
 #[derive(Debug, Clone)]
 pub struct Built {
+    /// An eigen-decomposition of `a`, where the model's structure allows a cheap one.
+    pub(crate) spectral: Option<crate::spectral::Spectral>,
     pub(crate) routes: Routes,
     /// Absorption depots added for extravascular doses of IV models: route, state, F.
     pub(crate) depots: Vec<(Route, usize, f64)>,
@@ -205,6 +207,7 @@ impl Built {
         }
         a.add_to(auc, 0, 1.0 / v1);
         Built {
+            spectral: None,
             routes: Routes::IntravenousOnly,
             depots: Vec::new(),
             metabolites: Vec::new(),
@@ -344,6 +347,7 @@ impl Built {
                     route: route.code(),
                     models: "none for racemic ketamine by this route yet".into(),
                 })?;
+            out.spectral = None;
             let depot = out.a.size();
             out.a = out.a.grown(depot + 1);
             let ka = crate::absorption::ka_for_tmax(&out, depot, facts.tmax_min)?;

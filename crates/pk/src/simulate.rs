@@ -182,19 +182,34 @@ struct Steps<'a> {
     model: &'a Built,
     free: Vec<(u64, Matrix)>,
     forced: Vec<(u64, Step)>,
+    /// The last free step used: on a uniform grid every step is the same one.
+    last_free: usize,
 }
 
 impl Steps<'_> {
     fn free(&mut self, h: f64) -> &Matrix {
         let key = h.to_bits();
+        if self
+            .free
+            .get(self.last_free)
+            .is_some_and(|(k, _)| *k == key)
+        {
+            return &self.free[self.last_free].1;
+        }
         if let Some(i) = self.free.iter().position(|(k, _)| *k == key) {
+            self.last_free = i;
             return &self.free[i].1;
         }
         if self.free.len() > 64 {
             self.free.clear();
         }
-        self.free.push((key, transition(&self.model.a, h)));
-        &self.free[self.free.len() - 1].1
+        let phi = match &self.model.spectral {
+            Some(s) => s.phi(h),
+            None => transition(&self.model.a, h),
+        };
+        self.free.push((key, phi));
+        self.last_free = self.free.len() - 1;
+        &self.free[self.last_free].1
     }
 
     fn forced(&mut self, h: f64) -> &Step {
@@ -205,7 +220,11 @@ impl Steps<'_> {
         if self.forced.len() > 64 {
             self.forced.clear();
         }
-        self.forced.push((key, Step::new(&self.model.a, h)));
+        let step = match &self.model.spectral {
+            Some(s) => s.step(h),
+            None => Step::new(&self.model.a, h),
+        };
+        self.forced.push((key, step));
         &self.forced[self.forced.len() - 1].1
     }
 }
@@ -256,6 +275,7 @@ pub(crate) fn simulate_inputs(model: &Built, inputs: &[Input], times: &[Minutes]
         model,
         free: Vec::new(),
         forced: Vec::new(),
+        last_free: 0,
     };
     let mut x = vec![0.0; n];
     let mut next = vec![0.0; n];

@@ -181,7 +181,14 @@ fn build_states(p: Params, full: bool) -> Built {
     if !full {
         // Metabolism still removes drug from the liver; its product is not tracked.
         a.add_to(LIVER, LIVER, -per_min(KMET));
+        let spectral = crate::spectral::Spectral::of_core_and_depots(
+            &a,
+            &[CENTRAL, P1, P2, LIVER],
+            &[p.vc, p.vp1, VP2, p.vh],
+            &[NASAL, GUT],
+        );
         return Built {
+            spectral,
             depots: Vec::new(),
             routes: Routes::PerezRuixo(Routing { frn: p.frn }),
             metabolites: Vec::new(),
@@ -198,6 +205,7 @@ fn build_states(p: Params, full: bool) -> Built {
     flow(&mut a, NK_P, NK, per_min(Q3) / VPN);
     a.add_to(AUC, CENTRAL, 1.0 / p.vc);
     Built {
+        spectral: None,
         depots: Vec::new(),
         routes: Routes::PerezRuixo(Routing { frn: p.frn }),
         metabolites: vec![Metabolite {

@@ -149,6 +149,7 @@ pub(crate) fn build(patient: &Patient) -> Built {
     flow(HNK, None, clh1 / vh1, 1.0);
     a.add_to(AUC, CENTRAL, 1.0 / vk1);
     Built {
+        spectral: None,
         depots: Vec::new(),
         routes: Routes::Simons(Routing),
         metabolites: vec![
