@@ -315,13 +315,13 @@ pub(crate) fn simulate_inputs(model: &Built, inputs: &[Input], times: &[Minutes]
                     let step = steps.forced(h);
                     step.phi.apply(&x, &mut next);
                     step.psi.apply(&rate, &mut forced);
-                    for k in 0..n {
-                        x[k] = next[k] + forced[k];
+                    for (a, b) in next.iter_mut().zip(&forced) {
+                        *a += b;
                     }
                 } else {
                     steps.free(h).apply(&x, &mut next);
-                    x.copy_from_slice(&next);
                 }
+                std::mem::swap(&mut x, &mut next);
                 t = until;
             }
             match next_event {
