@@ -316,6 +316,17 @@ impl Built {
         })
     }
 
+    /// This model ready for `doses`: with the absorption depots their routes need (deriving each
+    /// depot's rate is a search, so a caller simulating the same doses several times prepares the
+    /// model once; `simulate` adds missing depots itself otherwise).
+    pub fn for_doses(self, doses: &[crate::simulate::Dose]) -> Result<Built, crate::PkError> {
+        if self.needs_depots(doses) {
+            self.with_depots(doses)
+        } else {
+            Ok(self)
+        }
+    }
+
     /// Whether `doses` need absorption depots this model does not have yet.
     pub(crate) fn needs_depots(&self, doses: &[crate::simulate::Dose]) -> bool {
         self.routes == Routes::IntravenousOnly

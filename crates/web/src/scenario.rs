@@ -134,6 +134,29 @@ fn pk_err(prefix: &str, e: &PkError) -> ScenarioError {
     err(field, e.to_string())
 }
 
+/// `n` virtual patients of `model` from `seed`, if the count is in range and the model publishes
+/// inter-individual variability.
+fn checked_population(model: ModelId, n: usize, seed: u64) -> Result<(usize, u64), ScenarioError> {
+    if !(1..=pk::population::MAX_PATIENTS).contains(&n) {
+        return Err(err(
+            "population",
+            format!(
+                "{n} virtual patients; accepted 1 to {}",
+                pk::population::MAX_PATIENTS
+            ),
+        ));
+    }
+    if model != ModelId::PerezRuixo2021 {
+        return Err(pk_err(
+            "",
+            &PkError::NoPublishedVariability {
+                model: model.info().id,
+            },
+        ));
+    }
+    Ok((n, seed))
+}
+
 /// A checked scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
@@ -380,29 +403,10 @@ impl ScenarioInput {
             }
             None => None,
         };
-        let population = match self.population {
-            None => None,
-            Some(n) if (1..=pk::population::MAX_PATIENTS).contains(&n) => {
-                if model != ModelId::PerezRuixo2021 {
-                    return Err(pk_err(
-                        "",
-                        &PkError::NoPublishedVariability {
-                            model: model.info().id,
-                        },
-                    ));
-                }
-                Some((n, self.seed.unwrap_or(1)))
-            }
-            Some(n) => {
-                return Err(err(
-                    "population",
-                    format!(
-                        "{n} virtual patients; accepted 1 to {}",
-                        pk::population::MAX_PATIENTS
-                    ),
-                ));
-            }
-        };
+        let population = self
+            .population
+            .map(|n| checked_population(model, n, self.seed.unwrap_or(1)))
+            .transpose()?;
         Ok(Scenario {
             model,
             options: ModelOptions { weight_scaling },
@@ -521,24 +525,7 @@ impl Scenario {
 
     /// Asks for `n` virtual patients from `seed` (the command line's `--population` and `--seed`).
     pub fn with_population(mut self, n: usize, seed: u64) -> Result<Self, ScenarioError> {
-        if self.model != ModelId::PerezRuixo2021 {
-            return Err(pk_err(
-                "",
-                &PkError::NoPublishedVariability {
-                    model: self.model.info().id,
-                },
-            ));
-        }
-        if !(1..=pk::population::MAX_PATIENTS).contains(&n) {
-            return Err(err(
-                "population",
-                format!(
-                    "{n} virtual patients; accepted 1 to {}",
-                    pk::population::MAX_PATIENTS
-                ),
-            ));
-        }
-        self.population = Some((n, seed));
+        self.population = Some(checked_population(self.model, n, seed)?);
         Ok(self)
     }
 
@@ -576,7 +563,10 @@ impl Scenario {
 
     /// A dense curve for drawing: `points` evenly spaced times from 0 to the horizon.
     pub fn dense(&self, points: usize) -> Result<pk::simulate::Curve, PkError> {
-        let built = self.model.build(&self.patient, self.options);
+        let built = self
+            .model
+            .build(&self.patient, self.options)
+            .for_doses(&self.doses)?;
         let h = self.horizon();
         let times: Vec<Minutes> = (0..points)
             .map(|i| Minutes::new("time", h * i as f64 / (points - 1).max(1) as f64))
@@ -586,7 +576,10 @@ impl Scenario {
 
     /// Runs the simulation.
     pub fn run(&self) -> Result<SimulationOutput, PkError> {
-        let built = self.model.build(&self.patient, self.options);
+        let built = self
+            .model
+            .build(&self.patient, self.options)
+            .for_doses(&self.doses)?;
         let curve = simulate(&built, &self.doses, &self.times)?;
         let last = self.times.last().map_or(0.0, |t| t.get());
         let summary = summarize(
