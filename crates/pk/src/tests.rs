@@ -390,23 +390,30 @@ fn perez_ruixo_reproduces_table_4() {
 }
 
 /// Simons 2022: 20 mg S-ketamine IV over 20 min peaks at 273 ng/mL (arterial, typical 70 kg
-/// subject; the dossier's reproduction gave 272.7). This engine gives 268 ng/mL (−1.8 %), within
-/// the 2 % tolerance; the gap is unexplained (see the issue note).
+/// subject). In the study the infusion started 6 h after a film (50 or 100 mg), so the published
+/// peak carries what is left of the film: with the 50 mg film at 0 min this engine gives
+/// 272.7 ng/mL, as the dossier's reproduction did; the infusion alone peaks near 268 ng/mL.
 #[test]
 fn simons_reproduces_the_iv_peak_and_tracks_metabolites() {
     let model = ModelId::Simons2022.build(&patient(70.0), ModelOptions::default());
-    let iv = [Dose::infusion(min(0.0), mg(20.0), min(20.0)).unwrap()];
-    let grid: Vec<Minutes> = (0..=600).map(|i| min(f64::from(i) * 0.1)).collect();
-    let c = simulate(&model, &iv, &grid).unwrap();
-    let peak = c.plasma.iter().copied().fold(0.0, f64::max) * 1000.0;
-    assert!((peak / 273.0 - 1.0).abs() < 0.02, "peak {peak} ng/mL");
-    // A film: S-ketamine rises from the mucosal route; S-norketamine exceeds it within hours.
-    let film = [Dose::Extravascular {
+    let film_at = |start: f64, amount: f64| Dose::Extravascular {
         route: Route::Sublingual,
-        start: min(0.0),
-        amount: mg(50.0),
+        start: min(start),
+        amount: mg(amount),
         bioavailability: None,
-    }];
+    };
+    let iv = Dose::infusion(min(360.0), mg(20.0), min(20.0)).unwrap();
+    let grid: Vec<Minutes> = (3500..=4000).map(|i| min(f64::from(i) * 0.1)).collect();
+    let peak_of = |doses: &[Dose]| {
+        let c = simulate(&model, doses, &grid).unwrap();
+        c.plasma.iter().copied().fold(0.0, f64::max) * 1000.0
+    };
+    let study = peak_of(&[film_at(0.0, 50.0), iv]);
+    assert!((study / 273.0 - 1.0).abs() < 0.005, "peak {study} ng/mL");
+    let alone = peak_of(&[iv]);
+    assert!(alone < study - 4.0, "the film's remainder adds to the peak");
+    // A film: S-ketamine rises from the mucosal route; S-norketamine exceeds it within hours.
+    let film = [film_at(0.0, 50.0)];
     let times: Vec<Minutes> = [5.0, 20.0, 60.0, 180.0, 360.0].map(min).to_vec();
     let c = simulate(&model, &film, &times).unwrap();
     let names: Vec<&str> = c.metabolites.iter().map(|(n, _)| *n).collect();

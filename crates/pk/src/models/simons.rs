@@ -5,7 +5,8 @@
 //! population pharmacokinetics of S-ketamine, S-norketamine and S-hydroxynorketamine.
 //! Front Pain Res 2022;3:946486, doi:10.3389/fpain.2022.946486 (open access). Values and
 //! equations as transcribed with Table 4 traces in nlmixr2lib (`Simons_2022_s_ketamine.R`);
-//! the dossier's implementation reproduced the IV peak (272.7 against 273 ng/mL) (level A).
+//! the dossier's implementation and this one reproduce the IV peak (272.7 against 273 ng/mL,
+//! the infusion given 6 h after a 50 mg film as in the study) (level A).
 //!
 //! A film dose enters by two routes: through the mucosa (F1 of the dose, zero-order over D1 into
 //! a depot, then KA1 into the central compartment) and swallowed (F2 of the dose, zero-order over
