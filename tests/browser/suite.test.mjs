@@ -280,6 +280,12 @@ test("the dose planner draws a curve with a table, and keeps a bad entry", async
   assert.match(await page.textContent("#result-heading"), /41\.0 mg/);
   assert.ok((await page.locator("table tbody tr").count()) > 5);
   await checkAccessible(page, "planner with a curve");
+  await page.getByLabel("Route", { exact: true }).selectOption("intramuscular");
+  await page.getByRole("button", { name: "Show the curve" }).click();
+  await page.waitForSelector(".chart-wide svg");
+  assert.match(await page.textContent(".facts"), /Intramuscular: bioavailability 0\.93 \(default\), time to peak 15 min/);
+  await checkAccessible(page, "planner with an intramuscular dose");
+  await page.screenshot({ path: "/tmp/planner-im.png", fullPage: true });
   await page.getByLabel("Weight", { exact: true }).fill("eighty");
   await page.getByRole("button", { name: "Show the curve" }).click();
   await page.waitForSelector("#error-summary");

@@ -85,6 +85,16 @@ pub enum PkError {
         /// The dose asked for.
         dose_mg: f64,
     },
+    /// A dose setting the model's own absorption equations fix.
+    #[error("{field} cannot be set for model {model}: {reason}")]
+    FixedByModel {
+        /// The setting.
+        field: &'static str,
+        /// Model id.
+        model: &'static str,
+        /// Why it is fixed.
+        reason: &'static str,
+    },
 }
 
 impl PkError {
@@ -93,7 +103,8 @@ impl PkError {
         match self {
             PkError::NotFinite { field }
             | PkError::Negative { field, .. }
-            | PkError::OutOfRange { field, .. } => field,
+            | PkError::OutOfRange { field, .. }
+            | PkError::FixedByModel { field, .. } => field,
             PkError::TimesNotAscending { .. } => "times_min",
             PkError::UnknownModel { .. } => "model",
             PkError::UnknownRoute { .. } | PkError::RouteNotDescribed { .. } => "route",

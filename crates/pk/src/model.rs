@@ -159,14 +159,26 @@ pub struct MicroConstants {
     pub k31: f64,
 }
 
+/// A first-order absorption depot added to an IV model for one route and one time to peak.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Depot {
+    pub(crate) route: Route,
+    /// The time to peak its rate was derived from, min.
+    pub(crate) tmax_min: f64,
+    /// The state holding the drug not yet absorbed.
+    pub(crate) state: usize,
+    /// The route's default bioavailability.
+    pub(crate) f_default: f64,
+}
+
 /// A model set up for one patient: `x' = A x + u`, amounts in mg, time in minutes.
 #[derive(Debug, Clone)]
 pub struct Built {
     /// An eigen-decomposition of `a`, where the model's structure allows a cheap one.
     pub(crate) spectral: Option<crate::spectral::Spectral>,
     pub(crate) routes: Routes,
-    /// Absorption depots added for extravascular doses of IV models: route, state, F.
-    pub(crate) depots: Vec<(Route, usize, f64)>,
+    /// Absorption depots added for extravascular doses of IV models.
+    pub(crate) depots: Vec<Depot>,
     pub(crate) metabolites: Vec<Metabolite>,
     pub(crate) a: Matrix,
     /// Index of the central compartment (amount, mg).
@@ -257,9 +269,18 @@ impl Built {
                     route: Route::Sublingual,
                     start,
                     amount,
-                    ..
+                    bioavailability,
+                    absorption_tmax,
                 },
-            ) => Ok(r.film_inputs(start.get(), amount.get())),
+            ) => {
+                if bioavailability.is_some() {
+                    return Err(crate::models::simons::fixed_absorption("bioavailability"));
+                }
+                if absorption_tmax.is_some() {
+                    return Err(crate::models::simons::fixed_absorption("absorption_tmax_min"));
+                }
+                Ok(r.film_inputs(start.get(), amount.get()))
+            }
             (
                 Routes::IntravenousOnly,
                 Dose::Extravascular {
@@ -267,15 +288,22 @@ impl Built {
                     start,
                     amount,
                     bioavailability,
+                    absorption_tmax,
                 },
-            ) if self.depots.iter().any(|(r, _, _)| r == route) => Ok(self
-                .depots
-                .iter()
-                .filter(|(r, _, _)| r == route)
-                .map(|(_, depot, f)| {
-                    Input::bolus(*depot, start.get(), amount.get() * bioavailability.unwrap_or(*f))
-                })
-                .collect()),
+            ) => {
+                let depot = self.depot(*route, *absorption_tmax).ok_or(
+                    crate::PkError::RouteNotDescribed {
+                        model: "this model",
+                        route: route.code(),
+                        models: "none for racemic ketamine by this route yet".into(),
+                    },
+                )?;
+                Ok(vec![Input::bolus(
+                    depot.state,
+                    start.get(),
+                    amount.get() * bioavailability.unwrap_or(depot.f_default),
+                )])
+            }
             (_, Dose::NasalDevices { .. }) => Err(crate::PkError::RouteNotDescribed {
                 model: "this model",
                 route: Route::Intranasal.code(),
@@ -331,40 +359,62 @@ impl Built {
     pub(crate) fn needs_depots(&self, doses: &[crate::simulate::Dose]) -> bool {
         self.routes == Routes::IntravenousOnly
             && doses.iter().any(|d| {
-                matches!(d, crate::simulate::Dose::Extravascular { route, .. }
-                    if !self.depots.iter().any(|(r, _, _)| r == route))
+                matches!(d, crate::simulate::Dose::Extravascular { route, absorption_tmax, .. }
+                    if self.depot(*route, *absorption_tmax).is_none())
             })
     }
 
-    /// A copy with one first-order depot per extravascular route in `doses`, each draining into
-    /// the central compartment at the rate that reproduces the route's published Tmax.
+    /// The depot for `route` whose rate reproduces `tmax` (the route's published Tmax when
+    /// `None`), if this model has it.
+    fn depot(&self, route: Route, tmax: Option<crate::units::Minutes>) -> Option<&Depot> {
+        let wanted = match tmax {
+            Some(t) => t.get(),
+            None => crate::absorption::facts(route)?.tmax_min,
+        };
+        self.depots
+            .iter()
+            .find(|d| d.route == route && d.tmax_min.to_bits() == wanted.to_bits())
+    }
+
+    /// A copy with one first-order depot per extravascular route and time to peak in `doses`,
+    /// each draining into the central compartment at the rate that reproduces that time to peak
+    /// (the route's published Tmax unless the dose sets another).
     pub(crate) fn with_depots(
         &self,
         doses: &[crate::simulate::Dose],
     ) -> Result<Built, crate::PkError> {
-        let mut routes: Vec<Route> = Vec::new();
-        for d in doses {
-            if let crate::simulate::Dose::Extravascular { route, .. } = d
-                && !routes.contains(route)
-            {
-                routes.push(*route);
-            }
-        }
         let mut out = self.clone();
-        for route in routes {
+        for d in doses {
+            let crate::simulate::Dose::Extravascular {
+                route,
+                absorption_tmax,
+                ..
+            } = d
+            else {
+                continue;
+            };
+            if out.depot(*route, *absorption_tmax).is_some() {
+                continue;
+            }
             let facts =
-                crate::absorption::facts(route).ok_or(crate::PkError::RouteNotDescribed {
+                crate::absorption::facts(*route).ok_or(crate::PkError::RouteNotDescribed {
                     model: "this model",
                     route: route.code(),
                     models: "none for racemic ketamine by this route yet".into(),
                 })?;
+            let tmax_min = absorption_tmax.map_or(facts.tmax_min, |t| t.get());
             out.spectral = None;
-            let depot = out.a.size();
-            out.a = out.a.grown(depot + 1);
-            let ka = crate::absorption::ka_for_tmax(&out, depot, facts.tmax_min)?;
-            out.a.add_to(depot, depot, -ka);
-            out.a.add_to(out.central, depot, ka);
-            out.depots.push((route, depot, facts.f_default));
+            let state = out.a.size();
+            out.a = out.a.grown(state + 1);
+            let ka = crate::absorption::ka_for_tmax(&out, state, tmax_min)?;
+            out.a.add_to(state, state, -ka);
+            out.a.add_to(out.central, state, ka);
+            out.depots.push(Depot {
+                route: *route,
+                tmax_min,
+                state,
+                f_default: facts.f_default,
+            });
         }
         Ok(out)
     }

@@ -36,6 +36,9 @@ pub enum Dose {
         amount: Mg,
         /// Bioavailability to use instead of the route's default, where the model allows it.
         bioavailability: Option<f64>,
+        /// Time to peak to derive the absorption rate from, instead of the route's published
+        /// Tmax (racemic routes of the IV models only).
+        absorption_tmax: Option<Minutes>,
     },
     /// Nasal spray devices (Spravato: 28 mg each), the first at `start`, then one every
     /// `interval`.

@@ -133,6 +133,7 @@ fn every_model_matches_an_independent_integration() {
                     start: min(100.0),
                     amount: mg(50.0),
                     bioavailability: None,
+                    absorption_tmax: None,
                 });
             }
             if model.needs_depots(&[Dose::Extravascular {
@@ -140,12 +141,14 @@ fn every_model_matches_an_independent_integration() {
                 start: min(0.0),
                 amount: mg(1.0),
                 bioavailability: None,
+                absorption_tmax: None,
             }]) {
                 doses.push(Dose::Extravascular {
                     route: Route::Oral,
                     start: min(60.0),
                     amount: mg(0.5 * weight),
                     bioavailability: None,
+                    absorption_tmax: None,
                 });
             }
             let model = if model.needs_depots(&doses) {
@@ -311,13 +314,13 @@ fn bad_times_and_routes_are_refused_with_the_field() {
         "times_min must be ascending; entry 1 is earlier than the one before it"
     );
     assert_eq!(err.field(), "times_min");
-    let route = ModelId::Domino
+    let route = ModelId::Simons2022
         .check_route(Route::Intramuscular)
         .unwrap_err();
     assert_eq!(route.field(), "route");
     assert_eq!(
         route.to_string(),
-        "model domino does not describe the intramuscular route; models that do: none in this build yet"
+        "model simons2022 does not describe the intramuscular route; models that do: domino, clements250, kamp2020"
     );
     let nasal = ModelId::Simons2022
         .check_route(Route::Intranasal)
@@ -401,6 +404,7 @@ fn simons_reproduces_the_iv_peak_and_tracks_metabolites() {
         start: min(start),
         amount: mg(amount),
         bioavailability: None,
+        absorption_tmax: None,
     };
     let iv = Dose::infusion(min(360.0), mg(20.0), min(20.0)).unwrap();
     let grid: Vec<Minutes> = (3500..=4000).map(|i| min(f64::from(i) * 0.1)).collect();
@@ -426,20 +430,22 @@ fn simons_reproduces_the_iv_peak_and_tracks_metabolites() {
     assert!(c.metabolites[1].1[4] > 0.0);
 }
 
-/// Racemic ketamine by mouth, under the tongue and in the nose: the derived absorption rate
-/// reproduces the published Tmax (oral 0.96 h, Chong 2006; sublingual 0.75 h, Rolan 2014;
-/// intranasal 16 min, Pharmacotherapy 2022) and the exposure ratio to IV equals the default F.
+/// Racemic ketamine into a muscle, by mouth, under the tongue and in the nose: the derived
+/// absorption rate reproduces the published Tmax (intramuscular 15 min, Anaesthesist 1984; oral
+/// 0.96 h, Chong 2006; sublingual 0.75 h, Rolan 2014; intranasal 16 min, Pharmacotherapy 2022)
+/// and the exposure ratio to IV equals the default F.
 #[test]
 fn racemic_extravascular_routes_peak_at_the_published_tmax_with_the_published_f() {
-    use crate::absorption::{INTRANASAL, ORAL, SUBLINGUAL};
-    for id in [ModelId::Kamp2020, ModelId::Domino] {
+    use crate::absorption::{INTRAMUSCULAR, INTRANASAL, ORAL, SUBLINGUAL};
+    for id in [ModelId::Kamp2020, ModelId::Domino, ModelId::Clements250] {
         let model = id.build(&patient(70.0), ModelOptions::default());
-        for facts in [ORAL, SUBLINGUAL, INTRANASAL] {
+        for facts in [INTRAMUSCULAR, ORAL, SUBLINGUAL, INTRANASAL] {
             let dose = [Dose::Extravascular {
                 route: facts.route,
                 start: min(0.0),
                 amount: mg(35.0),
                 bioavailability: None,
+                absorption_tmax: None,
             }];
             let grid: Vec<Minutes> = (0..=3000).map(|i| min(f64::from(i) * 0.1)).collect();
             let c = simulate(&model, &dose, &grid).unwrap();
@@ -474,20 +480,68 @@ fn racemic_extravascular_routes_peak_at_the_published_tmax_with_the_published_f(
                 start: min(0.0),
                 amount: mg(35.0),
                 bioavailability: Some(0.1),
+                absorption_tmax: None,
             }];
             let f_low = simulate(&model, &low, &late).unwrap().auc[0]
                 / simulate(&model, &iv, &late).unwrap().auc[0];
             assert!((f_low - 0.1).abs() < 1e-3);
         }
-        let im = [Dose::Extravascular {
-            route: Route::Intramuscular,
-            start: min(0.0),
-            amount: mg(35.0),
-            bioavailability: None,
-        }];
+    }
+}
+
+/// Intramuscular Tmax differs by dose in its source (15 min after 1.0 mg/kg, 30 min after
+/// 0.5 mg/kg): a dose may set its own time to peak, which then holds, and gives a lower peak
+/// than the earlier default; two settings in one regimen each keep their own depot.
+#[test]
+fn an_absorption_tmax_setting_moves_the_peak_and_keeps_the_exposure() {
+    let model = ModelId::Kamp2020.build(&patient(70.0), ModelOptions::default());
+    let im = |start: f64, tmax: Option<f64>| Dose::Extravascular {
+        route: Route::Intramuscular,
+        start: min(start),
+        amount: mg(35.0),
+        bioavailability: None,
+        absorption_tmax: tmax.map(min),
+    };
+    let grid: Vec<Minutes> = (0..=1200).map(|i| min(f64::from(i) * 0.1)).collect();
+    let peak = |doses: &[Dose]| {
+        let c = simulate(&model, doses, &grid).unwrap();
+        let (i, cmax) = c
+            .plasma
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        (c.times[i], cmax)
+    };
+    let (t15, c15) = peak(&[im(0.0, None)]);
+    let (t30, c30) = peak(&[im(0.0, Some(30.0))]);
+    assert!((t15 - 15.0).abs() < 0.5, "default Tmax {t15}");
+    assert!((t30 - 30.0).abs() < 0.5, "set Tmax {t30}");
+    assert!(c30 < c15, "slower absorption, lower peak: {c30} vs {c15}");
+    let late = [min(20_000.0)];
+    let auc = |doses: &[Dose]| simulate(&model, doses, &late).unwrap().auc[0];
+    assert!((auc(&[im(0.0, Some(30.0))]) / auc(&[im(0.0, None)]) - 1.0).abs() < 1e-6);
+    // Both depots in one regimen: the sum of the two curves (the model is linear).
+    let both = simulate(&model, &[im(0.0, None), im(0.0, Some(30.0))], &grid).unwrap();
+    let a = simulate(&model, &[im(0.0, None)], &grid).unwrap();
+    let b = simulate(&model, &[im(0.0, Some(30.0))], &grid).unwrap();
+    for i in 0..grid.len() {
+        let sum = a.plasma[i] + b.plasma[i];
         assert!(
-            simulate(&model, &im, &[min(10.0)]).is_err(),
-            "intramuscular is not offered yet"
+            (both.plasma[i] - sum).abs() <= 1e-9 * sum.max(1e-9),
+            "at {i}"
         );
     }
+    // The film model's absorption is its own: a setting is refused, naming the field.
+    let simons = ModelId::Simons2022.build(&patient(70.0), ModelOptions::default());
+    let film = Dose::Extravascular {
+        route: Route::Sublingual,
+        start: min(0.0),
+        amount: mg(50.0),
+        bioavailability: None,
+        absorption_tmax: Some(min(20.0)),
+    };
+    let e = simulate(&simons, &[film], &[min(10.0)]).unwrap_err();
+    assert_eq!(e.field(), "absorption_tmax_min");
 }

@@ -15,6 +15,10 @@ use utoipa::ToSchema;
 /// Table 1). Applied by default to racemic models only.
 pub const DISSOCIATION_BAND_MG_PER_L: (f64, f64) = (0.10, 0.25);
 
+/// The latest time to peak a dose may set for its absorption, min (6 hours: later than any
+/// published Tmax of an extravascular ketamine route).
+const MAX_ABSORPTION_TMAX_MIN: f64 = 360.0;
+
 /// The last time a scenario may ask for, min (14 days).
 const MAX_TIME_MIN: f64 = 14.0 * 24.0 * 60.0;
 
@@ -97,10 +101,15 @@ pub struct DoseInput {
     /// Minutes between devices (Spravato: 5).
     #[serde(default)]
     pub interval_min: Option<f64>,
-    /// Bioavailability (0 to 1) for oral, sublingual or intranasal racemic doses, instead of the
-    /// route's default (the higher published value).
+    /// Bioavailability (0 to 1) for intramuscular, oral, sublingual or intranasal racemic doses,
+    /// instead of the route's default (the higher published value).
     #[serde(default)]
     pub bioavailability: Option<f64>,
+    /// Time to peak (1 to 360 min) from which the absorption rate of an intramuscular, oral,
+    /// sublingual or intranasal racemic dose is derived, instead of the route's published Tmax
+    /// (the earlier published value).
+    #[serde(default)]
+    pub absorption_tmax_min: Option<f64>,
 }
 
 /// A refused scenario: the field and what is accepted.
@@ -309,7 +318,13 @@ impl ScenarioInput {
                         interval,
                     }
                 }
-                Route::Intranasal | Route::Oral | Route::Sublingual => {
+                Route::Intramuscular | Route::Intranasal | Route::Oral | Route::Sublingual => {
+                    model
+                        .check_absorption_settings(
+                            d.bioavailability.is_some(),
+                            d.absorption_tmax_min.is_some(),
+                        )
+                        .map_err(|e| pk_err(&format!("doses[{i}]"), &e))?;
                     let bioavailability = match d.bioavailability {
                         None => None,
                         Some(f) if f.is_finite() && f > 0.0 && f <= 1.0 => Some(f),
@@ -320,22 +335,29 @@ impl ScenarioInput {
                             ));
                         }
                     };
+                    let absorption_tmax = match d.absorption_tmax_min {
+                        None => None,
+                        Some(t)
+                            if t.is_finite() && (1.0..=MAX_ABSORPTION_TMAX_MIN).contains(&t) =>
+                        {
+                            Some(minutes(at("absorption_tmax_min"), t)?)
+                        }
+                        Some(t) => {
+                            return Err(err(
+                                at("absorption_tmax_min"),
+                                format!(
+                                    "{t} minutes; accepted 1 to {MAX_ABSORPTION_TMAX_MIN} minutes"
+                                ),
+                            ));
+                        }
+                    };
                     Dose::Extravascular {
                         route,
                         start,
                         amount: amount(at("amount_mg"), d.amount_mg)?,
                         bioavailability,
+                        absorption_tmax,
                     }
-                }
-                Route::Intramuscular => {
-                    return Err(pk_err(
-                        &format!("doses[{i}]"),
-                        &PkError::RouteNotDescribed {
-                            model: model.info().id,
-                            route: route.code(),
-                            models: "none in this build yet".into(),
-                        },
-                    ));
                 }
             };
             match model.info().analyte {
@@ -471,6 +493,25 @@ pub struct ModelOutput {
     pub caveats: &'static str,
 }
 
+/// How an extravascular racemic dose is absorbed, and on what evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AbsorptionOutput {
+    /// The route.
+    pub route: &'static str,
+    /// Bioavailability used.
+    pub bioavailability: f64,
+    /// Whether the scenario set it (otherwise the route's default).
+    pub bioavailability_set: bool,
+    /// Time to peak the absorption rate was derived from, min.
+    pub tmax_min: f64,
+    /// Whether the scenario set it (otherwise the route's published Tmax).
+    pub tmax_set: bool,
+    /// The published values and their sources.
+    pub source: &'static str,
+    /// How the absorption rate was obtained.
+    pub method: &'static str,
+}
+
 /// Percentiles across virtual patients, mg/L.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PercentilesOutput {
@@ -505,6 +546,9 @@ pub struct SimulationOutput {
     /// Metabolites, where the model has them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metabolites: Option<MetabolitesOutput>,
+    /// Absorption of extravascular racemic doses, one entry per route and setting.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub absorption: Vec<AbsorptionOutput>,
     /// Summary metrics.
     pub summary: SummaryOutput,
     /// Percentiles, when a population was asked for.
@@ -572,6 +616,41 @@ impl Scenario {
             .map(|i| Minutes::new("time", h * i as f64 / (points - 1).max(1) as f64))
             .collect::<Result<_, _>>()?;
         simulate(&built, &self.doses, &times)
+    }
+
+    /// The absorption used for each extravascular racemic route and setting in the doses.
+    pub fn absorption(&self) -> Vec<AbsorptionOutput> {
+        let mut out: Vec<AbsorptionOutput> = Vec::new();
+        if self.model.info().analyte != Analyte::RacemicKetamine {
+            return out;
+        }
+        for d in &self.doses {
+            let Dose::Extravascular {
+                route,
+                bioavailability,
+                absorption_tmax,
+                ..
+            } = d
+            else {
+                continue;
+            };
+            let Some(facts) = pk::absorption::facts(*route) else {
+                continue;
+            };
+            let entry = AbsorptionOutput {
+                route: route.code(),
+                bioavailability: bioavailability.unwrap_or(facts.f_default),
+                bioavailability_set: bioavailability.is_some(),
+                tmax_min: absorption_tmax.map_or(facts.tmax_min, |t| t.get()),
+                tmax_set: absorption_tmax.is_some(),
+                source: facts.source,
+                method: "first-order absorption; the rate is derived so that this model peaks at the time to peak (not a published rate)",
+            };
+            if !out.contains(&entry) {
+                out.push(entry);
+            }
+        }
+        out
     }
 
     /// Runs the simulation.
@@ -651,6 +730,7 @@ impl Scenario {
             concentration_mg_per_l: curve.plasma,
             effect_site_mg_per_l: curve.effect_site,
             metabolites,
+            absorption: self.absorption(),
             summary: SummaryOutput {
                 cmax_mg_per_l: summary.cmax,
                 tmax_min: summary.tmax,

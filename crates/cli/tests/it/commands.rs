@@ -534,7 +534,9 @@ fn simulate_prints_json_csv_and_svg_and_refuses_bad_scenarios() {
             "above the cap of 1 mg/kg",
         ),
         (
-            scenario.replace("iv_infusion", "intramuscular"),
+            scenario
+                .replace("domino", "simons2022")
+                .replace("iv_infusion", "intramuscular"),
             "does not describe the intramuscular route",
         ),
         ("{\"model\": ".to_owned(), "not a valid scenario"),

@@ -56,6 +56,7 @@ pub(crate) static INFO: ModelInfo = ModelInfo {
     routes: &[
         Route::IvBolus,
         Route::IvInfusion,
+        Route::Intramuscular,
         Route::Intranasal,
         Route::Oral,
         Route::Sublingual,

@@ -75,6 +75,25 @@ impl ModelId {
         }
     }
 
+    /// Refuses a bioavailability or time-to-peak setting on a model whose own equations fix
+    /// absorption (simons2022's film), naming the setting.
+    pub fn check_absorption_settings(
+        self,
+        bioavailability: bool,
+        absorption_tmax: bool,
+    ) -> Result<(), PkError> {
+        if self != ModelId::Simons2022 {
+            return Ok(());
+        }
+        if bioavailability {
+            return Err(simons::fixed_absorption("bioavailability"));
+        }
+        if absorption_tmax {
+            return Err(simons::fixed_absorption("absorption_tmax_min"));
+        }
+        Ok(())
+    }
+
     /// Refuses a route the model cannot describe, naming the models that can.
     pub fn check_route(self, route: Route) -> Result<(), PkError> {
         if self.info().routes.contains(&route) {

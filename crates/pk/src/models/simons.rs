@@ -100,6 +100,15 @@ const HNK: usize = 12;
 const HNK_P: usize = 13;
 const AUC: usize = 14;
 
+/// The refusal of an absorption setting: the film's absorption is the published one.
+pub(crate) fn fixed_absorption(field: &'static str) -> crate::PkError {
+    crate::PkError::FixedByModel {
+        field,
+        model: INFO.id,
+        reason: "the film's mucosal and swallowed absorption are the published ones",
+    }
+}
+
 /// How a film dose becomes inputs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Routing;

@@ -35,6 +35,8 @@ pub(crate) struct PlannerForm {
     devices: String,
     #[serde(default)]
     age_years: String,
+    #[serde(default)]
+    tmax_min: String,
 }
 
 fn default_weight() -> String {
@@ -70,6 +72,7 @@ pub(crate) struct Result_ {
     model_name: &'static str,
     citation: &'static str,
     caveats: &'static str,
+    absorption: Vec<String>,
     provenance: &'static str,
     sampling: &'static str,
     dose_text: String,
@@ -103,12 +106,25 @@ fn number(errors: &mut FormErrors, field: &str, label: &str, text: &str) -> Opti
     }
 }
 
+/// A route's name in a sentence.
+fn route_name(code: &str) -> &str {
+    match code {
+        "intramuscular" => "Intramuscular",
+        "oral" => "By mouth",
+        "sublingual" => "Under the tongue",
+        "intranasal" => "Nasal spray",
+        other => other,
+    }
+}
+
 /// Maps a scenario field path to the form field that holds it.
 fn form_field(path: &str) -> &'static str {
     if path.contains("weight") {
         "weight"
     } else if path.contains("age") {
         "age_years"
+    } else if path.contains("absorption_tmax") {
+        "tmax_min"
     } else if path.contains("duration") {
         "duration_min"
     } else if path.contains("devices") || path.contains("mg_per_device") {
@@ -140,6 +156,13 @@ pub(crate) async fn planner(
     let routes = [
         ("iv_infusion", "IV infusion"),
         ("iv_bolus", "IV bolus"),
+        ("intramuscular", "Intramuscular injection"),
+        ("oral", "By mouth"),
+        (
+            "sublingual",
+            "Under the tongue (esketamine film with simons2022)",
+        ),
+        ("intranasal_mg", "Racemic nasal spray (mg/kg)"),
         ("intranasal", "Esketamine nasal spray (devices)"),
     ]
     .into_iter()
@@ -180,11 +203,18 @@ pub(crate) async fn planner(
                     mg_per_device: Some(pk::dose::ESKETAMINE_MG_PER_DEVICE),
                     interval_min: Some(5.0),
                     bioavailability: None,
+                    absorption_tmax_min: None,
                 })
         } else {
             let mg_per_kg = number(&mut errors, "mg_per_kg", "Dose", &form.mg_per_kg);
             let duration = if form.route == "iv_infusion" {
                 number(&mut errors, "duration_min", "Duration", &form.duration_min)
+            } else {
+                None
+            };
+            let extravascular = !matches!(form.route.as_str(), "iv_infusion" | "iv_bolus");
+            let tmax = if extravascular && !form.tmax_min.trim().is_empty() {
+                number(&mut errors, "tmax_min", "Time to peak", &form.tmax_min)
             } else {
                 None
             };
@@ -195,9 +225,14 @@ pub(crate) async fn planner(
                     w
                 }
             });
+            let route = if form.route == "intranasal_mg" {
+                "intranasal".to_owned()
+            } else {
+                form.route.clone()
+            };
             match (mg_per_kg, kg) {
                 (Some(m), Some(kg)) => Some(DoseInput {
-                    route: form.route.clone(),
+                    route,
                     start_min: 0.0,
                     amount_mg: Some(m * kg),
                     duration_min: duration,
@@ -205,6 +240,7 @@ pub(crate) async fn planner(
                     mg_per_device: None,
                     interval_min: None,
                     bioavailability: None,
+                    absorption_tmax_min: tmax,
                 }),
                 _ => None,
             }
@@ -250,7 +286,26 @@ pub(crate) async fn planner(
                         model_name: info.name,
                         citation: info.citation,
                         caveats: info.caveats,
-                        provenance: out.model_info.provenance,
+                        absorption: out
+                            .absorption
+                            .iter()
+                            .map(|a| {
+                                format!(
+                                    "{}: bioavailability {} ({}), time to peak {:.0} min ({}). Published: {}. The absorption rate is derived from the time to peak with this model, not published.",
+                                    route_name(a.route),
+                                    a.bioavailability,
+                                    if a.bioavailability_set { "set" } else { "default" },
+                                    a.tmax_min,
+                                    if a.tmax_set { "set here" } else { "published" },
+                                    a.source
+                                )
+                            })
+                            .collect(),
+                        provenance: if out.model_info.provenance == "checked_against_paper" {
+                            "checked against the paper"
+                        } else {
+                            "from open-source implementations, not checked against the paper"
+                        },
                         sampling: out.model_info.sampling,
                         dose_text: scenario
                             .doses()

@@ -65,6 +65,21 @@ async fn the_simulation_api_answers_clinicians_and_names_bad_fields(app: &TestAp
     let res = post(oral).await.unwrap();
     assert_eq!(res.status(), 200);
 
+    // Intramuscular racemic ketamine peaks at the published 15 min unless the dose sets its own
+    // time to peak.
+    let times: Vec<f64> = (0..=60).map(f64::from).collect();
+    for (tmax, expected) in [(None, 15.0), (Some(30.0), 30.0)] {
+        let mut dose = json!({"route": "intramuscular", "start_min": 0, "amount_mg": 35});
+        if let Some(t) = tmax {
+            dose["absorption_tmax_min"] = json!(t);
+        }
+        let im = json!({"model": "kamp2020", "patient": {"weight_kg": 70}, "doses": [dose], "times_min": times});
+        let res = post(im).await.unwrap();
+        assert_eq!(res.status(), 200);
+        let out: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(out["summary"]["tmax_min"], expected, "{out}");
+    }
+
     let cases = [
         (json!({"model": "marsh"}), 400, Some("patient")),
         (
@@ -79,11 +94,31 @@ async fn the_simulation_api_answers_clinicians_and_names_bad_fields(app: &TestAp
         (
             {
                 let mut s = scenario.clone();
+                s["model"] = json!("simons2022");
                 s["doses"][0]["route"] = json!("intramuscular");
                 s
             },
             422,
             Some("doses[0].route"),
+        ),
+        (
+            {
+                let mut s = scenario.clone();
+                s["doses"][0] = json!({"route": "intramuscular", "start_min": 0, "amount_mg": 35, "absorption_tmax_min": 0.5});
+                s
+            },
+            422,
+            Some("doses[0].absorption_tmax_min"),
+        ),
+        (
+            {
+                let mut s = scenario.clone();
+                s["model"] = json!("simons2022");
+                s["doses"][0] = json!({"route": "sublingual", "start_min": 0, "amount_mg": 50, "absorption_tmax_min": 20});
+                s
+            },
+            422,
+            Some("doses[0].absorption_tmax_min"),
         ),
         (
             {
@@ -195,6 +230,56 @@ async fn the_planner_draws_a_curve_and_keeps_bad_input(app: &TestApp) {
             .await
             .unwrap()
             .contains("above the cap of 1 mg/kg")
+    );
+    // Intramuscular: the published time to peak, the evidence named; a set time to peak holds.
+    let im = app
+        .get(
+            &client,
+            "/planner?weight=70&model=kamp2020&route=intramuscular&mg_per_kg=0.5",
+        )
+        .await;
+    assert_eq!(im.status(), 200);
+    let im = im.text().await.unwrap();
+    assert!(im.contains("at 15 min"), "{im}");
+    assert!(im.contains(
+        "Intramuscular: bioavailability 0.93 (default), time to peak 15 min (published)"
+    ));
+    assert!(im.contains("Anaesthesist 1984"));
+    let slow = app
+        .get(
+            &client,
+            "/planner?weight=70&model=kamp2020&route=intramuscular&mg_per_kg=0.5&tmax_min=30",
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(slow.contains("at 30 min") && slow.contains("time to peak 30 min (set here)"));
+    let racemic_nasal = app
+        .get(
+            &client,
+            "/planner?weight=70&model=domino&route=intranasal_mg&mg_per_kg=0.5",
+        )
+        .await;
+    assert_eq!(racemic_nasal.status(), 200);
+    assert!(
+        racemic_nasal
+            .text()
+            .await
+            .unwrap()
+            .contains("Nasal spray: bioavailability 0.45")
+    );
+    let bad_tmax = app
+        .get(
+            &client,
+            "/planner?weight=70&model=kamp2020&route=oral&mg_per_kg=0.5&tmax_min=900",
+        )
+        .await;
+    assert_eq!(bad_tmax.status(), 422);
+    let bad_tmax = bad_tmax.text().await.unwrap();
+    assert!(
+        bad_tmax.contains("accepted 1 to 360 minutes")
+            && bad_tmax.contains("id=\"tmax_min-error\"")
     );
     app.user("fd@example.org", Role::FrontDesk).await;
     let fd = app.signed_in("fd@example.org").await;
