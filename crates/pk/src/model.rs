@@ -218,8 +218,15 @@ impl Built {
             a.set(e, e, -ke0);
         }
         a.add_to(auc, 0, 1.0 / v1);
+        // Peripheral volumes from the micro-constants: V_i = V1·k1i/ki1.
+        let volumes: Vec<f64> = std::iter::once(v1)
+            .chain(peripherals.iter().map(|(k1i, ki1)| v1 * k1i / ki1))
+            .collect();
+        let core: Vec<usize> = (0..n_pk).collect();
+        let sinks: Vec<usize> = effect.into_iter().chain([auc]).collect();
+        let spectral = crate::spectral::Spectral::of_parts(&a, &core, &volumes, &[], &sinks);
         Built {
-            spectral: None,
+            spectral,
             routes: Routes::IntravenousOnly,
             depots: Vec::new(),
             metabolites: Vec::new(),

@@ -206,10 +206,7 @@ impl Steps<'_> {
         if self.free.len() > 64 {
             self.free.clear();
         }
-        let phi = match &self.model.spectral {
-            Some(s) => s.phi(h),
-            None => transition(&self.model.a, h),
-        };
+        let phi = transition(&self.model.a, h);
         self.free.push((key, phi));
         self.last_free = self.free.len() - 1;
         &self.free[self.last_free].1
@@ -223,10 +220,7 @@ impl Steps<'_> {
         if self.forced.len() > 64 {
             self.forced.clear();
         }
-        let step = match &self.model.spectral {
-            Some(s) => s.step(h),
-            None => Step::new(&self.model.a, h),
-        };
+        let step = Step::new(&self.model.a, h);
         self.forced.push((key, step));
         &self.forced[self.forced.len() - 1].1
     }
@@ -253,7 +247,93 @@ pub fn simulate(model: &Built, doses: &[Dose], times: &[Minutes]) -> Result<Curv
     Ok(simulate_inputs(model, &inputs, times))
 }
 
+/// How the state moves between events: in compartment amounts with step matrices, or in the
+/// eigen-coordinates of a decomposed model, where every step is one exponential per mode.
+pub(crate) trait Propagation {
+    /// Adds a bolus to a compartment.
+    fn bolus(&mut self, compartment: usize, amount: f64);
+    /// Sets the zero-order input rates (mg/min per compartment; all zero when `any` is false).
+    fn set_rates(&mut self, rates: &[f64], any: bool);
+    /// Advances the state by `h` minutes under the current rates.
+    fn advance(&mut self, h: f64);
+    /// The amount (or, for an effect site, the concentration) in a state now.
+    fn state(&self, index: usize) -> f64;
+}
+
+/// Propagation in compartment amounts: `x ← Φ x + Ψ u` with cached step matrices.
+struct Physical<'a> {
+    steps: Steps<'a>,
+    x: Vec<f64>,
+    next: Vec<f64>,
+    rate: Vec<f64>,
+    forced: Vec<f64>,
+    has_rate: bool,
+}
+
+impl Propagation for Physical<'_> {
+    fn bolus(&mut self, compartment: usize, amount: f64) {
+        self.x[compartment] += amount;
+    }
+
+    fn set_rates(&mut self, rates: &[f64], any: bool) {
+        self.rate.copy_from_slice(rates);
+        self.has_rate = any;
+    }
+
+    fn advance(&mut self, h: f64) {
+        if self.has_rate {
+            let step = self.steps.forced(h);
+            step.phi.apply(&self.x, &mut self.next);
+            step.psi.apply(&self.rate, &mut self.forced);
+            for (a, b) in self.next.iter_mut().zip(&self.forced) {
+                *a += b;
+            }
+        } else {
+            self.steps.free(h).apply(&self.x, &mut self.next);
+        }
+        std::mem::swap(&mut self.x, &mut self.next);
+    }
+
+    fn state(&self, index: usize) -> f64 {
+        self.x[index]
+    }
+}
+
+/// The exact solution at `times` (ascending) for `inputs`: in eigen-coordinates where the model
+/// has a decomposition, with step matrices otherwise.
 pub(crate) fn simulate_inputs(model: &Built, inputs: &[Input], times: &[Minutes]) -> Curve {
+    let n = model.states();
+    match &model.spectral {
+        Some(spectral) => run_events(model, inputs, times, &mut spectral.modal()),
+        None => run_events(
+            model,
+            inputs,
+            times,
+            &mut Physical {
+                steps: Steps {
+                    model,
+                    free: Vec::new(),
+                    forced: Vec::new(),
+                    last_free: 0,
+                },
+                x: vec![0.0; n],
+                next: vec![0.0; n],
+                rate: vec![0.0; n],
+                forced: vec![0.0; n],
+                has_rate: false,
+            },
+        ),
+    }
+}
+
+/// Moves `p` from event to event (input starts and ends, boluses, requested times) and records
+/// the outputs at each requested time. At a bolus time the reported value includes the bolus.
+fn run_events(
+    model: &Built,
+    inputs: &[Input],
+    times: &[Minutes],
+    p: &mut impl Propagation,
+) -> Curve {
     let n = model.states();
     // Input events: boluses and the starts and ends of zero-order inputs, in time order.
     let mut changes: Vec<f64> = inputs
@@ -274,37 +354,28 @@ pub(crate) fn simulate_inputs(model: &Built, inputs: &[Input], times: &[Minutes]
             .map(|m| (m.name, Vec::with_capacity(times.len())))
             .collect(),
     };
-    let mut steps = Steps {
-        model,
-        free: Vec::new(),
-        forced: Vec::new(),
-        last_free: 0,
-    };
-    let mut x = vec![0.0; n];
-    let mut next = vec![0.0; n];
     let mut rate = vec![0.0; n];
-    let mut forced = vec![0.0; n];
     let mut t = 0.0_f64;
     let mut c = 0;
-    let mut has_rate = false;
-    let apply_events_at = |t: f64, x: &mut [f64], rate: &mut [f64], has_rate: &mut bool| {
+    let mut apply_events_at = |t: f64, p: &mut dyn Propagation| {
         for i in inputs {
             if i.duration == 0.0 && i.start == t {
-                x[i.compartment] += i.amount;
+                p.bolus(i.compartment, i.amount);
             }
         }
         rate.iter_mut().for_each(|v| *v = 0.0);
-        *has_rate = false;
+        let mut any = false;
         for i in inputs {
             if i.duration > 0.0 && i.start <= t && t < i.start + i.duration {
                 rate[i.compartment] += i.amount / i.duration;
-                *has_rate = true;
+                any = true;
             }
         }
+        p.set_rates(&rate, any);
     };
     // Events at time 0 (and anything before the first output) happen first.
     if changes.first().is_some_and(|&e| e <= 0.0) {
-        apply_events_at(0.0, &mut x, &mut rate, &mut has_rate);
+        apply_events_at(0.0, p);
         c = changes.iter().take_while(|&&e| e <= 0.0).count();
     }
     for target in times {
@@ -313,38 +384,27 @@ pub(crate) fn simulate_inputs(model: &Built, inputs: &[Input], times: &[Minutes]
             let next_event = changes.get(c).copied().filter(|&e| e <= target);
             let until = next_event.unwrap_or(target);
             if until > t {
-                let h = until - t;
-                if has_rate {
-                    let step = steps.forced(h);
-                    step.phi.apply(&x, &mut next);
-                    step.psi.apply(&rate, &mut forced);
-                    for (a, b) in next.iter_mut().zip(&forced) {
-                        *a += b;
-                    }
-                } else {
-                    steps.free(h).apply(&x, &mut next);
-                }
-                std::mem::swap(&mut x, &mut next);
+                p.advance(until - t);
                 t = until;
             }
             match next_event {
                 Some(e) => {
-                    apply_events_at(e, &mut x, &mut rate, &mut has_rate);
+                    apply_events_at(e, p);
                     c += 1;
                 }
                 None => break,
             }
         }
         curve.times.push(target);
-        curve.plasma.push(x[model.central] / model.v1);
+        curve.plasma.push(p.state(model.central) / model.v1);
         if let (Some(ce), Some(e)) = (curve.effect_site.as_mut(), model.effect) {
-            ce.push(x[e]);
+            ce.push(p.state(e));
         }
         if let Some(a) = model.auc {
-            curve.auc.push(x[a]);
+            curve.auc.push(p.state(a));
         }
         for (m, (_, values)) in model.metabolites.iter().zip(curve.metabolites.iter_mut()) {
-            values.push(x[m.compartment] / m.volume);
+            values.push(p.state(m.compartment) / m.volume);
         }
     }
     curve

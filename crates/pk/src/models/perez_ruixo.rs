@@ -79,8 +79,8 @@ const CENTRAL: usize = 0;
 const P1: usize = 1;
 const P2: usize = 2;
 const LIVER: usize = 3;
-const NASAL: usize = 4;
-const GUT: usize = 5;
+pub(crate) const NASAL: usize = 4;
+pub(crate) const GUT: usize = 5;
 const NK: usize = 6;
 const NK_P: usize = 7;
 const AUC: usize = 8;
@@ -181,11 +181,12 @@ fn build_states(p: Params, full: bool) -> Built {
     if !full {
         // Metabolism still removes drug from the liver; its product is not tracked.
         a.add_to(LIVER, LIVER, -per_min(KMET));
-        let spectral = crate::spectral::Spectral::of_core_and_depots(
+        let spectral = crate::spectral::Spectral::of_parts(
             &a,
             &[CENTRAL, P1, P2, LIVER],
             &[p.vc, p.vp1, VP2, p.vh],
             &[NASAL, GUT],
+            &[],
         );
         return Built {
             spectral,
