@@ -47,6 +47,11 @@ impl Matrix {
         self.data[i * self.n + j]
     }
 
+    /// Row `i`.
+    pub(crate) fn row(&self, i: usize) -> &[f64] {
+        &self.data[i * self.n..(i + 1) * self.n]
+    }
+
     pub(crate) fn set(&mut self, i: usize, j: usize, v: f64) {
         self.data[i * self.n + j] = v;
     }

@@ -383,10 +383,19 @@ impl crate::simulate::Propagation for Modal<'_> {
                 };
             }
         }
-        for (k, y) in self.y.iter_mut().enumerate() {
-            *y *= self.decay[k];
-            if self.has_rate {
-                *y += self.integral[k] * self.r[k];
+        if self.has_rate {
+            for (((y, e), i), r) in self
+                .y
+                .iter_mut()
+                .zip(&self.decay)
+                .zip(&self.integral)
+                .zip(&self.r)
+            {
+                *y = *y * e + i * r;
+            }
+        } else {
+            for (y, e) in self.y.iter_mut().zip(&self.decay) {
+                *y *= e;
             }
         }
     }
@@ -394,10 +403,12 @@ impl crate::simulate::Propagation for Modal<'_> {
     fn state(&self, index: usize) -> f64 {
         // Amounts in a compartment model fed non-negative inputs are never negative; the sum of
         // modes can round to a few 1e-17 below zero where a state is still empty.
-        self.y
+        self.s
+            .v
+            .row(index)
             .iter()
-            .enumerate()
-            .map(|(k, y)| self.s.v.get(index, k) * y)
+            .zip(&self.y)
+            .map(|(v, y)| v * y)
             .sum::<f64>()
             .max(0.0)
     }
