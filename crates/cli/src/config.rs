@@ -24,6 +24,8 @@ const KEYS: &[&str] = &[
     "clinic.timezone",
     "self_report.link_hours",
     "self_report.crisis_message",
+    "dosing.max_mg_per_kg",
+    "dosing.max_oral_mg_per_kg",
     "log.filter",
 ];
 
@@ -38,7 +40,35 @@ pub(crate) struct Config {
     pub(crate) security: SecurityConfig,
     pub(crate) clinic: ClinicConfig,
     pub(crate) self_report: SelfReportConfig,
+    pub(crate) dosing: DosingConfig,
     pub(crate) log: LogConfig,
+}
+
+/// Caps on racemic ketamine doses, mg/kg (defaults and accepted ranges in `pk::dose`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct DosingConfig {
+    pub(crate) max_mg_per_kg: f64,
+    pub(crate) max_oral_mg_per_kg: f64,
+}
+
+impl Default for DosingConfig {
+    fn default() -> Self {
+        let caps = pk::dose::DoseCaps::default();
+        DosingConfig {
+            max_mg_per_kg: caps.max_mg_per_kg,
+            max_oral_mg_per_kg: caps.max_oral_mg_per_kg,
+        }
+    }
+}
+
+impl DosingConfig {
+    pub(crate) fn caps(&self) -> pk::dose::DoseCaps {
+        pk::dose::DoseCaps {
+            max_mg_per_kg: self.max_mg_per_kg,
+            max_oral_mg_per_kg: self.max_oral_mg_per_kg,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -282,6 +312,9 @@ impl Config {
             bail!(
                 "configuration: self_report.crisis_message is empty; give the crisis line patients should use"
             );
+        }
+        if let Err(e) = self.dosing.caps().check() {
+            bail!("configuration: dosing.{e}");
         }
         if self.clinic.name.trim().is_empty() {
             bail!("configuration: clinic.name is empty; give the clinic's name");

@@ -317,7 +317,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             format,
             population,
             seed,
-        } => pkcmd::simulate(&scenario, format, population, seed),
+        } => {
+            let config = load_config(config_path, Overrides::default())?;
+            pkcmd::simulate(&scenario, format, population, seed, config.dosing.caps())
+        }
         Command::Dose {
             weight_kg,
             weight_lb,
@@ -327,16 +330,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             bag_ml,
             esketamine_mg,
             format,
-        } => pkcmd::dose(pkcmd::DoseArgs {
-            weight_kg,
-            weight_lb,
-            mg_per_kg,
-            duration_min,
-            stock_mg_per_ml,
-            bag_ml,
-            esketamine_mg,
-            format,
-        }),
+        } => {
+            let config = load_config(config_path, Overrides::default())?;
+            pkcmd::dose(pkcmd::DoseArgs {
+                weight_kg,
+                weight_lb,
+                mg_per_kg,
+                duration_min,
+                stock_mg_per_ml,
+                bag_ml,
+                esketamine_mg,
+                format,
+                max_mg_per_kg: config.dosing.max_mg_per_kg,
+            })
+        }
         Command::Score {
             instrument,
             answers,

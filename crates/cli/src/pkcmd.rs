@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::Path;
 
 use anyhow::Context;
-use pk::dose::{DEFAULT_MAX_MG_PER_KG, InfusionOrder, esketamine_devices, plan_infusion, round_to};
+use pk::dose::{DoseCaps, InfusionOrder, esketamine_devices, plan_infusion, round_to};
 use pk::units::Kg;
 use serde_json::json;
 use web::scenario::ScenarioInput;
@@ -40,6 +40,7 @@ pub(crate) fn simulate(
     format: SimFormat,
     population: Option<usize>,
     seed: u64,
+    caps: DoseCaps,
 ) -> anyhow::Result<()> {
     let text = if path == Path::new("-") {
         let mut s = String::new();
@@ -53,7 +54,7 @@ pub(crate) fn simulate(
     let scenario: ScenarioInput = serde_json::from_str(&text)
         .map_err(|e| input(format!("scenario: not a valid scenario: {e}")))?;
     let scenario = scenario
-        .validate(DEFAULT_MAX_MG_PER_KG)
+        .validate(caps)
         .map_err(|e| input(format!("scenario: {e}")))?;
     let scenario = match population {
         Some(n) => scenario
@@ -85,6 +86,8 @@ pub(crate) struct DoseArgs {
     pub(crate) bag_ml: f64,
     pub(crate) esketamine_mg: Option<f64>,
     pub(crate) format: DoseFormat,
+    /// The clinic's cap for IV doses, mg/kg (`dosing.max_mg_per_kg`).
+    pub(crate) max_mg_per_kg: f64,
 }
 
 pub(crate) fn dose(args: DoseArgs) -> anyhow::Result<()> {
@@ -119,7 +122,7 @@ pub(crate) fn dose(args: DoseArgs) -> anyhow::Result<()> {
         duration_min: need(args.duration_min, "--duration-min")?,
         stock_mg_per_ml: need(args.stock_mg_per_ml, "--stock-mg-per-ml")?,
         bag_ml: args.bag_ml,
-        max_mg_per_kg: DEFAULT_MAX_MG_PER_KG,
+        max_mg_per_kg: args.max_mg_per_kg,
     };
     let plan = plan_infusion(&order)
         .map_err(|e| input(format!("--{}: {e}", e.field().replace('_', "-"))))?;

@@ -15,6 +15,68 @@ use crate::units::Kg;
 /// conventional dose is 0.5 mg/kg. A clinic may set a lower cap.
 pub const DEFAULT_MAX_MG_PER_KG: f64 = 1.0;
 
+/// The highest IV, intramuscular or nasal cap a clinic may set, mg/kg: the top of the
+/// anaesthetic induction range of IV ketamine, 1–2 mg/kg (Zanos et al. 2018, Pharmacol Rev
+/// 70:621, Table 1). A cap above it would let the planner calculate anaesthetic doses.
+pub const HIGHEST_MAX_MG_PER_KG: f64 = 2.0;
+
+/// The highest oral or sublingual cap a clinic may set, mg/kg: the largest weight-based oral dose
+/// reported for depression, 7.0 mg/kg (Andrade 2019, J Clin Psychiatry 80:19f12838, "Oral
+/// ketamine for depression, 2": weight-based sessions ranged from 0.25 to 7.0 mg/kg). The default
+/// stays at [`DEFAULT_MAX_MG_PER_KG`]: no published cap for oral dosing was found, so the
+/// conservative value is the parenteral one, and a clinic that doses by mouth sets its own.
+pub const HIGHEST_MAX_ORAL_MG_PER_KG: f64 = 7.0;
+
+/// The clinic's caps on racemic ketamine doses, mg/kg, by route group. Settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DoseCaps {
+    /// IV (bolus or infusion), intramuscular and nasal doses.
+    pub max_mg_per_kg: f64,
+    /// Doses swallowed or held under the tongue.
+    pub max_oral_mg_per_kg: f64,
+}
+
+impl Default for DoseCaps {
+    fn default() -> Self {
+        DoseCaps {
+            max_mg_per_kg: DEFAULT_MAX_MG_PER_KG,
+            max_oral_mg_per_kg: DEFAULT_MAX_MG_PER_KG,
+        }
+    }
+}
+
+impl DoseCaps {
+    /// The cap for a route, mg/kg.
+    pub fn for_route(&self, route: crate::model::Route) -> f64 {
+        match route {
+            crate::model::Route::Oral | crate::model::Route::Sublingual => self.max_oral_mg_per_kg,
+            _ => self.max_mg_per_kg,
+        }
+    }
+
+    /// Checks both caps against their accepted ranges, naming the setting that is out of range.
+    pub fn check(&self) -> Result<(), PkError> {
+        for (field, value, highest) in [
+            ("max_mg_per_kg", self.max_mg_per_kg, HIGHEST_MAX_MG_PER_KG),
+            (
+                "max_oral_mg_per_kg",
+                self.max_oral_mg_per_kg,
+                HIGHEST_MAX_ORAL_MG_PER_KG,
+            ),
+        ] {
+            if !value.is_finite() || value < 0.01 || value > highest {
+                return Err(PkError::OutOfRange {
+                    field,
+                    value,
+                    min: 0.01,
+                    max: highest,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Esketamine per Spravato device, mg (28 mg in two sprays; Spravato prescribing information).
 pub const ESKETAMINE_MG_PER_DEVICE: f64 = 28.0;
 
@@ -138,6 +200,34 @@ mod tests {
             bag_ml: 100.0,
             max_mg_per_kg: DEFAULT_MAX_MG_PER_KG,
         }
+    }
+
+    #[test]
+    fn caps_are_chosen_by_route_and_checked_against_their_ranges() {
+        use crate::model::Route;
+        let caps = DoseCaps {
+            max_mg_per_kg: 0.75,
+            max_oral_mg_per_kg: 3.0,
+        };
+        assert_eq!(caps.for_route(Route::IvInfusion), 0.75);
+        assert_eq!(caps.for_route(Route::Intramuscular), 0.75);
+        assert_eq!(caps.for_route(Route::Intranasal), 0.75);
+        assert_eq!(caps.for_route(Route::Oral), 3.0);
+        assert_eq!(caps.for_route(Route::Sublingual), 3.0);
+        assert!(caps.check().is_ok() && DoseCaps::default().check().is_ok());
+        let high = DoseCaps {
+            max_mg_per_kg: 2.5,
+            ..caps
+        };
+        assert_eq!(
+            high.check().unwrap_err().to_string(),
+            "max_mg_per_kg is 2.5; accepted 0.01 to 2"
+        );
+        let oral = DoseCaps {
+            max_oral_mg_per_kg: f64::NAN,
+            ..caps
+        };
+        assert_eq!(oral.check().unwrap_err().field(), "max_oral_mg_per_kg");
     }
 
     #[test]

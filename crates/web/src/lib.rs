@@ -46,6 +46,8 @@ pub struct WebConfig {
     pub self_report_link: jiff::SignedDuration,
     /// Crisis resources shown to patients on self-report pages.
     pub crisis_message: String,
+    /// The clinic's caps on racemic ketamine doses, by route.
+    pub dose_caps: pk::dose::DoseCaps,
 }
 
 /// What every handler can reach. Cheap to clone.

@@ -2,7 +2,7 @@
 //! `POST /api/v1/pk/simulate`, converted by hand into `pk` values and back.
 
 use pk::PkError;
-use pk::dose::{DEFAULT_MAX_MG_PER_KG, ESKETAMINE_MAX_MG};
+use pk::dose::{DoseCaps, ESKETAMINE_MAX_MG};
 use pk::model::{Analyte, Patient, Provenance, Route, Sampling, Sex};
 use pk::models::{ModelId, ModelOptions, WeightScaling};
 use pk::simulate::{Dose, simulate, summarize};
@@ -198,9 +198,9 @@ fn amount(field: String, v: Option<f64>) -> Result<Mg, ScenarioError> {
 }
 
 impl ScenarioInput {
-    /// Checks everything; `max_mg_per_kg` caps each racemic dose (a clinic setting, by default
-    /// [`DEFAULT_MAX_MG_PER_KG`]).
-    pub fn validate(&self, max_mg_per_kg: f64) -> Result<Scenario, ScenarioError> {
+    /// Checks everything; `caps` limit each racemic dose by route (clinic settings, by default
+    /// [`DoseCaps::default`]).
+    pub fn validate(&self, caps: DoseCaps) -> Result<Scenario, ScenarioError> {
         let model = ModelId::parse(&self.model).map_err(|e| pk_err("", &e))?;
         let weight_scaling = match self.options.weight_scaling.as_deref() {
             None => WeightScaling::default(),
@@ -363,13 +363,20 @@ impl ScenarioInput {
             match model.info().analyte {
                 Analyte::RacemicKetamine => {
                     let per_kg = dose.amount() / weight.get();
-                    if per_kg > max_mg_per_kg + 1e-12 {
+                    let cap = caps.for_route(route);
+                    if per_kg > cap + 1e-12 {
+                        let which = match route {
+                            Route::Oral | Route::Sublingual => {
+                                "the clinic's oral and sublingual cap"
+                            }
+                            _ => "the clinic's cap",
+                        };
                         return Err(err(
                             at("amount_mg"),
                             format!(
-                                "{:.1} mg is {per_kg:.2} mg/kg, above the cap of {max_mg_per_kg} mg/kg ({:.1} mg for this patient)",
+                                "{:.1} mg is {per_kg:.2} mg/kg, above {which} of {cap} mg/kg ({:.1} mg for this patient)",
                                 dose.amount(),
-                                max_mg_per_kg * weight.get()
+                                cap * weight.get()
                             ),
                         ));
                     }
@@ -795,6 +802,3 @@ pub fn to_csv(out: &SimulationOutput) -> String {
     }
     csv
 }
-
-/// The default cap used when a caller has no clinic setting.
-pub const DEFAULT_CAP: f64 = DEFAULT_MAX_MG_PER_KG;

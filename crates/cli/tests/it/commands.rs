@@ -531,7 +531,7 @@ fn simulate_prints_json_csv_and_svg_and_refuses_bad_scenarios() {
         ),
         (
             scenario.replace("\"amount_mg\":35", "\"amount_mg\":90"),
-            "above the cap of 1 mg/kg",
+            "above the clinic's cap of 1 mg/kg",
         ),
         (
             scenario
@@ -552,6 +552,69 @@ fn simulate_prints_json_csv_and_svg_and_refuses_bad_scenarios() {
         assert!(err.contains(fragment), "{err}");
         assert!(!err.contains("NaN"));
     }
+}
+
+/// The dose caps are clinic settings: the oral cap can rise within its published range while the
+/// IV cap stays; a cap outside its range is refused at start, naming the setting.
+#[test]
+fn dose_caps_come_from_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let oral = r#"{"model":"kamp2020","patient":{"weight_kg":70},"doses":[{"route":"oral","start_min":0,"amount_mg":140}],"times_min":[60]}"#;
+    let (code, _, err) = run(
+        ketaflow(dir.path()).args(["simulate", "--scenario", "-"]),
+        oral,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("above the clinic's oral and sublingual cap of 1 mg/kg"),
+        "{err}"
+    );
+    std::fs::write(
+        dir.path().join("ketaflow.toml"),
+        "[dosing]\nmax_oral_mg_per_kg = 3.0\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(
+        ketaflow(dir.path()).args(["simulate", "--scenario", "-"]),
+        oral,
+    );
+    assert_eq!(code, 0, "{err}");
+    let iv = oral.replace("\"oral\",", "\"iv_infusion\",\"duration_min\":40,");
+    let (code, _, err) = run(
+        ketaflow(dir.path()).args(["simulate", "--scenario", "-"]),
+        &iv,
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("above the clinic's cap of 1 mg/kg"), "{err}");
+    let (code, _, err) = run(
+        ketaflow(dir.path())
+            .env("KETAFLOW_DOSING__MAX_MG_PER_KG", "2.5")
+            .args(["simulate", "--scenario", "-"]),
+        &iv,
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("dosing.max_mg_per_kg is 2.5; accepted 0.01 to 2"),
+        "{err}"
+    );
+    let (code, _, err) = run(
+        ketaflow(dir.path())
+            .env("KETAFLOW_DOSING__MAX_MG_PER_KG", "0.4")
+            .args([
+                "dose",
+                "--weight-kg",
+                "70",
+                "--mg-per-kg",
+                "0.5",
+                "--duration-min",
+                "40",
+                "--stock-mg-per-ml",
+                "10",
+            ]),
+        "",
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("above the cap of 0.4 mg/kg"), "{err}");
 }
 
 #[test]

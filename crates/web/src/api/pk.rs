@@ -1,12 +1,14 @@
 //! `POST /api/v1/pk/simulate`: the same scenario as `ketaflow simulate` (clinical roles).
 
 use axum::Json;
+use axum::extract::State;
 use axum::http::StatusCode;
 
 use super::json::ApiJson;
+use crate::AppState;
 use crate::capability::{Can, ClinicalData};
 use crate::error::{ApiError, ErrorBody};
-use crate::scenario::{DEFAULT_CAP, ScenarioInput, SimulationOutput};
+use crate::scenario::{ScenarioInput, SimulationOutput};
 
 #[utoipa::path(
     post,
@@ -24,6 +26,7 @@ use crate::scenario::{DEFAULT_CAP, ScenarioInput, SimulationOutput};
 )]
 pub(crate) async fn simulate(
     _who: Can<ClinicalData>,
+    State(state): State<AppState>,
     ApiJson(body): ApiJson<ScenarioInput>,
 ) -> Result<Json<SimulationOutput>, ApiError> {
     let invalid = |field: String, message: String| {
@@ -35,7 +38,7 @@ pub(crate) async fn simulate(
         .field(field)
     };
     let scenario = body
-        .validate(DEFAULT_CAP)
+        .validate(state.config().dose_caps)
         .map_err(|e| invalid(e.field, e.message))?;
     let out = scenario
         .run()

@@ -2,18 +2,19 @@
 //! the numbers and a table out. Read-only, so the form is a GET and its URL can be shared.
 
 use askama::Template;
-use axum::extract::{Query, RawQuery};
+use axum::extract::{Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pk::models::ModelId;
 use serde::Deserialize;
 
 use super::FormErrors;
+use crate::AppState;
 use crate::capability::{Can, ClinicalData};
 use crate::chart::concentration_chart;
 use crate::display::Choice;
 use crate::error::AppError;
-use crate::scenario::{DEFAULT_CAP, DoseInput, OptionsInput, PatientInput, ScenarioInput};
+use crate::scenario::{DoseInput, OptionsInput, PatientInput, ScenarioInput};
 use crate::view::{PageCtx, render};
 
 /// The planner form as typed (all text, so nothing typed is lost on an error).
@@ -140,6 +141,7 @@ fn form_field(path: &str) -> &'static str {
 
 pub(crate) async fn planner(
     _who: Can<ClinicalData>,
+    State(state): State<AppState>,
     ctx: PageCtx,
     RawQuery(raw): RawQuery,
     Query(form): Query<PlannerForm>,
@@ -274,7 +276,7 @@ pub(crate) async fn planner(
                 population: None,
                 seed: None,
             };
-            match input.validate(DEFAULT_CAP) {
+            match input.validate(state.config().dose_caps) {
                 Err(e) => errors.push(form_field(&e.field), format!("{}.", e.message)),
                 Ok(scenario) => {
                     let out = scenario.run().map_err(|_| AppError::NotFound)?;

@@ -229,7 +229,7 @@ async fn the_planner_draws_a_curve_and_keeps_bad_input(app: &TestApp) {
             .text()
             .await
             .unwrap()
-            .contains("above the cap of 1 mg/kg")
+            .contains("cap of 1 mg/kg (70.0 mg for this patient)")
     );
     // Intramuscular: the published time to peak, the evidence named; a set time to peak holds.
     let im = app

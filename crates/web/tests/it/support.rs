@@ -31,6 +31,7 @@ impl TestApp {
                 version: "test",
                 self_report_link: jiff::SignedDuration::from_hours(72),
                 crisis_message: "Call or text 988 now.".into(),
+                dose_caps: pk::dose::DoseCaps::default(),
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
