@@ -171,6 +171,15 @@ pub(crate) struct Depot {
     pub(crate) f_default: f64,
 }
 
+/// The refusal of an extravascular route for which Ketaflow has no racemic absorption facts.
+fn no_absorption(route: Route) -> crate::PkError {
+    crate::PkError::RouteNotDescribed {
+        model: "this model",
+        route: route.code(),
+        models: "none for racemic ketamine by this route yet".into(),
+    }
+}
+
 /// A model set up for one patient: `x' = A x + u`, amounts in mg, time in minutes.
 #[derive(Debug, Clone)]
 pub struct Built {
@@ -298,13 +307,9 @@ impl Built {
                     absorption_tmax,
                 },
             ) => {
-                let depot = self.depot(*route, *absorption_tmax).ok_or(
-                    crate::PkError::RouteNotDescribed {
-                        model: "this model",
-                        route: route.code(),
-                        models: "none for racemic ketamine by this route yet".into(),
-                    },
-                )?;
+                let depot = self
+                    .depot(*route, *absorption_tmax)
+                    .ok_or_else(|| no_absorption(*route))?;
                 Ok(vec![Input::bolus(
                     depot.state,
                     start.get(),
@@ -319,7 +324,7 @@ impl Built {
             (_, Dose::Extravascular { route, .. }) => Err(crate::PkError::RouteNotDescribed {
                 model: "this model",
                 route: route.code(),
-                models: "domino, clements250, kamp2020 (oral, sublingual, intranasal in mg); simons2022 (sublingual film)".into(),
+                models: "domino, clements250, kamp2020 (intramuscular, oral, sublingual, intranasal in mg); simons2022 (sublingual film)".into(),
             }),
         }
     }
@@ -403,12 +408,7 @@ impl Built {
             if out.depot(*route, *absorption_tmax).is_some() {
                 continue;
             }
-            let facts =
-                crate::absorption::facts(*route).ok_or(crate::PkError::RouteNotDescribed {
-                    model: "this model",
-                    route: route.code(),
-                    models: "none for racemic ketamine by this route yet".into(),
-                })?;
+            let facts = crate::absorption::facts(*route).ok_or_else(|| no_absorption(*route))?;
             let tmax_min = absorption_tmax.map_or(facts.tmax_min, |t| t.get());
             out.spectral = None;
             let state = out.a.size();
