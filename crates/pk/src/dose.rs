@@ -46,11 +46,29 @@ impl Default for DoseCaps {
 }
 
 impl DoseCaps {
+    /// Whether a route falls under the oral cap.
+    fn oral(route: crate::model::Route) -> bool {
+        matches!(
+            route,
+            crate::model::Route::Oral | crate::model::Route::Sublingual
+        )
+    }
+
     /// The cap for a route, mg/kg.
     pub fn for_route(&self, route: crate::model::Route) -> f64 {
-        match route {
-            crate::model::Route::Oral | crate::model::Route::Sublingual => self.max_oral_mg_per_kg,
-            _ => self.max_mg_per_kg,
+        if Self::oral(route) {
+            self.max_oral_mg_per_kg
+        } else {
+            self.max_mg_per_kg
+        }
+    }
+
+    /// The cap for a route, named in words for a message.
+    pub fn name_for_route(route: crate::model::Route) -> &'static str {
+        if Self::oral(route) {
+            "the clinic's oral and sublingual cap"
+        } else {
+            "the clinic's cap"
         }
     }
 

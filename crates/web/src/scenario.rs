@@ -365,12 +365,7 @@ impl ScenarioInput {
                     let per_kg = dose.amount() / weight.get();
                     let cap = caps.for_route(route);
                     if per_kg > cap + 1e-12 {
-                        let which = match route {
-                            Route::Oral | Route::Sublingual => {
-                                "the clinic's oral and sublingual cap"
-                            }
-                            _ => "the clinic's cap",
-                        };
+                        let which = DoseCaps::name_for_route(route);
                         return Err(err(
                             at("amount_mg"),
                             format!(
