@@ -3,22 +3,22 @@
 //! Recording an assessment whose score calls for same-day safety follow-up raises an alert in
 //! the same transaction, so an alert can never be lost between the two writes.
 
+use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
+use crate::row::UserId;
+use crate::row::{AlertId, AssessmentId, PatientId, RowReader, SiteId};
+use crate::users::User;
+use crate::{Store, StoreError, millis, random_hex, token_hash};
 use clinical::instruments::schedule::TimePoint;
 use clinical::instruments::{InstrumentId, Score};
 use jiff::{SignedDuration, Timestamp};
-use sqlx::Row;
-
-use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
-use crate::users::User;
-use crate::{Store, StoreError, instant, millis, new_id, random_hex, token_hash};
 
 /// A stored assessment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssessmentRecord {
     /// Identifier.
-    pub id: String,
+    pub id: AssessmentId,
     /// Patient.
-    pub patient_id: String,
+    pub patient_id: PatientId,
     /// Instrument.
     pub instrument: InstrumentId,
     /// Time point in the course.
@@ -36,7 +36,7 @@ pub struct AssessmentRecord {
     /// Version of the scoring that computed the result.
     pub scoring_version: String,
     /// Staff member who entered it, if staff did.
-    pub entered_by_user_id: Option<String>,
+    pub entered_by_user_id: Option<UserId>,
     /// Whether the patient entered it (by link).
     pub entered_by_patient: bool,
 }
@@ -54,9 +54,9 @@ pub enum EnteredBy<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertRecord {
     /// Identifier.
-    pub id: String,
+    pub id: AlertId,
     /// Patient.
-    pub patient_id: String,
+    pub patient_id: PatientId,
     /// Patient's name for the alert list (`family, given`).
     pub patient_name: String,
     /// What kind (`safety`).
@@ -75,7 +75,7 @@ pub enum LinkState {
     /// Open: the patient may submit.
     Open {
         /// Patient.
-        patient_id: String,
+        patient_id: PatientId,
         /// Instrument to complete.
         instrument: InstrumentId,
         /// Time point.
@@ -115,31 +115,27 @@ pub fn baseline(
 
 const ASSESSMENT_COLUMNS: &str = "id, patient_id, instrument, time_point, administered_at, answers, total, severity, flags, scoring_version, entered_by_user_id, entered_by_patient";
 
+/// The one decoder of `assessments` rows.
 fn assessment_from_row(row: &sqlx::any::AnyRow) -> Result<AssessmentRecord, StoreError> {
-    let instrument: String = row.try_get("instrument")?;
-    let time_point: String = row.try_get("time_point")?;
-    let answers: String = row.try_get("answers")?;
-    let flags: String = row.try_get("flags")?;
-    let total: i64 = row.try_get("total")?;
+    let r = RowReader::new(row, "assessments", "id")?;
+    let answers = r.int_list("answers")?;
+    let total = r.int("total")?;
     Ok(AssessmentRecord {
-        id: row.try_get("id")?,
-        patient_id: row.try_get("patient_id")?,
-        instrument: InstrumentId::parse(&instrument).map_err(|_| StoreError::NotFound {
-            entity: "instrument",
+        id: r.id("id", AssessmentId::parse)?,
+        patient_id: r.id("patient_id", PatientId::parse)?,
+        instrument: r.parsed("instrument", InstrumentId::parse)?,
+        time_point: r.parsed("time_point", |s| {
+            TimePoint::parse(s).ok_or("not a time point")
         })?,
-        time_point: TimePoint::parse(&time_point).unwrap_or(TimePoint::Other),
-        administered_at: instant(row.try_get("administered_at")?),
-        answers: answers.split(',').filter_map(|a| a.parse().ok()).collect(),
-        total: i32::try_from(total).unwrap_or_default(),
-        severity: row.try_get("severity")?,
-        flags: flags
-            .split(',')
-            .filter(|f| !f.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        scoring_version: row.try_get("scoring_version")?,
-        entered_by_user_id: row.try_get("entered_by_user_id")?,
-        entered_by_patient: row.try_get::<i64, _>("entered_by_patient")? != 0,
+        administered_at: r.instant("administered_at")?,
+        answers,
+        total: i32::try_from(total)
+            .map_err(|_| r.corrupt("total", format!("{total} is out of range")))?,
+        severity: r.opt_text("severity")?,
+        flags: r.text_list("flags")?,
+        scoring_version: r.text("scoring_version")?,
+        entered_by_user_id: r.opt_id("entered_by_user_id", UserId::parse)?,
+        entered_by_patient: r.flag("entered_by_patient")?,
     })
 }
 
@@ -147,11 +143,12 @@ impl Store {
     /// Stores a scored assessment for a patient of `site_id`; raises a safety alert when the
     /// score calls for same-day follow-up. Audited.
     #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip_all, fields(patient_id = %patient_id))]
     pub async fn record_assessment(
         &self,
         entered_by: EnteredBy<'_>,
-        site_id: &str,
-        patient_id: &str,
+        site_id: &SiteId,
+        patient_id: &PatientId,
         score: &Score,
         time_point: TimePoint,
         administered_at: Timestamp,
@@ -173,11 +170,11 @@ impl Store {
         self.assessment(&id).await
     }
 
-    async fn assessment(&self, id: &str) -> Result<AssessmentRecord, StoreError> {
+    async fn assessment(&self, id: &AssessmentId) -> Result<AssessmentRecord, StoreError> {
         let row = sqlx::query(&format!(
             "select {ASSESSMENT_COLUMNS} from assessments where id = $1"
         ))
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound {
@@ -187,11 +184,12 @@ impl Store {
     }
 
     /// A patient's assessments, oldest first, read by a person (audited).
+    #[tracing::instrument(skip_all, fields(patient_id = %patient_id))]
     pub async fn assessments(
         &self,
         actor: &Actor,
-        site_id: &str,
-        patient_id: &str,
+        site_id: &SiteId,
+        patient_id: &PatientId,
         now: Timestamp,
     ) -> Result<Vec<AssessmentRecord>, StoreError> {
         let rows = sqlx::query(&format!(
@@ -203,8 +201,8 @@ impl Store {
                 .collect::<Vec<_>>()
                 .join(", ")
         ))
-        .bind(site_id)
-        .bind(patient_id)
+        .bind(site_id.as_str())
+        .bind(patient_id.as_str())
         .fetch_all(&self.pool)
         .await?;
         let records = rows
@@ -212,7 +210,8 @@ impl Store {
             .map(assessment_from_row)
             .collect::<Result<Vec<_>, _>>()?;
         let event = AuditEvent::new("assessment.list", AuditOutcome::Ok)
-            .patient(patient_id)
+            .site(site_id.as_str())
+            .patient(patient_id.as_str())
             .detail(format!("rows={}", records.len()));
         self.audit(actor, event, now).await?;
         Ok(records)
@@ -220,46 +219,40 @@ impl Store {
 
     /// Makes a single-use self-report link for one instrument, valid for `valid_for`, for a
     /// patient of the creating staff member's site.
+    #[tracing::instrument(skip_all, fields(patient_id = %patient_id))]
     pub async fn create_self_report_link(
         &self,
         creator: &User,
-        patient_id: &str,
+        patient_id: &PatientId,
         instrument: InstrumentId,
         time_point: TimePoint,
         valid_for: SignedDuration,
         now: Timestamp,
     ) -> Result<NewLink, StoreError> {
         let actor = &Actor::user(creator);
-        let site_id = creator.site_id.as_str();
-        // The patient must exist at this site.
-        let exists: i64 =
-            sqlx::query_scalar("select count(*) from patients where site_id = $1 and id = $2")
-                .bind(site_id)
-                .bind(patient_id)
-                .fetch_one(&self.pool)
-                .await?;
-        if exists == 0 {
-            return Err(StoreError::NotFound { entity: "patient" });
-        }
         let secret = random_hex(24);
         let expires_at = now.checked_add(valid_for).unwrap_or(now);
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        // One statement: the link is made only for a patient of the creator's site.
+        let made = sqlx::query(
             "insert into self_report_links (token_hash, patient_id, instrument, time_point, created_by, created_at, expires_at)
-             values ($1, $2, $3, $4, $5, $6, $7)",
+             select $1, p.id, $3, $4, $5, $6, $7 from patients p where p.id = $2 and p.site_id = $8",
         )
         .bind(token_hash(&secret))
-        .bind(patient_id)
+        .bind(patient_id.as_str())
         .bind(instrument.code())
         .bind(time_point.code())
         .bind(creator.id.as_str())
         .bind(millis(now))
         .bind(millis(expires_at))
+        .bind(creator.site_id.as_str())
         .execute(&mut *tx)
         .await?;
+        if made.rows_affected() != 1 {
+            return Err(StoreError::NotFound { entity: "patient" });
+        }
         let event = AuditEvent::new("self_report_link.create", AuditOutcome::Ok)
-            .patient(patient_id)
-            .detail(format!("instrument={}", instrument.code()));
+            .patient(patient_id.as_str());
         audit::insert(&mut tx, now, actor, &event).await?;
         tx.commit().await?;
         Ok(NewLink { secret, expires_at })
@@ -272,7 +265,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<LinkState, StoreError> {
         let row = sqlx::query(
-            "select patient_id, instrument, time_point, expires_at, used_at from self_report_links where token_hash = $1",
+            "select token_hash, patient_id, instrument, time_point, expires_at, used_at
+               from self_report_links where token_hash = $1",
         )
         .bind(token_hash(secret))
         .fetch_optional(&self.pool)
@@ -280,21 +274,20 @@ impl Store {
         let Some(row) = row else {
             return Ok(LinkState::Unknown);
         };
-        if row.try_get::<Option<i64>, _>("used_at")?.is_some() {
+        let r = RowReader::new(&row, "self_report_links", "token_hash")?;
+        if r.opt_instant("used_at")?.is_some() {
             return Ok(LinkState::Used);
         }
-        let expires_at = instant(row.try_get("expires_at")?);
+        let expires_at = r.instant("expires_at")?;
         if expires_at <= now {
             return Ok(LinkState::Expired);
         }
-        let instrument: String = row.try_get("instrument")?;
-        let time_point: String = row.try_get("time_point")?;
         Ok(LinkState::Open {
-            patient_id: row.try_get("patient_id")?,
-            instrument: InstrumentId::parse(&instrument).map_err(|_| StoreError::NotFound {
-                entity: "instrument",
+            patient_id: r.id("patient_id", PatientId::parse)?,
+            instrument: r.parsed("instrument", InstrumentId::parse)?,
+            time_point: r.parsed("time_point", |s| {
+                TimePoint::parse(s).ok_or("not a time point")
             })?,
-            time_point: TimePoint::parse(&time_point).unwrap_or(TimePoint::Other),
             expires_at,
         })
     }
@@ -320,9 +313,17 @@ impl Store {
             return Ok(None);
         }
         let site_id: String = sqlx::query_scalar("select site_id from patients where id = $1")
-            .bind(&patient_id)
+            .bind(patient_id.as_str())
             .fetch_one(&self.pool)
             .await?;
+        let site_id = SiteId::parse(&site_id).ok_or_else(|| {
+            StoreError::Corrupt(crate::Corrupt {
+                table: "patients",
+                column: "site_id",
+                id: patient_id.as_str().to_owned(),
+                problem: format!("'{site_id}' is not an id"),
+            })
+        })?;
         let hash = token_hash(secret);
         let mut tx = self.pool.begin().await?;
         let closed = sqlx::query(
@@ -349,24 +350,37 @@ impl Store {
         .await?;
         sqlx::query("update self_report_links set assessment_id = $2 where token_hash = $1")
             .bind(&hash)
-            .bind(&id)
+            .bind(id.as_str())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         self.assessment(&id).await.map(Some)
     }
 
-    /// Alerts of a site not yet acknowledged, newest first.
-    pub async fn open_alerts(&self, site_id: &str) -> Result<Vec<AlertRecord>, StoreError> {
-        self.alerts_where(site_id, "a.acknowledged_at is null", None)
-            .await
+    /// Alerts of a site not yet acknowledged, newest first, read by a person (audited: the
+    /// list names patients).
+    #[tracing::instrument(skip_all)]
+    pub async fn open_alerts(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        now: Timestamp,
+    ) -> Result<Vec<AlertRecord>, StoreError> {
+        let alerts = self
+            .alerts_where(site_id, "a.acknowledged_at is null", None)
+            .await?;
+        let event = AuditEvent::new("alert.list", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .detail(format!("rows={}", alerts.len()));
+        self.audit(actor, event, now).await?;
+        Ok(alerts)
     }
 
     /// A patient's alerts, open and acknowledged, newest first.
     pub async fn patient_alerts(
         &self,
-        site_id: &str,
-        patient_id: &str,
+        site_id: &SiteId,
+        patient_id: &PatientId,
     ) -> Result<Vec<AlertRecord>, StoreError> {
         self.alerts_where(site_id, "a.patient_id = $2", Some(patient_id))
             .await
@@ -375,37 +389,42 @@ impl Store {
     /// Alerts of a site matching `condition` (which may use `$2`, bound to `patient_id`).
     async fn alerts_where(
         &self,
-        site_id: &str,
+        site_id: &SiteId,
         condition: &str,
-        patient_id: Option<&str>,
+        patient_id: Option<&PatientId>,
     ) -> Result<Vec<AlertRecord>, StoreError> {
         let sql = format!(
             "select a.id, a.patient_id, p.family_name, p.given_name, a.kind, a.message, a.created_at, a.acknowledged_at
              from alerts a join patients p on p.id = a.patient_id
              where a.site_id = $1 and {condition} order by a.created_at desc, a.id desc"
         );
-        let mut query = sqlx::query(&sql).bind(site_id);
+        let mut query = sqlx::query(&sql).bind(site_id.as_str());
         if let Some(patient_id) = patient_id {
-            query = query.bind(patient_id);
+            query = query.bind(patient_id.as_str());
         }
         let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(alert_from_row).collect()
     }
 
-    /// Marks an alert as seen and handled by `actor`. Audited.
+    /// Marks an alert as seen and handled by `actor`. Audited. One statement claims the alert,
+    /// so two people acknowledging at once cannot both succeed.
     pub async fn acknowledge_alert(
         &self,
         actor: &Actor,
-        site_id: &str,
-        alert_id: &str,
+        site_id: &SiteId,
+        alert_id: &AlertId,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let patient_id: Option<String> = sqlx::query_scalar(
-            "select patient_id from alerts where site_id = $1 and id = $2 and acknowledged_at is null",
+            "update alerts set acknowledged_at = $3, acknowledged_by = $4
+              where site_id = $1 and id = $2 and acknowledged_at is null
+             returning patient_id",
         )
-        .bind(site_id)
-        .bind(alert_id)
+        .bind(site_id.as_str())
+        .bind(alert_id.as_str())
+        .bind(millis(now))
+        .bind(actor.user_id())
         .fetch_optional(&mut *tx)
         .await?;
         let Some(patient_id) = patient_id else {
@@ -413,14 +432,9 @@ impl Store {
                 entity: "open alert",
             });
         };
-        sqlx::query("update alerts set acknowledged_at = $2, acknowledged_by = $3 where id = $1")
-            .bind(alert_id)
-            .bind(millis(now))
-            .bind(actor.user_id())
-            .execute(&mut *tx)
-            .await?;
         let event = AuditEvent::new("alert.acknowledge", AuditOutcome::Ok)
-            .entity("alert", alert_id)
+            .site(site_id.as_str())
+            .entity("alert", alert_id.as_str())
             .patient(&patient_id);
         audit::insert(&mut tx, now, actor, &event).await?;
         tx.commit().await?;
@@ -428,19 +442,19 @@ impl Store {
     }
 }
 
+/// The one decoder of `alerts` rows (with the patient's name joined in).
 fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<AlertRecord, StoreError> {
-    let family: String = row.try_get("family_name")?;
-    let given: String = row.try_get("given_name")?;
+    let r = RowReader::new(row, "alerts", "id")?;
+    let family = r.text("family_name")?;
+    let given = r.text("given_name")?;
     Ok(AlertRecord {
-        id: row.try_get("id")?,
-        patient_id: row.try_get("patient_id")?,
+        id: r.id("id", AlertId::parse)?,
+        patient_id: r.id("patient_id", PatientId::parse)?,
         patient_name: format!("{family}, {given}"),
-        kind: row.try_get("kind")?,
-        message: row.try_get("message")?,
-        created_at: instant(row.try_get("created_at")?),
-        acknowledged_at: row
-            .try_get::<Option<i64>, _>("acknowledged_at")?
-            .map(instant),
+        kind: r.text("kind")?,
+        message: r.text("message")?,
+        created_at: r.instant("created_at")?,
+        acknowledged_at: r.opt_instant("acknowledged_at")?,
     })
 }
 
@@ -448,46 +462,43 @@ fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<AlertRecord, StoreError> {
 async fn insert_assessment(
     conn: &mut sqlx::AnyConnection,
     entered_by: &EnteredBy<'_>,
-    site_id: &str,
-    patient_id: &str,
+    site_id: &SiteId,
+    patient_id: &PatientId,
     score: &Score,
     time_point: TimePoint,
     administered_at: Timestamp,
     now: Timestamp,
-) -> Result<String, StoreError> {
-    let exists: i64 =
-        sqlx::query_scalar("select count(*) from patients where site_id = $1 and id = $2")
-            .bind(site_id)
-            .bind(patient_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    if exists == 0 {
-        return Err(StoreError::NotFound { entity: "patient" });
-    }
-    let id = new_id();
-    let answers = score
-        .answers
-        .iter()
-        .map(i8::to_string)
-        .collect::<Vec<_>>()
-        .join(",");
-    let flags = score
-        .flags
-        .iter()
-        .map(|f| f.code())
-        .collect::<Vec<_>>()
-        .join(",");
+) -> Result<AssessmentId, StoreError> {
+    let id = AssessmentId::new();
+    let answers = serde_json::Value::from(
+        score
+            .answers
+            .iter()
+            .map(|&a| i64::from(a))
+            .collect::<Vec<_>>(),
+    )
+    .to_string();
+    let flags = serde_json::Value::from(
+        score
+            .flags
+            .iter()
+            .map(|f| f.code().to_owned())
+            .collect::<Vec<_>>(),
+    )
+    .to_string();
     let (user_id, by_patient, actor) = match entered_by {
         EnteredBy::Staff(actor) => (actor.user_id().map(str::to_owned), 0_i64, (*actor).clone()),
         EnteredBy::Patient => (None, 1, Actor::anonymous("patient self-report link")),
     };
-    sqlx::query(
+    // One statement: the assessment is stored only for a patient of this site.
+    let stored = sqlx::query(
         "insert into assessments (id, patient_id, instrument, time_point, administered_at, answers, total, severity,
                                   flags, scoring_version, entered_by_user_id, entered_by_patient, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         select $1, p.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13
+           from patients p where p.id = $2 and p.site_id = $14",
     )
-    .bind(&id)
-    .bind(patient_id)
+    .bind(id.as_str())
+    .bind(patient_id.as_str())
     .bind(score.instrument.code())
     .bind(time_point.code())
     .bind(millis(administered_at))
@@ -499,31 +510,35 @@ async fn insert_assessment(
     .bind(user_id)
     .bind(by_patient)
     .bind(millis(now))
+    .bind(site_id.as_str())
     .execute(&mut *conn)
     .await?;
+    if stored.rows_affected() != 1 {
+        return Err(StoreError::NotFound { entity: "patient" });
+    }
     let event = AuditEvent::new("assessment.create", AuditOutcome::Ok)
-        .entity("assessment", &id)
-        .patient(patient_id)
-        .detail(format!("instrument={}", score.instrument.code()));
+        .site(site_id.as_str())
+        .entity("assessment", id.as_str())
+        .patient(patient_id.as_str());
     audit::insert(conn, now, &actor, &event).await?;
     for flag in score.flags.iter().filter(|f| f.is_safety()) {
-        let alert_id = new_id();
+        let alert_id = AlertId::new();
         sqlx::query(
             "insert into alerts (id, site_id, patient_id, kind, message, assessment_id, created_at)
              values ($1, $2, $3, 'safety', $4, $5, $6)",
         )
-        .bind(&alert_id)
-        .bind(site_id)
-        .bind(patient_id)
+        .bind(alert_id.as_str())
+        .bind(site_id.as_str())
+        .bind(patient_id.as_str())
         .bind(flag.message())
-        .bind(&id)
+        .bind(id.as_str())
         .bind(millis(now))
         .execute(&mut *conn)
         .await?;
         let event = AuditEvent::new("alert.raise", AuditOutcome::Ok)
-            .entity("alert", &alert_id)
-            .patient(patient_id)
-            .detail(format!("flag={}", flag.code()));
+            .site(site_id.as_str())
+            .entity("alert", alert_id.as_str())
+            .patient(patient_id.as_str());
         audit::insert(conn, now, &Actor::system("scoring"), &event).await?;
     }
     Ok(id)

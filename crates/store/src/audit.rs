@@ -2,18 +2,46 @@
 //! person, and every security-relevant event (logins, lockouts, accounts, tokens).
 //!
 //! Rows are never updated or deleted; both schemas enforce this with triggers.
-//! Details hold identifiers and codes only, never names, scores or notes.
+//! Details hold record kinds, identifiers and codes only, never names, scores, instruments or
+//! notes: an instrument's name alone hints at a diagnosis (PCL-5 at PTSD, EPDS at postpartum
+//! depression), so it stays in the clinical record, not in the trail an administrator reads.
+//!
+//! Writes of patient data record their event inside their own transaction
+//! ([`insert`]). Events that change nothing else (reads, refused attempts) go through
+//! [`AuditWriter`], one task per store that commits whatever events are waiting in one
+//! transaction (group commit) and only then lets each caller go on, so a read is still audited
+//! before its response is sent, at a fraction of the cost of one commit per read.
 
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, AnyPool, Row};
+use tokio::sync::{mpsc, oneshot};
 
+use crate::error::Corrupt;
+use crate::row::{PatientId, SiteId};
 use crate::users::User;
 use crate::{Store, StoreError, instant, millis};
+
+/// The longest actor label stored: an email address has at most 254 characters (RFC 5321
+/// §4.5.3.1.3 path limit less the angle brackets), so nothing typed into a form before sign-in
+/// can make a row larger than that.
+pub(crate) const MAX_LABEL_CHARS: usize = 254;
+
+/// The longest detail stored (codes and ids; a path of a refused request).
+const MAX_DETAIL_CHARS: usize = 512;
 
 /// Who did something: a signed-in person or a part of the system.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     user_id: Option<String>,
+    site_id: Option<String>,
     label: String,
+}
+
+/// `s` cut to at most `max` characters, with control characters replaced by spaces.
+fn bounded(s: &str, max: usize) -> String {
+    s.chars()
+        .take(max)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 impl Actor {
@@ -21,15 +49,18 @@ impl Actor {
     pub fn user(user: &User) -> Self {
         Actor {
             user_id: Some(user.id.as_str().to_owned()),
+            site_id: Some(user.site_id.as_str().to_owned()),
             label: user.email.clone(),
         }
     }
 
     /// Someone not (yet) known to be a user, such as a login attempt for an unknown email.
-    pub fn anonymous(label: impl Into<String>) -> Self {
+    /// The label is what they typed, cut to [`MAX_LABEL_CHARS`] characters.
+    pub fn anonymous(label: &str) -> Self {
         Actor {
             user_id: None,
-            label: label.into(),
+            site_id: None,
+            label: bounded(label, MAX_LABEL_CHARS),
         }
     }
 
@@ -42,6 +73,7 @@ impl Actor {
     pub fn system(label: &str) -> Self {
         Actor {
             user_id: None,
+            site_id: None,
             label: format!("system:{label}"),
         }
     }
@@ -67,11 +99,12 @@ impl AuditOutcome {
         }
     }
 
-    fn parse(s: &str) -> AuditOutcome {
+    fn parse(s: &str) -> Option<AuditOutcome> {
         match s {
-            "denied" => AuditOutcome::Denied,
-            "failed" => AuditOutcome::Failed,
-            _ => AuditOutcome::Ok,
+            "ok" => Some(AuditOutcome::Ok),
+            "denied" => Some(AuditOutcome::Denied),
+            "failed" => Some(AuditOutcome::Failed),
+            _ => None,
         }
     }
 }
@@ -81,6 +114,7 @@ impl AuditOutcome {
 pub struct AuditEvent {
     action: &'static str,
     outcome: AuditOutcome,
+    site_id: Option<String>,
     entity_type: Option<&'static str>,
     entity_id: Option<String>,
     patient_id: Option<String>,
@@ -93,6 +127,7 @@ impl AuditEvent {
         AuditEvent {
             action,
             outcome,
+            site_id: None,
             entity_type: None,
             entity_id: None,
             patient_id: None,
@@ -100,22 +135,29 @@ impl AuditEvent {
         }
     }
 
+    /// The site the event belongs to, when the actor's own site does not say it (system and
+    /// patient actors).
+    pub fn site(mut self, site_id: &str) -> Self {
+        self.site_id = Some(site_id.to_owned());
+        self
+    }
+
     /// The record acted on.
     pub fn entity(mut self, entity_type: &'static str, id: &str) -> Self {
         self.entity_type = Some(entity_type);
-        self.entity_id = Some(id.to_owned());
+        self.entity_id = Some(bounded(id, 64));
         self
     }
 
     /// The patient whose data was touched.
     pub fn patient(mut self, patient_id: &str) -> Self {
-        self.patient_id = Some(patient_id.to_owned());
+        self.patient_id = Some(bounded(patient_id, 64));
         self
     }
 
     /// Codes or identifiers that explain the event; never personal health information.
     pub fn detail(mut self, detail: String) -> Self {
-        self.detail = Some(detail);
+        self.detail = Some(bounded(&detail, MAX_DETAIL_CHARS));
         self
     }
 }
@@ -127,6 +169,8 @@ pub struct AuditRecord {
     pub id: i64,
     /// When it happened.
     pub at: jiff::Timestamp,
+    /// The site it belongs to, when known (sign-in attempts for unknown emails have none).
+    pub site_id: Option<String>,
     /// The acting user's id, when a user acted.
     pub actor_user_id: Option<String>,
     /// The actor's email or system label.
@@ -145,6 +189,9 @@ pub struct AuditRecord {
     pub detail: Option<String>,
 }
 
+const INSERT_COLUMNS: &str = "at, site_id, actor_user_id, actor_label, action, outcome, entity_type, entity_id, patient_id, detail";
+const INSERT_ARITY: usize = 10;
+
 /// Appends one event inside the caller's transaction, so the event and the change it records
 /// commit or roll back together.
 pub(crate) async fn insert(
@@ -153,34 +200,176 @@ pub(crate) async fn insert(
     actor: &Actor,
     event: &AuditEvent,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "insert into audit_events
-            (at, actor_user_id, actor_label, action, outcome, entity_type, entity_id, patient_id, detail)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(millis(now))
-    .bind(actor.user_id.as_deref())
-    .bind(&actor.label)
-    .bind(event.action)
-    .bind(event.outcome.code())
-    .bind(event.entity_type)
-    .bind(event.entity_id.as_deref())
-    .bind(event.patient_id.as_deref())
-    .bind(event.detail.as_deref())
-    .execute(conn)
-    .await?;
+    insert_many(conn, &[(millis(now), actor, event)]).await
+}
+
+/// Appends events in one statement.
+async fn insert_many(
+    conn: &mut AnyConnection,
+    events: &[(i64, &Actor, &AuditEvent)],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut sql = format!("insert into audit_events ({INSERT_COLUMNS}) values ");
+    for i in 0..events.len() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for j in 0..INSERT_ARITY {
+            if j > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", i * INSERT_ARITY + j + 1));
+        }
+        sql.push(')');
+    }
+    let mut query = sqlx::query(&sql);
+    for (at, actor, event) in events {
+        let site = event.site_id.as_deref().or(actor.site_id.as_deref());
+        query = query
+            .bind(*at)
+            .bind(site)
+            .bind(actor.user_id.as_deref())
+            .bind(actor.label.as_str())
+            .bind(event.action)
+            .bind(event.outcome.code())
+            .bind(event.entity_type)
+            .bind(event.entity_id.as_deref())
+            .bind(event.patient_id.as_deref())
+            .bind(event.detail.as_deref());
+    }
+    query.execute(conn).await?;
+    Ok(())
+}
+
+/// Events one group commit writes at most.
+const MAX_BATCH: usize = 256;
+/// Events that may wait for the writer before callers wait to hand theirs over.
+const QUEUE: usize = 4096;
+
+struct Pending {
+    at: i64,
+    actor: Actor,
+    event: AuditEvent,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+/// The group-commit writer of events that change nothing else: callers hand an event over and
+/// wait until the transaction that holds it has committed. Only the database holds the trail;
+/// the queue is a few milliseconds of events in flight, and several server processes may each
+/// run a writer on the same database.
+#[derive(Clone)]
+pub(crate) struct AuditWriter {
+    queue: mpsc::Sender<Pending>,
+}
+
+impl AuditWriter {
+    /// Starts the writer task on the current Tokio runtime.
+    pub(crate) fn start(pool: AnyPool) -> AuditWriter {
+        let (queue, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run_writer(pool, rx));
+        AuditWriter { queue }
+    }
+
+    /// Records `event` and returns once it is committed.
+    async fn write(
+        &self,
+        actor: &Actor,
+        event: AuditEvent,
+        now: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        let (done, committed) = oneshot::channel();
+        let pending = Pending {
+            at: millis(now),
+            actor: actor.clone(),
+            event,
+            done,
+        };
+        let unavailable = |reason: &str| StoreError::AuditUnavailable {
+            reason: reason.to_owned(),
+        };
+        self.queue
+            .send(pending)
+            .await
+            .map_err(|_| unavailable("the audit writer has stopped"))?;
+        match committed.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(reason)) => Err(unavailable(&reason)),
+            Err(_) => Err(unavailable("the audit writer stopped before committing")),
+        }
+    }
+}
+
+async fn run_writer(pool: AnyPool, mut rx: mpsc::Receiver<Pending>) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = rx.recv().await {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        match commit_batch(&pool, &batch).await {
+            Ok(()) => {
+                for p in batch.drain(..) {
+                    let _ = p.done.send(Ok(()));
+                }
+            }
+            // One bad event must not fail the others that shared its transaction: write each
+            // on its own, so only the one the database refuses is refused.
+            Err(_) if batch.len() > 1 => {
+                for p in batch.drain(..) {
+                    let alone = commit_batch(&pool, std::slice::from_ref(&p)).await;
+                    if let Err(e) = &alone {
+                        tracing::error!(error = %e, "audit event refused");
+                    }
+                    let _ = p.done.send(alone.map_err(|e| e.to_string()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "audit event refused");
+                for p in batch.drain(..) {
+                    let _ = p.done.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(events = batch.len()))]
+async fn commit_batch(pool: &AnyPool, batch: &[Pending]) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<(i64, &Actor, &AuditEvent)> =
+        batch.iter().map(|p| (p.at, &p.actor, &p.event)).collect();
+    // Statements of at most 64 rows keep well inside every engine's parameter limit.
+    for chunk in rows.chunks(64) {
+        insert_many(&mut tx, chunk).await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 
 fn record_from_row(row: &sqlx::any::AnyRow) -> Result<AuditRecord, StoreError> {
+    let id: i64 = row.try_get("id")?;
+    let bad = |column: &'static str, problem: String| Corrupt {
+        table: "audit_events",
+        column,
+        id: id.to_string(),
+        problem,
+    };
     let outcome: String = row.try_get("outcome")?;
     Ok(AuditRecord {
-        id: row.try_get("id")?,
-        at: instant(row.try_get("at")?),
+        id,
+        at: instant(row.try_get("at")?).map_err(|p| bad("at", p))?,
+        site_id: row.try_get("site_id")?,
         actor_user_id: row.try_get("actor_user_id")?,
         actor_label: row.try_get("actor_label")?,
         action: row.try_get("action")?,
-        outcome: AuditOutcome::parse(&outcome),
+        outcome: AuditOutcome::parse(&outcome)
+            .ok_or_else(|| bad("outcome", format!("'{outcome}' is not an outcome")))?,
         entity_type: row.try_get("entity_type")?,
         entity_id: row.try_get("entity_id")?,
         patient_id: row.try_get("patient_id")?,
@@ -188,31 +377,38 @@ fn record_from_row(row: &sqlx::any::AnyRow) -> Result<AuditRecord, StoreError> {
     })
 }
 
-const AUDIT_COLUMNS: &str = "id, at, actor_user_id, actor_label, action, outcome, entity_type, entity_id, patient_id, detail";
+const AUDIT_COLUMNS: &str = "id, at, site_id, actor_user_id, actor_label, action, outcome, entity_type, entity_id, patient_id, detail";
 
 impl Store {
-    /// Records an event on its own (for events that change nothing else, such as a read).
+    /// Records an event on its own (for events that change nothing else, such as a read);
+    /// returns once it is committed.
     pub async fn audit(
         &self,
         actor: &Actor,
         event: AuditEvent,
         now: jiff::Timestamp,
     ) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        insert(&mut conn, now, actor, &event).await
+        self.audit_writer.write(actor, event, now).await
     }
 
-    /// The newest events first, at most `limit`, older than `before` when given (for paging).
+    /// The newest events of a site first, and those that belong to no site (sign-in attempts
+    /// for unknown emails, system events), at most `limit`, older than `before` when given (for
+    /// paging).
+    #[tracing::instrument(skip_all)]
     pub async fn audit_events(
         &self,
+        site_id: &SiteId,
         limit: i64,
         before: Option<i64>,
     ) -> Result<Vec<AuditRecord>, StoreError> {
         let sql = format!(
-            "select {AUDIT_COLUMNS} from audit_events where id < $1 order by id desc limit $2"
+            "select {AUDIT_COLUMNS} from audit_events
+             where id < $1 and (site_id = $2 or site_id is null)
+             order by id desc limit $3"
         );
         let rows = sqlx::query(&sql)
             .bind(before.unwrap_or(i64::MAX))
+            .bind(site_id.as_str())
             .bind(limit.clamp(1, 1000))
             .fetch_all(&self.pool)
             .await?;
@@ -220,17 +416,29 @@ impl Store {
     }
 
     /// Every event about one patient, oldest first.
+    #[tracing::instrument(skip_all)]
     pub async fn audit_events_for_patient(
         &self,
-        patient_id: &str,
+        patient_id: &PatientId,
     ) -> Result<Vec<AuditRecord>, StoreError> {
         let sql =
             format!("select {AUDIT_COLUMNS} from audit_events where patient_id = $1 order by id");
         let rows = sqlx::query(&sql)
-            .bind(patient_id)
+            .bind(patient_id.as_str())
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(record_from_row).collect()
+    }
+
+    /// How many bytes of text the trail holds in its free-text columns (actor labels and
+    /// details), for checking that unauthenticated input cannot grow it without bound.
+    pub async fn audit_text_bytes(&self) -> Result<i64, StoreError> {
+        let total: Option<i64> = sqlx::query_scalar(
+            "select cast(sum(length(actor_label) + coalesce(length(detail), 0)) as bigint) from audit_events",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(total.unwrap_or(0))
     }
 
     /// Tries to change a recorded event; the schema must refuse. Exists so the append-only

@@ -7,8 +7,10 @@ use jiff::{SignedDuration, Timestamp};
 use sqlx::Row;
 
 use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
-use crate::users::{PasswordHash, USER_COLUMNS, User, UserId, user_from_row};
-use crate::{Store, StoreError, instant, millis, new_id, random_hex, token_hash};
+use crate::row::UserId;
+use crate::row::{ApiTokenId, RowReader};
+use crate::users::{PasswordHash, USER_COLUMNS, User, user_from_row};
+use crate::{Store, StoreError, millis, random_hex, token_hash};
 
 /// The rules sign-in follows; built from the configuration.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +80,7 @@ pub struct Authenticated {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiTokenInfo {
     /// Identifier.
-    pub id: String,
+    pub id: ApiTokenId,
     /// What the token is for, as its creator wrote.
     pub label: String,
     /// When it was made.
@@ -98,11 +100,60 @@ fn equalise_timing(password: &str) {
     }
 }
 
+/// Runs an argon2 check on Tokio's blocking pool, so a burst of sign-ins never stalls the
+/// threads that serve every other request.
+async fn verify_off_executor(hash: Option<PasswordHash>, password: &str) -> bool {
+    let password = password.to_owned();
+    let job = tokio::task::spawn_blocking(move || match hash {
+        Some(hash) => hash.verify(&password),
+        None => {
+            equalise_timing(&password);
+            false
+        }
+    });
+    // A panicked check (it cannot panic on any input) counts as a mismatch.
+    job.await.unwrap_or(false)
+}
+
+/// An email as typed, made comparable and bounded: trimmed, lower case, at most 254 characters.
+fn normalise_email(email: &str) -> String {
+    email
+        .trim()
+        .chars()
+        .take(audit::MAX_LABEL_CHARS)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// How often a bearer token's `last_used_at` is written at most: reads stay reads.
+const TOKEN_USE_RESOLUTION_MS: i64 = 60_000;
+/// How often a session's `last_seen_at` is written at most; the idle timeout (at least a minute)
+/// is kept to within this.
+const SESSION_SEEN_RESOLUTION_MS: i64 = 15_000;
+
+/// The one decoder of `api_tokens` rows (never the hash).
+fn token_from_row(row: &sqlx::any::AnyRow) -> Result<ApiTokenInfo, StoreError> {
+    let r = RowReader::new(row, "api_tokens", "id")?;
+    Ok(ApiTokenInfo {
+        id: r.id("id", ApiTokenId::parse)?,
+        label: r.text("label")?,
+        created_at: r.instant("created_at")?,
+        last_used_at: r.opt_instant("last_used_at")?,
+        revoked_at: r.opt_instant("revoked_at")?,
+    })
+}
+
 impl Store {
     /// Checks an email and password; on success opens a login session.
     ///
     /// Every attempt is audited. After `max_failed_logins` consecutive wrong passwords the
     /// account is locked for `lockout`, and while it is locked even the right password fails.
+    ///
+    /// The attempt is counted before the password is checked, in one statement that also
+    /// refuses a locked account and locks it at the limit, so however many attempts arrive at
+    /// once, at most `max_failed_logins` passwords are ever checked between two lockouts. A
+    /// right password then clears the count. The argon2 check runs on the blocking pool.
+    #[tracing::instrument(skip_all)]
     pub async fn login(
         &self,
         email: &str,
@@ -110,23 +161,22 @@ impl Store {
         settings: &LoginSettings,
         now: Timestamp,
     ) -> Result<Result<NewLoginSession, LoginFailure>, StoreError> {
-        let email = email.trim().to_ascii_lowercase();
+        let email = normalise_email(email);
         let row = sqlx::query(&format!(
-            "select {USER_COLUMNS}, password_hash, failed_logins, locked_until from users where email = $1"
+            "select {USER_COLUMNS}, password_hash from users where email = $1"
         ))
         .bind(&email)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
-            equalise_timing(password);
+            verify_off_executor(None, password).await;
             let event =
                 AuditEvent::new("auth.login", AuditOutcome::Failed).detail("unknown-email".into());
-            self.audit(&Actor::anonymous(email), event, now).await?;
+            self.audit(&Actor::anonymous(&email), event, now).await?;
             return Ok(Err(LoginFailure::UnknownEmail));
         };
         let user = user_from_row(&row)?;
         let hash = PasswordHash::from_stored(row.try_get("password_hash")?);
-        let locked_until: Option<i64> = row.try_get("locked_until")?;
         let actor = Actor::user(&user);
         let fail = |reason: &str| {
             AuditEvent::new("auth.login", AuditOutcome::Failed)
@@ -134,52 +184,83 @@ impl Store {
                 .detail(reason.to_owned())
         };
 
-        if let Some(until) = locked_until.filter(|&u| u > millis(now)) {
-            equalise_timing(password);
-            self.audit(&actor, fail("locked"), now).await?;
-            return Ok(Err(LoginFailure::Locked {
-                until: instant(until),
-            }));
-        }
-        if !hash.verify(password) {
-            let failures: i64 = sqlx::query_scalar(
-                "update users set failed_logins = failed_logins + 1 where id = $1 returning failed_logins",
-            )
-            .bind(user.id.as_str())
-            .fetch_one(&self.pool)
-            .await?;
-            self.audit(&actor, fail("wrong-password"), now).await?;
-            if failures >= settings.max_failed_logins {
-                let until = now.checked_add(settings.lockout).unwrap_or(now);
-                sqlx::query("update users set failed_logins = 0, locked_until = $2 where id = $1")
+        // Claim the attempt: count it, lock at the limit, refuse if locked. One statement.
+        let until = now.checked_add(settings.lockout).unwrap_or(now);
+        let claimed: Option<(i64, Option<i64>)> = sqlx::query_as(
+            "update users
+                set failed_logins = case when failed_logins + 1 >= $2 then 0 else failed_logins + 1 end,
+                    locked_until = case when failed_logins + 1 >= $2 then $3 else locked_until end
+              where id = $1 and (locked_until is null or locked_until <= $4)
+             returning failed_logins, locked_until",
+        )
+        .bind(user.id.as_str())
+        .bind(settings.max_failed_logins)
+        .bind(millis(until))
+        .bind(millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((count_after, locked_after)) = claimed else {
+            verify_off_executor(None, password).await;
+            let locked_until: Option<i64> =
+                sqlx::query_scalar("select locked_until from users where id = $1")
                     .bind(user.id.as_str())
-                    .bind(millis(until))
-                    .execute(&self.pool)
+                    .fetch_one(&self.pool)
                     .await?;
+            self.audit(&actor, fail("locked"), now).await?;
+            let until = locked_until
+                .map(|ms| {
+                    crate::instant(ms).map_err(|p| {
+                        StoreError::Corrupt(crate::Corrupt {
+                            table: "users",
+                            column: "locked_until",
+                            id: user.id.as_str().to_owned(),
+                            problem: p,
+                        })
+                    })
+                })
+                .transpose()?
+                .unwrap_or(until);
+            return Ok(Err(LoginFailure::Locked { until }));
+        };
+        let this_attempt_locked = locked_after == Some(millis(until)) && count_after == 0;
+
+        if !verify_off_executor(Some(hash), password).await {
+            let mut tx = self.pool.begin().await?;
+            audit::insert(&mut tx, now, &actor, &fail("wrong-password")).await?;
+            if this_attempt_locked {
                 let event = AuditEvent::new("auth.lockout", AuditOutcome::Ok)
+                    .site(user.site_id.as_str())
                     .entity("user", user.id.as_str())
-                    .detail(format!("failures={failures}"));
-                self.audit(&Actor::system("login"), event, now).await?;
+                    .detail(format!("failures={}", settings.max_failed_logins));
+                audit::insert(&mut tx, now, &Actor::system("login"), &event).await?;
             }
+            tx.commit().await?;
             return Ok(Err(LoginFailure::WrongPassword));
         }
-        if user.disabled {
-            self.audit(&actor, fail("disabled"), now).await?;
-            return Ok(Err(LoginFailure::Disabled));
-        }
-        if user.is_demo && !settings.demo_mode {
-            self.audit(&actor, fail("demo-account-outside-demo-mode"), now)
-                .await?;
-            return Ok(Err(LoginFailure::DemoAccountOutsideDemo));
-        }
-
-        let token = random_hex(32);
-        let csrf_token = random_hex(32);
+        // The password was right: the attempt is not a failure, whatever else refuses it.
         let mut tx = self.pool.begin().await?;
         sqlx::query("update users set failed_logins = 0, locked_until = null where id = $1")
             .bind(user.id.as_str())
             .execute(&mut *tx)
             .await?;
+        let refusal = if user.disabled {
+            Some((LoginFailure::Disabled, "disabled"))
+        } else if user.is_demo && !settings.demo_mode {
+            Some((
+                LoginFailure::DemoAccountOutsideDemo,
+                "demo-account-outside-demo-mode",
+            ))
+        } else {
+            None
+        };
+        if let Some((failure, reason)) = refusal {
+            audit::insert(&mut tx, now, &actor, &fail(reason)).await?;
+            tx.commit().await?;
+            return Ok(Err(failure));
+        }
+
+        let token = random_hex(32);
+        let csrf_token = random_hex(32);
         sqlx::query(
             "insert into login_sessions (token_hash, user_id, csrf_token, created_at, last_seen_at)
              values ($1, $2, $3, $4, $4)",
@@ -207,6 +288,7 @@ impl Store {
 
     /// The user behind a session cookie, if the session is open and has been used within the
     /// idle timeout; using it counts as activity. An idle session is ended here.
+    #[tracing::instrument(skip_all)]
     pub async fn session(
         &self,
         token: &str,
@@ -244,11 +326,13 @@ impl Store {
                 .await?;
             return Ok(None);
         }
-        sqlx::query("update login_sessions set last_seen_at = $2 where token_hash = $1")
-            .bind(&hash)
-            .bind(millis(now))
-            .execute(&self.pool)
-            .await?;
+        if millis(now).saturating_sub(last_seen) >= SESSION_SEEN_RESOLUTION_MS {
+            sqlx::query("update login_sessions set last_seen_at = $2 where token_hash = $1")
+                .bind(&hash)
+                .bind(millis(now))
+                .execute(&self.pool)
+                .await?;
+        }
         Ok(Some(Authenticated {
             user,
             csrf_token: Some(row.try_get("csrf_token")?),
@@ -302,7 +386,7 @@ impl Store {
         label: &str,
         now: Timestamp,
     ) -> Result<(ApiTokenInfo, String), StoreError> {
-        let id = new_id();
+        let id = ApiTokenId::new();
         let secret = format!("kf_{}", random_hex(32));
         let label = match label.trim() {
             "" => "API token",
@@ -312,14 +396,15 @@ impl Store {
         sqlx::query(
             "insert into api_tokens (id, user_id, token_hash, label, created_at) values ($1, $2, $3, $4, $5)",
         )
-        .bind(&id)
+        .bind(id.as_str())
         .bind(user.as_str())
         .bind(token_hash(&secret))
         .bind(label)
         .bind(millis(now))
         .execute(&mut *tx)
         .await?;
-        let event = AuditEvent::new("token.create", AuditOutcome::Ok).entity("api_token", &id);
+        let event =
+            AuditEvent::new("token.create", AuditOutcome::Ok).entity("api_token", id.as_str());
         audit::insert(&mut tx, now, actor, &event).await?;
         tx.commit().await?;
         let info = ApiTokenInfo {
@@ -333,6 +418,10 @@ impl Store {
     }
 
     /// The user behind a bearer token, if it exists, is not revoked and its user may sign in.
+    ///
+    /// One query reads the token and its user; `last_used_at` is written only when it is more
+    /// than a minute old, so an API read does not become a write.
+    #[tracing::instrument(skip_all)]
     pub async fn authenticate_token(
         &self,
         secret: &str,
@@ -340,24 +429,39 @@ impl Store {
         now: Timestamp,
     ) -> Result<Option<User>, StoreError> {
         let hash = token_hash(secret);
-        let user_id: Option<String> = sqlx::query_scalar(
-            "select user_id from api_tokens where token_hash = $1 and revoked_at is null",
-        )
+        let columns = USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let row = sqlx::query(&format!(
+            "select {columns}, t.last_used_at from api_tokens t join users u on u.id = t.user_id
+             where t.token_hash = $1 and t.revoked_at is null"
+        ))
         .bind(&hash)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(user_id) = user_id else {
+        let Some(row) = row else {
             return Ok(None);
         };
-        let user = self.user(&UserId(user_id)).await?;
+        let user = user_from_row(&row)?;
         if user.disabled || (user.is_demo && !settings.demo_mode) {
             return Ok(None);
         }
-        sqlx::query("update api_tokens set last_used_at = $2 where token_hash = $1")
+        let last_used: Option<i64> = row.try_get("last_used_at")?;
+        let stale =
+            last_used.is_none_or(|t| millis(now).saturating_sub(t) >= TOKEN_USE_RESOLUTION_MS);
+        if stale {
+            sqlx::query(
+                "update api_tokens set last_used_at = $2
+                  where token_hash = $1 and (last_used_at is null or last_used_at <= $3)",
+            )
             .bind(&hash)
             .bind(millis(now))
+            .bind(millis(now) - TOKEN_USE_RESOLUTION_MS)
             .execute(&self.pool)
             .await?;
+        }
         Ok(Some(user))
     }
 
@@ -370,17 +474,7 @@ impl Store {
         .bind(user.as_str())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ApiTokenInfo {
-                    id: row.try_get("id")?,
-                    label: row.try_get("label")?,
-                    created_at: instant(row.try_get("created_at")?),
-                    last_used_at: row.try_get::<Option<i64>, _>("last_used_at")?.map(instant),
-                    revoked_at: row.try_get::<Option<i64>, _>("revoked_at")?.map(instant),
-                })
-            })
-            .collect()
+        rows.iter().map(token_from_row).collect()
     }
 
     /// Revokes one of `user`'s tokens; another user's token is [`StoreError::NotFound`].
@@ -388,14 +482,14 @@ impl Store {
         &self,
         actor: &Actor,
         user: &UserId,
-        token_id: &str,
+        token_id: &ApiTokenId,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         let done = sqlx::query(
             "update api_tokens set revoked_at = $3 where id = $1 and user_id = $2 and revoked_at is null",
         )
-        .bind(token_id)
+        .bind(token_id.as_str())
         .bind(user.as_str())
         .bind(millis(now))
         .execute(&mut *tx)
@@ -405,7 +499,8 @@ impl Store {
                 entity: "API token",
             });
         }
-        let event = AuditEvent::new("token.revoke", AuditOutcome::Ok).entity("api_token", token_id);
+        let event = AuditEvent::new("token.revoke", AuditOutcome::Ok)
+            .entity("api_token", token_id.as_str());
         audit::insert(&mut tx, now, actor, &event).await?;
         tx.commit().await?;
         Ok(())

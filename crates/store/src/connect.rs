@@ -9,6 +9,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, Executor};
 
 use crate::StoreError;
+use crate::audit::AuditWriter;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -132,6 +133,7 @@ fn redact(url: &str) -> String {
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    pub(crate) audit_writer: AuditWriter,
 }
 
 impl fmt::Debug for Store {
@@ -181,7 +183,12 @@ impl Store {
                     .await?
             }
         };
-        let store = Store { pool, backend };
+        let audit_writer = AuditWriter::start(pool.clone());
+        let store = Store {
+            pool,
+            backend,
+            audit_writer,
+        };
         store.migrate().await?;
         Ok(store)
     }

@@ -10,6 +10,7 @@ use jiff::civil::Date;
 
 use crate::assessments::EnteredBy;
 use crate::audit::Actor;
+use crate::row::{PatientId, SiteId};
 use crate::users::{NewUser, PasswordHash, Role};
 use crate::{Site, Store, StoreError};
 
@@ -139,8 +140,8 @@ impl Store {
     async fn seed_demo_course(
         &self,
         actor: &Actor,
-        site_id: &str,
-        patient_id: &str,
+        site_id: &SiteId,
+        patient_id: &PatientId,
         index: usize,
         now: jiff::Timestamp,
     ) -> Result<(), StoreError> {

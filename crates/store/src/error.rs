@@ -47,6 +47,16 @@ pub enum StoreError {
     /// The migrations could not be applied.
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value does not decode: the row was edited behind the application's back or
+    /// written by a faulty build. Never replaced by a default.
+    #[error(transparent)]
+    Corrupt(#[from] Corrupt),
+    /// The audit trail could not be written, so the action it would record was not done.
+    #[error("the audit trail could not be written ({reason}); the request was not completed")]
+    AuditUnavailable {
+        /// What failed.
+        reason: String,
+    },
     /// Any other database failure.
     #[error("database error: {0}")]
     Other(sqlx::Error),
@@ -84,4 +94,21 @@ fn sqlite_unique_constraint(message: &str) -> Option<&'static str> {
         "patients.site_id, patients.mrn" => Some("patients_mrn_key"),
         _ => None,
     }
+}
+
+/// A stored value that does not decode, named by table, column and row.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{table}.{column} of row {id} does not decode ({problem}); the row was changed outside \
+     Ketaflow: restore it from a backup"
+)]
+pub struct Corrupt {
+    /// The table.
+    pub table: &'static str,
+    /// The column.
+    pub column: &'static str,
+    /// The row's id.
+    pub id: String,
+    /// What is wrong with the value.
+    pub problem: String,
 }

@@ -20,6 +20,7 @@ mod content;
 mod demo;
 mod error;
 mod patients;
+mod row;
 mod sites;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -30,20 +31,21 @@ pub use audit::{Actor, AuditEvent, AuditOutcome, AuditRecord};
 pub use auth::{ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession};
 pub use connect::{Backend, DatabaseUrl, Store};
 pub use demo::{DEMO_PASSWORD, DemoAccount, DemoSeed, demo_accounts};
-pub use error::StoreError;
+pub use error::{Corrupt, StoreError};
 pub use patients::{PatientRecord, PatientSort};
+pub use row::{AlertId, ApiTokenId, AssessmentId, PatientId, SiteId, UserId};
 pub use sites::Site;
-pub use users::{NewUser, PasswordError, PasswordHash, Role, User, UserId};
+pub use users::{NewUser, PasswordError, PasswordHash, Role, User};
 
 /// An instant as the database keeps it: whole milliseconds since the Unix epoch.
 fn millis(t: jiff::Timestamp) -> i64 {
     t.as_millisecond()
 }
 
-/// The inverse of [`millis`]; out-of-range values (which only a hand-edited row could hold)
-/// come back as the epoch rather than failing the whole read.
-fn instant(ms: i64) -> jiff::Timestamp {
-    jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+/// The inverse of [`millis`]; a value outside jiff's range (which only a hand-edited row could
+/// hold) is an error for the caller to name with its table, column and row.
+fn instant(ms: i64) -> Result<jiff::Timestamp, String> {
+    jiff::Timestamp::from_millisecond(ms).map_err(|_| format!("{ms} ms is not an instant"))
 }
 
 /// A new identifier: a UUIDv7, so ids sort by creation time.

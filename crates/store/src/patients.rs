@@ -1,19 +1,18 @@
 //! Patients: demographics only for now. Every write and every read by a person is audited.
 
+use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
+use crate::row::{PatientId, RowReader, SiteId};
+use crate::{Store, StoreError, millis};
 use clinical::patient::{NewPatient, Sex};
 use jiff::civil::Date;
-use sqlx::Row;
-
-use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
-use crate::{Store, StoreError, instant, millis, new_id};
 
 /// A stored patient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatientRecord {
     /// Identifier.
-    pub id: String,
+    pub id: PatientId,
     /// The site the patient is registered at.
-    pub site_id: String,
+    pub site_id: SiteId,
     /// Medical record number: short, unique within the site, for people to read out.
     pub mrn: String,
     /// Given name.
@@ -45,23 +44,21 @@ pub enum PatientSort {
 
 const PATIENT_COLUMNS: &str = "id, site_id, mrn, given_name, family_name, date_of_birth, sex, phone, email, is_demo, created_at";
 
+/// The one decoder of `patients` rows.
 fn patient_from_row(row: &sqlx::any::AnyRow) -> Result<PatientRecord, StoreError> {
-    let dob: String = row.try_get("date_of_birth")?;
-    let sex: String = row.try_get("sex")?;
+    let r = RowReader::new(row, "patients", "id")?;
     Ok(PatientRecord {
-        id: row.try_get("id")?,
-        site_id: row.try_get("site_id")?,
-        mrn: row.try_get("mrn")?,
-        given_name: row.try_get("given_name")?,
-        family_name: row.try_get("family_name")?,
-        date_of_birth: dob.parse().map_err(|_| StoreError::NotFound {
-            entity: "date of birth",
-        })?,
-        sex: Sex::parse(&sex).unwrap_or(Sex::Unknown),
-        phone: row.try_get("phone")?,
-        email: row.try_get("email")?,
-        is_demo: row.try_get::<i64, _>("is_demo")? != 0,
-        created_at: instant(row.try_get("created_at")?),
+        id: r.id("id", PatientId::parse)?,
+        site_id: r.id("site_id", SiteId::parse)?,
+        mrn: r.text("mrn")?,
+        given_name: r.text("given_name")?,
+        family_name: r.text("family_name")?,
+        date_of_birth: r.parsed("date_of_birth", |s| s.parse::<Date>())?,
+        sex: r.parsed("sex", Sex::parse)?,
+        phone: r.opt_text("phone")?,
+        email: r.opt_text("email")?,
+        is_demo: r.flag("is_demo")?,
+        created_at: r.instant("created_at")?,
     })
 }
 
@@ -82,7 +79,7 @@ impl Store {
     pub async fn create_patient(
         &self,
         actor: &Actor,
-        site_id: &str,
+        site_id: &SiteId,
         patient: &NewPatient,
         now: jiff::Timestamp,
     ) -> Result<PatientRecord, StoreError> {
@@ -93,7 +90,7 @@ impl Store {
     pub(crate) async fn insert_patient(
         &self,
         actor: &Actor,
-        site_id: &str,
+        site_id: &SiteId,
         patient: &NewPatient,
         is_demo: bool,
         now: jiff::Timestamp,
@@ -116,20 +113,20 @@ impl Store {
     async fn try_insert_patient(
         &self,
         actor: &Actor,
-        site_id: &str,
+        site_id: &SiteId,
         patient: &NewPatient,
         is_demo: bool,
         now: jiff::Timestamp,
     ) -> Result<PatientRecord, StoreError> {
-        let id = new_id();
+        let id = PatientId::new();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "insert into patients (id, site_id, mrn, given_name, family_name, date_of_birth, sex,
                                    phone, email, is_demo, created_at, updated_at, created_by)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
         )
-        .bind(&id)
-        .bind(site_id)
+        .bind(id.as_str())
+        .bind(site_id.as_str())
         .bind(new_mrn())
         .bind(patient.given_name().as_str())
         .bind(patient.family_name().as_str())
@@ -143,19 +140,24 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let event = AuditEvent::new("patient.create", AuditOutcome::Ok)
-            .entity("patient", &id)
-            .patient(&id);
+            .site(site_id.as_str())
+            .entity("patient", id.as_str())
+            .patient(id.as_str());
         audit::insert(&mut tx, now, actor, &event).await?;
         tx.commit().await?;
         self.fetch_patient(site_id, &id).await
     }
 
-    async fn fetch_patient(&self, site_id: &str, id: &str) -> Result<PatientRecord, StoreError> {
+    async fn fetch_patient(
+        &self,
+        site_id: &SiteId,
+        id: &PatientId,
+    ) -> Result<PatientRecord, StoreError> {
         let row = sqlx::query(&format!(
             "select {PATIENT_COLUMNS} from patients where site_id = $1 and id = $2"
         ))
-        .bind(site_id)
-        .bind(id)
+        .bind(site_id.as_str())
+        .bind(id.as_str())
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound { entity: "patient" })?;
@@ -166,14 +168,15 @@ impl Store {
     pub async fn patient(
         &self,
         actor: &Actor,
-        site_id: &str,
-        id: &str,
+        site_id: &SiteId,
+        id: &PatientId,
         now: jiff::Timestamp,
     ) -> Result<PatientRecord, StoreError> {
         let patient = self.fetch_patient(site_id, id).await?;
         let event = AuditEvent::new("patient.read", AuditOutcome::Ok)
-            .entity("patient", id)
-            .patient(id);
+            .site(site_id.as_str())
+            .entity("patient", id.as_str())
+            .patient(id.as_str());
         self.audit(actor, event, now).await?;
         Ok(patient)
     }
@@ -183,7 +186,7 @@ impl Store {
     pub async fn patients(
         &self,
         actor: &Actor,
-        site_id: &str,
+        site_id: &SiteId,
         search: &str,
         sort: PatientSort,
         limit: i64,
@@ -201,7 +204,7 @@ impl Store {
                     or lower(mrn) like $2 escape '\\')
              order by {order} limit $3"
         ))
-        .bind(site_id)
+        .bind(site_id.as_str())
         .bind(pattern)
         .bind(limit.clamp(1, 500))
         .fetch_all(&self.pool)
@@ -210,24 +213,26 @@ impl Store {
             .iter()
             .map(patient_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        let event = AuditEvent::new("patient.list", AuditOutcome::Ok).detail(format!(
-            "rows={}{}",
-            patients.len(),
-            if search.trim().is_empty() {
-                ""
-            } else {
-                " search=yes"
-            }
-        ));
+        let event = AuditEvent::new("patient.list", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .detail(format!(
+                "rows={}{}",
+                patients.len(),
+                if search.trim().is_empty() {
+                    ""
+                } else {
+                    " search=yes"
+                }
+            ));
         self.audit(actor, event, now).await?;
         Ok(patients)
     }
 
     /// How many patients a site has.
-    pub async fn patient_count(&self, site_id: &str) -> Result<i64, StoreError> {
+    pub async fn patient_count(&self, site_id: &SiteId) -> Result<i64, StoreError> {
         Ok(
             sqlx::query_scalar("select count(*) from patients where site_id = $1")
-                .bind(site_id)
+                .bind(site_id.as_str())
                 .fetch_one(&self.pool)
                 .await?,
         )

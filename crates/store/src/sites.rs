@@ -1,16 +1,15 @@
 //! Clinic sites. A database holds one site today; the column exists on every record so that a
 //! group of clinics can share one server later without a migration of every table.
 
-use sqlx::Row;
-
 use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
-use crate::{Store, StoreError, millis, new_id};
+use crate::row::{RowReader, SiteId};
+use crate::{Store, StoreError, millis};
 
 /// A clinic site.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Site {
     /// Identifier.
-    pub id: String,
+    pub id: SiteId,
     /// The clinic's name as shown on pages.
     pub name: String,
     /// IANA time zone in which times are shown, such as `America/New_York`.
@@ -19,12 +18,14 @@ pub struct Site {
     pub is_demo: bool,
 }
 
+/// The one decoder of `sites` rows.
 fn site_from_row(row: &sqlx::any::AnyRow) -> Result<Site, StoreError> {
+    let r = RowReader::new(row, "sites", "id")?;
     Ok(Site {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        timezone: row.try_get("timezone")?,
-        is_demo: row.try_get::<i64, _>("is_demo")? != 0,
+        id: r.id("id", SiteId::parse)?,
+        name: r.text("name")?,
+        timezone: r.text("timezone")?,
+        is_demo: r.flag("is_demo")?,
     })
 }
 
@@ -40,9 +41,9 @@ impl Store {
     }
 
     /// One site by id.
-    pub async fn site(&self, id: &str) -> Result<Site, StoreError> {
+    pub async fn site(&self, id: &SiteId) -> Result<Site, StoreError> {
         let row = sqlx::query("select id, name, timezone, is_demo from sites where id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound { entity: "site" })?;
@@ -71,10 +72,10 @@ impl Store {
         is_demo: bool,
         now: jiff::Timestamp,
     ) -> Result<Site, StoreError> {
-        let id = new_id();
+        let id = SiteId::new();
         let mut tx = self.pool.begin().await?;
         sqlx::query("insert into sites (id, name, timezone, is_demo, created_at) values ($1, $2, $3, $4, $5)")
-            .bind(&id)
+            .bind(id.as_str())
             .bind(name)
             .bind(timezone)
             .bind(i64::from(is_demo))
@@ -85,7 +86,9 @@ impl Store {
             &mut tx,
             now,
             actor,
-            &AuditEvent::new("site.create", AuditOutcome::Ok).entity("site", &id),
+            &AuditEvent::new("site.create", AuditOutcome::Ok)
+                .site(id.as_str())
+                .entity("site", id.as_str()),
         )
         .await?;
         tx.commit().await?;

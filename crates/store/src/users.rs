@@ -2,13 +2,12 @@
 
 use std::fmt;
 
+use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
+use crate::row::{RowReader, SiteId, UserId};
+use crate::{Store, StoreError, millis};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use clinical::patient::Email;
-use sqlx::Row;
-
-use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
-use crate::{Store, StoreError, instant, millis, new_id};
 
 /// What a staff member does in the clinic; each route checks the capabilities a role grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,24 +58,13 @@ impl fmt::Display for Role {
     }
 }
 
-/// A user's identifier.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct UserId(pub(crate) String);
-
-impl UserId {
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 /// A staff account as the rest of the application sees it (no password hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     /// Identifier.
     pub id: UserId,
     /// The clinic site the user belongs to.
-    pub site_id: String,
+    pub site_id: SiteId,
     /// Login email, lower case.
     pub email: String,
     /// Name shown in the interface and the audit trail.
@@ -180,17 +168,18 @@ impl PasswordHash {
 pub(crate) const USER_COLUMNS: &str =
     "id, site_id, email, display_name, role, is_demo, disabled, created_at";
 
+/// The one decoder of `users` rows.
 pub(crate) fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
-    let role: String = row.try_get("role")?;
+    let r = RowReader::new(row, "users", "id")?;
     Ok(User {
-        id: UserId(row.try_get("id")?),
-        site_id: row.try_get("site_id")?,
-        email: row.try_get("email")?,
-        display_name: row.try_get("display_name")?,
-        role: Role::parse(&role).ok_or(StoreError::NotFound { entity: "role" })?,
-        is_demo: row.try_get::<i64, _>("is_demo")? != 0,
-        disabled: row.try_get::<i64, _>("disabled")? != 0,
-        created_at: instant(row.try_get("created_at")?),
+        id: r.id("id", UserId::parse)?,
+        site_id: r.id("site_id", SiteId::parse)?,
+        email: r.text("email")?,
+        display_name: r.text("display_name")?,
+        role: r.parsed("role", |s| Role::parse(s).ok_or("not a role"))?,
+        is_demo: r.flag("is_demo")?,
+        disabled: r.flag("disabled")?,
+        created_at: r.instant("created_at")?,
     })
 }
 
@@ -213,7 +202,7 @@ impl Store {
     pub async fn create_user(
         &self,
         actor: &Actor,
-        site_id: &str,
+        site_id: &SiteId,
         user: NewUser<'_>,
         now: jiff::Timestamp,
     ) -> Result<User, StoreError> {
@@ -223,7 +212,7 @@ impl Store {
     pub(crate) async fn insert_user(
         &self,
         actor: &Actor,
-        site_id: &str,
+        site_id: &SiteId,
         user: NewUser<'_>,
         is_demo: bool,
         now: jiff::Timestamp,
@@ -234,14 +223,14 @@ impl Store {
             role,
             password,
         } = user;
-        let id = new_id();
+        let id = UserId::new();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "insert into users (id, site_id, email, display_name, role, password_hash, is_demo, created_at)
              values ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
-        .bind(&id)
-        .bind(site_id)
+        .bind(id.as_str())
+        .bind(site_id.as_str())
         .bind(email.as_str())
         .bind(display_name.trim())
         .bind(role.code())
@@ -255,12 +244,13 @@ impl Store {
             now,
             actor,
             &AuditEvent::new("user.create", AuditOutcome::Ok)
-                .entity("user", &id)
+                .site(site_id.as_str())
+                .entity("user", id.as_str())
                 .detail(format!("role={}", role.code())),
         )
         .await?;
         tx.commit().await?;
-        self.user(&UserId(id)).await
+        self.user(&id).await
     }
 
     /// One user by id.
@@ -285,12 +275,12 @@ impl Store {
     }
 
     /// Every user of a site, by role then name.
-    pub async fn users(&self, site_id: &str) -> Result<Vec<User>, StoreError> {
+    pub async fn users(&self, site_id: &SiteId) -> Result<Vec<User>, StoreError> {
         let sql = format!(
             "select {USER_COLUMNS} from users where site_id = $1 order by role, display_name, email"
         );
         let rows = sqlx::query(&sql)
-            .bind(site_id)
+            .bind(site_id.as_str())
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(user_from_row).collect()

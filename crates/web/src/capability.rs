@@ -13,7 +13,7 @@
 
 use std::marker::PhantomData;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use store::{Actor, AuditEvent, AuditOutcome, Authenticated, Role, User};
@@ -110,11 +110,14 @@ impl<C: Capability> FromRequestParts<AppState> for Can<C> {
             return Err(Redirect::to(&to).into_response());
         };
         if !C::allows(auth.user.role) {
-            let event = AuditEvent::new("access.denied", AuditOutcome::Denied).detail(format!(
+            let mut event = AuditEvent::new("access.denied", AuditOutcome::Denied).detail(format!(
                 "{} {}",
                 parts.method,
-                parts.uri.path()
+                uri.path()
             ));
+            if let Some(patient) = patient_in_path(parts).await {
+                event = event.entity("patient", &patient).patient(&patient);
+            }
             if let Err(e) = state
                 .store()
                 .audit(&Actor::user(&auth.user), event, jiff::Timestamp::now())
@@ -133,6 +136,24 @@ impl<C: Capability> FromRequestParts<AppState> for Can<C> {
             _capability: PhantomData,
         })
     }
+}
+
+/// The patient a refused request was about, when its route names one (`/patients/{id}/...`
+/// among the pages, `/api/v1/patients/{id}/...` in the API), so a per-patient audit report
+/// also lists refused attempts.
+async fn patient_in_path(parts: &mut Parts) -> Option<String> {
+    let matched = parts.extensions.get::<MatchedPath>()?.as_str().to_owned();
+    let names_patient =
+        matched.starts_with("/patients/{id}") || matched.starts_with("/api/v1/patients/{id}");
+    if !names_patient {
+        return None;
+    }
+    let params = RawPathParams::from_request_parts(parts, &()).await.ok()?;
+    params
+        .iter()
+        .find(|(name, _)| *name == "id")
+        .and_then(|(_, value)| store::PatientId::parse(value))
+        .map(|id| id.as_str().to_owned())
 }
 
 fn encode(s: &str) -> String {

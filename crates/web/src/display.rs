@@ -167,13 +167,19 @@ fn time_year() -> time::Duration {
     time::Duration::days(365)
 }
 
-/// A local path to go back to; anything else (other hosts, `//evil`) becomes `/`.
+/// The longest return path kept; longer ones go home (a real page address is far shorter).
+const MAX_RETURN_LEN: usize = 2048;
+
+/// A same-origin path to go back to: one leading `/`, then only visible ASCII with no second `/`
+/// straight after it and no `\\`. Anything else (other hosts, `//evil`, `/\\evil`, a tab or line
+/// break that a browser would drop to make `//evil`, text that cannot be a header value) becomes
+/// `/`, so a redirect built from it is always local and always a valid `Location`.
 pub(crate) fn safe_return(to: &str) -> String {
-    if to.starts_with('/') && !to.starts_with("//") && !to.contains('\\') {
-        to.to_owned()
-    } else {
-        "/".to_owned()
-    }
+    let local = to.len() <= MAX_RETURN_LEN
+        && to.starts_with('/')
+        && !to.starts_with("//")
+        && to.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    if local { to.to_owned() } else { "/".to_owned() }
 }
 
 #[cfg(test)]
@@ -196,7 +202,18 @@ mod tests {
     #[test]
     fn only_local_paths_are_returned_to() {
         assert_eq!(safe_return("/patients?q=a"), "/patients?q=a");
-        for bad in ["https://evil.example", "//evil.example", "/\\evil", ""] {
+        for bad in [
+            "https://evil.example",
+            "//evil.example",
+            "/\\evil",
+            "",
+            "/\t/evil.example/phish",
+            "/\n/evil.example",
+            "/%0D%0AX\r\nSet-Cookie: a=b",
+            "/ /evil",
+            "/caf\u{e9}",
+            "evil.example",
+        ] {
             assert_eq!(safe_return(bad), "/", "{bad}");
         }
     }

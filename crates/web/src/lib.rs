@@ -20,6 +20,7 @@ mod csrf;
 mod display;
 mod error;
 mod headers;
+mod ids;
 mod pages;
 pub mod scenario;
 mod view;

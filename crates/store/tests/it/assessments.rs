@@ -5,11 +5,13 @@ use clinical::instruments::schedule::TimePoint;
 use clinical::instruments::{InstrumentId, score};
 use clinical::patient::{Email, PatientInput};
 use jiff::SignedDuration;
-use store::{Actor, EnteredBy, LinkState, NewUser, PasswordHash, PatientRecord, Role};
+use store::{
+    Actor, EnteredBy, LinkState, NewUser, PasswordHash, PatientId, PatientRecord, Role, SiteId,
+};
 
 use crate::support::{TestDb, t0, today};
 
-async fn patient(db: &TestDb) -> (String, PatientRecord) {
+async fn patient(db: &TestDb) -> (SiteId, PatientRecord) {
     let actor = Actor::system("test");
     let site = db
         .store
@@ -55,7 +57,13 @@ async fn a_positive_safety_item_raises_an_alert_with_the_assessment(db: &TestDb)
     );
     assert_eq!(first.answers, vec![2, 2, 2, 2, 2, 2, 2, 2, 0]);
     assert!(first.flags.is_empty());
-    assert!(db.store.open_alerts(&site).await.unwrap().is_empty());
+    assert!(
+        db.store
+            .open_alerts(&actor, &site, t0())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     let worrying = score(InstrumentId::Phq9, &[1, 1, 1, 1, 1, 1, 1, 1, 2]).unwrap();
     let second = db
@@ -72,7 +80,7 @@ async fn a_positive_safety_item_raises_an_alert_with_the_assessment(db: &TestDb)
         .await
         .unwrap();
     assert_eq!(second.flags, vec!["suicidality_item"]);
-    let alerts = db.store.open_alerts(&site).await.unwrap();
+    let alerts = db.store.open_alerts(&actor, &site, t0()).await.unwrap();
     assert_eq!(alerts.len(), 1);
     assert_eq!(alerts[0].patient_name, "Measured, Robin");
     assert!(alerts[0].message.contains("PHQ-9 item 9"));
@@ -83,19 +91,33 @@ async fn a_positive_safety_item_raises_an_alert_with_the_assessment(db: &TestDb)
         .await
         .unwrap();
     assert_eq!(listed, vec![first, second]);
+    // Another site sees nothing of this patient (a site that does not exist cannot even be
+    // audited, so the read fails rather than answering without its audit record).
+    let elsewhere = db
+        .store
+        .assessments(
+            &actor,
+            &SiteId::parse("00000000-0000-7000-8000-000000000000").unwrap(),
+            &p.id,
+            t0(),
+        )
+        .await;
     assert!(
-        db.store
-            .assessments(&actor, "other-site", &p.id, t0())
-            .await
-            .unwrap()
-            .is_empty()
+        matches!(elsewhere, Err(store::StoreError::AuditUnavailable { .. })),
+        "{elsewhere:?}"
     );
 
     db.store
         .acknowledge_alert(&actor, &site, &alerts[0].id, t0() + day)
         .await
         .unwrap();
-    assert!(db.store.open_alerts(&site).await.unwrap().is_empty());
+    assert!(
+        db.store
+            .open_alerts(&actor, &site, t0())
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let again = db
         .store
         .acknowledge_alert(&actor, &site, &alerts[0].id, t0() + day)
@@ -129,7 +151,7 @@ async fn a_positive_safety_item_raises_an_alert_with_the_assessment(db: &TestDb)
         .record_assessment(
             EnteredBy::Staff(&actor),
             &site,
-            "no-such-patient",
+            &PatientId::parse("00000000-0000-7000-8000-000000000001").unwrap(),
             &calm,
             TimePoint::Other,
             t0(),
@@ -205,7 +227,11 @@ async fn self_report_links_work_once_and_expire(db: &TestDb) {
     assert!(stored.entered_by_patient);
     assert_eq!(stored.entered_by_user_id, None);
     assert_eq!(
-        db.store.open_alerts(&site).await.unwrap().len(),
+        db.store
+            .open_alerts(&actor, &site, t0())
+            .await
+            .unwrap()
+            .len(),
         1,
         "the safety item raised an alert"
     );
@@ -253,7 +279,7 @@ async fn self_report_links_work_once_and_expire(db: &TestDb) {
         LinkState::Unknown
     );
     let mut elsewhere = nurse.clone();
-    elsewhere.site_id = "other-site".into();
+    elsewhere.site_id = SiteId::parse("00000000-0000-7000-8000-000000000000").unwrap();
     let none = db
         .store
         .create_self_report_link(

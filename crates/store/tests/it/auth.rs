@@ -99,7 +99,8 @@ async fn five_failures_lock_the_account_for_fifteen_minutes(db: &TestDb) {
         .unwrap();
     assert_eq!(ok.user.id, u.id);
 
-    let trail = db.store.audit_events(100, None).await.unwrap();
+    let site = db.store.first_site().await.unwrap().unwrap();
+    let trail = db.store.audit_events(&site.id, 100, None).await.unwrap();
     let actions: Vec<_> = trail
         .iter()
         .rev()

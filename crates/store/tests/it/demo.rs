@@ -21,7 +21,11 @@ async fn seeding_twice_adds_nothing_the_second_time(db: &TestDb) {
     assert!(users.iter().all(|u| u.is_demo));
     assert_eq!(db.store.patient_count(&first.site.id).await.unwrap(), 6);
     // Three patients have a month of weekly scores; one answered PHQ-9 item 9 last week.
-    let alerts = db.store.open_alerts(&first.site.id).await.unwrap();
+    let alerts = db
+        .store
+        .open_alerts(&Actor::system("test"), &first.site.id, t0())
+        .await
+        .unwrap();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert!(alerts.iter().all(|a| a.message.contains("PHQ-9 item 9")));
 }

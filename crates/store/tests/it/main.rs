@@ -11,5 +11,6 @@ mod support;
 mod assessments;
 mod auth;
 mod demo;
+mod hardening;
 mod patients;
 mod schema;

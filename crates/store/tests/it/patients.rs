@@ -104,7 +104,7 @@ async fn patients_are_registered_listed_and_every_access_audited(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(read, a);
-    let missing = db.store.patient(&actor, "other-site", &a.id, t0()).await;
+    let missing = db.store.patient(&actor, &other_site(), &a.id, t0()).await;
     assert!(
         matches!(
             missing,
@@ -121,7 +121,7 @@ async fn patients_are_registered_listed_and_every_access_audited(db: &TestDb) {
             .iter()
             .all(|e| e.outcome == AuditOutcome::Ok && e.actor_label == "system:test")
     );
-    let lists = db.store.audit_events(100, None).await.unwrap();
+    let lists = db.store.audit_events(&site.id, 100, None).await.unwrap();
     assert_eq!(
         lists.iter().filter(|e| e.action == "patient.list").count(),
         7
@@ -132,10 +132,10 @@ async fn patients_are_registered_listed_and_every_access_audited(db: &TestDb) {
             .all(|e| !e.detail.as_deref().unwrap_or("").contains("Young"))
     );
     // Paging goes strictly backwards.
-    let first_page = db.store.audit_events(3, None).await.unwrap();
+    let first_page = db.store.audit_events(&site.id, 3, None).await.unwrap();
     let second_page = db
         .store
-        .audit_events(3, Some(first_page[2].id))
+        .audit_events(&site.id, 3, Some(first_page[2].id))
         .await
         .unwrap();
     assert!(second_page[0].id < first_page[2].id);
@@ -143,19 +143,32 @@ async fn patients_are_registered_listed_and_every_access_audited(db: &TestDb) {
 
 async fn the_audit_trail_refuses_changes(db: &TestDb) {
     let actor = Actor::system("test");
-    db.store
+    let site = db
+        .store
         .ensure_site(&actor, "Clinic", "UTC", t0())
         .await
         .unwrap();
-    let event = db.store.audit_events(1, None).await.unwrap().remove(0);
+    let event = db
+        .store
+        .audit_events(&site.id, 1, None)
+        .await
+        .unwrap()
+        .remove(0);
     let update = db.store.try_tamper_with_audit(event.id).await.unwrap_err();
     assert!(update.to_string().contains("append-only"), "{update}");
     let delete = db.store.try_delete_audit(event.id).await.unwrap_err();
     assert!(delete.to_string().contains("append-only"), "{delete}");
-    assert_eq!(db.store.audit_events(1, None).await.unwrap()[0], event);
+    assert_eq!(
+        db.store.audit_events(&site.id, 1, None).await.unwrap()[0],
+        event
+    );
 }
 
 crate::on_both!(
     patients_are_registered_listed_and_every_access_audited,
     the_audit_trail_refuses_changes,
 );
+
+fn other_site() -> store::SiteId {
+    store::SiteId::parse("00000000-0000-7000-8000-000000000000").unwrap()
+}

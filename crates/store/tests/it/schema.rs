@@ -85,7 +85,7 @@ async fn sqlite_enforces_foreign_keys_and_uses_wal() {
         .store
         .create_patient(
             &store::Actor::system("test"),
-            "no-such-site",
+            &store::SiteId::parse("00000000-0000-7000-8000-000000000000").unwrap(),
             &patient,
             crate::support::t0(),
         )

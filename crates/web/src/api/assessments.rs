@@ -1,18 +1,19 @@
 //! `/api/v1/patients/{id}/assessments`: a patient's scored rating scales (clinical roles).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use clinical::instruments::schedule::TimePoint;
 use clinical::instruments::{InstrumentId, outcome, score};
 use serde::{Deserialize, Serialize};
-use store::{AssessmentRecord, EnteredBy};
+use store::{AssessmentRecord, EnteredBy, PatientId};
 use utoipa::ToSchema;
 
 use super::json::ApiJson;
 use crate::AppState;
 use crate::capability::{Can, ClinicalData};
 use crate::error::{ApiError, ErrorBody};
+use crate::ids::IdPath;
 
 /// A stored assessment with its computed result.
 #[derive(Serialize, ToSchema)]
@@ -39,7 +40,7 @@ pub(crate) struct Assessment {
 impl From<AssessmentRecord> for Assessment {
     fn from(r: AssessmentRecord) -> Self {
         Assessment {
-            id: r.id,
+            id: r.id.as_str().to_owned(),
             instrument: r.instrument.code(),
             time_point: r.time_point.code(),
             administered_at: r.administered_at.to_string(),
@@ -140,7 +141,7 @@ fn statuses(records: &[AssessmentRecord]) -> Vec<Status> {
 pub(crate) async fn list(
     State(state): State<AppState>,
     who: Can<ClinicalData>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<PatientId>,
 ) -> Result<Json<AssessmentList>, ApiError> {
     let now = jiff::Timestamp::now();
     let site = &who.user().site_id;
@@ -184,7 +185,7 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
 pub(crate) async fn create(
     State(state): State<AppState>,
     who: Can<ClinicalData>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<PatientId>,
     ApiJson(body): ApiJson<NewAssessment>,
 ) -> Result<(StatusCode, Json<Recorded>), ApiError> {
     let now = jiff::Timestamp::now();

@@ -1,10 +1,11 @@
 //! `/api/v1/patients`: list, register and read patients (clinical roles).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use clinical::patient::PatientInput;
 use serde::{Deserialize, Serialize};
+use store::PatientId;
 use store::{PatientRecord, PatientSort};
 use utoipa::{IntoParams, ToSchema};
 
@@ -12,6 +13,7 @@ use super::json::{ApiJson, ApiQuery};
 use crate::AppState;
 use crate::capability::{Can, ClinicalData};
 use crate::error::{ApiError, ErrorBody};
+use crate::ids::IdPath;
 
 /// A registered patient.
 #[derive(Serialize, ToSchema)]
@@ -37,7 +39,7 @@ pub(crate) struct Patient {
 impl From<PatientRecord> for Patient {
     fn from(p: PatientRecord) -> Self {
         Patient {
-            id: p.id,
+            id: p.id.as_str().to_owned(),
             mrn: p.mrn,
             given_name: p.given_name,
             family_name: p.family_name,
@@ -196,7 +198,7 @@ pub(crate) async fn create(
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     who: Can<ClinicalData>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<PatientId>,
 ) -> Result<Json<Patient>, ApiError> {
     let record = state
         .store()

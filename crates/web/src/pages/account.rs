@@ -2,13 +2,14 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::capability::{Can, Staff};
 use crate::error::AppError;
+use crate::ids::IdPath;
 use crate::view::{PageCtx, render};
 
 pub(crate) struct TokenRow {
@@ -48,7 +49,7 @@ async fn account_page(
                 .last_used_at
                 .map_or_else(|| "never".to_owned(), |at| ctx.time(at)),
             revoked: t.revoked_at.is_some(),
-            id: t.id,
+            id: t.id.as_str().to_owned(),
             label: t.label,
         })
         .collect();
@@ -93,7 +94,7 @@ pub(crate) async fn create_token(
 pub(crate) async fn revoke_token(
     State(state): State<AppState>,
     who: Can<Staff>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<store::ApiTokenId>,
 ) -> Result<Response, AppError> {
     state
         .store()

@@ -198,11 +198,14 @@ const AUDIT_PAGE: i64 = 100;
 
 pub(crate) async fn audit(
     State(state): State<AppState>,
-    _who: Can<Administration>,
+    who: Can<Administration>,
     ctx: PageCtx,
     Query(q): Query<AuditQuery>,
 ) -> Result<Html<String>, AppError> {
-    let records = state.store().audit_events(AUDIT_PAGE, q.before).await?;
+    let records = state
+        .store()
+        .audit_events(&who.user().site_id, AUDIT_PAGE, q.before)
+        .await?;
     let older = (records.len() as i64 == AUDIT_PAGE)
         .then(|| records.last().map(|r| r.id))
         .flatten();

@@ -41,7 +41,10 @@ pub(crate) async fn home(
     };
     let alerts = if ClinicalData::allows(user.role) {
         Some(alert_views(
-            state.store().open_alerts(&user.site_id).await?,
+            state
+                .store()
+                .open_alerts(&who.actor(), &user.site_id, jiff::Timestamp::now())
+                .await?,
             &ctx,
         ))
     } else {

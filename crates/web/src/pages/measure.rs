@@ -11,7 +11,7 @@ use clinical::instruments::content::InstrumentContent;
 use clinical::instruments::schedule::{Done, Schedule, Status, TimePoint};
 use clinical::instruments::{Instrument, InstrumentId, Rater, Score, outcome, score};
 use serde::Deserialize;
-use store::{Actor, AlertRecord, AssessmentRecord, EnteredBy, LinkState, User};
+use store::{Actor, AlertId, AlertRecord, AssessmentRecord, EnteredBy, LinkState, PatientId, User};
 
 use super::FormErrors;
 use crate::AppState;
@@ -19,6 +19,7 @@ use crate::capability::{Can, ClinicalData};
 use crate::chart::{Chart, Sample, trajectory};
 use crate::display::{Choice, safe_return};
 use crate::error::AppError;
+use crate::ids::IdPath;
 use crate::view::{PageCtx, render};
 
 /// Language of the wording looked up for forms; clinics load more with `instruments import`.
@@ -80,8 +81,8 @@ pub(crate) fn alert_views(alerts: Vec<AlertRecord>, ctx: &PageCtx) -> Vec<AlertV
         .filter(|a| a.acknowledged_at.is_none())
         .map(|a| AlertView {
             raised: ctx.time(a.created_at),
-            id: a.id,
-            patient_id: a.patient_id,
+            id: a.id.as_str().to_owned(),
+            patient_id: a.patient_id.as_str().to_owned(),
             patient_name: a.patient_name,
             message: a.message,
         })
@@ -157,7 +158,7 @@ pub(crate) async fn measurements(
     state: &AppState,
     user: &User,
     ctx: &PageCtx,
-    patient_id: &str,
+    patient_id: &PatientId,
 ) -> Result<Measurements, AppError> {
     let now = jiff::Timestamp::now();
     let records = state
@@ -426,7 +427,7 @@ pub(crate) struct NewQuery {
 async fn patient_name(
     state: &AppState,
     who: &Can<ClinicalData>,
-    id: &str,
+    id: &PatientId,
 ) -> Result<String, AppError> {
     let p = state
         .store()
@@ -446,7 +447,7 @@ async fn assessment_page(
     state: &AppState,
     who: &Can<ClinicalData>,
     ctx: PageCtx,
-    patient_id: String,
+    patient_id: PatientId,
     instrument: &'static Instrument,
     answers: &[Option<i8>],
     errors: FormErrors,
@@ -463,7 +464,7 @@ async fn assessment_page(
             .map(|c| c.instructions().to_owned())
             .unwrap_or_default(),
         ctx,
-        patient_id,
+        patient_id: patient_id.as_str().to_owned(),
         patient_name,
         instrument_code: instrument.id.code(),
         instrument_name: instrument.name,
@@ -481,7 +482,7 @@ pub(crate) async fn new_assessment(
     State(state): State<AppState>,
     who: Can<ClinicalData>,
     ctx: PageCtx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<PatientId>,
     Query(q): Query<NewQuery>,
 ) -> Result<Response, AppError> {
     let Ok(instrument) = Instrument::get(&q.instrument) else {
@@ -505,14 +506,23 @@ pub(crate) async fn create_assessment(
     State(state): State<AppState>,
     who: Can<ClinicalData>,
     ctx: PageCtx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<PatientId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let Ok(instrument) = Instrument::get(field(&fields, "instrument")) else {
         return Err(AppError::NotFound);
     };
-    let time_point = TimePoint::parse(field(&fields, "time_point")).unwrap_or(TimePoint::Other);
-    let (answers, errors) = read_answers(instrument, &fields);
+    let (answers, mut errors) = read_answers(instrument, &fields);
+    let time_point = match TimePoint::parse(field(&fields, "time_point")) {
+        Some(t) => t,
+        None => {
+            errors.push(
+                "time_point",
+                "Choose when the scale was taken from the list.",
+            );
+            TimePoint::Weekly
+        }
+    };
     if let (true, Some(s)) = (errors.is_empty(), score_answers(instrument, &answers)) {
         let now = jiff::Timestamp::now();
         state
@@ -560,7 +570,7 @@ pub(crate) async fn make_link(
     state: &AppState,
     user: &User,
     ctx: &PageCtx,
-    patient_id: &str,
+    patient_id: &PatientId,
     fields: &[(String, String)],
     base_url: &str,
 ) -> Result<LinkOutcome, AppError> {
@@ -585,7 +595,11 @@ pub(crate) async fn make_link(
             instrument.short_name
         )));
     }
-    let time_point = TimePoint::parse(field(fields, "time_point")).unwrap_or(TimePoint::Other);
+    let Some(time_point) = TimePoint::parse(field(fields, "time_point")) else {
+        return Ok(LinkOutcome::Refused(
+            "Choose when the scale is for from the list.".into(),
+        ));
+    };
     let link = state
         .store()
         .create_self_report_link(
@@ -613,7 +627,7 @@ pub(crate) struct AckForm {
 pub(crate) async fn acknowledge(
     State(state): State<AppState>,
     who: Can<ClinicalData>,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<AlertId>,
     Form(form): Form<AckForm>,
 ) -> Result<Response, AppError> {
     state

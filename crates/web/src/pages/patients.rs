@@ -2,13 +2,13 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::patient::{PatientInput, Sex};
 use serde::Deserialize;
-use store::{Actor, PatientRecord, PatientSort, User};
+use store::{Actor, PatientId, PatientRecord, PatientSort, User};
 
 use super::measure::{LinkOutcome, Measurements, NewLinkView, make_link, measurements};
 
@@ -18,6 +18,7 @@ use crate::auth::Identity;
 use crate::capability::{Can, Capability, ClinicalData, PatientDirectory};
 use crate::display::Choice;
 use crate::error::AppError;
+use crate::ids::IdPath;
 use crate::view::{PageCtx, render};
 
 /// A patient as the pages show one.
@@ -39,7 +40,7 @@ impl PatientView {
         PatientView {
             age: clinical::patient::age_on(p.date_of_birth, ctx.today()),
             registered: ctx.time(p.created_at),
-            id: p.id,
+            id: p.id.as_str().to_owned(),
             mrn: p.mrn,
             given_name: p.given_name,
             family_name: p.family_name,
@@ -217,7 +218,7 @@ async fn show_page(
     state: &AppState,
     user: &User,
     ctx: PageCtx,
-    id: &str,
+    id: &PatientId,
     query: &ShowQuery,
     link: Option<LinkOutcome>,
 ) -> Result<Html<String>, AppError> {
@@ -256,7 +257,7 @@ pub(crate) async fn show(
     State(state): State<AppState>,
     who: Can<PatientDirectory>,
     ctx: PageCtx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<PatientId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Html<String>, AppError> {
     show_page(&state, who.user(), ctx, &id, &q, None).await
@@ -269,7 +270,7 @@ pub(crate) async fn create_link(
     Extension(identity): Extension<Identity>,
     headers: HeaderMap,
     ctx: PageCtx,
-    Path(id): Path<String>,
+    IdPath(id): IdPath<PatientId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Html<String>, AppError> {
     let host = headers

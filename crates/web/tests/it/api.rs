@@ -61,7 +61,7 @@ async fn patients_need_a_token_and_a_clinical_role(app: &TestApp) {
             .unwrap();
         assert_eq!(res.status(), 403, "{role}");
     }
-    let denied = app.db.store.audit_events(50, None).await.unwrap();
+    let denied = app.audit().await;
     assert_eq!(
         denied
             .iter()

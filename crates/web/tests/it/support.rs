@@ -84,6 +84,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The newest audit events of the test clinic (and those of no site), newest first.
+    pub(crate) async fn audit(&self) -> Vec<store::AuditRecord> {
+        let site = self.db.store.first_site().await.unwrap().unwrap();
+        self.db
+            .store
+            .audit_events(&site.id, 1000, None)
+            .await
+            .unwrap()
+    }
+
     /// A bearer token for a new account with `role`.
     pub(crate) async fn token(&self, role: Role) -> String {
         use std::sync::atomic::{AtomicU32, Ordering};

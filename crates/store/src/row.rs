@@ -1,0 +1,192 @@
+//! The persistence boundary: typed identifiers, and the one reader through which every table's
+//! row decoder turns columns into domain values.
+//!
+//! A column that does not decode is a [`Corrupt`] error naming the table, the column and the
+//! row; it is never replaced by a default (a 0, an epoch, "unknown"), because a clinical
+//! record read wrongly is worse than one not shown.
+
+use std::fmt;
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::error::Corrupt;
+use crate::{StoreError, instant};
+
+/// Declares a typed identifier: UUID text made by the application, parsed at the boundary.
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub(crate) String);
+
+        impl $name {
+            /// Parses an id from outside (a URL, a form, a JSON body): a UUID in its hyphenated
+            /// form. Anything else names no record, so callers answer "not found".
+            pub fn parse(input: &str) -> Option<Self> {
+                let input = input.trim();
+                uuid::Uuid::try_parse(input)
+                    .ok()
+                    .map(|u| $name(u.hyphenated().to_string()))
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            #[allow(dead_code)]
+            pub(crate) fn new() -> Self {
+                $name(crate::new_id())
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A clinic site's identifier.
+    SiteId
+);
+id_type!(
+    /// A staff account's identifier.
+    UserId
+);
+id_type!(
+    /// A patient's identifier.
+    PatientId
+);
+id_type!(
+    /// An assessment's identifier.
+    AssessmentId
+);
+id_type!(
+    /// An alert's identifier.
+    AlertId
+);
+id_type!(
+    /// An API token's identifier (never its secret).
+    ApiTokenId
+);
+
+/// Reads the columns of one row of `table`, naming the row in every error.
+pub(crate) struct RowReader<'r> {
+    row: &'r AnyRow,
+    table: &'static str,
+    id: String,
+}
+
+impl<'r> RowReader<'r> {
+    /// A reader for `row`, whose key is in column `key_column`.
+    pub(crate) fn new(
+        row: &'r AnyRow,
+        table: &'static str,
+        key_column: &str,
+    ) -> Result<Self, StoreError> {
+        let id = match row.try_get::<String, _>(key_column) {
+            Ok(id) => id,
+            Err(_) => row.try_get::<i64, _>(key_column)?.to_string(),
+        };
+        Ok(RowReader { row, table, id })
+    }
+
+    pub(crate) fn corrupt(&self, column: &'static str, problem: impl Into<String>) -> StoreError {
+        StoreError::Corrupt(Corrupt {
+            table: self.table,
+            column,
+            id: self.id.clone(),
+            problem: problem.into(),
+        })
+    }
+
+    fn get<T>(&self, column: &'static str) -> Result<T, StoreError>
+    where
+        T: for<'a> sqlx::Decode<'a, sqlx::Any> + sqlx::Type<sqlx::Any>,
+    {
+        self.row
+            .try_get::<T, _>(column)
+            .map_err(|e| self.corrupt(column, e.to_string()))
+    }
+
+    pub(crate) fn text(&self, column: &'static str) -> Result<String, StoreError> {
+        self.get(column)
+    }
+
+    pub(crate) fn opt_text(&self, column: &'static str) -> Result<Option<String>, StoreError> {
+        self.get(column)
+    }
+
+    pub(crate) fn int(&self, column: &'static str) -> Result<i64, StoreError> {
+        self.get(column)
+    }
+
+    /// A 0/1 flag; any other number is corrupt.
+    pub(crate) fn flag(&self, column: &'static str) -> Result<bool, StoreError> {
+        match self.int(column)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            other => Err(self.corrupt(column, format!("{other} is not a 0/1 flag"))),
+        }
+    }
+
+    pub(crate) fn instant(&self, column: &'static str) -> Result<jiff::Timestamp, StoreError> {
+        instant(self.int(column)?).map_err(|p| self.corrupt(column, p))
+    }
+
+    pub(crate) fn opt_instant(
+        &self,
+        column: &'static str,
+    ) -> Result<Option<jiff::Timestamp>, StoreError> {
+        self.get::<Option<i64>>(column)?
+            .map(|ms| instant(ms).map_err(|p| self.corrupt(column, p)))
+            .transpose()
+    }
+
+    /// A text column parsed by `parse`, which says what is wrong when it fails.
+    pub(crate) fn parsed<T, E: fmt::Display>(
+        &self,
+        column: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, StoreError> {
+        let text = self.text(column)?;
+        parse(&text).map_err(|e| self.corrupt(column, format!("'{text}': {e}")))
+    }
+
+    /// An id column.
+    pub(crate) fn id<T>(
+        &self,
+        column: &'static str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T, StoreError> {
+        self.parsed(column, |s| parse(s).ok_or("not an id"))
+    }
+
+    /// An optional id column.
+    pub(crate) fn opt_id<T>(
+        &self,
+        column: &'static str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<Option<T>, StoreError> {
+        match self.opt_text(column)? {
+            None => Ok(None),
+            Some(s) => parse(&s)
+                .map(Some)
+                .ok_or_else(|| self.corrupt(column, format!("'{s}' is not an id"))),
+        }
+    }
+
+    /// A JSON array of integers (answers as given).
+    pub(crate) fn int_list(&self, column: &'static str) -> Result<Vec<i64>, StoreError> {
+        self.parsed(column, |s| serde_json::from_str::<Vec<i64>>(s))
+    }
+
+    /// A JSON array of strings (codes).
+    pub(crate) fn text_list(&self, column: &'static str) -> Result<Vec<String>, StoreError> {
+        self.parsed(column, |s| serde_json::from_str::<Vec<String>>(s))
+    }
+}
