@@ -26,6 +26,11 @@ const KEYS: &[&str] = &[
     "self_report.crisis_message",
     "dosing.max_mg_per_kg",
     "dosing.max_oral_mg_per_kg",
+    "limits.header_read_timeout_seconds",
+    "limits.body_read_timeout_seconds",
+    "limits.simulation_deadline_seconds",
+    "limits.sign_in_per_minute",
+    "limits.public_per_minute",
     "log.filter",
 ];
 
@@ -41,7 +46,48 @@ pub(crate) struct Config {
     pub(crate) clinic: ClinicConfig,
     pub(crate) self_report: SelfReportConfig,
     pub(crate) dosing: DosingConfig,
+    pub(crate) limits: LimitsConfig,
     pub(crate) log: LogConfig,
+}
+
+/// Bounds on connections, requests and addresses (defaults in `web::Limits`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct LimitsConfig {
+    pub(crate) header_read_timeout_seconds: i64,
+    pub(crate) body_read_timeout_seconds: i64,
+    pub(crate) simulation_deadline_seconds: i64,
+    pub(crate) sign_in_per_minute: i64,
+    pub(crate) public_per_minute: i64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let l = web::Limits::default();
+        let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        LimitsConfig {
+            header_read_timeout_seconds: secs(l.header_read_timeout),
+            body_read_timeout_seconds: secs(l.body_read_timeout),
+            simulation_deadline_seconds: secs(l.simulation_deadline),
+            sign_in_per_minute: i64::from(l.sign_in_per_minute),
+            public_per_minute: i64::from(l.public_per_minute),
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// The limits, once [`Config::check`] has held every value to its range.
+    pub(crate) fn limits(&self) -> web::Limits {
+        let secs = |v: i64| std::time::Duration::from_secs(u64::try_from(v).unwrap_or(1));
+        let count = |v: i64| u32::try_from(v).unwrap_or(1);
+        web::Limits {
+            header_read_timeout: secs(self.header_read_timeout_seconds),
+            body_read_timeout: secs(self.body_read_timeout_seconds),
+            simulation_deadline: secs(self.simulation_deadline_seconds),
+            sign_in_per_minute: count(self.sign_in_per_minute),
+            public_per_minute: count(self.public_per_minute),
+        }
+    }
 }
 
 /// Caps on racemic ketamine doses, mg/kg (defaults and accepted ranges in `pk::dose`).
@@ -295,6 +341,36 @@ impl Config {
                 self.security.lockout_minutes,
                 1,
                 1440,
+            ),
+            (
+                "limits.header_read_timeout_seconds",
+                self.limits.header_read_timeout_seconds,
+                1,
+                120,
+            ),
+            (
+                "limits.body_read_timeout_seconds",
+                self.limits.body_read_timeout_seconds,
+                1,
+                600,
+            ),
+            (
+                "limits.simulation_deadline_seconds",
+                self.limits.simulation_deadline_seconds,
+                1,
+                120,
+            ),
+            (
+                "limits.sign_in_per_minute",
+                self.limits.sign_in_per_minute,
+                1,
+                1000,
+            ),
+            (
+                "limits.public_per_minute",
+                self.limits.public_per_minute,
+                1,
+                10000,
             ),
         ];
         for (key, value, min, max) in ranges {

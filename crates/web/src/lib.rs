@@ -23,13 +23,20 @@ mod headers;
 mod ids;
 mod pages;
 pub mod scenario;
+mod throttle;
 mod view;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::middleware;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use store::{LoginSettings, Store};
+use tower::ServiceExt;
 
 pub use api::openapi_json;
 pub use chart::concentration_svg;
@@ -49,6 +56,37 @@ pub struct WebConfig {
     pub crisis_message: String,
     /// The clinic's caps on racemic ketamine doses, by route.
     pub dose_caps: pk::dose::DoseCaps,
+    /// Bounds on connections and requests.
+    pub limits: Limits,
+}
+
+/// Bounds on what one connection, one request and one address may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Time a client has to send a request's headers (slow clients hold a connection open).
+    pub header_read_timeout: Duration,
+    /// Time a client has to send a request's body.
+    pub body_read_timeout: Duration,
+    /// Time a simulation may compute before it is stopped and refused.
+    pub simulation_deadline: Duration,
+    /// Sign-in attempts one address may make per minute.
+    pub sign_in_per_minute: u32,
+    /// Requests one address may make per minute to the public pages (self-report links).
+    pub public_per_minute: u32,
+}
+
+impl Default for Limits {
+    /// 10 s for headers, 15 s for a body, 10 s for a simulation, 10 sign-ins and 60 public
+    /// requests per address and minute.
+    fn default() -> Self {
+        Limits {
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(15),
+            simulation_deadline: Duration::from_secs(10),
+            sign_in_per_minute: 10,
+            public_per_minute: 60,
+        }
+    }
 }
 
 /// What every handler can reach. Cheap to clone.
@@ -60,14 +98,31 @@ pub struct AppState {
 struct Inner {
     store: Store,
     config: WebConfig,
+    sign_in_throttle: throttle::Config,
+    public_throttle: throttle::Config,
 }
 
 impl AppState {
     /// Bundles the store and the configuration.
     pub fn new(store: Store, config: WebConfig) -> Self {
+        let sign_in_throttle = throttle::per_minute(config.limits.sign_in_per_minute);
+        let public_throttle = throttle::per_minute(config.limits.public_per_minute);
         AppState {
-            inner: Arc::new(Inner { store, config }),
+            inner: Arc::new(Inner {
+                store,
+                config,
+                sign_in_throttle,
+                public_throttle,
+            }),
         }
+    }
+
+    pub(crate) fn sign_in_throttle(&self) -> &throttle::Config {
+        &self.inner.sign_in_throttle
+    }
+
+    pub(crate) fn public_throttle(&self) -> &throttle::Config {
+        &self.inner.public_throttle
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -81,7 +136,9 @@ impl AppState {
 
 /// The whole application: pages, API, static assets and the layers every response passes.
 pub fn router(state: AppState) -> Router {
-    let pages = pages::router().layer(middleware::from_fn_with_state(state.clone(), csrf::guard));
+    let pages =
+        pages::router(&state).layer(middleware::from_fn_with_state(state.clone(), csrf::guard));
+    let body_timeout = state.config().limits.body_read_timeout;
     Router::new()
         .merge(pages)
         .nest("/api/v1", api::router())
@@ -93,6 +150,9 @@ pub fn router(state: AppState) -> Router {
             auth::identify,
         ))
         .layer(middleware::from_fn(headers::security_headers))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            body_timeout,
+        ))
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(
                 |req: &axum::http::Request<axum::body::Body>| {
@@ -107,13 +167,74 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `router` on `listener` until `shutdown` completes.
+/// How long a stopping server waits for requests in flight.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight
+/// finish (for at most ten seconds).
+///
+/// Each connection speaks HTTP/1.1 or HTTP/2, must send its headers within
+/// [`Limits::header_read_timeout`] (so slow clients cannot hold connections open), and carries
+/// the peer's address for per-address throttling.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let limits = state.config().limits;
+    throttle::spawn_cleanup(vec![
+        state.sign_in_throttle().clone(),
+        state.public_throttle().clone(),
+    ]);
+    let app = router(state);
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service =
+            app.clone()
+                .map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                    req.extensions_mut()
+                        .insert(ConnectInfo::<SocketAddr>(remote));
+                    req
+                });
+        let service = hyper_util::service::TowerToHyperService::new(service);
+        let conn = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            // A client that goes away mid-request is not a server error.
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(DRAIN) => {
+            tracing::warn!("requests still running after {DRAIN:?} were cut off");
+        }
+    }
+    Ok(())
 }

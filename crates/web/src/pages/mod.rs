@@ -10,13 +10,21 @@ mod planner;
 
 use axum::Router;
 use axum::routing::{get, post};
+use tower_governor::GovernorLayer;
 
 use crate::AppState;
 
-pub(crate) fn router() -> Router<AppState> {
+pub(crate) fn router(state: &AppState) -> Router<AppState> {
+    let sign_in = GovernorLayer::new(state.sign_in_throttle().clone())
+        .error_handler(crate::throttle::too_many);
+    let public = GovernorLayer::new(state.public_throttle().clone())
+        .error_handler(crate::throttle::too_many);
     Router::new()
         .route("/", get(home::home))
-        .route("/login", get(login::form).post(login::submit))
+        .route(
+            "/login",
+            get(login::form).merge(post(login::submit).layer(sign_in)),
+        )
         .route("/logout", post(login::logout))
         .route("/session/ping", get(login::ping))
         .route("/display", post(crate::display::save))
@@ -35,7 +43,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/alerts/{id}/acknowledge", post(measure::acknowledge))
         .route(
             "/r/{secret}",
-            get(measure::report_form).post(measure::report_submit),
+            get(measure::report_form)
+                .post(measure::report_submit)
+                .layer(public),
         )
         .route("/planner", get(planner::planner))
         .route("/admin/users", get(admin::users).post(admin::add_user))

@@ -6,6 +6,7 @@
 mod support;
 
 mod api;
+mod hardening;
 mod measure;
 mod pages;
 mod pk;

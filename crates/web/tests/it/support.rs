@@ -32,6 +32,10 @@ impl TestApp {
                 self_report_link: jiff::SignedDuration::from_hours(72),
                 crisis_message: "Call or text 988 now.".into(),
                 dose_caps: pk::dose::DoseCaps::default(),
+                limits: web::Limits {
+                    header_read_timeout: std::time::Duration::from_secs(2),
+                    ..web::Limits::default()
+                },
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

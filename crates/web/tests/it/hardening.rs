@@ -1,0 +1,248 @@
+//! Regressions from the outside probe of the server: redirects, bad header values, slow
+//! clients, throttling, refused-access audit rows and what the audit page shows.
+
+use serde_json::{Value, json};
+use store::Role;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{TestApp, form_token};
+
+async fn only_same_origin_paths_are_followed_and_bad_ones_are_not_errors(app: &TestApp) {
+    app.user("redirect@example.org", Role::Nurse).await;
+    // Before sign-in: the sign-in form carries a safe `next` and goes there afterwards.
+    let client = TestApp::browser();
+    let token = app.csrf(&client, "/login").await;
+    let res = app
+        .post_form(
+            &client,
+            "/login",
+            &token,
+            &[
+                ("email", "redirect@example.org"),
+                ("password", crate::support::PASSWORD),
+                ("next", "/\t/evil.example/phish"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/");
+
+    // Signed in, `/login?next=` redirects at once; hostile or broken values go home.
+    for next in [
+        "/%09/evil.example/phish",
+        "//evil.example",
+        "/%5Cevil.example",
+        "/%0D%0AX",
+        "/%0AX",
+        "https://evil.example/",
+    ] {
+        let res = app.get(&client, &format!("/login?next={next}")).await;
+        assert_eq!(res.status(), 303, "{next}");
+        assert_eq!(res.headers()["location"], "/", "{next}");
+    }
+    let res = app.get(&client, "/login?next=/patients%3Fq%3Da").await;
+    assert_eq!(res.headers()["location"], "/patients?q=a");
+
+    // The reading-aids form returns only to local paths, and a line break is not a 500.
+    let home = app.get(&client, "/").await.text().await.unwrap();
+    let form = form_token(&home);
+    for return_to in ["/\nX", "/\r\nSet-Cookie: x=y", "//evil.example"] {
+        let res = app
+            .post_form(
+                &client,
+                "/display",
+                &form,
+                &[("text", "larger"), ("return_to", return_to)],
+            )
+            .await;
+        assert_eq!(res.status(), 303, "{return_to:?}");
+        assert_eq!(res.headers()["location"], "/", "{return_to:?}");
+    }
+}
+
+async fn refused_access_is_audited_with_the_full_path_and_the_patient(app: &TestApp) {
+    let nurse = app.token(Role::Nurse).await;
+    let client = reqwest::Client::new();
+    let res = client
+        .post(app.url("/api/v1/patients"))
+        .bearer_auth(&nurse)
+        .json(&json!({"given_name": "Guarded", "family_name": "Record", "date_of_birth": "1970-07-07", "sex": "male"}))
+        .send()
+        .await
+        .unwrap();
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let desk = app.token(Role::FrontDesk).await;
+    let res = client
+        .get(app.url(&format!("/api/v1/patients/{id}/assessments")))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let denied: Vec<_> = app
+        .audit()
+        .await
+        .into_iter()
+        .filter(|e| e.action == "access.denied")
+        .collect();
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert_eq!(
+        denied[0].detail.as_deref(),
+        Some(format!("GET /api/v1/patients/{id}/assessments").as_str())
+    );
+    assert_eq!(denied[0].patient_id.as_deref(), Some(id.as_str()));
+
+    // A guessed id of the wrong shape is still refused by role first, then is not found.
+    let res = client
+        .get(app.url("/api/v1/patients/1%20or%201=1"))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = client
+        .get(app.url("/api/v1/patients/not-an-id"))
+        .bearer_auth(&nurse)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+async fn the_audit_page_shows_no_clinical_hints_and_only_this_site(app: &TestApp) {
+    let nurse = app.token(Role::Nurse).await;
+    let client = reqwest::Client::new();
+    let res = client
+        .post(app.url("/api/v1/patients"))
+        .bearer_auth(&nurse)
+        .json(&json!({"given_name": "Hinted", "family_name": "Not", "date_of_birth": "1985-05-05", "sex": "female"}))
+        .send()
+        .await
+        .unwrap();
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let url = app.url(&format!("/api/v1/patients/{id}/assessments"));
+    for body in [
+        json!({"instrument": "pcl5", "answers": vec![2; 20], "time_point": "baseline"}),
+        json!({"instrument": "epds", "answers": [1, 1, 1, 1, 1, 1, 1, 1, 1, 2], "time_point": "baseline"}),
+    ] {
+        let res = client
+            .post(&url)
+            .bearer_auth(&nurse)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    // An event of another site, written behind the application's back.
+    app.db
+        .raw(
+            "insert into sites (id, name, timezone, is_demo, created_at)
+             values ('0190aaaa-0000-7000-8000-000000000000', 'Elsewhere', 'UTC', 0, 9000000000000)",
+        )
+        .await;
+    app.db
+        .raw(
+            "insert into audit_events (at, site_id, actor_label, action, outcome)
+             values (0, '0190aaaa-0000-7000-8000-000000000000', 'elsewhere@example.org', 'other.site.marker', 'ok')",
+        )
+        .await;
+
+    app.user("auditor@example.org", Role::Admin).await;
+    let admin = app.signed_in("auditor@example.org").await;
+    let page = app.get(&admin, "/admin/audit").await.text().await.unwrap();
+    assert!(page.contains("assessment.create"), "{page}");
+    for hint in ["pcl5", "epds", "suicid", "self_harm", "flag="] {
+        assert!(!page.contains(hint), "the audit page shows '{hint}'");
+    }
+    assert!(
+        !page.contains("href=\"/patients/"),
+        "the audit page links to patient pages its reader cannot open"
+    );
+    assert!(!page.contains("other.site.marker"));
+}
+
+async fn a_slow_client_is_cut_off(app: &TestApp) {
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // The test server allows 2 s for headers (hyper's own default is 30 s); the connection
+    // must be closed well before 10 s.
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut buf),
+    )
+    .await;
+    assert!(read.is_ok(), "the connection was still open after 10 s");
+}
+
+async fn sign_in_attempts_are_throttled_per_address(app: &TestApp) {
+    let client = TestApp::browser();
+    let token = app.csrf(&client, "/login").await;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let res = app
+            .post_form(
+                &client,
+                "/login",
+                &token,
+                &[
+                    ("email", "nobody@example.org"),
+                    ("password", "not the password"),
+                ],
+            )
+            .await;
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 {
+            assert!(res.headers().contains_key("retry-after"));
+            let body = res.text().await.unwrap();
+            assert!(body.contains("Too many attempts"), "{body}");
+        }
+    }
+    assert_eq!(&statuses[..10], &[401; 10], "{statuses:?}");
+    assert_eq!(&statuses[10..], &[429, 429], "{statuses:?}");
+    // Pages other than the sign-in form are not throttled by it.
+    assert_eq!(app.get(&client, "/login").await.status(), 200);
+}
+
+async fn a_huge_email_writes_a_small_audit_row(app: &TestApp) {
+    let client = TestApp::browser();
+    let token = app.csrf(&client, "/login").await;
+    let huge = "x".repeat(200 * 1024);
+    let res = app
+        .post_form(
+            &client,
+            "/login",
+            &token,
+            &[("email", huge.as_str()), ("password", "whatever")],
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+    let bytes = app.db.store.audit_text_bytes().await.unwrap();
+    assert!(bytes < 1024, "{bytes} bytes of audit text for one attempt");
+}
+
+crate::on_both!(
+    only_same_origin_paths_are_followed_and_bad_ones_are_not_errors,
+    refused_access_is_audited_with_the_full_path_and_the_patient,
+    the_audit_page_shows_no_clinical_hints_and_only_this_site,
+    sign_in_attempts_are_throttled_per_address,
+    a_huge_email_writes_a_small_audit_row,
+);
+
+#[tokio::test]
+async fn a_slow_client_is_cut_off_sqlite() {
+    let app = TestApp::spawn(store::Backend::Sqlite).await;
+    a_slow_client_is_cut_off(&app).await;
+    app.finish().await;
+}
