@@ -23,6 +23,9 @@ async function startServer() {
   server = spawn(BIN, ["serve", "--demo", "--addr", "127.0.0.1:0", "--database", `sqlite://${join(workdir, "k.db")}`], {
     cwd: workdir,
     stdio: ["ignore", "pipe", "inherit"],
+    // Every role signs in several times from one address within a minute; the per-address
+    // sign-in throttle is tested in the Rust suite.
+    env: { ...process.env, KETAFLOW_LIMITS__SIGN_IN_PER_MINUTE: "200" },
   });
   base = await new Promise((resolve, reject) => {
     let out = "";
