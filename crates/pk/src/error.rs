@@ -85,6 +85,23 @@ pub enum PkError {
         /// The dose asked for.
         dose_mg: f64,
     },
+    /// More of something than one simulation may hold (see [`crate::limits`]).
+    #[error("{what}: {count} asked for; at most {max} in one simulation{hint}")]
+    TooMany {
+        /// The input, as a field path.
+        field: &'static str,
+        /// What is counted.
+        what: &'static str,
+        /// How many were asked for.
+        count: usize,
+        /// The most accepted.
+        max: usize,
+        /// How to stay within it.
+        hint: &'static str,
+    },
+    /// The caller stopped the simulation (deadline or departure).
+    #[error("the simulation was stopped before it finished")]
+    Stopped,
     /// A dose setting the model's own absorption equations fix.
     #[error("{field} cannot be set for model {model}: {reason}")]
     FixedByModel {
@@ -104,7 +121,9 @@ impl PkError {
             PkError::NotFinite { field }
             | PkError::Negative { field, .. }
             | PkError::OutOfRange { field, .. }
-            | PkError::FixedByModel { field, .. } => field,
+            | PkError::FixedByModel { field, .. }
+            | PkError::TooMany { field, .. } => field,
+            PkError::Stopped => "",
             PkError::TimesNotAscending { .. } => "times_min",
             PkError::UnknownModel { .. } => "model",
             PkError::UnknownRoute { .. } | PkError::RouteNotDescribed { .. } => "route",

@@ -27,6 +27,7 @@
 pub mod absorption;
 pub mod dose;
 mod error;
+pub mod limits;
 mod matrix;
 pub mod model;
 pub mod models;

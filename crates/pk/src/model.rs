@@ -408,6 +408,15 @@ impl Built {
             if out.depot(*route, *absorption_tmax).is_some() {
                 continue;
             }
+            if out.depots.len() >= crate::limits::MAX_ABSORPTION_DEPOTS {
+                return Err(crate::PkError::TooMany {
+                    field: "doses",
+                    what: "distinct absorption depots (route and time to peak)",
+                    count: distinct_depots(doses),
+                    max: crate::limits::MAX_ABSORPTION_DEPOTS,
+                    hint: "; give doses of one route the same absorption_tmax_min",
+                });
+            }
             let facts = crate::absorption::facts(*route).ok_or_else(|| no_absorption(*route))?;
             let tmax_min = absorption_tmax.map_or(facts.tmax_min, |t| t.get());
             out.spectral = None;
@@ -430,4 +439,23 @@ impl Built {
     pub fn states(&self) -> usize {
         self.a.size()
     }
+}
+
+/// How many distinct (route, time to peak) absorption depots `doses` ask for.
+pub(crate) fn distinct_depots(doses: &[crate::simulate::Dose]) -> usize {
+    let mut seen: Vec<(Route, Option<u64>)> = Vec::new();
+    for d in doses {
+        if let crate::simulate::Dose::Extravascular {
+            route,
+            absorption_tmax,
+            ..
+        } = d
+        {
+            let key = (*route, absorption_tmax.map(|t| t.get().to_bits()));
+            if !seen.contains(&key) {
+                seen.push(key);
+            }
+        }
+    }
+    seen.len()
 }

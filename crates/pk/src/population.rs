@@ -10,6 +10,7 @@ use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
 
 use crate::PkError;
+use crate::limits::{MAX_POPULATION_VALUES, NeverStop, Stop};
 use crate::model::Patient;
 use crate::models::perez_ruixo::{self, Params};
 use crate::models::{ModelId, ModelOptions};
@@ -113,6 +114,10 @@ fn quantile_select(values: &mut [f64], q: f64) -> f64 {
     lo_value + (hi_value - lo_value) * frac
 }
 
+/// Virtual patients simulated per chunk: each chunk's curves are written into the time-major
+/// table and then dropped, so only one chunk of whole curves exists at a time.
+const CHUNK: usize = 2048;
+
 /// Simulates `n` virtual patients and returns plasma-concentration percentiles at `times`.
 pub fn population(
     model: ModelId,
@@ -123,15 +128,27 @@ pub fn population(
     n: usize,
     seed: u64,
 ) -> Result<Percentiles, PkError> {
+    population_until(model, patient, options, doses, times, n, seed, &NeverStop)
+}
+
+/// [`population`], checking `stop` between chunks of virtual patients.
+///
+/// Memory is bounded by [`MAX_POPULATION_VALUES`]: the concentrations are kept time-major (one
+/// contiguous column of `n` values per time, filled chunk by chunk), and each column's
+/// percentiles are selected in place.
+#[allow(clippy::too_many_arguments)]
+pub fn population_until(
+    model: ModelId,
+    patient: &Patient,
+    options: ModelOptions,
+    doses: &[Dose],
+    times: &[Minutes],
+    n: usize,
+    seed: u64,
+    stop: &dyn Stop,
+) -> Result<Percentiles, PkError> {
+    check_population_size(n, times.len())?;
     check_times(times)?;
-    if !(1..=MAX_PATIENTS).contains(&n) {
-        return Err(PkError::OutOfRange {
-            field: "population",
-            value: n as f64,
-            min: 1.0,
-            max: MAX_PATIENTS as f64,
-        });
-    }
     if model != ModelId::PerezRuixo2021 {
         return Err(PkError::NoPublishedVariability {
             model: model.info().id,
@@ -144,34 +161,71 @@ pub fn population(
     }
     let typical_params = Params::typical(patient);
     let t = times.len();
-    let rows: Vec<Vec<f64>> = (0..n)
-        .into_par_iter()
-        .map(|i| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(i as u64);
-            let built =
-                perez_ruixo::build_plasma_only(sample_perez_ruixo(typical_params, &mut rng));
-            // Times were checked once above; only the inputs differ between patients.
-            let inputs: Result<Vec<_>, _> = doses.iter().map(|d| built.inputs(d)).collect();
-            match inputs {
-                Ok(inputs) => simulate_inputs(&built, &inputs.concat(), times).plasma,
-                Err(_) => vec![f64::NAN; t],
+    let mut columns = vec![0.0_f64; n * t];
+    let mut start = 0;
+    while start < n {
+        if stop.stopped() {
+            return Err(PkError::Stopped);
+        }
+        let end = (start + CHUNK).min(n);
+        let rows: Vec<Vec<f64>> = (start..end)
+            .into_par_iter()
+            .map(|i| {
+                let mut rng = ChaCha8Rng::seed_from_u64(seed);
+                rng.set_stream(i as u64);
+                let built =
+                    perez_ruixo::build_plasma_only(sample_perez_ruixo(typical_params, &mut rng));
+                // Times were checked once above; only the inputs differ between patients.
+                let inputs: Result<Vec<_>, _> = doses.iter().map(|d| built.inputs(d)).collect();
+                match inputs {
+                    Ok(inputs) => simulate_inputs(&built, &inputs.concat(), times).plasma,
+                    Err(_) => vec![f64::NAN; t],
+                }
+            })
+            .collect();
+        for (k, row) in rows.iter().enumerate() {
+            for (j, &value) in row.iter().enumerate() {
+                columns[j * n + start + k] = value;
             }
-        })
-        .collect();
+        }
+        start = end;
+    }
+    if stop.stopped() {
+        return Err(PkError::Stopped);
+    }
     // Each time's column reduced on its own thread; the order statistics are selected, not
-    // sorted (linear time).
-    let quantiles: Vec<[f64; 3]> = (0..t)
-        .into_par_iter()
-        .map(|j| {
-            let mut column: Vec<f64> = rows.iter().map(|row| row[j]).collect();
-            [0.05, 0.50, 0.95].map(|q| quantile_select(&mut column, q))
-        })
+    // sorted (linear time), in place.
+    let quantiles: Vec<[f64; 3]> = columns
+        .par_chunks_mut(n)
+        .map(|column| [0.05, 0.50, 0.95].map(|q| quantile_select(column, q)))
         .collect();
     let p5 = quantiles.iter().map(|q| q[0]).collect();
     let p50 = quantiles.iter().map(|q| q[1]).collect();
     let p95 = quantiles.iter().map(|q| q[2]).collect();
     Ok(Percentiles { p5, p50, p95 })
+}
+
+/// Refuses a population of `n` patients at `times` reported times that is empty or larger than
+/// [`MAX_PATIENTS`] or [`MAX_POPULATION_VALUES`].
+pub fn check_population_size(n: usize, times: usize) -> Result<(), PkError> {
+    if !(1..=MAX_PATIENTS).contains(&n) {
+        return Err(PkError::OutOfRange {
+            field: "population",
+            value: n as f64,
+            min: 1.0,
+            max: MAX_PATIENTS as f64,
+        });
+    }
+    if n.saturating_mul(times) > MAX_POPULATION_VALUES {
+        return Err(PkError::TooMany {
+            field: "population",
+            what: "virtual patients × reported times",
+            count: n.saturating_mul(times),
+            max: MAX_POPULATION_VALUES,
+            hint: "; ask for fewer virtual patients or fewer times",
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -284,6 +338,72 @@ mod tests {
             .plasma;
         for (a, b) in full.iter().zip(&lean) {
             assert!((a - b).abs() <= 1e-12 * a.abs(), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn a_raised_stop_flag_stops_the_population_and_sizes_are_bounded() {
+        let (p, doses, times) = setup();
+        let stop = std::sync::atomic::AtomicBool::new(true);
+        let err = population_until(
+            ModelId::PerezRuixo2021,
+            &p,
+            ModelOptions::default(),
+            &doses,
+            &times,
+            1000,
+            1,
+            &stop,
+        )
+        .unwrap_err();
+        assert_eq!(err, PkError::Stopped);
+        assert!(check_population_size(MAX_PATIENTS, MAX_POPULATION_VALUES / MAX_PATIENTS).is_ok());
+        let err = check_population_size(MAX_PATIENTS, MAX_POPULATION_VALUES / MAX_PATIENTS + 1)
+            .unwrap_err();
+        assert_eq!(err.field(), "population");
+        assert!(err.to_string().contains("at most 5000000"), "{err}");
+    }
+
+    #[test]
+    fn chunked_columns_give_the_same_percentiles_as_one_pass() {
+        // More patients than one chunk, so the time-major table is filled in several passes.
+        let (p, doses, times) = setup();
+        let n = CHUNK * 2 + 17;
+        let pct = population(
+            ModelId::PerezRuixo2021,
+            &p,
+            ModelOptions::default(),
+            &doses,
+            &times,
+            n,
+            3,
+        )
+        .unwrap();
+        // The reference: every patient's curve kept whole, each column sorted.
+        let typical = Params::typical(&p);
+        let curves: Vec<Vec<f64>> = (0..n)
+            .map(|i| {
+                let mut rng = ChaCha8Rng::seed_from_u64(3);
+                rng.set_stream(i as u64);
+                let built = perez_ruixo::build_plasma_only(sample_perez_ruixo(typical, &mut rng));
+                simulate(&built, &doses, &times).unwrap().plasma
+            })
+            .collect();
+        for j in 0..times.len() {
+            let mut column: Vec<f64> = curves.iter().map(|c| c[j]).collect();
+            column.sort_by(f64::total_cmp);
+            let want = [
+                quantile(&column, 0.05),
+                quantile(&column, 0.5),
+                quantile(&column, 0.95),
+            ];
+            let got = [pct.p5[j], pct.p50[j], pct.p95[j]];
+            for (w, g) in want.iter().zip(got) {
+                assert!(
+                    (w - g).abs() <= 1e-12 * w.abs().max(1e-12),
+                    "time {j}: {w} vs {g}"
+                );
+            }
         }
     }
 

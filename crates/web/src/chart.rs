@@ -390,18 +390,20 @@ pub(crate) fn concentration_chart(
         .iter()
         .map(|&t| pk::units::Minutes::new("time", t))
         .collect::<Result<_, _>>()?;
-    let spread = scenario.percentiles_at(&spread_grid)?.map(|p| {
-        let upper = spread_times
-            .iter()
-            .zip(&p.p95)
-            .map(|(t, c)| format!("{:.1},{:.1}", x_of(*t), y_of(c.min(top))));
-        let lower = spread_times
-            .iter()
-            .zip(&p.p5)
-            .rev()
-            .map(|(t, c)| format!("{:.1},{:.1}", x_of(*t), y_of(*c)));
-        upper.chain(lower).collect::<Vec<_>>().join(" ")
-    });
+    let spread = scenario
+        .percentiles_at(&spread_grid, &pk::limits::NeverStop)?
+        .map(|p| {
+            let upper = spread_times
+                .iter()
+                .zip(&p.p95)
+                .map(|(t, c)| format!("{:.1},{:.1}", x_of(*t), y_of(c.min(top))));
+            let lower = spread_times
+                .iter()
+                .zip(&p.p5)
+                .rev()
+                .map(|(t, c)| format!("{:.1},{:.1}", x_of(*t), y_of(*c)));
+            upper.chain(lower).collect::<Vec<_>>().join(" ")
+        });
     let cmax = plasma.iter().copied().fold(0.0_f64, f64::max);
     Ok(ConcentrationChart {
         title: format!("Predicted plasma concentration, {}", info.name),

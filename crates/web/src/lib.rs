@@ -16,6 +16,7 @@ mod assets;
 mod auth;
 mod capability;
 mod chart;
+mod compute;
 mod csrf;
 mod display;
 mod error;

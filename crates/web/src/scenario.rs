@@ -3,6 +3,7 @@
 
 use pk::PkError;
 use pk::dose::{DoseCaps, ESKETAMINE_MAX_MG};
+use pk::limits::{NeverStop, Stop};
 use pk::model::{Analyte, Patient, Provenance, Route, Sampling, Sex};
 use pk::models::{ModelId, ModelOptions, WeightScaling};
 use pk::simulate::{Dose, simulate, summarize};
@@ -145,7 +146,12 @@ fn pk_err(prefix: &str, e: &PkError) -> ScenarioError {
 
 /// `n` virtual patients of `model` from `seed`, if the count is in range and the model publishes
 /// inter-individual variability.
-fn checked_population(model: ModelId, n: usize, seed: u64) -> Result<(usize, u64), ScenarioError> {
+fn checked_population(
+    model: ModelId,
+    n: usize,
+    times: usize,
+    seed: u64,
+) -> Result<(usize, u64), ScenarioError> {
     if !(1..=pk::population::MAX_PATIENTS).contains(&n) {
         return Err(err(
             "population",
@@ -155,6 +161,7 @@ fn checked_population(model: ModelId, n: usize, seed: u64) -> Result<(usize, u64
             ),
         ));
     }
+    pk::population::check_population_size(n, times).map_err(|e| pk_err("", &e))?;
     if model != ModelId::PerezRuixo2021 {
         return Err(pk_err(
             "",
@@ -248,6 +255,16 @@ impl ScenarioInput {
         };
         if self.doses.is_empty() {
             return Err(err("doses", "give at least one dose"));
+        }
+        if self.doses.len() > pk::limits::MAX_DOSES {
+            return Err(err(
+                "doses",
+                format!(
+                    "{} doses; at most {} in one simulation",
+                    self.doses.len(),
+                    pk::limits::MAX_DOSES
+                ),
+            ));
         }
         let mut doses = Vec::with_capacity(self.doses.len());
         for (i, d) in self.doses.iter().enumerate() {
@@ -390,10 +407,15 @@ impl ScenarioInput {
             }
             doses.push(dose);
         }
-        if self.times_min.is_empty() || self.times_min.len() > 20_000 {
+        pk::limits::check_doses(&doses).map_err(|e| pk_err("", &e))?;
+        if self.times_min.is_empty() || self.times_min.len() > pk::limits::MAX_TIMES {
             return Err(err(
                 "times_min",
-                "give 1 to 20000 times in minutes, ascending",
+                format!(
+                    "{} times; give 1 to {} times in minutes, ascending",
+                    self.times_min.len(),
+                    pk::limits::MAX_TIMES
+                ),
             ));
         }
         let mut times = Vec::with_capacity(self.times_min.len());
@@ -429,7 +451,7 @@ impl ScenarioInput {
         };
         let population = self
             .population
-            .map(|n| checked_population(model, n, self.seed.unwrap_or(1)))
+            .map(|n| checked_population(model, n, times.len(), self.seed.unwrap_or(1)))
             .transpose()?;
         Ok(Scenario {
             model,
@@ -571,7 +593,7 @@ impl Scenario {
 
     /// Asks for `n` virtual patients from `seed` (the command line's `--population` and `--seed`).
     pub fn with_population(mut self, n: usize, seed: u64) -> Result<Self, ScenarioError> {
-        self.population = Some(checked_population(self.model, n, seed)?);
+        self.population = Some(checked_population(self.model, n, self.times.len(), seed)?);
         Ok(self)
     }
 
@@ -579,11 +601,12 @@ impl Scenario {
     pub fn percentiles_at(
         &self,
         times: &[Minutes],
+        stop: &dyn Stop,
     ) -> Result<Option<pk::population::Percentiles>, PkError> {
         let Some((n, seed)) = self.population else {
             return Ok(None);
         };
-        pk::population::population(
+        pk::population::population_until(
             self.model,
             &self.patient,
             self.options,
@@ -591,6 +614,7 @@ impl Scenario {
             times,
             n,
             seed,
+            stop,
         )
         .map(Some)
     }
@@ -657,11 +681,24 @@ impl Scenario {
 
     /// Runs the simulation.
     pub fn run(&self) -> Result<SimulationOutput, PkError> {
+        self.run_until(&NeverStop)
+    }
+
+    /// Runs the simulation, checking `stop` between its parts and inside the population.
+    pub fn run_until(&self, stop: &dyn Stop) -> Result<SimulationOutput, PkError> {
+        let stopped = || {
+            if stop.stopped() {
+                Err(PkError::Stopped)
+            } else {
+                Ok(())
+            }
+        };
         let built = self
             .model
             .build(&self.patient, self.options)
             .for_doses(&self.doses)?;
         let curve = simulate(&built, &self.doses, &self.times)?;
+        stopped()?;
         let last = self.times.last().map_or(0.0, |t| t.get());
         let summary = summarize(
             &built,
@@ -685,8 +722,9 @@ impl Scenario {
         };
         let auc_to_last = simulate(&built, &self.doses, &[Minutes::new("last", last)?])?.auc[0];
         let info = self.model.info();
+        stopped()?;
         let percentiles = self
-            .percentiles_at(&self.times)?
+            .percentiles_at(&self.times, stop)?
             .map(|p| PercentilesOutput {
                 p5: p.p5,
                 p50: p.p50,

@@ -43,6 +43,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "unsupported_media_type",
                 "send the body as JSON with the header 'Content-Type: application/json'",
             )),
+            Err(other) if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "the body is larger than this server accepts (2 MB); send less at once",
+            )),
             Err(other) => Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "bad_request",

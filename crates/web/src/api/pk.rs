@@ -3,10 +3,12 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use pk::PkError;
 
 use super::json::ApiJson;
 use crate::AppState;
 use crate::capability::{Can, ClinicalData};
+use crate::compute::{Unfinished, off_executor};
 use crate::error::{ApiError, ErrorBody};
 use crate::scenario::{ScenarioInput, SimulationOutput};
 
@@ -21,7 +23,10 @@ use crate::scenario::{ScenarioInput, SimulationOutput};
         (status = 400, description = "The body is not JSON of the expected shape", body = ErrorBody),
         (status = 401, description = "No valid token or session", body = ErrorBody),
         (status = 403, description = "The caller's role has no clinical access", body = ErrorBody),
-        (status = 422, description = "A value is out of range, a route the model cannot describe, a dose over the cap; `field` names it", body = ErrorBody)
+        (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
+        (status = 422, description = "A value is out of range, a route the model cannot describe, a dose over the cap, more doses, depots, times or virtual patients than one simulation may hold; `field` names it", body = ErrorBody),
+        (status = 503, description = "The simulation ran past the server's deadline and was stopped; ask for fewer virtual patients or times", body = ErrorBody)
     )
 )]
 pub(crate) async fn simulate(
@@ -40,8 +45,22 @@ pub(crate) async fn simulate(
     let scenario = body
         .validate(state.config().dose_caps)
         .map_err(|e| invalid(e.field, e.message))?;
-    let out = scenario
-        .run()
-        .map_err(|e| invalid(e.field().to_owned(), e.to_string()))?;
-    Ok(Json(out))
+    let deadline = state.config().limits.simulation_deadline;
+    match off_executor(deadline, move |stop| scenario.run_until(stop)).await {
+        Ok(Ok(out)) => Ok(Json(out)),
+        Ok(Err(PkError::Stopped)) | Err(Unfinished::Deadline(_)) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "simulation_timeout",
+            format!(
+                "the simulation took longer than the {} s this server allows and was stopped; ask for fewer virtual patients or times",
+                deadline.as_secs_f64()
+            ),
+        )),
+        Ok(Err(e)) => Err(invalid(e.field().to_owned(), e.to_string())),
+        Err(Unfinished::Failed) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the simulation could not be completed; try again",
+        )),
+    }
 }

@@ -278,12 +278,17 @@ pub(crate) async fn planner(
             };
             match input.validate(state.config().dose_caps) {
                 Err(e) => errors.push(form_field(&e.field), format!("{}.", e.message)),
-                Ok(scenario) => {
-                    let out = scenario.run().map_err(|_| AppError::NotFound)?;
-                    let chart = concentration_chart(&scenario).map_err(|_| AppError::NotFound)?;
-                    let info = scenario.model().info();
-                    let s = &out.summary;
-                    result = Some(Result_ {
+                Ok(scenario) => match scenario
+                    .run()
+                    .and_then(|out| concentration_chart(&scenario).map(|chart| (out, chart)))
+                {
+                    // A combination the checks above let through but the engine refuses is
+                    // still a message at its field, never an error page.
+                    Err(e) => errors.push(form_field(e.field()), format!("{e}.")),
+                    Ok((out, chart)) => {
+                        let info = scenario.model().info();
+                        let s = &out.summary;
+                        result = Some(Result_ {
                         svg: chart.render()?,
                         model_name: info.name,
                         citation: info.citation,
@@ -347,7 +352,8 @@ pub(crate) async fn planner(
                             })
                             .collect(),
                     });
-                }
+                    }
+                },
             }
         }
     }

@@ -246,3 +246,124 @@ async fn a_slow_client_is_cut_off_sqlite() {
     a_slow_client_is_cut_off(&app).await;
     app.finish().await;
 }
+
+/// A simulation request as a clinician's program would send it.
+async fn simulate(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/pk/simulate"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn simulations_are_bounded_before_they_start() {
+    let app = TestApp::spawn(store::Backend::Sqlite).await;
+    let token = app.token(Role::Prescriber).await;
+    // 120 oral doses, each with its own time to peak: 120 depots were 62 s of CPU once.
+    let doses: Vec<Value> = (0..120)
+        .map(|i| json!({"route": "oral", "start_min": i, "amount_mg": 0.1, "absorption_tmax_min": 20.0 + f64::from(i) * 0.5}))
+        .collect();
+    let (status, body) = simulate(
+        &app,
+        &token,
+        json!({"model": "kamp2020", "patient": {"weight_kg": 80}, "doses": doses, "times_min": [60]}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "doses");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 100"),
+        "{body}"
+    );
+    // Ten oral doses with ten times to peak: within the dose count, over the depot count.
+    let doses: Vec<Value> = (0..10)
+        .map(|i| json!({"route": "oral", "start_min": i * 60, "amount_mg": 1, "absorption_tmax_min": 20 + i}))
+        .collect();
+    let (status, body) = simulate(
+        &app,
+        &token,
+        json!({"model": "kamp2020", "patient": {"weight_kg": 80}, "doses": doses, "times_min": [60]}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("absorption depots") && message.contains("at most 4"),
+        "{message}"
+    );
+
+    // A population that would hold 2 billion values (16 GB) is refused by its size.
+    let times: Vec<u32> = (1..=20_000).collect();
+    let (status, body) = simulate(
+        &app,
+        &token,
+        json!({"model": "perez_ruixo2021", "patient": {"weight_kg": 75},
+               "doses": [{"route": "intranasal", "start_min": 0, "devices": 2}],
+               "times_min": times, "population": 100000}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "population");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("5000000"),
+        "{body}"
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_simulation_past_its_deadline_is_stopped_and_the_server_stays_responsive() {
+    let app = TestApp::spawn_full(
+        store::Backend::Sqlite,
+        false,
+        web::Limits {
+            simulation_deadline: std::time::Duration::from_millis(1),
+            ..web::Limits::default()
+        },
+    )
+    .await;
+    let token = app.token(Role::Prescriber).await;
+    let times: Vec<u32> = (1..=50).map(|i| i * 5).collect();
+    let body = json!({"model": "perez_ruixo2021", "patient": {"weight_kg": 75},
+                      "doses": [{"route": "intranasal", "start_min": 0, "devices": 3}],
+                      "times_min": times, "population": 100000});
+    let (status, answer) = simulate(&app, &token, body).await;
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["error"]["code"], "simulation_timeout");
+    let health = reqwest::get(app.url("/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_json_body_over_the_limit_is_413() {
+    let app = TestApp::spawn(store::Backend::Sqlite).await;
+    let token = app.token(Role::Prescriber).await;
+    let big = format!(
+        "{{\"model\":\"domino\",\"pad\":\"{}\"}}",
+        "x".repeat(3 * 1024 * 1024)
+    );
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/pk/simulate"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large");
+    app.finish().await;
+}

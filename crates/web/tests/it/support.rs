@@ -19,6 +19,22 @@ impl TestApp {
     }
 
     pub(crate) async fn spawn_with(backend: Backend, demo_mode: bool) -> TestApp {
+        Self::spawn_full(
+            backend,
+            demo_mode,
+            web::Limits {
+                header_read_timeout: std::time::Duration::from_secs(2),
+                ..web::Limits::default()
+            },
+        )
+        .await
+    }
+
+    pub(crate) async fn spawn_full(
+        backend: Backend,
+        demo_mode: bool,
+        limits: web::Limits,
+    ) -> TestApp {
         let db = TestDb::new(backend).await;
         let state = web::AppState::new(
             db.store.clone(),
@@ -32,10 +48,7 @@ impl TestApp {
                 self_report_link: jiff::SignedDuration::from_hours(72),
                 crisis_message: "Call or text 988 now.".into(),
                 dose_caps: pk::dose::DoseCaps::default(),
-                limits: web::Limits {
-                    header_read_timeout: std::time::Duration::from_secs(2),
-                    ..web::Limits::default()
-                },
+                limits,
             },
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
