@@ -12,7 +12,8 @@
 //! transaction (group commit) and only then lets each caller go on, so a read is still audited
 //! before its response is sent, at a fraction of the cost of one commit per read.
 
-use sqlx::{AnyConnection, AnyPool, Row};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::Corrupt;
@@ -256,13 +257,23 @@ struct Pending {
     done: oneshot::Sender<Result<(), String>>,
 }
 
+/// What the writer is asked to do. Events go by value: boxing them would add an allocation to
+/// every audited read for the sake of the one stop message a store ever sends.
+#[allow(clippy::large_enum_variant)]
+enum Message {
+    /// Record an event.
+    Write(Pending),
+    /// Commit what is queued, hand the connection back and stop (the store is closing).
+    Stop(oneshot::Sender<()>),
+}
+
 /// The group-commit writer of events that change nothing else: callers hand an event over and
 /// wait until the transaction that holds it has committed. Only the database holds the trail;
 /// the queue is a few milliseconds of events in flight, and several server processes may each
 /// run a writer on the same database.
 #[derive(Clone)]
 pub(crate) struct AuditWriter {
-    queue: mpsc::Sender<Pending>,
+    queue: mpsc::Sender<Message>,
 }
 
 impl AuditWriter {
@@ -271,6 +282,15 @@ impl AuditWriter {
         let (queue, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run_writer(pool, rx));
         AuditWriter { queue }
+    }
+
+    /// Stops the writer once the events queued before this call are committed, so that the
+    /// pool it holds a connection of can close.
+    pub(crate) async fn stop(&self) {
+        let (done, stopped) = oneshot::channel();
+        if self.queue.send(Message::Stop(done)).await.is_ok() {
+            let _ = stopped.await;
+        }
     }
 
     /// Records `event` and returns once it is committed.
@@ -291,7 +311,7 @@ impl AuditWriter {
             reason: reason.to_owned(),
         };
         self.queue
-            .send(pending)
+            .send(Message::Write(pending))
             .await
             .map_err(|_| unavailable("the audit writer has stopped"))?;
         match committed.await {
@@ -302,17 +322,43 @@ impl AuditWriter {
     }
 }
 
-async fn run_writer(pool: AnyPool, mut rx: mpsc::Receiver<Pending>) {
+async fn run_writer(pool: AnyPool, mut rx: mpsc::Receiver<Message>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    // The writer keeps one connection of its own (its prepared inserts stay warm), and takes a
+    // fresh one after any failure.
+    let mut conn: Option<PoolConnection<Any>> = None;
+    let mut stop: Option<oneshot::Sender<()>> = None;
     while let Some(first) = rx.recv().await {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
+        match first {
+            Message::Write(p) => batch.push(p),
+            Message::Stop(done) => stop = Some(done),
+        }
+        while batch.len() < MAX_BATCH && stop.is_none() {
             match rx.try_recv() {
-                Ok(p) => batch.push(p),
+                Ok(Message::Write(p)) => batch.push(p),
+                Ok(Message::Stop(done)) => stop = Some(done),
                 Err(_) => break,
             }
         }
-        match commit_batch(&pool, &batch).await {
+        if !batch.is_empty() {
+            write_batch(&pool, &mut conn, &mut batch).await;
+        }
+        if let Some(done) = stop.take() {
+            drop(conn.take());
+            let _ = done.send(());
+            return;
+        }
+    }
+}
+
+/// Commits `batch` and answers each event's caller.
+async fn write_batch(
+    pool: &AnyPool,
+    conn: &mut Option<PoolConnection<Any>>,
+    batch: &mut Vec<Pending>,
+) {
+    {
+        match commit_batch(pool, conn, batch).await {
             Ok(()) => {
                 for p in batch.drain(..) {
                     let _ = p.done.send(Ok(()));
@@ -322,7 +368,7 @@ async fn run_writer(pool: AnyPool, mut rx: mpsc::Receiver<Pending>) {
             // on its own, so only the one the database refuses is refused.
             Err(_) if batch.len() > 1 => {
                 for p in batch.drain(..) {
-                    let alone = commit_batch(&pool, std::slice::from_ref(&p)).await;
+                    let alone = commit_batch(pool, conn, std::slice::from_ref(&p)).await;
                     if let Err(e) = &alone {
                         tracing::error!(error = %e, "audit event refused");
                     }
@@ -340,16 +386,31 @@ async fn run_writer(pool: AnyPool, mut rx: mpsc::Receiver<Pending>) {
 }
 
 #[tracing::instrument(skip_all, fields(events = batch.len()))]
-async fn commit_batch(pool: &AnyPool, batch: &[Pending]) -> Result<(), StoreError> {
-    let mut tx = pool.begin().await?;
+async fn commit_batch(
+    pool: &AnyPool,
+    conn: &mut Option<PoolConnection<Any>>,
+    batch: &[Pending],
+) -> Result<(), StoreError> {
+    let mut held = match conn.take() {
+        Some(c) => c,
+        None => pool.acquire().await?,
+    };
     let rows: Vec<(i64, &Actor, &AuditEvent)> =
         batch.iter().map(|p| (p.at, &p.actor, &p.event)).collect();
-    // Statements of at most 64 rows keep well inside every engine's parameter limit.
-    for chunk in rows.chunks(64) {
-        insert_many(&mut tx, chunk).await?;
+    let result = async {
+        let mut tx = held.begin().await?;
+        // Statements of at most 64 rows keep well inside every engine's parameter limit.
+        for chunk in rows.chunks(64) {
+            insert_many(&mut tx, chunk).await?;
+        }
+        tx.commit().await?;
+        Ok::<(), StoreError>(())
     }
-    tx.commit().await?;
-    Ok(())
+    .await;
+    if result.is_ok() {
+        *conn = Some(held);
+    }
+    result
 }
 
 fn record_from_row(row: &sqlx::any::AnyRow) -> Result<AuditRecord, StoreError> {

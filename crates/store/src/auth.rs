@@ -125,6 +125,54 @@ fn normalise_email(email: &str) -> String {
         .to_lowercase()
 }
 
+/// How long one process trusts a bearer token it has checked before asking the database again.
+/// A token revoked through another process stops working within this time; in the process that
+/// revoked it, at once.
+pub const TOKEN_CHECK_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The most checked tokens one process remembers; past that the memory is emptied.
+const TOKEN_CACHE_ENTRIES: usize = 10_000;
+
+/// Bearer tokens this process checked lately: a cache in front of `api_tokens`, never the truth.
+#[derive(Default)]
+pub(crate) struct TokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, CachedToken>>,
+}
+
+#[derive(Clone)]
+struct CachedToken {
+    user: User,
+    last_used_ms: Option<i64>,
+    checked: std::time::Instant,
+}
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<CachedToken> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(hash)
+            .filter(|c| c.checked.elapsed() < TOKEN_CHECK_TTL)
+            .cloned()
+    }
+
+    fn put(&self, hash: String, entry: CachedToken) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= TOKEN_CACHE_ENTRIES {
+                entries.clear();
+            }
+            entries.insert(hash, entry);
+        }
+    }
+
+    /// Forgets every token; called on every change that can end a token's validity (revocation,
+    /// and any change of an account).
+    pub(crate) fn forget_all(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+}
+
 /// How often a bearer token's `last_used_at` is written at most: reads stay reads.
 const TOKEN_USE_RESOLUTION_MS: i64 = 60_000;
 /// How often a session's `last_seen_at` is written at most; the idle timeout (at least a minute)
@@ -419,8 +467,9 @@ impl Store {
 
     /// The user behind a bearer token, if it exists, is not revoked and its user may sign in.
     ///
-    /// One query reads the token and its user; `last_used_at` is written only when it is more
-    /// than a minute old, so an API read does not become a write.
+    /// One query reads the token and its user, and this process then trusts the answer for
+    /// [`TOKEN_CHECK_TTL`]; `last_used_at` is written only when it is more than a minute old, so
+    /// an API read does not become a write.
     #[tracing::instrument(skip_all)]
     pub async fn authenticate_token(
         &self,
@@ -429,28 +478,37 @@ impl Store {
         now: Timestamp,
     ) -> Result<Option<User>, StoreError> {
         let hash = token_hash(secret);
-        let columns = USER_COLUMNS
-            .split(", ")
-            .map(|c| format!("u.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let row = sqlx::query(&format!(
-            "select {columns}, t.last_used_at from api_tokens t join users u on u.id = t.user_id
-             where t.token_hash = $1 and t.revoked_at is null"
-        ))
-        .bind(&hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
+        let cached = self.tokens.get(&hash);
+        let was_cached = cached.is_some();
+        let (user, last_used) = match cached {
+            Some(c) => (c.user, c.last_used_ms),
+            None => {
+                let columns = USER_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("u.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let row = sqlx::query(&format!(
+                    "select {columns}, t.last_used_at from api_tokens t join users u on u.id = t.user_id
+                     where t.token_hash = $1 and t.revoked_at is null"
+                ))
+                .bind(&hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let user = user_from_row(&row)?;
+                let last_used: Option<i64> = row.try_get("last_used_at")?;
+                (user, last_used)
+            }
         };
-        let user = user_from_row(&row)?;
         if user.disabled || (user.is_demo && !settings.demo_mode) {
             return Ok(None);
         }
-        let last_used: Option<i64> = row.try_get("last_used_at")?;
         let stale =
             last_used.is_none_or(|t| millis(now).saturating_sub(t) >= TOKEN_USE_RESOLUTION_MS);
+        let mut last_used_ms = last_used;
         if stale {
             sqlx::query(
                 "update api_tokens set last_used_at = $2
@@ -461,6 +519,17 @@ impl Store {
             .bind(millis(now) - TOKEN_USE_RESOLUTION_MS)
             .execute(&self.pool)
             .await?;
+            last_used_ms = Some(millis(now));
+        }
+        if !was_cached || stale {
+            self.tokens.put(
+                hash,
+                CachedToken {
+                    user: user.clone(),
+                    last_used_ms,
+                    checked: std::time::Instant::now(),
+                },
+            );
         }
         Ok(Some(user))
     }
@@ -503,6 +572,7 @@ impl Store {
             .entity("api_token", token_id.as_str());
         audit::insert(&mut tx, now, actor, &event).await?;
         tx.commit().await?;
+        self.tokens.forget_all();
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ use sqlx::{AnyPool, Executor};
 
 use crate::StoreError;
 use crate::audit::AuditWriter;
+use crate::auth::TokenCache;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -134,6 +135,7 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
     pub(crate) audit_writer: AuditWriter,
+    pub(crate) tokens: std::sync::Arc<TokenCache>,
 }
 
 impl fmt::Debug for Store {
@@ -159,8 +161,12 @@ impl Store {
             })?;
         let pool = match backend {
             Backend::Sqlite => {
+                // A local file's connections do not drop, so they are not pinged before each use
+                // (a ping is a round trip to the connection's worker thread, as dear as a query).
+                // Four for reads and writes, one held by the audit writer.
                 AnyPoolOptions::new()
-                    .max_connections(4)
+                    .max_connections(5)
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(10))
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
@@ -188,6 +194,7 @@ impl Store {
             pool,
             backend,
             audit_writer,
+            tokens: std::sync::Arc::default(),
         };
         store.migrate().await?;
         Ok(store)
@@ -204,8 +211,9 @@ impl Store {
         Ok(())
     }
 
-    /// Closes every connection; waits for queries in flight.
+    /// Closes every connection; waits for queries in flight and for the audit events queued.
     pub async fn close(&self) {
+        self.audit_writer.stop().await;
         self.pool.close().await;
     }
 

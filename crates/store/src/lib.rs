@@ -28,7 +28,9 @@ mod users;
 
 pub use assessments::{AlertRecord, AssessmentRecord, EnteredBy, LinkState, NewLink, baseline};
 pub use audit::{Actor, AuditEvent, AuditOutcome, AuditRecord};
-pub use auth::{ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession};
+pub use auth::{
+    ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession, TOKEN_CHECK_TTL,
+};
 pub use connect::{Backend, DatabaseUrl, Store};
 pub use demo::{DEMO_PASSWORD, DemoAccount, DemoSeed, demo_accounts};
 pub use error::{Corrupt, StoreError};

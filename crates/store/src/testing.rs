@@ -18,6 +18,41 @@ pub struct TestDb {
     pub store: Store,
     pub url: DatabaseUrl,
     cleanup: Cleanup,
+    finished: bool,
+}
+
+impl Drop for TestDb {
+    /// A test that panicked never reaches [`TestDb::finish`]: its PostgreSQL database is dropped
+    /// here, from a thread of its own (the test's runtime may be gone or inside a panic).
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async {
+                    use sqlx::{Connection, Executor};
+                    sqlx::any::install_default_drivers();
+                    if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url).await {
+                        let _ = conn
+                            .execute(
+                                format!("drop database if exists {name} with (force)").as_str(),
+                            )
+                            .await;
+                        let _ = conn.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
 }
 
 enum Cleanup {
@@ -49,11 +84,21 @@ impl TestDb {
             store,
             url,
             cleanup,
+            finished: false,
+        }
+    }
+
+    /// The PostgreSQL database's name (`None` on SQLite).
+    pub fn database_name(&self) -> Option<&str> {
+        match &self.cleanup {
+            Cleanup::Postgres { name, .. } => Some(name),
+            Cleanup::Sqlite(_) => None,
         }
     }
 
     /// Closes the store and removes the database.
-    pub async fn finish(self) {
+    pub async fn finish(mut self) {
+        self.finished = true;
         self.store.close().await;
         if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
             admin(

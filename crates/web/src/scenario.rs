@@ -45,10 +45,11 @@ pub struct ScenarioInput {
     #[serde(default)]
     pub band_mg_per_l: Option<[f64; 2]>,
     /// Virtual patients for percentiles (1 to 100000), for models with published variability.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::whole_option")]
+    #[schema(value_type = Option<u64>)]
     pub population: Option<usize>,
     /// Seed of the virtual population; the same seed gives the same percentiles.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::whole_option")]
     pub seed: Option<u64>,
 }
 
@@ -94,7 +95,7 @@ pub struct DoseInput {
     #[serde(default)]
     pub duration_min: Option<f64>,
     /// Nasal devices.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::whole_option")]
     pub devices: Option<u32>,
     /// Drug per device, mg.
     #[serde(default)]

@@ -105,3 +105,29 @@ async fn sqlite_enforces_foreign_keys_and_uses_wal() {
     );
     db.finish().await;
 }
+
+#[tokio::test]
+async fn a_test_that_panics_leaves_no_database_behind() {
+    let name = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let seen = name.clone();
+    let outcome = tokio::spawn(async move {
+        let db = store::testing::TestDb::new(store::Backend::Postgres).await;
+        *seen.lock().unwrap() = db.database_name().map(str::to_owned);
+        panic!("a failing assertion, on purpose");
+    })
+    .await;
+    assert!(outcome.is_err());
+    let name = name.lock().unwrap().clone().unwrap();
+    use sqlx::{Connection, Row};
+    sqlx::any::install_default_drivers();
+    let mut admin = sqlx::AnyConnection::connect(&store::testing::postgres_base_url())
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query("select count(*) from pg_database where datname = $1")
+        .bind(&name)
+        .fetch_one(&mut admin)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "{name} was left behind");
+}

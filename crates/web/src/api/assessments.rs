@@ -89,6 +89,7 @@ pub(crate) struct NewAssessment {
     instrument: String,
     /// The numbers beside the chosen options, in item order (EPDS: option positions 0–3).
     #[schema(example = json!([1, 2, 1, 1, 2, 1, 1, 1, 0]))]
+    #[serde(deserialize_with = "crate::api::json::whole::list")]
     answers: Vec<i64>,
     /// Time point code.
     #[schema(example = "baseline")]

@@ -119,3 +119,46 @@ mod tests {
         assert_eq!(named_field("expected value at line 1 column 1"), None);
     }
 }
+
+/// Whole numbers in JSON bodies, accepting the integral floats (`2.0`) that JSON Schema counts
+/// as integers, so a body valid by the published schema is never refused for its spelling.
+pub(crate) mod whole {
+    use serde::Deserialize;
+    use serde::de::{Deserializer, Error};
+
+    fn to_i128<E: Error>(n: &serde_json::Number) -> Result<i128, E> {
+        if let Some(i) = n.as_i64() {
+            return Ok(i128::from(i));
+        }
+        if let Some(u) = n.as_u64() {
+            return Ok(i128::from(u));
+        }
+        match n.as_f64() {
+            // Exactly integral and within ±2^63 (beyond which no field here is meaningful).
+            Some(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Ok(f as i128),
+            _ => Err(E::custom(format!("{n} is not a whole number"))),
+        }
+    }
+
+    fn narrow<T: TryFrom<i128>, E: Error>(n: &serde_json::Number) -> Result<T, E> {
+        let wide = to_i128::<E>(n)?;
+        T::try_from(wide).map_err(|_| E::custom(format!("{n} is out of range")))
+    }
+
+    /// An optional whole number of type `T`.
+    pub(crate) fn option<'de, D: Deserializer<'de>, T: TryFrom<i128>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        Option::<serde_json::Number>::deserialize(d)?
+            .map(|n| narrow(&n))
+            .transpose()
+    }
+
+    /// A list of whole numbers.
+    pub(crate) fn list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+        Vec::<serde_json::Number>::deserialize(d)?
+            .iter()
+            .map(narrow)
+            .collect()
+    }
+}

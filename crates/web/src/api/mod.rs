@@ -5,7 +5,7 @@
 
 mod assessments;
 pub(crate) mod health;
-mod json;
+pub(crate) mod json;
 mod patients;
 mod pk;
 
@@ -16,6 +16,10 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use crate::AppState;
+
+/// An optional whole number in a JSON body (also for the scenario wire format, which the command
+/// line shares).
+pub(crate) use json::whole::option as whole_option;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,10 +62,132 @@ impl utoipa::Modify for BearerScheme {
 }
 
 /// The OpenAPI document as pretty-printed JSON.
+///
+/// The derive describes shapes; the value sets and ranges the server enforces are added here
+/// from the domain's own lists and limits, so the document cannot drift from what is accepted.
 pub fn openapi_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
+        Ok(doc) => doc,
+        Err(e) => return format!("{{\"error\":\"{e}\"}}"),
+    };
+    constrain(&mut doc);
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+/// Adds enums, ranges and lengths to the request schemas and parameters.
+fn constrain(doc: &mut serde_json::Value) {
+    use serde_json::json;
+    let codes = |it: &mut dyn Iterator<Item = &'static str>| json!(it.collect::<Vec<_>>());
+    let models = codes(&mut ::pk::models::ModelId::ALL.iter().map(|m| m.info().id));
+    let routes = codes(&mut ::pk::model::Route::ALL.iter().map(|r| r.code()));
+    let instruments = codes(
+        &mut clinical::instruments::InstrumentId::ALL
+            .iter()
+            .map(|i| i.code()),
+    );
+    let time_points = codes(
+        &mut clinical::instruments::schedule::TimePoint::ALL
+            .iter()
+            .map(|t| t.code()),
+    );
+    let sexes = codes(&mut clinical::patient::Sex::ALL.iter().map(|s| s.code()));
+    let last_minute = 14.0 * 24.0 * 60.0;
+    let rules: &[(&str, &str, serde_json::Value)] = &[
+        ("ScenarioInput", "model", json!({"enum": models})),
+        (
+            "ScenarioInput",
+            "doses",
+            json!({"minItems": 1, "maxItems": ::pk::limits::MAX_DOSES}),
+        ),
+        (
+            "ScenarioInput",
+            "times_min",
+            json!({"minItems": 1, "maxItems": ::pk::limits::MAX_TIMES,
+                   "items": {"type": "number", "minimum": 0, "maximum": last_minute}}),
+        ),
+        (
+            "ScenarioInput",
+            "band_mg_per_l",
+            json!({"minItems": 2, "maxItems": 2, "items": {"type": "number", "minimum": 0}}),
+        ),
+        (
+            "ScenarioInput",
+            "population",
+            json!({"minimum": 1, "maximum": ::pk::population::MAX_PATIENTS}),
+        ),
+        ("ScenarioInput", "seed", json!({"minimum": 0})),
+        (
+            "OptionsInput",
+            "weight_scaling",
+            json!({"enum": ["allometric", "linear", null]}),
+        ),
+        (
+            "PatientInput",
+            "weight_kg",
+            json!({"minimum": ::pk::units::Kg::MIN, "maximum": ::pk::units::Kg::MAX}),
+        ),
+        (
+            "PatientInput",
+            "age_years",
+            json!({"minimum": 0, "maximum": 120}),
+        ),
+        (
+            "PatientInput",
+            "sex",
+            json!({"enum": ["female", "male", null]}),
+        ),
+        ("DoseInput", "route", json!({"enum": routes})),
+        (
+            "DoseInput",
+            "start_min",
+            json!({"minimum": 0, "maximum": last_minute}),
+        ),
+        ("DoseInput", "devices", json!({"minimum": 1, "maximum": 3})),
+        (
+            "DoseInput",
+            "bioavailability",
+            json!({"exclusiveMinimum": 0, "maximum": 1}),
+        ),
+        (
+            "DoseInput",
+            "absorption_tmax_min",
+            json!({"minimum": 1, "maximum": 360}),
+        ),
+        ("NewPatient", "sex", json!({"enum": sexes})),
+        ("NewPatient", "date_of_birth", json!({"format": "date"})),
+        ("NewAssessment", "instrument", json!({"enum": instruments})),
+        ("NewAssessment", "time_point", json!({"enum": time_points})),
+        (
+            "NewAssessment",
+            "answers",
+            json!({"minItems": 1, "maxItems": 20,
+                   "items": {"type": "integer", "minimum": 0, "maximum": 10}}),
+        ),
+        (
+            "NewAssessment",
+            "administered_at",
+            json!({"format": "date-time"}),
+        ),
+    ];
+    for (schema, property, extra) in rules {
+        let target = &mut doc["components"]["schemas"][schema]["properties"][property];
+        merge(target, extra);
+    }
+    if let Some(params) = doc["paths"]["/api/v1/patients"]["get"]["parameters"].as_array_mut() {
+        for p in params {
+            if p["name"] == "limit" {
+                merge(&mut p["schema"], &json!({"minimum": 1, "maximum": 500}));
+            }
+        }
+    }
+}
+
+fn merge(target: &mut serde_json::Value, extra: &serde_json::Value) {
+    if let (Some(t), Some(e)) = (target.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            t.insert(k.clone(), v.clone());
+        }
+    }
 }
 
 async fn openapi() -> impl IntoResponse {

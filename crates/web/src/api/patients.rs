@@ -79,6 +79,7 @@ pub(crate) struct NewPatient {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListParams {
     /// Part of a name or record number (case-insensitive).
     #[serde(default)]
