@@ -102,6 +102,33 @@ pub const ESKETAMINE_MG_PER_DEVICE: f64 = 28.0;
 /// prescribing information).
 pub const ESKETAMINE_MAX_MG: f64 = 84.0;
 
+/// The highest S-ketamine oral thin-film dose studied, mg: Simons et al. gave 50 mg and
+/// 100 mg films to healthy volunteers (Front Pain Res 2022;3:946486).
+pub const ESKETAMINE_FILM_MAX_MG: f64 = 100.0;
+
+/// The most esketamine one session may give by `route`, and what that limit is.
+///
+/// The 84 mg maximum belongs to the Spravato nasal spray (its label); a sublingual or swallowed
+/// S-ketamine film follows the highest studied film dose instead. Intravenous esketamine has no
+/// product label in this build, so it keeps the nasal label's maximum, the lower of the two.
+pub fn esketamine_max_mg(route: crate::model::Route) -> (f64, &'static str) {
+    use crate::model::Route;
+    match route {
+        Route::Sublingual | Route::Oral => (
+            ESKETAMINE_FILM_MAX_MG,
+            "the highest S-ketamine film dose studied (Simons 2022)",
+        ),
+        Route::Intranasal => (
+            ESKETAMINE_MAX_MG,
+            "the Spravato label's maximum per session",
+        ),
+        Route::IvBolus | Route::IvInfusion | Route::Intramuscular => (
+            ESKETAMINE_MAX_MG,
+            "the Spravato label's maximum, kept for esketamine by vein (no label of its own)",
+        ),
+    }
+}
+
 /// An IV infusion order to work out.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct InfusionOrder {

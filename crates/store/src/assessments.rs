@@ -100,17 +100,17 @@ pub struct NewLink {
     pub expires_at: Timestamp,
 }
 
-/// The baseline of one instrument in a patient's assessments (oldest first): the first taken at
-/// the baseline time point, else the first of all.
+/// The baseline of one instrument in a patient's assessments (oldest first), by
+/// [`clinical::instruments::outcome::choose_baseline`].
 pub fn baseline(
     records: &[AssessmentRecord],
     instrument: InstrumentId,
 ) -> Option<&AssessmentRecord> {
-    let mut of_this = records.iter().filter(|r| r.instrument == instrument);
-    let first = of_this.clone().next();
-    of_this
-        .find(|r| r.time_point == TimePoint::Baseline)
-        .or(first)
+    let of_this: Vec<&AssessmentRecord> = records
+        .iter()
+        .filter(|r| r.instrument == instrument)
+        .collect();
+    clinical::instruments::outcome::choose_baseline(&of_this, |r| r.time_point).copied()
 }
 
 const ASSESSMENT_COLUMNS: &str = "id, patient_id, instrument, time_point, administered_at, answers, total, severity, flags, scoring_version, entered_by_user_id, entered_by_patient";

@@ -2,7 +2,7 @@
 //! baseline and the response and remission thresholds drawn and labelled in words.
 //! This module computes coordinates; `templates/partials/trajectory.html` draws them.
 
-use clinical::instruments::{ChangeRule, Instrument};
+use clinical::instruments::Instrument;
 
 /// Drawing area in SVG user units.
 const WIDTH: f64 = 640.0;
@@ -65,14 +65,6 @@ pub(crate) struct Sample {
 
 fn fmt(v: f64) -> String {
     format!("{v:.1}")
-}
-
-/// The threshold a response rule sets for a baseline, as a total.
-fn response_threshold(rule: ChangeRule, baseline: i32) -> f64 {
-    match rule {
-        ChangeRule::PercentReduction(p) => f64::from(baseline) * (1.0 - f64::from(p) / 100.0),
-        ChangeRule::Points(n) => f64::from(baseline - n),
-    }
 }
 
 /// Lays out a chart of `samples` (oldest first; the first is the baseline).
@@ -142,7 +134,7 @@ pub(crate) fn trajectory(instrument: &Instrument, samples: &[Sample]) -> Chart {
             class: "ref-baseline",
         });
         if let Some(rule) = instrument.response {
-            let t = response_threshold(rule, base.total).clamp(lo, hi);
+            let t = rule.threshold(base.total).clamp(lo, hi);
             lines.push(RefLine {
                 y: fmt(y_of(t)),
                 label: format!("Response ≤ {t:.1}"),

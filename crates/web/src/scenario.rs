@@ -2,7 +2,7 @@
 //! `POST /api/v1/pk/simulate`, converted by hand into `pk` values and back.
 
 use pk::PkError;
-use pk::dose::{DoseCaps, ESKETAMINE_MAX_MG};
+use pk::dose::DoseCaps;
 use pk::limits::{NeverStop, Stop};
 use pk::model::{Analyte, Patient, Provenance, Route, Sampling, Sex};
 use pk::models::{ModelId, ModelOptions, WeightScaling};
@@ -395,13 +395,16 @@ impl ScenarioInput {
                     }
                 }
                 Analyte::Esketamine => {
-                    if dose.amount() > ESKETAMINE_MAX_MG + 1e-9 {
+                    let (max, which) = pk::dose::esketamine_max_mg(route);
+                    if dose.amount() > max + 1e-9 {
+                        let field = if matches!(dose, Dose::NasalDevices { .. }) {
+                            at("devices")
+                        } else {
+                            at("amount_mg")
+                        };
                         return Err(err(
-                            at("amount_mg"),
-                            format!(
-                                "{} mg esketamine is above the labelled maximum of {ESKETAMINE_MAX_MG} mg per session",
-                                dose.amount()
-                            ),
+                            field,
+                            format!("{} mg esketamine is above {which}, {max} mg", dose.amount()),
                         ));
                     }
                 }

@@ -25,6 +25,14 @@ impl ChangeRule {
         }
     }
 
+    /// The highest total that meets the rule from `baseline`: the line a chart draws.
+    pub fn threshold(self, baseline: i32) -> f64 {
+        match self {
+            ChangeRule::PercentReduction(p) => f64::from(baseline) * (1.0 - f64::from(p) / 100.0),
+            ChangeRule::Points(n) => f64::from(baseline) - f64::from(n),
+        }
+    }
+
     /// Words for people, such as "a fall of 50 % or more from baseline".
     pub fn describe(self) -> String {
         match self {
@@ -69,4 +77,17 @@ pub fn outcome(instrument: &Instrument, baseline: i32, current: i32) -> Outcome 
             .minimal_important_change
             .map(|r| r.met(baseline, current)),
     }
+}
+
+/// The baseline among one instrument's assessments, oldest first: the first taken at the
+/// baseline time point, else the first of all (a course entered without one still has a
+/// reference to judge change against).
+pub fn choose_baseline<T>(
+    assessments: &[T],
+    time_point: impl Fn(&T) -> super::schedule::TimePoint,
+) -> Option<&T> {
+    assessments
+        .iter()
+        .find(|a| time_point(a) == super::schedule::TimePoint::Baseline)
+        .or_else(|| assessments.first())
 }

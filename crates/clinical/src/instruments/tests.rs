@@ -493,3 +493,33 @@ fn loaded_wording_must_fit_the_definition() {
         ]
     );
 }
+
+#[test]
+fn a_change_rule_draws_its_threshold_and_a_baseline_is_chosen_by_time_point() {
+    use super::outcome::{ChangeRule, choose_baseline};
+    use super::schedule::TimePoint;
+    // MADRS response is a fall of 50 %: from 30 the line is at 15; a fall of 5 points from 12 is 7.
+    assert_eq!(ChangeRule::PercentReduction(50).threshold(30), 15.0);
+    assert_eq!(ChangeRule::Points(5).threshold(12), 7.0);
+    for baseline in 0..=60 {
+        for rule in [ChangeRule::PercentReduction(50), ChangeRule::Points(5)] {
+            let t = rule.threshold(baseline);
+            // The line separates totals that meet the rule from those that do not.
+            assert!(
+                (0..=60).all(|c| rule.met(baseline, c) == (f64::from(c) <= t)
+                    || (baseline == 0 && matches!(rule, ChangeRule::PercentReduction(_)))),
+                "{rule:?} from {baseline}"
+            );
+        }
+    }
+    let taken = [
+        (TimePoint::Weekly, 20),
+        (TimePoint::Baseline, 24),
+        (TimePoint::Weekly, 12),
+    ];
+    assert_eq!(choose_baseline(&taken, |a| a.0).map(|a| a.1), Some(24));
+    let without = [(TimePoint::Weekly, 20), (TimePoint::Weekly, 12)];
+    assert_eq!(choose_baseline(&without, |a| a.0).map(|a| a.1), Some(20));
+    let none: [(TimePoint, i32); 0] = [];
+    assert!(choose_baseline(&none, |a| a.0).is_none());
+}

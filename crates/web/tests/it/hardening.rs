@@ -367,3 +367,46 @@ async fn a_json_body_over_the_limit_is_413() {
     assert_eq!(body["error"]["code"], "payload_too_large");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_spravato_maximum_belongs_to_the_nasal_spray_not_to_every_s_ketamine() {
+    let app = TestApp::spawn(store::Backend::Sqlite).await;
+    let token = app.token(Role::Prescriber).await;
+    let film = |mg: f64| {
+        json!({"model": "simons2022", "patient": {"weight_kg": 70},
+               "doses": [{"route": "sublingual", "start_min": 0, "amount_mg": mg}],
+               "times_min": [30, 60, 120]})
+    };
+    // Simons 2022 studied a 100 mg film: accepted, though above the nasal label's 84 mg.
+    let (status, body) = simulate(&app, &token, film(100.0)).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = simulate(&app, &token, film(110.0)).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "doses[0].amount_mg");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Simons 2022"),
+        "{body}"
+    );
+    // Spravato devices keep the label's 84 mg, named at the devices field.
+    let (status, body) = simulate(
+        &app,
+        &token,
+        json!({"model": "perez_ruixo2021", "patient": {"weight_kg": 70},
+               "doses": [{"route": "intranasal", "start_min": 0, "devices": 3, "mg_per_device": 40}],
+               "times_min": [30]}),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "doses[0].devices");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Spravato"),
+        "{body}"
+    );
+    app.finish().await;
+}
