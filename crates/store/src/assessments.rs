@@ -259,6 +259,7 @@ impl Store {
     }
 
     /// What a link leads to now.
+    #[tracing::instrument(skip_all)]
     pub async fn self_report_link(
         &self,
         secret: &str,
@@ -294,6 +295,7 @@ impl Store {
 
     /// Stores a patient's answers given through a link, once: the link is closed in the same
     /// transaction. Returns `None` when the link is not open (used, expired, unknown).
+    #[tracing::instrument(skip_all)]
     pub async fn submit_self_report(
         &self,
         secret: &str,
@@ -377,6 +379,7 @@ impl Store {
     }
 
     /// A patient's alerts, open and acknowledged, newest first.
+    #[tracing::instrument(skip_all)]
     pub async fn patient_alerts(
         &self,
         site_id: &SiteId,
@@ -408,6 +411,7 @@ impl Store {
 
     /// Marks an alert as seen and handled by `actor`. Audited. One statement claims the alert,
     /// so two people acknowledging at once cannot both succeed.
+    #[tracing::instrument(skip_all)]
     pub async fn acknowledge_alert(
         &self,
         actor: &Actor,

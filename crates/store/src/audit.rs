@@ -443,6 +443,7 @@ const AUDIT_COLUMNS: &str = "id, at, site_id, actor_user_id, actor_label, action
 impl Store {
     /// Records an event on its own (for events that change nothing else, such as a read);
     /// returns once it is committed.
+    #[tracing::instrument(skip_all)]
     pub async fn audit(
         &self,
         actor: &Actor,
@@ -493,6 +494,7 @@ impl Store {
 
     /// How many bytes of text the trail holds in its free-text columns (actor labels and
     /// details), for checking that unauthenticated input cannot grow it without bound.
+    #[tracing::instrument(skip_all)]
     pub async fn audit_text_bytes(&self) -> Result<i64, StoreError> {
         let total: Option<i64> = sqlx::query_scalar(
             "select cast(sum(length(actor_label) + coalesce(length(detail), 0)) as bigint) from audit_events",

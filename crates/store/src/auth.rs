@@ -388,6 +388,7 @@ impl Store {
     }
 
     /// Ends the session behind a cookie (sign-out). Unknown tokens are ignored.
+    #[tracing::instrument(skip_all)]
     pub async fn logout(&self, token: &str, now: Timestamp) -> Result<(), StoreError> {
         let hash = token_hash(token);
         let user_id: Option<String> = sqlx::query_scalar(
@@ -427,6 +428,7 @@ impl Store {
     }
 
     /// Makes a bearer token for `user`. The secret is returned once and never stored in clear.
+    #[tracing::instrument(skip_all)]
     pub async fn create_api_token(
         &self,
         actor: &Actor,
@@ -535,6 +537,7 @@ impl Store {
     }
 
     /// A user's tokens, newest first.
+    #[tracing::instrument(skip_all)]
     pub async fn api_tokens(&self, user: &UserId) -> Result<Vec<ApiTokenInfo>, StoreError> {
         let rows = sqlx::query(
             "select id, label, created_at, last_used_at, revoked_at from api_tokens
@@ -547,6 +550,7 @@ impl Store {
     }
 
     /// Revokes one of `user`'s tokens; another user's token is [`StoreError::NotFound`].
+    #[tracing::instrument(skip_all)]
     pub async fn revoke_api_token(
         &self,
         actor: &Actor,

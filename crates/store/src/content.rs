@@ -10,6 +10,7 @@ use crate::{Store, StoreError, millis};
 
 impl Store {
     /// Stores wording, replacing any earlier wording of the same instrument and language.
+    #[tracing::instrument(skip_all)]
     pub async fn save_instrument_content(
         &self,
         actor: &Actor,
@@ -54,6 +55,7 @@ impl Store {
     }
 
     /// The wording loaded for an instrument in a language, if any.
+    #[tracing::instrument(skip_all)]
     pub async fn instrument_content(
         &self,
         instrument: InstrumentId,

@@ -177,6 +177,7 @@ impl Store {
     }
 
     /// Fails with [`StoreError::NotADemoDatabase`] when any site, user or patient is real.
+    #[tracing::instrument(skip_all)]
     pub async fn ensure_demo_only(&self) -> Result<(), StoreError> {
         let checks = [
             (
@@ -202,6 +203,7 @@ impl Store {
     }
 
     /// Seeds the demo clinic. Running it again adds nothing that is already there.
+    #[tracing::instrument(skip_all)]
     pub async fn seed_demo(
         &self,
         now: jiff::Timestamp,

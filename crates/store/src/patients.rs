@@ -76,6 +76,7 @@ fn new_mrn() -> String {
 
 impl Store {
     /// Registers a patient at a site and audits the write.
+    #[tracing::instrument(skip_all)]
     pub async fn create_patient(
         &self,
         actor: &Actor,
@@ -165,6 +166,7 @@ impl Store {
     }
 
     /// One patient, read by a person: the read is audited.
+    #[tracing::instrument(skip_all)]
     pub async fn patient(
         &self,
         actor: &Actor,
@@ -183,6 +185,7 @@ impl Store {
 
     /// Patients of a site whose name or record number contains `search` (all when empty), at
     /// most `limit`. The listing is audited with the number of rows shown.
+    #[tracing::instrument(skip_all)]
     pub async fn patients(
         &self,
         actor: &Actor,
@@ -229,6 +232,7 @@ impl Store {
     }
 
     /// How many patients a site has.
+    #[tracing::instrument(skip_all)]
     pub async fn patient_count(&self, site_id: &SiteId) -> Result<i64, StoreError> {
         Ok(
             sqlx::query_scalar("select count(*) from patients where site_id = $1")

@@ -31,6 +31,7 @@ fn site_from_row(row: &sqlx::any::AnyRow) -> Result<Site, StoreError> {
 
 impl Store {
     /// The first site made, if any.
+    #[tracing::instrument(skip_all)]
     pub async fn first_site(&self) -> Result<Option<Site>, StoreError> {
         let row = sqlx::query(
             "select id, name, timezone, is_demo from sites order by created_at, id limit 1",
@@ -41,6 +42,7 @@ impl Store {
     }
 
     /// One site by id.
+    #[tracing::instrument(skip_all)]
     pub async fn site(&self, id: &SiteId) -> Result<Site, StoreError> {
         let row = sqlx::query("select id, name, timezone, is_demo from sites where id = $1")
             .bind(id.as_str())
@@ -51,6 +53,7 @@ impl Store {
     }
 
     /// The existing site, or a new one with this name and time zone when there is none.
+    #[tracing::instrument(skip_all)]
     pub async fn ensure_site(
         &self,
         actor: &Actor,

@@ -199,6 +199,7 @@ pub struct NewUser<'a> {
 impl Store {
     /// Adds a staff account to a site. An email already in use gives
     /// [`StoreError::Conflict`] with constraint `users_email_key`.
+    #[tracing::instrument(skip_all)]
     pub async fn create_user(
         &self,
         actor: &Actor,
@@ -254,6 +255,7 @@ impl Store {
     }
 
     /// One user by id.
+    #[tracing::instrument(skip_all)]
     pub async fn user(&self, id: &UserId) -> Result<User, StoreError> {
         let sql = format!("select {USER_COLUMNS} from users where id = $1");
         let row = sqlx::query(&sql)
@@ -265,6 +267,7 @@ impl Store {
     }
 
     /// One user by login email (case-insensitive).
+    #[tracing::instrument(skip_all)]
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
         let sql = format!("select {USER_COLUMNS} from users where email = $1");
         let row = sqlx::query(&sql)
@@ -275,6 +278,7 @@ impl Store {
     }
 
     /// Every user of a site, by role then name.
+    #[tracing::instrument(skip_all)]
     pub async fn users(&self, site_id: &SiteId) -> Result<Vec<User>, StoreError> {
         let sql = format!(
             "select {USER_COLUMNS} from users where site_id = $1 order by role, display_name, email"

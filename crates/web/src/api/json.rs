@@ -1,7 +1,7 @@
 //! Body and query extractors whose failures are API errors that name the problem.
 
-use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -9,52 +9,100 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
-/// A JSON body; malformed JSON is a 400 that quotes the parser, a wrong content type a 415.
+/// A JSON body; malformed JSON is a 400 that quotes the parser, a body of the wrong shape a 400
+/// whose `field` is the path to the value at fault (found by `serde_path_to_error`, not by
+/// reading serde's message), a wrong content type a 415, a body over the limit a 413.
 pub(crate) struct ApiJson<T>(pub(crate) T);
+
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+}
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_json",
-                format!(
-                    "the body is not valid JSON: {}",
-                    source_text(&e.body_text())
-                ),
-            )),
-            Err(JsonRejection::JsonDataError(e)) => {
-                let text = source_text(&e.body_text());
-                let mut err = ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_body",
-                    format!("the JSON body does not have the expected fields: {text}"),
-                );
-                if let Some(field) = named_field(&text) {
-                    err = err.field(field);
-                }
-                Err(err)
-            }
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "send the body as JSON with the header 'Content-Type: application/json'",
-            )),
-            Err(other) if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "the body is larger than this server accepts (2 MB); send less at once",
-            )),
-            Err(other) => Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                format!("the body could not be read: {}", other.body_text()),
-            )),
+            ));
         }
+        let bytes = match Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the body is larger than this server accepts (2 MB); send less at once",
+                ));
+            }
+            Err(e) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "bad_request",
+                    format!("the body could not be read: {}", e.body_text()),
+                ));
+            }
+        };
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let e = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            // Anything after the value (`{} {}`) makes the body malformed.
+            Ok(value) => {
+                return match de.end() {
+                    Ok(()) => Ok(ApiJson(value)),
+                    Err(e) => Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "malformed_json",
+                        format!("the body is not valid JSON: {e}"),
+                    )),
+                };
+            }
+            Err(e) => e,
+        };
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not valid JSON: {inner}"),
+            ));
+        }
+        let message = inner.to_string();
+        let mut err = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("the JSON body does not have the expected fields: {message}"),
+        );
+        if let Some(field) = field_of(&path, &message) {
+            err = err.field(field);
+        }
+        Err(err)
     }
+}
+
+/// The field a shape error is about: the path serde_path_to_error tracked, and for a missing
+/// field the name serde reports (the path then points at the object that lacks it).
+fn field_of(path: &str, message: &str) -> Option<String> {
+    let path = if path == "." { "" } else { path };
+    if let Some(rest) = message.strip_prefix("missing field `") {
+        let name = rest.split('`').next()?;
+        return Some(if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        });
+    }
+    (!path.is_empty()).then(|| path.to_owned())
 }
 
 /// Query parameters; a bad one is a 400 naming it.
@@ -87,36 +135,29 @@ fn source_text(text: &str) -> String {
         .to_owned()
 }
 
-/// The field a serde message names (`missing field `x``, `unknown field `x``, or a path `x: ...`).
-fn named_field(text: &str) -> Option<String> {
-    for marker in ["missing field `", "unknown field `"] {
-        if let Some(rest) = text.split_once(marker).map(|(_, r)| r) {
-            return rest.split('`').next().map(str::to_owned);
-        }
-    }
-    let (path, _) = text.split_once(": ")?;
-    (!path.contains(' ')).then(|| path.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn field_names_are_found_in_serde_messages() {
+    fn shape_errors_name_the_path_and_missing_fields_their_name() {
+        assert_eq!(field_of(".", "missing field `sex`").as_deref(), Some("sex"));
         assert_eq!(
-            named_field("missing field `sex` at line 1 column 20").as_deref(),
-            Some("sex")
+            field_of("patient", "missing field `weight_kg`").as_deref(),
+            Some("patient.weight_kg")
         );
         assert_eq!(
-            named_field("unknown field `diagnosis`, expected one of ...").as_deref(),
-            Some("diagnosis")
+            field_of(
+                "doses[0].amount_mg",
+                "invalid type: string \"x\", expected f64"
+            )
+            .as_deref(),
+            Some("doses[0].amount_mg")
         );
         assert_eq!(
-            named_field("given_name: invalid type: integer `3`").as_deref(),
-            Some("given_name")
+            field_of(".", "invalid type: integer `3`, expected a map"),
+            None
         );
-        assert_eq!(named_field("expected value at line 1 column 1"), None);
     }
 }
 
