@@ -545,3 +545,53 @@ fn an_absorption_tmax_setting_moves_the_peak_and_keeps_the_exposure() {
     let e = simulate(&simons, &[film], &[min(10.0)]).unwrap_err();
     assert_eq!(e.field(), "absorption_tmax_min");
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::{mg, min, patient};
+    use crate::models::{ModelId, ModelOptions};
+    use crate::simulate::{Dose, simulate};
+    use crate::units::Minutes;
+
+    fn grid() -> Vec<Minutes> {
+        (0..=60).map(|i| min(f64::from(i) * 6.0)).collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn concentrations_scale_with_the_dose_and_are_never_negative(
+            model in proptest::sample::select(vec![ModelId::Domino, ModelId::Clements250, ModelId::Kamp2020]),
+            weight in 40.0_f64..150.0,
+            amount in 1.0_f64..150.0,
+            duration in 1.0_f64..120.0,
+            k in 0.1_f64..10.0,
+        ) {
+            let built = model.build(&patient(weight), ModelOptions::default());
+            let one = [Dose::infusion(min(0.0), mg(amount), min(duration)).unwrap()];
+            let scaled = [Dose::infusion(min(0.0), mg(amount * k), min(duration)).unwrap()];
+            let a = simulate(&built, &one, &grid()).unwrap();
+            let b = simulate(&built, &scaled, &grid()).unwrap();
+            for (x, y) in a.plasma.iter().zip(&b.plasma) {
+                prop_assert!(x.is_finite() && *x >= -1e-12, "negative or not finite: {x}");
+                prop_assert!((k * x - y).abs() <= 1e-9 * y.abs().max(1e-9), "{k} × {x} vs {y}");
+            }
+        }
+
+        #[test]
+        fn the_auc_of_an_iv_bolus_is_dose_over_clearance(
+            weight in 40.0_f64..150.0,
+            amount in 1.0_f64..150.0,
+        ) {
+            // Kamp 2020: CL 84 L/h for 70 kg, scaled allometrically (exponent 0.75).
+            let built = ModelId::Kamp2020.build(&patient(weight), ModelOptions::default());
+            let cl_per_min = 84.0 * (weight / 70.0).powf(0.75) / 60.0;
+            let bolus = [Dose::IvBolus { start: min(0.0), amount: mg(amount) }];
+            // After ten days the remaining tail is far below 0.1 % of the total.
+            let auc = simulate(&built, &bolus, &[min(14_400.0)]).unwrap().auc[0];
+            prop_assert!((auc / (amount / cl_per_min) - 1.0).abs() < 1e-3, "AUC {auc}");
+        }
+    }
+}

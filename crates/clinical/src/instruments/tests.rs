@@ -523,3 +523,41 @@ fn a_change_rule_draws_its_threshold_and_a_baseline_is_chosen_by_time_point() {
     let none: [(TimePoint, i32); 0] = [];
     assert!(choose_baseline(&none, |a| a.0).is_none());
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::super::{InstrumentId, score};
+
+    /// An instrument and a full set of in-range answers for it.
+    fn answered() -> impl Strategy<Value = (InstrumentId, Vec<i64>)> {
+        proptest::sample::select(InstrumentId::ALL.to_vec()).prop_flat_map(|id| {
+            let i = id.instrument();
+            let one = i64::from(i.answer_min)..=i64::from(i.answer_max);
+            (Just(id), proptest::collection::vec(one, i.items.len()))
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn a_score_never_leaves_its_instruments_range((id, answers) in answered()) {
+            let s = score(id, &answers).unwrap();
+            let (lo, hi) = id.instrument().total_range();
+            prop_assert!((lo..=hi).contains(&s.total), "{id:?} {answers:?} -> {}", s.total);
+            if let Some(band) = s.severity {
+                prop_assert!((band.min..=band.max).contains(&s.total));
+            }
+        }
+
+        #[test]
+        fn an_answer_outside_the_scale_is_refused(
+            (id, mut answers) in answered(),
+            at in any::<prop::sample::Index>(),
+            over in 1_i64..100,
+        ) {
+            let i = at.index(answers.len());
+            answers[i] = i64::from(id.instrument().answer_max) + over;
+            prop_assert!(score(id, &answers).is_err());
+        }
+    }
+}
