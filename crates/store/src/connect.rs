@@ -259,8 +259,10 @@ impl Store {
         Ok(())
     }
 
-    /// Names and column lists of every application table, for comparing the two schemas.
-    pub async fn schema_outline(&self) -> Result<Vec<(String, Vec<String>)>, StoreError> {
+    /// Every application table's columns (name, kind of type, nullability), its explicitly
+    /// created indexes (name and columns), and which tables triggers guard, normalised so the
+    /// two databases' schemas can be compared.
+    pub async fn schema_outline(&self) -> Result<SchemaOutline, StoreError> {
         let tables_sql = match self.backend {
             Backend::Sqlite => {
                 "select name from sqlite_master where type = 'table' \
@@ -271,23 +273,129 @@ impl Store {
                  and table_type = 'BASE TABLE' and table_name <> '_sqlx_migrations' order by table_name"
             }
         };
-        let tables: Vec<String> = sqlx::query_scalar(tables_sql).fetch_all(&self.pool).await?;
-        let mut outline = Vec::with_capacity(tables.len());
-        for table in tables {
+        let names: Vec<String> = sqlx::query_scalar(tables_sql).fetch_all(&self.pool).await?;
+        let mut tables = Vec::with_capacity(names.len());
+        for name in names {
             let columns_sql = match self.backend {
-                Backend::Sqlite => "select name from pragma_table_info($1) order by name",
+                Backend::Sqlite => {
+                    "select name, lower(type), cast(\"notnull\" as bigint) + cast(pk as bigint) \
+                     from pragma_table_info($1) order by name"
+                }
                 Backend::Postgres => {
-                    "select column_name::text from information_schema.columns \
+                    "select column_name::text, data_type::text, \
+                            case when is_nullable = 'NO' then 1 else 0 end::bigint \
+                     from information_schema.columns \
                      where table_schema = current_schema() and table_name = $1 order by column_name"
                 }
             };
-            let columns: Vec<String> = sqlx::query_scalar(columns_sql)
-                .bind(&table)
+            let rows: Vec<(String, String, i64)> = sqlx::query_as(columns_sql)
+                .bind(&name)
                 .fetch_all(&self.pool)
                 .await?;
-            outline.push((table, columns));
+            let columns = rows
+                .into_iter()
+                .map(|(column, ty, not_null)| ColumnOutline {
+                    name: column,
+                    kind: type_kind(&ty),
+                    not_null: not_null > 0,
+                })
+                .collect();
+            let index_sql = match self.backend {
+                Backend::Sqlite => {
+                    "select i.name, group_concat(c.name, ',') from sqlite_master i \
+                     join pragma_index_info(i.name) c \
+                     where i.type = 'index' and i.tbl_name = $1 and i.sql is not null \
+                     group by i.name order by i.name"
+                }
+                Backend::Postgres => {
+                    "select ic.relname::text, string_agg(a.attname::text, ',' order by k.ord) \
+                     from pg_index x \
+                     join pg_class ic on ic.oid = x.indexrelid \
+                     join pg_class tc on tc.oid = x.indrelid \
+                     join pg_namespace n on n.oid = tc.relnamespace \
+                     cross join lateral unnest(x.indkey::int2[]) with ordinality as k(attnum, ord) \
+                     join pg_attribute a on a.attrelid = x.indrelid and a.attnum = k.attnum \
+                     where tc.relname = $1 and n.nspname = current_schema() \
+                       and not exists (select 1 from pg_constraint c where c.conindid = x.indexrelid) \
+                     group by ic.relname order by ic.relname"
+                }
+            };
+            let indexes: Vec<(String, String)> = sqlx::query_as(index_sql)
+                .bind(&name)
+                .fetch_all(&self.pool)
+                .await?;
+            tables.push(TableOutline {
+                name,
+                columns,
+                indexes,
+            });
         }
-        Ok(outline)
+        let guarded_sql = match self.backend {
+            Backend::Sqlite => {
+                "select distinct tbl_name from sqlite_master where type = 'trigger' order by tbl_name"
+            }
+            Backend::Postgres => {
+                "select distinct c.relname::text from pg_trigger t join pg_class c on c.oid = t.tgrelid \
+                 join pg_namespace n on n.oid = c.relnamespace \
+                 where not t.tgisinternal and n.nspname = current_schema() order by 1"
+            }
+        };
+        let guarded_tables = sqlx::query_scalar(guarded_sql)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(SchemaOutline {
+            tables,
+            guarded_tables,
+        })
+    }
+}
+
+/// A schema as both databases can describe it, for the parity test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaOutline {
+    /// Application tables by name.
+    pub tables: Vec<TableOutline>,
+    /// Tables that triggers guard (the append-only ones).
+    pub guarded_tables: Vec<String>,
+}
+
+/// One table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableOutline {
+    /// Its name.
+    pub name: String,
+    /// Its columns by name.
+    pub columns: Vec<ColumnOutline>,
+    /// Indexes created by name (not those behind constraints), with their columns.
+    pub indexes: Vec<(String, String)>,
+}
+
+/// One column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnOutline {
+    /// Its name.
+    pub name: String,
+    /// `text`, `integer` or `real`, whatever the width the engine stores.
+    pub kind: &'static str,
+    /// Whether it refuses NULL (a primary key counts as refusing it).
+    pub not_null: bool,
+}
+
+/// The family of a declared type, as sqlx's `Any` driver decodes it.
+fn type_kind(declared: &str) -> &'static str {
+    let t = declared.to_ascii_lowercase();
+    if t.contains("int") {
+        "integer"
+    } else if t.contains("char") || t.contains("text") || t.contains("clob") {
+        "text"
+    } else if t.contains("real")
+        || t.contains("double")
+        || t.contains("float")
+        || t.contains("numeric")
+    {
+        "real"
+    } else {
+        "other"
     }
 }
 

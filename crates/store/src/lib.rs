@@ -31,7 +31,7 @@ pub use audit::{Actor, AuditEvent, AuditOutcome, AuditRecord};
 pub use auth::{
     ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession, TOKEN_CHECK_TTL,
 };
-pub use connect::{Backend, DatabaseUrl, Store};
+pub use connect::{Backend, ColumnOutline, DatabaseUrl, SchemaOutline, Store, TableOutline};
 pub use demo::{DEMO_PASSWORD, DemoAccount, DemoSeed, demo_accounts};
 pub use error::{Corrupt, StoreError};
 pub use patients::{PatientRecord, PatientSort};
