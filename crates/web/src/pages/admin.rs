@@ -124,10 +124,23 @@ pub(crate) async fn add_user(
     if role.is_none() {
         errors.push("role", "Choose a role from the list.");
     }
-    let hash = PasswordHash::new(&form.password)
-        .map_err(|e| errors.push("password", sentence(&e.to_string())))
-        .ok();
-    form.password.clear();
+    // argon2 is deliberately slow: hash on the blocking pool, not on the threads serving pages.
+    let password = std::mem::take(&mut form.password);
+    let hashed = tokio::task::spawn_blocking(move || PasswordHash::new(&password)).await;
+    let hash = match hashed {
+        Ok(Ok(hash)) => Some(hash),
+        Ok(Err(e)) => {
+            errors.push("password", sentence(&e.to_string()));
+            None
+        }
+        Err(_) => {
+            errors.push(
+                "password",
+                "The password could not be processed; try again.",
+            );
+            None
+        }
+    };
     if let (Some(name), Some(email), Some(role), Some(hash)) = (name, email, role, hash) {
         let result = state
             .store()
