@@ -32,6 +32,7 @@ mod matrix;
 pub mod model;
 pub mod models;
 pub mod population;
+pub mod regimen;
 pub mod simulate;
 mod spectral;
 pub mod units;

@@ -595,3 +595,60 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_regimen_reports_every_problem_at_once_by_field() {
+    use crate::dose::DoseCaps;
+    use crate::regimen::{DoseInput, RegimenInput};
+    let input = RegimenInput {
+        model: "kamp2020".into(),
+        weight_kg: Some(-82.0),
+        sex: Some("stone".into()),
+        doses: vec![
+            DoseInput {
+                route: "iv_infusion".into(),
+                start_min: 0.0,
+                amount_mg: Some(41.0),
+                duration_min: None,
+                ..DoseInput::default()
+            },
+            DoseInput {
+                route: "teleport".into(),
+                ..DoseInput::default()
+            },
+        ],
+        times_min: vec![10.0, 5.0],
+        ..RegimenInput::default()
+    };
+    let problems = input.validate(DoseCaps::default()).unwrap_err();
+    let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "patient.weight_kg",
+            "patient.sex",
+            "doses[0].duration_min",
+            "doses[1].route",
+            "times_min[1]"
+        ],
+        "{problems:?}"
+    );
+    // A valid regimen passes, and its dose is within the cap for the weight.
+    let ok = RegimenInput {
+        model: "kamp2020".into(),
+        weight_kg: Some(82.0),
+        doses: vec![DoseInput {
+            route: "iv_infusion".into(),
+            start_min: 0.0,
+            amount_mg: Some(41.0),
+            duration_min: Some(40.0),
+            ..DoseInput::default()
+        }],
+        times_min: vec![10.0, 40.0],
+        ..RegimenInput::default()
+    }
+    .validate(DoseCaps::default())
+    .unwrap();
+    assert_eq!(ok.doses.len(), 1);
+    assert_eq!(ok.band, Some(crate::regimen::DISSOCIATION_BAND_MG_PER_L));
+}

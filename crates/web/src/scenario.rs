@@ -4,24 +4,15 @@
 use pk::PkError;
 use pk::dose::DoseCaps;
 use pk::limits::{NeverStop, Stop};
-use pk::model::{Analyte, Patient, Provenance, Route, Sampling, Sex};
-use pk::models::{ModelId, ModelOptions, WeightScaling};
+use pk::model::{Analyte, Patient, Provenance, Sampling};
+use pk::models::{ModelId, ModelOptions};
+use pk::regimen::RegimenInput;
 use pk::simulate::{Dose, simulate, summarize};
-use pk::units::{Kg, Mg, Minutes};
+use pk::units::Minutes;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The band of racemic plasma ketamine in which dissociation is reported after 0.5 mg/kg over
-/// 40 minutes: 100–250 ng/mL (Krystal 1994, via Zanos et al. 2018, Pharmacol Rev 70:621,
-/// Table 1). Applied by default to racemic models only.
-pub const DISSOCIATION_BAND_MG_PER_L: (f64, f64) = (0.10, 0.25);
-
-/// The latest time to peak a dose may set for its absorption, min (6 hours: later than any
-/// published Tmax of an extravascular ketamine route).
-const MAX_ABSORPTION_TMAX_MIN: f64 = 360.0;
-
-/// The last time a scenario may ask for, min (14 days).
-const MAX_TIME_MIN: f64 = 14.0 * 24.0 * 60.0;
+pub use pk::regimen::DISSOCIATION_BAND_MG_PER_L;
 
 /// A scenario as sent.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -129,49 +120,13 @@ impl std::fmt::Display for ScenarioError {
     }
 }
 
-fn err(field: impl Into<String>, message: impl Into<String>) -> ScenarioError {
-    ScenarioError {
-        field: field.into(),
-        message: message.into(),
+impl From<pk::regimen::Problem> for ScenarioError {
+    fn from(p: pk::regimen::Problem) -> Self {
+        ScenarioError {
+            field: p.field,
+            message: p.message,
+        }
     }
-}
-
-fn pk_err(prefix: &str, e: &PkError) -> ScenarioError {
-    let field = if prefix.is_empty() {
-        e.field().to_owned()
-    } else {
-        format!("{prefix}.{}", e.field())
-    };
-    err(field, e.to_string())
-}
-
-/// `n` virtual patients of `model` from `seed`, if the count is in range and the model publishes
-/// inter-individual variability.
-fn checked_population(
-    model: ModelId,
-    n: usize,
-    times: usize,
-    seed: u64,
-) -> Result<(usize, u64), ScenarioError> {
-    if !(1..=pk::population::MAX_PATIENTS).contains(&n) {
-        return Err(err(
-            "population",
-            format!(
-                "{n} virtual patients; accepted 1 to {}",
-                pk::population::MAX_PATIENTS
-            ),
-        ));
-    }
-    pk::population::check_population_size(n, times).map_err(|e| pk_err("", &e))?;
-    if model != ModelId::PerezRuixo2021 {
-        return Err(pk_err(
-            "",
-            &PkError::NoPublishedVariability {
-                model: model.info().id,
-            },
-        ));
-    }
-    Ok((n, seed))
 }
 
 /// A checked scenario.
@@ -186,285 +141,70 @@ pub struct Scenario {
     population: Option<(usize, u64)>,
 }
 
-fn minutes(field: String, v: f64) -> Result<Minutes, ScenarioError> {
-    let m = Minutes::new("time", v)
-        .map_err(|e| err(field.clone(), e.to_string().replacen("time", "value", 1)))?;
-    if v > MAX_TIME_MIN {
-        return Err(err(
-            field,
-            format!(
-                "{v} is after the last time accepted; use 0 to {MAX_TIME_MIN} minutes (14 days)"
-            ),
-        ));
-    }
-    Ok(m)
-}
-
-fn amount(field: String, v: Option<f64>) -> Result<Mg, ScenarioError> {
-    let v = v.ok_or_else(|| err(field.clone(), "is required for this route (mg)"))?;
-    Mg::new("amount", v).map_err(|e| err(field, e.to_string().replacen("amount", "value", 1)))
-}
-
 impl ScenarioInput {
-    /// Checks everything; `caps` limit each racemic dose by route (clinic settings, by default
-    /// [`DoseCaps::default`]).
-    pub fn validate(&self, caps: DoseCaps) -> Result<Scenario, ScenarioError> {
-        let model = ModelId::parse(&self.model).map_err(|e| pk_err("", &e))?;
-        let weight_scaling = match self.options.weight_scaling.as_deref() {
-            None => WeightScaling::default(),
-            Some(s) => WeightScaling::parse(s).ok_or_else(|| {
-                err(
-                    "options.weight_scaling",
-                    format!("'{s}' is unknown; use allometric or linear"),
-                )
-            })?,
-        };
-        let weight = match (self.patient.weight_kg, self.patient.weight_lb) {
-            (Some(kg), None) => Kg::new(kg).map_err(|e| pk_err("patient", &e))?,
-            (None, Some(lb)) => Kg::from_lb(lb).map_err(|e| pk_err("patient", &e))?,
-            _ => {
-                return Err(err(
-                    "patient.weight_kg",
-                    "give the weight once, as weight_kg (2 to 350) or weight_lb",
-                ));
-            }
-        };
-        let age_years = match self.patient.age_years {
-            Some(a) if !a.is_finite() || !(0.0..=120.0).contains(&a) => {
-                return Err(err(
-                    "patient.age_years",
-                    format!("{a} is not an age; accepted 0 to 120"),
-                ));
-            }
-            other => other,
-        };
-        let sex = match self.patient.sex.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some("female") => Some(Sex::Female),
-            Some("male") => Some(Sex::Male),
-            Some(other) => {
-                return Err(err(
-                    "patient.sex",
-                    format!("'{other}' is unknown; use female or male"),
-                ));
-            }
-        };
-        let patient = Patient {
-            weight,
-            age_years,
-            sex,
-        };
-        if self.doses.is_empty() {
-            return Err(err("doses", "give at least one dose"));
+    /// The regimen as `pk` takes it, field for field.
+    fn regimen_input(&self) -> RegimenInput {
+        RegimenInput {
+            model: self.model.clone(),
+            weight_scaling: self.options.weight_scaling.clone(),
+            weight_kg: self.patient.weight_kg,
+            weight_lb: self.patient.weight_lb,
+            age_years: self.patient.age_years,
+            sex: self.patient.sex.clone(),
+            doses: self
+                .doses
+                .iter()
+                .map(|d| pk::regimen::DoseInput {
+                    route: d.route.clone(),
+                    start_min: d.start_min,
+                    amount_mg: d.amount_mg,
+                    duration_min: d.duration_min,
+                    devices: d.devices,
+                    mg_per_device: d.mg_per_device,
+                    interval_min: d.interval_min,
+                    bioavailability: d.bioavailability,
+                    absorption_tmax_min: d.absorption_tmax_min,
+                })
+                .collect(),
+            times_min: self.times_min.clone(),
+            band_mg_per_l: self.band_mg_per_l,
+            population: self.population,
+            seed: self.seed,
         }
-        if self.doses.len() > pk::limits::MAX_DOSES {
-            return Err(err(
-                "doses",
-                format!(
-                    "{} doses; at most {} in one simulation",
-                    self.doses.len(),
-                    pk::limits::MAX_DOSES
-                ),
-            ));
-        }
-        let mut doses = Vec::with_capacity(self.doses.len());
-        for (i, d) in self.doses.iter().enumerate() {
-            let at = |f: &str| format!("doses[{i}].{f}");
-            let route = Route::parse(&d.route).ok_or_else(|| {
-                pk_err(
-                    &format!("doses[{i}]"),
-                    &PkError::UnknownRoute {
-                        input: d.route.clone(),
-                    },
-                )
-            })?;
-            model
-                .check_route(route)
-                .map_err(|e| pk_err(&format!("doses[{i}]"), &e))?;
-            let start = minutes(at("start_min"), d.start_min)?;
-            if route != Route::IvInfusion && d.duration_min.is_some() {
-                return Err(err(
-                    at("duration_min"),
-                    format!(
-                        "applies to iv_infusion only; remove it from this {} dose",
-                        route.code()
-                    ),
-                ));
-            }
-            let dose = match route {
-                Route::IvBolus => Dose::IvBolus {
-                    start,
-                    amount: amount(at("amount_mg"), d.amount_mg)?,
-                },
-                Route::IvInfusion => {
-                    let duration = d.duration_min.ok_or_else(|| {
-                        err(
-                            at("duration_min"),
-                            "is required for an infusion (minutes, more than 0)",
-                        )
-                    })?;
-                    let duration = minutes(at("duration_min"), duration)?;
-                    Dose::infusion(start, amount(at("amount_mg"), d.amount_mg)?, duration).map_err(
-                        |_| {
-                            err(
-                                at("duration_min"),
-                                "must be more than 0 minutes; give a bolus for an instant dose",
-                            )
-                        },
-                    )?
-                }
-                Route::Intranasal if d.devices.is_some() || model == ModelId::PerezRuixo2021 => {
-                    let devices = d.devices.ok_or_else(|| {
-                        err(at("devices"), "is required for nasal devices (1 to 3)")
-                    })?;
-                    if !(1..=3).contains(&devices) {
-                        return Err(err(
-                            at("devices"),
-                            format!("{devices} devices; accepted 1 to 3 per session"),
-                        ));
-                    }
-                    let per = d
-                        .mg_per_device
-                        .unwrap_or(pk::dose::ESKETAMINE_MG_PER_DEVICE);
-                    let mg_per_device = Mg::new("mg_per_device", per)
-                        .map_err(|e| err(at("mg_per_device"), e.to_string()))?;
-                    let interval = minutes(at("interval_min"), d.interval_min.unwrap_or(5.0))?;
-                    Dose::NasalDevices {
-                        start,
-                        devices,
-                        mg_per_device,
-                        interval,
-                    }
-                }
-                Route::Intramuscular | Route::Intranasal | Route::Oral | Route::Sublingual => {
-                    model
-                        .check_absorption_settings(
-                            d.bioavailability.is_some(),
-                            d.absorption_tmax_min.is_some(),
-                        )
-                        .map_err(|e| pk_err(&format!("doses[{i}]"), &e))?;
-                    let bioavailability = match d.bioavailability {
-                        None => None,
-                        Some(f) if f.is_finite() && f > 0.0 && f <= 1.0 => Some(f),
-                        Some(f) => {
-                            return Err(err(
-                                at("bioavailability"),
-                                format!("{f} is not a fraction; accepted above 0 up to 1"),
-                            ));
-                        }
-                    };
-                    let absorption_tmax = match d.absorption_tmax_min {
-                        None => None,
-                        Some(t)
-                            if t.is_finite() && (1.0..=MAX_ABSORPTION_TMAX_MIN).contains(&t) =>
-                        {
-                            Some(minutes(at("absorption_tmax_min"), t)?)
-                        }
-                        Some(t) => {
-                            return Err(err(
-                                at("absorption_tmax_min"),
-                                format!(
-                                    "{t} minutes; accepted 1 to {MAX_ABSORPTION_TMAX_MIN} minutes"
-                                ),
-                            ));
-                        }
-                    };
-                    Dose::Extravascular {
-                        route,
-                        start,
-                        amount: amount(at("amount_mg"), d.amount_mg)?,
-                        bioavailability,
-                        absorption_tmax,
-                    }
-                }
-            };
-            match model.info().analyte {
-                Analyte::RacemicKetamine => {
-                    let per_kg = dose.amount() / weight.get();
-                    let cap = caps.for_route(route);
-                    if per_kg > cap + 1e-12 {
-                        let which = DoseCaps::name_for_route(route);
-                        return Err(err(
-                            at("amount_mg"),
-                            format!(
-                                "{:.1} mg is {per_kg:.2} mg/kg, above {which} of {cap} mg/kg ({:.1} mg for this patient)",
-                                dose.amount(),
-                                cap * weight.get()
-                            ),
-                        ));
-                    }
-                }
-                Analyte::Esketamine => {
-                    let (max, which) = pk::dose::esketamine_max_mg(route);
-                    if dose.amount() > max + 1e-9 {
-                        let field = if matches!(dose, Dose::NasalDevices { .. }) {
-                            at("devices")
-                        } else {
-                            at("amount_mg")
-                        };
-                        return Err(err(
-                            field,
-                            format!("{} mg esketamine is above {which}, {max} mg", dose.amount()),
-                        ));
-                    }
-                }
-            }
-            doses.push(dose);
-        }
-        pk::limits::check_doses(&doses).map_err(|e| pk_err("", &e))?;
-        if self.times_min.is_empty() || self.times_min.len() > pk::limits::MAX_TIMES {
-            return Err(err(
-                "times_min",
-                format!(
-                    "{} times; give 1 to {} times in minutes, ascending",
-                    self.times_min.len(),
-                    pk::limits::MAX_TIMES
-                ),
-            ));
-        }
-        let mut times = Vec::with_capacity(self.times_min.len());
-        for (i, &t) in self.times_min.iter().enumerate() {
-            times.push(minutes(format!("times_min[{i}]"), t)?);
-        }
-        pk::simulate::check_times(&times).map_err(|e| {
-            err(
-                format!(
-                    "times_min[{}]",
-                    match e {
-                        PkError::TimesNotAscending { index } => index,
-                        _ => 0,
-                    }
-                ),
-                "is earlier than the time before it; times must be ascending",
-            )
+    }
+
+    /// Checks everything by `pk`'s rules; `caps` limit each racemic dose by route (clinic
+    /// settings, by default [`DoseCaps::default`]). Every problem, in the order of the fields.
+    pub fn validate_all(&self, caps: DoseCaps) -> Result<Scenario, Vec<ScenarioError>> {
+        let regimen = self.regimen_input().validate(caps).map_err(|problems| {
+            problems
+                .into_iter()
+                .map(ScenarioError::from)
+                .collect::<Vec<_>>()
         })?;
-        let band = match self.band_mg_per_l {
-            Some([lo, hi]) if lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo < hi => {
-                Some((lo, hi))
-            }
-            Some(_) => {
-                return Err(err(
-                    "band_mg_per_l",
-                    "give [low, high] in mg/L with 0 ≤ low < high",
-                ));
-            }
-            None if model.info().analyte == Analyte::RacemicKetamine => {
-                Some(DISSOCIATION_BAND_MG_PER_L)
-            }
-            None => None,
-        };
-        let population = self
-            .population
-            .map(|n| checked_population(model, n, times.len(), self.seed.unwrap_or(1)))
-            .transpose()?;
         Ok(Scenario {
-            model,
-            options: ModelOptions { weight_scaling },
-            patient,
-            doses,
-            times,
-            band,
-            population,
+            model: regimen.model,
+            options: regimen.options,
+            patient: regimen.patient,
+            doses: regimen.doses,
+            times: regimen.times,
+            band: regimen.band,
+            population: regimen.population,
+        })
+    }
+
+    /// [`Self::validate_all`], reporting the first problem (the API and the command line name
+    /// one field).
+    pub fn validate(&self, caps: DoseCaps) -> Result<Scenario, ScenarioError> {
+        self.validate_all(caps).map_err(|mut problems| {
+            if problems.is_empty() {
+                ScenarioError {
+                    field: "model".into(),
+                    message: "the scenario could not be checked".into(),
+                }
+            } else {
+                problems.swap_remove(0)
+            }
         })
     }
 }
@@ -597,7 +337,12 @@ impl Scenario {
 
     /// Asks for `n` virtual patients from `seed` (the command line's `--population` and `--seed`).
     pub fn with_population(mut self, n: usize, seed: u64) -> Result<Self, ScenarioError> {
-        self.population = Some(checked_population(self.model, n, self.times.len(), seed)?);
+        self.population = Some(pk::regimen::check_population(
+            self.model,
+            n,
+            self.times.len(),
+            seed,
+        )?);
         Ok(self)
     }
 

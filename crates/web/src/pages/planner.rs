@@ -276,8 +276,12 @@ pub(crate) async fn planner(
                 population: None,
                 seed: None,
             };
-            match input.validate(state.config().dose_caps) {
-                Err(e) => errors.push(form_field(&e.field), format!("{}.", e.message)),
+            match input.validate_all(state.config().dose_caps) {
+                Err(problems) => {
+                    for e in problems {
+                        errors.push(form_field(&e.field), format!("{}.", e.message));
+                    }
+                }
                 Ok(scenario) => match scenario
                     .run()
                     .and_then(|out| concentration_chart(&scenario).map(|chart| (out, chart)))
