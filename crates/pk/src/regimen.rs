@@ -254,10 +254,10 @@ impl RegimenInput {
                 }
             }
         }
-        if doses.len() == self.doses.len() {
-            if let Err(e) = crate::limits::check_doses(&doses) {
-                problems.push(from_pk("", &e));
-            }
+        if doses.len() == self.doses.len()
+            && let Err(e) = crate::limits::check_doses(&doses)
+        {
+            problems.push(from_pk("", &e));
         }
         let mut times = Vec::with_capacity(self.times_min.len());
         if self.times_min.is_empty() || self.times_min.len() > crate::limits::MAX_TIMES {
@@ -276,15 +276,14 @@ impl RegimenInput {
                     Err(p) => problems.push(p),
                 }
             }
-            if times.len() == self.times_min.len() {
-                if let Err(PkError::TimesNotAscending { index }) =
+            if times.len() == self.times_min.len()
+                && let Err(PkError::TimesNotAscending { index }) =
                     crate::simulate::check_times(&times)
-                {
-                    problems.push(problem(
-                        format!("times_min[{index}]"),
-                        "is earlier than the time before it; times must be ascending",
-                    ));
-                }
+            {
+                problems.push(problem(
+                    format!("times_min[{index}]"),
+                    "is earlier than the time before it; times must be ascending",
+                ));
             }
         }
         let analyte = model.map(|m| m.info().analyte);
