@@ -1,4 +1,4 @@
-//! The stylesheet and the script, compiled into the binary.
+//! The stylesheet, the script and the icon, compiled into the binary.
 
 use axum::Router;
 use axum::http::header;
@@ -9,11 +9,28 @@ use crate::AppState;
 
 const CSS: &str = include_str!("../static/app.css");
 const JS: &str = include_str!("../static/app.js");
+const ICON: &str = include_str!("../static/favicon.svg");
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/static/app.css", get(css))
         .route("/static/app.js", get(js))
+        .route("/static/favicon.svg", get(icon))
+        // Browsers ask for /favicon.ico on their own; send them to the icon.
+        .route(
+            "/favicon.ico",
+            get(|| async { axum::response::Redirect::permanent("/static/favicon.svg") }),
+        )
+}
+
+async fn icon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        ICON,
+    )
 }
 
 async fn css() -> impl IntoResponse {

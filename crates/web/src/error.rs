@@ -15,6 +15,8 @@ use store::StoreError;
 pub(crate) enum AppError {
     #[error("page not found")]
     NotFound,
+    #[error("unknown rating scale")]
+    UnknownInstrument,
     #[error("forbidden")]
     Forbidden,
     #[error("form expired")]
@@ -56,6 +58,11 @@ impl IntoResponse for AppError {
                 StatusCode::NOT_FOUND,
                 "Page not found",
                 "There is nothing at this address. Check the link, or go back to the start page.",
+            ),
+            AppError::UnknownInstrument => error_page(
+                StatusCode::NOT_FOUND,
+                "No such rating scale",
+                "There is no rating scale by that name. Go back to the patient's page and choose one from the list.",
             ),
             AppError::Forbidden => error_page(
                 StatusCode::FORBIDDEN,

@@ -114,9 +114,14 @@ pub(crate) async fn add_user(
     Form(mut form): Form<UserForm>,
 ) -> Result<Response, AppError> {
     let mut errors = FormErrors::default();
-    let name = PersonName::parse("display_name", &form.display_name)
-        .map_err(|e| errors.push("display_name", sentence(&e.to_string())))
-        .ok();
+    let name = if form.display_name.trim().is_empty() {
+        errors.push("display_name", "Enter the person's name.");
+        None
+    } else {
+        PersonName::parse("display_name", &form.display_name)
+            .map_err(|e| errors.push("display_name", sentence(&e.to_string())))
+            .ok()
+    };
     let email = Email::parse(&form.email)
         .map_err(|e| errors.push("email", sentence(&e.to_string())))
         .ok();

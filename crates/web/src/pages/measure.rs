@@ -410,8 +410,9 @@ pub(crate) struct NewAssessmentPage {
     patient_name: String,
     instrument_code: &'static str,
     instrument_name: &'static str,
-    recall: &'static str,
+    recall: String,
     rater: &'static str,
+    show_count: bool,
     instructions: String,
     items: Vec<ItemView>,
     time_points: Vec<Choice>,
@@ -468,7 +469,8 @@ async fn assessment_page(
         patient_name,
         instrument_code: instrument.id.code(),
         instrument_name: instrument.name,
-        recall: instrument.recall,
+        recall: recall_phrase(instrument.recall),
+        show_count: false,
         rater: match instrument.rater {
             Rater::Patient => "patient-rated",
             Rater::Clinician => "clinician-rated",
@@ -476,6 +478,16 @@ async fn assessment_page(
         time_points: time_point_choices(time_point),
         errors,
     })
+}
+
+/// The period a scale asks about, as the end of a sentence: "about the past 2 weeks",
+/// "about right now".
+fn recall_phrase(recall: &str) -> String {
+    if recall.starts_with("past") {
+        format!("about the {recall}")
+    } else {
+        format!("about {recall}")
+    }
 }
 
 pub(crate) async fn new_assessment(
@@ -486,7 +498,7 @@ pub(crate) async fn new_assessment(
     Query(q): Query<NewQuery>,
 ) -> Result<Response, AppError> {
     let Ok(instrument) = Instrument::get(&q.instrument) else {
-        return Ok(Redirect::to(&format!("/patients/{id}#measurements")).into_response());
+        return Err(AppError::UnknownInstrument);
     };
     let page = assessment_page(
         &state,
@@ -651,9 +663,10 @@ pub(crate) struct ReportPage {
     ctx: PageCtx,
     secret: String,
     instrument_name: &'static str,
-    recall: &'static str,
+    recall: String,
     instructions: String,
     items: Vec<ItemView>,
+    show_count: bool,
     errors: FormErrors,
     crisis_message: String,
 }
@@ -716,7 +729,8 @@ async fn report_page(
         ctx,
         secret,
         instrument_name: instrument.short_name,
-        recall: instrument.recall,
+        recall: recall_phrase(instrument.recall),
+        show_count: true,
         errors,
         crisis_message: state.config().crisis_message.clone(),
     })

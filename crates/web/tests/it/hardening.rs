@@ -232,7 +232,88 @@ async fn a_huge_email_writes_a_small_audit_row(app: &TestApp) {
     assert!(bytes < 1024, "{bytes} bytes of audit text for one attempt");
 }
 
+async fn small_fixes_of_the_clinic_fit_review(app: &TestApp) {
+    // A favicon, so browsers do not log a 404 on every page.
+    let client = TestApp::browser();
+    let res = app.get(&client, "/favicon.ico").await;
+    assert_eq!(res.status(), 308);
+    assert_eq!(res.headers()["location"], "/static/favicon.svg");
+    let res = app.get(&client, "/static/favicon.svg").await;
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    assert!(res.text().await.unwrap().starts_with("<svg"));
+
+    // The staff form: no role chosen for the admin, and an empty name in words.
+    app.user("fit-admin@example.org", Role::Admin).await;
+    let admin = app.signed_in("fit-admin@example.org").await;
+    let page = app.get(&admin, "/admin/users").await.text().await.unwrap();
+    assert!(
+        page.contains("<option value=\"\">Choose a role</option>"),
+        "{page}"
+    );
+    let roles = &page[page.find("<select id=\"role\"").unwrap()..];
+    let roles = &roles[..roles.find("</select>").unwrap()];
+    assert!(
+        !roles.contains(" selected"),
+        "a role is pre-selected: {roles}"
+    );
+    let token = form_token(&page);
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/users",
+            &token,
+            &[
+                ("display_name", " "),
+                ("email", "new@example.org"),
+                ("role", ""),
+                ("password", "a long enough password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Enter the person&#39;s name."), "{page}");
+    assert!(page.contains("Choose a role from the list."));
+
+    // An unknown scale in the address is a 404 that says so, not a silent redirect.
+    app.user("fit-nurse@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("fit-nurse@example.org").await;
+    let token = app.token(Role::Nurse).await;
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/patients"))
+        .bearer_auth(&token)
+        .json(&json!({"given_name": "Fit", "family_name": "Check", "date_of_birth": "1990-01-01", "sex": "male"}))
+        .send()
+        .await
+        .unwrap();
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = app
+        .get(
+            &nurse,
+            &format!("/patients/{id}/assessments/new?instrument=nope"),
+        )
+        .await;
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("No such rating scale"));
+    // The clinician's form reads as a sentence.
+    let page = app
+        .get(
+            &nurse,
+            &format!("/patients/{id}/assessments/new?instrument=moaas"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("about right now"), "{page}");
+    assert!(!page.contains("about the right now"));
+}
+
 crate::on_both!(
+    small_fixes_of_the_clinic_fit_review,
     only_same_origin_paths_are_followed_and_bad_ones_are_not_errors,
     refused_access_is_audited_with_the_full_path_and_the_patient,
     the_audit_page_shows_no_clinical_hints_and_only_this_site,
