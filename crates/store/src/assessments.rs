@@ -6,7 +6,7 @@
 use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
 use crate::row::UserId;
 use crate::row::{AlertId, AssessmentId, PatientId, RowReader, SiteId};
-use crate::users::User;
+use crate::users::{Role, User};
 use crate::{Store, StoreError, millis, random_hex, token_hash};
 use clinical::instruments::schedule::TimePoint;
 use clinical::instruments::{InstrumentId, Score};
@@ -39,6 +39,8 @@ pub struct AssessmentRecord {
     pub entered_by_user_id: Option<UserId>,
     /// Whether the patient entered it (by link).
     pub entered_by_patient: bool,
+    /// The staff member who entered it, with their role, when staff did.
+    pub entered_by: Option<(String, Role)>,
 }
 
 /// Who entered an assessment.
@@ -113,7 +115,13 @@ pub fn baseline(
     clinical::instruments::outcome::choose_baseline(&of_this, |r| r.time_point).copied()
 }
 
-const ASSESSMENT_COLUMNS: &str = "id, patient_id, instrument, time_point, administered_at, answers, total, severity, flags, scoring_version, entered_by_user_id, entered_by_patient";
+/// An assessment with the name and role of the staff member who entered it (left join: the
+/// patient enters some). Callers add their own joins and conditions after it.
+const ASSESSMENT_SELECT: &str =
+    "select a.id, a.patient_id, a.instrument, a.time_point, a.administered_at, a.answers,
+        a.total, a.severity, a.flags, a.scoring_version, a.entered_by_user_id, a.entered_by_patient,
+        u.display_name as entered_by_name, u.role as entered_by_role
+   from assessments a left join users u on u.id = a.entered_by_user_id";
 
 /// The one decoder of `assessments` rows.
 fn assessment_from_row(row: &sqlx::any::AnyRow) -> Result<AssessmentRecord, StoreError> {
@@ -136,6 +144,13 @@ fn assessment_from_row(row: &sqlx::any::AnyRow) -> Result<AssessmentRecord, Stor
         scoring_version: r.text("scoring_version")?,
         entered_by_user_id: r.opt_id("entered_by_user_id", UserId::parse)?,
         entered_by_patient: r.flag("entered_by_patient")?,
+        entered_by: match r.opt_text("entered_by_name")? {
+            Some(name) => Some((
+                name,
+                r.parsed("entered_by_role", |s| Role::parse(s).ok_or("not a role"))?,
+            )),
+            None => None,
+        },
     })
 }
 
@@ -171,15 +186,13 @@ impl Store {
     }
 
     async fn assessment(&self, id: &AssessmentId) -> Result<AssessmentRecord, StoreError> {
-        let row = sqlx::query(&format!(
-            "select {ASSESSMENT_COLUMNS} from assessments where id = $1"
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound {
-            entity: "assessment",
-        })?;
+        let row = sqlx::query(&format!("{ASSESSMENT_SELECT} where a.id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound {
+                entity: "assessment",
+            })?;
         assessment_from_row(&row)
     }
 
@@ -193,13 +206,8 @@ impl Store {
         now: Timestamp,
     ) -> Result<Vec<AssessmentRecord>, StoreError> {
         let rows = sqlx::query(&format!(
-            "select {} from assessments a join patients p on p.id = a.patient_id
-             where p.site_id = $1 and a.patient_id = $2 order by a.administered_at, a.id",
-            ASSESSMENT_COLUMNS
-                .split(", ")
-                .map(|c| format!("a.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            "{ASSESSMENT_SELECT} join patients p on p.id = a.patient_id
+             where p.site_id = $1 and a.patient_id = $2 order by a.administered_at, a.id"
         ))
         .bind(site_id.as_str())
         .bind(patient_id.as_str())

@@ -39,7 +39,7 @@ pub(crate) struct RowView {
     pub(crate) severity: String,
     pub(crate) change: String,
     pub(crate) flags: String,
-    pub(crate) by: &'static str,
+    pub(crate) by: String,
 }
 
 /// One instrument's history.
@@ -219,10 +219,10 @@ pub(crate) async fn measurements(
                     .map(|f| f.replace('_', " "))
                     .collect::<Vec<_>>()
                     .join(", "),
-                by: if r.entered_by_patient {
-                    "Patient (link)"
-                } else {
-                    "Staff"
+                by: match (&r.entered_by, r.entered_by_patient) {
+                    (_, true) => "Patient (self-report link)".to_owned(),
+                    (Some((name, role)), false) => format!("{name} ({})", role.label()),
+                    (None, false) => "Staff (name not recorded)".to_owned(),
                 },
             })
             .collect();

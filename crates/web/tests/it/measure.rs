@@ -198,6 +198,10 @@ async fn a_nurse_records_a_scale_and_sees_the_trajectory(app: &TestApp) {
         "thresholds are labelled"
     );
     assert!(
+        page.contains("Test Person (Nurse)"),
+        "the table says who entered the score"
+    );
+    assert!(
         page.contains("<td>17</td><td>Moderately severe</td><td>baseline</td>"),
         "a table lists the values"
     );
@@ -274,7 +278,7 @@ async fn a_patient_answers_by_link_once_and_a_safety_answer_alerts_staff(app: &T
         .text()
         .await
         .unwrap();
-    assert!(record.contains("Patient (link)"));
+    assert!(record.contains("Patient (self-report link)"));
     let alert_marker = "action=\"/alerts/";
     let start = home.find(alert_marker).unwrap() + alert_marker.len();
     let alert_id = home[start..].split('/').next().unwrap().to_owned();
