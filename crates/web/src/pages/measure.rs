@@ -416,6 +416,8 @@ pub(crate) struct NewAssessmentPage {
     instructions: String,
     items: Vec<ItemView>,
     time_points: Vec<Choice>,
+    taken_at: String,
+    taken_max: String,
     errors: FormErrors,
 }
 
@@ -453,8 +455,11 @@ async fn assessment_page(
     answers: &[Option<i8>],
     errors: FormErrors,
     time_point: TimePoint,
+    taken_at: String,
 ) -> Result<NewAssessmentPage, AppError> {
     let patient_name = patient_name(state, who, &patient_id).await?;
+    // The latest a clinician may choose (the clinic's current minute plus a little slack).
+    let taken_max = local_minute(jiff::Timestamp::now() + TAKEN_AT_SLACK, &ctx);
     let content = state
         .store()
         .instrument_content(instrument.id, LANGUAGE)
@@ -476,8 +481,43 @@ async fn assessment_page(
             Rater::Clinician => "clinician-rated",
         },
         time_points: time_point_choices(time_point),
+        taken_max,
+        taken_at,
         errors,
     })
+}
+
+/// An instant as a `datetime-local` value in the clinic's time zone: `2026-11-23T09:05`.
+fn local_minute(t: jiff::Timestamp, ctx: &PageCtx) -> String {
+    t.to_zoned(ctx.time_zone())
+        .strftime("%Y-%m-%dT%H:%M")
+        .to_string()
+}
+
+/// How far ahead of the server's clock a "date taken" may be (clocks of tablets drift).
+const TAKEN_AT_SLACK: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
+
+/// The "Date taken" field: empty means now; otherwise a local date and time in the clinic's
+/// time zone, not in the future. The error is the sentence shown at the field.
+fn taken_at(
+    text: &str,
+    now: jiff::Timestamp,
+    ctx: &PageCtx,
+) -> Result<jiff::Timestamp, &'static str> {
+    if text.is_empty() {
+        return Ok(now);
+    }
+    let local = jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", text)
+        .or_else(|_| jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M:%S", text))
+        .map_err(|_| "Enter the date and time the answers were given, such as 2026-11-23 09:05.")?;
+    let at = local
+        .to_zoned(ctx.time_zone())
+        .map_err(|_| "That time does not exist in the clinic's time zone; check the hour.")?
+        .timestamp();
+    if at > now + TAKEN_AT_SLACK {
+        return Err("The date taken is in the future; enter when the answers were given.");
+    }
+    Ok(at)
 }
 
 /// The period a scale asks about, as the end of a sentence: "about the past 2 weeks",
@@ -500,6 +540,20 @@ pub(crate) async fn new_assessment(
     let Ok(instrument) = Instrument::get(&q.instrument) else {
         return Err(AppError::UnknownInstrument);
     };
+    let now = jiff::Timestamp::now();
+    // The first score of a scale is its baseline unless one is already recorded.
+    let has_baseline = state
+        .store()
+        .assessments(&who.actor(), &who.user().site_id, &id, now)
+        .await?
+        .iter()
+        .any(|r| r.instrument == instrument.id && r.time_point == TimePoint::Baseline);
+    let time_point = if has_baseline {
+        TimePoint::Weekly
+    } else {
+        TimePoint::Baseline
+    };
+    let taken_at = local_minute(now, &ctx);
     let page = assessment_page(
         &state,
         &who,
@@ -508,7 +562,8 @@ pub(crate) async fn new_assessment(
         instrument,
         &[],
         FormErrors::default(),
-        TimePoint::Weekly,
+        time_point,
+        taken_at,
     )
     .await?;
     Ok(render(&page)?.into_response())
@@ -535,8 +590,20 @@ pub(crate) async fn create_assessment(
             TimePoint::Weekly
         }
     };
-    if let (true, Some(s)) = (errors.is_empty(), score_answers(instrument, &answers)) {
-        let now = jiff::Timestamp::now();
+    let now = jiff::Timestamp::now();
+    let taken_text = field(&fields, "taken_at").trim().to_owned();
+    let taken = match taken_at(&taken_text, now, &ctx) {
+        Ok(t) => Some(t),
+        Err(message) => {
+            errors.push("taken_at", message);
+            None
+        }
+    };
+    if let (true, Some(s), Some(taken)) = (
+        errors.is_empty(),
+        score_answers(instrument, &answers),
+        taken,
+    ) {
         state
             .store()
             .record_assessment(
@@ -545,7 +612,7 @@ pub(crate) async fn create_assessment(
                 &id,
                 &s,
                 time_point,
-                now,
+                taken,
                 now,
             )
             .await?;
@@ -556,7 +623,7 @@ pub(crate) async fn create_assessment(
         .into_response());
     }
     let page = assessment_page(
-        &state, &who, ctx, id, instrument, &answers, errors, time_point,
+        &state, &who, ctx, id, instrument, &answers, errors, time_point, taken_text,
     )
     .await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())

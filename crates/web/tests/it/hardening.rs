@@ -312,8 +312,96 @@ async fn small_fixes_of_the_clinic_fit_review(app: &TestApp) {
     assert!(!page.contains("about the right now"));
 }
 
+async fn a_clinician_enters_a_paper_form_from_yesterday(app: &TestApp) {
+    app.user("paper@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("paper@example.org").await;
+    let token = app.token(Role::Nurse).await;
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/patients"))
+        .bearer_auth(&token)
+        .json(&json!({"given_name": "Paper", "family_name": "Form", "date_of_birth": "1980-02-02", "sex": "female"}))
+        .send()
+        .await
+        .unwrap();
+    let id = res.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let form_url = format!("/patients/{id}/assessments/new?instrument=gad7");
+    let page = app.get(&nurse, &form_url).await.text().await.unwrap();
+    // No GAD-7 yet: the form starts at Baseline.
+    assert!(
+        page.contains("<option value=\"baseline\" selected>"),
+        "{page}"
+    );
+    assert!(page.contains("type=\"datetime-local\""));
+    let token = form_token(&page);
+    let answers: Vec<(String, String)> = (1..=7)
+        .map(|i| (format!("item{i}"), "1".to_owned()))
+        .collect();
+    let post = |taken: &str| {
+        let mut fields: Vec<(&str, &str)> = vec![
+            ("instrument", "gad7"),
+            ("time_point", "baseline"),
+            ("taken_at", taken),
+        ];
+        fields.extend(answers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let url = format!("/patients/{id}/assessments");
+        let fields: Vec<(String, String)> = fields
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let token = token.clone();
+        let nurse = nurse.clone();
+        async move {
+            let refs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            app.post_form(&nurse, &url, &token, &refs).await
+        }
+    };
+    // Next year is refused at the field and nothing is stored.
+    let res = post("2099-01-01T09:00").await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("The date taken is in the future"), "{page}");
+    let res = post("yesterday").await;
+    assert_eq!(res.status(), 422);
+    // Yesterday at 9:00 in the clinic's time zone (America/Chicago in the tests).
+    let tz = jiff::tz::TimeZone::get("America/Chicago").unwrap();
+    let yesterday = jiff::Timestamp::now().to_zoned(tz.clone()).date() - jiff::Span::new().days(1);
+    let text = format!("{yesterday}T09:00");
+    let res = post(&text).await;
+    assert_eq!(res.status(), 303);
+    let list: Value = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/patients/{id}/assessments")))
+        .bearer_auth(&app.token(Role::Nurse).await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let stored = list["assessments"].as_array().unwrap();
+    assert_eq!(stored.len(), 1, "{list}");
+    let at: jiff::Timestamp = stored[0]["administered_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(at.to_zoned(tz).date(), yesterday);
+    // With a baseline on file, the next form starts at Weekly.
+    let page = app.get(&nurse, &form_url).await.text().await.unwrap();
+    assert!(
+        page.contains("<option value=\"weekly\" selected>"),
+        "{page}"
+    );
+}
+
 crate::on_both!(
     small_fixes_of_the_clinic_fit_review,
+    a_clinician_enters_a_paper_form_from_yesterday,
     only_same_origin_paths_are_followed_and_bad_ones_are_not_errors,
     refused_access_is_audited_with_the_full_path_and_the_patient,
     the_audit_page_shows_no_clinical_hints_and_only_this_site,
