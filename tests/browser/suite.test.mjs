@@ -266,7 +266,7 @@ test("a patient answers a PHQ-9 by link on a phone, and the clinician sees it", 
 
   await staff.goto(record);
   assert.match(await staff.textContent("#measurements"), /Baseline 12 on/);
-  assert.match(await staff.textContent("#measurements"), /Patient \(link\)/);
+  assert.match(await staff.textContent("#measurements"), /Patient \(self-report link\)/);
   await checkAccessible(staff, "record after the patient answered");
   await phone.context().close();
   await staff.context().close();
@@ -294,5 +294,26 @@ test("the dose planner draws a curve with a table, and keeps a bad entry", async
   await page.waitForSelector("#error-summary");
   assert.equal(await page.inputValue("#weight"), "eighty");
   await checkAccessible(page, "planner with an error");
+  await page.context().close();
+});
+
+test("a nurse follows up a safety alert with a note, and it stays on the chart", async () => {
+  const page = await newPage();
+  await signIn(page, "nurse@example.org");
+  await page.getByRole("link", { name: /Record the follow-up/ }).first().click();
+  await page.waitForSelector("h1");
+  assert.match(await page.textContent(".alert-box"), /Open: follow up today/);
+  assert.match(await page.textContent(".alert-box"), /PHQ-9 item 9/);
+  await checkAccessible(page, "safety alert follow-up");
+  await page.getByRole("button", { name: "Close the alert with this follow-up" }).click();
+  await page.waitForSelector("#error-summary");
+  await checkAccessible(page, "safety alert follow-up with errors");
+  await page.getByLabel("By telephone").check();
+  await page.getByLabel("Safety plan reviewed").check();
+  await page.getByLabel("Crisis line given").check();
+  await page.getByLabel("What happened").fill("Spoke with the patient; safe tonight, partner at home.");
+  await page.getByRole("button", { name: "Close the alert with this follow-up" }).click();
+  await page.waitForURL(`${base}/`);
+  assert.match(await page.textContent("main"), /No open safety alerts/);
   await page.context().close();
 });

@@ -8,8 +8,10 @@
 //! Where to start:
 //! - [`patient`] for the demographic record every other part hangs on.
 //! - [`instruments`] for rating scales: definitions, scoring, response and remission, schedules.
+//! - [`safety`] for the follow-up a safety alert needs before it is closed.
 
 #![deny(missing_docs)]
 
 pub mod instruments;
 pub mod patient;
+pub mod safety;

@@ -10,6 +10,7 @@ use crate::users::{Role, User};
 use crate::{Store, StoreError, millis, random_hex, token_hash};
 use clinical::instruments::schedule::TimePoint;
 use clinical::instruments::{InstrumentId, Score};
+use clinical::safety::{Action, Contact, FollowUp};
 use jiff::{SignedDuration, Timestamp};
 
 /// A stored assessment.
@@ -69,6 +70,25 @@ pub struct AlertRecord {
     pub created_at: Timestamp,
     /// When someone acknowledged it.
     pub acknowledged_at: Option<Timestamp>,
+    /// The patient's telephone, to call them back.
+    pub patient_phone: Option<String>,
+    /// The instrument, answers and flags of the assessment that raised it.
+    pub raised_by: Option<(InstrumentId, Vec<i64>, Vec<String>)>,
+    /// The follow-up that closed it, when it is closed.
+    pub follow_up: Option<FollowUpRecord>,
+}
+
+/// How a safety alert was followed up, and by whom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUpRecord {
+    /// How the patient was reached.
+    pub contact: Contact,
+    /// What was done.
+    pub actions: Vec<Action>,
+    /// The clinician's note.
+    pub note: String,
+    /// Who followed it up (their name; `None` for alerts closed before follow-ups were kept).
+    pub by_name: Option<String>,
 }
 
 /// What a self-report link leads to.
@@ -405,9 +425,7 @@ impl Store {
         patient_id: Option<&PatientId>,
     ) -> Result<Vec<AlertRecord>, StoreError> {
         let sql = format!(
-            "select a.id, a.patient_id, p.family_name, p.given_name, a.kind, a.message, a.created_at, a.acknowledged_at
-             from alerts a join patients p on p.id = a.patient_id
-             where a.site_id = $1 and {condition} order by a.created_at desc, a.id desc"
+            "{ALERT_SELECT} where a.site_id = $1 and {condition} order by a.created_at desc, a.id desc"
         );
         let mut query = sqlx::query(&sql).bind(site_id.as_str());
         if let Some(patient_id) = patient_id {
@@ -417,19 +435,29 @@ impl Store {
         rows.iter().map(alert_from_row).collect()
     }
 
-    /// Marks an alert as seen and handled by `actor`. Audited. One statement claims the alert,
-    /// so two people acknowledging at once cannot both succeed.
+    /// Closes an alert with its follow-up, written by `actor`. Audited. One statement claims the
+    /// alert, so two people closing it at once cannot both succeed.
     #[tracing::instrument(skip_all)]
     pub async fn acknowledge_alert(
         &self,
         actor: &Actor,
         site_id: &SiteId,
         alert_id: &AlertId,
+        follow_up: &FollowUp,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let actions = serde_json::Value::from(
+            follow_up
+                .actions()
+                .iter()
+                .map(|a| a.code().to_owned())
+                .collect::<Vec<_>>(),
+        )
+        .to_string();
         let mut tx = self.pool.begin().await?;
         let patient_id: Option<String> = sqlx::query_scalar(
-            "update alerts set acknowledged_at = $3, acknowledged_by = $4
+            "update alerts set acknowledged_at = $3, acknowledged_by = $4,
+                    follow_up_contact = $5, follow_up_actions = $6, follow_up_note = $7
               where site_id = $1 and id = $2 and acknowledged_at is null
              returning patient_id",
         )
@@ -437,6 +465,9 @@ impl Store {
         .bind(alert_id.as_str())
         .bind(millis(now))
         .bind(actor.user_id())
+        .bind(follow_up.contact().code())
+        .bind(actions)
+        .bind(follow_up.note())
         .fetch_optional(&mut *tx)
         .await?;
         let Some(patient_id) = patient_id else {
@@ -452,13 +483,81 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+
+    /// One alert of a site, read by a person (audited: it names the patient).
+    #[tracing::instrument(skip_all)]
+    pub async fn alert(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        alert_id: &AlertId,
+        now: Timestamp,
+    ) -> Result<AlertRecord, StoreError> {
+        let sql = format!("{ALERT_SELECT} where a.site_id = $1 and a.id = $2");
+        let row = sqlx::query(&sql)
+            .bind(site_id.as_str())
+            .bind(alert_id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "alert" })?;
+        let alert = alert_from_row(&row)?;
+        let event = AuditEvent::new("alert.read", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("alert", alert_id.as_str())
+            .patient(alert.patient_id.as_str());
+        self.audit(actor, event, now).await?;
+        Ok(alert)
+    }
 }
 
-/// The one decoder of `alerts` rows (with the patient's name joined in).
+/// An alert with the patient's name and phone, the follow-up's author and the raising
+/// assessment; callers add the conditions.
+const ALERT_SELECT: &str =
+    "select a.id, a.patient_id, p.family_name, p.given_name, p.phone, a.kind, a.message,
+        a.created_at, a.acknowledged_at, a.follow_up_contact, a.follow_up_actions,
+        a.follow_up_note, u.display_name as follow_up_by,
+        s.instrument as raised_instrument, s.answers as raised_answers,
+        s.flags as raised_flags
+   from alerts a join patients p on p.id = a.patient_id
+   left join users u on u.id = a.acknowledged_by
+   left join assessments s on s.id = a.assessment_id";
+
+/// The one decoder of `alerts` rows (with the patient's name and phone, the follow-up's author
+/// and the raising assessment joined in).
 fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<AlertRecord, StoreError> {
     let r = RowReader::new(row, "alerts", "id")?;
     let family = r.text("family_name")?;
     let given = r.text("given_name")?;
+    let acknowledged_at = r.opt_instant("acknowledged_at")?;
+    let follow_up = match r.opt_text("follow_up_contact")? {
+        Some(code) => Some(FollowUpRecord {
+            contact: Contact::parse(&code).ok_or_else(|| {
+                r.corrupt("follow_up_contact", format!("'{code}' is not a contact"))
+            })?,
+            actions: r
+                .text_list("follow_up_actions")?
+                .iter()
+                .map(|c| {
+                    Action::parse(c).ok_or_else(|| {
+                        r.corrupt("follow_up_actions", format!("'{c}' is not an action"))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            note: r.text("follow_up_note")?,
+            by_name: r.opt_text("follow_up_by")?,
+        }),
+        // Closed before follow-ups were recorded: say so rather than invent one.
+        None => None,
+    };
+    let raised_by = match r.opt_text("raised_instrument")? {
+        Some(code) => Some((
+            InstrumentId::parse(&code)
+                .map_err(|e| r.corrupt("raised_instrument", e.to_string()))?,
+            r.int_list("raised_answers")?,
+            r.text_list("raised_flags")?,
+        )),
+        None => None,
+    };
     Ok(AlertRecord {
         id: r.id("id", AlertId::parse)?,
         patient_id: r.id("patient_id", PatientId::parse)?,
@@ -466,7 +565,10 @@ fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<AlertRecord, StoreError> {
         kind: r.text("kind")?,
         message: r.text("message")?,
         created_at: r.instant("created_at")?,
-        acknowledged_at: r.opt_instant("acknowledged_at")?,
+        acknowledged_at,
+        patient_phone: r.opt_text("phone")?,
+        raised_by,
+        follow_up,
     })
 }
 

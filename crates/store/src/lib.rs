@@ -26,7 +26,9 @@ mod sites;
 pub mod testing;
 mod users;
 
-pub use assessments::{AlertRecord, AssessmentRecord, EnteredBy, LinkState, NewLink, baseline};
+pub use assessments::{
+    AlertRecord, AssessmentRecord, EnteredBy, FollowUpRecord, LinkState, NewLink, baseline,
+};
 pub use audit::{Actor, AuditEvent, AuditOutcome, AuditRecord};
 pub use auth::{
     ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession, TOKEN_CHECK_TTL,

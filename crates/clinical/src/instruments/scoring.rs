@@ -121,6 +121,30 @@ impl Flag {
         }
     }
 
+    /// The flag a stored code names.
+    pub fn parse(code: &str) -> Option<Flag> {
+        [
+            Flag::SuicidalityItem,
+            Flag::SelfHarmItem,
+            Flag::ProbableDepression,
+            Flag::ProvisionalPtsdByTotal,
+            Flag::Dsm5CriteriaMet,
+            Flag::LossOfConsciousness,
+        ]
+        .into_iter()
+        .find(|f| f.code() == code)
+    }
+
+    /// The item (numbered from 1) whose answer raises the flag, for flags raised by one item.
+    pub fn item(self) -> Option<usize> {
+        match self {
+            Flag::SuicidalityItem => Some(9),
+            Flag::SelfHarmItem => Some(10),
+            Flag::LossOfConsciousness => Some(1),
+            _ => None,
+        }
+    }
+
     /// Whether the flag calls for same-day safety follow-up.
     pub fn is_safety(self) -> bool {
         matches!(

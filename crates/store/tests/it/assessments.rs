@@ -107,8 +107,15 @@ async fn a_positive_safety_item_raises_an_alert_with_the_assessment(db: &TestDb)
         "{elsewhere:?}"
     );
 
+    let follow_up = clinical::safety::FollowUpInput {
+        contact: "phone".into(),
+        actions: vec!["crisis_line_given".into()],
+        note: "Reached by phone; safe, crisis line given.".into(),
+    }
+    .validate()
+    .unwrap();
     db.store
-        .acknowledge_alert(&actor, &site, &alerts[0].id, t0() + day)
+        .acknowledge_alert(&actor, &site, &alerts[0].id, &follow_up, t0() + day)
         .await
         .unwrap();
     assert!(
@@ -120,12 +127,20 @@ async fn a_positive_safety_item_raises_an_alert_with_the_assessment(db: &TestDb)
     );
     let again = db
         .store
-        .acknowledge_alert(&actor, &site, &alerts[0].id, t0() + day)
+        .acknowledge_alert(&actor, &site, &alerts[0].id, &follow_up, t0() + day)
         .await;
     assert!(again.is_err(), "an alert is acknowledged once");
     let history = db.store.patient_alerts(&site, &p.id).await.unwrap();
     assert_eq!(history.len(), 1);
     assert!(history[0].acknowledged_at.is_some());
+    let kept = history[0].follow_up.as_ref().unwrap();
+    assert_eq!(kept.contact, clinical::safety::Contact::Phone);
+    assert_eq!(kept.actions, [clinical::safety::Action::CrisisLineGiven]);
+    assert_eq!(kept.note, "Reached by phone; safe, crisis line given.");
+    assert_eq!(
+        history[0].raised_by.as_ref().map(|r| r.0),
+        Some(InstrumentId::Phq9)
+    );
 
     let trail: Vec<_> = db
         .store

@@ -11,13 +11,13 @@ use clinical::instruments::content::InstrumentContent;
 use clinical::instruments::schedule::{Done, Schedule, Status, TimePoint};
 use clinical::instruments::{Instrument, InstrumentId, Rater, Score, outcome, score};
 use serde::Deserialize;
-use store::{Actor, AlertId, AlertRecord, AssessmentRecord, EnteredBy, LinkState, PatientId, User};
+use store::{Actor, AlertRecord, AssessmentRecord, EnteredBy, LinkState, PatientId, User};
 
 use super::FormErrors;
 use crate::AppState;
 use crate::capability::{Can, ClinicalData};
 use crate::chart::{Chart, Sample, trajectory};
-use crate::display::{Choice, safe_return};
+use crate::display::Choice;
 use crate::error::AppError;
 use crate::ids::IdPath;
 use crate::view::{PageCtx, render};
@@ -66,8 +66,18 @@ pub(crate) struct DueView {
 }
 
 /// The clinical part of a patient's page.
+/// A closed safety alert on the patient's chart, with its follow-up in brief.
+pub(crate) struct ClosedAlertView {
+    pub(crate) id: String,
+    pub(crate) raised: String,
+    pub(crate) message: String,
+    pub(crate) closed: String,
+    pub(crate) done: String,
+}
+
 pub(crate) struct Measurements {
     pub(crate) alerts: Vec<AlertView>,
+    pub(crate) closed_alerts: Vec<ClosedAlertView>,
     pub(crate) series: Vec<SeriesView>,
     pub(crate) due: Vec<DueView>,
     pub(crate) instruments: Vec<Choice>,
@@ -165,13 +175,38 @@ pub(crate) async fn measurements(
         .store()
         .assessments(&Actor::user(user), &user.site_id, patient_id, now)
         .await?;
-    let alerts = alert_views(
-        state
-            .store()
-            .patient_alerts(&user.site_id, patient_id)
-            .await?,
-        ctx,
-    );
+    let all_alerts = state
+        .store()
+        .patient_alerts(&user.site_id, patient_id)
+        .await?;
+    let closed_alerts = all_alerts
+        .iter()
+        .filter_map(|a| {
+            let at = a.acknowledged_at?;
+            let by = a
+                .follow_up
+                .as_ref()
+                .and_then(|f| f.by_name.clone())
+                .map_or_else(String::new, |n| format!(" by {n}"));
+            Some(ClosedAlertView {
+                id: a.id.as_str().to_owned(),
+                raised: ctx.time(a.created_at),
+                message: a.message.clone(),
+                closed: format!("{}{by}", ctx.time(at)),
+                done: a.follow_up.as_ref().map_or_else(
+                    || "not recorded".to_owned(),
+                    |f| {
+                        f.actions
+                            .iter()
+                            .map(|x| x.label())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    },
+                ),
+            })
+        })
+        .collect();
+    let alerts = alert_views(all_alerts, ctx);
     let tz = ctx.time_zone();
 
     let mut series = Vec::new();
@@ -279,6 +314,7 @@ pub(crate) async fn measurements(
 
     Ok(Measurements {
         alerts,
+        closed_alerts,
         series,
         due,
         instruments: instrument_choices(|_| true, Some(InstrumentId::Phq9)),
@@ -695,30 +731,6 @@ pub(crate) async fn make_link(
         instrument: instrument.short_name,
         expires: ctx.time(link.expires_at),
     }))
-}
-
-#[derive(Deserialize)]
-pub(crate) struct AckForm {
-    #[serde(default)]
-    return_to: String,
-}
-
-pub(crate) async fn acknowledge(
-    State(state): State<AppState>,
-    who: Can<ClinicalData>,
-    IdPath(id): IdPath<AlertId>,
-    Form(form): Form<AckForm>,
-) -> Result<Response, AppError> {
-    state
-        .store()
-        .acknowledge_alert(
-            &who.actor(),
-            &who.user().site_id,
-            &id,
-            jiff::Timestamp::now(),
-        )
-        .await?;
-    Ok(Redirect::to(&safe_return(&form.return_to)).into_response())
 }
 
 // ---------------------------------------------------------------------------------------------

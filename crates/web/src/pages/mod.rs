@@ -2,6 +2,7 @@
 
 mod account;
 mod admin;
+mod alerts;
 mod home;
 mod login;
 mod measure;
@@ -40,7 +41,8 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             post(measure::create_assessment),
         )
         .route("/patients/{id}/links", post(patients::create_link))
-        .route("/alerts/{id}/acknowledge", post(measure::acknowledge))
+        .route("/alerts/{id}", get(alerts::show))
+        .route("/alerts/{id}/acknowledge", post(alerts::acknowledge))
         .route(
             "/r/{secret}",
             get(measure::report_form)

@@ -279,21 +279,73 @@ async fn a_patient_answers_by_link_once_and_a_safety_answer_alerts_staff(app: &T
         .await
         .unwrap();
     assert!(record.contains("Patient (self-report link)"));
-    let alert_marker = "action=\"/alerts/";
+    let alert_marker = "href=\"/alerts/";
     let start = home.find(alert_marker).unwrap() + alert_marker.len();
-    let alert_id = home[start..].split('/').next().unwrap().to_owned();
-    let token = form_token(&home);
+    let alert_id = home[start..].split('?').next().unwrap().to_owned();
+    // The follow-up page shows what raised the alert and how to call the patient.
+    let page = app
+        .get(&staff, &format!("/alerts/{alert_id}?return_to=/"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("PHQ-9 item 9: 2 (More than half the days)"),
+        "{page}"
+    );
+    assert!(page.contains("Open: follow up today"));
+    let token = form_token(&page);
+    // Closing it needs a contact, an action and a note; nothing is lost when one is missing.
     let res = app
         .post_form(
             &staff,
             &format!("/alerts/{alert_id}/acknowledge"),
             &token,
-            &[("return_to", "/")],
+            &[("return_to", "/"), ("note", "Left a voicemail.")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Choose how you reached the patient"),
+        "{page}"
+    );
+    assert!(page.contains("Choose at least one thing you did"));
+    assert!(page.contains("Left a voicemail."), "the note typed is kept");
+    let res = app
+        .post_form(
+            &staff,
+            &format!("/alerts/{alert_id}/acknowledge"),
+            &token,
+            &[
+                ("return_to", "/"),
+                ("contact", "phone"),
+                ("actions", "safety_plan_reviewed"),
+                ("actions", "crisis_line_given"),
+                ("note", "Spoke with Quinn; safe tonight, partner at home."),
+            ],
         )
         .await;
     assert_eq!(res.status(), 303);
     let home = app.get(&staff, "/").await.text().await.unwrap();
     assert!(home.contains("No open safety alerts."));
+    // The follow-up stays on the chart.
+    let record = app
+        .get(&staff, &format!("/patients/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(record.contains("Safety alerts followed up"), "{record}");
+    assert!(record.contains("Safety plan reviewed; Crisis line given"));
+    let page = app
+        .get(&staff, &format!("/alerts/{alert_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Spoke with Quinn; safe tonight, partner at home."));
+    assert!(page.contains("By telephone"));
 }
 
 async fn links_are_only_for_patient_rated_scales_with_wording(app: &TestApp) {
