@@ -35,6 +35,15 @@ struct ErrorPage {
     message: &'static str,
 }
 
+/// What an error page says, left on the response so [`with_navigation`] can draw it again
+/// inside the site's layout once it knows who is asking.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PageError {
+    status: StatusCode,
+    title: &'static str,
+    message: &'static str,
+}
+
 pub(crate) fn error_page(
     status: StatusCode,
     title: &'static str,
@@ -45,9 +54,80 @@ pub(crate) fn error_page(
         title,
         message,
     };
-    match page.render() {
+    let mut res = match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(_) => (status, title).into_response(),
+    };
+    res.extensions_mut().insert(PageError {
+        status,
+        title,
+        message,
+    });
+    res
+}
+
+#[derive(Template)]
+#[template(path = "error_in_layout.html")]
+struct ErrorInLayout {
+    ctx: crate::view::PageCtx,
+    status: u16,
+    title: &'static str,
+    message: &'static str,
+}
+
+/// Draws "not found", "not available to your role" and the like inside the site's layout, with
+/// the navigation and the sign-out button, so a wrong turn is not a dead end. Server errors keep
+/// the bare page (drawing the layout needs the database, which may be what failed).
+pub(crate) async fn with_navigation(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::extract::FromRequestParts;
+    let (parts, body) = req.into_parts();
+    let mut copy = axum::http::Request::builder()
+        .method(parts.method.clone())
+        .uri(parts.uri.clone())
+        .body(())
+        .map(|r| r.into_parts().0)
+        .ok();
+    if let Some(copy) = copy.as_mut() {
+        copy.headers = parts.headers.clone();
+        copy.extensions = parts.extensions.clone();
+    }
+    let res = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    let Some(error) = res.extensions().get::<PageError>().copied() else {
+        return res;
+    };
+    if error.status.is_server_error() {
+        return res;
+    }
+    let Some(mut copy) = copy else { return res };
+    let Ok(ctx) = crate::view::PageCtx::from_request_parts(&mut copy, &state).await else {
+        return res;
+    };
+    let page = ErrorInLayout {
+        ctx,
+        status: error.status.as_u16(),
+        title: error.title,
+        message: error.message,
+    };
+    match page.render() {
+        Ok(html) => {
+            let mut out = (error.status, Html(html)).into_response();
+            // Keep what the first answer set, such as a cookie removal.
+            for (name, value) in res.headers() {
+                if name != axum::http::header::CONTENT_TYPE
+                    && name != axum::http::header::CONTENT_LENGTH
+                {
+                    out.headers_mut().append(name.clone(), value.clone());
+                }
+            }
+            out
+        }
+        Err(_) => res,
     }
 }
 

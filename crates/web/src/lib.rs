@@ -148,6 +148,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            error::with_navigation,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             auth::identify,
         ))
         .layer(middleware::from_fn(headers::security_headers))

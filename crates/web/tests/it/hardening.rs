@@ -275,6 +275,25 @@ async fn small_fixes_of_the_clinic_fit_review(app: &TestApp) {
     assert!(page.contains("Enter the person&#39;s name."), "{page}");
     assert!(page.contains("Choose a role from the list."));
 
+    // Error pages keep the navigation and the sign-out button.
+    let res = app.get(&admin, "/no-such-page").await;
+    assert_eq!(res.status(), 404);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Page not found") && page.contains("Sign out"),
+        "{page}"
+    );
+    let res = app.get(&admin, "/patients").await;
+    assert_eq!(res.status(), 403);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Not available to your role") && page.contains("Sign out"),
+        "{page}"
+    );
+    let res = app.get(&TestApp::browser(), "/no-such-page").await;
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("Page not found"));
+
     // An unknown scale in the address is a 404 that says so, not a silent redirect.
     app.user("fit-nurse@example.org", Role::Nurse).await;
     let nurse = app.signed_in("fit-nurse@example.org").await;
