@@ -406,6 +406,18 @@ impl Store {
         Ok(alerts)
     }
 
+    /// How many alerts of a site are open: a number for the navigation, naming no patient, so
+    /// not an audited read.
+    #[tracing::instrument(skip_all)]
+    pub async fn open_alert_count(&self, site_id: &SiteId) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "select count(*) from alerts where site_id = $1 and acknowledged_at is null",
+        )
+        .bind(site_id.as_str())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     /// A patient's alerts, open and acknowledged, newest first.
     #[tracing::instrument(skip_all)]
     pub async fn patient_alerts(

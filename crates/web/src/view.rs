@@ -42,6 +42,8 @@ pub(crate) struct PageCtx {
     pub(crate) idle_seconds: i64,
     pub(crate) version: &'static str,
     pub(crate) demo: bool,
+    /// Open safety alerts of the site, for clinical roles (shown in the navigation).
+    pub(crate) open_alerts: Option<i64>,
     tz: TimeZone,
 }
 
@@ -126,7 +128,18 @@ impl FromRequestParts<AppState> for PageCtx {
             .and_then(|s| TimeZone::get(&s.timezone).ok())
             .unwrap_or(TimeZone::UTC);
         let config = state.config();
+        let open_alerts = match &identity.auth {
+            Some(a) if ClinicalData::allows(a.user.role) => Some(
+                state
+                    .store()
+                    .open_alert_count(&a.user.site_id)
+                    .await
+                    .map_err(|e| AppError::Store(e).into_response())?,
+            ),
+            _ => None,
+        };
         Ok(PageCtx {
+            open_alerts,
             user: identity.auth.as_ref().map(|a| UserView {
                 name: a.user.display_name.clone(),
                 role: a.user.role.label(),

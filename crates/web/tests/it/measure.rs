@@ -272,6 +272,9 @@ async fn a_patient_answers_by_link_once_and_a_safety_answer_alerts_staff(app: &T
         home.contains("Safety alerts (1 open)") && home.contains("Scalewell, Quinn"),
         "{home}"
     );
+    // Every page's navigation says how many alerts are open.
+    let patients = app.get(&staff, "/patients").await.text().await.unwrap();
+    assert!(patients.contains("Safety alerts: 1 open"), "{patients}");
     let record = app
         .get(&staff, &format!("/patients/{id}"))
         .await
@@ -329,6 +332,7 @@ async fn a_patient_answers_by_link_once_and_a_safety_answer_alerts_staff(app: &T
     assert_eq!(res.status(), 303);
     let home = app.get(&staff, "/").await.text().await.unwrap();
     assert!(home.contains("No open safety alerts."));
+    assert!(!home.contains("Safety alerts: 1 open"));
     // The follow-up stays on the chart.
     let record = app
         .get(&staff, &format!("/patients/{id}"))
