@@ -42,6 +42,23 @@ pub enum PatientError {
         /// The offending field.
         field: &'static str,
     },
+    /// A name holds a character that changes how it is shown without being seen: a
+    /// bidirectional override, isolate or mark, or a zero-width space (a name shown as
+    /// "gnp.exe" could be stored as "exe.png").
+    #[error(
+        "{} contains an invisible character that changes how the name reads (a direction or zero-width mark); type the name again without pasting it",
+        field_label(field)
+    )]
+    NameInvisibleChar {
+        /// The offending field.
+        field: &'static str,
+    },
+    /// A name without a single letter (only digits, punctuation or symbols).
+    #[error("{} must contain at least one letter", field_label(field))]
+    NameNoLetter {
+        /// The offending field.
+        field: &'static str,
+    },
     /// No birth date was given.
     #[error("date of birth is required: use the form YYYY-MM-DD, for example 1980-04-23")]
     BirthDateMissing,
@@ -100,7 +117,9 @@ impl PatientError {
         match self {
             PatientError::NameMissing { field }
             | PatientError::NameTooLong { field, .. }
-            | PatientError::NameControlChar { field } => field,
+            | PatientError::NameControlChar { field }
+            | PatientError::NameInvisibleChar { field }
+            | PatientError::NameNoLetter { field } => field,
             PatientError::BirthDateMissing
             | PatientError::BirthDateUnreadable { .. }
             | PatientError::BirthDateInFuture { .. }
@@ -125,6 +144,29 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// Not a clinical threshold: a guard against typing 1089 for 1989.
 pub const MAX_AGE_YEARS: i16 = 120;
 
+/// Whether `name` holds a bidirectional control (embeddings, overrides, isolates, marks), a
+/// zero-width space, word joiner or byte-order mark, or a zero-width (non-)joiner that does not
+/// stand between two letters (where Persian and Indic names use it legitimately).
+fn has_invisible_mark(name: &str) -> bool {
+    let chars: Vec<char> = name.chars().collect();
+    chars.iter().enumerate().any(|(i, &c)| match c {
+        '\u{202A}'..='\u{202E}'
+        | '\u{2066}'..='\u{2069}'
+        | '\u{200E}'
+        | '\u{200F}'
+        | '\u{061C}'
+        | '\u{200B}'
+        | '\u{2060}'
+        | '\u{FEFF}' => true,
+        '\u{200C}' | '\u{200D}' => {
+            let before = i.checked_sub(1).and_then(|j| chars.get(j));
+            let after = chars.get(i + 1);
+            !matches!((before, after), (Some(b), Some(a)) if b.is_alphabetic() && a.is_alphabetic())
+        }
+        _ => false,
+    })
+}
+
 /// A person's given or family name: trimmed, non-empty, at most [`MAX_NAME_CHARS`] characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonName(String);
@@ -142,6 +184,12 @@ impl PersonName {
         }
         if trimmed.chars().any(char::is_control) {
             return Err(PatientError::NameControlChar { field });
+        }
+        if has_invisible_mark(trimmed) {
+            return Err(PatientError::NameInvisibleChar { field });
+        }
+        if !trimmed.chars().any(char::is_alphabetic) {
+            return Err(PatientError::NameNoLetter { field });
         }
         Ok(PersonName(trimmed.to_owned()))
     }

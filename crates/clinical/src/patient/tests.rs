@@ -160,3 +160,50 @@ fn validate_accepts_a_complete_record_and_optional_contacts() {
     assert_eq!(patient.email(), None);
     assert_eq!(patient.date_of_birth().age_on(date(TODAY)), 40);
 }
+
+#[test]
+fn names_need_a_letter_and_no_invisible_marks() {
+    use super::{PatientError, PersonName};
+    let field = "given_name";
+    // "gnp.exe" as shown, "exe.png" as stored: a right-to-left override hides the order.
+    for spoof in [
+        "\u{202E}gnp.exe",
+        "Ada\u{200B}",
+        "\u{2066}Ada\u{2069}",
+        "Ada\u{200F}",
+        "\u{FEFF}Ada",
+        "\u{200D}Ada",
+    ] {
+        assert_eq!(
+            PersonName::parse(field, spoof),
+            Err(PatientError::NameInvisibleChar { field }),
+            "{spoof:?}"
+        );
+    }
+    for no_letter in ["1234", "-", "…", "()"] {
+        assert_eq!(
+            PersonName::parse(field, no_letter),
+            Err(PatientError::NameNoLetter { field }),
+            "{no_letter:?}"
+        );
+    }
+    // Names people have: accents, apostrophes, hyphens, other scripts, and a zero-width
+    // non-joiner between two Persian letters.
+    for name in [
+        "Zoë",
+        "O'Brien",
+        "Nguyễn",
+        "Anne-Marie",
+        "李",
+        "مهر\u{200C}آسا",
+    ] {
+        assert!(PersonName::parse(field, name).is_ok(), "{name:?}");
+    }
+    let message = PersonName::parse(field, "\u{202E}gnp.exe")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.starts_with("given name contains an invisible character"),
+        "{message}"
+    );
+}
