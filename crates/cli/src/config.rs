@@ -64,6 +64,7 @@ pub(crate) struct LimitsConfig {
 impl Default for LimitsConfig {
     fn default() -> Self {
         let l = web::Limits::default();
+        // ok: the built-in defaults are a few seconds, far inside i64.
         let secs = |d: std::time::Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         LimitsConfig {
             header_read_timeout_seconds: secs(l.header_read_timeout),
@@ -78,6 +79,8 @@ impl Default for LimitsConfig {
 impl LimitsConfig {
     /// The limits, once [`Config::check`] has held every value to its range.
     pub(crate) fn limits(&self) -> web::Limits {
+        // ok: `check` refused every value below 1 or above its range before this runs, so the
+        // conversions cannot fail.
         let secs = |v: i64| std::time::Duration::from_secs(u64::try_from(v).unwrap_or(1));
         let count = |v: i64| u32::try_from(v).unwrap_or(1);
         web::Limits {

@@ -302,6 +302,7 @@ impl RegimenInput {
             None => None,
         };
         let population = match (self.population, model) {
+            // ok: seed 1 is the documented default seed (the same as `ketaflow simulate`'s).
             (Some(n), Some(model)) => {
                 check_population(model, n, self.times_min.len(), self.seed.unwrap_or(1))
                     .map_err(|p| problems.push(p))

@@ -342,18 +342,11 @@ impl Store {
         if instrument != score.instrument {
             return Ok(None);
         }
-        let site_id: String = sqlx::query_scalar("select site_id from patients where id = $1")
+        let row = sqlx::query("select id, site_id from patients where id = $1")
             .bind(patient_id.as_str())
             .fetch_one(&self.pool)
             .await?;
-        let site_id = SiteId::parse(&site_id).ok_or_else(|| {
-            StoreError::Corrupt(crate::Corrupt {
-                table: "patients",
-                column: "site_id",
-                id: patient_id.as_str().to_owned(),
-                problem: format!("'{site_id}' is not an id"),
-            })
-        })?;
+        let site_id = RowReader::new(&row, "patients", "id")?.id("site_id", SiteId::parse)?;
         let hash = token_hash(secret);
         let mut tx = self.pool.begin().await?;
         let closed = sqlx::query(

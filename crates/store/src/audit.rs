@@ -357,29 +357,27 @@ async fn write_batch(
     conn: &mut Option<PoolConnection<Any>>,
     batch: &mut Vec<Pending>,
 ) {
-    {
-        match commit_batch(pool, conn, batch).await {
-            Ok(()) => {
-                for p in batch.drain(..) {
-                    let _ = p.done.send(Ok(()));
-                }
+    match commit_batch(pool, conn, batch).await {
+        Ok(()) => {
+            for p in batch.drain(..) {
+                let _ = p.done.send(Ok(()));
             }
-            // One bad event must not fail the others that shared its transaction: write each
-            // on its own, so only the one the database refuses is refused.
-            Err(_) if batch.len() > 1 => {
-                for p in batch.drain(..) {
-                    let alone = commit_batch(pool, conn, std::slice::from_ref(&p)).await;
-                    if let Err(e) = &alone {
-                        tracing::error!(error = %e, "audit event refused");
-                    }
-                    let _ = p.done.send(alone.map_err(|e| e.to_string()));
+        }
+        // One bad event must not fail the others that shared its transaction: write each
+        // on its own, so only the one the database refuses is refused.
+        Err(_) if batch.len() > 1 => {
+            for p in batch.drain(..) {
+                let alone = commit_batch(pool, conn, std::slice::from_ref(&p)).await;
+                if let Err(e) = &alone {
+                    tracing::error!(error = %e, "audit event refused");
                 }
+                let _ = p.done.send(alone.map_err(|e| e.to_string()));
             }
-            Err(e) => {
-                tracing::error!(error = %e, "audit event refused");
-                for p in batch.drain(..) {
-                    let _ = p.done.send(Err(e.to_string()));
-                }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "audit event refused");
+            for p in batch.drain(..) {
+                let _ = p.done.send(Err(e.to_string()));
             }
         }
     }

@@ -7,8 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 use sqlx::Row;
 
 use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
-use crate::row::UserId;
-use crate::row::{ApiTokenId, RowReader};
+use crate::row::{ApiTokenId, RowReader, UserId};
 use crate::users::{PasswordHash, USER_COLUMNS, User, user_from_row};
 use crate::{Store, StoreError, millis, random_hex, token_hash};
 
@@ -249,25 +248,15 @@ impl Store {
         .await?;
         let Some((count_after, locked_after)) = claimed else {
             verify_off_executor(None, password).await;
-            let locked_until: Option<i64> =
-                sqlx::query_scalar("select locked_until from users where id = $1")
-                    .bind(user.id.as_str())
-                    .fetch_one(&self.pool)
-                    .await?;
+            let row = sqlx::query("select id, locked_until from users where id = $1")
+                .bind(user.id.as_str())
+                .fetch_one(&self.pool)
+                .await?;
+            let locked_until = RowReader::new(&row, "users", "id")?.opt_instant("locked_until")?;
             self.audit(&actor, fail("locked"), now).await?;
-            let until = locked_until
-                .map(|ms| {
-                    crate::instant(ms).map_err(|p| {
-                        StoreError::Corrupt(crate::Corrupt {
-                            table: "users",
-                            column: "locked_until",
-                            id: user.id.as_str().to_owned(),
-                            problem: p,
-                        })
-                    })
-                })
-                .transpose()?
-                .unwrap_or(until);
+            // ok: unlocked by someone else between the claim and this read; the attempt was
+            // still refused as locked, and `until` is only reported (people see one message).
+            let until = locked_until.unwrap_or(until);
             return Ok(Err(LoginFailure::Locked { until }));
         };
         let this_attempt_locked = locked_after == Some(millis(until)) && count_after == 0;
