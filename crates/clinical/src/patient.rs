@@ -5,8 +5,11 @@
 
 use jiff::civil::Date;
 
+mod search;
 #[cfg(test)]
 mod tests;
+
+pub use search::{MAX_SEARCH_WORDS, PatientQuery, fold, name_key, search_key};
 
 /// Why a piece of demographic input was refused.
 ///
@@ -97,12 +100,27 @@ pub enum PatientError {
     },
     /// The telephone number has characters other than digits and the usual separators.
     #[error(
-        "phone '{input}' is not a telephone number; use 7 to 20 digits, optionally with +, spaces, dashes, dots or brackets"
+        "{} '{input}' is not a telephone number; use 7 to 20 digits, optionally with +, spaces, dashes, dots or brackets",
+        field_label(field)
     )]
     PhoneInvalid {
+        /// The field it was typed into (`phone`, `emergency_contact_phone`).
+        field: &'static str,
         /// What was given.
         input: String,
     },
+    /// The postal address is longer than [`MAX_ADDRESS_CHARS`].
+    #[error("address is {len} characters long; at most {MAX_ADDRESS_CHARS} are accepted")]
+    AddressTooLong {
+        /// Its length in characters.
+        len: usize,
+    },
+    /// The postal address holds a control character other than a line break, or an invisible
+    /// direction mark.
+    #[error(
+        "address contains a tab, an invisible mark or another control character; type it again without pasting it"
+    )]
+    AddressUnreadable,
     /// The email address lacks the `local@domain` shape.
     #[error("email '{input}' is not an email address; it needs the form name@example.org")]
     EmailInvalid {
@@ -125,7 +143,8 @@ impl PatientError {
             | PatientError::BirthDateInFuture { .. }
             | PatientError::BirthDateTooEarly { .. } => "date_of_birth",
             PatientError::SexMissing | PatientError::SexUnknownCode { .. } => "sex",
-            PatientError::PhoneInvalid { .. } => "phone",
+            PatientError::PhoneInvalid { field, .. } => field,
+            PatientError::AddressTooLong { .. } | PatientError::AddressUnreadable => "address",
             PatientError::EmailInvalid { .. } => "email",
         }
     }
@@ -313,6 +332,11 @@ pub struct Phone(String);
 impl Phone {
     /// Parses a telephone number: 7 to 20 digits, with `+`, spaces, `-`, `.`, `(` or `)`.
     pub fn parse(input: &str) -> Result<Self, PatientError> {
+        Phone::parse_field("phone", input)
+    }
+
+    /// Parses a telephone number typed into `field` (named in the message when it is refused).
+    pub fn parse_field(field: &'static str, input: &str) -> Result<Self, PatientError> {
         let trimmed = input.trim();
         let digits = trimmed.chars().filter(char::is_ascii_digit).count();
         let allowed = trimmed
@@ -320,6 +344,7 @@ impl Phone {
             .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')'));
         if !allowed || !(7..=20).contains(&digits) {
             return Err(PatientError::PhoneInvalid {
+                field,
                 input: input.to_owned(),
             });
         }
@@ -473,5 +498,100 @@ impl NewPatient {
     /// Email address, when given.
     pub fn email(&self) -> Option<&Email> {
         self.email.as_ref()
+    }
+}
+
+/// The longest postal address accepted, in characters.
+pub const MAX_ADDRESS_CHARS: usize = 300;
+
+/// A postal address as typed: line breaks kept (one line per part), at most
+/// [`MAX_ADDRESS_CHARS`] characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address(String);
+
+impl Address {
+    /// Parses an address; Windows line breaks become plain ones and blank lines are dropped.
+    pub fn parse(input: &str) -> Result<Self, PatientError> {
+        let lines: Vec<&str> = input
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let text = lines.join("\n");
+        let len = text.chars().count();
+        if len > MAX_ADDRESS_CHARS {
+            return Err(PatientError::AddressTooLong { len });
+        }
+        if text.chars().any(|c| c.is_control() && c != '\n') || has_invisible_mark(&text) {
+            return Err(PatientError::AddressUnreadable);
+        }
+        Ok(Address(text))
+    }
+
+    /// The address, one line per part.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Loose input for the contact details front-desk staff keep up to date, as typed in the form.
+#[derive(Debug, Clone, Default)]
+pub struct ContactInput {
+    /// Telephone number; empty when not given.
+    pub phone: String,
+    /// Email address; empty when not given.
+    pub email: String,
+    /// Postal address; empty when not given.
+    pub address: String,
+    /// Who to call in an emergency (a name, perhaps with the relationship); empty when not given.
+    pub emergency_contact_name: String,
+    /// Their telephone number; empty when not given.
+    pub emergency_contact_phone: String,
+}
+
+/// Validated contact details, every one optional.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ContactDetails {
+    /// Telephone number.
+    pub phone: Option<Phone>,
+    /// Email address.
+    pub email: Option<Email>,
+    /// Postal address.
+    pub address: Option<Address>,
+    /// The emergency contact's name.
+    pub emergency_contact_name: Option<PersonName>,
+    /// The emergency contact's telephone number.
+    pub emergency_contact_phone: Option<Phone>,
+}
+
+impl ContactInput {
+    /// Checks every field and returns the details or every problem found.
+    pub fn validate(&self) -> Result<ContactDetails, Vec<PatientError>> {
+        let mut errors = Vec::new();
+        let phone = optional(&mut errors, &self.phone, Phone::parse);
+        let email = optional(&mut errors, &self.email, Email::parse);
+        let address = optional(&mut errors, &self.address, Address::parse);
+        let contact_name = optional(&mut errors, &self.emergency_contact_name, |s| {
+            PersonName::parse("emergency_contact_name", s)
+        });
+        let contact_phone = optional(&mut errors, &self.emergency_contact_phone, |s| {
+            Phone::parse_field("emergency_contact_phone", s)
+        });
+        match (phone, email, address, contact_name, contact_phone) {
+            (
+                Some(phone),
+                Some(email),
+                Some(address),
+                Some(emergency_contact_name),
+                Some(emergency_contact_phone),
+            ) => Ok(ContactDetails {
+                phone,
+                email,
+                address,
+                emergency_contact_name,
+                emergency_contact_phone,
+            }),
+            _ => Err(errors),
+        }
     }
 }

@@ -256,6 +256,7 @@ impl Store {
             return Err(StoreError::SchemaTooNew { found, supported });
         }
         self.backend.migrator().run(&self.pool).await?;
+        self.fill_patient_search_keys().await?;
         Ok(())
     }
 

@@ -3,7 +3,7 @@
 use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
 use crate::row::{PatientId, RowReader, SiteId};
 use crate::{Store, StoreError, millis};
-use clinical::patient::{NewPatient, Sex};
+use clinical::patient::{ContactDetails, NewPatient, PatientQuery, Sex};
 use jiff::civil::Date;
 
 /// A stored patient.
@@ -27,10 +27,18 @@ pub struct PatientRecord {
     pub phone: Option<String>,
     /// Email address.
     pub email: Option<String>,
+    /// Postal address, one line per part.
+    pub address: Option<String>,
+    /// Who to call in an emergency.
+    pub emergency_contact_name: Option<String>,
+    /// Their telephone number.
+    pub emergency_contact_phone: Option<String>,
     /// Whether demo seeding made it.
     pub is_demo: bool,
     /// When it was registered.
     pub created_at: jiff::Timestamp,
+    /// When it was last changed.
+    pub updated_at: jiff::Timestamp,
 }
 
 /// The order of a patient list.
@@ -42,7 +50,8 @@ pub enum PatientSort {
     Newest,
 }
 
-const PATIENT_COLUMNS: &str = "id, site_id, mrn, given_name, family_name, date_of_birth, sex, phone, email, is_demo, created_at";
+const PATIENT_COLUMNS: &str = "id, site_id, mrn, given_name, family_name, date_of_birth, sex, phone, email, \
+     address, emergency_contact_name, emergency_contact_phone, is_demo, created_at, updated_at";
 
 /// The one decoder of `patients` rows.
 fn patient_from_row(row: &sqlx::any::AnyRow) -> Result<PatientRecord, StoreError> {
@@ -57,8 +66,12 @@ fn patient_from_row(row: &sqlx::any::AnyRow) -> Result<PatientRecord, StoreError
         sex: r.parsed("sex", Sex::parse)?,
         phone: r.opt_text("phone")?,
         email: r.opt_text("email")?,
+        address: r.opt_text("address")?,
+        emergency_contact_name: r.opt_text("emergency_contact_name")?,
+        emergency_contact_phone: r.opt_text("emergency_contact_phone")?,
         is_demo: r.flag("is_demo")?,
         created_at: r.instant("created_at")?,
+        updated_at: r.instant("updated_at")?,
     })
 }
 
@@ -120,15 +133,22 @@ impl Store {
         now: jiff::Timestamp,
     ) -> Result<PatientRecord, StoreError> {
         let id = PatientId::new();
+        let mrn = new_mrn();
+        let search_text = clinical::patient::search_key(
+            patient.given_name().as_str(),
+            patient.family_name().as_str(),
+            &mrn,
+        );
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "insert into patients (id, site_id, mrn, given_name, family_name, date_of_birth, sex,
-                                   phone, email, is_demo, created_at, updated_at, created_by)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
+                                   phone, email, is_demo, created_at, updated_at, created_by,
+                                   search_text)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13)",
         )
         .bind(id.as_str())
         .bind(site_id.as_str())
-        .bind(new_mrn())
+        .bind(&mrn)
         .bind(patient.given_name().as_str())
         .bind(patient.family_name().as_str())
         .bind(patient.date_of_birth().date().to_string())
@@ -138,6 +158,7 @@ impl Store {
         .bind(i64::from(is_demo))
         .bind(millis(now))
         .bind(actor_user_id(actor))
+        .bind(search_text)
         .execute(&mut *tx)
         .await?;
         let event = AuditEvent::new("patient.create", AuditOutcome::Ok)
@@ -183,8 +204,10 @@ impl Store {
         Ok(patient)
     }
 
-    /// Patients of a site whose name or record number contains `search` (all when empty), at
-    /// most `limit`. The listing is audited with the number of rows shown.
+    /// Patients of a site matching `search` (all when it is empty), at most `limit`: every word
+    /// of the search must be in the given name, family name or record number, in any order and
+    /// ignoring case and accents, and a date in the search must be the birth date (see
+    /// [`PatientQuery`]). The listing is audited with the number of rows shown.
     #[tracing::instrument(skip_all)]
     pub async fn patients(
         &self,
@@ -199,19 +222,29 @@ impl Store {
             PatientSort::Name => "lower(family_name), lower(given_name), id",
             PatientSort::Newest => "created_at desc, id desc",
         };
-        let pattern = format!("%{}%", escape_like(&search.trim().to_lowercase()));
-        let rows = sqlx::query(&format!(
-            "select {PATIENT_COLUMNS} from patients
-             where site_id = $1
-               and (lower(given_name) like $2 escape '\\' or lower(family_name) like $2 escape '\\'
-                    or lower(mrn) like $2 escape '\\')
-             order by {order} limit $3"
-        ))
-        .bind(site_id.as_str())
-        .bind(pattern)
-        .bind(limit.clamp(1, 500))
-        .fetch_all(&self.pool)
-        .await?;
+        let query = PatientQuery::parse(search);
+        let mut sql = format!("select {PATIENT_COLUMNS} from patients where site_id = $1");
+        let mut n = 1;
+        for _ in &query.words {
+            n += 1;
+            sql.push_str(&format!(" and search_text like ${n} escape '\\'"));
+        }
+        if query.birth_date.is_some() {
+            n += 1;
+            sql.push_str(&format!(" and date_of_birth = ${n}"));
+        }
+        sql.push_str(&format!(" order by {order} limit ${}", n + 1));
+        let mut select = sqlx::query(&sql).bind(site_id.as_str());
+        for word in &query.words {
+            select = select.bind(format!("%{}%", escape_like(word)));
+        }
+        if let Some(date) = query.birth_date {
+            select = select.bind(date.to_string());
+        }
+        let rows = select
+            .bind(limit.clamp(1, 500))
+            .fetch_all(&self.pool)
+            .await?;
         let patients = rows
             .iter()
             .map(patient_from_row)
@@ -221,14 +254,151 @@ impl Store {
             .detail(format!(
                 "rows={}{}",
                 patients.len(),
-                if search.trim().is_empty() {
-                    ""
-                } else {
-                    " search=yes"
-                }
+                if query.is_empty() { "" } else { " search=yes" }
             ));
         self.audit(actor, event, now).await?;
         Ok(patients)
+    }
+
+    /// Patients of a site with the same name (folded: case and accents do not count) and birth
+    /// date as `patient`: the likely duplicates a registration should warn about. Audited as a
+    /// listing.
+    #[tracing::instrument(skip_all)]
+    pub async fn same_person(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        patient: &NewPatient,
+        now: jiff::Timestamp,
+    ) -> Result<Vec<PatientRecord>, StoreError> {
+        let key = clinical::patient::name_key(
+            patient.given_name().as_str(),
+            patient.family_name().as_str(),
+        );
+        let rows = sqlx::query(&format!(
+            "select {PATIENT_COLUMNS} from patients
+             where site_id = $1 and date_of_birth = $2 and search_text like $3 escape '\\'
+             order by created_at, id limit 20"
+        ))
+        .bind(site_id.as_str())
+        .bind(patient.date_of_birth().date().to_string())
+        .bind(format!("{}%", escape_like(&key)))
+        .fetch_all(&self.pool)
+        .await?;
+        let patients = rows
+            .iter()
+            .map(patient_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        if !patients.is_empty() {
+            let event = AuditEvent::new("patient.list", AuditOutcome::Ok)
+                .site(site_id.as_str())
+                .detail(format!("rows={} duplicate_check=yes", patients.len()));
+            self.audit(actor, event, now).await?;
+        }
+        Ok(patients)
+    }
+
+    /// Replaces a patient's contact details and audits the write, naming the fields that
+    /// changed (never their values). Returns the record as stored.
+    #[tracing::instrument(skip_all)]
+    pub async fn update_contact(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &PatientId,
+        details: &ContactDetails,
+        now: jiff::Timestamp,
+    ) -> Result<PatientRecord, StoreError> {
+        let before = self.fetch_patient(site_id, id).await?;
+        let after = [
+            ("phone", details.phone.as_ref().map(|v| v.as_str())),
+            ("email", details.email.as_ref().map(|v| v.as_str())),
+            ("address", details.address.as_ref().map(|v| v.as_str())),
+            (
+                "emergency_contact_name",
+                details.emergency_contact_name.as_ref().map(|v| v.as_str()),
+            ),
+            (
+                "emergency_contact_phone",
+                details.emergency_contact_phone.as_ref().map(|v| v.as_str()),
+            ),
+        ];
+        let was = [
+            before.phone.as_deref(),
+            before.email.as_deref(),
+            before.address.as_deref(),
+            before.emergency_contact_name.as_deref(),
+            before.emergency_contact_phone.as_deref(),
+        ];
+        let changed: Vec<&str> = after
+            .iter()
+            .zip(was)
+            .filter(|((_, new), old)| *new != *old)
+            .map(|((name, _), _)| *name)
+            .collect();
+        if changed.is_empty() {
+            return Ok(before);
+        }
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "update patients set phone = $3, email = $4, address = $5,
+                    emergency_contact_name = $6, emergency_contact_phone = $7,
+                    updated_at = $8, updated_by = $9
+              where site_id = $1 and id = $2",
+        )
+        .bind(site_id.as_str())
+        .bind(id.as_str())
+        .bind(after[0].1)
+        .bind(after[1].1)
+        .bind(after[2].1)
+        .bind(after[3].1)
+        .bind(after[4].1)
+        .bind(millis(now))
+        .bind(actor_user_id(actor))
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound { entity: "patient" });
+        }
+        let event = AuditEvent::new("patient.update", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("patient", id.as_str())
+            .patient(id.as_str())
+            .detail(format!("fields={}", changed.join(",")));
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        self.fetch_patient(site_id, id).await
+    }
+
+    /// Fills the search text of records made before it existed (the migration that added it
+    /// cannot fold accents; this runs once after migrating and finds nothing to do afterwards).
+    pub(crate) async fn fill_patient_search_keys(&self) -> Result<(), StoreError> {
+        loop {
+            let rows = sqlx::query(
+                "select id, given_name, family_name, mrn from patients
+                  where search_text = '' limit 500",
+            )
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut tx = self.pool.begin().await?;
+            for row in &rows {
+                let r = RowReader::new(row, "patients", "id")?;
+                let key = clinical::patient::search_key(
+                    &r.text("given_name")?,
+                    &r.text("family_name")?,
+                    &r.text("mrn")?,
+                );
+                sqlx::query("update patients set search_text = $1 where id = $2")
+                    .bind(key)
+                    .bind(r.text("id")?)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        }
     }
 
     /// How many patients a site has.

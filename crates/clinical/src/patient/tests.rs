@@ -207,3 +207,59 @@ fn names_need_a_letter_and_no_invisible_marks() {
         "{message}"
     );
 }
+
+#[test]
+fn contact_details_are_checked_field_by_field() {
+    let ok = ContactInput {
+        phone: " 555 0100 200 ".into(),
+        email: "Ana@Example.org".into(),
+        address: "12 Elm St\r\n\r\n Springfield IL 62701 ".into(),
+        emergency_contact_name: "Jo Ortiz (sister)".into(),
+        emergency_contact_phone: "+1 555 0100 201".into(),
+    }
+    .validate()
+    .expect("valid details");
+    assert_eq!(ok.phone.as_ref().map(Phone::as_str), Some("555 0100 200"));
+    assert_eq!(
+        ok.email.as_ref().map(Email::as_str),
+        Some("ana@example.org")
+    );
+    assert_eq!(
+        ok.address.as_ref().map(Address::as_str),
+        Some("12 Elm St\nSpringfield IL 62701")
+    );
+    assert_eq!(
+        ContactInput::default().validate(),
+        Ok(ContactDetails::default())
+    );
+
+    let errors = ContactInput {
+        emergency_contact_phone: "call her".into(),
+        address: "a\tb".into(),
+        emergency_contact_name: "\u{202E}gnp.exe".into(),
+        ..ContactInput::default()
+    }
+    .validate()
+    .expect_err("three problems");
+    let fields: Vec<_> = errors.iter().map(PatientError::field).collect();
+    assert_eq!(
+        fields,
+        vec![
+            "address",
+            "emergency_contact_name",
+            "emergency_contact_phone"
+        ]
+    );
+    assert!(
+        errors[2]
+            .to_string()
+            .starts_with("emergency contact phone 'call her'")
+    );
+    let long = "x".repeat(MAX_ADDRESS_CHARS + 1);
+    assert_eq!(
+        Address::parse(&long),
+        Err(PatientError::AddressTooLong {
+            len: MAX_ADDRESS_CHARS + 1
+        })
+    );
+}

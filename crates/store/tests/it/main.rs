@@ -11,6 +11,7 @@ mod support;
 mod assessments;
 mod auth;
 mod demo;
+mod directory;
 mod hardening;
 mod patients;
 mod schema;
