@@ -33,6 +33,10 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/patients/new", get(patients::new))
         .route("/patients/{id}", get(patients::show))
         .route(
+            "/patients/{id}/contact",
+            get(patients::contact_form).post(patients::contact_save),
+        )
+        .route(
             "/patients/{id}/assessments/new",
             get(measure::new_assessment),
         )

@@ -6,7 +6,7 @@ use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use clinical::patient::{PatientInput, Sex};
+use clinical::patient::{ContactInput, PatientInput, Sex};
 use serde::Deserialize;
 use store::{Actor, PatientId, PatientRecord, PatientSort, User};
 
@@ -32,7 +32,10 @@ pub(crate) struct PatientView {
     sex: &'static str,
     phone: Option<String>,
     email: Option<String>,
+    address: Option<String>,
+    emergency_contact: Option<String>,
     registered: String,
+    updated: Option<String>,
 }
 
 impl PatientView {
@@ -40,6 +43,13 @@ impl PatientView {
         PatientView {
             age: clinical::patient::age_on(p.date_of_birth, ctx.today()),
             registered: ctx.time(p.created_at),
+            updated: (p.updated_at != p.created_at).then(|| ctx.time(p.updated_at)),
+            emergency_contact: match (p.emergency_contact_name, p.emergency_contact_phone) {
+                (Some(n), Some(t)) => Some(format!("{n}, {t}")),
+                (Some(one), None) | (None, Some(one)) => Some(one),
+                (None, None) => None,
+            },
+            address: p.address,
             id: p.id.as_str().to_owned(),
             mrn: p.mrn,
             given_name: p.given_name,
@@ -112,6 +122,10 @@ pub(crate) struct PatientForm {
     phone: String,
     #[serde(default)]
     email: String,
+    /// Set when the person registering confirmed, after the duplicate warning, that this is a
+    /// different person from the records shown.
+    #[serde(default)]
+    different_person: String,
 }
 
 impl From<&PatientForm> for PatientInput {
@@ -134,6 +148,8 @@ pub(crate) struct NewPage {
     form: PatientForm,
     errors: FormErrors,
     sexes: Vec<Choice>,
+    /// Records with the same name and birth date, shown before registering another.
+    same: Vec<PatientView>,
 }
 
 fn sex_choices(selected: &str) -> Vec<Choice> {
@@ -156,6 +172,7 @@ pub(crate) async fn new(
         form: PatientForm::default(),
         errors: FormErrors::default(),
         sexes: sex_choices(""),
+        same: Vec::new(),
     })
 }
 
@@ -167,6 +184,32 @@ pub(crate) async fn create(
 ) -> Result<Response, AppError> {
     match PatientInput::from(&form).validate(ctx.today()) {
         Ok(patient) => {
+            if form.different_person != "yes" {
+                let same = state
+                    .store()
+                    .same_person(
+                        &who.actor(),
+                        &who.user().site_id,
+                        &patient,
+                        jiff::Timestamp::now(),
+                    )
+                    .await?;
+                if !same.is_empty() {
+                    let same = same
+                        .into_iter()
+                        .map(|p| PatientView::new(p, &ctx))
+                        .collect();
+                    let sexes = sex_choices(form.sex.trim());
+                    let page = NewPage {
+                        ctx,
+                        form,
+                        errors: FormErrors::default(),
+                        sexes,
+                        same,
+                    };
+                    return Ok((StatusCode::CONFLICT, render(&page)?).into_response());
+                }
+            }
             let record = state
                 .store()
                 .create_patient(
@@ -189,6 +232,7 @@ pub(crate) async fn create(
                 form,
                 errors,
                 sexes,
+                same: Vec::new(),
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }
@@ -202,6 +246,7 @@ pub(crate) struct ShowPage {
     p: PatientView,
     created: bool,
     recorded: bool,
+    updated: bool,
     clinical: Option<Measurements>,
     new_link: Option<NewLinkView>,
     link_error: Option<String>,
@@ -211,6 +256,7 @@ pub(crate) struct ShowPage {
 pub(crate) struct ShowQuery {
     created: Option<String>,
     recorded: Option<String>,
+    updated: Option<String>,
 }
 
 /// Renders a patient's page; the measurements section only for roles with clinical access.
@@ -247,6 +293,7 @@ async fn show_page(
         p,
         created: query.created.is_some(),
         recorded: query.recorded.is_some(),
+        updated: query.updated.is_some(),
         clinical,
         new_link,
         link_error,
@@ -283,6 +330,113 @@ pub(crate) async fn create_link(
     let query = ShowQuery {
         created: None,
         recorded: None,
+        updated: None,
     };
     show_page(&state, who.user(), ctx, &id, &query, Some(outcome)).await
+}
+
+/// The contact-details form's fields, as typed.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ContactForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    emergency_contact_name: String,
+    #[serde(default)]
+    emergency_contact_phone: String,
+}
+
+impl From<&ContactForm> for ContactInput {
+    fn from(f: &ContactForm) -> Self {
+        ContactInput {
+            phone: f.phone.clone(),
+            email: f.email.clone(),
+            address: f.address.clone(),
+            emergency_contact_name: f.emergency_contact_name.clone(),
+            emergency_contact_phone: f.emergency_contact_phone.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "patients/contact.html")]
+pub(crate) struct ContactPage {
+    ctx: PageCtx,
+    p: PatientView,
+    form: ContactForm,
+    errors: FormErrors,
+}
+
+/// `GET /patients/{id}/contact`: the contact details, ready to change.
+pub(crate) async fn contact_form(
+    State(state): State<AppState>,
+    who: Can<PatientDirectory>,
+    ctx: PageCtx,
+    IdPath(id): IdPath<PatientId>,
+) -> Result<Html<String>, AppError> {
+    let record = state
+        .store()
+        .patient(
+            &who.actor(),
+            &who.user().site_id,
+            &id,
+            jiff::Timestamp::now(),
+        )
+        .await?;
+    let form = ContactForm {
+        phone: record.phone.clone().unwrap_or_default(),
+        email: record.email.clone().unwrap_or_default(),
+        address: record.address.clone().unwrap_or_default(),
+        emergency_contact_name: record.emergency_contact_name.clone().unwrap_or_default(),
+        emergency_contact_phone: record.emergency_contact_phone.clone().unwrap_or_default(),
+    };
+    let p = PatientView::new(record, &ctx);
+    render(&ContactPage {
+        ctx,
+        p,
+        form,
+        errors: FormErrors::default(),
+    })
+}
+
+/// `POST /patients/{id}/contact`: saves the details, or shows the form again with each problem
+/// at its field (nothing stored changes until every field is right).
+pub(crate) async fn contact_save(
+    State(state): State<AppState>,
+    who: Can<PatientDirectory>,
+    ctx: PageCtx,
+    IdPath(id): IdPath<PatientId>,
+    Form(form): Form<ContactForm>,
+) -> Result<Response, AppError> {
+    let now = jiff::Timestamp::now();
+    match ContactInput::from(&form).validate() {
+        Ok(details) => {
+            state
+                .store()
+                .update_contact(&who.actor(), &who.user().site_id, &id, &details, now)
+                .await?;
+            Ok(Redirect::to(&format!("/patients/{id}?updated=1")).into_response())
+        }
+        Err(problems) => {
+            let record = state
+                .store()
+                .patient(&who.actor(), &who.user().site_id, &id, now)
+                .await?;
+            let mut errors = FormErrors::default();
+            for p in problems {
+                errors.push(p.field(), sentence(&p.to_string()));
+            }
+            let page = ContactPage {
+                p: PatientView::new(record, &ctx),
+                ctx,
+                form,
+                errors,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
 }

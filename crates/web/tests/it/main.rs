@@ -6,6 +6,7 @@
 mod support;
 
 mod api;
+mod clinic_fit;
 mod hardening;
 mod measure;
 mod pages;

@@ -1,0 +1,209 @@
+//! The clinic-fit points (issue 9) as staff meet them in the pages: the patient directory,
+//! contact details, the patient banner.
+
+use store::Role;
+
+use crate::support::TestApp;
+
+/// Registers a patient through the form and returns the new record's id.
+async fn register(
+    app: &TestApp,
+    client: &reqwest::Client,
+    given: &str,
+    family: &str,
+    born: &str,
+) -> String {
+    let token = app.csrf(client, "/patients/new").await;
+    let res = app
+        .post_form(
+            client,
+            "/patients",
+            &token,
+            &[
+                ("given_name", given),
+                ("family_name", family),
+                ("date_of_birth", born),
+                ("sex", "female"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "registering {given} {family}");
+    let location = res.headers()["location"].to_str().unwrap().to_owned();
+    location
+        .trim_start_matches("/patients/")
+        .trim_end_matches("?created=1")
+        .to_owned()
+}
+
+async fn directory_search_duplicates_and_contact_details(app: &TestApp) {
+    app.user("desk@example.org", Role::FrontDesk).await;
+    let client = app.signed_in("desk@example.org").await;
+    let marlow = register(app, &client, "Marlow", "Ashgrove", "1985-03-14").await;
+    register(app, &client, "Zoë", "Nguyễn", "1990-11-02").await;
+
+    for (q, expect) in [
+        ("Marlow+Ashgrove", "Ashgrove, Marlow"),
+        ("Ashgrove%2C+Marlow", "Ashgrove, Marlow"),
+        ("zoe", "Nguyễn, Zoë"),
+        ("Nguyen", "Nguyễn, Zoë"),
+        ("1985-03-14", "Ashgrove, Marlow"),
+        ("03%2F14%2F1985", "Ashgrove, Marlow"),
+    ] {
+        let html = app
+            .get(&client, &format!("/patients?q={q}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(expect), "search {q} finds {expect}");
+        assert!(html.contains("1 patient matching"), "search {q} finds one");
+    }
+
+    // The same name (accents aside) and birth date: a warning that links to the record, and
+    // nothing registered until the person confirms it is someone else.
+    let token = app.csrf(&client, "/patients/new").await;
+    let twin = [
+        ("given_name", "MARLOW"),
+        ("family_name", "ashgrove"),
+        ("date_of_birth", "1985-03-14"),
+        ("sex", "male"),
+    ];
+    let res = app.post_form(&client, "/patients", &token, &twin).await;
+    assert_eq!(res.status(), 409);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("This person may already be registered"));
+    assert!(html.contains(&format!("href=\"/patients/{marlow}\"")));
+    assert!(html.contains("value=\"MARLOW\""), "what was typed is kept");
+    let listed = app
+        .get(&client, "/patients?q=ashgrove")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        listed.contains("1 patient matching"),
+        "nothing registered yet"
+    );
+    let mut confirmed = twin.to_vec();
+    confirmed.push(("different_person", "yes"));
+    let res = app
+        .post_form(&client, "/patients", &token, &confirmed)
+        .await;
+    assert_eq!(res.status(), 303);
+    let listed = app
+        .get(&client, "/patients?q=ashgrove")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains("2 patients matching"));
+
+    // Contact details: each problem at its field in the form's words, nothing stored changes;
+    // then saved, shown, and audited by field name only.
+    let path = format!("/patients/{marlow}/contact");
+    let token = app.csrf(&client, &path).await;
+    let res = app
+        .post_form(
+            &client,
+            &path,
+            &token,
+            &[
+                ("phone", "555 0100 300"),
+                ("emergency_contact_name", "Jo Ashgrove (sister)"),
+                ("emergency_contact_phone", "her mobile"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Emergency contact phone &#39;her mobile&#39; is not a telephone number"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"Jo Ashgrove (sister)\""),
+        "typed values kept"
+    );
+    let page = app
+        .get(&client, &format!("/patients/{marlow}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("555 0100 300"),
+        "nothing stored from a refused form"
+    );
+
+    let res = app
+        .post_form(
+            &client,
+            &path,
+            &token,
+            &[
+                ("phone", "555 0100 300"),
+                ("address", "12 Elm St\r\nSpringfield IL"),
+                ("emergency_contact_name", "Jo Ashgrove (sister)"),
+                ("emergency_contact_phone", "555 0100 301"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        format!("/patients/{marlow}?updated=1").as_str()
+    );
+    let page = app
+        .get(&client, &format!("/patients/{marlow}?updated=1"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("The contact details are saved."));
+    assert!(page.contains("12 Elm St\nSpringfield IL"));
+    assert!(page.contains("Jo Ashgrove (sister), 555 0100 301"));
+    assert!(page.contains("class=\"patient-banner\""));
+    assert!(page.contains("Last changed"));
+    let update = app
+        .audit()
+        .await
+        .into_iter()
+        .find(|e| e.action == "patient.update")
+        .expect("the change is audited");
+    assert_eq!(update.patient_id.as_deref(), Some(marlow.as_str()));
+    assert_eq!(
+        update.detail.as_deref(),
+        Some("fields=phone,address,emergency_contact_name,emergency_contact_phone")
+    );
+}
+
+async fn the_banner_counts_open_alerts_for_clinicians_only(app: &TestApp) {
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("nurse@example.org", Role::Nurse).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let id = register(app, &desk, "Ana", "Ortiz", "1980-05-05").await;
+    let desk_page = app
+        .get(&desk, &format!("/patients/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(desk_page.contains("Record number"));
+    assert!(
+        !desk_page.contains("Safety alerts</dt>"),
+        "front desk sees no clinical counts"
+    );
+    let nurse = app.signed_in("nurse@example.org").await;
+    let nurse_page = app
+        .get(&nurse, &format!("/patients/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(nurse_page.contains("<dt>Safety alerts</dt><dd>none open</dd>"));
+}
+
+crate::on_both!(
+    directory_search_duplicates_and_contact_details,
+    the_banner_counts_open_alerts_for_clinicians_only,
+);
