@@ -302,7 +302,7 @@ test("a nurse follows up a safety alert with a note, and it stays on the chart",
   await signIn(page, "nurse@example.org");
   await page.getByRole("link", { name: /Record the follow-up/ }).first().click();
   await page.waitForSelector("h1");
-  assert.match(await page.textContent(".alert-box"), /Open: follow up today/);
+  assert.match(await page.textContent(".alert-box"), /Urgent, open: follow up today/);
   assert.match(await page.textContent(".alert-box"), /PHQ-9 item 9/);
   await checkAccessible(page, "safety alert follow-up");
   await page.getByRole("button", { name: "Close the alert with this follow-up" }).click();

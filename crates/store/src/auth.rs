@@ -101,7 +101,7 @@ fn equalise_timing(password: &str) {
 
 /// Runs an argon2 check on Tokio's blocking pool, so a burst of sign-ins never stalls the
 /// threads that serve every other request.
-async fn verify_off_executor(hash: Option<PasswordHash>, password: &str) -> bool {
+pub(crate) async fn verify_off_executor(hash: Option<PasswordHash>, password: &str) -> bool {
     let password = password.to_owned();
     let job = tokio::task::spawn_blocking(move || match hash {
         Some(hash) => hash.verify(&password),

@@ -39,7 +39,7 @@ pub use error::{Corrupt, StoreError};
 pub use patients::{PatientRecord, PatientSort};
 pub use row::{AlertId, ApiTokenId, AssessmentId, PatientId, SiteId, UserId};
 pub use sites::Site;
-pub use users::{NewUser, PasswordError, PasswordHash, Role, User};
+pub use users::{AccountChange, AccountRefusal, NewUser, PasswordError, PasswordHash, Role, User};
 
 /// An instant as the database keeps it: whole milliseconds since the Unix epoch.
 fn millis(t: jiff::Timestamp) -> i64 {

@@ -75,8 +75,56 @@ pub struct User {
     pub is_demo: bool,
     /// Whether the account is switched off.
     pub disabled: bool,
+    /// Until when sign-in is refused after too many wrong passwords (may lie in the past).
+    pub locked_until: Option<jiff::Timestamp>,
+    /// Whether the person must choose a new password before anything else (after a reset).
+    pub must_change_password: bool,
     /// When the account was created.
     pub created_at: jiff::Timestamp,
+}
+
+impl User {
+    /// Until when the account is locked, if it is locked at `now`.
+    pub fn locked_at(&self, now: jiff::Timestamp) -> Option<jiff::Timestamp> {
+        self.locked_until.filter(|until| *until > now)
+    }
+}
+
+/// A change an administrator makes to someone's account.
+#[derive(Debug, Clone, Copy)]
+pub enum AccountChange<'a> {
+    /// Switch the account off (`true`: its sessions end) or on again (`false`).
+    Disable(bool),
+    /// Give the account another role.
+    Role(Role),
+    /// Clear a lockout and the count of wrong passwords.
+    Unlock,
+    /// Set a temporary password: the person must choose a new one at their next sign-in, and
+    /// every session of theirs ends now.
+    ResetPassword(&'a PasswordHash),
+}
+
+impl AccountChange<'_> {
+    fn action(&self) -> &'static str {
+        match self {
+            AccountChange::Disable(true) => "user.disable",
+            AccountChange::Disable(false) => "user.enable",
+            AccountChange::Role(_) => "user.role_change",
+            AccountChange::Unlock => "user.unlock",
+            AccountChange::ResetPassword(_) => "user.password_reset",
+        }
+    }
+}
+
+/// Why an account change was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AccountRefusal {
+    /// An administrator tried to switch off their own account or take away their own
+    /// administration role: the site could be left without one.
+    #[error(
+        "you cannot switch off your own account or remove your own administrator role; ask another administrator"
+    )]
+    OwnAccount,
 }
 
 /// Why a password was refused.
@@ -165,8 +213,8 @@ impl PasswordHash {
     }
 }
 
-pub(crate) const USER_COLUMNS: &str =
-    "id, site_id, email, display_name, role, is_demo, disabled, created_at";
+pub(crate) const USER_COLUMNS: &str = "id, site_id, email, display_name, role, is_demo, disabled, \
+     locked_until, must_change_password, created_at";
 
 /// The one decoder of `users` rows.
 pub(crate) fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError> {
@@ -179,6 +227,8 @@ pub(crate) fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, StoreError>
         role: r.parsed("role", |s| Role::parse(s).ok_or("not a role"))?,
         is_demo: r.flag("is_demo")?,
         disabled: r.flag("disabled")?,
+        locked_until: r.opt_instant("locked_until")?,
+        must_change_password: r.flag("must_change_password")?,
         created_at: r.instant("created_at")?,
     })
 }
@@ -288,5 +338,137 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(user_from_row).collect()
+    }
+
+    /// One user of a site (an administrator's view: another site's account is not found).
+    #[tracing::instrument(skip_all)]
+    pub async fn site_user(&self, site_id: &SiteId, id: &UserId) -> Result<User, StoreError> {
+        let sql = format!("select {USER_COLUMNS} from users where id = $1 and site_id = $2");
+        let row = sqlx::query(&sql)
+            .bind(id.as_str())
+            .bind(site_id.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "user" })?;
+        user_from_row(&row)
+    }
+
+    /// Changes an account of the administrator's own site, in one transaction with its audit
+    /// event (which names the change, never a password). Switching an account off or resetting
+    /// its password ends its sessions at once. Returns the account as stored, or the refusal.
+    #[tracing::instrument(skip_all)]
+    pub async fn change_account(
+        &self,
+        admin: &User,
+        id: &UserId,
+        change: AccountChange<'_>,
+        now: jiff::Timestamp,
+    ) -> Result<Result<User, AccountRefusal>, StoreError> {
+        let own = admin.id == *id;
+        let refused = match change {
+            AccountChange::Disable(true) => own,
+            AccountChange::Role(role) => own && role != Role::Admin,
+            _ => false,
+        };
+        if refused {
+            return Ok(Err(AccountRefusal::OwnAccount));
+        }
+        let mut tx = self.pool.begin().await?;
+        let site = admin.site_id.as_str();
+        let (sql, detail): (&str, Option<String>) = match change {
+            AccountChange::Disable(off) => (
+                if off {
+                    "update users set disabled = 1 where id = $1 and site_id = $2"
+                } else {
+                    "update users set disabled = 0 where id = $1 and site_id = $2"
+                },
+                None,
+            ),
+            AccountChange::Role(role) => (
+                "update users set role = $3 where id = $1 and site_id = $2",
+                Some(format!("role={}", role.code())),
+            ),
+            AccountChange::Unlock => (
+                "update users set failed_logins = 0, locked_until = null
+                  where id = $1 and site_id = $2",
+                None,
+            ),
+            AccountChange::ResetPassword(_) => (
+                "update users set password_hash = $3, must_change_password = 1,
+                        failed_logins = 0, locked_until = null
+                  where id = $1 and site_id = $2",
+                None,
+            ),
+        };
+        let mut update = sqlx::query(sql).bind(id.as_str()).bind(site);
+        match change {
+            AccountChange::Role(role) => update = update.bind(role.code()),
+            AccountChange::ResetPassword(hash) => update = update.bind(hash.as_str()),
+            AccountChange::Disable(_) | AccountChange::Unlock => {}
+        }
+        if update.execute(&mut *tx).await?.rows_affected() == 0 {
+            return Err(StoreError::NotFound { entity: "user" });
+        }
+        if matches!(
+            change,
+            AccountChange::Disable(true) | AccountChange::ResetPassword(_)
+        ) {
+            sqlx::query(
+                "update login_sessions set ended_at = $2 where user_id = $1 and ended_at is null",
+            )
+            .bind(id.as_str())
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let mut event = AuditEvent::new(change.action(), AuditOutcome::Ok)
+            .site(site)
+            .entity("user", id.as_str());
+        if let Some(detail) = detail {
+            event = event.detail(detail);
+        }
+        audit::insert(&mut tx, now, &Actor::user(admin), &event).await?;
+        tx.commit().await?;
+        self.tokens.forget_all();
+        Ok(Ok(self.user(id).await?))
+    }
+
+    /// The person's own new password, chosen after a reset (or whenever they like): clears the
+    /// demand to change it. The caller has checked the current password.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_own_password(
+        &self,
+        user: &User,
+        hash: &PasswordHash,
+        now: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "update users set password_hash = $2, must_change_password = 0 where id = $1",
+        )
+        .bind(user.id.as_str())
+        .bind(hash.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("user.password_change", AuditOutcome::Ok)
+            .site(user.site_id.as_str())
+            .entity("user", user.id.as_str());
+        audit::insert(&mut tx, now, &Actor::user(user), &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether `password` is the user's current one (checked on the blocking pool).
+    #[tracing::instrument(skip_all)]
+    pub async fn check_password(&self, user: &UserId, password: &str) -> Result<bool, StoreError> {
+        let stored: Option<String> =
+            sqlx::query_scalar("select password_hash from users where id = $1")
+                .bind(user.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(stored) = stored else {
+            return Ok(false);
+        };
+        Ok(crate::auth::verify_off_executor(Some(PasswordHash::from_stored(stored)), password).await)
     }
 }

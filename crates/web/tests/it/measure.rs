@@ -296,7 +296,7 @@ async fn a_patient_answers_by_link_once_and_a_safety_answer_alerts_staff(app: &T
         page.contains("PHQ-9 item 9: 2 (More than half the days)"),
         "{page}"
     );
-    assert!(page.contains("Open: follow up today"));
+    assert!(page.contains("Urgent, open: follow up today"));
     let token = form_token(&page);
     // Closing it needs a contact, an action and a note; nothing is lost when one is missing.
     let res = app
