@@ -443,13 +443,11 @@ impl Store {
         now: jiff::Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "update users set password_hash = $2, must_change_password = 0 where id = $1",
-        )
-        .bind(user.id.as_str())
-        .bind(hash.as_str())
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("update users set password_hash = $2, must_change_password = 0 where id = $1")
+            .bind(user.id.as_str())
+            .bind(hash.as_str())
+            .execute(&mut *tx)
+            .await?;
         let event = AuditEvent::new("user.password_change", AuditOutcome::Ok)
             .site(user.site_id.as_str())
             .entity("user", user.id.as_str());
@@ -469,6 +467,9 @@ impl Store {
         let Some(stored) = stored else {
             return Ok(false);
         };
-        Ok(crate::auth::verify_off_executor(Some(PasswordHash::from_stored(stored)), password).await)
+        Ok(
+            crate::auth::verify_off_executor(Some(PasswordHash::from_stored(stored)), password)
+                .await,
+        )
     }
 }

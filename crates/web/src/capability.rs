@@ -22,6 +22,9 @@ use crate::AppState;
 use crate::auth::Identity;
 use crate::error::{ApiError, AppError};
 
+/// Where a person whose password was reset chooses a new one.
+pub(crate) const CHANGE_PASSWORD_PATH: &str = "/account/password";
+
 /// A permission that some roles hold.
 pub(crate) trait Capability {
     /// How the permission is named in error messages.
@@ -109,6 +112,20 @@ impl<C: Capability> FromRequestParts<AppState> for Can<C> {
             let to = format!("/login?{expired}next={}", encode(next));
             return Err(Redirect::to(&to).into_response());
         };
+        // After an administrator reset the password, nothing opens until the person chose a new
+        // one (the temporary password was seen by someone else).
+        if auth.user.must_change_password && uri.path() != CHANGE_PASSWORD_PATH {
+            return Err(if api {
+                ApiError::new(
+                    axum::http::StatusCode::FORBIDDEN,
+                    "password_change_required",
+                    "the account's password was reset; sign in to Ketaflow in a browser and choose a new password",
+                )
+                .into_response()
+            } else {
+                Redirect::to(CHANGE_PASSWORD_PATH).into_response()
+            });
+        }
         if !C::allows(auth.user.role) {
             let mut event = AuditEvent::new("access.denied", AuditOutcome::Denied).detail(format!(
                 "{} {}",

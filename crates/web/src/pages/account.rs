@@ -3,8 +3,12 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
+use store::PasswordHash;
+
+use super::{FormErrors, sentence};
 
 use crate::AppState;
 use crate::capability::{Can, Staff};
@@ -101,4 +105,113 @@ pub(crate) async fn revoke_token(
         .revoke_api_token(&who.actor(), &who.user().id, &id, jiff::Timestamp::now())
         .await?;
     Ok(Redirect::to("/account").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "account/password.html")]
+pub(crate) struct PasswordPage {
+    ctx: PageCtx,
+    required: bool,
+    errors: FormErrors,
+    changed: bool,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PasswordQuery {
+    changed: Option<String>,
+}
+
+/// `GET /account/password`: choose a new password (demanded after an administrator reset it).
+pub(crate) async fn password_form(
+    who: Can<Staff>,
+    ctx: PageCtx,
+    axum::extract::Query(q): axum::extract::Query<PasswordQuery>,
+) -> Result<Html<String>, AppError> {
+    render(&PasswordPage {
+        ctx,
+        required: who.user().must_change_password,
+        errors: FormErrors::default(),
+        changed: q.changed.is_some(),
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+/// `POST /account/password`: checks the current password, then stores the new one.
+pub(crate) async fn password_save(
+    State(state): State<AppState>,
+    who: Can<Staff>,
+    ctx: PageCtx,
+    Form(mut form): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FormErrors::default();
+    let current = std::mem::take(&mut form.current_password);
+    if current.is_empty() {
+        errors.push(
+            "current_password",
+            "Enter your current password (after a reset: the one the administrator gave you).",
+        );
+    } else if !state
+        .store()
+        .check_password(&who.user().id, &current)
+        .await?
+    {
+        errors.push(
+            "current_password",
+            "The current password is not right. Type it again.",
+        );
+    }
+    if form.new_password != form.confirm_password {
+        errors.push(
+            "confirm_password",
+            "The two new passwords differ. Type the same password in both fields.",
+        );
+    } else if !current.is_empty() && form.new_password == current {
+        errors.push(
+            "new_password",
+            "The new password is the current one. Choose a different password.",
+        );
+    }
+    let new = std::mem::take(&mut form.new_password);
+    let hashed = tokio::task::spawn_blocking(move || PasswordHash::new(&new)).await;
+    let hash = match hashed {
+        Ok(Ok(hash)) => Some(hash),
+        Ok(Err(e)) => {
+            errors.push("new_password", sentence(&e.to_string()));
+            None
+        }
+        Err(_) => {
+            errors.push(
+                "new_password",
+                "The password could not be processed; try again.",
+            );
+            None
+        }
+    };
+    match hash {
+        Some(hash) if errors.is_empty() => {
+            state
+                .store()
+                .set_own_password(who.user(), &hash, jiff::Timestamp::now())
+                .await?;
+            Ok(Redirect::to("/account/password?changed=1").into_response())
+        }
+        _ => {
+            let page = PasswordPage {
+                ctx,
+                required: who.user().must_change_password,
+                errors,
+                changed: false,
+            };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+    }
 }

@@ -55,8 +55,18 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/planner", get(planner::planner))
         .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route("/admin/users/{id}", get(admin::account))
+        .route("/admin/users/{id}/role", post(admin::change_role))
+        .route("/admin/users/{id}/disable", post(admin::disable))
+        .route("/admin/users/{id}/enable", post(admin::enable))
+        .route("/admin/users/{id}/unlock", post(admin::unlock))
+        .route("/admin/users/{id}/password", post(admin::reset_password))
         .route("/admin/audit", get(admin::audit))
         .route("/account", get(account::page))
+        .route(
+            "/account/password",
+            get(account::password_form).post(account::password_save),
+        )
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
 }

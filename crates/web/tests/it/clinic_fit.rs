@@ -207,3 +207,249 @@ crate::on_both!(
     directory_search_duplicates_and_contact_details,
     the_banner_counts_open_alerts_for_clinicians_only,
 );
+
+/// Signs in with `password` and returns the client and where the sign-in sent it.
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> (reqwest::Client, u16, String) {
+    let client = TestApp::browser();
+    let token = app.csrf(&client, "/login").await;
+    let res = app
+        .post_form(
+            &client,
+            "/login",
+            &token,
+            &[("email", email), ("password", password), ("next", "/")],
+        )
+        .await;
+    let status = res.status().as_u16();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (client, status, location)
+}
+
+async fn admins_switch_off_change_roles_unlock_and_reset_passwords(app: &TestApp) {
+    let admin_user = app.user("admin@example.org", Role::Admin).await;
+    let nurse = app.user("nurse@example.org", Role::Nurse).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let nurse_client = app.signed_in("nurse@example.org").await;
+    let manage = format!("/admin/users/{}", nurse.id);
+    let list = app.get(&admin, "/admin/users").await.text().await.unwrap();
+    assert!(list.contains(&format!("href=\"{manage}\"")));
+
+    // Switched off: the open session ends at once; switched on again, sign-in works.
+    let token = app.csrf(&admin, &manage).await;
+    let res = app
+        .post_form(&admin, &format!("{manage}/disable"), &token, &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        res.headers()["location"],
+        format!("{manage}?done=disable").as_str()
+    );
+    assert_eq!(
+        app.get(&nurse_client, "/patients").await.status(),
+        303,
+        "session ended"
+    );
+    let page = app.get(&admin, &manage).await.text().await.unwrap();
+    assert!(page.contains("Switched off"));
+    let (_, status, _) = sign_in(app, "nurse@example.org", crate::support::PASSWORD).await;
+    assert_eq!(status, 401, "a switched-off account cannot sign in");
+    app.post_form(&admin, &format!("{manage}/enable"), &token, &[])
+        .await;
+    let (_, status, _) = sign_in(app, "nurse@example.org", crate::support::PASSWORD).await;
+    assert_eq!(status, 303);
+
+    // A role change applies to the next page.
+    let res = app
+        .post_form(
+            &admin,
+            &format!("{manage}/role"),
+            &token,
+            &[("role", "front_desk")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let nurse_client = app.signed_in("nurse@example.org").await;
+    let page = app
+        .get(&nurse_client, "/patients")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("Safety alerts:"),
+        "front desk sees no clinical navigation"
+    );
+    let res = app
+        .post_form(
+            &admin,
+            &format!("{manage}/role"),
+            &token,
+            &[("role", "pilot")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Choose a role from the list.")
+    );
+
+    // Locked by wrong passwords: the list says until when; unlocking lets the person in.
+    for _ in 0..5 {
+        sign_in(app, "nurse@example.org", "not the password at all").await;
+    }
+    let list = app.get(&admin, "/admin/users").await.text().await.unwrap();
+    assert!(list.contains("Locked until"), "{list}");
+    let (_, status, _) = sign_in(app, "nurse@example.org", crate::support::PASSWORD).await;
+    assert_eq!(status, 401, "locked");
+    let res = app
+        .post_form(&admin, &format!("{manage}/unlock"), &token, &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, status, _) = sign_in(app, "nurse@example.org", crate::support::PASSWORD).await;
+    assert_eq!(status, 303, "unlocked");
+
+    // Reset: a short temporary password is refused at its field; a good one ends sessions,
+    // and the person must choose a new password before any page or API call.
+    let res = app
+        .post_form(
+            &admin,
+            &format!("{manage}/password"),
+            &token,
+            &[("temporary_password", "short")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("use at least 12"));
+    let res = app
+        .post_form(
+            &admin,
+            &format!("{manage}/password"),
+            &token,
+            &[("temporary_password", "temporary pass 2026")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        app.get(&nurse_client, "/patients").await.status(),
+        303,
+        "session ended"
+    );
+    let (old, status, _) = sign_in(app, "nurse@example.org", crate::support::PASSWORD).await;
+    assert_eq!(status, 401, "the old password is gone");
+    drop(old);
+    let (client, status, _) = sign_in(app, "nurse@example.org", "temporary pass 2026").await;
+    assert_eq!(status, 303);
+    let res = app.get(&client, "/patients").await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/account/password");
+    let form = app
+        .get(&client, "/account/password")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("An administrator reset your password"));
+    let token = crate::support::form_token(&form);
+    let res = app
+        .post_form(
+            &client,
+            "/account/password",
+            &token,
+            &[
+                ("current_password", "temporary pass 2026"),
+                ("new_password", "my own new password"),
+                ("confirm_password", "my own new passwrod"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("The two new passwords differ")
+    );
+    let res = app
+        .post_form(
+            &client,
+            "/account/password",
+            &token,
+            &[
+                ("current_password", "temporary pass 2026"),
+                ("new_password", "my own new password"),
+                ("confirm_password", "my own new password"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(app.get(&client, "/patients").await.status(), 200);
+    let (_, status, _) = sign_in(app, "nurse@example.org", "my own new password").await;
+    assert_eq!(status, 303);
+
+    // An administrator cannot switch off or demote themselves.
+    let own = format!("/admin/users/{}", admin_user.id);
+    let res = app
+        .post_form(
+            &admin,
+            &format!("{own}/disable"),
+            &token_of(app, &admin, &own).await,
+            &[],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("You cannot switch off your own account")
+    );
+
+    let actions: Vec<String> = app.audit().await.into_iter().map(|e| e.action).collect();
+    for expected in [
+        "user.disable",
+        "user.enable",
+        "user.role_change",
+        "user.unlock",
+        "user.password_reset",
+        "user.password_change",
+    ] {
+        assert!(actions.iter().any(|a| a == expected), "{expected} audited");
+    }
+}
+
+async fn token_of(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
+    app.csrf(client, path).await
+}
+
+/// This story signs in more often than the per-address limit allows in a minute.
+async fn roomy(backend: store::Backend) -> TestApp {
+    TestApp::spawn_full(
+        backend,
+        false,
+        web::Limits {
+            sign_in_per_minute: 200,
+            ..web::Limits::default()
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn account_administration_sqlite() {
+    let app = roomy(store::Backend::Sqlite).await;
+    admins_switch_off_change_roles_unlock_and_reset_passwords(&app).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn account_administration_postgres() {
+    let app = roomy(store::Backend::Postgres).await;
+    admins_switch_off_change_roles_unlock_and_reset_passwords(&app).await;
+    app.finish().await;
+}
