@@ -29,7 +29,9 @@ mod users;
 pub use assessments::{
     AlertRecord, AssessmentRecord, EnteredBy, FollowUpRecord, LinkState, NewLink, baseline,
 };
-pub use audit::{Actor, AuditEvent, AuditOutcome, AuditRecord};
+pub use audit::{
+    AUDIT_ACTIONS, Actor, AuditEvent, AuditFilter, AuditOutcome, AuditRecord, action_in_words,
+};
 pub use auth::{
     ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession, TOKEN_CHECK_TTL,
 };

@@ -401,6 +401,23 @@ impl Store {
         }
     }
 
+    /// The id of the site's patient with record number `mrn`, whatever its case: identifiers
+    /// only (an administrator filtering the audit trail), so it is not a read of the record.
+    #[tracing::instrument(skip_all)]
+    pub async fn patient_id_by_mrn(
+        &self,
+        site_id: &SiteId,
+        mrn: &str,
+    ) -> Result<Option<PatientId>, StoreError> {
+        let row = sqlx::query("select id from patients where site_id = $1 and mrn = $2")
+            .bind(site_id.as_str())
+            .bind(mrn.trim().to_uppercase())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| RowReader::new(&row, "patients", "id")?.id("id", PatientId::parse))
+            .transpose()
+    }
+
     /// How many patients a site has.
     #[tracing::instrument(skip_all)]
     pub async fn patient_count(&self, site_id: &SiteId) -> Result<i64, StoreError> {

@@ -173,6 +173,6 @@ async fn patient_in_path(parts: &mut Parts) -> Option<String> {
         .map(|id| id.as_str().to_owned())
 }
 
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

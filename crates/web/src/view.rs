@@ -55,6 +55,14 @@ impl PageCtx {
             .to_string()
     }
 
+    /// An instant to the second with its time zone, for records people compare across sites
+    /// and clock changes: `2026-11-23 09:05:17 CST`.
+    pub(crate) fn time_with_zone(&self, t: jiff::Timestamp) -> String {
+        t.to_zoned(self.tz.clone())
+            .strftime("%Y-%m-%d %H:%M:%S %Z")
+            .to_string()
+    }
+
     /// The date of an instant in the clinic's time zone: `2026-11-23`.
     pub(crate) fn date(&self, t: jiff::Timestamp) -> String {
         t.to_zoned(self.tz.clone()).date().to_string()

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::patient::{Email, PersonName};
 use serde::Deserialize;
-use store::{AccountChange, AuditOutcome, PasswordHash, Role, StoreError, User, UserId};
+use store::{AccountChange, PasswordHash, Role, StoreError, User, UserId};
 
 use super::{FormErrors, sentence};
 use crate::AppState;
@@ -438,7 +438,6 @@ pub(crate) struct EventRow {
     at: String,
     actor: String,
     action: String,
-    outcome: &'static str,
     entity: String,
     patient_id: Option<String>,
     detail: String,
@@ -449,42 +448,182 @@ pub(crate) struct EventRow {
 pub(crate) struct AuditPage {
     ctx: PageCtx,
     events: Vec<EventRow>,
-    older: Option<i64>,
-    paged: bool,
+    /// The query string of the next (older) page, when there is one.
+    older: Option<String>,
+    /// The query string of the first page with the same filters.
+    newest: Option<String>,
+    filter: AuditQuery,
+    people: Vec<PersonChoice>,
+    actions: Vec<Choice>,
+    errors: FormErrors,
+    filtered: bool,
+    zone: String,
 }
 
-#[derive(Deserialize)]
+/// A staff member in the audit page's person list.
+pub(crate) struct PersonChoice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// The audit page's filters as typed (every field optional; all text so that nothing typed is
+/// a bare 400).
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct AuditQuery {
-    before: Option<i64>,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    person: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    patient: String,
+    #[serde(default)]
+    before: String,
+}
+
+impl AuditQuery {
+    /// The filters as a query string, without the page position.
+    fn filters(&self) -> String {
+        let pairs = [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("person", &self.person),
+            ("action", &self.action),
+            ("patient", &self.patient),
+        ];
+        pairs
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| format!("{k}={}", crate::capability::encode(v.trim())))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
 }
 
 /// Events per page of the audit trail.
 const AUDIT_PAGE: i64 = 100;
+
+/// A date typed as `YYYY-MM-DD` (nothing when blank; a message at the field when unreadable).
+fn day_start(
+    typed: &str,
+    field: &str,
+    label: &str,
+    errors: &mut FormErrors,
+) -> Option<jiff::civil::Date> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return None;
+    }
+    match typed.parse::<jiff::civil::Date>() {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(
+                field,
+                format!("{label} '{typed}' is not a date; use the form YYYY-MM-DD, for example 2026-11-23."),
+            );
+            None
+        }
+    }
+}
+
+fn instant_of(day: jiff::civil::Date, ctx: &PageCtx) -> Option<jiff::Timestamp> {
+    day.to_zoned(ctx.time_zone()).ok().map(|z| z.timestamp())
+}
 
 pub(crate) async fn audit(
     State(state): State<AppState>,
     who: Can<Administration>,
     ctx: PageCtx,
     Query(q): Query<AuditQuery>,
-) -> Result<Html<String>, AppError> {
-    let records = state
-        .store()
-        .audit_events(&who.user().site_id, AUDIT_PAGE, q.before)
-        .await?;
+) -> Result<Response, AppError> {
+    let site = &who.user().site_id;
+    let mut errors = FormErrors::default();
+    let mut filter = store::AuditFilter::default();
+    let from = day_start(&q.from, "from", "From", &mut errors);
+    let to = day_start(&q.to, "to", "To", &mut errors);
+    if let (Some(f), Some(t)) = (from, to)
+        && t < f
+    {
+        errors.push(
+            "to",
+            format!("To {t} is before From {f}; choose a later date or swap them."),
+        );
+    }
+    filter.from = from.and_then(|d| instant_of(d, &ctx));
+    filter.until = to
+        .and_then(|d| d.tomorrow().ok())
+        .and_then(|d| instant_of(d, &ctx));
+    let users = state.store().users(site).await?;
+    if !q.person.trim().is_empty() {
+        match users.iter().find(|u| u.id.as_str() == q.person.trim()) {
+            Some(u) => filter.actor = Some(u.id.clone()),
+            None => errors.push("person", "Choose a person from the list."),
+        }
+    }
+    if !q.action.trim().is_empty() {
+        match store::AUDIT_ACTIONS
+            .iter()
+            .find(|(code, _)| *code == q.action.trim())
+        {
+            Some((code, _)) => filter.action = Some((*code).to_owned()),
+            None => errors.push("action", "Choose an action from the list."),
+        }
+    }
+    let typed_patient = q.patient.trim();
+    if !typed_patient.is_empty() {
+        let id = match store::PatientId::parse(typed_patient) {
+            Some(id) => Some(id),
+            None => state.store().patient_id_by_mrn(site, typed_patient).await?,
+        };
+        match id {
+            Some(id) => filter.patient = Some(id),
+            None => errors.push(
+                "patient",
+                format!(
+                    "No patient at this site has the record number '{typed_patient}'; check it on the patient's page (for example K7M2Q9XA)."
+                ),
+            ),
+        }
+    }
+    let before = q.before.trim().parse::<i64>().ok();
+    let records = if errors.is_empty() {
+        state
+            .store()
+            .audit_search(site, &filter, AUDIT_PAGE, before)
+            .await?
+    } else {
+        Vec::new()
+    };
+    let filters = q.filters();
+    let join = |extra: String| {
+        if filters.is_empty() {
+            extra
+        } else if extra.is_empty() {
+            filters.clone()
+        } else {
+            format!("{filters}&{extra}")
+        }
+    };
     let older = (records.len() as i64 == AUDIT_PAGE)
-        .then(|| records.last().map(|r| r.id))
+        .then(|| records.last().map(|r| join(format!("before={}", r.id))))
         .flatten();
+    let newest = before.map(|_| join(String::new()));
     let events = records
         .into_iter()
         .map(|r| EventRow {
-            at: ctx.time(r.at),
-            actor: r.actor_label,
-            action: r.action,
-            outcome: match r.outcome {
-                AuditOutcome::Ok => "ok",
-                AuditOutcome::Denied => "denied",
-                AuditOutcome::Failed => "failed",
-            },
+            at: ctx.time_with_zone(r.at),
+            actor: users
+                .iter()
+                .find(|u| Some(u.id.as_str()) == r.actor_user_id.as_deref())
+                .map_or_else(
+                    || r.actor_label.clone(),
+                    |u| format!("{} ({})", u.display_name, r.actor_label),
+                ),
+            action: store::action_in_words(&r.action, r.outcome),
             entity: match (r.entity_type, r.entity_id) {
                 (Some(t), Some(id)) => format!("{t} {id}"),
                 _ => String::new(),
@@ -493,10 +632,39 @@ pub(crate) async fn audit(
             detail: r.detail.unwrap_or_default(),
         })
         .collect();
-    render(&AuditPage {
+    let people = users
+        .iter()
+        .map(|u| PersonChoice {
+            selected: u.id.as_str() == q.person.trim(),
+            value: u.id.as_str().to_owned(),
+            label: format!("{} ({})", u.display_name, u.email),
+        })
+        .collect();
+    let actions = store::AUDIT_ACTIONS
+        .iter()
+        .map(|(code, words)| Choice {
+            value: code,
+            label: words,
+            selected: *code == q.action.trim(),
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let zone = ctx.time_zone().iana_name().unwrap_or("UTC").to_owned();
+    let page = AuditPage {
+        filtered: !filters.is_empty(),
         ctx,
         events,
         older,
-        paged: q.before.is_some(),
-    })
+        newest,
+        filter: q,
+        people,
+        actions,
+        errors,
+        zone,
+    };
+    Ok((status, render(&page)?).into_response())
 }

@@ -453,3 +453,117 @@ async fn account_administration_postgres() {
     admins_switch_off_change_roles_unlock_and_reset_passwords(&app).await;
     app.finish().await;
 }
+
+async fn the_audit_trail_filters_pages_and_speaks_in_words(app: &TestApp) {
+    app.user("admin@example.org", Role::Admin).await;
+    let nurse = app.user("nurse@example.org", Role::Nurse).await;
+    app.user("desk@example.org", Role::FrontDesk).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let id = register(app, &desk, "Ana", "Ortiz", "1980-05-05").await;
+    let nurse_client = app.signed_in("nurse@example.org").await;
+    for _ in 0..105 {
+        assert_eq!(
+            app.get(&nurse_client, &format!("/patients/{id}"))
+                .await
+                .status(),
+            200
+        );
+    }
+    let admin = app.signed_in("admin@example.org").await;
+    let page = app.get(&admin, "/admin/audit").await.text().await.unwrap();
+    assert!(page.contains("read a patient record"), "actions in words");
+    assert!(page.contains("signed in"));
+    assert!(page.contains(" CST</td>"), "times carry their zone: {page}");
+    assert!(page.contains("America/Chicago"));
+
+    // Filter by person and action; the older page keeps the filters.
+    let q = format!("/admin/audit?person={}&action=patient.read", nurse.id);
+    let page = app.get(&admin, &q).await.text().await.unwrap();
+    assert!(page.contains("100 events matching the filters"), "{page}");
+    assert!(!page.contains("<td>registered a patient</td>"));
+    let older = page
+        .split("href=\"/admin/audit?")
+        .find(|s| s.contains("before="))
+        .and_then(|s| s.split('"').next())
+        .expect("an older page")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    assert!(older.contains("action=patient.read"), "{older}");
+    let page = app
+        .get(&admin, &format!("/admin/audit?{older}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("5 events matching the filters"), "{page}");
+    assert!(page.contains("Newest events"));
+
+    // By patient record number, and by dates (today in the clinic's zone holds everything).
+    let mrn = {
+        let html = app
+            .get(&desk, &format!("/patients/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let at = html.find("class=\"mono\">").unwrap() + "class=\"mono\">".len();
+        html[at..at + 8].to_owned()
+    };
+    let page = app
+        .get(
+            &admin,
+            &format!(
+                "/admin/audit?patient={}&action=patient.create",
+                mrn.to_lowercase()
+            ),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("1 event matching the filters"), "{page}");
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::get("America/Chicago").unwrap())
+        .date();
+    let page = app
+        .get(
+            &admin,
+            &format!("/admin/audit?from={today}&to={today}&action=patient.create"),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("1 event matching the filters"));
+    let tomorrow = today.tomorrow().unwrap();
+    let page = app
+        .get(&admin, &format!("/admin/audit?from={tomorrow}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("0 events matching the filters"));
+
+    // Bad filters: a message at the field, never a bare 400.
+    let res = app
+        .get(
+            &admin,
+            "/admin/audit?from=yesterday&patient=K0000000&action=nonsense&before=x",
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("From &#39;yesterday&#39; is not a date"),
+        "{page}"
+    );
+    assert!(page.contains("No patient at this site has the record number"));
+    assert!(page.contains("Choose an action from the list."));
+    let res = app
+        .get(&admin, &format!("/admin/audit?from={tomorrow}&to={today}"))
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("is before From"));
+}
+
+crate::on_both!(the_audit_trail_filters_pages_and_speaks_in_words);
