@@ -245,6 +245,49 @@ impl Store {
         Ok(records)
     }
 
+    /// The assessments of every patient of a site whose baseline for some instrument was taken
+    /// at or after `since`, oldest first, with the patient's name: what a clinician's start
+    /// page needs to say what is due today. At most `limit` rows; audited as one site-wide
+    /// read (the number of rows, no patient).
+    #[tracing::instrument(skip_all)]
+    pub async fn recent_courses(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        since: Timestamp,
+        limit: i64,
+        now: Timestamp,
+    ) -> Result<Vec<(AssessmentRecord, String)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{ASSESSMENT_SELECT} join patients p on p.id = a.patient_id
+              where p.site_id = $1
+                and exists (select 1 from assessments b
+                             where b.patient_id = a.patient_id and b.instrument = a.instrument
+                               and b.time_point = 'baseline' and b.administered_at >= $2)
+              order by a.administered_at, a.id limit $3"
+        ).replace(
+            "u.display_name as entered_by_name",
+            "p.given_name || ' ' || p.family_name as patient_name, u.display_name as entered_by_name",
+        ))
+        .bind(site_id.as_str())
+        .bind(millis(since))
+        .bind(limit.clamp(1, 20_000))
+        .fetch_all(&self.pool)
+        .await?;
+        let records = rows
+            .iter()
+            .map(|row| {
+                let name = RowReader::new(row, "assessments", "id")?.text("patient_name")?;
+                Ok((assessment_from_row(row)?, name))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let event = AuditEvent::new("assessment.list", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .detail(format!("rows={} scope=site", records.len()));
+        self.audit(actor, event, now).await?;
+        Ok(records)
+    }
+
     /// Makes a single-use self-report link for one instrument, valid for `valid_for`, for a
     /// patient of the creating staff member's site.
     #[tracing::instrument(skip_all, fields(patient_id = %patient_id))]

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
 
-use super::measure::{AlertView, alert_views};
+use super::measure::{AlertView, DEFAULT_PLAN_WEEKS, alert_views, due_items};
 use crate::AppState;
 use crate::capability::{Administration, Can, Capability, ClinicalData, PatientDirectory, Staff};
 use crate::error::AppError;
@@ -20,7 +20,21 @@ pub(crate) struct HomePage {
     admin: bool,
     user_count: usize,
     alerts: Option<Vec<AlertView>>,
+    due: Option<Vec<DueRow>>,
 }
+
+/// An assessment due or overdue today, for the clinician's start page.
+pub(crate) struct DueRow {
+    patient_id: String,
+    patient_name: String,
+    instrument: &'static str,
+    time_point: &'static str,
+    window: String,
+    status: &'static str,
+}
+
+/// The most assessments the start page reads to work out what is due.
+const DUE_READ_LIMIT: i64 = 10_000;
 
 pub(crate) async fn home(
     State(state): State<AppState>,
@@ -39,19 +53,33 @@ pub(crate) async fn home(
     } else {
         0
     };
-    let alerts = if ClinicalData::allows(user.role) {
-        Some(alert_views(
+    let now = jiff::Timestamp::now();
+    let (alerts, due) = if ClinicalData::allows(user.role) {
+        let alerts = alert_views(
             state
                 .store()
-                .open_alerts(&who.actor(), &user.site_id, jiff::Timestamp::now())
+                .open_alerts(&who.actor(), &user.site_id, now)
                 .await?,
             &ctx,
-        ))
+        );
+        // Plans run DEFAULT_PLAN_WEEKS from a baseline; a week more keeps the overdue last one.
+        let since = now
+            .checked_sub(jiff::SignedDuration::from_hours(
+                24 * 7 * i64::from(DEFAULT_PLAN_WEEKS + 1),
+            ))
+            .unwrap_or(now);
+        let rows = state
+            .store()
+            .recent_courses(&who.actor(), &user.site_id, since, DUE_READ_LIMIT, now)
+            .await?;
+        Some((alerts, due_today(rows, &ctx)))
     } else {
         None
-    };
+    }
+    .unzip();
     render(&HomePage {
         alerts,
+        due,
         ctx,
         name: user.display_name.clone(),
         role: user.role.label(),
@@ -59,4 +87,40 @@ pub(crate) async fn home(
         admin,
         user_count,
     })
+}
+
+/// Every patient's due and overdue assessments, overdue first, then by patient.
+fn due_today(rows: Vec<(store::AssessmentRecord, String)>, ctx: &PageCtx) -> Vec<DueRow> {
+    let mut by_patient: Vec<(store::PatientId, String, Vec<store::AssessmentRecord>)> = Vec::new();
+    for (record, name) in rows {
+        match by_patient
+            .iter_mut()
+            .find(|(id, _, _)| *id == record.patient_id)
+        {
+            Some((_, _, list)) => list.push(record),
+            None => by_patient.push((record.patient_id.clone(), name, vec![record])),
+        }
+    }
+    let tz = ctx.time_zone();
+    let mut due: Vec<DueRow> = by_patient
+        .into_iter()
+        .flat_map(|(id, name, records)| {
+            due_items(&records, ctx.today(), &tz)
+                .into_iter()
+                .filter(|d| d.status != "Next")
+                .map(|d| DueRow {
+                    patient_id: id.as_str().to_owned(),
+                    patient_name: name.clone(),
+                    instrument: d.instrument.instrument().short_name,
+                    time_point: d.time_point.label(),
+                    window: d.window,
+                    status: d.status,
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    due.sort_by(|a, b| {
+        (a.status != "Overdue", &a.patient_name).cmp(&(b.status != "Overdue", &b.patient_name))
+    });
+    due
 }

@@ -26,7 +26,7 @@ use crate::view::{PageCtx, render};
 const LANGUAGE: &str = "en";
 
 /// Weeks of weekly assessments in Ketaflow's default plan, until treatment courses set one.
-const DEFAULT_PLAN_WEEKS: i32 = 8;
+pub(crate) const DEFAULT_PLAN_WEEKS: i32 = 8;
 
 // ---------------------------------------------------------------------------------------------
 // The measurements section of a patient's page
@@ -164,6 +164,64 @@ fn answerable_without_wording(i: &Instrument) -> bool {
     !i.options.is_empty() || i.id == InstrumentId::PainNrs
 }
 
+/// One assessment a patient's plan asks for now or next.
+pub(crate) struct DueItem {
+    pub(crate) instrument: InstrumentId,
+    pub(crate) time_point: TimePoint,
+    pub(crate) window: String,
+    /// "Due now", "Overdue" or "Next".
+    pub(crate) status: &'static str,
+}
+
+/// What one patient's assessments leave due, by Ketaflow's default plan from each baseline
+/// (baseline, then weekly for [`DEFAULT_PLAN_WEEKS`] weeks) until treatment courses supply
+/// plans: every due and overdue assessment, and the next upcoming one per instrument.
+pub(crate) fn due_items(
+    records: &[AssessmentRecord],
+    today: jiff::civil::Date,
+    tz: &jiff::tz::TimeZone,
+) -> Vec<DueItem> {
+    let done: Vec<Done> = records
+        .iter()
+        .map(|r| Done {
+            instrument: r.instrument,
+            time_point: r.time_point,
+            date: r.administered_at.to_zoned(tz.clone()).date(),
+        })
+        .collect();
+    let mut due = Vec::new();
+    for id in InstrumentId::ALL {
+        let Some(start) = records
+            .iter()
+            .find(|r| r.instrument == id && r.time_point == TimePoint::Baseline)
+            .map(|r| r.administered_at.to_zoned(tz.clone()).date())
+        else {
+            continue;
+        };
+        let plan = Schedule::baseline_then_weekly(&[id], start, DEFAULT_PLAN_WEEKS);
+        let mut upcoming_shown = false;
+        for (p, status) in plan.status(&done, today) {
+            let label = match status {
+                Status::Done => continue,
+                Status::Due => "Due now",
+                Status::Overdue => "Overdue",
+                Status::Upcoming if !upcoming_shown => {
+                    upcoming_shown = true;
+                    "Next"
+                }
+                Status::Upcoming => continue,
+            };
+            due.push(DueItem {
+                instrument: id,
+                time_point: p.time_point,
+                window: format!("{} to {}", p.earliest, p.latest),
+                status: label,
+            });
+        }
+    }
+    due
+}
+
 pub(crate) async fn measurements(
     state: &AppState,
     user: &User,
@@ -269,48 +327,15 @@ pub(crate) async fn measurements(
         });
     }
 
-    // What is due, by Ketaflow's default plan from each baseline (courses will supply plans).
-    let today = ctx.today();
-    let done: Vec<Done> = records
-        .iter()
-        .map(|r| Done {
-            instrument: r.instrument,
-            time_point: r.time_point,
-            date: r.administered_at.to_zoned(tz.clone()).date(),
-        })
-        .collect();
-    let mut due = Vec::new();
-    let with_baseline: Vec<(InstrumentId, jiff::civil::Date)> = InstrumentId::ALL
+    let due = due_items(&records, ctx.today(), &tz)
         .into_iter()
-        .filter_map(|id| {
-            records
-                .iter()
-                .find(|r| r.instrument == id && r.time_point == TimePoint::Baseline)
-                .map(|r| (id, r.administered_at.to_zoned(tz.clone()).date()))
+        .map(|d| DueView {
+            instrument: d.instrument.instrument().short_name,
+            time_point: d.time_point.label(),
+            window: d.window,
+            status: d.status,
         })
         .collect();
-    for (id, start) in with_baseline {
-        let plan = Schedule::baseline_then_weekly(&[id], start, DEFAULT_PLAN_WEEKS);
-        let mut upcoming_shown = false;
-        for (p, status) in plan.status(&done, today) {
-            let label = match status {
-                Status::Done => continue,
-                Status::Due => "Due now",
-                Status::Overdue => "Overdue",
-                Status::Upcoming if !upcoming_shown => {
-                    upcoming_shown = true;
-                    "Next"
-                }
-                Status::Upcoming => continue,
-            };
-            due.push(DueView {
-                instrument: id.instrument().short_name,
-                time_point: p.time_point.label(),
-                window: format!("{} to {}", p.earliest, p.latest),
-                status: label,
-            });
-        }
-    }
 
     Ok(Measurements {
         alerts,

@@ -567,3 +567,59 @@ async fn the_audit_trail_filters_pages_and_speaks_in_words(app: &TestApp) {
 }
 
 crate::on_both!(the_audit_trail_filters_pages_and_speaks_in_words);
+
+async fn a_clinicians_start_page_shows_todays_work(app: &TestApp) {
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("nurse@example.org", Role::Nurse).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let recent = register(app, &desk, "Rhea", "Calder", "1979-02-02").await;
+    let old = register(app, &desk, "Otto", "Brand", "1960-06-06").await;
+    let token = app.token(Role::Nurse).await;
+    let client = reqwest::Client::new();
+    let baseline = |id: &str, days_ago: i64| {
+        let at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days_ago);
+        client
+            .post(app.url(&format!("/api/v1/patients/{id}/assessments")))
+            .bearer_auth(&token)
+            .json(
+                &serde_json::json!({"instrument": "gad7", "answers": [1, 1, 1, 1, 1, 1, 1],
+                                      "time_point": "baseline", "administered_at": at.to_string()}),
+            )
+            .send()
+    };
+    assert_eq!(baseline(&recent, 9).await.unwrap().status(), 201);
+    assert_eq!(baseline(&old, 120).await.unwrap().status(), 201);
+
+    let nurse = app.signed_in("nurse@example.org").await;
+    let home = app.get(&nurse, "/").await.text().await.unwrap();
+    assert!(home.contains("Assessments due"), "{home}");
+    let row = home
+        .split("<tr>")
+        .find(|r| r.contains("Rhea Calder"))
+        .expect("the recent patient's weekly assessment is due");
+    assert!(row.contains("GAD-7") && row.contains("Weekly"), "{row}");
+    assert!(row.contains("Due now") || row.contains("Overdue"), "{row}");
+    assert!(
+        !home.contains("Otto Brand"),
+        "a plan that ended long ago is not today's work"
+    );
+    assert!(
+        !home.contains("API tokens for scripts"),
+        "the tokens card is gone"
+    );
+    let read = app.audit().await.into_iter().any(|e| {
+        e.action == "assessment.list"
+            && e.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("scope=site"))
+    });
+    assert!(read, "the site-wide read is audited");
+
+    let desk_home = app.get(&desk, "/").await.text().await.unwrap();
+    assert!(
+        !desk_home.contains("Assessments due"),
+        "front desk sees no clinical work"
+    );
+}
+
+crate::on_both!(a_clinicians_start_page_shows_todays_work);
