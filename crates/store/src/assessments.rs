@@ -5,7 +5,7 @@
 
 use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
 use crate::row::UserId;
-use crate::row::{AlertId, AssessmentId, PatientId, RowReader, SiteId};
+use crate::row::{AlertId, AssessmentId, LinkId, PatientId, RowReader, SiteId};
 use crate::users::{Role, User};
 use crate::{Store, StoreError, millis, random_hex, token_hash};
 use clinical::instruments::schedule::TimePoint;
@@ -109,8 +109,27 @@ pub enum LinkState {
     Used,
     /// Past its expiry.
     Expired,
+    /// Withdrawn by the clinic before it was used.
+    Revoked,
     /// No such link.
     Unknown,
+}
+
+/// A self-report link that is still open, as staff see it (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenLink {
+    /// The link's public name.
+    pub id: LinkId,
+    /// Instrument to complete.
+    pub instrument: InstrumentId,
+    /// Time point.
+    pub time_point: TimePoint,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// Who made it.
+    pub created_by: String,
+    /// When it stops working.
+    pub expires_at: Timestamp,
 }
 
 /// A self-report link just made; the secret goes into the URL and is not stored.
@@ -329,6 +348,81 @@ impl Store {
         Ok(NewLink { secret, expires_at })
     }
 
+    /// A patient's links that can still be used (not used, revoked or expired), newest first.
+    #[tracing::instrument(skip_all, fields(patient_id = %patient_id))]
+    pub async fn open_links(
+        &self,
+        site_id: &SiteId,
+        patient_id: &PatientId,
+        now: Timestamp,
+    ) -> Result<Vec<OpenLink>, StoreError> {
+        let rows = sqlx::query(
+            "select l.token_hash, l.instrument, l.time_point, l.created_at, l.expires_at,
+                    u.display_name
+               from self_report_links l
+               join patients p on p.id = l.patient_id
+               join users u on u.id = l.created_by
+              where p.site_id = $1 and l.patient_id = $2 and l.used_at is null
+                and l.revoked_at is null and l.expires_at > $3
+              order by l.created_at desc, l.token_hash",
+        )
+        .bind(site_id.as_str())
+        .bind(patient_id.as_str())
+        .bind(millis(now))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let r = RowReader::new(row, "self_report_links", "token_hash")?;
+                Ok(OpenLink {
+                    id: r.id("token_hash", LinkId::parse)?,
+                    instrument: r.parsed("instrument", InstrumentId::parse)?,
+                    time_point: r.parsed("time_point", |s| {
+                        TimePoint::parse(s).ok_or("not a time point")
+                    })?,
+                    created_at: r.instant("created_at")?,
+                    created_by: r.text("display_name")?,
+                    expires_at: r.instant("expires_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Withdraws a patient's open link, in one statement that also checks the link is the
+    /// patient's, at the staff member's site, and still open; audited. `false` when there was
+    /// no such open link (already used, revoked or expired).
+    #[tracing::instrument(skip_all, fields(patient_id = %patient_id))]
+    pub async fn revoke_link(
+        &self,
+        staff: &User,
+        patient_id: &PatientId,
+        link: &LinkId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let revoked = sqlx::query(
+            "update self_report_links set revoked_at = $4
+              where token_hash = $1 and patient_id = $2 and used_at is null
+                and revoked_at is null and expires_at > $4
+                and exists (select 1 from patients p where p.id = $2 and p.site_id = $3)",
+        )
+        .bind(link.as_str())
+        .bind(patient_id.as_str())
+        .bind(staff.site_id.as_str())
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        if revoked.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let event = AuditEvent::new("self_report_link.revoke", AuditOutcome::Ok)
+            .site(staff.site_id.as_str())
+            .patient(patient_id.as_str());
+        audit::insert(&mut tx, now, &Actor::user(staff), &event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// What a link leads to now.
     #[tracing::instrument(skip_all)]
     pub async fn self_report_link(
@@ -337,7 +431,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<LinkState, StoreError> {
         let row = sqlx::query(
-            "select token_hash, patient_id, instrument, time_point, expires_at, used_at
+            "select token_hash, patient_id, instrument, time_point, expires_at, used_at, revoked_at
                from self_report_links where token_hash = $1",
         )
         .bind(token_hash(secret))
@@ -349,6 +443,9 @@ impl Store {
         let r = RowReader::new(&row, "self_report_links", "token_hash")?;
         if r.opt_instant("used_at")?.is_some() {
             return Ok(LinkState::Used);
+        }
+        if r.opt_instant("revoked_at")?.is_some() {
+            return Ok(LinkState::Revoked);
         }
         let expires_at = r.instant("expires_at")?;
         if expires_at <= now {
@@ -393,7 +490,8 @@ impl Store {
         let hash = token_hash(secret);
         let mut tx = self.pool.begin().await?;
         let closed = sqlx::query(
-            "update self_report_links set used_at = $2 where token_hash = $1 and used_at is null and expires_at > $2",
+            "update self_report_links set used_at = $2
+              where token_hash = $1 and used_at is null and revoked_at is null and expires_at > $2",
         )
         .bind(&hash)
         .bind(millis(now))

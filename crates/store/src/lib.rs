@@ -27,7 +27,8 @@ pub mod testing;
 mod users;
 
 pub use assessments::{
-    AlertRecord, AssessmentRecord, EnteredBy, FollowUpRecord, LinkState, NewLink, baseline,
+    AlertRecord, AssessmentRecord, EnteredBy, FollowUpRecord, LinkState, NewLink, OpenLink,
+    baseline,
 };
 pub use audit::{
     AUDIT_ACTIONS, Actor, AuditEvent, AuditFilter, AuditOutcome, AuditRecord, action_in_words,
@@ -39,7 +40,7 @@ pub use connect::{Backend, ColumnOutline, DatabaseUrl, SchemaOutline, Store, Tab
 pub use demo::{DEMO_PASSWORD, DemoAccount, DemoSeed, demo_accounts};
 pub use error::{Corrupt, StoreError};
 pub use patients::{PatientRecord, PatientSort};
-pub use row::{AlertId, ApiTokenId, AssessmentId, PatientId, SiteId, UserId};
+pub use row::{AlertId, ApiTokenId, AssessmentId, LinkId, PatientId, SiteId, UserId};
 pub use sites::Site;
 pub use users::{AccountChange, AccountRefusal, NewUser, PasswordError, PasswordHash, Role, User};
 

@@ -74,6 +74,31 @@ id_type!(
     ApiTokenId
 );
 
+/// A self-report link's public name: the SHA-256 of its secret, in lower-case hex. It names the
+/// link in staff pages (to revoke it) but cannot be turned back into the link.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LinkId(pub(crate) String);
+
+impl LinkId {
+    /// Parses a link id from a URL: 64 hexadecimal digits.
+    pub fn parse(input: &str) -> Option<Self> {
+        let input = input.trim();
+        (input.len() == 64 && input.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| LinkId(input.to_ascii_lowercase()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for LinkId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Reads the columns of one row of `table`, naming the row in every error.
 pub(crate) struct RowReader<'r> {
     row: &'r AnyRow,

@@ -7,6 +7,34 @@
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
 
+  // A self-report link just made: focused and selected, with a copy button (without the
+  // script the field is still read-only text to select and copy by hand).
+  var fresh = document.getElementById("new-link");
+  if (fresh && !summary) {
+    fresh.focus();
+    fresh.select();
+  }
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var field = document.getElementById(button.dataset.copy);
+    var status = document.getElementById(button.dataset.copy + "-status");
+    if (!field) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      function done() {
+        if (status) status.textContent = "Copied. Paste it into the message to the patient.";
+      }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(done, function () {
+          field.select();
+          if (status) status.textContent = "Select the link and copy it with Ctrl+C.";
+        });
+      } else {
+        field.select();
+        if (document.execCommand && document.execCommand("copy")) done();
+      }
+    });
+  });
+
   var body = document.body;
   if (!body || body.dataset.signedIn !== "1") return;
   var idle = parseInt(body.dataset.idleSeconds || "0", 10);

@@ -11,3 +11,6 @@ alter table patients add column updated_by text references users (id);
 create index patients_birth_date_idx on patients (site_id, date_of_birth);
 
 alter table users add column must_change_password integer not null default 0 check (must_change_password in (0, 1));
+
+-- A self-report link can be withdrawn before it is used.
+alter table self_report_links add column revoked_at bigint;

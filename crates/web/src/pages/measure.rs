@@ -698,21 +698,60 @@ pub(crate) struct NewLinkView {
     pub(crate) url: String,
     pub(crate) instrument: &'static str,
     pub(crate) expires: String,
+    /// The link as a QR code (inline SVG) for the patient's phone camera.
+    pub(crate) qr_svg: String,
+}
+
+impl NewLinkView {
+    /// The view of the link with this secret, made at `base_url`.
+    pub(crate) fn new(
+        base_url: &str,
+        secret: &str,
+        instrument: &Instrument,
+        expires: String,
+    ) -> Self {
+        let url = format!("{base_url}/r/{secret}");
+        NewLinkView {
+            qr_svg: qr_svg(&url),
+            url,
+            instrument: instrument.short_name,
+            expires,
+        }
+    }
+}
+
+/// A QR code of `text` as an SVG element to put inline in a page (no XML declaration). Empty
+/// when the text is too long for a QR code (a link never is).
+fn qr_svg(text: &str) -> String {
+    use qrcode::render::svg;
+    match qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M) {
+        Ok(code) => {
+            let image = code
+                .render::<svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build();
+            match image.find("<svg") {
+                Some(at) => image[at..].to_owned(),
+                None => image,
+            }
+        }
+        Err(_) => String::new(),
+    }
 }
 
 /// Outcome of the link form: a link, or a message for the form.
 pub(crate) enum LinkOutcome {
-    Made(NewLinkView),
+    /// Made: the link's secret, to show once on the page the browser is sent to.
+    Made(String),
     Refused(String),
 }
 
 pub(crate) async fn make_link(
     state: &AppState,
     user: &User,
-    ctx: &PageCtx,
     patient_id: &PatientId,
     fields: &[(String, String)],
-    base_url: &str,
 ) -> Result<LinkOutcome, AppError> {
     let Ok(instrument) = Instrument::get(field(fields, "instrument")) else {
         return Ok(LinkOutcome::Refused(
@@ -751,11 +790,7 @@ pub(crate) async fn make_link(
             jiff::Timestamp::now(),
         )
         .await?;
-    Ok(LinkOutcome::Made(NewLinkView {
-        url: format!("{base_url}/r/{}", link.secret),
-        instrument: instrument.short_name,
-        expires: ctx.time(link.expires_at),
-    }))
+    Ok(LinkOutcome::Made(link.secret))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -796,6 +831,11 @@ fn closed_page(ctx: PageCtx, state: &AppState, link: &LinkState) -> Result<Respo
             StatusCode::GONE,
             "This link has expired",
             "For your privacy, links work for a limited time. Ask your clinic for a new one.",
+        ),
+        LinkState::Revoked => (
+            StatusCode::GONE,
+            "This link was withdrawn",
+            "Your clinic withdrew this link. Ask them for a new one if you still need to answer.",
         ),
         _ => (
             StatusCode::NOT_FOUND,
@@ -883,7 +923,12 @@ pub(crate) async fn report_submit(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let Some(_stored) = state.store().submit_self_report(&secret, &s, now).await? else {
-        return closed_page(ctx, &state, &LinkState::Used);
+        // Closed between the form and the answers: say why (used, withdrawn or expired).
+        let closed = match state.store().self_report_link(&secret, now).await? {
+            LinkState::Open { .. } => LinkState::Used,
+            other => other,
+        };
+        return closed_page(ctx, &state, &closed);
     };
     let safety = s.safety_follow_up_due();
     let page = ReportDonePage {

@@ -44,7 +44,14 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             "/patients/{id}/assessments",
             post(measure::create_assessment),
         )
-        .route("/patients/{id}/links", post(patients::create_link))
+        .route(
+            "/patients/{id}/links",
+            get(patients::links).post(patients::create_link),
+        )
+        .route(
+            "/patients/{id}/links/{link}/revoke",
+            post(patients::revoke_link),
+        )
         .route("/alerts/{id}", get(alerts::show))
         .route("/alerts/{id}/acknowledge", post(alerts::acknowledge))
         .route(

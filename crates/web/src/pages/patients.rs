@@ -6,9 +6,10 @@ use axum::extract::{Extension, Query, State};
 use axum::http::StatusCode;
 use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
 use clinical::patient::{ContactInput, PatientInput, Sex};
 use serde::Deserialize;
-use store::{Actor, PatientId, PatientRecord, PatientSort, User};
+use store::{Actor, LinkId, LinkState, PatientId, PatientRecord, PatientSort, User};
 
 use super::measure::{LinkOutcome, Measurements, NewLinkView, make_link, measurements};
 
@@ -250,6 +251,17 @@ pub(crate) struct ShowPage {
     clinical: Option<Measurements>,
     new_link: Option<NewLinkView>,
     link_error: Option<String>,
+    link_notice: Option<&'static str>,
+    open_links: Vec<OpenLinkView>,
+}
+
+/// A self-report link the patient can still use, as the patient page lists it.
+pub(crate) struct OpenLinkView {
+    id: String,
+    instrument: &'static str,
+    time_point: &'static str,
+    made: String,
+    expires: String,
 }
 
 #[derive(Deserialize)]
@@ -257,6 +269,27 @@ pub(crate) struct ShowQuery {
     created: Option<String>,
     recorded: Option<String>,
     updated: Option<String>,
+    link: Option<String>,
+}
+
+/// The cookie that carries a new self-report link's secret across the redirect after it is
+/// made, to the one page view that shows it (post-redirect-get without storing the secret).
+const NEW_LINK_COOKIE: &str = "kf_new_link";
+
+/// The address patients open links at, as the staff member's browser reached this server.
+fn base_url(identity: &Identity, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes().all(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')
+                })
+        })
+        .unwrap_or("127.0.0.1:8080");
+    let scheme = if identity.secure { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }
 
 /// Renders a patient's page; the measurements section only for roles with clinical access.
@@ -266,27 +299,37 @@ async fn show_page(
     ctx: PageCtx,
     id: &PatientId,
     query: &ShowQuery,
-    link: Option<LinkOutcome>,
+    new_link: Option<NewLinkView>,
+    link_error: Option<String>,
 ) -> Result<Html<String>, AppError> {
+    let now = jiff::Timestamp::now();
     let record = state
         .store()
-        .patient(
-            &Actor::user(user),
-            &user.site_id,
-            id,
-            jiff::Timestamp::now(),
-        )
+        .patient(&Actor::user(user), &user.site_id, id, now)
         .await?;
     let p = PatientView::new(record, &ctx);
-    let clinical = if ClinicalData::allows(user.role) {
-        Some(measurements(state, user, &ctx, id).await?)
+    let (clinical, open_links) = if ClinicalData::allows(user.role) {
+        let links = state
+            .store()
+            .open_links(&user.site_id, id, now)
+            .await?
+            .into_iter()
+            .map(|l| OpenLinkView {
+                id: l.id.as_str().to_owned(),
+                instrument: l.instrument.instrument().short_name,
+                time_point: l.time_point.label(),
+                made: format!("{} by {}", ctx.time(l.created_at), l.created_by),
+                expires: ctx.time(l.expires_at),
+            })
+            .collect();
+        (Some(measurements(state, user, &ctx, id).await?), links)
     } else {
-        None
+        (None, Vec::new())
     };
-    let (new_link, link_error) = match link {
-        Some(LinkOutcome::Made(v)) => (Some(v), None),
-        Some(LinkOutcome::Refused(m)) => (None, Some(m)),
-        None => (None, None),
+    let link_notice = match query.link.as_deref() {
+        Some("revoked") => Some("The link is revoked: it no longer opens the questions."),
+        Some("gone") => Some("That link was already used, revoked or expired."),
+        _ => None,
     };
     render(&ShowPage {
         ctx,
@@ -297,42 +340,110 @@ async fn show_page(
         clinical,
         new_link,
         link_error,
+        link_notice,
+        open_links,
     })
 }
 
 pub(crate) async fn show(
     State(state): State<AppState>,
     who: Can<PatientDirectory>,
+    Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
+    jar: CookieJar,
     ctx: PageCtx,
     IdPath(id): IdPath<PatientId>,
     Query(q): Query<ShowQuery>,
-) -> Result<Html<String>, AppError> {
-    show_page(&state, who.user(), ctx, &id, &q, None).await
+) -> Result<Response, AppError> {
+    // A link made just before the redirect here: shown this once, then the cookie is gone.
+    let secret = jar
+        .get(NEW_LINK_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|_| ClinicalData::allows(who.user().role));
+    let mut new_link = None;
+    if let Some(secret) = &secret
+        && let LinkState::Open {
+            patient_id,
+            instrument,
+            expires_at,
+            ..
+        } = state
+            .store()
+            .self_report_link(secret, jiff::Timestamp::now())
+            .await?
+        && patient_id == id
+    {
+        new_link = Some(NewLinkView::new(
+            &base_url(&identity, &headers),
+            secret,
+            instrument.instrument(),
+            ctx.time(expires_at),
+        ));
+    }
+    let html = show_page(&state, who.user(), ctx, &id, &q, new_link, None).await?;
+    let mut res = html.into_response();
+    if secret.is_some() {
+        let mut gone = crate::auth::cookie(NEW_LINK_COOKIE, String::new(), identity.secure);
+        gone.set_path(format!("/patients/{id}"));
+        gone.make_removal();
+        crate::auth::append_cookie(&mut res, &gone);
+    }
+    Ok(res)
 }
 
-/// `POST /patients/{id}/links`: makes a self-report link and shows it once on the page.
+/// `POST /patients/{id}/links`: makes a self-report link, then sends the browser to the
+/// patient's page, which shows it once (a reload does not make a second link).
 pub(crate) async fn create_link(
     State(state): State<AppState>,
     who: Can<ClinicalData>,
     Extension(identity): Extension<Identity>,
-    headers: HeaderMap,
     ctx: PageCtx,
     IdPath(id): IdPath<PatientId>,
     Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Html<String>, AppError> {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1:8080");
-    let scheme = if identity.secure { "https" } else { "http" };
-    let base = format!("{scheme}://{host}");
-    let outcome = make_link(&state, who.user(), &ctx, &id, &fields, &base).await?;
-    let query = ShowQuery {
-        created: None,
-        recorded: None,
-        updated: None,
+) -> Result<Response, AppError> {
+    match make_link(&state, who.user(), &id, &fields).await? {
+        LinkOutcome::Made(secret) => {
+            let mut c = crate::auth::cookie(NEW_LINK_COOKIE, secret, identity.secure);
+            c.set_path(format!("/patients/{id}"));
+            c.set_max_age(time::Duration::minutes(5));
+            let mut res =
+                Redirect::to(&format!("/patients/{id}?link=new#self-report")).into_response();
+            crate::auth::append_cookie(&mut res, &c);
+            Ok(res)
+        }
+        LinkOutcome::Refused(message) => {
+            let query = ShowQuery {
+                created: None,
+                recorded: None,
+                updated: None,
+                link: None,
+            };
+            let html = show_page(&state, who.user(), ctx, &id, &query, None, Some(message)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
+        }
+    }
+}
+
+/// `GET /patients/{id}/links`: the links live on the patient's page.
+pub(crate) async fn links(_who: Can<ClinicalData>, IdPath(id): IdPath<PatientId>) -> Redirect {
+    Redirect::to(&format!("/patients/{id}#self-report"))
+}
+
+/// `POST /patients/{id}/links/{link}/revoke`: withdraws an open link.
+pub(crate) async fn revoke_link(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    axum::extract::Path((patient, link)): axum::extract::Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let (Some(patient), Some(link)) = (PatientId::parse(&patient), LinkId::parse(&link)) else {
+        return Err(AppError::NotFound);
     };
-    show_page(&state, who.user(), ctx, &id, &query, Some(outcome)).await
+    let revoked = state
+        .store()
+        .revoke_link(who.user(), &patient, &link, jiff::Timestamp::now())
+        .await?;
+    let outcome = if revoked { "revoked" } else { "gone" };
+    Ok(Redirect::to(&format!("/patients/{patient}?link={outcome}#self-report")).into_response())
 }
 
 /// The contact-details form's fields, as typed.

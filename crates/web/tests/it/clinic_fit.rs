@@ -623,3 +623,90 @@ async fn a_clinicians_start_page_shows_todays_work(app: &TestApp) {
 }
 
 crate::on_both!(a_clinicians_start_page_shows_todays_work);
+
+async fn self_report_links_are_made_once_listed_and_revoked(app: &TestApp) {
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("nurse@example.org", Role::Nurse).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let id = register(app, &desk, "Lena", "Hart", "1991-09-09").await;
+    let nurse = app.signed_in("nurse@example.org").await;
+    let page_path = format!("/patients/{id}");
+    let token = app.csrf(&nurse, &page_path).await;
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("/patients/{id}/links"),
+            &token,
+            &[("instrument", "phq9"), ("time_point", "weekly")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(to, format!("/patients/{id}?link=new#self-report"));
+    let shown = app.get(&nurse, &to).await.text().await.unwrap();
+    assert!(shown.contains("id=\"new-link\""), "the new link is shown");
+    assert!(shown.contains("<svg"), "with a QR code");
+    assert!(shown.contains("aria-label=\"QR code of the self-report link\""));
+    assert!(
+        shown.contains("data-copy=\"new-link\""),
+        "and a copy button"
+    );
+    // A reload shows it no more and makes no second link.
+    let again = app.get(&nurse, &to).await.text().await.unwrap();
+    assert!(!again.contains("id=\"new-link\""));
+    assert_eq!(
+        again.matches("/revoke\"").count(),
+        1,
+        "one open link listed"
+    );
+    assert!(again.contains("Open self-report links"));
+    // The link page's own address leads to the patient's page, not a bare 405.
+    let res = app.get(&nurse, &format!("/patients/{id}/links")).await;
+    assert_eq!(res.status(), 303);
+
+    let marker = "id=\"new-link\" class=\"mono link-field\" type=\"text\" readonly value=\"";
+    let start = shown.find(marker).unwrap() + marker.len();
+    let url = shown[start..].split('"').next().unwrap().to_owned();
+    let patient_path = url.strip_prefix(&app.base).unwrap().to_owned();
+    assert_eq!(
+        app.get(&TestApp::browser(), &patient_path).await.status(),
+        200
+    );
+
+    // Revoked: gone from the list, and the patient's link no longer opens the questions.
+    let action = again
+        .split("action=\"")
+        .find(|s| s.contains("/revoke\""))
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let res = app.post_form(&nurse, &action, &token, &[]).await;
+    assert_eq!(res.status(), 303);
+    let after = app
+        .get(&nurse, &format!("/patients/{id}?link=revoked"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(after.contains("The link is revoked"));
+    assert!(!after.contains("Open self-report links"));
+    let res = app.get(&TestApp::browser(), &patient_path).await;
+    assert_eq!(res.status(), 410);
+    assert!(res.text().await.unwrap().contains("withdrawn"));
+    let res = app.post_form(&nurse, &action, &token, &[]).await;
+    assert!(
+        res.headers()["location"]
+            .to_str()
+            .unwrap()
+            .contains("link=gone")
+    );
+    assert!(
+        app.audit()
+            .await
+            .iter()
+            .any(|e| e.action == "self_report_link.revoke"
+                && e.patient_id.as_deref() == Some(id.as_str()))
+    );
+}
+
+crate::on_both!(self_report_links_are_made_once_listed_and_revoked);

@@ -216,18 +216,18 @@ async fn a_patient_answers_by_link_once_and_a_safety_answer_alerts_staff(app: &T
     app.user("n@example.org", Role::Nurse).await;
     let staff = app.signed_in("n@example.org").await;
     let token = app.csrf(&staff, &format!("/patients/{id}")).await;
-    let page = app
+    let res = app
         .post_form(
             &staff,
             &format!("/patients/{id}/links"),
             &token,
             &[("instrument", "phq9"), ("time_point", "weekly")],
         )
-        .await
-        .text()
-        .await
-        .unwrap();
-    let marker = "id=\"new-link\" class=\"mono\" type=\"text\" readonly value=\"";
+        .await;
+    assert_eq!(res.status(), 303, "post-redirect-get");
+    let to = res.headers()["location"].to_str().unwrap().to_owned();
+    let page = app.get(&staff, &to).await.text().await.unwrap();
+    let marker = "id=\"new-link\" class=\"mono link-field\" type=\"text\" readonly value=\"";
     let start = page.find(marker).expect("the link is shown") + marker.len();
     let url = page[start..].split('"').next().unwrap().to_owned();
     let path = url
