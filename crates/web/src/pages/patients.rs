@@ -350,11 +350,11 @@ pub(crate) async fn show(
     who: Can<PatientDirectory>,
     Extension(identity): Extension<Identity>,
     headers: HeaderMap,
-    jar: CookieJar,
     ctx: PageCtx,
     IdPath(id): IdPath<PatientId>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, AppError> {
+    let jar = CookieJar::from_headers(&headers);
     // A link made just before the redirect here: shown this once, then the cookie is gone.
     let secret = jar
         .get(NEW_LINK_COOKIE)
