@@ -8,6 +8,7 @@ use crate::row::UserId;
 use crate::row::{AlertId, AssessmentId, LinkId, PatientId, RowReader, SiteId};
 use crate::users::{Role, User};
 use crate::{Store, StoreError, millis, random_hex, token_hash};
+use clinical::instruments::recording::{self, Intent, RecordingRefusal};
 use clinical::instruments::schedule::TimePoint;
 use clinical::instruments::{InstrumentId, Score};
 use clinical::safety::{Action, Contact, FollowUp};
@@ -42,6 +43,8 @@ pub struct AssessmentRecord {
     pub entered_by_patient: bool,
     /// The staff member who entered it, with their role, when staff did.
     pub entered_by: Option<(String, Role)>,
+    /// Why a clinician recorded this baseline again, when it is a re-baseline.
+    pub rebaseline_reason: Option<String>,
 }
 
 /// Who entered an assessment.
@@ -151,7 +154,12 @@ pub fn baseline(
         .iter()
         .filter(|r| r.instrument == instrument)
         .collect();
-    clinical::instruments::outcome::choose_baseline(&of_this, |r| r.time_point).copied()
+    clinical::instruments::outcome::choose_baseline(
+        &of_this,
+        |r| r.time_point,
+        |r| r.rebaseline_reason.is_some(),
+    )
+    .copied()
 }
 
 /// An assessment with the name and role of the staff member who entered it (left join: the
@@ -159,7 +167,7 @@ pub fn baseline(
 const ASSESSMENT_SELECT: &str =
     "select a.id, a.patient_id, a.instrument, a.time_point, a.administered_at, a.answers,
         a.total, a.severity, a.flags, a.scoring_version, a.entered_by_user_id, a.entered_by_patient,
-        u.display_name as entered_by_name, u.role as entered_by_role
+        a.rebaseline_reason, u.display_name as entered_by_name, u.role as entered_by_role
    from assessments a left join users u on u.id = a.entered_by_user_id";
 
 /// The one decoder of `assessments` rows.
@@ -190,12 +198,18 @@ fn assessment_from_row(row: &sqlx::any::AnyRow) -> Result<AssessmentRecord, Stor
             )),
             None => None,
         },
+        rebaseline_reason: r.opt_text("rebaseline_reason")?,
     })
 }
 
 impl Store {
-    /// Stores a scored assessment for a patient of `site_id`; raises a safety alert when the
-    /// score calls for same-day follow-up. Audited.
+    /// Stores a scored assessment for a patient of `site_id`, unless the patient's earlier
+    /// assessments of the instrument refuse it as it stands ([`recording::check`]: a second
+    /// baseline without a reason, identical answers moments apart without confirmation). Raises
+    /// a safety alert when the score calls for same-day follow-up. Audited.
+    ///
+    /// The check and the write are one transaction that first takes the patient's row (a write
+    /// lock on both databases), so two entries at once cannot both pass the check.
     #[allow(clippy::too_many_arguments)]
     #[tracing::instrument(skip_all, fields(patient_id = %patient_id))]
     pub async fn record_assessment(
@@ -206,9 +220,52 @@ impl Store {
         score: &Score,
         time_point: TimePoint,
         administered_at: Timestamp,
+        intent: Intent<'_>,
         now: Timestamp,
-    ) -> Result<AssessmentRecord, StoreError> {
+    ) -> Result<Result<AssessmentRecord, RecordingRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        let locked = sqlx::query(
+            "update patients set updated_at = updated_at where id = $1 and site_id = $2",
+        )
+        .bind(patient_id.as_str())
+        .bind(site_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if locked.rows_affected() != 1 {
+            return Err(StoreError::NotFound { entity: "patient" });
+        }
+        let rows = sqlx::query(
+            "select id, time_point, administered_at, answers from assessments
+              where patient_id = $1 and instrument = $2 order by administered_at, id",
+        )
+        .bind(patient_id.as_str())
+        .bind(score.instrument.code())
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut earlier = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let r = RowReader::new(row, "assessments", "id")?;
+            earlier.push((
+                r.parsed("time_point", |s| {
+                    TimePoint::parse(s).ok_or("not a time point")
+                })?,
+                r.instant("administered_at")?,
+                r.int_list("answers")?,
+            ));
+        }
+        let prior: Vec<recording::Prior<'_>> = earlier
+            .iter()
+            .map(|(time_point, taken_at, answers)| recording::Prior {
+                time_point: *time_point,
+                taken_at: *taken_at,
+                answers,
+            })
+            .collect();
+        let answers: Vec<i64> = score.answers.iter().map(|&a| i64::from(a)).collect();
+        let reason = match recording::check(&prior, time_point, administered_at, &answers, intent) {
+            Ok(reason) => reason,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
         let id = insert_assessment(
             &mut tx,
             &entered_by,
@@ -220,8 +277,15 @@ impl Store {
             now,
         )
         .await?;
+        if let Some(reason) = reason {
+            sqlx::query("update assessments set rebaseline_reason = $2 where id = $1")
+                .bind(id.as_str())
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
-        self.assessment(&id).await
+        Ok(Ok(self.assessment(&id).await?))
     }
 
     async fn assessment(&self, id: &AssessmentId) -> Result<AssessmentRecord, StoreError> {

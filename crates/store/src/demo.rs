@@ -161,16 +161,21 @@ impl Store {
                 } else {
                     TimePoint::Weekly
                 };
-                self.record_assessment(
-                    EnteredBy::Staff(actor),
-                    site_id,
-                    patient_id,
-                    &result,
-                    time_point,
-                    at,
-                    at,
-                )
-                .await?;
+                // ok: the plan holds one baseline and weeks apart, so a refusal can only mean
+                // these weeks were seeded before; nothing needs adding then.
+                let _already_seeded = self
+                    .record_assessment(
+                        EnteredBy::Staff(actor),
+                        site_id,
+                        patient_id,
+                        &result,
+                        time_point,
+                        at,
+                        clinical::instruments::recording::Intent::default(),
+                        at,
+                    )
+                    .await?
+                    .is_err();
             }
         }
         Ok(())

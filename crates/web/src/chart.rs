@@ -4,6 +4,14 @@
 
 use clinical::instruments::Instrument;
 
+/// The most points whose values are written beside them at all times; past it a value shows
+/// when its point has keyboard focus or the pointer (and always in the table).
+const VALUES_ALWAYS_SHOWN: usize = 12;
+
+/// The least room between two date labels on the time axis, in SVG user units (a date
+/// `2026-11-08` at 12 px is about 65 units wide).
+const MIN_DATE_GAP: f64 = 78.0;
+
 /// Drawing area in SVG user units.
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 280.0;
@@ -32,6 +40,11 @@ pub(crate) struct RefLine {
 pub(crate) struct Point {
     pub(crate) x: String,
     pub(crate) y: String,
+    /// Where the value is written, just above the point.
+    pub(crate) value_y: String,
+    /// The total as text.
+    pub(crate) value: String,
+    /// Date and total, for the point's accessible name and tooltip.
     pub(crate) label: String,
 }
 
@@ -54,6 +67,8 @@ pub(crate) struct Chart {
     pub(crate) x_ticks: Vec<Tick>,
     pub(crate) lines: Vec<RefLine>,
     pub(crate) y_axis_label: String,
+    /// Whether every point's value is written (few points) or only on focus.
+    pub(crate) values_shown: bool,
 }
 
 /// One measurement to plot: when (milliseconds), the date to print, the total.
@@ -92,6 +107,8 @@ pub(crate) fn trajectory(instrument: &Instrument, samples: &[Sample]) -> Chart {
         .map(|s| Point {
             x: fmt(x_of(s.at_ms)),
             y: fmt(y_of(f64::from(s.total))),
+            value_y: fmt(y_of(f64::from(s.total)) - 10.0),
+            value: s.total.to_string(),
             label: format!("{}: {}", s.date, s.total),
         })
         .collect();
@@ -112,19 +129,47 @@ pub(crate) fn trajectory(instrument: &Instrument, samples: &[Sample]) -> Chart {
         });
         v += step;
     }
-    let mut x_ticks = Vec::new();
-    if let Some(first) = samples.first() {
-        x_ticks.push(Tick {
-            pos: fmt(x_of(first.at_ms)),
-            label: first.date.clone(),
+    // The axis ends at the instrument's maximum, and says so.
+    if (v - step - hi).abs() > 1e-9 {
+        if (hi - (v - step)) < step / 2.0 {
+            y_ticks.pop();
+        }
+        y_ticks.push(Tick {
+            pos: fmt(y_of(hi)),
+            label: format!("{hi:.0}"),
         });
     }
-    if let Some(last) = samples.last().filter(|_| samples.len() > 1) {
-        x_ticks.push(Tick {
-            pos: fmt(x_of(last.at_ms)),
-            label: last.date.clone(),
-        });
+    // Every point's date where there is room: the first and the last always, the others when
+    // they stand clear of their labelled neighbours.
+    let mut x_ticks: Vec<(f64, Tick)> = Vec::new();
+    let last_x = samples.last().map(|s| x_of(s.at_ms));
+    for (i, s) in samples.iter().enumerate() {
+        let x = x_of(s.at_ms);
+        let is_last = i + 1 == samples.len();
+        let clear_of_previous = x_ticks
+            .last()
+            .is_none_or(|(prev, _)| x - prev >= MIN_DATE_GAP);
+        let clear_of_last = is_last || last_x.is_none_or(|l| l - x >= MIN_DATE_GAP);
+        if is_last && !clear_of_previous && x_ticks.len() > 1 {
+            x_ticks.pop();
+        }
+        if is_last || (clear_of_previous && clear_of_last) {
+            if x_ticks
+                .last()
+                .is_some_and(|(prev, t)| (x - prev).abs() < 1e-9 || t.label == s.date)
+            {
+                continue;
+            }
+            x_ticks.push((
+                x,
+                Tick {
+                    pos: fmt(x),
+                    label: s.date.clone(),
+                },
+            ));
+        }
     }
+    let x_ticks: Vec<Tick> = x_ticks.into_iter().map(|(_, t)| t).collect();
 
     let mut lines = Vec::new();
     if let Some(base) = samples.first() {
@@ -177,6 +222,7 @@ pub(crate) fn trajectory(instrument: &Instrument, samples: &[Sample]) -> Chart {
         x_ticks,
         lines,
         y_axis_label: format!("{} total", instrument.short_name),
+        values_shown: samples.len() <= VALUES_ALWAYS_SHOWN,
     }
 }
 
@@ -219,6 +265,50 @@ mod tests {
         let single = trajectory(phq, &samples[..1]);
         assert_eq!(single.points[0].x, fmt(LEFT + (WIDTH - LEFT - RIGHT) / 2.0));
         assert_eq!(single.x_ticks.len(), 1);
+    }
+
+    fn weekly(n: usize) -> Vec<Sample> {
+        (0..n)
+            .map(|i| Sample {
+                at_ms: i as i64 * 7 * 86_400_000,
+                date: format!("2026-{:02}-{:02}", 1 + i / 4, 1 + (i % 4) * 7),
+                total: 20 - i as i32,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn dates_label_every_point_that_has_room_and_the_axis_ends_at_the_maximum() {
+        let phq = InstrumentId::Phq9.instrument();
+        let c = trajectory(phq, &weekly(5));
+        assert_eq!(c.x_ticks.len(), 5, "five weekly points all fit");
+        assert_eq!(c.y_ticks.last().map(|t| t.label.as_str()), Some("27"));
+        assert_eq!(c.y_ticks.last().map(|t| t.pos.clone()), Some(fmt(TOP)));
+        assert!(c.values_shown);
+        assert_eq!(c.points[1].value, "19");
+
+        let many = weekly(20);
+        let c = trajectory(phq, &many);
+        assert!(c.x_ticks.len() < 20, "dates do not overlap");
+        assert_eq!(
+            c.x_ticks.first().map(|t| t.label.clone()),
+            Some(many[0].date.clone())
+        );
+        assert_eq!(
+            c.x_ticks.last().map(|t| t.label.clone()),
+            Some(many[19].date.clone())
+        );
+        let xs: Vec<f64> = c.x_ticks.iter().map(|t| t.pos.parse().unwrap()).collect();
+        assert!(
+            xs.windows(2).all(|w| w[1] - w[0] >= MIN_DATE_GAP - 0.1),
+            "{xs:?}"
+        );
+        assert!(!c.values_shown, "twenty values are shown on focus");
+        // A scale whose ticks land on its maximum gets no second top tick.
+        let gad = InstrumentId::Gad7.instrument();
+        let c = trajectory(gad, &weekly(2));
+        let tops = c.y_ticks.iter().filter(|t| t.label == "21").count();
+        assert_eq!(tops, 1);
     }
 }
 

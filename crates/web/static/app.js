@@ -14,6 +14,27 @@
     fresh.focus();
     fresh.select();
   }
+  // The running total of an assessment form: the points of the answers chosen so far (the
+  // server sends each answer's points; without the script the total shows when the form
+  // comes back, and the stored score is always the server's).
+  document.querySelectorAll("form[data-total-base]").forEach(function (form) {
+    var out = form.querySelector("#running-total");
+    if (!out) return;
+    function update() {
+      var chosen = form.querySelectorAll("input[type=radio][data-points]:checked");
+      if (chosen.length === 0) {
+        out.textContent = "–";
+        return;
+      }
+      var total = parseInt(form.dataset.totalBase, 10);
+      chosen.forEach(function (r) {
+        total += parseInt(r.dataset.points, 10);
+      });
+      out.textContent = String(total);
+    }
+    form.addEventListener("change", update);
+    update();
+  });
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
     var field = document.getElementById(button.dataset.copy);
     var status = document.getElementById(button.dataset.copy + "-status");

@@ -12,6 +12,7 @@
 pub mod content;
 pub mod defs;
 pub mod outcome;
+pub mod recording;
 pub mod schedule;
 mod scoring;
 
@@ -19,7 +20,9 @@ mod scoring;
 mod tests;
 
 pub use outcome::{ChangeRule, Outcome, outcome};
-pub use scoring::{Flag, Pcl5Detail, Score, ScoreError, parse_answers, score};
+pub use scoring::{
+    AdditivePoints, Flag, Pcl5Detail, Score, ScoreError, additive_points, parse_answers, score,
+};
 
 /// The instruments Ketaflow scores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -79,15 +79,20 @@ pub fn outcome(instrument: &Instrument, baseline: i32, current: i32) -> Outcome 
     }
 }
 
-/// The baseline among one instrument's assessments, oldest first: the first taken at the
-/// baseline time point, else the first of all (a course entered without one still has a
-/// reference to judge change against).
+/// The baseline among one instrument's assessments, oldest first: the latest re-baseline (a
+/// baseline recorded again by a clinician, with a reason), else the first taken at the baseline
+/// time point, else the first of all (a course entered without one still has a reference to
+/// judge change against).
 pub fn choose_baseline<T>(
     assessments: &[T],
     time_point: impl Fn(&T) -> super::schedule::TimePoint,
+    is_rebaseline: impl Fn(&T) -> bool,
 ) -> Option<&T> {
+    let baseline = |a: &&T| time_point(a) == super::schedule::TimePoint::Baseline;
     assessments
         .iter()
-        .find(|a| time_point(a) == super::schedule::TimePoint::Baseline)
+        .rev()
+        .find(|a| baseline(a) && is_rebaseline(a))
+        .or_else(|| assessments.iter().find(baseline))
         .or_else(|| assessments.first())
 }

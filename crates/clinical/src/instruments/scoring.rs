@@ -248,6 +248,44 @@ fn checked(instrument: &Instrument, item: usize, value: i64) -> Result<i8, Score
     Ok(value as i8)
 }
 
+/// An instrument's total as a sum of points per answer: `base` when every item has its lowest
+/// answer, plus, for each item and each of its answers (lowest first), what that answer adds.
+/// A form can show a running total from it as answers are chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdditivePoints {
+    /// The total with every item at its lowest answer.
+    pub base: i32,
+    /// Per item, per answer from the lowest: the points it adds to `base`.
+    pub added: Vec<Vec<i32>>,
+}
+
+/// The points per answer of an instrument whose total is a plain (or reverse-keyed) sum of
+/// its items, read off [`score`] itself; `None` for the QIDS-SR16, whose domains take the
+/// highest of several items, so no answer has points of its own.
+pub fn additive_points(id: InstrumentId) -> Option<AdditivePoints> {
+    if id == InstrumentId::QidsSr16 {
+        return None;
+    }
+    let instrument = id.instrument();
+    let n = instrument.items.len();
+    let lowest = i64::from(instrument.answer_min);
+    let values: Vec<i64> = (instrument.answer_min..=instrument.answer_max)
+        .map(i64::from)
+        .collect();
+    let base = score(id, &vec![lowest; n]).ok()?.total;
+    let mut added = Vec::with_capacity(n);
+    for item in 0..n {
+        let mut row = Vec::with_capacity(values.len());
+        for &v in &values {
+            let mut answers = vec![lowest; n];
+            answers[item] = v;
+            row.push(score(id, &answers).ok()?.total - base);
+        }
+        added.push(row);
+    }
+    Some(AdditivePoints { base, added })
+}
+
 /// Scores one administration. `answers` are the numbers beside the chosen options on the
 /// standard form, in item order (for the EPDS, the option positions 0–3 from the top).
 pub fn score(id: InstrumentId, answers: &[i64]) -> Result<Score, ScoreError> {

@@ -517,17 +517,36 @@ fn a_change_rule_draws_its_threshold_and_a_baseline_is_chosen_by_time_point() {
         (TimePoint::Baseline, 24),
         (TimePoint::Weekly, 12),
     ];
-    assert_eq!(choose_baseline(&taken, |a| a.0).map(|a| a.1), Some(24));
+    assert_eq!(
+        choose_baseline(&taken, |a| a.0, |_| false).map(|a| a.1),
+        Some(24)
+    );
     let without = [(TimePoint::Weekly, 20), (TimePoint::Weekly, 12)];
-    assert_eq!(choose_baseline(&without, |a| a.0).map(|a| a.1), Some(20));
+    assert_eq!(
+        choose_baseline(&without, |a| a.0, |_| false).map(|a| a.1),
+        Some(20)
+    );
     let none: [(TimePoint, i32); 0] = [];
-    assert!(choose_baseline(&none, |a| a.0).is_none());
+    assert!(choose_baseline(&none, |a| a.0, |_| false).is_none());
+    // A re-baseline (the third value, a reason given) replaces the first baseline; the latest
+    // of several wins.
+    let rebased = [
+        (TimePoint::Baseline, 24, false),
+        (TimePoint::Weekly, 12, false),
+        (TimePoint::Baseline, 19, true),
+        (TimePoint::Baseline, 17, true),
+        (TimePoint::Weekly, 9, false),
+    ];
+    assert_eq!(
+        choose_baseline(&rebased, |a| a.0, |a| a.2).map(|a| a.1),
+        Some(17)
+    );
 }
 
 mod properties {
     use proptest::prelude::*;
 
-    use super::super::{InstrumentId, score};
+    use super::super::{InstrumentId, additive_points, score};
 
     /// An instrument and a full set of in-range answers for it.
     fn answered() -> impl Strategy<Value = (InstrumentId, Vec<i64>)> {
@@ -547,6 +566,22 @@ mod properties {
             if let Some(band) = s.severity {
                 prop_assert!((band.min..=band.max).contains(&s.total));
             }
+        }
+
+        #[test]
+        fn a_running_total_from_points_per_answer_is_the_score((id, answers) in answered()) {
+            let Some(points) = additive_points(id) else {
+                prop_assert_eq!(id, InstrumentId::QidsSr16);
+                return Ok(());
+            };
+            let lowest = i64::from(id.instrument().answer_min);
+            let running: i32 = points.base
+                + answers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &a)| points.added[i][usize::try_from(a - lowest).unwrap()])
+                    .sum::<i32>();
+            prop_assert_eq!(running, score(id, &answers).unwrap().total, "{:?} {:?}", id, answers);
         }
 
         #[test]

@@ -14,3 +14,6 @@ alter table users add column must_change_password integer not null default 0 che
 
 -- A self-report link can be withdrawn before it is used.
 alter table self_report_links add column revoked_at bigint;
+
+-- A second baseline is kept only with the clinician's reason for re-baselining.
+alter table assessments add column rebaseline_reason text;

@@ -1,6 +1,7 @@
 //! Assessments, self-report links, safety alerts and loaded wording.
 
 use clinical::instruments::content::{ContentInput, ItemInput};
+use clinical::instruments::recording::Intent;
 use clinical::instruments::schedule::TimePoint;
 use clinical::instruments::{InstrumentId, score};
 use clinical::patient::{Email, PatientInput};
@@ -47,9 +48,11 @@ async fn a_positive_safety_item_raises_an_alert_with_the_assessment(db: &TestDb)
             &calm,
             TimePoint::Baseline,
             t0(),
+            Intent::default(),
             t0(),
         )
         .await
+        .unwrap()
         .unwrap();
     assert_eq!(
         (first.total, first.severity.as_deref()),
@@ -75,9 +78,11 @@ async fn a_positive_safety_item_raises_an_alert_with_the_assessment(db: &TestDb)
             &worrying,
             TimePoint::Weekly,
             t0() + day,
+            Intent::default(),
             t0() + day,
         )
         .await
+        .unwrap()
         .unwrap();
     assert_eq!(second.flags, vec!["suicidality_item"]);
     let alerts = db.store.open_alerts(&actor, &site, t0()).await.unwrap();
@@ -170,6 +175,7 @@ async fn a_positive_safety_item_raises_an_alert_with_the_assessment(db: &TestDb)
             &calm,
             TimePoint::Other,
             t0(),
+            Intent::default(),
             t0(),
         )
         .await;
@@ -365,7 +371,117 @@ async fn loaded_wording_round_trips_and_replaces(db: &TestDb) {
     );
 }
 
+async fn one_baseline_unless_rebaselined_and_repeats_are_confirmed(db: &TestDb) {
+    use clinical::instruments::recording::RecordingRefusal;
+    let (site, p) = patient(db).await;
+    let actor = Actor::system("test");
+    let day = SignedDuration::from_hours(24);
+    let record =
+        |answers: Vec<i64>, tp: TimePoint, at: jiff::Timestamp, intent: Intent<'static>| {
+            let store = db.store.clone();
+            let (site, id, actor) = (site.clone(), p.id.clone(), actor.clone());
+            async move {
+                let s = score(InstrumentId::Gad7, &answers).unwrap();
+                store
+                    .record_assessment(EnteredBy::Staff(&actor), &site, &id, &s, tp, at, intent, at)
+                    .await
+                    .unwrap()
+            }
+        };
+    // Ten first baselines at once: exactly one is kept, the others are refused.
+    let tries = (0..10).map(|i| {
+        record(
+            vec![2, 2, 2, 2, 2, 2, i64::from(i % 4)],
+            TimePoint::Baseline,
+            t0() + SignedDuration::from_mins(i64::from(i) * 20),
+            Intent::default(),
+        )
+    });
+    let outcomes = futures_join(tries).await;
+    assert_eq!(
+        outcomes.iter().filter(|o| o.is_ok()).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().err())
+            .all(|e| matches!(e, RecordingRefusal::BaselineExists { .. }))
+    );
+
+    // A re-baseline with a reason is kept, and becomes the baseline.
+    let rebased = record(
+        vec![3, 3, 3, 3, 3, 3, 3],
+        TimePoint::Baseline,
+        t0() + 40 * day,
+        Intent {
+            rebaseline_reason: Some("restarting after a break"),
+            ..Intent::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        rebased.rebaseline_reason.as_deref(),
+        Some("restarting after a break")
+    );
+    let all = db
+        .store
+        .assessments(&actor, &site, &p.id, t0())
+        .await
+        .unwrap();
+    assert_eq!(
+        store::baseline(&all, InstrumentId::Gad7).map(|b| b.id.clone()),
+        Some(rebased.id)
+    );
+
+    // Identical answers five minutes later: refused until confirmed.
+    let weekly = vec![1, 1, 1, 1, 1, 1, 1];
+    let at = t0() + 47 * day;
+    record(weekly.clone(), TimePoint::Weekly, at, Intent::default())
+        .await
+        .unwrap();
+    let again = record(
+        weekly.clone(),
+        TimePoint::Weekly,
+        at + SignedDuration::from_mins(5),
+        Intent::default(),
+    )
+    .await;
+    assert_eq!(again, Err(RecordingRefusal::Repeat { taken_at: at }));
+    let confirmed = Intent {
+        repeat_confirmed: true,
+        ..Intent::default()
+    };
+    assert!(
+        record(
+            weekly,
+            TimePoint::Weekly,
+            at + SignedDuration::from_mins(5),
+            confirmed
+        )
+        .await
+        .is_ok()
+    );
+}
+
+/// Runs the futures at once and returns their outputs in order.
+async fn futures_join<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
+
 crate::on_both!(
+    one_baseline_unless_rebaselined_and_repeats_are_confirmed,
     a_positive_safety_item_raises_an_alert_with_the_assessment,
     self_report_links_work_once_and_expire,
     loaded_wording_round_trips_and_replaces,

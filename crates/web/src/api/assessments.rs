@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use clinical::instruments::recording::{Intent, RecordingRefusal};
 use clinical::instruments::schedule::TimePoint;
 use clinical::instruments::{InstrumentId, outcome, score};
 use serde::{Deserialize, Serialize};
@@ -35,6 +36,8 @@ pub(crate) struct Assessment {
     scoring_version: String,
     /// `staff` or `patient`.
     entered_by: &'static str,
+    /// Why a clinician recorded this baseline again, when it is a re-baseline.
+    rebaseline_reason: Option<String>,
 }
 
 impl From<AssessmentRecord> for Assessment {
@@ -54,6 +57,7 @@ impl From<AssessmentRecord> for Assessment {
             } else {
                 "staff"
             },
+            rebaseline_reason: r.rebaseline_reason,
         }
     }
 }
@@ -97,6 +101,14 @@ pub(crate) struct NewAssessment {
     /// RFC 3339 instant it was taken; now when absent.
     #[serde(default)]
     administered_at: Option<String>,
+    /// Why a new baseline replaces the earlier one; required to record a second `baseline`.
+    #[serde(default)]
+    #[schema(max_length = 500, example = "restarting after a six-month break")]
+    rebaseline_reason: Option<String>,
+    /// `true` to keep answers identical to an assessment of the same instrument taken within
+    /// ten minutes (otherwise refused with 409 `repeat_assessment`, as a likely double entry).
+    #[serde(default)]
+    confirm_repeat: bool,
 }
 
 /// The stored assessment and whether it needs same-day safety follow-up.
@@ -182,6 +194,7 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
         (status = 401, description = "No valid token or session", body = ErrorBody),
         (status = 403, description = "The caller's role has no clinical access", body = ErrorBody),
         (status = 404, description = "No such patient", body = ErrorBody),
+        (status = 409, description = "`baseline_exists`: the instrument has a baseline (give `rebaseline_reason` to record a new one); `repeat_assessment`: identical answers within ten minutes (send `confirm_repeat: true` to keep both)", body = ErrorBody),
         (status = 422, description = "Unknown instrument or time point, wrong answer count or range; `field` names it", body = ErrorBody)
     )
 )]
@@ -224,6 +237,10 @@ pub(crate) async fn create(
         }
     };
     let s = score(instrument, &body.answers).map_err(|e| invalid("answers", e.to_string()))?;
+    let intent = Intent {
+        rebaseline_reason: body.rebaseline_reason.as_deref(),
+        repeat_confirmed: body.confirm_repeat,
+    };
     let record = state
         .store()
         .record_assessment(
@@ -233,9 +250,26 @@ pub(crate) async fn create(
             &s,
             time_point,
             administered_at,
+            intent,
             now,
         )
-        .await?;
+        .await?
+        .map_err(|refusal| {
+            let (status, code, field) = match refusal {
+                RecordingRefusal::BaselineExists { .. } => {
+                    (StatusCode::CONFLICT, "baseline_exists", "time_point")
+                }
+                RecordingRefusal::Repeat { .. } => {
+                    (StatusCode::CONFLICT, "repeat_assessment", "confirm_repeat")
+                }
+                RecordingRefusal::ReasonUnreadable => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "validation_failed",
+                    "rebaseline_reason",
+                ),
+            };
+            ApiError::new(status, code, refusal.to_string()).field(field)
+        })?;
     Ok((
         StatusCode::CREATED,
         Json(Recorded {

@@ -8,6 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::instruments::content::InstrumentContent;
+use clinical::instruments::recording::{Intent, RecordingRefusal};
 use clinical::instruments::schedule::{Done, Schedule, Status, TimePoint};
 use clinical::instruments::{Instrument, InstrumentId, Rater, Score, outcome, score};
 use serde::Deserialize;
@@ -46,6 +47,8 @@ pub(crate) struct RowView {
 pub(crate) struct SeriesView {
     pub(crate) name: &'static str,
     pub(crate) status: String,
+    /// An open safety alert, said beside the status so improvement is not read without it.
+    pub(crate) status_alert: Option<String>,
     pub(crate) chart: Chart,
     pub(crate) rows: Vec<RowView>,
 }
@@ -99,11 +102,15 @@ pub(crate) fn alert_views(alerts: Vec<AlertRecord>, ctx: &PageCtx) -> Vec<AlertV
         .collect()
 }
 
+/// The headline of one instrument's series: baseline and latest with their dates (the scores
+/// the status rests on), change, response and remission. While a safety alert is open,
+/// remission is not declared.
 fn status_text(
     instrument: &Instrument,
     baseline: &AssessmentRecord,
     latest: &AssessmentRecord,
     ctx: &PageCtx,
+    alert_open: bool,
 ) -> String {
     if baseline.id == latest.id {
         return format!(
@@ -121,13 +128,19 @@ fn status_text(
         Some(false) => "no",
         None => "no published rule",
     };
+    let remission = if alert_open && o.remission == Some(true) {
+        "not declared while a safety alert is open"
+    } else {
+        judge(o.remission)
+    };
     format!(
-        "Baseline {} → latest {}: change {:+}{pct}. Response: {}. Remission: {}.",
+        "Baseline {} ({}) → latest {} ({}): change {:+}{pct}. Response: {}. Remission: {remission}. Judged on these two scores.",
         o.baseline,
+        ctx.time(baseline.administered_at),
         o.current,
+        ctx.time(latest.administered_at),
         o.change,
         judge(o.response),
-        judge(o.remission)
     )
 }
 
@@ -321,7 +334,13 @@ pub(crate) async fn measurements(
             .collect();
         series.push(SeriesView {
             name: instrument.short_name,
-            status: status_text(instrument, baseline, latest, ctx),
+            status: status_text(instrument, baseline, latest, ctx, !alerts.is_empty()),
+            status_alert: alerts.first().map(|a| {
+                format!(
+                    "A safety alert is open (raised {}): follow it up before reading these scores as improvement.",
+                    a.raised
+                )
+            }),
             chart: trajectory(instrument, &samples),
             rows,
         });
@@ -359,6 +378,8 @@ pub(crate) struct OptionView {
     pub(crate) value: i8,
     pub(crate) label: String,
     pub(crate) checked: bool,
+    /// What choosing it adds to the total, where the total is a sum of points per answer.
+    pub(crate) points: Option<i32>,
 }
 
 pub(crate) struct ItemView {
@@ -375,6 +396,7 @@ fn item_views(
     answers: &[Option<i8>],
     errors: &FormErrors,
 ) -> Vec<ItemView> {
+    let points = clinical::instruments::additive_points(instrument.id);
     let values: Vec<(i8, String)> = if instrument.options.is_empty() {
         (instrument.answer_min..=instrument.answer_max)
             .map(|v| (v, v.to_string()))
@@ -404,6 +426,11 @@ fn item_views(
                         .cloned()
                         .unwrap_or_else(|| label.clone()),
                     checked: answers.get(i).copied().flatten() == Some(*value),
+                    points: points
+                        .as_ref()
+                        .and_then(|p| p.added.get(i))
+                        .and_then(|row| row.get(k))
+                        .copied(),
                 })
                 .collect();
             ItemView {
@@ -480,6 +507,25 @@ pub(crate) struct NewAssessmentPage {
     taken_at: String,
     taken_max: String,
     errors: FormErrors,
+    /// Column headings when every item offers the same answers: the form is then a compact
+    /// grid (one row per item, answers as columns).
+    grid: Option<Vec<String>>,
+    /// The total with every item at its lowest answer, for the running total (additive
+    /// instruments only).
+    running_base: Option<i32>,
+    /// The total of the answers chosen so far, shown without script when the form comes back.
+    total_so_far: Option<i32>,
+    total_max: i32,
+    recording: RecordingView,
+}
+
+/// What the clinician says besides the answers: the reason for a new baseline, the
+/// confirmation of an identical repeat. The fields appear once the form asks for them.
+#[derive(Default)]
+pub(crate) struct RecordingView {
+    pub(crate) ask_reason: bool,
+    pub(crate) reason: String,
+    pub(crate) ask_repeat: bool,
 }
 
 #[derive(Deserialize)]
@@ -517,6 +563,7 @@ async fn assessment_page(
     errors: FormErrors,
     time_point: TimePoint,
     taken_at: String,
+    recording: RecordingView,
 ) -> Result<NewAssessmentPage, AppError> {
     let patient_name = patient_name(state, who, &patient_id).await?;
     // The latest a clinician may choose (the clinic's current minute plus a little slack).
@@ -525,8 +572,34 @@ async fn assessment_page(
         .store()
         .instrument_content(instrument.id, LANGUAGE)
         .await?;
+    let items = item_views(instrument, content.as_ref(), answers, &errors);
+    let labels = |i: &ItemView| {
+        i.options
+            .iter()
+            .map(|o| o.label.clone())
+            .collect::<Vec<_>>()
+    };
+    let grid = items
+        .first()
+        .map(labels)
+        .filter(|first| items.iter().all(|i| labels(i) == *first));
+    let running_base = clinical::instruments::additive_points(instrument.id).map(|p| p.base);
+    let total_so_far = running_base
+        .filter(|_| answers.iter().any(Option::is_some))
+        .map(|base| {
+            base + items
+                .iter()
+                .flat_map(|i| i.options.iter().filter(|o| o.checked))
+                .filter_map(|o| o.points)
+                .sum::<i32>()
+        });
     Ok(NewAssessmentPage {
-        items: item_views(instrument, content.as_ref(), answers, &errors),
+        items,
+        grid,
+        running_base,
+        total_so_far,
+        total_max: instrument.total_range().1,
+        recording,
         instructions: content
             .map(|c| c.instructions().to_owned())
             .unwrap_or_default(),
@@ -625,6 +698,7 @@ pub(crate) async fn new_assessment(
         FormErrors::default(),
         time_point,
         taken_at,
+        RecordingView::default(),
     )
     .await?;
     Ok(render(&page)?.into_response())
@@ -660,12 +734,22 @@ pub(crate) async fn create_assessment(
             None
         }
     };
+    let reason = field(&fields, "rebaseline_reason").to_owned();
+    let mut recording = RecordingView {
+        ask_reason: !reason.trim().is_empty(),
+        reason,
+        ask_repeat: false,
+    };
     if let (true, Some(s), Some(taken)) = (
         errors.is_empty(),
         score_answers(instrument, &answers),
         taken,
     ) {
-        state
+        let intent = Intent {
+            rebaseline_reason: Some(recording.reason.as_str()),
+            repeat_confirmed: field(&fields, "repeat_confirmed") == "yes",
+        };
+        let outcome = state
             .store()
             .record_assessment(
                 EnteredBy::Staff(&who.actor()),
@@ -674,17 +758,58 @@ pub(crate) async fn create_assessment(
                 &s,
                 time_point,
                 taken,
+                intent,
                 now,
             )
             .await?;
-        return Ok(Redirect::to(&format!(
-            "/patients/{id}?recorded={}#measurements",
-            instrument.id.code()
-        ))
-        .into_response());
+        match outcome {
+            Ok(_) => {
+                return Ok(Redirect::to(&format!(
+                    "/patients/{id}?recorded={}#measurements",
+                    instrument.id.code()
+                ))
+                .into_response());
+            }
+            Err(refusal) => {
+                let message = match &refusal {
+                    RecordingRefusal::BaselineExists { taken_at } => format!(
+                        "{} already has a baseline, taken {}. Choose another time point, or record a new baseline: give the reason below.",
+                        instrument.short_name,
+                        ctx.time(*taken_at)
+                    ),
+                    RecordingRefusal::ReasonUnreadable => format!(
+                        "The reason for a new baseline must be one line of at most {} characters.",
+                        clinical::instruments::recording::MAX_REASON_CHARS
+                    ),
+                    RecordingRefusal::Repeat { taken_at } => format!(
+                        "The same {} answers were recorded for this patient at {}. If this is a separate assessment, tick the box below and save again.",
+                        instrument.short_name,
+                        ctx.time(*taken_at)
+                    ),
+                };
+                match refusal {
+                    RecordingRefusal::BaselineExists { .. }
+                    | RecordingRefusal::ReasonUnreadable => {
+                        recording.ask_reason = true;
+                        errors.push(
+                            if matches!(refusal, RecordingRefusal::ReasonUnreadable) {
+                                "rebaseline_reason"
+                            } else {
+                                "time_point"
+                            },
+                            message,
+                        );
+                    }
+                    RecordingRefusal::Repeat { .. } => {
+                        recording.ask_repeat = true;
+                        errors.push("repeat_confirmed", message);
+                    }
+                }
+            }
+        }
     }
     let page = assessment_page(
-        &state, &who, ctx, id, instrument, &answers, errors, time_point, taken_text,
+        &state, &who, ctx, id, instrument, &answers, errors, time_point, taken_text, recording,
     )
     .await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())

@@ -710,3 +710,138 @@ async fn self_report_links_are_made_once_listed_and_revoked(app: &TestApp) {
 }
 
 crate::on_both!(self_report_links_are_made_once_listed_and_revoked);
+
+async fn assessments_refuse_a_second_baseline_and_ask_about_repeats(app: &TestApp) {
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("nurse@example.org", Role::Nurse).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let id = register(app, &desk, "Ivo", "Sand", "1984-04-04").await;
+    let nurse = app.signed_in("nurse@example.org").await;
+    let form = format!("/patients/{id}/assessments/new?instrument=phq9");
+    let html = app.get(&nurse, &form).await.text().await.unwrap();
+    assert!(html.contains("class=\"answer-grid\""), "a compact grid");
+    assert!(html.contains("data-total-base=\"0\""));
+    assert!(html.contains("data-points=\"3\""));
+    assert!(html.contains("Total so far: <output id=\"running-total\""));
+    let token = crate::support::form_token(&html);
+    let post = |answers: [&'static str; 9], extra: Vec<(&'static str, String)>| {
+        let mut body: Vec<(String, String)> = vec![
+            ("instrument".into(), "phq9".into()),
+            ("time_point".into(), "baseline".into()),
+        ];
+        for (i, a) in answers.iter().enumerate() {
+            body.push((format!("item{}", i + 1), (*a).into()));
+        }
+        for (k, v) in extra {
+            body.retain(|(name, _)| name != k);
+            body.push((k.into(), v));
+        }
+        let fields: Vec<(String, String)> = body;
+        let (app, nurse, token, id) = (app, nurse.clone(), token.clone(), id.clone());
+        async move {
+            let refs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            app.post_form(
+                &nurse,
+                &format!("/patients/{id}/assessments"),
+                &token,
+                &refs,
+            )
+            .await
+        }
+    };
+    let first = ["3", "3", "2", "2", "2", "2", "2", "2", "0"];
+    assert_eq!(post(first, vec![]).await.status(), 303);
+    // A second baseline: refused at the time point, with a reason field offered.
+    let res = post(["1", "1", "1", "1", "1", "1", "1", "1", "0"], vec![]).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("PHQ-9 already has a baseline"), "{html}");
+    assert!(html.contains("id=\"rebaseline_reason\""));
+    assert!(
+        html.contains("Total so far: <output id=\"running-total\" aria-live=\"polite\">8</output>"),
+        "the total shows on review"
+    );
+    let res = post(
+        ["1", "1", "1", "1", "1", "1", "1", "1", "0"],
+        vec![("rebaseline_reason", "restarting after a break".into())],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    // The same answers again moments later: asked to confirm.
+    let weekly = ["1", "0", "1", "0", "1", "0", "1", "0", "0"];
+    let as_weekly = || vec![("time_point", "weekly".to_owned())];
+    assert_eq!(post(weekly, as_weekly()).await.status(), 303);
+    let res = post(weekly, as_weekly()).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("The same PHQ-9 answers were recorded"));
+    assert!(html.contains("id=\"repeat_confirmed\""));
+    let mut confirmed = as_weekly();
+    confirmed.push(("repeat_confirmed", "yes".into()));
+    assert_eq!(post(weekly, confirmed).await.status(), 303);
+
+    // The API says the same with 409 and the field.
+    let token = app.token(Role::Nurse).await;
+    let res = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/patients/{id}/assessments")))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"instrument": "phq9", "answers": [0, 0, 0, 0, 0, 0, 0, 0, 0], "time_point": "baseline"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "baseline_exists", "{body}");
+    assert_eq!(body["error"]["field"], "time_point");
+}
+
+async fn remission_is_not_declared_while_a_safety_alert_is_open(app: &TestApp) {
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("nurse@example.org", Role::Nurse).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let id = register(app, &desk, "Noor", "Vale", "1988-08-08").await;
+    let token = app.token(Role::Nurse).await;
+    let client = reqwest::Client::new();
+    let post = |body: serde_json::Value| {
+        client
+            .post(app.url(&format!("/api/v1/patients/{id}/assessments")))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let earlier = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(3)).to_string();
+    let res = post(
+        serde_json::json!({"instrument": "phq9", "answers": [3, 3, 3, 2, 2, 2, 2, 2, 0],
+                                      "time_point": "baseline", "administered_at": earlier}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+    // Same day, a low total with item 9 answered: remission by the number, and an alert.
+    let res = post(
+        serde_json::json!({"instrument": "phq9", "answers": [0, 0, 0, 0, 0, 0, 0, 0, 1],
+                                      "time_point": "after_session_2h"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+    let nurse = app.signed_in("nurse@example.org").await;
+    let page = app
+        .get(&nurse, &format!("/patients/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("Remission: yes"), "{page}");
+    assert!(page.contains("Remission: not declared while a safety alert is open"));
+    assert!(page.contains("A safety alert is open (raised"));
+    assert!(page.contains("Judged on these two scores"));
+}
+
+crate::on_both!(
+    assessments_refuse_a_second_baseline_and_ask_about_repeats,
+    remission_is_not_declared_while_a_safety_alert_is_open,
+);
