@@ -26,6 +26,8 @@ const KEYS: &[&str] = &[
     "self_report.crisis_message",
     "dosing.max_mg_per_kg",
     "dosing.max_oral_mg_per_kg",
+    "dosing.min_mg_per_kg",
+    "dosing.min_infusion_min",
     "limits.header_read_timeout_seconds",
     "limits.body_read_timeout_seconds",
     "limits.simulation_deadline_seconds",
@@ -99,14 +101,19 @@ impl LimitsConfig {
 pub(crate) struct DosingConfig {
     pub(crate) max_mg_per_kg: f64,
     pub(crate) max_oral_mg_per_kg: f64,
+    pub(crate) min_mg_per_kg: f64,
+    pub(crate) min_infusion_min: f64,
 }
 
 impl Default for DosingConfig {
     fn default() -> Self {
         let caps = pk::dose::DoseCaps::default();
+        let floor = pk::dose::PlanningFloor::default();
         DosingConfig {
             max_mg_per_kg: caps.max_mg_per_kg,
             max_oral_mg_per_kg: caps.max_oral_mg_per_kg,
+            min_mg_per_kg: floor.min_mg_per_kg,
+            min_infusion_min: floor.min_infusion_min,
         }
     }
 }
@@ -116,6 +123,13 @@ impl DosingConfig {
         pk::dose::DoseCaps {
             max_mg_per_kg: self.max_mg_per_kg,
             max_oral_mg_per_kg: self.max_oral_mg_per_kg,
+        }
+    }
+
+    pub(crate) fn floor(&self) -> pk::dose::PlanningFloor {
+        pk::dose::PlanningFloor {
+            min_mg_per_kg: self.min_mg_per_kg,
+            min_infusion_min: self.min_infusion_min,
         }
     }
 }
@@ -393,6 +407,9 @@ impl Config {
             );
         }
         if let Err(e) = self.dosing.caps().check() {
+            bail!("configuration: dosing.{e}");
+        }
+        if let Err(e) = self.dosing.floor().check() {
             bail!("configuration: dosing.{e}");
         }
         if self.clinic.name.trim().is_empty() {

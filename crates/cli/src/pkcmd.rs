@@ -126,8 +126,7 @@ pub(crate) fn dose(args: DoseArgs) -> anyhow::Result<()> {
     };
     let plan = plan_infusion(&order)
         .map_err(|e| input(format!("--{}: {e}", e.field().replace('_', "-"))))?;
-    let rule = "computed from unrounded values; shown rounded half away from zero: dose 0.1 mg, volumes 0.01 mL, \
-                concentration 0.001 mg/mL, rate 0.1 mL/h; the stock is added to the bag";
+    let rule = pk::dose::ROUNDING_RULE;
     match args.format {
         DoseFormat::Json => println!(
             "{}",

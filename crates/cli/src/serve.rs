@@ -72,6 +72,7 @@ pub(crate) async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             self_report_link: jiff::SignedDuration::from_hours(config.self_report.link_hours),
             crisis_message: config.self_report.crisis_message.trim().to_owned(),
             dose_caps: config.dosing.caps(),
+            planning_floor: config.dosing.floor(),
             limits: config.limits.limits(),
         },
     );

@@ -95,6 +95,107 @@ impl DoseCaps {
     }
 }
 
+/// The smallest weight-based dose the planner plans, mg/kg: the lowest dose with a reported
+/// antidepressant response and the lowest arm of the dose-ranging trial, 0.1 mg/kg (Fava et al.
+/// 2018, Mol Psychiatry, PMC6447473; Andrade 2017, J Clin Psychiatry 78:e852). Below it the
+/// planner would extrapolate past what was studied. A setting (`dosing.min_mg_per_kg`).
+pub const DEFAULT_MIN_MG_PER_KG: f64 = 0.1;
+
+/// The shortest IV infusion the planner plans, min: the shortest infusion of ketamine for
+/// depression reported as safe, 2 minutes (Andrade 2017, J Clin Psychiatry 78:e852: durations
+/// of 2–100 minutes reported safe; 40 minutes is conventional). A setting
+/// (`dosing.min_infusion_min`).
+pub const DEFAULT_MIN_INFUSION_MIN: f64 = 2.0;
+
+/// The lower bounds of what the planner plans: below them a plan is refused at its field rather
+/// than drawn (a 0.001-minute infusion or a dose of 0 mg/kg is a typing slip, not a plan).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanningFloor {
+    /// Smallest weight-based dose, mg/kg.
+    pub min_mg_per_kg: f64,
+    /// Shortest infusion, min.
+    pub min_infusion_min: f64,
+}
+
+impl Default for PlanningFloor {
+    fn default() -> Self {
+        PlanningFloor {
+            min_mg_per_kg: DEFAULT_MIN_MG_PER_KG,
+            min_infusion_min: DEFAULT_MIN_INFUSION_MIN,
+        }
+    }
+}
+
+/// A planned dose below the floor: which value, and the floor it is under.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum BelowFloor {
+    /// The weight-based dose is under [`PlanningFloor::min_mg_per_kg`].
+    #[error(
+        "{value} mg/kg is below the smallest dose planned, {floor} mg/kg (the lowest dose studied for depression)"
+    )]
+    Dose {
+        /// What was asked for.
+        value: f64,
+        /// The floor.
+        floor: f64,
+    },
+    /// The infusion is shorter than [`PlanningFloor::min_infusion_min`].
+    #[error("{value} minutes is shorter than the shortest infusion planned, {floor} minutes")]
+    Infusion {
+        /// What was asked for.
+        value: f64,
+        /// The floor.
+        floor: f64,
+    },
+}
+
+impl PlanningFloor {
+    /// Checks a weight-based dose.
+    pub fn check_dose(&self, mg_per_kg: f64) -> Result<(), BelowFloor> {
+        if mg_per_kg < self.min_mg_per_kg {
+            return Err(BelowFloor::Dose {
+                value: mg_per_kg,
+                floor: self.min_mg_per_kg,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks an infusion's duration.
+    pub fn check_infusion(&self, minutes: f64) -> Result<(), BelowFloor> {
+        if minutes < self.min_infusion_min {
+            return Err(BelowFloor::Infusion {
+                value: minutes,
+                floor: self.min_infusion_min,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks both floors against their accepted ranges: a floor may be lowered to 0.01 mg/kg
+    /// and 1 minute, never to nothing, and never raised past the standard 0.5 mg/kg over 40
+    /// minutes.
+    pub fn check(&self) -> Result<(), PkError> {
+        for (field, value, min, max) in [
+            ("min_mg_per_kg", self.min_mg_per_kg, 0.01, 0.5),
+            ("min_infusion_min", self.min_infusion_min, 1.0, 40.0),
+        ] {
+            if !value.is_finite() || value < min || value > max {
+                return Err(PkError::OutOfRange {
+                    field,
+                    value,
+                    min,
+                    max,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How the nurse's figures are rounded, in words (the rule of this module's introduction).
+pub const ROUNDING_RULE: &str = "computed from unrounded values; shown rounded half away from zero: dose 0.1 mg, volumes 0.01 mL, concentration 0.001 mg/mL, rate 0.1 mL/h; the stock is added to the bag";
+
 /// Esketamine per Spravato device, mg (28 mg in two sprays; Spravato prescribing information).
 pub const ESKETAMINE_MG_PER_DEVICE: f64 = 28.0;
 
@@ -224,6 +325,44 @@ pub fn esketamine_devices(dose_mg: f64) -> Result<u32, PkError> {
     Ok(devices.round() as u32)
 }
 
+/// The age from which the Spravato label starts treatment-resistant depression at 28 mg (one
+/// device) rather than 56 mg (Spravato prescribing information, dosage for adults 65 and
+/// over).
+pub const SPRAVATO_OLDER_ADULT_YEARS: f64 = 65.0;
+
+/// Why a number of Spravato devices is not a dose of the label's.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum SpravatoDose {
+    /// Not 1, 2 or 3 devices.
+    #[error(
+        "{devices} devices is not a Spravato dose; the label's doses are 28, 56 and 84 mg (1, 2 or 3 devices)"
+    )]
+    NotALabelDose {
+        /// Devices asked for.
+        devices: u32,
+    },
+    /// One device (28 mg) for an adult under 65.
+    #[error(
+        "28 mg (one device) is the label's dose for adults 65 and over; under 65 it is 56 or 84 mg (2 or 3 devices)"
+    )]
+    UnderAge,
+}
+
+/// Checks a number of Spravato devices against the label's doses for treatment-resistant
+/// depression: 56 or 84 mg for adults under 65, 28, 56 or 84 mg at 65 and over (Spravato
+/// prescribing information, dosage and administration). When the age is not known, only the
+/// count is checked. The label's order of doses (56 mg on day 1, 84 mg only after a 56 mg start)
+/// belongs to a course, not to one plan.
+pub fn check_spravato_devices(devices: u32, age_years: Option<f64>) -> Result<(), SpravatoDose> {
+    if !(1..=3).contains(&devices) {
+        return Err(SpravatoDose::NotALabelDose { devices });
+    }
+    if devices == 1 && age_years.is_some_and(|a| a < SPRAVATO_OLDER_ADULT_YEARS) {
+        return Err(SpravatoDose::UnderAge);
+    }
+    Ok(())
+}
+
 /// Rounds half away from zero to `decimals` places (for display only). Dividing by the power
 /// of ten (rather than multiplying by a step such as 0.1) gives the nearest double to the
 /// decimal result, so 156.2 prints as 156.2.
@@ -273,6 +412,45 @@ mod tests {
             ..caps
         };
         assert_eq!(oral.check().unwrap_err().field(), "max_oral_mg_per_kg");
+    }
+
+    #[test]
+    fn the_planning_floor_refuses_slips_and_is_itself_bounded() {
+        let floor = PlanningFloor::default();
+        assert!(floor.check().is_ok());
+        assert!(floor.check_dose(0.1).is_ok() && floor.check_dose(0.5).is_ok());
+        assert_eq!(
+            floor.check_dose(0.0),
+            Err(BelowFloor::Dose {
+                value: 0.0,
+                floor: 0.1
+            })
+        );
+        assert!(floor.check_infusion(2.0).is_ok());
+        assert!(floor.check_infusion(0.001).is_err());
+        assert!(floor.check_infusion(1e-320).is_err());
+        let none = PlanningFloor {
+            min_mg_per_kg: 0.0,
+            ..floor
+        };
+        assert_eq!(none.check().unwrap_err().field(), "min_mg_per_kg");
+    }
+
+    #[test]
+    fn spravato_doses_follow_the_label() {
+        assert!(check_spravato_devices(2, Some(40.0)).is_ok());
+        assert!(check_spravato_devices(3, None).is_ok());
+        assert!(check_spravato_devices(1, Some(70.0)).is_ok());
+        assert!(check_spravato_devices(1, None).is_ok());
+        assert_eq!(
+            check_spravato_devices(1, Some(64.0)),
+            Err(SpravatoDose::UnderAge)
+        );
+        assert_eq!(
+            check_spravato_devices(4, Some(40.0)),
+            Err(SpravatoDose::NotALabelDose { devices: 4 })
+        );
+        assert!(check_spravato_devices(0, None).is_err());
     }
 
     #[test]

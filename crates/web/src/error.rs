@@ -25,6 +25,9 @@ pub(crate) enum AppError {
     Store(#[from] StoreError),
     #[error("template: {0}")]
     Render(#[from] askama::Error),
+    /// A computation on the blocking pool panicked (a bug; Tokio logged the panic).
+    #[error("a computation failed")]
+    ComputationFailed,
 }
 
 #[derive(Template)]
@@ -165,6 +168,10 @@ impl IntoResponse for AppError {
             }
             AppError::Render(e) => {
                 tracing::error!(error = %e, "template failure");
+                internal()
+            }
+            AppError::ComputationFailed => {
+                tracing::error!("a computation on the blocking pool failed");
                 internal()
             }
         }

@@ -57,6 +57,8 @@ pub struct WebConfig {
     pub crisis_message: String,
     /// The clinic's caps on racemic ketamine doses, by route.
     pub dose_caps: pk::dose::DoseCaps,
+    /// The smallest dose and shortest infusion the dose planner plans.
+    pub planning_floor: pk::dose::PlanningFloor,
     /// Bounds on connections and requests.
     pub limits: Limits,
 }

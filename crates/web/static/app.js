@@ -35,6 +35,30 @@
     form.addEventListener("change", update);
     update();
   });
+  // The dose planner: show only the fields of the chosen route, and grey out the routes the
+  // chosen model does not describe (without the script every field stays, each saying which
+  // route uses it, and a mismatch is explained at the route field).
+  var planner = document.getElementById("planner-form");
+  if (planner) {
+    var route = planner.querySelector("#route");
+    var model = planner.querySelector("#model");
+    var hint = planner.querySelector("#route-hint");
+    var sync = function () {
+      var chosenModel = model.value;
+      Array.prototype.forEach.call(route.options, function (o) {
+        var models = (o.dataset.models || "").split(" ");
+        o.disabled = models.indexOf(chosenModel) < 0;
+      });
+      var picked = model.options[model.selectedIndex];
+      if (hint && picked && picked.dataset.routesText) hint.textContent = picked.dataset.routesText;
+      planner.querySelectorAll("[data-routes]").forEach(function (f) {
+        f.hidden = f.dataset.routes.split(" ").indexOf(route.value) < 0;
+      });
+    };
+    route.addEventListener("change", sync);
+    model.addEventListener("change", sync);
+    sync();
+  }
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
     var field = document.getElementById(button.dataset.copy);
     var status = document.getElementById(button.dataset.copy + "-status");

@@ -845,3 +845,53 @@ crate::on_both!(
     assessments_refuse_a_second_baseline_and_ask_about_repeats,
     remission_is_not_declared_while_a_safety_alert_is_open,
 );
+
+async fn a_plan_opened_from_a_record_says_whose_it_is(app: &TestApp) {
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("nurse@example.org", Role::Nurse).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let id = register(app, &desk, "Pia", "Lund", "1975-05-05").await;
+    let nurse = app.signed_in("nurse@example.org").await;
+    let record = app
+        .get(&nurse, &format!("/patients/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(record.contains(&format!("href=\"/planner?patient={id}\"")));
+    let page = app
+        .get(&nurse, &format!("/planner?patient={id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Dose planner for Pia Lund"));
+    assert!(page.contains("No weight is recorded for this patient yet"));
+    assert!(
+        page.contains(
+            "id=\"weight\" name=\"weight\" type=\"text\" inputmode=\"decimal\" value=\"\""
+        ),
+        "no stranger's weight"
+    );
+    assert!(
+        !page.contains("<svg"),
+        "nothing planned before the form is sent"
+    );
+    let res = app
+        .get(
+            &nurse,
+            &format!("/planner?patient={id}&weight=60&weight_unit=kg&model=kamp2020&route=iv_infusion&mg_per_kg=0.5&duration_min=40"),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Dose planner for Pia Lund") && page.contains("30.0 mg"));
+    assert!(
+        app.audit()
+            .await
+            .iter()
+            .any(|e| e.action == "patient.read" && e.patient_id.as_deref() == Some(id.as_str()))
+    );
+}
+
+crate::on_both!(a_plan_opened_from_a_record_says_whose_it_is);

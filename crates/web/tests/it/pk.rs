@@ -207,7 +207,7 @@ async fn the_planner_draws_a_curve_and_keeps_bad_input(app: &TestApp) {
         "{page}"
     );
     assert!(page.contains("40.8 mg"), "0.5 mg/kg of 180 lb (81.6 kg)");
-    assert!(page.contains("<caption>Predicted concentrations, mg/L</caption>"));
+    assert!(page.contains("<caption>Predicted concentrations, mg/L, every 30 minutes with the peak and the end of the infusion</caption>"));
     let bad = app
         .get(
             &client,
@@ -216,7 +216,7 @@ async fn the_planner_draws_a_curve_and_keeps_bad_input(app: &TestApp) {
         .await;
     assert_eq!(bad.status(), 422);
     let bad = bad.text().await.unwrap();
-    assert!(bad.contains("Weight: enter a number") && bad.contains("value=\"abc\""));
+    assert!(bad.contains("The weight must be a number") && bad.contains("value=\"abc\""));
     let capped = app
         .get(
             &client,
@@ -278,7 +278,7 @@ async fn the_planner_draws_a_curve_and_keeps_bad_input(app: &TestApp) {
     assert_eq!(bad_tmax.status(), 422);
     let bad_tmax = bad_tmax.text().await.unwrap();
     assert!(
-        bad_tmax.contains("accepted 1 to 360 minutes")
+        bad_tmax.contains("Absorption time to peak must be between 1 and 360 minutes")
             && bad_tmax.contains("id=\"tmax_min-error\"")
     );
     app.user("fd@example.org", Role::FrontDesk).await;
@@ -286,7 +286,83 @@ async fn the_planner_draws_a_curve_and_keeps_bad_input(app: &TestApp) {
     assert_eq!(app.get(&fd, "/planner").await.status(), 403);
 }
 
+/// The planner page for a query, with its status.
+async fn plan(app: &TestApp, client: &reqwest::Client, query: &str) -> (u16, String) {
+    let res = app.get(client, &format!("/planner?{query}")).await;
+    let status = res.status().as_u16();
+    (status, res.text().await.unwrap())
+}
+
+/// The message at one field of the planner page, if any.
+fn field_error(page: &str, field: &str) -> Option<String> {
+    let marker = format!("id=\"{field}-error\"><span class=\"visually-hidden\">Error:</span> ");
+    let start = page.find(&marker)? + marker.len();
+    Some(page[start..].split("</p>").next()?.to_owned())
+}
+
+async fn the_planner_refuses_the_impossible_in_the_forms_words(app: &TestApp) {
+    app.user("n@example.org", Role::Nurse).await;
+    let client = app.signed_in("n@example.org").await;
+    let iv = "model=kamp2020&route=iv_infusion&weight_unit=kg";
+    for (query, field, expect) in [
+        (format!("{iv}&weight=70&mg_per_kg=0.5&duration_min=0.001"), "duration_min", "shorter than the shortest planned, 2 minutes"),
+        (format!("{iv}&weight=70&mg_per_kg=0.5&duration_min=1e-320"), "duration_min", "An infusion of less than 0.001 minutes"),
+        (format!("{iv}&weight=70&mg_per_kg=0&duration_min=40"), "mg_per_kg", "Dose must be more than 0 mg/kg"),
+        (format!("{iv}&weight=70&mg_per_kg=0.01&duration_min=40"), "mg_per_kg", "below the smallest dose planned, 0.1 mg/kg"),
+        (format!("{iv}&weight=-82&mg_per_kg=0.5&duration_min=40"), "weight", "Weight must be more than 0 kg"),
+        (format!("{iv}&weight=1e308&mg_per_kg=0.5&duration_min=40"), "weight", "Weight must be between 2 and 350 kg"),
+        ("model=kamp2020&route=iv_infusion&weight=11&weight_unit=stone&mg_per_kg=0.5&duration_min=40".into(), "weight_unit", "Choose kg or lb"),
+        // Esketamine devices with a racemic model: a message at the route, never a 404.
+        ("model=kamp2020&route=intranasal&weight=70&devices=2".into(), "route", "does not describe esketamine nasal spray"),
+        ("model=domino&route=intranasal&weight=70&devices=2".into(), "route", "does not describe esketamine nasal spray"),
+        // Spravato doses by label, at the field that holds the dose.
+        ("model=perez_ruixo2021&route=intranasal&weight=70&devices=4".into(), "devices", "4 devices is not a Spravato dose"),
+        ("model=perez_ruixo2021&route=intranasal&weight=70&devices=1&age_years=40".into(), "devices", "under 65 it is 56 or 84 mg"),
+    ] {
+        let (status, page) = plan(app, &client, &query).await;
+        assert_eq!(status, 422, "{query}");
+        let message = field_error(&page, field).unwrap_or_else(|| panic!("no message at {field} for {query}: {page}"));
+        assert!(message.contains(expect), "{query}: {message}");
+        assert!(!page.contains("0000000000"), "no long numbers: {query}");
+        assert!(!message.contains("weight_kg") && !message.contains("amount_mg"), "{message}");
+    }
+    // A Spravato dose for an older adult, and the nurse's figures for an infusion.
+    let (status, page) = plan(
+        app,
+        &client,
+        "model=perez_ruixo2021&route=intranasal&weight=70&devices=1&age_years=70",
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("28 mg esketamine: 1 Spravato device"));
+    let (status, page) = plan(app, &client, "model=kamp2020&route=iv_infusion&weight=82&weight_unit=kg&mg_per_kg=0.5&duration_min=40&stock_mg_per_ml=10&bag_ml=100").await;
+    assert_eq!(status, 200);
+    for figure in [
+        "41.0 mg (0.5 mg/kg × 82.0 kg)",
+        "4.10 mL of 10 mg/mL",
+        "100 mL + stock = 104.10 mL at 0.394 mg/mL",
+        "156.2 mL/h (61.5 mg/h) for 40 min",
+        "Rounding: computed from unrounded values",
+    ] {
+        assert!(page.contains(figure), "{figure}");
+    }
+    assert!(
+        page.contains("<td>Peak</td>") && page.contains("<td>40</td><td>End of infusion</td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<strong>Caution:</strong> this model's values come from open-source"),
+        "provenance is a caution"
+    );
+    assert!(!page.contains("class=\"notice\""), "no success box");
+    assert!(
+        page.contains("data-routes=\"iv_infusion\""),
+        "fields say their route"
+    );
+}
+
 crate::on_both!(
     the_simulation_api_answers_clinicians_and_names_bad_fields,
     the_planner_draws_a_curve_and_keeps_bad_input,
+    the_planner_refuses_the_impossible_in_the_forms_words,
 );

@@ -48,6 +48,7 @@ impl TestApp {
                 self_report_link: jiff::SignedDuration::from_hours(72),
                 crisis_message: "Call or text 988 now.".into(),
                 dose_caps: pk::dose::DoseCaps::default(),
+                planning_floor: pk::dose::PlanningFloor::default(),
                 limits,
             },
         );
