@@ -141,7 +141,7 @@ for (const role of ROLES) {
       assert.equal(measurements, role.clinical ? 1 : 0, "measurements only for clinical roles");
       if (role.clinical) {
         // The demo's first patient has a month of PHQ-9 scores: a chart with its thresholds.
-        const chart = page.getByRole("img", { name: /PHQ-9 total over time/ });
+        const chart = page.getByRole("group", { name: /PHQ-9 total over time/ });
         await chart.waitFor();
         assert.equal(await page.locator(".chart circle.point").count(), 4);
         assert.match(await page.textContent(".chart svg"), /Remission ≤ 4/);
@@ -286,7 +286,7 @@ test("the dose planner draws a curve with a table, and keeps a bad entry", async
   await page.getByLabel("Route", { exact: true }).selectOption("intramuscular");
   await page.getByRole("button", { name: "Show the curve" }).click();
   await page.waitForSelector(".chart-wide svg");
-  assert.match(await page.textContent(".facts"), /Intramuscular: bioavailability 0\.93 \(default\), time to peak 15 min/);
+  assert.match(await page.textContent(".plan-facts"), /Intramuscular: bioavailability 0\.93 \(default\), time to peak 15 min/);
   await checkAccessible(page, "planner with an intramuscular dose");
   await page.screenshot({ path: "/tmp/planner-im.png", fullPage: true });
   await page.getByLabel("Weight", { exact: true }).fill("eighty");
@@ -315,5 +315,112 @@ test("a nurse follows up a safety alert with a note, and it stays on the chart",
   await page.getByRole("button", { name: "Close the alert with this follow-up" }).click();
   await page.waitForURL(`${base}/`);
   assert.match(await page.textContent("main"), /No open safety alerts/);
+  await page.context().close();
+});
+
+test("front desk finds a patient either way round, is warned of a duplicate, and edits contact details", async () => {
+  const page = await newPage();
+  await signIn(page, "frontdesk@example.org");
+  await page.goto(`${base}/patients`);
+  await page.getByLabel("Search by name, date of birth or record number").fill("ashgrove, MARLOW");
+  await page.getByRole("button", { name: "Search" }).click();
+  await page.waitForURL(/q=/);
+  assert.match(await page.textContent("caption"), /1 patient matching/);
+  await checkAccessible(page, "patient search");
+  // Registering the same person again: a warning with a link, nothing registered yet.
+  await page.goto(`${base}/patients/new`);
+  await page.getByLabel("Given name").fill("Marlow");
+  await page.getByLabel("Family name").fill("Ashgrove");
+  await page.getByLabel("Date of birth").fill("1981-03-14");
+  await page.getByLabel("Female").check();
+  await page.getByRole("button", { name: "Register patient" }).click();
+  await page.waitForSelector("#same-person");
+  assert.match(await page.textContent("#same-person"), /may already be registered/);
+  await checkAccessible(page, "duplicate warning");
+  await page.locator("#same-person a").first().click();
+  await page.waitForURL(/\/patients\/[0-9a-f-]{36}$/);
+  assert.match(await page.textContent(".patient-banner"), /Record number/);
+  await page.getByRole("link", { name: "Change contact details" }).click();
+  await page.getByLabel("Emergency contact phone").fill("call her");
+  await page.getByRole("button", { name: "Save contact details" }).click();
+  await page.waitForSelector("#error-summary");
+  await checkAccessible(page, "contact details with an error");
+  await page.getByLabel("Emergency contact phone").fill("+1 555 010 0199");
+  await page.locator("#emergency_contact_name").fill("Rowan Ashgrove (brother)");
+  await page.getByLabel("Postal address").fill("4 Mill Lane\nSpringfield");
+  await page.getByRole("button", { name: "Save contact details" }).click();
+  await page.waitForURL(/updated=1/);
+  assert.match(await page.textContent("main"), /Rowan Ashgrove \(brother\), \+1 555 010 0199/);
+  await checkAccessible(page, "record with contact details");
+  await page.context().close();
+});
+
+test("an administrator manages an account and filters the audit trail", async () => {
+  const page = await newPage();
+  await signIn(page, "admin@example.org");
+  await page.goto(`${base}/admin/users`);
+  await page.getByRole("link", { name: /Manage the account of .*Nurse/ }).first().click();
+  await page.waitForURL(/\/admin\/users\/[0-9a-f-]{36}$/);
+  await checkAccessible(page, "account page");
+  await page.getByLabel("Temporary password").fill("short");
+  await page.getByRole("button", { name: "Reset the password" }).click();
+  await page.waitForSelector("#error-summary");
+  await checkAccessible(page, "account page with an error");
+  await page.goto(`${base}/admin/audit`);
+  await page.getByLabel("Action").selectOption("auth.login");
+  await page.getByRole("button", { name: "Show events" }).click();
+  await page.waitForURL(/action=auth\.login/);
+  assert.match(await page.textContent("tbody"), /signed in/);
+  assert.doesNotMatch(await page.textContent("tbody"), /read a patient record/);
+  await checkAccessible(page, "filtered audit trail");
+  await page.context().close();
+});
+
+test("a nurse's start page, the answer grid's running total, links with a QR code, and a planner that shows the route's fields", async () => {
+  const page = await newPage();
+  await signIn(page, "nurse@example.org");
+  assert.match(await page.textContent("main"), /Assessments due/);
+  await checkAccessible(page, "nurse's start page");
+  await page.goto(`${base}/patients?q=Wrenfield`);
+  await page.locator("table a").first().click();
+  await page.waitForURL(/\/patients\/[0-9a-f-]{36}$/);
+  const record = page.url();
+  // Chart points take focus and show their value.
+  await page.locator(".chart .pt").first().focus();
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")?.includes(":")), true);
+  // The compact grid adds up as answers are chosen.
+  await page.goto(`${record}/assessments/new?instrument=gad7`);
+  assert.equal(await page.textContent("#running-total"), "–");
+  await page.locator('input[name="item1"][value="3"]').check();
+  await page.locator('input[name="item2"][value="2"]').check();
+  assert.equal(await page.textContent("#running-total"), "5");
+  await checkAccessible(page, "GAD-7 grid with a running total");
+  // A link: shown once after the redirect, with a copy button and a QR code; then revoked.
+  await page.goto(record);
+  await page.locator("#link-instrument").selectOption("gad7");
+  await page.locator("#link-time-point").selectOption("weekly");
+  await page.getByRole("button", { name: "Create link" }).click();
+  await page.waitForURL(/link=new/);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "new-link");
+  assert.equal(await page.locator(".qr svg").count(), 1);
+  assert.equal(await page.getByRole("button", { name: "Copy the link" }).isVisible(), true);
+  await checkAccessible(page, "record with a new link and its QR code");
+  await page.reload();
+  assert.equal(await page.locator("#new-link").count(), 0, "shown once");
+  await page.getByRole("button", { name: /Revoke the GAD-7 link/ }).first().click();
+  await page.waitForURL(/link=revoked/);
+  // The planner shows only the chosen route's fields, and greys out routes the model lacks.
+  await page.goto(`${base}/planner`);
+  assert.equal(await page.locator("#duration_min").isVisible(), true);
+  assert.equal(await page.locator("#devices").isVisible(), false);
+  await page.getByLabel("Route", { exact: true }).selectOption("iv_bolus");
+  assert.equal(await page.locator("#duration_min").isVisible(), false);
+  assert.equal(await page.locator('#route option[value="intranasal"]').isDisabled(), true);
+  await page.getByLabel("Model").selectOption("perez_ruixo2021");
+  assert.equal(await page.locator('#route option[value="intranasal"]').isDisabled(), false);
+  await page.getByLabel("Route", { exact: true }).selectOption("intranasal");
+  assert.equal(await page.locator("#devices").isVisible(), true);
+  assert.equal(await page.locator("#mg_per_kg").isVisible(), false);
+  await checkAccessible(page, "planner for Spravato devices");
   await page.context().close();
 });

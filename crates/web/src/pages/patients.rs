@@ -406,8 +406,7 @@ pub(crate) async fn create_link(
             let mut c = crate::auth::cookie(NEW_LINK_COOKIE, secret, identity.secure);
             c.set_path(format!("/patients/{id}"));
             c.set_max_age(time::Duration::minutes(5));
-            let mut res =
-                Redirect::to(&format!("/patients/{id}?link=new#self-report")).into_response();
+            let mut res = Redirect::to(&format!("/patients/{id}?link=new")).into_response();
             crate::auth::append_cookie(&mut res, &c);
             Ok(res)
         }

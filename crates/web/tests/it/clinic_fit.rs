@@ -642,7 +642,7 @@ async fn self_report_links_are_made_once_listed_and_revoked(app: &TestApp) {
         .await;
     assert_eq!(res.status(), 303);
     let to = res.headers()["location"].to_str().unwrap().to_owned();
-    assert_eq!(to, format!("/patients/{id}?link=new#self-report"));
+    assert_eq!(to, format!("/patients/{id}?link=new"));
     let shown = app.get(&nurse, &to).await.text().await.unwrap();
     assert!(shown.contains("id=\"new-link\""), "the new link is shown");
     assert!(shown.contains("<svg"), "with a QR code");
