@@ -155,15 +155,7 @@ pub fn check_population(
     times: usize,
     seed: u64,
 ) -> Result<(usize, u64), Problem> {
-    if !(1..=crate::population::MAX_PATIENTS).contains(&n) {
-        return Err(problem(
-            "population",
-            format!(
-                "{n} virtual patients; accepted 1 to {}",
-                crate::population::MAX_PATIENTS
-            ),
-        ));
-    }
+    // The count's range and the patients × times bound are checked in one place.
     crate::population::check_population_size(n, times).map_err(|e| from_pk("", &e))?;
     if model != ModelId::PerezRuixo2021 {
         return Err(from_pk(

@@ -71,7 +71,7 @@ fn allowed_external_for_pure(krate: &str) -> Option<&'static [&'static str]> {
             "rayon",
             "libm",
         ]),
-        "clinical" => Some(&["thiserror", "jiff"]),
+        "clinical" => Some(&["thiserror", "jiff", "unicode-normalization"]),
         _ => None,
     }
 }

@@ -875,6 +875,7 @@ pub(crate) enum LinkOutcome {
 pub(crate) async fn make_link(
     state: &AppState,
     user: &User,
+    ctx: &PageCtx,
     patient_id: &PatientId,
     fields: &[(String, String)],
 ) -> Result<LinkOutcome, AppError> {
@@ -904,6 +905,25 @@ pub(crate) async fn make_link(
             "Choose when the scale is for from the list.".into(),
         ));
     };
+    // A patient's answers are never refused once given, so a second baseline is refused here,
+    // before the link exists (re-baselining, with its reason, is a clinician's entry).
+    if time_point == TimePoint::Baseline {
+        let now = jiff::Timestamp::now();
+        let records = state
+            .store()
+            .assessments(&Actor::user(user), &user.site_id, patient_id, now)
+            .await?;
+        if let Some(b) = records
+            .iter()
+            .find(|r| r.instrument == instrument.id && r.time_point == TimePoint::Baseline)
+        {
+            return Ok(LinkOutcome::Refused(format!(
+                "{} already has a baseline, taken {}. Send the link for another time point.",
+                instrument.short_name,
+                ctx.time(b.administered_at)
+            )));
+        }
+    }
     let link = state
         .store()
         .create_self_report_link(

@@ -401,7 +401,7 @@ pub(crate) async fn create_link(
     IdPath(id): IdPath<PatientId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    match make_link(&state, who.user(), &id, &fields).await? {
+    match make_link(&state, who.user(), &ctx, &id, &fields).await? {
         LinkOutcome::Made(secret) => {
             let mut c = crate::auth::cookie(NEW_LINK_COOKIE, secret, identity.secure);
             c.set_path(format!("/patients/{id}"));

@@ -5,41 +5,13 @@ use store::Role;
 
 use crate::support::TestApp;
 
-/// Registers a patient through the form and returns the new record's id.
-async fn register(
-    app: &TestApp,
-    client: &reqwest::Client,
-    given: &str,
-    family: &str,
-    born: &str,
-) -> String {
-    let token = app.csrf(client, "/patients/new").await;
-    let res = app
-        .post_form(
-            client,
-            "/patients",
-            &token,
-            &[
-                ("given_name", given),
-                ("family_name", family),
-                ("date_of_birth", born),
-                ("sex", "female"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 303, "registering {given} {family}");
-    let location = res.headers()["location"].to_str().unwrap().to_owned();
-    location
-        .trim_start_matches("/patients/")
-        .trim_end_matches("?created=1")
-        .to_owned()
-}
-
 async fn directory_search_duplicates_and_contact_details(app: &TestApp) {
     app.user("desk@example.org", Role::FrontDesk).await;
     let client = app.signed_in("desk@example.org").await;
-    let marlow = register(app, &client, "Marlow", "Ashgrove", "1985-03-14").await;
-    register(app, &client, "Zoë", "Nguyễn", "1990-11-02").await;
+    let marlow = app
+        .register(&client, "Marlow", "Ashgrove", "1985-03-14")
+        .await;
+    app.register(&client, "Zoë", "Nguyễn", "1990-11-02").await;
 
     for (q, expect) in [
         ("Marlow+Ashgrove", "Ashgrove, Marlow"),
@@ -181,7 +153,7 @@ async fn the_banner_counts_open_alerts_for_clinicians_only(app: &TestApp) {
     app.user("desk@example.org", Role::FrontDesk).await;
     app.user("nurse@example.org", Role::Nurse).await;
     let desk = app.signed_in("desk@example.org").await;
-    let id = register(app, &desk, "Ana", "Ortiz", "1980-05-05").await;
+    let id = app.register(&desk, "Ana", "Ortiz", "1980-05-05").await;
     let desk_page = app
         .get(&desk, &format!("/patients/{id}"))
         .await
@@ -459,7 +431,7 @@ async fn the_audit_trail_filters_pages_and_speaks_in_words(app: &TestApp) {
     let nurse = app.user("nurse@example.org", Role::Nurse).await;
     app.user("desk@example.org", Role::FrontDesk).await;
     let desk = app.signed_in("desk@example.org").await;
-    let id = register(app, &desk, "Ana", "Ortiz", "1980-05-05").await;
+    let id = app.register(&desk, "Ana", "Ortiz", "1980-05-05").await;
     let nurse_client = app.signed_in("nurse@example.org").await;
     for _ in 0..105 {
         assert_eq!(
@@ -572,8 +544,8 @@ async fn a_clinicians_start_page_shows_todays_work(app: &TestApp) {
     app.user("desk@example.org", Role::FrontDesk).await;
     app.user("nurse@example.org", Role::Nurse).await;
     let desk = app.signed_in("desk@example.org").await;
-    let recent = register(app, &desk, "Rhea", "Calder", "1979-02-02").await;
-    let old = register(app, &desk, "Otto", "Brand", "1960-06-06").await;
+    let recent = app.register(&desk, "Rhea", "Calder", "1979-02-02").await;
+    let old = app.register(&desk, "Otto", "Brand", "1960-06-06").await;
     let token = app.token(Role::Nurse).await;
     let client = reqwest::Client::new();
     let baseline = |id: &str, days_ago: i64| {
@@ -628,7 +600,7 @@ async fn self_report_links_are_made_once_listed_and_revoked(app: &TestApp) {
     app.user("desk@example.org", Role::FrontDesk).await;
     app.user("nurse@example.org", Role::Nurse).await;
     let desk = app.signed_in("desk@example.org").await;
-    let id = register(app, &desk, "Lena", "Hart", "1991-09-09").await;
+    let id = app.register(&desk, "Lena", "Hart", "1991-09-09").await;
     let nurse = app.signed_in("nurse@example.org").await;
     let page_path = format!("/patients/{id}");
     let token = app.csrf(&nurse, &page_path).await;
@@ -715,7 +687,7 @@ async fn assessments_refuse_a_second_baseline_and_ask_about_repeats(app: &TestAp
     app.user("desk@example.org", Role::FrontDesk).await;
     app.user("nurse@example.org", Role::Nurse).await;
     let desk = app.signed_in("desk@example.org").await;
-    let id = register(app, &desk, "Ivo", "Sand", "1984-04-04").await;
+    let id = app.register(&desk, "Ivo", "Sand", "1984-04-04").await;
     let nurse = app.signed_in("nurse@example.org").await;
     let form = format!("/patients/{id}/assessments/new?instrument=phq9");
     let html = app.get(&nurse, &form).await.text().await.unwrap();
@@ -783,6 +755,24 @@ async fn assessments_refuse_a_second_baseline_and_ask_about_repeats(app: &TestAp
     confirmed.push(("repeat_confirmed", "yes".into()));
     assert_eq!(post(weekly, confirmed).await.status(), 303);
 
+    // A baseline link is refused once a baseline exists (the patient's answers are never
+    // refused after they are given).
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("/patients/{id}/links"),
+            &token,
+            &[("instrument", "phq9"), ("time_point", "baseline")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("PHQ-9 already has a baseline, taken")
+    );
+
     // The API says the same with 409 and the field.
     let token = app.token(Role::Nurse).await;
     let res = reqwest::Client::new()
@@ -802,7 +792,7 @@ async fn remission_is_not_declared_while_a_safety_alert_is_open(app: &TestApp) {
     app.user("desk@example.org", Role::FrontDesk).await;
     app.user("nurse@example.org", Role::Nurse).await;
     let desk = app.signed_in("desk@example.org").await;
-    let id = register(app, &desk, "Noor", "Vale", "1988-08-08").await;
+    let id = app.register(&desk, "Noor", "Vale", "1988-08-08").await;
     let token = app.token(Role::Nurse).await;
     let client = reqwest::Client::new();
     let post = |body: serde_json::Value| {
@@ -850,7 +840,7 @@ async fn a_plan_opened_from_a_record_says_whose_it_is(app: &TestApp) {
     app.user("desk@example.org", Role::FrontDesk).await;
     app.user("nurse@example.org", Role::Nurse).await;
     let desk = app.signed_in("desk@example.org").await;
-    let id = register(app, &desk, "Pia", "Lund", "1975-05-05").await;
+    let id = app.register(&desk, "Pia", "Lund", "1975-05-05").await;
     let nurse = app.signed_in("nurse@example.org").await;
     let record = app
         .get(&nurse, &format!("/patients/{id}"))

@@ -174,6 +174,36 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Registers a patient through the form and returns the new record's id.
+    pub(crate) async fn register(
+        &self,
+        client: &reqwest::Client,
+        given: &str,
+        family: &str,
+        born: &str,
+    ) -> String {
+        let token = self.csrf(client, "/patients/new").await;
+        let res = self
+            .post_form(
+                client,
+                "/patients",
+                &token,
+                &[
+                    ("given_name", given),
+                    ("family_name", family),
+                    ("date_of_birth", born),
+                    ("sex", "female"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303, "registering {given} {family}");
+        let location = res.headers()["location"].to_str().unwrap().to_owned();
+        location
+            .trim_start_matches("/patients/")
+            .trim_end_matches("?created=1")
+            .to_owned()
+    }
+
     /// Signs `email` in and returns the client holding the session.
     pub(crate) async fn signed_in(&self, email: &str) -> Client {
         let client = Self::browser();
