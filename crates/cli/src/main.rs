@@ -198,6 +198,11 @@ impl std::fmt::Display for InputError {
 
 impl std::error::Error for InputError {}
 
+/// mimalloc instead of the system allocator: under load the server spends a quarter of its
+/// time in glibc's malloc and free (measured with perf on the audited read; see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

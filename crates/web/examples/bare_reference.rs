@@ -7,6 +7,11 @@
 use axum::Json;
 use axum::routing::get;
 
+/// The same allocator as the `ketaflow` binary, so the ratio measures Ketaflow's work, not the
+/// allocators.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let addr = std::env::args()
