@@ -263,7 +263,7 @@ impl Store {
                     continue;
                 };
                 let record = self
-                    .insert_patient(&actor, &site.id, &patient, true, now)
+                    .insert_patient(&actor, &site.id, &patient, None, true, now)
                     .await?;
                 self.seed_demo_course(&actor, &site.id, &record.id, patients_created, now)
                     .await?;

@@ -19,6 +19,7 @@ mod connect;
 mod content;
 mod demo;
 mod error;
+mod inquiries;
 mod patients;
 mod row;
 mod sites;
@@ -39,8 +40,9 @@ pub use auth::{
 pub use connect::{Backend, ColumnOutline, DatabaseUrl, SchemaOutline, Store, TableOutline};
 pub use demo::{DEMO_PASSWORD, DemoAccount, DemoSeed, demo_accounts};
 pub use error::{Corrupt, StoreError};
+pub use inquiries::{InquiryChange, InquiryRecord, MAX_INQUIRY_NOTE_CHARS};
 pub use patients::{PatientRecord, PatientSort};
-pub use row::{AlertId, ApiTokenId, AssessmentId, LinkId, PatientId, SiteId, UserId};
+pub use row::{AlertId, ApiTokenId, AssessmentId, InquiryId, LinkId, PatientId, SiteId, UserId};
 pub use sites::Site;
 pub use users::{AccountChange, AccountRefusal, NewUser, PasswordError, PasswordHash, Role, User};
 

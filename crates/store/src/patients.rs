@@ -1,7 +1,11 @@
 //! Patients: demographics only for now. Every write and every read by a person is audited.
 
 use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
-use crate::row::{PatientId, RowReader, SiteId};
+use crate::row::{InquiryId, PatientId, RowReader, SiteId};
+
+/// The conflict of registering an inquiry that is not open for registration (another site's,
+/// or registered already).
+const INQUIRY_TAKEN: &str = "inquiry_already_registered";
 use crate::{Store, StoreError, millis};
 use clinical::patient::{ContactDetails, NewPatient, PatientQuery, Sex};
 use jiff::civil::Date;
@@ -97,8 +101,30 @@ impl Store {
         patient: &NewPatient,
         now: jiff::Timestamp,
     ) -> Result<PatientRecord, StoreError> {
-        self.insert_patient(actor, site_id, patient, false, now)
+        self.insert_patient(actor, site_id, patient, None, false, now)
             .await
+    }
+
+    /// Registers a patient from a public inquiry in one transaction: the record, the inquiry
+    /// linked to it and marked booked for intake, and the audit event. `None` when the inquiry
+    /// is not the site's or was registered already (two registrations at once make one patient).
+    #[tracing::instrument(skip_all)]
+    pub async fn create_patient_from_inquiry(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        inquiry: &InquiryId,
+        patient: &NewPatient,
+        now: jiff::Timestamp,
+    ) -> Result<Option<PatientRecord>, StoreError> {
+        match self
+            .insert_patient(actor, site_id, patient, Some(inquiry), false, now)
+            .await
+        {
+            Ok(record) => Ok(Some(record)),
+            Err(StoreError::Conflict { constraint }) if constraint == INQUIRY_TAKEN => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     pub(crate) async fn insert_patient(
@@ -106,6 +132,7 @@ impl Store {
         actor: &Actor,
         site_id: &SiteId,
         patient: &NewPatient,
+        inquiry: Option<&InquiryId>,
         is_demo: bool,
         now: jiff::Timestamp,
     ) -> Result<PatientRecord, StoreError> {
@@ -114,7 +141,7 @@ impl Store {
         loop {
             attempts += 1;
             match self
-                .try_insert_patient(actor, site_id, patient, is_demo, now)
+                .try_insert_patient(actor, site_id, patient, inquiry, is_demo, now)
                 .await
             {
                 Err(StoreError::Conflict { constraint })
@@ -129,6 +156,7 @@ impl Store {
         actor: &Actor,
         site_id: &SiteId,
         patient: &NewPatient,
+        inquiry: Option<&InquiryId>,
         is_demo: bool,
         now: jiff::Timestamp,
     ) -> Result<PatientRecord, StoreError> {
@@ -161,10 +189,28 @@ impl Store {
         .bind(search_text)
         .execute(&mut *tx)
         .await?;
-        let event = AuditEvent::new("patient.create", AuditOutcome::Ok)
+        let mut event = AuditEvent::new("patient.create", AuditOutcome::Ok)
             .site(site_id.as_str())
             .entity("patient", id.as_str())
             .patient(id.as_str());
+        if let Some(inquiry) = inquiry {
+            let staff = actor.user_id().and_then(crate::row::UserId::parse);
+            if !crate::inquiries::link_to_patient(
+                &mut tx,
+                staff.as_ref(),
+                site_id,
+                inquiry,
+                &id,
+                now,
+            )
+            .await?
+            {
+                return Err(StoreError::Conflict {
+                    constraint: INQUIRY_TAKEN.to_owned(),
+                });
+            }
+            event = event.detail(format!("from_inquiry={inquiry}"));
+        }
         audit::insert(&mut tx, now, actor, &event).await?;
         tx.commit().await?;
         self.fetch_patient(site_id, &id).await

@@ -73,6 +73,10 @@ id_type!(
     /// An API token's identifier (never its secret).
     ApiTokenId
 );
+id_type!(
+    /// A public inquiry's identifier.
+    InquiryId
+);
 
 /// A self-report link's public name: the SHA-256 of its secret, in lower-case hex. It names the
 /// link in staff pages (to revoke it) but cannot be turned back into the link.

@@ -13,5 +13,6 @@ mod auth;
 mod demo;
 mod directory;
 mod hardening;
+mod inquiries;
 mod patients;
 mod schema;
