@@ -424,3 +424,43 @@ test("a nurse's start page, the answer grid's running total, links with a QR cod
   await checkAccessible(page, "planner for Spravato devices");
   await page.context().close();
 });
+
+test("an anonymous inquiry reaches the front desk and becomes a patient", async () => {
+  const visitor = await newPage();
+  await visitor.goto(`${base}/login`);
+  await visitor.getByRole("link", { name: /Find out if ketamine treatment could be for you/ }).click();
+  await visitor.waitForURL(`${base}/inquiry`);
+  await checkAccessible(visitor, "public inquiry page");
+  await visitor.getByLabel("First name").fill("Lior");
+  await visitor.getByRole("button", { name: "Send" }).click();
+  await visitor.waitForSelector("#error-summary");
+  await checkAccessible(visitor, "public inquiry page with errors");
+  assert.equal(await visitor.inputValue("#given_name"), "Lior");
+  await visitor.getByLabel("Last name").fill("Brenner");
+  await visitor.getByLabel("Telephone").fill("555 010 0456");
+  await visitor.getByLabel("Evenings").check();
+  await visitor.getByRole("button", { name: "Send" }).click();
+  await visitor.waitForURL(`${base}/inquiry/thanks`);
+  await checkAccessible(visitor, "inquiry thank-you page");
+  await visitor.context().close();
+
+  const desk = await newPage();
+  await signIn(desk, "frontdesk@example.org");
+  await desk.getByRole("link", { name: "Inquiries" }).click();
+  await desk.getByRole("link", { name: "Lior Brenner" }).click();
+  await checkAccessible(desk, "an inquiry");
+  await desk.getByLabel("Status").selectOption("contacted");
+  await desk.getByLabel("Note").fill("Called back; intake on Monday");
+  await desk.getByRole("button", { name: "Save the status" }).click();
+  await desk.waitForURL(/saved=1/);
+  assert.match(await desk.textContent("tbody"), /Called back; intake on Monday/);
+  await desk.getByRole("link", { name: "Register as a patient" }).click();
+  assert.equal(await desk.inputValue("#given_name"), "Lior");
+  await desk.getByLabel("Date of birth").fill("1986-10-10");
+  await desk.getByLabel("Male", { exact: true }).check();
+  await desk.getByRole("button", { name: "Register patient" }).click();
+  await desk.waitForURL(/created=1$/);
+  assert.match(await desk.textContent("h1"), /Lior Brenner/);
+  assert.match(await desk.textContent("main"), /555 010 0456/);
+  await desk.context().close();
+});

@@ -24,6 +24,8 @@ const KEYS: &[&str] = &[
     "clinic.timezone",
     "self_report.link_hours",
     "self_report.crisis_message",
+    "inquiry.retention_days",
+    "inquiry.call_back",
     "dosing.max_mg_per_kg",
     "dosing.max_oral_mg_per_kg",
     "dosing.min_mg_per_kg",
@@ -47,6 +49,7 @@ pub(crate) struct Config {
     pub(crate) security: SecurityConfig,
     pub(crate) clinic: ClinicConfig,
     pub(crate) self_report: SelfReportConfig,
+    pub(crate) inquiry: InquiryConfig,
     pub(crate) dosing: DosingConfig,
     pub(crate) limits: LimitsConfig,
     pub(crate) log: LogConfig,
@@ -151,6 +154,25 @@ impl Default for SelfReportConfig {
                 "If you are thinking about harming yourself or feel unsafe, call or text 988 \
                              (Suicide & Crisis Lifeline, US) now, or call 911 in an emergency."
                     .into(),
+        }
+    }
+}
+
+/// The public inquiry page: how long inquiries are kept, and what the thank-you page promises.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct InquiryConfig {
+    pub(crate) retention_days: i64,
+    pub(crate) call_back: String,
+}
+
+impl Default for InquiryConfig {
+    /// 90 days: a clinic policy, not a legal or clinical figure (an inquiry is contact details
+    /// only; one not taken further is of no use after a season). Clinics set their own.
+    fn default() -> Self {
+        InquiryConfig {
+            retention_days: 90,
+            call_back: "within one working day".into(),
         }
     }
 }
@@ -389,6 +411,12 @@ impl Config {
                 1,
                 10000,
             ),
+            (
+                "inquiry.retention_days",
+                self.inquiry.retention_days,
+                7,
+                3650,
+            ),
         ];
         for (key, value, min, max) in ranges {
             if !(min..=max).contains(&value) {
@@ -411,6 +439,11 @@ impl Config {
         }
         if let Err(e) = self.dosing.floor().check() {
             bail!("configuration: dosing.{e}");
+        }
+        if self.inquiry.call_back.trim().is_empty() {
+            bail!(
+                "configuration: inquiry.call_back is empty; say when the clinic calls back, such as \"within one working day\""
+            );
         }
         if self.clinic.name.trim().is_empty() {
             bail!("configuration: clinic.name is empty; give the clinic's name");

@@ -41,6 +41,17 @@ impl Store {
         row.as_ref().map(site_from_row).transpose()
     }
 
+    /// Every site, oldest first (the clinic's locations, for the public inquiry page).
+    #[tracing::instrument(skip_all)]
+    pub async fn sites(&self) -> Result<Vec<Site>, StoreError> {
+        let rows = sqlx::query(
+            "select id, name, timezone, is_demo from sites order by created_at, id limit 100",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(site_from_row).collect()
+    }
+
     /// One site by id.
     #[tracing::instrument(skip_all)]
     pub async fn site(&self, id: &SiteId) -> Result<Site, StoreError> {

@@ -5,7 +5,7 @@ use axum::extract::{FromRequestParts, OriginalUri, Path};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use store::{AlertId, ApiTokenId, PatientId, UserId};
+use store::{AlertId, ApiTokenId, InquiryId, PatientId, UserId};
 
 use crate::error::{ApiError, AppError};
 
@@ -35,6 +35,13 @@ impl PathId for ApiTokenId {
     const WHAT: &'static str = "API token";
     fn parse_segment(segment: &str) -> Option<Self> {
         ApiTokenId::parse(segment)
+    }
+}
+
+impl PathId for InquiryId {
+    const WHAT: &'static str = "inquiry";
+    fn parse_segment(segment: &str) -> Option<Self> {
+        InquiryId::parse(segment)
     }
 }
 

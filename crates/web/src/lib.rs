@@ -59,6 +59,10 @@ pub struct WebConfig {
     pub dose_caps: pk::dose::DoseCaps,
     /// The smallest dose and shortest infusion the dose planner plans.
     pub planning_floor: pk::dose::PlanningFloor,
+    /// How long public inquiries are kept.
+    pub inquiry_retention: jiff::SignedDuration,
+    /// When the clinic calls back, as the thank-you page says it ("within one working day").
+    pub inquiry_call_back: String,
     /// Bounds on connections and requests.
     pub limits: Limits,
 }
@@ -177,6 +181,33 @@ pub fn router(state: AppState) -> Router {
 /// How long a stopping server waits for requests in flight.
 const DRAIN: Duration = Duration::from_secs(10);
 
+/// How often the server deletes what has outlived its retention period.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60 * 60);
+
+/// Deletes public inquiries past the retention period, at start and then every hour. Every
+/// process of a clinic network may do it: the delete is one statement, idempotent.
+fn spawn_housekeeping(state: AppState) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
+        loop {
+            every.tick().await;
+            let now = jiff::Timestamp::now();
+            let before = now
+                .checked_sub(state.config().inquiry_retention)
+                .unwrap_or(now);
+            match state.store().purge_inquiries(before, now).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(inquiries = n, "purged inquiries past the retention period")
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "purging old inquiries failed; trying again in an hour")
+                }
+            }
+        }
+    });
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, then lets requests in flight
 /// finish (for at most ten seconds).
 ///
@@ -189,6 +220,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let limits = state.config().limits;
+    spawn_housekeeping(state.clone());
     throttle::spawn_cleanup(vec![
         state.sign_in_throttle().clone(),
         state.public_throttle().clone(),

@@ -91,6 +91,7 @@ fn nav_for(user: &User, path: &str) -> Vec<NavItem> {
     let mut items = vec![("/", "Home")];
     if PatientDirectory::allows(user.role) {
         items.push(("/patients", "Patients"));
+        items.push(("/inquiries", "Inquiries"));
     }
     if ClinicalData::allows(user.role) {
         items.push(("/planner", "Dose planner"));

@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod alerts;
 mod home;
+mod inquiry;
 mod login;
 mod measure;
 mod patients;
@@ -58,9 +59,17 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             "/r/{secret}",
             get(measure::report_form)
                 .post(measure::report_submit)
-                .layer(public),
+                .layer(public.clone()),
         )
         .route("/planner", get(planner::planner))
+        .route(
+            "/inquiry",
+            get(inquiry::public_form).merge(post(inquiry::public_submit).layer(public.clone())),
+        )
+        .route("/inquiry/thanks", get(inquiry::thanks))
+        .route("/inquiries", get(inquiry::list))
+        .route("/inquiries/{id}", get(inquiry::show))
+        .route("/inquiries/{id}/status", post(inquiry::set_status))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{id}", get(admin::account))
         .route("/admin/users/{id}/role", post(admin::change_role))

@@ -127,6 +127,15 @@ pub(crate) struct PatientForm {
     /// different person from the records shown.
     #[serde(default)]
     different_person: String,
+    /// The public inquiry this registration comes from, when it does.
+    #[serde(default)]
+    inquiry: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NewQuery {
+    #[serde(default)]
+    inquiry: String,
 }
 
 impl From<&PatientForm> for PatientInput {
@@ -165,12 +174,35 @@ fn sex_choices(selected: &str) -> Vec<Choice> {
 }
 
 pub(crate) async fn new(
-    _who: Can<PatientDirectory>,
+    State(state): State<AppState>,
+    who: Can<PatientDirectory>,
     ctx: PageCtx,
+    Query(q): Query<NewQuery>,
 ) -> Result<Html<String>, AppError> {
+    // From an inquiry: its name and contact details carried over (an audited read).
+    let mut form = PatientForm::default();
+    if let Some(id) = store::InquiryId::parse(&q.inquiry) {
+        let (i, _) = state
+            .store()
+            .inquiry(
+                &who.actor(),
+                &who.user().site_id,
+                &id,
+                jiff::Timestamp::now(),
+            )
+            .await?;
+        form = PatientForm {
+            given_name: i.given_name,
+            family_name: i.family_name,
+            phone: i.phone.unwrap_or_default(),
+            email: i.email.unwrap_or_default(),
+            inquiry: id.as_str().to_owned(),
+            ..PatientForm::default()
+        };
+    }
     render(&NewPage {
         ctx,
-        form: PatientForm::default(),
+        form,
         errors: FormErrors::default(),
         sexes: sex_choices(""),
         same: Vec::new(),
@@ -211,15 +243,46 @@ pub(crate) async fn create(
                     return Ok((StatusCode::CONFLICT, render(&page)?).into_response());
                 }
             }
-            let record = state
-                .store()
-                .create_patient(
-                    &who.actor(),
-                    &who.user().site_id,
-                    &patient,
-                    jiff::Timestamp::now(),
-                )
-                .await?;
+            let now = jiff::Timestamp::now();
+            let record = match store::InquiryId::parse(&form.inquiry) {
+                Some(inquiry) => {
+                    let made = state
+                        .store()
+                        .create_patient_from_inquiry(
+                            &who.actor(),
+                            &who.user().site_id,
+                            &inquiry,
+                            &patient,
+                            now,
+                        )
+                        .await?;
+                    match made {
+                        Some(record) => record,
+                        None => {
+                            let mut errors = FormErrors::default();
+                            errors.push(
+                                "given_name",
+                                "This inquiry has been registered as a patient already; open it from the inquiry's page.",
+                            );
+                            let sexes = sex_choices(form.sex.trim());
+                            let page = NewPage {
+                                ctx,
+                                form,
+                                errors,
+                                sexes,
+                                same: Vec::new(),
+                            };
+                            return Ok((StatusCode::CONFLICT, render(&page)?).into_response());
+                        }
+                    }
+                }
+                None => {
+                    state
+                        .store()
+                        .create_patient(&who.actor(), &who.user().site_id, &patient, now)
+                        .await?
+                }
+            };
             Ok(Redirect::to(&format!("/patients/{}?created=1", record.id)).into_response())
         }
         Err(problems) => {

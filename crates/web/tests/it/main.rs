@@ -8,6 +8,7 @@ mod support;
 mod api;
 mod clinic_fit;
 mod hardening;
+mod inquiry;
 mod measure;
 mod pages;
 mod pk;
