@@ -5,6 +5,7 @@
 
 use jiff::civil::Date;
 
+pub mod body;
 mod search;
 #[cfg(test)]
 mod tests;

@@ -55,6 +55,8 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("patient.create", "registered a patient"),
     ("patient.update", "changed a patient's contact details"),
     ("assessment.list", "read a patient's assessments"),
+    ("body.record", "recorded a patient's weight or height"),
+    ("body.list", "read a patient's weights and heights"),
     ("assessment.create", "recorded an assessment"),
     ("self_report_link.create", "made a self-report link"),
     ("self_report_link.revoke", "revoked a self-report link"),

@@ -15,6 +15,7 @@
 mod assessments;
 mod audit;
 mod auth;
+mod body;
 mod connect;
 mod content;
 mod demo;
@@ -37,6 +38,7 @@ pub use audit::{
 pub use auth::{
     ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession, TOKEN_CHECK_TTL,
 };
+pub use body::BodyRecord;
 pub use connect::{Backend, ColumnOutline, DatabaseUrl, SchemaOutline, Store, TableOutline};
 pub use demo::{DEMO_PASSWORD, DemoAccount, DemoSeed, demo_accounts};
 pub use error::{Corrupt, StoreError};

@@ -154,6 +154,11 @@ impl<'r> RowReader<'r> {
         self.get(column)
     }
 
+    /// A number that may be missing.
+    pub(crate) fn opt_int(&self, column: &'static str) -> Result<Option<i64>, StoreError> {
+        self.get(column)
+    }
+
     /// A 0/1 flag; any other number is corrupt.
     pub(crate) fn flag(&self, column: &'static str) -> Result<bool, StoreError> {
         match self.int(column)? {

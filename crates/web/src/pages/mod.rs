@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod alerts;
+mod body;
 mod home;
 mod inquiry;
 mod login;
@@ -33,6 +34,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/patients", get(patients::list).post(patients::create))
         .route("/patients/new", get(patients::new))
         .route("/patients/{id}", get(patients::show))
+        .route("/patients/{id}/body", get(body::form).post(body::save))
         .route(
             "/patients/{id}/contact",
             get(patients::contact_form).post(patients::contact_save),

@@ -255,6 +255,8 @@ pub(crate) struct PlanFor {
     name: String,
     born: String,
     mrn: String,
+    /// The latest recorded weight and its date, when there is one.
+    weight: Option<String>,
 }
 
 /// A route in the menu, with the models that describe it (for the script that greys out the
@@ -769,16 +771,28 @@ pub(crate) async fn planner(
                     jiff::Timestamp::now(),
                 )
                 .await?;
+            // The latest recorded weight, or nothing (never a stranger's 70 kg).
+            let latest = state
+                .store()
+                .body_history(
+                    &who.actor(),
+                    &who.user().site_id,
+                    &id,
+                    jiff::Timestamp::now(),
+                )
+                .await?
+                .into_iter()
+                .find_map(|b| b.weight_kg.map(|kg| (kg, b.measured_on)));
             if !submitted {
-                // No weight is recorded yet (the intake record will keep a history); the
-                // planner starts empty rather than from a stranger's 70 kg.
-                form.weight = String::new();
+                form.weight = latest.map_or_else(String::new, |(kg, _)| format!("{kg:.1}"));
+                form.weight_unit = "kg".into();
             }
             Some(PlanFor {
                 id: p.id.as_str().to_owned(),
                 name: format!("{} {}", p.given_name, p.family_name),
                 born: p.date_of_birth.to_string(),
                 mrn: p.mrn,
+                weight: latest.map(|(kg, on)| format!("{kg:.1} kg on {on}")),
             })
         }
         None => {

@@ -885,3 +885,103 @@ async fn a_plan_opened_from_a_record_says_whose_it_is(app: &TestApp) {
 }
 
 crate::on_both!(a_plan_opened_from_a_record_says_whose_it_is);
+
+async fn weights_and_heights_are_kept_and_the_planner_starts_from_the_latest(app: &TestApp) {
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("nurse@example.org", Role::Nurse).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let id = app.register(&desk, "Bo", "Lind", "1970-07-07").await;
+    let nurse = app.signed_in("nurse@example.org").await;
+    let path = format!("/patients/{id}/body");
+    let token = app.csrf(&nurse, &path).await;
+    let res = app
+        .post_form(
+            &nurse,
+            &path,
+            &token,
+            &[
+                ("weight", "11"),
+                ("weight_unit", "stone"),
+                ("height", "5ft"),
+                ("height_unit", "cm"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Choose kg or lb for the weight unit")
+            && html.contains("Height must be a number"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"5ft\""), "typed kept");
+    let res = app
+        .post_form(
+            &nurse,
+            &path,
+            &token,
+            &[
+                ("weight", "180"),
+                ("weight_unit", "lb"),
+                ("height", "70"),
+                ("height_unit", "in"),
+                ("measured_on", "2026-11-20"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(
+            &nurse,
+            &path,
+            &token,
+            &[
+                ("weight", "80.2"),
+                ("weight_unit", "kg"),
+                ("height", ""),
+                ("height_unit", "cm"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app
+        .get(&nurse, &format!("{path}?saved=1"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("81.6 kg (180.0 lb)") && html.contains("177.8 cm (70.0 in)"),
+        "{html}"
+    );
+    assert!(html.contains("25.8 kg/m²"), "BMI from 81.6 kg and 177.8 cm");
+    assert!(
+        html.contains("25.4 kg/m²"),
+        "today's weight with the latest height"
+    );
+    assert!(html.contains("The measurement is saved."));
+    let plan = app
+        .get(&nurse, &format!("/planner?patient={id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        plan.contains("Starting from the latest recorded weight, 80.2 kg on"),
+        "{plan}"
+    );
+    assert!(plan.contains("name=\"weight\" type=\"text\" inputmode=\"decimal\" value=\"80.2\""));
+    assert_eq!(
+        app.get(&desk, &path).await.status(),
+        403,
+        "front desk keeps to demographics"
+    );
+    assert!(
+        app.audit()
+            .await
+            .iter()
+            .any(|e| e.action == "body.record" && e.patient_id.as_deref() == Some(id.as_str()))
+    );
+}
+
+crate::on_both!(weights_and_heights_are_kept_and_the_planner_starts_from_the_latest);
