@@ -464,3 +464,31 @@ test("an anonymous inquiry reaches the front desk and becomes a patient", async 
   assert.match(await desk.textContent("main"), /555 010 0456/);
   await desk.context().close();
 });
+
+test("a nurse records a diagnosis and a weight, and the planner starts from it", async () => {
+  const page = await newPage();
+  await signIn(page, "nurse@example.org");
+  await page.goto(`${base}/patients?q=Calloway`);
+  await page.locator("table a").first().click();
+  await page.waitForURL(/\/patients\/[0-9a-f-]{36}$/);
+  await page.getByRole("link", { name: "Diagnoses" }).click();
+  await checkAccessible(page, "diagnoses page");
+  await page.getByLabel("Diagnosis").selectOption("F33.1");
+  await page.getByRole("button", { name: "Record the diagnosis" }).click();
+  await page.waitForURL(/done=added/);
+  assert.match(await page.textContent("tbody"), /F33\.1/);
+  await checkAccessible(page, "diagnoses page with one");
+  await page.getByRole("link", { name: /Back to/ }).click();
+  await page.getByRole("link", { name: "Weight and height" }).click();
+  await page.getByLabel("Weight", { exact: true }).fill("64");
+  await page.getByLabel("Height").fill("168");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.waitForURL(/saved=1/);
+  assert.match(await page.textContent("tbody"), /22\.7 kg\/m²/);
+  await checkAccessible(page, "weight and height page");
+  await page.getByRole("link", { name: /Back to/ }).click();
+  await page.getByRole("link", { name: /Plan a dose for/ }).click();
+  assert.equal(await page.inputValue("#weight"), "64.0");
+  await checkAccessible(page, "planner for a patient");
+  await page.context().close();
+});

@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+pub mod diagnoses;
 pub mod inquiry;
 pub mod instruments;
 pub mod patient;

@@ -19,6 +19,7 @@ mod body;
 mod connect;
 mod content;
 mod demo;
+mod diagnoses;
 mod error;
 mod inquiries;
 mod patients;
@@ -41,6 +42,7 @@ pub use auth::{
 pub use body::BodyRecord;
 pub use connect::{Backend, ColumnOutline, DatabaseUrl, SchemaOutline, Store, TableOutline};
 pub use demo::{DEMO_PASSWORD, DemoAccount, DemoSeed, demo_accounts};
+pub use diagnoses::DiagnosisRecord;
 pub use error::{Corrupt, StoreError};
 pub use inquiries::{InquiryChange, InquiryRecord, MAX_INQUIRY_NOTE_CHARS};
 pub use patients::{PatientRecord, PatientSort};

@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod alerts;
 mod body;
+mod diagnoses;
 mod home;
 mod inquiry;
 mod login;
@@ -35,6 +36,11 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/patients/new", get(patients::new))
         .route("/patients/{id}", get(patients::show))
         .route("/patients/{id}/body", get(body::form).post(body::save))
+        .route(
+            "/patients/{id}/diagnoses",
+            get(diagnoses::show).post(diagnoses::add),
+        )
+        .route("/patients/{id}/diagnoses/end", post(diagnoses::end))
         .route(
             "/patients/{id}/contact",
             get(patients::contact_form).post(patients::contact_save),

@@ -985,3 +985,75 @@ async fn weights_and_heights_are_kept_and_the_planner_starts_from_the_latest(app
 }
 
 crate::on_both!(weights_and_heights_are_kept_and_the_planner_starts_from_the_latest);
+
+async fn diagnoses_come_from_the_list_once_and_are_ended_not_deleted(app: &TestApp) {
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("nurse@example.org", Role::Nurse).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let id = app.register(&desk, "Cy", "Moor", "1965-06-06").await;
+    let nurse = app.signed_in("nurse@example.org").await;
+    let path = format!("/patients/{id}/diagnoses");
+    let html = app.get(&nurse, &path).await.text().await.unwrap();
+    assert!(html.contains("<optgroup label=\"Major depressive disorder, recurrent\">"));
+    assert!(
+        html.contains(
+            "F33.2 Major depressive disorder, recurrent, severe without psychotic features"
+        )
+    );
+    let token = crate::support::form_token(&html);
+    assert_eq!(
+        app.post_form(&nurse, &path, &token, &[("code", "Z99.9")])
+            .await
+            .status(),
+        422
+    );
+    assert_eq!(
+        app.post_form(&nurse, &path, &token, &[("code", "F33.2")])
+            .await
+            .status(),
+        303
+    );
+    let res = app
+        .post_form(&nurse, &path, &token, &[("code", "f33.2")])
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("already a current diagnosis")
+    );
+    assert_eq!(
+        app.post_form(&nurse, &path, &token, &[("code", "F41.1")])
+            .await
+            .status(),
+        303
+    );
+    let html = app.get(&nurse, &path).await.text().await.unwrap();
+    let marker = "name=\"diagnosis\" value=\"";
+    let start = html.find(marker).unwrap() + marker.len();
+    let first = html[start..].split('"').next().unwrap().to_owned();
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{path}/end"),
+            &token,
+            &[("diagnosis", first.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, &path).await.text().await.unwrap();
+    assert_eq!(html.matches(">Current").count(), 1);
+    assert!(html.contains("Ended ") && html.contains("by Test Person"));
+    assert_eq!(app.get(&desk, &path).await.status(), 403);
+    let trail = app.audit().await;
+    assert!(trail.iter().any(|e| e.action == "diagnosis.add"));
+    assert!(
+        trail
+            .iter()
+            .all(|e| !e.detail.as_deref().unwrap_or("").contains("F33")),
+        "no codes in the trail"
+    );
+}
+
+crate::on_both!(diagnoses_come_from_the_list_once_and_are_ended_not_deleted);
