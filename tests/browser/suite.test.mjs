@@ -481,7 +481,7 @@ test("a nurse records a diagnosis and a weight, and the planner starts from it",
   await page.getByRole("link", { name: /Back to/ }).click();
   await page.getByRole("link", { name: "Weight and height" }).click();
   await page.getByLabel("Weight", { exact: true }).fill("64");
-  await page.getByLabel("Height").fill("168");
+  await page.locator("#height").fill("168");
   await page.getByRole("button", { name: "Save" }).click();
   await page.waitForURL(/saved=1/);
   assert.match(await page.textContent("tbody"), /22\.7 kg\/m²/);
