@@ -471,6 +471,14 @@ test("a nurse records a diagnosis and a weight, and the planner starts from it",
   await page.goto(`${base}/patients?q=Calloway`);
   await page.locator("table a").first().click();
   await page.waitForURL(/\/patients\/[0-9a-f-]{36}$/);
+  const record = page.url();
+  await page.getByRole("link", { name: "Intake details" }).click();
+  await page.locator("#allergies").fill("penicillin: rash");
+  await page.getByLabel("Pregnancy status").selectOption("not_pregnant");
+  await page.getByRole("button", { name: "Save intake details" }).click();
+  await page.waitForURL(/saved=1/);
+  await checkAccessible(page, "intake details page");
+  await page.goto(record);
   await page.getByRole("link", { name: "Diagnoses" }).click();
   await checkAccessible(page, "diagnoses page");
   await page.getByLabel("Diagnosis").selectOption("F33.1");

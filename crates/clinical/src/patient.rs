@@ -6,6 +6,7 @@
 use jiff::civil::Date;
 
 pub mod body;
+pub mod intake;
 mod search;
 #[cfg(test)]
 mod tests;

@@ -56,6 +56,8 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("patient.update", "changed a patient's contact details"),
     ("assessment.list", "read a patient's assessments"),
     ("body.record", "recorded a patient's weight or height"),
+    ("intake.read", "read a patient's intake details"),
+    ("intake.update", "changed a patient's intake details"),
     ("diagnosis.add", "recorded a diagnosis"),
     ("diagnosis.end", "ended a diagnosis"),
     ("diagnosis.list", "read a patient's diagnoses"),

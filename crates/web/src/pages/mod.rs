@@ -7,6 +7,7 @@ mod body;
 mod diagnoses;
 mod home;
 mod inquiry;
+mod intake;
 mod login;
 mod measure;
 mod patients;
@@ -41,6 +42,10 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             get(diagnoses::show).post(diagnoses::add),
         )
         .route("/patients/{id}/diagnoses/end", post(diagnoses::end))
+        .route(
+            "/patients/{id}/intake",
+            get(intake::show).post(intake::save),
+        )
         .route(
             "/patients/{id}/contact",
             get(patients::contact_form).post(patients::contact_save),

@@ -1057,3 +1057,88 @@ async fn diagnoses_come_from_the_list_once_and_are_ended_not_deleted(app: &TestA
 }
 
 crate::on_both!(diagnoses_come_from_the_list_once_and_are_ended_not_deleted);
+
+async fn intake_details_are_saved_changed_and_audited(app: &TestApp) {
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("nurse@example.org", Role::Nurse).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let id = app.register(&desk, "Ida", "Roe", "1992-09-09").await;
+    let nurse = app.signed_in("nurse@example.org").await;
+    let path = format!("/patients/{id}/intake");
+    let html = app.get(&nurse, &path).await.text().await.unwrap();
+    assert!(html.contains("Nothing is recorded yet."));
+    let token = crate::support::form_token(&html);
+    let res = app
+        .post_form(
+            &nurse,
+            &path,
+            &token,
+            &[
+                ("allergies", "latex"),
+                ("no_known_allergies", "yes"),
+                ("referrer_phone", "ring the office"),
+                ("pregnancy", "maybe"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("keep one of the two")
+            && html.contains("Referrer phone &#39;ring the office&#39; is not a telephone number"),
+        "{html}"
+    );
+    assert!(html.contains("Choose the pregnancy status from the list"));
+    assert!(html.contains(">latex</textarea>"), "typed kept");
+    let res = app
+        .post_form(
+            &nurse,
+            &path,
+            &token,
+            &[
+                ("allergies", "penicillin: rash\nlatex"),
+                ("referrer_name", "Dr Ines Vale"),
+                ("referrer_practice", "Harbor Family Medicine"),
+                ("referrer_phone", "555 010 0800"),
+                ("pregnancy", "not_pregnant"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    // Saved again with a change: one row, the latest kept, each write audited.
+    let res = app
+        .post_form(
+            &nurse,
+            &path,
+            &token,
+            &[
+                ("no_known_allergies", "yes"),
+                ("pregnancy", "not_applicable"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app
+        .get(&nurse, &format!("{path}?saved=1"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("The intake details are saved.") && html.contains("by Test Person"));
+    assert!(
+        html.contains(
+            "id=\"no_known_allergies\" name=\"no_known_allergies\" value=\"yes\" checked"
+        )
+    );
+    assert!(html.contains("value=\"not_applicable\" selected"));
+    let updates = app
+        .audit()
+        .await
+        .into_iter()
+        .filter(|e| e.action == "intake.update")
+        .count();
+    assert_eq!(updates, 2);
+    assert_eq!(app.get(&desk, &path).await.status(), 403);
+}
+
+crate::on_both!(intake_details_are_saved_changed_and_audited);
