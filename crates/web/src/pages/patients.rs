@@ -162,6 +162,27 @@ pub(crate) struct NewPage {
     same: Vec<PatientView>,
 }
 
+impl NewPage {
+    /// The registration form again, as typed, with its messages or the likely duplicates.
+    fn answer(
+        ctx: PageCtx,
+        form: PatientForm,
+        errors: FormErrors,
+        same: Vec<PatientView>,
+        status: StatusCode,
+    ) -> Result<Response, AppError> {
+        let sexes = sex_choices(form.sex.trim());
+        let page = NewPage {
+            ctx,
+            form,
+            errors,
+            sexes,
+            same,
+        };
+        Ok((status, render(&page)?).into_response())
+    }
+}
+
 fn sex_choices(selected: &str) -> Vec<Choice> {
     Sex::ALL
         .into_iter()
@@ -232,15 +253,13 @@ pub(crate) async fn create(
                         .into_iter()
                         .map(|p| PatientView::new(p, &ctx))
                         .collect();
-                    let sexes = sex_choices(form.sex.trim());
-                    let page = NewPage {
+                    return NewPage::answer(
                         ctx,
                         form,
-                        errors: FormErrors::default(),
-                        sexes,
+                        FormErrors::default(),
                         same,
-                    };
-                    return Ok((StatusCode::CONFLICT, render(&page)?).into_response());
+                        StatusCode::CONFLICT,
+                    );
                 }
             }
             let now = jiff::Timestamp::now();
@@ -264,15 +283,13 @@ pub(crate) async fn create(
                                 "given_name",
                                 "This inquiry has been registered as a patient already; open it from the inquiry's page.",
                             );
-                            let sexes = sex_choices(form.sex.trim());
-                            let page = NewPage {
+                            return NewPage::answer(
                                 ctx,
                                 form,
                                 errors,
-                                sexes,
-                                same: Vec::new(),
-                            };
-                            return Ok((StatusCode::CONFLICT, render(&page)?).into_response());
+                                Vec::new(),
+                                StatusCode::CONFLICT,
+                            );
                         }
                     }
                 }
@@ -290,15 +307,13 @@ pub(crate) async fn create(
             for p in problems {
                 errors.push(p.field(), sentence(&p.to_string()));
             }
-            let sexes = sex_choices(form.sex.trim());
-            let page = NewPage {
+            NewPage::answer(
                 ctx,
                 form,
                 errors,
-                sexes,
-                same: Vec::new(),
-            };
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+                Vec::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
         }
     }
 }
