@@ -4,7 +4,7 @@
 //! the allow-listed fields, so nothing else a browser sends can be kept. The one free-text line
 //! (questions about the clinic) is short and the page asks people not to put health details in it.
 
-use crate::patient::{Email, PatientError, PersonName, Phone};
+use crate::patient::{Email, PatientError, PersonName, Phone, keep, optional};
 
 /// The longest question accepted, in characters.
 pub const MAX_QUESTION_CHARS: usize = 300;
@@ -186,6 +186,12 @@ pub enum InquiryError {
     QuestionUnreadable,
 }
 
+impl From<PatientError> for InquiryError {
+    fn from(e: PatientError) -> Self {
+        InquiryError::Contact(e)
+    }
+}
+
 impl InquiryError {
     /// The form field the error is about.
     pub fn field(&self) -> &'static str {
@@ -240,30 +246,16 @@ impl InquiryInput {
     /// Checks every field and returns the inquiry or every problem found.
     pub fn validate(&self) -> Result<Inquiry, Vec<InquiryError>> {
         let mut errors = Vec::new();
-        let given = PersonName::parse("given_name", &self.given_name)
-            .map_err(|e| errors.push(InquiryError::Contact(e)))
-            .ok();
-        let family = PersonName::parse("family_name", &self.family_name)
-            .map_err(|e| errors.push(InquiryError::Contact(e)))
-            .ok();
-        let optional = |text: &str, parse: fn(&str) -> Result<_, PatientError>| {
-            if text.trim().is_empty() {
-                Ok(None)
-            } else {
-                parse(text).map(Some)
-            }
-        };
-        let phone = optional(&self.phone, Phone::parse)
-            .map_err(|e| errors.push(InquiryError::Contact(e)))
-            .ok();
-        let email = if self.email.trim().is_empty() {
-            Some(None)
-        } else {
-            Email::parse(&self.email)
-                .map(Some)
-                .map_err(|e| errors.push(InquiryError::Contact(e)))
-                .ok()
-        };
+        let given = keep(
+            &mut errors,
+            PersonName::parse("given_name", &self.given_name),
+        );
+        let family = keep(
+            &mut errors,
+            PersonName::parse("family_name", &self.family_name),
+        );
+        let phone = optional(&mut errors, &self.phone, Phone::parse);
+        let email = optional(&mut errors, &self.email, Email::parse);
         if self.phone.trim().is_empty() && self.email.trim().is_empty() {
             errors.push(InquiryError::NoWayToReach);
         }

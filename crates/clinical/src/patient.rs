@@ -447,16 +447,17 @@ impl PatientInput {
     }
 }
 
-/// The value of `result`, or `None` after noting its error.
-fn keep<T>(errors: &mut Vec<PatientError>, result: Result<T, PatientError>) -> Option<T> {
-    result.map_err(|e| errors.push(e)).ok()
+/// The value of `result`, or `None` after noting its error (in the caller's error type, so the
+/// inquiry and intake forms collect demographic errors beside their own).
+pub(crate) fn keep<T, E>(errors: &mut Vec<E>, result: Result<T, impl Into<E>>) -> Option<T> {
+    result.map_err(|e| errors.push(e.into())).ok()
 }
 
 /// An optional field: blank is `Some(None)`, a valid value `Some(Some(v))`, an invalid one `None`.
-fn optional<T>(
-    errors: &mut Vec<PatientError>,
+pub(crate) fn optional<T, E, F: Into<E>>(
+    errors: &mut Vec<E>,
     input: &str,
-    parse: impl Fn(&str) -> Result<T, PatientError>,
+    parse: impl Fn(&str) -> Result<T, F>,
 ) -> Option<Option<T>> {
     if input.trim().is_empty() {
         Some(None)

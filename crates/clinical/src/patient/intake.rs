@@ -1,7 +1,7 @@
 //! Intake details kept once per patient and updated as they change: allergies, the referring
 //! clinician, and pregnancy status. No clinical rule reads them here; the screening will.
 
-use crate::patient::{PatientError, PersonName, Phone};
+use crate::patient::{PatientError, PersonName, Phone, optional};
 
 /// The most allergies listed, one per line.
 pub const MAX_ALLERGIES: usize = 30;
@@ -105,6 +105,12 @@ pub enum IntakeError {
     PregnancyUnknown,
 }
 
+impl From<PatientError> for IntakeError {
+    fn from(e: PatientError) -> Self {
+        IntakeError::Referrer(e)
+    }
+}
+
 impl IntakeError {
     /// The form field the error is about.
     pub fn field(&self) -> &'static str {
@@ -180,24 +186,19 @@ impl IntakeInput {
             }
             Allergies::Listed(lines)
         };
-        let referrer_name = if self.referrer_name.trim().is_empty() {
-            None
-        } else {
-            PersonName::parse("referrer_name", &self.referrer_name)
-                .map_err(|e| errors.push(IntakeError::Referrer(e)))
-                .ok()
-        };
+        // A refused value is noted in `errors`, which refuses the whole form below.
+        let referrer_name = optional(&mut errors, &self.referrer_name, |s| {
+            PersonName::parse("referrer_name", s)
+        })
+        .flatten();
         let practice = self.referrer_practice.trim();
         if practice.chars().count() > MAX_PRACTICE_CHARS || practice.chars().any(char::is_control) {
             errors.push(IntakeError::PracticeUnreadable);
         }
-        let referrer_phone = if self.referrer_phone.trim().is_empty() {
-            None
-        } else {
-            Phone::parse_field("referrer_phone", &self.referrer_phone)
-                .map_err(|e| errors.push(IntakeError::Referrer(e)))
-                .ok()
-        };
+        let referrer_phone = optional(&mut errors, &self.referrer_phone, |s| {
+            Phone::parse_field("referrer_phone", s)
+        })
+        .flatten();
         let pregnancy = match self.pregnancy.trim() {
             "" => Pregnancy::NotAsked,
             code => Pregnancy::parse(code).unwrap_or_else(|| {
