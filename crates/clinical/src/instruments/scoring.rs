@@ -272,6 +272,8 @@ pub fn additive_points(id: InstrumentId) -> Option<AdditivePoints> {
     let values: Vec<i64> = (instrument.answer_min..=instrument.answer_max)
         .map(i64::from)
         .collect();
+    // ok: every probe holds in-range answers of the right count, which score never refuses;
+    // were it to, the form would show no running total (the stored score is the server's).
     let base = score(id, &vec![lowest; n]).ok()?.total;
     let mut added = Vec::with_capacity(n);
     for item in 0..n {

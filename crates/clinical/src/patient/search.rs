@@ -95,6 +95,8 @@ impl PatientQuery {
     }
 }
 
+/// A search word read as a birth date, when it is one. ok: a word that is not a date is no
+/// error: it is searched for as a word (a record number may hold digits and slashes).
 fn parse_date(token: &str) -> Option<Date> {
     if let Ok(date) = token.parse::<Date>() {
         return Some(date);

@@ -530,8 +530,24 @@ fn day_start(
     }
 }
 
-fn instant_of(day: jiff::civil::Date, ctx: &PageCtx) -> Option<jiff::Timestamp> {
-    day.to_zoned(ctx.time_zone()).ok().map(|z| z.timestamp())
+/// The first instant of `day` in the clinic's time zone, or a message at `field` (only dates at
+/// the ends of the calendar have none).
+fn instant_of(
+    day: jiff::civil::Date,
+    ctx: &PageCtx,
+    field: &str,
+    errors: &mut FormErrors,
+) -> Option<jiff::Timestamp> {
+    match day.to_zoned(ctx.time_zone()) {
+        Ok(z) => Some(z.timestamp()),
+        Err(_) => {
+            errors.push(
+                field,
+                format!("{day} is outside the dates the trail can hold; choose a nearer date."),
+            );
+            None
+        }
+    }
 }
 
 pub(crate) async fn audit(
@@ -553,10 +569,18 @@ pub(crate) async fn audit(
             format!("To {t} is before From {f}; choose a later date or swap them."),
         );
     }
-    filter.from = from.and_then(|d| instant_of(d, &ctx));
-    filter.until = to
-        .and_then(|d| d.tomorrow().ok())
-        .and_then(|d| instant_of(d, &ctx));
+    filter.from = from.and_then(|d| instant_of(d, &ctx, "from", &mut errors));
+    // The last day is included: the filter ends where the next day starts.
+    filter.until = to.and_then(|d| match d.tomorrow() {
+        Ok(next) => instant_of(next, &ctx, "to", &mut errors),
+        Err(_) => {
+            errors.push(
+                "to",
+                format!("{d} is outside the dates the trail can hold; choose a nearer date."),
+            );
+            None
+        }
+    });
     let users = state.store().users(site).await?;
     if !q.person.trim().is_empty() {
         match users.iter().find(|u| u.id.as_str() == q.person.trim()) {
@@ -589,7 +613,19 @@ pub(crate) async fn audit(
             ),
         }
     }
-    let before = q.before.trim().parse::<i64>().ok();
+    let before = match q.before.trim() {
+        "" => None,
+        text => match text.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push(
+                    "before",
+                    "The page position in the address is damaged; go to the newest events.",
+                );
+                None
+            }
+        },
+    };
     let records = if errors.is_empty() {
         state
             .store()

@@ -800,6 +800,8 @@ pub(crate) async fn planner(
             None
         }
     };
+    // ok: this only marks the menu's choice and its hint; an unknown model is refused with a
+    // message at its field by `PlannerForm::read`.
     let model = ModelId::parse(form.model.trim()).ok();
     let models = ModelId::ALL
         .into_iter()

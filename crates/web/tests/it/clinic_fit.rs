@@ -536,6 +536,23 @@ async fn the_audit_trail_filters_pages_and_speaks_in_words(app: &TestApp) {
         .await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("is before From"));
+    // An address that does not parse is said, never ignored.
+    let res = app.get(&admin, "/admin/audit?before=x").await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("The page position in the address is damaged")
+    );
+    let res = app.get(&admin, "/admin/audit?to=9999-12-31").await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("outside the dates the trail can hold")
+    );
 }
 
 crate::on_both!(the_audit_trail_filters_pages_and_speaks_in_words);
