@@ -30,6 +30,10 @@ const KEYS: &[&str] = &[
     "dosing.max_oral_mg_per_kg",
     "dosing.min_mg_per_kg",
     "dosing.min_infusion_min",
+    "screening.systolic_mmhg",
+    "screening.diastolic_mmhg",
+    "screening.trd_min_trials",
+    "screening.min_age_years",
     "limits.header_read_timeout_seconds",
     "limits.body_read_timeout_seconds",
     "limits.simulation_deadline_seconds",
@@ -51,6 +55,7 @@ pub(crate) struct Config {
     pub(crate) self_report: SelfReportConfig,
     pub(crate) inquiry: InquiryConfig,
     pub(crate) dosing: DosingConfig,
+    pub(crate) screening: ScreeningConfig,
     pub(crate) limits: LimitsConfig,
     pub(crate) log: LogConfig,
 }
@@ -133,6 +138,39 @@ impl DosingConfig {
         pk::dose::PlanningFloor {
             min_mg_per_kg: self.min_mg_per_kg,
             min_infusion_min: self.min_infusion_min,
+        }
+    }
+}
+
+/// The candidate screening's thresholds (defaults and their sources in `clinical::screening`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct ScreeningConfig {
+    pub(crate) systolic_mmhg: u16,
+    pub(crate) diastolic_mmhg: u16,
+    pub(crate) trd_min_trials: u32,
+    pub(crate) min_age_years: u32,
+}
+
+impl Default for ScreeningConfig {
+    fn default() -> Self {
+        let s = clinical::screening::ScreeningSettings::default();
+        ScreeningConfig {
+            systolic_mmhg: s.systolic_mmhg,
+            diastolic_mmhg: s.diastolic_mmhg,
+            trd_min_trials: s.trd_min_trials,
+            min_age_years: s.min_age_years,
+        }
+    }
+}
+
+impl ScreeningConfig {
+    pub(crate) fn settings(&self) -> clinical::screening::ScreeningSettings {
+        clinical::screening::ScreeningSettings {
+            systolic_mmhg: self.systolic_mmhg,
+            diastolic_mmhg: self.diastolic_mmhg,
+            trd_min_trials: self.trd_min_trials,
+            min_age_years: self.min_age_years,
         }
     }
 }
@@ -439,6 +477,9 @@ impl Config {
         }
         if let Err(e) = self.dosing.floor().check() {
             bail!("configuration: dosing.{e}");
+        }
+        if let Err(e) = self.screening.settings().check() {
+            bail!("configuration: {e}");
         }
         if self.inquiry.call_back.trim().is_empty() {
             bail!(

@@ -8,6 +8,8 @@
 //! Where to start:
 //! - [`patient`] for the demographic record every other part hangs on.
 //! - [`instruments`] for rating scales: definitions, scoring, response and remission, schedules.
+//! - [`medications`] and [`screening`] for the contraindication screening before a first
+//!   session.
 //! - [`safety`] for the follow-up a safety alert needs before it is closed.
 
 #![deny(missing_docs)]
@@ -15,5 +17,7 @@
 pub mod diagnoses;
 pub mod inquiry;
 pub mod instruments;
+pub mod medications;
 pub mod patient;
 pub mod safety;
+pub mod screening;

@@ -25,6 +25,7 @@ mod inquiries;
 mod intake;
 mod patients;
 mod row;
+mod screening;
 mod sites;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -48,7 +49,10 @@ pub use error::{Corrupt, StoreError};
 pub use inquiries::{InquiryChange, InquiryRecord, MAX_INQUIRY_NOTE_CHARS};
 pub use intake::IntakeRecord;
 pub use patients::{PatientRecord, PatientSort};
-pub use row::{AlertId, ApiTokenId, AssessmentId, InquiryId, LinkId, PatientId, SiteId, UserId};
+pub use row::{
+    AlertId, ApiTokenId, AssessmentId, InquiryId, LinkId, PatientId, ScreeningId, SiteId, UserId,
+};
+pub use screening::{DecisionRecord, MedicationRecord, ScreeningRecord, TrialRecord};
 pub use sites::Site;
 pub use users::{AccountChange, AccountRefusal, NewUser, PasswordError, PasswordHash, Role, User};
 

@@ -77,6 +77,10 @@ id_type!(
     /// A public inquiry's identifier.
     InquiryId
 );
+id_type!(
+    /// A screening's identifier.
+    ScreeningId
+);
 
 /// A self-report link's public name: the SHA-256 of its secret, in lower-case hex. It names the
 /// link in staff pages (to revoke it) but cannot be turned back into the link.

@@ -60,6 +60,15 @@ impl Capability for ClinicalData {
     }
 }
 
+/// Decisions only a prescriber takes: eligibility after screening, orders.
+pub(crate) struct Prescribing;
+impl Capability for Prescribing {
+    const NAME: &'static str = "the prescriber role";
+    fn allows(role: Role) -> bool {
+        role == Role::Prescriber
+    }
+}
+
 /// Accounts and the audit trail.
 pub(crate) struct Administration;
 impl Capability for Administration {

@@ -59,6 +59,8 @@ pub struct WebConfig {
     pub dose_caps: pk::dose::DoseCaps,
     /// The smallest dose and shortest infusion the dose planner plans.
     pub planning_floor: pk::dose::PlanningFloor,
+    /// The candidate screening's thresholds.
+    pub screening: clinical::screening::ScreeningSettings,
     /// How long public inquiries are kept.
     pub inquiry_retention: jiff::SignedDuration,
     /// When the clinic calls back, as the thank-you page says it ("within one working day").

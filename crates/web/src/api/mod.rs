@@ -8,6 +8,7 @@ pub(crate) mod health;
 pub(crate) mod json;
 mod patients;
 mod pk;
+mod screenings;
 
 use axum::Router;
 use axum::response::IntoResponse;
@@ -37,6 +38,8 @@ pub(crate) use json::whole::option as whole_option;
         patients::get_one,
         assessments::list,
         assessments::create,
+        screenings::list,
+        screenings::create,
         pk::simulate
     ),
     modifiers(&BearerScheme),
@@ -44,6 +47,7 @@ pub(crate) use json::whole::option as whole_option;
         (name = "system", description = "Service status"),
         (name = "patients", description = "Patient demographics; clinical roles only"),
         (name = "assessments", description = "Rating scales: scoring, response and remission; clinical roles only"),
+        (name = "screening", description = "Contraindication screening before a first session; clinical roles only"),
         (name = "pharmacokinetics", description = "Published ketamine and esketamine models; clinical roles only")
     )
 )]
@@ -90,6 +94,14 @@ fn constrain(doc: &mut serde_json::Value) {
             .iter()
             .map(|t| t.code()),
     );
+    let conditions = codes(&mut clinical::screening::Condition::ALL.iter().map(|c| c.code()));
+    let classes = codes(
+        &mut clinical::medications::MedicationClass::ALL
+            .iter()
+            .map(|c| c.code()),
+    );
+    let (sys_min, sys_max) = clinical::screening::SYSTOLIC_RANGE;
+    let (dia_min, dia_max) = clinical::screening::DIASTOLIC_RANGE;
     let sexes = codes(&mut clinical::patient::Sex::ALL.iter().map(|s| s.code()));
     let last_minute = 14.0 * 24.0 * 60.0;
     let rules: &[(&str, &str, serde_json::Value)] = &[
@@ -168,6 +180,36 @@ fn constrain(doc: &mut serde_json::Value) {
             "administered_at",
             json!({"format": "date-time"}),
         ),
+        (
+            "NewScreening",
+            "conditions",
+            json!({"items": {"type": "string", "enum": conditions}}),
+        ),
+        (
+            "NewScreening",
+            "patient_reported_conditions",
+            json!({"items": {"type": "string", "enum": conditions}}),
+        ),
+        (
+            "NewScreening",
+            "medication_classes",
+            json!({"items": {"type": "string", "enum": classes}}),
+        ),
+        (
+            "NewScreening",
+            "systolic_mmhg",
+            json!({"minimum": sys_min, "maximum": sys_max}),
+        ),
+        (
+            "NewScreening",
+            "diastolic_mmhg",
+            json!({"minimum": dia_min, "maximum": dia_max}),
+        ),
+        (
+            "NewScreening",
+            "adequate_antidepressant_trials",
+            json!({"minimum": 0, "maximum": clinical::screening::MAX_TRIALS}),
+        ),
     ];
     for (schema, property, extra) in rules {
         let target = &mut doc["components"]["schemas"][schema]["properties"][property];
@@ -206,5 +248,9 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/patients/{id}/assessments",
             get(assessments::list).post(assessments::create),
+        )
+        .route(
+            "/patients/{id}/screenings",
+            get(screenings::list).post(screenings::create),
         )
 }

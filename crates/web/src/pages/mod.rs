@@ -10,8 +10,10 @@ mod inquiry;
 mod intake;
 mod login;
 mod measure;
+mod medications;
 mod patients;
 mod planner;
+mod screening;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -45,6 +47,27 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/patients/{id}/intake",
             get(intake::show).post(intake::save),
+        )
+        .route(
+            "/patients/{id}/medications",
+            get(medications::show).post(medications::add_medication),
+        )
+        .route(
+            "/patients/{id}/medications/end",
+            post(medications::end_medication),
+        )
+        .route(
+            "/patients/{id}/screening",
+            get(screening::show).post(screening::create),
+        )
+        .route(
+            "/patients/{id}/screenings/{screening}/decision",
+            post(screening::decide),
+        )
+        .route("/patients/{id}/trials", post(medications::add_trial))
+        .route(
+            "/patients/{id}/trials/strike",
+            post(medications::strike_trial),
         )
         .route(
             "/patients/{id}/contact",

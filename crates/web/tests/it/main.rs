@@ -12,3 +12,4 @@ mod inquiry;
 mod measure;
 mod pages;
 mod pk;
+mod screening;

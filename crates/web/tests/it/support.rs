@@ -49,6 +49,7 @@ impl TestApp {
                 crisis_message: "Call or text 988 now.".into(),
                 dose_caps: pk::dose::DoseCaps::default(),
                 planning_floor: pk::dose::PlanningFloor::default(),
+                screening: clinical::screening::ScreeningSettings::default(),
                 inquiry_retention: jiff::SignedDuration::from_hours(24 * 90),
                 inquiry_call_back: "within one working day".into(),
                 limits,
