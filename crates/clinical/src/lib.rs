@@ -14,6 +14,7 @@
 
 #![deny(missing_docs)]
 
+pub mod consent;
 pub mod diagnoses;
 pub mod inquiry;
 pub mod instruments;

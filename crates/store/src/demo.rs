@@ -2,6 +2,7 @@
 //!
 //! Seeding is idempotent and refuses a database that holds anything real.
 
+use clinical::consent::ConsentText;
 use clinical::instruments::schedule::TimePoint;
 use clinical::instruments::{InstrumentId, score};
 use clinical::patient::{Email, PatientInput};
@@ -270,6 +271,12 @@ impl Store {
                 patients_created += 1;
             }
         }
+        if self.consent_documents(&site.id).await?.is_empty() {
+            // The demo text is a constant long enough to pass; the unit test below proves it.
+            if let Ok(text) = ConsentText::parse(DEMO_CONSENT_TITLE, DEMO_CONSENT) {
+                self.publish_consent(&actor, &site.id, &text, now).await?;
+            }
+        }
         Ok(DemoSeed {
             site,
             users_created,
@@ -278,12 +285,30 @@ impl Store {
     }
 }
 
+const DEMO_CONSENT_TITLE: &str = "Consent to ketamine treatment (demo text)";
+
+/// A placeholder written for the demo, not legal or clinical advice: each clinic publishes its
+/// own text, reviewed by its medical director and counsel.
+const DEMO_CONSENT: &str = "# About this document\n\n\
+This is demonstration text. A clinic replaces it with its own consent form under Consent.\n\n\
+# What I agree to\n\n\
+- I agree to receive ketamine or esketamine treatment as my prescriber has explained it.\n\
+- I have been told about the common effects during and after a session, such as feeling \
+detached, dizziness, nausea and a rise in blood pressure, and that staff watch me until they \
+pass.\n\
+- I will not drive or operate machinery until the next day, and someone will take me home.\n\
+- I can ask questions at any time and can stop treatment at any time.\n\n\
+# My information\n\n\
+My answers to rating scales and the measurements taken during sessions are kept in my record \
+and seen only by the clinic's staff who treat me.\n";
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn demo_constants_are_valid_input() {
+        assert!(ConsentText::parse(DEMO_CONSENT_TITLE, DEMO_CONSENT).is_ok());
         for a in demo_accounts() {
             assert!(Email::parse(a.email).is_ok(), "{}", a.email);
         }

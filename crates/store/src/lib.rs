@@ -17,6 +17,7 @@ mod audit;
 mod auth;
 mod body;
 mod connect;
+mod consent;
 mod content;
 mod demo;
 mod diagnoses;
@@ -43,6 +44,7 @@ pub use auth::{
 };
 pub use body::BodyRecord;
 pub use connect::{Backend, ColumnOutline, DatabaseUrl, SchemaOutline, Store, TableOutline};
+pub use consent::{ConsentDocument, ConsentSignature, ConsentStatus};
 pub use demo::{DEMO_PASSWORD, DemoAccount, DemoSeed, demo_accounts};
 pub use diagnoses::DiagnosisRecord;
 pub use error::{Corrupt, StoreError};

@@ -22,6 +22,7 @@ mod display;
 mod error;
 mod headers;
 mod ids;
+mod markdown;
 mod pages;
 pub mod scenario;
 mod throttle;

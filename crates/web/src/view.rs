@@ -99,6 +99,7 @@ fn nav_for(user: &User, path: &str) -> Vec<NavItem> {
     if Administration::allows(user.role) {
         items.push(("/admin/users", "Users"));
         items.push(("/admin/audit", "Audit trail"));
+        items.push(("/admin/consent", "Consent"));
     }
     items.push(("/account", "My account"));
     items

@@ -1,3 +1,5 @@
+//! Rule tests of the screening: every finding at its thresholds, decisions, settings.
+
 use super::*;
 
 fn codes(findings: &[Finding]) -> Vec<(&str, FindingClass)> {

@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod alerts;
 mod body;
+mod consent;
 mod diagnoses;
 mod home;
 mod inquiry;
@@ -55,6 +56,10 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/patients/{id}/medications/end",
             post(medications::end_medication),
+        )
+        .route(
+            "/patients/{id}/consent",
+            get(consent::show).post(consent::sign),
         )
         .route(
             "/patients/{id}/screening",
@@ -114,6 +119,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/admin/users/{id}/password", post(admin::reset_password))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/consent", get(consent::admin).post(consent::publish))
         .route("/account", get(account::page))
         .route(
             "/account/password",

@@ -331,6 +331,80 @@ pub(crate) struct ShowPage {
     link_error: Option<String>,
     link_notice: Option<&'static str>,
     open_links: Vec<OpenLinkView>,
+    candidate: Option<CandidateView>,
+}
+
+/// Where the patient stands on the way to a first session: screening and consent.
+pub(crate) struct CandidateView {
+    screening: String,
+    consent: String,
+    /// Screened, decided eligible and signed the current consent.
+    ready: bool,
+}
+
+async fn candidate(
+    state: &AppState,
+    user: &store::User,
+    ctx: &PageCtx,
+    id: &PatientId,
+    now: jiff::Timestamp,
+) -> Result<CandidateView, AppError> {
+    let actor = Actor::user(user);
+    let screenings = state
+        .store()
+        .screenings(&actor, &user.site_id, id, now)
+        .await?;
+    let (screening, eligible) = match screenings.first() {
+        None => ("not screened yet".to_owned(), false),
+        Some(s) => {
+            let absolute = s
+                .findings
+                .iter()
+                .filter(|f| f.class == clinical::screening::FindingClass::Absolute)
+                .count();
+            let found = match absolute {
+                0 => "no contraindication".to_owned(),
+                1 => "1 contraindication".to_owned(),
+                n => format!("{n} contraindications"),
+            };
+            match s.decision() {
+                None => (
+                    format!(
+                        "screened {} ({found}); no decision yet",
+                        ctx.date(s.recorded_at)
+                    ),
+                    false,
+                ),
+                Some(d) => (
+                    format!(
+                        "screened {} ({found}); {}{}",
+                        ctx.date(s.recorded_at),
+                        d.decision.label().to_lowercase(),
+                        if d.justification.is_some() {
+                            " with the contraindication overridden"
+                        } else {
+                            ""
+                        }
+                    ),
+                    d.decision == clinical::screening::Decision::Eligible,
+                ),
+            }
+        }
+    };
+    let status = state
+        .store()
+        .consent_status(&actor, &user.site_id, id, now)
+        .await?;
+    let consent = match (&status.current, status.signed_current()) {
+        (None, _) => "no consent document is published".to_owned(),
+        (Some(d), true) => format!("signed version {}", d.version),
+        (Some(d), false) => format!("version {} needs signing", d.version),
+    };
+    Ok(CandidateView {
+        screening,
+        consent,
+        ready: eligible && status.signed_current(),
+    })
 }
 
 /// A self-report link the patient can still use, as the patient page lists it.
@@ -404,6 +478,10 @@ async fn show_page(
     } else {
         (None, Vec::new())
     };
+    let candidate = match clinical {
+        Some(_) => Some(candidate(state, user, &ctx, id, now).await?),
+        None => None,
+    };
     let link_notice = match query.link.as_deref() {
         Some("revoked") => Some("The link is revoked: it no longer opens the questions."),
         Some("gone") => Some("That link was already used, revoked or expired."),
@@ -420,6 +498,7 @@ async fn show_page(
         link_error,
         link_notice,
         open_links,
+        candidate,
     })
 }
 

@@ -473,3 +473,174 @@ async fn the_screening_api_answers_findings_and_lists_them(app: &TestApp) {
 }
 
 crate::on_both!(the_screening_api_answers_findings_and_lists_them);
+
+const CONSENT_BODY: &str = "# Risks\n\nKetamine can raise blood pressure and make you feel detached for an hour or two.\n\n<script>alert(1)</script>\n\n- You can stop at any time.\n";
+
+async fn consent_is_versioned_and_a_new_version_asks_for_a_new_signature(app: &TestApp) {
+    app.user("admin@example.org", Role::Admin).await;
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("nurse@example.org", Role::Nurse).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let id = app.register(&desk, "Zoë", "Ångström", "1985-08-08").await;
+    let nurse = app.signed_in("nurse@example.org").await;
+    let path = format!("/patients/{id}/consent");
+    let html = app.get(&nurse, &path).await.text().await.unwrap();
+    assert!(html.contains("has not published a consent document yet"));
+    let show = app
+        .get(&nurse, &format!("/patients/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(show.contains("<dd>not screened yet</dd>"));
+    assert!(show.contains("no consent document is published"));
+
+    let admin = app.signed_in("admin@example.org").await;
+    let token = app.csrf(&admin, "/admin/consent").await;
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/consent",
+            &token,
+            &[("title", ""), ("body", CONSENT_BODY)],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("The title is required"));
+    assert!(
+        html.contains("Ketamine can raise blood pressure"),
+        "the text typed is kept"
+    );
+    // Two administrators publishing at once get consecutive versions.
+    let (a, b) = tokio::join!(
+        app.post_form(
+            &admin,
+            "/admin/consent",
+            &token,
+            &[("title", "Treatment consent"), ("body", CONSENT_BODY)],
+        ),
+        app.post_form(
+            &admin,
+            "/admin/consent",
+            &token,
+            &[("title", "Treatment consent"), ("body", CONSENT_BODY)],
+        ),
+    );
+    let mut places: Vec<String> = [a, b]
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status(), 303);
+            r.headers()["location"].to_str().unwrap().to_owned()
+        })
+        .collect();
+    places.sort();
+    assert_eq!(
+        places,
+        ["/admin/consent?published=1", "/admin/consent?published=2"]
+    );
+
+    let html = app.get(&nurse, &path).await.text().await.unwrap();
+    assert!(
+        html.contains("<h2>Risks</h2>"),
+        "headings start below the page title"
+    );
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<script>alert(1)"));
+    assert!(html.contains("A signature of version 2 is needed before a first session."));
+    let token = form_token(&html);
+    let res = app
+        .post_form(
+            &nurse,
+            &path,
+            &token,
+            &[("version", "2"), ("signed_name", "Zoe Angstrom-Smith")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(
+        "The signature must be the patient&#39;s full name as on the record, Zoë Ångström."
+    ));
+    assert!(html.contains("Tick the box to confirm that you witnessed"));
+    assert!(html.contains("value=\"Zoe Angstrom-Smith\""));
+    let res = app
+        .post_form(
+            &nurse,
+            &path,
+            &token,
+            &[
+                ("version", "2"),
+                ("signed_name", "zoe angstrom"),
+                ("witnessed", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let show = app
+        .get(&nurse, &format!("/patients/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(show.contains("signed version 2"));
+
+    // A new version asks for a new signature; a form open on the old one is refused.
+    let token_admin = app.csrf(&admin, "/admin/consent").await;
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/consent",
+            &token_admin,
+            &[
+                ("title", "Treatment consent"),
+                ("body", &format!("{CONSENT_BODY}\nNew paragraph.")),
+            ],
+        )
+        .await;
+    assert_eq!(res.headers()["location"], "/admin/consent?published=3");
+    let show = app
+        .get(&nurse, &format!("/patients/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(show.contains("version 3 needs signing"));
+    let res = app
+        .post_form(
+            &nurse,
+            &path,
+            &token,
+            &[
+                ("version", "2"),
+                ("signed_name", "Zoë Ångström"),
+                ("witnessed", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("A newer version of the consent was published")
+    );
+    let html = app.get(&nurse, &path).await.text().await.unwrap();
+    assert!(html.contains("The version signed earlier has been replaced."));
+    assert!(html.contains("<td class=\"num\">2</td>"));
+    assert_eq!(app.get(&desk, &path).await.status(), 403);
+    assert_eq!(app.get(&nurse, "/admin/consent").await.status(), 403);
+    let trail = app.audit().await;
+    assert_eq!(
+        trail
+            .iter()
+            .filter(|e| e.action == "consent.publish")
+            .count(),
+        3
+    );
+    assert!(trail.iter().any(|e| e.action == "consent.sign"
+        && e.patient_id.as_deref() == Some(id.as_str())
+        && e.detail.as_deref() == Some("version=2")));
+}
+
+crate::on_both!(consent_is_versioned_and_a_new_version_asks_for_a_new_signature);
