@@ -76,6 +76,15 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ),
     ("screening.list", "read a patient's screenings"),
     ("screening.decide", "decided a patient's eligibility"),
+    ("self_screening_link.create", "made a self-screening link"),
+    (
+        "self_screening.submit",
+        "answered the self-screening questionnaire",
+    ),
+    (
+        "self_screening.read",
+        "read a patient's self-screening answers",
+    ),
     ("consent.publish", "published a new consent version"),
     ("consent.read", "read a patient's consent"),
     ("consent.sign", "recorded a patient's signed consent"),

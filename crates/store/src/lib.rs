@@ -27,6 +27,7 @@ mod intake;
 mod patients;
 mod row;
 mod screening;
+mod self_screening;
 mod sites;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -55,6 +56,7 @@ pub use row::{
     AlertId, ApiTokenId, AssessmentId, InquiryId, LinkId, PatientId, ScreeningId, SiteId, UserId,
 };
 pub use screening::{DecisionRecord, MedicationRecord, ScreeningRecord, TrialRecord};
+pub use self_screening::{ScreeningLinkState, SelfScreeningRecord};
 pub use sites::Site;
 pub use users::{AccountChange, AccountRefusal, NewUser, PasswordError, PasswordHash, Role, User};
 

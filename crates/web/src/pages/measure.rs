@@ -835,11 +835,19 @@ impl NewLinkView {
         instrument: &Instrument,
         expires: String,
     ) -> Self {
-        let url = format!("{base_url}/r/{secret}");
+        NewLinkView::at(
+            format!("{base_url}/r/{secret}"),
+            instrument.short_name,
+            expires,
+        )
+    }
+
+    /// The view of a link to `url`, for `what` ("PHQ-9", "self-screening").
+    pub(crate) fn at(url: String, what: &'static str, expires: String) -> Self {
         NewLinkView {
             qr_svg: qr_svg(&url),
             url,
-            instrument: instrument.short_name,
+            instrument: what,
             expires,
         }
     }
@@ -965,7 +973,11 @@ pub(crate) struct ReportDonePage {
     crisis_message: String,
 }
 
-fn closed_page(ctx: PageCtx, state: &AppState, link: &LinkState) -> Result<Response, AppError> {
+pub(crate) fn closed_page(
+    ctx: PageCtx,
+    state: &AppState,
+    link: &LinkState,
+) -> Result<Response, AppError> {
     let (status, heading, message) = match link {
         LinkState::Used => (
             StatusCode::GONE,

@@ -15,6 +15,7 @@ mod medications;
 mod patients;
 mod planner;
 mod screening;
+mod self_screening;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -64,6 +65,16 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/patients/{id}/screening",
             get(screening::show).post(screening::create),
+        )
+        .route(
+            "/patients/{id}/screening/link",
+            post(self_screening::create_link),
+        )
+        .route(
+            "/s/{secret}",
+            get(self_screening::form)
+                .post(self_screening::submit)
+                .layer(public.clone()),
         )
         .route(
             "/patients/{id}/screenings/{screening}/decision",

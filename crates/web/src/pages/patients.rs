@@ -429,7 +429,7 @@ pub(crate) struct ShowQuery {
 const NEW_LINK_COOKIE: &str = "kf_new_link";
 
 /// The address patients open links at, as the staff member's browser reached this server.
-fn base_url(identity: &Identity, headers: &HeaderMap) -> String {
+pub(crate) fn base_url(identity: &Identity, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

@@ -6,19 +6,26 @@ use std::collections::BTreeSet;
 
 use askama::Template;
 use axum::Form;
+use axum::extract::Extension;
 use axum::extract::{Query, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
 use clinical::medications::MedicationClass;
 use clinical::patient::intake::{Allergies, Pregnancy};
 use clinical::screening::{
     BloodPressure, Condition, FindingClass, ScreeningInput, check_decision, screen,
 };
 use serde::Deserialize;
-use store::{PatientId, Role, ScreeningId, ScreeningRecord};
+use store::{PatientId, Role, ScreeningId, ScreeningLinkState, ScreeningRecord};
 
+use super::measure::NewLinkView;
+use super::patients::base_url;
+use super::self_screening::NEW_SCREENING_LINK_COOKIE;
 use super::{FormErrors, sentence};
 use crate::AppState;
+use crate::auth::Identity;
 use crate::capability::{Can, ClinicalData, Prescribing};
 use crate::error::AppError;
 use crate::ids::IdPath;
@@ -81,6 +88,9 @@ pub(crate) struct ScreeningPage {
     age: i16,
     conditions: Vec<Check>,
     reported: Vec<&'static str>,
+    /// What the patient's own questionnaire said, in words.
+    self_report: Option<String>,
+    new_link: Option<NewLinkView>,
     classes: Vec<Check>,
     systolic: String,
     diastolic: String,
@@ -262,18 +272,62 @@ async fn page<C>(
     errors: FormErrors,
     decision_form: DecisionForm,
     notice: Option<&'static str>,
+    new_link: Option<NewLinkView>,
 ) -> Result<ScreeningPage, AppError> {
     let now = jiff::Timestamp::now();
     let site = &who.user().site_id;
     let p = state.store().patient(&who.actor(), site, id, now).await?;
     let pre = prefill(state, who, id, now).await?;
-    let reported: Vec<&'static str> = Vec::new();
+    let own = state
+        .store()
+        .latest_self_screening(&who.actor(), site, id, now)
+        .await?;
+    let mut reported: Vec<&'static str> = Vec::new();
+    let mut self_report = None;
+    if let Some(own) = &own {
+        let date = ctx.date(own.submitted_at);
+        let mut said = Vec::new();
+        for c in Condition::ALL {
+            if own.yes.contains(&c) {
+                reported.push(c.code());
+                said.push(format!("yes to “{}”", c.patient_question()));
+            } else if own.not_sure.contains(&c) {
+                reported.push(c.code());
+                said.push(format!("not sure about “{}”", c.patient_question()));
+            }
+        }
+        self_report = Some(if said.is_empty() {
+            format!("The patient's self-screening of {date} answered no to every question.")
+        } else {
+            format!(
+                "The patient's self-screening of {date} answered {}. Unticked, these still appear as findings reported by the patient; tick a box once it is confirmed.",
+                said.join("; ")
+            )
+        });
+    }
+    let own_date = own.as_ref().map(|o| ctx.date(o.submitted_at));
     let from_condition = |c: Condition| {
         pre.conditions
             .iter()
             .find(|(k, _)| *k == c)
             .map(|(_, why)| why.clone())
+            .or_else(|| {
+                let o = own.as_ref()?;
+                let date = own_date.as_deref().unwrap_or_default();
+                if o.yes.contains(&c) {
+                    Some(format!(
+                        "the patient answered yes on {date} (not confirmed)"
+                    ))
+                } else if o.not_sure.contains(&c) {
+                    Some(format!(
+                        "the patient was not sure on {date} (not confirmed)"
+                    ))
+                } else {
+                    None
+                }
+            })
     };
+    let confirmed_from = |c: Condition| pre.conditions.iter().any(|(k, _)| *k == c);
     let from_class = |c: MedicationClass| {
         pre.classes
             .iter()
@@ -287,7 +341,7 @@ async fn page<C>(
             label: c.label(),
             checked: match &typed {
                 Some(t) => t.conditions.contains(c.code()),
-                None => from_condition(c).is_some(),
+                None => confirmed_from(c),
             },
             from: from_condition(c),
         })
@@ -334,6 +388,8 @@ async fn page<C>(
         age: clinical::patient::age_on(p.date_of_birth, ctx.today()),
         conditions,
         reported,
+        self_report,
+        new_link,
         classes,
         systolic,
         diastolic,
@@ -357,15 +413,41 @@ pub(crate) struct NoticeQuery {
 pub(crate) async fn show(
     State(state): State<AppState>,
     who: Can<ClinicalData>,
+    Extension(identity): Extension<Identity>,
+    headers: HeaderMap,
     ctx: PageCtx,
     IdPath(id): IdPath<PatientId>,
     Query(q): Query<NoticeQuery>,
-) -> Result<Html<String>, AppError> {
+) -> Result<Response, AppError> {
+    // A self-screening link made just before the redirect here: shown this once.
+    let secret = CookieJar::from_headers(&headers)
+        .get(NEW_SCREENING_LINK_COOKIE)
+        .map(|c| c.value().to_owned());
+    let mut new_link = None;
+    if let Some(secret) = &secret
+        && let ScreeningLinkState::Open {
+            patient_id,
+            expires_at,
+        } = state
+            .store()
+            .screening_link(secret, jiff::Timestamp::now())
+            .await?
+        && patient_id == id
+    {
+        new_link = Some(NewLinkView::at(
+            format!("{}/s/{secret}", base_url(&identity, &headers)),
+            "self-screening",
+            ctx.time(expires_at),
+        ));
+    }
     let notice = match q.done.as_deref() {
         Some("screened") => {
             Some("The screening is recorded; its findings are at the top of the list below.")
         }
         Some("decided") => Some("The decision is recorded."),
+        Some("link") if new_link.is_none() => {
+            Some("The self-screening link was made; it is shown only once, right after it is made.")
+        }
         _ => None,
     };
     let page = page(
@@ -377,9 +459,18 @@ pub(crate) async fn show(
         FormErrors::default(),
         DecisionForm::default(),
         notice,
+        new_link,
     )
     .await?;
-    render(&page)
+    let mut res = render(&page)?.into_response();
+    if secret.is_some() {
+        let mut gone =
+            crate::auth::cookie(NEW_SCREENING_LINK_COOKIE, String::new(), identity.secure);
+        gone.set_path(format!("/patients/{id}/screening"));
+        gone.make_removal();
+        crate::auth::append_cookie(&mut res, &gone);
+    }
+    Ok(res)
 }
 
 /// A number typed into a form: empty is `None`; anything not a whole number is an error.
@@ -494,6 +585,7 @@ pub(crate) async fn create(
                 errors,
                 DecisionForm::default(),
                 None,
+                None,
             )
             .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
@@ -567,6 +659,7 @@ pub(crate) async fn decide(
                 None,
                 FormErrors::default(),
                 form,
+                None,
                 None,
             )
             .await?;

@@ -644,3 +644,101 @@ async fn consent_is_versioned_and_a_new_version_asks_for_a_new_signature(app: &T
 }
 
 crate::on_both!(consent_is_versioned_and_a_new_version_asks_for_a_new_signature);
+
+async fn a_self_screening_link_feeds_the_screening_as_patient_reported(app: &TestApp) {
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("nurse@example.org", Role::Nurse).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let id = app.register(&desk, "Nell", "Arden", "1992-09-09").await;
+    let nurse = app.signed_in("nurse@example.org").await;
+    let path = format!("/patients/{id}/screening");
+    let token = app.csrf(&nurse, &path).await;
+    let res = app
+        .post_form(&nurse, &format!("{path}/link"), &token, &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, &path).await.text().await.unwrap();
+    let marker = "id=\"new-link\" class=\"mono link-field\" type=\"text\" readonly value=\"";
+    let start = html.find(marker).expect("the link is shown once") + marker.len();
+    let url = html[start..].split('"').next().unwrap().to_owned();
+    let link = url[url.find("/s/").unwrap()..].to_owned();
+    assert!(html.contains("QR code of the self-screening link"));
+    let again = app.get(&nurse, &path).await.text().await.unwrap();
+    assert!(!again.contains(&link), "the link is shown only once");
+    assert_eq!(app.get(&desk, &path).await.status(), 403);
+
+    let patient = TestApp::browser();
+    let html = app.get(&patient, &link).await.text().await.unwrap();
+    assert!(html.contains("Have you ever had bleeding in the brain?"));
+    assert!(html.contains("Need help now?"));
+    let ptoken = form_token(&html);
+    let mut answers: Vec<(&str, &str)> = clinical::screening::Condition::ALL
+        .iter()
+        .map(|c| (c.code(), "no"))
+        .collect();
+    answers.retain(|(c, _)| *c != "dementia");
+    let res = app.post_form(&patient, &link, &ptoken, &answers).await;
+    assert_eq!(res.status(), 422, "every question needs an answer");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("href=\"#dementia\""));
+    assert!(
+        html.contains("value=\"no\" checked"),
+        "answers given are kept"
+    );
+    for a in answers.iter_mut() {
+        match a.0 {
+            "breastfeeding" => a.1 = "yes",
+            "substance_use_disorder" => a.1 = "not_sure",
+            _ => {}
+        }
+    }
+    answers.push(("dementia", "no"));
+    let res = app.post_form(&patient, &link, &ptoken, &answers).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Your answers have reached your clinic.")
+    );
+    let res = app.post_form(&patient, &link, &ptoken, &answers).await;
+    assert_eq!(res.status(), 410, "a link answers once");
+
+    let html = app.get(&nurse, &path).await.text().await.unwrap();
+    assert!(
+        html.contains(
+            "answered yes to “Are you breastfeeding?”; not sure about “Are you currently struggling"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<input type=\"hidden\" name=\"reported\" value=\"breastfeeding\">"));
+    assert!(
+        html.contains("<input type=\"hidden\" name=\"reported\" value=\"substance_use_disorder\">")
+    );
+    assert!(
+        !html.contains("name=\"condition\" value=\"breastfeeding\" checked"),
+        "a report is not a confirmation"
+    );
+    assert!(html.contains("the patient answered yes on"));
+    let token = form_token(&html);
+    let res = app
+        .post_form(
+            &nurse,
+            &path,
+            &token,
+            &[
+                ("reported", "breastfeeding"),
+                ("reported", "substance_use_disorder"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, &path).await.text().await.unwrap();
+    assert!(html.contains("(reported by the patient, not yet confirmed)"));
+    let trail = app.audit().await;
+    assert!(trail.iter().any(
+        |e| e.action == "self_screening.submit" && e.patient_id.as_deref() == Some(id.as_str())
+    ));
+}
+
+crate::on_both!(a_self_screening_link_feeds_the_screening_as_patient_reported);
