@@ -110,7 +110,7 @@ async function visit(page, path, what) {
 }
 
 const ROLES = [
-  { email: "admin@example.org", pages: ["/", "/admin/users", "/admin/audit", "/account"], patients: false },
+  { email: "admin@example.org", pages: ["/", "/admin/users", "/admin/audit", "/admin/consent", "/account"], patients: false },
   { email: "prescriber@example.org", pages: ["/", "/patients", "/patients/new", "/planner", "/account"], patients: true, clinical: true },
   { email: "nurse@example.org", pages: ["/", "/patients", "/patients/new", "/planner", "/account"], patients: true, clinical: true },
   { email: "frontdesk@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true, clinical: false },
@@ -499,4 +499,127 @@ test("a nurse records a diagnosis and a weight, and the planner starts from it",
   assert.equal(await page.inputValue("#weight"), "64.0");
   await checkAccessible(page, "planner for a patient");
   await page.context().close();
+});
+
+test("from an anonymous inquiry to a screened candidate with a prescriber's decision and a signed consent", async () => {
+  const visitor = await newPage();
+  await visitor.goto(`${base}/inquiry`);
+  await visitor.getByLabel("First name").fill("Noor");
+  await visitor.getByLabel("Last name").fill("Haddad");
+  await visitor.getByLabel("Telephone").fill("555 010 0777");
+  await visitor.getByRole("button", { name: "Send" }).click();
+  await visitor.waitForURL(`${base}/inquiry/thanks`);
+  await visitor.context().close();
+
+  const desk = await newPage();
+  await signIn(desk, "frontdesk@example.org");
+  await desk.getByRole("link", { name: "Inquiries" }).click();
+  await desk.getByRole("link", { name: "Noor Haddad" }).click();
+  await desk.getByRole("link", { name: "Register as a patient" }).click();
+  await desk.getByLabel("Date of birth").fill("1988-04-04");
+  await desk.getByLabel("Female", { exact: true }).check();
+  await desk.getByRole("button", { name: "Register patient" }).click();
+  await desk.waitForURL(/created=1$/);
+  const record = desk.url().replace(/\?created=1$/, "");
+  await desk.context().close();
+
+  const nurse = await newPage();
+  await signIn(nurse, "nurse@example.org");
+  await nurse.goto(`${record}/intake`);
+  await nurse.getByLabel(/No known allergies/).check();
+  await nurse.getByLabel("Pregnancy status").selectOption("not_pregnant");
+  await nurse.getByRole("button", { name: "Save intake details" }).click();
+  await nurse.waitForURL(/saved=1/);
+  await nurse.goto(`${record}/medications`);
+  await nurse.getByLabel("Drug", { exact: true }).first().fill("Lorazepam");
+  await nurse.getByRole("button", { name: "Record the medication" }).click();
+  await nurse.waitForURL(/done=medication/);
+  assert.match(await nurse.textContent("table"), /Benzodiazepine/);
+  for (const [drug, weeks, outcome] of [["Sertraline", "8", "partial"], ["Escitalopram", "10", "none"]]) {
+    await nurse.locator("#trial_drug").fill(drug);
+    await nurse.getByLabel(/Weeks taken/).fill(weeks);
+    await nurse.getByLabel("Outcome").selectOption(outcome);
+    await nurse.getByLabel(/Adequate dose and duration/).check();
+    await nurse.getByRole("button", { name: "Record the trial" }).click();
+    await nurse.waitForURL(/done=trial/);
+  }
+  assert.match(await nurse.textContent("main"), /2 failed adequate trials counted/);
+  await checkAccessible(nurse, "medications page");
+  await nurse.locator("#trial_drug").fill("Bupropion");
+  await nurse.getByLabel(/Weeks taken/).fill("a few");
+  await nurse.getByRole("button", { name: "Record the trial" }).click();
+  await nurse.waitForSelector("#error-summary");
+  assert.equal(await nurse.inputValue("#trial_drug"), "Bupropion");
+  await checkAccessible(nurse, "medications page with errors");
+
+  // The candidate answers the self-screening questions on their phone.
+  await nurse.goto(`${record}/screening`);
+  await nurse.getByRole("button", { name: "Make a self-screening link" }).click();
+  await nurse.waitForURL(/done=link/);
+  const link = await nurse.inputValue("#new-link");
+  await checkAccessible(nurse, "screening page with a new link");
+  const phone = await newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+  await phone.goto(link);
+  await checkAccessible(phone, "self-screening questionnaire");
+  const groups = await phone.locator("fieldset.item").count();
+  for (let i = 0; i < groups; i++) {
+    await phone.locator("fieldset.item").nth(i).getByLabel("No", { exact: true }).check();
+  }
+  await phone.getByRole("group", { name: "Are you breastfeeding?" }).getByLabel("Yes").check();
+  await phone.getByRole("button", { name: "Send my answers" }).click();
+  await phone.waitForSelector("text=Your answers have reached your clinic.");
+  await phone.context().close();
+
+  await nurse.goto(`${record}/screening`);
+  assert.match(await nurse.textContent("#own + p"), /yes to “Are you breastfeeding\?”/);
+  assert.equal(await nurse.isChecked("#class-benzodiazepine"), true, "ticked from the medications");
+  assert.equal(await nurse.inputValue("#trials"), "2");
+  await nurse.getByLabel("Systolic, mmHg").fill("80");
+  await nurse.getByLabel("Diastolic, mmHg").fill("95");
+  await nurse.getByRole("button", { name: /^Screen / }).click();
+  await nurse.waitForSelector("#error-summary");
+  await checkAccessible(nurse, "screening form with errors");
+  await nurse.getByLabel("Systolic, mmHg").fill("150");
+  await nurse.getByLabel("Raised intraocular pressure or glaucoma").check();
+  await nurse.getByRole("button", { name: /^Screen / }).click();
+  await nurse.waitForURL(/done=screened/);
+  const findings = await nurse.textContent("section.card");
+  assert.match(findings, /1 contraindication/);
+  assert.match(findings, /Breastfeeding: the label says not to breastfeed.*reported by the patient, not yet confirmed/);
+  assert.match(findings, /150\/95 mmHg is above 140\/90 mmHg/);
+  assert.match(findings, /Benzodiazepine: a CNS depressant/);
+  assert.match(findings, /meets the usual definition of treatment-resistant depression/);
+  await checkAccessible(nurse, "screening with findings");
+  await nurse.context().close();
+
+  const doctor = await newPage();
+  await signIn(doctor, "prescriber@example.org");
+  await doctor.goto(`${record}/screening`);
+  const card = doctor.locator("section.card").first();
+  await card.getByLabel("Eligible", { exact: true }).check();
+  await card.getByLabel("Reason").fill("Treatment-resistant; blood pressure to be rechecked before dosing.");
+  await card.getByRole("button", { name: "Record the decision" }).click();
+  await doctor.waitForSelector("#error-summary");
+  assert.match(await doctor.textContent("#error-summary"), /contraindication \(breastfeeding\)/);
+  await checkAccessible(doctor, "decision sent back without a justification");
+  await doctor.locator("section.card").first().getByLabel(/Justification/).fill("Stopped breastfeeding last month; confirmed with the patient at intake.");
+  await doctor.locator("section.card").first().getByRole("button", { name: "Record the decision" }).click();
+  await doctor.waitForURL(/done=decided/);
+  assert.match(await doctor.textContent("main"), /Contraindication overridden: Stopped breastfeeding last month/);
+
+  await doctor.goto(`${record}/consent`);
+  await checkAccessible(doctor, "consent page");
+  await doctor.getByRole("button", { name: "Record the signed consent" }).click();
+  await doctor.waitForSelector("#error-summary");
+  await checkAccessible(doctor, "consent sent back");
+  await doctor.getByLabel(/Patient's full name/).fill("noor haddad");
+  await doctor.getByLabel(/I witnessed/).check();
+  await doctor.getByRole("button", { name: "Record the signed consent" }).click();
+  await doctor.waitForURL(/done=signed/);
+  await doctor.goto(record);
+  const banner = await doctor.textContent(".patient-banner");
+  assert.match(banner, /eligible with the contraindication overridden/);
+  assert.match(banner, /signed version 1.*ready for a first session/s);
+  await checkAccessible(doctor, "patient record of a candidate ready for a first session");
+  await doctor.context().close();
 });
