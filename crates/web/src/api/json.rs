@@ -53,6 +53,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 ));
             }
         };
+        // Every body of this API is an object; serde would also fill a struct from an array.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "the body must be a JSON object, such as {\"conditions\": []}",
+            ));
+        }
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let e = match serde_path_to_error::deserialize::<_, T>(&mut de) {
             // Anything after the value (`{} {}`) makes the body malformed.

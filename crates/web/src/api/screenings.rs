@@ -45,7 +45,7 @@ pub(crate) struct NewScreening {
 
 /// One finding.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct Finding {
+pub(crate) struct ScreeningFinding {
     /// A condition code, `medication_<class>`, `age_under_minimum`, `blood_pressure_elevated`
     /// or `treatment_resistance`.
     code: String,
@@ -60,7 +60,7 @@ pub(crate) struct Finding {
 
 /// The prescriber's decision.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct Decision {
+pub(crate) struct ScreeningDecision {
     /// `eligible`, `not_eligible` or `needs_review`.
     decision: &'static str,
     reason: String,
@@ -80,14 +80,14 @@ pub(crate) struct Screening {
     recorded_by: Option<String>,
     /// The age the screening used.
     age_years: u32,
-    findings: Vec<Finding>,
+    findings: Vec<ScreeningFinding>,
     /// The decision that stands; `null` until a prescriber decides.
-    decision: Option<Decision>,
+    decision: Option<ScreeningDecision>,
 }
 
-fn findings(list: &[clinical::screening::Finding]) -> Vec<Finding> {
+fn findings(list: &[clinical::screening::Finding]) -> Vec<ScreeningFinding> {
     list.iter()
-        .map(|f| Finding {
+        .map(|f| ScreeningFinding {
             code: f.code.clone(),
             class: f.class.code(),
             reason: f.reason.clone(),
@@ -101,7 +101,7 @@ impl From<ScreeningRecord> for Screening {
     fn from(r: ScreeningRecord) -> Self {
         Screening {
             findings: findings(&r.findings),
-            decision: r.decision().map(|d| Decision {
+            decision: r.decision().map(|d| ScreeningDecision {
                 decision: d.decision.code(),
                 reason: d.reason.clone(),
                 justification: d.justification.clone(),
@@ -118,9 +118,9 @@ impl From<ScreeningRecord> for Screening {
 
 /// The stored screening's id and its findings.
 #[derive(Serialize, ToSchema)]
-pub(crate) struct Recorded {
+pub(crate) struct ScreeningRecorded {
     id: String,
-    findings: Vec<Finding>,
+    findings: Vec<ScreeningFinding>,
 }
 
 /// A patient's screenings, newest first.
@@ -167,7 +167,7 @@ pub(crate) async fn list(
     request_body = NewScreening,
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Screened and stored, with its findings heaviest first", body = Recorded),
+        (status = 201, description = "Screened and stored, with its findings heaviest first", body = ScreeningRecorded),
         (status = 400, description = "The body is not JSON of the expected shape", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
@@ -182,7 +182,7 @@ pub(crate) async fn create(
     who: Can<ClinicalData>,
     IdPath(id): IdPath<PatientId>,
     ApiJson(body): ApiJson<NewScreening>,
-) -> Result<(StatusCode, Json<Recorded>), ApiError> {
+) -> Result<(StatusCode, Json<ScreeningRecorded>), ApiError> {
     let now = jiff::Timestamp::now();
     let site_id = &who.user().site_id;
     let refuse = |errors: Vec<clinical::screening::ScreeningError>| {
@@ -234,7 +234,7 @@ pub(crate) async fn create(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(Recorded {
+        Json(ScreeningRecorded {
             id: sid.as_str().to_owned(),
             findings: findings(&found),
         }),

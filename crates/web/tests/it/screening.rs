@@ -444,6 +444,22 @@ async fn the_screening_api_answers_findings_and_lists_them(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(res.status(), 400, "unknown fields are refused");
+    let res = client
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("[]")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400, "an array is not a screening");
+    let e: Value = res.json().await.unwrap();
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("JSON object")
+    );
     let list: Value = client
         .get(&url)
         .bearer_auth(&token)
