@@ -17,7 +17,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::Corrupt;
-use crate::row::{PatientId, SiteId};
+use crate::row::{PatientId, RowReader, SiteId};
 use crate::users::User;
 use crate::{Store, StoreError, instant, millis};
 
@@ -675,5 +675,62 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+/// One change to a patient's record as the trail holds it: who, when, which fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeRecord {
+    /// When.
+    pub at: jiff::Timestamp,
+    /// The staff member's name (or the actor's label when the account is gone).
+    pub by: String,
+    /// The field codes the event names (`fields=a,b`); `all` for the first save.
+    pub fields: Vec<String>,
+}
+
+impl Store {
+    /// The newest changes of one kind (`action`, such as `intake.update`) to a patient's record,
+    /// newest first, at most `limit`: the audit trail is where changes are kept, so this shows
+    /// who changed what and when without a second copy.
+    #[tracing::instrument(skip_all)]
+    pub async fn change_history(
+        &self,
+        site_id: &SiteId,
+        patient_id: &PatientId,
+        action: &'static str,
+        limit: i64,
+    ) -> Result<Vec<ChangeRecord>, StoreError> {
+        let rows = sqlx::query(
+            "select e.id, e.at, e.actor_label, e.detail, u.display_name
+               from audit_events e left join users u on u.id = e.actor_user_id
+              where e.patient_id = $1 and e.site_id = $2 and e.action = $3 and e.outcome = 'ok'
+              order by e.id desc limit $4",
+        )
+        .bind(patient_id.as_str())
+        .bind(site_id.as_str())
+        .bind(action)
+        .bind(limit.clamp(1, 500))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let r = RowReader::new(row, "audit_events", "id")?;
+                let detail = r.opt_text("detail")?.unwrap_or_default();
+                let fields = detail
+                    .split_whitespace()
+                    .find_map(|part| part.strip_prefix("fields="))
+                    .map(|list| list.split(',').map(str::to_owned).collect())
+                    .unwrap_or_default();
+                Ok(ChangeRecord {
+                    at: r.instant("at")?,
+                    by: match r.opt_text("display_name")? {
+                        Some(name) => name,
+                        None => r.text("actor_label")?,
+                    },
+                    fields,
+                })
+            })
+            .collect()
     }
 }

@@ -6,6 +6,17 @@ use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
 use crate::row::{PatientId, RowReader, SiteId};
 use crate::{Store, StoreError, millis};
 
+/// The stored columns and the form field each belongs to, in form order (the allergy state
+/// and list are one field).
+const INTAKE_FIELDS: [(&str, &str); 6] = [
+    ("allergies", "allergies"),
+    ("allergy_list", "allergies"),
+    ("referrer_name", "referrer_name"),
+    ("referrer_practice", "referrer_practice"),
+    ("referrer_phone", "referrer_phone"),
+    ("pregnancy", "pregnancy"),
+];
+
 /// Stored intake details with who changed them last and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntakeRecord {
@@ -95,6 +106,46 @@ impl Store {
             Allergies::Listed(l) => ("listed", l.clone()),
         };
         let mut tx = self.pool.begin().await?;
+        // Take the patient's row first, so two saves at once are told apart in the trail.
+        let locked = sqlx::query(
+            "update patients set updated_at = updated_at where id = $1 and site_id = $2",
+        )
+        .bind(patient_id.as_str())
+        .bind(site_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if locked.rows_affected() != 1 {
+            return Err(StoreError::NotFound { entity: "patient" });
+        }
+        let before = sqlx::query(
+            "select patient_id, allergies, allergy_list, referrer_name, referrer_practice,
+                    referrer_phone, pregnancy
+               from intake_details where patient_id = $1",
+        )
+        .bind(patient_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let list_text = serde_json::Value::from(list.clone()).to_string();
+        let new_values = [
+            Some(state),
+            Some(list_text.as_str()),
+            details.referrer_name.as_ref().map(|n| n.as_str()),
+            details.referrer_practice.as_deref(),
+            details.referrer_phone.as_ref().map(|p| p.as_str()),
+            Some(details.pregnancy.code()),
+        ];
+        let mut changed: Vec<&str> = Vec::new();
+        match &before {
+            None => changed.push("all"),
+            Some(row) => {
+                let r = RowReader::new(row, "intake_details", "patient_id")?;
+                for ((column, field), new) in INTAKE_FIELDS.iter().zip(new_values) {
+                    if r.opt_text(column)?.as_deref() != new && !changed.contains(field) {
+                        changed.push(field);
+                    }
+                }
+            }
+        }
         let saved = sqlx::query(
             "insert into intake_details (patient_id, allergies, allergy_list, referrer_name,
                                          referrer_practice, referrer_phone, pregnancy,
@@ -125,7 +176,15 @@ impl Store {
         }
         let event = AuditEvent::new("intake.update", AuditOutcome::Ok)
             .site(site_id.as_str())
-            .patient(patient_id.as_str());
+            .patient(patient_id.as_str())
+            .detail(format!(
+                "fields={}",
+                if changed.is_empty() {
+                    "none".to_owned()
+                } else {
+                    changed.join(",")
+                }
+            ));
         audit::insert(&mut tx, now, actor, &event).await?;
         tx.commit().await?;
         Ok(())

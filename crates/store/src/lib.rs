@@ -38,7 +38,8 @@ pub use assessments::{
     baseline,
 };
 pub use audit::{
-    AUDIT_ACTIONS, Actor, AuditEvent, AuditFilter, AuditOutcome, AuditRecord, action_in_words,
+    AUDIT_ACTIONS, Actor, AuditEvent, AuditFilter, AuditOutcome, AuditRecord, ChangeRecord,
+    action_in_words,
 };
 pub use auth::{
     ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession, TOKEN_CHECK_TTL,

@@ -9,7 +9,7 @@ use clinical::patient::intake::{Allergies, IntakeInput, Pregnancy};
 use serde::Deserialize;
 use store::PatientId;
 
-use super::{FormErrors, sentence};
+use super::{ChangeRow, FormErrors, change_rows, sentence};
 use crate::AppState;
 use crate::capability::{Can, ClinicalData};
 use crate::display::Choice;
@@ -45,6 +45,21 @@ pub(crate) struct IntakePage {
     errors: FormErrors,
     last_change: Option<String>,
     saved: bool,
+    changes: Vec<ChangeRow>,
+}
+
+/// The intake form's fields in words, for the list of changes.
+fn field_words(code: &str) -> &'static str {
+    match code {
+        "all" => "first saved",
+        "none" => "saved without a change",
+        "allergies" => "allergies",
+        "referrer_name" => "referring clinician",
+        "referrer_practice" => "referring practice",
+        "referrer_phone" => "referrer phone",
+        "pregnancy" => "pregnancy status",
+        _ => "another field",
+    }
 }
 
 #[derive(Deserialize)]
@@ -105,7 +120,9 @@ async fn page(
             selected: p.code() == chosen,
         })
         .collect();
+    let changes = change_rows(state, &ctx, site, id, "intake.update", field_words).await?;
     Ok(IntakePage {
+        changes,
         patient_id: p.id.as_str().to_owned(),
         patient_name: format!("{} {}", p.given_name, p.family_name),
         ctx,

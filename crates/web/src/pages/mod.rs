@@ -178,3 +178,37 @@ pub(crate) fn sentence(message: &str) -> String {
         None => String::new(),
     }
 }
+
+/// One change to a part of a patient's record, as its page lists them.
+pub(crate) struct ChangeRow {
+    pub(crate) when: String,
+    pub(crate) by: String,
+    pub(crate) fields: String,
+}
+
+/// The latest changes of `action` to a patient's record, with each field code put in words.
+pub(crate) async fn change_rows(
+    state: &crate::AppState,
+    ctx: &crate::view::PageCtx,
+    site: &store::SiteId,
+    patient: &store::PatientId,
+    action: &'static str,
+    words: fn(&str) -> &'static str,
+) -> Result<Vec<ChangeRow>, crate::error::AppError> {
+    Ok(state
+        .store()
+        .change_history(site, patient, action, 50)
+        .await?
+        .into_iter()
+        .map(|c| ChangeRow {
+            when: ctx.time(c.at),
+            by: c.by,
+            fields: c
+                .fields
+                .iter()
+                .map(|f| words(f))
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+        .collect())
+}

@@ -636,6 +636,19 @@ pub(crate) struct ContactPage {
     p: PatientView,
     form: ContactForm,
     errors: FormErrors,
+    changes: Vec<super::ChangeRow>,
+}
+
+/// The contact form's fields in words, for the list of changes.
+fn contact_words(code: &str) -> &'static str {
+    match code {
+        "phone" => "telephone",
+        "email" => "email",
+        "address" => "postal address",
+        "emergency_contact_name" => "emergency contact",
+        "emergency_contact_phone" => "emergency contact phone",
+        _ => "another field",
+    }
 }
 
 /// `GET /patients/{id}/contact`: the contact details, ready to change.
@@ -662,11 +675,21 @@ pub(crate) async fn contact_form(
         emergency_contact_phone: record.emergency_contact_phone.clone().unwrap_or_default(),
     };
     let p = PatientView::new(record, &ctx);
+    let changes = super::change_rows(
+        &state,
+        &ctx,
+        &who.user().site_id,
+        &id,
+        "patient.update",
+        contact_words,
+    )
+    .await?;
     render(&ContactPage {
         ctx,
         p,
         form,
         errors: FormErrors::default(),
+        changes,
     })
 }
 
@@ -697,11 +720,21 @@ pub(crate) async fn contact_save(
             for p in problems {
                 errors.push(p.field(), sentence(&p.to_string()));
             }
+            let changes = super::change_rows(
+                &state,
+                &ctx,
+                &who.user().site_id,
+                &id,
+                "patient.update",
+                contact_words,
+            )
+            .await?;
             let page = ContactPage {
                 p: PatientView::new(record, &ctx),
                 ctx,
                 form,
                 errors,
+                changes,
             };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
         }

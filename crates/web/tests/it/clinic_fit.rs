@@ -136,6 +136,13 @@ async fn directory_search_duplicates_and_contact_details(app: &TestApp) {
     assert!(page.contains("Jo Ashgrove (sister), 555 0100 301"));
     assert!(page.contains("class=\"patient-banner\""));
     assert!(page.contains("Last changed"));
+    let form = app.get(&client, &path).await.text().await.unwrap();
+    assert!(
+        form.contains(
+            "<td>telephone, postal address, emergency contact, emergency contact phone</td>"
+        ),
+        "the contact page lists the change with its fields"
+    );
     let update = app
         .audit()
         .await
@@ -1148,13 +1155,30 @@ async fn intake_details_are_saved_changed_and_audited(app: &TestApp) {
         )
     );
     assert!(html.contains("value=\"not_applicable\" selected"));
+    // Each change is listed with who made it and which fields it touched.
+    assert!(html.contains("<td>Test Person</td><td>allergies, referring clinician, referring practice, referrer phone, pregnancy status</td>"), "{html}");
+    assert!(html.contains("<td>Test Person</td><td>first saved</td>"));
+    let res = app
+        .post_form(
+            &nurse,
+            &path,
+            &token,
+            &[
+                ("no_known_allergies", "yes"),
+                ("pregnancy", "not_applicable"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, &path).await.text().await.unwrap();
+    assert!(html.contains("<td>saved without a change</td>"));
     let updates = app
         .audit()
         .await
         .into_iter()
         .filter(|e| e.action == "intake.update")
         .count();
-    assert_eq!(updates, 2);
+    assert_eq!(updates, 3);
     assert_eq!(app.get(&desk, &path).await.status(), 403);
 }
 
