@@ -14,7 +14,9 @@
 
 #![deny(missing_docs)]
 
+pub mod booking;
 pub mod consent;
+pub mod course;
 pub mod diagnoses;
 pub mod inquiry;
 pub mod instruments;

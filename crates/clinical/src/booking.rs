@@ -1,0 +1,553 @@
+//! Appointments in treatment chairs: kinds and their default lengths, what a chair supports and
+//! when it is open, and proposals of free slots for a course's planned sessions. Whether a slot
+//! is free is decided again by the database when the booking is written; proposals only read.
+
+use jiff::civil::{Date, Time, Weekday};
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+
+use crate::course::{PlannedSession, Product};
+
+/// What an appointment is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AppointmentKind {
+    /// Racemic ketamine infusion with recovery.
+    IvInfusion,
+    /// Esketamine nasal spray with at least two hours of monitoring.
+    Esketamine,
+    /// Racemic ketamine intramuscular.
+    Im,
+    /// Racemic ketamine by mouth or under the tongue.
+    Oral,
+    /// Intake visit.
+    Intake,
+    /// Follow-up visit.
+    FollowUp,
+}
+
+impl AppointmentKind {
+    /// Every kind, in form order.
+    pub const ALL: [AppointmentKind; 6] = [
+        AppointmentKind::IvInfusion,
+        AppointmentKind::Esketamine,
+        AppointmentKind::Im,
+        AppointmentKind::Oral,
+        AppointmentKind::Intake,
+        AppointmentKind::FollowUp,
+    ];
+
+    /// The code used by the API and stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            AppointmentKind::IvInfusion => "iv_infusion",
+            AppointmentKind::Esketamine => "esketamine",
+            AppointmentKind::Im => "im",
+            AppointmentKind::Oral => "oral",
+            AppointmentKind::Intake => "intake",
+            AppointmentKind::FollowUp => "follow_up",
+        }
+    }
+
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            AppointmentKind::IvInfusion => "IV infusion",
+            AppointmentKind::Esketamine => "Esketamine session",
+            AppointmentKind::Im => "Intramuscular session",
+            AppointmentKind::Oral => "Oral or sublingual session",
+            AppointmentKind::Intake => "Intake",
+            AppointmentKind::FollowUp => "Follow-up",
+        }
+    }
+
+    /// The kind with this code.
+    pub fn parse(code: &str) -> Option<AppointmentKind> {
+        AppointmentKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// The kind a course's sessions are booked as.
+    pub fn for_product(product: Product) -> AppointmentKind {
+        match product {
+            Product::IvRacemic => AppointmentKind::IvInfusion,
+            Product::EsketamineNasal => AppointmentKind::Esketamine,
+            Product::ImRacemic => AppointmentKind::Im,
+            Product::OralRacemic | Product::SublingualRacemic => AppointmentKind::Oral,
+        }
+    }
+
+    /// The product a chair must support for this kind; intake and follow-up fit any chair.
+    pub fn needs(self) -> &'static [Product] {
+        match self {
+            AppointmentKind::IvInfusion => &[Product::IvRacemic],
+            AppointmentKind::Esketamine => &[Product::EsketamineNasal],
+            AppointmentKind::Im => &[Product::ImRacemic],
+            AppointmentKind::Oral => &[Product::OralRacemic, Product::SublingualRacemic],
+            AppointmentKind::Intake | AppointmentKind::FollowUp => &[],
+        }
+    }
+
+    /// Whether the Spravato REMS applies.
+    pub fn is_esketamine(self) -> bool {
+        self == AppointmentKind::Esketamine
+    }
+}
+
+/// How long each kind of appointment lasts unless the clinic says otherwise, in minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindDurations {
+    /// IV infusion: 130 = the standard 40-minute infusion (research §2.1) and 90 minutes of
+    /// recovery, the time blood pressure and heart rate took to return to baseline after
+    /// infusion (pmc.ncbi.nlm.nih.gov/articles/PMC7605942).
+    pub iv_infusion: u32,
+    /// Esketamine: 130 = up to 10 minutes to give three devices 5 minutes apart
+    /// (spravatohcp.com/dosing-and-administration) and the label's 2 hours of monitoring.
+    pub esketamine: u32,
+    /// Intramuscular: 130. No published monitoring time was found; the IV figure is used.
+    pub im: u32,
+    /// Oral or sublingual: 130. No published monitoring time was found; the IV figure is used.
+    pub oral: u32,
+    /// Intake: 60, a clinic policy default.
+    pub intake: u32,
+    /// Follow-up: 30, a clinic policy default.
+    pub follow_up: u32,
+}
+
+impl Default for KindDurations {
+    fn default() -> Self {
+        KindDurations {
+            iv_infusion: 130,
+            esketamine: 130,
+            im: 130,
+            oral: 130,
+            intake: 60,
+            follow_up: 30,
+        }
+    }
+}
+
+/// Why durations were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Out of range.
+    #[error("appointments.{key}_min is {value}; use {min} to {max} minutes")]
+    OutOfRange {
+        /// Key.
+        key: &'static str,
+        /// Value.
+        value: u32,
+        /// Lowest.
+        min: u32,
+        /// Highest.
+        max: u32,
+    },
+}
+
+/// The shortest esketamine appointment accepted anywhere: the label's 2 hours of monitoring.
+pub const MIN_ESKETAMINE_MIN: u32 = 120;
+/// The longest appointment accepted, in minutes (a working day).
+pub const MAX_APPOINTMENT_MIN: u32 = 12 * 60;
+
+impl KindDurations {
+    /// The default length of a kind.
+    pub fn of(&self, kind: AppointmentKind) -> u32 {
+        match kind {
+            AppointmentKind::IvInfusion => self.iv_infusion,
+            AppointmentKind::Esketamine => self.esketamine,
+            AppointmentKind::Im => self.im,
+            AppointmentKind::Oral => self.oral,
+            AppointmentKind::Intake => self.intake,
+            AppointmentKind::FollowUp => self.follow_up,
+        }
+    }
+
+    /// Checks every length; an esketamine visit is never shorter than its monitoring.
+    pub fn check(&self) -> Result<(), DurationError> {
+        for (key, value, min) in [
+            ("iv_infusion", self.iv_infusion, 40),
+            ("esketamine", self.esketamine, MIN_ESKETAMINE_MIN),
+            ("im", self.im, 15),
+            ("oral", self.oral, 15),
+            ("intake", self.intake, 10),
+            ("follow_up", self.follow_up, 5),
+        ] {
+            if !(min..=MAX_APPOINTMENT_MIN).contains(&value) {
+                return Err(DurationError::OutOfRange {
+                    key,
+                    value,
+                    min,
+                    max: MAX_APPOINTMENT_MIN,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// When a chair can be booked: the same hours on each open weekday.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpeningHours {
+    /// Open weekdays.
+    pub days: Vec<Weekday>,
+    /// Opening time.
+    pub opens: Time,
+    /// Closing time (an appointment must end by then).
+    pub closes: Time,
+}
+
+impl OpeningHours {
+    /// Monday to Friday, 8:00 to 18:00: Ketaflow's default for a new chair.
+    pub fn weekdays_8_to_18() -> OpeningHours {
+        OpeningHours {
+            days: vec![
+                Weekday::Monday,
+                Weekday::Tuesday,
+                Weekday::Wednesday,
+                Weekday::Thursday,
+                Weekday::Friday,
+            ],
+            opens: Time::constant(8, 0, 0, 0),
+            closes: Time::constant(18, 0, 0, 0),
+        }
+    }
+
+    /// Whether `start` to `end` (instants) lies inside the hours of one open day in `tz`.
+    pub fn contains(&self, tz: &TimeZone, start: Timestamp, end: Timestamp) -> bool {
+        let s = start.to_zoned(tz.clone());
+        let e = end.to_zoned(tz.clone());
+        s.date() == e.date()
+            && self.days.contains(&s.date().weekday())
+            && s.time() >= self.opens
+            && e.time() <= self.closes
+            && start < end
+    }
+
+    /// The days as codes (`mon`..`sun`), for storage.
+    pub fn day_codes(&self) -> String {
+        self.days
+            .iter()
+            .map(|d| day_code(*d))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Days from stored codes; `None` when one is not a day.
+    pub fn parse_days(codes: &str) -> Option<Vec<Weekday>> {
+        codes
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                [
+                    Weekday::Monday,
+                    Weekday::Tuesday,
+                    Weekday::Wednesday,
+                    Weekday::Thursday,
+                    Weekday::Friday,
+                    Weekday::Saturday,
+                    Weekday::Sunday,
+                ]
+                .into_iter()
+                .find(|d| day_code(*d) == c)
+            })
+            .collect()
+    }
+}
+
+fn day_code(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Monday => "mon",
+        Weekday::Tuesday => "tue",
+        Weekday::Wednesday => "wed",
+        Weekday::Thursday => "thu",
+        Weekday::Friday => "fri",
+        Weekday::Saturday => "sat",
+        Weekday::Sunday => "sun",
+    }
+}
+
+/// A chair as proposals need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChairPlan {
+    /// Its id (text, as stored).
+    pub id: String,
+    /// The products it supports.
+    pub supports: Vec<Product>,
+    /// When it can be booked.
+    pub hours: OpeningHours,
+    /// Its booked intervals.
+    pub busy: Vec<(Timestamp, Timestamp)>,
+}
+
+impl ChairPlan {
+    /// Whether the chair can take this kind.
+    pub fn takes(&self, kind: AppointmentKind) -> bool {
+        kind.needs().is_empty() || kind.needs().iter().any(|p| self.supports.contains(p))
+    }
+}
+
+/// One proposed appointment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposal {
+    /// The session it is for.
+    pub session: u32,
+    /// The chair.
+    pub chair_id: String,
+    /// Start.
+    pub start: Timestamp,
+    /// End.
+    pub end: Timestamp,
+}
+
+fn overlaps(busy: &[(Timestamp, Timestamp)], start: Timestamp, end: Timestamp) -> bool {
+    busy.iter().any(|(s, e)| *s < end && start < *e)
+}
+
+/// What to propose: the kind and length of the appointments, the clinic's time zone, the
+/// earliest start (now), and how many days after a session's target date a slot may fall.
+#[derive(Debug, Clone)]
+pub struct ProposalAsk {
+    /// Kind.
+    pub kind: AppointmentKind,
+    /// Length, minutes.
+    pub minutes: u32,
+    /// The clinic's time zone.
+    pub tz: TimeZone,
+    /// Nothing starts before this.
+    pub not_before: Timestamp,
+    /// Days after the target date a slot may fall.
+    pub slack_days: i32,
+}
+
+/// The first free slot for each planned session on its day or, when the day is full or
+/// closed, one of the next `slack_days` days, in a chair that takes `kind`, every 15 minutes
+/// from opening, never overlapping the chair's bookings, the patient's (`patient_busy`) or the
+/// proposals before it. Sessions no slot fits are left out (the caller says which).
+pub fn propose(
+    sessions: &[PlannedSession],
+    ask: &ProposalAsk,
+    chairs: &[ChairPlan],
+    patient_busy: &[(Timestamp, Timestamp)],
+) -> Vec<Proposal> {
+    let ProposalAsk {
+        kind,
+        minutes,
+        ref tz,
+        not_before,
+        slack_days,
+    } = *ask;
+    let length = SignedDuration::from_mins(i64::from(minutes));
+    let mut taken: Vec<(String, Timestamp, Timestamp)> = Vec::new();
+    let mut out = Vec::new();
+    'session: for s in sessions {
+        for offset in 0..=slack_days {
+            let Ok(date) = s.date.checked_add(offset.days()) else {
+                continue;
+            };
+            if let Some(p) = first_slot(
+                date,
+                kind,
+                length,
+                chairs,
+                patient_busy,
+                &taken,
+                tz,
+                not_before,
+            ) {
+                taken.push((p.0.clone(), p.1, p.2));
+                out.push(Proposal {
+                    session: s.number,
+                    chair_id: p.0,
+                    start: p.1,
+                    end: p.2,
+                });
+                continue 'session;
+            }
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn first_slot(
+    date: Date,
+    kind: AppointmentKind,
+    length: SignedDuration,
+    chairs: &[ChairPlan],
+    patient_busy: &[(Timestamp, Timestamp)],
+    taken: &[(String, Timestamp, Timestamp)],
+    tz: &TimeZone,
+    not_before: Timestamp,
+) -> Option<(String, Timestamp, Timestamp)> {
+    let mut best: Option<(String, Timestamp, Timestamp)> = None;
+    for chair in chairs.iter().filter(|c| c.takes(kind)) {
+        if !chair.hours.days.contains(&date.weekday()) {
+            continue;
+        }
+        let Ok(open) = date.to_datetime(chair.hours.opens).to_zoned(tz.clone()) else {
+            continue;
+        };
+        let mut start = open.timestamp();
+        loop {
+            let Ok(end) = start.checked_add(length) else {
+                break;
+            };
+            if !chair.hours.contains(tz, start, end) {
+                break;
+            }
+            let mine: Vec<(Timestamp, Timestamp)> = taken
+                .iter()
+                .filter(|(c, _, _)| *c == chair.id)
+                .map(|(_, s, e)| (*s, *e))
+                .collect();
+            let all_patient: Vec<(Timestamp, Timestamp)> = patient_busy
+                .iter()
+                .copied()
+                .chain(taken.iter().map(|(_, s, e)| (*s, *e)))
+                .collect();
+            if start >= not_before
+                && !overlaps(&chair.busy, start, end)
+                && !overlaps(&mine, start, end)
+                && !overlaps(&all_patient, start, end)
+            {
+                if best.as_ref().is_none_or(|b| start < b.1) {
+                    best = Some((chair.id.clone(), start, end));
+                }
+                break;
+            }
+            match start.checked_add(SignedDuration::from_mins(15)) {
+                Ok(next) => start = next,
+                Err(_) => break,
+            }
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::course::builtin_protocols;
+
+    fn chicago() -> TimeZone {
+        TimeZone::get("America/Chicago").unwrap()
+    }
+
+    fn at(local: &str) -> Timestamp {
+        local
+            .parse::<jiff::civil::DateTime>()
+            .unwrap()
+            .to_zoned(chicago())
+            .unwrap()
+            .timestamp()
+    }
+
+    fn ask(not_before: Timestamp, slack_days: i32) -> ProposalAsk {
+        ProposalAsk {
+            kind: AppointmentKind::IvInfusion,
+            minutes: 130,
+            tz: chicago(),
+            not_before,
+            slack_days,
+        }
+    }
+
+    fn chair(id: &str, supports: &[Product]) -> ChairPlan {
+        ChairPlan {
+            id: id.into(),
+            supports: supports.to_vec(),
+            hours: OpeningHours::weekdays_8_to_18(),
+            busy: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn opening_hours_hold_the_whole_appointment() {
+        let h = OpeningHours::weekdays_8_to_18();
+        let tz = chicago();
+        assert!(h.contains(&tz, at("2026-12-07T08:00"), at("2026-12-07T10:10")));
+        assert!(!h.contains(&tz, at("2026-12-07T07:45"), at("2026-12-07T09:00")));
+        assert!(!h.contains(&tz, at("2026-12-07T16:30"), at("2026-12-07T18:40")));
+        assert!(
+            !h.contains(&tz, at("2026-12-05T09:00"), at("2026-12-05T10:00")),
+            "Saturday"
+        );
+        assert_eq!(
+            OpeningHours::parse_days(&h.day_codes()),
+            Some(h.days.clone())
+        );
+        assert_eq!(OpeningHours::parse_days("mon,funday"), None);
+    }
+
+    #[test]
+    fn kinds_fit_chairs_that_support_their_route() {
+        let iv = chair("a", &[Product::IvRacemic]);
+        assert!(iv.takes(AppointmentKind::IvInfusion));
+        assert!(!iv.takes(AppointmentKind::Esketamine));
+        assert!(iv.takes(AppointmentKind::Intake));
+        let oral = chair("b", &[Product::SublingualRacemic]);
+        assert!(oral.takes(AppointmentKind::Oral));
+        for k in AppointmentKind::ALL {
+            assert_eq!(AppointmentKind::parse(k.code()), Some(k));
+        }
+        assert!(KindDurations::default().check().is_ok());
+        let short = KindDurations {
+            esketamine: 90,
+            ..KindDurations::default()
+        };
+        assert_eq!(
+            short.check().unwrap_err().to_string(),
+            "appointments.esketamine_min is 90; use 120 to 720 minutes"
+        );
+    }
+
+    #[test]
+    fn proposals_take_the_first_free_slot_and_never_overlap() {
+        let protocol = builtin_protocols()
+            .into_iter()
+            .find(|p| p.code == "iv_induction_thrice_weekly")
+            .unwrap();
+        let sessions = protocol.expand("2026-12-07".parse().unwrap());
+        let mut a = chair("a", &[Product::IvRacemic]);
+        // Chair a is busy all Monday morning; chair b does esketamine only.
+        a.busy
+            .push((at("2026-12-07T08:00"), at("2026-12-07T12:00")));
+        let b = chair("b", &[Product::EsketamineNasal]);
+        let c = chair("c", &[Product::IvRacemic]);
+        // The patient has an intake on Wednesday morning.
+        let patient = vec![(at("2026-12-09T08:00"), at("2026-12-09T09:00"))];
+        let p = propose(
+            &sessions,
+            &ask(at("2026-12-01T00:00"), 2),
+            &[a, b, c],
+            &patient,
+        );
+        assert_eq!(p.len(), 6);
+        assert_eq!(
+            (p[0].chair_id.as_str(), p[0].start),
+            ("c", at("2026-12-07T08:00"))
+        );
+        assert_eq!(
+            p[1].start,
+            at("2026-12-09T09:00"),
+            "after the patient's intake"
+        );
+        assert!(p.iter().all(|x| x.chair_id != "b"));
+        assert_eq!(p[0].end, at("2026-12-07T10:10"));
+    }
+
+    #[test]
+    fn a_full_or_closed_day_moves_to_the_next_open_one() {
+        let protocol = builtin_protocols()
+            .into_iter()
+            .find(|p| p.code == "iv_maintenance_weekly")
+            .unwrap();
+        // Saturday start: the chair is closed at weekends, so Monday.
+        let sessions = protocol.expand("2026-12-05".parse().unwrap());
+        let only = [chair("a", &[Product::IvRacemic])];
+        let p = propose(&sessions[..1], &ask(at("2026-12-01T00:00"), 2), &only, &[]);
+        assert_eq!(p[0].start, at("2026-12-07T08:00"));
+        let none = propose(&sessions[..1], &ask(at("2026-12-01T00:00"), 0), &only, &[]);
+        assert!(none.is_empty(), "no slack, no slot");
+        let past = propose(&sessions[..1], &ask(at("2026-12-07T09:00"), 2), &only, &[]);
+        assert_eq!(past[0].start, at("2026-12-07T09:00"), "nothing before now");
+    }
+}

@@ -1,0 +1,550 @@
+//! Treatment courses: the product and route, the protocol a course follows (templates as data,
+//! each with its source), the planned session dates a protocol expands to, the course's status
+//! and its lawful changes, and the assessment schedule a course drives.
+
+use jiff::ToSpan;
+use jiff::civil::Date;
+
+use crate::instruments::InstrumentId;
+use crate::instruments::schedule::{Planned, Schedule, TimePoint};
+
+/// What is given, by which route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Product {
+    /// Racemic ketamine by intravenous infusion.
+    IvRacemic,
+    /// Racemic ketamine by intramuscular injection.
+    ImRacemic,
+    /// Esketamine nasal spray (Spravato).
+    EsketamineNasal,
+    /// Racemic ketamine swallowed.
+    OralRacemic,
+    /// Racemic ketamine held under the tongue.
+    SublingualRacemic,
+}
+
+impl Product {
+    /// Every product, in form order.
+    pub const ALL: [Product; 5] = [
+        Product::IvRacemic,
+        Product::ImRacemic,
+        Product::EsketamineNasal,
+        Product::OralRacemic,
+        Product::SublingualRacemic,
+    ];
+
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Product::IvRacemic => "iv_racemic",
+            Product::ImRacemic => "im_racemic",
+            Product::EsketamineNasal => "esketamine_nasal",
+            Product::OralRacemic => "oral_racemic",
+            Product::SublingualRacemic => "sublingual_racemic",
+        }
+    }
+
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Product::IvRacemic => "Ketamine IV infusion",
+            Product::ImRacemic => "Ketamine intramuscular",
+            Product::EsketamineNasal => "Esketamine nasal spray (Spravato)",
+            Product::OralRacemic => "Ketamine by mouth",
+            Product::SublingualRacemic => "Ketamine under the tongue",
+        }
+    }
+
+    /// The product with this code.
+    pub fn parse(code: &str) -> Option<Product> {
+        Product::ALL.into_iter().find(|p| p.code() == code)
+    }
+
+    /// Whether the Spravato REMS applies.
+    pub fn is_esketamine(self) -> bool {
+        self == Product::EsketamineNasal
+    }
+
+    /// The pharmacokinetic route, for dose caps.
+    pub fn route(self) -> pk::model::Route {
+        match self {
+            Product::IvRacemic => pk::model::Route::IvInfusion,
+            Product::ImRacemic => pk::model::Route::Intramuscular,
+            Product::EsketamineNasal => pk::model::Route::Intranasal,
+            Product::OralRacemic => pk::model::Route::Oral,
+            Product::SublingualRacemic => pk::model::Route::Sublingual,
+        }
+    }
+}
+
+/// How often sessions come in a phase of a protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frequency {
+    /// Three a week, two or three days apart (as Monday, Wednesday, Friday).
+    ThriceWeekly,
+    /// Two a week, three or four days apart (as Monday and Thursday).
+    TwiceWeekly,
+    /// One a week.
+    Weekly,
+    /// One every two weeks.
+    EveryTwoWeeks,
+}
+
+impl Frequency {
+    /// Every frequency, in form order.
+    pub const ALL: [Frequency; 4] = [
+        Frequency::ThriceWeekly,
+        Frequency::TwiceWeekly,
+        Frequency::Weekly,
+        Frequency::EveryTwoWeeks,
+    ];
+
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Frequency::ThriceWeekly => "thrice_weekly",
+            Frequency::TwiceWeekly => "twice_weekly",
+            Frequency::Weekly => "weekly",
+            Frequency::EveryTwoWeeks => "every_two_weeks",
+        }
+    }
+
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Frequency::ThriceWeekly => "three times a week",
+            Frequency::TwiceWeekly => "twice a week",
+            Frequency::Weekly => "once a week",
+            Frequency::EveryTwoWeeks => "every two weeks",
+        }
+    }
+
+    /// The frequency with this code.
+    pub fn parse(code: &str) -> Option<Frequency> {
+        Frequency::ALL.into_iter().find(|f| f.code() == code)
+    }
+
+    /// Days from one session to the next, cycling (three a week over 12 days gives 0, 2, 4, 7,
+    /// 9, 11; twice a week over three weeks gives 0, 3, 7, 10, 14, 17).
+    fn gaps(self) -> &'static [i32] {
+        match self {
+            Frequency::ThriceWeekly => &[2, 2, 3],
+            Frequency::TwiceWeekly => &[3, 4],
+            Frequency::Weekly => &[7],
+            Frequency::EveryTwoWeeks => &[14],
+        }
+    }
+}
+
+/// One phase of a protocol (induction, optimisation, maintenance).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phase {
+    /// Its name ("induction").
+    pub name: String,
+    /// Sessions in the phase.
+    pub sessions: u32,
+    /// How often.
+    pub frequency: Frequency,
+}
+
+/// The starting dose a protocol names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TargetDose {
+    /// Racemic ketamine by body weight.
+    MgPerKg(f64),
+    /// A fixed dose (esketamine devices: 28 mg each).
+    Mg(f64),
+}
+
+impl TargetDose {
+    /// The dose in words ("0.5 mg/kg", "56 mg").
+    pub fn words(self) -> String {
+        match self {
+            TargetDose::MgPerKg(v) => format!("{v} mg/kg"),
+            TargetDose::Mg(v) => format!("{v} mg"),
+        }
+    }
+}
+
+/// A protocol template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Protocol {
+    /// Stable code (`iv_induction_thrice_weekly`).
+    pub code: String,
+    /// Name for people.
+    pub name: String,
+    /// The product it is for.
+    pub product: Product,
+    /// Its phases, in order.
+    pub phases: Vec<Phase>,
+    /// The starting dose, for adults under 65.
+    pub dose: TargetDose,
+    /// The starting dose at 65 and over, where the source gives a different one.
+    pub dose_65_and_over: Option<TargetDose>,
+    /// Where it comes from.
+    pub source: String,
+}
+
+fn phase(name: &str, sessions: u32, frequency: Frequency) -> Phase {
+    Phase {
+        name: name.to_owned(),
+        sessions,
+        frequency,
+    }
+}
+
+/// The built-in protocol library (research `clinical.md` §2.1 and §3.1); a clinic adds its own.
+pub fn builtin_protocols() -> Vec<Protocol> {
+    vec![
+        Protocol {
+            code: "iv_induction_thrice_weekly".into(),
+            name: "IV induction: 6 infusions, three a week over 2 weeks".into(),
+            product: Product::IvRacemic,
+            phases: vec![phase("induction", 6, Frequency::ThriceWeekly)],
+            dose: TargetDose::MgPerKg(0.5),
+            dose_65_and_over: None,
+            source: "Murrough et al. 2013, Biol Psychiatry 74:250: six infusions of 0.5 mg/kg over 40 min, three a week over 12 days (pmc.ncbi.nlm.nih.gov/articles/PMC3725185)".into(),
+        },
+        Protocol {
+            code: "iv_induction_twice_weekly".into(),
+            name: "IV induction: 6 infusions, twice a week over 3 weeks".into(),
+            product: Product::IvRacemic,
+            phases: vec![phase("induction", 6, Frequency::TwiceWeekly)],
+            dose: TargetDose::MgPerKg(0.5),
+            dose_65_and_over: None,
+            source: "ELEKT-D, Anand et al. 2023, N Engl J Med: six infusions of 0.5 mg/kg over 40 min, twice a week over 3 weeks (utsouthwestern.elsevierpure.com/en/publications/ketamine-versus-ect-for-nonpsychotic-treatment-resistant-major-de)".into(),
+        },
+        Protocol {
+            code: "iv_maintenance_weekly".into(),
+            name: "IV maintenance: 4 weekly infusions".into(),
+            product: Product::IvRacemic,
+            phases: vec![phase("maintenance", 4, Frequency::Weekly)],
+            dose: TargetDose::MgPerKg(0.5),
+            dose_65_and_over: None,
+            source: "Phillips et al. 2019, Am J Psychiatry 176:401: responders given four once-weekly infusions kept their gains (pubmed.ncbi.nlm.nih.gov/30922101)".into(),
+        },
+        Protocol {
+            code: "esketamine_trd_label".into(),
+            name: "Esketamine for treatment-resistant depression, per label: weeks 1-4 twice a week, weeks 5-8 weekly".into(),
+            product: Product::EsketamineNasal,
+            phases: vec![
+                phase("induction", 8, Frequency::TwiceWeekly),
+                phase("weeks 5-8", 4, Frequency::Weekly),
+            ],
+            dose: TargetDose::Mg(56.0),
+            dose_65_and_over: Some(TargetDose::Mg(28.0)),
+            source: "Spravato prescribing information, dosage and administration for TRD: day 1 56 mg (28 mg at 65 and over), weeks 1-4 twice a week, weeks 5-8 once a week, then every 2 weeks or weekly".into(),
+        },
+        Protocol {
+            code: "esketamine_maintenance_two_weekly".into(),
+            name: "Esketamine maintenance from week 9: every 2 weeks for 6 months".into(),
+            product: Product::EsketamineNasal,
+            phases: vec![phase("maintenance", 13, Frequency::EveryTwoWeeks)],
+            dose: TargetDose::Mg(56.0),
+            dose_65_and_over: None,
+            source: "Spravato prescribing information: from week 9, every 2 weeks or weekly at the lowest frequency that keeps the response; continue at least 6 months after improvement".into(),
+        },
+    ]
+}
+
+/// One session a protocol plans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedSession {
+    /// 1, 2, ...
+    pub number: u32,
+    /// The target date.
+    pub date: Date,
+    /// The phase it belongs to.
+    pub phase: String,
+}
+
+impl Protocol {
+    /// All sessions of the protocol.
+    pub fn sessions(&self) -> u32 {
+        self.phases.iter().map(|p| p.sessions).sum()
+    }
+
+    /// The target dates of every session from `first`: within a phase the frequency's gaps;
+    /// a new phase starts one of its own gaps after the last session of the one before.
+    pub fn expand(&self, first: Date) -> Vec<PlannedSession> {
+        let mut out = Vec::new();
+        let mut date = first;
+        let mut number = 0;
+        for (p, ph) in self.phases.iter().enumerate() {
+            let gaps = ph.frequency.gaps();
+            if p > 0 {
+                match date.checked_add(gaps[0].days()) {
+                    Ok(d) => date = d,
+                    Err(_) => return out,
+                }
+            }
+            for i in 0..ph.sessions {
+                if i > 0 {
+                    let gap = gaps[(i as usize - 1) % gaps.len()];
+                    match date.checked_add(gap.days()) {
+                        Ok(d) => date = d,
+                        Err(_) => return out,
+                    }
+                }
+                number += 1;
+                out.push(PlannedSession {
+                    number,
+                    date,
+                    phase: ph.name.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    /// The starting dose for a patient of `age_years`.
+    pub fn dose_for_age(&self, age_years: i16) -> TargetDose {
+        match self.dose_65_and_over {
+            Some(d) if age_years >= 65 => d,
+            _ => self.dose,
+        }
+    }
+}
+
+/// Why an ordered dose was refused; the message names the clinic's limit or the label's doses.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DoseError {
+    /// Not a number.
+    #[error("the dose '{0}' is not a number; give it in {1}, such as {2}")]
+    Unreadable(String, &'static str, &'static str),
+    /// Outside the clinic's floor and cap.
+    #[error(
+        "{value} mg/kg is outside {min} to {max} mg/kg, the clinic's smallest planned dose and its cap for this route"
+    )]
+    OutOfRange {
+        /// Given.
+        value: f64,
+        /// Floor.
+        min: f64,
+        /// Cap.
+        max: f64,
+    },
+    /// Not a label dose of esketamine.
+    #[error("{0}")]
+    Spravato(pk::dose::SpravatoDose),
+    /// Esketamine given in devices that are not whole.
+    #[error("{0} mg is not a Spravato dose; the label's doses are 28, 56 and 84 mg")]
+    NotDevices(f64),
+}
+
+/// Checks an ordered dose: racemic ketamine in mg/kg between the clinic's planning floor and its
+/// cap for the route; esketamine in mg, one of the label's doses for the patient's age
+/// (`pk::dose::check_spravato_devices`).
+pub fn check_dose(
+    product: Product,
+    typed: &str,
+    caps: &pk::dose::DoseCaps,
+    floor: &pk::dose::PlanningFloor,
+    age_years: i16,
+) -> Result<TargetDose, DoseError> {
+    let t = typed.trim().replace(',', ".");
+    if product.is_esketamine() {
+        let mg: f64 = t
+            .trim_end_matches("mg")
+            .trim()
+            .parse()
+            .map_err(|_| DoseError::Unreadable(typed.chars().take(20).collect(), "mg", "56"))?;
+        let devices = mg / 28.0;
+        if !mg.is_finite() || devices.fract() != 0.0 || !(1.0..=3.0).contains(&devices) {
+            return Err(DoseError::NotDevices(mg));
+        }
+        // ok: devices is a whole number from 1 to 3 here.
+        let n = devices as u32;
+        pk::dose::check_spravato_devices(n, Some(f64::from(age_years)))
+            .map_err(DoseError::Spravato)?;
+        return Ok(TargetDose::Mg(mg));
+    }
+    let v: f64 = t
+        .trim_end_matches("mg/kg")
+        .trim()
+        .parse()
+        .map_err(|_| DoseError::Unreadable(typed.chars().take(20).collect(), "mg/kg", "0.5"))?;
+    let max = caps.for_route(product.route());
+    if !v.is_finite() || v < floor.min_mg_per_kg || v > max {
+        return Err(DoseError::OutOfRange {
+            value: v,
+            min: floor.min_mg_per_kg,
+            max,
+        });
+    }
+    Ok(TargetDose::MgPerKg(v))
+}
+
+/// Where a course stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CourseStatus {
+    /// Ordered, not started.
+    Planned,
+    /// Sessions are being given.
+    Active,
+    /// Held for now.
+    Paused,
+    /// Every planned session given, or ended as planned.
+    Completed,
+    /// Ended early, with a reason.
+    Stopped,
+}
+
+impl CourseStatus {
+    /// Every status, in order.
+    pub const ALL: [CourseStatus; 5] = [
+        CourseStatus::Planned,
+        CourseStatus::Active,
+        CourseStatus::Paused,
+        CourseStatus::Completed,
+        CourseStatus::Stopped,
+    ];
+
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            CourseStatus::Planned => "planned",
+            CourseStatus::Active => "active",
+            CourseStatus::Paused => "paused",
+            CourseStatus::Completed => "completed",
+            CourseStatus::Stopped => "stopped",
+        }
+    }
+
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            CourseStatus::Planned => "Planned",
+            CourseStatus::Active => "Active",
+            CourseStatus::Paused => "Paused",
+            CourseStatus::Completed => "Completed",
+            CourseStatus::Stopped => "Stopped",
+        }
+    }
+
+    /// The status with this code.
+    pub fn parse(code: &str) -> Option<CourseStatus> {
+        CourseStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Whether the course has ended.
+    pub fn is_final(self) -> bool {
+        matches!(self, CourseStatus::Completed | CourseStatus::Stopped)
+    }
+
+    /// The statuses a course may move to from this one.
+    pub fn next(self) -> &'static [CourseStatus] {
+        use CourseStatus::*;
+        match self {
+            Planned => &[Active, Stopped],
+            Active => &[Paused, Completed, Stopped],
+            Paused => &[Active, Stopped],
+            Completed | Stopped => &[],
+        }
+    }
+}
+
+/// Why a change of status was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StatusError {
+    /// Not a status.
+    #[error("choose the new status from the list")]
+    Unknown,
+    /// Not allowed from here.
+    #[error("a {from} course cannot become {to}; from {from} it can become {allowed}")]
+    NotAllowed {
+        /// From, in words.
+        from: &'static str,
+        /// To, in words.
+        to: &'static str,
+        /// What is allowed, in words.
+        allowed: String,
+    },
+    /// Stopping without a reason.
+    #[error("give the reason the course is stopped (at least 10 characters)")]
+    ReasonMissing,
+}
+
+/// Checks a change of status: it must be one `from.next()` allows, and stopping needs a reason.
+pub fn check_status_change(
+    from: CourseStatus,
+    to: &str,
+    reason: &str,
+) -> Result<(CourseStatus, Option<String>), StatusError> {
+    let to = CourseStatus::parse(to.trim()).ok_or(StatusError::Unknown)?;
+    if !from.next().contains(&to) {
+        let allowed = match from.next() {
+            [] => "nothing else: it has ended".to_owned(),
+            list => list
+                .iter()
+                .map(|s| s.label().to_lowercase())
+                .collect::<Vec<_>>()
+                .join(" or "),
+        };
+        return Err(StatusError::NotAllowed {
+            from: from.label(),
+            to: to.label(),
+            allowed,
+        });
+    }
+    let reason = reason.trim();
+    if to == CourseStatus::Stopped {
+        if reason.chars().count() < 10 {
+            return Err(StatusError::ReasonMissing);
+        }
+        return Ok((to, Some(reason.chars().take(2000).collect())));
+    }
+    Ok((to, None))
+}
+
+/// The assessments a course plans for its outcome instrument: a baseline in the 7 days before
+/// the first session, one before each session (on its day), one about 24 hours after the first
+/// (the next day), one a week through the course, and one at the end of the last phase (within
+/// 7 days after the last session). Windows are Ketaflow's defaults, not clinical rules.
+pub fn assessment_schedule(instrument: InstrumentId, sessions: &[PlannedSession]) -> Schedule {
+    let mut planned = Vec::new();
+    let (Some(first), Some(last)) = (sessions.first(), sessions.last()) else {
+        return Schedule::new(planned);
+    };
+    let plus = |d: Date, n: i32| d.checked_add(n.days()).unwrap_or(d);
+    planned.push(Planned {
+        instrument,
+        time_point: TimePoint::Baseline,
+        earliest: plus(first.date, -7),
+        latest: first.date,
+    });
+    for s in sessions {
+        planned.push(Planned {
+            instrument,
+            time_point: TimePoint::BeforeSession,
+            earliest: s.date,
+            latest: s.date,
+        });
+    }
+    planned.push(Planned {
+        instrument,
+        time_point: TimePoint::After24h,
+        earliest: plus(first.date, 1),
+        latest: plus(first.date, 2),
+    });
+    let mut due = plus(first.date, 7);
+    while due <= last.date {
+        planned.push(Planned {
+            instrument,
+            time_point: TimePoint::Weekly,
+            earliest: due,
+            latest: plus(due, 6),
+        });
+        due = plus(due, 7);
+    }
+    planned.push(Planned {
+        instrument,
+        time_point: TimePoint::EndOfCourse,
+        earliest: last.date,
+        latest: plus(last.date, 7),
+    });
+    Schedule::new(planned)
+}
+
+#[cfg(test)]
+mod tests;

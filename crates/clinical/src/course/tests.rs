@@ -1,0 +1,179 @@
+//! Protocol expansion, status changes, ordered doses and the course's assessment schedule.
+
+use super::*;
+
+fn day(s: &str) -> Date {
+    s.parse().unwrap()
+}
+
+fn protocol(code: &str) -> Protocol {
+    builtin_protocols()
+        .into_iter()
+        .find(|p| p.code == code)
+        .unwrap()
+}
+
+fn dates(p: &Protocol, first: &str) -> Vec<String> {
+    p.expand(day(first))
+        .iter()
+        .map(|s| s.date.to_string())
+        .collect()
+}
+
+#[test]
+fn three_a_week_is_six_infusions_over_twelve_days() {
+    let p = protocol("iv_induction_thrice_weekly");
+    // A Monday start: Monday, Wednesday, Friday for two weeks.
+    assert_eq!(
+        dates(&p, "2026-12-07"),
+        [
+            "2026-12-07",
+            "2026-12-09",
+            "2026-12-11",
+            "2026-12-14",
+            "2026-12-16",
+            "2026-12-18"
+        ]
+    );
+    assert_eq!(p.sessions(), 6);
+}
+
+#[test]
+fn twice_a_week_is_six_infusions_over_three_weeks() {
+    let p = protocol("iv_induction_twice_weekly");
+    assert_eq!(
+        dates(&p, "2026-12-07"),
+        [
+            "2026-12-07",
+            "2026-12-10",
+            "2026-12-14",
+            "2026-12-17",
+            "2026-12-21",
+            "2026-12-24"
+        ]
+    );
+}
+
+#[test]
+fn the_esketamine_label_schedule_has_two_phases() {
+    let p = protocol("esketamine_trd_label");
+    let s = p.expand(day("2026-12-07"));
+    assert_eq!(s.len(), 12);
+    assert_eq!(s[0].phase, "induction");
+    assert_eq!(
+        s[7].date,
+        day("2026-12-31"),
+        "8 sessions twice a week over 4 weeks"
+    );
+    assert_eq!(s[8].phase, "weeks 5-8");
+    assert_eq!(
+        s[8].date,
+        day("2027-01-07"),
+        "a week after the last induction session"
+    );
+    assert_eq!(s[11].date, day("2027-01-28"));
+    assert_eq!(p.dose_for_age(40), TargetDose::Mg(56.0));
+    assert_eq!(p.dose_for_age(65), TargetDose::Mg(28.0));
+    assert_eq!(s.last().map(|x| x.number), Some(12));
+    for p in builtin_protocols() {
+        assert!(p.source.len() > 40, "{} cites its source", p.code);
+        assert_eq!(p.expand(day("2026-01-01")).len() as u32, p.sessions());
+    }
+}
+
+#[test]
+fn statuses_move_only_forward_and_stopping_needs_a_reason() {
+    use CourseStatus::*;
+    assert_eq!(
+        check_status_change(Planned, "active", "").unwrap(),
+        (Active, None)
+    );
+    assert_eq!(check_status_change(Active, "paused", "").unwrap().0, Paused);
+    assert_eq!(check_status_change(Paused, "active", "").unwrap().0, Active);
+    let e = check_status_change(Planned, "completed", "").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "a Planned course cannot become Completed; from Planned it can become active or stopped"
+    );
+    let e = check_status_change(Completed, "active", "").unwrap_err();
+    assert!(e.to_string().contains("nothing else: it has ended"));
+    assert_eq!(
+        check_status_change(Active, "stopped", "no").unwrap_err(),
+        StatusError::ReasonMissing
+    );
+    let (s, r) = check_status_change(Active, "stopped", " Patient moved away. ").unwrap();
+    assert_eq!((s, r.as_deref()), (Stopped, Some("Patient moved away.")));
+    assert_eq!(
+        check_status_change(Active, "finished", "").unwrap_err(),
+        StatusError::Unknown
+    );
+}
+
+#[test]
+fn ordered_doses_keep_to_the_caps_and_the_label() {
+    let caps = pk::dose::DoseCaps::default();
+    let floor = pk::dose::PlanningFloor::default();
+    let iv = Product::IvRacemic;
+    assert_eq!(
+        check_dose(iv, "0,5", &caps, &floor, 40).unwrap(),
+        TargetDose::MgPerKg(0.5)
+    );
+    assert_eq!(
+        check_dose(iv, "0.75 mg/kg", &caps, &floor, 40).unwrap(),
+        TargetDose::MgPerKg(0.75)
+    );
+    assert!(matches!(
+        check_dose(iv, "1.5", &caps, &floor, 40),
+        Err(DoseError::OutOfRange { max, .. }) if max == caps.max_mg_per_kg
+    ));
+    assert!(check_dose(iv, "0.05", &caps, &floor, 40).is_err());
+    assert!(matches!(
+        check_dose(iv, "half", &caps, &floor, 40),
+        Err(DoseError::Unreadable(..))
+    ));
+    let nasal = Product::EsketamineNasal;
+    assert_eq!(
+        check_dose(nasal, "56 mg", &caps, &floor, 40).unwrap(),
+        TargetDose::Mg(56.0)
+    );
+    assert!(matches!(
+        check_dose(nasal, "28", &caps, &floor, 40),
+        Err(DoseError::Spravato(pk::dose::SpravatoDose::UnderAge))
+    ));
+    assert!(check_dose(nasal, "28", &caps, &floor, 70).is_ok());
+    assert_eq!(
+        check_dose(nasal, "60", &caps, &floor, 40).unwrap_err(),
+        DoseError::NotDevices(60.0)
+    );
+    assert!(check_dose(nasal, "112", &caps, &floor, 40).is_err());
+}
+
+#[test]
+fn a_course_plans_baseline_each_session_24h_weekly_and_end() {
+    let p = protocol("iv_induction_thrice_weekly");
+    let sessions = p.expand(day("2026-12-07"));
+    let plan = assessment_schedule(InstrumentId::Phq9, &sessions);
+    let count = |tp: TimePoint| plan.planned().iter().filter(|x| x.time_point == tp).count();
+    assert_eq!(count(TimePoint::Baseline), 1);
+    assert_eq!(count(TimePoint::BeforeSession), 6);
+    assert_eq!(count(TimePoint::After24h), 1);
+    assert_eq!(
+        count(TimePoint::Weekly),
+        1,
+        "one week inside a 12-day course"
+    );
+    assert_eq!(count(TimePoint::EndOfCourse), 1);
+    let baseline = plan.planned()[0];
+    assert_eq!(baseline.earliest, day("2026-11-30"));
+    assert_eq!(baseline.latest, day("2026-12-07"));
+    let end = plan.planned().last().unwrap();
+    assert_eq!(
+        (end.earliest, end.latest),
+        (day("2026-12-18"), day("2026-12-25"))
+    );
+    assert!(
+        assessment_schedule(InstrumentId::Phq9, &[])
+            .planned()
+            .is_empty()
+    );
+}
