@@ -34,6 +34,12 @@ const KEYS: &[&str] = &[
     "screening.diastolic_mmhg",
     "screening.trd_min_trials",
     "screening.min_age_years",
+    "appointments.iv_infusion_min",
+    "appointments.esketamine_min",
+    "appointments.im_min",
+    "appointments.oral_min",
+    "appointments.intake_min",
+    "appointments.follow_up_min",
     "limits.header_read_timeout_seconds",
     "limits.body_read_timeout_seconds",
     "limits.simulation_deadline_seconds",
@@ -56,6 +62,7 @@ pub(crate) struct Config {
     pub(crate) inquiry: InquiryConfig,
     pub(crate) dosing: DosingConfig,
     pub(crate) screening: ScreeningConfig,
+    pub(crate) appointments: AppointmentsConfig,
     pub(crate) limits: LimitsConfig,
     pub(crate) log: LogConfig,
 }
@@ -138,6 +145,46 @@ impl DosingConfig {
         pk::dose::PlanningFloor {
             min_mg_per_kg: self.min_mg_per_kg,
             min_infusion_min: self.min_infusion_min,
+        }
+    }
+}
+
+/// How long each kind of appointment lasts by default (defaults and sources in
+/// `clinical::booking::KindDurations`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct AppointmentsConfig {
+    pub(crate) iv_infusion_min: u32,
+    pub(crate) esketamine_min: u32,
+    pub(crate) im_min: u32,
+    pub(crate) oral_min: u32,
+    pub(crate) intake_min: u32,
+    pub(crate) follow_up_min: u32,
+}
+
+impl Default for AppointmentsConfig {
+    fn default() -> Self {
+        let d = clinical::booking::KindDurations::default();
+        AppointmentsConfig {
+            iv_infusion_min: d.iv_infusion,
+            esketamine_min: d.esketamine,
+            im_min: d.im,
+            oral_min: d.oral,
+            intake_min: d.intake,
+            follow_up_min: d.follow_up,
+        }
+    }
+}
+
+impl AppointmentsConfig {
+    pub(crate) fn durations(&self) -> clinical::booking::KindDurations {
+        clinical::booking::KindDurations {
+            iv_infusion: self.iv_infusion_min,
+            esketamine: self.esketamine_min,
+            im: self.im_min,
+            oral: self.oral_min,
+            intake: self.intake_min,
+            follow_up: self.follow_up_min,
         }
     }
 }
@@ -479,6 +526,9 @@ impl Config {
             bail!("configuration: dosing.{e}");
         }
         if let Err(e) = self.screening.settings().check() {
+            bail!("configuration: {e}");
+        }
+        if let Err(e) = self.appointments.durations().check() {
             bail!("configuration: {e}");
         }
         if self.inquiry.call_back.trim().is_empty() {

@@ -74,6 +74,7 @@ pub(crate) async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             dose_caps: config.dosing.caps(),
             planning_floor: config.dosing.floor(),
             screening: config.screening.settings(),
+            durations: config.appointments.durations(),
             inquiry_retention: jiff::SignedDuration::from_hours(24 * config.inquiry.retention_days),
             inquiry_call_back: config.inquiry.call_back.trim().to_owned(),
             limits: config.limits.limits(),

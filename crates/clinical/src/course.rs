@@ -264,37 +264,9 @@ impl Protocol {
         self.phases.iter().map(|p| p.sessions).sum()
     }
 
-    /// The target dates of every session from `first`: within a phase the frequency's gaps;
-    /// a new phase starts one of its own gaps after the last session of the one before.
+    /// The target dates of every session from `first` ([`expand`]).
     pub fn expand(&self, first: Date) -> Vec<PlannedSession> {
-        let mut out = Vec::new();
-        let mut date = first;
-        let mut number = 0;
-        for (p, ph) in self.phases.iter().enumerate() {
-            let gaps = ph.frequency.gaps();
-            if p > 0 {
-                match date.checked_add(gaps[0].days()) {
-                    Ok(d) => date = d,
-                    Err(_) => return out,
-                }
-            }
-            for i in 0..ph.sessions {
-                if i > 0 {
-                    let gap = gaps[(i as usize - 1) % gaps.len()];
-                    match date.checked_add(gap.days()) {
-                        Ok(d) => date = d,
-                        Err(_) => return out,
-                    }
-                }
-                number += 1;
-                out.push(PlannedSession {
-                    number,
-                    date,
-                    phase: ph.name.clone(),
-                });
-            }
-        }
-        out
+        expand(&self.phases, first)
     }
 
     /// The starting dose for a patient of `age_years`.
@@ -373,6 +345,39 @@ pub fn check_dose(
         });
     }
     Ok(TargetDose::MgPerKg(v))
+}
+
+/// The target dates of every session of `phases` from `first`: within a phase the frequency's
+/// gaps; a new phase starts one of its own gaps after the last session of the one before.
+pub fn expand(phases: &[Phase], first: Date) -> Vec<PlannedSession> {
+    let mut out = Vec::new();
+    let mut date = first;
+    let mut number = 0;
+    for (p, ph) in phases.iter().enumerate() {
+        let gaps = ph.frequency.gaps();
+        if p > 0 {
+            match date.checked_add(gaps[0].days()) {
+                Ok(d) => date = d,
+                Err(_) => return out,
+            }
+        }
+        for i in 0..ph.sessions {
+            if i > 0 {
+                let gap = gaps[(i as usize - 1) % gaps.len()];
+                match date.checked_add(gap.days()) {
+                    Ok(d) => date = d,
+                    Err(_) => return out,
+                }
+            }
+            number += 1;
+            out.push(PlannedSession {
+                number,
+                date,
+                phase: ph.name.clone(),
+            });
+        }
+    }
+    out
 }
 
 /// Where a course stands.

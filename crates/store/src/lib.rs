@@ -19,6 +19,7 @@ mod body;
 mod connect;
 mod consent;
 mod content;
+mod courses;
 mod demo;
 mod diagnoses;
 mod error;
@@ -26,6 +27,7 @@ mod inquiries;
 mod intake;
 mod patients;
 mod row;
+mod scheduling;
 mod screening;
 mod self_screening;
 mod sites;
@@ -47,6 +49,9 @@ pub use auth::{
 pub use body::BodyRecord;
 pub use connect::{Backend, ColumnOutline, DatabaseUrl, SchemaOutline, Store, TableOutline};
 pub use consent::{ConsentDocument, ConsentSignature, ConsentStatus};
+pub use courses::{
+    CourseRecord, CourseRefusal, NewCourse, OrderRecord, PatientRems, SiteRems, StatusChange,
+};
 pub use demo::{DEMO_PASSWORD, DemoAccount, DemoSeed, demo_accounts};
 pub use diagnoses::DiagnosisRecord;
 pub use error::{Corrupt, StoreError};
@@ -54,7 +59,11 @@ pub use inquiries::{InquiryChange, InquiryRecord, MAX_INQUIRY_NOTE_CHARS};
 pub use intake::IntakeRecord;
 pub use patients::{PatientRecord, PatientSort};
 pub use row::{
-    AlertId, ApiTokenId, AssessmentId, InquiryId, LinkId, PatientId, ScreeningId, SiteId, UserId,
+    AlertId, ApiTokenId, AppointmentId, AssessmentId, ChairId, CourseId, InquiryId, LinkId,
+    PatientId, ScreeningId, SiteId, UserId,
+};
+pub use scheduling::{
+    AppointmentRecord, AppointmentStatus, BookingRefusal, ChairRecord, NewAppointment, NewChair,
 };
 pub use screening::{DecisionRecord, MedicationRecord, ScreeningRecord, TrialRecord};
 pub use self_screening::{ScreeningLinkState, SelfScreeningRecord};

@@ -81,6 +81,18 @@ id_type!(
     /// A screening's identifier.
     ScreeningId
 );
+id_type!(
+    /// A treatment course's identifier.
+    CourseId
+);
+id_type!(
+    /// A treatment chair's identifier.
+    ChairId
+);
+id_type!(
+    /// An appointment's identifier.
+    AppointmentId
+);
 
 /// A self-report link's public name: the SHA-256 of its secret, in lower-case hex. It names the
 /// link in staff pages (to revoke it) but cannot be turned back into the link.
@@ -155,6 +167,11 @@ impl<'r> RowReader<'r> {
     }
 
     pub(crate) fn int(&self, column: &'static str) -> Result<i64, StoreError> {
+        self.get(column)
+    }
+
+    /// A floating-point number.
+    pub(crate) fn float(&self, column: &'static str) -> Result<f64, StoreError> {
         self.get(column)
     }
 

@@ -5,7 +5,7 @@ use axum::extract::{FromRequestParts, OriginalUri, Path};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use store::{AlertId, ApiTokenId, InquiryId, PatientId, UserId};
+use store::{AlertId, ApiTokenId, AppointmentId, CourseId, InquiryId, PatientId, UserId};
 
 use crate::error::{ApiError, AppError};
 
@@ -42,6 +42,20 @@ impl PathId for InquiryId {
     const WHAT: &'static str = "inquiry";
     fn parse_segment(segment: &str) -> Option<Self> {
         InquiryId::parse(segment)
+    }
+}
+
+impl PathId for AppointmentId {
+    const WHAT: &'static str = "appointment";
+    fn parse_segment(segment: &str) -> Option<Self> {
+        AppointmentId::parse(segment)
+    }
+}
+
+impl PathId for CourseId {
+    const WHAT: &'static str = "course";
+    fn parse_segment(segment: &str) -> Option<Self> {
+        CourseId::parse(segment)
     }
 }
 

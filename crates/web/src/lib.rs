@@ -62,6 +62,8 @@ pub struct WebConfig {
     pub planning_floor: pk::dose::PlanningFloor,
     /// The candidate screening's thresholds.
     pub screening: clinical::screening::ScreeningSettings,
+    /// Default lengths of appointments by kind.
+    pub durations: clinical::booking::KindDurations,
     /// How long public inquiries are kept.
     pub inquiry_retention: jiff::SignedDuration,
     /// When the clinic calls back, as the thank-you page says it ("within one working day").

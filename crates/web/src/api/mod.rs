@@ -8,6 +8,7 @@ pub(crate) mod health;
 pub(crate) mod json;
 mod patients;
 mod pk;
+mod scheduling;
 mod screenings;
 
 use axum::Router;
@@ -40,6 +41,11 @@ pub(crate) use json::whole::option as whole_option;
         assessments::create,
         screenings::list,
         screenings::create,
+        scheduling::chairs,
+        scheduling::book,
+        scheduling::list,
+        scheduling::cancel,
+        scheduling::no_show,
         pk::simulate
     ),
     modifiers(&BearerScheme),
@@ -48,6 +54,7 @@ pub(crate) use json::whole::option as whole_option;
         (name = "patients", description = "Patient demographics; clinical roles only"),
         (name = "assessments", description = "Rating scales: scoring, response and remission; clinical roles only"),
         (name = "screening", description = "Contraindication screening before a first session; clinical roles only"),
+        (name = "scheduling", description = "Chairs and appointments; clinical roles and front desk"),
         (name = "pharmacokinetics", description = "Published ketamine and esketamine models; clinical roles only")
     )
 )]
@@ -252,5 +259,18 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/patients/{id}/screenings",
             get(screenings::list).post(screenings::create),
+        )
+        .route("/chairs", get(scheduling::chairs))
+        .route(
+            "/appointments",
+            get(scheduling::list).post(scheduling::book),
+        )
+        .route(
+            "/appointments/{id}/cancel",
+            axum::routing::post(scheduling::cancel),
+        )
+        .route(
+            "/appointments/{id}/no-show",
+            axum::routing::post(scheduling::no_show),
         )
 }

@@ -12,4 +12,5 @@ mod inquiry;
 mod measure;
 mod pages;
 mod pk;
+mod scheduling;
 mod screening;

@@ -50,6 +50,7 @@ impl TestApp {
                 dose_caps: pk::dose::DoseCaps::default(),
                 planning_floor: pk::dose::PlanningFloor::default(),
                 screening: clinical::screening::ScreeningSettings::default(),
+                durations: clinical::booking::KindDurations::default(),
                 inquiry_retention: jiff::SignedDuration::from_hours(24 * 90),
                 inquiry_call_back: "within one working day".into(),
                 limits,

@@ -1,0 +1,622 @@
+//! Treatment courses and their signed orders, and the Spravato REMS records that gate
+//! esketamine.
+
+use clinical::course::{CourseStatus, Frequency, Phase, Product, Protocol, TargetDose};
+use clinical::instruments::InstrumentId;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
+use crate::row::{CourseId, PatientId, RowReader, SiteId};
+use crate::{Store, StoreError, millis};
+
+/// A signed order of a course.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderRecord {
+    /// Identifier.
+    pub id: String,
+    /// The dose ordered.
+    pub dose: TargetDose,
+    /// Why the dose changed (none for the first order).
+    pub reason: Option<String>,
+    /// The prescriber who signed it.
+    pub signed_by: String,
+    /// When.
+    pub signed_at: jiff::Timestamp,
+    /// Whether a later order replaced it.
+    pub superseded: bool,
+}
+
+/// A stored course.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CourseRecord {
+    /// Identifier.
+    pub id: CourseId,
+    /// The patient.
+    pub patient_id: PatientId,
+    /// ICD-10-CM code of the condition treated.
+    pub diagnosis_code: String,
+    /// Product and route.
+    pub product: Product,
+    /// The protocol's code, name and source as planned.
+    pub protocol_code: String,
+    /// Its name.
+    pub protocol_name: String,
+    /// Its source.
+    pub protocol_source: String,
+    /// Its phases.
+    pub phases: Vec<Phase>,
+    /// Outcome instrument.
+    pub instrument: InstrumentId,
+    /// First session's target date.
+    pub starts_on: Date,
+    /// Status.
+    pub status: CourseStatus,
+    /// Why it was stopped.
+    pub status_reason: Option<String>,
+    /// Orders, newest first; the first is in force.
+    pub orders: Vec<OrderRecord>,
+}
+
+impl CourseRecord {
+    /// The planned sessions' target dates.
+    pub fn planned(&self) -> Vec<clinical::course::PlannedSession> {
+        clinical::course::expand(&self.phases, self.starts_on)
+    }
+
+    /// The order in force.
+    pub fn order(&self) -> Option<&OrderRecord> {
+        self.orders.first()
+    }
+}
+
+/// What a new course holds.
+#[derive(Debug, Clone)]
+pub struct NewCourse<'a> {
+    /// The patient.
+    pub patient_id: &'a PatientId,
+    /// The condition (one of the patient's current diagnoses).
+    pub diagnosis_code: &'a str,
+    /// The protocol it follows.
+    pub protocol: &'a Protocol,
+    /// The outcome instrument.
+    pub instrument: InstrumentId,
+    /// The first session's target date.
+    pub starts_on: Date,
+    /// The ordered dose (checked against the caps and the label).
+    pub dose: TargetDose,
+}
+
+/// Why a course or an esketamine appointment was refused by the REMS gate, or a course change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CourseRefusal {
+    /// The site has no REMS certification on file.
+    #[error(
+        "esketamine needs the site's Spravato REMS certification on file; an administrator records it under REMS"
+    )]
+    RemsCertificationRequired,
+    /// The patient is not enrolled.
+    #[error(
+        "esketamine needs the patient's Spravato REMS enrollment on file; record it on the patient's course page first"
+    )]
+    RemsEnrollmentRequired,
+    /// The diagnosis is not one of the patient's current ones.
+    #[error(
+        "choose the condition from the patient's current diagnoses (record it under Diagnoses first)"
+    )]
+    DiagnosisNotCurrent,
+    /// The course changed status meanwhile.
+    #[error("the course's status changed while the page was open; look at it again")]
+    StatusChanged,
+    /// A dose change on a course that has ended.
+    #[error("the course has ended; order a new course instead")]
+    Ended,
+}
+
+/// A change of a course's status, checked by `clinical::course::check_status_change`.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusChange<'a> {
+    /// The status the page showed.
+    pub from: CourseStatus,
+    /// The new one.
+    pub to: CourseStatus,
+    /// Why (for stopping).
+    pub reason: Option<&'a str>,
+}
+
+/// A site's REMS certification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteRems {
+    /// Date certified.
+    pub certified_on: Date,
+    /// Authorized representative.
+    pub representative: String,
+}
+
+/// A patient's REMS enrollment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatientRems {
+    /// Date enrolled.
+    pub enrolled_on: Date,
+    /// `online` or `fax`.
+    pub submitted_by: String,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredPhase {
+    name: String,
+    sessions: u32,
+    frequency: String,
+}
+
+fn encode_phases(phases: &[Phase]) -> String {
+    let stored: Vec<StoredPhase> = phases
+        .iter()
+        .map(|p| StoredPhase {
+            name: p.name.clone(),
+            sessions: p.sessions,
+            frequency: p.frequency.code().to_owned(),
+        })
+        .collect();
+    // ok: a list of strings and numbers always serialises.
+    serde_json::to_string(&stored).unwrap_or_default()
+}
+
+fn decode_phases(text: &str) -> Result<Vec<Phase>, String> {
+    let stored: Vec<StoredPhase> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    stored
+        .into_iter()
+        .map(|p| {
+            Ok(Phase {
+                frequency: Frequency::parse(&p.frequency)
+                    .ok_or_else(|| format!("'{}' is not a frequency", p.frequency))?,
+                name: p.name,
+                sessions: p.sessions,
+            })
+        })
+        .collect()
+}
+
+fn dose_parts(dose: TargetDose) -> (f64, &'static str) {
+    match dose {
+        TargetDose::MgPerKg(v) => (v, "mg_per_kg"),
+        TargetDose::Mg(v) => (v, "mg"),
+    }
+}
+
+/// Whether the site and the patient have their REMS records, in the caller's transaction.
+pub(crate) async fn rems_gate(
+    conn: &mut sqlx::AnyConnection,
+    site_id: &SiteId,
+    patient_id: &PatientId,
+) -> Result<Option<CourseRefusal>, StoreError> {
+    let site: i64 = sqlx::query_scalar("select count(*) from site_rems where site_id = $1")
+        .bind(site_id.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    if site == 0 {
+        return Ok(Some(CourseRefusal::RemsCertificationRequired));
+    }
+    let patient: i64 =
+        sqlx::query_scalar("select count(*) from patient_rems where patient_id = $1")
+            .bind(patient_id.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
+    if patient == 0 {
+        return Ok(Some(CourseRefusal::RemsEnrollmentRequired));
+    }
+    Ok(None)
+}
+
+impl Store {
+    /// Orders a course, signed by the prescriber acting: the course (planned) and its first
+    /// order in one transaction. Esketamine needs the site's certification and the patient's
+    /// enrollment; the condition must be a current diagnosis of the patient.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_course(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        new: &NewCourse<'_>,
+        now: jiff::Timestamp,
+    ) -> Result<Result<CourseId, CourseRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let locked = sqlx::query(
+            "update patients set updated_at = updated_at where id = $1 and site_id = $2",
+        )
+        .bind(new.patient_id.as_str())
+        .bind(site_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if locked.rows_affected() != 1 {
+            return Err(StoreError::NotFound { entity: "patient" });
+        }
+        let current: i64 = sqlx::query_scalar(
+            "select count(*) from patient_diagnoses
+              where patient_id = $1 and code = $2 and ended_at is null",
+        )
+        .bind(new.patient_id.as_str())
+        .bind(new.diagnosis_code)
+        .fetch_one(&mut *tx)
+        .await?;
+        if current == 0 {
+            return Ok(Err(CourseRefusal::DiagnosisNotCurrent));
+        }
+        if new.protocol.product.is_esketamine()
+            && let Some(refusal) = rems_gate(&mut tx, site_id, new.patient_id).await?
+        {
+            return Ok(Err(refusal));
+        }
+        let id = CourseId::new();
+        sqlx::query(
+            "insert into courses (id, patient_id, diagnosis_code, product, protocol_code,
+                                  protocol_name, protocol_source, phases, instrument, starts_on,
+                                  status, created_by, created_at, updated_by, updated_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'planned', $11, $12, $11, $12)",
+        )
+        .bind(id.as_str())
+        .bind(new.patient_id.as_str())
+        .bind(new.diagnosis_code)
+        .bind(new.protocol.product.code())
+        .bind(new.protocol.code.as_str())
+        .bind(new.protocol.name.as_str())
+        .bind(new.protocol.source.as_str())
+        .bind(encode_phases(&new.protocol.phases))
+        .bind(new.instrument.code())
+        .bind(new.starts_on.to_string())
+        .bind(actor.user_id())
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        let (value, unit) = dose_parts(new.dose);
+        sqlx::query(
+            "insert into course_orders (id, course_id, dose_value, dose_unit, signed_by, signed_at)
+             values ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(crate::new_id())
+        .bind(id.as_str())
+        .bind(value)
+        .bind(unit)
+        .bind(actor.user_id())
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("course.create", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("course", id.as_str())
+            .patient(new.patient_id.as_str());
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(Ok(id))
+    }
+
+    /// A new signed order with a changed dose; the order it replaces is kept.
+    #[tracing::instrument(skip_all)]
+    pub async fn change_dose(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        course_id: &CourseId,
+        dose: TargetDose,
+        reason: &str,
+        now: jiff::Timestamp,
+    ) -> Result<Result<(), CourseRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Lock the course row: two changes at once make a chain, not a fork.
+        let row = sqlx::query(
+            "update courses set updated_at = $3, updated_by = $4
+              where id = $1 and patient_id in (select id from patients where site_id = $2)
+              returning id, patient_id, status",
+        )
+        .bind(course_id.as_str())
+        .bind(site_id.as_str())
+        .bind(millis(now))
+        .bind(actor.user_id())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound { entity: "course" });
+        };
+        let r = RowReader::new(&row, "courses", "id")?;
+        let status = r.parsed("status", |s| CourseStatus::parse(s).ok_or("not a status"))?;
+        if status.is_final() {
+            return Ok(Err(CourseRefusal::Ended));
+        }
+        let patient = r.text("patient_id")?;
+        let latest: Option<String> = sqlx::query_scalar(
+            "select id from course_orders where course_id = $1
+              order by signed_at desc, id desc limit 1",
+        )
+        .bind(course_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (value, unit) = dose_parts(dose);
+        sqlx::query(
+            "insert into course_orders (id, course_id, dose_value, dose_unit, reason, supersedes,
+                                        signed_by, signed_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(crate::new_id())
+        .bind(course_id.as_str())
+        .bind(value)
+        .bind(unit)
+        .bind(reason)
+        .bind(latest)
+        .bind(actor.user_id())
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("course.order", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("course", course_id.as_str())
+            .patient(&patient);
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Moves a course from `from` to `to` (checked by `clinical::course::check_status_change`),
+    /// in one statement that also checks the course is still at `from`.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_course_status(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        course_id: &CourseId,
+        change: StatusChange<'_>,
+        now: jiff::Timestamp,
+    ) -> Result<Result<(), CourseRefusal>, StoreError> {
+        let StatusChange { from, to, reason } = change;
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "update courses set status = $3, status_reason = $4, updated_at = $5, updated_by = $6
+              where id = $1 and status = $7
+                and patient_id in (select id from patients where site_id = $2)
+              returning id, patient_id",
+        )
+        .bind(course_id.as_str())
+        .bind(site_id.as_str())
+        .bind(to.code())
+        .bind(reason)
+        .bind(millis(now))
+        .bind(actor.user_id())
+        .bind(from.code())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Err(CourseRefusal::StatusChanged));
+        };
+        let patient = RowReader::new(&row, "courses", "id")?.text("patient_id")?;
+        let event = AuditEvent::new("course.status", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("course", course_id.as_str())
+            .patient(&patient)
+            .detail(format!("status={}", to.code()));
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// A patient's courses, newest first, each with its orders; audited as a read.
+    #[tracing::instrument(skip_all)]
+    pub async fn courses(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        patient_id: &PatientId,
+        now: jiff::Timestamp,
+    ) -> Result<Vec<CourseRecord>, StoreError> {
+        let list = self
+            .courses_where(site_id, "c.patient_id = $2", Some(patient_id.as_str()))
+            .await?;
+        let event = AuditEvent::new("course.list", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .patient(patient_id.as_str())
+            .detail(format!("rows={}", list.len()));
+        self.audit(actor, event, now).await?;
+        Ok(list)
+    }
+
+    /// One course of the site (not audited: callers audit what they show).
+    #[tracing::instrument(skip_all)]
+    pub async fn course(
+        &self,
+        site_id: &SiteId,
+        course_id: &CourseId,
+    ) -> Result<CourseRecord, StoreError> {
+        self.courses_where(site_id, "c.id = $2", Some(course_id.as_str()))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(StoreError::NotFound { entity: "course" })
+    }
+
+    async fn courses_where(
+        &self,
+        site_id: &SiteId,
+        condition: &str,
+        value: Option<&str>,
+    ) -> Result<Vec<CourseRecord>, StoreError> {
+        let sql = format!(
+            "select c.id, c.patient_id, c.diagnosis_code, c.product, c.protocol_code,
+                    c.protocol_name, c.protocol_source, c.phases, c.instrument, c.starts_on,
+                    c.status, c.status_reason
+               from courses c join patients p on p.id = c.patient_id
+              where p.site_id = $1 and {condition}
+              order by c.created_at desc, c.id desc limit 500"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(site_id.as_str())
+            .bind(value)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut list = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let r = RowReader::new(row, "courses", "id")?;
+            let product = r.parsed("product", |s| Product::parse(s).ok_or("not a product"))?;
+            let id = r.id("id", CourseId::parse)?;
+            list.push(CourseRecord {
+                patient_id: r.id("patient_id", PatientId::parse)?,
+                diagnosis_code: r.text("diagnosis_code")?,
+                product,
+                protocol_code: r.text("protocol_code")?,
+                protocol_name: r.text("protocol_name")?,
+                protocol_source: r.text("protocol_source")?,
+                phases: r.parsed("phases", decode_phases)?,
+                instrument: r.parsed("instrument", InstrumentId::parse)?,
+                starts_on: r.parsed("starts_on", |s| s.parse::<Date>())?,
+                status: r.parsed("status", |s| CourseStatus::parse(s).ok_or("not a status"))?,
+                status_reason: r.opt_text("status_reason")?,
+                orders: self.orders(&id).await?,
+                id,
+            });
+        }
+        Ok(list)
+    }
+
+    async fn orders(&self, course_id: &CourseId) -> Result<Vec<OrderRecord>, StoreError> {
+        let rows = sqlx::query(
+            "select o.id, o.dose_value, o.dose_unit, o.reason, o.signed_at, u.display_name,
+                    (select count(*) from course_orders n where n.supersedes = o.id) as later
+               from course_orders o join users u on u.id = o.signed_by
+              where o.course_id = $1 order by o.signed_at desc, o.id desc",
+        )
+        .bind(course_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let r = RowReader::new(row, "course_orders", "id")?;
+                let value = r.float("dose_value")?;
+                let dose = match r.text("dose_unit")?.as_str() {
+                    "mg_per_kg" => TargetDose::MgPerKg(value),
+                    "mg" => TargetDose::Mg(value),
+                    other => {
+                        return Err(r.corrupt("dose_unit", format!("'{other}' is not a unit")));
+                    }
+                };
+                Ok(OrderRecord {
+                    id: r.text("id")?,
+                    dose,
+                    reason: r.opt_text("reason")?,
+                    signed_by: r.text("display_name")?,
+                    signed_at: r.instant("signed_at")?,
+                    superseded: r.int("later")? > 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Records the site's Spravato REMS certification (replacing an earlier record).
+    #[tracing::instrument(skip_all)]
+    pub async fn set_site_rems(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        rems: &SiteRems,
+        now: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "insert into site_rems (site_id, certified_on, representative, recorded_by, recorded_at)
+             values ($1, $2, $3, $4, $5)
+             on conflict (site_id) do update set certified_on = excluded.certified_on,
+                 representative = excluded.representative, recorded_by = excluded.recorded_by,
+                 recorded_at = excluded.recorded_at",
+        )
+        .bind(site_id.as_str())
+        .bind(rems.certified_on.to_string())
+        .bind(rems.representative.as_str())
+        .bind(actor.user_id())
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("rems.site", AuditOutcome::Ok).site(site_id.as_str());
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The site's REMS certification, if recorded.
+    #[tracing::instrument(skip_all)]
+    pub async fn site_rems(&self, site_id: &SiteId) -> Result<Option<SiteRems>, StoreError> {
+        let row = sqlx::query(
+            "select site_id, certified_on, representative from site_rems where site_id = $1",
+        )
+        .bind(site_id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let r = RowReader::new(&row, "site_rems", "site_id")?;
+            Ok(SiteRems {
+                certified_on: r.parsed("certified_on", |s| s.parse::<Date>())?,
+                representative: r.text("representative")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Records a patient's Spravato REMS enrollment (replacing an earlier record).
+    #[tracing::instrument(skip_all)]
+    pub async fn set_patient_rems(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        patient_id: &PatientId,
+        rems: &PatientRems,
+        now: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let saved = sqlx::query(
+            "insert into patient_rems (patient_id, enrolled_on, submitted_by, recorded_by,
+                                       recorded_at)
+             select p.id, $3, $4, $5, $6 from patients p where p.id = $1 and p.site_id = $2
+             on conflict (patient_id) do update set enrolled_on = excluded.enrolled_on,
+                 submitted_by = excluded.submitted_by, recorded_by = excluded.recorded_by,
+                 recorded_at = excluded.recorded_at",
+        )
+        .bind(patient_id.as_str())
+        .bind(site_id.as_str())
+        .bind(rems.enrolled_on.to_string())
+        .bind(rems.submitted_by.as_str())
+        .bind(actor.user_id())
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        if saved.rows_affected() != 1 {
+            return Err(StoreError::NotFound { entity: "patient" });
+        }
+        let event = AuditEvent::new("rems.patient", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .patient(patient_id.as_str());
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A patient's REMS enrollment, if recorded.
+    #[tracing::instrument(skip_all)]
+    pub async fn patient_rems(
+        &self,
+        site_id: &SiteId,
+        patient_id: &PatientId,
+    ) -> Result<Option<PatientRems>, StoreError> {
+        let row = sqlx::query(
+            "select r.patient_id, r.enrolled_on, r.submitted_by from patient_rems r
+               join patients p on p.id = r.patient_id where p.site_id = $1 and r.patient_id = $2",
+        )
+        .bind(site_id.as_str())
+        .bind(patient_id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let r = RowReader::new(&row, "patient_rems", "patient_id")?;
+            Ok(PatientRems {
+                enrolled_on: r.parsed("enrolled_on", |s| s.parse::<Date>())?,
+                submitted_by: r.text("submitted_by")?,
+            })
+        })
+        .transpose()
+    }
+}

@@ -1,0 +1,602 @@
+//! Rooms, chairs and appointments. A booking locks the chair's row and the patient's row,
+//! checks in the same transaction that neither is taken for any minute of the slot, and only
+//! then writes; two bookings of one slot therefore never both succeed, on either database.
+
+use clinical::booking::{AppointmentKind, ChairPlan, OpeningHours};
+use clinical::course::Product;
+use jiff::civil::Time;
+
+use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
+use crate::courses::{CourseRefusal, rems_gate};
+use crate::row::{AppointmentId, ChairId, CourseId, PatientId, RowReader, SiteId};
+use crate::{Store, StoreError, millis};
+
+/// A chair with its room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChairRecord {
+    /// Identifier.
+    pub id: ChairId,
+    /// The room's name.
+    pub room: String,
+    /// The chair's name.
+    pub name: String,
+    /// Products it supports.
+    pub supports: Vec<Product>,
+    /// When it can be booked.
+    pub hours: OpeningHours,
+}
+
+/// A chair to add.
+#[derive(Debug, Clone, Copy)]
+pub struct NewChair<'a> {
+    /// Its room.
+    pub room_id: &'a str,
+    /// Its name ("Chair 2").
+    pub name: &'a str,
+    /// What it is set up for.
+    pub supports: &'a [Product],
+    /// When it can be booked.
+    pub hours: &'a OpeningHours,
+}
+
+/// Where an appointment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppointmentStatus {
+    /// Booked.
+    Booked,
+    /// Cancelled (frees the slot).
+    Cancelled,
+    /// The patient did not come (frees the slot).
+    NoShow,
+}
+
+impl AppointmentStatus {
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            AppointmentStatus::Booked => "booked",
+            AppointmentStatus::Cancelled => "cancelled",
+            AppointmentStatus::NoShow => "no_show",
+        }
+    }
+
+    fn parse(code: &str) -> Option<AppointmentStatus> {
+        [
+            AppointmentStatus::Booked,
+            AppointmentStatus::Cancelled,
+            AppointmentStatus::NoShow,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
+    }
+}
+
+/// A stored appointment, with the names people read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppointmentRecord {
+    /// Identifier.
+    pub id: AppointmentId,
+    /// The patient.
+    pub patient_id: PatientId,
+    /// Their name, "Given Family".
+    pub patient_name: String,
+    /// The chair.
+    pub chair_id: ChairId,
+    /// Its room and name, "Room A, Chair 2".
+    pub chair_name: String,
+    /// The course it belongs to.
+    pub course_id: Option<CourseId>,
+    /// Kind.
+    pub kind: AppointmentKind,
+    /// Start.
+    pub starts_at: jiff::Timestamp,
+    /// End.
+    pub ends_at: jiff::Timestamp,
+    /// Status.
+    pub status: AppointmentStatus,
+    /// Why cancelled or marked no-show.
+    pub status_reason: Option<String>,
+}
+
+/// What a booking asks for.
+#[derive(Debug, Clone)]
+pub struct NewAppointment<'a> {
+    /// The patient.
+    pub patient_id: &'a PatientId,
+    /// The chair.
+    pub chair_id: &'a ChairId,
+    /// The course, when it is one of its sessions.
+    pub course_id: Option<&'a CourseId>,
+    /// Kind.
+    pub kind: AppointmentKind,
+    /// Start.
+    pub starts_at: jiff::Timestamp,
+    /// End.
+    pub ends_at: jiff::Timestamp,
+}
+
+/// Why a booking was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BookingRefusal {
+    /// The chair is taken for part of the slot.
+    #[error(
+        "{chair} is booked from {from} to {until} (an appointment for {patient}); choose another time or chair"
+    )]
+    ChairTaken {
+        /// The chair, in words.
+        chair: String,
+        /// The other appointment's id.
+        with: AppointmentId,
+        /// Its patient's name.
+        patient: String,
+        /// From (instant).
+        from: jiff::Timestamp,
+        /// Until.
+        until: jiff::Timestamp,
+    },
+    /// The patient has another appointment then.
+    #[error(
+        "the patient already has an appointment from {from} to {until} in {chair}; choose another time"
+    )]
+    PatientTaken {
+        /// The other chair, in words.
+        chair: String,
+        /// The other appointment's id.
+        with: AppointmentId,
+        /// From.
+        from: jiff::Timestamp,
+        /// Until.
+        until: jiff::Timestamp,
+    },
+    /// The chair does not support the kind.
+    #[error("{chair} is not set up for {kind}; choose a chair that is")]
+    NotSupported {
+        /// The chair, in words.
+        chair: String,
+        /// The kind, in words.
+        kind: &'static str,
+    },
+    /// Outside the chair's opening hours.
+    #[error("{chair} is open {hours}; the appointment must start and end within them")]
+    OutsideHours {
+        /// The chair, in words.
+        chair: String,
+        /// The hours, in words.
+        hours: String,
+    },
+    /// The REMS gate.
+    #[error("{0}")]
+    Rems(CourseRefusal),
+    /// The course is not the patient's or has ended.
+    #[error("the course is not this patient's, or it has ended")]
+    CourseNotOpen,
+}
+
+fn hours_words(h: &OpeningHours) -> String {
+    format!(
+        "{} {}-{}",
+        h.day_codes().replace(',', " "),
+        h.opens.strftime("%H:%M"),
+        h.closes.strftime("%H:%M")
+    )
+}
+
+fn minutes(t: Time) -> i64 {
+    i64::from(t.hour()) * 60 + i64::from(t.minute())
+}
+
+fn time_of(r: &RowReader<'_>, column: &'static str) -> Result<Time, StoreError> {
+    let m = r.int(column)?;
+    let (h, mi) = (m / 60, m % 60);
+    if m == 1440 {
+        return Ok(Time::constant(23, 59, 59, 999_999_999));
+    }
+    Time::new(
+        i8::try_from(h).map_err(|_| r.corrupt(column, "not a time of day"))?,
+        i8::try_from(mi).map_err(|_| r.corrupt(column, "not a time of day"))?,
+        0,
+        0,
+    )
+    .map_err(|_| r.corrupt(column, format!("{m} is not a minute of the day")))
+}
+
+fn chair_from_row(r: &RowReader<'_>) -> Result<ChairRecord, StoreError> {
+    let supports = r
+        .text("supports")?
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            Product::parse(s)
+                .ok_or_else(|| r.corrupt("supports", format!("'{s}' is not a product")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let days = r.parsed("open_days", |s| {
+        OpeningHours::parse_days(s).ok_or("not a list of days")
+    })?;
+    Ok(ChairRecord {
+        id: r.id("id", ChairId::parse)?,
+        room: r.text("room_name")?,
+        name: r.text("name")?,
+        supports,
+        hours: OpeningHours {
+            days,
+            opens: time_of(r, "opens_min")?,
+            closes: time_of(r, "closes_min")?,
+        },
+    })
+}
+
+const APPOINTMENT_SELECT: &str =
+    "select a.id, a.patient_id, p.given_name || ' ' || p.family_name as patient_name,
+        a.chair_id, r.name || ', ' || c.name as chair_name, a.course_id, a.kind, a.starts_at,
+        a.ends_at, a.status, a.status_reason
+   from appointments a
+   join patients p on p.id = a.patient_id
+   join chairs c on c.id = a.chair_id
+   join rooms r on r.id = c.room_id";
+
+fn appointment_from_row(row: &sqlx::any::AnyRow) -> Result<AppointmentRecord, StoreError> {
+    let r = RowReader::new(row, "appointments", "id")?;
+    Ok(AppointmentRecord {
+        id: r.id("id", AppointmentId::parse)?,
+        patient_id: r.id("patient_id", PatientId::parse)?,
+        patient_name: r.text("patient_name")?,
+        chair_id: r.id("chair_id", ChairId::parse)?,
+        chair_name: r.text("chair_name")?,
+        course_id: r.opt_id("course_id", CourseId::parse)?,
+        kind: r.parsed("kind", |s| AppointmentKind::parse(s).ok_or("not a kind"))?,
+        starts_at: r.instant("starts_at")?,
+        ends_at: r.instant("ends_at")?,
+        status: r.parsed("status", |s| {
+            AppointmentStatus::parse(s).ok_or("not a status")
+        })?,
+        status_reason: r.opt_text("status_reason")?,
+    })
+}
+
+impl Store {
+    /// Adds a room to the site.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_room(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        name: &str,
+        now: jiff::Timestamp,
+    ) -> Result<String, StoreError> {
+        let id = crate::new_id();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("insert into rooms (id, site_id, name) values ($1, $2, $3)")
+            .bind(id.as_str())
+            .bind(site_id.as_str())
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        let event = AuditEvent::new("room.create", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("room", &id);
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Adds a chair to a room of the site.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_chair(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        chair: &NewChair<'_>,
+        now: jiff::Timestamp,
+    ) -> Result<ChairId, StoreError> {
+        let NewChair {
+            room_id,
+            name,
+            supports,
+            hours,
+        } = *chair;
+        let id = ChairId::new();
+        let supports: Vec<&str> = supports.iter().map(|p| p.code()).collect();
+        let closes = if hours.closes == Time::constant(23, 59, 59, 999_999_999) {
+            1440
+        } else {
+            minutes(hours.closes)
+        };
+        let mut tx = self.pool.begin().await?;
+        let made = sqlx::query(
+            "insert into chairs (id, site_id, room_id, name, supports, open_days, opens_min,
+                                 closes_min)
+             select $1, r.site_id, r.id, $3, $4, $5, $6, $7 from rooms r
+              where r.id = $2 and r.site_id = $8",
+        )
+        .bind(id.as_str())
+        .bind(room_id)
+        .bind(name)
+        .bind(supports.join(","))
+        .bind(hours.day_codes())
+        .bind(minutes(hours.opens))
+        .bind(closes)
+        .bind(site_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if made.rows_affected() != 1 {
+            return Err(StoreError::NotFound { entity: "room" });
+        }
+        let event = AuditEvent::new("chair.create", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("chair", id.as_str());
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The site's chairs, by room and name.
+    #[tracing::instrument(skip_all)]
+    pub async fn chairs(&self, site_id: &SiteId) -> Result<Vec<ChairRecord>, StoreError> {
+        let rows = sqlx::query(
+            "select c.id, r.name as room_name, c.name, c.supports, c.open_days, c.opens_min,
+                    c.closes_min
+               from chairs c join rooms r on r.id = c.room_id
+              where c.site_id = $1 order by r.name, c.name",
+        )
+        .bind(site_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| chair_from_row(&RowReader::new(row, "chairs", "id")?))
+            .collect()
+    }
+
+    /// Books an appointment: the chair must take the kind and be open for the whole slot,
+    /// esketamine needs the REMS records, and neither the chair nor the patient may have
+    /// another booked appointment overlapping it. All checked and written in one transaction
+    /// holding the chair's and the patient's rows.
+    #[tracing::instrument(skip_all)]
+    pub async fn book(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        new: &NewAppointment<'_>,
+        tz: &jiff::tz::TimeZone,
+        now: jiff::Timestamp,
+    ) -> Result<Result<AppointmentRecord, BookingRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The chair's row first: every booking of this chair waits here for the one before.
+        let locked = sqlx::query("update chairs set name = name where id = $1 and site_id = $2")
+            .bind(new.chair_id.as_str())
+            .bind(site_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if locked.rows_affected() != 1 {
+            return Err(StoreError::NotFound { entity: "chair" });
+        }
+        let row = sqlx::query(
+            "select c.id, r.name as room_name, c.name, c.supports, c.open_days, c.opens_min,
+                    c.closes_min
+               from chairs c join rooms r on r.id = c.room_id where c.id = $1",
+        )
+        .bind(new.chair_id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let chair = chair_from_row(&RowReader::new(&row, "chairs", "id")?)?;
+        let chair_words = format!("{}, {}", chair.room, chair.name);
+        let locked = sqlx::query(
+            "update patients set updated_at = updated_at where id = $1 and site_id = $2",
+        )
+        .bind(new.patient_id.as_str())
+        .bind(site_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if locked.rows_affected() != 1 {
+            return Err(StoreError::NotFound { entity: "patient" });
+        }
+        let plan = ChairPlan {
+            id: chair.id.as_str().to_owned(),
+            supports: chair.supports.clone(),
+            hours: chair.hours.clone(),
+            busy: Vec::new(),
+        };
+        if !plan.takes(new.kind) {
+            return Ok(Err(BookingRefusal::NotSupported {
+                chair: chair_words,
+                kind: new.kind.label(),
+            }));
+        }
+        if !chair.hours.contains(tz, new.starts_at, new.ends_at) {
+            return Ok(Err(BookingRefusal::OutsideHours {
+                chair: chair_words,
+                hours: hours_words(&chair.hours),
+            }));
+        }
+        if new.kind.is_esketamine()
+            && let Some(refusal) = rems_gate(&mut tx, site_id, new.patient_id).await?
+        {
+            return Ok(Err(BookingRefusal::Rems(refusal)));
+        }
+        if let Some(course) = new.course_id {
+            let open: i64 = sqlx::query_scalar(
+                "select count(*) from courses where id = $1 and patient_id = $2
+                    and status in ('planned', 'active', 'paused')",
+            )
+            .bind(course.as_str())
+            .bind(new.patient_id.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+            if open == 0 {
+                return Ok(Err(BookingRefusal::CourseNotOpen));
+            }
+        }
+        let clash = sqlx::query(&format!(
+            "{APPOINTMENT_SELECT}
+              where a.status = 'booked' and a.starts_at < $2 and a.ends_at > $1
+                and (a.chair_id = $3 or a.patient_id = $4)
+              order by a.starts_at limit 1"
+        ))
+        .bind(millis(new.starts_at))
+        .bind(millis(new.ends_at))
+        .bind(new.chair_id.as_str())
+        .bind(new.patient_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = clash {
+            let other = appointment_from_row(&row)?;
+            return Ok(Err(if other.chair_id == *new.chair_id {
+                BookingRefusal::ChairTaken {
+                    chair: chair_words,
+                    with: other.id,
+                    patient: other.patient_name,
+                    from: other.starts_at,
+                    until: other.ends_at,
+                }
+            } else {
+                BookingRefusal::PatientTaken {
+                    chair: other.chair_name,
+                    with: other.id,
+                    from: other.starts_at,
+                    until: other.ends_at,
+                }
+            }));
+        }
+        let id = AppointmentId::new();
+        sqlx::query(
+            "insert into appointments (id, site_id, patient_id, chair_id, course_id, kind,
+                                       starts_at, ends_at, status, booked_by, booked_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, 'booked', $9, $10)",
+        )
+        .bind(id.as_str())
+        .bind(site_id.as_str())
+        .bind(new.patient_id.as_str())
+        .bind(new.chair_id.as_str())
+        .bind(new.course_id.map(|c| c.as_str()))
+        .bind(new.kind.code())
+        .bind(millis(new.starts_at))
+        .bind(millis(new.ends_at))
+        .bind(actor.user_id())
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("appointment.book", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("appointment", id.as_str())
+            .patient(new.patient_id.as_str());
+        audit::insert(&mut tx, now, actor, &event).await?;
+        let row = sqlx::query(&format!("{APPOINTMENT_SELECT} where a.id = $1"))
+            .bind(id.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        let record = appointment_from_row(&row)?;
+        tx.commit().await?;
+        Ok(Ok(record))
+    }
+
+    /// Cancels a booked appointment or marks it a no-show, with the reason; `false` when it was
+    /// not booked (already cancelled or marked).
+    #[tracing::instrument(skip_all)]
+    pub async fn close_appointment(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &AppointmentId,
+        status: AppointmentStatus,
+        reason: &str,
+        now: jiff::Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "update appointments set status = $3, status_reason = $4, changed_by = $5,
+                    changed_at = $6
+              where id = $1 and site_id = $2 and status = 'booked'
+              returning id, patient_id",
+        )
+        .bind(id.as_str())
+        .bind(site_id.as_str())
+        .bind(status.code())
+        .bind(reason)
+        .bind(actor.user_id())
+        .bind(millis(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let patient = RowReader::new(&row, "appointments", "id")?.text("patient_id")?;
+        let event = AuditEvent::new("appointment.close", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("appointment", id.as_str())
+            .patient(&patient)
+            .detail(format!("status={}", status.code()));
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The site's appointments starting in `[from, until)`, optionally of one chair or one
+    /// patient, by start; at most 2,000. Audited as a read of the schedule (it names patients).
+    #[tracing::instrument(skip_all)]
+    #[allow(clippy::too_many_arguments)]
+    pub async fn appointments(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        from: jiff::Timestamp,
+        until: jiff::Timestamp,
+        chair: Option<&ChairId>,
+        patient: Option<&PatientId>,
+        now: jiff::Timestamp,
+    ) -> Result<Vec<AppointmentRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{APPOINTMENT_SELECT}
+              where a.site_id = $1 and a.starts_at >= $2 and a.starts_at < $3
+                and ($4 = '' or a.chair_id = $4) and ($5 = '' or a.patient_id = $5)
+              order by a.starts_at, a.id limit 2000"
+        ))
+        .bind(site_id.as_str())
+        .bind(millis(from))
+        .bind(millis(until))
+        .bind(chair.map_or("", |c| c.as_str()))
+        .bind(patient.map_or("", |p| p.as_str()))
+        .fetch_all(&self.pool)
+        .await?;
+        let list = rows
+            .iter()
+            .map(appointment_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut event = AuditEvent::new("appointment.list", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .detail(format!("rows={}", list.len()));
+        if let Some(p) = patient {
+            event = event.patient(p.as_str());
+        }
+        self.audit(actor, event, now).await?;
+        Ok(list)
+    }
+
+    /// The booked intervals of a chair or a patient from `from` on (for proposals).
+    #[tracing::instrument(skip_all)]
+    pub async fn busy(
+        &self,
+        site_id: &SiteId,
+        from: jiff::Timestamp,
+    ) -> Result<Vec<(ChairId, PatientId, jiff::Timestamp, jiff::Timestamp)>, StoreError> {
+        let rows = sqlx::query(
+            "select id, chair_id, patient_id, starts_at, ends_at from appointments
+              where site_id = $1 and status = 'booked' and ends_at > $2
+              order by starts_at limit 20000",
+        )
+        .bind(site_id.as_str())
+        .bind(millis(from))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let r = RowReader::new(row, "appointments", "id")?;
+                Ok((
+                    r.id("chair_id", ChairId::parse)?,
+                    r.id("patient_id", PatientId::parse)?,
+                    r.instant("starts_at")?,
+                    r.instant("ends_at")?,
+                ))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,353 @@
+//! Chairs, appointments and the REMS gates, over the API: overlaps refused (also under 20
+//! concurrent bookings of one slot), opening hours and routes checked, cancellations kept.
+
+use clinical::booking::OpeningHours;
+use clinical::course::Product;
+use serde_json::{Value, json};
+use store::{Actor, Role};
+
+use crate::support::TestApp;
+
+/// The next Monday at `hour`:00 in the test clinic's zone (America/Chicago), as RFC 3339.
+fn monday_at(hour: i8, minute: i8) -> String {
+    let tz = jiff::tz::TimeZone::get("America/Chicago").unwrap();
+    let mut day = jiff::Timestamp::now().to_zoned(tz.clone()).date();
+    day = day.checked_add(jiff::ToSpan::days(1)).unwrap();
+    while day.weekday() != jiff::civil::Weekday::Monday {
+        day = day.checked_add(jiff::ToSpan::days(1)).unwrap();
+    }
+    day.at(hour, minute, 0, 0)
+        .to_zoned(tz)
+        .unwrap()
+        .timestamp()
+        .to_string()
+}
+
+/// Two chairs in one room: "IV 1" (IV and IM) and "Nasal 1" (esketamine); their ids.
+pub(crate) async fn two_chairs(app: &TestApp) -> (String, String) {
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap();
+    let now = jiff::Timestamp::now();
+    let actor = Actor::system("test");
+    let room = store
+        .create_room(&actor, &site.id, "Room A", now)
+        .await
+        .unwrap();
+    let hours = OpeningHours::weekdays_8_to_18();
+    let iv = store
+        .create_chair(
+            &actor,
+            &site.id,
+            &store::NewChair {
+                room_id: &room,
+                name: "IV 1",
+                supports: &[Product::IvRacemic, Product::ImRacemic],
+                hours: &hours,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let nasal = store
+        .create_chair(
+            &actor,
+            &site.id,
+            &store::NewChair {
+                room_id: &room,
+                name: "Nasal 1",
+                supports: &[Product::EsketamineNasal],
+                hours: &hours,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    (iv.as_str().to_owned(), nasal.as_str().to_owned())
+}
+
+async fn patient(app: &TestApp, token: &str, given: &str) -> String {
+    let v: Value = reqwest::Client::new()
+        .post(app.url("/api/v1/patients"))
+        .bearer_auth(token)
+        .json(&json!({"given_name": given, "family_name": "Booker", "date_of_birth": "1980-01-01", "sex": "female"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["id"].as_str().unwrap().to_owned()
+}
+
+async fn book(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/appointments"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+async fn bookings_never_overlap_and_keep_to_hours_and_routes(app: &TestApp) {
+    let nurse = app.token(Role::Nurse).await;
+    let desk = app.token(Role::FrontDesk).await;
+    let (iv, nasal) = two_chairs(app).await;
+    let ana = patient(app, &nurse, "Ana").await;
+    let ben = patient(app, &nurse, "Ben").await;
+    let client = reqwest::Client::new();
+    let chairs: Value = client
+        .get(app.url("/api/v1/chairs"))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(chairs["chairs"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        chairs["chairs"][0]["supports"],
+        json!(["iv_racemic", "im_racemic"])
+    );
+    assert_eq!(chairs["chairs"][0]["opens"], "08:00");
+
+    let nine = monday_at(9, 0);
+    let (status, first) = book(
+        app,
+        &desk,
+        json!({"patient_id": ana, "chair_id": iv, "start": nine, "kind": "iv_infusion"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(first["duration_min"], 130, "the kind's default length");
+    assert_eq!(first["chair_name"], "Room A, IV 1");
+    // Ben in the same chair half an hour later: the chair is taken.
+    let (status, e) = book(
+        app,
+        &desk,
+        json!({"patient_id": ben, "chair_id": iv, "start": monday_at(9, 30), "kind": "iv_infusion"}),
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(e["error"]["code"], "conflict");
+    assert_eq!(e["error"]["field"], "chair_id");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Ana Booker")
+    );
+    // Ana in another chair at the same time: the patient is taken.
+    let (status, e) = book(
+        app,
+        &desk,
+        json!({"patient_id": ana, "chair_id": iv, "start": monday_at(11, 10), "kind": "intake", "duration_min": 30}),
+    )
+    .await;
+    assert_eq!(status, 201, "back to back is not an overlap: {e}");
+    let (status, e) = book(
+        app,
+        &nurse,
+        json!({"patient_id": ana, "chair_id": nasal, "start": monday_at(10, 0), "kind": "intake"}),
+    )
+    .await;
+    assert_eq!(status, 409);
+    assert_eq!(e["error"]["field"], "patient_id");
+    // Outside hours and the wrong chair are 422 at their fields.
+    let (status, e) = book(
+        app,
+        &desk,
+        json!({"patient_id": ben, "chair_id": iv, "start": monday_at(16, 30), "kind": "iv_infusion"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(e["error"]["field"], "start");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("08:00-18:00")
+    );
+    let (status, e) = book(
+        app,
+        &desk,
+        json!({"patient_id": ben, "chair_id": nasal, "start": monday_at(13, 0), "kind": "iv_infusion"}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert_eq!(e["error"]["field"], "chair_id");
+    let (status, e) = book(
+        app,
+        &desk,
+        json!({"patient_id": ben, "chair_id": iv, "start": "next monday", "kind": "iv_infusion"}),
+    )
+    .await;
+    assert_eq!((status, e["error"]["field"].as_str()), (422, Some("start")));
+    let (status, e) = book(
+        app,
+        &desk,
+        json!({"patient_id": ben, "chair_id": iv, "start": nine, "kind": "massage"}),
+    )
+    .await;
+    assert_eq!((status, e["error"]["field"].as_str()), (422, Some("kind")));
+
+    // Cancelling frees the slot and keeps the appointment with its reason.
+    let id = first["id"].as_str().unwrap();
+    let res = client
+        .post(app.url(&format!("/api/v1/appointments/{id}/cancel")))
+        .bearer_auth(&desk)
+        .json(&json!({"reason": "patient has a cold"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let res = client
+        .post(app.url(&format!("/api/v1/appointments/{id}/no-show")))
+        .bearer_auth(&desk)
+        .json(&json!({"reason": "twice"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 409, "only a booked appointment closes");
+    let (status, _) = book(
+        app,
+        &desk,
+        json!({"patient_id": ben, "chair_id": iv, "start": nine, "kind": "iv_infusion"}),
+    )
+    .await;
+    assert_eq!(status, 201, "the cancelled slot is free");
+    let list: Value = client
+        .get(app.url(&format!(
+            "/api/v1/appointments?from={}&chair_id={iv}",
+            monday_at(0, 0).replace('+', "%2B")
+        )))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let all = list["appointments"].as_array().unwrap();
+    assert_eq!(all.len(), 3);
+    let cancelled = all.iter().find(|a| a["status"] == "cancelled").unwrap();
+    assert_eq!(cancelled["status_reason"], "patient has a cold");
+    let admin = app.token(Role::Admin).await;
+    let res = client
+        .get(app.url("/api/v1/appointments"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let res = client
+        .get(app.url("/api/v1/appointments?to=2020-01-01T00:00:00Z"))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+}
+
+crate::on_both!(bookings_never_overlap_and_keep_to_hours_and_routes);
+
+async fn twenty_concurrent_bookings_of_one_slot_give_one(app: &TestApp) {
+    let desk = app.token(Role::FrontDesk).await;
+    let nurse = app.token(Role::Nurse).await;
+    let (iv, _) = two_chairs(app).await;
+    let mut patients = Vec::new();
+    for i in 0..20 {
+        patients.push(patient(app, &nurse, &format!("P{}", char::from(b'a' + i))).await);
+    }
+    let start = monday_at(10, 0);
+    let mut tries = tokio::task::JoinSet::new();
+    let url = app.url("/api/v1/appointments");
+    for p in &patients {
+        let body = json!({"patient_id": p, "chair_id": iv, "start": start, "kind": "iv_infusion"});
+        let (url, desk) = (url.clone(), desk.clone());
+        tries.spawn(async move {
+            let res = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(desk)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            res.status().as_u16()
+        });
+    }
+    let results = tries.join_all().await;
+    let won = results.iter().filter(|s| **s == 201).count();
+    let lost = results.iter().filter(|s| **s == 409).count();
+    assert_eq!((won, lost), (1, 19), "{results:?}");
+}
+
+crate::on_both!(twenty_concurrent_bookings_of_one_slot_give_one);
+
+async fn esketamine_needs_the_rems_records(app: &TestApp) {
+    let desk = app.token(Role::FrontDesk).await;
+    let nurse = app.token(Role::Nurse).await;
+    let (_, nasal) = two_chairs(app).await;
+    let cleo = patient(app, &nurse, "Cleo").await;
+    let body = json!({"patient_id": cleo, "chair_id": nasal, "start": monday_at(9, 0), "kind": "esketamine"});
+    let (status, e) = book(app, &desk, body.clone()).await;
+    assert_eq!(status, 422);
+    assert_eq!(e["error"]["code"], "rems_certification_required");
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap();
+    let now = jiff::Timestamp::now();
+    store
+        .set_site_rems(
+            &Actor::system("test"),
+            &site.id,
+            &store::SiteRems {
+                certified_on: "2026-01-05".parse().unwrap(),
+                representative: "Dr Rosa Imani".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let (status, e) = book(app, &desk, body.clone()).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (422, Some("rems_enrollment_required"))
+    );
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("REMS enrollment")
+    );
+    store
+        .set_patient_rems(
+            &Actor::system("test"),
+            &site.id,
+            &store::PatientId::parse(&cleo).unwrap(),
+            &store::PatientRems {
+                enrolled_on: "2026-11-30".parse().unwrap(),
+                submitted_by: "online".into(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let (status, e) = book(
+        app,
+        &desk,
+        json!({"patient_id": cleo, "chair_id": nasal, "start": monday_at(9, 0), "kind": "esketamine", "duration_min": 90}),
+    )
+    .await;
+    assert_eq!(
+        (status, e["error"]["field"].as_str()),
+        (422, Some("duration_min"))
+    );
+    let (status, _) = book(app, &desk, body).await;
+    assert_eq!(status, 201);
+}
+
+crate::on_both!(esketamine_needs_the_rems_records);
