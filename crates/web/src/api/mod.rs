@@ -4,6 +4,7 @@
 //! Wire types are DTOs of their own, converted by hand from domain and store types.
 
 mod assessments;
+mod courses;
 pub(crate) mod health;
 pub(crate) mod json;
 mod patients;
@@ -41,6 +42,12 @@ pub(crate) use json::whole::option as whole_option;
         assessments::create,
         screenings::list,
         screenings::create,
+        courses::protocols,
+        courses::create,
+        courses::list,
+        courses::get_one,
+        courses::set_status,
+        courses::order,
         scheduling::chairs,
         scheduling::book,
         scheduling::list,
@@ -54,6 +61,7 @@ pub(crate) use json::whole::option as whole_option;
         (name = "patients", description = "Patient demographics; clinical roles only"),
         (name = "assessments", description = "Rating scales: scoring, response and remission; clinical roles only"),
         (name = "screening", description = "Contraindication screening before a first session; clinical roles only"),
+        (name = "courses", description = "Treatment courses, protocols and signed orders; clinical roles read, prescribers order"),
         (name = "scheduling", description = "Chairs and appointments; clinical roles and front desk"),
         (name = "pharmacokinetics", description = "Published ketamine and esketamine models; clinical roles only")
     )
@@ -260,6 +268,14 @@ pub(crate) fn router() -> Router<AppState> {
             "/patients/{id}/screenings",
             get(screenings::list).post(screenings::create),
         )
+        .route("/protocols", get(courses::protocols))
+        .route("/courses", get(courses::list).post(courses::create))
+        .route("/courses/{id}", get(courses::get_one))
+        .route(
+            "/courses/{id}/status",
+            axum::routing::post(courses::set_status),
+        )
+        .route("/courses/{id}/orders", axum::routing::post(courses::order))
         .route("/chairs", get(scheduling::chairs))
         .route(
             "/appointments",

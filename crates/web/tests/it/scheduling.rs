@@ -351,3 +351,158 @@ async fn esketamine_needs_the_rems_records(app: &TestApp) {
 }
 
 crate::on_both!(esketamine_needs_the_rems_records);
+
+async fn a_prescriber_orders_a_course_and_each_dose_change_is_a_new_order(app: &TestApp) {
+    let doctor = app.token(Role::Prescriber).await;
+    let nurse = app.token(Role::Nurse).await;
+    let id = patient(app, &nurse, "Dara").await;
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap();
+    let pid = store::PatientId::parse(&id).unwrap();
+    store
+        .add_diagnosis(
+            &Actor::system("test"),
+            &site.id,
+            &pid,
+            clinical::diagnoses::find("F33.2").unwrap(),
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let post = |token: &str, path: &str, body: Value| {
+        client
+            .post(app.url(path))
+            .bearer_auth(token.to_owned())
+            .json(&body)
+            .send()
+    };
+    let body = json!({"patient_id": id, "diagnosis_code": "F33.2", "protocol": "iv_induction_thrice_weekly",
+                      "instrument": "phq9", "starts_on": "2026-12-07"});
+    let res = post(&nurse, "/api/v1/courses", body.clone()).await.unwrap();
+    assert_eq!(res.status(), 403, "only a prescriber orders");
+    let mut wrong = body.clone();
+    wrong["diagnosis_code"] = json!("F41.1");
+    let res = post(&doctor, "/api/v1/courses", wrong).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "diagnosis_code");
+    let mut high = body.clone();
+    high["dose"] = json!("1.5");
+    let e: Value = post(&doctor, "/api/v1/courses", high)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(e["error"]["field"], "dose");
+    assert!(e["error"]["message"].as_str().unwrap().contains("cap"));
+    let mut nasal = body.clone();
+    nasal["protocol"] = json!("esketamine_trd_label");
+    let e: Value = post(&doctor, "/api/v1/courses", nasal)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(e["error"]["code"], "rems_certification_required");
+
+    let res = post(&doctor, "/api/v1/courses", body).await.unwrap();
+    assert_eq!(res.status(), 201);
+    let course: Value = res.json().await.unwrap();
+    assert_eq!(course["status"], "planned");
+    assert_eq!(course["dose"], json!({"value": 0.5, "unit": "mg_per_kg"}));
+    assert_eq!(course["sessions"].as_array().unwrap().len(), 6);
+    assert_eq!(course["sessions"][5]["date"], "2026-12-18");
+    assert!(
+        course["protocol_source"]
+            .as_str()
+            .unwrap()
+            .contains("Murrough")
+    );
+    let cid = course["id"].as_str().unwrap().to_owned();
+
+    let res = post(
+        &doctor,
+        &format!("/api/v1/courses/{cid}/orders"),
+        json!({"dose": "0.75", "reason": "partial response"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 201);
+    let course: Value = res.json().await.unwrap();
+    let orders = course["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 2);
+    assert_eq!(orders[0]["dose"]["value"], 0.75);
+    assert_eq!(orders[0]["superseded"], false);
+    assert_eq!(
+        orders[1]["superseded"], true,
+        "the first order is kept, replaced"
+    );
+
+    let res = post(
+        &doctor,
+        &format!("/api/v1/courses/{cid}/status"),
+        json!({"status": "completed"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422, "a planned course cannot complete");
+    let res = post(
+        &doctor,
+        &format!("/api/v1/courses/{cid}/status"),
+        json!({"status": "active"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let res = post(
+        &doctor,
+        &format!("/api/v1/courses/{cid}/status"),
+        json!({"status": "stopped"}),
+    )
+    .await
+    .unwrap();
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "reason");
+    let res = post(
+        &doctor,
+        &format!("/api/v1/courses/{cid}/status"),
+        json!({"status": "stopped", "reason": "moved to another city"}),
+    )
+    .await
+    .unwrap();
+    let course: Value = res.json().await.unwrap();
+    assert_eq!(
+        (course["status"].as_str(), course["status_reason"].as_str()),
+        (Some("stopped"), Some("moved to another city"))
+    );
+    let res = post(
+        &doctor,
+        &format!("/api/v1/courses/{cid}/orders"),
+        json!({"dose": "0.5", "reason": "restart please"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422, "no order on an ended course");
+    let list: Value = client
+        .get(app.url(&format!("/api/v1/courses?patient_id={id}")))
+        .bearer_auth(&nurse)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["courses"].as_array().unwrap().len(), 1);
+    let desk = app.token(Role::FrontDesk).await;
+    let res = client
+        .get(app.url(&format!("/api/v1/courses/{cid}")))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403, "front desk sees no clinical content");
+}
+
+crate::on_both!(a_prescriber_orders_a_course_and_each_dose_change_is_a_new_order);
