@@ -280,6 +280,21 @@ impl Store {
         Ok(id)
     }
 
+    /// The site's rooms (id, name), by name.
+    #[tracing::instrument(skip_all)]
+    pub async fn rooms(&self, site_id: &SiteId) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("select id, name from rooms where site_id = $1 order by name")
+            .bind(site_id.as_str())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let r = RowReader::new(row, "rooms", "id")?;
+                Ok((r.text("id")?, r.text("name")?))
+            })
+            .collect()
+    }
+
     /// Adds a chair to a room of the site.
     #[tracing::instrument(skip_all)]
     pub async fn create_chair(

@@ -92,6 +92,7 @@ fn nav_for(user: &User, path: &str) -> Vec<NavItem> {
     if PatientDirectory::allows(user.role) {
         items.push(("/patients", "Patients"));
         items.push(("/inquiries", "Inquiries"));
+        items.push(("/schedule", "Schedule"));
     }
     if ClinicalData::allows(user.role) {
         items.push(("/planner", "Dose planner"));
@@ -100,6 +101,7 @@ fn nav_for(user: &User, path: &str) -> Vec<NavItem> {
         items.push(("/admin/users", "Users"));
         items.push(("/admin/audit", "Audit trail"));
         items.push(("/admin/consent", "Consent"));
+        items.push(("/admin/clinic", "Chairs and REMS"));
     }
     items.push(("/account", "My account"));
     items

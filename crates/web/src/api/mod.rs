@@ -115,6 +115,16 @@ fn constrain(doc: &mut serde_json::Value) {
             .iter()
             .map(|c| c.code()),
     );
+    let kinds = codes(
+        &mut clinical::booking::AppointmentKind::ALL
+            .iter()
+            .map(|k| k.code()),
+    );
+    let protocol_codes: Vec<String> = clinical::course::builtin_protocols()
+        .into_iter()
+        .map(|p| p.code)
+        .collect();
+    let statuses = codes(&mut clinical::course::CourseStatus::ALL.iter().map(|s| s.code()));
     let (sys_min, sys_max) = clinical::screening::SYSTOLIC_RANGE;
     let (dia_min, dia_max) = clinical::screening::DIASTOLIC_RANGE;
     let sexes = codes(&mut clinical::patient::Sex::ALL.iter().map(|s| s.code()));
@@ -220,6 +230,26 @@ fn constrain(doc: &mut serde_json::Value) {
             "diastolic_mmhg",
             json!({"minimum": dia_min, "maximum": dia_max}),
         ),
+        ("NewAppointmentBody", "kind", json!({"enum": kinds})),
+        (
+            "NewAppointmentBody",
+            "start",
+            json!({"format": "date-time"}),
+        ),
+        (
+            "NewAppointmentBody",
+            "duration_min",
+            json!({"minimum": 5, "maximum": clinical::booking::MAX_APPOINTMENT_MIN}),
+        ),
+        (
+            "CloseBody",
+            "reason",
+            json!({"minLength": 1, "maxLength": 500, "pattern": "^[^\\u0000-\\u001f]*\\S[^\\u0000-\\u001f]*$"}),
+        ),
+        ("NewCourseBody", "protocol", json!({"enum": protocol_codes})),
+        ("NewCourseBody", "instrument", json!({"enum": instruments})),
+        ("NewCourseBody", "starts_on", json!({"format": "date"})),
+        ("StatusBody", "status", json!({"enum": statuses})),
         (
             "NewScreening",
             "adequate_antidepressant_trials",

@@ -4,7 +4,9 @@ mod account;
 mod admin;
 mod alerts;
 mod body;
+mod booking;
 mod consent;
+mod courses;
 mod diagnoses;
 mod home;
 mod inquiry;
@@ -14,8 +16,10 @@ mod measure;
 mod medications;
 mod patients;
 mod planner;
+mod schedule;
 mod screening;
 mod self_screening;
+mod setup;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -58,6 +62,19 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
             "/patients/{id}/medications/end",
             post(medications::end_medication),
         )
+        .route(
+            "/patients/{id}/courses",
+            get(courses::show).post(courses::create),
+        )
+        .route(
+            "/patients/{id}/courses/{course}/dose",
+            post(courses::change_dose),
+        )
+        .route(
+            "/patients/{id}/courses/{course}/status",
+            post(courses::change_status),
+        )
+        .route("/patients/{id}/rems", post(courses::enroll))
         .route(
             "/patients/{id}/consent",
             get(consent::show).post(consent::sign),
@@ -114,6 +131,14 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
                 .layer(public.clone()),
         )
         .route("/planner", get(planner::planner))
+        .route("/schedule", get(schedule::week))
+        .route("/schedule/day", get(schedule::day))
+        .route("/schedule/close", post(schedule::close))
+        .route("/schedule/new", get(schedule::new).post(schedule::create))
+        .route(
+            "/courses/{id}/book",
+            get(booking::show).post(booking::confirm),
+        )
         .route(
             "/inquiry",
             get(inquiry::public_form).merge(post(inquiry::public_submit).layer(public.clone())),
@@ -131,6 +156,10 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/users/{id}/password", post(admin::reset_password))
         .route("/admin/audit", get(admin::audit))
         .route("/admin/consent", get(consent::admin).post(consent::publish))
+        .route("/admin/clinic", get(setup::show))
+        .route("/admin/clinic/rems", post(setup::rems))
+        .route("/admin/clinic/rooms", post(setup::add_room))
+        .route("/admin/clinic/chairs", post(setup::add_chair))
         .route("/account", get(account::page))
         .route(
             "/account/password",

@@ -332,6 +332,10 @@ pub(crate) struct ShowPage {
     link_notice: Option<&'static str>,
     open_links: Vec<OpenLinkView>,
     candidate: Option<CandidateView>,
+    /// Courses by name and status, for every role that books (no dose, no condition).
+    courses: Vec<(String, String, &'static str, bool)>,
+    /// The next booked appointments: when, where, what.
+    upcoming: Vec<String>,
 }
 
 /// Where the patient stands on the way to a first session: screening and consent.
@@ -482,6 +486,40 @@ async fn show_page(
         Some(_) => Some(candidate(state, user, &ctx, id, now).await?),
         None => None,
     };
+    let actor = Actor::user(user);
+    let courses = state
+        .store()
+        .courses(&actor, &user.site_id, id, now)
+        .await?
+        .into_iter()
+        .map(|c| {
+            (
+                c.id.as_str().to_owned(),
+                c.protocol_name,
+                c.status.label(),
+                !c.status.is_final(),
+            )
+        })
+        .collect();
+    let until = now
+        .checked_add(jiff::SignedDuration::from_hours(24 * 120))
+        .unwrap_or(now);
+    let upcoming = state
+        .store()
+        .appointments(&actor, &user.site_id, now, until, None, Some(id), now)
+        .await?
+        .into_iter()
+        .filter(|a| a.status == store::AppointmentStatus::Booked)
+        .take(8)
+        .map(|a| {
+            format!(
+                "{}: {} in {}",
+                ctx.time(a.starts_at),
+                a.kind.label(),
+                a.chair_name
+            )
+        })
+        .collect();
     let link_notice = match query.link.as_deref() {
         Some("revoked") => Some("The link is revoked: it no longer opens the questions."),
         Some("gone") => Some("That link was already used, revoked or expired."),
@@ -499,6 +537,8 @@ async fn show_page(
         link_notice,
         open_links,
         candidate,
+        courses,
+        upcoming,
     })
 }
 

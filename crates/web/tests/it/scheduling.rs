@@ -506,3 +506,275 @@ async fn a_prescriber_orders_a_course_and_each_dose_change_is_a_new_order(app: &
 }
 
 crate::on_both!(a_prescriber_orders_a_course_and_each_dose_change_is_a_new_order);
+
+/// The value of the first `name="<name>"` input after `after` in a page.
+fn input_after(html: &str, after: &str, name: &str) -> String {
+    let from = html.find(after).expect("the marker is on the page");
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html[from..].find(&marker).unwrap() + from + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(app: &TestApp) {
+    app.user("admin@example.org", Role::Admin).await;
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("doctor@example.org", Role::Prescriber).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let token = app.csrf(&admin, "/admin/clinic").await;
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/clinic/rooms",
+            &token,
+            &[("room_name", "Infusion room")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/clinic/rooms",
+            &token,
+            &[("room_name", "Infusion room")],
+        )
+        .await;
+    assert_eq!(res.status(), 422, "room names are unique");
+    let html = app.get(&admin, "/admin/clinic").await.text().await.unwrap();
+    let marker = "<select id=\"room\" name=\"room\"><option value=\"";
+    let at = html.find(marker).unwrap() + marker.len();
+    let room = html[at..].split('"').next().unwrap().to_owned();
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/clinic/chairs",
+            &token,
+            &[
+                ("room", &room),
+                ("chair_name", "Chair 1"),
+                ("days", "mon"),
+                ("opens", "18:00"),
+                ("closes", "08:00"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Tick at least one treatment the chair is set up for."));
+    assert!(html.contains("The chair must close after it opens."));
+    for name in ["Chair 1", "Chair 2"] {
+        let res = app
+            .post_form(
+                &admin,
+                "/admin/clinic/chairs",
+                &token,
+                &[
+                    ("room", &room),
+                    ("chair_name", name),
+                    ("supports", "iv_racemic"),
+                    ("days", "mon"),
+                    ("days", "tue"),
+                    ("days", "wed"),
+                    ("days", "thu"),
+                    ("days", "fri"),
+                    ("opens", "08:00"),
+                    ("closes", "18:00"),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 303, "{name}");
+    }
+    let html = app.get(&admin, "/admin/clinic").await.text().await.unwrap();
+    assert!(html.contains(
+        "<td>Chair 2</td><td>Ketamine IV infusion</td><td>mon tue wed thu fri 08:00–18:00</td>"
+    ));
+
+    let desk = app.signed_in("desk@example.org").await;
+    let id = app.register(&desk, "Vera", "Lind", "1975-05-05").await;
+    let doctor = app.signed_in("doctor@example.org").await;
+    let token = app
+        .csrf(&doctor, &format!("/patients/{id}/diagnoses"))
+        .await;
+    app.post_form(
+        &doctor,
+        &format!("/patients/{id}/diagnoses"),
+        &token,
+        &[("code", "F33.1")],
+    )
+    .await;
+    let path = format!("/patients/{id}/courses");
+    let monday = monday_at(9, 0);
+    let tz = jiff::tz::TimeZone::get("America/Chicago").unwrap();
+    let first_day = monday
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .to_zoned(tz)
+        .date()
+        .to_string();
+    let res = app
+        .post_form(
+            &doctor,
+            &path,
+            &token,
+            &[
+                ("diagnosis", "F33.1"),
+                ("protocol", "iv_induction_thrice_weekly"),
+                ("instrument", "phq9"),
+                ("starts_on", &first_day),
+                ("dose", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("2 mg/kg is outside 0.1 to 1 mg/kg")
+    );
+    let res = app
+        .post_form(
+            &doctor,
+            &path,
+            &token,
+            &[
+                ("diagnosis", "F33.1"),
+                ("protocol", "iv_induction_thrice_weekly"),
+                ("instrument", "phq9"),
+                ("starts_on", &first_day),
+                ("dose", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&doctor, &path).await.text().await.unwrap();
+    assert!(html.contains("<dd>0.5 mg/kg</dd>"));
+    assert!(html.contains("0 of 6 booked"));
+    assert!(html.contains("Murrough"));
+
+    // The front desk books the induction from the proposals.
+    let record = app
+        .get(&desk, &format!("/patients/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let marker = "/courses/";
+    let s = record
+        .find(marker)
+        .expect("a booking link for the front desk")
+        + marker.len();
+    let course = record[s..].split('/').next().unwrap().to_owned();
+    let book = format!("/courses/{course}/book");
+    let html = app.get(&desk, &book).await.text().await.unwrap();
+    assert_eq!(html.matches("name=\"slot\"").count(), 6, "{html}");
+    let slots: Vec<String> = html
+        .match_indices("name=\"slot\" value=\"")
+        .map(|(i, m)| html[i + m.len()..].split('"').next().unwrap().to_owned())
+        .collect();
+    // Someone takes the first slot's chair and time meanwhile: that one is refused, not doubled.
+    let first: Vec<&str> = slots[0].split('|').collect();
+    let other = app.register(&desk, "Olaf", "Brun", "1970-07-07").await;
+    let ms: i64 = first[2].parse().unwrap();
+    let start = jiff::Timestamp::from_millisecond(ms)
+        .unwrap()
+        .to_zoned(jiff::tz::TimeZone::get("America/Chicago").unwrap());
+    let dtoken = app
+        .csrf(&desk, &format!("/schedule/new?patient={other}"))
+        .await;
+    let res = app
+        .post_form(
+            &desk,
+            "/schedule/new",
+            &dtoken,
+            &[
+                ("patient", &other),
+                ("chair", first[1]),
+                ("date", &start.date().to_string()),
+                ("time", &start.time().strftime("%H:%M").to_string()),
+                ("kind", "intake"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let mut fields: Vec<(&str, &str)> = slots.iter().map(|v| ("slot", v.as_str())).collect();
+    fields.truncate(6);
+    let res = app.post_form(&desk, &book, &dtoken, &fields).await;
+    assert_eq!(res.status(), 409);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Some appointments could not be booked"));
+    assert!(html.contains("is booked from"), "{html}");
+    assert!(html.contains("5 booked; the others were not."));
+    let html = app.get(&desk, &book).await.text().await.unwrap();
+    assert!(html.contains("5 of 6 sessions are booked"));
+    assert_eq!(
+        html.matches("name=\"slot\"").count(),
+        1,
+        "the last session is proposed again"
+    );
+    let last: String = input_after(&html, "Proposed appointments", "slot");
+    let res = app
+        .post_form(&desk, &book, &dtoken, &[("slot", &last)])
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&doctor, &path).await.text().await.unwrap();
+    assert!(html.contains("6 of 6 booked"));
+
+    // The week and the day show the bookings; the day list cancels with a reason.
+    let week = app
+        .get(&desk, &format!("/schedule?week={first_day}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(week.contains("Vera Lind") && week.contains("Olaf Brun"));
+    assert!(week.contains("<th scope=\"col\">Infusion room, Chair 1</th>"));
+    let day = app
+        .get(&desk, &format!("/schedule/day?date={first_day}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let appt = input_after(&day, "Olaf Brun", "appointment");
+    let res = app
+        .post_form(
+            &desk,
+            "/schedule/close",
+            &dtoken,
+            &[
+                ("appointment", &appt),
+                ("date", &first_day),
+                ("action", "cancel"),
+                ("reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let res = app
+        .post_form(
+            &desk,
+            "/schedule/close",
+            &dtoken,
+            &[
+                ("appointment", &appt),
+                ("date", &first_day),
+                ("action", "cancel"),
+                ("reason", "rebooking next week"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let day = app
+        .get(&desk, &format!("/schedule/day?date={first_day}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(day.contains("Cancelled: rebooking next week"));
+    assert_eq!(
+        app.get(&desk, &path).await.status(),
+        403,
+        "front desk sees no course details"
+    );
+}
+
+crate::on_both!(the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals);

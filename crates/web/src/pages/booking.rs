@@ -1,0 +1,261 @@
+//! Booking a course's sessions: proposals of free slots in chairs that take the course's route,
+//! from its protocol's dates, which the front desk confirms (each booking is checked again by
+//! the database, so a slot taken meanwhile is refused, not double-booked).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use clinical::booking::{AppointmentKind, ChairPlan, ProposalAsk, propose};
+use serde::Deserialize;
+use store::{AppointmentStatus, ChairId, CourseId, CourseRecord, NewAppointment};
+
+use crate::AppState;
+use crate::capability::{Can, PatientDirectory};
+use crate::error::AppError;
+use crate::ids::IdPath;
+use crate::view::{PageCtx, render};
+
+pub(crate) struct ProposalRow {
+    value: String,
+    session: u32,
+    target: String,
+    when: String,
+    chair: String,
+}
+
+#[derive(Template)]
+#[template(path = "schedule/book_course.html")]
+pub(crate) struct BookCoursePage {
+    ctx: PageCtx,
+    course_id: String,
+    patient_id: String,
+    patient_name: String,
+    title: String,
+    kind: &'static str,
+    minutes: u32,
+    booked: usize,
+    total: usize,
+    rows: Vec<ProposalRow>,
+    unplaced: Vec<String>,
+    refused: Vec<String>,
+    notice: Option<String>,
+}
+
+async fn page(
+    state: &AppState,
+    who: &Can<PatientDirectory>,
+    ctx: PageCtx,
+    course: CourseRecord,
+    refused: Vec<String>,
+    notice: Option<String>,
+) -> Result<BookCoursePage, AppError> {
+    let now = jiff::Timestamp::now();
+    let site = &who.user().site_id;
+    let patient = state
+        .store()
+        .patient(&who.actor(), site, &course.patient_id, now)
+        .await?;
+    let far = now
+        .checked_sub(jiff::SignedDuration::from_hours(24 * 365))
+        .unwrap_or(now);
+    let until = now
+        .checked_add(jiff::SignedDuration::from_hours(24 * 365))
+        .unwrap_or(now);
+    let mine = state
+        .store()
+        .appointments(
+            &who.actor(),
+            site,
+            far,
+            until,
+            None,
+            Some(&course.patient_id),
+            now,
+        )
+        .await?;
+    let booked = mine
+        .iter()
+        .filter(|a| {
+            a.course_id.as_ref() == Some(&course.id) && a.status == AppointmentStatus::Booked
+        })
+        .count();
+    let planned = course.planned();
+    let remaining: Vec<_> = planned.iter().skip(booked).cloned().collect();
+    let kind = AppointmentKind::for_product(course.product);
+    let minutes = state.config().durations.of(kind);
+    let busy = state.store().busy(site, now).await?;
+    let chairs: Vec<ChairPlan> = state
+        .store()
+        .chairs(site)
+        .await?
+        .into_iter()
+        .map(|c| ChairPlan {
+            busy: busy
+                .iter()
+                .filter(|(chair, _, _, _)| *chair == c.id)
+                .map(|(_, _, s, e)| (*s, *e))
+                .collect(),
+            id: c.id.as_str().to_owned(),
+            supports: c.supports,
+            hours: c.hours,
+        })
+        .collect();
+    let names = state.store().chairs(site).await?;
+    let patient_busy: Vec<_> = busy
+        .iter()
+        .filter(|(_, p, _, _)| *p == course.patient_id)
+        .map(|(_, _, s, e)| (*s, *e))
+        .collect();
+    let ask = ProposalAsk {
+        kind,
+        minutes,
+        tz: ctx.time_zone(),
+        not_before: now,
+        slack_days: 2,
+    };
+    let proposals = propose(&remaining, &ask, &chairs, &patient_busy);
+    let rows = proposals
+        .iter()
+        .map(|p| {
+            let target = remaining
+                .iter()
+                .find(|s| s.number == p.session)
+                .map_or_else(String::new, |s| s.date.to_string());
+            ProposalRow {
+                value: format!("{}|{}|{}", p.session, p.chair_id, p.start.as_millisecond()),
+                session: p.session,
+                target,
+                when: ctx.time(p.start),
+                chair: names
+                    .iter()
+                    .find(|c| c.id.as_str() == p.chair_id)
+                    .map_or_else(String::new, |c| format!("{}, {}", c.room, c.name)),
+            }
+        })
+        .collect();
+    let unplaced = remaining
+        .iter()
+        .filter(|s| !proposals.iter().any(|p| p.session == s.number))
+        .map(|s| format!("Session {} (target {})", s.number, s.date))
+        .collect();
+    Ok(BookCoursePage {
+        course_id: course.id.as_str().to_owned(),
+        patient_id: patient.id.as_str().to_owned(),
+        patient_name: format!("{} {}", patient.given_name, patient.family_name),
+        title: course.protocol_name.clone(),
+        kind: kind.label(),
+        minutes,
+        booked,
+        total: planned.len(),
+        rows,
+        unplaced,
+        refused,
+        notice,
+        ctx,
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct BookedQuery {
+    booked: Option<usize>,
+}
+
+/// `GET /courses/{id}/book`.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    who: Can<PatientDirectory>,
+    ctx: PageCtx,
+    IdPath(id): IdPath<CourseId>,
+    Query(q): Query<BookedQuery>,
+) -> Result<Html<String>, AppError> {
+    let course = state.store().course(&who.user().site_id, &id).await?;
+    let notice = q.booked.map(|n| {
+        format!(
+            "{n} appointment{} booked.",
+            if n == 1 { " is" } else { "s are" }
+        )
+    });
+    render(&page(&state, &who, ctx, course, Vec::new(), notice).await?)
+}
+
+/// `POST /courses/{id}/book`: books the proposals ticked.
+pub(crate) async fn confirm(
+    State(state): State<AppState>,
+    who: Can<PatientDirectory>,
+    ctx: PageCtx,
+    IdPath(id): IdPath<CourseId>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let now = jiff::Timestamp::now();
+    let site = &who.user().site_id;
+    let course = state.store().course(site, &id).await?;
+    let kind = AppointmentKind::for_product(course.product);
+    let minutes = state.config().durations.of(kind);
+    let length = jiff::SignedDuration::from_mins(i64::from(minutes));
+    let tz = ctx.time_zone();
+    let mut booked = 0;
+    let mut refused = Vec::new();
+    let picked: Vec<&String> = fields
+        .iter()
+        .filter(|(k, _)| k == "slot")
+        .map(|(_, v)| v)
+        .take(100)
+        .collect();
+    if picked.is_empty() {
+        refused.push("Tick at least one proposed appointment to book.".to_owned());
+    }
+    for value in picked {
+        let mut parts = value.split('|');
+        let (Some(session), Some(chair), Some(start)) = (parts.next(), parts.next(), parts.next())
+        else {
+            refused.push("A proposal could not be read; book again from the list below.".into());
+            continue;
+        };
+        let (Some(chair_id), Ok(ms)) = (ChairId::parse(chair), start.parse::<i64>()) else {
+            refused.push(format!(
+                "Session {session}: the proposal could not be read."
+            ));
+            continue;
+        };
+        let Ok(starts_at) = jiff::Timestamp::from_millisecond(ms) else {
+            refused.push(format!(
+                "Session {session}: the proposal could not be read."
+            ));
+            continue;
+        };
+        let Ok(ends_at) = starts_at.checked_add(length) else {
+            refused.push(format!(
+                "Session {session}: the proposal could not be read."
+            ));
+            continue;
+        };
+        let new = NewAppointment {
+            patient_id: &course.patient_id,
+            chair_id: &chair_id,
+            course_id: Some(&course.id),
+            kind,
+            starts_at,
+            ends_at,
+        };
+        match state
+            .store()
+            .book(&who.actor(), site, &new, &tz, now)
+            .await?
+        {
+            Ok(_) => booked += 1,
+            Err(r) => refused.push(format!(
+                "Session {session} at {}: {}",
+                ctx.time(starts_at),
+                crate::pages::schedule::refusal_words(&ctx, &r)
+            )),
+        }
+    }
+    if refused.is_empty() {
+        return Ok(Redirect::to(&format!("/courses/{id}/book?booked={booked}")).into_response());
+    }
+    let notice = (booked > 0).then(|| format!("{booked} booked; the others were not."));
+    let page = page(&state, &who, ctx, course, refused, notice).await?;
+    Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+}

@@ -1,0 +1,630 @@
+//! A patient's treatment courses: ordering one (prescribers sign it), its orders, its planned
+//! sessions with what is booked, the assessments it makes due, dose changes and status changes;
+//! and the patient's Spravato REMS enrollment.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use clinical::course::{
+    Product, TargetDose, assessment_schedule, builtin_protocols, check_dose, check_status_change,
+};
+use clinical::instruments::InstrumentId;
+use clinical::instruments::schedule::{Done, Status};
+use serde::Deserialize;
+use store::{
+    AppointmentStatus, CourseId, CourseRecord, CourseRefusal, NewCourse, PatientId, PatientRems,
+    Role, StatusChange,
+};
+
+use super::{FormErrors, sentence};
+use crate::AppState;
+use crate::capability::{Can, ClinicalData, Prescribing};
+use crate::display::Choice;
+use crate::error::AppError;
+use crate::ids::IdPath;
+use crate::view::{PageCtx, render};
+
+pub(crate) struct OrderRow {
+    dose: String,
+    reason: String,
+    signed: String,
+    superseded: bool,
+}
+
+pub(crate) struct SessionRow {
+    number: u32,
+    date: String,
+    phase: String,
+    booked: Option<String>,
+}
+
+pub(crate) struct DueRow {
+    what: String,
+    window: String,
+    status: &'static str,
+}
+
+pub(crate) struct CourseView {
+    id: String,
+    title: String,
+    product: &'static str,
+    diagnosis: String,
+    status: &'static str,
+    status_reason: Option<String>,
+    dose: String,
+    dose_unit: &'static str,
+    source: String,
+    orders: Vec<OrderRow>,
+    sessions: Vec<SessionRow>,
+    booked: usize,
+    due: Vec<DueRow>,
+    next: Vec<Choice>,
+    ended: bool,
+}
+
+#[derive(Default, Deserialize)]
+pub(crate) struct NewCourseForm {
+    #[serde(default)]
+    diagnosis: String,
+    #[serde(default)]
+    protocol: String,
+    #[serde(default)]
+    instrument: String,
+    #[serde(default)]
+    starts_on: String,
+    #[serde(default)]
+    dose: String,
+}
+
+#[derive(Template)]
+#[template(path = "patients/courses.html")]
+pub(crate) struct CoursesPage {
+    ctx: PageCtx,
+    patient_id: String,
+    patient_name: String,
+    courses: Vec<CourseView>,
+    can_order: bool,
+    diagnoses: Vec<Choice>,
+    protocols: Vec<(String, String, String)>,
+    instruments: Vec<Choice>,
+    form: NewCourseForm,
+    errors: FormErrors,
+    /// Errors of a form about one course, named `<field>-<course id>`.
+    course_errors: FormErrors,
+    rems: Option<String>,
+    needs_rems: bool,
+    notice: Option<&'static str>,
+}
+
+fn dose_words(d: TargetDose) -> String {
+    d.words()
+}
+
+fn view(
+    ctx: &PageCtx,
+    c: CourseRecord,
+    booked: &[store::AppointmentRecord],
+    done: &[Done],
+) -> CourseView {
+    let planned = c.planned();
+    let mine: Vec<&store::AppointmentRecord> = booked
+        .iter()
+        .filter(|a| a.course_id.as_ref() == Some(&c.id) && a.status == AppointmentStatus::Booked)
+        .collect();
+    let sessions: Vec<SessionRow> = planned
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SessionRow {
+            number: s.number,
+            date: s.date.to_string(),
+            phase: s.phase.clone(),
+            booked: mine
+                .get(i)
+                .map(|a| format!("{} in {}", ctx.time(a.starts_at), a.chair_name)),
+        })
+        .collect();
+    let today = ctx.today();
+    let due = assessment_schedule(c.instrument, &planned)
+        .status(done, today)
+        .into_iter()
+        .filter(|(_, s)| matches!(s, Status::Due | Status::Overdue))
+        .map(|(p, s)| DueRow {
+            what: format!(
+                "{} {}",
+                p.instrument.instrument().short_name,
+                p.time_point.label()
+            ),
+            window: if p.earliest == p.latest {
+                p.earliest.to_string()
+            } else {
+                format!("{} to {}", p.earliest, p.latest)
+            },
+            status: if s == Status::Overdue {
+                "Overdue"
+            } else {
+                "Due"
+            },
+        })
+        .collect();
+    let diagnosis = clinical::diagnoses::find(&c.diagnosis_code).map_or_else(
+        || c.diagnosis_code.clone(),
+        |d| format!("{} {}", d.code, d.label),
+    );
+    CourseView {
+        id: c.id.as_str().to_owned(),
+        title: c.protocol_name.clone(),
+        product: c.product.label(),
+        diagnosis,
+        status: c.status.label(),
+        status_reason: c.status_reason.clone(),
+        dose: c.order().map_or_else(String::new, |o| dose_words(o.dose)),
+        dose_unit: if c.product == Product::EsketamineNasal {
+            "mg"
+        } else {
+            "mg/kg"
+        },
+        source: c.protocol_source.clone(),
+        orders: c
+            .orders
+            .iter()
+            .map(|o| OrderRow {
+                dose: dose_words(o.dose),
+                reason: o.reason.clone().unwrap_or_else(|| "First order".into()),
+                signed: format!("{} by {}", ctx.time(o.signed_at), o.signed_by),
+                superseded: o.superseded,
+            })
+            .collect(),
+        booked: mine.len(),
+        sessions,
+        due,
+        next: c
+            .status
+            .next()
+            .iter()
+            .map(|s| Choice {
+                value: s.code(),
+                label: s.label(),
+                selected: false,
+            })
+            .collect(),
+        ended: c.status.is_final(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn page<C>(
+    state: &AppState,
+    who: &Can<C>,
+    ctx: PageCtx,
+    id: &PatientId,
+    form: NewCourseForm,
+    errors: FormErrors,
+    course_errors: FormErrors,
+    notice: Option<&'static str>,
+) -> Result<CoursesPage, AppError> {
+    let now = jiff::Timestamp::now();
+    let site = &who.user().site_id;
+    let actor = who.actor();
+    let p = state.store().patient(&actor, site, id, now).await?;
+    let courses = state.store().courses(&actor, site, id, now).await?;
+    let far = now
+        .checked_sub(jiff::SignedDuration::from_hours(24 * 365))
+        .unwrap_or(now);
+    let until = now
+        .checked_add(jiff::SignedDuration::from_hours(24 * 365))
+        .unwrap_or(now);
+    let appointments = state
+        .store()
+        .appointments(&actor, site, far, until, None, Some(id), now)
+        .await?;
+    let tz = ctx.time_zone();
+    let done: Vec<Done> = state
+        .store()
+        .assessments(&actor, site, id, now)
+        .await?
+        .iter()
+        .map(|a| Done {
+            instrument: a.instrument,
+            time_point: a.time_point,
+            date: a.administered_at.to_zoned(tz.clone()).date(),
+        })
+        .collect();
+    let diagnoses = state
+        .store()
+        .diagnoses(&actor, site, id, now)
+        .await?
+        .into_iter()
+        .filter(|d| d.ended.is_none())
+        .map(|d| Choice {
+            value: d.diagnosis.code,
+            label: d.diagnosis.label,
+            selected: form.diagnosis == d.diagnosis.code,
+        })
+        .collect();
+    let instruments = InstrumentId::ALL
+        .into_iter()
+        .map(|i| Choice {
+            value: i.code(),
+            label: i.instrument().short_name,
+            selected: if form.instrument.is_empty() {
+                i == InstrumentId::Phq9
+            } else {
+                form.instrument == i.code()
+            },
+        })
+        .collect();
+    let rems = state.store().patient_rems(site, id).await?.map(|r| {
+        format!(
+            "Enrolled in the Spravato REMS on {} (submitted {})",
+            r.enrolled_on, r.submitted_by
+        )
+    });
+    Ok(CoursesPage {
+        patient_id: p.id.as_str().to_owned(),
+        patient_name: format!("{} {}", p.given_name, p.family_name),
+        courses: courses
+            .into_iter()
+            .map(|c| view(&ctx, c, &appointments, &done))
+            .collect(),
+        can_order: who.user().role == Role::Prescriber,
+        diagnoses,
+        protocols: builtin_protocols()
+            .into_iter()
+            .map(|pr| (pr.code, pr.name, pr.dose.words()))
+            .collect(),
+        instruments,
+        form,
+        errors,
+        course_errors,
+        needs_rems: rems.is_none(),
+        rems,
+        notice,
+        ctx,
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct NoticeQuery {
+    done: Option<String>,
+}
+
+/// `GET /patients/{id}/courses`.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    ctx: PageCtx,
+    IdPath(id): IdPath<PatientId>,
+    Query(q): Query<NoticeQuery>,
+) -> Result<Html<String>, AppError> {
+    let notice = match q.done.as_deref() {
+        Some("ordered") => Some("The course is ordered and signed."),
+        Some("dose") => Some("The new dose is signed; the earlier order is kept."),
+        Some("status") => Some("The course's status is changed."),
+        Some("rems") => Some("The REMS enrollment is recorded."),
+        _ => None,
+    };
+    let form = NewCourseForm::default();
+    render(
+        &page(
+            &state,
+            &who,
+            ctx,
+            &id,
+            form,
+            FormErrors::default(),
+            FormErrors::default(),
+            notice,
+        )
+        .await?,
+    )
+}
+
+fn course_refusal(errors: &mut FormErrors, field: &str, r: CourseRefusal) {
+    let field = match r {
+        CourseRefusal::DiagnosisNotCurrent => "diagnosis".to_owned(),
+        _ => field.to_owned(),
+    };
+    errors.push(field, sentence(&r.to_string()));
+}
+
+/// `POST /patients/{id}/courses` (prescribers): orders and signs a course.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    who: Can<Prescribing>,
+    ctx: PageCtx,
+    IdPath(id): IdPath<PatientId>,
+    Form(form): Form<NewCourseForm>,
+) -> Result<Response, AppError> {
+    let now = jiff::Timestamp::now();
+    let site = &who.user().site_id;
+    let mut errors = FormErrors::default();
+    if form.diagnosis.trim().is_empty() {
+        errors.push("diagnosis", "Choose the condition the course treats.");
+    }
+    let protocol = builtin_protocols()
+        .into_iter()
+        .find(|p| p.code == form.protocol.trim());
+    if protocol.is_none() {
+        errors.push("protocol", "Choose the protocol from the list.");
+    }
+    let instrument = InstrumentId::parse(form.instrument.trim()).ok();
+    if instrument.is_none() {
+        errors.push(
+            "instrument",
+            "Choose the outcome rating scale from the list.",
+        );
+    }
+    let starts_on = form.starts_on.trim().parse::<jiff::civil::Date>().ok();
+    if starts_on.is_none() {
+        errors.push(
+            "starts_on",
+            "Give the first session's date in the form YYYY-MM-DD, for example 2026-12-07.",
+        );
+    }
+    let p = state.store().patient(&who.actor(), site, &id, now).await?;
+    let age = clinical::patient::age_on(p.date_of_birth, ctx.today());
+    let dose = match &protocol {
+        Some(pr) if form.dose.trim().is_empty() => Some(pr.dose_for_age(age)),
+        Some(pr) => match check_dose(
+            pr.product,
+            &form.dose,
+            &state.config().dose_caps,
+            &state.config().planning_floor,
+            age,
+        ) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                errors.push("dose", sentence(&e.to_string()));
+                None
+            }
+        },
+        None => None,
+    };
+    if let (true, Some(protocol), Some(instrument), Some(starts_on), Some(dose)) =
+        (errors.is_empty(), &protocol, instrument, starts_on, dose)
+    {
+        let new = NewCourse {
+            patient_id: &id,
+            diagnosis_code: form.diagnosis.trim(),
+            protocol,
+            instrument,
+            starts_on,
+            dose,
+        };
+        match state
+            .store()
+            .create_course(&who.actor(), site, &new, now)
+            .await?
+        {
+            Ok(_) => {
+                return Ok(
+                    Redirect::to(&format!("/patients/{id}/courses?done=ordered")).into_response(),
+                );
+            }
+            Err(r) => course_refusal(&mut errors, "protocol", r),
+        }
+    }
+    let page = page(
+        &state,
+        &who,
+        ctx,
+        &id,
+        form,
+        errors,
+        FormErrors::default(),
+        None,
+    )
+    .await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CourseForm {
+    #[serde(default)]
+    dose: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    status: String,
+}
+
+async fn own_course(
+    state: &AppState,
+    site: &store::SiteId,
+    patient: &str,
+    course: &str,
+) -> Result<(PatientId, CourseId, CourseRecord), AppError> {
+    let (Some(pid), Some(cid)) = (PatientId::parse(patient), CourseId::parse(course)) else {
+        return Err(AppError::NotFound);
+    };
+    let record = state.store().course(site, &cid).await?;
+    if record.patient_id != pid {
+        return Err(AppError::NotFound);
+    }
+    Ok((pid, cid, record))
+}
+
+/// `POST /patients/{id}/courses/{course}/dose` (prescribers): a new signed order.
+pub(crate) async fn change_dose(
+    State(state): State<AppState>,
+    who: Can<Prescribing>,
+    ctx: PageCtx,
+    axum::extract::Path((patient, course)): axum::extract::Path<(String, String)>,
+    Form(form): Form<CourseForm>,
+) -> Result<Response, AppError> {
+    let now = jiff::Timestamp::now();
+    let site = &who.user().site_id;
+    let (pid, cid, record) = own_course(&state, site, &patient, &course).await?;
+    let p = state.store().patient(&who.actor(), site, &pid, now).await?;
+    let age = clinical::patient::age_on(p.date_of_birth, ctx.today());
+    let mut errors = FormErrors::default();
+    let dose = check_dose(
+        record.product,
+        &form.dose,
+        &state.config().dose_caps,
+        &state.config().planning_floor,
+        age,
+    );
+    let reason = form.reason.trim();
+    if !(5..=500).contains(&reason.chars().count()) {
+        errors.push(
+            format!("reason-{cid}"),
+            "Give the reason for the new dose in 5 to 500 characters.",
+        );
+    }
+    match dose {
+        Err(e) => errors.push(format!("dose-{cid}"), sentence(&e.to_string())),
+        Ok(d) if errors.is_empty() => {
+            match state
+                .store()
+                .change_dose(&who.actor(), site, &cid, d, reason, now)
+                .await?
+            {
+                Ok(()) => {
+                    return Ok(
+                        Redirect::to(&format!("/patients/{pid}/courses?done=dose")).into_response()
+                    );
+                }
+                Err(r) => course_refusal(&mut errors, &format!("dose-{cid}"), r),
+            }
+        }
+        Ok(_) => {}
+    }
+    let page = page(
+        &state,
+        &who,
+        ctx,
+        &pid,
+        NewCourseForm::default(),
+        FormErrors::default(),
+        errors,
+        None,
+    )
+    .await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+/// `POST /patients/{id}/courses/{course}/status` (prescribers).
+pub(crate) async fn change_status(
+    State(state): State<AppState>,
+    who: Can<Prescribing>,
+    ctx: PageCtx,
+    axum::extract::Path((patient, course)): axum::extract::Path<(String, String)>,
+    Form(form): Form<CourseForm>,
+) -> Result<Response, AppError> {
+    let now = jiff::Timestamp::now();
+    let site = &who.user().site_id;
+    let (pid, cid, record) = own_course(&state, site, &patient, &course).await?;
+    let mut errors = FormErrors::default();
+    match check_status_change(record.status, &form.status, &form.reason) {
+        Ok((to, reason)) => {
+            let change = StatusChange {
+                from: record.status,
+                to,
+                reason: reason.as_deref(),
+            };
+            match state
+                .store()
+                .set_course_status(&who.actor(), site, &cid, change, now)
+                .await?
+            {
+                Ok(()) => {
+                    return Ok(
+                        Redirect::to(&format!("/patients/{pid}/courses?done=status"))
+                            .into_response(),
+                    );
+                }
+                Err(r) => course_refusal(&mut errors, &format!("status-{cid}"), r),
+            }
+        }
+        Err(e) => {
+            let field = if matches!(e, clinical::course::StatusError::ReasonMissing) {
+                format!("status_reason-{cid}")
+            } else {
+                format!("status-{cid}")
+            };
+            errors.push(field, sentence(&e.to_string()));
+        }
+    }
+    let page = page(
+        &state,
+        &who,
+        ctx,
+        &pid,
+        NewCourseForm::default(),
+        FormErrors::default(),
+        errors,
+        None,
+    )
+    .await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RemsForm {
+    #[serde(default)]
+    enrolled_on: String,
+    #[serde(default)]
+    submitted_by: String,
+}
+
+/// `POST /patients/{id}/rems`: records the patient's REMS enrollment (clinical roles).
+pub(crate) async fn enroll(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    ctx: PageCtx,
+    IdPath(id): IdPath<PatientId>,
+    Form(form): Form<RemsForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FormErrors::default();
+    let date = form.enrolled_on.trim().parse::<jiff::civil::Date>().ok();
+    match date {
+        None => errors.push(
+            "enrolled_on",
+            "Give the enrollment date in the form YYYY-MM-DD.",
+        ),
+        Some(d) if d > ctx.today() => {
+            errors.push(
+                "enrolled_on",
+                "The enrollment date cannot be in the future.",
+            );
+        }
+        Some(_) => {}
+    }
+    if !matches!(form.submitted_by.as_str(), "online" | "fax") {
+        errors.push(
+            "submitted_by",
+            "Say how the enrollment form was submitted: online or by fax.",
+        );
+    }
+    if let (true, Some(enrolled_on)) = (errors.is_empty(), date) {
+        state
+            .store()
+            .set_patient_rems(
+                &who.actor(),
+                &who.user().site_id,
+                &id,
+                &PatientRems {
+                    enrolled_on,
+                    submitted_by: form.submitted_by.clone(),
+                },
+                jiff::Timestamp::now(),
+            )
+            .await?;
+        return Ok(Redirect::to(&format!("/patients/{id}/courses?done=rems")).into_response());
+    }
+    let page = page(
+        &state,
+        &who,
+        ctx,
+        &id,
+        NewCourseForm::default(),
+        errors,
+        FormErrors::default(),
+        None,
+    )
+    .await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}

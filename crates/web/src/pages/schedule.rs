@@ -1,0 +1,541 @@
+//! The schedule: a week per site with the chairs as columns, a day list for the front desk with
+//! cancel and no-show, and the form that books one appointment.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use clinical::booking::AppointmentKind;
+use jiff::ToSpan;
+use jiff::civil::{Date, Weekday};
+use serde::Deserialize;
+use store::{AppointmentId, AppointmentStatus, BookingRefusal, ChairId, NewAppointment, PatientId};
+
+use super::{FormErrors, sentence};
+use crate::AppState;
+use crate::capability::{Can, PatientDirectory};
+use crate::display::Choice;
+use crate::error::AppError;
+use crate::view::{PageCtx, render};
+
+/// A refusal in the page's words, with times in the clinic's zone.
+pub(crate) fn refusal_words(ctx: &PageCtx, r: &BookingRefusal) -> String {
+    match r {
+        BookingRefusal::ChairTaken {
+            chair,
+            patient,
+            from,
+            until,
+            ..
+        } => format!(
+            "{chair} is booked from {} to {} for {patient}; choose another time or chair",
+            ctx.time(*from),
+            ctx.time(*until)
+        ),
+        BookingRefusal::PatientTaken {
+            chair, from, until, ..
+        } => format!(
+            "the patient already has an appointment from {} to {} in {chair}; choose another time",
+            ctx.time(*from),
+            ctx.time(*until)
+        ),
+        other => other.to_string(),
+    }
+}
+
+pub(crate) struct Slot {
+    id: String,
+    time: String,
+    patient_id: String,
+    patient: String,
+    kind: &'static str,
+    chair: String,
+    status: &'static str,
+    open: bool,
+    reason: Option<String>,
+}
+
+pub(crate) struct DayColumn {
+    chair: String,
+    slots: Vec<Slot>,
+}
+
+pub(crate) struct DayView {
+    date: String,
+    label: String,
+    columns: Vec<DayColumn>,
+    count: usize,
+}
+
+#[derive(Template)]
+#[template(path = "schedule/week.html")]
+pub(crate) struct WeekPage {
+    ctx: PageCtx,
+    monday: String,
+    previous: String,
+    next: String,
+    chairs: Vec<String>,
+    days: Vec<DayView>,
+}
+
+fn day_bounds(ctx: &PageCtx, day: Date, days: i64) -> (jiff::Timestamp, jiff::Timestamp) {
+    let tz = ctx.time_zone();
+    let start = day
+        .to_zoned(tz.clone())
+        .map_or_else(|_| jiff::Timestamp::now(), |z| z.timestamp());
+    let end = day
+        .checked_add(days.days())
+        .ok()
+        .and_then(|d| d.to_zoned(tz).ok())
+        .map_or(start, |z| z.timestamp());
+    (start, end)
+}
+
+fn slot(ctx: &PageCtx, a: store::AppointmentRecord) -> Slot {
+    let tz = ctx.time_zone();
+    Slot {
+        id: a.id.as_str().to_owned(),
+        time: format!(
+            "{}–{}",
+            a.starts_at.to_zoned(tz.clone()).strftime("%H:%M"),
+            a.ends_at.to_zoned(tz).strftime("%H:%M")
+        ),
+        patient_id: a.patient_id.as_str().to_owned(),
+        patient: a.patient_name,
+        kind: a.kind.label(),
+        chair: a.chair_name,
+        status: match a.status {
+            AppointmentStatus::Booked => "Booked",
+            AppointmentStatus::Cancelled => "Cancelled",
+            AppointmentStatus::NoShow => "No-show",
+        },
+        open: a.status == AppointmentStatus::Booked,
+        reason: a.status_reason,
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct WeekQuery {
+    week: Option<String>,
+}
+
+/// `GET /schedule`: the week around `week` (a date; today when absent).
+pub(crate) async fn week(
+    State(state): State<AppState>,
+    who: Can<PatientDirectory>,
+    ctx: PageCtx,
+    Query(q): Query<WeekQuery>,
+) -> Result<Html<String>, AppError> {
+    let day = q
+        .week
+        .as_deref()
+        .and_then(|w| w.parse::<Date>().ok())
+        .unwrap_or_else(|| ctx.today());
+    let back = i64::from(day.weekday().to_monday_zero_offset());
+    let monday = day.checked_sub(back.days()).unwrap_or(day);
+    let (from, until) = day_bounds(&ctx, monday, 7);
+    let now = jiff::Timestamp::now();
+    let site = &who.user().site_id;
+    let chairs = state.store().chairs(site).await?;
+    let list = state
+        .store()
+        .appointments(&who.actor(), site, from, until, None, None, now)
+        .await?;
+    let tz = ctx.time_zone();
+    let mut days = Vec::new();
+    for i in 0..7 {
+        let Ok(d) = monday.checked_add(i.days()) else {
+            continue;
+        };
+        let columns: Vec<DayColumn> = chairs
+            .iter()
+            .map(|c| DayColumn {
+                chair: format!("{}, {}", c.room, c.name),
+                slots: list
+                    .iter()
+                    .filter(|a| {
+                        a.chair_id == c.id
+                            && a.status == AppointmentStatus::Booked
+                            && a.starts_at.to_zoned(tz.clone()).date() == d
+                    })
+                    .cloned()
+                    .map(|a| slot(&ctx, a))
+                    .collect(),
+            })
+            .collect();
+        let count = columns.iter().map(|c| c.slots.len()).sum();
+        let weekend = matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday);
+        if weekend && count == 0 {
+            continue;
+        }
+        days.push(DayView {
+            date: d.to_string(),
+            label: d.strftime("%A %e %B").to_string(),
+            columns,
+            count,
+        });
+    }
+    let shift = |n: i64| {
+        monday
+            .checked_add(n.days())
+            .map_or_else(|_| monday.to_string(), |d| d.to_string())
+    };
+    render(&WeekPage {
+        monday: monday.to_string(),
+        previous: shift(-7),
+        next: shift(7),
+        chairs: chairs
+            .iter()
+            .map(|c| format!("{}, {}", c.room, c.name))
+            .collect(),
+        days,
+        ctx,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "schedule/day.html")]
+pub(crate) struct DayPage {
+    ctx: PageCtx,
+    date: String,
+    label: String,
+    previous: String,
+    next: String,
+    slots: Vec<Slot>,
+    errors: FormErrors,
+    notice: Option<&'static str>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct DayQuery {
+    date: Option<String>,
+    done: Option<String>,
+}
+
+async fn day_page(
+    state: &AppState,
+    who: &Can<PatientDirectory>,
+    ctx: PageCtx,
+    day: Date,
+    errors: FormErrors,
+    notice: Option<&'static str>,
+) -> Result<DayPage, AppError> {
+    let (from, until) = day_bounds(&ctx, day, 1);
+    let list = state
+        .store()
+        .appointments(
+            &who.actor(),
+            &who.user().site_id,
+            from,
+            until,
+            None,
+            None,
+            jiff::Timestamp::now(),
+        )
+        .await?;
+    let shift = |n: i64| {
+        day.checked_add(n.days())
+            .map_or_else(|_| day.to_string(), |d| d.to_string())
+    };
+    Ok(DayPage {
+        date: day.to_string(),
+        label: day.strftime("%A %e %B %Y").to_string(),
+        previous: shift(-1),
+        next: shift(1),
+        slots: list.into_iter().map(|a| slot(&ctx, a)).collect(),
+        errors,
+        notice,
+        ctx,
+    })
+}
+
+/// `GET /schedule/day`: one day's appointments by time.
+pub(crate) async fn day(
+    State(state): State<AppState>,
+    who: Can<PatientDirectory>,
+    ctx: PageCtx,
+    Query(q): Query<DayQuery>,
+) -> Result<Html<String>, AppError> {
+    let day = q
+        .date
+        .as_deref()
+        .and_then(|d| d.parse::<Date>().ok())
+        .unwrap_or_else(|| ctx.today());
+    let notice = match q.done.as_deref() {
+        Some("booked") => Some("The appointment is booked."),
+        Some("cancelled") => Some("The appointment is cancelled; its slot is free."),
+        Some("no_show") => Some("The appointment is marked a no-show; its slot is free."),
+        _ => None,
+    };
+    render(&day_page(&state, &who, ctx, day, FormErrors::default(), notice).await?)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CloseForm {
+    #[serde(default)]
+    appointment: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    date: String,
+}
+
+/// `POST /schedule/close`: cancels an appointment or marks a no-show, with the reason.
+pub(crate) async fn close(
+    State(state): State<AppState>,
+    who: Can<PatientDirectory>,
+    ctx: PageCtx,
+    Form(form): Form<CloseForm>,
+) -> Result<Response, AppError> {
+    let day = form.date.parse::<Date>().unwrap_or_else(|_| ctx.today());
+    let Some(id) = AppointmentId::parse(&form.appointment) else {
+        return Err(AppError::NotFound);
+    };
+    let status = match form.action.as_str() {
+        "no_show" => AppointmentStatus::NoShow,
+        _ => AppointmentStatus::Cancelled,
+    };
+    let reason = form.reason.trim();
+    let mut errors = FormErrors::default();
+    if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
+        errors.push(
+            format!("reason-{id}"),
+            "Give the reason in one line of at most 500 characters.",
+        );
+    } else if state
+        .store()
+        .close_appointment(
+            &who.actor(),
+            &who.user().site_id,
+            &id,
+            status,
+            reason,
+            jiff::Timestamp::now(),
+        )
+        .await?
+    {
+        return Ok(
+            Redirect::to(&format!("/schedule/day?date={day}&done={}", status.code()))
+                .into_response(),
+        );
+    } else {
+        errors.push(
+            format!("reason-{id}"),
+            "The appointment was already cancelled or marked a no-show.",
+        );
+    }
+    let page = day_page(&state, &who, ctx, day, errors, None).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+#[derive(Default, Deserialize)]
+pub(crate) struct BookForm {
+    #[serde(default)]
+    patient: String,
+    #[serde(default)]
+    chair: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    time: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    duration: String,
+}
+
+#[derive(Template)]
+#[template(path = "schedule/new.html")]
+pub(crate) struct BookPage {
+    ctx: PageCtx,
+    patient_id: String,
+    patient_name: String,
+    /// Id, name, selected.
+    chairs: Vec<(String, String, bool)>,
+    kinds: Vec<(Choice, u32)>,
+    form: BookForm,
+    errors: FormErrors,
+}
+
+async fn book_page(
+    state: &AppState,
+    who: &Can<PatientDirectory>,
+    ctx: PageCtx,
+    form: BookForm,
+    errors: FormErrors,
+) -> Result<BookPage, AppError> {
+    let Some(pid) = PatientId::parse(&form.patient) else {
+        return Err(AppError::NotFound);
+    };
+    let site = &who.user().site_id;
+    let p = state
+        .store()
+        .patient(&who.actor(), site, &pid, jiff::Timestamp::now())
+        .await?;
+    let chairs = state
+        .store()
+        .chairs(site)
+        .await?
+        .into_iter()
+        .map(|c| {
+            (
+                c.id.as_str().to_owned(),
+                format!("{}, {}", c.room, c.name),
+                form.chair == c.id.as_str(),
+            )
+        })
+        .collect();
+    let kinds = AppointmentKind::ALL
+        .into_iter()
+        .map(|k| {
+            (
+                Choice {
+                    value: k.code(),
+                    label: k.label(),
+                    selected: form.kind == k.code(),
+                },
+                state.config().durations.of(k),
+            )
+        })
+        .collect();
+    Ok(BookPage {
+        patient_id: p.id.as_str().to_owned(),
+        patient_name: format!("{} {}", p.given_name, p.family_name),
+        chairs,
+        kinds,
+        form,
+        errors,
+        ctx,
+    })
+}
+
+/// `GET /schedule/new?patient=`: the form that books one appointment.
+pub(crate) async fn new(
+    State(state): State<AppState>,
+    who: Can<PatientDirectory>,
+    ctx: PageCtx,
+    Query(form): Query<BookForm>,
+) -> Result<Html<String>, AppError> {
+    render(&book_page(&state, &who, ctx, form, FormErrors::default()).await?)
+}
+
+/// `POST /schedule/new`: books one appointment.
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    who: Can<PatientDirectory>,
+    ctx: PageCtx,
+    Form(form): Form<BookForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FormErrors::default();
+    let patient = PatientId::parse(&form.patient);
+    let chair = ChairId::parse(&form.chair);
+    if chair.is_none() {
+        errors.push("chair", "Choose the chair.");
+    }
+    let kind = AppointmentKind::parse(&form.kind);
+    if kind.is_none() {
+        errors.push("kind", "Choose what the appointment is for.");
+    }
+    let date = form.date.trim().parse::<Date>().ok();
+    if date.is_none() {
+        errors.push("date", "Give the date in the form YYYY-MM-DD.");
+    }
+    let time = form.time.trim().parse::<jiff::civil::Time>().ok();
+    if time.is_none() {
+        errors.push("time", "Give the start time as HH:MM, for example 09:30.");
+    }
+    let minutes = match (form.duration.trim(), kind) {
+        ("", Some(k)) => Some(state.config().durations.of(k)),
+        (d, Some(k)) => match d.parse::<u32>() {
+            Ok(m)
+                if (if k.is_esketamine() {
+                    clinical::booking::MIN_ESKETAMINE_MIN
+                } else {
+                    5
+                }..=clinical::booking::MAX_APPOINTMENT_MIN)
+                    .contains(&m) =>
+            {
+                Some(m)
+            }
+            _ => {
+                errors.push(
+                    "duration",
+                    if k.is_esketamine() {
+                        "An esketamine visit lasts 120 to 720 minutes (the label's 2 hours of monitoring at least)."
+                    } else {
+                        "The length must be a whole number of minutes from 5 to 720."
+                    },
+                );
+                None
+            }
+        },
+        _ => None,
+    };
+    if let (Some(pid), Some(chair_id), Some(kind), Some(date), Some(time), Some(minutes)) =
+        (patient.clone(), chair, kind, date, time, minutes)
+    {
+        let start = date
+            .to_datetime(time)
+            .to_zoned(ctx.time_zone())
+            .map(|z| z.timestamp());
+        match start {
+            Err(_) => errors.push(
+                "time",
+                "That time does not exist on that day (a clock change).",
+            ),
+            Ok(starts_at) => {
+                let ends_at = starts_at
+                    .checked_add(jiff::SignedDuration::from_mins(i64::from(minutes)))
+                    .unwrap_or(starts_at);
+                let new = NewAppointment {
+                    patient_id: &pid,
+                    chair_id: &chair_id,
+                    course_id: None,
+                    kind,
+                    starts_at,
+                    ends_at,
+                };
+                match state
+                    .store()
+                    .book(
+                        &who.actor(),
+                        &who.user().site_id,
+                        &new,
+                        &ctx.time_zone(),
+                        jiff::Timestamp::now(),
+                    )
+                    .await?
+                {
+                    Ok(_) => {
+                        return Ok(
+                            Redirect::to(&format!("/schedule/day?date={date}&done=booked"))
+                                .into_response(),
+                        );
+                    }
+                    Err(r) => {
+                        let field = match r {
+                            BookingRefusal::OutsideHours { .. } => "time",
+                            BookingRefusal::PatientTaken { .. } => "time",
+                            _ => "chair",
+                        };
+                        errors.push(field, sentence(&refusal_words(&ctx, &r)));
+                    }
+                }
+            }
+        }
+    }
+    let status = if errors
+        .all()
+        .iter()
+        .any(|(_, m)| m.contains("is booked from") || m.contains("already has an appointment"))
+    {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = book_page(&state, &who, ctx, form, errors).await?;
+    Ok((status, render(&page)?).into_response())
+}
