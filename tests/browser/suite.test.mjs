@@ -110,10 +110,10 @@ async function visit(page, path, what) {
 }
 
 const ROLES = [
-  { email: "admin@example.org", pages: ["/", "/admin/users", "/admin/audit", "/admin/consent", "/account"], patients: false },
-  { email: "prescriber@example.org", pages: ["/", "/patients", "/patients/new", "/planner", "/account"], patients: true, clinical: true },
+  { email: "admin@example.org", pages: ["/", "/admin/users", "/admin/audit", "/admin/consent", "/admin/clinic", "/account"], patients: false },
+  { email: "prescriber@example.org", pages: ["/", "/patients", "/patients/new", "/planner", "/schedule", "/schedule/day", "/account"], patients: true, clinical: true },
   { email: "nurse@example.org", pages: ["/", "/patients", "/patients/new", "/planner", "/account"], patients: true, clinical: true },
-  { email: "frontdesk@example.org", pages: ["/", "/patients", "/patients/new", "/account"], patients: true, clinical: false },
+  { email: "frontdesk@example.org", pages: ["/", "/patients", "/patients/new", "/schedule", "/schedule/day", "/account"], patients: true, clinical: false },
 ];
 
 test("pages before sign-in are accessible", async () => {
@@ -622,4 +622,67 @@ test("from an anonymous inquiry to a screened candidate with a prescriber's deci
   assert.match(banner, /signed version 1.*ready for a first session/s);
   await checkAccessible(doctor, "patient record of a candidate ready for a first session");
   await doctor.context().close();
+});
+
+test("a prescriber orders and signs a course, and the front desk books its induction from the proposals", async () => {
+  // The first session: next Monday, in the demo clinic's zone (the browser runs in UTC).
+  const nextMonday = (() => {
+    const d = new Date();
+    d.setUTCDate(d.getUTCDate() + ((8 - d.getUTCDay()) % 7 || 7));
+    return d.toISOString().slice(0, 10);
+  })();
+  const doctor = await newPage();
+  await signIn(doctor, "prescriber@example.org");
+  await doctor.goto(`${base}/patients?q=Harrowgate`);
+  await doctor.locator("table a").first().click();
+  await doctor.waitForURL(/\/patients\/[0-9a-f-]{36}$/);
+  const record = doctor.url();
+  await doctor.getByRole("link", { name: "Diagnoses" }).click();
+  await doctor.getByLabel("Diagnosis").selectOption("F33.2");
+  await doctor.getByRole("button", { name: "Record the diagnosis" }).click();
+  await doctor.waitForURL(/done=added/);
+  await doctor.goto(record);
+  await doctor.getByRole("link", { name: /Treatment courses, orders/ }).click();
+  await checkAccessible(doctor, "courses page without a course");
+  await doctor.getByLabel("Condition treated").selectOption("F33.2");
+  await doctor.getByLabel("Protocol").selectOption("iv_induction_thrice_weekly");
+  await doctor.getByLabel("First session").fill(nextMonday);
+  await doctor.getByLabel(/^Dose/).fill("3");
+  await doctor.getByRole("button", { name: "Order and sign the course" }).click();
+  await doctor.waitForSelector("#error-summary");
+  assert.match(await doctor.textContent("#error-summary"), /3 mg\/kg is outside 0\.1 to 1 mg\/kg/);
+  await checkAccessible(doctor, "course order sent back");
+  await doctor.getByLabel(/^Dose/).fill("");
+  await doctor.getByRole("button", { name: "Order and sign the course" }).click();
+  await doctor.waitForURL(/done=ordered/);
+  const course = await doctor.textContent("section.card");
+  assert.match(course, /Planned/);
+  assert.match(course, /0\.5 mg\/kg/);
+  assert.match(course, /0 of 6 booked/);
+  assert.match(course, /Murrough/);
+  await checkAccessible(doctor, "courses page with a signed course");
+  await doctor.context().close();
+
+  const desk = await newPage();
+  await signIn(desk, "frontdesk@example.org");
+  await desk.goto(record);
+  await desk.getByRole("link", { name: "Book its sessions" }).click();
+  await desk.waitForURL(/\/courses\/[0-9a-f-]{36}\/book$/);
+  assert.equal(await desk.locator('input[name="slot"]').count(), 6);
+  await checkAccessible(desk, "proposals for a course");
+  await desk.getByRole("button", { name: "Book the ticked appointments" }).click();
+  await desk.waitForURL(/booked=6/);
+  assert.match(await desk.textContent("main"), /6 appointments are booked/);
+  await desk.goto(`${base}/schedule?week=${nextMonday}`);
+  assert.match(await desk.textContent("main"), /Delphine Harrowgate/);
+  await checkAccessible(desk, "the week with the course booked");
+  await desk.getByRole("link", { name: /Monday/ }).first().click();
+  assert.match(await desk.textContent("tbody"), /Delphine Harrowgate/);
+  await checkAccessible(desk, "the day list");
+  await desk.goto(record);
+  await desk.getByRole("link", { name: "Book an appointment" }).click();
+  await desk.getByRole("button", { name: "Book the appointment" }).click();
+  await desk.waitForSelector("#error-summary");
+  await checkAccessible(desk, "booking form with errors");
+  await desk.context().close();
 });

@@ -2,16 +2,21 @@
 //!
 //! Seeding is idempotent and refuses a database that holds anything real.
 
+use clinical::booking::{AppointmentKind, OpeningHours};
 use clinical::consent::ConsentText;
+use clinical::course::{CourseStatus, Product, builtin_protocols};
 use clinical::instruments::schedule::TimePoint;
 use clinical::instruments::{InstrumentId, score};
 use clinical::patient::{Email, PatientInput};
-use jiff::SignedDuration;
 use jiff::civil::Date;
+use jiff::{SignedDuration, ToSpan};
 
 use crate::assessments::EnteredBy;
 use crate::audit::Actor;
-use crate::row::{PatientId, SiteId};
+use crate::courses::{NewCourse, PatientRems, SiteRems, StatusChange};
+use crate::patients::PatientSort;
+use crate::row::{ChairId, PatientId, SiteId};
+use crate::scheduling::{NewAppointment, NewChair};
 use crate::users::{NewUser, PasswordHash, Role};
 use crate::{Site, Store, StoreError};
 
@@ -271,6 +276,7 @@ impl Store {
                 patients_created += 1;
             }
         }
+        self.seed_demo_schedule(&site, now, today).await?;
         if self.consent_documents(&site.id).await?.is_empty() {
             // The demo text is a constant long enough to pass; the unit test below proves it.
             if let Ok(text) = ConsentText::parse(DEMO_CONSENT_TITLE, DEMO_CONSENT) {
@@ -330,5 +336,227 @@ mod tests {
             };
             assert!(input.validate(today).is_ok(), "{given} {family}");
         }
+    }
+}
+
+/// The demo's rooms and chairs: (room, chair, products).
+const DEMO_CHAIRS: [(&str, &str, &[Product]); 6] = [
+    ("Room A", "IV 1", &[Product::IvRacemic, Product::ImRacemic]),
+    ("Room A", "IV 2", &[Product::IvRacemic, Product::ImRacemic]),
+    ("Room A", "IV 3", &[Product::IvRacemic]),
+    ("Room B", "Nasal 1", &[Product::EsketamineNasal]),
+    ("Room B", "Nasal 2", &[Product::EsketamineNasal]),
+    (
+        "Room B",
+        "Oral 1",
+        &[Product::OralRacemic, Product::SublingualRacemic],
+    ),
+];
+
+/// Demo courses: (patient's family name, protocol code, weeks from this week's Monday to the first
+/// session, status, reason for stopping).
+const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 5] = [
+    (
+        "Ashgrove",
+        "iv_induction_thrice_weekly",
+        -1,
+        CourseStatus::Active,
+        None,
+    ),
+    (
+        "Wrenfield",
+        "esketamine_trd_label",
+        1,
+        CourseStatus::Planned,
+        None,
+    ),
+    (
+        "Calloway",
+        "iv_induction_twice_weekly",
+        -3,
+        CourseStatus::Paused,
+        None,
+    ),
+    (
+        "Quintrell",
+        "iv_maintenance_weekly",
+        -9,
+        CourseStatus::Completed,
+        None,
+    ),
+    (
+        "Ellery",
+        "iv_induction_thrice_weekly",
+        -5,
+        CourseStatus::Stopped,
+        Some(
+            "Blood pressure rose above the clinic's limit at two infusions; referred to cardiology.",
+        ),
+    ),
+];
+
+impl Store {
+    /// Rooms, chairs, the REMS certification, courses in every state and a week of
+    /// appointments around today, once (nothing is added when the site has rooms).
+    pub(crate) async fn seed_demo_schedule(
+        &self,
+        site: &Site,
+        now: jiff::Timestamp,
+        today: Date,
+    ) -> Result<(), StoreError> {
+        if !self.rooms(&site.id).await?.is_empty() {
+            return Ok(());
+        }
+        let system = Actor::system("demo-seed");
+        let Some(prescriber) = self.user_by_email("prescriber@example.org").await? else {
+            return Ok(());
+        };
+        let doctor = Actor::user(&prescriber);
+        let hours = OpeningHours::weekdays_8_to_18();
+        let mut rooms: Vec<(&str, String)> = Vec::new();
+        let mut chairs: Vec<(&str, ChairId, &[Product])> = Vec::new();
+        for (room, chair, products) in DEMO_CHAIRS {
+            let room_id = match rooms.iter().find(|(r, _)| *r == room) {
+                Some((_, id)) => id.clone(),
+                None => {
+                    let id = self.create_room(&system, &site.id, room, now).await?;
+                    rooms.push((room, id.clone()));
+                    id
+                }
+            };
+            let new = NewChair {
+                room_id: &room_id,
+                name: chair,
+                supports: products,
+                hours: &hours,
+            };
+            let id = self.create_chair(&system, &site.id, &new, now).await?;
+            chairs.push((chair, id, products));
+        }
+        let certified = today.checked_sub(90.days()).unwrap_or(today);
+        self.set_site_rems(
+            &system,
+            &site.id,
+            &SiteRems {
+                certified_on: certified,
+                representative: "Dr. Priya Prescriber".into(),
+            },
+            now,
+        )
+        .await?;
+        // ok: the demo site is made with a known zone; a bad one only changes demo times.
+        let tz = jiff::tz::TimeZone::get(&site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let patients = self
+            .patients(&system, &site.id, "", PatientSort::Name, 50, now)
+            .await?;
+        let protocols = builtin_protocols();
+        for (family, code, offset, status, reason) in DEMO_TREATMENTS {
+            let (Some(patient), Some(protocol)) = (
+                patients.iter().find(|p| p.family_name == family),
+                protocols.iter().find(|p| p.code == code),
+            ) else {
+                continue;
+            };
+            let Some(diagnosis) = clinical::diagnoses::find("F33.2") else {
+                continue;
+            };
+            self.add_diagnosis(&doctor, &site.id, &patient.id, diagnosis, now)
+                .await?;
+            if protocol.product.is_esketamine() {
+                self.set_patient_rems(
+                    &doctor,
+                    &site.id,
+                    &patient.id,
+                    &PatientRems {
+                        enrolled_on: today.checked_sub(2.days()).unwrap_or(today),
+                        submitted_by: "online".into(),
+                    },
+                    now,
+                )
+                .await?;
+            }
+            let monday = today
+                .checked_sub(i64::from(today.weekday().to_monday_zero_offset()).days())
+                .unwrap_or(today);
+            let Ok(starts_on) = monday.checked_add((offset * 7).days()) else {
+                continue;
+            };
+            let age = clinical::patient::age_on(patient.date_of_birth, today);
+            let new = NewCourse {
+                patient_id: &patient.id,
+                diagnosis_code: diagnosis.code,
+                protocol,
+                instrument: InstrumentId::Phq9,
+                starts_on,
+                dose: protocol.dose_for_age(age),
+            };
+            let Ok(course) = self.create_course(&doctor, &site.id, &new, now).await? else {
+                continue;
+            };
+            // Walk the course to its state through the lawful steps.
+            let path: &[CourseStatus] = match status {
+                CourseStatus::Planned => &[],
+                CourseStatus::Active => &[CourseStatus::Active],
+                CourseStatus::Paused => &[CourseStatus::Active, CourseStatus::Paused],
+                CourseStatus::Completed => &[CourseStatus::Active, CourseStatus::Completed],
+                CourseStatus::Stopped => &[CourseStatus::Active, CourseStatus::Stopped],
+            };
+            let mut from = CourseStatus::Planned;
+            for to in path {
+                let change = StatusChange {
+                    from,
+                    to: *to,
+                    reason: if *to == CourseStatus::Stopped {
+                        reason
+                    } else {
+                        None
+                    },
+                };
+                let _ = self
+                    .set_course_status(&doctor, &site.id, &course, change, now)
+                    .await?;
+                from = *to;
+            }
+            if status.is_final() || status == CourseStatus::Paused {
+                continue;
+            }
+            // A week either side of today: the course's sessions at 9:00 (or 13:00 in a
+            // second chair when the first is taken).
+            let kind = AppointmentKind::for_product(protocol.product);
+            let fits: Vec<&ChairId> = chairs
+                .iter()
+                .filter(|(_, _, products)| products.contains(&protocol.product))
+                .map(|(_, id, _)| id)
+                .collect();
+            for session in protocol.expand(starts_on) {
+                let distance = (session.date - today).get_days();
+                if distance.abs() > 7 {
+                    continue;
+                }
+                'slot: for hour in [9, 13] {
+                    let Ok(start) = session.date.at(hour, 0, 0, 0).to_zoned(tz.clone()) else {
+                        continue;
+                    };
+                    let start = start.timestamp();
+                    let Ok(end) = start.checked_add(jiff::SignedDuration::from_mins(130)) else {
+                        continue;
+                    };
+                    for chair in &fits {
+                        let new = NewAppointment {
+                            patient_id: &patient.id,
+                            chair_id: chair,
+                            course_id: Some(&course),
+                            kind,
+                            starts_at: start,
+                            ends_at: end,
+                        };
+                        if self.book(&system, &site.id, &new, &tz, now).await?.is_ok() {
+                            break 'slot;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }
