@@ -308,37 +308,6 @@ pass.\n\
 My answers to rating scales and the measurements taken during sessions are kept in my record \
 and seen only by the clinic's staff who treat me.\n";
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn demo_constants_are_valid_input() {
-        assert!(ConsentText::parse(DEMO_CONSENT_TITLE, DEMO_CONSENT).is_ok());
-        for a in demo_accounts() {
-            assert!(Email::parse(a.email).is_ok(), "{}", a.email);
-        }
-        let today: Date = "2026-11-23".parse().unwrap();
-        for (_, instrument, weeks) in DEMO_COURSES {
-            let items = instrument.instrument().items.len();
-            for answers in weeks {
-                assert!(score(instrument, &answers[..items]).is_ok(), "{answers:?}");
-            }
-        }
-        for (given, family, dob, sex, phone) in DEMO_PATIENTS {
-            let input = PatientInput {
-                given_name: given.into(),
-                family_name: family.into(),
-                date_of_birth: dob.into(),
-                sex: sex.into(),
-                phone: phone.into(),
-                email: String::new(),
-            };
-            assert!(input.validate(today).is_ok(), "{given} {family}");
-        }
-    }
-}
-
 /// The demo's rooms and chairs: (room, chair, products).
 const DEMO_CHAIRS: [(&str, &str, &[Product]); 6] = [
     ("Room A", "IV 1", &[Product::IvRacemic, Product::ImRacemic]),
@@ -558,5 +527,36 @@ impl Store {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_constants_are_valid_input() {
+        assert!(ConsentText::parse(DEMO_CONSENT_TITLE, DEMO_CONSENT).is_ok());
+        for a in demo_accounts() {
+            assert!(Email::parse(a.email).is_ok(), "{}", a.email);
+        }
+        let today: Date = "2026-11-23".parse().unwrap();
+        for (_, instrument, weeks) in DEMO_COURSES {
+            let items = instrument.instrument().items.len();
+            for answers in weeks {
+                assert!(score(instrument, &answers[..items]).is_ok(), "{answers:?}");
+            }
+        }
+        for (given, family, dob, sex, phone) in DEMO_PATIENTS {
+            let input = PatientInput {
+                given_name: given.into(),
+                family_name: family.into(),
+                date_of_birth: dob.into(),
+                sex: sex.into(),
+                phone: phone.into(),
+                email: String::new(),
+            };
+            assert!(input.validate(today).is_ok(), "{given} {family}");
+        }
     }
 }
