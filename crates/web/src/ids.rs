@@ -5,7 +5,7 @@ use axum::extract::{FromRequestParts, OriginalUri, Path};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use store::{AlertId, ApiTokenId, AppointmentId, CourseId, InquiryId, PatientId, UserId};
+use store::{AlertId, ApiTokenId, AppointmentId, ChairId, CourseId, InquiryId, PatientId, UserId};
 
 use crate::error::{ApiError, AppError};
 
@@ -49,6 +49,13 @@ impl PathId for AppointmentId {
     const WHAT: &'static str = "appointment";
     fn parse_segment(segment: &str) -> Option<Self> {
         AppointmentId::parse(segment)
+    }
+}
+
+impl PathId for ChairId {
+    const WHAT: &'static str = "chair";
+    fn parse_segment(segment: &str) -> Option<Self> {
+        ChairId::parse(segment)
     }
 }
 

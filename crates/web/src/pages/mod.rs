@@ -5,6 +5,7 @@ mod admin;
 mod alerts;
 mod body;
 mod booking;
+mod calendar;
 mod consent;
 mod courses;
 mod diagnoses;
@@ -133,6 +134,8 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/planner", get(planner::planner))
         .route("/schedule", get(schedule::week))
         .route("/schedule/day", get(schedule::day))
+        .route("/schedule/chairs/{id}/calendar.ics", get(calendar::chair))
+        .route("/patients/{id}/appointments.ics", get(calendar::patient))
         .route("/schedule/close", post(schedule::close))
         .route("/schedule/new", get(schedule::new).post(schedule::create))
         .route(

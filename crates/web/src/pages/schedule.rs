@@ -75,7 +75,8 @@ pub(crate) struct WeekPage {
     monday: String,
     previous: String,
     next: String,
-    chairs: Vec<String>,
+    /// Id and name of each chair, for its calendar file.
+    chairs: Vec<(String, String)>,
     days: Vec<DayView>,
 }
 
@@ -187,7 +188,7 @@ pub(crate) async fn week(
         next: shift(7),
         chairs: chairs
             .iter()
-            .map(|c| format!("{}, {}", c.room, c.name))
+            .map(|c| (c.id.as_str().to_owned(), format!("{}, {}", c.room, c.name)))
             .collect(),
         days,
         ctx,
