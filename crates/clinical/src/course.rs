@@ -380,6 +380,161 @@ pub fn expand(phases: &[Phase], first: Date) -> Vec<PlannedSession> {
     out
 }
 
+/// Why a clinic's protocol template was refused; each names its field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProtocolError {
+    /// A code that is not 3 to 60 lower-case letters, digits and underscores.
+    #[error(
+        "the code must be 3 to 60 lower-case letters, digits and underscores, such as iv_induction_8"
+    )]
+    Code,
+    /// A built-in protocol's code.
+    #[error("'{0}' is a built-in protocol's code; choose another")]
+    CodeTaken(String),
+    /// No name, or too long.
+    #[error("the name is required: one line of at most 200 characters")]
+    Name,
+    /// A product not on the list.
+    #[error("choose the product from the list")]
+    Product,
+    /// A phase row is not right.
+    #[error("phase {row}: {problem}")]
+    Phase {
+        /// 1, 2, 3.
+        row: usize,
+        /// What is wrong.
+        problem: &'static str,
+    },
+    /// No phase at all.
+    #[error("give at least one phase with its number of sessions and how often")]
+    NoPhase,
+    /// The starting dose.
+    #[error("{0}")]
+    Dose(DoseError),
+    /// No source, or too short.
+    #[error(
+        "cite the protocol's source (a publication, a guideline or the clinic's own policy) in 10 to 500 characters"
+    )]
+    Source,
+}
+
+impl ProtocolError {
+    /// The form field the error is about.
+    pub fn field(&self) -> String {
+        match self {
+            ProtocolError::Code | ProtocolError::CodeTaken(_) => "code".into(),
+            ProtocolError::Name => "name".into(),
+            ProtocolError::Product => "product".into(),
+            ProtocolError::Phase { row, .. } => format!("phase{row}_sessions"),
+            ProtocolError::NoPhase => "phase1_sessions".into(),
+            ProtocolError::Dose(_) => "dose".into(),
+            ProtocolError::Source => "source".into(),
+        }
+    }
+}
+
+/// A phase as typed: name, sessions, frequency code; a row left empty is skipped.
+pub type PhaseInput<'a> = (&'a str, &'a str, &'a str);
+
+/// Checks a clinic's protocol template. The starting dose is checked like an order for an
+/// adult under 65 (`check_dose`).
+#[allow(clippy::too_many_arguments)]
+pub fn check_protocol(
+    code: &str,
+    name: &str,
+    product: &str,
+    phases: &[PhaseInput<'_>],
+    dose: &str,
+    source: &str,
+    caps: &pk::dose::DoseCaps,
+    floor: &pk::dose::PlanningFloor,
+) -> Result<Protocol, Vec<ProtocolError>> {
+    let mut errors = Vec::new();
+    let code = code.trim();
+    if !(3..=60).contains(&code.len())
+        || !code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
+        errors.push(ProtocolError::Code);
+    } else if builtin_protocols().iter().any(|p| p.code == code) {
+        errors.push(ProtocolError::CodeTaken(code.to_owned()));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        errors.push(ProtocolError::Name);
+    }
+    let product = Product::parse(product.trim());
+    if product.is_none() {
+        errors.push(ProtocolError::Product);
+    }
+    let mut checked = Vec::new();
+    for (i, (phase_name, sessions, frequency)) in phases.iter().enumerate() {
+        let row = i + 1;
+        if phase_name.trim().is_empty() && sessions.trim().is_empty() {
+            continue;
+        }
+        let n = sessions
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=52).contains(n));
+        let f = Frequency::parse(frequency.trim());
+        match (n, f) {
+            (None, _) => errors.push(ProtocolError::Phase {
+                row,
+                problem: "give the number of sessions, a whole number from 1 to 52",
+            }),
+            (_, None) => errors.push(ProtocolError::Phase {
+                row,
+                problem: "choose how often from the list",
+            }),
+            (Some(sessions), Some(frequency)) => {
+                let pn = phase_name.trim();
+                checked.push(Phase {
+                    name: if pn.is_empty() {
+                        format!("phase {row}")
+                    } else {
+                        pn.chars().take(60).collect()
+                    },
+                    sessions,
+                    frequency,
+                });
+            }
+        }
+    }
+    if checked.is_empty()
+        && !errors
+            .iter()
+            .any(|e| matches!(e, ProtocolError::Phase { .. }))
+    {
+        errors.push(ProtocolError::NoPhase);
+    }
+    let dose = product.and_then(|p| match check_dose(p, dose, caps, floor, 40) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            errors.push(ProtocolError::Dose(e));
+            None
+        }
+    });
+    let source = source.trim();
+    if !(10..=500).contains(&source.chars().count()) || source.chars().any(char::is_control) {
+        errors.push(ProtocolError::Source);
+    }
+    match (product, dose) {
+        (Some(product), Some(dose)) if errors.is_empty() => Ok(Protocol {
+            code: code.to_owned(),
+            name: name.to_owned(),
+            product,
+            phases: checked,
+            dose,
+            dose_65_and_over: None,
+            source: source.to_owned(),
+        }),
+        _ => Err(errors),
+    }
+}
+
 /// Where a course stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CourseStatus {

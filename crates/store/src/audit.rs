@@ -85,6 +85,7 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
         "self_screening.read",
         "read a patient's self-screening answers",
     ),
+    ("protocol.create", "added a protocol template"),
     ("course.create", "ordered a treatment course"),
     ("course.order", "signed a new dose order"),
     ("course.status", "changed a course's status"),

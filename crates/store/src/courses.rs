@@ -508,6 +508,79 @@ impl Store {
             .collect()
     }
 
+    /// Adds a protocol template of the clinic's own (its code must not be a built-in one's;
+    /// the caller checks, the database refuses a second of the same code at the site).
+    #[tracing::instrument(skip_all)]
+    pub async fn create_protocol(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        protocol: &Protocol,
+        now: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        let (value, unit) = dose_parts(protocol.dose);
+        let id = crate::new_id();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "insert into protocols (id, site_id, code, name, product, phases, dose_value,
+                                    dose_unit, source, created_by, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(id.as_str())
+        .bind(site_id.as_str())
+        .bind(protocol.code.as_str())
+        .bind(protocol.name.as_str())
+        .bind(protocol.product.code())
+        .bind(encode_phases(&protocol.phases))
+        .bind(value)
+        .bind(unit)
+        .bind(protocol.source.as_str())
+        .bind(actor.user_id())
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("protocol.create", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("protocol", &id);
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The clinic's own protocol templates, by name.
+    #[tracing::instrument(skip_all)]
+    pub async fn site_protocols(&self, site_id: &SiteId) -> Result<Vec<Protocol>, StoreError> {
+        let rows = sqlx::query(
+            "select id, code, name, product, phases, dose_value, dose_unit, source
+               from protocols where site_id = $1 order by name, code",
+        )
+        .bind(site_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let r = RowReader::new(row, "protocols", "id")?;
+                let value = r.float("dose_value")?;
+                let dose = match r.text("dose_unit")?.as_str() {
+                    "mg_per_kg" => TargetDose::MgPerKg(value),
+                    "mg" => TargetDose::Mg(value),
+                    other => {
+                        return Err(r.corrupt("dose_unit", format!("'{other}' is not a unit")));
+                    }
+                };
+                Ok(Protocol {
+                    code: r.text("code")?,
+                    name: r.text("name")?,
+                    product: r.parsed("product", |s| Product::parse(s).ok_or("not a product"))?,
+                    phases: r.parsed("phases", decode_phases)?,
+                    dose,
+                    dose_65_and_over: None,
+                    source: r.text("source")?,
+                })
+            })
+            .collect()
+    }
+
     /// Records the site's Spravato REMS certification (replacing an earlier record).
     #[tracing::instrument(skip_all)]
     pub async fn set_site_rems(

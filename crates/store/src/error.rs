@@ -93,6 +93,7 @@ fn sqlite_unique_constraint(message: &str) -> Option<&'static str> {
         "api_tokens.token_hash" => Some("api_tokens_token_hash_key"),
         "patients.site_id, patients.mrn" => Some("patients_mrn_key"),
         "rooms.site_id, rooms.name" => Some("rooms_name_unique"),
+        "protocols.site_id, protocols.code" => Some("protocols_code_unique"),
         "chairs.room_id, chairs.name" => Some("chairs_name_unique"),
         "consent_documents.site_id, consent_documents.version" => {
             Some("consent_documents_version_unique")

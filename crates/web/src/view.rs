@@ -96,6 +96,7 @@ fn nav_for(user: &User, path: &str) -> Vec<NavItem> {
     }
     if ClinicalData::allows(user.role) {
         items.push(("/planner", "Dose planner"));
+        items.push(("/protocols", "Protocols"));
     }
     if Administration::allows(user.role) {
         items.push(("/admin/users", "Users"));

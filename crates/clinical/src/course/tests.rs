@@ -177,3 +177,51 @@ fn a_course_plans_baseline_each_session_24h_weekly_and_end() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_clinic_protocol_is_checked_at_its_fields() {
+    let caps = pk::dose::DoseCaps::default();
+    let floor = pk::dose::PlanningFloor::default();
+    let ok = check_protocol(
+        "iv_induction_8",
+        "IV induction: 8 infusions twice a week",
+        "iv_racemic",
+        &[("induction", "8", "twice_weekly"), ("", "", "")],
+        "0.5",
+        "Abdallah et al. 2022, PTSD: 8 infusions twice weekly",
+        &caps,
+        &floor,
+    )
+    .unwrap();
+    assert_eq!(ok.sessions(), 8);
+    assert_eq!(ok.expand(day("2026-12-07")).len(), 8);
+    let e = check_protocol(
+        "iv_induction_thrice_weekly",
+        "",
+        "iv_racemic",
+        &[("induction", "0", "daily")],
+        "5",
+        "mine",
+        &caps,
+        &floor,
+    )
+    .unwrap_err();
+    let fields: Vec<_> = e.iter().map(ProtocolError::field).collect();
+    assert_eq!(
+        fields,
+        ["code", "name", "phase1_sessions", "dose", "source"]
+    );
+    let e = check_protocol(
+        "Bad Code",
+        "n",
+        "tea",
+        &[],
+        "1",
+        "a long enough source",
+        &caps,
+        &floor,
+    )
+    .unwrap_err();
+    let fields: Vec<_> = e.iter().map(ProtocolError::field).collect();
+    assert_eq!(fields, ["code", "product", "phase1_sessions"]);
+}

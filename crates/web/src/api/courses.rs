@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use clinical::course::{Protocol, TargetDose, builtin_protocols, check_dose, check_status_change};
+use clinical::course::{Protocol, TargetDose, check_dose, check_status_change};
 use clinical::instruments::InstrumentId;
 use serde::{Deserialize, Serialize};
 use store::{CourseId, CourseRecord, CourseRefusal, NewCourse, PatientId, StatusChange};
@@ -101,10 +101,14 @@ pub(crate) struct ProtocolList {
         (status = 403, description = "The caller's role has no clinical access", body = ErrorBody)
     )
 )]
-pub(crate) async fn protocols(_who: Can<ClinicalData>) -> Json<ProtocolList> {
-    Json(ProtocolList {
-        protocols: builtin_protocols().iter().map(protocol_view).collect(),
-    })
+pub(crate) async fn protocols(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+) -> Result<Json<ProtocolList>, ApiError> {
+    let all = crate::pages::protocol_library(&state, &who.user().site_id).await?;
+    Ok(Json(ProtocolList {
+        protocols: all.iter().map(protocol_view).collect(),
+    }))
 }
 
 /// A signed order.
@@ -197,7 +201,7 @@ pub(crate) struct NewCourseBody {
     /// One of the patient's current diagnoses (ICD-10-CM).
     #[schema(example = "F33.2")]
     diagnosis_code: String,
-    /// A protocol code from `/api/v1/protocols`.
+    /// A protocol code from `/api/v1/protocols` (built-in or the clinic's own).
     #[schema(example = "iv_induction_thrice_weekly")]
     protocol: String,
     /// Outcome instrument.
@@ -249,7 +253,8 @@ pub(crate) async fn create(
     let site = &who.user().site_id;
     let patient_id = PatientId::parse(&body.patient_id)
         .ok_or_else(|| invalid("patient_id", "patient_id is not a patient's id"))?;
-    let protocol = builtin_protocols()
+    let protocol = crate::pages::protocol_library(&state, site)
+        .await?
         .into_iter()
         .find(|p| p.code == body.protocol.trim())
         .ok_or_else(|| {

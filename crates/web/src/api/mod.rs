@@ -120,10 +120,6 @@ fn constrain(doc: &mut serde_json::Value) {
             .iter()
             .map(|k| k.code()),
     );
-    let protocol_codes: Vec<String> = clinical::course::builtin_protocols()
-        .into_iter()
-        .map(|p| p.code)
-        .collect();
     let statuses = codes(&mut clinical::course::CourseStatus::ALL.iter().map(|s| s.code()));
     let (sys_min, sys_max) = clinical::screening::SYSTOLIC_RANGE;
     let (dia_min, dia_max) = clinical::screening::DIASTOLIC_RANGE;
@@ -246,7 +242,6 @@ fn constrain(doc: &mut serde_json::Value) {
             "reason",
             json!({"minLength": 1, "maxLength": 500, "pattern": "^[^\\u0000-\\u001f]*\\S[^\\u0000-\\u001f]*$"}),
         ),
-        ("NewCourseBody", "protocol", json!({"enum": protocol_codes})),
         ("NewCourseBody", "instrument", json!({"enum": instruments})),
         ("NewCourseBody", "starts_on", json!({"format": "date"})),
         ("StatusBody", "status", json!({"enum": statuses})),

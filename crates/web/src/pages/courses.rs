@@ -98,6 +98,16 @@ pub(crate) struct CoursesPage {
     notice: Option<&'static str>,
 }
 
+/// The built-in protocols and the clinic's own.
+pub(crate) async fn protocol_library(
+    state: &AppState,
+    site: &store::SiteId,
+) -> Result<Vec<clinical::course::Protocol>, store::StoreError> {
+    let mut all = builtin_protocols();
+    all.extend(state.store().site_protocols(site).await?);
+    Ok(all)
+}
+
 fn dose_words(d: TargetDose) -> String {
     d.words()
 }
@@ -270,7 +280,8 @@ async fn page<C>(
             .collect(),
         can_order: who.user().role == Role::Prescriber,
         diagnoses,
-        protocols: builtin_protocols()
+        protocols: protocol_library(state, site)
+            .await?
             .into_iter()
             .map(|pr| (pr.code, pr.name, pr.dose.words()))
             .collect(),
@@ -343,7 +354,8 @@ pub(crate) async fn create(
     if form.diagnosis.trim().is_empty() {
         errors.push("diagnosis", "Choose the condition the course treats.");
     }
-    let protocol = builtin_protocols()
+    let protocol = protocol_library(&state, site)
+        .await?
         .into_iter()
         .find(|p| p.code == form.protocol.trim());
     if protocol.is_none() {

@@ -17,6 +17,7 @@ mod measure;
 mod medications;
 mod patients;
 mod planner;
+mod protocols;
 mod schedule;
 mod screening;
 mod self_screening;
@@ -27,6 +28,8 @@ use axum::routing::{get, post};
 use tower_governor::GovernorLayer;
 
 use crate::AppState;
+
+pub(crate) use courses::protocol_library;
 
 pub(crate) fn router(state: &AppState) -> Router<AppState> {
     let sign_in = GovernorLayer::new(state.sign_in_throttle().clone())
@@ -132,6 +135,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
                 .layer(public.clone()),
         )
         .route("/planner", get(planner::planner))
+        .route("/protocols", get(protocols::show).post(protocols::add))
         .route("/schedule", get(schedule::week))
         .route("/schedule/day", get(schedule::day))
         .route("/schedule/chairs/{id}/calendar.ics", get(calendar::chair))

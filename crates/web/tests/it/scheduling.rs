@@ -778,3 +778,92 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
 }
 
 crate::on_both!(the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals);
+
+async fn a_clinic_adds_its_own_protocol_and_orders_from_it(app: &TestApp) {
+    app.user("doctor@example.org", Role::Prescriber).await;
+    app.user("nurse@example.org", Role::Nurse).await;
+    let doctor = app.signed_in("doctor@example.org").await;
+    let nurse = app.signed_in("nurse@example.org").await;
+    let html = app.get(&nurse, "/protocols").await.text().await.unwrap();
+    assert!(
+        html.contains("Murrough"),
+        "the built-in library with its sources"
+    );
+    assert!(!html.contains("Add a protocol"), "only prescribers add");
+    let token = form_token_of(&html);
+    let res = app
+        .post_form(&nurse, "/protocols", &token, &[("code", "x")])
+        .await;
+    assert_eq!(res.status(), 403);
+    let fields = [
+        ("name", "IV induction: 8 infusions twice a week"),
+        ("code", "iv_induction_8"),
+        ("product", "iv_racemic"),
+        ("phase1_name", "induction"),
+        ("phase1_sessions", "8"),
+        ("phase1_frequency", "twice_weekly"),
+        ("dose", "0.5"),
+        (
+            "source",
+            "Abdallah et al. 2022 (PTSD): eight infusions twice a week",
+        ),
+    ];
+    let token = app.csrf(&doctor, "/protocols").await;
+    let mut bad = fields.to_vec();
+    bad[4] = ("phase1_sessions", "eighty");
+    let res = app.post_form(&doctor, "/protocols", &token, &bad).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Phase 1: give the number of sessions"));
+    assert!(
+        html.contains("value=\"iv_induction_8\""),
+        "typed values kept"
+    );
+    let res = app.post_form(&doctor, "/protocols", &token, &fields).await;
+    assert_eq!(res.status(), 303);
+    let res = app.post_form(&doctor, "/protocols", &token, &fields).await;
+    assert_eq!(res.status(), 422, "one code once");
+    let html = app.get(&nurse, "/protocols").await.text().await.unwrap();
+    assert!(html.contains("clinic&#39;s own") || html.contains("clinic's own"));
+
+    let token = app.token(Role::Prescriber).await;
+    let nurse_token = app.token(Role::Nurse).await;
+    let id = patient(app, &nurse_token, "Ines").await;
+    let site = app.db.store.first_site().await.unwrap().unwrap();
+    app.db
+        .store
+        .add_diagnosis(
+            &Actor::system("test"),
+            &site.id,
+            &store::PatientId::parse(&id).unwrap(),
+            clinical::diagnoses::find("F43.10").unwrap(),
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/courses"))
+        .bearer_auth(&token)
+        .json(
+            &json!({"patient_id": id, "diagnosis_code": "F43.10", "protocol": "iv_induction_8",
+                      "instrument": "pcl5", "starts_on": "2026-12-07"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let course: Value = res.json().await.unwrap();
+    assert_eq!(course["sessions"].as_array().unwrap().len(), 8);
+    assert!(
+        course["protocol_source"]
+            .as_str()
+            .unwrap()
+            .contains("Abdallah")
+    );
+}
+
+fn form_token_of(html: &str) -> String {
+    crate::support::form_token(html)
+}
+
+crate::on_both!(a_clinic_adds_its_own_protocol_and_orders_from_it);
