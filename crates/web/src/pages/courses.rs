@@ -203,6 +203,42 @@ fn view(
     }
 }
 
+/// The assessments a course makes due or overdue today (none once it has ended or while paused).
+pub(crate) fn due_rows(ctx: &PageCtx, c: &CourseRecord, done: &[Done]) -> Vec<DueRow> {
+    if c.status.is_final() || c.status == clinical::course::CourseStatus::Paused {
+        return Vec::new();
+    }
+    assessment_schedule(c.instrument, &c.planned())
+        .status(done, ctx.today())
+        .into_iter()
+        .filter(|(_, s)| matches!(s, Status::Due | Status::Overdue))
+        .map(|(p, s)| DueRow {
+            what: format!(
+                "{} {}",
+                p.instrument.instrument().short_name,
+                p.time_point.label()
+            ),
+            window: if p.earliest == p.latest {
+                p.earliest.to_string()
+            } else {
+                format!("{} to {}", p.earliest, p.latest)
+            },
+            status: if s == Status::Overdue {
+                "Overdue"
+            } else {
+                "Due"
+            },
+        })
+        .collect()
+}
+
+impl DueRow {
+    /// The row in one line, for the patient's page.
+    pub(crate) fn line(&self) -> String {
+        format!("{}: {} ({})", self.status, self.what, self.window)
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn page<C>(
     state: &AppState,

@@ -336,6 +336,8 @@ pub(crate) struct ShowPage {
     courses: Vec<(String, String, &'static str, bool)>,
     /// The next booked appointments: when, where, what.
     upcoming: Vec<String>,
+    /// Assessments the patient's courses make due today (clinical roles).
+    course_due: Vec<String>,
 }
 
 /// Where the patient stands on the way to a first session: screening and consent.
@@ -487,10 +489,33 @@ async fn show_page(
         None => None,
     };
     let actor = Actor::user(user);
-    let courses = state
+    let records = state
         .store()
         .courses(&actor, &user.site_id, id, now)
-        .await?
+        .await?;
+    let mut course_due = Vec::new();
+    if clinical.is_some() && !records.is_empty() {
+        let tz = ctx.time_zone();
+        let done: Vec<clinical::instruments::schedule::Done> = state
+            .store()
+            .assessments(&actor, &user.site_id, id, now)
+            .await?
+            .iter()
+            .map(|a| clinical::instruments::schedule::Done {
+                instrument: a.instrument,
+                time_point: a.time_point,
+                date: a.administered_at.to_zoned(tz.clone()).date(),
+            })
+            .collect();
+        for c in &records {
+            course_due.extend(
+                super::courses::due_rows(&ctx, c, &done)
+                    .iter()
+                    .map(super::courses::DueRow::line),
+            );
+        }
+    }
+    let courses = records
         .into_iter()
         .map(|c| {
             (
@@ -539,6 +564,7 @@ async fn show_page(
         candidate,
         courses,
         upcoming,
+        course_due,
     })
 }
 

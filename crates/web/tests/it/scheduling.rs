@@ -650,6 +650,16 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
     assert!(html.contains("<dd>0.5 mg/kg</dd>"));
     assert!(html.contains("0 of 6 booked"));
     assert!(html.contains("Murrough"));
+    let record = app
+        .get(&doctor, &format!("/patients/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        record.contains("<li>Due: PHQ-9 Baseline ("),
+        "the course makes the baseline due in the week before the first session"
+    );
 
     // The front desk books the induction from the proposals.
     let record = app
