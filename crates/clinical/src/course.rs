@@ -299,6 +299,9 @@ pub enum DoseError {
     /// Not a label dose of esketamine.
     #[error("{0}")]
     Spravato(pk::dose::SpravatoDose),
+    /// 84 mg of esketamine as a starting dose.
+    #[error("the label starts esketamine at 56 mg; 84 mg only after a 56 mg start")]
+    NotFirst,
     /// Esketamine given in devices that are not whole.
     #[error("{0} mg is not a Spravato dose; the label's doses are 28, 56 and 84 mg")]
     NotDevices(f64),
@@ -511,6 +514,10 @@ pub fn check_protocol(
         errors.push(ProtocolError::NoPhase);
     }
     let dose = product.and_then(|p| match check_dose(p, dose, caps, floor, 40) {
+        Ok(d) if check_first_dose(p, d).is_err() => {
+            errors.push(ProtocolError::Dose(DoseError::NotFirst));
+            None
+        }
         Ok(d) => Some(d),
         Err(e) => {
             errors.push(ProtocolError::Dose(e));
@@ -532,6 +539,18 @@ pub fn check_protocol(
             source: source.to_owned(),
         }),
         _ => Err(errors),
+    }
+}
+
+/// Checks the first order of a course: esketamine starts at 56 mg on day 1 (28 mg at 65 and
+/// over); 84 mg only after a 56 mg start (Spravato prescribing information, dosage and
+/// administration for TRD, research §3.1).
+pub fn check_first_dose(product: Product, dose: TargetDose) -> Result<(), &'static str> {
+    match (product, dose) {
+        (Product::EsketamineNasal, TargetDose::Mg(mg)) if mg > 56.0 => Err(
+            "the label starts esketamine at 56 mg on day 1 (28 mg at 65 and over); 84 mg only after a 56 mg start, as a new order",
+        ),
+        _ => Ok(()),
     }
 }
 

@@ -146,6 +146,12 @@ fn ordered_doses_keep_to_the_caps_and_the_label() {
         DoseError::NotDevices(60.0)
     );
     assert!(check_dose(nasal, "112", &caps, &floor, 40).is_err());
+    assert!(
+        check_first_dose(nasal, TargetDose::Mg(84.0)).is_err(),
+        "84 mg only after 56"
+    );
+    assert!(check_first_dose(nasal, TargetDose::Mg(56.0)).is_ok());
+    assert!(check_first_dose(iv, TargetDose::MgPerKg(0.75)).is_ok());
 }
 
 #[test]

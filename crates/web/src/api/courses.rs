@@ -292,6 +292,7 @@ pub(crate) async fn create(
         )
         .map_err(|e| invalid("dose", e.to_string()))?,
     };
+    clinical::course::check_first_dose(protocol.product, dose).map_err(|m| invalid("dose", m))?;
     let new = NewCourse {
         patient_id: &patient_id,
         diagnosis_code: body.diagnosis_code.trim(),

@@ -422,7 +422,13 @@ pub(crate) async fn create(
             &state.config().planning_floor,
             age,
         ) {
-            Ok(d) => Some(d),
+            Ok(d) => match clinical::course::check_first_dose(pr.product, d) {
+                Ok(()) => Some(d),
+                Err(m) => {
+                    errors.push("dose", sentence(m));
+                    None
+                }
+            },
             Err(e) => {
                 errors.push("dose", sentence(&e.to_string()));
                 None

@@ -399,6 +399,18 @@ async fn a_prescriber_orders_a_course_and_each_dose_change_is_a_new_order(app: &
     assert!(e["error"]["message"].as_str().unwrap().contains("cap"));
     let mut nasal = body.clone();
     nasal["protocol"] = json!("esketamine_trd_label");
+    let mut start_high = nasal.clone();
+    start_high["dose"] = json!("84");
+    let e: Value = post(&doctor, "/api/v1/courses", start_high)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        e["error"]["field"], "dose",
+        "84 mg only after a 56 mg start"
+    );
     let e: Value = post(&doctor, "/api/v1/courses", nasal)
         .await
         .unwrap()
