@@ -371,6 +371,25 @@ impl Store {
         Ok(records)
     }
 
+    /// Every assessment of the site's patients who have a planned or active course, oldest
+    /// first, at most 20,000 (the caller audits the read).
+    pub(crate) async fn assessments_of_open_courses(
+        &self,
+        site_id: &SiteId,
+    ) -> Result<Vec<AssessmentRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{ASSESSMENT_SELECT} join patients p on p.id = a.patient_id
+              where p.site_id = $1
+                and exists (select 1 from courses c where c.patient_id = a.patient_id
+                               and c.status in ('planned', 'active'))
+              order by a.administered_at, a.id limit 20000"
+        ))
+        .bind(site_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(assessment_from_row).collect()
+    }
+
     /// Makes a single-use self-report link for one instrument, valid for `valid_for`, for a
     /// patient of the creating staff member's site.
     #[tracing::instrument(skip_all, fields(patient_id = %patient_id))]

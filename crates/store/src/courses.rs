@@ -34,6 +34,8 @@ pub struct CourseRecord {
     pub id: CourseId,
     /// The patient.
     pub patient_id: PatientId,
+    /// Their name, "Given Family".
+    pub patient_name: String,
     /// ICD-10-CM code of the condition treated.
     pub diagnosis_code: String,
     /// Product and route.
@@ -418,6 +420,34 @@ impl Store {
         Ok(list)
     }
 
+    /// The site's planned and active courses with every assessment of their patients: what
+    /// the start page needs to say what the courses make due. Audited as one site-wide read.
+    #[tracing::instrument(skip_all)]
+    pub async fn open_courses(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        now: jiff::Timestamp,
+    ) -> Result<(Vec<CourseRecord>, Vec<crate::AssessmentRecord>), StoreError> {
+        let courses = self
+            .courses_where(
+                site_id,
+                "c.status in ('planned', 'active') and $2 = ''",
+                Some(""),
+            )
+            .await?;
+        let assessments = self.assessments_of_open_courses(site_id).await?;
+        let event = AuditEvent::new("course.list", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .detail(format!(
+                "rows={} assessments={} scope=site",
+                courses.len(),
+                assessments.len()
+            ));
+        self.audit(actor, event, now).await?;
+        Ok((courses, assessments))
+    }
+
     /// One course of the site (not audited: callers audit what they show).
     #[tracing::instrument(skip_all)]
     pub async fn course(
@@ -439,7 +469,8 @@ impl Store {
         value: Option<&str>,
     ) -> Result<Vec<CourseRecord>, StoreError> {
         let sql = format!(
-            "select c.id, c.patient_id, c.diagnosis_code, c.product, c.protocol_code,
+            "select c.id, c.patient_id, p.given_name || ' ' || p.family_name as patient_name,
+                    c.diagnosis_code, c.product, c.protocol_code,
                     c.protocol_name, c.protocol_source, c.phases, c.instrument, c.starts_on,
                     c.status, c.status_reason
                from courses c join patients p on p.id = c.patient_id
@@ -458,6 +489,7 @@ impl Store {
             let id = r.id("id", CourseId::parse)?;
             list.push(CourseRecord {
                 patient_id: r.id("patient_id", PatientId::parse)?,
+                patient_name: r.text("patient_name")?,
                 diagnosis_code: r.text("diagnosis_code")?,
                 product,
                 protocol_code: r.text("protocol_code")?,

@@ -44,6 +44,8 @@ pub(crate) struct DueRow {
     what: String,
     window: String,
     status: &'static str,
+    instrument: &'static str,
+    time_point: &'static str,
 }
 
 pub(crate) struct CourseView {
@@ -135,29 +137,7 @@ fn view(
                 .map(|a| format!("{} in {}", ctx.time(a.starts_at), a.chair_name)),
         })
         .collect();
-    let today = ctx.today();
-    let due = assessment_schedule(c.instrument, &planned)
-        .status(done, today)
-        .into_iter()
-        .filter(|(_, s)| matches!(s, Status::Due | Status::Overdue))
-        .map(|(p, s)| DueRow {
-            what: format!(
-                "{} {}",
-                p.instrument.instrument().short_name,
-                p.time_point.label()
-            ),
-            window: if p.earliest == p.latest {
-                p.earliest.to_string()
-            } else {
-                format!("{} to {}", p.earliest, p.latest)
-            },
-            status: if s == Status::Overdue {
-                "Overdue"
-            } else {
-                "Due"
-            },
-        })
-        .collect();
+    let due = due_rows(ctx, &c, done);
     let diagnosis = clinical::diagnoses::find(&c.diagnosis_code).map_or_else(
         || c.diagnosis_code.clone(),
         |d| format!("{} {}", d.code, d.label),
@@ -213,6 +193,8 @@ pub(crate) fn due_rows(ctx: &PageCtx, c: &CourseRecord, done: &[Done]) -> Vec<Du
         .into_iter()
         .filter(|(_, s)| matches!(s, Status::Due | Status::Overdue))
         .map(|(p, s)| DueRow {
+            instrument: p.instrument.instrument().short_name,
+            time_point: p.time_point.label(),
             what: format!(
                 "{} {}",
                 p.instrument.instrument().short_name,
@@ -236,6 +218,26 @@ impl DueRow {
     /// The row in one line, for the patient's page.
     pub(crate) fn line(&self) -> String {
         format!("{}: {} ({})", self.status, self.what, self.window)
+    }
+
+    /// The instrument's short name.
+    pub(crate) fn instrument_name(&self) -> &'static str {
+        self.instrument
+    }
+
+    /// The time point in words.
+    pub(crate) fn time_point_label(&self) -> &'static str {
+        self.time_point
+    }
+
+    /// The window in words.
+    pub(crate) fn window_text(&self) -> String {
+        self.window.clone()
+    }
+
+    /// Whether its window has closed.
+    pub(crate) fn is_overdue(&self) -> bool {
+        self.status == "Overdue"
     }
 }
 

@@ -72,7 +72,11 @@ pub(crate) async fn home(
             .store()
             .recent_courses(&who.actor(), &user.site_id, since, DUE_READ_LIMIT, now)
             .await?;
-        Some((alerts, due_today(rows, &ctx)))
+        let (courses, course_records) = state
+            .store()
+            .open_courses(&who.actor(), &user.site_id, now)
+            .await?;
+        Some((alerts, due_today(rows, &courses, &course_records, &ctx)))
     } else {
         None
     }
@@ -89,10 +93,47 @@ pub(crate) async fn home(
     })
 }
 
-/// Every patient's due and overdue assessments, overdue first, then by patient.
-fn due_today(rows: Vec<(store::AssessmentRecord, String)>, ctx: &PageCtx) -> Vec<DueRow> {
+/// Every patient's due and overdue assessments, overdue first, then by patient: from the
+/// patient's planned or active courses where there are any, else from the default plan after a
+/// baseline.
+fn due_today(
+    rows: Vec<(store::AssessmentRecord, String)>,
+    courses: &[store::CourseRecord],
+    course_records: &[store::AssessmentRecord],
+    ctx: &PageCtx,
+) -> Vec<DueRow> {
+    let tz = ctx.time_zone();
+    let mut due: Vec<DueRow> = Vec::new();
+    for c in courses {
+        let done: Vec<clinical::instruments::schedule::Done> = course_records
+            .iter()
+            .filter(|a| a.patient_id == c.patient_id)
+            .map(|a| clinical::instruments::schedule::Done {
+                instrument: a.instrument,
+                time_point: a.time_point,
+                date: a.administered_at.to_zoned(tz.clone()).date(),
+            })
+            .collect();
+        for row in super::courses::due_rows(ctx, c, &done) {
+            due.push(DueRow {
+                patient_id: c.patient_id.as_str().to_owned(),
+                patient_name: c.patient_name.clone(),
+                instrument: row.instrument_name(),
+                time_point: row.time_point_label(),
+                window: row.window_text(),
+                status: if row.is_overdue() {
+                    "Overdue"
+                } else {
+                    "Due now"
+                },
+            });
+        }
+    }
     let mut by_patient: Vec<(store::PatientId, String, Vec<store::AssessmentRecord>)> = Vec::new();
     for (record, name) in rows {
+        if courses.iter().any(|c| c.patient_id == record.patient_id) {
+            continue;
+        }
         match by_patient
             .iter_mut()
             .find(|(id, _, _)| *id == record.patient_id)
@@ -101,24 +142,20 @@ fn due_today(rows: Vec<(store::AssessmentRecord, String)>, ctx: &PageCtx) -> Vec
             None => by_patient.push((record.patient_id.clone(), name, vec![record])),
         }
     }
-    let tz = ctx.time_zone();
-    let mut due: Vec<DueRow> = by_patient
-        .into_iter()
-        .flat_map(|(id, name, records)| {
-            due_items(&records, ctx.today(), &tz)
-                .into_iter()
-                .filter(|d| d.status != "Next")
-                .map(|d| DueRow {
-                    patient_id: id.as_str().to_owned(),
-                    patient_name: name.clone(),
-                    instrument: d.instrument.instrument().short_name,
-                    time_point: d.time_point.label(),
-                    window: d.window,
-                    status: d.status,
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    due.extend(by_patient.into_iter().flat_map(|(id, name, records)| {
+        due_items(&records, ctx.today(), &tz)
+            .into_iter()
+            .filter(|d| d.status != "Next")
+            .map(|d| DueRow {
+                patient_id: id.as_str().to_owned(),
+                patient_name: name.clone(),
+                instrument: d.instrument.instrument().short_name,
+                time_point: d.time_point.label(),
+                window: d.window,
+                status: d.status,
+            })
+            .collect::<Vec<_>>()
+    }));
     due.sort_by(|a, b| {
         (a.status != "Overdue", &a.patient_name).cmp(&(b.status != "Overdue", &b.patient_name))
     });

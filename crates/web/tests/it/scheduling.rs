@@ -672,6 +672,15 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
         record.contains("<li>Due: PHQ-9 Baseline ("),
         "the course makes the baseline due in the week before the first session"
     );
+    let home = app.get(&doctor, "/").await.text().await.unwrap();
+    let row = home
+        .split("<tr>")
+        .find(|r| r.contains("Vera Lind"))
+        .expect("the start page lists the course's due baseline");
+    assert!(
+        row.contains("PHQ-9") && row.contains("Baseline") && row.contains("Due now"),
+        "{row}"
+    );
 
     // The front desk books the induction from the proposals.
     let record = app
