@@ -685,6 +685,8 @@ pub fn assessment_schedule(instrument: InstrumentId, sessions: &[PlannedSession]
     let (Some(first), Some(last)) = (sessions.first(), sessions.last()) else {
         return Schedule::new(planned);
     };
+    // ok: a window day past the calendar's end (year 9999) cannot come from a real course;
+    // the date itself is kept rather than dropping the assessment.
     let plus = |d: Date, n: i32| d.checked_add(n.days()).unwrap_or(d);
     planned.push(Planned {
         instrument,

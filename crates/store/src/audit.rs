@@ -731,6 +731,7 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let r = RowReader::new(row, "audit_events", "id")?;
+                // ok: an event without detail named no fields; it lists as a change of none.
                 let detail = r.opt_text("detail")?.unwrap_or_default();
                 let fields = detail
                     .split_whitespace()

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use store::{AssessmentRecord, EnteredBy, PatientId};
 use utoipa::ToSchema;
 
+use super::invalid;
 use super::json::ApiJson;
 use crate::AppState;
 use crate::capability::{Can, ClinicalData};
@@ -168,15 +169,6 @@ pub(crate) async fn list(
         status: statuses(&records),
         assessments: records.into_iter().map(Assessment::from).collect(),
     }))
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        message,
-    )
-    .field(field)
 }
 
 #[utoipa::path(

@@ -10,21 +10,13 @@ use serde::{Deserialize, Serialize};
 use store::{CourseId, CourseRecord, CourseRefusal, NewCourse, PatientId, StatusChange};
 use utoipa::{IntoParams, ToSchema};
 
+use super::invalid;
 use super::json::{ApiJson, ApiQuery};
 use super::scheduling::rems;
 use crate::AppState;
 use crate::capability::{Can, ClinicalData, Prescribing};
 use crate::error::{ApiError, ErrorBody};
 use crate::ids::IdPath;
-
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        message,
-    )
-    .field(field)
-}
 
 /// A dose: `unit` is `mg_per_kg` or `mg`.
 #[derive(Serialize, ToSchema)]

@@ -24,6 +24,16 @@ use crate::AppState;
 /// line shares).
 pub(crate) use json::whole::option as whole_option;
 
+/// A 422 `validation_failed` naming the field at fault.
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> crate::error::ApiError {
+    crate::error::ApiError::new(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        message,
+    )
+    .field(field)
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(

@@ -12,6 +12,7 @@ use store::{
 };
 use utoipa::{IntoParams, ToSchema};
 
+use super::invalid;
 use super::json::{ApiJson, ApiQuery};
 use crate::AppState;
 use crate::capability::{Can, PatientDirectory};
@@ -138,15 +139,6 @@ pub(crate) struct NewAppointmentBody {
     /// The course it is a session of.
     #[serde(default)]
     course_id: Option<String>,
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        message,
-    )
-    .field(field)
 }
 
 /// The API's answer to a refused booking.

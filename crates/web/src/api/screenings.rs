@@ -204,17 +204,7 @@ pub(crate) async fn create(
         .store()
         .patient(&who.actor(), site_id, &id, now)
         .await?;
-    let site = state.store().site(site_id).await?;
-    let tz = jiff::tz::TimeZone::get(&site.timezone).map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "site_time_zone",
-            format!(
-                "the site's time zone '{}' is not known; an administrator must fix it",
-                site.timezone
-            ),
-        )
-    })?;
+    let tz = super::scheduling::site_zone(&state, site_id).await?;
     let age = clinical::patient::age_on(patient.date_of_birth, now.to_zoned(tz).date());
     let input = ScreeningInput::from_codes(
         // ok: registration refuses a birth date after today, so the age is never negative; a

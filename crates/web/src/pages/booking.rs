@@ -86,11 +86,10 @@ async fn page(
     let kind = AppointmentKind::for_product(course.product);
     let minutes = state.config().durations.of(kind);
     let busy = state.store().busy(site, now).await?;
-    let chairs: Vec<ChairPlan> = state
-        .store()
-        .chairs(site)
-        .await?
-        .into_iter()
+    let names = state.store().chairs(site).await?;
+    let chairs: Vec<ChairPlan> = names
+        .iter()
+        .cloned()
         .map(|c| ChairPlan {
             busy: busy
                 .iter()
@@ -102,7 +101,6 @@ async fn page(
             hours: c.hours,
         })
         .collect();
-    let names = state.store().chairs(site).await?;
     let patient_busy: Vec<_> = busy
         .iter()
         .filter(|(_, p, _, _)| *p == course.patient_id)

@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::ids::IdPath;
 
 fn utc(t: jiff::Timestamp) -> chrono::DateTime<chrono::Utc> {
+    // ok: jiff's range (years -9999 to 9999) lies inside chrono's, so this never falls back.
     chrono::DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond().unsigned_abs())
         .unwrap_or_default()
 }
