@@ -11,6 +11,7 @@
 //! - [`medications`] and [`screening`] for the contraindication screening before a first
 //!   session.
 //! - [`safety`] for the follow-up a safety alert needs before it is closed.
+//! - [`session`] for the treatment session: its steps, vital-sign alerts, discharge and REMS form.
 
 #![deny(missing_docs)]
 
@@ -24,3 +25,4 @@ pub mod medications;
 pub mod patient;
 pub mod safety;
 pub mod screening;
+pub mod session;

@@ -1,0 +1,1087 @@
+//! The treatment session in the chair: its steps and the order they must come in, vital signs
+//! and the alerts they raise, when the next check is due, the discharge checklist, adverse
+//! events and the Spravato REMS Patient Monitoring Form.
+//!
+//! Facts and their sources: research `clinical.md` §2 (IV protocols), §3.2–3.3 (Spravato session
+//! monitoring and REMS) and §6.1 (blood pressure during ketamine). Every threshold here is a
+//! setting with the conservative published value as its default.
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::course::Product;
+
+/// Where a session stands. A session begins when the patient is checked in for a booked
+/// appointment and ends when the prescriber signs and locks it; after that only addenda.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SessionStatus {
+    /// The patient has arrived.
+    CheckedIn,
+    /// Pre-session vitals, scales, escort and fasting are recorded.
+    PreAssessed,
+    /// The dose is computed from the signed order and verified (for IV, by a second person).
+    DoseVerified,
+    /// The drug is being given (infusion running, or nasal devices being used).
+    Administering,
+    /// An infusion is paused.
+    Paused,
+    /// Administration is over; the patient is observed.
+    Monitoring,
+    /// The discharge checklist is complete and the patient has left.
+    Discharged,
+    /// Signed by the prescriber; only addenda from now on.
+    Locked,
+}
+
+impl SessionStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [SessionStatus; 8] = [
+        SessionStatus::CheckedIn,
+        SessionStatus::PreAssessed,
+        SessionStatus::DoseVerified,
+        SessionStatus::Administering,
+        SessionStatus::Paused,
+        SessionStatus::Monitoring,
+        SessionStatus::Discharged,
+        SessionStatus::Locked,
+    ];
+
+    /// Stored and wire code.
+    pub fn code(self) -> &'static str {
+        match self {
+            SessionStatus::CheckedIn => "checked_in",
+            SessionStatus::PreAssessed => "pre_assessed",
+            SessionStatus::DoseVerified => "dose_verified",
+            SessionStatus::Administering => "administering",
+            SessionStatus::Paused => "paused",
+            SessionStatus::Monitoring => "monitoring",
+            SessionStatus::Discharged => "discharged",
+            SessionStatus::Locked => "locked",
+        }
+    }
+
+    /// In words.
+    pub fn label(self) -> &'static str {
+        match self {
+            SessionStatus::CheckedIn => "Checked in",
+            SessionStatus::PreAssessed => "Pre-assessment done",
+            SessionStatus::DoseVerified => "Dose verified",
+            SessionStatus::Administering => "Administering",
+            SessionStatus::Paused => "Infusion paused",
+            SessionStatus::Monitoring => "Monitoring",
+            SessionStatus::Discharged => "Discharged",
+            SessionStatus::Locked => "Signed and locked",
+        }
+    }
+
+    /// Parses a code.
+    pub fn parse(code: &str) -> Option<SessionStatus> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Whether the patient is in the chair (checked in, not yet discharged).
+    pub fn is_active(self) -> bool {
+        !matches!(self, SessionStatus::Discharged | SessionStatus::Locked)
+    }
+
+    /// Whether vitals, alerts and adverse events may still be recorded (not locked).
+    pub fn is_open(self) -> bool {
+        self != SessionStatus::Locked
+    }
+}
+
+/// How a product is given, which decides the steps a session takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// An IV infusion by pump: it can be paused, resumed and its rate changed, and a second
+    /// staff member confirms the dose.
+    Infusion,
+    /// One administration watched by staff (nasal devices, an injection, a lozenge).
+    Observed,
+}
+
+impl Delivery {
+    /// How a course's product is given.
+    pub fn of(product: Product) -> Delivery {
+        match product {
+            Product::IvRacemic => Delivery::Infusion,
+            _ => Delivery::Observed,
+        }
+    }
+}
+
+/// What a member of staff asks the session to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// Record the pre-session assessment.
+    PreAssess,
+    /// Verify the dose.
+    VerifyDose,
+    /// Start the infusion, or give the first device or dose.
+    Start,
+    /// Pause the infusion.
+    Pause,
+    /// Resume a paused infusion.
+    Resume,
+    /// Change the infusion's rate.
+    ChangeRate,
+    /// Stop the infusion, or record that the last device or dose was given.
+    Stop,
+    /// Discharge after the checklist.
+    Discharge,
+    /// Sign and lock.
+    Lock,
+}
+
+impl Step {
+    /// Every step.
+    pub const ALL: [Step; 9] = [
+        Step::PreAssess,
+        Step::VerifyDose,
+        Step::Start,
+        Step::Pause,
+        Step::Resume,
+        Step::ChangeRate,
+        Step::Stop,
+        Step::Discharge,
+        Step::Lock,
+    ];
+
+    /// Stored code (pump events use it).
+    pub fn code(self) -> &'static str {
+        match self {
+            Step::PreAssess => "pre_assess",
+            Step::VerifyDose => "verify_dose",
+            Step::Start => "start",
+            Step::Pause => "pause",
+            Step::Resume => "resume",
+            Step::ChangeRate => "rate",
+            Step::Stop => "stop",
+            Step::Discharge => "discharge",
+            Step::Lock => "lock",
+        }
+    }
+
+    /// Parses a code.
+    pub fn parse(code: &str) -> Option<Step> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// In words, as a button says it.
+    pub fn label(self, delivery: Delivery) -> &'static str {
+        match (self, delivery) {
+            (Step::PreAssess, _) => "record the pre-session assessment",
+            (Step::VerifyDose, _) => "verify the dose",
+            (Step::Start, Delivery::Infusion) => "start the infusion",
+            (Step::Start, Delivery::Observed) => "record the first dose given",
+            (Step::Pause, _) => "pause the infusion",
+            (Step::Resume, _) => "resume the infusion",
+            (Step::ChangeRate, _) => "change the infusion rate",
+            (Step::Stop, Delivery::Infusion) => "stop the infusion",
+            (Step::Stop, Delivery::Observed) => "record that administration is complete",
+            (Step::Discharge, _) => "discharge the patient",
+            (Step::Lock, _) => "sign and lock the session",
+        }
+    }
+}
+
+/// Why a step cannot be taken now, saying what must happen first.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot {step} while the session is “{status}”: {first}")]
+pub struct StepRefused {
+    /// The step asked for, in words.
+    pub step: &'static str,
+    /// The session's status, in words.
+    pub status: &'static str,
+    /// What must happen first.
+    pub first: &'static str,
+}
+
+/// The status a step leads to from `from`, or why it cannot be taken. This is the whole state
+/// machine: every pair not listed is refused.
+pub fn check_step(
+    from: SessionStatus,
+    step: Step,
+    delivery: Delivery,
+) -> Result<SessionStatus, StepRefused> {
+    use SessionStatus as S;
+    let to = match (from, step, delivery) {
+        (S::CheckedIn | S::PreAssessed, Step::PreAssess, _) => Some(S::PreAssessed),
+        (S::PreAssessed | S::DoseVerified, Step::VerifyDose, _) => Some(S::DoseVerified),
+        (S::DoseVerified, Step::Start, _) => Some(S::Administering),
+        (S::Administering, Step::Pause, Delivery::Infusion) => Some(S::Paused),
+        (S::Paused, Step::Resume, Delivery::Infusion) => Some(S::Administering),
+        (S::Administering, Step::ChangeRate, Delivery::Infusion) => Some(S::Administering),
+        (S::Administering | S::Paused, Step::Stop, _) => Some(S::Monitoring),
+        (S::Monitoring, Step::Discharge, _) => Some(S::Discharged),
+        (S::Discharged, Step::Lock, _) => Some(S::Locked),
+        _ => None,
+    };
+    to.ok_or_else(|| StepRefused {
+        step: step.label(delivery),
+        status: from.label(),
+        first: what_first(from, step, delivery),
+    })
+}
+
+fn what_first(from: SessionStatus, step: Step, delivery: Delivery) -> &'static str {
+    use SessionStatus as S;
+    if from == S::Locked {
+        return "the session is signed and locked; add an addendum instead";
+    }
+    if matches!(step, Step::Pause | Step::Resume | Step::ChangeRate)
+        && delivery == Delivery::Observed
+    {
+        return "only an IV infusion can be paused, resumed or have its rate changed";
+    }
+    match from {
+        S::CheckedIn => "record the pre-session assessment (vitals, escort, fasting) first",
+        S::PreAssessed => "verify the dose against the signed order first",
+        S::DoseVerified => match step {
+            Step::PreAssess => "the pre-session assessment is done; start administration next",
+            _ => "start administration first",
+        },
+        S::Administering => match step {
+            Step::Resume => "the infusion is running, not paused",
+            Step::Discharge | Step::Lock => "stop administration and monitor the patient first",
+            _ => "administration has started; pause or stop it",
+        },
+        S::Paused => match step {
+            Step::Pause | Step::ChangeRate => "resume the infusion first",
+            _ => "resume or stop the infusion first",
+        },
+        S::Monitoring => match step {
+            Step::Lock => "complete the discharge checklist first",
+            _ => "administration is over; complete the discharge checklist next",
+        },
+        S::Discharged => match step {
+            Step::Lock => "only a prescriber can sign and lock",
+            _ => "the patient has been discharged; the prescriber signs and locks next",
+        },
+        S::Locked => "the session is signed and locked; add an addendum instead",
+    }
+}
+
+/// One set of vital signs; any subset of the measures (blood pressure as a pair).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Vitals {
+    /// Systolic blood pressure, mmHg.
+    pub systolic_mmhg: Option<u16>,
+    /// Diastolic blood pressure, mmHg.
+    pub diastolic_mmhg: Option<u16>,
+    /// Heart rate, beats per minute.
+    pub heart_rate_bpm: Option<u16>,
+    /// Oxygen saturation by pulse oximetry, %.
+    pub spo2_percent: Option<u16>,
+    /// Respiratory rate, breaths per minute.
+    pub respiratory_rate_per_min: Option<u16>,
+}
+
+/// The widest heart rate accepted as a reading, beats per minute: outside it the number is a
+/// typing or device error. Input bounds, not clinical thresholds (those are [`AlertSettings`]).
+pub const HEART_RATE_RANGE: (u16, u16) = (20, 300);
+/// The widest oxygen saturation accepted, %: a saturation cannot exceed 100 %, and readings
+/// below 50 % are outside what pulse oximeters are calibrated for. Input bounds.
+pub const SPO2_RANGE: (u16, u16) = (50, 100);
+/// The widest respiratory rate accepted, breaths per minute. Input bounds.
+pub const RESPIRATORY_RATE_RANGE: (u16, u16) = (1, 80);
+
+/// What is wrong with a set of vitals, at its field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VitalsError {
+    /// No measure at all.
+    #[error("enter at least one measure: blood pressure, heart rate, SpO2 or respiratory rate")]
+    Empty,
+    /// One half of a blood pressure.
+    #[error("enter both the systolic and the diastolic pressure, or neither")]
+    HalfPressure {
+        /// The half that is missing.
+        field: &'static str,
+    },
+    /// A measure outside what can be a reading.
+    #[error("{value} is not a possible {what}; enter a value from {min} to {max}")]
+    OutOfRange {
+        /// The field.
+        field: &'static str,
+        /// The measure in words.
+        what: &'static str,
+        /// Value given.
+        value: u16,
+        /// Lowest accepted.
+        min: u16,
+        /// Highest accepted.
+        max: u16,
+    },
+    /// Systolic at or below diastolic.
+    #[error(
+        "the systolic pressure ({systolic}) must be higher than the diastolic ({diastolic}); check the order"
+    )]
+    SystolicNotAboveDiastolic {
+        /// Systolic.
+        systolic: u16,
+        /// Diastolic.
+        diastolic: u16,
+    },
+}
+
+impl VitalsError {
+    /// The field the error belongs to.
+    pub fn field(&self) -> &'static str {
+        match self {
+            VitalsError::Empty => "systolic_mmhg",
+            VitalsError::HalfPressure { field } | VitalsError::OutOfRange { field, .. } => field,
+            VitalsError::SystolicNotAboveDiastolic { .. } => "systolic_mmhg",
+        }
+    }
+}
+
+impl Vitals {
+    /// Whether no measure is present.
+    pub fn is_empty(&self) -> bool {
+        self.systolic_mmhg.is_none()
+            && self.diastolic_mmhg.is_none()
+            && self.heart_rate_bpm.is_none()
+            && self.spo2_percent.is_none()
+            && self.respiratory_rate_per_min.is_none()
+    }
+
+    /// Every problem with the reading, in the order of the form.
+    pub fn check(&self) -> Vec<VitalsError> {
+        use crate::screening::{DIASTOLIC_RANGE, SYSTOLIC_RANGE};
+        if self.is_empty() {
+            return vec![VitalsError::Empty];
+        }
+        let mut out = Vec::new();
+        let ranges: [(&'static str, &'static str, Option<u16>, (u16, u16)); 5] = [
+            (
+                "systolic_mmhg",
+                "systolic pressure (mmHg)",
+                self.systolic_mmhg,
+                SYSTOLIC_RANGE,
+            ),
+            (
+                "diastolic_mmhg",
+                "diastolic pressure (mmHg)",
+                self.diastolic_mmhg,
+                DIASTOLIC_RANGE,
+            ),
+            (
+                "heart_rate_bpm",
+                "heart rate (beats per minute)",
+                self.heart_rate_bpm,
+                HEART_RATE_RANGE,
+            ),
+            ("spo2_percent", "SpO2 (%)", self.spo2_percent, SPO2_RANGE),
+            (
+                "respiratory_rate_per_min",
+                "respiratory rate (breaths per minute)",
+                self.respiratory_rate_per_min,
+                RESPIRATORY_RATE_RANGE,
+            ),
+        ];
+        for (field, what, value, (min, max)) in ranges {
+            if let Some(v) = value
+                && !(min..=max).contains(&v)
+            {
+                out.push(VitalsError::OutOfRange {
+                    field,
+                    what,
+                    value: v,
+                    min,
+                    max,
+                });
+            }
+        }
+        match (self.systolic_mmhg, self.diastolic_mmhg) {
+            (Some(_), None) => out.push(VitalsError::HalfPressure {
+                field: "diastolic_mmhg",
+            }),
+            (None, Some(_)) => out.push(VitalsError::HalfPressure {
+                field: "systolic_mmhg",
+            }),
+            (Some(s), Some(d)) if s <= d => out.push(VitalsError::SystolicNotAboveDiastolic {
+                systolic: s,
+                diastolic: d,
+            }),
+            _ => {}
+        }
+        out
+    }
+}
+
+/// Systolic pressure at or above which a session alert is raised, mmHg. Severe hypertension is
+/// defined as above 180/110 mmHg in primary care (Hebert & Vidt 2008, Prim Care 35:475) and as
+/// 180/120 mmHg in the 2017 ACC/AHA guideline (Maloberti et al. 2018, High Blood Press
+/// Cardiovasc Prev); the lower diastolic of the two is the default.
+pub const DEFAULT_SYSTOLIC_MAX: u16 = 180;
+/// Diastolic pressure at or above which a session alert is raised, mmHg (see
+/// [`DEFAULT_SYSTOLIC_MAX`]: 110 is the more cautious of the two published values).
+pub const DEFAULT_DIASTOLIC_MAX: u16 = 110;
+/// Rise of the systolic pressure over the session's baseline that raises an alert, mmHg: the
+/// Spravato label reports the share of patients whose systolic rose by 40 mmHg or more in the
+/// first 1.5 hours (8–19 % on esketamine, 1–4 % on placebo; research `clinical.md` §10).
+pub const DEFAULT_SYSTOLIC_RISE: u16 = 40;
+/// Rise of the diastolic pressure over baseline that raises an alert, mmHg (Spravato label:
+/// 25 mmHg or more, as [`DEFAULT_SYSTOLIC_RISE`]).
+pub const DEFAULT_DIASTOLIC_RISE: u16 = 25;
+/// Heart rate above which an alert is raised, beats per minute: tachycardia in an adult is a
+/// resting rate over 100 (ICRP Publication 120, 2012, glossary).
+pub const DEFAULT_HEART_RATE_MAX: u16 = 100;
+/// Heart rate below which an alert is raised, beats per minute: bradycardia is a rate under 60,
+/// the lower end of the normal adult resting range of 60–100.
+pub const DEFAULT_HEART_RATE_MIN: u16 = 60;
+/// Oxygen saturation below which an alert is raised, %: hypoxaemia is an arterial saturation
+/// below 90 % (Jubran 1999, Crit Care 3:R11, "Pulse oximetry"). The Spravato REMS requires a
+/// pulse oximeter on site and respiratory monitoring at every session (research §3.3).
+pub const DEFAULT_SPO2_MIN: u16 = 90;
+/// Respiratory rate below which an alert is raised, breaths per minute: a rate below 12 is used
+/// as the definition of respiratory depression (Mosby's Medical Dictionary; Harrison's
+/// Principles of Internal Medicine, 19th ed.). The Spravato boxed warning names respiratory
+/// depression since its 2024–2026 labels (research §3.1).
+pub const DEFAULT_RESPIRATORY_RATE_MIN: u16 = 12;
+
+/// The thresholds of session alerts. Settings (`[session_alerts]`), defaults above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AlertSettings {
+    /// See [`DEFAULT_SYSTOLIC_MAX`].
+    pub systolic_max: u16,
+    /// See [`DEFAULT_DIASTOLIC_MAX`].
+    pub diastolic_max: u16,
+    /// See [`DEFAULT_SYSTOLIC_RISE`].
+    pub systolic_rise: u16,
+    /// See [`DEFAULT_DIASTOLIC_RISE`].
+    pub diastolic_rise: u16,
+    /// See [`DEFAULT_HEART_RATE_MAX`].
+    pub heart_rate_max: u16,
+    /// See [`DEFAULT_HEART_RATE_MIN`].
+    pub heart_rate_min: u16,
+    /// See [`DEFAULT_SPO2_MIN`].
+    pub spo2_min: u16,
+    /// See [`DEFAULT_RESPIRATORY_RATE_MIN`].
+    pub respiratory_rate_min: u16,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            systolic_max: DEFAULT_SYSTOLIC_MAX,
+            diastolic_max: DEFAULT_DIASTOLIC_MAX,
+            systolic_rise: DEFAULT_SYSTOLIC_RISE,
+            diastolic_rise: DEFAULT_DIASTOLIC_RISE,
+            heart_rate_max: DEFAULT_HEART_RATE_MAX,
+            heart_rate_min: DEFAULT_HEART_RATE_MIN,
+            spo2_min: DEFAULT_SPO2_MIN,
+            respiratory_rate_min: DEFAULT_RESPIRATORY_RATE_MIN,
+        }
+    }
+}
+
+impl AlertSettings {
+    /// Checks the settings are readings a monitor could give, naming the first that is not.
+    pub fn check(&self) -> Result<(), String> {
+        use crate::screening::{DIASTOLIC_RANGE, SYSTOLIC_RANGE};
+        let within = |name: &str, v: u16, (min, max): (u16, u16)| {
+            if (min..=max).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "session_alerts.{name} = {v} is outside {min}..={max}"
+                ))
+            }
+        };
+        within("systolic_max", self.systolic_max, SYSTOLIC_RANGE)?;
+        within("diastolic_max", self.diastolic_max, DIASTOLIC_RANGE)?;
+        within("systolic_rise", self.systolic_rise, (1, 150))?;
+        within("diastolic_rise", self.diastolic_rise, (1, 100))?;
+        within("heart_rate_max", self.heart_rate_max, HEART_RATE_RANGE)?;
+        within("heart_rate_min", self.heart_rate_min, HEART_RATE_RANGE)?;
+        within("spo2_min", self.spo2_min, SPO2_RANGE)?;
+        within(
+            "respiratory_rate_min",
+            self.respiratory_rate_min,
+            RESPIRATORY_RATE_RANGE,
+        )?;
+        if self.heart_rate_min >= self.heart_rate_max {
+            return Err("session_alerts.heart_rate_min must be below heart_rate_max".into());
+        }
+        Ok(())
+    }
+}
+
+/// What a session alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AlertKind {
+    /// Systolic at or above the maximum.
+    SystolicHigh,
+    /// Diastolic at or above the maximum.
+    DiastolicHigh,
+    /// Systolic risen from baseline by the set amount or more.
+    SystolicRise,
+    /// Diastolic risen from baseline by the set amount or more.
+    DiastolicRise,
+    /// Heart rate above the maximum.
+    HeartRateHigh,
+    /// Heart rate below the minimum.
+    HeartRateLow,
+    /// Oxygen saturation below the minimum.
+    Spo2Low,
+    /// Respiratory rate below the minimum.
+    RespiratoryRateLow,
+}
+
+impl AlertKind {
+    /// Every kind.
+    pub const ALL: [AlertKind; 8] = [
+        AlertKind::SystolicHigh,
+        AlertKind::DiastolicHigh,
+        AlertKind::SystolicRise,
+        AlertKind::DiastolicRise,
+        AlertKind::HeartRateHigh,
+        AlertKind::HeartRateLow,
+        AlertKind::Spo2Low,
+        AlertKind::RespiratoryRateLow,
+    ];
+
+    /// Stored and wire code.
+    pub fn code(self) -> &'static str {
+        match self {
+            AlertKind::SystolicHigh => "systolic_high",
+            AlertKind::DiastolicHigh => "diastolic_high",
+            AlertKind::SystolicRise => "systolic_rise",
+            AlertKind::DiastolicRise => "diastolic_rise",
+            AlertKind::HeartRateHigh => "heart_rate_high",
+            AlertKind::HeartRateLow => "heart_rate_low",
+            AlertKind::Spo2Low => "spo2_low",
+            AlertKind::RespiratoryRateLow => "respiratory_rate_low",
+        }
+    }
+
+    /// Parses a code.
+    pub fn parse(code: &str) -> Option<AlertKind> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// Whether it is about blood pressure.
+    pub fn is_blood_pressure(self) -> bool {
+        matches!(
+            self,
+            AlertKind::SystolicHigh
+                | AlertKind::DiastolicHigh
+                | AlertKind::SystolicRise
+                | AlertKind::DiastolicRise
+        )
+    }
+}
+
+/// An alert a reading raised, with what is wrong in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertFinding {
+    /// Kind.
+    pub kind: AlertKind,
+    /// What is wrong ("Blood pressure 186/100 mmHg: systolic at or above 180").
+    pub message: String,
+}
+
+/// The alerts one reading raises against the settings and the session's baseline reading (the
+/// first blood pressure of the session, before dosing).
+pub fn evaluate(v: &Vitals, baseline: Option<&Vitals>, s: &AlertSettings) -> Vec<AlertFinding> {
+    let mut out = Vec::new();
+    let mut push = |kind, message: String| out.push(AlertFinding { kind, message });
+    if let (Some(sys), Some(dia)) = (v.systolic_mmhg, v.diastolic_mmhg) {
+        if sys >= s.systolic_max {
+            push(
+                AlertKind::SystolicHigh,
+                format!(
+                    "Blood pressure {sys}/{dia} mmHg: systolic at or above {}",
+                    s.systolic_max
+                ),
+            );
+        }
+        if dia >= s.diastolic_max {
+            push(
+                AlertKind::DiastolicHigh,
+                format!(
+                    "Blood pressure {sys}/{dia} mmHg: diastolic at or above {}",
+                    s.diastolic_max
+                ),
+            );
+        }
+        if let Some(base) = baseline
+            && let (Some(bs), Some(bd)) = (base.systolic_mmhg, base.diastolic_mmhg)
+        {
+            if sys >= bs.saturating_add(s.systolic_rise) {
+                push(
+                    AlertKind::SystolicRise,
+                    format!(
+                        "Systolic pressure {sys} mmHg has risen {} over the baseline of {bs} (alert at a rise of {})",
+                        sys - bs,
+                        s.systolic_rise
+                    ),
+                );
+            }
+            if dia >= bd.saturating_add(s.diastolic_rise) {
+                push(
+                    AlertKind::DiastolicRise,
+                    format!(
+                        "Diastolic pressure {dia} mmHg has risen {} over the baseline of {bd} (alert at a rise of {})",
+                        dia - bd,
+                        s.diastolic_rise
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(hr) = v.heart_rate_bpm {
+        if hr > s.heart_rate_max {
+            push(
+                AlertKind::HeartRateHigh,
+                format!(
+                    "Heart rate {hr} beats per minute: above {}",
+                    s.heart_rate_max
+                ),
+            );
+        }
+        if hr < s.heart_rate_min {
+            push(
+                AlertKind::HeartRateLow,
+                format!(
+                    "Heart rate {hr} beats per minute: below {}",
+                    s.heart_rate_min
+                ),
+            );
+        }
+    }
+    if let Some(o2) = v.spo2_percent
+        && o2 < s.spo2_min
+    {
+        push(
+            AlertKind::Spo2Low,
+            format!("SpO2 {o2} %: below {} %", s.spo2_min),
+        );
+    }
+    if let Some(rr) = v.respiratory_rate_per_min
+        && rr < s.respiratory_rate_min
+    {
+        push(
+            AlertKind::RespiratoryRateLow,
+            format!(
+                "Respiratory rate {rr} breaths per minute: below {}",
+                s.respiratory_rate_min
+            ),
+        );
+    }
+    out
+}
+
+/// Minutes between vital-sign checks while an infusion runs: blood pressure was taken every
+/// 10 minutes during 0.5 mg/kg infusions in the Emory series (Dunlop et al. 2018, J Affect
+/// Disord, PMID 29525051) and the Yale chart review (2024, Gen Hosp Psychiatry,
+/// doi:10.1016/j.genhosppsych.2024.07.001), which found the peak at 40 minutes.
+pub const INFUSION_CHECK_MIN: i64 = 10;
+/// Minutes between checks after administration: every 15 minutes after the infusion in the
+/// Emory series (Dunlop et al. 2018).
+pub const MONITORING_CHECK_MIN: i64 = 15;
+/// Minutes after an esketamine dose at which blood pressure is measured again: the Spravato
+/// label asks for a reading before dosing, about 40 minutes after, and then as needed until
+/// stable (research §3.2).
+pub const ESKETAMINE_RECHECK_MIN: i64 = 40;
+/// Minutes of observation after esketamine, from the first device to the end of monitoring,
+/// before the patient may leave (Spravato label and REMS: at least 2 hours; research §3.2).
+pub const ESKETAMINE_MONITOR_MIN: i64 = 120;
+
+/// The next vital-sign check a session has due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DueCheck {
+    /// When it is due.
+    pub at: Timestamp,
+    /// What it is, in words ("the 40-minute blood pressure").
+    pub what: &'static str,
+}
+
+/// What the due-check rule reads of a session.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckClock {
+    /// How the product is given.
+    pub delivery: Delivery,
+    /// Whether it is esketamine (which has its own fixed checks).
+    pub esketamine: bool,
+    /// Where the session stands.
+    pub status: SessionStatus,
+    /// When administration started.
+    pub started_at: Option<Timestamp>,
+    /// When the last vitals were taken.
+    pub last_vitals_at: Option<Timestamp>,
+    /// Whether a reading has been taken at or after the 40-minute mark (esketamine).
+    pub has_forty_minute_reading: bool,
+}
+
+/// When the next check is due, or `None` when none is (before dosing the pre-assessment asks
+/// for vitals itself; after discharge nothing is due).
+pub fn next_check(c: &CheckClock) -> Option<DueCheck> {
+    use SessionStatus as S;
+    match c.status {
+        S::CheckedIn => Some(DueCheck {
+            at: c.last_vitals_at.unwrap_or(Timestamp::UNIX_EPOCH),
+            what: "the pre-session vitals",
+        })
+        .filter(|_| c.last_vitals_at.is_none()),
+        S::PreAssessed | S::DoseVerified | S::Discharged | S::Locked => None,
+        S::Administering | S::Paused | S::Monitoring => {
+            let started = c.started_at?;
+            if c.esketamine {
+                if !c.has_forty_minute_reading {
+                    return Some(DueCheck {
+                        at: started + SignedDuration::from_mins(ESKETAMINE_RECHECK_MIN),
+                        what: "the 40-minute blood pressure",
+                    });
+                }
+                return Some(DueCheck {
+                    at: started + SignedDuration::from_mins(ESKETAMINE_MONITOR_MIN),
+                    what: "the blood pressure before discharge",
+                });
+            }
+            let every = if c.status == S::Monitoring || c.delivery == Delivery::Observed {
+                MONITORING_CHECK_MIN
+            } else {
+                INFUSION_CHECK_MIN
+            };
+            let from = c.last_vitals_at.map_or(started, |l| l.max(started));
+            Some(DueCheck {
+                at: from + SignedDuration::from_mins(every),
+                what: if c.status == S::Monitoring {
+                    "the next monitoring vitals"
+                } else {
+                    "the next vitals"
+                },
+            })
+        }
+    }
+}
+
+/// The discharge checklist as the nurse ticks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Checklist {
+    /// Alert and oriented.
+    pub alert_and_oriented: bool,
+    /// No active nausea or vomiting.
+    pub no_active_nausea: bool,
+    /// A responsible adult is present to take the patient home (Ketalar label: outpatients leave
+    /// accompanied by a responsible adult; Spravato: no driving until the next day; research
+    /// §2.3 and §3.2).
+    pub escort_present: bool,
+    /// The nurse judges the vitals near the patient's baseline.
+    pub vitals_near_baseline: bool,
+}
+
+/// What the discharge rule reads of a session besides the checklist.
+#[derive(Debug, Clone, Copy)]
+pub struct DischargeFacts {
+    /// Alerts not yet acknowledged.
+    pub open_alerts: usize,
+    /// Whether the last reading raised an alert.
+    pub last_reading_alerts: bool,
+    /// Whether vitals were taken after administration ended.
+    pub vitals_after_administration: bool,
+    /// Minutes from the start of administration to now (esketamine needs
+    /// [`ESKETAMINE_MONITOR_MIN`]).
+    pub minutes_since_start: i64,
+    /// Whether it is esketamine.
+    pub esketamine: bool,
+}
+
+/// Why the patient cannot be discharged yet: every reason at once, each with its field.
+pub fn check_discharge(c: &Checklist, f: &DischargeFacts) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if f.open_alerts > 0 {
+        out.push((
+            "alerts",
+            format!(
+                "{} alert{} still open; acknowledge each with the action taken",
+                f.open_alerts,
+                if f.open_alerts == 1 { " is" } else { "s are" }
+            ),
+        ));
+    }
+    if !f.vitals_after_administration {
+        out.push((
+            "vitals",
+            "take vitals after administration ended, before discharge".to_owned(),
+        ));
+    } else if f.last_reading_alerts {
+        out.push((
+            "vitals",
+            "the last vitals raised an alert; take them again when they have settled".to_owned(),
+        ));
+    }
+    if f.esketamine && f.minutes_since_start < ESKETAMINE_MONITOR_MIN {
+        out.push((
+            "monitoring",
+            format!(
+                "esketamine needs at least {ESKETAMINE_MONITOR_MIN} minutes of monitoring from the first device; {} so far",
+                f.minutes_since_start.max(0)
+            ),
+        ));
+    }
+    for (field, ok, words) in [
+        (
+            "alert_and_oriented",
+            c.alert_and_oriented,
+            "confirm the patient is alert and oriented",
+        ),
+        (
+            "no_active_nausea",
+            c.no_active_nausea,
+            "confirm there is no active nausea or vomiting",
+        ),
+        (
+            "escort_present",
+            c.escort_present,
+            "confirm a responsible adult is here to take the patient home",
+        ),
+        (
+            "vitals_near_baseline",
+            c.vitals_near_baseline,
+            "confirm the vitals are near the patient's baseline",
+        ),
+    ] {
+        if !ok {
+            out.push((field, words.to_owned()));
+        }
+    }
+    out
+}
+
+/// An adverse event's kind (the common effects of ketamine and esketamine in research §6.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AdverseKind {
+    /// Nausea.
+    Nausea,
+    /// Vomiting.
+    Vomiting,
+    /// Headache.
+    Headache,
+    /// Dizziness.
+    Dizziness,
+    /// An emergence reaction (distressing perceptual changes, agitation).
+    EmergenceReaction,
+    /// Hypertension needing action.
+    Hypertension,
+    /// Anxiety.
+    Anxiety,
+    /// Excessive sedation.
+    Sedation,
+    /// Respiratory depression.
+    RespiratoryDepression,
+    /// Anything else (described in the note).
+    Other,
+}
+
+impl AdverseKind {
+    /// Every kind.
+    pub const ALL: [AdverseKind; 10] = [
+        AdverseKind::Nausea,
+        AdverseKind::Vomiting,
+        AdverseKind::Headache,
+        AdverseKind::Dizziness,
+        AdverseKind::EmergenceReaction,
+        AdverseKind::Hypertension,
+        AdverseKind::Anxiety,
+        AdverseKind::Sedation,
+        AdverseKind::RespiratoryDepression,
+        AdverseKind::Other,
+    ];
+
+    /// Code.
+    pub fn code(self) -> &'static str {
+        match self {
+            AdverseKind::Nausea => "nausea",
+            AdverseKind::Vomiting => "vomiting",
+            AdverseKind::Headache => "headache",
+            AdverseKind::Dizziness => "dizziness",
+            AdverseKind::EmergenceReaction => "emergence_reaction",
+            AdverseKind::Hypertension => "hypertension",
+            AdverseKind::Anxiety => "anxiety",
+            AdverseKind::Sedation => "sedation",
+            AdverseKind::RespiratoryDepression => "respiratory_depression",
+            AdverseKind::Other => "other",
+        }
+    }
+
+    /// In words.
+    pub fn label(self) -> &'static str {
+        match self {
+            AdverseKind::Nausea => "Nausea",
+            AdverseKind::Vomiting => "Vomiting",
+            AdverseKind::Headache => "Headache",
+            AdverseKind::Dizziness => "Dizziness",
+            AdverseKind::EmergenceReaction => "Emergence reaction",
+            AdverseKind::Hypertension => "Hypertension",
+            AdverseKind::Anxiety => "Anxiety",
+            AdverseKind::Sedation => "Excessive sedation",
+            AdverseKind::RespiratoryDepression => "Respiratory depression",
+            AdverseKind::Other => "Other (describe)",
+        }
+    }
+
+    /// Parses a code.
+    pub fn parse(code: &str) -> Option<AdverseKind> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// Grades of an adverse event: 1 mild, 2 moderate, 3 severe, 4 life-threatening, 5 death
+/// (Common Terminology Criteria for Adverse Events v5.0, NCI 2017, general grade definitions).
+pub const ADVERSE_GRADES: [(u8, &str); 5] = [
+    (1, "1, mild"),
+    (2, "2, moderate"),
+    (3, "3, severe"),
+    (4, "4, life-threatening"),
+    (5, "5, death"),
+];
+
+/// The yes/no questions of the Spravato REMS Patient Monitoring Form that the session record
+/// cannot answer by itself (research §3.3: the 11/2021 form and the later version's opioid and
+/// respiratory-depression questions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RemsAnswers {
+    /// Concomitant benzodiazepines.
+    pub benzodiazepines: Option<bool>,
+    /// Concomitant non-benzodiazepine sedative hypnotics.
+    pub sedative_hypnotics: Option<bool>,
+    /// Concomitant psychostimulants.
+    pub psychostimulants: Option<bool>,
+    /// Concomitant monoamine oxidase inhibitors.
+    pub maois: Option<bool>,
+    /// Concomitant opioids or other drugs that cause sedation, respiratory depression or a
+    /// change in blood pressure.
+    pub opioids: Option<bool>,
+    /// Whether this is the patient's first treatment.
+    pub first_treatment: Option<bool>,
+    /// Vital signs acceptable before administration.
+    pub vitals_ok_before: Option<bool>,
+    /// Vital signs acceptable before the end of the session.
+    pub vitals_ok_end: Option<bool>,
+    /// Sedation during the session.
+    pub sedation: Option<bool>,
+    /// Dissociation during the session.
+    pub dissociation: Option<bool>,
+    /// Respiratory depression during the session.
+    pub respiratory_depression: Option<bool>,
+    /// Minutes from the start of administration after which the patient would have been ready
+    /// to leave without the 2-hour rule (the REMS evaluation question).
+    pub ready_to_leave_min: Option<u16>,
+}
+
+impl RemsAnswers {
+    /// The yes/no questions with their codes and words, in the form's order.
+    pub fn questions(&self) -> [(&'static str, &'static str, Option<bool>); 11] {
+        [
+            ("first_treatment", "First treatment?", self.first_treatment),
+            ("benzodiazepines", "Benzodiazepines?", self.benzodiazepines),
+            (
+                "sedative_hypnotics",
+                "Non-benzodiazepine sedative hypnotics?",
+                self.sedative_hypnotics,
+            ),
+            (
+                "psychostimulants",
+                "Psychostimulants?",
+                self.psychostimulants,
+            ),
+            ("maois", "Monoamine oxidase inhibitors (MAOIs)?", self.maois),
+            (
+                "opioids",
+                "Opioids or other drugs causing sedation, respiratory depression or blood-pressure change?",
+                self.opioids,
+            ),
+            (
+                "vitals_ok_before",
+                "Vital signs acceptable before administration?",
+                self.vitals_ok_before,
+            ),
+            (
+                "vitals_ok_end",
+                "Vital signs acceptable before the end of the session?",
+                self.vitals_ok_end,
+            ),
+            ("sedation", "Sedation?", self.sedation),
+            ("dissociation", "Dissociation?", self.dissociation),
+            (
+                "respiratory_depression",
+                "Respiratory depression?",
+                self.respiratory_depression,
+            ),
+        ]
+    }
+}
+
+/// What the form takes from the session record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RemsRecord {
+    /// Blood pressure before dosing.
+    pub bp_before: Option<(u16, u16)>,
+    /// About 40 minutes after dosing.
+    pub bp_forty: Option<(u16, u16)>,
+    /// Before the end of the session.
+    pub bp_end: Option<(u16, u16)>,
+    /// Minutes from the first device to the end of monitoring.
+    pub monitored_min: Option<i64>,
+    /// Whether the lot number was recorded.
+    pub lot_recorded: bool,
+}
+
+/// The form's fields still missing, each with its code and words; empty when the form is
+/// complete and the session may be locked.
+pub fn rems_missing(a: &RemsAnswers, r: &RemsRecord) -> Vec<(&'static str, String)> {
+    let mut out: Vec<(&'static str, String)> = a
+        .questions()
+        .into_iter()
+        .filter(|(_, _, v)| v.is_none())
+        .map(|(code, words, _)| (code, format!("answer “{words}”")))
+        .collect();
+    if a.ready_to_leave_min.is_none() {
+        out.push((
+            "ready_to_leave_min",
+            "enter the minutes after which the patient would have been ready to leave".into(),
+        ));
+    }
+    if !r.lot_recorded {
+        out.push(("lot", "record the lot number of the devices".into()));
+    }
+    for (code, bp, words) in [
+        ("bp_before", r.bp_before, "a blood pressure before dosing"),
+        (
+            "bp_forty",
+            r.bp_forty,
+            "a blood pressure about 40 minutes after dosing",
+        ),
+        (
+            "bp_end",
+            r.bp_end,
+            "a blood pressure before the end of the session",
+        ),
+    ] {
+        if bp.is_none() {
+            out.push((code, format!("record {words}")));
+        }
+    }
+    match r.monitored_min {
+        Some(m) if m >= ESKETAMINE_MONITOR_MIN => {}
+        Some(m) => out.push((
+            "monitored_min",
+            format!(
+                "the form needs at least {ESKETAMINE_MONITOR_MIN} minutes from the first device to the end of monitoring; {m} are recorded"
+            ),
+        )),
+        None => out.push((
+            "monitored_min",
+            "record the start of administration and the end of monitoring".into(),
+        )),
+    }
+    out
+}
+
+/// Days after a session within which its Patient Monitoring Form is submitted (research §3.3).
+pub const REMS_FORM_DAYS: i64 = 7;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,341 @@
+//! The session's state machine (every pair tried), vital-sign checks, each alert rule at its
+//! threshold, due checks, the discharge checklist and the REMS form's completeness.
+
+use super::*;
+
+/// The transitions the lifecycle allows, written out independently of `check_step`.
+fn allowed(from: SessionStatus, step: Step, d: Delivery) -> Option<SessionStatus> {
+    use SessionStatus as S;
+    let infusion = d == Delivery::Infusion;
+    match (from, step) {
+        (S::CheckedIn, Step::PreAssess) => Some(S::PreAssessed),
+        (S::PreAssessed, Step::PreAssess) => Some(S::PreAssessed),
+        (S::PreAssessed, Step::VerifyDose) => Some(S::DoseVerified),
+        (S::DoseVerified, Step::VerifyDose) => Some(S::DoseVerified),
+        (S::DoseVerified, Step::Start) => Some(S::Administering),
+        (S::Administering, Step::Pause) if infusion => Some(S::Paused),
+        (S::Administering, Step::ChangeRate) if infusion => Some(S::Administering),
+        (S::Paused, Step::Resume) if infusion => Some(S::Administering),
+        (S::Administering, Step::Stop) => Some(S::Monitoring),
+        (S::Paused, Step::Stop) => Some(S::Monitoring),
+        (S::Monitoring, Step::Discharge) => Some(S::Discharged),
+        (S::Discharged, Step::Lock) => Some(S::Locked),
+        _ => None,
+    }
+}
+
+#[test]
+fn every_transition_is_allowed_or_refused_with_what_comes_first() {
+    let mut refused = 0;
+    for d in [Delivery::Infusion, Delivery::Observed] {
+        for from in SessionStatus::ALL {
+            for step in Step::ALL {
+                match (check_step(from, step, d), allowed(from, step, d)) {
+                    (Ok(to), Some(want)) => assert_eq!(to, want, "{from:?} {step:?} {d:?}"),
+                    (Err(e), None) => {
+                        refused += 1;
+                        let text = e.to_string();
+                        assert!(text.contains(from.label()), "{text}");
+                        assert!(!e.first.is_empty());
+                    }
+                    (got, want) => panic!("{from:?} {step:?} {d:?}: got {got:?}, want {want:?}"),
+                }
+            }
+        }
+    }
+    // 8 statuses × 9 steps × 2 deliveries, less the 12 + 9 allowed pairs.
+    assert_eq!(refused, 8 * 9 * 2 - 12 - 9);
+}
+
+#[test]
+fn refusals_say_what_must_happen_first() {
+    let e = check_step(SessionStatus::CheckedIn, Step::Start, Delivery::Infusion).unwrap_err();
+    assert!(e.first.contains("pre-session assessment"), "{e}");
+    let e = check_step(SessionStatus::PreAssessed, Step::Start, Delivery::Infusion).unwrap_err();
+    assert!(e.first.contains("verify the dose"), "{e}");
+    let e = check_step(SessionStatus::Locked, Step::PreAssess, Delivery::Observed).unwrap_err();
+    assert!(e.first.contains("addendum"), "{e}");
+    let e = check_step(
+        SessionStatus::Administering,
+        Step::Pause,
+        Delivery::Observed,
+    )
+    .unwrap_err();
+    assert!(e.first.contains("only an IV infusion"), "{e}");
+    let e = check_step(SessionStatus::Monitoring, Step::Lock, Delivery::Infusion).unwrap_err();
+    assert!(e.first.contains("discharge checklist"), "{e}");
+}
+
+#[test]
+fn codes_round_trip() {
+    for s in SessionStatus::ALL {
+        assert_eq!(SessionStatus::parse(s.code()), Some(s));
+    }
+    for s in Step::ALL {
+        assert_eq!(Step::parse(s.code()), Some(s));
+    }
+    for k in AlertKind::ALL {
+        assert_eq!(AlertKind::parse(k.code()), Some(k));
+    }
+    for k in AdverseKind::ALL {
+        assert_eq!(AdverseKind::parse(k.code()), Some(k));
+    }
+    assert_eq!(SessionStatus::parse("done"), None);
+}
+
+fn bp(s: u16, d: u16) -> Vitals {
+    Vitals {
+        systolic_mmhg: Some(s),
+        diastolic_mmhg: Some(d),
+        ..Vitals::default()
+    }
+}
+
+#[test]
+fn impossible_readings_are_refused_at_their_field() {
+    assert_eq!(Vitals::default().check(), vec![VitalsError::Empty]);
+    let e = bp(80, 90).check();
+    assert_eq!(e.len(), 1);
+    assert_eq!(e[0].field(), "systolic_mmhg");
+    assert!(e[0].to_string().contains("higher than the diastolic"));
+    let e = Vitals {
+        spo2_percent: Some(101),
+        ..Vitals::default()
+    }
+    .check();
+    assert_eq!(e[0].field(), "spo2_percent");
+    assert!(e[0].to_string().contains("from 50 to 100"), "{}", e[0]);
+    let e = Vitals {
+        systolic_mmhg: Some(120),
+        ..Vitals::default()
+    }
+    .check();
+    assert_eq!(e[0].field(), "diastolic_mmhg");
+    assert!(bp(120, 80).check().is_empty());
+    assert!(
+        Vitals {
+            heart_rate_bpm: Some(72),
+            ..Vitals::default()
+        }
+        .check()
+        .is_empty()
+    );
+}
+
+fn kinds(v: &Vitals, base: Option<&Vitals>) -> Vec<AlertKind> {
+    evaluate(v, base, &AlertSettings::default())
+        .into_iter()
+        .map(|f| f.kind)
+        .collect()
+}
+
+#[test]
+fn blood_pressure_alerts_fire_at_their_thresholds() {
+    assert_eq!(kinds(&bp(179, 109), None), vec![]);
+    assert_eq!(kinds(&bp(180, 100), None), vec![AlertKind::SystolicHigh]);
+    assert_eq!(kinds(&bp(170, 110), None), vec![AlertKind::DiastolicHigh]);
+    let base = bp(120, 70);
+    assert_eq!(kinds(&bp(159, 94), Some(&base)), vec![]);
+    assert_eq!(
+        kinds(&bp(160, 94), Some(&base)),
+        vec![AlertKind::SystolicRise]
+    );
+    assert_eq!(
+        kinds(&bp(150, 95), Some(&base)),
+        vec![AlertKind::DiastolicRise]
+    );
+    let found = evaluate(&bp(186, 94), Some(&base), &AlertSettings::default());
+    assert_eq!(
+        found.iter().map(|f| f.kind).collect::<Vec<_>>(),
+        vec![AlertKind::SystolicHigh, AlertKind::SystolicRise]
+    );
+    assert!(found[0].message.contains("186/94"), "{}", found[0].message);
+    assert!(
+        found[1].message.contains("risen 66"),
+        "{}",
+        found[1].message
+    );
+}
+
+#[test]
+fn other_alerts_fire_at_their_thresholds() {
+    let one = |f: fn(u16) -> Vitals, v| kinds(&f(v), None);
+    let hr = |v| Vitals {
+        heart_rate_bpm: Some(v),
+        ..Vitals::default()
+    };
+    let o2 = |v| Vitals {
+        spo2_percent: Some(v),
+        ..Vitals::default()
+    };
+    let rr = |v| Vitals {
+        respiratory_rate_per_min: Some(v),
+        ..Vitals::default()
+    };
+    assert_eq!(one(hr, 100), vec![]);
+    assert_eq!(one(hr, 101), vec![AlertKind::HeartRateHigh]);
+    assert_eq!(one(hr, 60), vec![]);
+    assert_eq!(one(hr, 59), vec![AlertKind::HeartRateLow]);
+    assert_eq!(one(o2, 90), vec![]);
+    assert_eq!(one(o2, 89), vec![AlertKind::Spo2Low]);
+    assert_eq!(one(rr, 12), vec![]);
+    assert_eq!(one(rr, 11), vec![AlertKind::RespiratoryRateLow]);
+}
+
+#[test]
+fn a_clinic_can_move_a_threshold() {
+    let s = AlertSettings {
+        systolic_max: 160,
+        ..AlertSettings::default()
+    };
+    assert!(s.check().is_ok());
+    assert_eq!(
+        evaluate(&bp(165, 90), None, &s)[0].kind,
+        AlertKind::SystolicHigh
+    );
+    let bad = AlertSettings {
+        spo2_min: 120,
+        ..AlertSettings::default()
+    };
+    assert!(bad.check().unwrap_err().contains("spo2_min"));
+    let crossed = AlertSettings {
+        heart_rate_min: 120,
+        ..AlertSettings::default()
+    };
+    assert!(crossed.check().is_err());
+    assert!(AlertSettings::default().check().is_ok());
+}
+
+fn at(min: i64) -> Timestamp {
+    Timestamp::from_second(1_800_000_000).unwrap() + SignedDuration::from_mins(min)
+}
+
+#[test]
+fn infusion_checks_are_due_every_ten_minutes_then_fifteen() {
+    let mut c = CheckClock {
+        delivery: Delivery::Infusion,
+        esketamine: false,
+        status: SessionStatus::Administering,
+        started_at: Some(at(0)),
+        last_vitals_at: Some(at(-5)),
+        has_forty_minute_reading: false,
+    };
+    assert_eq!(next_check(&c).unwrap().at, at(10));
+    c.last_vitals_at = Some(at(12));
+    assert_eq!(next_check(&c).unwrap().at, at(22));
+    c.status = SessionStatus::Monitoring;
+    assert_eq!(next_check(&c).unwrap().at, at(27));
+    c.status = SessionStatus::Discharged;
+    assert_eq!(next_check(&c), None);
+}
+
+#[test]
+fn esketamine_checks_are_at_forty_minutes_and_before_discharge() {
+    let mut c = CheckClock {
+        delivery: Delivery::Observed,
+        esketamine: true,
+        status: SessionStatus::Monitoring,
+        started_at: Some(at(0)),
+        last_vitals_at: Some(at(20)),
+        has_forty_minute_reading: false,
+    };
+    let due = next_check(&c).unwrap();
+    assert_eq!(due.at, at(40));
+    assert!(due.what.contains("40-minute"));
+    c.has_forty_minute_reading = true;
+    assert_eq!(next_check(&c).unwrap().at, at(120));
+}
+
+fn facts() -> DischargeFacts {
+    DischargeFacts {
+        open_alerts: 0,
+        last_reading_alerts: false,
+        vitals_after_administration: true,
+        minutes_since_start: 130,
+        esketamine: true,
+    }
+}
+
+const ALL_TICKED: Checklist = Checklist {
+    alert_and_oriented: true,
+    no_active_nausea: true,
+    escort_present: true,
+    vitals_near_baseline: true,
+};
+
+#[test]
+fn discharge_needs_every_item_and_no_open_alert() {
+    assert!(check_discharge(&ALL_TICKED, &facts()).is_empty());
+    let missing = check_discharge(&Checklist::default(), &facts());
+    assert_eq!(
+        missing.iter().map(|m| m.0).collect::<Vec<_>>(),
+        vec![
+            "alert_and_oriented",
+            "no_active_nausea",
+            "escort_present",
+            "vitals_near_baseline"
+        ]
+    );
+    let open = DischargeFacts {
+        open_alerts: 2,
+        ..facts()
+    };
+    assert!(
+        check_discharge(&ALL_TICKED, &open)[0]
+            .1
+            .contains("2 alerts are still open")
+    );
+    let short = DischargeFacts {
+        minutes_since_start: 119,
+        ..facts()
+    };
+    let m = check_discharge(&ALL_TICKED, &short);
+    assert_eq!(m[0].0, "monitoring");
+    assert!(m[0].1.contains("119 so far"));
+    let iv = DischargeFacts {
+        minutes_since_start: 50,
+        esketamine: false,
+        ..facts()
+    };
+    assert!(check_discharge(&ALL_TICKED, &iv).is_empty());
+    let no_vitals = DischargeFacts {
+        vitals_after_administration: false,
+        ..facts()
+    };
+    assert_eq!(check_discharge(&ALL_TICKED, &no_vitals)[0].0, "vitals");
+}
+
+#[test]
+fn the_rems_form_lists_every_missing_field() {
+    let empty = rems_missing(&RemsAnswers::default(), &RemsRecord::default());
+    // 11 yes/no questions, the evaluation question, the lot, three pressures, the minutes.
+    assert_eq!(empty.len(), 11 + 1 + 1 + 3 + 1);
+    assert!(empty.iter().any(|m| m.0 == "opioids"));
+    assert!(empty.iter().any(|m| m.0 == "respiratory_depression"));
+    let answers = RemsAnswers {
+        benzodiazepines: Some(false),
+        sedative_hypnotics: Some(false),
+        psychostimulants: Some(false),
+        maois: Some(false),
+        opioids: Some(false),
+        first_treatment: Some(true),
+        vitals_ok_before: Some(true),
+        vitals_ok_end: Some(true),
+        sedation: Some(true),
+        dissociation: Some(true),
+        respiratory_depression: Some(false),
+        ready_to_leave_min: Some(90),
+    };
+    let mut record = RemsRecord {
+        bp_before: Some((128, 80)),
+        bp_forty: Some((142, 88)),
+        bp_end: Some((126, 78)),
+        monitored_min: Some(119),
+        lot_recorded: true,
+    };
+    let m = rems_missing(&answers, &record);
+    assert_eq!(m.len(), 1);
+    assert!(m[0].1.contains("119 are recorded"));
+    record.monitored_min = Some(120);
+    assert!(rems_missing(&answers, &record).is_empty());
+}
