@@ -351,7 +351,8 @@ impl Vitals {
             return vec![VitalsError::Empty];
         }
         let mut out = Vec::new();
-        let ranges: [(&'static str, &'static str, Option<u16>, (u16, u16)); 5] = [
+        type Range = (&'static str, &'static str, Option<u16>, (u16, u16));
+        let ranges: [Range; 5] = [
             (
                 "systolic_mmhg",
                 "systolic pressure (mmHg)",
