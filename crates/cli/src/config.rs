@@ -40,6 +40,14 @@ const KEYS: &[&str] = &[
     "appointments.oral_min",
     "appointments.intake_min",
     "appointments.follow_up_min",
+    "session_alerts.systolic_max",
+    "session_alerts.diastolic_max",
+    "session_alerts.systolic_rise",
+    "session_alerts.diastolic_rise",
+    "session_alerts.heart_rate_max",
+    "session_alerts.heart_rate_min",
+    "session_alerts.spo2_min",
+    "session_alerts.respiratory_rate_min",
     "limits.header_read_timeout_seconds",
     "limits.body_read_timeout_seconds",
     "limits.simulation_deadline_seconds",
@@ -63,6 +71,7 @@ pub(crate) struct Config {
     pub(crate) dosing: DosingConfig,
     pub(crate) screening: ScreeningConfig,
     pub(crate) appointments: AppointmentsConfig,
+    pub(crate) session_alerts: SessionAlertsConfig,
     pub(crate) limits: LimitsConfig,
     pub(crate) log: LogConfig,
 }
@@ -172,6 +181,52 @@ impl Default for AppointmentsConfig {
             oral_min: d.oral,
             intake_min: d.intake,
             follow_up_min: d.follow_up,
+        }
+    }
+}
+
+/// Thresholds of the alerts vital signs raise during a session (defaults and their sources in
+/// `clinical::session`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct SessionAlertsConfig {
+    pub(crate) systolic_max: u16,
+    pub(crate) diastolic_max: u16,
+    pub(crate) systolic_rise: u16,
+    pub(crate) diastolic_rise: u16,
+    pub(crate) heart_rate_max: u16,
+    pub(crate) heart_rate_min: u16,
+    pub(crate) spo2_min: u16,
+    pub(crate) respiratory_rate_min: u16,
+}
+
+impl Default for SessionAlertsConfig {
+    fn default() -> Self {
+        let d = clinical::session::AlertSettings::default();
+        SessionAlertsConfig {
+            systolic_max: d.systolic_max,
+            diastolic_max: d.diastolic_max,
+            systolic_rise: d.systolic_rise,
+            diastolic_rise: d.diastolic_rise,
+            heart_rate_max: d.heart_rate_max,
+            heart_rate_min: d.heart_rate_min,
+            spo2_min: d.spo2_min,
+            respiratory_rate_min: d.respiratory_rate_min,
+        }
+    }
+}
+
+impl SessionAlertsConfig {
+    pub(crate) fn settings(&self) -> clinical::session::AlertSettings {
+        clinical::session::AlertSettings {
+            systolic_max: self.systolic_max,
+            diastolic_max: self.diastolic_max,
+            systolic_rise: self.systolic_rise,
+            diastolic_rise: self.diastolic_rise,
+            heart_rate_max: self.heart_rate_max,
+            heart_rate_min: self.heart_rate_min,
+            spo2_min: self.spo2_min,
+            respiratory_rate_min: self.respiratory_rate_min,
         }
     }
 }
@@ -529,6 +584,9 @@ impl Config {
             bail!("configuration: {e}");
         }
         if let Err(e) = self.appointments.durations().check() {
+            bail!("configuration: {e}");
+        }
+        if let Err(e) = self.session_alerts.settings().check() {
             bail!("configuration: {e}");
         }
         if self.inquiry.call_back.trim().is_empty() {

@@ -261,6 +261,94 @@ fn what_first(from: SessionStatus, step: Step, delivery: Delivery) -> &'static s
     }
 }
 
+/// The dose to give at a session, against the course's signed order and the clinic's cap.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DoseLimits {
+    /// The dose the signed order gives for today's weight, mg.
+    pub ordered_mg: f64,
+    /// The clinic's cap for today's weight, mg.
+    pub cap_mg: f64,
+    /// The product's own maximum, which no override passes (Spravato 84 mg), mg.
+    pub product_max_mg: Option<f64>,
+}
+
+/// Why a dose cannot be given as entered.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DoseProblem {
+    /// Not a positive number.
+    #[error("enter the dose to give in mg, a number above 0")]
+    NotPositive,
+    /// Above the product's maximum.
+    #[error("{given} mg is above the product's maximum of {max} mg; no override can pass it")]
+    AboveProductMax {
+        /// Given, mg.
+        given: f64,
+        /// Maximum, mg.
+        max: f64,
+    },
+    /// Above the order or the cap without a prescriber's override.
+    #[error(
+        "{given} mg is above {what} ({limit} mg); only a prescriber can override it, with a reason"
+    )]
+    NeedsOverride {
+        /// Given, mg.
+        given: f64,
+        /// The limit passed, mg.
+        limit: f64,
+        /// Which limit, in words.
+        what: &'static str,
+    },
+    /// An override without a reason.
+    #[error("give the reason for giving more than {what}")]
+    ReasonMissing {
+        /// Which limit, in words.
+        what: &'static str,
+    },
+}
+
+/// Checks a dose: at most the order and the cap, unless a prescriber overrides with a reason;
+/// never above the product's maximum. `Ok(true)` when the dose is an override.
+pub fn check_given_dose(
+    given_mg: f64,
+    limits: &DoseLimits,
+    by_prescriber: bool,
+    reason: Option<&str>,
+) -> Result<bool, DoseProblem> {
+    if !given_mg.is_finite() || given_mg <= 0.0 {
+        return Err(DoseProblem::NotPositive);
+    }
+    if let Some(max) = limits.product_max_mg
+        && given_mg > max + 1e-9
+    {
+        return Err(DoseProblem::AboveProductMax {
+            given: given_mg,
+            max,
+        });
+    }
+    let passed = if given_mg > limits.cap_mg + 1e-9 {
+        Some((limits.cap_mg, "the clinic's cap"))
+    } else if given_mg > limits.ordered_mg + 1e-9 {
+        Some((limits.ordered_mg, "the signed order"))
+    } else {
+        None
+    };
+    let Some((limit, what)) = passed else {
+        return Ok(false);
+    };
+    let round = |v: f64| (v * 10.0).round() / 10.0;
+    if !by_prescriber {
+        return Err(DoseProblem::NeedsOverride {
+            given: round(given_mg),
+            limit: round(limit),
+            what,
+        });
+    }
+    match reason.map(str::trim) {
+        Some(r) if !r.is_empty() => Ok(true),
+        _ => Err(DoseProblem::ReasonMissing { what }),
+    }
+}
+
 /// One set of vital signs; any subset of the measures (blood pressure as a pair).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Vitals {

@@ -100,6 +100,17 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
         "cancelled an appointment or marked a no-show",
     ),
     ("appointment.list", "read the schedule"),
+    ("session.check_in", "checked a patient in for a session"),
+    ("session.step", "recorded a step of a session"),
+    ("session.read", "read a session"),
+    ("session.board", "opened the chair board"),
+    ("session.vitals", "recorded vital signs"),
+    ("session.alert_acknowledge", "acknowledged a session alert"),
+    ("session.adverse_event", "recorded an adverse event"),
+    ("session.addendum", "added an addendum to a locked session"),
+    ("session.rems", "recorded the REMS monitoring form"),
+    ("session.rems_submit", "recorded a REMS form's submission"),
+    ("session.list", "listed sessions"),
     ("consent.publish", "published a new consent version"),
     ("consent.read", "read a patient's consent"),
     ("consent.sign", "recorded a patient's signed consent"),
@@ -188,6 +199,11 @@ impl Actor {
     /// The acting user's id, when a user acts.
     pub fn user_id(&self) -> Option<&str> {
         self.user_id.as_deref()
+    }
+
+    /// Who acts, as the trail names them (a user's email).
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// A part of the system acting on its own, such as `cli` or `demo-seed`.

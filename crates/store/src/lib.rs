@@ -30,6 +30,7 @@ mod row;
 mod scheduling;
 mod screening;
 mod self_screening;
+mod sessions;
 mod sites;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -60,13 +61,18 @@ pub use intake::IntakeRecord;
 pub use patients::{PatientRecord, PatientSort};
 pub use row::{
     AlertId, ApiTokenId, AppointmentId, AssessmentId, ChairId, CourseId, InquiryId, LinkId,
-    PatientId, ScreeningId, SiteId, UserId,
+    PatientId, ScreeningId, SessionAlertId, SessionId, SiteId, UserId,
 };
 pub use scheduling::{
     AppointmentRecord, AppointmentStatus, BookingRefusal, ChairRecord, NewAppointment, NewChair,
 };
 pub use screening::{DecisionRecord, MedicationRecord, ScreeningRecord, TrialRecord};
 pub use self_screening::{ScreeningLinkState, SelfScreeningRecord};
+pub use sessions::{
+    Addendum, AdverseRecord, BoardRow, DoseVerification, GivenDose, IdempotencyKey, PreAssessment,
+    PumpEvent, RemsFormRow, SessionAlert, SessionRecord, SessionRefusal, VitalsOutcome,
+    VitalsRecord,
+};
 pub use sites::Site;
 pub use users::{AccountChange, AccountRefusal, NewUser, PasswordError, PasswordHash, Role, User};
 

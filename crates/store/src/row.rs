@@ -93,6 +93,14 @@ id_type!(
     /// An appointment's identifier.
     AppointmentId
 );
+id_type!(
+    /// A treatment session's identifier.
+    SessionId
+);
+id_type!(
+    /// A session alert's identifier (a vital sign out of bounds).
+    SessionAlertId
+);
 
 /// A self-report link's public name: the SHA-256 of its secret, in lower-case hex. It names the
 /// link in staff pages (to revoke it) but cannot be turned back into the link.
@@ -172,6 +180,11 @@ impl<'r> RowReader<'r> {
 
     /// A floating-point number.
     pub(crate) fn float(&self, column: &'static str) -> Result<f64, StoreError> {
+        self.get(column)
+    }
+
+    /// A floating-point number that may be missing.
+    pub(crate) fn opt_float(&self, column: &'static str) -> Result<Option<f64>, StoreError> {
         self.get(column)
     }
 

@@ -64,6 +64,8 @@ pub struct WebConfig {
     pub screening: clinical::screening::ScreeningSettings,
     /// Default lengths of appointments by kind.
     pub durations: clinical::booking::KindDurations,
+    /// Thresholds of the alerts vital signs raise during a session.
+    pub session_alerts: clinical::session::AlertSettings,
     /// How long public inquiries are kept.
     pub inquiry_retention: jiff::SignedDuration,
     /// When the clinic calls back, as the thank-you page says it ("within one working day").

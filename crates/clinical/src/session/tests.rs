@@ -339,3 +339,39 @@ fn the_rems_form_lists_every_missing_field() {
     record.monitored_min = Some(120);
     assert!(rems_missing(&answers, &record).is_empty());
 }
+
+#[test]
+fn a_dose_above_the_order_or_cap_needs_a_prescribers_reason() {
+    let limits = DoseLimits {
+        ordered_mg: 40.0,
+        cap_mg: 80.0,
+        product_max_mg: None,
+    };
+    assert_eq!(check_given_dose(40.0, &limits, false, None), Ok(false));
+    assert_eq!(check_given_dose(35.0, &limits, false, None), Ok(false));
+    let e = check_given_dose(45.0, &limits, false, None).unwrap_err();
+    assert!(e.to_string().contains("the signed order (40 mg)"), "{e}");
+    assert!(matches!(
+        check_given_dose(45.0, &limits, true, Some("  ")),
+        Err(DoseProblem::ReasonMissing { .. })
+    ));
+    assert_eq!(
+        check_given_dose(45.0, &limits, true, Some("slow responder")),
+        Ok(true)
+    );
+    let e = check_given_dose(90.0, &limits, false, None).unwrap_err();
+    assert!(e.to_string().contains("the clinic's cap (80 mg)"), "{e}");
+    assert_eq!(
+        check_given_dose(0.0, &limits, true, None),
+        Err(DoseProblem::NotPositive)
+    );
+    let spravato = DoseLimits {
+        ordered_mg: 56.0,
+        cap_mg: 84.0,
+        product_max_mg: Some(84.0),
+    };
+    assert!(matches!(
+        check_given_dose(112.0, &spravato, true, Some("asked")),
+        Err(DoseProblem::AboveProductMax { .. })
+    ));
+}

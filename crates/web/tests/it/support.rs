@@ -51,6 +51,7 @@ impl TestApp {
                 planning_floor: pk::dose::PlanningFloor::default(),
                 screening: clinical::screening::ScreeningSettings::default(),
                 durations: clinical::booking::KindDurations::default(),
+                session_alerts: clinical::session::AlertSettings::default(),
                 inquiry_retention: jiff::SignedDuration::from_hours(24 * 90),
                 inquiry_call_back: "within one working day".into(),
                 limits,

@@ -1,0 +1,1834 @@
+//! Treatment sessions: check-in for a booked appointment, the pre-session assessment, the
+//! verified dose, pump events, vitals and the alerts they raise, adverse events, discharge, the
+//! prescriber's lock, addenda and the Spravato REMS Patient Monitoring Form.
+//!
+//! Every step is one transaction that first takes the session's row (an update that also
+//! refuses a locked session), then reads its status, checks the step with
+//! [`clinical::session::check_step`] and writes; two steps at once therefore never both pass.
+//! Vitals posted with an idempotency key are stored once: the key's row is inserted first, so a
+//! second request with the same key waits for the first and then reads what it stored.
+
+use clinical::course::Product;
+use clinical::session::{
+    AdverseKind, AlertFinding, AlertKind, AlertSettings, CheckClock, Checklist, Delivery,
+    DischargeFacts, DueCheck, RemsAnswers, RemsRecord, SessionStatus, Step, StepRefused, Vitals,
+};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use sqlx::AnyConnection;
+
+use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
+use crate::row::{
+    AppointmentId, CourseId, PatientId, RowReader, SessionAlertId, SessionId, SiteId, UserId,
+};
+use crate::{Store, StoreError, millis};
+
+/// The dose verified for a session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GivenDose {
+    /// The order it was computed from.
+    pub order_id: String,
+    /// Dose to give, mg.
+    pub dose_mg: f64,
+    /// What the order gives for today's weight, mg.
+    pub ordered_mg: f64,
+    /// Infusion length, min (IV).
+    pub duration_min: Option<f64>,
+    /// Pump rate, mL/h (IV).
+    pub rate_ml_per_h: Option<f64>,
+    /// Dose rate, mg/h (IV).
+    pub dose_rate_mg_per_h: Option<f64>,
+    /// Stock concentration, mg/mL (IV).
+    pub stock_mg_per_ml: Option<f64>,
+    /// Lot number of the vial or devices.
+    pub lot: Option<String>,
+    /// Who verified it.
+    pub verified_by: String,
+    /// Who confirmed it with their own password (IV).
+    pub second_verifier: Option<String>,
+    /// The prescriber who overrode the order or cap, with the reason.
+    pub overridden: Option<(String, String)>,
+    /// When.
+    pub verified_at: Timestamp,
+}
+
+/// A pump or administration event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PumpEvent {
+    /// When.
+    pub at: Timestamp,
+    /// Which step (start, pause, resume, rate, stop).
+    pub step: Step,
+    /// The dose rate from now on, mg/h (start and rate changes of an infusion).
+    pub dose_rate_mg_per_h: Option<f64>,
+    /// A note.
+    pub note: Option<String>,
+    /// By whom.
+    pub by: String,
+}
+
+/// A stored set of vitals.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VitalsRecord {
+    /// Identifier.
+    pub id: String,
+    /// When taken.
+    pub taken_at: Timestamp,
+    /// The measures.
+    pub vitals: Vitals,
+    /// `hand` or `device`.
+    pub source: &'static str,
+    /// By whom (the account that entered or posted it).
+    pub by: String,
+}
+
+/// A session alert.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionAlert {
+    /// Identifier.
+    pub id: SessionAlertId,
+    /// The reading that raised it.
+    pub vitals_id: String,
+    /// Kind.
+    pub kind: AlertKind,
+    /// What is wrong, in words.
+    pub message: String,
+    /// When raised.
+    pub raised_at: Timestamp,
+    /// Acknowledgement: when, by whom, the action taken.
+    pub acknowledged: Option<(Timestamp, String, String)>,
+}
+
+/// A stored adverse event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdverseRecord {
+    /// When.
+    pub at: Timestamp,
+    /// Kind.
+    pub kind: AdverseKind,
+    /// Grade 1–5.
+    pub grade: u8,
+    /// Action taken.
+    pub action: Option<String>,
+    /// Serious adverse event.
+    pub serious: bool,
+    /// Description.
+    pub note: Option<String>,
+    /// By whom.
+    pub by: String,
+}
+
+/// An addendum to a locked session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Addendum {
+    /// When.
+    pub at: Timestamp,
+    /// Text.
+    pub body: String,
+    /// By whom.
+    pub by: String,
+}
+
+/// A session with everything recorded in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    /// Identifier.
+    pub id: SessionId,
+    /// The appointment.
+    pub appointment_id: AppointmentId,
+    /// The patient.
+    pub patient_id: PatientId,
+    /// Their name.
+    pub patient_name: String,
+    /// The course.
+    pub course_id: CourseId,
+    /// Room and chair.
+    pub chair_name: String,
+    /// Product.
+    pub product: Product,
+    /// Status.
+    pub status: SessionStatus,
+    /// Check-in.
+    pub checked_in_at: Timestamp,
+    /// Today's weight, kg.
+    pub weight_kg: Option<f64>,
+    /// Escort home confirmed.
+    pub escort_confirmed: Option<bool>,
+    /// Fasting per clinic policy confirmed.
+    pub fasting_confirmed: Option<bool>,
+    /// `negative` or `not_applicable`.
+    pub pregnancy_test: Option<String>,
+    /// Pre-session note.
+    pub pre_note: Option<String>,
+    /// The verified dose.
+    pub dose: Option<GivenDose>,
+    /// Administration started.
+    pub started_at: Option<Timestamp>,
+    /// Administration stopped.
+    pub ended_at: Option<Timestamp>,
+    /// Discharged.
+    pub discharged_at: Option<Timestamp>,
+    /// The discharge checklist.
+    pub checklist: Option<Checklist>,
+    /// Signed and locked: when and by whom.
+    pub locked: Option<(Timestamp, String)>,
+    /// REMS form answers.
+    pub rems: RemsAnswers,
+    /// REMS form submission: date and method.
+    pub rems_submitted: Option<(Date, String)>,
+    /// Pump events.
+    pub events: Vec<PumpEvent>,
+    /// Vitals, oldest first.
+    pub vitals: Vec<VitalsRecord>,
+    /// Alerts, oldest first.
+    pub alerts: Vec<SessionAlert>,
+    /// Adverse events.
+    pub adverse: Vec<AdverseRecord>,
+    /// Addenda.
+    pub addenda: Vec<Addendum>,
+}
+
+impl SessionRecord {
+    /// How the product is given.
+    pub fn delivery(&self) -> Delivery {
+        Delivery::of(self.product)
+    }
+
+    /// The baseline reading: the first blood pressure taken before administration started (or
+    /// the first of the session when none was).
+    pub fn baseline(&self) -> Option<&Vitals> {
+        baseline_of(&self.vitals, self.started_at)
+    }
+
+    /// Alerts not yet acknowledged.
+    pub fn open_alerts(&self) -> impl Iterator<Item = &SessionAlert> {
+        self.alerts.iter().filter(|a| a.acknowledged.is_none())
+    }
+
+    /// The next vital-sign check due.
+    pub fn next_check(&self) -> Option<DueCheck> {
+        clinical::session::next_check(&self.clock())
+    }
+
+    fn clock(&self) -> CheckClock {
+        let forty = self.started_at.map(|s| {
+            s + jiff::SignedDuration::from_mins(clinical::session::ESKETAMINE_RECHECK_MIN - 5)
+        });
+        CheckClock {
+            delivery: self.delivery(),
+            esketamine: self.product.is_esketamine(),
+            status: self.status,
+            started_at: self.started_at,
+            last_vitals_at: self.vitals.last().map(|v| v.taken_at),
+            has_forty_minute_reading: forty.is_some_and(|f| {
+                self.vitals
+                    .iter()
+                    .any(|v| v.taken_at >= f && v.vitals.systolic_mmhg.is_some())
+            }),
+        }
+    }
+
+    /// What the REMS form takes from the record.
+    pub fn rems_record(&self) -> RemsRecord {
+        let pressure = |v: &VitalsRecord| v.vitals.systolic_mmhg.zip(v.vitals.diastolic_mmhg);
+        let with_bp: Vec<&VitalsRecord> = self
+            .vitals
+            .iter()
+            .filter(|v| pressure(v).is_some())
+            .collect();
+        let before = self.started_at.and_then(|s| {
+            with_bp
+                .iter()
+                .rev()
+                .find(|v| v.taken_at <= s)
+                .and_then(|v| pressure(v))
+        });
+        let forty = self.started_at.and_then(|s| {
+            let target = s + jiff::SignedDuration::from_mins(40);
+            with_bp
+                .iter()
+                .filter(|v| v.taken_at > s)
+                .min_by_key(|v| (v.taken_at.as_second() - target.as_second()).abs())
+                .filter(|v| (v.taken_at.as_second() - target.as_second()).abs() <= 15 * 60)
+                .and_then(|v| pressure(v))
+        });
+        let end_of_monitoring = self.discharged_at;
+        let end = end_of_monitoring.and_then(|d| {
+            with_bp
+                .iter()
+                .rev()
+                .find(|v| v.taken_at <= d && self.ended_at.is_some_and(|e| v.taken_at >= e))
+                .and_then(|v| pressure(v))
+        });
+        RemsRecord {
+            bp_before: before,
+            bp_forty: forty,
+            bp_end: end,
+            monitored_min: self
+                .started_at
+                .zip(end_of_monitoring)
+                .map(|(s, d)| d.duration_since(s).as_mins()),
+            lot_recorded: self
+                .dose
+                .as_ref()
+                .is_some_and(|d| d.lot.as_deref().is_some_and(|l| !l.trim().is_empty())),
+        }
+    }
+
+    /// The date the REMS form is due by (the session's date plus seven days).
+    pub fn rems_due(&self, tz: &jiff::tz::TimeZone) -> Option<Date> {
+        if !self.product.is_esketamine() {
+            return None;
+        }
+        self.checked_in_at
+            .to_zoned(tz.clone())
+            .date()
+            .checked_add(jiff::Span::new().days(clinical::session::REMS_FORM_DAYS))
+            .ok()
+    }
+}
+
+fn baseline_of(vitals: &[VitalsRecord], started: Option<Timestamp>) -> Option<&Vitals> {
+    let with_bp = |v: &&VitalsRecord| v.vitals.systolic_mmhg.is_some();
+    vitals
+        .iter()
+        .filter(with_bp)
+        .find(|v| started.is_none_or(|s| v.taken_at <= s))
+        .or_else(|| vitals.iter().find(with_bp))
+        .map(|v| &v.vitals)
+}
+
+/// Why a session step was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SessionRefusal {
+    /// Not allowed in the session's state.
+    #[error("{0}")]
+    Step(StepRefused),
+    /// Locked.
+    #[error("the session is signed and locked; add an addendum instead")]
+    Locked,
+    /// The appointment cannot be checked in, with why.
+    #[error("{0}")]
+    CheckIn(String),
+    /// The dose cannot be verified, with why.
+    #[error("{0}")]
+    Dose(String),
+    /// What the discharge still needs, by field.
+    #[error("the patient cannot be discharged yet")]
+    Discharge(Vec<(&'static str, String)>),
+    /// What the REMS form still needs before the session can be locked.
+    #[error("the REMS Patient Monitoring Form is not complete")]
+    Rems(Vec<(&'static str, String)>),
+    /// The alert is not open (acknowledged already or not this session's).
+    #[error("that alert is already acknowledged")]
+    AlertClosed,
+    /// The same idempotency key came with a different body.
+    #[error(
+        "this Idempotency-Key was used for a different request; send a new key for new observations"
+    )]
+    KeyReused,
+}
+
+/// What the pre-session assessment records.
+#[derive(Debug, Clone, Default)]
+pub struct PreAssessment<'a> {
+    /// Today's weight, kg.
+    pub weight_kg: f64,
+    /// Escort home confirmed.
+    pub escort: bool,
+    /// Fasting per clinic policy confirmed.
+    pub fasting: bool,
+    /// `negative` or `not_applicable`.
+    pub pregnancy_test: &'a str,
+    /// Note.
+    pub note: Option<&'a str>,
+    /// The pre-session vitals.
+    pub vitals: Vitals,
+}
+
+/// A verified dose to record.
+#[derive(Debug, Clone)]
+pub struct DoseVerification<'a> {
+    /// The order it comes from.
+    pub order_id: &'a str,
+    /// Dose, mg.
+    pub dose_mg: f64,
+    /// What the order gives, mg.
+    pub ordered_mg: f64,
+    /// IV: length, rate, dose rate, stock.
+    pub infusion: Option<(f64, f64, f64, f64)>,
+    /// Lot number.
+    pub lot: Option<&'a str>,
+    /// The second person (IV), already checked with their password.
+    pub second_verifier: Option<&'a UserId>,
+    /// Override reason (the actor is a prescriber; checked by the caller).
+    pub override_reason: Option<&'a str>,
+}
+
+/// Where an idempotent post comes from.
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyKey<'a> {
+    /// The caller (token or user).
+    pub caller: &'a str,
+    /// The key sent.
+    pub key: &'a str,
+    /// A fingerprint of the request body.
+    pub request: &'a str,
+}
+
+/// What a post of vitals stored (or stored the first time its key was used).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VitalsOutcome {
+    /// The observations.
+    pub vitals: Vec<VitalsRecord>,
+    /// Alerts they raised.
+    pub alerts: Vec<SessionAlert>,
+    /// Whether this is a replay of an earlier request with the same key.
+    pub replayed: bool,
+}
+
+/// One row of the chair board.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardRow {
+    /// The session.
+    pub session: SessionRecord,
+}
+
+/// A REMS form due or submitted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemsFormRow {
+    /// Session.
+    pub session_id: SessionId,
+    /// Patient.
+    pub patient_id: PatientId,
+    /// Name.
+    pub patient_name: String,
+    /// Session time.
+    pub checked_in_at: Timestamp,
+    /// Status.
+    pub status: SessionStatus,
+    /// Submission date and method.
+    pub submitted: Option<(Date, String)>,
+}
+
+const SESSION_SELECT: &str = "select s.id, s.appointment_id, s.patient_id,
+        p.given_name || ' ' || p.family_name as patient_name, s.course_id,
+        r.name || ', ' || c.name as chair_name, s.product, s.status, s.checked_in_at,
+        s.weight_kg, s.escort_confirmed, s.fasting_confirmed, s.pregnancy_test, s.pre_note,
+        s.order_id, s.dose_mg, s.ordered_mg, s.duration_min, s.rate_ml_per_h,
+        s.dose_rate_mg_per_h, s.stock_mg_per_ml, s.lot, vb.email as verified_by,
+        sv.email as second_verifier, ob.email as override_by, s.override_reason, s.verified_at,
+        s.started_at, s.ended_at, s.discharged_at, s.checklist, s.locked_at,
+        lb.email as locked_by, s.rems_answers
+   from treatment_sessions s
+   join patients p on p.id = s.patient_id
+   join appointments a on a.id = s.appointment_id
+   join chairs c on c.id = a.chair_id
+   join rooms r on r.id = c.room_id
+   left join users vb on vb.id = s.verified_by
+   left join users sv on sv.id = s.second_verifier
+   left join users ob on ob.id = s.override_by
+   left join users lb on lb.id = s.locked_by";
+
+fn opt_flag(r: &RowReader<'_>, column: &'static str) -> Result<Option<bool>, StoreError> {
+    match r.opt_int(column)? {
+        None => Ok(None),
+        Some(0) => Ok(Some(false)),
+        Some(1) => Ok(Some(true)),
+        Some(other) => Err(r.corrupt(column, format!("{other} is not a 0/1 flag"))),
+    }
+}
+
+fn opt_float(r: &RowReader<'_>, column: &'static str) -> Result<Option<f64>, StoreError> {
+    r.opt_float(column)
+}
+
+fn checklist_json(c: &Checklist) -> String {
+    serde_json::json!({
+        "alert_and_oriented": c.alert_and_oriented,
+        "no_active_nausea": c.no_active_nausea,
+        "escort_present": c.escort_present,
+        "vitals_near_baseline": c.vitals_near_baseline,
+    })
+    .to_string()
+}
+
+fn checklist_from(text: &str) -> Result<Checklist, String> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let get = |k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_bool)
+            .ok_or_else(|| format!("{k} is missing"))
+    };
+    Ok(Checklist {
+        alert_and_oriented: get("alert_and_oriented")?,
+        no_active_nausea: get("no_active_nausea")?,
+        escort_present: get("escort_present")?,
+        vitals_near_baseline: get("vitals_near_baseline")?,
+    })
+}
+
+fn rems_json(a: &RemsAnswers) -> String {
+    let mut map = serde_json::Map::new();
+    for (code, _, v) in a.questions() {
+        map.insert(code.into(), v.map_or(serde_json::Value::Null, Into::into));
+    }
+    map.insert(
+        "ready_to_leave_min".into(),
+        a.ready_to_leave_min
+            .map_or(serde_json::Value::Null, Into::into),
+    );
+    serde_json::Value::Object(map).to_string()
+}
+
+fn rems_from(text: &str) -> Result<RemsAnswers, String> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let yes_no = |k: &str| -> Result<Option<bool>, String> {
+        match v.get(k) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(format!("{k} is {other}, not true, false or null")),
+        }
+    };
+    let ready = match v.get("ready_to_leave_min") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(n) => Some(
+            n.as_u64()
+                .and_then(|n| u16::try_from(n).ok())
+                .ok_or_else(|| format!("ready_to_leave_min is {n}, not a number of minutes"))?,
+        ),
+    };
+    Ok(RemsAnswers {
+        benzodiazepines: yes_no("benzodiazepines")?,
+        sedative_hypnotics: yes_no("sedative_hypnotics")?,
+        psychostimulants: yes_no("psychostimulants")?,
+        maois: yes_no("maois")?,
+        opioids: yes_no("opioids")?,
+        first_treatment: yes_no("first_treatment")?,
+        vitals_ok_before: yes_no("vitals_ok_before")?,
+        vitals_ok_end: yes_no("vitals_ok_end")?,
+        sedation: yes_no("sedation")?,
+        dissociation: yes_no("dissociation")?,
+        respiratory_depression: yes_no("respiratory_depression")?,
+        ready_to_leave_min: ready,
+    })
+}
+
+fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRecord, StoreError> {
+    let r = RowReader::new(row, "treatment_sessions", "id")?;
+    let dose = match r.opt_float("dose_mg")? {
+        None => None,
+        Some(dose_mg) => {
+            let override_by = r.opt_text("override_by")?;
+            let override_reason = r.opt_text("override_reason")?;
+            let duration = opt_float(&r, "duration_min")?;
+            Some(GivenDose {
+                order_id: r
+                    .opt_text("order_id")?
+                    .ok_or_else(|| r.corrupt("order_id", "a dose without its order"))?,
+                dose_mg,
+                ordered_mg: opt_float(&r, "ordered_mg")?
+                    .ok_or_else(|| r.corrupt("ordered_mg", "a dose without the ordered dose"))?,
+                duration_min: duration,
+                rate_ml_per_h: opt_float(&r, "rate_ml_per_h")?,
+                dose_rate_mg_per_h: opt_float(&r, "dose_rate_mg_per_h")?,
+                stock_mg_per_ml: opt_float(&r, "stock_mg_per_ml")?,
+                lot: r.opt_text("lot")?,
+                verified_by: r
+                    .opt_text("verified_by")?
+                    .ok_or_else(|| r.corrupt("verified_by", "a dose nobody verified"))?,
+                second_verifier: r.opt_text("second_verifier")?,
+                overridden: override_by.zip(override_reason),
+                verified_at: r
+                    .opt_instant("verified_at")?
+                    .ok_or_else(|| r.corrupt("verified_at", "a dose without its time"))?,
+            })
+        }
+    };
+    let locked = match (r.opt_instant("locked_at")?, r.opt_text("locked_by")?) {
+        (Some(at), Some(by)) => Some((at, by)),
+        (None, _) => None,
+        (Some(_), None) => return Err(r.corrupt("locked_by", "locked by nobody")),
+    };
+    Ok(SessionRecord {
+        id: r.id("id", SessionId::parse)?,
+        appointment_id: r.id("appointment_id", AppointmentId::parse)?,
+        patient_id: r.id("patient_id", PatientId::parse)?,
+        patient_name: r.text("patient_name")?,
+        course_id: r.id("course_id", CourseId::parse)?,
+        chair_name: r.text("chair_name")?,
+        product: r.parsed("product", |s| Product::parse(s).ok_or("not a product"))?,
+        status: r.parsed("status", |s| SessionStatus::parse(s).ok_or("not a status"))?,
+        checked_in_at: r.instant("checked_in_at")?,
+        weight_kg: opt_float(&r, "weight_kg")?,
+        escort_confirmed: opt_flag(&r, "escort_confirmed")?,
+        fasting_confirmed: opt_flag(&r, "fasting_confirmed")?,
+        pregnancy_test: r.opt_text("pregnancy_test")?,
+        pre_note: r.opt_text("pre_note")?,
+        dose,
+        started_at: r.opt_instant("started_at")?,
+        ended_at: r.opt_instant("ended_at")?,
+        discharged_at: r.opt_instant("discharged_at")?,
+        checklist: match r.opt_text("checklist")? {
+            None => None,
+            Some(t) => Some(checklist_from(&t).map_err(|e| r.corrupt("checklist", e))?),
+        },
+        locked,
+        rems: match r.opt_text("rems_answers")? {
+            None => RemsAnswers::default(),
+            Some(t) => rems_from(&t).map_err(|e| r.corrupt("rems_answers", e))?,
+        },
+        rems_submitted: None,
+        events: Vec::new(),
+        vitals: Vec::new(),
+        alerts: Vec::new(),
+        adverse: Vec::new(),
+        addenda: Vec::new(),
+    })
+}
+
+fn measure(r: &RowReader<'_>, column: &'static str) -> Result<Option<u16>, StoreError> {
+    r.opt_int(column)?
+        .map(|v| u16::try_from(v).map_err(|_| r.corrupt(column, format!("{v} is not a reading"))))
+        .transpose()
+}
+
+fn vitals_from_row(row: &sqlx::any::AnyRow) -> Result<(String, VitalsRecord), StoreError> {
+    let r = RowReader::new(row, "session_vitals", "id")?;
+    Ok((
+        r.text("session_id")?,
+        VitalsRecord {
+            id: r.text("id")?,
+            taken_at: r.instant("taken_at")?,
+            vitals: Vitals {
+                systolic_mmhg: measure(&r, "systolic_mmhg")?,
+                diastolic_mmhg: measure(&r, "diastolic_mmhg")?,
+                heart_rate_bpm: measure(&r, "heart_rate_bpm")?,
+                spo2_percent: measure(&r, "spo2_percent")?,
+                respiratory_rate_per_min: measure(&r, "respiratory_rate_per_min")?,
+            },
+            source: r.parsed("source", |s| match s {
+                "hand" => Ok("hand"),
+                "device" => Ok("device"),
+                _ => Err("not hand or device"),
+            })?,
+            by: r.opt_text("by_email")?.unwrap_or_default(),
+        },
+    ))
+}
+
+fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<(String, SessionAlert), StoreError> {
+    let r = RowReader::new(row, "session_alerts", "id")?;
+    let acknowledged = match r.opt_instant("acknowledged_at")? {
+        None => None,
+        Some(at) => Some((
+            at,
+            r.opt_text("by_email")?.unwrap_or_default(),
+            r.opt_text("action")?
+                .ok_or_else(|| r.corrupt("action", "acknowledged without an action"))?,
+        )),
+    };
+    Ok((
+        r.text("session_id")?,
+        SessionAlert {
+            id: r.id("id", SessionAlertId::parse)?,
+            vitals_id: r.text("vitals_id")?,
+            kind: r.parsed("kind", |s| AlertKind::parse(s).ok_or("not an alert kind"))?,
+            message: r.text("message")?,
+            raised_at: r.instant("raised_at")?,
+            acknowledged,
+        },
+    ))
+}
+
+const VITALS_SELECT: &str = "select v.id, v.session_id, v.taken_at, v.systolic_mmhg,
+        v.diastolic_mmhg, v.heart_rate_bpm, v.spo2_percent, v.respiratory_rate_per_min, v.source,
+        u.email as by_email
+   from session_vitals v left join users u on u.id = v.recorded_by";
+
+const ALERT_SELECT: &str = "select a.id, a.session_id, a.vitals_id, a.kind, a.message,
+        a.raised_at, a.acknowledged_at, u.email as by_email, a.action
+   from session_alerts a left join users u on u.id = a.acknowledged_by";
+
+/// A question-mark list for `in (...)` with placeholders from `$first`.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Fills the child rows of `sessions` (one query per kind of child, whatever their number).
+async fn fill_children(
+    conn: &mut AnyConnection,
+    sessions: &mut [SessionRecord],
+    everything: bool,
+) -> Result<(), StoreError> {
+    if sessions.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = sessions.iter().map(|s| s.id.as_str().to_owned()).collect();
+    let list = placeholders(1, ids.len());
+    let index = |id: &str, sessions: &[SessionRecord]| sessions.iter().position(|s| s.id.0 == id);
+
+    let q = format!("{VITALS_SELECT} where v.session_id in ({list}) order by v.taken_at, v.id");
+    let mut query = sqlx::query(&q);
+    for id in &ids {
+        query = query.bind(id.as_str());
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        let (sid, v) = vitals_from_row(&row)?;
+        if let Some(i) = index(&sid, sessions) {
+            sessions[i].vitals.push(v);
+        }
+    }
+    let q = format!("{ALERT_SELECT} where a.session_id in ({list}) order by a.raised_at, a.id");
+    let mut query = sqlx::query(&q);
+    for id in &ids {
+        query = query.bind(id.as_str());
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        let (sid, a) = alert_from_row(&row)?;
+        if let Some(i) = index(&sid, sessions) {
+            sessions[i].alerts.push(a);
+        }
+    }
+    let q = format!(
+        "select e.id, e.session_id, e.at, e.kind, e.dose_rate_mg_per_h, e.note, u.email as by_email
+           from session_events e left join users u on u.id = e.recorded_by
+          where e.session_id in ({list}) order by e.at, e.id"
+    );
+    let mut query = sqlx::query(&q);
+    for id in &ids {
+        query = query.bind(id.as_str());
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        let r = RowReader::new(&row, "session_events", "id")?;
+        let sid = r.text("session_id")?;
+        let e = PumpEvent {
+            at: r.instant("at")?,
+            step: r.parsed("kind", |s| Step::parse(s).ok_or("not a pump event"))?,
+            dose_rate_mg_per_h: r.opt_float("dose_rate_mg_per_h")?,
+            note: r.opt_text("note")?,
+            by: r.opt_text("by_email")?.unwrap_or_default(),
+        };
+        if let Some(i) = index(&sid, sessions) {
+            sessions[i].events.push(e);
+        }
+    }
+    if !everything {
+        return Ok(());
+    }
+    let q = format!(
+        "select e.id, e.session_id, e.at, e.kind, e.grade, e.action, e.serious, e.note,
+                u.email as by_email
+           from adverse_events e left join users u on u.id = e.recorded_by
+          where e.session_id in ({list}) order by e.at, e.id"
+    );
+    let mut query = sqlx::query(&q);
+    for id in &ids {
+        query = query.bind(id.as_str());
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        let r = RowReader::new(&row, "adverse_events", "id")?;
+        let sid = r.text("session_id")?;
+        let grade = r.int("grade")?;
+        let e = AdverseRecord {
+            at: r.instant("at")?,
+            kind: r.parsed("kind", |s| AdverseKind::parse(s).ok_or("not a kind"))?,
+            grade: u8::try_from(grade)
+                .ok()
+                .filter(|g| (1..=5).contains(g))
+                .ok_or_else(|| r.corrupt("grade", format!("{grade} is not a grade 1-5")))?,
+            action: r.opt_text("action")?,
+            serious: r.flag("serious")?,
+            note: r.opt_text("note")?,
+            by: r.opt_text("by_email")?.unwrap_or_default(),
+        };
+        if let Some(i) = index(&sid, sessions) {
+            sessions[i].adverse.push(e);
+        }
+    }
+    let q = format!(
+        "select d.id, d.session_id, d.at, d.body, u.email as by_email
+           from session_addenda d join users u on u.id = d.written_by
+          where d.session_id in ({list}) order by d.at, d.id"
+    );
+    let mut query = sqlx::query(&q);
+    for id in &ids {
+        query = query.bind(id.as_str());
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        let r = RowReader::new(&row, "session_addenda", "id")?;
+        let sid = r.text("session_id")?;
+        let a = Addendum {
+            at: r.instant("at")?,
+            body: r.text("body")?,
+            by: r.text("by_email")?,
+        };
+        if let Some(i) = index(&sid, sessions) {
+            sessions[i].addenda.push(a);
+        }
+    }
+    Ok(())
+}
+
+async fn read_session(
+    conn: &mut AnyConnection,
+    site_id: &SiteId,
+    id: &SessionId,
+) -> Result<Option<SessionRecord>, StoreError> {
+    let row = sqlx::query(&format!(
+        "{SESSION_SELECT} where s.id = $1 and s.site_id = $2"
+    ))
+    .bind(id.as_str())
+    .bind(site_id.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut list = vec![session_from_row(&row)?];
+    fill_children(conn, &mut list, true).await?;
+    fill_submissions(conn, &mut list).await?;
+    Ok(list.pop())
+}
+
+/// Takes the session's row for the rest of the transaction; `Err(Locked)` when it is locked.
+async fn take(
+    conn: &mut AnyConnection,
+    site_id: &SiteId,
+    id: &SessionId,
+    now: Timestamp,
+) -> Result<Result<SessionRecord, SessionRefusal>, StoreError> {
+    let touched = sqlx::query(
+        "update treatment_sessions set updated_at = $3
+          where id = $1 and site_id = $2 and status <> 'locked'",
+    )
+    .bind(id.as_str())
+    .bind(site_id.as_str())
+    .bind(millis(now))
+    .execute(&mut *conn)
+    .await?;
+    let record = read_session(conn, site_id, id)
+        .await?
+        .ok_or(StoreError::NotFound { entity: "session" })?;
+    if touched.rows_affected() != 1 {
+        return Ok(Err(SessionRefusal::Locked));
+    }
+    Ok(Ok(record))
+}
+
+fn step_to(s: &SessionRecord, step: Step) -> Result<SessionStatus, SessionRefusal> {
+    clinical::session::check_step(s.status, step, s.delivery()).map_err(SessionRefusal::Step)
+}
+
+async fn set_status(
+    conn: &mut AnyConnection,
+    id: &SessionId,
+    to: SessionStatus,
+) -> Result<(), StoreError> {
+    sqlx::query("update treatment_sessions set status = $2 where id = $1")
+        .bind(id.as_str())
+        .bind(to.code())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+fn step_event(s: &SessionRecord, what: &str) -> AuditEvent {
+    AuditEvent::new("session.step", AuditOutcome::Ok)
+        .entity("session", s.id.as_str())
+        .patient(s.patient_id.as_str())
+        .detail(format!("step={what}"))
+}
+
+/// Inserts vitals and the alerts they raise (no second open alert of a kind).
+async fn insert_vitals(
+    conn: &mut AnyConnection,
+    s: &SessionRecord,
+    readings: &[(Timestamp, Vitals)],
+    source: &'static str,
+    actor: &Actor,
+    settings: &AlertSettings,
+    now: Timestamp,
+) -> Result<(Vec<VitalsRecord>, Vec<SessionAlert>), StoreError> {
+    let mut stored = Vec::with_capacity(readings.len());
+    let mut raised = Vec::new();
+    let mut open: Vec<AlertKind> = s.open_alerts().map(|a| a.kind).collect();
+    let mut all_vitals = s.vitals.clone();
+    for (taken_at, v) in readings {
+        let id = crate::new_id();
+        let as_i64 = |m: Option<u16>| m.map(i64::from);
+        sqlx::query(
+            "insert into session_vitals (id, session_id, taken_at, systolic_mmhg, diastolic_mmhg,
+                 heart_rate_bpm, spo2_percent, respiratory_rate_per_min, source, recorded_by,
+                 recorded_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(id.as_str())
+        .bind(s.id.as_str())
+        .bind(millis(*taken_at))
+        .bind(as_i64(v.systolic_mmhg))
+        .bind(as_i64(v.diastolic_mmhg))
+        .bind(as_i64(v.heart_rate_bpm))
+        .bind(as_i64(v.spo2_percent))
+        .bind(as_i64(v.respiratory_rate_per_min))
+        .bind(source)
+        .bind(actor.user_id())
+        .bind(millis(now))
+        .execute(&mut *conn)
+        .await?;
+        let record = VitalsRecord {
+            id: id.clone(),
+            taken_at: *taken_at,
+            vitals: *v,
+            source,
+            by: actor.label().to_owned(),
+        };
+        all_vitals.push(record.clone());
+        all_vitals.sort_by_key(|r| r.taken_at);
+        let baseline = baseline_of(&all_vitals, s.started_at).copied();
+        // The baseline reading does not alert against itself.
+        let against = baseline.filter(|b| b != v || s.started_at.is_some());
+        for AlertFinding { kind, message } in
+            clinical::session::evaluate(v, against.as_ref(), settings)
+        {
+            if open.contains(&kind) {
+                continue;
+            }
+            let alert_id = SessionAlertId::new();
+            sqlx::query(
+                "insert into session_alerts (id, session_id, vitals_id, kind, message, raised_at)
+                 values ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(alert_id.as_str())
+            .bind(s.id.as_str())
+            .bind(id.as_str())
+            .bind(kind.code())
+            .bind(message.as_str())
+            .bind(millis(now))
+            .execute(&mut *conn)
+            .await?;
+            open.push(kind);
+            raised.push(SessionAlert {
+                id: alert_id,
+                vitals_id: id.clone(),
+                kind,
+                message,
+                raised_at: now,
+                acknowledged: None,
+            });
+        }
+        stored.push(record);
+    }
+    let event = AuditEvent::new("session.vitals", AuditOutcome::Ok)
+        .entity("session", s.id.as_str())
+        .patient(s.patient_id.as_str())
+        .detail(format!("rows={} alerts={}", stored.len(), raised.len()));
+    audit::insert(conn, now, actor, &event).await?;
+    Ok((stored, raised))
+}
+
+impl Store {
+    /// Checks a patient in for a booked treatment appointment of a course with a signed order
+    /// (the patient's current consent signed), making the session; checking in an appointment
+    /// that already has a session returns that session.
+    #[tracing::instrument(skip_all)]
+    pub async fn check_in(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        appointment: &AppointmentId,
+        now: Timestamp,
+    ) -> Result<Result<SessionId, SessionRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let locked = sqlx::query(
+            "update appointments set changed_at = changed_at where id = $1 and site_id = $2",
+        )
+        .bind(appointment.as_str())
+        .bind(site_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if locked.rows_affected() != 1 {
+            return Err(StoreError::NotFound {
+                entity: "appointment",
+            });
+        }
+        let existing: Option<String> =
+            sqlx::query_scalar("select id from treatment_sessions where appointment_id = $1")
+                .bind(appointment.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some(id) = existing {
+            return SessionId::parse(&id)
+                .map(Ok)
+                .ok_or(StoreError::NotFound { entity: "session" });
+        }
+        let row = sqlx::query(
+            "select a.id, a.patient_id, a.course_id, a.status, a.kind, c.product, c.status as course_status,
+                    (select count(*) from course_orders o where o.course_id = c.id) as orders
+               from appointments a left join courses c on c.id = a.course_id
+              where a.id = $1",
+        )
+        .bind(appointment.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let r = RowReader::new(&row, "appointments", "id")?;
+        let refuse = |why: &str| Ok(Err(SessionRefusal::CheckIn(why.to_owned())));
+        if r.text("status")? != "booked" {
+            return refuse("the appointment was cancelled or marked a no-show; book a new one");
+        }
+        let Some(course) = r.opt_id("course_id", CourseId::parse)? else {
+            return refuse(
+                "the appointment is not a session of a treatment course; book it from the patient's course",
+            );
+        };
+        let product = match r.opt_text("product")? {
+            Some(p) => Product::parse(&p).ok_or_else(|| r.corrupt("product", "not a product"))?,
+            None => return Err(r.corrupt("course_id", "names no course")),
+        };
+        if !matches!(
+            r.opt_text("course_status")?.as_deref(),
+            Some("planned" | "active")
+        ) {
+            return refuse("the course is paused or has ended; a prescriber resumes it first");
+        }
+        if r.int("orders")? == 0 {
+            return refuse("the course has no signed dose order; a prescriber signs one first");
+        }
+        let patient = r.id("patient_id", PatientId::parse)?;
+        let consent = sqlx::query(
+            "select (select max(d.version) from consent_documents d where d.site_id = $1) as current,
+                    (select d.version from consent_signatures s
+                       join consent_documents d on d.id = s.document_id
+                      where s.patient_id = $2
+                      order by s.signed_at desc, s.id desc limit 1) as signed",
+        )
+        .bind(site_id.as_str())
+        .bind(patient.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        let version = |column: &str| -> Result<Option<i64>, StoreError> {
+            use sqlx::Row;
+            Ok(consent.try_get::<Option<i64>, _>(column)?)
+        };
+        let signed_current =
+            matches!((version("current")?, version("signed")?), (Some(a), Some(b)) if a == b);
+        if !signed_current {
+            return refuse(
+                "the patient has not signed the current consent; record their signature first",
+            );
+        }
+        let id = SessionId::new();
+        sqlx::query(
+            "insert into treatment_sessions (id, site_id, appointment_id, patient_id, course_id,
+                 product, status, checked_in_at, checked_in_by, updated_at)
+             values ($1, $2, $3, $4, $5, $6, 'checked_in', $7, $8, $7)",
+        )
+        .bind(id.as_str())
+        .bind(site_id.as_str())
+        .bind(appointment.as_str())
+        .bind(patient.as_str())
+        .bind(course.as_str())
+        .bind(product.code())
+        .bind(millis(now))
+        .bind(actor.user_id())
+        .execute(&mut *tx)
+        .await?;
+        // The course is under way from its first session.
+        sqlx::query(
+            "update courses set status = 'active', updated_at = $2, updated_by = $3
+              where id = $1 and status = 'planned'",
+        )
+        .bind(course.as_str())
+        .bind(millis(now))
+        .bind(actor.user_id())
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("session.check_in", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("session", id.as_str())
+            .patient(patient.as_str());
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(Ok(id))
+    }
+
+    /// A session with everything in it; audited as a read of the patient's record.
+    #[tracing::instrument(skip_all)]
+    pub async fn treatment_session(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        now: Timestamp,
+    ) -> Result<SessionRecord, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let record = read_session(&mut conn, site_id, id)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "session" })?;
+        drop(conn);
+        let event = AuditEvent::new("session.read", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("session", id.as_str())
+            .patient(record.patient_id.as_str());
+        self.audit(actor, event, now).await?;
+        Ok(record)
+    }
+
+    /// The session of an appointment, if it has one.
+    #[tracing::instrument(skip_all)]
+    pub async fn session_of_appointment(
+        &self,
+        site_id: &SiteId,
+        appointment: &AppointmentId,
+    ) -> Result<Option<SessionId>, StoreError> {
+        let id: Option<String> = sqlx::query_scalar(
+            "select id from treatment_sessions where appointment_id = $1 and site_id = $2",
+        )
+        .bind(appointment.as_str())
+        .bind(site_id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(id.as_deref().and_then(SessionId::parse))
+    }
+
+    /// Records the pre-session assessment with its vitals.
+    #[tracing::instrument(skip_all)]
+    pub async fn pre_assess(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        pre: &PreAssessment<'_>,
+        settings: &AlertSettings,
+        now: Timestamp,
+    ) -> Result<Result<(), SessionRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let s = match take(&mut tx, site_id, id, now).await? {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
+        let to = match step_to(&s, Step::PreAssess) {
+            Ok(to) => to,
+            Err(r) => return Ok(Err(r)),
+        };
+        sqlx::query(
+            "update treatment_sessions set status = $2, weight_kg = $3, escort_confirmed = $4,
+                    fasting_confirmed = $5, pregnancy_test = $6, pre_note = $7
+              where id = $1",
+        )
+        .bind(id.as_str())
+        .bind(to.code())
+        .bind(pre.weight_kg)
+        .bind(i64::from(pre.escort))
+        .bind(i64::from(pre.fasting))
+        .bind(pre.pregnancy_test)
+        .bind(pre.note)
+        .execute(&mut *tx)
+        .await?;
+        insert_vitals(
+            &mut tx,
+            &s,
+            &[(now, pre.vitals)],
+            "hand",
+            actor,
+            settings,
+            now,
+        )
+        .await?;
+        audit::insert(&mut tx, now, actor, &step_event(&s, "pre_assess")).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Records the verified dose.
+    #[tracing::instrument(skip_all)]
+    pub async fn verify_dose(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        dose: &DoseVerification<'_>,
+        now: Timestamp,
+    ) -> Result<Result<(), SessionRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let s = match take(&mut tx, site_id, id, now).await? {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
+        let to = match step_to(&s, Step::VerifyDose) {
+            Ok(to) => to,
+            Err(r) => return Ok(Err(r)),
+        };
+        if s.delivery() == Delivery::Infusion {
+            match dose.second_verifier {
+                None => {
+                    return Ok(Err(SessionRefusal::Dose(
+                        "an IV dose needs a second staff member to confirm it with their own password".into(),
+                    )));
+                }
+                Some(second) if actor.user_id() == Some(second.as_str()) => {
+                    return Ok(Err(SessionRefusal::Dose(
+                        "the second check must be by someone other than you".into(),
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        let (duration, rate, dose_rate, stock) = match dose.infusion {
+            Some((d, r, dr, st)) => (Some(d), Some(r), Some(dr), Some(st)),
+            None => (None, None, None, None),
+        };
+        sqlx::query(
+            "update treatment_sessions set status = $2, order_id = $3, dose_mg = $4,
+                    ordered_mg = $5, duration_min = $6, rate_ml_per_h = $7,
+                    dose_rate_mg_per_h = $8, stock_mg_per_ml = $9, lot = $10, verified_by = $11,
+                    second_verifier = $12, override_by = $13, override_reason = $14,
+                    verified_at = $15
+              where id = $1",
+        )
+        .bind(id.as_str())
+        .bind(to.code())
+        .bind(dose.order_id)
+        .bind(dose.dose_mg)
+        .bind(dose.ordered_mg)
+        .bind(duration)
+        .bind(rate)
+        .bind(dose_rate)
+        .bind(stock)
+        .bind(dose.lot)
+        .bind(actor.user_id())
+        .bind(dose.second_verifier.map(|u| u.as_str()))
+        .bind(dose.override_reason.and(actor.user_id()))
+        .bind(dose.override_reason)
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        let what = if dose.override_reason.is_some() {
+            "verify_dose override"
+        } else {
+            "verify_dose"
+        };
+        audit::insert(&mut tx, now, actor, &step_event(&s, what)).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Starts, pauses, resumes, changes the rate of or stops administration.
+    #[tracing::instrument(skip_all)]
+    #[allow(clippy::too_many_arguments)]
+    pub async fn pump(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        step: Step,
+        dose_rate_mg_per_h: Option<f64>,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Result<(), SessionRefusal>, StoreError> {
+        if !matches!(
+            step,
+            Step::Start | Step::Pause | Step::Resume | Step::ChangeRate | Step::Stop
+        ) {
+            return Err(StoreError::NotFound { entity: "step" });
+        }
+        let mut tx = self.pool.begin().await?;
+        let s = match take(&mut tx, site_id, id, now).await? {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
+        let to = match step_to(&s, step) {
+            Ok(to) => to,
+            Err(r) => return Ok(Err(r)),
+        };
+        let rate = match step {
+            Step::Start => {
+                dose_rate_mg_per_h.or(s.dose.as_ref().and_then(|d| d.dose_rate_mg_per_h))
+            }
+            Step::ChangeRate => match dose_rate_mg_per_h {
+                Some(r) if r.is_finite() && r > 0.0 => Some(r),
+                _ => {
+                    return Ok(Err(SessionRefusal::Dose(
+                        "enter the new dose rate in mg/h, a number above 0".into(),
+                    )));
+                }
+            },
+            _ => None,
+        };
+        sqlx::query(
+            "insert into session_events (id, session_id, at, kind, dose_rate_mg_per_h, note,
+                                         recorded_by)
+             values ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(crate::new_id())
+        .bind(id.as_str())
+        .bind(millis(now))
+        .bind(step.code())
+        .bind(rate)
+        .bind(note)
+        .bind(actor.user_id())
+        .execute(&mut *tx)
+        .await?;
+        set_status(&mut tx, id, to).await?;
+        match step {
+            Step::Start => {
+                sqlx::query("update treatment_sessions set started_at = $2 where id = $1")
+                    .bind(id.as_str())
+                    .bind(millis(now))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Step::Stop => {
+                sqlx::query("update treatment_sessions set ended_at = $2 where id = $1")
+                    .bind(id.as_str())
+                    .bind(millis(now))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            _ => {}
+        }
+        audit::insert(&mut tx, now, actor, &step_event(&s, step.code())).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Records vitals and raises their alerts, once per idempotency key when one is given.
+    #[tracing::instrument(skip_all)]
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_vitals(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        readings: &[(Timestamp, Vitals)],
+        source: &'static str,
+        key: Option<IdempotencyKey<'_>>,
+        settings: &AlertSettings,
+        now: Timestamp,
+    ) -> Result<Result<VitalsOutcome, SessionRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(k) = key {
+            let fresh = sqlx::query(
+                "insert into idempotency_keys (caller, key, request, status, response, created_at)
+                 values ($1, $2, $3, 0, '', $4) on conflict (caller, key) do nothing",
+            )
+            .bind(k.caller)
+            .bind(k.key)
+            .bind(k.request)
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+            if fresh.rows_affected() == 0 {
+                let row = sqlx::query(
+                    "select key, request, response from idempotency_keys
+                      where caller = $1 and key = $2",
+                )
+                .bind(k.caller)
+                .bind(k.key)
+                .fetch_one(&mut *tx)
+                .await?;
+                let r = RowReader::new(&row, "idempotency_keys", "key")?;
+                if r.text("request")? != k.request {
+                    return Ok(Err(SessionRefusal::KeyReused));
+                }
+                let stored: serde_json::Value =
+                    r.parsed("response", |s| serde_json::from_str::<serde_json::Value>(s))?;
+                drop(tx);
+                return self.replay(site_id, id, &stored).await.map(Ok);
+            }
+        }
+        let s = match take(&mut tx, site_id, id, now).await? {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
+        let (vitals, alerts) =
+            insert_vitals(&mut tx, &s, readings, source, actor, settings, now).await?;
+        if let Some(k) = key {
+            let response = serde_json::json!({
+                "vitals": vitals.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(),
+                "alerts": alerts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
+            });
+            sqlx::query(
+                "update idempotency_keys set status = 201, response = $3
+                  where caller = $1 and key = $2",
+            )
+            .bind(k.caller)
+            .bind(k.key)
+            .bind(response.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(VitalsOutcome {
+            vitals,
+            alerts,
+            replayed: false,
+        }))
+    }
+
+    async fn replay(
+        &self,
+        site_id: &SiteId,
+        id: &SessionId,
+        stored: &serde_json::Value,
+    ) -> Result<VitalsOutcome, StoreError> {
+        let ids = |k: &str| -> Vec<String> {
+            stored[k]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (vitals_ids, alert_ids) = (ids("vitals"), ids("alerts"));
+        let mut conn = self.pool.acquire().await?;
+        let s = read_session(&mut conn, site_id, id)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "session" })?;
+        Ok(VitalsOutcome {
+            vitals: s
+                .vitals
+                .into_iter()
+                .filter(|v| vitals_ids.contains(&v.id))
+                .collect(),
+            alerts: s
+                .alerts
+                .into_iter()
+                .filter(|a| alert_ids.iter().any(|i| i == a.id.as_str()))
+                .collect(),
+            replayed: true,
+        })
+    }
+
+    /// Acknowledges an open alert with the action taken.
+    #[tracing::instrument(skip_all)]
+    pub async fn acknowledge_session_alert(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        alert: &SessionAlertId,
+        action: &str,
+        now: Timestamp,
+    ) -> Result<Result<(), SessionRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let s = match take(&mut tx, site_id, id, now).await? {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
+        let done = sqlx::query(
+            "update session_alerts set acknowledged_at = $3, acknowledged_by = $4, action = $5
+              where id = $1 and session_id = $2 and acknowledged_at is null",
+        )
+        .bind(alert.as_str())
+        .bind(id.as_str())
+        .bind(millis(now))
+        .bind(actor.user_id())
+        .bind(action)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(Err(SessionRefusal::AlertClosed));
+        }
+        let event = AuditEvent::new("session.alert_acknowledge", AuditOutcome::Ok)
+            .entity("session", id.as_str())
+            .patient(s.patient_id.as_str());
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Records an adverse event.
+    #[tracing::instrument(skip_all)]
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_adverse_event(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        kind: AdverseKind,
+        grade: u8,
+        action: Option<&str>,
+        serious: bool,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Result<(), SessionRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let s = match take(&mut tx, site_id, id, now).await? {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
+        sqlx::query(
+            "insert into adverse_events (id, session_id, at, kind, grade, action, serious, note,
+                                         recorded_by)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(crate::new_id())
+        .bind(id.as_str())
+        .bind(millis(now))
+        .bind(kind.code())
+        .bind(i64::from(grade))
+        .bind(action)
+        .bind(i64::from(serious))
+        .bind(note)
+        .bind(actor.user_id())
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("session.adverse_event", AuditOutcome::Ok)
+            .entity("session", id.as_str())
+            .patient(s.patient_id.as_str());
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Discharges the patient when the checklist and the rules allow it.
+    #[tracing::instrument(skip_all)]
+    pub async fn discharge(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        checklist: &Checklist,
+        settings: &AlertSettings,
+        now: Timestamp,
+    ) -> Result<Result<(), SessionRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let s = match take(&mut tx, site_id, id, now).await? {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
+        let to = match step_to(&s, Step::Discharge) {
+            Ok(to) => to,
+            Err(r) => return Ok(Err(r)),
+        };
+        let last = s.vitals.last();
+        let facts = DischargeFacts {
+            open_alerts: s.open_alerts().count(),
+            last_reading_alerts: last.is_some_and(|l| {
+                !clinical::session::evaluate(&l.vitals, s.baseline(), settings).is_empty()
+            }),
+            vitals_after_administration: match (s.ended_at, last) {
+                (Some(e), Some(l)) => l.taken_at >= e,
+                _ => false,
+            },
+            minutes_since_start: s
+                .started_at
+                .map_or(0, |st| now.duration_since(st).as_mins()),
+            esketamine: s.product.is_esketamine(),
+        };
+        let missing = clinical::session::check_discharge(checklist, &facts);
+        if !missing.is_empty() {
+            return Ok(Err(SessionRefusal::Discharge(missing)));
+        }
+        sqlx::query(
+            "update treatment_sessions set status = $2, discharged_at = $3, discharged_by = $4,
+                    checklist = $5
+              where id = $1",
+        )
+        .bind(id.as_str())
+        .bind(to.code())
+        .bind(millis(now))
+        .bind(actor.user_id())
+        .bind(checklist_json(checklist))
+        .execute(&mut *tx)
+        .await?;
+        audit::insert(&mut tx, now, actor, &step_event(&s, "discharge")).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Saves the REMS form's answers (any time before the lock).
+    #[tracing::instrument(skip_all)]
+    pub async fn save_rems_answers(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        answers: &RemsAnswers,
+        lot: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Result<(), SessionRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let s = match take(&mut tx, site_id, id, now).await? {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
+        sqlx::query(
+            "update treatment_sessions set rems_answers = $2, lot = coalesce($3, lot) where id = $1",
+        )
+        .bind(id.as_str())
+        .bind(rems_json(answers))
+        .bind(lot)
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("session.rems", AuditOutcome::Ok)
+            .entity("session", id.as_str())
+            .patient(s.patient_id.as_str());
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Signs and locks a discharged session (the caller checks the actor prescribes); an
+    /// esketamine session needs its REMS form complete.
+    #[tracing::instrument(skip_all)]
+    pub async fn lock_session(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        now: Timestamp,
+    ) -> Result<Result<(), SessionRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let s = match take(&mut tx, site_id, id, now).await? {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
+        let to = match step_to(&s, Step::Lock) {
+            Ok(to) => to,
+            Err(r) => return Ok(Err(r)),
+        };
+        if s.product.is_esketamine() {
+            let missing = clinical::session::rems_missing(&s.rems, &s.rems_record());
+            if !missing.is_empty() {
+                return Ok(Err(SessionRefusal::Rems(missing)));
+            }
+        }
+        sqlx::query(
+            "update treatment_sessions set status = $2, locked_at = $3, locked_by = $4
+              where id = $1",
+        )
+        .bind(id.as_str())
+        .bind(to.code())
+        .bind(millis(now))
+        .bind(actor.user_id())
+        .execute(&mut *tx)
+        .await?;
+        audit::insert(&mut tx, now, actor, &step_event(&s, "lock")).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Adds an addendum to a locked session.
+    #[tracing::instrument(skip_all)]
+    pub async fn add_addendum(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        body: &str,
+        now: Timestamp,
+    ) -> Result<Result<(), SessionRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let s = read_session(&mut tx, site_id, id)
+            .await?
+            .ok_or(StoreError::NotFound { entity: "session" })?;
+        if s.status != SessionStatus::Locked {
+            return Ok(Err(SessionRefusal::Step(StepRefused {
+                step: "add an addendum",
+                status: s.status.label(),
+                first: "addenda are for locked sessions; record the note in the session itself",
+            })));
+        }
+        sqlx::query(
+            "insert into session_addenda (id, session_id, at, body, written_by)
+             values ($1, $2, $3, $4, $5)",
+        )
+        .bind(crate::new_id())
+        .bind(id.as_str())
+        .bind(millis(now))
+        .bind(body)
+        .bind(actor.user_id())
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("session.addendum", AuditOutcome::Ok)
+            .entity("session", id.as_str())
+            .patient(s.patient_id.as_str());
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Records how and when a session's REMS form was submitted, once. Allowed after the lock:
+    /// it is a fact about the form, not a change to the session record, so it has its own
+    /// table. `false` when the session is not an esketamine session of the site or the
+    /// submission was already recorded.
+    #[tracing::instrument(skip_all)]
+    pub async fn record_rems_submission(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        on: Date,
+        method: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "insert into rems_submissions (session_id, submitted_on, method, recorded_by, recorded_at)
+             select s.id, $3, $4, $5, $6 from treatment_sessions s
+              where s.id = $1 and s.site_id = $2 and s.product = 'esketamine_nasal'
+             on conflict (session_id) do nothing
+             returning session_id",
+        )
+        .bind(id.as_str())
+        .bind(site_id.as_str())
+        .bind(on.to_string())
+        .bind(method)
+        .bind(actor.user_id())
+        .bind(millis(now))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if row.is_none() {
+            return Ok(false);
+        }
+        let event = AuditEvent::new("session.rems_submit", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("session", id.as_str());
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Sessions of the site: the active ones (in the chair), or all checked in from `since`,
+    /// newest first; at most 500. With vitals, alerts and pump events, not adverse events.
+    #[tracing::instrument(skip_all)]
+    pub async fn sessions(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        active_only: bool,
+        since: Timestamp,
+        now: Timestamp,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(&format!(
+            "{SESSION_SELECT}
+              where s.site_id = $1
+                and (($2 = 1 and s.status not in ('discharged', 'locked'))
+                     or ($2 = 0 and s.checked_in_at >= $3))
+              order by s.checked_in_at desc limit 500"
+        ))
+        .bind(site_id.as_str())
+        .bind(i64::from(active_only))
+        .bind(millis(since))
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut list = rows
+            .iter()
+            .map(session_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        fill_children(&mut conn, &mut list, false).await?;
+        fill_submissions(&mut conn, &mut list).await?;
+        drop(conn);
+        let event = AuditEvent::new("session.list", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .detail(format!("rows={}", list.len()));
+        self.audit(actor, event, now).await?;
+        Ok(list)
+    }
+
+    /// A patient's sessions, newest first, with their REMS submissions.
+    #[tracing::instrument(skip_all)]
+    pub async fn patient_sessions(
+        &self,
+        site_id: &SiteId,
+        patient: &PatientId,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(&format!(
+            "{SESSION_SELECT} where s.site_id = $1 and s.patient_id = $2
+              order by s.checked_in_at desc limit 500"
+        ))
+        .bind(site_id.as_str())
+        .bind(patient.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut list = rows
+            .iter()
+            .map(session_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        fill_submissions(&mut conn, &mut list).await?;
+        Ok(list)
+    }
+
+    /// Esketamine sessions whose REMS form is not yet recorded as submitted, oldest first.
+    #[tracing::instrument(skip_all)]
+    pub async fn rems_forms_due(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        now: Timestamp,
+    ) -> Result<Vec<RemsFormRow>, StoreError> {
+        let rows = sqlx::query(
+            "select s.id, s.patient_id, p.given_name || ' ' || p.family_name as patient_name,
+                    s.checked_in_at, s.status
+               from treatment_sessions s join patients p on p.id = s.patient_id
+              where s.site_id = $1 and s.product = 'esketamine_nasal'
+                and not exists (select 1 from rems_submissions r where r.session_id = s.id)
+              order by s.checked_in_at limit 1000",
+        )
+        .bind(site_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let list = rows
+            .iter()
+            .map(|row| {
+                let r = RowReader::new(row, "treatment_sessions", "id")?;
+                Ok(RemsFormRow {
+                    session_id: r.id("id", SessionId::parse)?,
+                    patient_id: r.id("patient_id", PatientId::parse)?,
+                    patient_name: r.text("patient_name")?,
+                    checked_in_at: r.instant("checked_in_at")?,
+                    status: r
+                        .parsed("status", |s| SessionStatus::parse(s).ok_or("not a status"))?,
+                    submitted: None,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let event = AuditEvent::new("session.list", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .detail(format!("rems_due={}", list.len()));
+        self.audit(actor, event, now).await?;
+        Ok(list)
+    }
+}
+
+async fn fill_submissions(
+    conn: &mut AnyConnection,
+    sessions: &mut [SessionRecord],
+) -> Result<(), StoreError> {
+    let esk: Vec<String> = sessions
+        .iter()
+        .filter(|s| s.product.is_esketamine())
+        .map(|s| s.id.as_str().to_owned())
+        .collect();
+    if esk.is_empty() {
+        return Ok(());
+    }
+    let q = format!(
+        "select session_id, submitted_on, method from rems_submissions
+          where session_id in ({})",
+        placeholders(1, esk.len())
+    );
+    let mut query = sqlx::query(&q);
+    for id in &esk {
+        query = query.bind(id.as_str());
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        let r = RowReader::new(&row, "rems_submissions", "session_id")?;
+        let sid = r.text("session_id")?;
+        let on = r.parsed("submitted_on", |s| s.parse::<Date>())?;
+        let method = r.text("method")?;
+        if let Some(s) = sessions.iter_mut().find(|s| s.id.0 == sid) {
+            s.rems_submitted = Some((on, method));
+        }
+    }
+    Ok(())
+}
