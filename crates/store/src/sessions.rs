@@ -307,9 +307,9 @@ pub enum SessionRefusal {
     /// Locked.
     #[error("the session is signed and locked; add an addendum instead")]
     Locked,
-    /// The appointment cannot be checked in, with why.
+    /// The appointment cannot be checked in, with why (a sentence).
     #[error("{0}")]
-    CheckIn(String),
+    CheckIn(&'static str),
     /// The dose cannot be verified, with why.
     #[error("{0}")]
     Dose(String),
@@ -975,13 +975,13 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let r = RowReader::new(&row, "appointments", "id")?;
-        let refuse = |why: &str| Ok(Err(SessionRefusal::CheckIn(why.to_owned())));
+        let refuse = |why: &'static str| Ok(Err(SessionRefusal::CheckIn(why)));
         if r.text("status")? != "booked" {
-            return refuse("the appointment was cancelled or marked a no-show; book a new one");
+            return refuse("The appointment was cancelled or marked a no-show; book a new one.");
         }
         let Some(course) = r.opt_id("course_id", CourseId::parse)? else {
             return refuse(
-                "the appointment is not a session of a treatment course; book it from the patient's course",
+                "The appointment is not a session of a treatment course; book it from the patient's course.",
             );
         };
         let product = match r.opt_text("product")? {
@@ -992,10 +992,10 @@ impl Store {
             r.opt_text("course_status")?.as_deref(),
             Some("planned" | "active")
         ) {
-            return refuse("the course is paused or has ended; a prescriber resumes it first");
+            return refuse("The course is paused or has ended; a prescriber resumes it first.");
         }
         if r.int("orders")? == 0 {
-            return refuse("the course has no signed dose order; a prescriber signs one first");
+            return refuse("The course has no signed dose order; a prescriber signs one first.");
         }
         let patient = r.id("patient_id", PatientId::parse)?;
         let consent = sqlx::query(
@@ -1017,7 +1017,7 @@ impl Store {
             matches!((version("current")?, version("signed")?), (Some(a), Some(b)) if a == b);
         if !signed_current {
             return refuse(
-                "the patient has not signed the current consent; record their signature first",
+                "The patient has not signed the current consent; record their signature first.",
             );
         }
         let id = SessionId::new();
@@ -1731,6 +1731,27 @@ impl Store {
             .site(site_id.as_str())
             .detail(format!("rows={}", list.len()));
         self.audit(actor, event, now).await?;
+        Ok(list)
+    }
+
+    /// The site's active sessions for the chair board, not audited (the board audits once when
+    /// it opens and then reads every few seconds).
+    #[tracing::instrument(skip_all)]
+    pub async fn board_sessions(&self, site_id: &SiteId) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(&format!(
+            "{SESSION_SELECT}
+              where s.site_id = $1 and s.status not in ('discharged', 'locked')
+              order by r.name, c.name limit 500"
+        ))
+        .bind(site_id.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut list = rows
+            .iter()
+            .map(session_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        fill_children(&mut conn, &mut list, false).await?;
         Ok(list)
     }
 

@@ -5,7 +5,9 @@ use axum::extract::{FromRequestParts, OriginalUri, Path};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use store::{AlertId, ApiTokenId, AppointmentId, ChairId, CourseId, InquiryId, PatientId, UserId};
+use store::{
+    AlertId, ApiTokenId, AppointmentId, ChairId, CourseId, InquiryId, PatientId, SessionId, UserId,
+};
 
 use crate::error::{ApiError, AppError};
 
@@ -63,6 +65,13 @@ impl PathId for CourseId {
     const WHAT: &'static str = "course";
     fn parse_segment(segment: &str) -> Option<Self> {
         CourseId::parse(segment)
+    }
+}
+
+impl PathId for SessionId {
+    const WHAT: &'static str = "session";
+    fn parse_segment(segment: &str) -> Option<Self> {
+        SessionId::parse(segment)
     }
 }
 

@@ -95,6 +95,7 @@ fn nav_for(user: &User, path: &str) -> Vec<NavItem> {
         items.push(("/schedule", "Schedule"));
     }
     if ClinicalData::allows(user.role) {
+        items.push(("/board", "Chair board"));
         items.push(("/planner", "Dose planner"));
         items.push(("/protocols", "Protocols"));
     }

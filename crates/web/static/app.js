@@ -117,3 +117,16 @@
   }
   schedule();
 })();
+
+// The chair board: the server sends the cards again whenever a session changes.
+(function () {
+  "use strict";
+  var board = document.getElementById("board");
+  if (!board || !window.EventSource) {
+    return;
+  }
+  var source = new EventSource(board.getAttribute("data-live"));
+  source.addEventListener("board", function (e) {
+    board.innerHTML = e.data;
+  });
+})();

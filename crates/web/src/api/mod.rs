@@ -11,6 +11,7 @@ mod patients;
 mod pk;
 mod scheduling;
 mod screenings;
+mod sessions;
 
 use axum::Router;
 use axum::response::IntoResponse;
@@ -63,6 +64,9 @@ pub(crate) fn invalid(field: &str, message: impl Into<String>) -> crate::error::
         scheduling::list,
         scheduling::cancel,
         scheduling::no_show,
+        sessions::list,
+        sessions::get_one,
+        sessions::post_vitals,
         pk::simulate
     ),
     modifiers(&BearerScheme),
@@ -73,6 +77,7 @@ pub(crate) fn invalid(field: &str, message: impl Into<String>) -> crate::error::
         (name = "screening", description = "Contraindication screening before a first session; clinical roles only"),
         (name = "courses", description = "Treatment courses, protocols and signed orders; clinical roles read, prescribers order"),
         (name = "scheduling", description = "Chairs and appointments; clinical roles and front desk"),
+        (name = "sessions", description = "Treatment sessions: vitals posted by devices or the chair side, alerts; clinical roles only"),
         (name = "pharmacokinetics", description = "Published ketamine and esketamine models; clinical roles only")
     )
 )]
@@ -256,6 +261,41 @@ fn constrain(doc: &mut serde_json::Value) {
         ("NewCourseBody", "starts_on", json!({"format": "date"})),
         ("StatusBody", "status", json!({"enum": statuses})),
         (
+            "NewVitals",
+            "observations",
+            json!({"minItems": 1, "maxItems": sessions::MAX_OBSERVATIONS}),
+        ),
+        (
+            "ObservationInput",
+            "taken_at",
+            json!({"format": "date-time"}),
+        ),
+        (
+            "ObservationInput",
+            "systolic_mmhg",
+            json!({"minimum": sys_min, "maximum": sys_max}),
+        ),
+        (
+            "ObservationInput",
+            "diastolic_mmhg",
+            json!({"minimum": dia_min, "maximum": dia_max}),
+        ),
+        (
+            "ObservationInput",
+            "heart_rate_bpm",
+            json!({"minimum": clinical::session::HEART_RATE_RANGE.0, "maximum": clinical::session::HEART_RATE_RANGE.1}),
+        ),
+        (
+            "ObservationInput",
+            "spo2_percent",
+            json!({"minimum": clinical::session::SPO2_RANGE.0, "maximum": clinical::session::SPO2_RANGE.1}),
+        ),
+        (
+            "ObservationInput",
+            "respiratory_rate_per_min",
+            json!({"minimum": clinical::session::RESPIRATORY_RATE_RANGE.0, "maximum": clinical::session::RESPIRATORY_RATE_RANGE.1}),
+        ),
+        (
             "NewScreening",
             "adequate_antidepressant_trials",
             json!({"minimum": 0, "maximum": clinical::screening::MAX_TRIALS}),
@@ -323,5 +363,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route(
             "/appointments/{id}/no-show",
             axum::routing::post(scheduling::no_show),
+        )
+        .route("/sessions", get(sessions::list))
+        .route("/sessions/{id}", get(sessions::get_one))
+        .route(
+            "/sessions/{id}/vitals",
+            axum::routing::post(sessions::post_vitals),
         )
 }

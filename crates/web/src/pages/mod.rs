@@ -21,6 +21,7 @@ mod protocols;
 mod schedule;
 mod screening;
 mod self_screening;
+mod sessions;
 mod setup;
 
 use axum::Router;
@@ -142,6 +143,14 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/patients/{id}/appointments.ics", get(calendar::patient))
         .route("/schedule/close", post(schedule::close))
         .route("/schedule/new", get(schedule::new).post(schedule::create))
+        .route("/sessions/check-in", post(sessions::check_in))
+        .route("/sessions/{id}", get(sessions::show))
+        .route("/sessions/{id}/lock", post(sessions::lock))
+        .route("/sessions/{id}/rems-form", get(sessions::rems_form))
+        .route("/sessions/{id}/{action}", post(sessions::act))
+        .route("/board", get(sessions::board))
+        .route("/board/events", get(sessions::board_events))
+        .route("/rems/forms", get(sessions::rems_due))
         .route(
             "/courses/{id}/book",
             get(booking::show).post(booking::confirm),

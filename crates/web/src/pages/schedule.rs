@@ -54,6 +54,8 @@ pub(crate) struct Slot {
     status: &'static str,
     open: bool,
     reason: Option<String>,
+    /// A session of a course, so it can be checked in.
+    session: bool,
 }
 
 pub(crate) struct DayColumn {
@@ -112,6 +114,7 @@ fn slot(ctx: &PageCtx, a: store::AppointmentRecord) -> Slot {
             AppointmentStatus::NoShow => "No-show",
         },
         open: a.status == AppointmentStatus::Booked,
+        session: a.course_id.is_some() && a.status == AppointmentStatus::Booked,
         reason: a.status_reason,
     }
 }
@@ -206,6 +209,8 @@ pub(crate) struct DayPage {
     slots: Vec<Slot>,
     errors: FormErrors,
     notice: Option<&'static str>,
+    /// Whether the reader runs sessions (nurse, prescriber): they see the check-in button.
+    clinical: bool,
 }
 
 #[derive(Deserialize)]
@@ -247,6 +252,10 @@ async fn day_page(
         slots: list.into_iter().map(|a| slot(&ctx, a)).collect(),
         errors,
         notice,
+        clinical: matches!(
+            ctx.user.as_ref().map(|u| u.role),
+            Some(r) if r == store::Role::Nurse.label() || r == store::Role::Prescriber.label()
+        ),
         ctx,
     })
 }

@@ -1,0 +1,1344 @@
+//! The treatment session as the nurse and the prescriber run it: check-in, pre-assessment, the
+//! verified dose with its second check, the pump, vitals with alerts, adverse events,
+//! discharge, sign and lock, addenda, and the Spravato REMS Patient Monitoring Form; and the
+//! chair board of every session in the clinic, updated live.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use clinical::course::TargetDose;
+use clinical::session::{
+    ADVERSE_GRADES, AdverseKind, Checklist, Delivery, DoseLimits, RemsAnswers, SessionStatus,
+    Step, Vitals,
+};
+use serde::Deserialize;
+use store::{
+    AppointmentId, DoseVerification, PreAssessment, SessionAlertId, SessionId, SessionRecord,
+    SessionRefusal,
+};
+
+use super::{FormErrors, sentence};
+use crate::AppState;
+use crate::capability::{Can, ClinicalData, Prescribing};
+use crate::error::AppError;
+use crate::view::{PageCtx, render};
+
+/// Every field any session form sends; each handler reads its own.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SessionForm {
+    appointment: String,
+    weight_kg: String,
+    escort: String,
+    fasting: String,
+    pregnancy_test: String,
+    note: String,
+    systolic_mmhg: String,
+    diastolic_mmhg: String,
+    heart_rate_bpm: String,
+    spo2_percent: String,
+    respiratory_rate_per_min: String,
+    dose_mg: String,
+    duration_min: String,
+    stock_mg_per_ml: String,
+    bag_ml: String,
+    lot: String,
+    second_email: String,
+    second_password: String,
+    override_reason: String,
+    step: String,
+    dose_rate_mg_per_h: String,
+    action: String,
+    kind: String,
+    grade: String,
+    serious: String,
+    alert_and_oriented: String,
+    no_active_nausea: String,
+    escort_present: String,
+    vitals_near_baseline: String,
+    ready_to_leave_min: String,
+    first_treatment: String,
+    benzodiazepines: String,
+    sedative_hypnotics: String,
+    psychostimulants: String,
+    maois: String,
+    opioids: String,
+    vitals_ok_before: String,
+    vitals_ok_end: String,
+    sedation: String,
+    dissociation: String,
+    respiratory_depression: String,
+    body: String,
+    submitted_on: String,
+    method: String,
+}
+
+fn ticked(v: &str) -> bool {
+    matches!(v, "on" | "yes" | "true" | "1")
+}
+
+fn opt(v: &str) -> Option<&str> {
+    let t = v.trim();
+    (!t.is_empty()).then_some(t)
+}
+
+/// A whole-number measure; blank is none.
+fn measure(
+    errors: &mut FormErrors,
+    field: &str,
+    words: &str,
+    v: &str,
+) -> Option<u16> {
+    let t = v.trim();
+    if t.is_empty() {
+        return None;
+    }
+    match t.parse::<u16>() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            errors.push(
+                field,
+                format!("Enter the {words} as a whole number, such as the monitor shows it."),
+            );
+            None
+        }
+    }
+}
+
+fn read_vitals(errors: &mut FormErrors, f: &SessionForm) -> Option<Vitals> {
+    let before = errors.len();
+    let v = Vitals {
+        systolic_mmhg: measure(errors, "systolic_mmhg", "systolic pressure", &f.systolic_mmhg),
+        diastolic_mmhg: measure(
+            errors,
+            "diastolic_mmhg",
+            "diastolic pressure",
+            &f.diastolic_mmhg,
+        ),
+        heart_rate_bpm: measure(errors, "heart_rate_bpm", "heart rate", &f.heart_rate_bpm),
+        spo2_percent: measure(errors, "spo2_percent", "SpO2", &f.spo2_percent),
+        respiratory_rate_per_min: measure(
+            errors,
+            "respiratory_rate_per_min",
+            "respiratory rate",
+            &f.respiratory_rate_per_min,
+        ),
+    };
+    if errors.len() > before {
+        return None;
+    }
+    let problems = v.check();
+    if problems.is_empty() {
+        return Some(v);
+    }
+    for p in problems {
+        errors.push(p.field(), sentence(&p.to_string()));
+    }
+    None
+}
+
+fn number(errors: &mut FormErrors, field: &str, words: &str, v: &str) -> Option<f64> {
+    match v.trim().replace(',', ".").parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Some(n),
+        _ => {
+            errors.push(field, format!("Enter the {words} as a number above 0."));
+            None
+        }
+    }
+}
+
+fn refusal_into(errors: &mut FormErrors, field: &str, r: SessionRefusal) {
+    match r {
+        SessionRefusal::Discharge(list) | SessionRefusal::Rems(list) => {
+            for (f, m) in list {
+                errors.push(f, sentence(&m));
+            }
+        }
+        other => errors.push(field, sentence(&other.to_string())),
+    }
+}
+
+pub(crate) struct VitalsRow {
+    time: String,
+    minute: String,
+    bp: String,
+    hr: String,
+    spo2: String,
+    rr: String,
+    source: &'static str,
+    alerting: bool,
+}
+
+pub(crate) struct AlertRow {
+    id: String,
+    message: String,
+    raised: String,
+    acknowledged: Option<String>,
+}
+
+pub(crate) struct LineRow {
+    time: String,
+    text: String,
+}
+
+pub(crate) struct DosePlan {
+    /// The ordered dose in words.
+    order: String,
+    /// The dose for today's weight, mg.
+    mg: String,
+    /// Words about how it was reached.
+    how: String,
+}
+
+#[derive(Template)]
+#[template(path = "sessions/show.html")]
+pub(crate) struct SessionPage {
+    ctx: PageCtx,
+    s: SessionRecord,
+    title: String,
+    status: &'static str,
+    infusion: bool,
+    esketamine: bool,
+    can_prescribe: bool,
+    next_check: Option<(String, &'static str, bool)>,
+    vitals: Vec<VitalsRow>,
+    open_alerts: Vec<AlertRow>,
+    closed_alerts: Vec<AlertRow>,
+    events: Vec<LineRow>,
+    adverse: Vec<LineRow>,
+    addenda: Vec<LineRow>,
+    plan: Option<DosePlan>,
+    dose_words: Option<String>,
+    chart: String,
+    steps: Vec<(&'static str, &'static str)>,
+    kinds: Vec<(&'static str, &'static str)>,
+    grades: Vec<(u8, &'static str)>,
+    rems_questions: Vec<(&'static str, &'static str, Option<bool>)>,
+    rems_missing: Vec<String>,
+    rems_ready: String,
+    rems_lot: String,
+    checked_in: String,
+    locked_words: Option<String>,
+    form: SessionForm,
+    errors: FormErrors,
+    done: Option<&'static str>,
+}
+
+fn minutes_words(s: &SessionRecord, t: jiff::Timestamp) -> String {
+    match s.started_at {
+        Some(st) => {
+            let m = t.duration_since(st).as_mins();
+            if m >= 0 {
+                format!("+{m} min")
+            } else {
+                format!("{m} min")
+            }
+        }
+        None => "before dosing".into(),
+    }
+}
+
+/// The vitals drawn over time: systolic and diastolic as lines, heart rate dashed, with the
+/// alert thresholds as reference lines and every point labelled for screen readers in the
+/// table beside it.
+fn vitals_svg(s: &SessionRecord, settings: &clinical::session::AlertSettings) -> String {
+    let points: Vec<(f64, &Vitals)> = s
+        .vitals
+        .iter()
+        .map(|v| {
+            let origin = s.started_at.unwrap_or(s.checked_in_at);
+            (v.taken_at.duration_since(origin).as_secs_f64() / 60.0, &v.vitals)
+        })
+        .collect();
+    if points.is_empty() {
+        return String::new();
+    }
+    let (w, h, left, bottom) = (640.0, 260.0, 44.0, 28.0);
+    let t_min = points.iter().map(|p| p.0).fold(0.0_f64, f64::min);
+    let t_max = points.iter().map(|p| p.0).fold(60.0_f64, f64::max);
+    let x = |t: f64| left + (t - t_min) / (t_max - t_min).max(1.0) * (w - left - 10.0);
+    let y = |v: f64| (h - bottom) - v.clamp(0.0, 220.0) / 220.0 * (h - bottom - 10.0);
+    let line = |get: &dyn Fn(&Vitals) -> Option<u16>| -> String {
+        points
+            .iter()
+            .filter_map(|(t, v)| get(v).map(|m| format!("{:.1},{:.1}", x(*t), y(f64::from(m)))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut svg = format!(
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"vitals-chart-title\"><title id=\"vitals-chart-title\">Blood pressure and heart rate over the session; the table below lists every reading</title>"
+    );
+    for mark in [0.0, 50.0, 100.0, 150.0, 200.0] {
+        svg.push_str(&format!(
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#d0d5da\"/><text x=\"4\" y=\"{:.1}\" font-size=\"11\">{mark}</text>",
+            w - 10.0,
+            y(mark),
+            y(mark),
+            y(mark) + 4.0
+        ));
+    }
+    svg.push_str(&format!(
+        "<line x1=\"{left}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#a4000f\" stroke-dasharray=\"6 4\"/><text x=\"{}\" y=\"{:.1}\" font-size=\"11\" fill=\"#a4000f\" text-anchor=\"end\">systolic alert {}</text>",
+        w - 10.0,
+        y(f64::from(settings.systolic_max)),
+        y(f64::from(settings.systolic_max)),
+        w - 12.0,
+        y(f64::from(settings.systolic_max)) - 3.0,
+        settings.systolic_max
+    ));
+    svg.push_str(&format!(
+        "<text x=\"{left}\" y=\"{}\" font-size=\"11\">{:.0} min</text><text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"end\">{:.0} min from the start of dosing</text>",
+        h - 8.0,
+        t_min,
+        w - 10.0,
+        h - 8.0,
+        t_max
+    ));
+    for (get, colour, dash, name) in [
+        (
+            &(|v: &Vitals| v.systolic_mmhg) as &dyn Fn(&Vitals) -> Option<u16>,
+            "#0b5cad",
+            "",
+            "systolic",
+        ),
+        (&|v: &Vitals| v.diastolic_mmhg, "#0b5cad", "2 3", "diastolic"),
+        (&|v: &Vitals| v.heart_rate_bpm, "#6b3fa0", "8 4", "heart rate"),
+    ] {
+        let pts = line(get);
+        if !pts.is_empty() {
+            svg.push_str(&format!(
+                "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.5\" stroke-dasharray=\"{dash}\" points=\"{pts}\"><title>{name}</title></polyline>"
+            ));
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The dose the signed order gives for the weight recorded today.
+fn plan_for(
+    state: &AppState,
+    s: &SessionRecord,
+    order: &store::OrderRecord,
+    age: Option<i16>,
+) -> (Option<DosePlan>, Option<DoseLimits>) {
+    let route = s.product.route();
+    let order_words = order.dose.words();
+    match order.dose {
+        TargetDose::MgPerKg(per_kg) => {
+            let Some(weight) = s.weight_kg else {
+                return (
+                    Some(DosePlan {
+                        order: order_words,
+                        mg: String::new(),
+                        how: "Record today's weight in the pre-assessment to compute the dose."
+                            .into(),
+                    }),
+                    None,
+                );
+            };
+            let cap = state.config().dose_caps.for_route(route);
+            let mg = per_kg * weight;
+            (
+                Some(DosePlan {
+                    order: order_words,
+                    mg: format!("{:.1}", pk::dose::round_to(mg, 1)),
+                    how: format!(
+                        "{per_kg} mg/kg × {weight} kg today; the clinic's cap is {cap} mg/kg ({:.1} mg)",
+                        cap * weight
+                    ),
+                }),
+                Some(DoseLimits {
+                    ordered_mg: mg,
+                    cap_mg: cap * weight,
+                    product_max_mg: None,
+                }),
+            )
+        }
+        TargetDose::Mg(mg) => {
+            let (max, why) = pk::dose::esketamine_max_mg(route);
+            let _ = age;
+            (
+                Some(DosePlan {
+                    order: order_words,
+                    mg: format!("{mg}"),
+                    how: format!(
+                        "{} device(s) of 28 mg; at most {max} mg ({why})",
+                        (mg / 28.0).round()
+                    ),
+                }),
+                Some(DoseLimits {
+                    ordered_mg: mg,
+                    cap_mg: max,
+                    product_max_mg: s.product.is_esketamine().then_some(max),
+                }),
+            )
+        }
+    }
+}
+
+async fn session_page(
+    state: &AppState,
+    who: &Can<ClinicalData>,
+    ctx: PageCtx,
+    id: &SessionId,
+    mut form: SessionForm,
+    errors: FormErrors,
+    done: Option<&'static str>,
+) -> Result<SessionPage, AppError> {
+    for (field, default) in [
+        (&mut form.duration_min, "40"),
+        (&mut form.stock_mg_per_ml, "10"),
+        (&mut form.bag_ml, "100"),
+    ] {
+        if field.is_empty() {
+            *field = default.to_owned();
+        }
+    }
+    let now = jiff::Timestamp::now();
+    let site = &who.user().site_id;
+    let s = state
+        .store()
+        .treatment_session(&who.actor(), site, id, now)
+        .await?;
+    let course = state.store().course(site, &s.course_id).await?;
+    let settings = &state.config().session_alerts;
+    let baseline = s.baseline().copied();
+    let vitals = s
+        .vitals
+        .iter()
+        .map(|v| {
+            let m = v.vitals;
+            let num = |x: Option<u16>| x.map_or_else(String::new, |n| n.to_string());
+            VitalsRow {
+                time: ctx
+                    .time(v.taken_at)
+                    .split(' ')
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned(),
+                minute: minutes_words(&s, v.taken_at),
+                bp: match (m.systolic_mmhg, m.diastolic_mmhg) {
+                    (Some(a), Some(b)) => format!("{a}/{b}"),
+                    _ => String::new(),
+                },
+                hr: num(m.heart_rate_bpm),
+                spo2: num(m.spo2_percent),
+                rr: num(m.respiratory_rate_per_min),
+                source: if v.source == "device" {
+                    "device"
+                } else {
+                    "entered"
+                },
+                alerting: !clinical::session::evaluate(&m, baseline.as_ref(), settings)
+                    .is_empty(),
+            }
+        })
+        .collect();
+    let alert_row = |a: &store::SessionAlert| AlertRow {
+        id: a.id.as_str().to_owned(),
+        message: a.message.clone(),
+        raised: ctx.time(a.raised_at),
+        acknowledged: a
+            .acknowledged
+            .as_ref()
+            .map(|(t, by, act)| format!("{} by {by}: {act}", ctx.time(*t))),
+    };
+    let open_alerts = s.open_alerts().map(alert_row).collect();
+    let closed_alerts = s
+        .alerts
+        .iter()
+        .filter(|a| a.acknowledged.is_some())
+        .map(alert_row)
+        .collect();
+    let events = s
+        .events
+        .iter()
+        .map(|e| LineRow {
+            time: ctx.time(e.at),
+            text: format!(
+                "{}{}{} ({})",
+                match e.step {
+                    Step::Start => "Started",
+                    Step::Pause => "Paused",
+                    Step::Resume => "Resumed",
+                    Step::ChangeRate => "Rate changed",
+                    Step::Stop => "Stopped",
+                    _ => "Step",
+                },
+                e.dose_rate_mg_per_h
+                    .map_or_else(String::new, |r| format!(" at {:.1} mg/h", r)),
+                e.note
+                    .as_deref()
+                    .map_or_else(String::new, |n| format!(": {n}")),
+                e.by
+            ),
+        })
+        .collect();
+    let adverse = s
+        .adverse
+        .iter()
+        .map(|a| LineRow {
+            time: ctx.time(a.at),
+            text: format!(
+                "{}, grade {}{}{}{} ({})",
+                a.kind.label(),
+                a.grade,
+                if a.serious { ", SERIOUS" } else { "" },
+                a.action
+                    .as_deref()
+                    .map_or_else(String::new, |x| format!("; action: {x}")),
+                a.note
+                    .as_deref()
+                    .map_or_else(String::new, |x| format!("; {x}")),
+                a.by
+            ),
+        })
+        .collect();
+    let addenda = s
+        .addenda
+        .iter()
+        .map(|a| LineRow {
+            time: ctx.time(a.at),
+            text: format!("{} ({})", a.body, a.by),
+        })
+        .collect();
+    let order = course
+        .orders
+        .iter()
+        .find(|o| s.dose.as_ref().is_some_and(|d| d.order_id == o.id))
+        .or(course.order());
+    let (plan, _) = match order {
+        Some(o) => plan_for(state, &s, o, None),
+        None => (None, None),
+    };
+    let dose_words = s.dose.as_ref().map(|d| {
+        let mut w = format!("{:.1} mg, verified by {}", d.dose_mg, d.verified_by);
+        if let Some(second) = &d.second_verifier {
+            w.push_str(&format!(", checked by {second}"));
+        }
+        if let (Some(rate), Some(dr), Some(min)) =
+            (d.rate_ml_per_h, d.dose_rate_mg_per_h, d.duration_min)
+        {
+            w.push_str(&format!(
+                "; pump {:.1} mL/h ({:.1} mg/h) over {min} min",
+                pk::dose::round_to(rate, 1),
+                pk::dose::round_to(dr, 1)
+            ));
+        }
+        if let Some(lot) = &d.lot {
+            w.push_str(&format!("; lot {lot}"));
+        }
+        if let Some((by, why)) = &d.overridden {
+            w.push_str(&format!("; OVERRIDE by {by}: {why}"));
+        }
+        w
+    });
+    let next_check = s.next_check().map(|d| {
+        let overdue = d.at < now;
+        (ctx.time(d.at), d.what, overdue)
+    });
+    let delivery = s.delivery();
+    let steps = match s.status {
+        SessionStatus::DoseVerified => vec![(Step::Start.code(), Step::Start.label(delivery))],
+        SessionStatus::Administering if delivery == Delivery::Infusion => vec![
+            (Step::Pause.code(), Step::Pause.label(delivery)),
+            (Step::Stop.code(), Step::Stop.label(delivery)),
+        ],
+        SessionStatus::Administering => vec![(Step::Stop.code(), Step::Stop.label(delivery))],
+        SessionStatus::Paused => vec![
+            (Step::Resume.code(), Step::Resume.label(delivery)),
+            (Step::Stop.code(), Step::Stop.label(delivery)),
+        ],
+        _ => Vec::new(),
+    };
+    let rems_missing = if s.product.is_esketamine() {
+        clinical::session::rems_missing(&s.rems, &s.rems_record())
+            .into_iter()
+            .map(|(_, m)| sentence(&m))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(SessionPage {
+        title: format!("Session: {}", s.patient_name),
+        status: s.status.label(),
+        infusion: delivery == Delivery::Infusion,
+        esketamine: s.product.is_esketamine(),
+        can_prescribe: who.user().role == store::Role::Prescriber,
+        next_check,
+        vitals,
+        open_alerts,
+        closed_alerts,
+        events,
+        adverse,
+        addenda,
+        plan,
+        dose_words,
+        chart: vitals_svg(&s, settings),
+        steps,
+        kinds: AdverseKind::ALL
+            .iter()
+            .map(|k| (k.code(), k.label()))
+            .collect(),
+        grades: ADVERSE_GRADES.to_vec(),
+        rems_questions: s.rems.questions().to_vec(),
+        rems_missing,
+        checked_in: ctx.time(s.checked_in_at),
+        locked_words: s
+            .locked
+            .as_ref()
+            .map(|(at, by)| format!("Signed and locked {} by {by}.", ctx.time(*at))),
+        rems_ready: s
+            .rems
+            .ready_to_leave_min
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        rems_lot: s
+            .dose
+            .as_ref()
+            .and_then(|d| d.lot.clone())
+            .unwrap_or_default(),
+        s,
+        form,
+        errors,
+        done,
+        ctx,
+    })
+}
+
+/// `GET /sessions/{id}`.
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Result<Html<String>, AppError> {
+    let id = SessionId::parse(&id).ok_or(AppError::NotFound)?;
+    let done = match q.get("done").map(String::as_str) {
+        Some("saved") => Some("Saved."),
+        Some("vitals") => Some("Vitals recorded."),
+        Some("alert") => Some("Alert acknowledged."),
+        Some("locked") => Some("Signed and locked."),
+        _ => None,
+    };
+    let page = session_page(
+        &state,
+        &who,
+        ctx,
+        &id,
+        SessionForm::default(),
+        FormErrors::default(),
+        done,
+    )
+    .await?;
+    render(&page)
+}
+
+/// `POST /sessions/check-in`: opens (or reopens) the session of a booked appointment.
+pub(crate) async fn check_in(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    Form(form): Form<SessionForm>,
+) -> Result<Response, AppError> {
+    let now = jiff::Timestamp::now();
+    let appointment = AppointmentId::parse(&form.appointment).ok_or(AppError::NotFound)?;
+    match state
+        .store()
+        .check_in(&who.actor(), &who.user().site_id, &appointment, now)
+        .await?
+    {
+        Ok(id) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+        Err(SessionRefusal::CheckIn(why)) => Ok(crate::error::error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The patient cannot be checked in yet",
+            why,
+        )),
+        Err(_) => Err(AppError::NotFound),
+    }
+}
+
+async fn after(
+    state: &AppState,
+    who: &Can<ClinicalData>,
+    ctx: PageCtx,
+    id: &SessionId,
+    form: SessionForm,
+    errors: FormErrors,
+    done: &str,
+) -> Result<Response, AppError> {
+    if errors.is_empty() {
+        return Ok(Redirect::to(&format!("/sessions/{id}?done={done}#top")).into_response());
+    }
+    let page = session_page(state, who, ctx, id, form, errors, None).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+/// `POST /sessions/{id}/{action}`: every step of the session but the prescriber's lock.
+pub(crate) async fn act(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    ctx: PageCtx,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<SessionForm>,
+) -> Result<Response, AppError> {
+    let id = SessionId::parse(&id).ok_or(AppError::NotFound)?;
+    let now = jiff::Timestamp::now();
+    let site = who.user().site_id.clone();
+    let actor = who.actor();
+    let settings = state.config().session_alerts;
+    let store = state.store();
+    let mut errors = FormErrors::default();
+    let mut done = "saved";
+    match action.as_str() {
+        "pre" => {
+            let weight = number(&mut errors, "weight_kg", "weight in kg", &form.weight_kg);
+            if let Some(w) = weight
+                && !(pk::units::Kg::MIN..=pk::units::Kg::MAX).contains(&w)
+            {
+                errors.push(
+                    "weight_kg",
+                    format!(
+                        "Enter a weight from {} to {} kg.",
+                        pk::units::Kg::MIN,
+                        pk::units::Kg::MAX
+                    ),
+                );
+            }
+            if !matches!(form.pregnancy_test.as_str(), "negative" | "not_applicable") {
+                errors.push(
+                    "pregnancy_test",
+                    "Choose the pregnancy test result, or not applicable.",
+                );
+            }
+            if !ticked(&form.escort) {
+                errors.push(
+                    "escort",
+                    "Confirm a responsible adult will take the patient home (no driving until the next day).",
+                );
+            }
+            let vitals = read_vitals(&mut errors, &form);
+            if let (Some(w), Some(v), true) = (weight, vitals, errors.is_empty()) {
+                let pre = PreAssessment {
+                    weight_kg: w,
+                    escort: ticked(&form.escort),
+                    fasting: ticked(&form.fasting),
+                    pregnancy_test: &form.pregnancy_test,
+                    note: opt(&form.note),
+                    vitals: v,
+                };
+                if let Err(r) = store
+                    .pre_assess(&actor, &site, &id, &pre, &settings, now)
+                    .await?
+                {
+                    refusal_into(&mut errors, "weight_kg", r);
+                }
+            }
+        }
+        "dose" => {
+            let s = store.treatment_session(&actor, &site, &id, now).await?;
+            let course = store.course(&site, &s.course_id).await?;
+            let Some(order) = course.order() else {
+                errors.push("dose_mg", "The course has no signed order.");
+                return after(&state, &who, ctx, &id, form, errors, done).await;
+            };
+            let (_, limits) = plan_for(&state, &s, order, None);
+            let Some(limits) = limits else {
+                errors.push(
+                    "dose_mg",
+                    "Record today's weight in the pre-assessment first.",
+                );
+                return after(&state, &who, ctx, &id, form, errors, done).await;
+            };
+            let given = if form.dose_mg.trim().is_empty() {
+                Some(limits.ordered_mg)
+            } else {
+                number(&mut errors, "dose_mg", "dose in mg", &form.dose_mg)
+            };
+            let prescriber = who.user().role == store::Role::Prescriber;
+            let mut overridden = false;
+            if let Some(g) = given {
+                match clinical::session::check_given_dose(
+                    g,
+                    &limits,
+                    prescriber,
+                    opt(&form.override_reason),
+                ) {
+                    Ok(o) => overridden = o,
+                    Err(e) => {
+                        let field = if matches!(
+                            e,
+                            clinical::session::DoseProblem::ReasonMissing { .. }
+                        ) {
+                            "override_reason"
+                        } else {
+                            "dose_mg"
+                        };
+                        errors.push(field, sentence(&e.to_string()));
+                    }
+                }
+            }
+            let mut infusion = None;
+            let mut second = None;
+            if s.delivery() == Delivery::Infusion {
+                let duration = number(
+                    &mut errors,
+                    "duration_min",
+                    "infusion length in minutes",
+                    &form.duration_min,
+                );
+                let stock = number(
+                    &mut errors,
+                    "stock_mg_per_ml",
+                    "vial strength in mg/mL",
+                    &form.stock_mg_per_ml,
+                );
+                let bag = form.bag_ml.trim().replace(',', ".").parse::<f64>().ok();
+                if bag.is_none() {
+                    errors.push("bag_ml", "Enter the bag volume in mL (0 for none).");
+                }
+                if let (Some(g), Some(d), Some(st), Some(b), Some(w)) =
+                    (given, duration, stock, bag, s.weight_kg)
+                    && let Ok(kg) = pk::units::Kg::new(w)
+                {
+                    let plan = pk::dose::plan_infusion(&pk::dose::InfusionOrder {
+                        weight: kg,
+                        mg_per_kg: g / w,
+                        duration_min: d,
+                        stock_mg_per_ml: st,
+                        bag_ml: b,
+                        max_mg_per_kg: f64::MAX,
+                    });
+                    match plan {
+                        Ok(p) => infusion = Some((d, p.rate_ml_per_h, p.dose_rate_mg_per_h, st)),
+                        Err(e) => errors.push("duration_min", sentence(&e.to_string())),
+                    }
+                }
+                // The second check: another member of the clinical staff, with their password.
+                let email = form.second_email.trim();
+                match store.user_by_email(email).await? {
+                    Some(u)
+                        if u.site_id == site
+                            && !u.disabled
+                            && matches!(u.role, store::Role::Nurse | store::Role::Prescriber)
+                            && u.id != who.user().id =>
+                    {
+                        if store.check_password(&u.id, &form.second_password).await? {
+                            second = Some(u.id);
+                        } else {
+                            errors.push(
+                                "second_password",
+                                "That password is not the second checker's; they enter their own.",
+                            );
+                        }
+                    }
+                    Some(u) if u.id == who.user().id => errors.push(
+                        "second_email",
+                        "The second check must be by another nurse or prescriber, not you.",
+                    ),
+                    _ => errors.push(
+                        "second_email",
+                        "Enter the email of the nurse or prescriber who checks the dose with you.",
+                    ),
+                }
+            }
+            if let (Some(g), true) = (given, errors.is_empty()) {
+                let v = DoseVerification {
+                    order_id: &order.id,
+                    dose_mg: g,
+                    ordered_mg: limits.ordered_mg,
+                    infusion,
+                    lot: opt(&form.lot),
+                    second_verifier: second.as_ref(),
+                    override_reason: if overridden {
+                        opt(&form.override_reason)
+                    } else {
+                        None
+                    },
+                };
+                if let Err(r) = store.verify_dose(&actor, &site, &id, &v, now).await? {
+                    refusal_into(&mut errors, "dose_mg", r);
+                }
+            }
+        }
+        "pump" => {
+            let step = Step::parse(form.step.trim()).unwrap_or(Step::Start);
+            let rate = if step == Step::ChangeRate {
+                number(
+                    &mut errors,
+                    "dose_rate_mg_per_h",
+                    "new dose rate in mg/h",
+                    &form.dose_rate_mg_per_h,
+                )
+            } else {
+                None
+            };
+            if errors.is_empty()
+                && let Err(r) = store
+                    .pump(&actor, &site, &id, step, rate, opt(&form.note), now)
+                    .await?
+            {
+                refusal_into(&mut errors, "step", r);
+            }
+        }
+        "vitals" => {
+            done = "vitals";
+            if let Some(v) = read_vitals(&mut errors, &form)
+                && let Err(r) = store
+                    .record_vitals(
+                        &actor,
+                        &site,
+                        &id,
+                        &[(now, v)],
+                        "hand",
+                        None,
+                        &settings,
+                        now,
+                    )
+                    .await?
+            {
+                refusal_into(&mut errors, "systolic_mmhg", r);
+            }
+        }
+        "adverse" => {
+            let kind = AdverseKind::parse(form.kind.trim());
+            if kind.is_none() {
+                errors.push("kind", "Choose what happened.");
+            }
+            let grade = form
+                .grade
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|g| (1..=5).contains(g));
+            if grade.is_none() {
+                errors.push("grade", "Choose a grade from 1 (mild) to 5.");
+            }
+            if kind == Some(AdverseKind::Other) && opt(&form.note).is_none() {
+                errors.push("note", "Describe the event.");
+            }
+            if let (Some(k), Some(g), true) = (kind, grade, errors.is_empty())
+                && let Err(r) = store
+                    .add_adverse_event(
+                        &actor,
+                        &site,
+                        &id,
+                        k,
+                        g,
+                        opt(&form.action),
+                        ticked(&form.serious),
+                        opt(&form.note),
+                        now,
+                    )
+                    .await?
+            {
+                refusal_into(&mut errors, "kind", r);
+            }
+        }
+        "discharge" => {
+            let checklist = Checklist {
+                alert_and_oriented: ticked(&form.alert_and_oriented),
+                no_active_nausea: ticked(&form.no_active_nausea),
+                escort_present: ticked(&form.escort_present),
+                vitals_near_baseline: ticked(&form.vitals_near_baseline),
+            };
+            if let Err(r) = store
+                .discharge(&actor, &site, &id, &checklist, &settings, now)
+                .await?
+            {
+                refusal_into(&mut errors, "alert_and_oriented", r);
+            }
+        }
+        "rems" => {
+            let yn = |v: &str| match v {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            };
+            let ready = if form.ready_to_leave_min.trim().is_empty() {
+                None
+            } else {
+                match form.ready_to_leave_min.trim().parse::<u16>() {
+                    Ok(m) if m <= 24 * 60 => Some(m),
+                    _ => {
+                        errors.push(
+                            "ready_to_leave_min",
+                            "Enter the minutes as a whole number, such as 90.",
+                        );
+                        None
+                    }
+                }
+            };
+            let answers = RemsAnswers {
+                first_treatment: yn(&form.first_treatment),
+                benzodiazepines: yn(&form.benzodiazepines),
+                sedative_hypnotics: yn(&form.sedative_hypnotics),
+                psychostimulants: yn(&form.psychostimulants),
+                maois: yn(&form.maois),
+                opioids: yn(&form.opioids),
+                vitals_ok_before: yn(&form.vitals_ok_before),
+                vitals_ok_end: yn(&form.vitals_ok_end),
+                sedation: yn(&form.sedation),
+                dissociation: yn(&form.dissociation),
+                respiratory_depression: yn(&form.respiratory_depression),
+                ready_to_leave_min: ready,
+            };
+            if errors.is_empty()
+                && let Err(r) = store
+                    .save_rems_answers(&actor, &site, &id, &answers, opt(&form.lot), now)
+                    .await?
+            {
+                refusal_into(&mut errors, "first_treatment", r);
+            }
+        }
+        "alert" => {
+            done = "alert";
+            let alert = SessionAlertId::parse(&form.kind).ok_or(AppError::NotFound)?;
+            let field = format!("action-{alert}");
+            match opt(&form.action) {
+                None => errors.push(
+                    field,
+                    "Record the action taken (for example rate reduced, infusion paused, medication given, observed).",
+                ),
+                Some(a) => {
+                    if let Err(r) = store
+                        .acknowledge_session_alert(&actor, &site, &id, &alert, a, now)
+                        .await?
+                    {
+                        refusal_into(&mut errors, &field, r);
+                    }
+                }
+            }
+        }
+        "addendum" => match opt(&form.body) {
+            None => errors.push("body", "Write the addendum."),
+            Some(b) => {
+                if let Err(r) = store.add_addendum(&actor, &site, &id, b, now).await? {
+                    refusal_into(&mut errors, "body", r);
+                }
+            }
+        },
+        "rems-submitted" => {
+            let on = form.submitted_on.trim().parse::<jiff::civil::Date>().ok();
+            if on.is_none() {
+                errors.push("submitted_on", "Enter the date the form was submitted.");
+            }
+            if !matches!(form.method.as_str(), "online" | "fax") {
+                errors.push("method", "Choose online or fax.");
+            }
+            if let (Some(d), true) = (on, errors.is_empty())
+                && !store
+                    .record_rems_submission(&actor, &site, &id, d, &form.method, now)
+                    .await?
+            {
+                errors.push(
+                    "submitted_on",
+                    "The submission is already recorded, or this is not an esketamine session.",
+                );
+            }
+        }
+        _ => return Err(AppError::NotFound),
+    }
+    after(&state, &who, ctx, &id, form, errors, done).await
+}
+
+/// `POST /sessions/{id}/lock`: the prescriber signs and locks.
+pub(crate) async fn lock(
+    State(state): State<AppState>,
+    who: Can<Prescribing>,
+    clinical_who: Can<ClinicalData>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id = SessionId::parse(&id).ok_or(AppError::NotFound)?;
+    let now = jiff::Timestamp::now();
+    let mut errors = FormErrors::default();
+    if let Err(r) = state
+        .store()
+        .lock_session(&who.actor(), &who.user().site_id, &id, now)
+        .await?
+    {
+        refusal_into(&mut errors, "lock", r);
+    }
+    after(
+        &state,
+        &clinical_who,
+        ctx,
+        &id,
+        SessionForm::default(),
+        errors,
+        "locked",
+    )
+    .await
+}
+
+#[derive(Template)]
+#[template(path = "sessions/rems_form.html")]
+pub(crate) struct RemsFormPage {
+    ctx: PageCtx,
+    s: SessionRecord,
+    patient: store::PatientRecord,
+    clinic: String,
+    date: String,
+    dose: String,
+    bp: [(&'static str, String); 3],
+    minutes: String,
+    questions: Vec<(&'static str, &'static str, Option<bool>)>,
+    ready: String,
+    missing: Vec<String>,
+    monitoring_hcp: String,
+}
+
+/// `GET /sessions/{id}/rems-form`: the Patient Monitoring Form, filled from the record, one
+/// printed page.
+pub(crate) async fn rems_form(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Html<String>, AppError> {
+    let id = SessionId::parse(&id).ok_or(AppError::NotFound)?;
+    let now = jiff::Timestamp::now();
+    let site = &who.user().site_id;
+    let s = state
+        .store()
+        .treatment_session(&who.actor(), site, &id, now)
+        .await?;
+    if !s.product.is_esketamine() {
+        return Err(AppError::NotFound);
+    }
+    let patient = state
+        .store()
+        .patient(&who.actor(), site, &s.patient_id, now)
+        .await?;
+    let clinic = state.store().site(site).await?.name;
+    let record = s.rems_record();
+    let bp = |p: Option<(u16, u16)>| p.map_or_else(|| "not recorded".into(), |(a, b)| format!("{a}/{b} mmHg"));
+    let missing = clinical::session::rems_missing(&s.rems, &record)
+        .into_iter()
+        .map(|(_, m)| sentence(&m))
+        .collect();
+    render(&RemsFormPage {
+        clinic,
+        date: ctx.date(s.checked_in_at),
+        dose: s.dose.as_ref().map_or_else(
+            || "not recorded".into(),
+            |d| {
+                let lot = d.lot.as_deref().unwrap_or("lot not recorded");
+                format!("{} mg (lot {lot})", d.dose_mg)
+            },
+        ),
+        bp: [
+            ("Before dosing", bp(record.bp_before)),
+            ("About 40 minutes after dosing", bp(record.bp_forty)),
+            ("Before the end of the session", bp(record.bp_end)),
+        ],
+        minutes: record
+            .monitored_min
+            .map_or_else(|| "not recorded".into(), |m| format!("{m} minutes")),
+        questions: s.rems.questions().to_vec(),
+        ready: s
+            .rems
+            .ready_to_leave_min
+            .map_or_else(|| "not answered".into(), |m| format!("{m} minutes")),
+        missing,
+        monitoring_hcp: s
+            .dose
+            .as_ref()
+            .map_or_else(String::new, |d| d.verified_by.clone()),
+        patient,
+        s,
+        ctx,
+    })
+}
+
+pub(crate) struct FormDueRow {
+    session_id: String,
+    patient_id: String,
+    patient: String,
+    session_date: String,
+    due: String,
+    overdue: bool,
+    status: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "sessions/rems_due.html")]
+pub(crate) struct RemsDuePage {
+    ctx: PageCtx,
+    rows: Vec<FormDueRow>,
+}
+
+/// `GET /rems/forms`: Patient Monitoring Forms not yet submitted, with their due dates.
+pub(crate) async fn rems_due(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    ctx: PageCtx,
+) -> Result<Html<String>, AppError> {
+    let now = jiff::Timestamp::now();
+    let list = state
+        .store()
+        .rems_forms_due(&who.actor(), &who.user().site_id, now)
+        .await?;
+    let today = ctx.today();
+    let tz = ctx.time_zone();
+    let rows = list
+        .into_iter()
+        .map(|r| {
+            let day = r.checked_in_at.to_zoned(tz.clone()).date();
+            let due = day
+                .checked_add(jiff::Span::new().days(clinical::session::REMS_FORM_DAYS))
+                .unwrap_or(day);
+            FormDueRow {
+                session_id: r.session_id.as_str().to_owned(),
+                patient_id: r.patient_id.as_str().to_owned(),
+                patient: r.patient_name,
+                session_date: day.to_string(),
+                due: due.to_string(),
+                overdue: due < today,
+                status: r.status.label(),
+            }
+        })
+        .collect();
+    render(&RemsDuePage { ctx, rows })
+}
+
+pub(crate) struct BoardCard {
+    session_id: String,
+    patient: String,
+    chair: String,
+    product: &'static str,
+    status: &'static str,
+    elapsed: String,
+    next_check: String,
+    overdue: bool,
+    last_bp: String,
+    alerts: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "sessions/board_cards.html")]
+pub(crate) struct BoardCards {
+    cards: Vec<BoardCard>,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "sessions/board.html")]
+pub(crate) struct BoardPage {
+    ctx: PageCtx,
+    cards: BoardCards,
+}
+
+fn board_cards(ctx_tz: &jiff::tz::TimeZone, list: &[SessionRecord], now: jiff::Timestamp) -> BoardCards {
+    let time = |t: jiff::Timestamp| t.to_zoned(ctx_tz.clone()).strftime("%H:%M").to_string();
+    let cards = list
+        .iter()
+        .map(|s| {
+            let due = s.next_check();
+            BoardCard {
+                session_id: s.id.as_str().to_owned(),
+                patient: s.patient_name.clone(),
+                chair: s.chair_name.clone(),
+                product: s.product.label(),
+                status: s.status.label(),
+                elapsed: s.started_at.map_or_else(
+                    || format!("checked in {}", time(s.checked_in_at)),
+                    |st| format!("{} min since dosing began", now.duration_since(st).as_mins()),
+                ),
+                next_check: due.map_or_else(
+                    || "none due".into(),
+                    |d| format!("{} at {}", d.what, time(d.at)),
+                ),
+                overdue: due.is_some_and(|d| d.at < now),
+                last_bp: s
+                    .vitals
+                    .iter()
+                    .rev()
+                    .find_map(|v| v.vitals.systolic_mmhg.zip(v.vitals.diastolic_mmhg))
+                    .map_or_else(|| "no blood pressure yet".into(), |(a, b)| format!("BP {a}/{b}")),
+                alerts: s.open_alerts().map(|a| a.message.clone()).collect(),
+            }
+        })
+        .collect();
+    BoardCards {
+        cards,
+        updated: time(now),
+    }
+}
+
+/// `GET /board`: every session in the clinic's chairs.
+pub(crate) async fn board(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    ctx: PageCtx,
+) -> Result<Html<String>, AppError> {
+    let now = jiff::Timestamp::now();
+    let list = state
+        .store()
+        .sessions(&who.actor(), &who.user().site_id, true, now, now)
+        .await?;
+    let cards = board_cards(&ctx.time_zone(), &list, now);
+    render(&BoardPage { ctx, cards })
+}
+
+/// How often the live board reads the database for changes. Every process of a clinic network
+/// reads the same rows, so a vital recorded through another process appears here too.
+const BOARD_POLL: Duration = Duration::from_secs(2);
+
+/// `GET /board/events`: server-sent events, each the board's cards as HTML, sent when they
+/// change (and a keep-alive comment in between). The stream reads the database, never
+/// in-process state, and is audited once when it opens.
+pub(crate) async fn board_events(
+    State(state): State<AppState>,
+    who: Can<ClinicalData>,
+    ctx: PageCtx,
+) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let now = jiff::Timestamp::now();
+    let actor = who.actor();
+    let site = who.user().site_id.clone();
+    state
+        .store()
+        .audit(
+            &actor,
+            store::AuditEvent::new("session.board", store::AuditOutcome::Ok).site(site.as_str()),
+            now,
+        )
+        .await?;
+    let tz = ctx.time_zone();
+    let stream = futures_util::stream::unfold(
+        (state, site, tz, String::new()),
+        |(state, site, tz, last)| async move {
+            loop {
+                let now = jiff::Timestamp::now();
+                let html = match state.store().board_sessions(&site).await {
+                    Ok(list) => board_cards(&tz, &list, now)
+                        .render()
+                        .unwrap_or_default(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading the chair board failed");
+                        String::new()
+                    }
+                };
+                // The clock line changes every minute; compare without it.
+                let key = html
+                    .split_once("<p class=\"board-updated\"")
+                    .map_or(html.as_str(), |(a, _)| a)
+                    .to_owned();
+                if !html.is_empty() && key != last {
+                    let event = Event::default().event("board").data(html.replace('\n', " "));
+                    return Some((Ok(event), (state, site, tz, key)));
+                }
+                tokio::time::sleep(BOARD_POLL).await;
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
