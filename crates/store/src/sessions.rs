@@ -853,6 +853,9 @@ async fn insert_vitals(
     settings: &AlertSettings,
     now: Timestamp,
 ) -> Result<(Vec<VitalsRecord>, Vec<SessionAlert>), StoreError> {
+    // What is returned is what a later read gives: instants to the millisecond.
+    let to_ms = |t: Timestamp| Timestamp::from_millisecond(millis(t)).unwrap_or(t);
+    let now = to_ms(now);
     let mut stored = Vec::with_capacity(readings.len());
     let mut raised = Vec::new();
     let mut open: Vec<AlertKind> = s.open_alerts().map(|a| a.kind).collect();
@@ -881,7 +884,7 @@ async fn insert_vitals(
         .await?;
         let record = VitalsRecord {
             id: id.clone(),
-            taken_at: *taken_at,
+            taken_at: to_ms(*taken_at),
             vitals: *v,
             source,
             by: actor.label().to_owned(),

@@ -14,8 +14,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::course::TargetDose;
 use clinical::session::{
-    ADVERSE_GRADES, AdverseKind, Checklist, Delivery, DoseLimits, RemsAnswers, SessionStatus,
-    Step, Vitals,
+    ADVERSE_GRADES, AdverseKind, Checklist, Delivery, DoseLimits, RemsAnswers, SessionStatus, Step,
+    Vitals,
 };
 use serde::Deserialize;
 use store::{
@@ -89,12 +89,7 @@ fn opt(v: &str) -> Option<&str> {
 }
 
 /// A whole-number measure; blank is none.
-fn measure(
-    errors: &mut FormErrors,
-    field: &str,
-    words: &str,
-    v: &str,
-) -> Option<u16> {
+fn measure(errors: &mut FormErrors, field: &str, words: &str, v: &str) -> Option<u16> {
     let t = v.trim();
     if t.is_empty() {
         return None;
@@ -114,7 +109,12 @@ fn measure(
 fn read_vitals(errors: &mut FormErrors, f: &SessionForm) -> Option<Vitals> {
     let before = errors.len();
     let v = Vitals {
-        systolic_mmhg: measure(errors, "systolic_mmhg", "systolic pressure", &f.systolic_mmhg),
+        systolic_mmhg: measure(
+            errors,
+            "systolic_mmhg",
+            "systolic pressure",
+            &f.systolic_mmhg,
+        ),
         diastolic_mmhg: measure(
             errors,
             "diastolic_mmhg",
@@ -253,7 +253,10 @@ fn vitals_svg(s: &SessionRecord, settings: &clinical::session::AlertSettings) ->
         .iter()
         .map(|v| {
             let origin = s.started_at.unwrap_or(s.checked_in_at);
-            (v.taken_at.duration_since(origin).as_secs_f64() / 60.0, &v.vitals)
+            (
+                v.taken_at.duration_since(origin).as_secs_f64() / 60.0,
+                &v.vitals,
+            )
         })
         .collect();
     if points.is_empty() {
@@ -307,8 +310,18 @@ fn vitals_svg(s: &SessionRecord, settings: &clinical::session::AlertSettings) ->
             "",
             "systolic",
         ),
-        (&|v: &Vitals| v.diastolic_mmhg, "#0b5cad", "2 3", "diastolic"),
-        (&|v: &Vitals| v.heart_rate_bpm, "#6b3fa0", "8 4", "heart rate"),
+        (
+            &|v: &Vitals| v.diastolic_mmhg,
+            "#0b5cad",
+            "2 3",
+            "diastolic",
+        ),
+        (
+            &|v: &Vitals| v.heart_rate_bpm,
+            "#6b3fa0",
+            "8 4",
+            "heart rate",
+        ),
     ] {
         let pts = line(get);
         if !pts.is_empty() {
@@ -436,8 +449,7 @@ async fn session_page(
                 } else {
                     "entered"
                 },
-                alerting: !clinical::session::evaluate(&m, baseline.as_ref(), settings)
-                    .is_empty(),
+                alerting: !clinical::session::evaluate(&m, baseline.as_ref(), settings).is_empty(),
             }
         })
         .collect();
@@ -773,14 +785,12 @@ pub(crate) async fn act(
                 ) {
                     Ok(o) => overridden = o,
                     Err(e) => {
-                        let field = if matches!(
-                            e,
-                            clinical::session::DoseProblem::ReasonMissing { .. }
-                        ) {
-                            "override_reason"
-                        } else {
-                            "dose_mg"
-                        };
+                        let field =
+                            if matches!(e, clinical::session::DoseProblem::ReasonMissing { .. }) {
+                                "override_reason"
+                            } else {
+                                "dose_mg"
+                            };
                         errors.push(field, sentence(&e.to_string()));
                     }
                 }
@@ -1120,7 +1130,9 @@ pub(crate) async fn rems_form(
         .await?;
     let clinic = state.store().site(site).await?.name;
     let record = s.rems_record();
-    let bp = |p: Option<(u16, u16)>| p.map_or_else(|| "not recorded".into(), |(a, b)| format!("{a}/{b} mmHg"));
+    let bp = |p: Option<(u16, u16)>| {
+        p.map_or_else(|| "not recorded".into(), |(a, b)| format!("{a}/{b} mmHg"))
+    };
     let missing = clinical::session::rems_missing(&s.rems, &record)
         .into_iter()
         .map(|(_, m)| sentence(&m))
@@ -1237,7 +1249,11 @@ pub(crate) struct BoardPage {
     cards: BoardCards,
 }
 
-fn board_cards(ctx_tz: &jiff::tz::TimeZone, list: &[SessionRecord], now: jiff::Timestamp) -> BoardCards {
+fn board_cards(
+    ctx_tz: &jiff::tz::TimeZone,
+    list: &[SessionRecord],
+    now: jiff::Timestamp,
+) -> BoardCards {
     let time = |t: jiff::Timestamp| t.to_zoned(ctx_tz.clone()).strftime("%H:%M").to_string();
     let cards = list
         .iter()
@@ -1251,7 +1267,12 @@ fn board_cards(ctx_tz: &jiff::tz::TimeZone, list: &[SessionRecord], now: jiff::T
                 status: s.status.label(),
                 elapsed: s.started_at.map_or_else(
                     || format!("checked in {}", time(s.checked_in_at)),
-                    |st| format!("{} min since dosing began", now.duration_since(st).as_mins()),
+                    |st| {
+                        format!(
+                            "{} min since dosing began",
+                            now.duration_since(st).as_mins()
+                        )
+                    },
                 ),
                 next_check: due.map_or_else(
                     || "none due".into(),
@@ -1263,7 +1284,10 @@ fn board_cards(ctx_tz: &jiff::tz::TimeZone, list: &[SessionRecord], now: jiff::T
                     .iter()
                     .rev()
                     .find_map(|v| v.vitals.systolic_mmhg.zip(v.vitals.diastolic_mmhg))
-                    .map_or_else(|| "no blood pressure yet".into(), |(a, b)| format!("BP {a}/{b}")),
+                    .map_or_else(
+                        || "no blood pressure yet".into(),
+                        |(a, b)| format!("BP {a}/{b}"),
+                    ),
                 alerts: s.open_alerts().map(|a| a.message.clone()).collect(),
             }
         })
@@ -1319,9 +1343,7 @@ pub(crate) async fn board_events(
             loop {
                 let now = jiff::Timestamp::now();
                 let html = match state.store().board_sessions(&site).await {
-                    Ok(list) => board_cards(&tz, &list, now)
-                        .render()
-                        .unwrap_or_default(),
+                    Ok(list) => board_cards(&tz, &list, now).render().unwrap_or_default(),
                     Err(e) => {
                         tracing::warn!(error = %e, "reading the chair board failed");
                         String::new()
@@ -1333,7 +1355,9 @@ pub(crate) async fn board_events(
                     .map_or(html.as_str(), |(a, _)| a)
                     .to_owned();
                 if !html.is_empty() && key != last {
-                    let event = Event::default().event("board").data(html.replace('\n', " "));
+                    let event = Event::default()
+                        .event("board")
+                        .data(html.replace('\n', " "));
                     return Some((Ok(event), (state, site, tz, key)));
                 }
                 tokio::time::sleep(BOARD_POLL).await;

@@ -14,3 +14,4 @@ mod pages;
 mod pk;
 mod scheduling;
 mod screening;
+mod sessions;

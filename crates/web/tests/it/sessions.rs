@@ -1,0 +1,744 @@
+//! Treatment sessions on both databases: a whole IV session through the pages (illegal steps
+//! refused with what comes first, the second check, an alert and its acknowledgement,
+//! discharge, the prescriber's lock, addenda only afterwards), idempotent vitals through the API,
+//! impossible readings refused at their field, and the esketamine lock held until the REMS
+//! form is complete.
+
+use serde_json::{Value, json};
+use store::{Actor, Role};
+
+use crate::support::TestApp;
+
+/// A patient with a current diagnosis, signed consent, a course of `protocol` and an
+/// appointment for it today, checked in; the session's id.
+async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> String {
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap();
+    let now = jiff::Timestamp::now();
+    let actor = Actor::system("test");
+    let nurse = app.token(Role::Nurse).await;
+    let doctor = app.token(Role::Prescriber).await;
+    let client = reqwest::Client::new();
+    let patient: Value = client
+        .post(app.url("/api/v1/patients"))
+        .bearer_auth(&nurse)
+        .json(&json!({"given_name": "Sol", "family_name": "Seated", "date_of_birth": "1980-01-01", "sex": "female"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pid = store::PatientId::parse(patient["id"].as_str().unwrap()).unwrap();
+    store
+        .add_diagnosis(
+            &actor,
+            &site.id,
+            &pid,
+            clinical::diagnoses::find("F33.2").unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    let text = clinical::consent::ConsentText::parse(
+        "Consent to ketamine treatment",
+        "I understand the risks and benefits of ketamine treatment that were explained to me, including raised blood pressure and dissociation, and I agree to it.",
+    ).unwrap();
+    let version = store
+        .publish_consent(&actor, &site.id, &text, now)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .sign_consent(&actor, &site.id, &pid, version, "Sol Seated", now)
+            .await
+            .unwrap()
+    );
+    if kind == "esketamine" {
+        store
+            .set_site_rems(
+                &actor,
+                &site.id,
+                &store::SiteRems {
+                    certified_on: "2026-01-05".parse().unwrap(),
+                    representative: "Dr Rep".into(),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+        store
+            .set_patient_rems(
+                &actor,
+                &site.id,
+                &pid,
+                &store::PatientRems {
+                    enrolled_on: "2026-01-05".parse().unwrap(),
+                    submitted_by: "online".into(),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    let tz = jiff::tz::TimeZone::get("America/Chicago").unwrap();
+    let today = now.to_zoned(tz.clone()).date();
+    let course: Value = client
+        .post(app.url("/api/v1/courses"))
+        .bearer_auth(&doctor)
+        .json(
+            &json!({"patient_id": pid.as_str(), "diagnosis_code": "F33.2", "protocol": protocol,
+                      "instrument": "phq9", "starts_on": today.to_string()}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let course_id = store::CourseId::parse(course["id"].as_str().expect("course made")).unwrap();
+    // Booked through the store so the slot may be at any hour (the chair's hours are a
+    // booking rule, tested in scheduling).
+    let chair = store::ChairId::parse(chair).unwrap();
+    let start = now - jiff::SignedDuration::from_mins(5);
+    let booked = store
+        .book(
+            &actor,
+            &site.id,
+            &store::NewAppointment {
+                patient_id: &pid,
+                chair_id: &chair,
+                course_id: Some(&course_id),
+                kind: clinical::booking::AppointmentKind::parse(kind).unwrap(),
+                starts_at: start,
+                ends_at: start + jiff::SignedDuration::from_mins(130),
+            },
+            &jiff::tz::TimeZone::get("UTC").unwrap(),
+            now,
+        )
+        .await
+        .unwrap();
+    let appointment = match booked {
+        Ok(a) => a,
+        Err(store::BookingRefusal::OutsideHours { .. }) => {
+            panic!("test chairs must be open all day")
+        }
+        Err(e) => panic!("{e}"),
+    };
+    let id = store
+        .check_in(&actor, &site.id, &appointment.id, now)
+        .await
+        .unwrap()
+        .unwrap();
+    // Checking in again returns the same session.
+    let again = store
+        .check_in(&actor, &site.id, &appointment.id, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(id, again);
+    id.as_str().to_owned()
+}
+
+/// Chairs open every day, all day, so the test runs at any hour.
+async fn all_day_chairs(app: &TestApp) -> (String, String) {
+    use clinical::booking::OpeningHours;
+    use clinical::course::Product;
+    // The first account makes the site.
+    app.token(Role::Nurse).await;
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap();
+    let now = jiff::Timestamp::now();
+    let actor = Actor::system("test");
+    let room = store
+        .create_room(&actor, &site.id, "Room S", now)
+        .await
+        .unwrap();
+    let hours = OpeningHours {
+        days: {
+            use jiff::civil::Weekday::*;
+            vec![
+                Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday,
+            ]
+        },
+        opens: jiff::civil::Time::midnight(),
+        closes: jiff::civil::Time::constant(23, 59, 59, 999_999_999),
+    };
+    let mut ids = Vec::new();
+    for (name, p) in [
+        ("IV S", Product::IvRacemic),
+        ("Nasal S", Product::EsketamineNasal),
+    ] {
+        ids.push(
+            store
+                .create_chair(
+                    &actor,
+                    &site.id,
+                    &store::NewChair {
+                        room_id: &room,
+                        name,
+                        supports: &[p],
+                        hours: &hours,
+                    },
+                    now,
+                )
+                .await
+                .unwrap()
+                .as_str()
+                .to_owned(),
+        );
+    }
+    (ids[0].clone(), ids[1].clone())
+}
+
+async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
+    let (iv, _) = all_day_chairs(app).await;
+    let id = checked_in(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
+    app.user("nurse.one@example.org", Role::Nurse).await;
+    app.user("nurse.two@example.org", Role::Nurse).await;
+    app.user("doctor@example.org", Role::Prescriber).await;
+    let nurse = app.signed_in("nurse.one@example.org").await;
+    let page = format!("/sessions/{id}");
+    let token = app.csrf(&nurse, &page).await;
+
+    // Starting before the pre-assessment is refused, saying what comes first.
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/pump"),
+            &token,
+            &[("step", "start")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("pre-session assessment"), "{html}");
+
+    // An impossible reading is refused at its field and nothing is stored.
+    let mut pre = vec![
+        ("weight_kg", "80"),
+        ("systolic_mmhg", "80"),
+        ("diastolic_mmhg", "90"),
+        ("heart_rate_bpm", "72"),
+        ("spo2_percent", "98"),
+        ("respiratory_rate_per_min", "14"),
+        ("pregnancy_test", "not_applicable"),
+        ("escort", "on"),
+    ];
+    let res = app
+        .post_form(&nurse, &format!("{page}/pre"), &token, &pre)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("must be higher than the diastolic"), "{html}");
+    assert!(html.contains("value=\"80\""), "typed values kept");
+    pre[1] = ("systolic_mmhg", "124");
+    pre[2] = ("diastolic_mmhg", "78");
+    let res = app
+        .post_form(&nurse, &format!("{page}/pre"), &token, &pre)
+        .await;
+    assert_eq!(res.status(), 303);
+
+    // The IV dose needs a second person with their own password.
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(html.contains("40.0 mg"), "0.5 mg/kg × 80 kg: {html}");
+    let dose = |second: &'static str, password: &'static str| {
+        vec![
+            ("dose_mg", ""),
+            ("duration_min", "40"),
+            ("stock_mg_per_ml", "10"),
+            ("bag_ml", "100"),
+            ("lot", "K123"),
+            ("second_email", second),
+            ("second_password", password),
+        ]
+    };
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/dose"),
+            &token,
+            &dose("nurse.one@example.org", crate::support::PASSWORD),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("not you"));
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/dose"),
+            &token,
+            &dose("nurse.two@example.org", "wrong password"),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    // A nurse cannot give more than the order.
+    let mut over = dose("nurse.two@example.org", crate::support::PASSWORD);
+    over[0] = ("dose_mg", "60");
+    let res = app
+        .post_form(&nurse, &format!("{page}/dose"), &token, &over)
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("only a prescriber"));
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/dose"),
+            &token,
+            &dose("nurse.two@example.org", crate::support::PASSWORD),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    // 40 mg in 4 mL of stock added to 100 mL over 40 minutes: 156 mL/h, 60 mg/h.
+    assert!(html.contains("pump 156.0 mL/h (60.0 mg/h)"), "{html}");
+    assert!(html.contains("checked by nurse.two@example.org"));
+
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/pump"),
+            &token,
+            &[("step", "start")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    // A high pressure raises an alert that stays until acknowledged with the action.
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/vitals"),
+            &token,
+            &[("systolic_mmhg", "186"), ("diastolic_mmhg", "96")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(
+        html.contains("ALERT:</strong> Blood pressure 186/96 mmHg: systolic at or above 180"),
+        "{html}"
+    );
+    let board = app.get(&nurse, "/board").await.text().await.unwrap();
+    // Above 180, and 62 over the baseline of 124: two alerts, both said in words.
+    assert!(board.contains("2 open alerts"), "{board}");
+    assert!(
+        board.contains("risen 62 over the baseline of 124"),
+        "{board}"
+    );
+    let marker = "name=\"kind\" value=\"";
+    let alert_ids: Vec<String> = html
+        .match_indices(marker)
+        .map(|(i, _)| html[i + marker.len()..i + marker.len() + 36].to_owned())
+        .collect();
+    assert_eq!(alert_ids.len(), 2);
+    let alert_id = alert_ids[0].clone();
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/pump"),
+            &token,
+            &[("step", "pause")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/pump"),
+            &token,
+            &[("step", "rate"), ("dose_rate_mg_per_h", "40")],
+        )
+        .await;
+    assert_eq!(res.status(), 422, "no rate change while paused");
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/alert"),
+            &token,
+            &[("kind", alert_id.as_str()), ("action", "")],
+        )
+        .await;
+    assert_eq!(res.status(), 422, "an acknowledgement needs the action");
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/alert"),
+            &token,
+            &[("kind", alert_id.as_str()), ("action", "infusion paused")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/alert"),
+            &token,
+            &[
+                ("kind", alert_ids[1].as_str()),
+                ("action", "infusion paused"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/alert"),
+            &token,
+            &[("kind", alert_ids[1].as_str()), ("action", "again")],
+        )
+        .await;
+    assert_eq!(res.status(), 422, "an alert is acknowledged once");
+    for step in ["resume", "stop"] {
+        let res = app
+            .post_form(&nurse, &format!("{page}/pump"), &token, &[("step", step)])
+            .await;
+        assert_eq!(res.status(), 303, "{step}");
+    }
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/adverse"),
+            &token,
+            &[
+                ("kind", "nausea"),
+                ("grade", "1"),
+                ("action", "ondansetron given"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    // Discharge needs vitals after the infusion and every item ticked.
+    let all = [
+        ("alert_and_oriented", "on"),
+        ("no_active_nausea", "on"),
+        ("escort_present", "on"),
+        ("vitals_near_baseline", "on"),
+    ];
+    let res = app
+        .post_form(&nurse, &format!("{page}/discharge"), &token, &all)
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("ake vitals after administration ended")
+    );
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/vitals"),
+            &token,
+            &[("systolic_mmhg", "130"), ("diastolic_mmhg", "80")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(&nurse, &format!("{page}/discharge"), &token, &all[..3])
+        .await;
+    assert_eq!(res.status(), 422);
+    let res = app
+        .post_form(&nurse, &format!("{page}/discharge"), &token, &all)
+        .await;
+    assert_eq!(res.status(), 303);
+
+    // Only a prescriber locks; afterwards the record takes addenda only.
+    let res = app
+        .post_form(&nurse, &format!("{page}/lock"), &token, &[])
+        .await;
+    assert_eq!(res.status(), 403);
+    let doctor = app.signed_in("doctor@example.org").await;
+    let dtoken = app.csrf(&doctor, &page).await;
+    let res = app
+        .post_form(&doctor, &format!("{page}/lock"), &dtoken, &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/vitals"),
+            &token,
+            &[("heart_rate_bpm", "70")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("addendum"));
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/addendum"),
+            &token,
+            &[("body", "Called the next day: well.")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&doctor, &page).await.text().await.unwrap();
+    assert!(html.contains("Called the next day: well."));
+    assert!(html.contains("Signed and locked"));
+    // The database itself refuses a change to a locked session.
+    let changed = app
+        .db
+        .store
+        .lock_session(
+            &Actor::system("test"),
+            &app.db.store.first_site().await.unwrap().unwrap().id,
+            &store::SessionId::parse(&id).unwrap(),
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(changed, Err(store::SessionRefusal::Locked));
+    let trail = app.audit().await;
+    assert!(trail.iter().any(|e| e.action == "session.vitals"));
+    assert!(trail.iter().filter(|e| e.action == "session.step").count() >= 8);
+}
+
+async fn vitals_are_stored_once_per_idempotency_key(app: &TestApp) {
+    let (iv, _) = all_day_chairs(app).await;
+    let id = checked_in(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
+    let token = app.token(Role::Nurse).await;
+    let client = reqwest::Client::new();
+    let now = jiff::Timestamp::now();
+    let body = json!({"observations": [
+        {"taken_at": now.to_string(), "systolic_mmhg": 128, "diastolic_mmhg": 82, "heart_rate_bpm": 76},
+        {"taken_at": now.to_string(), "spo2_percent": 88}
+    ]});
+    let post = |key: &'static str, body: Value| {
+        client
+            .post(app.url(&format!("/api/v1/sessions/{id}/vitals")))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let first = post("chair-7-0001", body.clone()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["observations"].as_array().unwrap().len(), 2);
+    assert_eq!(first["alerts"][0]["kind"], "spo2_low");
+    let again = post("chair-7-0001", body.clone()).await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again, first, "the same answer");
+    // The same key for other readings is refused.
+    let other = json!({"observations": [{"taken_at": now.to_string(), "heart_rate_bpm": 90}]});
+    let res = post("chair-7-0001", other).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "idempotency_key_reused");
+    // Impossible readings name their field.
+    let bad = json!({"observations": [{"taken_at": now.to_string(), "spo2_percent": 101}]});
+    let e: Value = post("chair-7-0002", bad)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(e["error"]["field"], "observations[0].spo2_percent");
+    let bad = json!({"observations": [{"taken_at": now.to_string(), "systolic_mmhg": 70, "diastolic_mmhg": 90}]});
+    let e: Value = post("chair-7-0003", bad)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(e["error"]["field"], "observations[0].systolic_mmhg");
+    // Ten concurrent retries of one key store the readings once.
+    let many = json!({"observations": [{"taken_at": now.to_string(), "heart_rate_bpm": 80}]});
+    let tries = (0..10).map(|_| post("chair-7-0004", many.clone()));
+    for r in futures_util::future::join_all(tries).await {
+        assert_eq!(r.unwrap().status(), 201);
+    }
+    let session: Value = client
+        .get(app.url(&format!("/api/v1/sessions/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(session["vitals"].as_array().unwrap().len(), 3, "{session}");
+    assert_eq!(session["alerts"].as_array().unwrap().len(), 1);
+    let active: Value = client
+        .get(app.url("/api/v1/sessions?status=active"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(active["sessions"][0]["id"], id.as_str());
+    // Front desk sees no session.
+    let desk = app.token(Role::FrontDesk).await;
+    let res = client
+        .get(app.url(&format!("/api/v1/sessions/{id}")))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+}
+
+async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestApp) {
+    let (_, nasal) = all_day_chairs(app).await;
+    let id = checked_in(app, "esketamine_trd_label", "esketamine", &nasal).await;
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap().id;
+    let sid = store::SessionId::parse(&id).unwrap();
+    let doctor = app.user("esk.doctor@example.org", Role::Prescriber).await;
+    let actor = Actor::user(&doctor);
+    let settings = clinical::session::AlertSettings::default();
+    let now = jiff::Timestamp::now();
+    let bp = |s, d| clinical::session::Vitals {
+        systolic_mmhg: Some(s),
+        diastolic_mmhg: Some(d),
+        ..Default::default()
+    };
+    let pre = store::PreAssessment {
+        weight_kg: 70.0,
+        escort: true,
+        fasting: true,
+        pregnancy_test: "negative",
+        note: None,
+        vitals: bp(126, 80),
+    };
+    store
+        .pre_assess(&actor, &site, &sid, &pre, &settings, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let s = store.board_sessions(&site).await.unwrap();
+    let order_id = store
+        .course(&site, &s[0].course_id)
+        .await
+        .unwrap()
+        .order()
+        .unwrap()
+        .id
+        .clone();
+    store
+        .verify_dose(
+            &actor,
+            &site,
+            &sid,
+            &store::DoseVerification {
+                order_id: &order_id,
+                dose_mg: 56.0,
+                ordered_mg: 56.0,
+                infusion: None,
+                lot: Some("ESK-7"),
+                second_verifier: None,
+                override_reason: None,
+            },
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let at = |m: i64| now + jiff::SignedDuration::from_mins(m);
+    store
+        .pump(
+            &actor,
+            &site,
+            &sid,
+            clinical::session::Step::Start,
+            None,
+            None,
+            at(1),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .pump(
+            &actor,
+            &site,
+            &sid,
+            clinical::session::Step::Stop,
+            None,
+            None,
+            at(11),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .record_vitals(
+            &actor,
+            &site,
+            &sid,
+            &[(at(20), bp(130, 82))],
+            "hand",
+            None,
+            &settings,
+            at(20),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let checklist = clinical::session::Checklist {
+        alert_and_oriented: true,
+        no_active_nausea: true,
+        escort_present: true,
+        vitals_near_baseline: true,
+    };
+    // Less than two hours since the first device: refused, saying how long so far.
+    let refused = store
+        .discharge(&actor, &site, &sid, &checklist, &settings, at(30))
+        .await
+        .unwrap()
+        .unwrap_err();
+    match refused {
+        store::SessionRefusal::Discharge(list) => {
+            assert!(
+                list.iter().any(|(f, m)| *f == "monitoring"
+                    && m.contains("120 minutes")
+                    && m.contains("29 so far")),
+                "{list:?}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    let later = now + jiff::SignedDuration::from_mins(125);
+    store
+        .discharge(&actor, &site, &sid, &checklist, &settings, later)
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = store
+        .lock_session(&actor, &site, &sid, later)
+        .await
+        .unwrap()
+        .unwrap_err();
+    match refused {
+        store::SessionRefusal::Rems(list) => {
+            assert!(list.iter().any(|(f, _)| *f == "opioids"));
+            assert!(list.iter().any(|(f, _)| *f == "bp_forty"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The printed form shows what is missing.
+    app.user("esk.nurse@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("esk.nurse@example.org").await;
+    let form = app
+        .get(&nurse, &format!("/sessions/{id}/rems-form"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("Patient Monitoring Form"));
+    assert!(form.contains("126/80 mmHg"), "{form}");
+    assert!(form.contains("Incomplete"));
+    let due = app.get(&nurse, "/rems/forms").await.text().await.unwrap();
+    assert!(due.contains("Sol Seated"), "{due}");
+}
+
+crate::on_both!(
+    a_whole_iv_session_runs_in_order_and_locks,
+    vitals_are_stored_once_per_idempotency_key,
+    an_esketamine_session_locks_only_with_a_complete_rems_form
+);
