@@ -283,6 +283,7 @@ impl Store {
                 self.publish_consent(&actor, &site.id, &text, now).await?;
             }
         }
+        self.seed_demo_sessions(&site, now).await?;
         Ok(DemoSeed {
             site,
             users_created,

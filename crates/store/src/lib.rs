@@ -21,6 +21,7 @@ mod consent;
 mod content;
 mod courses;
 mod demo;
+mod demo_sessions;
 mod diagnoses;
 mod error;
 mod inquiries;

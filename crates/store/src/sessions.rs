@@ -1180,16 +1180,10 @@ impl Store {
                 Some(_) => {}
             }
         }
-        let (duration, rate, dose_rate, stock) = match dose.infusion {
-            Some((d, r, dr, st)) => (Some(d), Some(r), Some(dr), Some(st)),
-            None => (None, None, None, None),
-        };
         sqlx::query(
             "update treatment_sessions set status = $2, order_id = $3, dose_mg = $4,
-                    ordered_mg = $5, duration_min = $6, rate_ml_per_h = $7,
-                    dose_rate_mg_per_h = $8, stock_mg_per_ml = $9, lot = $10, verified_by = $11,
-                    second_verifier = $12, override_by = $13, override_reason = $14,
-                    verified_at = $15
+                    ordered_mg = $5, lot = $6, verified_by = $7, second_verifier = $8,
+                    override_by = $9, override_reason = $10, verified_at = $11
               where id = $1",
         )
         .bind(id.as_str())
@@ -1197,10 +1191,6 @@ impl Store {
         .bind(dose.order_id)
         .bind(dose.dose_mg)
         .bind(dose.ordered_mg)
-        .bind(duration)
-        .bind(rate)
-        .bind(dose_rate)
-        .bind(stock)
         .bind(dose.lot)
         .bind(actor.user_id())
         .bind(dose.second_verifier.map(|u| u.as_str()))
@@ -1209,6 +1199,22 @@ impl Store {
         .bind(millis(now))
         .execute(&mut *tx)
         .await?;
+        // The infusion's figures in a statement of their own, so no number is ever bound as
+        // NULL (see `pump`).
+        if let Some((duration, rate, dose_rate, stock)) = dose.infusion {
+            sqlx::query(
+                "update treatment_sessions set duration_min = $2, rate_ml_per_h = $3,
+                        dose_rate_mg_per_h = $4, stock_mg_per_ml = $5
+                  where id = $1",
+            )
+            .bind(id.as_str())
+            .bind(duration)
+            .bind(rate)
+            .bind(dose_rate)
+            .bind(stock)
+            .execute(&mut *tx)
+            .await?;
+        }
         let what = if dose.override_reason.is_some() {
             "verify_dose override"
         } else {
@@ -1261,20 +1267,27 @@ impl Store {
             },
             _ => None,
         };
-        sqlx::query(
-            "insert into session_events (id, session_id, at, kind, dose_rate_mg_per_h, note,
-                                         recorded_by)
-             values ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(crate::new_id())
-        .bind(id.as_str())
-        .bind(millis(now))
-        .bind(step.code())
-        .bind(rate)
-        .bind(note)
-        .bind(actor.user_id())
-        .execute(&mut *tx)
-        .await?;
+        // A missing rate is left out rather than bound as NULL: sqlx's `Any` driver types a NULL
+        // so that PostgreSQL then refuses a number in the same prepared statement.
+        let insert = if rate.is_some() {
+            "insert into session_events (id, session_id, at, kind, note, recorded_by,
+                                         dose_rate_mg_per_h)
+             values ($1, $2, $3, $4, $5, $6, $7)"
+        } else {
+            "insert into session_events (id, session_id, at, kind, note, recorded_by)
+             values ($1, $2, $3, $4, $5, $6)"
+        };
+        let mut query = sqlx::query(insert)
+            .bind(crate::new_id())
+            .bind(id.as_str())
+            .bind(millis(now))
+            .bind(step.code())
+            .bind(note)
+            .bind(actor.user_id());
+        if let Some(r) = rate {
+            query = query.bind(r);
+        }
+        query.execute(&mut *tx).await?;
         set_status(&mut tx, id, to).await?;
         match step {
             Step::Start => {

@@ -28,6 +28,19 @@ async fn seeding_twice_adds_nothing_the_second_time(db: &TestDb) {
         .unwrap();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert!(alerts.iter().all(|a| a.message.contains("PHQ-9 item 9")));
+    // Two sessions in progress, the infusion with an open blood-pressure alert; the second
+    // seeding (within three hours) adds no others.
+    let board = db.store.board_sessions(&first.site.id).await.unwrap();
+    assert_eq!(board.len(), 2, "{board:?}");
+    let iv = board
+        .iter()
+        .find(|s| s.product == clinical::course::Product::IvRacemic)
+        .unwrap();
+    assert_eq!(iv.status, clinical::session::SessionStatus::Administering);
+    assert!(iv.open_alerts().any(|a| a.kind.is_blood_pressure()));
+    let esk = board.iter().find(|s| s.product.is_esketamine()).unwrap();
+    assert_eq!(esk.status, clinical::session::SessionStatus::Monitoring);
+    assert!(esk.vitals.len() >= 3);
 }
 
 async fn demo_accounts_sign_in_only_in_demo_mode(db: &TestDb) {

@@ -233,20 +233,20 @@ pub(crate) struct ObservationInput {
     /// old.
     #[schema(example = "2026-12-01T15:10:00Z")]
     taken_at: String,
-    #[serde(default)]
-    #[schema(example = 128)]
+    #[serde(default, deserialize_with = "crate::api::json::whole::option")]
+    #[schema(value_type = Option<i64>, example = 128)]
     systolic_mmhg: Option<u16>,
-    #[serde(default)]
-    #[schema(example = 82)]
+    #[serde(default, deserialize_with = "crate::api::json::whole::option")]
+    #[schema(value_type = Option<i64>, example = 82)]
     diastolic_mmhg: Option<u16>,
-    #[serde(default)]
-    #[schema(example = 76)]
+    #[serde(default, deserialize_with = "crate::api::json::whole::option")]
+    #[schema(value_type = Option<i64>, example = 76)]
     heart_rate_bpm: Option<u16>,
-    #[serde(default)]
-    #[schema(example = 98)]
+    #[serde(default, deserialize_with = "crate::api::json::whole::option")]
+    #[schema(value_type = Option<i64>, example = 98)]
     spo2_percent: Option<u16>,
-    #[serde(default)]
-    #[schema(example = 14)]
+    #[serde(default, deserialize_with = "crate::api::json::whole::option")]
+    #[schema(value_type = Option<i64>, example = 14)]
     respiratory_rate_per_min: Option<u16>,
 }
 

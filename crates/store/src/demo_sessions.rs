@@ -1,0 +1,384 @@
+//! Demo treatment sessions: at every start, one IV infusion and one esketamine session in
+//! progress (the infusion with an open blood-pressure alert), and, once, signed and locked
+//! sessions for the IV course's past appointments. Every session walks the same lawful steps as
+//! a real one, through the same store calls; only the times are set back.
+
+use clinical::booking::{AppointmentKind, OpeningHours};
+use clinical::course::{Product, TargetDose};
+use clinical::session::{AlertSettings, Checklist, RemsAnswers, Step, Vitals};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::audit::Actor;
+use crate::courses::CourseRecord;
+use crate::row::{AppointmentId, ChairId, SiteId};
+use crate::scheduling::{AppointmentStatus, NewAppointment, NewChair};
+use crate::sessions::{DoseVerification, PreAssessment};
+use crate::{Site, Store, StoreError};
+
+fn bp(s: u16, d: u16, hr: u16, o2: u16, rr: u16) -> Vitals {
+    Vitals {
+        systolic_mmhg: Some(s),
+        diastolic_mmhg: Some(d),
+        heart_rate_bpm: Some(hr),
+        spo2_percent: Some(o2),
+        respiratory_rate_per_min: Some(rr),
+    }
+}
+
+fn mins(m: i64) -> SignedDuration {
+    SignedDuration::from_mins(m)
+}
+
+/// One demo session from check-in to where `upto` says, with readings at the given minutes
+/// after the start of dosing.
+struct Plan<'a> {
+    course: &'a CourseRecord,
+    appointment: &'a AppointmentId,
+    /// Check-in time; the other steps follow at fixed minutes.
+    at: Timestamp,
+    weight_kg: f64,
+    baseline: Vitals,
+    readings: &'a [(i64, Vitals)],
+    /// Minutes after the start when administration stopped (None: still running).
+    stop_after: Option<i64>,
+    /// Discharge and lock at this many minutes after the start.
+    close_after: Option<i64>,
+}
+
+impl Store {
+    /// Makes sure the demo shows sessions: past ones locked (once) and two in progress (when
+    /// none was checked in during the last three hours).
+    pub(crate) async fn seed_demo_sessions(
+        &self,
+        site: &Site,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let (Some(nurse_user), Some(doctor_user)) = (
+            self.user_by_email("nurse@example.org").await?,
+            self.user_by_email("prescriber@example.org").await?,
+        ) else {
+            return Ok(());
+        };
+        let nurse = Actor::user(&nurse_user);
+        let doctor = Actor::user(&doctor_user);
+        let system = Actor::system("demo-seed");
+        let (courses, _) = self.open_courses(&system, &site.id, now).await?;
+        let iv = courses
+            .iter()
+            .find(|c| c.patient_name.ends_with("Ashgrove") && c.product == Product::IvRacemic);
+        let esk = courses.iter().find(|c| {
+            c.patient_name.ends_with("Wrenfield") && c.product == Product::EsketamineNasal
+        });
+        let (Some(iv), Some(esk)) = (iv, esk) else {
+            return Ok(());
+        };
+        for course in [iv, esk] {
+            self.demo_consent(site, course, &nurse, now).await?;
+        }
+        // Past IV appointments of the course: signed and locked sessions, once.
+        let from = now - SignedDuration::from_hours(24 * 8);
+        let past = self
+            .appointments(
+                &system,
+                &site.id,
+                from,
+                now - mins(180),
+                None,
+                Some(&iv.patient_id),
+                now,
+            )
+            .await?;
+        for a in past.iter().filter(|a| {
+            a.status == AppointmentStatus::Booked && a.course_id.as_ref() == Some(&iv.id)
+        }) {
+            if self
+                .session_of_appointment(&site.id, &a.id)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            let readings = [
+                (10, bp(134, 84, 80, 98, 15)),
+                (20, bp(142, 88, 82, 97, 14)),
+                (30, bp(146, 90, 84, 97, 14)),
+                (40, bp(148, 90, 84, 97, 14)),
+                (55, bp(132, 82, 78, 98, 15)),
+                (70, bp(126, 80, 76, 98, 15)),
+            ];
+            let plan = Plan {
+                course: iv,
+                appointment: &a.id,
+                at: a.starts_at,
+                weight_kg: 78.0,
+                baseline: bp(124, 80, 76, 98, 15),
+                readings: &readings,
+                stop_after: Some(40),
+                close_after: Some(75),
+            };
+            self.demo_session(site, &plan, &nurse, &doctor, &doctor_user.id)
+                .await?;
+        }
+        // Two sessions in progress, unless some were started in the last three hours.
+        let recent = self
+            .board_sessions(&site.id)
+            .await?
+            .into_iter()
+            .any(|s| s.checked_in_at > now - mins(180));
+        if recent {
+            return Ok(());
+        }
+        let chairs = self.demo_live_chairs(site, &system, now).await?;
+        let tz = jiff::tz::TimeZone::get(&site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        for (course, chair, back, weight, readings, stop) in [
+            (
+                iv,
+                &chairs.0,
+                25,
+                78.0,
+                &[(8, bp(138, 86, 82, 98, 15)), (16, bp(186, 98, 92, 97, 14))][..],
+                None,
+            ),
+            (
+                esk,
+                &chairs.1,
+                50,
+                84.0,
+                &[(20, bp(136, 86, 80, 97, 14)), (40, bp(142, 90, 82, 97, 14))][..],
+                Some(10),
+            ),
+        ] {
+            let start = now - mins(back);
+            let new = NewAppointment {
+                patient_id: &course.patient_id,
+                chair_id: chair,
+                course_id: Some(&course.id),
+                kind: AppointmentKind::for_product(course.product),
+                starts_at: start,
+                ends_at: start + mins(130),
+            };
+            // When the patient's own course appointment overlaps now, the session is that one.
+            let appointment = match self.book(&system, &site.id, &new, &tz, now).await? {
+                Ok(a) => a.id,
+                Err(crate::BookingRefusal::PatientTaken { with, .. }) => with,
+                Err(_) => continue,
+            };
+            let plan = Plan {
+                course,
+                appointment: &appointment,
+                at: start,
+                weight_kg: weight,
+                baseline: bp(126, 80, 76, 98, 15),
+                readings,
+                stop_after: stop,
+                close_after: None,
+            };
+            self.demo_session(site, &plan, &nurse, &doctor, &doctor_user.id)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn demo_consent(
+        &self,
+        site: &Site,
+        course: &CourseRecord,
+        witness: &Actor,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let Some(doc) = self.consent_documents(&site.id).await?.into_iter().next() else {
+            return Ok(());
+        };
+        let status = self
+            .consent_status(witness, &site.id, &course.patient_id, now)
+            .await?;
+        if !status.signed_current() {
+            let signed = now - SignedDuration::from_hours(24 * 10);
+            let _ = self
+                .sign_consent(
+                    witness,
+                    &site.id,
+                    &course.patient_id,
+                    doc.version,
+                    &course.patient_name,
+                    signed,
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// An IV chair and a nasal chair open every day around the clock, so the demo's sessions in
+    /// progress can be booked whenever the demo starts.
+    async fn demo_live_chairs(
+        &self,
+        site: &Site,
+        system: &Actor,
+        now: Timestamp,
+    ) -> Result<(ChairId, ChairId), StoreError> {
+        let chairs = self.chairs(&site.id).await?;
+        let find = |name: &str| chairs.iter().find(|c| c.name == name).map(|c| c.id.clone());
+        if let (Some(a), Some(b)) = (find("Demo IV (24 h)"), find("Demo nasal (24 h)")) {
+            return Ok((a, b));
+        }
+        let room = match self
+            .rooms(&site.id)
+            .await?
+            .into_iter()
+            .find(|(_, n)| n == "Room C")
+        {
+            Some((id, _)) => id,
+            None => self.create_room(system, &site.id, "Room C", now).await?,
+        };
+        let hours = OpeningHours {
+            days: {
+                use jiff::civil::Weekday::*;
+                vec![
+                    Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday,
+                ]
+            },
+            opens: jiff::civil::Time::midnight(),
+            closes: jiff::civil::Time::constant(23, 59, 59, 999_999_999),
+        };
+        let mut ids = Vec::new();
+        for (name, product) in [
+            ("Demo IV (24 h)", Product::IvRacemic),
+            ("Demo nasal (24 h)", Product::EsketamineNasal),
+        ] {
+            let new = NewChair {
+                room_id: &room,
+                name,
+                supports: &[product],
+                hours: &hours,
+            };
+            ids.push(self.create_chair(system, &site.id, &new, now).await?);
+        }
+        let b = ids.pop().ok_or(StoreError::NotFound { entity: "chair" })?;
+        let a = ids.pop().ok_or(StoreError::NotFound { entity: "chair" })?;
+        Ok((a, b))
+    }
+
+    async fn demo_session(
+        &self,
+        site: &Site,
+        plan: &Plan<'_>,
+        nurse: &Actor,
+        doctor: &Actor,
+        second: &crate::row::UserId,
+    ) -> Result<(), StoreError> {
+        let settings = AlertSettings::default();
+        let sid: &SiteId = &site.id;
+        let t = plan.at;
+        let Ok(id) = self.check_in(nurse, sid, plan.appointment, t).await? else {
+            return Ok(());
+        };
+        let pre = PreAssessment {
+            weight_kg: plan.weight_kg,
+            escort: true,
+            fasting: true,
+            pregnancy_test: "not_applicable",
+            note: None,
+            vitals: plan.baseline,
+        };
+        if self
+            .pre_assess(nurse, sid, &id, &pre, &settings, t + mins(2))
+            .await?
+            .is_err()
+        {
+            return Ok(());
+        }
+        let Some(order) = plan.course.order() else {
+            return Ok(());
+        };
+        let esketamine = plan.course.product.is_esketamine();
+        let (dose_mg, infusion) = match order.dose {
+            TargetDose::MgPerKg(per_kg) => {
+                let mg = per_kg * plan.weight_kg;
+                // 40 minutes from a 10 mg/mL vial into a 100 mL bag.
+                let total_ml = 100.0 + mg / 10.0;
+                (
+                    mg,
+                    Some((40.0, total_ml * 60.0 / 40.0, mg * 60.0 / 40.0, 10.0)),
+                )
+            }
+            TargetDose::Mg(mg) => (mg, None),
+        };
+        let verify = DoseVerification {
+            order_id: &order.id,
+            dose_mg,
+            ordered_mg: dose_mg,
+            infusion,
+            lot: Some(if esketamine { "ESK-24117" } else { "KET-88210" }),
+            second_verifier: (!esketamine).then_some(second),
+            override_reason: None,
+        };
+        let _ = self
+            .verify_dose(nurse, sid, &id, &verify, t + mins(4))
+            .await?;
+        let start = t + mins(5);
+        let _ = self
+            .pump(nurse, sid, &id, Step::Start, None, None, start)
+            .await?;
+        for (m, v) in plan.readings {
+            if plan.stop_after.is_some_and(|s| s <= *m) {
+                let _ = self
+                    .pump(
+                        nurse,
+                        sid,
+                        &id,
+                        Step::Stop,
+                        None,
+                        None,
+                        start + mins(plan.stop_after.unwrap_or(*m)),
+                    )
+                    .await?;
+            }
+            let at = start + mins(*m);
+            let _ = self
+                .record_vitals(nurse, sid, &id, &[(at, *v)], "hand", None, &settings, at)
+                .await?;
+        }
+        if let Some(stop) = plan.stop_after
+            && plan.readings.iter().all(|(m, _)| *m < stop)
+        {
+            let _ = self
+                .pump(nurse, sid, &id, Step::Stop, None, None, start + mins(stop))
+                .await?;
+        }
+        let Some(close) = plan.close_after else {
+            return Ok(());
+        };
+        let checklist = Checklist {
+            alert_and_oriented: true,
+            no_active_nausea: true,
+            escort_present: true,
+            vitals_near_baseline: true,
+        };
+        let _ = self
+            .discharge(nurse, sid, &id, &checklist, &settings, start + mins(close))
+            .await?;
+        if esketamine {
+            let answers = RemsAnswers {
+                benzodiazepines: Some(false),
+                sedative_hypnotics: Some(false),
+                psychostimulants: Some(false),
+                maois: Some(false),
+                opioids: Some(false),
+                first_treatment: Some(false),
+                vitals_ok_before: Some(true),
+                vitals_ok_end: Some(true),
+                sedation: Some(false),
+                dissociation: Some(true),
+                respiratory_depression: Some(false),
+                ready_to_leave_min: Some(90),
+            };
+            let _ = self
+                .save_rems_answers(nurse, sid, &id, &answers, None, start + mins(close))
+                .await?;
+        }
+        let _ = self
+            .lock_session(doctor, sid, &id, start + mins(close + 5))
+            .await?;
+        Ok(())
+    }
+}
