@@ -686,3 +686,115 @@ test("a prescriber orders and signs a course, and the front desk books its induc
   await checkAccessible(desk, "booking form with errors");
   await desk.context().close();
 });
+
+test("a nurse finishes the infusion in the chair, runs the next IV session with a second check, the prescriber signs it, and the esketamine REMS form prints on one page", async () => {
+  const nurse = await newPage();
+  await signIn(nurse, "nurse@example.org");
+  await nurse.goto(`${base}/board`);
+  assert.match(await nurse.textContent("#board"), /2 open alerts/);
+  await checkAccessible(nurse, "chair board with an open alert");
+  await nurse.getByRole("link", { name: /Marlow Ashgrove/ }).click();
+  await nurse.waitForURL(/\/sessions\/[0-9a-f-]{36}$/);
+  const running = nurse.url();
+  assert.match(await nurse.textContent("main"), /ALERT: Blood pressure 186\/98 mmHg/);
+  await checkAccessible(nurse, "session with open alerts");
+  // Each alert stays until it is acknowledged with the action taken.
+  while ((await nurse.locator(".alert-box").count()) > 0) {
+    await nurse.getByLabel("Action taken").first().fill("rate reduced, rechecked in 5 minutes");
+    await nurse.getByRole("button", { name: "Acknowledge" }).first().click();
+    await nurse.waitForURL(/done=alert/);
+  }
+  await nurse.getByRole("button", { name: "Stop the infusion" }).click();
+  await nurse.waitForURL(/done=saved/);
+  await nurse.getByLabel("Systolic (mmHg)").fill("132");
+  await nurse.getByLabel("Diastolic (mmHg)").fill("82");
+  await nurse.getByRole("button", { name: "Record vitals" }).click();
+  await nurse.waitForURL(/done=vitals/);
+  await nurse.getByRole("button", { name: "Discharge" }).click();
+  await nurse.waitForSelector("#error-summary");
+  assert.match(await nurse.textContent("#error-summary"), /Confirm the patient is alert and oriented/);
+  await checkAccessible(nurse, "discharge sent back");
+  for (const item of ["Alert and oriented", "No active nausea or vomiting", "A responsible adult is here", "Vitals near the patient"]) {
+    await nurse.getByLabel(item).check();
+  }
+  await nurse.getByRole("button", { name: "Discharge" }).click();
+  await nurse.waitForURL(/done=saved/);
+  assert.match(await nurse.textContent(".session-status"), /Discharged/);
+
+  const doctor = await newPage();
+  await signIn(doctor, "prescriber@example.org");
+  await doctor.goto(running);
+  await doctor.getByRole("button", { name: "Sign and lock" }).click();
+  await doctor.waitForURL(/done=locked/);
+  assert.match(await doctor.textContent("main"), /Signed and locked .* by prescriber@example\.org/);
+  await checkAccessible(doctor, "locked session with the addendum form");
+
+  // The patient's next booked session: checked in from the day list.
+  const patient = (await nurse.getAttribute(".patient-banner a", "href")).split("/").pop();
+  const next = await nurse.evaluate(async (id) => {
+    const r = await fetch(`/api/v1/appointments?patient_id=${id}`, { credentials: "same-origin" });
+    const list = (await r.json()).appointments.filter((a) => a.status === "booked" && a.course_id);
+    return list[0]?.start;
+  }, patient);
+  assert.ok(next, "the demo course has a booked session ahead");
+  const day = new Intl.DateTimeFormat("en-CA", { timeZone: "America/New_York" }).format(new Date(next));
+  await nurse.goto(`${base}/schedule/day?date=${day}`);
+  await nurse.getByRole("button", { name: /Check in or open the session of Marlow Ashgrove/ }).first().click();
+  await nurse.waitForURL(/\/sessions\/[0-9a-f-]{36}$/);
+  await checkAccessible(nurse, "pre-assessment form");
+  await nurse.getByLabel("Today's weight (kg)").fill("78");
+  await nurse.getByLabel("Systolic (mmHg)").fill("124");
+  await nurse.getByLabel("Diastolic (mmHg)").fill("80");
+  await nurse.getByLabel("Heart rate (per min)").fill("74");
+  await nurse.getByLabel("SpO2 (%)").fill("98");
+  await nurse.getByLabel("Respiratory rate (per min)").fill("14");
+  await nurse.getByLabel("Not applicable").check();
+  await nurse.getByLabel("A responsible adult will take the patient home").check();
+  await nurse.getByRole("button", { name: "Record the pre-assessment" }).click();
+  await nurse.waitForURL(/done=saved/);
+  assert.match(await nurse.textContent("main"), /39\.0 mg/);
+  await checkAccessible(nurse, "dose verification form");
+  await nurse.getByLabel("Lot number").fill("KET-88210");
+  await nurse.getByLabel("Their email").fill("prescriber@example.org");
+  await nurse.getByLabel("Their password").fill(PASSWORD);
+  await nurse.getByRole("button", { name: "Verify the dose" }).click();
+  await nurse.waitForURL(/done=saved/);
+  assert.match(await nurse.textContent("main"), /checked by prescriber@example\.org; pump 155\.9 mL\/h \(58\.5 mg\/h\)/);
+  await nurse.getByRole("button", { name: "Start the infusion" }).click();
+  await nurse.waitForURL(/done=saved/);
+  await nurse.getByLabel("Systolic (mmHg)").fill("138");
+  await nurse.getByLabel("Diastolic (mmHg)").fill("84");
+  await nurse.getByRole("button", { name: "Record vitals" }).click();
+  await nurse.waitForURL(/done=vitals/);
+  assert.match(await nurse.textContent(".session-status"), /Administering/);
+  assert.match(await nurse.textContent(".session-status"), /next check: the next vitals/);
+  assert.equal(await nurse.locator("svg.chart polyline").count() >= 2, true);
+  await checkAccessible(nurse, "infusion running with a chart");
+
+  // The esketamine session: the REMS form's questions, then the printed form.
+  await nurse.goto(`${base}/board`);
+  await nurse.getByRole("link", { name: /Tobias Wrenfield/ }).click();
+  await nurse.waitForURL(/\/sessions\/[0-9a-f-]{36}$/);
+  const esk = nurse.url();
+  for (const q of ["first_treatment", "benzodiazepines", "sedative_hypnotics", "psychostimulants", "maois", "opioids", "sedation", "respiratory_depression"]) {
+    await nurse.locator(`input[name="${q}"][value="no"]`).check();
+  }
+  for (const q of ["vitals_ok_before", "vitals_ok_end", "dissociation"]) {
+    await nurse.locator(`input[name="${q}"][value="yes"]`).check();
+  }
+  await nurse.getByLabel(/ready to leave/).fill("90");
+  await nurse.getByRole("button", { name: "Save the form" }).click();
+  await nurse.waitForURL(/done=saved/);
+  await checkAccessible(nurse, "esketamine session with the REMS questions");
+  await nurse.goto(`${esk}/rems-form`);
+  assert.match(await nurse.textContent("main"), /SPRAVATO® REMS Patient Monitoring Form/);
+  assert.match(await nurse.textContent("main"), /Opioids or other drugs causing sedation.*No/s);
+  assert.match(await nurse.textContent("main"), /126\/80 mmHg/);
+  await checkAccessible(nurse, "REMS form");
+  await nurse.emulateMedia({ media: "print" });
+  const pdf = await nurse.pdf({ format: "Letter" });
+  const pages = (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) || []).length;
+  assert.equal(pages, 1, "the form prints on one page");
+  await nurse.context().close();
+  await doctor.context().close();
+});

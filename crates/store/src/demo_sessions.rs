@@ -149,13 +149,22 @@ impl Store {
             ),
         ] {
             let start = now - mins(back);
+            // The always-open chairs are booked day by day: a slot ends by local midnight.
+            let midnight = start
+                .to_zoned(tz.clone())
+                .date()
+                .tomorrow()
+                .ok()
+                .and_then(|d| d.to_zoned(tz.clone()).ok())
+                .map(|z| z.timestamp() - SignedDuration::from_millis(1));
+            let end = midnight.map_or(start + mins(130), |m| m.min(start + mins(130)));
             let new = NewAppointment {
                 patient_id: &course.patient_id,
                 chair_id: chair,
                 course_id: Some(&course.id),
                 kind: AppointmentKind::for_product(course.product),
                 starts_at: start,
-                ends_at: start + mins(130),
+                ends_at: end,
             };
             // When the patient's own course appointment overlaps now, the session is that one.
             let appointment = match self.book(&system, &site.id, &new, &tz, now).await? {

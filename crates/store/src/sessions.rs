@@ -1001,6 +1001,23 @@ impl Store {
             return refuse("The course has no signed dose order; a prescriber signs one first.");
         }
         let patient = r.id("patient_id", PatientId::parse)?;
+        // The patient's row, so two check-ins of one patient at once wait for each other.
+        sqlx::query("update patients set updated_at = updated_at where id = $1")
+            .bind(patient.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let busy: i64 = sqlx::query_scalar(
+            "select count(*) from treatment_sessions
+              where patient_id = $1 and status not in ('discharged', 'locked')",
+        )
+        .bind(patient.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        if busy > 0 {
+            return refuse(
+                "The patient is in another session that has not been discharged; finish that one first.",
+            );
+        }
         let consent = sqlx::query(
             "select (select max(d.version) from consent_documents d where d.site_id = $1) as current,
                     (select d.version from consent_signatures s

@@ -113,7 +113,7 @@ async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> S
                 starts_at: start,
                 ends_at: start + jiff::SignedDuration::from_mins(130),
             },
-            &jiff::tz::TimeZone::get("UTC").unwrap(),
+            &noon_zone(now),
             now,
         )
         .await
@@ -137,7 +137,42 @@ async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> S
         .unwrap()
         .unwrap();
     assert_eq!(id, again);
+    // A second appointment of the patient cannot open a second session while this one runs.
+    let later = now + jiff::SignedDuration::from_hours(3);
+    let second = store
+        .book(
+            &actor,
+            &site.id,
+            &store::NewAppointment {
+                patient_id: &pid,
+                chair_id: &chair,
+                course_id: Some(&course_id),
+                kind: clinical::booking::AppointmentKind::parse(kind).unwrap(),
+                starts_at: later,
+                ends_at: later + jiff::SignedDuration::from_mins(130),
+            },
+            &noon_zone(now),
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    match store
+        .check_in(&actor, &site.id, &second.id, now)
+        .await
+        .unwrap()
+    {
+        Err(store::SessionRefusal::CheckIn(why)) => assert!(why.contains("another session")),
+        other => panic!("{other:?}"),
+    }
     id.as_str().to_owned()
+}
+
+/// A fixed time zone in which `now` is about noon, so the test's slots of a few hours never
+/// cross midnight (the chairs' hours are checked day by day).
+fn noon_zone(now: jiff::Timestamp) -> jiff::tz::TimeZone {
+    let hour = now.to_zoned(jiff::tz::TimeZone::UTC).hour();
+    jiff::tz::TimeZone::fixed(jiff::tz::Offset::from_hours(12 - hour).unwrap())
 }
 
 /// Chairs open every day, all day, so the test runs at any hour.
