@@ -15,7 +15,7 @@ use crate::scheduling::{AppointmentStatus, NewAppointment, NewChair};
 use crate::sessions::{DoseVerification, PreAssessment};
 use crate::{Site, Store, StoreError};
 
-fn bp(s: u16, d: u16, hr: u16, o2: u16, rr: u16) -> Vitals {
+pub(crate) fn bp(s: u16, d: u16, hr: u16, o2: u16, rr: u16) -> Vitals {
     Vitals {
         systolic_mmhg: Some(s),
         diastolic_mmhg: Some(d),
@@ -31,18 +31,18 @@ fn mins(m: i64) -> SignedDuration {
 
 /// One demo session from check-in to where `upto` says, with readings at the given minutes
 /// after the start of dosing.
-struct Plan<'a> {
-    course: &'a CourseRecord,
-    appointment: &'a AppointmentId,
+pub(crate) struct Plan<'a> {
+    pub(crate) course: &'a CourseRecord,
+    pub(crate) appointment: &'a AppointmentId,
     /// Check-in time; the other steps follow at fixed minutes.
-    at: Timestamp,
-    weight_kg: f64,
-    baseline: Vitals,
-    readings: &'a [(i64, Vitals)],
+    pub(crate) at: Timestamp,
+    pub(crate) weight_kg: f64,
+    pub(crate) baseline: Vitals,
+    pub(crate) readings: &'a [(i64, Vitals)],
     /// Minutes after the start when administration stopped (None: still running).
-    stop_after: Option<i64>,
+    pub(crate) stop_after: Option<i64>,
     /// Discharge and lock at this many minutes after the start.
-    close_after: Option<i64>,
+    pub(crate) close_after: Option<i64>,
 }
 
 impl Store {
@@ -188,7 +188,7 @@ impl Store {
         Ok(())
     }
 
-    async fn demo_consent(
+    pub(crate) async fn demo_consent(
         &self,
         site: &Site,
         course: &CourseRecord,
@@ -267,7 +267,7 @@ impl Store {
         Ok((a, b))
     }
 
-    async fn demo_session(
+    pub(crate) async fn demo_session(
         &self,
         site: &Site,
         plan: &Plan<'_>,

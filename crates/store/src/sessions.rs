@@ -658,7 +658,11 @@ fn placeholders(first: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// Fills the child rows of `sessions` (one query per kind of child, whatever their number).
+/// How many of each session's latest readings the chair board reads.
+const BOARD_VITALS: usize = 5;
+
+/// Fills the child rows of `sessions` (one query per kind of child, whatever their number);
+/// without `everything`, only the latest readings and no adverse events or addenda.
 async fn fill_children(
     conn: &mut AnyConnection,
     sessions: &mut [SessionRecord],
@@ -671,7 +675,18 @@ async fn fill_children(
     let list = placeholders(1, ids.len());
     let index = |id: &str, sessions: &[SessionRecord]| sessions.iter().position(|s| s.id.0 == id);
 
-    let q = format!("{VITALS_SELECT} where v.session_id in ({list}) order by v.taken_at, v.id");
+    // The board needs only each session's latest readings (the last time, the last pressure,
+    // whether the 40-minute reading is in); the whole record reads them all.
+    let q = if everything {
+        format!("{VITALS_SELECT} where v.session_id in ({list}) order by v.taken_at, v.id")
+    } else {
+        format!(
+            "{VITALS_SELECT} where v.session_id in ({list})
+               and v.id in (select w.id from session_vitals w where w.session_id = v.session_id
+                             order by w.taken_at desc, w.id desc limit {BOARD_VITALS})
+             order by v.taken_at, v.id"
+        )
+    };
     let mut query = sqlx::query(&q);
     for id in &ids {
         query = query.bind(id.as_str());
@@ -1730,7 +1745,8 @@ impl Store {
     }
 
     /// Sessions of the site: the active ones (in the chair), or all checked in from `since`,
-    /// newest first; at most 500. With vitals, alerts and pump events, not adverse events.
+    /// newest first; at most 500. With alerts, pump events and each session's latest readings,
+    /// not adverse events.
     #[tracing::instrument(skip_all)]
     pub async fn sessions(
         &self,

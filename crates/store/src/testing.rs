@@ -179,3 +179,142 @@ pub fn t0() -> jiff::Timestamp {
 pub fn today() -> jiff::civil::Date {
     "2026-11-23".parse().unwrap()
 }
+
+/// Seats `n` more patients of the (already seeded) demo clinic in chairs of their own, each in
+/// an IV infusion that is running with two readings: the load of a busy clinic for the session
+/// benchmark (`crates/web/examples/session_load.rs`). Returns the sessions' ids.
+pub async fn seat_patients(
+    store: &Store,
+    n: usize,
+    now: jiff::Timestamp,
+) -> Result<Vec<crate::SessionId>, crate::StoreError> {
+    use crate::demo_sessions::{Plan, bp};
+    use crate::{Actor, NewAppointment, NewChair, NewCourse, StoreError};
+    use clinical::course::{Product, builtin_protocols};
+    let site = store
+        .first_site()
+        .await?
+        .ok_or(StoreError::NotFound { entity: "site" })?;
+    let nurse_user = store
+        .user_by_email("nurse@example.org")
+        .await?
+        .ok_or(StoreError::NotFound { entity: "user" })?;
+    let doctor_user = store
+        .user_by_email("prescriber@example.org")
+        .await?
+        .ok_or(StoreError::NotFound { entity: "user" })?;
+    let (nurse, doctor) = (Actor::user(&nurse_user), Actor::user(&doctor_user));
+    let system = Actor::system("bench");
+    let protocol = builtin_protocols()
+        .into_iter()
+        .find(|p| p.code == "iv_induction_thrice_weekly")
+        .ok_or(StoreError::NotFound { entity: "protocol" })?;
+    // A zone in which now is about noon, so the slots never cross a chair's midnight.
+    let hour = now.to_zoned(jiff::tz::TimeZone::UTC).hour();
+    let tz = jiff::tz::TimeZone::fixed(
+        jiff::tz::Offset::from_hours(12 - hour).unwrap_or(jiff::tz::Offset::UTC),
+    );
+    let today = now.to_zoned(tz.clone()).date();
+    let room = store
+        .create_room(&system, &site.id, "Bench room", now)
+        .await?;
+    let hours = clinical::booking::OpeningHours {
+        days: {
+            use jiff::civil::Weekday::*;
+            vec![
+                Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday,
+            ]
+        },
+        opens: jiff::civil::Time::midnight(),
+        closes: jiff::civil::Time::constant(23, 59, 59, 999_999_999),
+    };
+    let diagnosis = clinical::diagnoses::find("F33.2").ok_or(StoreError::NotFound {
+        entity: "diagnosis",
+    })?;
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let chair = store
+            .create_chair(
+                &system,
+                &site.id,
+                &NewChair {
+                    room_id: &room,
+                    name: &format!("Bench chair {i}"),
+                    supports: &[Product::IvRacemic],
+                    hours: &hours,
+                },
+                now,
+            )
+            .await?;
+        let input = clinical::patient::PatientInput {
+            given_name: format!("Bench{i}"),
+            family_name: "Seated".into(),
+            date_of_birth: "1980-05-05".into(),
+            sex: "female".into(),
+            phone: String::new(),
+            email: String::new(),
+        };
+        let patient = input
+            .validate(today)
+            .map_err(|_| StoreError::NotFound { entity: "patient" })?;
+        let record = store
+            .create_patient(&system, &site.id, &patient, now)
+            .await?;
+        store
+            .add_diagnosis(&doctor, &site.id, &record.id, diagnosis, now)
+            .await?;
+        let new = NewCourse {
+            patient_id: &record.id,
+            diagnosis_code: diagnosis.code,
+            protocol: &protocol,
+            instrument: clinical::instruments::InstrumentId::Phq9,
+            starts_on: today,
+            dose: protocol.dose,
+        };
+        let course_id = store
+            .create_course(&doctor, &site.id, &new, now)
+            .await?
+            .map_err(|_| StoreError::NotFound { entity: "course" })?;
+        let course = store.course(&site.id, &course_id).await?;
+        store.demo_consent(&site, &course, &nurse, now).await?;
+        let start = now - jiff::SignedDuration::from_mins(20);
+        let appointment = store
+            .book(
+                &system,
+                &site.id,
+                &NewAppointment {
+                    patient_id: &record.id,
+                    chair_id: &chair,
+                    course_id: Some(&course_id),
+                    kind: clinical::booking::AppointmentKind::IvInfusion,
+                    starts_at: start,
+                    ends_at: start + jiff::SignedDuration::from_mins(130),
+                },
+                &tz,
+                now,
+            )
+            .await?
+            .map_err(|_| StoreError::NotFound { entity: "slot" })?;
+        let readings = [(5, bp(134, 84, 80, 98, 15)), (12, bp(140, 86, 82, 97, 14))];
+        let plan = Plan {
+            course: &course,
+            appointment: &appointment.id,
+            at: start,
+            weight_kg: 70.0,
+            baseline: bp(124, 80, 76, 98, 15),
+            readings: &readings,
+            stop_after: None,
+            close_after: None,
+        };
+        store
+            .demo_session(&site, &plan, &nurse, &doctor, &doctor_user.id)
+            .await?;
+        if let Some(id) = store
+            .session_of_appointment(&site.id, &appointment.id)
+            .await?
+        {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}

@@ -164,7 +164,7 @@ pub(crate) struct SessionQuery {
     params(SessionQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Sessions, newest first", body = TreatmentSessionList),
+        (status = 200, description = "Sessions, newest first, each with its open and closed alerts and its latest 5 vitals (the whole record at `/api/v1/sessions/{id}`)", body = TreatmentSessionList),
         (status = 400, description = "A query parameter is not of the expected shape", body = ErrorBody),
         (status = 401, description = "No valid token or session", body = ErrorBody),
         (status = 403, description = "The caller's role has no clinical access", body = ErrorBody),

@@ -216,6 +216,7 @@ pub(crate) struct SessionPage {
     plan: Option<DosePlan>,
     dose_words: Option<String>,
     chart: String,
+    curve_words: Option<String>,
     steps: Vec<(&'static str, &'static str)>,
     kinds: Vec<(&'static str, &'static str)>,
     grades: Vec<(u8, &'static str)>,
@@ -244,10 +245,109 @@ fn minutes_words(s: &SessionRecord, t: jiff::Timestamp) -> String {
     }
 }
 
+/// The plasma concentration predicted for what was actually given: the infusion's real start,
+/// pauses, rate changes and stop (back-to-back infusions, one per stretch at one rate), or the
+/// esketamine devices 5 minutes apart, from the session's start to now or discharge. Domino
+/// 1984 for racemic IV, Perez-Ruixo 2021 for esketamine nasal spray; other routes are not
+/// drawn. Minutes from the start of dosing and mg/L.
+fn given_curve(s: &SessionRecord, now: jiff::Timestamp) -> Option<(Vec<(f64, f64)>, &'static str)> {
+    use pk::models::{ModelId, ModelOptions};
+    use pk::simulate::Dose;
+    use pk::units::{Mg, Minutes};
+    let started = s.started_at?;
+    let weight = pk::units::Kg::new(s.weight_kg?).ok()?;
+    let until = s.discharged_at.unwrap_or(now);
+    let minute = |t: jiff::Timestamp| t.duration_since(started).as_secs_f64() / 60.0;
+    let end = minute(until).clamp(1.0, 24.0 * 60.0);
+    let (model, doses) = match s.product {
+        clinical::course::Product::IvRacemic => {
+            let mut doses = Vec::new();
+            let mut running: Option<(f64, f64)> = None;
+            let mut rate = s.dose.as_ref().and_then(|d| d.dose_rate_mg_per_h);
+            let close = |from: f64, to: f64, r: f64, doses: &mut Vec<Dose>| {
+                if to > from
+                    && let (Ok(st), Ok(amount), Ok(d)) = (
+                        Minutes::new("start", from),
+                        Mg::new("amount", r * (to - from) / 60.0),
+                        Minutes::new("duration", to - from),
+                    )
+                    && let Ok(dose) = Dose::infusion(st, amount, d)
+                {
+                    doses.push(dose);
+                }
+            };
+            for e in &s.events {
+                let t = minute(e.at).max(0.0);
+                match e.step {
+                    Step::Start | Step::Resume => {
+                        rate = e.dose_rate_mg_per_h.or(rate);
+                        running = rate.map(|r| (t, r));
+                    }
+                    Step::ChangeRate => {
+                        if let Some((from, r)) = running {
+                            close(from, t, r, &mut doses);
+                        }
+                        rate = e.dose_rate_mg_per_h.or(rate);
+                        running = rate.map(|r| (t, r));
+                    }
+                    Step::Pause | Step::Stop => {
+                        if let Some((from, r)) = running.take() {
+                            close(from, t, r, &mut doses);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some((from, r)) = running {
+                close(from, end, r, &mut doses);
+            }
+            (ModelId::Domino, doses)
+        }
+        clinical::course::Product::EsketamineNasal => {
+            let mg = s.dose.as_ref()?.dose_mg;
+            let devices = pk::dose::esketamine_devices(mg).ok()?;
+            (
+                ModelId::PerezRuixo2021,
+                vec![Dose::NasalDevices {
+                    start: Minutes::new("start", 0.0).ok()?,
+                    devices,
+                    mg_per_device: Mg::new("mg", pk::dose::ESKETAMINE_MG_PER_DEVICE).ok()?,
+                    interval: Minutes::new("interval", 5.0).ok()?,
+                }],
+            )
+        }
+        _ => return None,
+    };
+    if doses.is_empty() {
+        return None;
+    }
+    let built = model.build(
+        &pk::model::Patient {
+            weight,
+            age_years: None,
+            sex: None,
+        },
+        ModelOptions::default(),
+    );
+    let steps = (end / 2.0).ceil() as usize;
+    let times: Vec<Minutes> = (0..=steps)
+        .filter_map(|i| Minutes::new("t", (i as f64 * 2.0).min(end)).ok())
+        .collect();
+    let curve = pk::simulate::simulate(&built, &doses, &times).ok()?;
+    Some((
+        curve.times.into_iter().zip(curve.plasma).collect(),
+        model.info().name,
+    ))
+}
+
 /// The vitals drawn over time: systolic and diastolic as lines, heart rate dashed, with the
 /// alert thresholds as reference lines and every point labelled for screen readers in the
 /// table beside it.
-fn vitals_svg(s: &SessionRecord, settings: &clinical::session::AlertSettings) -> String {
+fn vitals_svg(
+    s: &SessionRecord,
+    settings: &clinical::session::AlertSettings,
+    curve: Option<&(Vec<(f64, f64)>, &'static str)>,
+) -> String {
     let points: Vec<(f64, &Vitals)> = s
         .vitals
         .iter()
@@ -329,6 +429,23 @@ fn vitals_svg(s: &SessionRecord, settings: &clinical::session::AlertSettings) ->
                 "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.5\" stroke-dasharray=\"{dash}\" points=\"{pts}\"><title>{name}</title></polyline>"
             ));
         }
+    }
+    if let Some((points, _)) = curve {
+        // The predicted plasma concentration on its own scale (right edge), from 0 to its peak.
+        let peak = points.iter().map(|p| p.1).fold(0.0_f64, f64::max).max(1e-9);
+        let yc = |c: f64| (h - bottom) - c / peak * (h - bottom - 10.0);
+        let pts: Vec<String> = points
+            .iter()
+            .filter(|(t, _)| *t <= t_max)
+            .map(|(t, c)| format!("{:.1},{:.1}", x(*t), yc(*c)))
+            .collect();
+        svg.push_str(&format!(
+            "<polyline fill=\"none\" stroke=\"#1d6b3a\" stroke-width=\"2\" stroke-dasharray=\"1 3\" points=\"{}\"><title>predicted plasma concentration</title></polyline><text x=\"{}\" y=\"{:.1}\" font-size=\"11\" fill=\"#1d6b3a\" text-anchor=\"end\">peak {:.3} mg/L predicted</text>",
+            pts.join(" "),
+            w - 12.0,
+            yc(peak) + 12.0,
+            peak
+        ));
     }
     svg.push_str("</svg>");
     svg
@@ -556,6 +673,7 @@ async fn session_page(
         let overdue = d.at < now;
         (ctx.time(d.at), d.what, overdue)
     });
+    let curve = given_curve(&s, now);
     let delivery = s.delivery();
     let steps = match s.status {
         SessionStatus::DoseVerified => vec![(Step::Start.code(), Step::Start.label(delivery))],
@@ -593,7 +711,20 @@ async fn session_page(
         addenda,
         plan,
         dose_words,
-        chart: vitals_svg(&s, settings),
+        chart: vitals_svg(&s, settings, curve.as_ref()),
+        curve_words: curve.as_ref().map(|(points, model)| {
+            let (t, c) = points
+                .iter()
+                .copied()
+                .fold((0.0, 0.0), |best, p| if p.1 > best.1 { p } else { best });
+            format!(
+                "Predicted plasma concentration for what was given ({model}, {} kg): peak {:.3} mg/L at {:.0} min; now {:.3} mg/L.",
+                s.weight_kg.unwrap_or_default(),
+                c,
+                t,
+                points.last().map_or(0.0, |p| p.1)
+            )
+        }),
         steps,
         kinds: AdverseKind::ALL
             .iter()

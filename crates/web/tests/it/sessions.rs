@@ -354,6 +354,11 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
         "{html}"
     );
     let board = app.get(&nurse, "/board").await.text().await.unwrap();
+    // The chart draws the concentration predicted for what has been given so far.
+    assert!(
+        html.contains("Predicted plasma concentration for what was given (Domino"),
+        "{html}"
+    );
     // Above 180, and 62 over the baseline of 124: two alerts, both said in words.
     assert!(board.contains("2 open alerts"), "{board}");
     assert!(
