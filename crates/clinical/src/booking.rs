@@ -210,6 +210,17 @@ impl OpeningHours {
         }
     }
 
+    /// Every day, from midnight to the last instant of the day (a ward or a 24-hour demo chair).
+    pub fn every_day_all_day() -> OpeningHours {
+        let mut days = Self::weekdays_8_to_18().days;
+        days.extend([Weekday::Saturday, Weekday::Sunday]);
+        OpeningHours {
+            days,
+            opens: Time::midnight(),
+            closes: Time::constant(23, 59, 59, 999_999_999),
+        }
+    }
+
     /// Whether `start` to `end` (instants) lies inside the hours of one open day in `tz`.
     pub fn contains(&self, tz: &TimeZone, start: Timestamp, end: Timestamp) -> bool {
         let s = start.to_zoned(tz.clone());

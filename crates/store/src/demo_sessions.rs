@@ -239,16 +239,7 @@ impl Store {
             Some((id, _)) => id,
             None => self.create_room(system, &site.id, "Room C", now).await?,
         };
-        let hours = OpeningHours {
-            days: {
-                use jiff::civil::Weekday::*;
-                vec![
-                    Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday,
-                ]
-            },
-            opens: jiff::civil::Time::midnight(),
-            closes: jiff::civil::Time::constant(23, 59, 59, 999_999_999),
-        };
+        let hours = OpeningHours::every_day_all_day();
         let mut ids = Vec::new();
         for (name, product) in [
             ("Demo IV (24 h)", Product::IvRacemic),

@@ -661,13 +661,25 @@ fn placeholders(first: usize, n: usize) -> String {
 /// How many of each session's latest readings the chair board reads.
 const BOARD_VITALS: usize = 5;
 
-/// Fills the child rows of `sessions` (one query per kind of child, whatever their number);
-/// without `everything`, only the latest readings and no adverse events or addenda.
+/// How much of a session's record a caller reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Everything: the session page, discharge, the lock.
+    Everything,
+    /// The latest readings, alerts and pump events (the chair board, the list).
+    Latest,
+    /// The baseline reading and the open alerts only: what recording vitals needs, so a
+    /// reading costs the same however many came before.
+    Core,
+}
+
+/// Fills the child rows of `sessions` (a bounded number of queries, whatever their number).
 async fn fill_children(
     conn: &mut AnyConnection,
     sessions: &mut [SessionRecord],
-    everything: bool,
+    scope: Scope,
 ) -> Result<(), StoreError> {
+    let everything = scope == Scope::Everything;
     if sessions.is_empty() {
         return Ok(());
     }
@@ -677,15 +689,30 @@ async fn fill_children(
 
     // The board needs only each session's latest readings (the last time, the last pressure,
     // whether the 40-minute reading is in); the whole record reads them all.
-    let q = if everything {
-        format!("{VITALS_SELECT} where v.session_id in ({list}) order by v.taken_at, v.id")
-    } else {
-        format!(
-            "{VITALS_SELECT} where v.session_id in ({list})
-               and v.id in (select w.id from session_vitals w where w.session_id = v.session_id
-                             order by w.taken_at desc, w.id desc limit {BOARD_VITALS})
-             order by v.taken_at, v.id"
-        )
+    // Per session, its own index range: the latest few, or the earliest pressure (the
+    // baseline), one union part each.
+    let per_session = |pick: &str| -> String {
+        (1..=ids.len())
+            .map(|i| {
+                format!("select * from ({VITALS_SELECT} where v.session_id = ${i} {pick}) p{i}")
+            })
+            .collect::<Vec<_>>()
+            .join(" union all ")
+    };
+    let q = match scope {
+        Scope::Everything => {
+            format!("{VITALS_SELECT} where v.session_id in ({list}) order by v.taken_at, v.id")
+        }
+        Scope::Latest => format!(
+            "select * from ({}) x order by taken_at, id",
+            per_session(&format!(
+                "order by v.taken_at desc, v.id desc limit {BOARD_VITALS}"
+            ))
+        ),
+        Scope::Core => format!(
+            "select * from ({}) x order by taken_at, id",
+            per_session("and v.systolic_mmhg is not null order by v.taken_at, v.id limit 1")
+        ),
     };
     let mut query = sqlx::query(&q);
     for id in &ids {
@@ -697,7 +724,14 @@ async fn fill_children(
             sessions[i].vitals.push(v);
         }
     }
-    let q = format!("{ALERT_SELECT} where a.session_id in ({list}) order by a.raised_at, a.id");
+    let open_only = if scope == Scope::Core {
+        "and a.acknowledged_at is null"
+    } else {
+        ""
+    };
+    let q = format!(
+        "{ALERT_SELECT} where a.session_id in ({list}) {open_only} order by a.raised_at, a.id"
+    );
     let mut query = sqlx::query(&q);
     for id in &ids {
         query = query.bind(id.as_str());
@@ -793,6 +827,15 @@ async fn read_session(
     site_id: &SiteId,
     id: &SessionId,
 ) -> Result<Option<SessionRecord>, StoreError> {
+    read_scoped(conn, site_id, id, Scope::Everything).await
+}
+
+async fn read_scoped(
+    conn: &mut AnyConnection,
+    site_id: &SiteId,
+    id: &SessionId,
+    scope: Scope,
+) -> Result<Option<SessionRecord>, StoreError> {
     let row = sqlx::query(&format!(
         "{SESSION_SELECT} where s.id = $1 and s.site_id = $2"
     ))
@@ -804,8 +847,10 @@ async fn read_session(
         return Ok(None);
     };
     let mut list = vec![session_from_row(&row)?];
-    fill_children(conn, &mut list, true).await?;
-    fill_submissions(conn, &mut list).await?;
+    fill_children(conn, &mut list, scope).await?;
+    if scope == Scope::Everything {
+        fill_submissions(conn, &mut list).await?;
+    }
     Ok(list.pop())
 }
 
@@ -816,6 +861,16 @@ async fn take(
     id: &SessionId,
     now: Timestamp,
 ) -> Result<Result<SessionRecord, SessionRefusal>, StoreError> {
+    take_scoped(conn, site_id, id, now, Scope::Everything).await
+}
+
+async fn take_scoped(
+    conn: &mut AnyConnection,
+    site_id: &SiteId,
+    id: &SessionId,
+    now: Timestamp,
+    scope: Scope,
+) -> Result<Result<SessionRecord, SessionRefusal>, StoreError> {
     let touched = sqlx::query(
         "update treatment_sessions set updated_at = $3
           where id = $1 and site_id = $2 and status <> 'locked'",
@@ -825,7 +880,7 @@ async fn take(
     .bind(millis(now))
     .execute(&mut *conn)
     .await?;
-    let record = read_session(conn, site_id, id)
+    let record = read_scoped(conn, site_id, id, scope)
         .await?
         .ok_or(StoreError::NotFound { entity: "session" })?;
     if touched.rows_affected() != 1 {
@@ -1141,7 +1196,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Result<(), SessionRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let s = match take(&mut tx, site_id, id, now).await? {
+        let s = match take_scoped(&mut tx, site_id, id, now, Scope::Core).await? {
             Ok(s) => s,
             Err(r) => return Ok(Err(r)),
         };
@@ -1189,7 +1244,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Result<(), SessionRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let s = match take(&mut tx, site_id, id, now).await? {
+        let s = match take_scoped(&mut tx, site_id, id, now, Scope::Core).await? {
             Ok(s) => s,
             Err(r) => return Ok(Err(r)),
         };
@@ -1277,7 +1332,7 @@ impl Store {
             return Err(StoreError::NotFound { entity: "step" });
         }
         let mut tx = self.pool.begin().await?;
-        let s = match take(&mut tx, site_id, id, now).await? {
+        let s = match take_scoped(&mut tx, site_id, id, now, Scope::Core).await? {
             Ok(s) => s,
             Err(r) => return Ok(Err(r)),
         };
@@ -1388,7 +1443,7 @@ impl Store {
                 return self.replay(site_id, id, &stored).await.map(Ok);
             }
         }
-        let s = match take(&mut tx, site_id, id, now).await? {
+        let s = match take_scoped(&mut tx, site_id, id, now, Scope::Core).await? {
             Ok(s) => s,
             Err(r) => return Ok(Err(r)),
         };
@@ -1465,7 +1520,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Result<(), SessionRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let s = match take(&mut tx, site_id, id, now).await? {
+        let s = match take_scoped(&mut tx, site_id, id, now, Scope::Core).await? {
             Ok(s) => s,
             Err(r) => return Ok(Err(r)),
         };
@@ -1507,7 +1562,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Result<(), SessionRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let s = match take(&mut tx, site_id, id, now).await? {
+        let s = match take_scoped(&mut tx, site_id, id, now, Scope::Core).await? {
             Ok(s) => s,
             Err(r) => return Ok(Err(r)),
         };
@@ -1603,7 +1658,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Result<(), SessionRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let s = match take(&mut tx, site_id, id, now).await? {
+        let s = match take_scoped(&mut tx, site_id, id, now, Scope::Core).await? {
             Ok(s) => s,
             Err(r) => return Ok(Err(r)),
         };
@@ -1773,7 +1828,7 @@ impl Store {
             .iter()
             .map(session_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        fill_children(&mut conn, &mut list, false).await?;
+        fill_children(&mut conn, &mut list, Scope::Latest).await?;
         fill_submissions(&mut conn, &mut list).await?;
         drop(conn);
         let event = AuditEvent::new("session.list", AuditOutcome::Ok)
@@ -1800,7 +1855,7 @@ impl Store {
             .iter()
             .map(session_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        fill_children(&mut conn, &mut list, false).await?;
+        fill_children(&mut conn, &mut list, Scope::Latest).await?;
         Ok(list)
     }
 

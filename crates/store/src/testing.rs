@@ -218,16 +218,7 @@ pub async fn seat_patients(
     let room = store
         .create_room(&system, &site.id, "Bench room", now)
         .await?;
-    let hours = clinical::booking::OpeningHours {
-        days: {
-            use jiff::civil::Weekday::*;
-            vec![
-                Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday,
-            ]
-        },
-        opens: jiff::civil::Time::midnight(),
-        closes: jiff::civil::Time::constant(23, 59, 59, 999_999_999),
-    };
+    let hours = clinical::booking::OpeningHours::every_day_all_day();
     let diagnosis = clinical::diagnoses::find("F33.2").ok_or(StoreError::NotFound {
         entity: "diagnosis",
     })?;

@@ -189,16 +189,7 @@ async fn all_day_chairs(app: &TestApp) -> (String, String) {
         .create_room(&actor, &site.id, "Room S", now)
         .await
         .unwrap();
-    let hours = OpeningHours {
-        days: {
-            use jiff::civil::Weekday::*;
-            vec![
-                Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday,
-            ]
-        },
-        opens: jiff::civil::Time::midnight(),
-        closes: jiff::civil::Time::constant(23, 59, 59, 999_999_999),
-    };
+    let hours = OpeningHours::every_day_all_day();
     let mut ids = Vec::new();
     for (name, p) in [
         ("IV S", Product::IvRacemic),
