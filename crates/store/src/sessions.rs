@@ -742,27 +742,29 @@ async fn fill_children(
             sessions[i].alerts.push(a);
         }
     }
-    let q = format!(
-        "select e.id, e.session_id, e.at, e.kind, e.dose_rate_mg_per_h, e.note, u.email as by_email
-           from session_events e left join users u on u.id = e.recorded_by
-          where e.session_id in ({list}) order by e.at, e.id"
-    );
-    let mut query = sqlx::query(&q);
-    for id in &ids {
-        query = query.bind(id.as_str());
-    }
-    for row in query.fetch_all(&mut *conn).await? {
-        let r = RowReader::new(&row, "session_events", "id")?;
-        let sid = r.text("session_id")?;
-        let e = PumpEvent {
-            at: r.instant("at")?,
-            step: r.parsed("kind", |s| Step::parse(s).ok_or("not a pump event"))?,
-            dose_rate_mg_per_h: r.opt_float("dose_rate_mg_per_h")?,
-            note: r.opt_text("note")?,
-            by: r.opt_text("by_email")?.unwrap_or_default(),
-        };
-        if let Some(i) = index(&sid, sessions) {
-            sessions[i].events.push(e);
+    if scope != Scope::Core {
+        let q = format!(
+            "select e.id, e.session_id, e.at, e.kind, e.dose_rate_mg_per_h, e.note, u.email as by_email
+               from session_events e left join users u on u.id = e.recorded_by
+              where e.session_id in ({list}) order by e.at, e.id"
+        );
+        let mut query = sqlx::query(&q);
+        for id in &ids {
+            query = query.bind(id.as_str());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let r = RowReader::new(&row, "session_events", "id")?;
+            let sid = r.text("session_id")?;
+            let e = PumpEvent {
+                at: r.instant("at")?,
+                step: r.parsed("kind", |s| Step::parse(s).ok_or("not a pump event"))?,
+                dose_rate_mg_per_h: r.opt_float("dose_rate_mg_per_h")?,
+                note: r.opt_text("note")?,
+                by: r.opt_text("by_email")?.unwrap_or_default(),
+            };
+            if let Some(i) = index(&sid, sessions) {
+                sessions[i].events.push(e);
+            }
         }
     }
     if !everything {
@@ -930,28 +932,38 @@ async fn insert_vitals(
     let mut raised = Vec::new();
     let mut open: Vec<AlertKind> = s.open_alerts().map(|a| a.kind).collect();
     let mut all_vitals = s.vitals.clone();
-    for (taken_at, v) in readings {
-        let id = crate::new_id();
-        let as_i64 = |m: Option<u16>| m.map(i64::from);
-        sqlx::query(
+    let ids: Vec<String> = readings.iter().map(|_| crate::new_id()).collect();
+    // The batch in one statement: eleven values a row.
+    if !readings.is_empty() {
+        let rows: Vec<String> = (0..readings.len())
+            .map(|r| format!("({})", placeholders(r * 11 + 1, 11)))
+            .collect();
+        let sql = format!(
             "insert into session_vitals (id, session_id, taken_at, systolic_mmhg, diastolic_mmhg,
                  heart_rate_bpm, spo2_percent, respiratory_rate_per_min, source, recorded_by,
                  recorded_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(id.as_str())
-        .bind(s.id.as_str())
-        .bind(millis(*taken_at))
-        .bind(as_i64(v.systolic_mmhg))
-        .bind(as_i64(v.diastolic_mmhg))
-        .bind(as_i64(v.heart_rate_bpm))
-        .bind(as_i64(v.spo2_percent))
-        .bind(as_i64(v.respiratory_rate_per_min))
-        .bind(source)
-        .bind(actor.user_id())
-        .bind(millis(now))
-        .execute(&mut *conn)
-        .await?;
+             values {}",
+            rows.join(", ")
+        );
+        let as_i64 = |m: Option<u16>| m.map(i64::from);
+        let mut query = sqlx::query(&sql);
+        for (id, (taken_at, v)) in ids.iter().zip(readings) {
+            query = query
+                .bind(id.as_str())
+                .bind(s.id.as_str())
+                .bind(millis(*taken_at))
+                .bind(as_i64(v.systolic_mmhg))
+                .bind(as_i64(v.diastolic_mmhg))
+                .bind(as_i64(v.heart_rate_bpm))
+                .bind(as_i64(v.spo2_percent))
+                .bind(as_i64(v.respiratory_rate_per_min))
+                .bind(source)
+                .bind(actor.user_id())
+                .bind(millis(now));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    for (id, (taken_at, v)) in ids.iter().zip(readings) {
         let record = VitalsRecord {
             id: id.clone(),
             taken_at: to_ms(*taken_at),
