@@ -808,12 +808,7 @@ pub struct CheckClock {
 pub fn next_check(c: &CheckClock) -> Option<DueCheck> {
     use SessionStatus as S;
     match c.status {
-        S::CheckedIn => Some(DueCheck {
-            at: c.last_vitals_at.unwrap_or(Timestamp::UNIX_EPOCH),
-            what: "the pre-session vitals",
-        })
-        .filter(|_| c.last_vitals_at.is_none()),
-        S::PreAssessed | S::DoseVerified | S::Discharged | S::Locked => None,
+        S::CheckedIn | S::PreAssessed | S::DoseVerified | S::Discharged | S::Locked => None,
         S::Administering | S::Paused | S::Monitoring => {
             let started = c.started_at?;
             if c.esketamine {

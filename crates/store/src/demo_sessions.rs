@@ -129,6 +129,7 @@ impl Store {
             return Ok(());
         }
         let chairs = self.demo_live_chairs(site, &system, now).await?;
+        // ok: the demo site is made with a known zone; a bad one only changes demo times.
         let tz = jiff::tz::TimeZone::get(&site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
         for (course, chair, back, weight, readings, stop) in [
             (
@@ -150,6 +151,7 @@ impl Store {
         ] {
             let start = now - mins(back);
             // The always-open chairs are booked day by day: a slot ends by local midnight.
+            // ok: without a next day (the calendar's end) the slot keeps its full length.
             let midnight = start
                 .to_zoned(tz.clone())
                 .date()
@@ -319,30 +321,23 @@ impl Store {
         let _ = self
             .pump(nurse, sid, &id, Step::Start, None, None, start)
             .await?;
+        // Administration stops once, before the first reading taken after it.
+        let mut stop = plan.stop_after;
         for (m, v) in plan.readings {
-            if plan.stop_after.is_some_and(|s| s <= *m) {
+            if let Some(at) = stop.filter(|s| s <= m) {
                 let _ = self
-                    .pump(
-                        nurse,
-                        sid,
-                        &id,
-                        Step::Stop,
-                        None,
-                        None,
-                        start + mins(plan.stop_after.unwrap_or(*m)),
-                    )
+                    .pump(nurse, sid, &id, Step::Stop, None, None, start + mins(at))
                     .await?;
+                stop = None;
             }
             let at = start + mins(*m);
             let _ = self
                 .record_vitals(nurse, sid, &id, &[(at, *v)], "hand", None, &settings, at)
                 .await?;
         }
-        if let Some(stop) = plan.stop_after
-            && plan.readings.iter().all(|(m, _)| *m < stop)
-        {
+        if let Some(at) = stop {
             let _ = self
-                .pump(nurse, sid, &id, Step::Stop, None, None, start + mins(stop))
+                .pump(nurse, sid, &id, Step::Stop, None, None, start + mins(at))
                 .await?;
         }
         let Some(close) = plan.close_after else {

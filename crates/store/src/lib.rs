@@ -70,9 +70,8 @@ pub use scheduling::{
 pub use screening::{DecisionRecord, MedicationRecord, ScreeningRecord, TrialRecord};
 pub use self_screening::{ScreeningLinkState, SelfScreeningRecord};
 pub use sessions::{
-    Addendum, AdverseRecord, BoardRow, DoseVerification, GivenDose, IdempotencyKey, PreAssessment,
-    PumpEvent, RemsFormRow, SessionAlert, SessionRecord, SessionRefusal, VitalsOutcome,
-    VitalsRecord,
+    Addendum, AdverseRecord, DoseVerification, GivenDose, IdempotencyKey, PreAssessment, PumpEvent,
+    RemsFormRow, SessionAlert, SessionRecord, SessionRefusal, VitalsOutcome, VitalsRecord,
 };
 pub use sites::Site;
 pub use users::{AccountChange, AccountRefusal, NewUser, PasswordError, PasswordHash, Role, User};

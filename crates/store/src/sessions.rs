@@ -274,18 +274,6 @@ impl SessionRecord {
                 .is_some_and(|d| d.lot.as_deref().is_some_and(|l| !l.trim().is_empty())),
         }
     }
-
-    /// The date the REMS form is due by (the session's date plus seven days).
-    pub fn rems_due(&self, tz: &jiff::tz::TimeZone) -> Option<Date> {
-        if !self.product.is_esketamine() {
-            return None;
-        }
-        self.checked_in_at
-            .to_zoned(tz.clone())
-            .date()
-            .checked_add(jiff::Span::new().days(clinical::session::REMS_FORM_DAYS))
-            .ok()
-    }
 }
 
 fn baseline_of(vitals: &[VitalsRecord], started: Option<Timestamp>) -> Option<&Vitals> {
@@ -387,13 +375,6 @@ pub struct VitalsOutcome {
     pub replayed: bool,
 }
 
-/// One row of the chair board.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BoardRow {
-    /// The session.
-    pub session: SessionRecord,
-}
-
 /// A REMS form due or submitted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RemsFormRow {
@@ -407,8 +388,6 @@ pub struct RemsFormRow {
     pub checked_in_at: Timestamp,
     /// Status.
     pub status: SessionStatus,
-    /// Submission date and method.
-    pub submitted: Option<(Date, String)>,
 }
 
 const SESSION_SELECT: &str = "select s.id, s.appointment_id, s.patient_id,
@@ -437,10 +416,6 @@ fn opt_flag(r: &RowReader<'_>, column: &'static str) -> Result<Option<bool>, Sto
         Some(1) => Ok(Some(true)),
         Some(other) => Err(r.corrupt(column, format!("{other} is not a 0/1 flag"))),
     }
-}
-
-fn opt_float(r: &RowReader<'_>, column: &'static str) -> Result<Option<f64>, StoreError> {
-    r.opt_float(column)
 }
 
 fn checklist_json(c: &Checklist) -> String {
@@ -521,18 +496,19 @@ fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRecord, StoreError
         Some(dose_mg) => {
             let override_by = r.opt_text("override_by")?;
             let override_reason = r.opt_text("override_reason")?;
-            let duration = opt_float(&r, "duration_min")?;
+            let duration = r.opt_float("duration_min")?;
             Some(GivenDose {
                 order_id: r
                     .opt_text("order_id")?
                     .ok_or_else(|| r.corrupt("order_id", "a dose without its order"))?,
                 dose_mg,
-                ordered_mg: opt_float(&r, "ordered_mg")?
+                ordered_mg: r
+                    .opt_float("ordered_mg")?
                     .ok_or_else(|| r.corrupt("ordered_mg", "a dose without the ordered dose"))?,
                 duration_min: duration,
-                rate_ml_per_h: opt_float(&r, "rate_ml_per_h")?,
-                dose_rate_mg_per_h: opt_float(&r, "dose_rate_mg_per_h")?,
-                stock_mg_per_ml: opt_float(&r, "stock_mg_per_ml")?,
+                rate_ml_per_h: r.opt_float("rate_ml_per_h")?,
+                dose_rate_mg_per_h: r.opt_float("dose_rate_mg_per_h")?,
+                stock_mg_per_ml: r.opt_float("stock_mg_per_ml")?,
                 lot: r.opt_text("lot")?,
                 verified_by: r
                     .opt_text("verified_by")?
@@ -560,7 +536,7 @@ fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRecord, StoreError
         product: r.parsed("product", |s| Product::parse(s).ok_or("not a product"))?,
         status: r.parsed("status", |s| SessionStatus::parse(s).ok_or("not a status"))?,
         checked_in_at: r.instant("checked_in_at")?,
-        weight_kg: opt_float(&r, "weight_kg")?,
+        weight_kg: r.opt_float("weight_kg")?,
         escort_confirmed: opt_flag(&r, "escort_confirmed")?,
         fasting_confirmed: opt_flag(&r, "fasting_confirmed")?,
         pregnancy_test: r.opt_text("pregnancy_test")?,
@@ -824,6 +800,23 @@ async fn fill_children(
     Ok(())
 }
 
+/// Decodes sessions and fills what `scope` needs (REMS submissions with the whole record only).
+async fn decode_list(
+    conn: &mut AnyConnection,
+    rows: &[sqlx::any::AnyRow],
+    scope: Scope,
+) -> Result<Vec<SessionRecord>, StoreError> {
+    let mut list = rows
+        .iter()
+        .map(session_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+    fill_children(conn, &mut list, scope).await?;
+    if scope == Scope::Everything {
+        fill_submissions(conn, &mut list).await?;
+    }
+    Ok(list)
+}
+
 async fn read_session(
     conn: &mut AnyConnection,
     site_id: &SiteId,
@@ -848,12 +841,7 @@ async fn read_scoped(
     let Some(row) = row else {
         return Ok(None);
     };
-    let mut list = vec![session_from_row(&row)?];
-    fill_children(conn, &mut list, scope).await?;
-    if scope == Scope::Everything {
-        fill_submissions(conn, &mut list).await?;
-    }
-    Ok(list.pop())
+    Ok(decode_list(conn, &[row], scope).await?.pop())
 }
 
 /// Takes the session's row for the rest of the transaction; `Err(Locked)` when it is locked.
@@ -1813,7 +1801,7 @@ impl Store {
 
     /// Sessions of the site: the active ones (in the chair), or all checked in from `since`,
     /// newest first; at most 500. With alerts, pump events and each session's latest readings,
-    /// not adverse events.
+    /// not adverse events or REMS submissions.
     #[tracing::instrument(skip_all)]
     pub async fn sessions(
         &self,
@@ -1836,12 +1824,7 @@ impl Store {
         .bind(millis(since))
         .fetch_all(&mut *conn)
         .await?;
-        let mut list = rows
-            .iter()
-            .map(session_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        fill_children(&mut conn, &mut list, Scope::Latest).await?;
-        fill_submissions(&mut conn, &mut list).await?;
+        let list = decode_list(&mut conn, &rows, Scope::Latest).await?;
         drop(conn);
         let event = AuditEvent::new("session.list", AuditOutcome::Ok)
             .site(site_id.as_str())
@@ -1863,36 +1846,7 @@ impl Store {
         .bind(site_id.as_str())
         .fetch_all(&mut *conn)
         .await?;
-        let mut list = rows
-            .iter()
-            .map(session_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        fill_children(&mut conn, &mut list, Scope::Latest).await?;
-        Ok(list)
-    }
-
-    /// A patient's sessions, newest first, with their REMS submissions.
-    #[tracing::instrument(skip_all)]
-    pub async fn patient_sessions(
-        &self,
-        site_id: &SiteId,
-        patient: &PatientId,
-    ) -> Result<Vec<SessionRecord>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let rows = sqlx::query(&format!(
-            "{SESSION_SELECT} where s.site_id = $1 and s.patient_id = $2
-              order by s.checked_in_at desc limit 500"
-        ))
-        .bind(site_id.as_str())
-        .bind(patient.as_str())
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut list = rows
-            .iter()
-            .map(session_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        fill_submissions(&mut conn, &mut list).await?;
-        Ok(list)
+        decode_list(&mut conn, &rows, Scope::Latest).await
     }
 
     /// Esketamine sessions whose REMS form is not yet recorded as submitted, oldest first.
@@ -1925,7 +1879,6 @@ impl Store {
                     checked_in_at: r.instant("checked_in_at")?,
                     status: r
                         .parsed("status", |s| SessionStatus::parse(s).ok_or("not a status"))?,
-                    submitted: None,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

@@ -227,6 +227,11 @@ fn infusion_checks_are_due_every_ten_minutes_then_fifteen() {
     assert_eq!(next_check(&c).unwrap().at, at(27));
     c.status = SessionStatus::Discharged;
     assert_eq!(next_check(&c), None);
+    // Before dosing the pre-assessment takes the vitals; no check is due (never "overdue since
+    // 1970" for a session without readings).
+    c.status = SessionStatus::CheckedIn;
+    c.last_vitals_at = None;
+    assert_eq!(next_check(&c), None);
 }
 
 #[test]

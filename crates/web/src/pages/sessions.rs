@@ -34,6 +34,7 @@ use crate::view::{PageCtx, render};
 #[serde(default)]
 pub(crate) struct SessionForm {
     appointment: String,
+    alert: String,
     weight_kg: String,
     escort: String,
     fasting: String,
@@ -456,7 +457,6 @@ fn plan_for(
     state: &AppState,
     s: &SessionRecord,
     order: &store::OrderRecord,
-    age: Option<i16>,
 ) -> (Option<DosePlan>, Option<DoseLimits>) {
     let route = s.product.route();
     let order_words = order.dose.words();
@@ -493,7 +493,6 @@ fn plan_for(
         }
         TargetDose::Mg(mg) => {
             let (max, why) = pk::dose::esketamine_max_mg(route);
-            let _ = age;
             (
                 Some(DosePlan {
                     order: order_words,
@@ -644,7 +643,7 @@ async fn session_page(
         .find(|o| s.dose.as_ref().is_some_and(|d| d.order_id == o.id))
         .or(course.order());
     let (plan, _) = match order {
-        Some(o) => plan_for(state, &s, o, None),
+        Some(o) => plan_for(state, &s, o),
         None => (None, None),
     };
     let dose_words = s.dose.as_ref().map(|d| {
@@ -892,7 +891,7 @@ pub(crate) async fn act(
                 errors.push("dose_mg", "The course has no signed order.");
                 return after(&state, &who, ctx, &id, form, errors, done).await;
             };
-            let (_, limits) = plan_for(&state, &s, order, None);
+            let (_, limits) = plan_for(&state, &s, order);
             let Some(limits) = limits else {
                 errors.push(
                     "dose_mg",
@@ -1010,7 +1009,13 @@ pub(crate) async fn act(
             }
         }
         "pump" => {
-            let step = Step::parse(form.step.trim()).unwrap_or(Step::Start);
+            let Some(step) = Step::parse(form.step.trim()) else {
+                errors.push(
+                    "step",
+                    "Choose one of the buttons: start, pause, resume, change the rate or stop.",
+                );
+                return after(&state, &who, ctx, &id, form, errors, done).await;
+            };
             let rate = if step == Step::ChangeRate {
                 number(
                     &mut errors,
@@ -1141,7 +1146,7 @@ pub(crate) async fn act(
         }
         "alert" => {
             done = "alert";
-            let alert = SessionAlertId::parse(&form.kind).ok_or(AppError::NotFound)?;
+            let alert = SessionAlertId::parse(&form.alert).ok_or(AppError::NotFound)?;
             let field = format!("action-{alert}");
             match opt(&form.action) {
                 None => errors.push(
@@ -1336,6 +1341,7 @@ pub(crate) async fn rems_due(
         .into_iter()
         .map(|r| {
             let day = r.checked_in_at.to_zoned(tz.clone()).date();
+            // ok: only a session at the calendar's end has no date seven days later.
             let due = day
                 .checked_add(jiff::Span::new().days(clinical::session::REMS_FORM_DAYS))
                 .unwrap_or(day);
@@ -1436,12 +1442,22 @@ pub(crate) async fn board(
     ctx: PageCtx,
 ) -> Result<Html<String>, AppError> {
     let now = jiff::Timestamp::now();
-    let list = state
-        .store()
-        .sessions(&who.actor(), &who.user().site_id, true, now, now)
-        .await?;
+    audit_board(&state, &who, now).await?;
+    let list = state.store().board_sessions(&who.user().site_id).await?;
     let cards = board_cards(&ctx.time_zone(), &list, now);
     render(&BoardPage { ctx, cards })
+}
+
+/// The board is one audited read when it is opened, whether as a page or as its live stream;
+/// page and stream read the same sessions in the same order.
+async fn audit_board(
+    state: &AppState,
+    who: &Can<ClinicalData>,
+    now: jiff::Timestamp,
+) -> Result<(), AppError> {
+    let event = store::AuditEvent::new("session.board", store::AuditOutcome::Ok)
+        .site(who.user().site_id.as_str());
+    Ok(state.store().audit(&who.actor(), event, now).await?)
 }
 
 /// How often the live board reads the database for changes. Every process of a clinic network
@@ -1456,17 +1472,8 @@ pub(crate) async fn board_events(
     who: Can<ClinicalData>,
     ctx: PageCtx,
 ) -> Result<Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>>, AppError> {
-    let now = jiff::Timestamp::now();
-    let actor = who.actor();
+    audit_board(&state, &who, jiff::Timestamp::now()).await?;
     let site = who.user().site_id.clone();
-    state
-        .store()
-        .audit(
-            &actor,
-            store::AuditEvent::new("session.board", store::AuditOutcome::Ok).site(site.as_str()),
-            now,
-        )
-        .await?;
     let tz = ctx.time_zone();
     let stream = futures_util::stream::unfold(
         (state, site, tz, String::new()),

@@ -100,31 +100,33 @@ async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> S
     // Booked through the store so the slot may be at any hour (the chair's hours are a
     // booking rule, tested in scheduling).
     let chair = store::ChairId::parse(chair).unwrap();
-    let start = now - jiff::SignedDuration::from_mins(5);
-    let booked = store
-        .book(
-            &actor,
-            &site.id,
-            &store::NewAppointment {
-                patient_id: &pid,
-                chair_id: &chair,
-                course_id: Some(&course_id),
-                kind: clinical::booking::AppointmentKind::parse(kind).unwrap(),
-                starts_at: start,
-                ends_at: start + jiff::SignedDuration::from_mins(130),
-            },
-            &noon_zone(now),
-            now,
-        )
-        .await
-        .unwrap();
-    let appointment = match booked {
-        Ok(a) => a,
-        Err(store::BookingRefusal::OutsideHours { .. }) => {
-            panic!("test chairs must be open all day")
+    // A 130-minute slot of the course from `start`, in a zone where it cannot cross midnight.
+    let book_at = |start: jiff::Timestamp| {
+        let (pid, chair, course_id) = (pid.clone(), chair.clone(), course_id.clone());
+        let actor = actor.clone();
+        let site = site.id.clone();
+        async move {
+            store
+                .book(
+                    &actor,
+                    &site,
+                    &store::NewAppointment {
+                        patient_id: &pid,
+                        chair_id: &chair,
+                        course_id: Some(&course_id),
+                        kind: clinical::booking::AppointmentKind::parse(kind).unwrap(),
+                        starts_at: start,
+                        ends_at: start + jiff::SignedDuration::from_mins(130),
+                    },
+                    &noon_zone(now),
+                    now,
+                )
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{e}"))
         }
-        Err(e) => panic!("{e}"),
     };
+    let appointment = book_at(now - jiff::SignedDuration::from_mins(5)).await;
     let id = store
         .check_in(&actor, &site.id, &appointment.id, now)
         .await
@@ -138,25 +140,7 @@ async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> S
         .unwrap();
     assert_eq!(id, again);
     // A second appointment of the patient cannot open a second session while this one runs.
-    let later = now + jiff::SignedDuration::from_hours(3);
-    let second = store
-        .book(
-            &actor,
-            &site.id,
-            &store::NewAppointment {
-                patient_id: &pid,
-                chair_id: &chair,
-                course_id: Some(&course_id),
-                kind: clinical::booking::AppointmentKind::parse(kind).unwrap(),
-                starts_at: later,
-                ends_at: later + jiff::SignedDuration::from_mins(130),
-            },
-            &noon_zone(now),
-            now,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let second = book_at(now + jiff::SignedDuration::from_hours(3)).await;
     match store
         .check_in(&actor, &site.id, &second.id, now)
         .await
@@ -356,7 +340,7 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
         board.contains("risen 62 over the baseline of 124"),
         "{board}"
     );
-    let marker = "name=\"kind\" value=\"";
+    let marker = "name=\"alert\" value=\"";
     let alert_ids: Vec<String> = html
         .match_indices(marker)
         .map(|(i, _)| html[i + marker.len()..i + marker.len() + 36].to_owned())
@@ -386,7 +370,7 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
             &nurse,
             &format!("{page}/alert"),
             &token,
-            &[("kind", alert_id.as_str()), ("action", "")],
+            &[("alert", alert_id.as_str()), ("action", "")],
         )
         .await;
     assert_eq!(res.status(), 422, "an acknowledgement needs the action");
@@ -395,7 +379,7 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
             &nurse,
             &format!("{page}/alert"),
             &token,
-            &[("kind", alert_id.as_str()), ("action", "infusion paused")],
+            &[("alert", alert_id.as_str()), ("action", "infusion paused")],
         )
         .await;
     assert_eq!(res.status(), 303);
@@ -405,7 +389,7 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
             &format!("{page}/alert"),
             &token,
             &[
-                ("kind", alert_ids[1].as_str()),
+                ("alert", alert_ids[1].as_str()),
                 ("action", "infusion paused"),
             ],
         )
@@ -416,7 +400,7 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
             &nurse,
             &format!("{page}/alert"),
             &token,
-            &[("kind", alert_ids[1].as_str()), ("action", "again")],
+            &[("alert", alert_ids[1].as_str()), ("action", "again")],
         )
         .await;
     assert_eq!(res.status(), 422, "an alert is acknowledged once");
