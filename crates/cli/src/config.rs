@@ -48,6 +48,8 @@ const KEYS: &[&str] = &[
     "session_alerts.heart_rate_min",
     "session_alerts.spo2_min",
     "session_alerts.respiratory_rate_min",
+    "session_scales.cadss6_minutes",
+    "session_scales.moaas_minutes",
     "limits.header_read_timeout_seconds",
     "limits.body_read_timeout_seconds",
     "limits.simulation_deadline_seconds",
@@ -72,6 +74,7 @@ pub(crate) struct Config {
     pub(crate) screening: ScreeningConfig,
     pub(crate) appointments: AppointmentsConfig,
     pub(crate) session_alerts: SessionAlertsConfig,
+    pub(crate) session_scales: SessionScalesConfig,
     pub(crate) limits: LimitsConfig,
     pub(crate) log: LogConfig,
 }
@@ -227,6 +230,34 @@ impl SessionAlertsConfig {
             heart_rate_min: self.heart_rate_min,
             spo2_min: self.spo2_min,
             respiratory_rate_min: self.respiratory_rate_min,
+        }
+    }
+}
+
+/// When the dissociation and sedation scales are taken in the chair, minutes from the start of
+/// dosing (defaults and their source in `clinical::session`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct SessionScalesConfig {
+    pub(crate) cadss6_minutes: Vec<u32>,
+    pub(crate) moaas_minutes: Vec<u32>,
+}
+
+impl Default for SessionScalesConfig {
+    fn default() -> Self {
+        let d = clinical::session::ScaleSettings::default();
+        SessionScalesConfig {
+            cadss6_minutes: d.cadss6_minutes,
+            moaas_minutes: d.moaas_minutes,
+        }
+    }
+}
+
+impl SessionScalesConfig {
+    pub(crate) fn settings(&self) -> clinical::session::ScaleSettings {
+        clinical::session::ScaleSettings {
+            cadss6_minutes: self.cadss6_minutes.clone(),
+            moaas_minutes: self.moaas_minutes.clone(),
         }
     }
 }
@@ -587,6 +618,9 @@ impl Config {
             bail!("configuration: {e}");
         }
         if let Err(e) = self.session_alerts.settings().check() {
+            bail!("configuration: {e}");
+        }
+        if let Err(e) = self.session_scales.settings().check() {
             bail!("configuration: {e}");
         }
         if self.inquiry.call_back.trim().is_empty() {

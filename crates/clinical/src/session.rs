@@ -10,6 +10,9 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::course::Product;
 
+mod scales;
+pub use scales::*;
+
 /// Where a session stands. A session begins when the patient is checked in for a booked
 /// appointment and ends when the prescriber signs and locks it; after that only addenda.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -802,7 +802,7 @@ fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<AlertRecord, StoreError> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn insert_assessment(
+pub(crate) async fn insert_assessment(
     conn: &mut sqlx::AnyConnection,
     entered_by: &EnteredBy<'_>,
     site_id: &SiteId,

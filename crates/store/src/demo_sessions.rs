@@ -5,7 +5,8 @@
 
 use clinical::booking::{AppointmentKind, OpeningHours};
 use clinical::course::{Product, TargetDose};
-use clinical::session::{AlertSettings, Checklist, RemsAnswers, Step, Vitals};
+use clinical::instruments::InstrumentId;
+use clinical::session::{AlertSettings, Checklist, RemsAnswers, ScaleSettings, Step, Vitals};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::audit::Actor;
@@ -318,6 +319,30 @@ impl Store {
             .verify_dose(nurse, sid, &id, &verify, t + mins(4))
             .await?;
         let start = t + mins(5);
+        // Dissociation and sedation at the default set times the session has reached: none
+        // before dosing, moderate dissociation and light sedation at 40 minutes.
+        let reached = plan.readings.last().map_or(0, |r| r.0);
+        let scales = ScaleSettings::default();
+        for (minute, cadss, moaas) in [(0_u32, [0; 6], 5), (40, [2, 2, 1, 1, 1, 1], 4)] {
+            if i64::from(minute) > reached {
+                continue;
+            }
+            let at = if minute == 0 {
+                start - mins(1)
+            } else {
+                start + mins(i64::from(minute))
+            };
+            for (instrument, answers) in [
+                (InstrumentId::Cadss6, cadss.to_vec()),
+                (InstrumentId::Moaas, vec![moaas]),
+            ] {
+                if let Ok(score) = clinical::instruments::score(instrument, &answers) {
+                    let _ = self
+                        .record_session_scale(nurse, sid, &id, &score, minute, &scales, at)
+                        .await?;
+                }
+            }
+        }
         let _ = self
             .pump(nurse, sid, &id, Step::Start, None, None, start)
             .await?;

@@ -9,9 +9,12 @@
 //! second request with the same key waits for the first and then reads what it stored.
 
 use clinical::course::Product;
+use clinical::instruments::schedule::TimePoint;
+use clinical::instruments::{InstrumentId, Score};
 use clinical::session::{
     AdverseKind, AlertFinding, AlertKind, AlertSettings, CheckClock, Checklist, Delivery,
-    DischargeFacts, DueCheck, RemsAnswers, RemsRecord, SessionStatus, Step, StepRefused, Vitals,
+    DischargeFacts, DueCheck, RemsAnswers, RemsRecord, ScaleSettings, SessionStatus, Step,
+    StepRefused, Vitals, minute_words,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -118,6 +121,23 @@ pub struct AdverseRecord {
     pub by: String,
 }
 
+/// A dissociation or sedation rating taken in the chair at one of the session's set times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScaleRecord {
+    /// The instrument (CADSS-6 or MOAA/S).
+    pub instrument: InstrumentId,
+    /// The set time it answers, minutes from the start of dosing (0: before the first dose).
+    pub minute: u32,
+    /// When it was taken.
+    pub taken_at: Timestamp,
+    /// Total score.
+    pub total: i32,
+    /// The severity band's code, where the instrument has bands.
+    pub band: Option<String>,
+    /// By whom.
+    pub by: String,
+}
+
 /// An addendum to a locked session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Addendum {
@@ -184,6 +204,11 @@ pub struct SessionRecord {
     pub alerts: Vec<SessionAlert>,
     /// Adverse events.
     pub adverse: Vec<AdverseRecord>,
+    /// Dissociation and sedation ratings, oldest first.
+    pub scales: Vec<ScaleRecord>,
+    /// The patient's assessments marked "before session" taken from 12 hours before check-in
+    /// to discharge (`minute` is 0), oldest first.
+    pub before_session: Vec<ScaleRecord>,
     /// Addenda.
     pub addenda: Vec<Addendum>,
 }
@@ -310,6 +335,9 @@ pub enum SessionRefusal {
     /// The alert is not open (acknowledged already or not this session's).
     #[error("that alert is already acknowledged")]
     AlertClosed,
+    /// A dissociation or sedation rating cannot be stored as it stands, with why.
+    #[error("{0}")]
+    Scale(String),
     /// The same idempotency key came with a different body.
     #[error(
         "this Idempotency-Key was used for a different request; send a new key for new observations"
@@ -559,6 +587,8 @@ fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRecord, StoreError
         vitals: Vec::new(),
         alerts: Vec::new(),
         adverse: Vec::new(),
+        scales: Vec::new(),
+        before_session: Vec::new(),
         addenda: Vec::new(),
     })
 }
@@ -633,6 +663,9 @@ fn placeholders(first: usize, n: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// How far before check-in a "before session" assessment counts for the session, ms (12 h).
+const BEFORE_SESSION_MS: i64 = 12 * 60 * 60 * 1000;
 
 /// How many of each session's latest readings the chair board reads.
 const BOARD_VITALS: usize = 5;
@@ -774,6 +807,73 @@ async fn fill_children(
         };
         if let Some(i) = index(&sid, sessions) {
             sessions[i].adverse.push(e);
+        }
+    }
+    let q = format!(
+        "select k.session_id, k.instrument, k.minute, a.id, a.administered_at, a.total,
+                a.severity, u.email as by_email
+           from session_scales k join assessments a on a.id = k.assessment_id
+           left join users u on u.id = a.entered_by_user_id
+          where k.session_id in ({list}) order by a.administered_at, k.minute, a.id"
+    );
+    let mut query = sqlx::query(&q);
+    for id in &ids {
+        query = query.bind(id.as_str());
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        let r = RowReader::new(&row, "session_scales", "id")?;
+        let sid = r.text("session_id")?;
+        let minute = r.int("minute")?;
+        let total = r.int("total")?;
+        let k = ScaleRecord {
+            instrument: r.parsed("instrument", |s| {
+                InstrumentId::parse(s).map_err(|_| "not an instrument")
+            })?,
+            minute: u32::try_from(minute)
+                .map_err(|_| r.corrupt("minute", format!("{minute} is not a set time")))?,
+            taken_at: r.instant("administered_at")?,
+            total: i32::try_from(total)
+                .map_err(|_| r.corrupt("total", format!("{total} is not a score")))?,
+            band: r.opt_text("severity")?,
+            by: r.opt_text("by_email")?.unwrap_or_default(),
+        };
+        if let Some(i) = index(&sid, sessions) {
+            sessions[i].scales.push(k);
+        }
+    }
+    // The pre-session scales of the course: the patient's "before session" assessments from
+    // 12 hours before check-in (Ketaflow's window: the morning of the session) to discharge.
+    let q = format!(
+        "select s.id as session_id, a.id, a.instrument, a.administered_at, a.total, a.severity,
+                u.email as by_email
+           from treatment_sessions s
+           join assessments a on a.patient_id = s.patient_id and a.time_point = 'before_session'
+                and a.administered_at >= s.checked_in_at - {BEFORE_SESSION_MS}
+                and (s.discharged_at is null or a.administered_at <= s.discharged_at)
+           left join users u on u.id = a.entered_by_user_id
+          where s.id in ({list}) order by a.administered_at, a.id"
+    );
+    let mut query = sqlx::query(&q);
+    for id in &ids {
+        query = query.bind(id.as_str());
+    }
+    for row in query.fetch_all(&mut *conn).await? {
+        let r = RowReader::new(&row, "assessments", "id")?;
+        let sid = r.text("session_id")?;
+        let total = r.int("total")?;
+        let k = ScaleRecord {
+            instrument: r.parsed("instrument", |s| {
+                InstrumentId::parse(s).map_err(|_| "not an instrument")
+            })?,
+            minute: 0,
+            taken_at: r.instant("administered_at")?,
+            total: i32::try_from(total)
+                .map_err(|_| r.corrupt("total", format!("{total} is not a score")))?,
+            band: r.opt_text("severity")?,
+            by: r.opt_text("by_email")?.unwrap_or_default(),
+        };
+        if let Some(i) = index(&sid, sessions) {
+            sessions[i].before_session.push(k);
         }
     }
     let q = format!(
@@ -1714,6 +1814,87 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         audit::insert(&mut tx, now, actor, &step_event(&s, "lock")).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Stores a dissociation (CADSS-6) or sedation (MOAA/S) rating taken in the chair at one
+    /// of the session's set times: an assessment of the patient (raising the safety alert its
+    /// score calls for, as every assessment does) linked to the session and the set time. One
+    /// rating per instrument and set time; not after the session is locked.
+    #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip_all)]
+    pub async fn record_session_scale(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        score: &Score,
+        minute: u32,
+        settings: &ScaleSettings,
+        now: Timestamp,
+    ) -> Result<Result<(), SessionRefusal>, StoreError> {
+        let times = settings.minutes(score.instrument);
+        if times.is_empty() {
+            return Ok(Err(SessionRefusal::Scale(format!(
+                "{} is not taken in the chair; record it from the patient's page",
+                score.instrument.instrument().short_name
+            ))));
+        }
+        if !times.contains(&minute) {
+            let list: Vec<String> = times.iter().map(|m| minute_words(*m)).collect();
+            return Ok(Err(SessionRefusal::Scale(format!(
+                "choose one of the set times for the {}: {}",
+                score.instrument.instrument().short_name,
+                list.join(", ")
+            ))));
+        }
+        let mut tx = self.pool.begin().await?;
+        let s = match take_scoped(&mut tx, site_id, id, now, Scope::Core).await? {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
+        let taken: Option<i64> = sqlx::query_scalar(
+            "select 1 from session_scales where session_id = $1 and instrument = $2 and minute = $3",
+        )
+        .bind(id.as_str())
+        .bind(score.instrument.code())
+        .bind(i64::from(minute))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if taken.is_some() {
+            return Ok(Err(SessionRefusal::Scale(format!(
+                "the {} {} is already recorded; add a note to the session if it needs correcting",
+                score.instrument.instrument().short_name,
+                minute_words(minute)
+            ))));
+        }
+        let assessment = crate::assessments::insert_assessment(
+            &mut tx,
+            &crate::EnteredBy::Staff(actor),
+            site_id,
+            &s.patient_id,
+            score,
+            TimePoint::DuringSession,
+            now,
+            now,
+        )
+        .await?;
+        sqlx::query(
+            "insert into session_scales (session_id, assessment_id, instrument, minute)
+             values ($1, $2, $3, $4)",
+        )
+        .bind(id.as_str())
+        .bind(assessment.as_str())
+        .bind(score.instrument.code())
+        .bind(i64::from(minute))
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("session.scale", AuditOutcome::Ok)
+            .entity("session", id.as_str())
+            .patient(s.patient_id.as_str())
+            .detail(format!("minute={minute}"));
+        audit::insert(&mut tx, now, actor, &event).await?;
         tx.commit().await?;
         Ok(Ok(()))
     }

@@ -66,6 +66,8 @@ pub struct WebConfig {
     pub durations: clinical::booking::KindDurations,
     /// Thresholds of the alerts vital signs raise during a session.
     pub session_alerts: clinical::session::AlertSettings,
+    /// When the dissociation and sedation scales are taken in the chair.
+    pub session_scales: clinical::session::ScaleSettings,
     /// How long public inquiries are kept.
     pub inquiry_retention: jiff::SignedDuration,
     /// When the clinic calls back, as the thank-you page says it ("within one working day").

@@ -15,6 +15,8 @@ pub enum TimePoint {
     Baseline,
     /// Just before a session.
     BeforeSession,
+    /// In the chair, at one of the session's set times (dissociation, sedation).
+    DuringSession,
     /// About two hours after a session.
     AfterSession2h,
     /// About 24 hours after a session.
@@ -29,9 +31,10 @@ pub enum TimePoint {
 
 impl TimePoint {
     /// Every time point, in course order.
-    pub const ALL: [TimePoint; 7] = [
+    pub const ALL: [TimePoint; 8] = [
         TimePoint::Baseline,
         TimePoint::BeforeSession,
+        TimePoint::DuringSession,
         TimePoint::AfterSession2h,
         TimePoint::After24h,
         TimePoint::Weekly,
@@ -44,6 +47,7 @@ impl TimePoint {
         match self {
             TimePoint::Baseline => "baseline",
             TimePoint::BeforeSession => "before_session",
+            TimePoint::DuringSession => "during_session",
             TimePoint::AfterSession2h => "after_session_2h",
             TimePoint::After24h => "after_24h",
             TimePoint::Weekly => "weekly",
@@ -57,6 +61,7 @@ impl TimePoint {
         match self {
             TimePoint::Baseline => "Baseline",
             TimePoint::BeforeSession => "Before session",
+            TimePoint::DuringSession => "During session",
             TimePoint::AfterSession2h => "About 2 h after session",
             TimePoint::After24h => "24 h after session",
             TimePoint::Weekly => "Weekly",

@@ -380,3 +380,79 @@ fn a_dose_above_the_order_or_cap_needs_a_prescribers_reason() {
         Err(DoseProblem::AboveProductMax { .. })
     ));
 }
+
+#[test]
+fn in_session_scales_open_at_their_set_times_and_are_missed_when_the_session_ends() {
+    use crate::instruments::InstrumentId::{Cadss6, Moaas};
+    let settings = ScaleSettings::default();
+    let start: Timestamp = "2026-12-02T10:00:00Z".parse().unwrap();
+    let at = |m: i64| start + SignedDuration::from_mins(m);
+    let state = |checks: &[ScaleCheck], i, m| {
+        checks
+            .iter()
+            .find(|c| c.instrument == i && c.minute == m)
+            .map(|c| c.state)
+    };
+    // Before dosing: only the pre-dose time is open, nothing has a clock time.
+    let before = scale_checks(&settings, None, false, &[], at(-20));
+    assert_eq!(before.len(), 6);
+    assert_eq!(state(&before, Cadss6, 0), Some(ScaleState::Due));
+    assert_eq!(state(&before, Moaas, 40), Some(ScaleState::Upcoming));
+    assert!(before.iter().all(|c| c.at.is_none()));
+    // The 40-minute time opens 5 minutes early and is overdue after 15.
+    let taken = [(Cadss6, 0), (Moaas, 0)];
+    for (minute, cadss40) in [
+        (34, ScaleState::Upcoming),
+        (35, ScaleState::Due),
+        (55, ScaleState::Due),
+        (56, ScaleState::Overdue),
+    ] {
+        let checks = scale_checks(&settings, Some(start), false, &taken, at(minute));
+        assert_eq!(
+            state(&checks, Cadss6, 40),
+            Some(cadss40),
+            "at +{minute} min"
+        );
+        assert_eq!(state(&checks, Cadss6, 0), Some(ScaleState::Done));
+        assert_eq!(
+            checks.iter().find(|c| c.minute == 40).and_then(|c| c.at),
+            Some(at(40))
+        );
+    }
+    // An untaken pre-dose time is overdue 15 minutes into dosing.
+    let late = scale_checks(&settings, Some(start), false, &[], at(16));
+    assert_eq!(state(&late, Moaas, 0), Some(ScaleState::Overdue));
+    // Once the session has ended, what was not taken is missed, not overdue.
+    let closed = scale_checks(&settings, Some(start), true, &taken, at(200));
+    assert_eq!(state(&closed, Cadss6, 120), Some(ScaleState::Missed));
+    assert_eq!(state(&closed, Moaas, 0), Some(ScaleState::Done));
+}
+
+#[test]
+fn scale_settings_keep_their_times_in_order_and_within_a_day() {
+    let s = ScaleSettings {
+        cadss6_minutes: vec![60, 0, 60, 30],
+        moaas_minutes: vec![],
+    };
+    assert_eq!(
+        s.minutes(crate::instruments::InstrumentId::Cadss6),
+        vec![0, 30, 60]
+    );
+    assert!(
+        s.minutes(crate::instruments::InstrumentId::Moaas)
+            .is_empty()
+    );
+    assert!(s.minutes(crate::instruments::InstrumentId::Phq9).is_empty());
+    assert!(s.check().is_ok());
+    let bad = ScaleSettings {
+        moaas_minutes: vec![1441],
+        ..ScaleSettings::default()
+    };
+    assert!(
+        bad.check()
+            .unwrap_err()
+            .contains("session_scales.moaas_minutes has 1441")
+    );
+    assert_eq!(minute_words(0), "before the first dose");
+    assert_eq!(minute_words(40), "40 min after the start");
+}

@@ -23,7 +23,7 @@ pub(crate) struct Assessment {
     id: String,
     /// Instrument id, such as `phq9`.
     instrument: &'static str,
-    /// `baseline`, `before_session`, `after_session_2h`, `after_24h`, `weekly`, `end_of_course`, `other`.
+    /// `baseline`, `before_session`, `during_session`, `after_session_2h`, `after_24h`, `weekly`, `end_of_course`, `other`.
     time_point: &'static str,
     /// RFC 3339 instant it was taken.
     administered_at: String,

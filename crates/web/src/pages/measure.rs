@@ -532,6 +532,9 @@ pub(crate) struct RecordingView {
 pub(crate) struct NewQuery {
     #[serde(default)]
     instrument: String,
+    /// A time point to start from (the session page asks for "before_session").
+    #[serde(default)]
+    time_point: String,
 }
 
 async fn patient_name(
@@ -682,10 +685,10 @@ pub(crate) async fn new_assessment(
         .await?
         .iter()
         .any(|r| r.instrument == instrument.id && r.time_point == TimePoint::Baseline);
-    let time_point = if has_baseline {
-        TimePoint::Weekly
-    } else {
-        TimePoint::Baseline
+    let time_point = match TimePoint::parse(&q.time_point) {
+        Some(asked) if has_baseline => asked,
+        _ if has_baseline => TimePoint::Weekly,
+        _ => TimePoint::Baseline,
     };
     let taken_at = local_minute(now, &ctx);
     let page = assessment_page(

@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::course::TargetDose;
+use clinical::instruments::InstrumentId;
 use clinical::session::{
     ADVERSE_GRADES, AdverseKind, Checklist, Delivery, DoseLimits, RemsAnswers, SessionStatus, Step,
     Vitals,
@@ -78,6 +79,29 @@ pub(crate) struct SessionForm {
     body: String,
     submitted_on: String,
     method: String,
+    instrument: String,
+    point: String,
+    answer_1: String,
+    answer_2: String,
+    answer_3: String,
+    answer_4: String,
+    answer_5: String,
+    answer_6: String,
+}
+
+impl SessionForm {
+    /// The answer to item `n` (from 1) of an in-session scale.
+    fn answer(&self, n: usize) -> &str {
+        match n {
+            1 => &self.answer_1,
+            2 => &self.answer_2,
+            3 => &self.answer_3,
+            4 => &self.answer_4,
+            5 => &self.answer_5,
+            6 => &self.answer_6,
+            _ => "",
+        }
+    }
 }
 
 fn ticked(v: &str) -> bool {
@@ -188,6 +212,42 @@ pub(crate) struct LineRow {
     text: String,
 }
 
+/// One set time of an in-session scale, or a rating taken.
+pub(crate) struct ScaleRow {
+    what: String,
+    when: String,
+    state: &'static str,
+    urgent: bool,
+    result: String,
+}
+
+/// One in-session scale's form: its set times still open and its items and answers.
+pub(crate) struct ScaleForm {
+    code: &'static str,
+    name: &'static str,
+    points: Vec<(String, String)>,
+    selected: String,
+    items: Vec<(usize, &'static str)>,
+    options: Vec<(String, &'static str)>,
+}
+
+/// A rating in words: "7 of 24" or "4: Sluggish answer to name at normal voice".
+fn rating_words(k: &store::ScaleRecord) -> String {
+    let def = k.instrument.instrument();
+    if def.items.len() == 1
+        && let Some(o) = def.options.iter().find(|o| i32::from(o.value) == k.total)
+    {
+        return format!("{}: {}", k.total, o.label);
+    }
+    let max = i32::from(def.answer_max) * def.items.len() as i32;
+    let band = k
+        .band
+        .as_deref()
+        .and_then(|code| def.bands.iter().find(|b| b.code == code))
+        .map_or_else(String::new, |b| format!(" ({})", b.label.to_lowercase()));
+    format!("{} of {max}{band}", k.total)
+}
+
 pub(crate) struct DosePlan {
     /// The ordered dose in words.
     order: String,
@@ -225,6 +285,10 @@ pub(crate) struct SessionPage {
     rems_missing: Vec<String>,
     rems_ready: String,
     rems_lot: String,
+    scale_rows: Vec<ScaleRow>,
+    scale_forms: Vec<ScaleForm>,
+    before_session: String,
+    before_session_link: Option<String>,
     checked_in: String,
     locked_words: Option<String>,
     form: SessionForm,
@@ -360,12 +424,21 @@ fn vitals_svg(
             )
         })
         .collect();
-    if points.is_empty() {
+    if points.is_empty() && s.scales.is_empty() {
         return String::new();
     }
     let (w, h, left, bottom) = (640.0, 260.0, 44.0, 28.0);
     let t_min = points.iter().map(|p| p.0).fold(0.0_f64, f64::min);
-    let t_max = points.iter().map(|p| p.0).fold(60.0_f64, f64::max);
+    let origin = s.started_at.unwrap_or(s.checked_in_at);
+    let t_max = points
+        .iter()
+        .map(|p| p.0)
+        .chain(
+            s.scales
+                .iter()
+                .map(|k| k.taken_at.duration_since(origin).as_secs_f64() / 60.0),
+        )
+        .fold(60.0_f64, f64::max);
     let x = |t: f64| left + (t - t_min) / (t_max - t_min).max(1.0) * (w - left - 10.0);
     let y = |v: f64| (h - bottom) - v.clamp(0.0, 220.0) / 220.0 * (h - bottom - 10.0);
     let line = |get: &dyn Fn(&Vitals) -> Option<u16>| -> String {
@@ -376,7 +449,7 @@ fn vitals_svg(
             .join(" ")
     };
     let mut svg = format!(
-        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"vitals-chart-title\"><title id=\"vitals-chart-title\">Blood pressure and heart rate over the session; the table below lists every reading</title>"
+        "<svg class=\"chart\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-labelledby=\"vitals-chart-title\"><title id=\"vitals-chart-title\">Blood pressure and heart rate over the session, with the dissociation band (CADSS-6) along the time axis; the tables list every reading and rating</title>"
     );
     for mark in [0.0, 50.0, 100.0, 150.0, 200.0] {
         svg.push_str(&format!(
@@ -430,6 +503,36 @@ fn vitals_svg(
                 "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.5\" stroke-dasharray=\"{dash}\" points=\"{pts}\"><title>{name}</title></polyline>"
             ));
         }
+    }
+    // The dissociation band: each CADSS-6 total, from its rating to the next (or the chart's
+    // end), as a shaded strip along the time axis whose height is the total out of 24.
+    let cadss: Vec<(f64, i32)> = s
+        .scales
+        .iter()
+        .filter(|k| k.instrument == InstrumentId::Cadss6)
+        .map(|k| {
+            let origin = s.started_at.unwrap_or(s.checked_in_at);
+            (
+                k.taken_at.duration_since(origin).as_secs_f64() / 60.0,
+                k.total,
+            )
+        })
+        .collect();
+    let band_h = 48.0;
+    let max = 24.0;
+    for (i, (t, total)) in cadss.iter().enumerate() {
+        let x0 = x(t.clamp(t_min, t_max));
+        let x1 = cadss
+            .get(i + 1)
+            .map_or(x(t_max), |(next, _)| x(next.clamp(t_min, t_max)));
+        let height = f64::from(*total).clamp(0.0, max) / max * band_h;
+        svg.push_str(&format!(
+            "<rect x=\"{x0:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{height:.1}\" fill=\"#b35c00\" fill-opacity=\"0.35\"><title>CADSS-6 {total} of 24</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\" fill=\"#7a3e00\">CADSS-6 {total}</text>",
+            (h - bottom) - height,
+            (x1 - x0).max(2.0),
+            x0 + 2.0,
+            (h - bottom) - height - 3.0
+        ));
     }
     if let Some((points, _)) = curve {
         // The predicted plasma concentration on its own scale (right edge), from 0 to its peak.
@@ -695,6 +798,146 @@ async fn session_page(
     } else {
         Vec::new()
     };
+    // Dissociation and sedation at the session's set times, and the ratings taken.
+    let scale_settings = &state.config().session_scales;
+    let taken: Vec<(InstrumentId, u32)> =
+        s.scales.iter().map(|k| (k.instrument, k.minute)).collect();
+    let closed = matches!(s.status, SessionStatus::Discharged | SessionStatus::Locked);
+    let checks = clinical::session::scale_checks(scale_settings, s.started_at, closed, &taken, now);
+    let clock = |t: jiff::Timestamp| ctx.time(t).split(' ').nth(1).unwrap_or_default().to_owned();
+    let mut scale_rows: Vec<ScaleRow> = checks
+        .iter()
+        .map(|c| {
+            let rating = s
+                .scales
+                .iter()
+                .find(|k| k.instrument == c.instrument && k.minute == c.minute);
+            ScaleRow {
+                what: format!(
+                    "{} {}",
+                    c.instrument.instrument().short_name,
+                    clinical::session::minute_words(c.minute)
+                ),
+                when: c.at.map(clock).unwrap_or_default(),
+                state: c.state.label(),
+                urgent: c.state == clinical::session::ScaleState::Overdue,
+                result: rating.map_or_else(String::new, |k| {
+                    format!("{} at {} by {}", rating_words(k), clock(k.taken_at), k.by)
+                }),
+            }
+        })
+        .collect();
+    // Ratings at times the settings no longer name are still shown.
+    for k in s.scales.iter().filter(|k| {
+        !checks
+            .iter()
+            .any(|c| c.instrument == k.instrument && c.minute == k.minute)
+    }) {
+        scale_rows.push(ScaleRow {
+            what: format!(
+                "{} {}",
+                k.instrument.instrument().short_name,
+                clinical::session::minute_words(k.minute)
+            ),
+            when: String::new(),
+            state: clinical::session::ScaleState::Done.label(),
+            urgent: false,
+            result: format!("{} at {} by {}", rating_words(k), clock(k.taken_at), k.by),
+        });
+    }
+    let scale_forms = if s.status == SessionStatus::Locked {
+        Vec::new()
+    } else {
+        clinical::session::ScaleSettings::INSTRUMENTS
+            .iter()
+            .map(|&i| {
+                let def = i.instrument();
+                let open: Vec<_> = checks
+                    .iter()
+                    .filter(|c| c.instrument == i && c.state != clinical::session::ScaleState::Done)
+                    .collect();
+                let first_open = open
+                    .iter()
+                    .find(|c| {
+                        matches!(
+                            c.state,
+                            clinical::session::ScaleState::Due
+                                | clinical::session::ScaleState::Overdue
+                        )
+                    })
+                    .or(open.first())
+                    .map(|c| c.minute.to_string())
+                    .unwrap_or_default();
+                let selected = if form.instrument == i.code() && !form.point.is_empty() {
+                    form.point.clone()
+                } else {
+                    first_open
+                };
+                ScaleForm {
+                    code: i.code(),
+                    name: def.short_name,
+                    points: open
+                        .iter()
+                        .map(|c| {
+                            (
+                                c.minute.to_string(),
+                                format!(
+                                    "{} ({})",
+                                    clinical::session::minute_words(c.minute),
+                                    c.state.label()
+                                ),
+                            )
+                        })
+                        .collect(),
+                    selected,
+                    items: def
+                        .items
+                        .iter()
+                        .enumerate()
+                        .map(|(n, item)| (n + 1, item.label))
+                        .collect(),
+                    options: def
+                        .options
+                        .iter()
+                        .map(|o| (o.value.to_string(), o.label))
+                        .collect(),
+                }
+            })
+            .filter(|f| !f.points.is_empty())
+            .collect()
+    };
+    // The course's outcome scale before this session.
+    let outcome = course.instrument;
+    let (before_session, before_session_link) = match s
+        .before_session
+        .iter()
+        .rev()
+        .find(|k| k.instrument == outcome)
+    {
+        Some(k) => (
+            format!(
+                "{} before this session: {} at {} by {}.",
+                outcome.instrument().short_name,
+                rating_words(k),
+                clock(k.taken_at),
+                k.by
+            ),
+            None,
+        ),
+        None => (
+            format!(
+                "{} (the outcome scale of this course) before this session: not recorded yet.",
+                outcome.instrument().short_name
+            ),
+            (s.status != SessionStatus::Locked).then(|| {
+                format!(
+                    "/patients/{}/assessments/new?instrument={}&time_point=before_session",
+                    s.patient_id,
+                    outcome.code()
+                )
+            }),
+        ),
+    };
     Ok(SessionPage {
         title: format!("Session: {}", s.patient_name),
         status: s.status.label(),
@@ -742,6 +985,10 @@ async fn session_page(
             .ready_to_leave_min
             .map(|m| m.to_string())
             .unwrap_or_default(),
+        scale_rows,
+        scale_forms,
+        before_session,
+        before_session_link,
         rems_lot: s
             .dose
             .as_ref()
@@ -769,6 +1016,7 @@ pub(crate) async fn show(
         Some("vitals") => Some("Vitals recorded."),
         Some("alert") => Some("Alert acknowledged."),
         Some("locked") => Some("Signed and locked."),
+        Some("scale") => Some("Rating recorded."),
         _ => None,
     };
     let page = session_page(
@@ -1086,6 +1334,58 @@ pub(crate) async fn act(
                     .await?
             {
                 refusal_into(&mut errors, "kind", r);
+            }
+        }
+        "scale" => {
+            done = "scale";
+            let instrument = match form.instrument.as_str() {
+                "cadss6" => InstrumentId::Cadss6,
+                "moaas" => InstrumentId::Moaas,
+                _ => return Err(AppError::NotFound),
+            };
+            let code = instrument.code();
+            let def = instrument.instrument();
+            let minute = form.point.trim().parse::<u32>().ok();
+            if minute.is_none() {
+                errors.push(
+                    format!("{code}-point"),
+                    "Choose the set time this rating answers.",
+                );
+            }
+            let mut answers = Vec::with_capacity(def.items.len());
+            for (n, item) in def.items.iter().enumerate() {
+                match form.answer(n + 1).trim().parse::<i64>() {
+                    Ok(v)
+                        if (i64::from(def.answer_min)..=i64::from(def.answer_max)).contains(&v) =>
+                    {
+                        answers.push(v);
+                    }
+                    _ => errors.push(
+                        format!("{code}-answer-{}", n + 1),
+                        format!("Choose an answer for \u{201c}{}\u{201d}.", item.label),
+                    ),
+                }
+            }
+            if let (Some(m), true) = (minute, errors.is_empty()) {
+                match clinical::instruments::score(instrument, &answers) {
+                    Ok(score) => {
+                        if let Err(r) = store
+                            .record_session_scale(
+                                &actor,
+                                &site,
+                                &id,
+                                &score,
+                                m,
+                                &state.config().session_scales,
+                                now,
+                            )
+                            .await?
+                        {
+                            refusal_into(&mut errors, &format!("{code}-point"), r);
+                        }
+                    }
+                    Err(e) => errors.push(format!("{code}-answer-1"), sentence(&e.to_string())),
+                }
             }
         }
         "discharge" => {

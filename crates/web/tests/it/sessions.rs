@@ -752,8 +752,157 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
     assert!(due.contains("Sol Seated"), "{due}");
 }
 
+async fn dissociation_and_sedation_are_rated_at_their_set_times(app: &TestApp) {
+    let (iv, _) = all_day_chairs(app).await;
+    let id = checked_in(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
+    app.user("rater@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("rater@example.org").await;
+    let page = format!("/sessions/{id}");
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap().id;
+    let sid = store::SessionId::parse(&id).unwrap();
+    let now = jiff::Timestamp::now();
+    let patient = store
+        .treatment_session(&Actor::system("test"), &site, &sid, now)
+        .await
+        .unwrap()
+        .patient_id;
+
+    // Before dosing: the pre-dose times are due, the course's outcome scale is not yet taken.
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(html.contains("CADSS-6 before the first dose"), "{html}");
+    assert!(html.contains("MOAA/S 40 min after the start"), "{html}");
+    assert!(
+        html.contains(
+            "PHQ-9 (the outcome scale of this course) before this session: not recorded yet"
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "/patients/{patient}/assessments/new?instrument=phq9&#38;time_point=before_session"
+        )),
+        "{html}"
+    );
+    let token = app.csrf(&nurse, &page).await;
+    let url = format!("{page}/scale");
+
+    // A CADSS-6 with an item unanswered is refused at that item, keeping the session as it was.
+    let partial = [
+        ("instrument", "cadss6"),
+        ("point", "0"),
+        ("answer_1", "1"),
+        ("answer_2", "0"),
+        ("answer_4", "0"),
+        ("answer_5", "0"),
+        ("answer_6", "1"),
+    ];
+    let res = app.post_form(&nurse, &url, &token, &partial).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Choose an answer for"), "{html}");
+    assert!(html.contains("id=\"cadss6-answer-3\""), "{html}");
+    // A time the clinic does not set is refused, naming the set times.
+    let mut odd = partial.to_vec();
+    odd.push(("answer_3", "2"));
+    odd[1] = ("point", "25");
+    let res = app.post_form(&nurse, &url, &token, &odd).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Choose one of the set times for the CADSS-6: before the first dose, 40 min after the start, 120 min after the start"), "{html}");
+    // The whole rating is stored once for its time.
+    let mut whole = odd.clone();
+    whole[1] = ("point", "0");
+    let res = app.post_form(&nurse, &url, &token, &whole).await;
+    assert_eq!(res.status(), 303);
+    let res = app.post_form(&nurse, &url, &token, &whole).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("already recorded"));
+    // MOAA/S 0 (no response to a painful squeeze) raises the patient's safety alert.
+    let res = app
+        .post_form(
+            &nurse,
+            &url,
+            &token,
+            &[("instrument", "moaas"), ("point", "0"), ("answer_1", "0")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let s = store
+        .treatment_session(&Actor::system("test"), &site, &sid, now)
+        .await
+        .unwrap();
+    let got: Vec<_> = s
+        .scales
+        .iter()
+        .map(|k| (k.instrument.code(), k.minute, k.total))
+        .collect();
+    assert_eq!(got, vec![("cadss6", 0, 4), ("moaas", 0, 0)]);
+    let alerts = store
+        .open_alerts(&Actor::system("test"), &site, now)
+        .await
+        .unwrap();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.patient_id == patient && a.message.contains("painful")),
+        "{alerts:?}"
+    );
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(html.contains("4 of 24 at"), "{html}");
+    assert!(
+        html.contains("<title>CADSS-6 4 of 24</title>"),
+        "the band is drawn: {html}"
+    );
+    assert!(
+        html.contains("0: No response to a painful squeeze at"),
+        "{html}"
+    );
+    // The rating is an assessment of the patient, marked as taken during the session.
+    let token_api = app.token(Role::Nurse).await;
+    let list: Value = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/patients/{patient}/assessments")))
+        .bearer_auth(&token_api)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let during = list["assessments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["time_point"] == "during_session")
+        .count();
+    assert_eq!(during, 2, "{list}");
+
+    // The course's outcome scale taken before the session is shown with its score.
+    let res = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/patients/{patient}/assessments")))
+        .bearer_auth(&token_api)
+        .json(
+            &json!({"instrument": "phq9", "answers": [2, 2, 1, 1, 1, 1, 1, 1, 0],
+                      "time_point": "before_session"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(
+        html.contains("PHQ-9 before this session: 10 of 27 (moderate) at"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("time_point=before_session"),
+        "no link once taken"
+    );
+}
+
 crate::on_both!(
     a_whole_iv_session_runs_in_order_and_locks,
     vitals_are_stored_once_per_idempotency_key,
-    an_esketamine_session_locks_only_with_a_complete_rems_form
+    an_esketamine_session_locks_only_with_a_complete_rems_form,
+    dissociation_and_sedation_are_rated_at_their_set_times
 );

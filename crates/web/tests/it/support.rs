@@ -52,6 +52,7 @@ impl TestApp {
                 screening: clinical::screening::ScreeningSettings::default(),
                 durations: clinical::booking::KindDurations::default(),
                 session_alerts: clinical::session::AlertSettings::default(),
+                session_scales: clinical::session::ScaleSettings::default(),
                 inquiry_retention: jiff::SignedDuration::from_hours(24 * 90),
                 inquiry_call_back: "within one working day".into(),
                 limits,

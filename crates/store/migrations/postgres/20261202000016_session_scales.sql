@@ -1,0 +1,11 @@
+-- In-session scales (postgres): each dissociation (CADSS-6) or sedation (MOAA/S) rating taken in the
+-- chair is an ordinary assessment of the patient, linked here to its session and the set time
+-- (minutes from the start of dosing, 0 before the first dose) it answers. One rating per
+-- instrument and set time. Identical on SQLite and PostgreSQL.
+create table session_scales (
+    session_id text not null references treatment_sessions (id),
+    assessment_id text not null unique references assessments (id),
+    instrument text not null check (instrument in ('cadss6', 'moaas')),
+    minute bigint not null check (minute between 0 and 1440),
+    primary key (session_id, instrument, minute)
+);
