@@ -687,7 +687,7 @@ test("a prescriber orders and signs a course, and the front desk books its induc
   await desk.context().close();
 });
 
-test("a nurse finishes the infusion in the chair, runs the next IV session with a second check, the prescriber signs it, and the esketamine REMS form prints on one page", async () => {
+test("a nurse finishes the infusion in the chair, runs the next IV session with a second check and the chair-side scales, the prescriber signs it, the esketamine REMS form prints on one page, and an esketamine session runs from check-in to a discharge held to two hours", async () => {
   const nurse = await newPage();
   await signIn(nurse, "nurse@example.org");
   await nurse.goto(`${base}/board`);
@@ -760,6 +760,20 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   await nurse.getByRole("button", { name: "Verify the dose" }).click();
   await nurse.waitForURL(/done=saved/);
   assert.match(await nurse.textContent("main"), /checked by prescriber@example\.org; pump 155\.9 mL\/h \(58\.5 mg\/h\)/);
+  // Dissociation and sedation before the first dose, at the chair; the course's own scale is
+  // still to be taken before this session.
+  assert.match(await nurse.textContent("#before-session"), /before this session: not recorded yet/);
+  const cadss = nurse.locator("form.scale-form").filter({ hasText: "CADSS-6" });
+  for (let n = 1; n <= 6; n++) await cadss.locator(`input[name="answer_${n}"][value="0"]`).check();
+  await cadss.getByRole("button", { name: "Record the CADSS-6" }).click();
+  await nurse.waitForURL(/done=scale/);
+  const moaas = nurse.locator("form.scale-form").filter({ hasText: "MOAA/S" });
+  await moaas.locator('input[name="answer_1"][value="5"]').check();
+  await moaas.getByRole("button", { name: "Record the MOAA/S" }).click();
+  await nurse.waitForURL(/done=scale/);
+  assert.match(await nurse.textContent("main"), /CADSS-6 before the first dose\s*done\s*0 of 24 at/);
+  assert.match(await nurse.textContent("main"), /MOAA\/S before the first dose\s*done\s*5: Answers name/);
+  await checkAccessible(nurse, "session with the dissociation and sedation ratings");
   await nurse.getByRole("button", { name: "Start the infusion" }).click();
   await nurse.waitForURL(/done=saved/);
   await nurse.getByLabel("Systolic (mmHg)").fill("138");
@@ -795,6 +809,68 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   const pdf = await nurse.pdf({ format: "Letter" });
   const pages = (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) || []).length;
   assert.equal(pages, 1, "the form prints on one page");
+
+  // Two hours after the first device the nurse discharges; the prescriber signs and locks.
+  await nurse.emulateMedia({ media: "screen" });
+  await nurse.goto(esk);
+  for (const item of ["Alert and oriented", "No active nausea or vomiting", "A responsible adult is here", "Vitals near the patient"]) {
+    await nurse.getByLabel(item).check();
+  }
+  await nurse.getByRole("button", { name: "Discharge" }).click();
+  await nurse.waitForURL(/done=saved/);
+  assert.match(await nurse.textContent(".session-status"), /Discharged/);
+  await doctor.goto(esk);
+  await doctor.getByRole("button", { name: "Sign and lock" }).click();
+  await doctor.waitForURL(/done=locked/);
+  assert.match(await doctor.textContent("main"), /Signed and locked .* by prescriber@example\.org/);
+
+  // The patient's next esketamine session from check-in: the devices, then monitoring that
+  // cannot end before two hours.
+  const eskPatient = (await nurse.getAttribute(".patient-banner a", "href")).split("/").pop();
+  const eskNext = await nurse.evaluate(async (id) => {
+    const r = await fetch(`/api/v1/appointments?patient_id=${id}`, { credentials: "same-origin" });
+    const now = Date.now();
+    const list = (await r.json()).appointments.filter(
+      (a) => a.status === "booked" && a.course_id && Date.parse(a.start) > now,
+    );
+    return list[0]?.start;
+  }, eskPatient);
+  assert.ok(eskNext, "the esketamine course has a booked session ahead");
+  const eskDay = new Intl.DateTimeFormat("en-CA", { timeZone: "America/New_York" }).format(new Date(eskNext));
+  await nurse.goto(`${base}/schedule/day?date=${eskDay}`);
+  await nurse.getByRole("button", { name: /Check in or open the session of Tobias Wrenfield/ }).first().click();
+  await nurse.waitForURL(/\/sessions\/[0-9a-f-]{36}$/);
+  assert.notEqual(nurse.url(), esk, "a new session, not the locked one");
+  await nurse.getByLabel("Today's weight (kg)").fill("84");
+  await nurse.getByLabel("Systolic (mmHg)").fill("128");
+  await nurse.getByLabel("Diastolic (mmHg)").fill("82");
+  await nurse.getByLabel("Heart rate (per min)").fill("76");
+  await nurse.getByLabel("SpO2 (%)").fill("98");
+  await nurse.getByLabel("Respiratory rate (per min)").fill("14");
+  await nurse.getByLabel("Not applicable").check();
+  await nurse.getByLabel("A responsible adult will take the patient home").check();
+  await nurse.getByRole("button", { name: "Record the pre-assessment" }).click();
+  await nurse.waitForURL(/done=saved/);
+  await nurse.getByLabel("Lot number").fill("ESK-24117");
+  await nurse.getByRole("button", { name: "Verify the dose" }).click();
+  await nurse.waitForURL(/done=saved/);
+  assert.match(await nurse.textContent("main"), /Dose:.*mg, verified by nurse@example\.org; lot ESK-24117/s);
+  await nurse.getByRole("button", { name: "Record the first dose given" }).click();
+  await nurse.waitForURL(/done=saved/);
+  await nurse.getByRole("button", { name: "Record that administration is complete" }).click();
+  await nurse.waitForURL(/done=saved/);
+  await nurse.getByLabel("Systolic (mmHg)").fill("138");
+  await nurse.getByLabel("Diastolic (mmHg)").fill("86");
+  await nurse.getByRole("button", { name: "Record vitals" }).click();
+  await nurse.waitForURL(/done=vitals/);
+  assert.match(await nurse.textContent(".session-status"), /Monitoring/);
+  for (const item of ["Alert and oriented", "No active nausea or vomiting", "A responsible adult is here", "Vitals near the patient"]) {
+    await nurse.getByLabel(item).check();
+  }
+  await nurse.getByRole("button", { name: "Discharge" }).click();
+  await nurse.waitForSelector("#error-summary");
+  assert.match(await nurse.textContent("#error-summary"), /at least 120 minutes of monitoring from the first device/);
+  await checkAccessible(nurse, "esketamine discharge held to two hours");
   await nurse.context().close();
   await doctor.context().close();
 });

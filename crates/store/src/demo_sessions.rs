@@ -141,12 +141,19 @@ impl Store {
                 &[(8, bp(138, 86, 82, 98, 15)), (16, bp(186, 98, 92, 97, 14))][..],
                 None,
             ),
+            // Two hours into monitoring: ready for discharge once the REMS form is filled.
             (
                 esk,
                 &chairs.1,
-                50,
+                130,
                 84.0,
-                &[(20, bp(136, 86, 80, 97, 14)), (40, bp(142, 90, 82, 97, 14))][..],
+                &[
+                    (20, bp(136, 86, 80, 97, 14)),
+                    (40, bp(142, 90, 82, 97, 14)),
+                    (60, bp(134, 84, 78, 98, 15)),
+                    (90, bp(130, 82, 76, 98, 15)),
+                    (120, bp(128, 80, 76, 98, 15)),
+                ][..],
                 Some(10),
             ),
         ] {
@@ -160,7 +167,7 @@ impl Store {
                 .ok()
                 .and_then(|d| d.to_zoned(tz.clone()).ok())
                 .map(|z| z.timestamp() - SignedDuration::from_millis(1));
-            let end = midnight.map_or(start + mins(130), |m| m.min(start + mins(130)));
+            let end = midnight.map_or(start + mins(180), |m| m.min(start + mins(180)));
             let new = NewAppointment {
                 patient_id: &course.patient_id,
                 chair_id: chair,

@@ -285,6 +285,7 @@ pub(crate) struct SessionPage {
     rems_missing: Vec<String>,
     rems_ready: String,
     rems_lot: String,
+    rate_hint: String,
     scale_rows: Vec<ScaleRow>,
     scale_forms: Vec<ScaleForm>,
     before_session: String,
@@ -688,6 +689,14 @@ async fn session_page(
         .filter(|a| a.acknowledged.is_some())
         .map(alert_row)
         .collect();
+    // The prepared bag's volume per mg: a new dose rate is this many mL/h per mg/h on the pump.
+    let ml_per_mg = s
+        .dose
+        .as_ref()
+        .and_then(|d| match (d.rate_ml_per_h, d.dose_rate_mg_per_h) {
+            (Some(ml), Some(mg)) if mg > 0.0 => Some(ml / mg),
+            _ => None,
+        });
     let events = s
         .events
         .iter()
@@ -704,7 +713,10 @@ async fn session_page(
                     _ => "Step",
                 },
                 e.dose_rate_mg_per_h
-                    .map_or_else(String::new, |r| format!(" at {:.1} mg/h", r)),
+                    .map_or_else(String::new, |r| match ml_per_mg {
+                        Some(k) => format!(" at {r:.1} mg/h, pump {:.1} mL/h", r * k),
+                        None => format!(" at {r:.1} mg/h"),
+                    }),
                 e.note
                     .as_deref()
                     .map_or_else(String::new, |n| format!(": {n}")),
@@ -985,6 +997,9 @@ async fn session_page(
             .ready_to_leave_min
             .map(|m| m.to_string())
             .unwrap_or_default(),
+        rate_hint: ml_per_mg.map_or_else(String::new, |k| {
+            format!("On the pump: mL/h = mg/h × {k:.3} for this bag (the event list shows both).")
+        }),
         scale_rows,
         scale_forms,
         before_session,

@@ -404,12 +404,34 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
         )
         .await;
     assert_eq!(res.status(), 422, "an alert is acknowledged once");
-    for step in ["resume", "stop"] {
-        let res = app
-            .post_form(&nurse, &format!("{page}/pump"), &token, &[("step", step)])
-            .await;
-        assert_eq!(res.status(), 303, "{step}");
-    }
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/pump"),
+            &token,
+            &[("step", "resume")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    // A new dose rate shows the pump's mL/h for the bag as prepared: 40 mg in 104 mL.
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/pump"),
+            &token,
+            &[("step", "rate"), ("dose_rate_mg_per_h", "30")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(
+        html.contains("Rate changed at 30.0 mg/h, pump 78.0 mL/h"),
+        "{html}"
+    );
+    let res = app
+        .post_form(&nurse, &format!("{page}/pump"), &token, &[("step", "stop")])
+        .await;
+    assert_eq!(res.status(), 303);
     let res = app
         .post_form(
             &nurse,
