@@ -141,11 +141,13 @@ for (const role of ROLES) {
       assert.equal(measurements, role.clinical ? 1 : 0, "measurements only for clinical roles");
       if (role.clinical) {
         // The demo's first patient has a month of PHQ-9 scores: a chart with its thresholds.
+        // (The dissociation and sedation ratings of the demo sessions have charts of their own.)
         const chart = page.getByRole("group", { name: /PHQ-9 total over time/ });
         await chart.waitFor();
-        assert.equal(await page.locator(".chart circle.point").count(), 4);
-        assert.match(await page.textContent(".chart svg"), /Remission ≤ 4/);
-        assert.match(await page.textContent(".series-block .status"), /Response: yes/);
+        const phq = page.locator(".series-block").filter({ has: chart });
+        assert.equal(await phq.locator(".chart circle.point").count(), 4);
+        assert.match(await phq.locator(".chart svg").textContent(), /Remission ≤ 4/);
+        assert.match(await phq.locator(".status").textContent(), /Response: yes/);
         await page.getByLabel("Instrument", { exact: true }).first().selectOption("madrs");
         await page.getByRole("button", { name: "Open the form" }).click();
         await page.waitForURL(/assessments\/new\?instrument=madrs/);
@@ -804,6 +806,8 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   assert.match(await nurse.textContent("main"), /SPRAVATO® REMS Patient Monitoring Form/);
   assert.match(await nurse.textContent("main"), /Opioids or other drugs causing sedation.*No/s);
   assert.match(await nurse.textContent("main"), /126\/80 mmHg/);
+  assert.match(await nurse.textContent("main"), /100 Demo Way, Suite 2, Springfield, IL 62701/);
+  assert.match(await nurse.textContent("main"), /nurse@example\.org, telephone \(217\) 555-0142/);
   await checkAccessible(nurse, "REMS form");
   await nurse.emulateMedia({ media: "print" });
   const pdf = await nurse.pdf({ format: "Letter" });

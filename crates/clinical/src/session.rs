@@ -1114,6 +1114,9 @@ pub struct RemsRecord {
     pub monitored_min: Option<i64>,
     /// Whether the lot number was recorded.
     pub lot_recorded: bool,
+    /// Whether the setting's address and telephone (where the monitoring provider is reached)
+    /// are recorded with its REMS certification.
+    pub setting_contact: bool,
 }
 
 /// The form's fields still missing, each with its code and words; empty when the form is
@@ -1133,6 +1136,12 @@ pub fn rems_missing(a: &RemsAnswers, r: &RemsRecord) -> Vec<(&'static str, Strin
     }
     if !r.lot_recorded {
         out.push(("lot", "record the lot number of the devices".into()));
+    }
+    if !r.setting_contact {
+        out.push((
+            "setting",
+            "an administrator records the setting's address and telephone with the REMS certification (Chairs and REMS)".into(),
+        ));
     }
     for (code, bp, words) in [
         ("bp_before", r.bp_before, "a blood pressure before dosing"),

@@ -133,6 +133,24 @@ pub struct SiteRems {
     pub certified_on: Date,
     /// Authorized representative.
     pub representative: String,
+    /// The setting's address and telephone (none on a certification recorded before they
+    /// were asked for).
+    pub contact: Option<SettingContact>,
+}
+
+/// The setting's address and telephone, as the REMS Patient Monitoring Form asks for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingContact {
+    /// Street address.
+    pub street: String,
+    /// City.
+    pub city: String,
+    /// State, two letters.
+    pub state: String,
+    /// ZIP code.
+    pub postal_code: String,
+    /// Telephone at which the monitoring provider is reached.
+    pub phone: String,
 }
 
 /// A patient's REMS enrollment.
@@ -624,17 +642,25 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "insert into site_rems (site_id, certified_on, representative, recorded_by, recorded_at)
-             values ($1, $2, $3, $4, $5)
+            "insert into site_rems (site_id, certified_on, representative, recorded_by, recorded_at,
+                                    street, city, state, postal_code, phone)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
              on conflict (site_id) do update set certified_on = excluded.certified_on,
                  representative = excluded.representative, recorded_by = excluded.recorded_by,
-                 recorded_at = excluded.recorded_at",
+                 recorded_at = excluded.recorded_at, street = excluded.street,
+                 city = excluded.city, state = excluded.state,
+                 postal_code = excluded.postal_code, phone = excluded.phone",
         )
         .bind(site_id.as_str())
         .bind(rems.certified_on.to_string())
         .bind(rems.representative.as_str())
         .bind(actor.user_id())
         .bind(millis(now))
+        .bind(rems.contact.as_ref().map(|c| c.street.as_str()))
+        .bind(rems.contact.as_ref().map(|c| c.city.as_str()))
+        .bind(rems.contact.as_ref().map(|c| c.state.as_str()))
+        .bind(rems.contact.as_ref().map(|c| c.postal_code.as_str()))
+        .bind(rems.contact.as_ref().map(|c| c.phone.as_str()))
         .execute(&mut *tx)
         .await?;
         let event = AuditEvent::new("rems.site", AuditOutcome::Ok).site(site_id.as_str());
@@ -647,16 +673,35 @@ impl Store {
     #[tracing::instrument(skip_all)]
     pub async fn site_rems(&self, site_id: &SiteId) -> Result<Option<SiteRems>, StoreError> {
         let row = sqlx::query(
-            "select site_id, certified_on, representative from site_rems where site_id = $1",
+            "select site_id, certified_on, representative, street, city, state, postal_code, phone
+               from site_rems where site_id = $1",
         )
         .bind(site_id.as_str())
         .fetch_optional(&self.pool)
         .await?;
         row.map(|row| {
             let r = RowReader::new(&row, "site_rems", "site_id")?;
+            let contact = match r.opt_text("street")? {
+                None => None,
+                Some(street) => {
+                    let part = |column: &'static str| {
+                        r.opt_text(column)?.ok_or_else(|| {
+                            r.corrupt(column, "missing beside the street address".to_owned())
+                        })
+                    };
+                    Some(SettingContact {
+                        street,
+                        city: part("city")?,
+                        state: part("state")?,
+                        postal_code: part("postal_code")?,
+                        phone: part("phone")?,
+                    })
+                }
+            };
             Ok(SiteRems {
                 certified_on: r.parsed("certified_on", |s| s.parse::<Date>())?,
                 representative: r.text("representative")?,
+                contact,
             })
         })
         .transpose()

@@ -410,6 +410,14 @@ impl Store {
             &SiteRems {
                 certified_on: certified,
                 representative: "Dr. Priya Prescriber".into(),
+                // A made-up address; 555-0100 to 555-0199 are set aside for fiction.
+                contact: Some(crate::SettingContact {
+                    street: "100 Demo Way, Suite 2".into(),
+                    city: "Springfield".into(),
+                    state: "IL".into(),
+                    postal_code: "62701".into(),
+                    phone: "(217) 555-0142".into(),
+                }),
             },
             now,
         )

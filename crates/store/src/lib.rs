@@ -52,7 +52,8 @@ pub use body::BodyRecord;
 pub use connect::{Backend, ColumnOutline, DatabaseUrl, SchemaOutline, Store, TableOutline};
 pub use consent::{ConsentDocument, ConsentSignature, ConsentStatus};
 pub use courses::{
-    CourseRecord, CourseRefusal, NewCourse, OrderRecord, PatientRems, SiteRems, StatusChange,
+    CourseRecord, CourseRefusal, NewCourse, OrderRecord, PatientRems, SettingContact, SiteRems,
+    StatusChange,
 };
 pub use demo::{DEMO_PASSWORD, DemoAccount, DemoSeed, demo_accounts};
 pub use diagnoses::DiagnosisRecord;

@@ -253,8 +253,9 @@ impl SessionRecord {
         }
     }
 
-    /// What the REMS form takes from the record.
-    pub fn rems_record(&self) -> RemsRecord {
+    /// What the REMS form takes from the record; `setting_contact` says whether the site's
+    /// REMS certification carries the setting's address and telephone.
+    pub fn rems_record(&self, setting_contact: bool) -> RemsRecord {
         let pressure = |v: &VitalsRecord| v.vitals.systolic_mmhg.zip(v.vitals.diastolic_mmhg);
         let with_bp: Vec<&VitalsRecord> = self
             .vitals
@@ -297,6 +298,7 @@ impl SessionRecord {
                 .dose
                 .as_ref()
                 .is_some_and(|d| d.lot.as_deref().is_some_and(|l| !l.trim().is_empty())),
+            setting_contact,
         }
     }
 }
@@ -1798,7 +1800,13 @@ impl Store {
             Err(r) => return Ok(Err(r)),
         };
         if s.product.is_esketamine() {
-            let missing = clinical::session::rems_missing(&s.rems, &s.rems_record());
+            let street: Option<Option<String>> =
+                sqlx::query_scalar("select street from site_rems where site_id = $1")
+                    .bind(site_id.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let contact = street.flatten().is_some();
+            let missing = clinical::session::rems_missing(&s.rems, &s.rems_record(contact));
             if !missing.is_empty() {
                 return Ok(Err(SessionRefusal::Rems(missing)));
             }

@@ -313,8 +313,9 @@ fn discharge_needs_every_item_and_no_open_alert() {
 #[test]
 fn the_rems_form_lists_every_missing_field() {
     let empty = rems_missing(&RemsAnswers::default(), &RemsRecord::default());
-    // 11 yes/no questions, the evaluation question, the lot, three pressures, the minutes.
-    assert_eq!(empty.len(), 11 + 1 + 1 + 3 + 1);
+    // 11 yes/no questions, the evaluation question, the lot, the setting's address and
+    // telephone, three pressures, the minutes.
+    assert_eq!(empty.len(), 11 + 1 + 1 + 1 + 3 + 1);
     assert!(empty.iter().any(|m| m.0 == "opioids"));
     assert!(empty.iter().any(|m| m.0 == "respiratory_depression"));
     let answers = RemsAnswers {
@@ -337,10 +338,14 @@ fn the_rems_form_lists_every_missing_field() {
         bp_end: Some((126, 78)),
         monitored_min: Some(119),
         lot_recorded: true,
+        setting_contact: false,
     };
     let m = rems_missing(&answers, &record);
-    assert_eq!(m.len(), 1);
-    assert!(m[0].1.contains("119 are recorded"));
+    assert_eq!(m.len(), 2);
+    assert_eq!(m[0].0, "setting");
+    assert!(m[0].1.contains("the setting's address and telephone"));
+    assert!(m[1].1.contains("119 are recorded"));
+    record.setting_contact = true;
     record.monitored_min = Some(120);
     assert!(rems_missing(&answers, &record).is_empty());
 }

@@ -802,8 +802,14 @@ async fn session_page(
         ],
         _ => Vec::new(),
     };
+    let setting_contact = s.product.is_esketamine()
+        && state
+            .store()
+            .site_rems(site)
+            .await?
+            .is_some_and(|r| r.contact.is_some());
     let rems_missing = if s.product.is_esketamine() {
-        clinical::session::rems_missing(&s.rems, &s.rems_record())
+        clinical::session::rems_missing(&s.rems, &s.rems_record(setting_contact))
             .into_iter()
             .map(|(_, m)| sentence(&m))
             .collect()
@@ -1580,7 +1586,24 @@ pub(crate) async fn rems_form(
         .patient(&who.actor(), site, &s.patient_id, now)
         .await?;
     let clinic = state.store().site(site).await?.name;
-    let record = s.rems_record();
+    let contact = state.store().site_rems(site).await?.and_then(|r| r.contact);
+    let record = s.rems_record(contact.is_some());
+    let verifier = match s.dose.as_ref() {
+        Some(d) => state.store().user_by_email(&d.verified_by).await?,
+        None => None,
+    };
+    let monitoring_hcp = match (&verifier, &contact) {
+        (Some(u), Some(c)) => format!("{}, {}, telephone {}", u.display_name, u.email, c.phone),
+        (Some(u), None) => format!("{}, {}, telephone not recorded", u.display_name, u.email),
+        (None, _) => "not recorded".to_owned(),
+    };
+    let setting = match &contact {
+        Some(c) => format!(
+            "{clinic}, {}, {}, {} {}",
+            c.street, c.city, c.state, c.postal_code
+        ),
+        None => format!("{clinic} (address not recorded)"),
+    };
     let bp = |p: Option<(u16, u16)>| {
         p.map_or_else(|| "not recorded".into(), |(a, b)| format!("{a}/{b} mmHg"))
     };
@@ -1589,7 +1612,7 @@ pub(crate) async fn rems_form(
         .map(|(_, m)| sentence(&m))
         .collect();
     render(&RemsFormPage {
-        clinic,
+        clinic: setting,
         date: ctx.date(s.checked_in_at),
         dose: s.dose.as_ref().map_or_else(
             || "not recorded".into(),
@@ -1612,10 +1635,7 @@ pub(crate) async fn rems_form(
             .ready_to_leave_min
             .map_or_else(|| "not answered".into(), |m| format!("{m} minutes")),
         missing,
-        monitoring_hcp: s
-            .dose
-            .as_ref()
-            .map_or_else(String::new, |d| d.verified_by.clone()),
+        monitoring_hcp,
         patient,
         s,
         ctx,

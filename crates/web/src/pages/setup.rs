@@ -57,8 +57,17 @@ async fn page(
 ) -> Result<SetupPage, AppError> {
     let site = &who.user().site_id;
     let rems = state.store().site_rems(site).await?.map(|r| {
+        let contact = r.contact.as_ref().map_or_else(
+            || "; no setting address or telephone yet (the REMS Patient Monitoring Form needs them)".to_owned(),
+            |c| {
+                format!(
+                    "; setting {}, {}, {} {}, telephone {}",
+                    c.street, c.city, c.state, c.postal_code, c.phone
+                )
+            },
+        );
         format!(
-            "Certified on {}; authorized representative {}",
+            "Certified on {}; authorized representative {}{contact}",
             r.certified_on, r.representative
         )
     });
@@ -134,12 +143,71 @@ fn one_line(text: &str, max: usize) -> Option<String> {
         .then(|| t.to_owned())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 pub(crate) struct RemsForm {
-    #[serde(default)]
     certified_on: String,
-    #[serde(default)]
     representative: String,
+    street: String,
+    city: String,
+    state: String,
+    postal_code: String,
+    phone: String,
+}
+
+/// The setting's address and telephone as the form gives them, or what is wrong, by field.
+fn setting_contact(form: &RemsForm, errors: &mut FormErrors) -> Option<store::SettingContact> {
+    let street = one_line(&form.street, 200);
+    if street.is_none() {
+        errors.push(
+            "street",
+            "Give the setting's street address (one line, at most 200 characters).",
+        );
+    }
+    let city = one_line(&form.city, 100);
+    if city.is_none() {
+        errors.push("city", "Give the city (at most 100 characters).");
+    }
+    let state_code = form.state.trim().to_ascii_uppercase();
+    let state_ok = state_code.len() == 2 && state_code.chars().all(|c| c.is_ascii_uppercase());
+    if !state_ok {
+        errors.push("state", "Give the state as its two letters, such as IL.");
+    }
+    let zip = form.postal_code.trim();
+    let digits: Vec<char> = zip.chars().filter(char::is_ascii_digit).collect();
+    let zip_ok = (zip.len() == 5 && digits.len() == 5)
+        || (zip.len() == 10 && digits.len() == 9 && zip.as_bytes()[5] == b'-');
+    if !zip_ok {
+        errors.push(
+            "postal_code",
+            "Give the ZIP code as 5 digits, or 5 and 4 with a hyphen (62701-1234).",
+        );
+    }
+    let phone = one_line(&form.phone, 40);
+    let phone_digits = form.phone.chars().filter(char::is_ascii_digit).count();
+    let phone_ok = phone.is_some()
+        && (10..=15).contains(&phone_digits)
+        && form
+            .phone
+            .trim()
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    if !phone_ok {
+        errors.push(
+            "phone",
+            "Give the telephone at which the monitoring provider is reached, with its area code, such as (217) 555-0142.",
+        );
+    }
+    match (street, city, state_ok, zip_ok, phone, phone_ok) {
+        (Some(street), Some(city), true, true, Some(phone), true) => Some(store::SettingContact {
+            street,
+            city,
+            state: state_code,
+            postal_code: zip.to_owned(),
+            phone,
+        }),
+        _ => None,
+    }
 }
 
 /// `POST /admin/clinic/rems`.
@@ -168,7 +236,10 @@ pub(crate) async fn rems(
             "Give the authorized representative's name (one line, at most 120 characters).",
         );
     }
-    if let (true, Some(certified_on), Some(representative)) = (errors.is_empty(), date, rep) {
+    let contact = setting_contact(&form, &mut errors);
+    if let (true, Some(certified_on), Some(representative), Some(contact)) =
+        (errors.is_empty(), date, rep, contact)
+    {
         state
             .store()
             .set_site_rems(
@@ -177,6 +248,7 @@ pub(crate) async fn rems(
                 &SiteRems {
                     certified_on,
                     representative,
+                    contact: Some(contact),
                 },
                 jiff::Timestamp::now(),
             )

@@ -307,6 +307,13 @@ async fn esketamine_needs_the_rems_records(app: &TestApp) {
             &store::SiteRems {
                 certified_on: "2026-01-05".parse().unwrap(),
                 representative: "Dr Rosa Imani".into(),
+                contact: Some(store::SettingContact {
+                    street: "1 Test Street".into(),
+                    city: "Chicago".into(),
+                    state: "IL".into(),
+                    postal_code: "60601".into(),
+                    phone: "(312) 555-0100".into(),
+                }),
             },
             now,
         )

@@ -62,6 +62,13 @@ async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> S
                 &store::SiteRems {
                     certified_on: "2026-01-05".parse().unwrap(),
                     representative: "Dr Rep".into(),
+                    contact: Some(store::SettingContact {
+                        street: "1 Test Street".into(),
+                        city: "Chicago".into(),
+                        state: "IL".into(),
+                        postal_code: "60601".into(),
+                        phone: "(312) 555-0100".into(),
+                    }),
                 },
                 now,
             )
@@ -770,6 +777,12 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
     assert!(form.contains("Patient Monitoring Form"));
     assert!(form.contains("126/80 mmHg"), "{form}");
     assert!(form.contains("Incomplete"));
+    // The setting and the monitoring provider as the form asks for them.
+    assert!(form.contains("1 Test Street, Chicago, IL 60601"), "{form}");
+    assert!(
+        form.contains("esk.doctor@example.org, telephone (312) 555-0100"),
+        "{form}"
+    );
     let due = app.get(&nurse, "/rems/forms").await.text().await.unwrap();
     assert!(due.contains("Sol Seated"), "{due}");
 }
@@ -922,9 +935,66 @@ async fn dissociation_and_sedation_are_rated_at_their_set_times(app: &TestApp) {
     );
 }
 
+async fn the_rems_certification_records_the_setting_for_the_monitoring_form(app: &TestApp) {
+    app.user("owner@example.org", Role::Admin).await;
+    let admin = app.signed_in("owner@example.org").await;
+    let token = app.csrf(&admin, "/admin/clinic").await;
+    let mut fields = vec![
+        ("certified_on", "2026-01-05"),
+        ("representative", "Dr Rosa Imani"),
+        ("street", "1 Test Street"),
+        ("city", "Chicago"),
+        ("state", "Illinois"),
+        ("postal_code", "6060"),
+        ("phone", "555-01"),
+    ];
+    let res = app
+        .post_form(&admin, "/admin/clinic/rems", &token, &fields)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    for message in [
+        "Give the state as its two letters, such as IL.",
+        "Give the ZIP code as 5 digits",
+        "Give the telephone at which the monitoring provider is reached",
+    ] {
+        assert!(html.contains(message), "{message}: {html}");
+    }
+    let site = app.db.store.first_site().await.unwrap().unwrap().id;
+    assert_eq!(
+        app.db.store.site_rems(&site).await.unwrap(),
+        None,
+        "nothing stored"
+    );
+    fields[4] = ("state", "il");
+    fields[5] = ("postal_code", "60601-1234");
+    fields[6] = ("phone", "+1 (312) 555-0100");
+    let res = app
+        .post_form(&admin, "/admin/clinic/rems", &token, &fields)
+        .await;
+    assert_eq!(res.status(), 303);
+    let stored = app.db.store.site_rems(&site).await.unwrap().unwrap();
+    assert_eq!(
+        stored.contact,
+        Some(store::SettingContact {
+            street: "1 Test Street".into(),
+            city: "Chicago".into(),
+            state: "IL".into(),
+            postal_code: "60601-1234".into(),
+            phone: "+1 (312) 555-0100".into(),
+        })
+    );
+    let page = app.get(&admin, "/admin/clinic").await.text().await.unwrap();
+    assert!(
+        page.contains("setting 1 Test Street, Chicago, IL 60601-1234, telephone +1 (312) 555-0100"),
+        "{page}"
+    );
+}
+
 crate::on_both!(
     a_whole_iv_session_runs_in_order_and_locks,
     vitals_are_stored_once_per_idempotency_key,
     an_esketamine_session_locks_only_with_a_complete_rems_form,
-    dissociation_and_sedation_are_rated_at_their_set_times
+    dissociation_and_sedation_are_rated_at_their_set_times,
+    the_rems_certification_records_the_setting_for_the_monitoring_form
 );
