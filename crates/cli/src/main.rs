@@ -5,6 +5,7 @@
 
 mod config;
 mod instruments;
+mod ledgercmd;
 mod pkcmd;
 mod score;
 mod serve;
@@ -65,6 +66,11 @@ enum Command {
     Instruments {
         #[command(subcommand)]
         command: InstrumentsCommand,
+    },
+    /// The controlled-substance ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
     },
     /// Simulate concentrations for a scenario (JSON file, or - for standard input).
     Simulate {
@@ -174,6 +180,17 @@ enum InstrumentsCommand {
     Import {
         /// The JSON file.
         file: PathBuf,
+        /// Database URL (overrides configuration).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Check the whole hash chain and every container's balance; exit non-zero naming the
+    /// first bad entry when anything was altered, inserted or removed.
+    Verify {
         /// Database URL (overrides configuration).
         #[arg(long, value_name = "URL")]
         database: Option<String>,
@@ -316,6 +333,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )?;
             runtime()?.block_on(instruments::import(&config, &file))
+        }
+        Command::Ledger {
+            command: LedgerCommand::Verify { database },
+        } => {
+            let config = load_config(
+                config_path,
+                Overrides {
+                    database,
+                    addr: None,
+                },
+            )?;
+            runtime()?.block_on(ledgercmd::verify(&config))
         }
         Command::Simulate {
             scenario,

@@ -12,6 +12,7 @@
 //!   session.
 //! - [`safety`] for the follow-up a safety alert needs before it is closed.
 //! - [`session`] for the treatment session: its steps, vital-sign alerts, discharge and REMS form.
+//! - [`ledger`] for the controlled-substance ledger: containers, entry kinds, balances, witnesses.
 
 #![deny(missing_docs)]
 
@@ -21,6 +22,7 @@ pub mod course;
 pub mod diagnoses;
 pub mod inquiry;
 pub mod instruments;
+pub mod ledger;
 pub mod medications;
 pub mod patient;
 pub mod safety;

@@ -26,6 +26,7 @@ mod diagnoses;
 mod error;
 mod inquiries;
 mod intake;
+mod ledger;
 mod patients;
 mod row;
 mod scheduling;
@@ -60,6 +61,10 @@ pub use diagnoses::DiagnosisRecord;
 pub use error::{Corrupt, StoreError};
 pub use inquiries::{InquiryChange, InquiryRecord, MAX_INQUIRY_NOTE_CHARS};
 pub use intake::IntakeRecord;
+pub use ledger::{
+    ContainerRecord, EntryRecord, GENESIS_HASH, LedgerBroken, LocationRecord, NewEntry, Receipt,
+    Supplier, Witness,
+};
 pub use patients::{PatientRecord, PatientSort};
 pub use row::{
     AlertId, ApiTokenId, AppointmentId, AssessmentId, ChairId, CourseId, InquiryId, LinkId,

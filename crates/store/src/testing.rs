@@ -111,6 +111,13 @@ impl TestDb {
 
     /// Runs one statement on a connection of the test's own, outside the store's API.
     pub async fn raw(&self, sql: &str) {
+        if let Err(e) = self.try_raw(sql).await {
+            panic!("{sql}: {e}");
+        }
+    }
+
+    /// Runs one statement outside the store's API; the database's error, if it refuses it.
+    pub async fn try_raw(&self, sql: &str) -> Result<(), String> {
         use sqlx::{Connection, Executor};
         sqlx::any::install_default_drivers();
         let url = match self.store.backend() {
@@ -120,9 +127,16 @@ impl TestDb {
                 Cleanup::Sqlite(_) => unreachable!(),
             },
         };
-        let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-        conn.execute(sql).await.unwrap();
-        conn.close().await.unwrap();
+        let mut conn = sqlx::AnyConnection::connect(&url)
+            .await
+            .map_err(|e| e.to_string())?;
+        let outcome = conn
+            .execute(sql)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        conn.close().await.map_err(|e| e.to_string())?;
+        outcome
     }
 }
 

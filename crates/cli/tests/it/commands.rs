@@ -768,3 +768,121 @@ fn simulate_gives_reproducible_population_percentiles() {
     assert_eq!(code, 2);
     assert!(err.contains("accepted 1 to 100000"), "{err}");
 }
+
+/// `ketaflow ledger verify` on a database with a few entries: 0 and the count while intact, 1
+/// naming the entry once one is altered behind the application's back.
+fn ledger_verify_story(backend: Backend) {
+    use clinical::ledger::{EntryKind, Form};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = rt.block_on(TestDb::new(backend));
+    rt.block_on(async {
+        let system = store::Actor::system("test");
+        let site = db
+            .store
+            .ensure_site(&system, "Clinic", "UTC", jiff::Timestamp::now())
+            .await
+            .unwrap();
+        let user = db
+            .store
+            .create_user(
+                &system,
+                &site.id,
+                store::NewUser {
+                    email: &clinical::patient::Email::parse("n@example.org").unwrap(),
+                    display_name: "N",
+                    role: store::Role::Nurse,
+                    password: &store::PasswordHash::new("a long passphrase").unwrap(),
+                },
+                jiff::Timestamp::now(),
+            )
+            .await
+            .unwrap();
+        let nurse = store::Actor::user(&user);
+        let now = jiff::Timestamp::now();
+        let safe = db
+            .store
+            .add_cs_location(&nurse, &site.id, "Safe", "safe", now)
+            .await
+            .unwrap();
+        let supplier = store::Supplier {
+            name: "Supplier".into(),
+            address: "1 Road".into(),
+            dea_number: "RX1234563".into(),
+            invoice: "I-1".into(),
+        };
+        let ids = db
+            .store
+            .receive_stock(
+                &nurse,
+                &site.id,
+                &store::Receipt {
+                    form: Form::SpravatoDevice,
+                    ndc: "50458-028-02",
+                    lot: "L1",
+                    expires_on: "2028-01-01".parse().unwrap(),
+                    supplier: &supplier,
+                    containers: 2,
+                    location_id: &safe,
+                },
+                now,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        db.store
+            .write_ledger_entry(
+                &nurse,
+                &site.id,
+                &store::NewEntry::new(EntryKind::Administration, &ids[0], 28.0),
+                true,
+                "2026-12-02".parse().unwrap(),
+                now,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = db.url.to_string();
+    let (code, out, err) = run(
+        ketaflow(dir.path()).args(["ledger", "verify", "--database", &url]),
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Ledger verified: 3 entries checked"), "{out}");
+    rt.block_on(async {
+        match backend {
+            Backend::Sqlite => db.raw("drop trigger cs_ledger_append_only").await,
+            Backend::Postgres => {
+                db.raw("drop trigger cs_ledger_append_only on cs_ledger")
+                    .await
+            }
+        }
+        db.raw("update cs_ledger set amount_mg = 20 where seq = 3")
+            .await;
+    });
+    let (code, _, err) = run(
+        ketaflow(dir.path()).args(["ledger", "verify", "--database", &url]),
+        "",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("ledger verify failed at ledger entry 3"),
+        "{err}"
+    );
+    assert!(err.contains("altered"), "{err}");
+    rt.block_on(db.finish());
+}
+
+#[test]
+fn ledger_verify_names_the_first_bad_entry_on_sqlite() {
+    ledger_verify_story(Backend::Sqlite);
+}
+
+#[test]
+fn ledger_verify_names_the_first_bad_entry_on_postgres() {
+    ledger_verify_story(Backend::Postgres);
+}

@@ -14,5 +14,6 @@ mod demo;
 mod directory;
 mod hardening;
 mod inquiries;
+mod ledger;
 mod patients;
 mod schema;

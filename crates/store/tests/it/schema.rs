@@ -27,7 +27,12 @@ async fn sqlite_and_postgres_reach_the_same_schema() {
     );
     assert_eq!(
         a.guarded_tables,
-        ["audit_events", "session_vitals", "treatment_sessions"]
+        [
+            "audit_events",
+            "cs_ledger",
+            "session_vitals",
+            "treatment_sessions"
+        ]
     );
     // Table by table, so a difference is easy to read.
     assert_eq!(

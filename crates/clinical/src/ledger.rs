@@ -1,0 +1,388 @@
+//! The controlled-substance ledger's rules: what a clinic holds (ketamine HCl vials, Spravato
+//! devices), the kinds of entry, how each moves a container's balance, who may witness, and
+//! the deadlines a loss or theft opens.
+//!
+//! Facts and their sources: research `clinical.md` §6.4. Ketamine, its salts and isomers (so
+//! esketamine) are Schedule III (64 FR 37673, 1999; 21 CFR 1308.13). A dispenser records every
+//! container received (date, supplier name, address and DEA number), every unit dispensed or
+//! administered (patient, date, quantity, who) and every other disposal (date, manner,
+//! quantity) (21 CFR 1304.22(c)); records are kept at least two years (21 USC 827(b)); an
+//! initial inventory on the first day and one at least every two years (21 CFR 1304.11).
+//! Theft or significant loss: written notice to the DEA field division within one business
+//! day of discovery, then DEA Form 106 online within 45 calendar days (21 CFR 1301.76(b); final
+//! rule 88 FR 40707, 2023). Two-person witnessing of waste is a state or institutional rule, not
+//! a federal one, so it is a setting, on by default.
+
+use jiff::ToSpan;
+use jiff::civil::{Date, Weekday};
+
+/// Strengths of ketamine HCl injection on the US market, mg/mL (research `clinical.md` §6.4 and
+/// the issue: 10, 50 and 100 mg/mL vials; 100 mg/mL is diluted before IV use).
+pub const VIAL_STRENGTHS_MG_PER_ML: [u32; 3] = [10, 50, 100];
+/// The esketamine a Spravato nasal spray device holds, mg (Spravato prescribing information).
+pub const SPRAVATO_DEVICE_MG: f64 = pk::dose::ESKETAMINE_MG_PER_DEVICE;
+/// Records are kept at least this many years (21 USC 827(b)).
+pub const RETENTION_YEARS: i16 = 2;
+/// A biennial inventory is due at most this many years after the last inventory
+/// (21 CFR 1304.11(c)).
+pub const INVENTORY_YEARS: i16 = 2;
+/// DEA Form 106 is filed within this many calendar days of discovering a theft or significant
+/// loss (final rule 88 FR 40707, 2023).
+pub const FORM_106_DAYS: i64 = 45;
+/// The written notice to the DEA field division is due within this many business days of
+/// discovery (21 CFR 1301.76(b)).
+pub const NOTICE_BUSINESS_DAYS: i64 = 1;
+/// The largest container a clinic records, mg (a 10 mL vial of 100 mg/mL holds 1,000 mg; the
+/// bound only stops typing errors).
+pub const CONTAINER_MAX_MG: f64 = 10_000.0;
+/// Amounts are kept to a thousandth of a milligram; smaller differences are rounding.
+pub const MG_EPSILON: f64 = 0.0005;
+
+/// What a container holds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Form {
+    /// A vial of ketamine HCl injection (racemic), with its strength and volume.
+    Vial {
+        /// Strength, mg/mL.
+        mg_per_ml: u32,
+        /// Volume, mL.
+        ml: f64,
+    },
+    /// One Spravato nasal spray device (esketamine 28 mg).
+    SpravatoDevice,
+}
+
+impl Form {
+    /// The milligrams a full container holds.
+    pub fn full_mg(self) -> f64 {
+        match self {
+            Form::Vial { mg_per_ml, ml } => f64::from(mg_per_ml) * ml,
+            Form::SpravatoDevice => SPRAVATO_DEVICE_MG,
+        }
+    }
+
+    /// The substance, as the record names it.
+    pub fn substance(self) -> &'static str {
+        match self {
+            Form::Vial { .. } => "ketamine hydrochloride injection",
+            Form::SpravatoDevice => "esketamine nasal spray (Spravato)",
+        }
+    }
+
+    /// mL for an amount in mg (vials); none for a device.
+    pub fn ml_for(self, mg: f64) -> Option<f64> {
+        match self {
+            Form::Vial { mg_per_ml, .. } => Some(mg / f64::from(mg_per_ml)),
+            Form::SpravatoDevice => None,
+        }
+    }
+
+    /// Words: "ketamine HCl 50 mg/mL, 10 mL vial" or "Spravato 28 mg device".
+    pub fn label(self) -> String {
+        match self {
+            Form::Vial { mg_per_ml, ml } => format!("ketamine HCl {mg_per_ml} mg/mL, {ml} mL vial"),
+            Form::SpravatoDevice => "Spravato 28 mg device".to_owned(),
+        }
+    }
+
+    /// Checks a vial's strength and volume.
+    pub fn check(self) -> Result<(), LedgerRefusal> {
+        match self {
+            Form::Vial { mg_per_ml, ml } => {
+                if !VIAL_STRENGTHS_MG_PER_ML.contains(&mg_per_ml) {
+                    return Err(LedgerRefusal::Strength);
+                }
+                if !(ml.is_finite() && ml > 0.0 && self.full_mg() <= CONTAINER_MAX_MG) {
+                    return Err(LedgerRefusal::Volume);
+                }
+                Ok(())
+            }
+            Form::SpravatoDevice => Ok(()),
+        }
+    }
+}
+
+/// The kinds of ledger entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EntryKind {
+    /// Containers received from a supplier (invoice, supplier's name, address, DEA number).
+    Receipt,
+    /// Given to a patient in a session.
+    Administration,
+    /// The remainder after administration, wasted (method, witness).
+    Waste,
+    /// Moved out of a location (to another location or site).
+    TransferOut,
+    /// Moved into a location.
+    TransferIn,
+    /// Returned to the supplier or a reverse distributor.
+    Return,
+    /// Broken or spilled, witnessed.
+    Breakage,
+    /// Lost (significant loss opens the DEA notice and Form 106).
+    Loss,
+    /// Stolen (opens the DEA notice and Form 106).
+    Theft,
+    /// A physical count that matched what was expected.
+    Count,
+    /// A physical count that did not: the difference, with an explanation.
+    Discrepancy,
+    /// The initial inventory (first day of handling).
+    InitialInventory,
+    /// The biennial inventory.
+    BiennialInventory,
+    /// A correction of an earlier entry, by amount, referencing it.
+    Correction,
+}
+
+impl EntryKind {
+    /// Every kind.
+    pub const ALL: [EntryKind; 14] = [
+        EntryKind::Receipt,
+        EntryKind::Administration,
+        EntryKind::Waste,
+        EntryKind::TransferOut,
+        EntryKind::TransferIn,
+        EntryKind::Return,
+        EntryKind::Breakage,
+        EntryKind::Loss,
+        EntryKind::Theft,
+        EntryKind::Count,
+        EntryKind::Discrepancy,
+        EntryKind::InitialInventory,
+        EntryKind::BiennialInventory,
+        EntryKind::Correction,
+    ];
+
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            EntryKind::Receipt => "receipt",
+            EntryKind::Administration => "administration",
+            EntryKind::Waste => "waste",
+            EntryKind::TransferOut => "transfer_out",
+            EntryKind::TransferIn => "transfer_in",
+            EntryKind::Return => "return",
+            EntryKind::Breakage => "breakage",
+            EntryKind::Loss => "loss",
+            EntryKind::Theft => "theft",
+            EntryKind::Count => "count",
+            EntryKind::Discrepancy => "discrepancy",
+            EntryKind::InitialInventory => "initial_inventory",
+            EntryKind::BiennialInventory => "biennial_inventory",
+            EntryKind::Correction => "correction",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(code: &str) -> Option<EntryKind> {
+        EntryKind::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// Words for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            EntryKind::Receipt => "Receipt",
+            EntryKind::Administration => "Administration",
+            EntryKind::Waste => "Waste",
+            EntryKind::TransferOut => "Transfer out",
+            EntryKind::TransferIn => "Transfer in",
+            EntryKind::Return => "Return to supplier",
+            EntryKind::Breakage => "Breakage",
+            EntryKind::Loss => "Loss",
+            EntryKind::Theft => "Theft",
+            EntryKind::Count => "Count",
+            EntryKind::Discrepancy => "Count discrepancy",
+            EntryKind::InitialInventory => "Initial inventory",
+            EntryKind::BiennialInventory => "Biennial inventory",
+            EntryKind::Correction => "Correction",
+        }
+    }
+
+    /// How the entry's amount moves the balance: +1 adds, -1 takes away, 0 records without
+    /// moving (counts and inventories); a discrepancy and a correction carry their own sign.
+    pub fn direction(self) -> i8 {
+        match self {
+            EntryKind::Receipt | EntryKind::TransferIn => 1,
+            EntryKind::Administration
+            | EntryKind::Waste
+            | EntryKind::TransferOut
+            | EntryKind::Return
+            | EntryKind::Breakage
+            | EntryKind::Loss
+            | EntryKind::Theft => -1,
+            EntryKind::Count | EntryKind::InitialInventory | EntryKind::BiennialInventory => 0,
+            EntryKind::Discrepancy | EntryKind::Correction => 0,
+        }
+    }
+
+    /// Whether a second person must witness it with their own password (when witnessing is
+    /// on): waste and breakage.
+    pub fn needs_witness(self) -> bool {
+        matches!(self, EntryKind::Waste | EntryKind::Breakage)
+    }
+
+    /// Whether it needs an explanation in words.
+    pub fn needs_explanation(self) -> bool {
+        matches!(
+            self,
+            EntryKind::Discrepancy
+                | EntryKind::Correction
+                | EntryKind::Breakage
+                | EntryKind::Loss
+                | EntryKind::Theft
+        )
+    }
+
+    /// Whether it opens the DEA notice and Form 106 tasks.
+    pub fn opens_dea_report(self) -> bool {
+        matches!(self, EntryKind::Loss | EntryKind::Theft)
+    }
+}
+
+/// Why an entry cannot be written, in words for the person filling the form.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LedgerRefusal {
+    /// The amount is not a positive number of mg within a container's size.
+    #[error("enter the amount in mg, more than 0 and at most {CONTAINER_MAX_MG}")]
+    Amount,
+    /// More than the container holds.
+    #[error("the container holds {balance_mg:.3} mg; {amount_mg:.3} mg would take it below zero")]
+    BelowZero {
+        /// What the container holds.
+        balance_mg: f64,
+        /// What the entry would take.
+        amount_mg: f64,
+    },
+    /// The vial strength is not one on the market.
+    #[error("choose a vial strength of 10, 50 or 100 mg/mL")]
+    Strength,
+    /// The vial volume is not a volume.
+    #[error("enter the vial's volume in mL, more than 0")]
+    Volume,
+    /// No witness for a waste or breakage.
+    #[error("a second person witnesses this with their own password")]
+    WitnessMissing,
+    /// The witness is the person writing the entry.
+    #[error("the witness must be someone other than you")]
+    WitnessIsActor,
+    /// The witness's password was wrong.
+    #[error("that password is not the witness's; they enter their own")]
+    WitnessPassword,
+    /// An explanation is needed.
+    #[error("explain what happened (at least 10 characters)")]
+    ExplanationMissing,
+    /// A receipt needs the supplier's details.
+    #[error("{0}")]
+    Supplier(&'static str),
+    /// A DEA number is not two letters and seven digits.
+    #[error("a DEA registration number is two letters and seven digits, such as AB1234563")]
+    DeaNumber,
+    /// A count equal to what is expected is not a discrepancy (and the reverse).
+    #[error("the count matches what is expected; record it as a count")]
+    NoDifference,
+    /// The container is already empty and closed.
+    #[error("the container is empty")]
+    Empty,
+}
+
+/// Applies an entry's amount to a container's balance: the new balance, or why not. `amount_mg`
+/// is what the entry moves (always positive but for a discrepancy or correction, whose sign
+/// is the direction).
+pub fn apply(kind: EntryKind, balance_mg: f64, amount_mg: f64) -> Result<f64, LedgerRefusal> {
+    if !amount_mg.is_finite() || amount_mg.abs() > CONTAINER_MAX_MG {
+        return Err(LedgerRefusal::Amount);
+    }
+    let delta = match kind.direction() {
+        1 | -1 if amount_mg <= 0.0 => return Err(LedgerRefusal::Amount),
+        1 => amount_mg,
+        -1 => -amount_mg,
+        _ => match kind {
+            EntryKind::Discrepancy | EntryKind::Correction => amount_mg,
+            _ => 0.0,
+        },
+    };
+    let after = balance_mg + delta;
+    if after < -MG_EPSILON {
+        return Err(LedgerRefusal::BelowZero {
+            balance_mg,
+            amount_mg: -delta,
+        });
+    }
+    Ok(if after.abs() < MG_EPSILON { 0.0 } else { after })
+}
+
+/// A physical count against the expected balance: `None` when it matches (a count), or the
+/// signed difference (counted minus expected) for a discrepancy entry.
+pub fn count_difference(expected_mg: f64, counted_mg: f64) -> Result<Option<f64>, LedgerRefusal> {
+    if !counted_mg.is_finite() || !(0.0..=CONTAINER_MAX_MG).contains(&counted_mg) {
+        return Err(LedgerRefusal::Amount);
+    }
+    let d = counted_mg - expected_mg;
+    Ok((d.abs() >= MG_EPSILON).then_some(d))
+}
+
+/// Checks the witness rules for `kind`: `witness` is the witness's account (if any) and
+/// `password_ok` whether they gave their own password.
+pub fn check_witness<T: PartialEq>(
+    kind: EntryKind,
+    witnessing_on: bool,
+    actor: &T,
+    witness: Option<&T>,
+    password_ok: bool,
+) -> Result<(), LedgerRefusal> {
+    if !(kind.needs_witness() && witnessing_on) {
+        return Ok(());
+    }
+    match witness {
+        None => Err(LedgerRefusal::WitnessMissing),
+        Some(w) if w == actor => Err(LedgerRefusal::WitnessIsActor),
+        Some(_) if !password_ok => Err(LedgerRefusal::WitnessPassword),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Checks an explanation where `kind` needs one: at least 10 characters after trimming.
+pub fn check_explanation(kind: EntryKind, text: Option<&str>) -> Result<(), LedgerRefusal> {
+    if kind.needs_explanation() && text.is_none_or(|t| t.trim().chars().count() < 10) {
+        return Err(LedgerRefusal::ExplanationMissing);
+    }
+    Ok(())
+}
+
+/// Checks the shape of a DEA registration number: two letters then seven digits. (The check
+/// digit is not tested here: its rule is not among the project's sourced facts.)
+pub fn check_dea_number(input: &str) -> Result<String, LedgerRefusal> {
+    let t = input.trim().to_ascii_uppercase();
+    let b = t.as_bytes();
+    if b.len() == 9
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..].iter().all(u8::is_ascii_digit)
+    {
+        Ok(t)
+    } else {
+        Err(LedgerRefusal::DeaNumber)
+    }
+}
+
+/// The deadlines a theft or significant loss discovered on `discovered` opens: the written
+/// notice to the DEA field division (the next business day, Monday to Friday; federal holidays
+/// are not counted out, so the date is never later than the rule's) and DEA Form 106 (45
+/// calendar days).
+pub fn dea_deadlines(discovered: Date) -> (Date, Date) {
+    let mut notice = discovered;
+    let mut left = NOTICE_BUSINESS_DAYS;
+    while left > 0 {
+        notice = notice.tomorrow().unwrap_or(notice);
+        if !matches!(notice.weekday(), Weekday::Saturday | Weekday::Sunday) {
+            left -= 1;
+        }
+    }
+    let form = discovered
+        .checked_add(FORM_106_DAYS.days())
+        .unwrap_or(discovered);
+    (notice, form)
+}
+
+#[cfg(test)]
+mod tests;

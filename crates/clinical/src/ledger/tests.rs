@@ -1,0 +1,152 @@
+//! The ledger's rules: every kind moves a balance the right way and never below zero, counts and
+//! discrepancies, witnesses, explanations, DEA numbers and the deadlines of a loss.
+
+use super::*;
+
+#[test]
+fn every_kind_moves_the_balance_its_own_way_and_never_below_zero() {
+    for kind in EntryKind::ALL {
+        assert_eq!(EntryKind::parse(kind.code()), Some(kind));
+        let after = apply(kind, 100.0, 30.0).unwrap();
+        let expected = match kind.direction() {
+            1 => 130.0,
+            -1 => 70.0,
+            _ if matches!(kind, EntryKind::Discrepancy | EntryKind::Correction) => 130.0,
+            _ => 100.0,
+        };
+        assert!((after - expected).abs() < 1e-9, "{kind:?}: {after}");
+        if kind.direction() == -1 {
+            assert_eq!(
+                apply(kind, 20.0, 20.0004),
+                Ok(0.0),
+                "a rounding crumb is zero"
+            );
+            assert_eq!(
+                apply(kind, 20.0, 25.0),
+                Err(LedgerRefusal::BelowZero {
+                    balance_mg: 20.0,
+                    amount_mg: 25.0
+                })
+            );
+        }
+        if kind.direction() != 0 {
+            assert_eq!(apply(kind, 20.0, 0.0), Err(LedgerRefusal::Amount));
+            assert_eq!(apply(kind, 20.0, -5.0), Err(LedgerRefusal::Amount));
+        }
+        assert_eq!(apply(kind, 20.0, f64::NAN), Err(LedgerRefusal::Amount));
+    }
+    // A negative discrepancy larger than the balance is refused too.
+    assert!(matches!(
+        apply(EntryKind::Discrepancy, 10.0, -12.0),
+        Err(LedgerRefusal::BelowZero { .. })
+    ));
+    assert_eq!(apply(EntryKind::Discrepancy, 10.0, -4.0), Ok(6.0));
+}
+
+#[test]
+fn a_count_that_differs_is_a_discrepancy_of_the_difference() {
+    assert_eq!(count_difference(500.0, 500.0), Ok(None));
+    assert_eq!(count_difference(500.0, 500.0002), Ok(None));
+    assert_eq!(count_difference(500.0, 480.0), Ok(Some(-20.0)));
+    assert_eq!(count_difference(500.0, 510.0), Ok(Some(10.0)));
+    assert_eq!(count_difference(500.0, -1.0), Err(LedgerRefusal::Amount));
+}
+
+#[test]
+fn waste_and_breakage_need_another_person_with_their_password() {
+    let (me, other) = ("nurse-1", "nurse-2");
+    for kind in EntryKind::ALL {
+        let needs = kind.needs_witness();
+        assert_eq!(
+            check_witness(kind, true, &me, None, false).is_err(),
+            needs,
+            "{kind:?}"
+        );
+        // Witnessing switched off (a state that does not ask for it): nothing needed.
+        assert_eq!(check_witness(kind, false, &me, None, false), Ok(()));
+    }
+    let k = EntryKind::Waste;
+    assert_eq!(
+        check_witness(k, true, &me, None, true),
+        Err(LedgerRefusal::WitnessMissing)
+    );
+    assert_eq!(
+        check_witness(k, true, &me, Some(&me), true),
+        Err(LedgerRefusal::WitnessIsActor)
+    );
+    assert_eq!(
+        check_witness(k, true, &me, Some(&other), false),
+        Err(LedgerRefusal::WitnessPassword)
+    );
+    assert_eq!(check_witness(k, true, &me, Some(&other), true), Ok(()));
+}
+
+#[test]
+fn losses_corrections_and_discrepancies_need_an_explanation() {
+    for kind in EntryKind::ALL {
+        let refused = check_explanation(kind, Some("short")).is_err();
+        assert_eq!(refused, kind.needs_explanation(), "{kind:?}");
+        assert!(check_explanation(kind, Some("vial dropped on the floor")).is_ok());
+    }
+    assert_eq!(
+        check_explanation(EntryKind::Theft, None),
+        Err(LedgerRefusal::ExplanationMissing)
+    );
+    assert!(EntryKind::Loss.opens_dea_report() && EntryKind::Theft.opens_dea_report());
+    assert!(!EntryKind::Breakage.opens_dea_report());
+}
+
+#[test]
+fn containers_and_dea_numbers() {
+    let vial = Form::Vial {
+        mg_per_ml: 50,
+        ml: 10.0,
+    };
+    assert_eq!(vial.full_mg(), 500.0);
+    assert_eq!(vial.ml_for(40.0), Some(0.8));
+    assert_eq!(vial.label(), "ketamine HCl 50 mg/mL, 10 mL vial");
+    assert_eq!(Form::SpravatoDevice.full_mg(), 28.0);
+    assert_eq!(Form::SpravatoDevice.ml_for(28.0), None);
+    assert_eq!(
+        Form::Vial {
+            mg_per_ml: 25,
+            ml: 10.0
+        }
+        .check(),
+        Err(LedgerRefusal::Strength)
+    );
+    assert_eq!(
+        Form::Vial {
+            mg_per_ml: 100,
+            ml: 0.0
+        }
+        .check(),
+        Err(LedgerRefusal::Volume)
+    );
+    assert_eq!(check_dea_number(" ab1234563 "), Ok("AB1234563".into()));
+    for bad in [
+        "A1234563",
+        "AB123456",
+        "AB12345678",
+        "1B1234563",
+        "AB12345X3",
+    ] {
+        assert_eq!(
+            check_dea_number(bad),
+            Err(LedgerRefusal::DeaNumber),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn a_loss_opens_a_notice_by_the_next_business_day_and_form_106_in_45_days() {
+    let d = |s: &str| s.parse::<Date>().unwrap();
+    // Wednesday → Thursday; Friday and Saturday → Monday.
+    assert_eq!(
+        dea_deadlines(d("2026-12-02")),
+        (d("2026-12-03"), d("2027-01-16"))
+    );
+    assert_eq!(dea_deadlines(d("2026-12-04")).0, d("2026-12-07"));
+    assert_eq!(dea_deadlines(d("2026-12-05")).0, d("2026-12-07"));
+}

@@ -1,0 +1,1088 @@
+//! The controlled-substance ledger: locations, lots received, containers (each vial or device)
+//! and the append-only ledger of every milligram, hash-chained and checked by
+//! [`Store::verify_ledger`].
+//!
+//! Every entry is one transaction: the container's balance moves in one guarded statement (so a
+//! take that would go below zero changes nothing, however many arrive at once), then the chain's
+//! head row is taken (so entries get consecutive numbers, one writer at a time on both
+//! databases), then the entry is written with the SHA-256 of its content and the previous
+//! entry's hash, and the head moves on. Triggers refuse any update or delete of the ledger;
+//! a correction is a new entry that names the one it corrects.
+
+use clinical::ledger::{self, EntryKind, Form, LedgerRefusal};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+
+use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
+use crate::row::{PatientId, RowReader, SessionId, SiteId, UserId};
+use crate::{Store, StoreError, millis};
+
+/// The hash the first entry follows.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Where stock is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationRecord {
+    /// Identifier.
+    pub id: String,
+    /// Name, such as "Safe, Room A".
+    pub name: String,
+    /// `safe` or `cabinet`.
+    pub kind: String,
+}
+
+/// The supplier's record of a receipt, as 21 CFR 1304.22(c) asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Supplier {
+    /// Name.
+    pub name: String,
+    /// Address.
+    pub address: String,
+    /// DEA registration number.
+    pub dea_number: String,
+    /// Invoice or packing slip number (Schedule III is ordered on invoices).
+    pub invoice: String,
+}
+
+/// A receipt of containers of one lot.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receipt<'a> {
+    /// What each container is.
+    pub form: Form,
+    /// National Drug Code.
+    pub ndc: &'a str,
+    /// Lot number.
+    pub lot: &'a str,
+    /// Expiry date.
+    pub expires_on: Date,
+    /// Supplier.
+    pub supplier: &'a Supplier,
+    /// Number of containers (vials or devices).
+    pub containers: u32,
+    /// Where they are put.
+    pub location_id: &'a str,
+}
+
+/// A container and what it holds now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerRecord {
+    /// Identifier.
+    pub id: String,
+    /// What it is.
+    pub form: Form,
+    /// Lot number.
+    pub lot: String,
+    /// Its number within the lot, from 1.
+    pub number: u32,
+    /// Where it is.
+    pub location: String,
+    /// Full, mg.
+    pub full_mg: f64,
+    /// Balance, mg.
+    pub balance_mg: f64,
+    /// Expiry.
+    pub expires_on: Date,
+}
+
+/// A witness's credentials, checked by the store.
+#[derive(Debug, Clone, Copy)]
+pub struct Witness<'a> {
+    /// Their email.
+    pub email: &'a str,
+    /// Their own password.
+    pub password: &'a str,
+}
+
+/// An entry that moves or records a container's balance.
+#[derive(Debug, Clone, Copy)]
+pub struct NewEntry<'a> {
+    /// Kind (not a receipt or an inventory: those have their own calls).
+    pub kind: EntryKind,
+    /// The container.
+    pub container_id: &'a str,
+    /// Amount, mg (a correction's sign is its direction).
+    pub amount_mg: f64,
+    /// The session, for an administration.
+    pub session_id: Option<&'a SessionId>,
+    /// The patient, for an administration.
+    pub patient_id: Option<&'a PatientId>,
+    /// The witness, for waste and breakage.
+    pub witness: Option<Witness<'a>>,
+    /// How it was wasted or returned, or to where it was moved.
+    pub method: Option<&'a str>,
+    /// What happened, in words.
+    pub explanation: Option<&'a str>,
+    /// The entry a correction corrects.
+    pub corrects_seq: Option<i64>,
+    /// The location a transfer moves the container to.
+    pub to_location_id: Option<&'a str>,
+}
+
+impl<'a> NewEntry<'a> {
+    /// An entry of `kind` for `container_id` of `amount_mg`, with nothing else.
+    pub fn new(kind: EntryKind, container_id: &'a str, amount_mg: f64) -> Self {
+        NewEntry {
+            kind,
+            container_id,
+            amount_mg,
+            session_id: None,
+            patient_id: None,
+            witness: None,
+            method: None,
+            explanation: None,
+            corrects_seq: None,
+            to_location_id: None,
+        }
+    }
+}
+
+/// A stored entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryRecord {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// Identifier.
+    pub id: String,
+    /// Kind.
+    pub kind: EntryKind,
+    /// The container.
+    pub container_id: Option<String>,
+    /// Amount, mg (signed for discrepancies and corrections).
+    pub amount_mg: f64,
+    /// The container's balance after it, mg.
+    pub balance_mg: f64,
+    /// Who wrote it.
+    pub actor: String,
+    /// Who witnessed it.
+    pub witness: Option<String>,
+    /// When.
+    pub at: Timestamp,
+    /// Its hash.
+    pub hash: String,
+}
+
+/// What `ledger verify` found wrong: the first bad entry and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ledger entry {seq} ({id}): {problem}")]
+pub struct LedgerBroken {
+    /// The entry's position (or the position expected where one is missing).
+    pub seq: i64,
+    /// Its identifier, or "missing".
+    pub id: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// Rounds to the thousandth of a mg the ledger keeps.
+fn mg(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// The content an entry's hash covers, as one canonical JSON array.
+#[allow(clippy::too_many_arguments)]
+fn canonical(
+    seq: i64,
+    id: &str,
+    site_id: &str,
+    kind: &str,
+    container_id: Option<&str>,
+    location_id: Option<&str>,
+    amount_mg: f64,
+    balance_mg: f64,
+    session_id: Option<&str>,
+    patient_id: Option<&str>,
+    actor_id: &str,
+    witness_id: Option<&str>,
+    method: Option<&str>,
+    explanation: Option<&str>,
+    details: Option<&str>,
+    corrects_seq: Option<i64>,
+    at_ms: i64,
+) -> String {
+    serde_json::json!([
+        seq,
+        id,
+        site_id,
+        kind,
+        container_id,
+        location_id,
+        format!("{amount_mg:.3}"),
+        format!("{balance_mg:.3}"),
+        session_id,
+        patient_id,
+        actor_id,
+        witness_id,
+        method,
+        explanation,
+        details,
+        corrects_seq,
+        at_ms
+    ])
+    .to_string()
+}
+
+fn chain_hash(prev: &str, content: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(b"\n");
+    h.update(content.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// What one entry writes, before its place in the chain is known.
+struct Pending<'a> {
+    site_id: &'a str,
+    kind: EntryKind,
+    container_id: Option<&'a str>,
+    location_id: Option<&'a str>,
+    amount_mg: f64,
+    balance_mg: f64,
+    session_id: Option<&'a str>,
+    patient_id: Option<&'a str>,
+    actor_id: &'a str,
+    witness_id: Option<&'a str>,
+    method: Option<&'a str>,
+    explanation: Option<&'a str>,
+    details: Option<String>,
+    corrects_seq: Option<i64>,
+    at: Timestamp,
+}
+
+/// Takes the chain's head row for the rest of the transaction: the first statement of every
+/// ledger transaction is this write, so on SQLite the transaction holds the write lock from its
+/// start (a read first would meet a writer that committed in between and fail at once), and on
+/// PostgreSQL entries take turns on the row.
+async fn lock_chain(conn: &mut AnyConnection) -> Result<(), StoreError> {
+    sqlx::query("update cs_chain set hash = hash where id = 1")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Appends one entry at the chain's head (taking the head row first) and returns its number.
+async fn append(conn: &mut AnyConnection, p: &Pending<'_>) -> Result<(i64, String), StoreError> {
+    let head =
+        sqlx::query("update cs_chain set seq = seq + 1 where id = 1 returning id, seq, hash")
+            .fetch_one(&mut *conn)
+            .await?;
+    let r = RowReader::new(&head, "cs_chain", "id")?;
+    let seq = r.int("seq")?;
+    let prev = r.text("hash")?;
+    let id = crate::new_id();
+    let at = millis(p.at);
+    let (amount, balance) = (mg(p.amount_mg), mg(p.balance_mg));
+    let content = canonical(
+        seq,
+        &id,
+        p.site_id,
+        p.kind.code(),
+        p.container_id,
+        p.location_id,
+        amount,
+        balance,
+        p.session_id,
+        p.patient_id,
+        p.actor_id,
+        p.witness_id,
+        p.method,
+        p.explanation,
+        p.details.as_deref(),
+        p.corrects_seq,
+        at,
+    );
+    let hash = chain_hash(&prev, &content);
+    sqlx::query(
+        "insert into cs_ledger (seq, id, site_id, kind, container_id, location_id, amount_mg,
+             balance_mg, session_id, patient_id, actor_id, witness_id, method, explanation,
+             details, corrects_seq, at, prev_hash, hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+    )
+    .bind(seq)
+    .bind(id.as_str())
+    .bind(p.site_id)
+    .bind(p.kind.code())
+    .bind(p.container_id)
+    .bind(p.location_id)
+    .bind(amount)
+    .bind(balance)
+    .bind(p.session_id)
+    .bind(p.patient_id)
+    .bind(p.actor_id)
+    .bind(p.witness_id)
+    .bind(p.method)
+    .bind(p.explanation)
+    .bind(p.details.as_deref())
+    .bind(p.corrects_seq)
+    .bind(at)
+    .bind(prev.as_str())
+    .bind(hash.as_str())
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("update cs_chain set hash = $1 where id = 1")
+        .bind(hash.as_str())
+        .execute(&mut *conn)
+        .await?;
+    Ok((seq, id))
+}
+
+fn form_of(r: &RowReader<'_>) -> Result<Form, StoreError> {
+    match r.text("form")?.as_str() {
+        "vial" => {
+            let strength = r
+                .opt_int("mg_per_ml")?
+                .ok_or_else(|| r.corrupt("mg_per_ml", "a vial without a strength"))?;
+            let ml = r
+                .opt_float("ml")?
+                .ok_or_else(|| r.corrupt("ml", "a vial without a volume"))?;
+            Ok(Form::Vial {
+                mg_per_ml: u32::try_from(strength)
+                    .map_err(|_| r.corrupt("mg_per_ml", format!("{strength} is not a strength")))?,
+                ml,
+            })
+        }
+        "spravato_device" => Ok(Form::SpravatoDevice),
+        other => Err(r.corrupt("form", format!("'{other}' is not a form"))),
+    }
+}
+
+const CONTAINER_SELECT: &str = "select c.id, c.number, c.full_mg, c.balance_mg, l.form,
+        l.mg_per_ml, l.ml, l.lot, l.expires_on, o.name as location
+   from cs_containers c join cs_lots l on l.id = c.lot_id join cs_locations o on o.id = c.location_id";
+
+fn container_from_row(row: &sqlx::any::AnyRow) -> Result<ContainerRecord, StoreError> {
+    let r = RowReader::new(row, "cs_containers", "id")?;
+    let number = r.int("number")?;
+    Ok(ContainerRecord {
+        id: r.text("id")?,
+        form: form_of(&r)?,
+        lot: r.text("lot")?,
+        number: u32::try_from(number)
+            .map_err(|_| r.corrupt("number", format!("{number} is not a number")))?,
+        location: r.text("location")?,
+        full_mg: r.float("full_mg")?,
+        balance_mg: r.float("balance_mg")?,
+        expires_on: r.parsed("expires_on", |s| s.parse::<Date>())?,
+    })
+}
+
+impl Store {
+    /// Adds a place to keep stock (`safe` or `cabinet`); its identifier.
+    #[tracing::instrument(skip_all)]
+    pub async fn add_cs_location(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        name: &str,
+        kind: &str,
+        now: Timestamp,
+    ) -> Result<String, StoreError> {
+        let id = crate::new_id();
+        let mut tx = self.pool.begin().await?;
+        lock_chain(&mut tx).await?;
+        sqlx::query(
+            "insert into cs_locations (id, site_id, name, kind, created_at) values ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.as_str())
+        .bind(site_id.as_str())
+        .bind(name.trim())
+        .bind(kind)
+        .bind(millis(now))
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("ledger.location", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("cs_location", id.as_str());
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The site's places to keep stock, by name.
+    pub async fn cs_locations(&self, site_id: &SiteId) -> Result<Vec<LocationRecord>, StoreError> {
+        let rows =
+            sqlx::query("select id, name, kind from cs_locations where site_id = $1 order by name")
+                .bind(site_id.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                let r = RowReader::new(row, "cs_locations", "id")?;
+                Ok(LocationRecord {
+                    id: r.text("id")?,
+                    name: r.text("name")?,
+                    kind: r.text("kind")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Receives containers of one lot: the lot, each container full, and one receipt entry per
+    /// container. Refused with why when the product or the supplier's record is incomplete.
+    #[tracing::instrument(skip_all)]
+    pub async fn receive_stock(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        receipt: &Receipt<'_>,
+        now: Timestamp,
+    ) -> Result<Result<Vec<String>, LedgerRefusal>, StoreError> {
+        if let Err(e) = receipt.form.check() {
+            return Ok(Err(e));
+        }
+        let s = receipt.supplier;
+        for (value, why) in [
+            (s.name.as_str(), "give the supplier's name"),
+            (s.address.as_str(), "give the supplier's address"),
+            (
+                s.invoice.as_str(),
+                "give the invoice or packing slip number",
+            ),
+            (receipt.ndc, "give the product's NDC"),
+            (receipt.lot, "give the lot number"),
+        ] {
+            if value.trim().is_empty() {
+                return Ok(Err(LedgerRefusal::Supplier(why)));
+            }
+        }
+        let dea = match ledger::check_dea_number(&s.dea_number) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
+        };
+        if !(1..=1000).contains(&receipt.containers) {
+            return Ok(Err(LedgerRefusal::Supplier(
+                "give the number of vials or devices received, from 1 to 1000",
+            )));
+        }
+        let Some(actor_id) = actor.user_id() else {
+            return Err(StoreError::NotFound { entity: "user" });
+        };
+        let mut tx = self.pool.begin().await?;
+        lock_chain(&mut tx).await?;
+        let location: Option<String> =
+            sqlx::query_scalar("select id from cs_locations where id = $1 and site_id = $2")
+                .bind(receipt.location_id)
+                .bind(site_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if location.is_none() {
+            return Err(StoreError::NotFound {
+                entity: "cs_location",
+            });
+        }
+        let lot_id = crate::new_id();
+        let (strength, ml, form) = match receipt.form {
+            Form::Vial { mg_per_ml, ml } => (Some(i64::from(mg_per_ml)), Some(ml), "vial"),
+            Form::SpravatoDevice => (None, None, "spravato_device"),
+        };
+        // Devices have no strength or volume: their columns are left out rather than bound as
+        // null numbers (sqlx's Any driver types a null by its Rust type).
+        let (columns, values) = if ml.is_some() {
+            ("mg_per_ml, ml, ", "$13, $14, ")
+        } else {
+            ("", "")
+        };
+        let sql = format!(
+            "insert into cs_lots (id, site_id, form, {columns}ndc, lot, expires_on, supplier_name,
+                 supplier_address, supplier_dea, invoice, received_at, received_by)
+             values ($1, $2, $3, {values}$4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        );
+        let mut q = sqlx::query(&sql)
+            .bind(lot_id.as_str())
+            .bind(site_id.as_str())
+            .bind(form)
+            .bind(receipt.ndc.trim())
+            .bind(receipt.lot.trim())
+            .bind(receipt.expires_on.to_string())
+            .bind(s.name.trim())
+            .bind(s.address.trim())
+            .bind(dea.as_str())
+            .bind(s.invoice.trim())
+            .bind(millis(now))
+            .bind(actor_id);
+        if let (Some(strength), Some(ml)) = (strength, ml) {
+            q = q.bind(strength).bind(ml);
+        }
+        q.execute(&mut *tx).await?;
+        let full = mg(receipt.form.full_mg());
+        let details = serde_json::json!({
+            "supplier": s.name.trim(), "address": s.address.trim(), "dea_number": dea,
+            "invoice": s.invoice.trim(), "ndc": receipt.ndc.trim(), "lot": receipt.lot.trim(),
+            "expires_on": receipt.expires_on.to_string(), "form": receipt.form.label(),
+        })
+        .to_string();
+        let mut ids = Vec::new();
+        for number in 1..=receipt.containers {
+            let id = crate::new_id();
+            sqlx::query(
+                "insert into cs_containers (id, site_id, lot_id, number, location_id, full_mg,
+                     balance_mg, updated_at)
+                 values ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(id.as_str())
+            .bind(site_id.as_str())
+            .bind(lot_id.as_str())
+            .bind(i64::from(number))
+            .bind(receipt.location_id)
+            .bind(full)
+            .bind(full)
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+            append(
+                &mut tx,
+                &Pending {
+                    site_id: site_id.as_str(),
+                    kind: EntryKind::Receipt,
+                    container_id: Some(&id),
+                    location_id: Some(receipt.location_id),
+                    amount_mg: full,
+                    balance_mg: full,
+                    session_id: None,
+                    patient_id: None,
+                    actor_id,
+                    witness_id: None,
+                    method: None,
+                    explanation: None,
+                    details: Some(details.clone()),
+                    corrects_seq: None,
+                    at: now,
+                },
+            )
+            .await?;
+            ids.push(id);
+        }
+        let event = AuditEvent::new("ledger.receipt", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("cs_lot", lot_id.as_str())
+            .detail(format!("containers={}", receipt.containers));
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(Ok(ids))
+    }
+
+    /// Writes an entry that moves a container's balance (administration, waste, transfer,
+    /// return, breakage, loss, theft, discrepancy, correction) or records it (count). The
+    /// witness, where the kind needs one, is checked here with their own password; a loss or
+    /// theft opens the DEA notice and Form 106 tasks with their deadlines (`today` is the
+    /// clinic's date of discovery).
+    #[tracing::instrument(skip_all, fields(kind = entry.kind.code()))]
+    pub async fn write_ledger_entry(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        entry: &NewEntry<'_>,
+        witnessing_on: bool,
+        today: Date,
+        now: Timestamp,
+    ) -> Result<Result<EntryRecord, LedgerRefusal>, StoreError> {
+        let kind = entry.kind;
+        if matches!(
+            kind,
+            EntryKind::Receipt | EntryKind::InitialInventory | EntryKind::BiennialInventory
+        ) {
+            return Err(StoreError::NotFound {
+                entity: "ledger entry kind",
+            });
+        }
+        if let Err(e) = ledger::check_explanation(kind, entry.explanation) {
+            return Ok(Err(e));
+        }
+        let Some(actor_id) = actor.user_id().map(str::to_owned) else {
+            return Err(StoreError::NotFound { entity: "user" });
+        };
+        // The witness: another member of the clinical staff of this site, with their password.
+        let mut witness_id: Option<UserId> = None;
+        let mut password_ok = false;
+        if let Some(w) = entry.witness
+            && let Some(u) = self.user_by_email(w.email.trim()).await?
+            && u.site_id == *site_id
+            && !u.disabled
+            && matches!(u.role, crate::Role::Nurse | crate::Role::Prescriber)
+        {
+            password_ok = self.check_password(&u.id, w.password).await?;
+            witness_id = Some(u.id);
+        }
+        let me = UserId(actor_id.clone());
+        if let Err(e) =
+            ledger::check_witness(kind, witnessing_on, &me, witness_id.as_ref(), password_ok)
+        {
+            return Ok(Err(e));
+        }
+        let mut tx = self.pool.begin().await?;
+        lock_chain(&mut tx).await?;
+        let current: Option<(f64, String)> = {
+            let row = sqlx::query(
+                "select id, balance_mg, location_id from cs_containers where id = $1 and site_id = $2",
+            )
+            .bind(entry.container_id)
+            .bind(site_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            match row {
+                None => None,
+                Some(row) => {
+                    let r = RowReader::new(&row, "cs_containers", "id")?;
+                    Some((r.float("balance_mg")?, r.text("location_id")?))
+                }
+            }
+        };
+        let Some((balance, location)) = current else {
+            return Err(StoreError::NotFound {
+                entity: "cs_container",
+            });
+        };
+        // What the entry moves: a count moves nothing; the rest by kind and sign.
+        let delta = match kind.direction() {
+            1 => entry.amount_mg,
+            -1 => -entry.amount_mg,
+            _ if matches!(kind, EntryKind::Discrepancy | EntryKind::Correction) => entry.amount_mg,
+            _ => 0.0,
+        };
+        if let Err(e) = ledger::apply(kind, balance, entry.amount_mg) {
+            return Ok(Err(e));
+        }
+        // The guarded take: one statement, so two at once can never both pass the check.
+        let moved = sqlx::query(
+            "update cs_containers set balance_mg = balance_mg + $3, updated_at = $4,
+                    location_id = coalesce($5, location_id)
+              where id = $1 and site_id = $2 and balance_mg + $3 >= -0.0005
+              returning id, balance_mg",
+        )
+        .bind(entry.container_id)
+        .bind(site_id.as_str())
+        .bind(mg(delta))
+        .bind(millis(now))
+        .bind(entry.to_location_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(moved) = moved else {
+            // Another entry took it first: say what it holds now.
+            drop(tx);
+            let now_holds: f64 =
+                sqlx::query_scalar("select balance_mg from cs_containers where id = $1")
+                    .bind(entry.container_id)
+                    .fetch_one(&self.pool)
+                    .await?;
+            return Ok(Err(LedgerRefusal::BelowZero {
+                balance_mg: now_holds,
+                amount_mg: -delta,
+            }));
+        };
+        let after: f64 = RowReader::new(&moved, "cs_containers", "id")?.float("balance_mg")?;
+        // A rounding crumb left by a take of the whole is zero.
+        let after = if after.abs() < ledger::MG_EPSILON {
+            0.0
+        } else {
+            after
+        };
+        let p = Pending {
+            site_id: site_id.as_str(),
+            kind,
+            container_id: Some(entry.container_id),
+            location_id: Some(entry.to_location_id.unwrap_or(&location)),
+            amount_mg: if kind.direction() == 0 {
+                entry.amount_mg
+            } else {
+                entry.amount_mg.abs()
+            },
+            balance_mg: after,
+            session_id: entry.session_id.map(SessionId::as_str),
+            patient_id: entry.patient_id.map(PatientId::as_str),
+            actor_id: &actor_id,
+            witness_id: witness_id.as_ref().map(UserId::as_str),
+            method: entry.method.map(str::trim),
+            explanation: entry.explanation.map(str::trim),
+            details: None,
+            corrects_seq: entry.corrects_seq,
+            at: now,
+        };
+        let (seq, id) = append(&mut tx, &p).await?;
+        if kind.opens_dea_report() {
+            let (notice, form) = ledger::dea_deadlines(today);
+            for (task, due) in [("field_division_notice", notice), ("form_106", form)] {
+                sqlx::query(
+                    "insert into cs_dea_tasks (id, site_id, entry_seq, kind, due_on)
+                     values ($1, $2, $3, $4, $5)",
+                )
+                .bind(crate::new_id())
+                .bind(site_id.as_str())
+                .bind(seq)
+                .bind(task)
+                .bind(due.to_string())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let mut event = AuditEvent::new("ledger.entry", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("cs_ledger", id.as_str())
+            .detail(format!("kind={}", kind.code()));
+        if let Some(pid) = entry.patient_id {
+            event = event.patient(pid.as_str());
+        }
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(Ok(EntryRecord {
+            seq,
+            id,
+            kind,
+            container_id: Some(entry.container_id.to_owned()),
+            amount_mg: mg(p.amount_mg),
+            balance_mg: mg(after),
+            actor: actor.label().to_owned(),
+            witness: entry.witness.map(|w| w.email.trim().to_owned()),
+            at: Timestamp::from_millisecond(millis(now)).unwrap_or(now),
+            hash: String::new(),
+        }))
+    }
+
+    /// A physical count of a container: a count entry when it matches, else a discrepancy of
+    /// the difference, which needs an explanation.
+    #[allow(clippy::too_many_arguments)]
+    #[tracing::instrument(skip_all)]
+    pub async fn count_container(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        container_id: &str,
+        counted_mg: f64,
+        explanation: Option<&str>,
+        today: Date,
+        now: Timestamp,
+    ) -> Result<Result<EntryRecord, LedgerRefusal>, StoreError> {
+        let expected: Option<f64> = sqlx::query_scalar(
+            "select balance_mg from cs_containers where id = $1 and site_id = $2",
+        )
+        .bind(container_id)
+        .bind(site_id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(expected) = expected else {
+            return Err(StoreError::NotFound {
+                entity: "cs_container",
+            });
+        };
+        let entry = match ledger::count_difference(expected, counted_mg) {
+            Err(e) => return Ok(Err(e)),
+            Ok(None) => NewEntry {
+                explanation,
+                ..NewEntry::new(EntryKind::Count, container_id, mg(counted_mg))
+            },
+            Ok(Some(d)) => NewEntry {
+                explanation,
+                ..NewEntry::new(EntryKind::Discrepancy, container_id, mg(d))
+            },
+        };
+        self.write_ledger_entry(actor, site_id, &entry, true, today, now)
+            .await
+    }
+
+    /// An inventory (initial or biennial): one entry per container holding stock, recording its
+    /// balance, and one for the site as a whole (so an initial inventory of nothing is
+    /// recorded too); the number of containers counted.
+    #[tracing::instrument(skip_all)]
+    pub async fn take_inventory(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        kind: EntryKind,
+        now: Timestamp,
+    ) -> Result<usize, StoreError> {
+        if !matches!(
+            kind,
+            EntryKind::InitialInventory | EntryKind::BiennialInventory
+        ) {
+            return Err(StoreError::NotFound {
+                entity: "inventory kind",
+            });
+        }
+        let Some(actor_id) = actor.user_id().map(str::to_owned) else {
+            return Err(StoreError::NotFound { entity: "user" });
+        };
+        let mut tx = self.pool.begin().await?;
+        lock_chain(&mut tx).await?;
+        let rows = sqlx::query(
+            "select id, balance_mg, location_id from cs_containers
+              where site_id = $1 and balance_mg > 0 order by id",
+        )
+        .bind(site_id.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut held = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let r = RowReader::new(row, "cs_containers", "id")?;
+            held.push((
+                r.text("id")?,
+                r.float("balance_mg")?,
+                r.text("location_id")?,
+            ));
+        }
+        let total: f64 = held.iter().map(|h| h.1).sum();
+        for (id, balance, location) in &held {
+            append(
+                &mut tx,
+                &Pending {
+                    site_id: site_id.as_str(),
+                    kind,
+                    container_id: Some(id),
+                    location_id: Some(location),
+                    amount_mg: *balance,
+                    balance_mg: *balance,
+                    session_id: None,
+                    patient_id: None,
+                    actor_id: &actor_id,
+                    witness_id: None,
+                    method: None,
+                    explanation: None,
+                    details: None,
+                    corrects_seq: None,
+                    at: now,
+                },
+            )
+            .await?;
+        }
+        append(
+            &mut tx,
+            &Pending {
+                site_id: site_id.as_str(),
+                kind,
+                container_id: None,
+                location_id: None,
+                amount_mg: total,
+                balance_mg: total,
+                session_id: None,
+                patient_id: None,
+                actor_id: &actor_id,
+                witness_id: None,
+                method: None,
+                explanation: None,
+                details: Some(serde_json::json!({ "containers": held.len() }).to_string()),
+                corrects_seq: None,
+                at: now,
+            },
+        )
+        .await?;
+        let event = AuditEvent::new("ledger.inventory", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .detail(format!("kind={} containers={}", kind.code(), held.len()));
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(held.len())
+    }
+
+    /// The site's containers, by lot and number.
+    pub async fn cs_containers(
+        &self,
+        site_id: &SiteId,
+    ) -> Result<Vec<ContainerRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{CONTAINER_SELECT} where c.site_id = $1 order by l.lot, c.number"
+        ))
+        .bind(site_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(container_from_row).collect()
+    }
+
+    /// The site's ledger entries from `from` to `to`, in chain order.
+    pub async fn ledger_entries(
+        &self,
+        site_id: &SiteId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<EntryRecord>, StoreError> {
+        let rows = sqlx::query(
+            "select e.seq, e.id, e.kind, e.container_id, e.amount_mg, e.balance_mg, e.at, e.hash,
+                    a.email as actor, w.email as witness
+               from cs_ledger e join users a on a.id = e.actor_id
+               left join users w on w.id = e.witness_id
+              where e.site_id = $1 and e.at >= $2 and e.at <= $3 order by e.seq",
+        )
+        .bind(site_id.as_str())
+        .bind(millis(from))
+        .bind(millis(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let r = RowReader::new(row, "cs_ledger", "id")?;
+                Ok(EntryRecord {
+                    seq: r.int("seq")?,
+                    id: r.text("id")?,
+                    kind: r.parsed("kind", |s| EntryKind::parse(s).ok_or("not an entry kind"))?,
+                    container_id: r.opt_text("container_id")?,
+                    amount_mg: r.float("amount_mg")?,
+                    balance_mg: r.float("balance_mg")?,
+                    actor: r.text("actor")?,
+                    witness: r.opt_text("witness")?,
+                    at: r.instant("at")?,
+                    hash: r.text("hash")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The DEA tasks still open at the site: (kind, due date, ledger entry number).
+    pub async fn open_dea_tasks(
+        &self,
+        site_id: &SiteId,
+    ) -> Result<Vec<(String, Date, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "select id, kind, due_on, entry_seq from cs_dea_tasks
+              where site_id = $1 and done_on is null order by due_on, kind",
+        )
+        .bind(site_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let r = RowReader::new(row, "cs_dea_tasks", "id")?;
+                Ok((
+                    r.text("kind")?,
+                    r.parsed("due_on", |s| s.parse::<Date>())?,
+                    r.int("entry_seq")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Checks the whole ledger: every entry's number follows the last, its previous hash is the
+    /// last entry's hash, its own hash is that of its content, each container's running balance
+    /// is what the entry says and ends where the container says, and the chain's head is the
+    /// last entry. The number of entries checked, or the first bad entry.
+    #[tracing::instrument(skip_all)]
+    pub async fn verify_ledger(&self) -> Result<Result<u64, LedgerBroken>, StoreError> {
+        use futures_util::TryStreamExt;
+        let mut conn = self.pool.acquire().await?;
+        let mut expected_seq = 1_i64;
+        let mut prev = GENESIS_HASH.to_owned();
+        let mut balances: std::collections::HashMap<String, f64> = Default::default();
+        let mut checked = 0_u64;
+        let broken = |seq: i64, id: &str, problem: String| {
+            Ok(Err(LedgerBroken {
+                seq,
+                id: id.to_owned(),
+                problem,
+            }))
+        };
+        {
+            let mut rows = sqlx::query(
+                "select seq, id, site_id, kind, container_id, location_id, amount_mg, balance_mg,
+                        session_id, patient_id, actor_id, witness_id, method, explanation, details,
+                        corrects_seq, at, prev_hash, hash
+                   from cs_ledger order by seq",
+            )
+            .fetch(&mut *conn);
+            while let Some(row) = rows.try_next().await? {
+                let r = RowReader::new(&row, "cs_ledger", "seq")?;
+                let seq = r.int("seq")?;
+                let id = r.text("id")?;
+                if seq != expected_seq {
+                    return broken(
+                        expected_seq,
+                        "missing",
+                        format!("entry {expected_seq} is missing (the next is {seq})"),
+                    );
+                }
+                if r.text("prev_hash")? != prev {
+                    return broken(
+                        seq,
+                        &id,
+                        "its previous hash is not the hash of the entry before it".into(),
+                    );
+                }
+                let kind_code = r.text("kind")?;
+                let container = r.opt_text("container_id")?;
+                let amount = r.float("amount_mg")?;
+                let balance = r.float("balance_mg")?;
+                let content = canonical(
+                    seq,
+                    &id,
+                    &r.text("site_id")?,
+                    &kind_code,
+                    container.as_deref(),
+                    r.opt_text("location_id")?.as_deref(),
+                    amount,
+                    balance,
+                    r.opt_text("session_id")?.as_deref(),
+                    r.opt_text("patient_id")?.as_deref(),
+                    &r.text("actor_id")?,
+                    r.opt_text("witness_id")?.as_deref(),
+                    r.opt_text("method")?.as_deref(),
+                    r.opt_text("explanation")?.as_deref(),
+                    r.opt_text("details")?.as_deref(),
+                    r.opt_int("corrects_seq")?,
+                    r.int("at")?,
+                );
+                let hash = r.text("hash")?;
+                if chain_hash(&prev, &content) != hash {
+                    return broken(
+                        seq,
+                        &id,
+                        "its content does not match its hash (altered)".into(),
+                    );
+                }
+                if let (Some(c), Some(kind)) = (container, EntryKind::parse(&kind_code)) {
+                    let before = balances.get(&c).copied().unwrap_or(0.0);
+                    let running = match kind.direction() {
+                        1 => before + amount,
+                        -1 => before - amount,
+                        _ if matches!(kind, EntryKind::Discrepancy | EntryKind::Correction) => {
+                            before + amount
+                        }
+                        _ => before,
+                    };
+                    if (running - balance).abs() > 0.002 || running < -0.002 {
+                        return broken(
+                            seq,
+                            &id,
+                            format!(
+                                "the container's running balance is {running:.3} mg but the entry says {balance:.3} mg"
+                            ),
+                        );
+                    }
+                    balances.insert(c, balance);
+                }
+                prev = hash;
+                expected_seq += 1;
+                checked += 1;
+            }
+        }
+        let head = sqlx::query("select id, seq, hash from cs_chain where id = 1")
+            .fetch_one(&mut *conn)
+            .await?;
+        let r = RowReader::new(&head, "cs_chain", "id")?;
+        if r.int("seq")? != expected_seq - 1 || r.text("hash")? != prev {
+            return broken(
+                expected_seq,
+                "missing",
+                format!(
+                    "the chain's head is entry {} but the ledger ends at entry {}",
+                    r.int("seq")?,
+                    expected_seq - 1
+                ),
+            );
+        }
+        let rows = sqlx::query("select id, balance_mg from cs_containers order by id")
+            .fetch_all(&mut *conn)
+            .await?;
+        for row in &rows {
+            let r = RowReader::new(row, "cs_containers", "id")?;
+            let id = r.text("id")?;
+            let held = r.float("balance_mg")?;
+            let from_ledger = balances.get(&id).copied().unwrap_or(0.0);
+            if (held - from_ledger).abs() > 0.002 {
+                return broken(
+                    expected_seq - 1,
+                    &id,
+                    format!(
+                        "container {id} holds {held:.3} mg but its entries add up to {from_ledger:.3} mg"
+                    ),
+                );
+            }
+        }
+        Ok(Ok(checked))
+    }
+}

@@ -1,0 +1,442 @@
+//! The controlled-substance ledger on both databases: every entry kind and every refusal,
+//! twenty administrations at once from one vial, and a ledger altered, extended and cut behind
+//! the application's back (triggers dropped) found out by `verify_ledger` at that entry.
+
+use clinical::ledger::{EntryKind, Form, LedgerRefusal};
+use clinical::patient::Email;
+use store::{Actor, Backend, NewEntry, PasswordHash, Receipt, Role, Supplier, Witness};
+
+use crate::support::{TestDb, t0, today};
+
+const PASSWORD: &str = "correct horse battery";
+
+async fn clinic(db: &TestDb) -> (store::Site, Vec<store::User>, String) {
+    let system = Actor::system("test");
+    let site = db
+        .store
+        .ensure_site(&system, "Clinic", "UTC", t0())
+        .await
+        .unwrap();
+    let mut users = Vec::new();
+    for (email, role) in [
+        ("nurse.a@example.org", Role::Nurse),
+        ("nurse.b@example.org", Role::Nurse),
+        ("desk@example.org", Role::FrontDesk),
+    ] {
+        users.push(
+            db.store
+                .create_user(
+                    &system,
+                    &site.id,
+                    store::NewUser {
+                        email: &Email::parse(email).unwrap(),
+                        display_name: email,
+                        role,
+                        password: &PasswordHash::new(PASSWORD).unwrap(),
+                    },
+                    t0(),
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    let safe = db
+        .store
+        .add_cs_location(
+            &Actor::user(&users[0]),
+            &site.id,
+            "Safe, Room A",
+            "safe",
+            t0(),
+        )
+        .await
+        .unwrap();
+    (site, users, safe)
+}
+
+fn supplier() -> Supplier {
+    Supplier {
+        name: "Example Medical Supply".into(),
+        address: "1 Supply Road, Columbus, OH 43004".into(),
+        dea_number: "rx1234563".into(),
+        invoice: "INV-2211".into(),
+    }
+}
+
+async fn every_entry_kind_and_every_refusal(db: &TestDb) {
+    let (site, users, safe) = clinic(db).await;
+    let nurse = Actor::user(&users[0]);
+    let s = &db.store;
+    let vial = Form::Vial {
+        mg_per_ml: 50,
+        ml: 10.0,
+    };
+    let sup = supplier();
+    let receipt = |form, supplier| Receipt {
+        form,
+        ndc: "0143-9508-10",
+        lot: "KET-88210",
+        expires_on: "2028-06-30".parse().unwrap(),
+        supplier,
+        containers: 2,
+        location_id: &safe,
+    };
+    // A receipt needs a real product and the supplier's whole record.
+    let bad_dea = Supplier {
+        dea_number: "R123".into(),
+        ..supplier()
+    };
+    assert_eq!(
+        s.receive_stock(&nurse, &site.id, &receipt(vial, &bad_dea), t0())
+            .await
+            .unwrap(),
+        Err(LedgerRefusal::DeaNumber)
+    );
+    let no_name = Supplier {
+        name: " ".into(),
+        ..supplier()
+    };
+    assert!(matches!(
+        s.receive_stock(&nurse, &site.id, &receipt(vial, &no_name), t0())
+            .await
+            .unwrap(),
+        Err(LedgerRefusal::Supplier(_))
+    ));
+    let odd = Form::Vial {
+        mg_per_ml: 25,
+        ml: 10.0,
+    };
+    assert_eq!(
+        s.receive_stock(&nurse, &site.id, &receipt(odd, &sup), t0())
+            .await
+            .unwrap(),
+        Err(LedgerRefusal::Strength)
+    );
+    let ids = s
+        .receive_stock(&nurse, &site.id, &receipt(vial, &sup), t0())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    let (v1, v2) = (ids[0].as_str(), ids[1].as_str());
+    let write = |e: NewEntry<'static>| {
+        let nurse = nurse.clone();
+        let site = site.id.clone();
+        async move {
+            s.write_ledger_entry(&nurse, &site, &e, true, today(), t0())
+                .await
+                .unwrap()
+        }
+    };
+    let v1s: &'static str = Box::leak(v1.to_owned().into_boxed_str());
+    let v2s: &'static str = Box::leak(v2.to_owned().into_boxed_str());
+
+    // An administration, then the remainder wasted with a witness.
+    let given = write(NewEntry::new(EntryKind::Administration, v1s, 40.0))
+        .await
+        .unwrap();
+    assert_eq!(given.balance_mg, 460.0);
+    let waste = |witness| NewEntry {
+        witness,
+        method: Some("drawn into a syringe and emptied into the waste container"),
+        ..NewEntry::new(EntryKind::Waste, v1s, 460.0)
+    };
+    assert_eq!(write(waste(None)).await, Err(LedgerRefusal::WitnessMissing));
+    let me = Witness {
+        email: "nurse.a@example.org",
+        password: PASSWORD,
+    };
+    assert_eq!(
+        write(waste(Some(me))).await,
+        Err(LedgerRefusal::WitnessIsActor)
+    );
+    let wrong = Witness {
+        email: "nurse.b@example.org",
+        password: "not theirs",
+    };
+    assert_eq!(
+        write(waste(Some(wrong))).await,
+        Err(LedgerRefusal::WitnessPassword)
+    );
+    // Front desk cannot witness.
+    let desk = Witness {
+        email: "desk@example.org",
+        password: PASSWORD,
+    };
+    assert_eq!(
+        write(waste(Some(desk))).await,
+        Err(LedgerRefusal::WitnessMissing)
+    );
+    let other = Witness {
+        email: "nurse.b@example.org",
+        password: PASSWORD,
+    };
+    let wasted = write(waste(Some(other))).await.unwrap();
+    assert_eq!(wasted.balance_mg, 0.0);
+    assert_eq!(wasted.witness.as_deref(), Some("nurse.b@example.org"));
+    // Nothing is left: a further take is refused and changes nothing.
+    assert_eq!(
+        write(NewEntry::new(EntryKind::Administration, v1s, 1.0)).await,
+        Err(LedgerRefusal::BelowZero {
+            balance_mg: 0.0,
+            amount_mg: 1.0
+        })
+    );
+
+    // Counts: a match, a difference without and with an explanation, then a correction.
+    let count = s
+        .count_container(&nurse, &site.id, v2, 500.0, None, today(), t0())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(count.kind, EntryKind::Count);
+    assert_eq!(
+        s.count_container(&nurse, &site.id, v2, 480.0, None, today(), t0())
+            .await
+            .unwrap(),
+        Err(LedgerRefusal::ExplanationMissing)
+    );
+    let off = s
+        .count_container(
+            &nurse,
+            &site.id,
+            v2,
+            480.0,
+            Some("meniscus read wrong at the last count"),
+            today(),
+            t0(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (off.kind, off.amount_mg, off.balance_mg),
+        (EntryKind::Discrepancy, -20.0, 480.0)
+    );
+    let fixed = write(NewEntry {
+        explanation: Some("recount with the pharmacist: 500 mg"),
+        corrects_seq: Some(off.seq),
+        ..NewEntry::new(EntryKind::Correction, v2s, 20.0)
+    })
+    .await
+    .unwrap();
+    assert_eq!(fixed.balance_mg, 500.0);
+
+    // Return, breakage (witnessed) and a loss, which opens the DEA tasks.
+    assert_eq!(
+        write(NewEntry {
+            method: Some("reverse distributor"),
+            ..NewEntry::new(EntryKind::Return, v2s, 100.0)
+        })
+        .await
+        .unwrap()
+        .balance_mg,
+        400.0
+    );
+    assert_eq!(
+        write(NewEntry {
+            witness: Some(other),
+            explanation: Some("vial cracked when dropped, 10 mg lost"),
+            ..NewEntry::new(EntryKind::Breakage, v2s, 10.0)
+        })
+        .await
+        .unwrap()
+        .balance_mg,
+        390.0
+    );
+    assert_eq!(
+        write(NewEntry::new(EntryKind::Loss, v2s, 10.0)).await,
+        Err(LedgerRefusal::ExplanationMissing)
+    );
+    let lost = write(NewEntry {
+        explanation: Some("10 mg short at the evening count, not found"),
+        ..NewEntry::new(EntryKind::Loss, v2s, 10.0)
+    })
+    .await
+    .unwrap();
+    let tasks = s.open_dea_tasks(&site.id).await.unwrap();
+    let (notice, form) = clinical::ledger::dea_deadlines(today());
+    assert_eq!(
+        tasks,
+        vec![
+            ("field_division_notice".to_owned(), notice, lost.seq),
+            ("form_106".to_owned(), form, lost.seq)
+        ]
+    );
+    // The biennial inventory counts what is held.
+    assert_eq!(
+        s.take_inventory(&nurse, &site.id, EntryKind::BiennialInventory, t0())
+            .await
+            .unwrap(),
+        1
+    );
+    let held = s.cs_containers(&site.id).await.unwrap();
+    assert_eq!(
+        held.iter().map(|c| c.balance_mg).collect::<Vec<_>>(),
+        vec![0.0, 380.0]
+    );
+    let entries = s.ledger_entries(&site.id, t0(), t0()).await.unwrap();
+    // Two receipts, the administration, the waste, the count, the discrepancy, its correction,
+    // the return, the breakage, the loss, and the inventory of one container and of the site.
+    assert_eq!(entries.len(), 12);
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        (1..=12).collect::<Vec<_>>()
+    );
+    assert_eq!(s.verify_ledger().await.unwrap(), Ok(12));
+}
+
+async fn twenty_administrations_at_once_never_take_a_vial_below_zero(db: &TestDb) {
+    let (site, users, safe) = clinic(db).await;
+    let nurse = Actor::user(&users[0]);
+    let sup = supplier();
+    let ids = db
+        .store
+        .receive_stock(
+            &nurse,
+            &site.id,
+            &Receipt {
+                form: Form::Vial {
+                    mg_per_ml: 100,
+                    ml: 1.0,
+                },
+                ndc: "0143-9510-10",
+                lot: "KET-100",
+                expires_on: "2028-01-31".parse().unwrap(),
+                supplier: &sup,
+                containers: 1,
+                location_id: &safe,
+            },
+            t0(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let vial = ids[0].clone();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let store = db.store.clone();
+            let nurse = nurse.clone();
+            let site = site.id.clone();
+            let vial = vial.clone();
+            tokio::spawn(async move {
+                store
+                    .write_ledger_entry(
+                        &nurse,
+                        &site,
+                        &NewEntry::new(EntryKind::Administration, &vial, 10.0),
+                        true,
+                        today(),
+                        t0(),
+                    )
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut given = 0;
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => given += 1,
+            Err(LedgerRefusal::BelowZero { .. }) => refused += 1,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    assert_eq!((given, refused), (10, 10));
+    let held = db.store.cs_containers(&site.id).await.unwrap();
+    assert_eq!(held[0].balance_mg, 0.0);
+    assert_eq!(db.store.verify_ledger().await.unwrap(), Ok(11));
+}
+
+async fn a_ledger_changed_behind_the_applications_back_fails_verify_at_that_entry(db: &TestDb) {
+    let (site, users, safe) = clinic(db).await;
+    let nurse = Actor::user(&users[0]);
+    let sup = supplier();
+    let ids = db
+        .store
+        .receive_stock(
+            &nurse,
+            &site.id,
+            &Receipt {
+                form: Form::SpravatoDevice,
+                ndc: "50458-028-02",
+                lot: "ESK-24117",
+                expires_on: "2027-09-30".parse().unwrap(),
+                supplier: &sup,
+                containers: 3,
+                location_id: &safe,
+            },
+            t0(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    for id in &ids {
+        db.store
+            .write_ledger_entry(
+                &nurse,
+                &site.id,
+                &NewEntry::new(EntryKind::Administration, id, 28.0),
+                true,
+                today(),
+                t0(),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    assert_eq!(db.store.verify_ledger().await.unwrap(), Ok(6));
+    // The database itself refuses changes while its triggers stand.
+    for sql in [
+        "update cs_ledger set amount_mg = 1 where seq = 2",
+        "delete from cs_ledger where seq = 2",
+    ] {
+        let e = db.try_raw(sql).await.unwrap_err();
+        assert!(e.contains("append-only"), "{sql}: {e}");
+    }
+    match db.store.backend() {
+        Backend::Sqlite => {
+            db.raw("drop trigger cs_ledger_append_only").await;
+            db.raw("drop trigger cs_ledger_no_delete").await;
+        }
+        Backend::Postgres => {
+            db.raw("drop trigger cs_ledger_append_only on cs_ledger")
+                .await;
+            db.raw("drop trigger cs_ledger_no_delete on cs_ledger")
+                .await;
+        }
+    }
+    // Altered: the amount of entry 5.
+    db.raw("update cs_ledger set amount_mg = 14 where seq = 5")
+        .await;
+    let broken = db.store.verify_ledger().await.unwrap().unwrap_err();
+    assert_eq!(broken.seq, 5, "{broken}");
+    assert!(broken.problem.contains("altered"), "{broken}");
+    db.raw("update cs_ledger set amount_mg = 28 where seq = 5")
+        .await;
+    assert_eq!(db.store.verify_ledger().await.unwrap(), Ok(6));
+    // Inserted: a forged entry after the last.
+    db.raw(&format!(
+        "insert into cs_ledger (seq, id, site_id, kind, container_id, amount_mg, balance_mg,
+             actor_id, at, prev_hash, hash)
+         values (7, 'forged', '{}', 'receipt', '{}', 28, 28, '{}', 0, 'x', 'y')",
+        site.id, ids[0], users[0].id
+    ))
+    .await;
+    let broken = db.store.verify_ledger().await.unwrap().unwrap_err();
+    assert_eq!((broken.seq, broken.id.as_str()), (7, "forged"), "{broken}");
+    db.raw("delete from cs_ledger where seq = 7").await;
+    assert_eq!(db.store.verify_ledger().await.unwrap(), Ok(6));
+    // Removed: entry 3.
+    db.raw("delete from cs_ledger where seq = 3").await;
+    let broken = db.store.verify_ledger().await.unwrap().unwrap_err();
+    assert_eq!(broken.seq, 3, "{broken}");
+    assert!(broken.problem.contains("missing"), "{broken}");
+}
+
+crate::on_both!(
+    every_entry_kind_and_every_refusal,
+    twenty_administrations_at_once_never_take_a_vial_below_zero,
+    a_ledger_changed_behind_the_applications_back_fails_verify_at_that_entry
+);
