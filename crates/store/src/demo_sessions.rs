@@ -321,6 +321,7 @@ impl Store {
             lot: Some(if esketamine { "ESK-24117" } else { "KET-88210" }),
             second_verifier: (!esketamine).then_some(second),
             override_reason: None,
+            containers: &[],
         };
         let _ = self
             .verify_dose(nurse, sid, &id, &verify, t + mins(4))

@@ -1086,3 +1086,229 @@ impl Store {
         Ok(Ok(checked))
     }
 }
+
+/// Checks the containers a session's dose is to be drawn from: each this site's, of the
+/// session's kind (vials for racemic ketamine, devices for esketamine), and together holding
+/// the dose. `Ok(Err(why))` in words for the dose form.
+pub(crate) async fn check_containers(
+    conn: &mut AnyConnection,
+    site_id: &SiteId,
+    ids: &[String],
+    devices: bool,
+    dose_mg: f64,
+) -> Result<Result<(), String>, StoreError> {
+    let mut held = 0.0;
+    for id in ids {
+        let row = sqlx::query(&format!(
+            "{CONTAINER_SELECT} where c.id = $1 and c.site_id = $2"
+        ))
+        .bind(id.as_str())
+        .bind(site_id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Err(
+                "choose the vials or devices from this clinic's stock".into()
+            ));
+        };
+        let c = container_from_row(&row)?;
+        if devices != matches!(c.form, Form::SpravatoDevice) {
+            return Ok(Err(format!(
+                "{} #{} of lot {} is not what this session gives",
+                c.form.label(),
+                c.number,
+                c.lot
+            )));
+        }
+        held += c.balance_mg;
+    }
+    if held + ledger::MG_EPSILON < dose_mg {
+        return Ok(Err(format!(
+            "the chosen stock holds {held:.1} mg, less than the {dose_mg:.1} mg dose; choose more"
+        )));
+    }
+    Ok(Ok(()))
+}
+
+/// Writes a session's administration: the dose taken from its containers in order, one entry
+/// each, with the session and the patient. `Ok(Err(why))` when they no longer hold the dose
+/// (another session drew from them since), and nothing is taken.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn administer(
+    conn: &mut AnyConnection,
+    site_id: &SiteId,
+    ids: &[String],
+    dose_mg: f64,
+    session_id: &SessionId,
+    patient_id: &PatientId,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Result<(), String>, StoreError> {
+    let Some(actor_id) = actor.user_id() else {
+        return Err(StoreError::NotFound { entity: "user" });
+    };
+    lock_chain(conn).await?;
+    // Under the chain's lock no other entry moves a container, so what is read here holds.
+    let mut plan = Vec::new();
+    let mut left = mg(dose_mg);
+    for id in ids {
+        if left <= ledger::MG_EPSILON {
+            break;
+        }
+        let row = sqlx::query(
+            "select id, balance_mg, location_id from cs_containers where id = $1 and site_id = $2",
+        )
+        .bind(id.as_str())
+        .bind(site_id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(row) = row else { continue };
+        let r = RowReader::new(&row, "cs_containers", "id")?;
+        let balance = r.float("balance_mg")?;
+        let take = mg(balance.min(left));
+        if take > 0.0 {
+            plan.push((id.as_str(), take, balance, r.text("location_id")?));
+            left = mg(left - take);
+        }
+    }
+    if left > ledger::MG_EPSILON {
+        return Ok(Err(format!(
+            "the chosen vials or devices now hold {:.1} mg less than the dose; verify the dose again with other stock",
+            left
+        )));
+    }
+    for (id, take, balance, location) in plan {
+        sqlx::query(
+            "update cs_containers set balance_mg = balance_mg - $2, updated_at = $3 where id = $1",
+        )
+        .bind(id)
+        .bind(take)
+        .bind(millis(now))
+        .execute(&mut *conn)
+        .await?;
+        let after = mg(balance - take);
+        append(
+            conn,
+            &Pending {
+                site_id: site_id.as_str(),
+                kind: EntryKind::Administration,
+                container_id: Some(id),
+                location_id: Some(&location),
+                amount_mg: take,
+                balance_mg: if after.abs() < ledger::MG_EPSILON {
+                    0.0
+                } else {
+                    after
+                },
+                session_id: Some(session_id.as_str()),
+                patient_id: Some(patient_id.as_str()),
+                actor_id,
+                witness_id: None,
+                method: None,
+                explanation: None,
+                details: None,
+                corrects_seq: None,
+                at: now,
+            },
+        )
+        .await?;
+    }
+    Ok(Ok(()))
+}
+
+/// A lot with stock, as the dose form offers it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LotInStock {
+    /// The lot's identifier.
+    pub id: String,
+    /// Its lot number.
+    pub lot: String,
+    /// What its containers are.
+    pub form: Form,
+    /// Containers still holding some.
+    pub containers: u32,
+    /// What they hold together, mg.
+    pub held_mg: f64,
+    /// Expiry.
+    pub expires_on: Date,
+}
+
+impl Store {
+    /// The site's lots still holding stock of one kind (devices for esketamine, else vials),
+    /// soonest expiry first.
+    pub async fn lots_in_stock(
+        &self,
+        site_id: &SiteId,
+        devices: bool,
+    ) -> Result<Vec<LotInStock>, StoreError> {
+        let rows = sqlx::query(
+            "select c.id, c.number, c.full_mg, c.balance_mg, l.form, l.mg_per_ml, l.ml, l.lot,
+                    l.expires_on, o.name as location, l.id as lot_id
+               from cs_containers c join cs_lots l on l.id = c.lot_id
+               join cs_locations o on o.id = c.location_id
+              where c.site_id = $1 and c.balance_mg > 0
+              order by l.expires_on, l.lot, c.number",
+        )
+        .bind(site_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<LotInStock> = Vec::new();
+        for row in &rows {
+            let c = container_from_row(row)?;
+            if devices != matches!(c.form, Form::SpravatoDevice) {
+                continue;
+            }
+            let lot_id = RowReader::new(row, "cs_lots", "id")?.text("lot_id")?;
+            match out.iter_mut().find(|l| l.id == lot_id) {
+                Some(l) => {
+                    l.containers += 1;
+                    l.held_mg += c.balance_mg;
+                }
+                None => out.push(LotInStock {
+                    id: lot_id,
+                    lot: c.lot.clone(),
+                    form: c.form,
+                    containers: 1,
+                    held_mg: c.balance_mg,
+                    expires_on: c.expires_on,
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The containers of a lot a dose is drawn from: an opened one first, then full ones, as
+    /// many as the dose needs; `Ok(Err(why))` when the lot holds too little.
+    pub async fn pick_containers(
+        &self,
+        site_id: &SiteId,
+        lot_id: &str,
+        dose_mg: f64,
+    ) -> Result<Result<Vec<String>, String>, StoreError> {
+        let rows = sqlx::query(
+            "select c.id, c.balance_mg from cs_containers c
+              where c.site_id = $1 and c.lot_id = $2 and c.balance_mg > 0
+              order by c.balance_mg, c.number",
+        )
+        .bind(site_id.as_str())
+        .bind(lot_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut picked = Vec::new();
+        let mut held = 0.0;
+        for row in &rows {
+            if held + ledger::MG_EPSILON >= dose_mg {
+                break;
+            }
+            let r = RowReader::new(row, "cs_containers", "id")?;
+            held += r.float("balance_mg")?;
+            picked.push(r.text("id")?);
+        }
+        if held + ledger::MG_EPSILON < dose_mg {
+            return Ok(Err(format!(
+                "that lot holds {held:.1} mg, less than the {dose_mg:.1} mg dose; choose another lot"
+            )));
+        }
+        Ok(Ok(picked))
+    }
+}

@@ -51,6 +51,8 @@ pub struct GivenDose {
     pub second_verifier: Option<String>,
     /// The prescriber who overrode the order or cap, with the reason.
     pub overridden: Option<(String, String)>,
+    /// The ledger's vials or devices it is drawn from.
+    pub containers: Vec<String>,
     /// When.
     pub verified_at: Timestamp,
 }
@@ -381,6 +383,9 @@ pub struct DoseVerification<'a> {
     pub second_verifier: Option<&'a UserId>,
     /// Override reason (the actor is a prescriber; checked by the caller).
     pub override_reason: Option<&'a str>,
+    /// The ledger's vials or devices the dose is drawn from (none when the clinic does not
+    /// keep its stock in Ketaflow).
+    pub containers: &'a [String],
 }
 
 /// Where an idempotent post comes from.
@@ -428,7 +433,7 @@ const SESSION_SELECT: &str = "select s.id, s.appointment_id, s.patient_id,
         s.dose_rate_mg_per_h, s.stock_mg_per_ml, s.lot, vb.email as verified_by,
         sv.email as second_verifier, ob.email as override_by, s.override_reason, s.verified_at,
         s.started_at, s.ended_at, s.discharged_at, s.checklist, s.locked_at,
-        lb.email as locked_by, s.rems_answers
+        lb.email as locked_by, s.rems_answers, s.cs_containers
    from treatment_sessions s
    join patients p on p.id = s.patient_id
    join appointments a on a.id = s.appointment_id
@@ -545,6 +550,12 @@ fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRecord, StoreError
                     .ok_or_else(|| r.corrupt("verified_by", "a dose nobody verified"))?,
                 second_verifier: r.opt_text("second_verifier")?,
                 overridden: override_by.zip(override_reason),
+                containers: match r.opt_text("cs_containers")? {
+                    None => Vec::new(),
+                    Some(text) => r.parsed("cs_containers", |_| {
+                        serde_json::from_str::<Vec<String>>(&text)
+                    })?,
+                },
                 verified_at: r
                     .opt_instant("verified_at")?
                     .ok_or_else(|| r.corrupt("verified_at", "a dose without its time"))?,
@@ -1388,6 +1399,28 @@ impl Store {
         .bind(millis(now))
         .execute(&mut *tx)
         .await?;
+        // The vials or devices: this site's, holding enough between them for the dose.
+        let chosen = if dose.containers.is_empty() {
+            None
+        } else {
+            match crate::ledger::check_containers(
+                &mut tx,
+                site_id,
+                dose.containers,
+                s.product.is_esketamine(),
+                dose.dose_mg,
+            )
+            .await?
+            {
+                Ok(()) => Some(serde_json::json!(dose.containers).to_string()),
+                Err(why) => return Ok(Err(SessionRefusal::Dose(why))),
+            }
+        };
+        sqlx::query("update treatment_sessions set cs_containers = $2 where id = $1")
+            .bind(id.as_str())
+            .bind(chosen)
+            .execute(&mut *tx)
+            .await?;
         // The infusion's figures in a statement of their own, so no number is ever bound as
         // NULL (see `pump`).
         if let Some((duration, rate, dose_rate, stock)) = dose.infusion {
@@ -1480,6 +1513,23 @@ impl Store {
         set_status(&mut tx, id, to).await?;
         match step {
             Step::Start => {
+                // The dose leaves the ledger as it is given: one administration entry per
+                // container drawn from, in the same transaction as the start.
+                if let Some(d) = s.dose.as_ref().filter(|d| !d.containers.is_empty())
+                    && let Err(why) = crate::ledger::administer(
+                        &mut tx,
+                        site_id,
+                        &d.containers,
+                        d.dose_mg,
+                        &s.id,
+                        &s.patient_id,
+                        actor,
+                        now,
+                    )
+                    .await?
+                {
+                    return Ok(Err(SessionRefusal::Dose(why)));
+                }
                 sqlx::query("update treatment_sessions set started_at = $2 where id = $1")
                     .bind(id.as_str())
                     .bind(millis(now))

@@ -106,3 +106,7 @@ for each row execute function cs_ledger_refuse_change();
 
 create trigger cs_ledger_no_delete before delete on cs_ledger
 for each row execute function cs_ledger_refuse_change();
+
+-- The vials or devices a session's verified dose is drawn from (a JSON list of container ids);
+-- the session writes their administration entries when administration starts.
+alter table treatment_sessions add column cs_containers text;

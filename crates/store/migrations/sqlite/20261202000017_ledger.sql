@@ -103,3 +103,7 @@ create trigger cs_ledger_no_delete before delete on cs_ledger
 begin
     select raise(abort, 'cs_ledger is append-only; write a correction');
 end;
+
+-- The vials or devices a session's verified dose is drawn from (a JSON list of container ids);
+-- the session writes their administration entries when administration starts.
+alter table treatment_sessions add column cs_containers text;

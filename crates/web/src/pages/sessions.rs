@@ -81,6 +81,7 @@ pub(crate) struct SessionForm {
     method: String,
     instrument: String,
     point: String,
+    stock_lot: String,
     answer_1: String,
     answer_2: String,
     answer_3: String,
@@ -286,6 +287,7 @@ pub(crate) struct SessionPage {
     rems_ready: String,
     rems_lot: String,
     rate_hint: String,
+    stock_lots: Vec<(String, String)>,
     scale_rows: Vec<ScaleRow>,
     scale_forms: Vec<ScaleForm>,
     before_session: String,
@@ -924,6 +926,33 @@ async fn session_page(
             .filter(|f| !f.points.is_empty())
             .collect()
     };
+    // The ledger's lots the dose can be drawn from.
+    let stock_lots = if matches!(
+        s.status,
+        SessionStatus::PreAssessed | SessionStatus::DoseVerified
+    ) {
+        state
+            .store()
+            .lots_in_stock(site, s.product.is_esketamine())
+            .await?
+            .into_iter()
+            .map(|l| {
+                (
+                    l.id,
+                    format!(
+                        "Lot {}: {}, {} holding {:.1} mg, expires {}",
+                        l.lot,
+                        l.form.label(),
+                        l.containers,
+                        l.held_mg,
+                        l.expires_on
+                    ),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     // The course's outcome scale before this session.
     let outcome = course.instrument;
     let (before_session, before_session_link) = match s
@@ -1003,6 +1032,7 @@ async fn session_page(
             .ready_to_leave_min
             .map(|m| m.to_string())
             .unwrap_or_default(),
+        stock_lots,
         rate_hint: ml_per_mg.map_or_else(String::new, |k| {
             format!("On the pump: mL/h = mg/h × {k:.3} for this bag (the event list shows both).")
         }),
@@ -1258,19 +1288,44 @@ pub(crate) async fn act(
                     ),
                 }
             }
+            // The stock it is drawn from, when the clinic keeps its stock in the ledger.
+            let mut containers = Vec::new();
+            let mut stock_lot_number = None;
+            let lots = store
+                .lots_in_stock(&site, s.product.is_esketamine())
+                .await?;
+            if !lots.is_empty() {
+                match lots.iter().find(|l| l.id == form.stock_lot.trim()) {
+                    None => errors.push(
+                        "stock_lot",
+                        "Choose the lot the dose is drawn from, so the ledger records it.",
+                    ),
+                    Some(l) => {
+                        stock_lot_number = Some(l.lot.clone());
+                        if let Some(g) = given {
+                            match store.pick_containers(&site, &l.id, g).await? {
+                                Ok(ids) => containers = ids,
+                                Err(why) => errors.push("stock_lot", sentence(&why)),
+                            }
+                        }
+                    }
+                }
+            }
             if let (Some(g), true) = (given, errors.is_empty()) {
+                let lot = opt(&form.lot).or(stock_lot_number.as_deref());
                 let v = DoseVerification {
                     order_id: &order.id,
                     dose_mg: g,
                     ordered_mg: limits.ordered_mg,
                     infusion,
-                    lot: opt(&form.lot),
+                    lot,
                     second_verifier: second.as_ref(),
                     override_reason: if overridden {
                         opt(&form.override_reason)
                     } else {
                         None
                     },
+                    containers: &containers,
                 };
                 if let Err(r) = store.verify_dose(&actor, &site, &id, &v, now).await? {
                     refusal_into(&mut errors, "dose_mg", r);

@@ -677,6 +677,7 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
                 lot: Some("ESK-7"),
                 second_verifier: None,
                 override_reason: None,
+                containers: &[],
             },
             now,
         )
@@ -991,10 +992,138 @@ async fn the_rems_certification_records_the_setting_for_the_monitoring_form(app:
     );
 }
 
+async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
+    let (iv, _) = all_day_chairs(app).await;
+    let id = checked_in(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
+    let nurse_user = app.user("stock.nurse@example.org", Role::Nurse).await;
+    app.user("stock.check@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("stock.nurse@example.org").await;
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap().id;
+    let actor = Actor::user(&nurse_user);
+    let now = jiff::Timestamp::now();
+    let safe = store
+        .add_cs_location(&actor, &site, "Safe", "safe", now)
+        .await
+        .unwrap();
+    let supplier = store::Supplier {
+        name: "Example Medical Supply".into(),
+        address: "1 Supply Road, Columbus, OH".into(),
+        dea_number: "RX1234563".into(),
+        invoice: "INV-1".into(),
+    };
+    store
+        .receive_stock(
+            &actor,
+            &site,
+            &store::Receipt {
+                form: clinical::ledger::Form::Vial {
+                    mg_per_ml: 10,
+                    ml: 5.0,
+                },
+                ndc: "0143-9508-10",
+                lot: "KET-5",
+                expires_on: "2028-06-30".parse().unwrap(),
+                supplier: &supplier,
+                containers: 2,
+                location_id: &safe,
+            },
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let lot_id = store.lots_in_stock(&site, false).await.unwrap()[0]
+        .id
+        .clone();
+    let page = format!("/sessions/{id}");
+    let token = app.csrf(&nurse, &page).await;
+    let pre = [
+        ("weight_kg", "80"),
+        ("systolic_mmhg", "124"),
+        ("diastolic_mmhg", "78"),
+        ("pregnancy_test", "not_applicable"),
+        ("escort", "on"),
+    ];
+    let res = app
+        .post_form(&nurse, &format!("{page}/pre"), &token, &pre)
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(
+        html.contains("Lot KET-5: ketamine HCl 10 mg/mL, 5 mL vial, 2 holding 100.0 mg"),
+        "{html}"
+    );
+    let mut dose = vec![
+        ("dose_mg", ""),
+        ("duration_min", "40"),
+        ("stock_mg_per_ml", "10"),
+        ("bag_ml", "100"),
+        ("second_email", "stock.check@example.org"),
+        ("second_password", crate::support::PASSWORD),
+    ];
+    // With stock in the ledger, the dose names the lot it is drawn from.
+    let res = app
+        .post_form(&nurse, &format!("{page}/dose"), &token, &dose)
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Choose the lot the dose is drawn from")
+    );
+    dose.push(("stock_lot", lot_id.as_str()));
+    let res = app
+        .post_form(&nurse, &format!("{page}/dose"), &token, &dose)
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(
+        html.contains("lot KET-5"),
+        "the lot number comes from the stock: {html}"
+    );
+    // Nothing leaves the stock until the dose starts; then 40 mg from one 50 mg vial.
+    let held = |c: Vec<store::ContainerRecord>| c.iter().map(|c| c.balance_mg).sum::<f64>();
+    assert_eq!(held(store.cs_containers(&site).await.unwrap()), 100.0);
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/pump"),
+            &token,
+            &[("step", "start")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let containers = store.cs_containers(&site).await.unwrap();
+    assert_eq!(held(containers.clone()), 60.0);
+    assert_eq!(
+        containers.iter().map(|c| c.balance_mg).collect::<Vec<_>>(),
+        vec![10.0, 50.0],
+        "one vial drawn from"
+    );
+    let entries = store
+        .ledger_entries(
+            &site,
+            now - jiff::SignedDuration::from_hours(1),
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let given: Vec<_> = entries
+        .iter()
+        .filter(|e| e.kind == clinical::ledger::EntryKind::Administration)
+        .collect();
+    assert_eq!(given.len(), 1);
+    assert_eq!(given[0].amount_mg, 40.0);
+    assert_eq!(store.verify_ledger().await.unwrap(), Ok(3));
+}
+
 crate::on_both!(
     a_whole_iv_session_runs_in_order_and_locks,
     vitals_are_stored_once_per_idempotency_key,
     an_esketamine_session_locks_only_with_a_complete_rems_form,
     dissociation_and_sedation_are_rated_at_their_set_times,
-    the_rems_certification_records_the_setting_for_the_monitoring_form
+    the_rems_certification_records_the_setting_for_the_monitoring_form,
+    the_dose_leaves_the_ledger_when_administration_starts
 );
