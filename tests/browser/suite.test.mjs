@@ -110,9 +110,9 @@ async function visit(page, path, what) {
 }
 
 const ROLES = [
-  { email: "admin@example.org", pages: ["/", "/admin/users", "/admin/audit", "/admin/consent", "/admin/clinic", "/account"], patients: false },
-  { email: "prescriber@example.org", pages: ["/", "/patients", "/patients/new", "/planner", "/schedule", "/schedule/day", "/account"], patients: true, clinical: true },
-  { email: "nurse@example.org", pages: ["/", "/patients", "/patients/new", "/planner", "/account"], patients: true, clinical: true },
+  { email: "admin@example.org", pages: ["/", "/admin/users", "/admin/audit", "/admin/consent", "/admin/clinic", "/ledger", "/ledger/log", "/ledger/reconciliation", "/account"], patients: false },
+  { email: "prescriber@example.org", pages: ["/", "/patients", "/patients/new", "/planner", "/schedule", "/schedule/day", "/ledger", "/account"], patients: true, clinical: true },
+  { email: "nurse@example.org", pages: ["/", "/patients", "/patients/new", "/planner", "/ledger", "/ledger/log", "/account"], patients: true, clinical: true },
   { email: "frontdesk@example.org", pages: ["/", "/patients", "/patients/new", "/schedule", "/schedule/day", "/account"], patients: true, clinical: false },
 ];
 
@@ -759,6 +759,7 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   await nurse.getByLabel("Lot number").fill("KET-88210");
   await nurse.getByLabel("Their email").fill("prescriber@example.org");
   await nurse.getByLabel("Their password").fill(PASSWORD);
+  await nurse.getByLabel("Drawn from (controlled-substance stock)").selectOption({ index: 1 });
   await nurse.getByRole("button", { name: "Verify the dose" }).click();
   await nurse.waitForURL(/done=saved/);
   assert.match(await nurse.textContent("main"), /checked by prescriber@example\.org; pump 155\.9 mL\/h \(58\.5 mg\/h\)/);
@@ -856,6 +857,7 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   await nurse.getByRole("button", { name: "Record the pre-assessment" }).click();
   await nurse.waitForURL(/done=saved/);
   await nurse.getByLabel("Lot number").fill("ESK-24117");
+  await nurse.getByLabel("Drawn from (controlled-substance stock)").selectOption({ index: 1 });
   await nurse.getByRole("button", { name: "Verify the dose" }).click();
   await nurse.waitForURL(/done=saved/);
   assert.match(await nurse.textContent("main"), /Dose:.*mg, verified by nurse@example\.org; lot ESK-24117/s);
@@ -877,4 +879,74 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   await checkAccessible(nurse, "esketamine discharge held to two hours");
   await nurse.context().close();
   await doctor.context().close();
+});
+
+test("the ledger: a receipt, the sessions' administrations, witnessed waste of a vial's remainder, and a count with a discrepancy", async () => {
+  const nurse = await newPage();
+  await signIn(nurse, "nurse@example.org");
+  await nurse.goto(`${base}/ledger`);
+  await checkAccessible(nurse, "ledger");
+  await nurse.getByLabel("Ketamine HCl vials").check();
+  await nurse.getByLabel("Vial strength").selectOption("50");
+  await nurse.getByLabel("Vial volume (mL, vials only)").fill("10");
+  await nurse.getByLabel("How many vials or devices").fill("2");
+  await nurse.getByLabel("NDC").fill("0143-9508-10");
+  await nurse.getByLabel("Lot number").fill("KET-B2");
+  await nurse.getByLabel("Expiry date").fill("2099-01-31");
+  await nurse.getByLabel("Supplier", { exact: true }).fill("Example Medical Supply");
+  await nurse.getByLabel("Supplier's address").fill("1 Supply Road, Columbus, OH 43004");
+  await nurse.getByLabel("Supplier's DEA number").fill("RX1234563");
+  await nurse.getByLabel("Invoice or packing slip number").fill("INV-3300");
+  await nurse.getByRole("button", { name: "Record the receipt" }).click();
+  await nurse.waitForURL(/done=receipt/);
+  assert.match(await nurse.textContent("main"), /ketamine HCl 50 mg\/mL, 10 mL vial #2\s*KET-B2/);
+
+  // The sessions wrote their administrations; the live infusion's vial still holds its remainder.
+  await nurse.goto(`${base}/ledger/log`);
+  assert.match(await nurse.textContent("main"), /Administration.*Marlow Ashgrove/s);
+  await nurse.goto(`${base}/ledger`);
+  // An opened vial of the demo's lot: what the infusions left in it.
+  const [remainder, left] = await nurse.evaluate(() => {
+    for (const o of document.querySelectorAll("#container option")) {
+      const m = /KET-88210: (\d+\.\d) mg/.exec(o.textContent);
+      if (m && Number(m[1]) < 100) return [o.value, m[1]];
+    }
+    return [];
+  });
+  assert.ok(remainder, "an infusion's vial holds what its dose left");
+  await nurse.getByLabel("What happened", { exact: true }).selectOption("waste");
+  await nurse.locator("#container").selectOption(remainder);
+  await nurse.getByLabel("Amount (mg)").fill(left);
+  await nurse.getByLabel("How (wasted, returned to whom)").fill("emptied into the waste container");
+  await nurse.getByRole("button", { name: "Record the entry" }).click();
+  await nurse.waitForSelector("#error-summary");
+  assert.match(await nurse.textContent("#error-summary"), /A second person witnesses this/);
+  await checkAccessible(nurse, "waste sent back for a witness");
+  await nurse.getByLabel("Witness's email").fill("prescriber@example.org");
+  await nurse.getByLabel("Witness's password").fill(PASSWORD);
+  await nurse.getByRole("button", { name: "Record the entry" }).click();
+  await nurse.waitForURL(/done=entry/);
+
+  // A count that differs is a discrepancy that needs its explanation.
+  const full = await nurse.evaluate(() => [...document.querySelectorAll("#count_container option")].find((o) => /#1, lot KET-B2/.test(o.textContent))?.value);
+  await nurse.locator("#count_container").selectOption(full);
+  await nurse.getByLabel("Counted (mg)").fill("490");
+  await nurse.getByRole("button", { name: "Record the count" }).click();
+  await nurse.waitForSelector("#error-summary");
+  assert.match(await nurse.textContent("#error-summary"), /explain the difference/);
+  await nurse.locator("#count_container").selectOption(full);
+  await nurse.getByLabel("Counted (mg)").fill("490");
+  await nurse.getByLabel("Explanation of a difference").fill("10 mg short at the count; vial seal intact, asked the pharmacist");
+  await nurse.getByRole("button", { name: "Record the count" }).click();
+  await nurse.waitForURL(/done=count/);
+  await checkAccessible(nurse, "ledger after a count");
+  await nurse.goto(`${base}/ledger/log`);
+  const log = await nurse.textContent("main");
+  assert.match(log, /Waste.*witnessed by prescriber@example\.org/s);
+  assert.match(log, /Count discrepancy.*-10\.000 mg/s);
+  await checkAccessible(nurse, "dispensing log");
+  await nurse.goto(`${base}/ledger`);
+  await nurse.getByRole("button", { name: "Check the ledger's hash chain" }).click();
+  assert.match(await nurse.textContent("main"), /Intact: \d+ entries checked/);
+  await nurse.context().close();
 });

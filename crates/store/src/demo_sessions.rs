@@ -6,11 +6,13 @@
 use clinical::booking::{AppointmentKind, OpeningHours};
 use clinical::course::{Product, TargetDose};
 use clinical::instruments::InstrumentId;
+use clinical::ledger::{EntryKind, Form};
 use clinical::session::{AlertSettings, Checklist, RemsAnswers, ScaleSettings, Step, Vitals};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::audit::Actor;
 use crate::courses::CourseRecord;
+use crate::ledger::{NewEntry, Receipt, Supplier, Witness};
 use crate::row::{AppointmentId, ChairId, SiteId};
 use crate::scheduling::{AppointmentStatus, NewAppointment, NewChair};
 use crate::sessions::{DoseVerification, PreAssessment};
@@ -47,6 +49,62 @@ pub(crate) struct Plan<'a> {
 }
 
 impl Store {
+    /// The demo's controlled-substance stock, once: a safe, a month-old receipt of ketamine
+    /// vials and Spravato devices from a fictional supplier, and the initial inventory before
+    /// it. The sessions then draw their doses from it.
+    pub(crate) async fn seed_demo_ledger(
+        &self,
+        site: &Site,
+        nurse: &Actor,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        if !self.cs_locations(&site.id).await?.is_empty() {
+            return Ok(());
+        }
+        let month_ago = now - SignedDuration::from_hours(24 * 30);
+        self.take_inventory(nurse, &site.id, EntryKind::InitialInventory, month_ago)
+            .await?;
+        let safe = self
+            .add_cs_location(nurse, &site.id, "Safe, Room C", "safe", month_ago)
+            .await?;
+        // A made-up supplier; the DEA number only has the registration's shape.
+        let supplier = Supplier {
+            name: "Northfield Medical Distributors (demo)".into(),
+            address: "200 Example Parkway, Columbus, OH 43004".into(),
+            dea_number: "RN1234563".into(),
+            invoice: "NMD-104877".into(),
+        };
+        for (form, ndc, lot, containers) in [
+            (
+                Form::Vial {
+                    mg_per_ml: 10,
+                    ml: 10.0,
+                },
+                "0143-9508-10",
+                "KET-88210",
+                12,
+            ),
+            (Form::SpravatoDevice, "50458-028-02", "ESK-24117", 12),
+        ] {
+            let receipt = Receipt {
+                form,
+                ndc,
+                lot,
+                expires_on: (now + SignedDuration::from_hours(24 * 400))
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .date(),
+                supplier: &supplier,
+                containers,
+                location_id: &safe,
+            };
+            // ok: the demo's receipt is valid by construction; a refusal only means less stock.
+            let _ = self
+                .receive_stock(nurse, &site.id, &receipt, month_ago)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Makes sure the demo shows sessions: past ones locked (once) and two in progress (when
     /// none was checked in during the last three hours).
     pub(crate) async fn seed_demo_sessions(
@@ -62,6 +120,7 @@ impl Store {
         };
         let nurse = Actor::user(&nurse_user);
         let doctor = Actor::user(&doctor_user);
+        self.seed_demo_ledger(site, &nurse, now).await?;
         let system = Actor::system("demo-seed");
         let (courses, _) = self.open_courses(&system, &site.id, now).await?;
         let iv = courses
@@ -313,6 +372,13 @@ impl Store {
             }
             TargetDose::Mg(mg) => (mg, None),
         };
+        // The dose is drawn from the demo's stock (an opened vial first).
+        let mut containers = Vec::new();
+        if let Some(lot) = self.lots_in_stock(sid, esketamine).await?.first()
+            && let Ok(ids) = self.pick_containers(sid, &lot.id, dose_mg).await?
+        {
+            containers = ids;
+        }
         let verify = DoseVerification {
             order_id: &order.id,
             dose_mg,
@@ -321,7 +387,7 @@ impl Store {
             lot: Some(if esketamine { "ESK-24117" } else { "KET-88210" }),
             second_verifier: (!esketamine).then_some(second),
             override_reason: None,
-            containers: &[],
+            containers: &containers,
         };
         let _ = self
             .verify_dose(nurse, sid, &id, &verify, t + mins(4))
@@ -385,6 +451,27 @@ impl Store {
         let _ = self
             .discharge(nurse, sid, &id, &checklist, &settings, start + mins(close))
             .await?;
+        // What is left in an opened vial is wasted at the end, witnessed by the prescriber.
+        if !esketamine {
+            for c in self.cs_containers(sid).await? {
+                if containers.contains(&c.id) && c.balance_mg > 0.0 && c.balance_mg < c.full_mg {
+                    let waste = NewEntry {
+                        witness: Some(Witness {
+                            email: "prescriber@example.org",
+                            password: crate::DEMO_PASSWORD,
+                        }),
+                        method: Some("emptied into the waste container"),
+                        ..NewEntry::new(EntryKind::Waste, &c.id, c.balance_mg)
+                    };
+                    let today = (start + mins(close))
+                        .to_zoned(jiff::tz::TimeZone::UTC)
+                        .date();
+                    let _ = self
+                        .write_ledger_entry(nurse, sid, &waste, true, today, start + mins(close))
+                        .await?;
+                }
+            }
+        }
         if esketamine {
             let answers = RemsAnswers {
                 benzodiazepines: Some(false),

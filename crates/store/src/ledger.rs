@@ -175,9 +175,15 @@ pub struct LedgerBroken {
     pub problem: String,
 }
 
-/// Rounds to the thousandth of a mg the ledger keeps.
+/// Rounds to the thousandth of a mg the ledger keeps (and never gives a negative zero, which
+/// one database keeps and the other does not, and which prints differently in a hash).
 fn mg(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
+    unsigned_zero((x * 1000.0).round() / 1000.0)
+}
+
+/// `x`, with a negative zero made positive.
+fn unsigned_zero(x: f64) -> f64 {
+    if x == 0.0 { 0.0 } else { x }
 }
 
 /// The content an entry's hash covers, as one canonical JSON array.
@@ -995,8 +1001,8 @@ impl Store {
                 }
                 let kind_code = r.text("kind")?;
                 let container = r.opt_text("container_id")?;
-                let amount = r.float("amount_mg")?;
-                let balance = r.float("balance_mg")?;
+                let amount = unsigned_zero(r.float("amount_mg")?);
+                let balance = unsigned_zero(r.float("balance_mg")?);
                 let content = canonical(
                     seq,
                     &id,
@@ -1310,5 +1316,169 @@ impl Store {
             )));
         }
         Ok(Ok(picked))
+    }
+}
+
+/// One line of the dispensing log: an entry with what it concerns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRow {
+    /// The entry.
+    pub entry: EntryRecord,
+    /// The container's product, lot and number, if it concerns one.
+    pub container: Option<(Form, String, u32)>,
+    /// Where.
+    pub location: Option<String>,
+    /// The patient's name and record number (administrations).
+    pub patient: Option<(String, String)>,
+    /// The session (administrations).
+    pub session_id: Option<String>,
+    /// How it was wasted, returned or moved.
+    pub method: Option<String>,
+    /// What happened, in words.
+    pub explanation: Option<String>,
+    /// The supplier's record (receipts), as stored.
+    pub details: Option<String>,
+}
+
+/// A session's dose against what the ledger says it took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReconciliationRow {
+    /// The session.
+    pub session_id: String,
+    /// When administration started.
+    pub started_at: Timestamp,
+    /// The patient's name and record number.
+    pub patient: (String, String),
+    /// The verified dose, mg.
+    pub dose_mg: f64,
+    /// What the ledger's administration entries of the session add up to, mg.
+    pub ledger_mg: f64,
+}
+
+impl ReconciliationRow {
+    /// The dose not accounted for in the ledger, mg (negative: the ledger took more).
+    pub fn gap_mg(&self) -> f64 {
+        mg(self.dose_mg - self.ledger_mg)
+    }
+}
+
+impl Store {
+    /// The dispensing log of a period: every ledger entry of the site from `from` to `to`, with
+    /// its container, lot, patient and session. Bounded to `limit` lines.
+    pub async fn dispensing_log(
+        &self,
+        site_id: &SiteId,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<LogRow>, StoreError> {
+        let rows = sqlx::query(
+            "select e.seq, e.id, e.kind, e.container_id, e.amount_mg, e.balance_mg, e.at, e.hash,
+                    a.email as actor, w.email as witness, e.method, e.explanation, e.details,
+                    e.session_id, l.form, l.mg_per_ml, l.ml, l.lot, c.number, o.name as location,
+                    p.given_name || ' ' || p.family_name as patient_name, p.mrn
+               from cs_ledger e join users a on a.id = e.actor_id
+               left join users w on w.id = e.witness_id
+               left join cs_containers c on c.id = e.container_id
+               left join cs_lots l on l.id = c.lot_id
+               left join cs_locations o on o.id = e.location_id
+               left join patients p on p.id = e.patient_id
+              where e.site_id = $1 and e.at >= $2 and e.at <= $3 order by e.seq limit $4",
+        )
+        .bind(site_id.as_str())
+        .bind(millis(from))
+        .bind(millis(to))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let r = RowReader::new(row, "cs_ledger", "id")?;
+                let container = match r.opt_text("lot")? {
+                    None => None,
+                    Some(lot) => {
+                        let number = r.int("number")?;
+                        Some((
+                            form_of(&r)?,
+                            lot,
+                            u32::try_from(number).map_err(|_| {
+                                r.corrupt("number", format!("{number} is not a number"))
+                            })?,
+                        ))
+                    }
+                };
+                let patient = match (r.opt_text("patient_name")?, r.opt_text("mrn")?) {
+                    (Some(n), Some(m)) => Some((n, m)),
+                    _ => None,
+                };
+                Ok(LogRow {
+                    entry: EntryRecord {
+                        seq: r.int("seq")?,
+                        id: r.text("id")?,
+                        kind: r
+                            .parsed("kind", |s| EntryKind::parse(s).ok_or("not an entry kind"))?,
+                        container_id: r.opt_text("container_id")?,
+                        amount_mg: r.float("amount_mg")?,
+                        balance_mg: r.float("balance_mg")?,
+                        actor: r.text("actor")?,
+                        witness: r.opt_text("witness")?,
+                        at: r.instant("at")?,
+                        hash: r.text("hash")?,
+                    },
+                    container,
+                    location: r.opt_text("location")?,
+                    patient,
+                    session_id: r.opt_text("session_id")?,
+                    method: r.opt_text("method")?,
+                    explanation: r.opt_text("explanation")?,
+                    details: r.opt_text("details")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every session of the site whose administration started from `from` to `to`, with its
+    /// verified dose and what the ledger's administration entries of it add up to.
+    pub async fn reconciliation(
+        &self,
+        site_id: &SiteId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<ReconciliationRow>, StoreError> {
+        let rows = sqlx::query(
+            "select s.id, s.started_at, s.dose_mg,
+                    p.given_name || ' ' || p.family_name as patient_name, p.mrn,
+                    (select count(*) from cs_ledger e
+                      where e.session_id = s.id and e.kind = 'administration') as entries,
+                    (select sum(e.amount_mg) from cs_ledger e
+                      where e.session_id = s.id and e.kind = 'administration') as ledger_mg
+               from treatment_sessions s join patients p on p.id = s.patient_id
+              where s.site_id = $1 and s.started_at >= $2 and s.started_at <= $3
+              order by s.started_at, s.id",
+        )
+        .bind(site_id.as_str())
+        .bind(millis(from))
+        .bind(millis(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let r = RowReader::new(row, "treatment_sessions", "id")?;
+                let ledger_mg = if r.int("entries")? == 0 {
+                    0.0
+                } else {
+                    r.float("ledger_mg")?
+                };
+                Ok(ReconciliationRow {
+                    session_id: r.text("id")?,
+                    started_at: r.instant("started_at")?,
+                    patient: (r.text("patient_name")?, r.text("mrn")?),
+                    dose_mg: r
+                        .opt_float("dose_mg")?
+                        .ok_or_else(|| r.corrupt("dose_mg", "started without a dose"))?,
+                    ledger_mg,
+                })
+            })
+            .collect()
     }
 }

@@ -62,8 +62,8 @@ pub use error::{Corrupt, StoreError};
 pub use inquiries::{InquiryChange, InquiryRecord, MAX_INQUIRY_NOTE_CHARS};
 pub use intake::IntakeRecord;
 pub use ledger::{
-    ContainerRecord, EntryRecord, GENESIS_HASH, LedgerBroken, LocationRecord, LotInStock, NewEntry,
-    Receipt, Supplier, Witness,
+    ContainerRecord, EntryRecord, GENESIS_HASH, LedgerBroken, LocationRecord, LogRow, LotInStock,
+    NewEntry, Receipt, ReconciliationRow, Supplier, Witness,
 };
 pub use patients::{PatientRecord, PatientSort};
 pub use row::{

@@ -33,6 +33,16 @@ pub(crate) trait Capability {
     fn allows(role: Role) -> bool;
 }
 
+/// The controlled-substance ledger's pages and reports: clinicians (who write entries) and the
+/// clinic's administrator (who reads the reports).
+pub(crate) struct LedgerReports;
+impl Capability for LedgerReports {
+    const NAME: &'static str = "the controlled-substance ledger";
+    fn allows(role: Role) -> bool {
+        matches!(role, Role::Prescriber | Role::Nurse | Role::Admin)
+    }
+}
+
 /// Any signed-in staff member.
 pub(crate) struct Staff;
 impl Capability for Staff {

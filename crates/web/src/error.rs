@@ -28,6 +28,9 @@ pub(crate) enum AppError {
     /// A computation on the blocking pool panicked (a bug; Tokio logged the panic).
     #[error("a computation failed")]
     ComputationFailed,
+    /// Writing an export (CSV) failed.
+    #[error("export: {0}")]
+    Export(String),
 }
 
 #[derive(Template)]
@@ -172,6 +175,10 @@ impl IntoResponse for AppError {
             }
             AppError::ComputationFailed => {
                 tracing::error!("a computation on the blocking pool failed");
+                internal()
+            }
+            AppError::Export(e) => {
+                tracing::error!(error = %e, "export failure");
                 internal()
             }
         }

@@ -10,7 +10,9 @@ use store::User;
 
 use crate::AppState;
 use crate::auth::Identity;
-use crate::capability::{Administration, Capability, ClinicalData, PatientDirectory};
+use crate::capability::{
+    Administration, Capability, ClinicalData, LedgerReports, PatientDirectory,
+};
 use crate::display::{Choice, Display};
 use crate::error::AppError;
 
@@ -98,6 +100,9 @@ fn nav_for(user: &User, path: &str) -> Vec<NavItem> {
         items.push(("/board", "Chair board"));
         items.push(("/planner", "Dose planner"));
         items.push(("/protocols", "Protocols"));
+    }
+    if LedgerReports::allows(user.role) {
+        items.push(("/ledger", "Ledger"));
     }
     if Administration::allows(user.role) {
         items.push(("/admin/users", "Users"));

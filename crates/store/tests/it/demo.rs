@@ -41,6 +41,33 @@ async fn seeding_twice_adds_nothing_the_second_time(db: &TestDb) {
     let esk = board.iter().find(|s| s.product.is_esketamine()).unwrap();
     assert_eq!(esk.status, clinical::session::SessionStatus::Monitoring);
     assert!(esk.vitals.len() >= 3);
+    // The sessions drew their doses from the demo's stock: every dose is in the ledger, the
+    // opened vials of past sessions were wasted with a witness, and the chain verifies.
+    let site = &first.site.id;
+    let month = jiff::SignedDuration::from_hours(24 * 31);
+    let recon = db
+        .store
+        .reconciliation(site, t0() - month, t0() + month)
+        .await
+        .unwrap();
+    assert!(recon.len() >= 3, "{recon:?}");
+    assert!(recon.iter().all(|r| r.gap_mg() == 0.0), "{recon:?}");
+    let log = db
+        .store
+        .dispensing_log(site, t0() - month, t0() + month, 1000)
+        .await
+        .unwrap();
+    let kinds = |k| log.iter().filter(|r| r.entry.kind == k).count();
+    use clinical::ledger::EntryKind;
+    assert_eq!(kinds(EntryKind::Receipt), 24);
+    assert!(kinds(EntryKind::Waste) >= 1);
+    assert!(
+        log.iter()
+            .filter(|r| r.entry.kind == EntryKind::Waste)
+            .all(|r| r.entry.witness.as_deref() == Some("prescriber@example.org"))
+    );
+    let entries = db.store.verify_ledger().await.unwrap().unwrap();
+    assert_eq!(entries as usize, log.len());
 }
 
 async fn demo_accounts_sign_in_only_in_demo_mode(db: &TestDb) {

@@ -12,6 +12,7 @@ mod diagnoses;
 mod home;
 mod inquiry;
 mod intake;
+mod ledger;
 mod login;
 mod measure;
 mod medications;
@@ -151,6 +152,11 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/board", get(sessions::board))
         .route("/board/events", get(sessions::board_events))
         .route("/rems/forms", get(sessions::rems_due))
+        .route("/ledger", get(ledger::show))
+        .route("/ledger/log", get(ledger::log))
+        .route("/ledger/reconciliation", get(ledger::reconciliation))
+        .route("/ledger/verify", post(ledger::verify))
+        .route("/ledger/{action}", post(ledger::act))
         .route(
             "/courses/{id}/book",
             get(booking::show).post(booking::confirm),

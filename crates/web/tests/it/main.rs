@@ -9,6 +9,7 @@ mod api;
 mod clinic_fit;
 mod hardening;
 mod inquiry;
+mod ledger;
 mod measure;
 mod pages;
 mod pk;

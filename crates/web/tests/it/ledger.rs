@@ -1,0 +1,156 @@
+//! The ledger's pages on both databases: a place, a receipt (a bad DEA number sent back at its
+//! field with what was typed), witnessed waste, a count with a discrepancy that needs its
+//! explanation, the dispensing log as a page and as CSV, the reconciliation, the chain check,
+//! and who may see what (the administrator without patient names, front desk nothing).
+
+use store::Role;
+
+use crate::support::TestApp;
+
+async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
+    app.user("keeper@example.org", Role::Nurse).await;
+    app.user("witness@example.org", Role::Nurse).await;
+    app.user("owner@example.org", Role::Admin).await;
+    app.user("desk@example.org", Role::FrontDesk).await;
+    let nurse = app.signed_in("keeper@example.org").await;
+    let token = app.csrf(&nurse, "/ledger").await;
+    let res = app
+        .post_form(
+            &nurse,
+            "/ledger/location",
+            &token,
+            &[("location_name", "Safe, Room A"), ("location_kind", "safe")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, "/ledger").await.text().await.unwrap();
+    let marker = "<select id=\"location\" name=\"location\"><option value=\"";
+    let at = html.find(marker).expect("the receipt form offers the safe") + marker.len();
+    let safe = html[at..at + 36].to_owned();
+    let mut receipt = vec![
+        ("form", "vial"),
+        ("mg_per_ml", "50"),
+        ("ml", "10"),
+        ("containers", "2"),
+        ("ndc", "0143-9508-10"),
+        ("lot", "KET-88210"),
+        ("expires_on", "2099-06-30"),
+        ("supplier_name", "Example Medical Supply"),
+        ("supplier_address", "1 Supply Road, Columbus, OH 43004"),
+        ("supplier_dea", "R1234563"),
+        ("invoice", "INV-2211"),
+        ("location", safe.as_str()),
+    ];
+    let res = app
+        .post_form(&nurse, "/ledger/receipt", &token, &receipt)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("two letters and seven digits"), "{html}");
+    assert!(
+        html.contains("value=\"Example Medical Supply\""),
+        "typed values kept"
+    );
+    receipt[9] = ("supplier_dea", "RX1234563");
+    let res = app
+        .post_form(&nurse, "/ledger/receipt", &token, &receipt)
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, "/ledger").await.text().await.unwrap();
+    assert!(
+        html.contains("ketamine HCl 50 mg/mL, 10 mL vial #2"),
+        "{html}"
+    );
+    assert!(html.contains("500.0 mg (10.00 mL)"), "{html}");
+    let marker = "<select id=\"container\" name=\"container\"><option value=\"\">Choose</option><option value=\"";
+    let at = html.find(marker).expect("the entry form offers the vials") + marker.len();
+    let vial = html[at..at + 36].to_owned();
+
+    // Waste needs another nurse with their own password.
+    let mut waste = vec![
+        ("kind", "waste"),
+        ("container", vial.as_str()),
+        ("amount_mg", "30"),
+        ("method", "emptied into the waste container"),
+    ];
+    let res = app.post_form(&nurse, "/ledger/entry", &token, &waste).await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("A second person witnesses this")
+    );
+    waste.push(("witness_email", "witness@example.org"));
+    waste.push(("witness_password", crate::support::PASSWORD));
+    let res = app.post_form(&nurse, "/ledger/entry", &token, &waste).await;
+    assert_eq!(res.status(), 303);
+    // More than the vial holds is refused.
+    waste[2] = ("amount_mg", "900");
+    let res = app.post_form(&nurse, "/ledger/entry", &token, &waste).await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("would take it below zero")
+    );
+
+    // A count that differs needs its explanation.
+    let count = [("container", vial.as_str()), ("counted_mg", "460")];
+    let res = app.post_form(&nurse, "/ledger/count", &token, &count).await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("explain the difference"));
+    let mut count = count.to_vec();
+    count.push(("explanation", "10 mg spilt when drawing up, not recorded"));
+    let res = app.post_form(&nurse, "/ledger/count", &token, &count).await;
+    assert_eq!(res.status(), 303);
+
+    let log = app.get(&nurse, "/ledger/log").await.text().await.unwrap();
+    for expected in [
+        "Receipt",
+        "Waste",
+        "Count discrepancy",
+        "-10.000 mg",
+        "witnessed by witness@example.org",
+    ] {
+        assert!(log.contains(expected), "{expected}: {log}");
+    }
+    let csv = app.get(&nurse, "/ledger/log?format=csv").await;
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    assert!(
+        csv.starts_with("entry,time,kind,container,amount,balance,patient,by,note"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
+    let res = app.post_form(&nurse, "/ledger/verify", &token, &[]).await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Intact: 4 entries checked")
+    );
+    let recon = app
+        .get(&nurse, "/ledger/reconciliation")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(recon.contains("Every session"), "{recon}");
+
+    // The owner reads the reports but writes nothing; front desk sees none of it.
+    let owner = app.signed_in("owner@example.org").await;
+    assert_eq!(app.get(&owner, "/ledger/log").await.status(), 200);
+    let owner_token = app.csrf(&owner, "/ledger").await;
+    let res = app
+        .post_form(&owner, "/ledger/entry", &owner_token, &waste)
+        .await;
+    assert_eq!(res.status(), 403);
+    let desk = app.signed_in("desk@example.org").await;
+    assert_eq!(app.get(&desk, "/ledger").await.status(), 403);
+    assert_eq!(app.get(&desk, "/ledger/log").await.status(), 403);
+}
+
+crate::on_both!(a_nurse_keeps_the_ledger_and_the_owner_reads_it);
