@@ -50,6 +50,7 @@ const KEYS: &[&str] = &[
     "session_alerts.respiratory_rate_min",
     "session_scales.cadss6_minutes",
     "session_scales.moaas_minutes",
+    "ledger.witness_waste",
     "limits.header_read_timeout_seconds",
     "limits.body_read_timeout_seconds",
     "limits.simulation_deadline_seconds",
@@ -75,6 +76,7 @@ pub(crate) struct Config {
     pub(crate) appointments: AppointmentsConfig,
     pub(crate) session_alerts: SessionAlertsConfig,
     pub(crate) session_scales: SessionScalesConfig,
+    pub(crate) ledger: LedgerConfig,
     pub(crate) limits: LimitsConfig,
     pub(crate) log: LogConfig,
 }
@@ -258,6 +260,23 @@ impl SessionScalesConfig {
         clinical::session::ScaleSettings {
             cadss6_minutes: self.cadss6_minutes.clone(),
             moaas_minutes: self.moaas_minutes.clone(),
+        }
+    }
+}
+
+/// The controlled-substance ledger.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct LedgerConfig {
+    /// Waste and breakage witnessed by a second person with their own password. A state or
+    /// institutional rule, not a federal one (research `clinical.md` §6.4): on by default.
+    pub(crate) witness_waste: bool,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        LedgerConfig {
+            witness_waste: true,
         }
     }
 }

@@ -77,6 +77,7 @@ pub(crate) async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             durations: config.appointments.durations(),
             session_alerts: config.session_alerts.settings(),
             session_scales: config.session_scales.settings(),
+            ledger_witness: config.ledger.witness_waste,
             inquiry_retention: jiff::SignedDuration::from_hours(24 * config.inquiry.retention_days),
             inquiry_call_back: config.inquiry.call_back.trim().to_owned(),
             limits: config.limits.limits(),

@@ -102,6 +102,27 @@ impl Store {
                 .receive_stock(nurse, &site.id, &receipt, month_ago)
                 .await?;
         }
+        // A week later, a count of the last vial received: it matches.
+        let week_later = month_ago + SignedDuration::from_hours(24 * 7);
+        if let Some(last) = self
+            .cs_containers(&site.id)
+            .await?
+            .into_iter()
+            .rfind(|c| c.lot == "KET-88210")
+        {
+            let today = week_later.to_zoned(jiff::tz::TimeZone::UTC).date();
+            let _ = self
+                .count_container(
+                    nurse,
+                    &site.id,
+                    &last.id,
+                    last.full_mg,
+                    None,
+                    today,
+                    week_later,
+                )
+                .await?;
+        }
         Ok(())
     }
 

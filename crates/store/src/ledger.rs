@@ -586,7 +586,11 @@ impl Store {
         let kind = entry.kind;
         if matches!(
             kind,
-            EntryKind::Receipt | EntryKind::InitialInventory | EntryKind::BiennialInventory
+            EntryKind::Receipt
+                | EntryKind::InitialInventory
+                | EntryKind::BiennialInventory
+                | EntryKind::TransferOut
+                | EntryKind::TransferIn
         ) {
             return Err(StoreError::NotFound {
                 entity: "ledger entry kind",
@@ -1480,5 +1484,123 @@ impl Store {
                 })
             })
             .collect()
+    }
+}
+
+impl Store {
+    /// Moves a container to another place of the site: a transfer out of the old place and a
+    /// transfer in to the new one, of what it holds, in one transaction.
+    #[tracing::instrument(skip_all)]
+    pub async fn transfer_container(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        container_id: &str,
+        to_location_id: &str,
+        now: Timestamp,
+    ) -> Result<Result<(), LedgerRefusal>, StoreError> {
+        let Some(actor_id) = actor.user_id() else {
+            return Err(StoreError::NotFound { entity: "user" });
+        };
+        let mut tx = self.pool.begin().await?;
+        lock_chain(&mut tx).await?;
+        let to: Option<String> =
+            sqlx::query_scalar("select id from cs_locations where id = $1 and site_id = $2")
+                .bind(to_location_id)
+                .bind(site_id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if to.is_none() {
+            return Err(StoreError::NotFound {
+                entity: "cs_location",
+            });
+        }
+        let row = sqlx::query(
+            "select id, balance_mg, location_id from cs_containers where id = $1 and site_id = $2",
+        )
+        .bind(container_id)
+        .bind(site_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound {
+            entity: "cs_container",
+        })?;
+        let r = RowReader::new(&row, "cs_containers", "id")?;
+        let (balance, from) = (r.float("balance_mg")?, r.text("location_id")?);
+        if balance <= 0.0 {
+            return Ok(Err(LedgerRefusal::Empty));
+        }
+        if from == to_location_id {
+            return Ok(Ok(()));
+        }
+        for (kind, location, after) in [
+            (EntryKind::TransferOut, from.as_str(), 0.0),
+            (EntryKind::TransferIn, to_location_id, balance),
+        ] {
+            append(
+                &mut tx,
+                &Pending {
+                    site_id: site_id.as_str(),
+                    kind,
+                    container_id: Some(container_id),
+                    location_id: Some(location),
+                    amount_mg: balance,
+                    balance_mg: after,
+                    session_id: None,
+                    patient_id: None,
+                    actor_id,
+                    witness_id: None,
+                    method: None,
+                    explanation: None,
+                    details: None,
+                    corrects_seq: None,
+                    at: now,
+                },
+            )
+            .await?;
+        }
+        sqlx::query("update cs_containers set location_id = $2, updated_at = $3 where id = $1")
+            .bind(container_id)
+            .bind(to_location_id)
+            .bind(millis(now))
+            .execute(&mut *tx)
+            .await?;
+        let event = AuditEvent::new("ledger.transfer", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("cs_container", container_id);
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
+    /// Records a DEA task as done today (the notice sent, the form filed).
+    #[tracing::instrument(skip_all)]
+    pub async fn complete_dea_task(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        entry_seq: i64,
+        kind: &str,
+        done_on: Date,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "update cs_dea_tasks set done_on = $4, done_by = $5
+              where site_id = $1 and entry_seq = $2 and kind = $3 and done_on is null",
+        )
+        .bind(site_id.as_str())
+        .bind(entry_seq)
+        .bind(kind)
+        .bind(done_on.to_string())
+        .bind(actor.user_id())
+        .execute(&mut *tx)
+        .await?;
+        let event = AuditEvent::new("ledger.dea_task", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .detail(format!("entry={entry_seq} task={kind}"));
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 }

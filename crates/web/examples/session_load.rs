@@ -155,6 +155,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             durations: clinical::booking::KindDurations::default(),
             session_alerts: clinical::session::AlertSettings::default(),
             session_scales: clinical::session::ScaleSettings::default(),
+            ledger_witness: true,
             inquiry_retention: jiff::SignedDuration::from_hours(24 * 90),
             inquiry_call_back: "within one working day".into(),
             limits: web::Limits {

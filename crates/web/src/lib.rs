@@ -68,6 +68,8 @@ pub struct WebConfig {
     pub session_alerts: clinical::session::AlertSettings,
     /// When the dissociation and sedation scales are taken in the chair.
     pub session_scales: clinical::session::ScaleSettings,
+    /// Whether waste and breakage of controlled substances need a second person's witness.
+    pub ledger_witness: bool,
     /// How long public inquiries are kept.
     pub inquiry_retention: jiff::SignedDuration,
     /// When the clinic calls back, as the thank-you page says it ("within one working day").

@@ -60,6 +60,7 @@ async fn seeding_twice_adds_nothing_the_second_time(db: &TestDb) {
     let kinds = |k| log.iter().filter(|r| r.entry.kind == k).count();
     use clinical::ledger::EntryKind;
     assert_eq!(kinds(EntryKind::Receipt), 24);
+    assert_eq!(kinds(EntryKind::Count), 1);
     assert!(kinds(EntryKind::Waste) >= 1);
     assert!(
         log.iter()

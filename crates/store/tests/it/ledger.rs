@@ -263,6 +263,35 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
             ("form_106".to_owned(), form, lost.seq)
         ]
     );
+    // A move to another place: out of the safe and into the cabinet, the balance kept.
+    let cabinet = s
+        .add_cs_location(&nurse, &site.id, "Cabinet, Room B", "cabinet", t0())
+        .await
+        .unwrap();
+    s.transfer_container(&nurse, &site.id, v2, &cabinet, t0())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.transfer_container(&nurse, &site.id, v1, &cabinet, t0())
+            .await
+            .unwrap(),
+        Err(LedgerRefusal::Empty)
+    );
+    // The notice is recorded as sent; the Form 106 stays open.
+    assert!(
+        s.complete_dea_task(
+            &nurse,
+            &site.id,
+            lost.seq,
+            "field_division_notice",
+            today(),
+            t0()
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(s.open_dea_tasks(&site.id).await.unwrap().len(), 1);
     // The biennial inventory counts what is held.
     assert_eq!(
         s.take_inventory(&nurse, &site.id, EntryKind::BiennialInventory, t0())
@@ -272,18 +301,21 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
     );
     let held = s.cs_containers(&site.id).await.unwrap();
     assert_eq!(
-        held.iter().map(|c| c.balance_mg).collect::<Vec<_>>(),
-        vec![0.0, 380.0]
+        held.iter()
+            .map(|c| (c.balance_mg, c.location.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(0.0, "Safe, Room A"), (380.0, "Cabinet, Room B")]
     );
     let entries = s.ledger_entries(&site.id, t0(), t0()).await.unwrap();
     // Two receipts, the administration, the waste, the count, the discrepancy, its correction,
-    // the return, the breakage, the loss, and the inventory of one container and of the site.
-    assert_eq!(entries.len(), 12);
+    // the return, the breakage, the loss, the transfer out and in, and the inventory of one
+    // container and of the site.
+    assert_eq!(entries.len(), 14);
     assert_eq!(
         entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        (1..=12).collect::<Vec<_>>()
+        (1..=14).collect::<Vec<_>>()
     );
-    assert_eq!(s.verify_ledger().await.unwrap(), Ok(12));
+    assert_eq!(s.verify_ledger().await.unwrap(), Ok(14));
 }
 
 async fn twenty_administrations_at_once_never_take_a_vial_below_zero(db: &TestDb) {

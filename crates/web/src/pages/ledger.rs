@@ -20,11 +20,6 @@ use crate::capability::{Can, ClinicalData, LedgerReports};
 use crate::error::AppError;
 use crate::view::{PageCtx, render};
 
-/// Whether waste and breakage need a witness. Two-person witnessing is a state or institutional
-/// rule, not a federal one (research `clinical.md` §6.4), so it is on: the conservative
-/// default. (A setting to switch it off is planned with the rest of `[ledger]`.)
-const WITNESSING: bool = true;
-
 /// The most lines a log page or CSV holds; a longer period is split by dates.
 const LOG_LIMIT: u32 = 5000;
 
@@ -55,6 +50,17 @@ pub(crate) struct LedgerForm {
     witness_password: String,
     counted_mg: String,
     inventory: String,
+    to_location: String,
+    task_seq: String,
+    task_kind: String,
+}
+
+pub(crate) struct TaskRow {
+    what: String,
+    due: String,
+    overdue: bool,
+    seq: i64,
+    kind: String,
 }
 
 pub(crate) struct StockRow {
@@ -74,7 +80,7 @@ pub(crate) struct LedgerPage {
     can_write: bool,
     stock: Vec<StockRow>,
     locations: Vec<(String, String)>,
-    tasks: Vec<(String, String, bool)>,
+    tasks: Vec<TaskRow>,
     kinds: Vec<(&'static str, &'static str)>,
     form: LedgerForm,
     errors: FormErrors,
@@ -128,11 +134,13 @@ async fn page(
                 "field_division_notice" => "Written notice to the DEA field division",
                 _ => "DEA Form 106 (theft or significant loss), filed online",
             };
-            (
-                format!("{what}, for entry {seq}"),
-                due.to_string(),
-                due < today,
-            )
+            TaskRow {
+                what: format!("{what}, for entry {seq}"),
+                due: due.to_string(),
+                overdue: due < today,
+                seq,
+                kind,
+            }
         })
         .collect();
     Ok(LedgerPage {
@@ -180,6 +188,8 @@ pub(crate) async fn show(
         Some("entry") => Some("The entry is in the ledger.".to_owned()),
         Some("count") => Some("The count is in the ledger.".to_owned()),
         Some("inventory") => Some("The inventory is in the ledger.".to_owned()),
+        Some("transfer") => Some("The move is in the ledger.".to_owned()),
+        Some("task") => Some("Recorded as done today.".to_owned()),
         _ => None,
     };
     render(
@@ -355,7 +365,14 @@ pub(crate) async fn act(
                     ..NewEntry::new(kind, form.container.trim(), amount)
                 };
                 match store
-                    .write_ledger_entry(&actor, &site, &entry, WITNESSING, ctx.today(), now)
+                    .write_ledger_entry(
+                        &actor,
+                        &site,
+                        &entry,
+                        state.config().ledger_witness,
+                        ctx.today(),
+                        now,
+                    )
                     .await
                 {
                     Ok(Ok(_)) => {}
@@ -423,6 +440,59 @@ pub(crate) async fn act(
                 }
             }
             "count"
+        }
+        "transfer" => {
+            if form.container.trim().is_empty() {
+                errors.push("transfer_container", "Choose the vial or device moved.");
+            }
+            if !store
+                .cs_locations(&site)
+                .await?
+                .iter()
+                .any(|l| l.id == form.to_location)
+            {
+                errors.push("to_location", "Choose where it goes.");
+            }
+            if errors.is_empty() {
+                match store
+                    .transfer_container(
+                        &actor,
+                        &site,
+                        form.container.trim(),
+                        &form.to_location,
+                        now,
+                    )
+                    .await
+                {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => errors.push("transfer_container", refusal_words(&e)),
+                    Err(store::StoreError::NotFound { .. }) => {
+                        errors.push(
+                            "transfer_container",
+                            "Choose a vial or device of this clinic.",
+                        );
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            "transfer"
+        }
+        "task" => {
+            let seq = form
+                .task_seq
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| AppError::NotFound)?;
+            if !matches!(
+                form.task_kind.as_str(),
+                "field_division_notice" | "form_106"
+            ) {
+                return Err(AppError::NotFound);
+            }
+            store
+                .complete_dea_task(&actor, &site, seq, &form.task_kind, ctx.today(), now)
+                .await?;
+            "task"
         }
         "inventory" => {
             let kind = match form.inventory.as_str() {

@@ -106,6 +106,42 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
     let res = app.post_form(&nurse, "/ledger/count", &token, &count).await;
     assert_eq!(res.status(), 303);
 
+    // A move to a second place keeps what the vial holds.
+    let res = app
+        .post_form(
+            &nurse,
+            "/ledger/location",
+            &token,
+            &[
+                ("location_name", "Cabinet, Room B"),
+                ("location_kind", "cabinet"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, "/ledger").await.text().await.unwrap();
+    let marker = "<option value=\"";
+    let cabinet = html
+        .match_indices(marker)
+        .map(|(i, _)| &html[i + marker.len()..i + marker.len() + 36])
+        .find(|id| html.contains(&format!("<option value=\"{id}\">Cabinet, Room B</option>")))
+        .expect("the move form offers the cabinet")
+        .to_owned();
+    let res = app
+        .post_form(
+            &nurse,
+            "/ledger/transfer",
+            &token,
+            &[
+                ("container", vial.as_str()),
+                ("to_location", cabinet.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, "/ledger").await.text().await.unwrap();
+    assert!(html.contains("Cabinet, Room B</td><td>460.0 mg"), "{html}");
+
     let log = app.get(&nurse, "/ledger/log").await.text().await.unwrap();
     for expected in [
         "Receipt",
@@ -123,14 +159,14 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
         csv.starts_with("entry,time,kind,container,amount,balance,patient,by,note"),
         "{csv}"
     );
-    assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 6, "{csv}");
     let res = app.post_form(&nurse, "/ledger/verify", &token, &[]).await;
     assert_eq!(res.status(), 200);
     assert!(
         res.text()
             .await
             .unwrap()
-            .contains("Intact: 4 entries checked")
+            .contains("Intact: 6 entries checked")
     );
     let recon = app
         .get(&nurse, "/ledger/reconciliation")
