@@ -405,6 +405,23 @@ impl Store {
         Ok(id)
     }
 
+    /// Every place to keep stock in the database (every site of the network), with its site's
+    /// name: (id, site name, place name), by site and name.
+    pub async fn all_cs_locations(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "select l.id, s.name as site_name, l.name from cs_locations l
+               join sites s on s.id = l.site_id order by s.name, l.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let r = RowReader::new(row, "cs_locations", "id")?;
+                Ok((r.text("id")?, r.text("site_name")?, r.text("name")?))
+            })
+            .collect()
+    }
+
     /// The site's places to keep stock, by name.
     pub async fn cs_locations(&self, site_id: &SiteId) -> Result<Vec<LocationRecord>, StoreError> {
         let rows =
@@ -1488,8 +1505,9 @@ impl Store {
 }
 
 impl Store {
-    /// Moves a container to another place of the site: a transfer out of the old place and a
-    /// transfer in to the new one, of what it holds, in one transaction.
+    /// Moves a container to another place, of this site or of another site of the network in
+    /// the same database: a transfer out of the old place (at this site) and a transfer in to
+    /// the new one (at its site), of what it holds, in one transaction.
     #[tracing::instrument(skip_all)]
     pub async fn transfer_container(
         &self,
@@ -1504,17 +1522,16 @@ impl Store {
         };
         let mut tx = self.pool.begin().await?;
         lock_chain(&mut tx).await?;
-        let to: Option<String> =
-            sqlx::query_scalar("select id from cs_locations where id = $1 and site_id = $2")
+        let to_site: Option<String> =
+            sqlx::query_scalar("select site_id from cs_locations where id = $1")
                 .bind(to_location_id)
-                .bind(site_id.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
-        if to.is_none() {
+        let Some(to_site) = to_site else {
             return Err(StoreError::NotFound {
                 entity: "cs_location",
             });
-        }
+        };
         let row = sqlx::query(
             "select id, balance_mg, location_id from cs_containers where id = $1 and site_id = $2",
         )
@@ -1533,14 +1550,19 @@ impl Store {
         if from == to_location_id {
             return Ok(Ok(()));
         }
-        for (kind, location, after) in [
-            (EntryKind::TransferOut, from.as_str(), 0.0),
-            (EntryKind::TransferIn, to_location_id, balance),
+        for (kind, site, location, after) in [
+            (EntryKind::TransferOut, site_id.as_str(), from.as_str(), 0.0),
+            (
+                EntryKind::TransferIn,
+                to_site.as_str(),
+                to_location_id,
+                balance,
+            ),
         ] {
             append(
                 &mut tx,
                 &Pending {
-                    site_id: site_id.as_str(),
+                    site_id: site,
                     kind,
                     container_id: Some(container_id),
                     location_id: Some(location),
@@ -1559,10 +1581,13 @@ impl Store {
             )
             .await?;
         }
-        sqlx::query("update cs_containers set location_id = $2, updated_at = $3 where id = $1")
-            .bind(container_id)
-            .bind(to_location_id)
-            .bind(millis(now))
+        sqlx::query(
+            "update cs_containers set location_id = $2, site_id = $3, updated_at = $4 where id = $1",
+        )
+        .bind(container_id)
+        .bind(to_location_id)
+        .bind(to_site.as_str())
+        .bind(millis(now))
             .execute(&mut *tx)
             .await?;
         let event = AuditEvent::new("ledger.transfer", AuditOutcome::Ok)

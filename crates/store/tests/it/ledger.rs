@@ -316,7 +316,35 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
         (1..=14).collect::<Vec<_>>()
     );
     assert_eq!(s.verify_ledger().await.unwrap(), Ok(14));
+
+    // A move to another site of the network: out here, in there, the vial now theirs.
+    db.raw(&format!(
+        "insert into sites (id, name, timezone, is_demo, created_at)
+         values ('{OTHER_SITE}', 'North clinic', 'UTC', 0, 0)"
+    ))
+    .await;
+    let other = store::SiteId::parse(OTHER_SITE).unwrap();
+    let north = s
+        .add_cs_location(&nurse, &other, "Safe, North", "safe", t0())
+        .await
+        .unwrap();
+    s.transfer_container(&nurse, &site.id, v2, &north, t0())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.cs_containers(&site.id).await.unwrap().len(), 1);
+    let there = s.cs_containers(&other).await.unwrap();
+    assert_eq!(
+        (there[0].balance_mg, there[0].location.as_str()),
+        (380.0, "Safe, North")
+    );
+    let theirs = s.ledger_entries(&other, t0(), t0()).await.unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].kind, EntryKind::TransferIn);
+    assert_eq!(s.verify_ledger().await.unwrap(), Ok(16));
 }
+
+const OTHER_SITE: &str = "0190e3a0-0000-7000-8000-00000000abcd";
 
 async fn twenty_administrations_at_once_never_take_a_vial_below_zero(db: &TestDb) {
     let (site, users, safe) = clinic(db).await;

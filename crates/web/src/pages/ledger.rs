@@ -80,6 +80,7 @@ pub(crate) struct LedgerPage {
     can_write: bool,
     stock: Vec<StockRow>,
     locations: Vec<(String, String)>,
+    transfer_targets: Vec<(String, String)>,
     tasks: Vec<TaskRow>,
     kinds: Vec<(&'static str, &'static str)>,
     form: LedgerForm,
@@ -151,6 +152,12 @@ async fn page(
             .await?
             .into_iter()
             .map(|l| (l.id, l.name))
+            .collect(),
+        transfer_targets: store
+            .all_cs_locations()
+            .await?
+            .into_iter()
+            .map(|(id, site, name)| (id, format!("{site}: {name}")))
             .collect(),
         tasks,
         kinds: [
@@ -446,10 +453,10 @@ pub(crate) async fn act(
                 errors.push("transfer_container", "Choose the vial or device moved.");
             }
             if !store
-                .cs_locations(&site)
+                .all_cs_locations()
                 .await?
                 .iter()
-                .any(|l| l.id == form.to_location)
+                .any(|l| l.0 == form.to_location)
             {
                 errors.push("to_location", "Choose where it goes.");
             }
@@ -518,6 +525,8 @@ pub(crate) struct PeriodQuery {
     from: String,
     to: String,
     format: String,
+    /// `inventory` for the inventory records only.
+    kind: String,
 }
 
 /// The period asked for, in the clinic's dates (default: the last 30 days to today).
@@ -566,6 +575,8 @@ pub(crate) struct LogLine {
 #[template(path = "ledger/log.html")]
 pub(crate) struct LogPage {
     ctx: PageCtx,
+    title: &'static str,
+    kind: &'static str,
     from: String,
     to: String,
     lines: Vec<LogLine>,
@@ -581,10 +592,20 @@ pub(crate) async fn log(
 ) -> Result<Response, AppError> {
     let (from, to, start, end) = period(&ctx, &q);
     let site = &who.user().site_id;
-    let rows = state
+    let inventory = q.kind == "inventory";
+    let rows: Vec<store::LogRow> = state
         .store()
         .dispensing_log(site, start, end, LOG_LIMIT)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|r| {
+            !inventory
+                || matches!(
+                    r.entry.kind,
+                    EntryKind::InitialInventory | EntryKind::BiennialInventory
+                )
+        })
+        .collect();
     let event = store::AuditEvent::new("ledger.log", store::AuditOutcome::Ok)
         .site(site.as_str())
         .detail(format!("from={from} to={to}"));
@@ -676,7 +697,14 @@ pub(crate) async fn log(
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
                 (
                     header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"dispensing-log-{from}-{to}.csv\""),
+                    format!(
+                        "attachment; filename=\"{}-{from}-{to}.csv\"",
+                        if inventory {
+                            "inventory"
+                        } else {
+                            "dispensing-log"
+                        }
+                    ),
                 ),
             ],
             body,
@@ -684,6 +712,12 @@ pub(crate) async fn log(
             .into_response());
     }
     render(&LogPage {
+        title: if inventory {
+            "Inventory records"
+        } else {
+            "Dispensing log"
+        },
+        kind: if inventory { "inventory" } else { "" },
         from: from.to_string(),
         to: to.to_string(),
         truncated: lines.len() >= LOG_LIMIT as usize,

@@ -168,6 +168,29 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
             .unwrap()
             .contains("Intact: 6 entries checked")
     );
+    // The inventory records: the demo-free site has none yet; one taken now appears.
+    let res = app
+        .post_form(
+            &nurse,
+            "/ledger/inventory",
+            &token,
+            &[("inventory", "biennial")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let inv = app
+        .get(&nurse, "/ledger/log?kind=inventory&format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(inv.lines().count(), 1 + 3, "two vials and the site: {inv}");
+    assert!(
+        inv.lines()
+            .skip(1)
+            .all(|l| l.contains("Biennial inventory")),
+        "{inv}"
+    );
     let recon = app
         .get(&nurse, "/ledger/reconciliation")
         .await
