@@ -63,6 +63,18 @@ fn supplier() -> Supplier {
     }
 }
 
+/// Writes an entry with witnessing on, today.
+async fn write(
+    s: &store::Store,
+    actor: &Actor,
+    site: &store::SiteId,
+    e: NewEntry<'_>,
+) -> Result<store::EntryRecord, LedgerRefusal> {
+    s.write_ledger_entry(actor, site, &e, true, today(), t0())
+        .await
+        .unwrap()
+}
+
 async fn every_entry_kind_and_every_refusal(db: &TestDb) {
     let (site, users, safe) = clinic(db).await;
     let nurse = Actor::user(&users[0]);
@@ -119,35 +131,32 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
         .unwrap();
     assert_eq!(ids.len(), 2);
     let (v1, v2) = (ids[0].as_str(), ids[1].as_str());
-    let write = |e: NewEntry<'static>| {
-        let nurse = nurse.clone();
-        let site = site.id.clone();
-        async move {
-            s.write_ledger_entry(&nurse, &site, &e, true, today(), t0())
-                .await
-                .unwrap()
-        }
-    };
-    let v1s: &'static str = Box::leak(v1.to_owned().into_boxed_str());
-    let v2s: &'static str = Box::leak(v2.to_owned().into_boxed_str());
 
     // An administration, then the remainder wasted with a witness.
-    let given = write(NewEntry::new(EntryKind::Administration, v1s, 40.0))
-        .await
-        .unwrap();
+    let given = write(
+        s,
+        &nurse,
+        &site.id,
+        NewEntry::new(EntryKind::Administration, v1, 40.0),
+    )
+    .await
+    .unwrap();
     assert_eq!(given.balance_mg, 460.0);
     let waste = |witness| NewEntry {
         witness,
         method: Some("drawn into a syringe and emptied into the waste container"),
-        ..NewEntry::new(EntryKind::Waste, v1s, 460.0)
+        ..NewEntry::new(EntryKind::Waste, v1, 460.0)
     };
-    assert_eq!(write(waste(None)).await, Err(LedgerRefusal::WitnessMissing));
+    assert_eq!(
+        write(s, &nurse, &site.id, waste(None)).await,
+        Err(LedgerRefusal::WitnessMissing)
+    );
     let me = Witness {
         email: "nurse.a@example.org",
         password: PASSWORD,
     };
     assert_eq!(
-        write(waste(Some(me))).await,
+        write(s, &nurse, &site.id, waste(Some(me))).await,
         Err(LedgerRefusal::WitnessIsActor)
     );
     let wrong = Witness {
@@ -155,7 +164,7 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
         password: "not theirs",
     };
     assert_eq!(
-        write(waste(Some(wrong))).await,
+        write(s, &nurse, &site.id, waste(Some(wrong))).await,
         Err(LedgerRefusal::WitnessPassword)
     );
     // Front desk cannot witness.
@@ -164,19 +173,27 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
         password: PASSWORD,
     };
     assert_eq!(
-        write(waste(Some(desk))).await,
+        write(s, &nurse, &site.id, waste(Some(desk))).await,
         Err(LedgerRefusal::WitnessMissing)
     );
     let other = Witness {
         email: "nurse.b@example.org",
         password: PASSWORD,
     };
-    let wasted = write(waste(Some(other))).await.unwrap();
+    let wasted = write(s, &nurse, &site.id, waste(Some(other)))
+        .await
+        .unwrap();
     assert_eq!(wasted.balance_mg, 0.0);
     assert_eq!(wasted.witness.as_deref(), Some("nurse.b@example.org"));
     // Nothing is left: a further take is refused and changes nothing.
     assert_eq!(
-        write(NewEntry::new(EntryKind::Administration, v1s, 1.0)).await,
+        write(
+            s,
+            &nurse,
+            &site.id,
+            NewEntry::new(EntryKind::Administration, v1, 1.0)
+        )
+        .await,
         Err(LedgerRefusal::BelowZero {
             balance_mg: 0.0,
             amount_mg: 1.0
@@ -213,45 +230,71 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
         (off.kind, off.amount_mg, off.balance_mg),
         (EntryKind::Discrepancy, -20.0, 480.0)
     );
-    let fixed = write(NewEntry {
-        explanation: Some("recount with the pharmacist: 500 mg"),
-        corrects_seq: Some(off.seq),
-        ..NewEntry::new(EntryKind::Correction, v2s, 20.0)
-    })
+    let fixed = write(
+        s,
+        &nurse,
+        &site.id,
+        NewEntry {
+            explanation: Some("recount with the pharmacist: 500 mg"),
+            corrects_seq: Some(off.seq),
+            ..NewEntry::new(EntryKind::Correction, v2, 20.0)
+        },
+    )
     .await
     .unwrap();
     assert_eq!(fixed.balance_mg, 500.0);
 
     // Return, breakage (witnessed) and a loss, which opens the DEA tasks.
     assert_eq!(
-        write(NewEntry {
-            method: Some("reverse distributor"),
-            ..NewEntry::new(EntryKind::Return, v2s, 100.0)
-        })
+        write(
+            s,
+            &nurse,
+            &site.id,
+            NewEntry {
+                method: Some("reverse distributor"),
+                ..NewEntry::new(EntryKind::Return, v2, 100.0)
+            }
+        )
         .await
         .unwrap()
         .balance_mg,
         400.0
     );
     assert_eq!(
-        write(NewEntry {
-            witness: Some(other),
-            explanation: Some("vial cracked when dropped, 10 mg lost"),
-            ..NewEntry::new(EntryKind::Breakage, v2s, 10.0)
-        })
+        write(
+            s,
+            &nurse,
+            &site.id,
+            NewEntry {
+                witness: Some(other),
+                explanation: Some("vial cracked when dropped, 10 mg lost"),
+                ..NewEntry::new(EntryKind::Breakage, v2, 10.0)
+            }
+        )
         .await
         .unwrap()
         .balance_mg,
         390.0
     );
     assert_eq!(
-        write(NewEntry::new(EntryKind::Loss, v2s, 10.0)).await,
+        write(
+            s,
+            &nurse,
+            &site.id,
+            NewEntry::new(EntryKind::Loss, v2, 10.0)
+        )
+        .await,
         Err(LedgerRefusal::ExplanationMissing)
     );
-    let lost = write(NewEntry {
-        explanation: Some("10 mg short at the evening count, not found"),
-        ..NewEntry::new(EntryKind::Loss, v2s, 10.0)
-    })
+    let lost = write(
+        s,
+        &nurse,
+        &site.id,
+        NewEntry {
+            explanation: Some("10 mg short at the evening count, not found"),
+            ..NewEntry::new(EntryKind::Loss, v2, 10.0)
+        },
+    )
     .await
     .unwrap();
     let tasks = s.open_dea_tasks(&site.id).await.unwrap();
