@@ -180,6 +180,8 @@ async fn page(
 #[derive(Deserialize)]
 pub(crate) struct NoticeQuery {
     done: Option<String>,
+    /// A container whose remainder is to be wasted: the entry form starts filled for it.
+    waste: Option<String>,
 }
 
 /// `GET /ledger`.
@@ -199,17 +201,22 @@ pub(crate) async fn show(
         Some("task") => Some("Recorded as done today.".to_owned()),
         _ => None,
     };
-    render(
-        &page(
-            &state,
-            &who,
-            ctx,
-            LedgerForm::default(),
-            FormErrors::default(),
-            notice,
-        )
-        .await?,
-    )
+    let mut form = LedgerForm::default();
+    if let Some(id) = q.waste.as_deref() {
+        let site = &who.user().site_id;
+        if let Some(c) = state
+            .store()
+            .cs_containers(site)
+            .await?
+            .into_iter()
+            .find(|c| c.id == id && c.balance_mg > 0.0)
+        {
+            form.kind = EntryKind::Waste.code().to_owned();
+            form.amount_mg = format!("{}", c.balance_mg);
+            form.container = c.id;
+        }
+    }
+    render(&page(&state, &who, ctx, form, FormErrors::default(), notice).await?)
 }
 
 fn refusal_words(e: &LedgerRefusal) -> String {

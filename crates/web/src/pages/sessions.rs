@@ -287,6 +287,7 @@ pub(crate) struct SessionPage {
     rems_ready: String,
     rems_lot: String,
     rate_hint: String,
+    remainders: Vec<(String, String)>,
     stock_lots: Vec<(String, String)>,
     scale_rows: Vec<ScaleRow>,
     scale_forms: Vec<ScaleForm>,
@@ -926,6 +927,31 @@ async fn session_page(
             .filter(|f| !f.points.is_empty())
             .collect()
     };
+    // Once the dose is drawn, what its opened vials still hold is wasted with a witness.
+    let remainders = match s.dose.as_ref() {
+        Some(d) if !d.containers.is_empty() && s.started_at.is_some() => state
+            .store()
+            .cs_containers(site)
+            .await?
+            .into_iter()
+            .filter(|c| {
+                d.containers.contains(&c.id) && c.balance_mg > 0.0 && c.balance_mg < c.full_mg
+            })
+            .map(|c| {
+                (
+                    c.id,
+                    format!(
+                        "{} #{} of lot {} still holds {:.1} mg",
+                        c.form.label(),
+                        c.number,
+                        c.lot,
+                        c.balance_mg
+                    ),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     // The ledger's lots the dose can be drawn from.
     let stock_lots = if matches!(
         s.status,
@@ -1033,6 +1059,7 @@ async fn session_page(
             .map(|m| m.to_string())
             .unwrap_or_default(),
         stock_lots,
+        remainders,
         rate_hint: ml_per_mg.map_or_else(String::new, |k| {
             format!("On the pump: mL/h = mg/h × {k:.3} for this bag (the event list shows both).")
         }),

@@ -1117,6 +1117,25 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
     assert_eq!(given.len(), 1);
     assert_eq!(given[0].amount_mg, 40.0);
     assert_eq!(store.verify_ledger().await.unwrap(), Ok(3));
+    // The session points to the opened vial's remainder, and the ledger's form starts filled.
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    let opened = &containers[0].id;
+    assert!(
+        html.contains("ketamine HCl 10 mg/mL, 5 mL vial #1 of lot KET-5 still holds 10.0 mg"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("/ledger?waste={opened}")), "{html}");
+    let form = app
+        .get(&nurse, &format!("/ledger?waste={opened}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("<option value=\"waste\" selected>"), "{form}");
+    assert!(
+        form.contains("id=\"amount_mg\" name=\"amount_mg\" type=\"text\" value=\"10\""),
+        "{form}"
+    );
 }
 
 crate::on_both!(
