@@ -36,6 +36,8 @@ pub(crate) struct SetupPage {
     days: Vec<(&'static str, &'static str)>,
     errors: FormErrors,
     notice: Option<&'static str>,
+    /// What was typed in the REMS form, kept when it is sent back.
+    typed: RemsForm,
 }
 
 const DAYS: [(&str, &str); 7] = [
@@ -102,6 +104,7 @@ async fn page(
         days: DAYS.to_vec(),
         errors,
         notice,
+        typed: RemsForm::default(),
         ctx,
     })
 }
@@ -255,7 +258,9 @@ pub(crate) async fn rems(
             .await?;
         return Ok(Redirect::to("/admin/clinic?done=rems").into_response());
     }
-    refused(&state, &who, ctx, errors).await
+    let mut page = page(&state, &who, ctx, errors, None).await?;
+    page.typed = form;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
 #[derive(Deserialize)]

@@ -961,6 +961,10 @@ async fn the_rems_certification_records_the_setting_for_the_monitoring_form(app:
     ] {
         assert!(html.contains(message), "{message}: {html}");
     }
+    assert!(
+        html.contains("value=\"1 Test Street\""),
+        "what was typed is kept: {html}"
+    );
     let site = app.db.store.first_site().await.unwrap().unwrap().id;
     assert_eq!(
         app.db.store.site_rems(&site).await.unwrap(),
