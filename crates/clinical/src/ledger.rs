@@ -216,6 +216,19 @@ impl EntryKind {
         }
     }
 
+    /// How much an entry of `amount_mg` changes a container's balance: the amount added or
+    /// taken by the kind's direction, a discrepancy's or correction's own signed amount, and
+    /// nothing for a count or an inventory. The one rule `apply`, the store's take and the
+    /// ledger's verification all use.
+    pub fn delta(self, amount_mg: f64) -> f64 {
+        match self.direction() {
+            1 => amount_mg,
+            -1 => -amount_mg,
+            _ if matches!(self, EntryKind::Discrepancy | EntryKind::Correction) => amount_mg,
+            _ => 0.0,
+        }
+    }
+
     /// Whether a second person must witness it with their own password (when witnessing is
     /// on): waste and breakage.
     pub fn needs_witness(self) -> bool {
@@ -293,15 +306,10 @@ pub fn apply(kind: EntryKind, balance_mg: f64, amount_mg: f64) -> Result<f64, Le
     if !amount_mg.is_finite() || amount_mg.abs() > CONTAINER_MAX_MG {
         return Err(LedgerRefusal::Amount);
     }
-    let delta = match kind.direction() {
-        1 | -1 if amount_mg <= 0.0 => return Err(LedgerRefusal::Amount),
-        1 => amount_mg,
-        -1 => -amount_mg,
-        _ => match kind {
-            EntryKind::Discrepancy | EntryKind::Correction => amount_mg,
-            _ => 0.0,
-        },
-    };
+    if kind.direction() != 0 && amount_mg <= 0.0 {
+        return Err(LedgerRefusal::Amount);
+    }
+    let delta = kind.delta(amount_mg);
     let after = balance_mg + delta;
     if after < -MG_EPSILON {
         return Err(LedgerRefusal::BelowZero {
@@ -373,11 +381,13 @@ pub fn dea_deadlines(discovered: Date) -> (Date, Date) {
     let mut notice = discovered;
     let mut left = NOTICE_BUSINESS_DAYS;
     while left > 0 {
+        // ok: the calendar's last day has no tomorrow; no discovery date comes near it.
         notice = notice.tomorrow().unwrap_or(notice);
         if !matches!(notice.weekday(), Weekday::Saturday | Weekday::Sunday) {
             left -= 1;
         }
     }
+    // ok: as above, only a date at the calendar's end has no day 45 days later.
     let form = discovered
         .checked_add(FORM_106_DAYS.days())
         .unwrap_or(discovered);

@@ -353,6 +353,23 @@ fn form_of(r: &RowReader<'_>) -> Result<Form, StoreError> {
     }
 }
 
+/// The one decoder of a ledger entry as the lists read it (with the actor's and witness's
+/// emails joined in).
+fn entry_from_row(r: &RowReader<'_>) -> Result<EntryRecord, StoreError> {
+    Ok(EntryRecord {
+        seq: r.int("seq")?,
+        id: r.text("id")?,
+        kind: r.parsed("kind", |s| EntryKind::parse(s).ok_or("not an entry kind"))?,
+        container_id: r.opt_text("container_id")?,
+        amount_mg: r.float("amount_mg")?,
+        balance_mg: r.float("balance_mg")?,
+        actor: r.text("actor")?,
+        witness: r.opt_text("witness")?,
+        at: r.instant("at")?,
+        hash: r.text("hash")?,
+    })
+}
+
 const CONTAINER_SELECT: &str = "select c.id, c.number, c.full_mg, c.balance_mg, l.form,
         l.mg_per_ml, l.ml, l.lot, l.expires_on, o.name as location
    from cs_containers c join cs_lots l on l.id = c.lot_id join cs_locations o on o.id = c.location_id";
@@ -661,12 +678,7 @@ impl Store {
             });
         };
         // What the entry moves: a count moves nothing; the rest by kind and sign.
-        let delta = match kind.direction() {
-            1 => entry.amount_mg,
-            -1 => -entry.amount_mg,
-            _ if matches!(kind, EntryKind::Discrepancy | EntryKind::Correction) => entry.amount_mg,
-            _ => 0.0,
-        };
+        let delta = kind.delta(entry.amount_mg);
         if let Err(e) = ledger::apply(kind, balance, entry.amount_mg) {
             return Ok(Err(e));
         }
@@ -708,6 +720,7 @@ impl Store {
             site_id: site_id.as_str(),
             kind,
             container_id: Some(entry.container_id),
+            // An entry that moves nothing stays where the container is.
             location_id: Some(entry.to_location_id.unwrap_or(&location)),
             amount_mg: if kind.direction() == 0 {
                 entry.amount_mg
@@ -760,6 +773,7 @@ impl Store {
             balance_mg: mg(after),
             actor: actor.label().to_owned(),
             witness: entry.witness.map(|w| w.email.trim().to_owned()),
+            // ok: to the millisecond as stored; `now` is a real instant, always in range.
             at: Timestamp::from_millisecond(millis(now)).unwrap_or(now),
             hash: String::new(),
         }))
@@ -933,21 +947,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|row| {
-                let r = RowReader::new(row, "cs_ledger", "id")?;
-                Ok(EntryRecord {
-                    seq: r.int("seq")?,
-                    id: r.text("id")?,
-                    kind: r.parsed("kind", |s| EntryKind::parse(s).ok_or("not an entry kind"))?,
-                    container_id: r.opt_text("container_id")?,
-                    amount_mg: r.float("amount_mg")?,
-                    balance_mg: r.float("balance_mg")?,
-                    actor: r.text("actor")?,
-                    witness: r.opt_text("witness")?,
-                    at: r.instant("at")?,
-                    hash: r.text("hash")?,
-                })
-            })
+            .map(|row| entry_from_row(&RowReader::new(row, "cs_ledger", "id")?))
             .collect()
     }
 
@@ -1052,15 +1052,9 @@ impl Store {
                     );
                 }
                 if let (Some(c), Some(kind)) = (container, EntryKind::parse(&kind_code)) {
+                    // ok: a container's first entry (its receipt) starts from nothing.
                     let before = balances.get(&c).copied().unwrap_or(0.0);
-                    let running = match kind.direction() {
-                        1 => before + amount,
-                        -1 => before - amount,
-                        _ if matches!(kind, EntryKind::Discrepancy | EntryKind::Correction) => {
-                            before + amount
-                        }
-                        _ => before,
-                    };
+                    let running = before + kind.delta(amount);
                     if (running - balance).abs() > 0.002 || running < -0.002 {
                         return broken(
                             seq,
@@ -1433,19 +1427,7 @@ impl Store {
                     _ => None,
                 };
                 Ok(LogRow {
-                    entry: EntryRecord {
-                        seq: r.int("seq")?,
-                        id: r.text("id")?,
-                        kind: r
-                            .parsed("kind", |s| EntryKind::parse(s).ok_or("not an entry kind"))?,
-                        container_id: r.opt_text("container_id")?,
-                        amount_mg: r.float("amount_mg")?,
-                        balance_mg: r.float("balance_mg")?,
-                        actor: r.text("actor")?,
-                        witness: r.opt_text("witness")?,
-                        at: r.instant("at")?,
-                        hash: r.text("hash")?,
-                    },
+                    entry: entry_from_row(&r)?,
                     container,
                     location: r.opt_text("location")?,
                     patient,

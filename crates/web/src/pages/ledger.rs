@@ -536,25 +536,40 @@ pub(crate) struct PeriodQuery {
     kind: String,
 }
 
-/// The period asked for, in the clinic's dates (default: the last 30 days to today).
-fn period(
-    ctx: &PageCtx,
-    q: &PeriodQuery,
-) -> (
+/// A period's first and last dates and the instants that bound it.
+type Period = (
     jiff::civil::Date,
     jiff::civil::Date,
     jiff::Timestamp,
     jiff::Timestamp,
-) {
-    let today = ctx.today();
-    let to = q.to.trim().parse().unwrap_or(today);
+);
+
+/// What a period with a date that does not read gets back.
+fn bad_dates() -> Response {
+    crate::error::error_page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "The dates could not be read",
+        "Give the From and To dates as YYYY-MM-DD, such as 2026-12-01.",
+    )
+}
+
+/// The period asked for, in the clinic's dates (blank: the last 30 days to today); `None` when
+/// a date does not read, so it is sent back in words ([`bad_dates`]), never replaced.
+fn period(ctx: &PageCtx, q: &PeriodQuery) -> Option<Period> {
+    let read = |v: &str| -> Option<Option<jiff::civil::Date>> {
+        let t = v.trim();
+        if t.is_empty() {
+            Some(None)
+        } else {
+            t.parse().ok().map(Some)
+        }
+    };
+    let to = read(&q.to)?.unwrap_or_else(|| ctx.today());
     // ok: 30 days before a real date always exists; the date itself otherwise.
-    let from = q
-        .from
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| to.checked_sub(jiff::Span::new().days(30)).unwrap_or(to));
+    let from =
+        read(&q.from)?.unwrap_or_else(|| to.checked_sub(jiff::Span::new().days(30)).unwrap_or(to));
     let tz = ctx.time_zone();
+    // ok: only a date at the calendar's ends has no instant; the period then runs to that end.
     let start = from
         .to_zoned(tz.clone())
         .map_or(jiff::Timestamp::MIN, |z| z.timestamp());
@@ -563,7 +578,7 @@ fn period(
         .ok()
         .and_then(|d| d.to_zoned(tz).ok())
         .map_or(jiff::Timestamp::MAX, |z| z.timestamp());
-    (from, to, start, end)
+    Some((from, to, start, end))
 }
 
 pub(crate) struct LogLine {
@@ -597,7 +612,9 @@ pub(crate) async fn log(
     ctx: PageCtx,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, AppError> {
-    let (from, to, start, end) = period(&ctx, &q);
+    let Some((from, to, start, end)) = period(&ctx, &q) else {
+        return Ok(bad_dates());
+    };
     let site = &who.user().site_id;
     let inventory = q.kind == "inventory";
     let rows: Vec<store::LogRow> = state
@@ -760,8 +777,10 @@ pub(crate) async fn reconciliation(
     who: Can<LedgerReports>,
     ctx: PageCtx,
     Query(q): Query<PeriodQuery>,
-) -> Result<Html<String>, AppError> {
-    let (from, to, start, end) = period(&ctx, &q);
+) -> Result<Response, AppError> {
+    let Some((from, to, start, end)) = period(&ctx, &q) else {
+        return Ok(bad_dates());
+    };
     let site = &who.user().site_id;
     let rows = state.store().reconciliation(site, start, end).await?;
     let event = store::AuditEvent::new("ledger.reconciliation", store::AuditOutcome::Ok)
@@ -806,6 +825,7 @@ pub(crate) async fn reconciliation(
         lines,
         ctx,
     })
+    .map(IntoResponse::into_response)
 }
 
 #[derive(Template)]

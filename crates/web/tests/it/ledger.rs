@@ -191,6 +191,10 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
             .all(|l| l.contains("Biennial inventory")),
         "{inv}"
     );
+    // A date that does not read is said, not replaced by another period.
+    let res = app.get(&nurse, "/ledger/log?from=12/01/2026").await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("as YYYY-MM-DD"));
     let recon = app
         .get(&nurse, "/ledger/reconciliation")
         .await
