@@ -17,15 +17,28 @@ const PASSWORD = "ketaflow-demo";
 const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
 let server, base, browser, workdir;
+// Everything the server logs during the run (debug level), scanned at the end for patient names.
+let serverLog = "";
 
 async function startServer() {
   workdir = mkdtempSync(join(tmpdir(), "ketaflow-browser-"));
   server = spawn(BIN, ["serve", "--demo", "--addr", "127.0.0.1:0", "--database", `sqlite://${join(workdir, "k.db")}`], {
     cwd: workdir,
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
     // Every role signs in several times from one address within a minute; the per-address
-    // sign-in throttle is tested in the Rust suite.
-    env: { ...process.env, KETAFLOW_LIMITS__SIGN_IN_PER_MINUTE: "200" },
+    // sign-in throttle is tested in the Rust suite. The log runs at debug level, so that the
+    // last test's scan for patient names sees everything the server says.
+    env: {
+      ...process.env,
+      KETAFLOW_LIMITS__SIGN_IN_PER_MINUTE: "200",
+      RUST_LOG: "debug,hyper=info,h2=info,hyper_util=info",
+    },
+  });
+  server.stderr.on("data", (chunk) => {
+    serverLog += chunk;
+  });
+  server.stdout.on("data", (chunk) => {
+    serverLog += chunk;
   });
   base = await new Promise((resolve, reject) => {
     let out = "";
@@ -949,4 +962,21 @@ test("the ledger: a receipt, the sessions' administrations, witnessed waste of a
   await nurse.getByRole("button", { name: "Check the ledger's hash chain" }).click();
   assert.match(await nurse.textContent("main"), /Intact: \d+ entries checked/);
   await nurse.context().close();
+});
+
+test("the server's log never names a patient", async () => {
+  const page = await newPage();
+  await signIn(page, "nurse@example.org");
+  await page.goto(`${base}/patients`);
+  const listed = await page.locator("table a").allTextContents();
+  await page.context().close();
+  // Each part of each name of at least three letters, from the demo patients and every patient
+  // the tests above registered.
+  const parts = [...new Set(listed.flatMap((name) => name.split(/[\s,]+/)).filter((p) => p.length >= 3))];
+  assert.ok(parts.length >= 6, `patients listed: ${listed.join("; ")}`);
+  assert.ok(serverLog.length > 100_000, `the debug log holds ${serverLog.length} characters`);
+  assert.match(serverLog, /request/);
+  const word = (p) => new RegExp(`\\b${p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`);
+  const found = parts.filter((p) => word(p).test(serverLog));
+  assert.deepEqual(found, [], `patient names in the server's log: ${found.join(", ")}`);
 });

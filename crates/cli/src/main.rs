@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a failure while running (database unreachable, port taken),
 //! 2 bad input (arguments, configuration, a refused value).
 
+mod auditcmd;
 mod config;
 mod instruments;
 mod ledgercmd;
@@ -66,6 +67,11 @@ enum Command {
     Instruments {
         #[command(subcommand)]
         command: InstrumentsCommand,
+    },
+    /// The audit trail of every access to patient data.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// The controlled-substance ledger.
     Ledger {
@@ -180,6 +186,17 @@ enum InstrumentsCommand {
     Import {
         /// The JSON file.
         file: PathBuf,
+        /// Database URL (overrides configuration).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the whole hash chain of audit events; exit non-zero naming the first bad event
+    /// when anything was altered, inserted or removed behind the application's back.
+    Verify {
         /// Database URL (overrides configuration).
         #[arg(long, value_name = "URL")]
         database: Option<String>,
@@ -333,6 +350,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )?;
             runtime()?.block_on(instruments::import(&config, &file))
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { database },
+        } => {
+            let config = load_config(
+                config_path,
+                Overrides {
+                    database,
+                    addr: None,
+                },
+            )?;
+            runtime()?.block_on(auditcmd::verify(&config))
         }
         Command::Ledger {
             command: LedgerCommand::Verify { database },

@@ -16,6 +16,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::chain::{GENESIS_HASH, chain_hash};
 use crate::error::Corrupt;
 use crate::row::{PatientId, RowReader, SiteId};
 use crate::users::User;
@@ -25,6 +26,9 @@ use crate::{Store, StoreError, instant, millis};
 /// §4.5.3.1.3 path limit less the angle brackets), so nothing typed into a form before sign-in
 /// can make a row larger than that.
 pub(crate) const MAX_LABEL_CHARS: usize = 254;
+
+/// The longest client address stored (an IPv6 address with a zone is under 64 characters).
+const MAX_ADDRESS_CHARS: usize = 64;
 
 /// The longest detail stored (codes and ids; a path of a refused request).
 const MAX_DETAIL_CHARS: usize = 512;
@@ -111,6 +115,26 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("session.rems", "recorded the REMS monitoring form"),
     ("session.rems_submit", "recorded a REMS form's submission"),
     ("session.list", "listed sessions"),
+    (
+        "session.scale",
+        "rated dissociation or sedation in a session",
+    ),
+    (
+        "ledger.location",
+        "added a controlled-substance storage place",
+    ),
+    ("ledger.receipt", "received controlled-substance stock"),
+    (
+        "ledger.entry",
+        "recorded a controlled-substance ledger entry",
+    ),
+    ("ledger.transfer", "moved controlled-substance stock"),
+    ("ledger.inventory", "took a controlled-substance inventory"),
+    ("ledger.dea_task", "recorded a DEA report as done"),
+    ("ledger.log", "read the dispensing log"),
+    ("ledger.reconciliation", "read the ledger reconciliation"),
+    ("ledger.verify", "checked the ledger's hash chain"),
+    ("audit.verify", "checked the audit trail's hash chain"),
     ("consent.publish", "published a new consent version"),
     ("consent.read", "read a patient's consent"),
     ("consent.sign", "recorded a patient's signed consent"),
@@ -166,6 +190,7 @@ pub struct Actor {
     user_id: Option<String>,
     site_id: Option<String>,
     label: String,
+    address: Option<String>,
 }
 
 /// `s` cut to at most `max` characters, with control characters replaced by spaces.
@@ -183,6 +208,7 @@ impl Actor {
             user_id: Some(user.id.as_str().to_owned()),
             site_id: Some(user.site_id.as_str().to_owned()),
             label: user.email.clone(),
+            address: None,
         }
     }
 
@@ -193,6 +219,7 @@ impl Actor {
             user_id: None,
             site_id: None,
             label: bounded(label, MAX_LABEL_CHARS),
+            address: None,
         }
     }
 
@@ -212,7 +239,20 @@ impl Actor {
             user_id: None,
             site_id: None,
             label: format!("system:{label}"),
+            address: None,
         }
+    }
+
+    /// The same actor, acting from the network address `address` (the client's IP address, as
+    /// the server saw the connection).
+    pub fn from_address(mut self, address: &str) -> Self {
+        self.address = Some(bounded(address, MAX_ADDRESS_CHARS));
+        self
+    }
+
+    /// The network address the actor acts from, when known.
+    pub fn address(&self) -> Option<&str> {
+        self.address.as_deref()
     }
 }
 
@@ -324,13 +364,19 @@ pub struct AuditRecord {
     pub patient_id: Option<String>,
     /// Codes that explain the event.
     pub detail: Option<String>,
+    /// The network address the request came from, when the event came from a request.
+    pub client_address: Option<String>,
 }
 
-const INSERT_COLUMNS: &str = "at, site_id, actor_user_id, actor_label, action, outcome, entity_type, entity_id, patient_id, detail";
-const INSERT_ARITY: usize = 10;
+const INSERT_COLUMNS: &str = "seq, at, site_id, actor_user_id, actor_label, action, outcome, entity_type, entity_id, patient_id, detail, client_address, prev_hash, hash";
+const INSERT_ARITY: usize = 14;
 
 /// Appends one event inside the caller's transaction, so the event and the change it records
 /// commit or roll back together.
+///
+/// This takes the chain's head row, which the transaction then holds until it ends: statements
+/// after it may only insert new rows (as they all do), so that no two transactions can each
+/// wait for a row the other holds.
 pub(crate) async fn insert(
     conn: &mut AnyConnection,
     now: jiff::Timestamp,
@@ -340,7 +386,68 @@ pub(crate) async fn insert(
     insert_many(conn, &[(millis(now), actor, event)]).await
 }
 
-/// Appends events in one statement.
+/// The columns of one event that its hash covers, in a fixed order, as JSON: what the event
+/// says, its place and the address it came from. (The row id is left out: PostgreSQL assigns
+/// it on insert; `seq` is the event's place.)
+struct Content<'a> {
+    seq: i64,
+    at: i64,
+    site_id: Option<&'a str>,
+    actor_user_id: Option<&'a str>,
+    actor_label: &'a str,
+    action: &'a str,
+    outcome: &'a str,
+    entity_type: Option<&'a str>,
+    entity_id: Option<&'a str>,
+    patient_id: Option<&'a str>,
+    detail: Option<&'a str>,
+    client_address: Option<&'a str>,
+}
+
+impl Content<'_> {
+    fn canonical(&self) -> String {
+        serde_json::json!([
+            self.seq,
+            self.at,
+            self.site_id,
+            self.actor_user_id,
+            self.actor_label,
+            self.action,
+            self.outcome,
+            self.entity_type,
+            self.entity_id,
+            self.patient_id,
+            self.detail,
+            self.client_address,
+        ])
+        .to_string()
+    }
+}
+
+/// Takes the chain's head for `n` new events: returns the place of the first and the hash it
+/// follows. The head's hash moves on with [`move_head`] once the events are written.
+async fn take_head(conn: &mut AnyConnection, n: usize) -> Result<(i64, String), StoreError> {
+    let n = i64::try_from(n).map_err(|_| StoreError::AuditUnavailable {
+        reason: "too many events in one write".into(),
+    })?;
+    let head =
+        sqlx::query("update audit_chain set seq = seq + $1 where id = 1 returning id, seq, hash")
+            .bind(n)
+            .fetch_one(&mut *conn)
+            .await?;
+    let r = RowReader::new(&head, "audit_chain", "id")?;
+    Ok((r.int("seq")? - n + 1, r.text("hash")?))
+}
+
+async fn move_head(conn: &mut AnyConnection, hash: &str) -> Result<(), StoreError> {
+    sqlx::query("update audit_chain set hash = $1 where id = 1")
+        .bind(hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Appends events, chained, in as few statements as the parameter limits allow.
 async fn insert_many(
     conn: &mut AnyConnection,
     events: &[(i64, &Actor, &AuditEvent)],
@@ -348,37 +455,63 @@ async fn insert_many(
     if events.is_empty() {
         return Ok(());
     }
-    let mut sql = format!("insert into audit_events ({INSERT_COLUMNS}) values ");
-    for i in 0..events.len() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for j in 0..INSERT_ARITY {
-            if j > 0 {
+    let (first, mut prev) = take_head(conn, events.len()).await?;
+    let mut rows = Vec::with_capacity(events.len());
+    for (i, (at, actor, event)) in events.iter().enumerate() {
+        let content = Content {
+            seq: first + i as i64,
+            at: *at,
+            site_id: event.site_id.as_deref().or(actor.site_id.as_deref()),
+            actor_user_id: actor.user_id.as_deref(),
+            actor_label: actor.label.as_str(),
+            action: event.action,
+            outcome: event.outcome.code(),
+            entity_type: event.entity_type,
+            entity_id: event.entity_id.as_deref(),
+            patient_id: event.patient_id.as_deref(),
+            detail: event.detail.as_deref(),
+            client_address: actor.address.as_deref(),
+        };
+        let hash = chain_hash(&prev, &content.canonical());
+        rows.push((content, std::mem::replace(&mut prev, hash.clone()), hash));
+    }
+    // Statements of at most 64 rows keep well inside every engine's parameter limit.
+    for chunk in rows.chunks(64) {
+        let mut sql = format!("insert into audit_events ({INSERT_COLUMNS}) values ");
+        for i in 0..chunk.len() {
+            if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("${}", i * INSERT_ARITY + j + 1));
+            sql.push('(');
+            for j in 0..INSERT_ARITY {
+                if j > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("${}", i * INSERT_ARITY + j + 1));
+            }
+            sql.push(')');
         }
-        sql.push(')');
+        let mut query = sqlx::query(&sql);
+        for (c, prev_hash, hash) in chunk {
+            query = query
+                .bind(c.seq)
+                .bind(c.at)
+                .bind(c.site_id)
+                .bind(c.actor_user_id)
+                .bind(c.actor_label)
+                .bind(c.action)
+                .bind(c.outcome)
+                .bind(c.entity_type)
+                .bind(c.entity_id)
+                .bind(c.patient_id)
+                .bind(c.detail)
+                .bind(c.client_address)
+                .bind(prev_hash.as_str())
+                .bind(hash.as_str());
+        }
+        query.execute(&mut *conn).await?;
     }
-    let mut query = sqlx::query(&sql);
-    for (at, actor, event) in events {
-        let site = event.site_id.as_deref().or(actor.site_id.as_deref());
-        query = query
-            .bind(*at)
-            .bind(site)
-            .bind(actor.user_id.as_deref())
-            .bind(actor.label.as_str())
-            .bind(event.action)
-            .bind(event.outcome.code())
-            .bind(event.entity_type)
-            .bind(event.entity_id.as_deref())
-            .bind(event.patient_id.as_deref())
-            .bind(event.detail.as_deref());
-    }
-    query.execute(conn).await?;
-    Ok(())
+    move_head(conn, &prev).await
 }
 
 /// Events one group commit writes at most.
@@ -533,10 +666,7 @@ async fn commit_batch(
         batch.iter().map(|p| (p.at, &p.actor, &p.event)).collect();
     let result = async {
         let mut tx = held.begin().await?;
-        // Statements of at most 64 rows keep well inside every engine's parameter limit.
-        for chunk in rows.chunks(64) {
-            insert_many(&mut tx, chunk).await?;
-        }
+        insert_many(&mut tx, &rows).await?;
         tx.commit().await?;
         Ok::<(), StoreError>(())
     }
@@ -569,10 +699,238 @@ fn record_from_row(row: &sqlx::any::AnyRow) -> Result<AuditRecord, StoreError> {
         entity_id: row.try_get("entity_id")?,
         patient_id: row.try_get("patient_id")?,
         detail: row.try_get("detail")?,
+        client_address: row.try_get("client_address")?,
     })
 }
 
-const AUDIT_COLUMNS: &str = "id, at, site_id, actor_user_id, actor_label, action, outcome, entity_type, entity_id, patient_id, detail";
+const AUDIT_COLUMNS: &str = "id, at, site_id, actor_user_id, actor_label, action, outcome, entity_type, entity_id, patient_id, detail, client_address";
+
+/// What `audit verify` found wrong: the first bad event and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("audit event {seq} (row {id}): {problem}")]
+pub struct AuditBroken {
+    /// The event's place in the chain (or the place expected where one is missing).
+    pub seq: i64,
+    /// Its row id, or "missing".
+    pub id: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// Reads the hashed content of an event row (selected with [`CHAIN_COLUMNS`]).
+fn content_of(r: &RowReader<'_>) -> Result<OwnedContent, StoreError> {
+    Ok(OwnedContent {
+        seq: r.opt_int("seq")?,
+        at: r.int("at")?,
+        site_id: r.opt_text("site_id")?,
+        actor_user_id: r.opt_text("actor_user_id")?,
+        actor_label: r.text("actor_label")?,
+        action: r.text("action")?,
+        outcome: r.text("outcome")?,
+        entity_type: r.opt_text("entity_type")?,
+        entity_id: r.opt_text("entity_id")?,
+        patient_id: r.opt_text("patient_id")?,
+        detail: r.opt_text("detail")?,
+        client_address: r.opt_text("client_address")?,
+    })
+}
+
+const CHAIN_COLUMNS: &str = "id, seq, at, site_id, actor_user_id, actor_label, action, outcome, entity_type, entity_id, patient_id, detail, client_address, prev_hash, hash";
+
+/// An event's hashed content as read back.
+struct OwnedContent {
+    seq: Option<i64>,
+    at: i64,
+    site_id: Option<String>,
+    actor_user_id: Option<String>,
+    actor_label: String,
+    action: String,
+    outcome: String,
+    entity_type: Option<String>,
+    entity_id: Option<String>,
+    patient_id: Option<String>,
+    detail: Option<String>,
+    client_address: Option<String>,
+}
+
+impl OwnedContent {
+    fn canonical(&self, seq: i64) -> String {
+        Content {
+            seq,
+            at: self.at,
+            site_id: self.site_id.as_deref(),
+            actor_user_id: self.actor_user_id.as_deref(),
+            actor_label: &self.actor_label,
+            action: &self.action,
+            outcome: &self.outcome,
+            entity_type: self.entity_type.as_deref(),
+            entity_id: self.entity_id.as_deref(),
+            patient_id: self.patient_id.as_deref(),
+            detail: self.detail.as_deref(),
+            client_address: self.client_address.as_deref(),
+        }
+        .canonical()
+    }
+}
+
+impl Store {
+    /// Seals the events recorded before the chain existed (up to `audit_chain.legacy_until`,
+    /// in the order they were recorded) into the chain, once; a store opening a database whose
+    /// events are all chained does nothing.
+    pub(crate) async fn seal_legacy_audit(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The head first: a second process opening the same database waits here, then finds
+        // nothing left to seal.
+        sqlx::query("update audit_chain set hash = hash where id = 1")
+            .execute(&mut *tx)
+            .await?;
+        let rows = sqlx::query(&format!(
+            "select {CHAIN_COLUMNS} from audit_events
+              where hash is null and id <= (select legacy_until from audit_chain where id = 1)
+              order by id"
+        ))
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            tx.rollback().await?;
+            return Ok(());
+        }
+        let (mut seq, mut prev) = take_head(&mut tx, rows.len()).await?;
+        for row in &rows {
+            let r = RowReader::new(row, "audit_events", "id")?;
+            let id = r.int("id")?;
+            let hash = chain_hash(&prev, &content_of(&r)?.canonical(seq));
+            sqlx::query(
+                "update audit_events set seq = $1, prev_hash = $2, hash = $3 where id = $4",
+            )
+            .bind(seq)
+            .bind(prev.as_str())
+            .bind(hash.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            prev = hash;
+            seq += 1;
+        }
+        move_head(&mut tx, &prev).await?;
+        tx.commit().await?;
+        tracing::info!(
+            events = rows.len(),
+            "sealed the audit events recorded before the hash chain"
+        );
+        Ok(())
+    }
+
+    /// Checks the whole audit trail: consecutive places from 1 (a deleted event leaves a gap),
+    /// each event's link to the one before (an inserted or reordered event breaks it), each
+    /// event's hash over its content (an edited event no longer matches), every event in the
+    /// chain, and the head (a cut-off tail). Returns how many events were checked, or the first
+    /// bad one.
+    #[tracing::instrument(skip_all)]
+    pub async fn verify_audit(&self) -> Result<Result<u64, AuditBroken>, StoreError> {
+        use futures_util::TryStreamExt;
+        let mut conn = self.pool.acquire().await?;
+        // A read-only snapshot, so events committed while the check runs do not look like a
+        // head that has moved past the last event read.
+        let mut tx = conn.begin().await?;
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("set transaction isolation level repeatable read, read only")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let head = sqlx::query("select id, seq, hash from audit_chain where id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let head = RowReader::new(&head, "audit_chain", "id")?;
+        let (head_seq, head_hash) = (head.int("seq")?, head.text("hash")?);
+        let unchained: Option<i64> =
+            sqlx::query_scalar("select min(id) from audit_events where seq is null")
+                .fetch_one(&mut *tx)
+                .await?;
+        let broken =
+            |seq: i64, id: String, problem: String| Ok(Err(AuditBroken { seq, id, problem }));
+        if let Some(id) = unchained {
+            return broken(
+                0,
+                id.to_string(),
+                "it has no place in the chain (written behind the application's back)".into(),
+            );
+        }
+        let mut expected = 1_i64;
+        let mut prev = GENESIS_HASH.to_owned();
+        let mut checked = 0_u64;
+        {
+            let sql =
+                format!("select {CHAIN_COLUMNS} from audit_events where seq <= $1 order by seq");
+            let mut rows = sqlx::query(&sql).bind(head_seq).fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                let r = RowReader::new(&row, "audit_events", "id")?;
+                let id = r.int("id")?.to_string();
+                let content = content_of(&r)?;
+                // ok: the query selects only rows with a place; none is null here.
+                let seq = content.seq.unwrap_or(0);
+                if seq != expected {
+                    return broken(
+                        expected,
+                        "missing".into(),
+                        format!("event {expected} is missing (the next is {seq})"),
+                    );
+                }
+                if r.opt_text("prev_hash")?.as_deref() != Some(prev.as_str()) {
+                    return broken(
+                        seq,
+                        id,
+                        "its previous hash is not the hash of the event before it".into(),
+                    );
+                }
+                let hash = r.opt_text("hash")?.unwrap_or_default();
+                if chain_hash(&prev, &content.canonical(seq)) != hash {
+                    return broken(
+                        seq,
+                        id,
+                        "its content does not match its hash (altered)".into(),
+                    );
+                }
+                prev = hash;
+                expected += 1;
+                checked += 1;
+            }
+        }
+        if expected - 1 != head_seq {
+            return broken(
+                expected,
+                "missing".into(),
+                format!(
+                    "the chain's head says {head_seq} events but only {} were found (the newest are missing)",
+                    expected - 1
+                ),
+            );
+        }
+        if prev != head_hash {
+            return broken(
+                head_seq,
+                "head".into(),
+                "the newest event's hash is not the chain's head (the tail was replaced)".into(),
+            );
+        }
+        let beyond: Option<i64> =
+            sqlx::query_scalar("select min(seq) from audit_events where seq > $1")
+                .bind(head_seq)
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.rollback().await?;
+        if let Some(seq) = beyond {
+            // Only possible when the head was set back behind the application's back: events
+            // written since the snapshot began are not visible to it.
+            return broken(
+                seq,
+                "beyond".into(),
+                "the event lies beyond the chain's head".into(),
+            );
+        }
+        Ok(Ok(checked))
+    }
+}
 
 impl Store {
     /// Records an event on its own (for events that change nothing else, such as a read);

@@ -200,7 +200,6 @@ impl Store {
     /// refuses a locked account and locks it at the limit, so however many attempts arrive at
     /// once, at most `max_failed_logins` passwords are ever checked between two lockouts. A
     /// right password then clears the count. The argon2 check runs on the blocking pool.
-    #[tracing::instrument(skip_all)]
     pub async fn login(
         &self,
         email: &str,
@@ -208,6 +207,24 @@ impl Store {
         settings: &LoginSettings,
         now: Timestamp,
     ) -> Result<Result<NewLoginSession, LoginFailure>, StoreError> {
+        self.login_from(email, password, settings, None, now).await
+    }
+
+    /// Like [`Store::login`], recording in the audit trail the network address the attempt
+    /// came from.
+    #[tracing::instrument(skip_all)]
+    pub async fn login_from(
+        &self,
+        email: &str,
+        password: &str,
+        settings: &LoginSettings,
+        address: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Result<NewLoginSession, LoginFailure>, StoreError> {
+        let from = |actor: Actor| match address {
+            Some(a) => actor.from_address(a),
+            None => actor,
+        };
         let email = normalise_email(email);
         let row = sqlx::query(&format!(
             "select {USER_COLUMNS}, password_hash from users where email = $1"
@@ -219,12 +236,13 @@ impl Store {
             verify_off_executor(None, password).await;
             let event =
                 AuditEvent::new("auth.login", AuditOutcome::Failed).detail("unknown-email".into());
-            self.audit(&Actor::anonymous(&email), event, now).await?;
+            self.audit(&from(Actor::anonymous(&email)), event, now)
+                .await?;
             return Ok(Err(LoginFailure::UnknownEmail));
         };
         let user = user_from_row(&row)?;
         let hash = PasswordHash::from_stored(row.try_get("password_hash")?);
-        let actor = Actor::user(&user);
+        let actor = from(Actor::user(&user));
         let fail = |reason: &str| {
             AuditEvent::new("auth.login", AuditOutcome::Failed)
                 .entity("user", user.id.as_str())

@@ -257,6 +257,7 @@ impl Store {
         }
         self.backend.migrator().run(&self.pool).await?;
         self.fill_patient_search_keys().await?;
+        self.seal_legacy_audit().await?;
         Ok(())
     }
 

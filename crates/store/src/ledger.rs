@@ -12,15 +12,14 @@
 use clinical::ledger::{self, EntryKind, Form, LedgerRefusal};
 use jiff::Timestamp;
 use jiff::civil::Date;
-use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
 use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
 use crate::row::{PatientId, RowReader, SessionId, SiteId, UserId};
 use crate::{Store, StoreError, millis};
 
-/// The hash the first entry follows.
-pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+pub use crate::chain::GENESIS_HASH;
+use crate::chain::chain_hash;
 
 /// Where stock is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,14 +226,6 @@ fn canonical(
         at_ms
     ])
     .to_string()
-}
-
-fn chain_hash(prev: &str, content: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(prev.as_bytes());
-    h.update(b"\n");
-    h.update(content.as_bytes());
-    hex::encode(h.finalize())
 }
 
 /// What one entry writes, before its place in the chain is known.

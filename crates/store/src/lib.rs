@@ -16,6 +16,7 @@ mod assessments;
 mod audit;
 mod auth;
 mod body;
+mod chain;
 mod connect;
 mod consent;
 mod content;
@@ -43,8 +44,8 @@ pub use assessments::{
     baseline,
 };
 pub use audit::{
-    AUDIT_ACTIONS, Actor, AuditEvent, AuditFilter, AuditOutcome, AuditRecord, ChangeRecord,
-    action_in_words,
+    AUDIT_ACTIONS, Actor, AuditBroken, AuditEvent, AuditFilter, AuditOutcome, AuditRecord,
+    ChangeRecord, action_in_words,
 };
 pub use auth::{
     ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession, TOKEN_CHECK_TTL,

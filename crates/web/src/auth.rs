@@ -29,6 +29,9 @@ pub(crate) struct Identity {
     pub(crate) pre_token: String,
     /// Whether the request reached us over TLS, so cookies must be `Secure`.
     pub(crate) secure: bool,
+    /// The peer's IP address, as the server saw the connection (behind a reverse proxy, the
+    /// proxy's), for the audit trail's "from where".
+    pub(crate) address: Option<String>,
 }
 
 impl Identity {
@@ -102,11 +105,16 @@ pub(crate) async fn identify(
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
     let new_pre = existing.is_none();
     let pre_token = existing.unwrap_or_else(random_token);
+    let address = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
     req.extensions_mut().insert(Identity {
         auth,
         session_ended,
         pre_token: pre_token.clone(),
         secure,
+        address,
     });
 
     let mut res = next.run(req).await;

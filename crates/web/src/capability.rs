@@ -88,9 +88,20 @@ impl Capability for Administration {
     }
 }
 
+/// `user` as the audit trail names them, acting from `address` when the request came over a
+/// connection the server saw.
+pub(crate) fn actor_from(user: &User, address: Option<&str>) -> Actor {
+    let actor = Actor::user(user);
+    match address {
+        Some(a) => actor.from_address(a),
+        None => actor,
+    }
+}
+
 /// Proof that the caller holds capability `C`.
 pub(crate) struct Can<C> {
     pub(crate) auth: Authenticated,
+    address: Option<String>,
     _capability: PhantomData<C>,
 }
 
@@ -99,8 +110,9 @@ impl<C> Can<C> {
         &self.auth.user
     }
 
+    /// The signed-in person as the audit trail names them, with the address they act from.
     pub(crate) fn actor(&self) -> Actor {
-        Actor::user(&self.auth.user)
+        actor_from(&self.auth.user, self.address.as_deref())
     }
 }
 
@@ -156,7 +168,11 @@ impl<C: Capability> FromRequestParts<AppState> for Can<C> {
             }
             if let Err(e) = state
                 .store()
-                .audit(&Actor::user(&auth.user), event, jiff::Timestamp::now())
+                .audit(
+                    &actor_from(&auth.user, identity.address.as_deref()),
+                    event,
+                    jiff::Timestamp::now(),
+                )
                 .await
             {
                 return Err(AppError::Store(e).into_response());
@@ -169,6 +185,7 @@ impl<C: Capability> FromRequestParts<AppState> for Can<C> {
         }
         Ok(Can {
             auth,
+            address: identity.address,
             _capability: PhantomData,
         })
     }

@@ -886,3 +886,66 @@ fn ledger_verify_names_the_first_bad_entry_on_sqlite() {
 fn ledger_verify_names_the_first_bad_entry_on_postgres() {
     ledger_verify_story(Backend::Postgres);
 }
+
+/// `ketaflow audit verify` on the demo database: 0 and the count while intact, 1 naming the
+/// event once one is altered behind the application's back.
+fn audit_verify_story(backend: Backend) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let db = rt.block_on(TestDb::new(backend));
+    rt.block_on(async {
+        db.store
+            .seed_demo(jiff::Timestamp::now(), jiff::Zoned::now().date())
+            .await
+            .unwrap();
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = db.url.to_string();
+    let (code, out, err) = run(
+        ketaflow(dir.path()).args(["audit", "verify", "--database", &url]),
+        "",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Audit trail verified: "), "{out}");
+    let checked: u64 = out
+        .split("verified: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {out}"));
+    assert!(checked > 50, "{out}");
+    rt.block_on(async {
+        match backend {
+            Backend::Sqlite => db.raw("drop trigger audit_events_no_update").await,
+            Backend::Postgres => {
+                db.raw("drop trigger audit_events_no_update on audit_events")
+                    .await
+            }
+        }
+        db.raw("update audit_events set patient_id = 'someone-else' where seq = 7")
+            .await;
+    });
+    let (code, _, err) = run(
+        ketaflow(dir.path()).args(["audit", "verify", "--database", &url]),
+        "",
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("audit verify failed at audit event 7"),
+        "{err}"
+    );
+    assert!(err.contains("altered"), "{err}");
+    rt.block_on(db.finish());
+}
+
+#[test]
+fn audit_verify_names_the_first_bad_event_on_sqlite() {
+    audit_verify_story(Backend::Sqlite);
+}
+
+#[test]
+fn audit_verify_names_the_first_bad_event_on_postgres() {
+    audit_verify_story(Backend::Postgres);
+}

@@ -9,6 +9,7 @@
 mod support;
 
 mod assessments;
+mod audit_chain;
 mod auth;
 mod demo;
 mod directory;

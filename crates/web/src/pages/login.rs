@@ -102,10 +102,11 @@ pub(crate) async fn submit(
     let settings = state.config().login;
     let outcome = state
         .store()
-        .login(
+        .login_from(
             &form.email,
             &form.password,
             &settings,
+            identity.address.as_deref(),
             jiff::Timestamp::now(),
         )
         .await?;

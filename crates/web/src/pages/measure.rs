@@ -238,13 +238,14 @@ pub(crate) fn due_items(
 pub(crate) async fn measurements(
     state: &AppState,
     user: &User,
+    actor: &Actor,
     ctx: &PageCtx,
     patient_id: &PatientId,
 ) -> Result<Measurements, AppError> {
     let now = jiff::Timestamp::now();
     let records = state
         .store()
-        .assessments(&Actor::user(user), &user.site_id, patient_id, now)
+        .assessments(actor, &user.site_id, patient_id, now)
         .await?;
     let all_alerts = state
         .store()
@@ -886,6 +887,7 @@ pub(crate) enum LinkOutcome {
 pub(crate) async fn make_link(
     state: &AppState,
     user: &User,
+    actor: &Actor,
     ctx: &PageCtx,
     patient_id: &PatientId,
     fields: &[(String, String)],
@@ -922,7 +924,7 @@ pub(crate) async fn make_link(
         let now = jiff::Timestamp::now();
         let records = state
             .store()
-            .assessments(&Actor::user(user), &user.site_id, patient_id, now)
+            .assessments(actor, &user.site_id, patient_id, now)
             .await?;
         if let Some(b) = records
             .iter()

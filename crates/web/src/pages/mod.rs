@@ -177,6 +177,7 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/admin/users/{id}/password", post(admin::reset_password))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit/verify", post(admin::verify_audit))
         .route("/admin/consent", get(consent::admin).post(consent::publish))
         .route("/admin/clinic", get(setup::show))
         .route("/admin/clinic/rems", post(setup::rems))

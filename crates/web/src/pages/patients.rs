@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use clinical::patient::{ContactInput, PatientInput, Sex};
 use serde::Deserialize;
-use store::{Actor, LinkId, LinkState, PatientId, PatientRecord, PatientSort, User};
+use store::{Actor, LinkId, LinkState, PatientId, PatientRecord, PatientSort};
 
 use super::measure::{LinkOutcome, Measurements, NewLinkView, make_link, measurements};
 
@@ -351,11 +351,12 @@ pub(crate) struct CandidateView {
 async fn candidate(
     state: &AppState,
     user: &store::User,
+    actor: &Actor,
     ctx: &PageCtx,
     id: &PatientId,
     now: jiff::Timestamp,
 ) -> Result<CandidateView, AppError> {
-    let actor = Actor::user(user);
+    let actor = actor.clone();
     let screenings = state
         .store()
         .screenings(&actor, &user.site_id, id, now)
@@ -451,20 +452,19 @@ pub(crate) fn base_url(identity: &Identity, headers: &HeaderMap) -> String {
 }
 
 /// Renders a patient's page; the measurements section only for roles with clinical access.
-async fn show_page(
+async fn show_page<C>(
     state: &AppState,
-    user: &User,
+    who: &Can<C>,
     ctx: PageCtx,
     id: &PatientId,
     query: &ShowQuery,
     new_link: Option<NewLinkView>,
     link_error: Option<String>,
 ) -> Result<Html<String>, AppError> {
+    let user = who.user();
+    let actor = &who.actor();
     let now = jiff::Timestamp::now();
-    let record = state
-        .store()
-        .patient(&Actor::user(user), &user.site_id, id, now)
-        .await?;
+    let record = state.store().patient(actor, &user.site_id, id, now).await?;
     let p = PatientView::new(record, &ctx);
     let (clinical, open_links) = if ClinicalData::allows(user.role) {
         let links = state
@@ -480,25 +480,24 @@ async fn show_page(
                 expires: ctx.time(l.expires_at),
             })
             .collect();
-        (Some(measurements(state, user, &ctx, id).await?), links)
+        (
+            Some(measurements(state, user, actor, &ctx, id).await?),
+            links,
+        )
     } else {
         (None, Vec::new())
     };
     let candidate = match clinical {
-        Some(_) => Some(candidate(state, user, &ctx, id, now).await?),
+        Some(_) => Some(candidate(state, user, actor, &ctx, id, now).await?),
         None => None,
     };
-    let actor = Actor::user(user);
-    let records = state
-        .store()
-        .courses(&actor, &user.site_id, id, now)
-        .await?;
+    let records = state.store().courses(actor, &user.site_id, id, now).await?;
     let mut course_due = Vec::new();
     if clinical.is_some() && !records.is_empty() {
         let tz = ctx.time_zone();
         let done: Vec<clinical::instruments::schedule::Done> = state
             .store()
-            .assessments(&actor, &user.site_id, id, now)
+            .assessments(actor, &user.site_id, id, now)
             .await?
             .iter()
             .map(|a| clinical::instruments::schedule::Done {
@@ -531,7 +530,7 @@ async fn show_page(
         .unwrap_or(now);
     let upcoming = state
         .store()
-        .appointments(&actor, &user.site_id, now, until, None, Some(id), now)
+        .appointments(actor, &user.site_id, now, until, None, Some(id), now)
         .await?
         .into_iter()
         .filter(|a| a.status == store::AppointmentStatus::Booked)
@@ -603,7 +602,7 @@ pub(crate) async fn show(
             ctx.time(expires_at),
         ));
     }
-    let html = show_page(&state, who.user(), ctx, &id, &q, new_link, None).await?;
+    let html = show_page(&state, &who, ctx, &id, &q, new_link, None).await?;
     let mut res = html.into_response();
     if secret.is_some() {
         let mut gone = crate::auth::cookie(NEW_LINK_COOKIE, String::new(), identity.secure);
@@ -624,7 +623,7 @@ pub(crate) async fn create_link(
     IdPath(id): IdPath<PatientId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    match make_link(&state, who.user(), &ctx, &id, &fields).await? {
+    match make_link(&state, who.user(), &who.actor(), &ctx, &id, &fields).await? {
         LinkOutcome::Made(secret) => {
             let mut c = crate::auth::cookie(NEW_LINK_COOKIE, secret, identity.secure);
             c.set_path(format!("/patients/{id}"));
@@ -640,7 +639,7 @@ pub(crate) async fn create_link(
                 updated: None,
                 link: None,
             };
-            let html = show_page(&state, who.user(), ctx, &id, &query, None, Some(message)).await?;
+            let html = show_page(&state, &who, ctx, &id, &query, None, Some(message)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
     }

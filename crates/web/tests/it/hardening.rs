@@ -140,7 +140,7 @@ async fn the_audit_page_shows_no_clinical_hints_and_only_this_site(app: &TestApp
             .unwrap();
         assert_eq!(res.status(), 201);
     }
-    // An event of another site, written behind the application's back.
+    // An event of another site of the same database.
     app.db
         .raw(
             "insert into sites (id, name, timezone, is_demo, created_at)
@@ -148,11 +148,15 @@ async fn the_audit_page_shows_no_clinical_hints_and_only_this_site(app: &TestApp
         )
         .await;
     app.db
-        .raw(
-            "insert into audit_events (at, site_id, actor_label, action, outcome)
-             values (0, '0190aaaa-0000-7000-8000-000000000000', 'elsewhere@example.org', 'other.site.marker', 'ok')",
+        .store
+        .audit(
+            &store::Actor::anonymous("elsewhere@example.org"),
+            store::AuditEvent::new("other.site.marker", store::AuditOutcome::Ok)
+                .site("0190aaaa-0000-7000-8000-000000000000"),
+            jiff::Timestamp::from_second(0).unwrap(),
         )
-        .await;
+        .await
+        .unwrap();
 
     app.user("auditor@example.org", Role::Admin).await;
     let admin = app.signed_in("auditor@example.org").await;

@@ -16,3 +16,4 @@ mod pk;
 mod scheduling;
 mod screening;
 mod sessions;
+mod trust;

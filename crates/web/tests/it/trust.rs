@@ -1,0 +1,77 @@
+//! Trust: the privacy officer's report of who opened a record, when and from where, and the
+//! audit trail's hash-chain check from the administrator's page.
+
+use store::Role;
+
+use crate::support::TestApp;
+
+async fn the_privacy_officer_sees_who_opened_a_record_and_from_where(app: &TestApp) {
+    app.user("admin@example.org", Role::Admin).await;
+    app.user("nurse@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("nurse@example.org").await;
+    let id = app.register(&nurse, "Ana", "Ortiz", "1980-05-05").await;
+    assert_eq!(
+        app.get(&nurse, &format!("/patients/{id}")).await.status(),
+        200
+    );
+    // A wrong password is recorded with its address too.
+    let stranger = TestApp::browser();
+    let token = app.csrf(&stranger, "/login").await;
+    let res = app
+        .post_form(
+            &stranger,
+            "/login",
+            &token,
+            &[
+                ("email", "nurse@example.org"),
+                ("password", "wrong"),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+    let failed = app
+        .audit()
+        .await
+        .into_iter()
+        .find(|e| e.action == "auth.login" && e.outcome == store::AuditOutcome::Failed)
+        .expect("the failed sign-in is audited");
+    assert_eq!(failed.client_address.as_deref(), Some("127.0.0.1"));
+
+    let admin = app.signed_in("admin@example.org").await;
+    let page = app
+        .get(&admin, &format!("/admin/audit?patient={id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<th scope=\"col\">From</th>"), "{page}");
+    let read_row = page
+        .split("<tr>")
+        .find(|row| row.contains("<td>read a patient record</td>"))
+        .expect("the nurse's read is listed");
+    assert!(read_row.contains("nurse@example.org"), "{read_row}");
+    assert!(read_row.contains("<td>127.0.0.1</td>"), "{read_row}");
+    assert!(!page.contains("Ortiz"), "identifiers only, never the name");
+
+    // The chain check, from the page; a nurse may not run it.
+    let token = app.csrf(&admin, "/admin/audit").await;
+    let res = app
+        .post_form(&admin, "/admin/audit/verify", &token, &[])
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Intact: "), "{page}");
+    assert!(page.contains("events checked"), "{page}");
+    let token = app.csrf(&nurse, "/").await;
+    let res = app
+        .post_form(&nurse, "/admin/audit/verify", &token, &[])
+        .await;
+    assert_eq!(res.status(), 403);
+    assert!(
+        app.audit().await.iter().any(|e| e.action == "audit.verify"),
+        "the check itself is recorded"
+    );
+}
+
+crate::on_both!(the_privacy_officer_sees_who_opened_a_record_and_from_where);
