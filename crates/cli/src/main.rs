@@ -4,6 +4,7 @@
 //! 2 bad input (arguments, configuration, a refused value).
 
 mod auditcmd;
+mod backupcmd;
 mod config;
 mod instruments;
 mod ledgercmd;
@@ -72,6 +73,25 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Write a backup of the database while the server runs (SQLite: a consistent copy,
+    /// checked; PostgreSQL: pg_dump's custom format).
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Database URL (overrides configuration).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+    },
+    /// Restore a backup into an empty database, then check its audit trail and ledger.
+    Restore {
+        /// The backup file.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Database URL to restore into (overrides configuration); it must be empty.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
     },
     /// The controlled-substance ledger.
     Ledger {
@@ -362,6 +382,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 },
             )?;
             runtime()?.block_on(auditcmd::verify(&config))
+        }
+        Command::Backup { out, database } => {
+            let config = load_config(
+                config_path,
+                Overrides {
+                    database,
+                    addr: None,
+                },
+            )?;
+            runtime()?.block_on(backupcmd::backup(&config, &out))
+        }
+        Command::Restore { from, database } => {
+            let config = load_config(
+                config_path,
+                Overrides {
+                    database,
+                    addr: None,
+                },
+            )?;
+            runtime()?.block_on(backupcmd::restore(&config, &from))
         }
         Command::Ledger {
             command: LedgerCommand::Verify { database },

@@ -96,7 +96,7 @@ impl DatabaseUrl {
     }
 
     /// The full URL, password included; for handing to the driver only.
-    fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.url
     }
 }

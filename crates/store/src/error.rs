@@ -26,6 +26,12 @@ pub enum StoreError {
         /// The highest migration version embedded in this build.
         supported: i64,
     },
+    /// A backup or restore cannot go ahead.
+    #[error("backup: {reason}")]
+    Backup {
+        /// What is wrong, and what to do.
+        reason: String,
+    },
     /// The database URL cannot be used.
     #[error("database URL is not usable: {reason}")]
     BadUrl {

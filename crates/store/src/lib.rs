@@ -15,6 +15,7 @@
 mod assessments;
 mod audit;
 mod auth;
+mod backup;
 mod body;
 mod chain;
 mod connect;
@@ -50,6 +51,7 @@ pub use audit::{
 pub use auth::{
     ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession, TOKEN_CHECK_TTL,
 };
+pub use backup::database_is_empty;
 pub use body::BodyRecord;
 pub use connect::{Backend, ColumnOutline, DatabaseUrl, SchemaOutline, Store, TableOutline};
 pub use consent::{ConsentDocument, ConsentSignature, ConsentStatus};

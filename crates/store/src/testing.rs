@@ -29,30 +29,117 @@ impl Drop for TestDb {
             return;
         }
         if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
-            let (admin_url, name) = (admin_url.clone(), name.clone());
-            let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                else {
-                    return;
-                };
-                rt.block_on(async {
-                    use sqlx::{Connection, Executor};
-                    sqlx::any::install_default_drivers();
-                    if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url).await {
-                        let _ = conn
-                            .execute(
-                                format!("drop database if exists {name} with (force)").as_str(),
-                            )
-                            .await;
-                        let _ = conn.close().await;
-                    }
-                });
-            })
-            .join();
+            drop_database_from_thread(admin_url, name);
         }
     }
+}
+
+/// Drops a PostgreSQL test database from a thread of its own (the caller's runtime may be gone
+/// or inside a panic).
+fn drop_database_from_thread(admin_url: &str, name: &str) {
+    let (admin_url, name) = (admin_url.to_owned(), name.to_owned());
+    let _ = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async {
+            use sqlx::{Connection, Executor};
+            sqlx::any::install_default_drivers();
+            if let Ok(mut conn) = sqlx::AnyConnection::connect(&admin_url).await {
+                let _ = conn
+                    .execute(format!("drop database if exists {name} with (force)").as_str())
+                    .await;
+                let _ = conn.close().await;
+            }
+        });
+    })
+    .join();
+}
+
+/// A database with nothing in it yet, for restore tests: a SQLite file name in a fresh
+/// directory (the file does not exist), or a newly created, empty PostgreSQL database. Removed
+/// when dropped.
+pub struct EmptyDb {
+    pub url: DatabaseUrl,
+    cleanup: Cleanup,
+}
+
+impl EmptyDb {
+    pub async fn new(backend: Backend) -> EmptyDb {
+        let (url, cleanup) = new_database(backend).await;
+        EmptyDb { url, cleanup }
+    }
+}
+
+impl Drop for EmptyDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            drop_database_from_thread(admin_url, name);
+        }
+    }
+}
+
+async fn new_database(backend: Backend) -> (DatabaseUrl, Cleanup) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", dir.path().join("ketaflow.db").display());
+            (DatabaseUrl::parse(&url).unwrap(), Cleanup::Sqlite(dir))
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_base_url();
+            let name = format!("kf_test_{}", uuid_simple());
+            admin(&admin_url, &format!("create database {name}")).await;
+            let url = replace_database(&admin_url, &name);
+            (
+                DatabaseUrl::parse(&url).unwrap(),
+                Cleanup::Postgres { admin_url, name },
+            )
+        }
+    }
+}
+
+/// Every application table's rows, each row as a JSON list of its column values in column
+/// order, the rows sorted: two databases hold the same data exactly when these are equal.
+pub async fn table_rows(store: &Store) -> std::collections::BTreeMap<String, Vec<String>> {
+    use sqlx::Row;
+    let outline = store.schema_outline().await.unwrap();
+    let mut all = std::collections::BTreeMap::new();
+    for table in outline.tables {
+        let columns: Vec<_> = table.columns.iter().map(|c| c.name.clone()).collect();
+        let sql = format!("select {} from {}", columns.join(", "), table.name);
+        let rows = sqlx::query(&sql).fetch_all(&store.pool).await.unwrap();
+        let mut out: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                let values: Vec<serde_json::Value> = table
+                    .columns
+                    .iter()
+                    .map(|c| match c.kind {
+                        "integer" => serde_json::json!(
+                            row.try_get::<Option<i64>, _>(c.name.as_str())
+                                .unwrap_or_else(|e| panic!("{}.{}: {e}", table.name, c.name))
+                        ),
+                        "real" => serde_json::json!(
+                            row.try_get::<Option<f64>, _>(c.name.as_str())
+                                .unwrap_or_else(|e| panic!("{}.{}: {e}", table.name, c.name))
+                        ),
+                        _ => serde_json::json!(
+                            row.try_get::<Option<String>, _>(c.name.as_str())
+                                .unwrap_or_else(|e| panic!("{}.{}: {e}", table.name, c.name))
+                        ),
+                    })
+                    .collect();
+                serde_json::Value::Array(values).to_string()
+            })
+            .collect();
+        out.sort();
+        all.insert(table.name, out);
+    }
+    all
 }
 
 enum Cleanup {
@@ -62,23 +149,7 @@ enum Cleanup {
 
 impl TestDb {
     pub async fn new(backend: Backend) -> TestDb {
-        let (url, cleanup) = match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().unwrap();
-                let url = format!("sqlite://{}", dir.path().join("ketaflow.db").display());
-                (DatabaseUrl::parse(&url).unwrap(), Cleanup::Sqlite(dir))
-            }
-            Backend::Postgres => {
-                let admin_url = postgres_base_url();
-                let name = format!("kf_test_{}", uuid_simple());
-                admin(&admin_url, &format!("create database {name}")).await;
-                let url = replace_database(&admin_url, &name);
-                (
-                    DatabaseUrl::parse(&url).unwrap(),
-                    Cleanup::Postgres { admin_url, name },
-                )
-            }
-        };
+        let (url, cleanup) = new_database(backend).await;
         let store = Store::connect(&url).await.unwrap();
         TestDb {
             store,
