@@ -142,6 +142,22 @@ pub async fn table_rows(store: &Store) -> std::collections::BTreeMap<String, Vec
     all
 }
 
+/// The rows `sql` returns, every column read as text (cast numbers in the query).
+pub async fn text_rows(store: &Store, sql: &str) -> Vec<Vec<Option<String>>> {
+    use sqlx::Row;
+    let rows = sqlx::query(sql).fetch_all(&store.pool).await.unwrap();
+    rows.iter()
+        .map(|row| {
+            (0..row.len())
+                .map(|i| {
+                    row.try_get::<Option<String>, _>(i)
+                        .unwrap_or_else(|e| panic!("{sql}: column {i}: {e}"))
+                })
+                .collect()
+        })
+        .collect()
+}
+
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { admin_url: String, name: String },

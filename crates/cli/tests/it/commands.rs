@@ -6,7 +6,7 @@ use std::process::{Child, Command, Stdio};
 use store::Backend;
 use store::testing::TestDb;
 
-fn ketaflow(dir: &std::path::Path) -> Command {
+pub(crate) fn ketaflow(dir: &std::path::Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ketaflow"));
     cmd.current_dir(dir).env_remove("RUST_LOG");
     for (k, _) in std::env::vars() {
@@ -17,7 +17,7 @@ fn ketaflow(dir: &std::path::Path) -> Command {
     cmd
 }
 
-fn run(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
+pub(crate) fn run(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
     let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -39,14 +39,16 @@ fn run(cmd: &mut Command, stdin: &str) -> (i32, String, String) {
 }
 
 /// A running `ketaflow serve` and the base URL it printed.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Server {
-    fn start(dir: &std::path::Path, args: &[&str]) -> Server {
+    pub(crate) fn start(dir: &std::path::Path, args: &[&str]) -> Server {
+        // Warnings only: the rest of standard output is not read once the address is.
         let mut child = ketaflow(dir)
+            .env("KETAFLOW_LOG__FILTER", "warn")
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(args)
             .stdout(Stdio::piped())

@@ -3,4 +3,5 @@
 #![allow(clippy::unwrap_used)]
 
 mod commands;
+mod crash;
 mod tidy;
