@@ -24,6 +24,7 @@ mod headers;
 mod ids;
 mod markdown;
 mod pages;
+mod routes;
 pub mod scenario;
 mod throttle;
 mod view;
@@ -42,6 +43,7 @@ use tower::ServiceExt;
 
 pub use api::openapi_json;
 pub use chart::concentration_svg;
+pub use routes::route_paths;
 
 /// Settings the server needs, built once from the configuration.
 #[derive(Debug, Clone)]
@@ -154,14 +156,15 @@ impl AppState {
 
 /// The whole application: pages, API, static assets and the layers every response passes.
 pub fn router(state: AppState) -> Router {
-    let pages =
-        pages::router(&state).layer(middleware::from_fn_with_state(state.clone(), csrf::guard));
+    let pages = pages::router(&state)
+        .router
+        .layer(middleware::from_fn_with_state(state.clone(), csrf::guard));
     let body_timeout = state.config().limits.body_read_timeout;
     Router::new()
         .merge(pages)
-        .nest("/api/v1", api::router())
-        .merge(assets::router())
-        .route("/healthz", axum::routing::get(api::health::healthz))
+        .nest("/api/v1", api::router().router)
+        .merge(assets::router().router)
+        .route(routes::HEALTHZ, axum::routing::get(api::health::healthz))
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -13,13 +13,10 @@ mod scheduling;
 mod screenings;
 mod sessions;
 
-use axum::Router;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-
-use crate::AppState;
 
 /// An optional whole number in a JSON body (also for the scenario wire format, which the command
 /// line shares).
@@ -329,8 +326,8 @@ async fn openapi() -> impl IntoResponse {
     )
 }
 
-pub(crate) fn router() -> Router<AppState> {
-    Router::new()
+pub(crate) fn router() -> crate::routes::Routes {
+    crate::routes::Routes::new()
         .route("/openapi.json", get(openapi))
         .route("/patients", get(patients::list).post(patients::create))
         .route("/patients/{id}", get(patients::get_one))

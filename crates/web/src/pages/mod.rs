@@ -25,7 +25,6 @@ mod self_screening;
 mod sessions;
 mod setup;
 
-use axum::Router;
 use axum::routing::{get, post};
 use tower_governor::GovernorLayer;
 
@@ -33,12 +32,12 @@ use crate::AppState;
 
 pub(crate) use courses::protocol_library;
 
-pub(crate) fn router(state: &AppState) -> Router<AppState> {
+pub(crate) fn router(state: &AppState) -> crate::routes::Routes {
     let sign_in = GovernorLayer::new(state.sign_in_throttle().clone())
         .error_handler(crate::throttle::too_many);
     let public = GovernorLayer::new(state.public_throttle().clone())
         .error_handler(crate::throttle::too_many);
-    Router::new()
+    crate::routes::Routes::new()
         .route("/", get(home::home))
         .route(
             "/login",

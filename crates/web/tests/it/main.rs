@@ -6,6 +6,7 @@
 mod support;
 
 mod api;
+mod authz;
 mod clinic_fit;
 mod hardening;
 mod inquiry;

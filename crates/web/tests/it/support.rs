@@ -10,6 +10,8 @@ pub(crate) const PASSWORD: &str = "a long test password";
 pub(crate) struct TestApp {
     pub(crate) base: String,
     pub(crate) db: TestDb,
+    /// Every path the router serves (`web::route_paths`).
+    pub(crate) routes: Vec<String>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -59,6 +61,7 @@ impl TestApp {
                 limits,
             },
         );
+        let routes = web::route_paths(&state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let server = tokio::spawn(async move {
@@ -66,7 +69,12 @@ impl TestApp {
                 .await
                 .unwrap();
         });
-        TestApp { base, db, server }
+        TestApp {
+            base,
+            db,
+            routes,
+            server,
+        }
     }
 
     pub(crate) async fn finish(self) {
