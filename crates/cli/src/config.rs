@@ -17,7 +17,10 @@ const KEYS: &[&str] = &[
     "database.url",
     "server.addr",
     "server.secure_cookies",
+    "server.tls_cert",
+    "server.tls_key",
     "security.idle_timeout_minutes",
+    "security.session_max_hours",
     "security.max_failed_logins",
     "security.lockout_minutes",
     "clinic.name",
@@ -396,6 +399,10 @@ impl std::fmt::Debug for DatabaseConfig {
 pub(crate) struct ServerConfig {
     pub(crate) addr: String,
     pub(crate) secure_cookies: bool,
+    /// PEM certificate chain; with `tls_key`, the server speaks HTTPS itself.
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub(crate) tls_key: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -403,6 +410,8 @@ impl Default for ServerConfig {
         ServerConfig {
             addr: "127.0.0.1:8080".into(),
             secure_cookies: false,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -411,6 +420,7 @@ impl Default for ServerConfig {
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct SecurityConfig {
     pub(crate) idle_timeout_minutes: i64,
+    pub(crate) session_max_hours: i64,
     pub(crate) max_failed_logins: i64,
     pub(crate) lockout_minutes: i64,
 }
@@ -419,6 +429,7 @@ impl Default for SecurityConfig {
     fn default() -> Self {
         SecurityConfig {
             idle_timeout_minutes: 15,
+            session_max_hours: 12,
             max_failed_logins: 5,
             lockout_minutes: 15,
         }
@@ -517,6 +528,16 @@ pub(crate) fn load(
         {
             continue;
         }
+        // KETAFLOW_<SETTING>_FILE: the setting's value is the named file's content (for
+        // secrets handed over as files, as container platforms do), never logged.
+        if let Some(setting) = var.strip_suffix("_FILE")
+            && let Some(key) = env_key(setting).filter(|k| KEYS.contains(&k.as_str()))
+        {
+            let content =
+                std::fs::read_to_string(value).with_context(|| format!("reading {var} {value}"))?;
+            env_values.push((key, content.trim().to_owned()));
+            continue;
+        }
         match env_key(var) {
             Some(key) if KEYS.contains(&key.as_str()) => env_values.push((key, value.clone())),
             _ => warnings.push(format!(
@@ -558,6 +579,12 @@ impl Config {
                 self.security.idle_timeout_minutes,
                 1,
                 720,
+            ),
+            (
+                "security.session_max_hours",
+                self.security.session_max_hours,
+                1,
+                24,
             ),
             (
                 "security.max_failed_logins",
@@ -667,6 +694,7 @@ impl Config {
             max_failed_logins: self.security.max_failed_logins,
             lockout: jiff::SignedDuration::from_mins(self.security.lockout_minutes),
             idle_timeout: jiff::SignedDuration::from_mins(self.security.idle_timeout_minutes),
+            session_lifetime: jiff::SignedDuration::from_hours(self.security.session_max_hours),
             demo_mode,
         }
     }
@@ -727,6 +755,31 @@ mod tests {
         };
         let (c, _) = load(Some(&path), &vars, &flagged).unwrap();
         assert_eq!(c.database.url, "sqlite://x.db");
+    }
+
+    #[test]
+    fn any_setting_can_come_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("url");
+        std::fs::write(&url, "postgres://kf:pw-from-file@db/kf\n").unwrap();
+        let lockout = dir.path().join("lockout");
+        std::fs::write(&lockout, "30\n").unwrap();
+        let vars = env(&[
+            ("KETAFLOW_DATABASE__URL_FILE", url.to_str().unwrap()),
+            (
+                "KETAFLOW_SECURITY__LOCKOUT_MINUTES_FILE",
+                lockout.to_str().unwrap(),
+            ),
+        ]);
+        let (config, warnings) = load(None, &vars, &Overrides::default()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(config.database.url, "postgres://kf:pw-from-file@db/kf");
+        assert_eq!(config.security.lockout_minutes, 30);
+        let missing = env(&[("KETAFLOW_DATABASE__URL_FILE", "/nonexistent/secret")]);
+        let err = load(None, &missing, &Overrides::default()).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("KETAFLOW_DATABASE__URL_FILE"), "{text}");
+        assert!(!text.contains("pw-from-file"), "{text}");
     }
 
     #[test]

@@ -48,6 +48,12 @@ enum Command {
         /// Seed and serve fictional demo data; refuses a database with real data.
         #[arg(long)]
         demo: bool,
+        /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+        #[arg(long, value_name = "FILE")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(long, value_name = "FILE")]
+        tls_key: Option<PathBuf>,
     },
     /// Manage staff accounts.
     User {
@@ -192,6 +198,9 @@ enum TokenCommand {
         /// What the token is for.
         #[arg(long, default_value = "created with ketaflow token create")]
         label: String,
+        /// Days after which the token opens nothing (1 to 3650); without it, until revoked.
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
         /// Database URL (overrides configuration).
         #[arg(long, value_name = "URL")]
         database: Option<String>,
@@ -299,8 +308,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             addr,
             database,
             demo,
+            tls_cert,
+            tls_key,
         } => {
-            let config = load_config(config_path, Overrides { database, addr })?;
+            let mut config = load_config(config_path, Overrides { database, addr })?;
+            if tls_cert.is_some() {
+                config.server.tls_cert = tls_cert;
+            }
+            if tls_key.is_some() {
+                config.server.tls_key = tls_key;
+            }
             serve::init_tracing(&config);
             runtime()?.block_on(serve::serve(config, demo))
         }
@@ -335,6 +352,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 TokenCommand::Create {
                     email,
                     label,
+                    expires_in_days,
                     database,
                 },
         } => {
@@ -345,7 +363,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     addr: None,
                 },
             )?;
-            runtime()?.block_on(users::create_token(&config, &email, &label))
+            runtime()?.block_on(users::create_token(
+                &config,
+                &email,
+                &label,
+                expires_in_days,
+            ))
         }
         Command::Config {
             command: ConfigCommand::Example,

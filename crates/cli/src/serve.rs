@@ -26,6 +26,18 @@ pub(crate) async fn open_store(config: &Config) -> anyhow::Result<Store> {
 
 pub(crate) async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let addr = config.addr()?;
+    let tls = match (&config.server.tls_cert, &config.server.tls_key) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => Some(
+            web::load_tls(cert, key)
+                .map_err(|e| anyhow::Error::new(crate::InputError(format!("TLS: {e}"))))?,
+        ),
+        _ => {
+            return Err(anyhow::Error::new(crate::InputError(
+                "TLS needs both --tls-cert and --tls-key (server.tls_cert and server.tls_key); give both, or neither to serve plain HTTP behind a TLS proxy".into(),
+            )));
+        }
+    };
     let store = open_store(&config).await?;
     let tz = jiff::tz::TimeZone::get(&config.clinic.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     if demo {
@@ -59,15 +71,16 @@ pub(crate) async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         )
     })?;
     let local = listener.local_addr().context("reading the bound address")?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     println!(
-        "Ketaflow is serving on http://{local} (database: {})",
+        "Ketaflow is serving on {scheme}://{local} (database: {})",
         store.backend().name()
     );
     let state = web::AppState::new(
         store.clone(),
         web::WebConfig {
             login: config.login_settings(demo),
-            secure_cookies: config.server.secure_cookies,
+            secure_cookies: config.server.secure_cookies || tls.is_some(),
             version: env!("CARGO_PKG_VERSION"),
             self_report_link: jiff::SignedDuration::from_hours(config.self_report.link_hours),
             crisis_message: config.self_report.crisis_message.trim().to_owned(),
@@ -83,7 +96,7 @@ pub(crate) async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             limits: config.limits.limits(),
         },
     );
-    web::serve(listener, state, shutdown_signal())
+    web::serve_with(listener, state, tls, shutdown_signal())
         .await
         .context("serving HTTP")?;
     store.close().await;

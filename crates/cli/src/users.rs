@@ -92,7 +92,17 @@ pub(crate) async fn add(
     Ok(())
 }
 
-pub(crate) async fn create_token(config: &Config, email: &str, label: &str) -> anyhow::Result<()> {
+pub(crate) async fn create_token(
+    config: &Config,
+    email: &str,
+    label: &str,
+    expires_in_days: Option<u32>,
+) -> anyhow::Result<()> {
+    let now = jiff::Timestamp::now();
+    let expires_at = expires_in_days
+        .map(|d| now.checked_add(jiff::SignedDuration::from_hours(24 * i64::from(d))))
+        .transpose()
+        .context("working out the expiry")?;
     let store = open_store(config).await?;
     let user = store.user_by_email(email).await?.ok_or_else(|| {
         input(format!(
@@ -101,17 +111,13 @@ pub(crate) async fn create_token(config: &Config, email: &str, label: &str) -> a
         ))
     })?;
     let (_, secret) = store
-        .create_api_token(
-            &Actor::system("cli"),
-            &user.id,
-            label,
-            jiff::Timestamp::now(),
-        )
+        .create_api_token_expiring(&Actor::system("cli"), &user.id, label, expires_at, now)
         .await
         .context("creating the token")?;
     store.close().await;
+    let until = expires_at.map_or_else(|| "until revoked".to_owned(), |t| format!("until {t}"));
     eprintln!(
-        "Token for {} ({}). It is shown only this once; keep it secret.",
+        "Token for {} ({}), valid {until}. It is shown only this once; keep it secret.",
         user.email,
         user.role.label()
     );

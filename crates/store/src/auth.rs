@@ -20,17 +20,22 @@ pub struct LoginSettings {
     pub lockout: SignedDuration,
     /// Inactivity after which a login session ends.
     pub idle_timeout: SignedDuration,
+    /// How long a login session lasts at most, however active (then the person signs in
+    /// again).
+    pub session_lifetime: SignedDuration,
     /// Whether the server runs in demo mode (only then may demo accounts sign in).
     pub demo_mode: bool,
 }
 
 impl Default for LoginSettings {
-    /// Five failures lock for fifteen minutes; fifteen idle minutes end a session.
+    /// Five failures lock for fifteen minutes; fifteen idle minutes end a session, and so do
+    /// twelve hours from sign-in (a clinic day; a Ketaflow choice, not a rule of any source).
     fn default() -> Self {
         LoginSettings {
             max_failed_logins: 5,
             lockout: SignedDuration::from_mins(15),
             idle_timeout: SignedDuration::from_mins(15),
+            session_lifetime: SignedDuration::from_hours(12),
             demo_mode: false,
         }
     }
@@ -88,6 +93,8 @@ pub struct ApiTokenInfo {
     pub last_used_at: Option<Timestamp>,
     /// When it was revoked.
     pub revoked_at: Option<Timestamp>,
+    /// When it stops opening anything, if it was given an expiry.
+    pub expires_at: Option<Timestamp>,
 }
 
 /// A password check for unknown emails, so that they take as long as known ones and the
@@ -142,6 +149,7 @@ pub(crate) struct TokenCache {
 struct CachedToken {
     user: User,
     last_used_ms: Option<i64>,
+    expires_ms: Option<i64>,
     checked: std::time::Instant,
 }
 
@@ -187,6 +195,7 @@ fn token_from_row(row: &sqlx::any::AnyRow) -> Result<ApiTokenInfo, StoreError> {
         created_at: r.instant("created_at")?,
         last_used_at: r.opt_instant("last_used_at")?,
         revoked_at: r.opt_instant("revoked_at")?,
+        expires_at: r.opt_instant("expires_at")?,
     })
 }
 
@@ -357,7 +366,7 @@ impl Store {
             .collect::<Vec<_>>()
             .join(", ");
         let row = sqlx::query(&format!(
-            "select {columns}, s.csrf_token, s.last_seen_at from login_sessions s
+            "select {columns}, s.csrf_token, s.created_at, s.last_seen_at from login_sessions s
              join users u on u.id = s.user_id
              where s.token_hash = $1 and s.ended_at is null"
         ))
@@ -374,6 +383,16 @@ impl Store {
             .unwrap_or(i64::MAX);
         if millis(now).saturating_sub(last_seen) > idle_ms {
             self.end_session(&hash, &user, "idle-timeout", now).await?;
+            return Ok(None);
+        }
+        let created: i64 = row.try_get("created_at")?;
+        let lifetime_ms = settings
+            .session_lifetime
+            .as_millis()
+            .try_into()
+            .unwrap_or(i64::MAX);
+        if millis(now).saturating_sub(created) > lifetime_ms {
+            self.end_session(&hash, &user, "lifetime", now).await?;
             return Ok(None);
         }
         if user.disabled || (user.is_demo && !settings.demo_mode) {
@@ -443,6 +462,21 @@ impl Store {
         label: &str,
         now: Timestamp,
     ) -> Result<(ApiTokenInfo, String), StoreError> {
+        self.create_api_token_expiring(actor, user, label, None, now)
+            .await
+    }
+
+    /// Like [`Store::create_api_token`], for a token that opens nothing after `expires_at`
+    /// (`None`: until revoked).
+    #[tracing::instrument(skip_all)]
+    pub async fn create_api_token_expiring(
+        &self,
+        actor: &Actor,
+        user: &UserId,
+        label: &str,
+        expires_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<(ApiTokenInfo, String), StoreError> {
         let id = ApiTokenId::new();
         let secret = format!("kf_{}", random_hex(32));
         let label = match label.trim() {
@@ -451,13 +485,15 @@ impl Store {
         };
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "insert into api_tokens (id, user_id, token_hash, label, created_at) values ($1, $2, $3, $4, $5)",
+            "insert into api_tokens (id, user_id, token_hash, label, created_at, expires_at)
+             values ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id.as_str())
         .bind(user.as_str())
         .bind(token_hash(&secret))
         .bind(label)
         .bind(millis(now))
+        .bind(expires_at.map(millis))
         .execute(&mut *tx)
         .await?;
         let event =
@@ -470,6 +506,7 @@ impl Store {
             created_at: now,
             last_used_at: None,
             revoked_at: None,
+            expires_at,
         };
         Ok((info, secret))
     }
@@ -489,8 +526,8 @@ impl Store {
         let hash = token_hash(secret);
         let cached = self.tokens.get(&hash);
         let was_cached = cached.is_some();
-        let (user, last_used) = match cached {
-            Some(c) => (c.user, c.last_used_ms),
+        let (user, last_used, expires_ms) = match cached {
+            Some(c) => (c.user, c.last_used_ms, c.expires_ms),
             None => {
                 let columns = USER_COLUMNS
                     .split(", ")
@@ -498,7 +535,7 @@ impl Store {
                     .collect::<Vec<_>>()
                     .join(", ");
                 let row = sqlx::query(&format!(
-                    "select {columns}, t.last_used_at from api_tokens t join users u on u.id = t.user_id
+                    "select {columns}, t.last_used_at, t.expires_at from api_tokens t join users u on u.id = t.user_id
                      where t.token_hash = $1 and t.revoked_at is null"
                 ))
                 .bind(&hash)
@@ -509,10 +546,14 @@ impl Store {
                 };
                 let user = user_from_row(&row)?;
                 let last_used: Option<i64> = row.try_get("last_used_at")?;
-                (user, last_used)
+                let expires: Option<i64> = row.try_get("expires_at")?;
+                (user, last_used, expires)
             }
         };
         if user.disabled || (user.is_demo && !settings.demo_mode) {
+            return Ok(None);
+        }
+        if expires_ms.is_some_and(|e| millis(now) >= e) {
             return Ok(None);
         }
         let stale =
@@ -536,6 +577,7 @@ impl Store {
                 CachedToken {
                     user: user.clone(),
                     last_used_ms,
+                    expires_ms,
                     checked: std::time::Instant::now(),
                 },
             );
@@ -547,7 +589,7 @@ impl Store {
     #[tracing::instrument(skip_all)]
     pub async fn api_tokens(&self, user: &UserId) -> Result<Vec<ApiTokenInfo>, StoreError> {
         let rows = sqlx::query(
-            "select id, label, created_at, last_used_at, revoked_at from api_tokens
+            "select id, label, created_at, last_used_at, revoked_at, expires_at from api_tokens
              where user_id = $1 order by created_at desc, id desc",
         )
         .bind(user.as_str())

@@ -27,6 +27,7 @@ mod pages;
 mod routes;
 pub mod scenario;
 mod throttle;
+mod tls;
 mod view;
 
 use std::net::SocketAddr;
@@ -44,6 +45,7 @@ use tower::ServiceExt;
 pub use api::openapi_json;
 pub use chart::concentration_svg;
 pub use routes::route_paths;
+pub use tls::{Tls, TlsError, load_tls};
 
 /// Settings the server needs, built once from the configuration.
 #[derive(Debug, Clone)]
@@ -233,13 +235,29 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(listener, state, None, shutdown).await
+}
+
+/// Like [`serve`], speaking HTTPS with `tls` when given: the handshake runs in the
+/// connection's own task within the header-read timeout (a client that stalls it holds only its
+/// own connection), HTTP/2 or HTTP/1.1 as the client chose by ALPN, and every answer carries
+/// Strict-Transport-Security.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Option<Tls>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let limits = state.config().limits;
     spawn_housekeeping(state.clone());
     throttle::spawn_cleanup(vec![
         state.sign_in_throttle().clone(),
         state.public_throttle().clone(),
     ]);
-    let app = router(state);
+    let mut app = router(state);
+    if tls.is_some() {
+        app = app.layer(middleware::map_response(tls::hsts));
+    }
     let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -273,14 +291,35 @@ pub async fn serve(
                     req
                 });
         let service = hyper_util::service::TowerToHyperService::new(service);
-        let conn = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            // A client that goes away mid-request is not a server error.
-            let _ = conn.await;
-        });
+        match &tls {
+            None => {
+                let conn = builder
+                    .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                    .into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    // A client that goes away mid-request is not a server error.
+                    let _ = conn.await;
+                });
+            }
+            Some(tls) => {
+                let (acceptor, builder, watcher) =
+                    (tls.acceptor.clone(), builder.clone(), graceful.watcher());
+                let handshake_timeout = limits.header_read_timeout;
+                tokio::spawn(async move {
+                    // A failed or stalled handshake ends this connection only.
+                    let Ok(Ok(stream)) =
+                        tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await
+                    else {
+                        return;
+                    };
+                    let conn = builder
+                        .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                        .into_owned();
+                    let _ = watcher.watch(conn).await;
+                });
+            }
+        }
     }
     drop(listener);
     tokio::select! {

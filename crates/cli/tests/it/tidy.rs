@@ -77,12 +77,13 @@ fn allowed_external_for_pure(krate: &str) -> Option<&'static [&'static str]> {
 }
 
 /// External crates that belong to exactly one layer.
-const OWNED: [(&str, &str); 9] = [
+const OWNED: [(&str, &str); 10] = [
     ("sqlx", "store"),
     ("axum", "web"),
     ("askama", "web"),
     ("utoipa", "web"),
     ("tower-http", "web"),
+    ("tokio-rustls", "web"),
     ("clap", "ketaflow"),
     ("figment", "ketaflow"),
     ("tracing-subscriber", "ketaflow"),

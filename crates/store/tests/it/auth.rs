@@ -259,7 +259,91 @@ async fn api_tokens_authenticate_until_revoked(db: &TestDb) {
     );
 }
 
+async fn a_session_ends_at_its_lifetime_however_active(db: &TestDb) {
+    user(db, "long@example.org", Role::Nurse).await;
+    let settings = LoginSettings {
+        session_lifetime: SignedDuration::from_hours(2),
+        ..LoginSettings::default()
+    };
+    let s = db
+        .store
+        .login("long@example.org", PASSWORD, &settings, t0())
+        .await
+        .unwrap()
+        .unwrap();
+    // Used every ten minutes: alive up to two hours after sign-in, ended just after.
+    let mut at = t0();
+    while at < t0() + SignedDuration::from_mins(120) {
+        at += SignedDuration::from_mins(10);
+        assert!(
+            db.store
+                .session(&s.token, &settings, at)
+                .await
+                .unwrap()
+                .is_some(),
+            "alive at {at}"
+        );
+    }
+    at += SignedDuration::from_mins(1);
+    assert!(
+        db.store
+            .session(&s.token, &settings, at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Ended for good: an earlier instant does not revive it.
+    assert!(
+        db.store
+            .session(&s.token, &settings, t0())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn an_api_token_with_an_expiry_opens_nothing_after_it(db: &TestDb) {
+    let u = user(db, "expiring@example.org", Role::Nurse).await;
+    let settings = LoginSettings::default();
+    let until = t0() + SignedDuration::from_hours(24);
+    let (info, secret) = db
+        .store
+        .create_api_token_expiring(&Actor::user(&u), &u.id, "a day", Some(until), t0())
+        .await
+        .unwrap();
+    assert_eq!(info.expires_at, Some(until));
+    assert_eq!(
+        db.store.api_tokens(&u.id).await.unwrap()[0].expires_at,
+        Some(until)
+    );
+    let before = until - SignedDuration::from_mins(1);
+    assert!(
+        db.store
+            .authenticate_token(&secret, &settings, before)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // The process trusts a checked token for two seconds, but never past its expiry.
+    assert!(
+        db.store
+            .authenticate_token(&secret, &settings, until)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        db.store
+            .authenticate_token(&secret, &settings, until + SignedDuration::from_hours(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 crate::on_both!(
+    a_session_ends_at_its_lifetime_however_active,
+    an_api_token_with_an_expiry_opens_nothing_after_it,
     accounts_are_unique_by_email,
     five_failures_lock_the_account_for_fifteen_minutes,
     a_success_resets_the_failure_count,

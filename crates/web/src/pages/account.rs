@@ -21,8 +21,20 @@ pub(crate) struct TokenRow {
     label: String,
     created: String,
     last_used: String,
+    expires: String,
     revoked: bool,
+    expired: bool,
 }
+
+/// The expiries a new token may be given, in days (`0`: until revoked).
+const EXPIRY_CHOICES: [(u32, &str); 6] = [
+    (0, "never (until revoked)"),
+    (1, "after 1 day"),
+    (7, "after 7 days"),
+    (30, "after 30 days"),
+    (90, "after 90 days"),
+    (365, "after a year"),
+];
 
 #[derive(Template)]
 #[template(path = "account/index.html")]
@@ -33,6 +45,8 @@ pub(crate) struct AccountPage {
     role: &'static str,
     tokens: Vec<TokenRow>,
     new_secret: Option<String>,
+    expiries: &'static [(u32, &'static str)],
+    error: Option<String>,
 }
 
 async fn account_page(
@@ -40,8 +54,10 @@ async fn account_page(
     who: &Can<Staff>,
     ctx: PageCtx,
     new_secret: Option<String>,
+    error: Option<String>,
 ) -> Result<Html<String>, AppError> {
     let user = who.user();
+    let now = jiff::Timestamp::now();
     let tokens = state
         .store()
         .api_tokens(&user.id)
@@ -53,6 +69,10 @@ async fn account_page(
                 .last_used_at
                 .map_or_else(|| "never".to_owned(), |at| ctx.time(at)),
             revoked: t.revoked_at.is_some(),
+            expired: t.expires_at.is_some_and(|e| e <= now),
+            expires: t
+                .expires_at
+                .map_or_else(|| "never".to_owned(), |at| ctx.time(at)),
             id: t.id.as_str().to_owned(),
             label: t.label,
         })
@@ -64,6 +84,8 @@ async fn account_page(
         role: user.role.label(),
         tokens,
         new_secret,
+        expiries: &EXPIRY_CHOICES,
+        error,
     })
 }
 
@@ -72,13 +94,16 @@ pub(crate) async fn page(
     who: Can<Staff>,
     ctx: PageCtx,
 ) -> Result<Html<String>, AppError> {
-    account_page(&state, &who, ctx, None).await
+    account_page(&state, &who, ctx, None, None).await
 }
 
 #[derive(Deserialize)]
 pub(crate) struct TokenForm {
     #[serde(default)]
     label: String,
+    /// Days until the token expires, one of [`EXPIRY_CHOICES`]; blank for never.
+    #[serde(default)]
+    expires_in_days: String,
 }
 
 pub(crate) async fn create_token(
@@ -86,13 +111,42 @@ pub(crate) async fn create_token(
     who: Can<Staff>,
     ctx: PageCtx,
     Form(form): Form<TokenForm>,
-) -> Result<Html<String>, AppError> {
+) -> Result<Response, AppError> {
     let label: String = form.label.trim().chars().take(100).collect();
+    let now = jiff::Timestamp::now();
+    let days = match form.expires_in_days.trim() {
+        "" => Some(0),
+        typed => typed
+            .parse::<u32>()
+            .ok()
+            .filter(|d| EXPIRY_CHOICES.iter().any(|(c, _)| c == d)),
+    };
+    let expires_at = match days {
+        Some(0) => Ok(None),
+        Some(d) => now
+            .checked_add(jiff::SignedDuration::from_hours(24 * i64::from(d)))
+            .map(Some)
+            .map_err(|_| ()),
+        None => Err(()),
+    };
+    let Ok(expires_at) = expires_at else {
+        let page = account_page(
+            &state,
+            &who,
+            ctx,
+            None,
+            Some("Choose when the token expires from the list.".into()),
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
     let (_, secret) = state
         .store()
-        .create_api_token(&who.actor(), &who.user().id, &label, jiff::Timestamp::now())
+        .create_api_token_expiring(&who.actor(), &who.user().id, &label, expires_at, now)
         .await?;
-    account_page(&state, &who, ctx, Some(secret)).await
+    Ok(account_page(&state, &who, ctx, Some(secret), None)
+        .await?
+        .into_response())
 }
 
 pub(crate) async fn revoke_token(

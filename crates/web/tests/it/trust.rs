@@ -74,4 +74,49 @@ async fn the_privacy_officer_sees_who_opened_a_record_and_from_where(app: &TestA
     );
 }
 
-crate::on_both!(the_privacy_officer_sees_who_opened_a_record_and_from_where);
+async fn a_token_made_on_the_account_page_can_be_given_an_expiry(app: &TestApp) {
+    let nurse = app.user("tokens@example.org", Role::Nurse).await;
+    let client = app.signed_in("tokens@example.org").await;
+    let token = app.csrf(&client, "/account").await;
+    let res = app
+        .post_form(
+            &client,
+            "/account/tokens",
+            &token,
+            &[("label", "export"), ("expires_in_days", "7")],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Copy this token now"), "{page}");
+    let listed = app.db.store.api_tokens(&nurse.id).await.unwrap();
+    let expires = listed[0].expires_at.expect("an expiry");
+    let days = expires.duration_since(listed[0].created_at).as_hours() / 24;
+    assert_eq!(days, 7);
+    assert!(
+        !page.contains("<td>never</td><td>never</td>"),
+        "the expiry is shown: {page}"
+    );
+    // A value the list does not offer is sent back at the field, and nothing is made.
+    let res = app
+        .post_form(
+            &client,
+            "/account/tokens",
+            &token,
+            &[("label", "forever"), ("expires_in_days", "100000")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Choose when the token expires")
+    );
+    assert_eq!(app.db.store.api_tokens(&nurse.id).await.unwrap().len(), 1);
+}
+
+crate::on_both!(
+    the_privacy_officer_sees_who_opened_a_record_and_from_where,
+    a_token_made_on_the_account_page_can_be_given_an_expiry
+);
