@@ -883,6 +883,7 @@ impl Store {
                         "its previous hash is not the hash of the event before it".into(),
                     );
                 }
+                // ok: a missing hash matches no content, so it is reported as altered below.
                 let hash = r.opt_text("hash")?.unwrap_or_default();
                 if chain_hash(&prev, &content.canonical(seq)) != hash {
                     return broken(

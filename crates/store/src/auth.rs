@@ -386,6 +386,7 @@ impl Store {
             return Ok(None);
         }
         let created: i64 = row.try_get("created_at")?;
+        // ok: a lifetime beyond i64 milliseconds is no limit at all.
         let lifetime_ms = settings
             .session_lifetime
             .as_millis()

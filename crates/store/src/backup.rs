@@ -17,6 +17,7 @@ impl DatabaseUrl {
         }
         let rest = self.expose().strip_prefix("sqlite:")?;
         let path = rest.trim_start_matches("//");
+        // ok: split always yields a first part; the fallback is never taken.
         let path = path.split('?').next().unwrap_or(path);
         (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
     }
@@ -28,6 +29,7 @@ impl DatabaseUrl {
         let Some((scheme, rest)) = url.split_once("://") else {
             return (url.to_owned(), None);
         };
+        // ok: a URL without a path is all authority.
         let authority_end = rest.find('/').unwrap_or(rest.len());
         let (authority, tail) = rest.split_at(authority_end);
         match authority.rsplit_once('@') {

@@ -196,6 +196,45 @@ struct Caller {
     token: Option<String>,
 }
 
+/// A demo account signed in (its browser session and form token) with a bearer token of its own.
+async fn signed_in(
+    app: &TestApp,
+    email: &str,
+    role: Role,
+    label: &str,
+    now: jiff::Timestamp,
+) -> Caller {
+    let browser = TestApp::browser();
+    let token = app.csrf(&browser, "/login").await;
+    let res = app
+        .post_form(
+            &browser,
+            "/login",
+            &token,
+            &[
+                ("email", email),
+                ("password", store::DEMO_PASSWORD),
+                ("next", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303, "sign-in of {email}");
+    let csrf = app.csrf(&browser, "/account").await;
+    let user = app.db.store.user_by_email(email).await.unwrap().unwrap();
+    let (_, secret) = app
+        .db
+        .store
+        .create_api_token(&Actor::user(&user), &user.id, label, now)
+        .await
+        .unwrap();
+    Caller {
+        role: Some(role),
+        browser,
+        csrf,
+        token: Some(secret),
+    }
+}
+
 async fn first(app: &TestApp, sql: &str) -> String {
     text_rows(&app.db.store, sql)
         .await
@@ -216,19 +255,35 @@ struct Ids {
     appointment: String,
     spare_user: String,
     spare_token: String,
+    /// Links and screenings: any id (the routes only redirect or refuse).
+    other: String,
 }
 
 impl Ids {
-    /// `path` with its parameters filled from `self`, or every id replaced by `other`.
-    fn fill(&self, path: &str, other: Option<&str>) -> String {
+    /// The same id for every kind of record: a guess.
+    fn every(guess: &str) -> Ids {
+        let g = || guess.to_owned();
+        Ids {
+            patient: g(),
+            course: g(),
+            session: g(),
+            alert: g(),
+            inquiry: g(),
+            chair: g(),
+            appointment: g(),
+            spare_user: g(),
+            spare_token: g(),
+            other: g(),
+        }
+    }
+
+    /// `path` with its parameters filled from `self`.
+    fn fill(&self, path: &str) -> String {
         let mut out = Vec::new();
         let parts: Vec<&str> = path.split('/').collect();
         for (i, part) in parts.iter().enumerate() {
             let before = if i > 0 { parts[i - 1] } else { "" };
             let value = match *part {
-                "{id}" | "{course}" | "{link}" | "{screening}" if other.is_some() => {
-                    other.unwrap_or_default().to_owned()
-                }
                 "{id}" => match before {
                     "patients" => self.patient.clone(),
                     "courses" => self.course.clone(),
@@ -242,7 +297,7 @@ impl Ids {
                     other => panic!("no id for a {other} path: {path}"),
                 },
                 "{course}" => self.course.clone(),
-                "{link}" | "{screening}" => "0190aaaa-0000-7000-8000-00000000abcd".to_owned(),
+                "{link}" | "{screening}" => self.other.clone(),
                 "{secret}" => "a".repeat(43),
                 "{action}" => match before {
                     "sessions" | "{id}" if path.starts_with("/sessions") => "vitals".to_owned(),
@@ -326,35 +381,7 @@ async fn the_router_and_the_matrix_agree_for_every_role(app: &TestApp) {
         .unwrap();
     let mut callers = vec![anonymous];
     for (email, role) in ROLES {
-        let browser = TestApp::browser();
-        let token = app.csrf(&browser, "/login").await;
-        let res = app
-            .post_form(
-                &browser,
-                "/login",
-                &token,
-                &[
-                    ("email", email),
-                    ("password", store::DEMO_PASSWORD),
-                    ("next", "/"),
-                ],
-            )
-            .await;
-        assert_eq!(res.status(), 303, "sign-in of {email}");
-        let csrf = app.csrf(&browser, "/account").await;
-        let user = app.db.store.user_by_email(email).await.unwrap().unwrap();
-        let (_, secret) = app
-            .db
-            .store
-            .create_api_token(&Actor::user(&user), &user.id, "matrix", now)
-            .await
-            .unwrap();
-        callers.push(Caller {
-            role: Some(role),
-            browser,
-            csrf,
-            token: Some(secret),
-        });
+        callers.push(signed_in(app, email, role, "matrix", now).await);
     }
     let ids = Ids {
         patient: first(app, "select id from patients where is_demo = 1 order by id").await,
@@ -366,13 +393,14 @@ async fn the_router_and_the_matrix_agree_for_every_role(app: &TestApp) {
         appointment: first(app, "select id from appointments order by id").await,
         spare_user: spare.id.as_str().to_owned(),
         spare_token: spare_token.id.as_str().to_owned(),
+        other: "0190aaaa-0000-7000-8000-00000000abcd".to_owned(),
     };
 
     // The methods each path answers, found by asking: 405 means the router has none.
     let mut served = BTreeSet::new();
     for path in &app.routes {
         for method in [Method::GET, Method::POST, Method::PUT, Method::DELETE] {
-            let filled = ids.fill(path, None);
+            let filled = ids.fill(path);
             let res = send(app, &callers[0], &method, &filled).await;
             if res.status() != StatusCode::METHOD_NOT_ALLOWED {
                 served.insert((method.as_str().to_owned(), path.clone()));
@@ -400,7 +428,7 @@ async fn the_router_and_the_matrix_agree_for_every_role(app: &TestApp) {
     let mut checked = 0;
     for (method, path, access) in order {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
-        let filled = ids.fill(path, None);
+        let filled = ids.fill(path);
         for caller in &callers {
             let res = send(app, caller, &method, &filled).await;
             let status = res.status();
@@ -469,54 +497,18 @@ async fn ids_of_another_site_or_of_nothing_open_nothing(app: &TestApp) {
         .unwrap();
     let mut checked = 0;
     for (email, role) in ROLES {
-        let browser = TestApp::browser();
-        let token = app.csrf(&browser, "/login").await;
-        app.post_form(
-            &browser,
-            "/login",
-            &token,
-            &[
-                ("email", email),
-                ("password", store::DEMO_PASSWORD),
-                ("next", "/"),
-            ],
-        )
-        .await;
-        let user = app.db.store.user_by_email(email).await.unwrap().unwrap();
-        let (_, bearer) = app
-            .db
-            .store
-            .create_api_token(&Actor::user(&user), &user.id, "guess", now)
-            .await
-            .unwrap();
-        let caller = Caller {
-            role: Some(role),
-            csrf: app.csrf(&browser, "/account").await,
-            browser,
-            token: Some(bearer),
-        };
+        let caller = signed_in(app, email, role, "guess", now).await;
         for (method, path, _) in MATRIX
             .iter()
             .filter(|(m, p, _)| *m == "GET" && p.contains("{id}"))
         {
             let method = Method::from_bytes(method.as_bytes()).unwrap();
-            let ids = Ids {
-                patient: String::new(),
-                course: String::new(),
-                session: String::new(),
-                alert: String::new(),
-                inquiry: String::new(),
-                chair: String::new(),
-                appointment: String::new(),
-                spare_user: String::new(),
-                spare_token: String::new(),
-            };
             let mut guesses = vec!["0190ffff-0000-7000-8000-000000000000".to_owned()];
             if path.contains("/patients/{id}") {
                 guesses.push(theirs.id.as_str().to_owned());
             }
             for guess in guesses {
-                let filled = ids.fill(path, Some(&guess));
+                let filled = Ids::every(&guess).fill(path);
                 let res = send(app, &caller, &method, &filled).await;
                 let status = res.status();
                 // Refused, not found, or sent elsewhere (a form's page that only redirects):
