@@ -25,22 +25,9 @@ impl DatabaseUrl {
     /// For PostgreSQL's own tools: the URL without its password, and the password (to hand
     /// over in `PGPASSWORD`, so it is never on a command line).
     pub fn libpq_parts(&self) -> (String, Option<String>) {
-        let url = self.expose();
-        let Some((scheme, rest)) = url.split_once("://") else {
-            return (url.to_owned(), None);
-        };
-        // ok: a URL without a path is all authority.
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(authority_end);
-        match authority.rsplit_once('@') {
-            Some((userinfo, host)) => match userinfo.split_once(':') {
-                Some((user, password)) => (
-                    format!("{scheme}://{user}@{host}{tail}"),
-                    Some(password.to_owned()),
-                ),
-                None => (url.to_owned(), None),
-            },
-            None => (url.to_owned(), None),
+        match crate::connect::around_password(self.expose()) {
+            Some((head, password, tail)) => (format!("{head}{tail}"), Some(password.to_owned())),
+            None => (self.expose().to_owned(), None),
         }
     }
 }

@@ -113,18 +113,21 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
+/// The parts of `scheme://user:password@host/rest` around the password:
+/// (`scheme://user`, the password, `@host/rest`), when the URL has one.
+pub(crate) fn around_password(url: &str) -> Option<(String, &str, &str)> {
+    let (scheme, rest) = url.split_once("://")?;
+    // ok: a URL without a path is all authority.
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@')?;
+    let (user, password) = rest[..at].split_once(':')?;
+    Some((format!("{scheme}://{user}"), password, &rest[at..]))
+}
+
 /// Replaces the password in `scheme://user:password@host` with `***`.
 fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{}", &rest[authority_end..]),
-            None => url.to_owned(),
-        },
+    match around_password(url) {
+        Some((head, _, tail)) => format!("{head}:***{tail}"),
         None => url.to_owned(),
     }
 }
@@ -404,6 +407,27 @@ fn type_kind(declared: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_tools_get_the_url_without_its_password() {
+        let url = DatabaseUrl::parse("postgres://kf:s3cret@db:5432/kf?sslmode=require").unwrap();
+        assert_eq!(
+            url.libpq_parts(),
+            (
+                "postgres://kf@db:5432/kf?sslmode=require".to_owned(),
+                Some("s3cret".to_owned())
+            )
+        );
+        let plain = DatabaseUrl::parse("postgres://postgres@127.0.0.1/test").unwrap();
+        assert_eq!(
+            plain.libpq_parts(),
+            ("postgres://postgres@127.0.0.1/test".to_owned(), None)
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://k.db").unwrap().sqlite_path(),
+            Some(std::path::PathBuf::from("k.db"))
+        );
+    }
 
     #[test]
     fn urls_are_recognised_and_redacted() {
