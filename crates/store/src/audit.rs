@@ -368,7 +368,7 @@ pub struct AuditRecord {
     pub client_address: Option<String>,
 }
 
-const INSERT_COLUMNS: &str = "seq, at, site_id, actor_user_id, actor_label, action, outcome, entity_type, entity_id, patient_id, detail, client_address, prev_hash, hash";
+pub(crate) const INSERT_COLUMNS: &str = "seq, at, site_id, actor_user_id, actor_label, action, outcome, entity_type, entity_id, patient_id, detail, client_address, prev_hash, hash";
 const INSERT_ARITY: usize = 14;
 
 /// Appends one event inside the caller's transaction, so the event and the change it records
@@ -389,19 +389,19 @@ pub(crate) async fn insert(
 /// The columns of one event that its hash covers, in a fixed order, as JSON: what the event
 /// says, its place and the address it came from. (The row id is left out: PostgreSQL assigns
 /// it on insert; `seq` is the event's place.)
-struct Content<'a> {
-    seq: i64,
-    at: i64,
-    site_id: Option<&'a str>,
-    actor_user_id: Option<&'a str>,
-    actor_label: &'a str,
-    action: &'a str,
-    outcome: &'a str,
-    entity_type: Option<&'a str>,
-    entity_id: Option<&'a str>,
-    patient_id: Option<&'a str>,
-    detail: Option<&'a str>,
-    client_address: Option<&'a str>,
+pub(crate) struct Content<'a> {
+    pub(crate) seq: i64,
+    pub(crate) at: i64,
+    pub(crate) site_id: Option<&'a str>,
+    pub(crate) actor_user_id: Option<&'a str>,
+    pub(crate) actor_label: &'a str,
+    pub(crate) action: &'a str,
+    pub(crate) outcome: &'a str,
+    pub(crate) entity_type: Option<&'a str>,
+    pub(crate) entity_id: Option<&'a str>,
+    pub(crate) patient_id: Option<&'a str>,
+    pub(crate) detail: Option<&'a str>,
+    pub(crate) client_address: Option<&'a str>,
 }
 
 impl Content<'_> {
@@ -447,15 +447,20 @@ async fn move_head(conn: &mut AnyConnection, hash: &str) -> Result<(), StoreErro
     Ok(())
 }
 
-/// Appends events, chained, in as few statements as the parameter limits allow.
-async fn insert_many(
-    conn: &mut AnyConnection,
-    events: &[(i64, &Actor, &AuditEvent)],
-) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let (first, mut prev) = take_head(conn, events.len()).await?;
+/// One event's row as it is stored: its content, the hash it follows and its own hash.
+pub(crate) struct Chained<'a> {
+    pub(crate) content: Content<'a>,
+    pub(crate) prev_hash: String,
+    pub(crate) hash: String,
+}
+
+/// Chains `events` on after the head (`first` is the place of the first, `prev` the hash it
+/// follows); returns their rows and the chain's new head hash.
+pub(crate) fn chain_events<'a>(
+    first: i64,
+    mut prev: String,
+    events: &[(i64, &'a Actor, &'a AuditEvent)],
+) -> (Vec<Chained<'a>>, String) {
     let mut rows = Vec::with_capacity(events.len());
     for (i, (at, actor, event)) in events.iter().enumerate() {
         let content = Content {
@@ -473,8 +478,25 @@ async fn insert_many(
             client_address: actor.address.as_deref(),
         };
         let hash = chain_hash(&prev, &content.canonical());
-        rows.push((content, std::mem::replace(&mut prev, hash.clone()), hash));
+        rows.push(Chained {
+            content,
+            prev_hash: std::mem::replace(&mut prev, hash.clone()),
+            hash,
+        });
     }
+    (rows, prev)
+}
+
+/// Appends events, chained, in as few statements as the parameter limits allow.
+async fn insert_many(
+    conn: &mut AnyConnection,
+    events: &[(i64, &Actor, &AuditEvent)],
+) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let (first, prev) = take_head(conn, events.len()).await?;
+    let (rows, prev) = chain_events(first, prev, events);
     // Statements of at most 64 rows keep well inside every engine's parameter limit.
     for chunk in rows.chunks(64) {
         let mut sql = format!("insert into audit_events ({INSERT_COLUMNS}) values ");
@@ -492,7 +514,12 @@ async fn insert_many(
             sql.push(')');
         }
         let mut query = sqlx::query(&sql);
-        for (c, prev_hash, hash) in chunk {
+        for Chained {
+            content: c,
+            prev_hash,
+            hash,
+        } in chunk
+        {
             query = query
                 .bind(c.seq)
                 .bind(c.at)
@@ -515,21 +542,21 @@ async fn insert_many(
 }
 
 /// Events one group commit writes at most.
-const MAX_BATCH: usize = 256;
+pub(crate) const MAX_BATCH: usize = 256;
 /// Events that may wait for the writer before callers wait to hand theirs over.
 const QUEUE: usize = 4096;
 
-struct Pending {
-    at: i64,
-    actor: Actor,
-    event: AuditEvent,
-    done: oneshot::Sender<Result<(), String>>,
+pub(crate) struct Pending {
+    pub(crate) at: i64,
+    pub(crate) actor: Actor,
+    pub(crate) event: AuditEvent,
+    pub(crate) done: oneshot::Sender<Result<(), String>>,
 }
 
 /// What the writer is asked to do. Events go by value: boxing them would add an allocation to
 /// every audited read for the sake of the one stop message a store ever sends.
 #[allow(clippy::large_enum_variant)]
-enum Message {
+pub(crate) enum Message {
     /// Record an event.
     Write(Pending),
     /// Commit what is queued, hand the connection back and stop (the store is closing).
@@ -551,6 +578,17 @@ impl AuditWriter {
         let (queue, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run_writer(pool, rx));
         AuditWriter { queue }
+    }
+
+    /// Starts a writer that `run` drives on a thread of its own (the native SQLite writer).
+    pub(crate) fn start_thread(
+        run: impl FnOnce(mpsc::Receiver<Message>) + Send + 'static,
+    ) -> std::io::Result<AuditWriter> {
+        let (queue, rx) = mpsc::channel(QUEUE);
+        std::thread::Builder::new()
+            .name("audit-writer".into())
+            .spawn(move || run(rx))?;
+        Ok(AuditWriter { queue })
     }
 
     /// Stops the writer once the events queued before this call are committed, so that the
@@ -591,28 +629,39 @@ impl AuditWriter {
     }
 }
 
+/// Puts `first` and whatever else is waiting (up to [`MAX_BATCH`]) into `batch`; returns the
+/// stop message when one came, which ends the gathering.
+pub(crate) fn gather(
+    first: Message,
+    rx: &mut mpsc::Receiver<Message>,
+    batch: &mut Vec<Pending>,
+) -> Option<oneshot::Sender<()>> {
+    let mut stop = None;
+    match first {
+        Message::Write(p) => batch.push(p),
+        Message::Stop(done) => stop = Some(done),
+    }
+    while batch.len() < MAX_BATCH && stop.is_none() {
+        match rx.try_recv() {
+            Ok(Message::Write(p)) => batch.push(p),
+            Ok(Message::Stop(done)) => stop = Some(done),
+            Err(_) => break,
+        }
+    }
+    stop
+}
+
 async fn run_writer(pool: AnyPool, mut rx: mpsc::Receiver<Message>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     // The writer keeps one connection of its own (its prepared inserts stay warm), and takes a
     // fresh one after any failure.
     let mut conn: Option<PoolConnection<Any>> = None;
-    let mut stop: Option<oneshot::Sender<()>> = None;
     while let Some(first) = rx.recv().await {
-        match first {
-            Message::Write(p) => batch.push(p),
-            Message::Stop(done) => stop = Some(done),
-        }
-        while batch.len() < MAX_BATCH && stop.is_none() {
-            match rx.try_recv() {
-                Ok(Message::Write(p)) => batch.push(p),
-                Ok(Message::Stop(done)) => stop = Some(done),
-                Err(_) => break,
-            }
-        }
+        let stop = gather(first, &mut rx, &mut batch);
         if !batch.is_empty() {
             write_batch(&pool, &mut conn, &mut batch).await;
         }
-        if let Some(done) = stop.take() {
+        if let Some(done) = stop {
             drop(conn.take());
             let _ = done.send(());
             return;

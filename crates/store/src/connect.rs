@@ -11,6 +11,7 @@ use sqlx::{AnyPool, Executor};
 use crate::StoreError;
 use crate::audit::AuditWriter;
 use crate::auth::TokenCache;
+use crate::native::NativeReads;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
@@ -139,6 +140,9 @@ pub struct Store {
     backend: Backend,
     pub(crate) audit_writer: AuditWriter,
     pub(crate) tokens: std::sync::Arc<TokenCache>,
+    /// The native read path of a SQLite file ([`crate::native`]); `None` on PostgreSQL and
+    /// for an in-memory database.
+    pub(crate) native: Option<NativeReads>,
 }
 
 impl fmt::Debug for Store {
@@ -193,13 +197,28 @@ impl Store {
             }
         };
         let audit_writer = AuditWriter::start(pool.clone());
-        let store = Store {
+        let mut store = Store {
             pool,
             backend,
             audit_writer,
             tokens: std::sync::Arc::default(),
+            native: None,
         };
         store.migrate().await?;
+        if let Some(path) = url.sqlite_path() {
+            // A SQLite file takes the native path for its hot reads and its audit writer; the
+            // sqlx writer, idle until now (migrations write their events in their own
+            // transactions), stops.
+            let busy = Duration::from_millis(u64::from(SQLITE_BUSY_TIMEOUT_MS));
+            store.native = Some(NativeReads::new(&path, busy));
+            store.audit_writer.stop().await;
+            store.audit_writer = AuditWriter::start_thread(move |rx| {
+                crate::native::run_audit_writer(path, busy, rx)
+            })
+            .map_err(|e| StoreError::AuditUnavailable {
+                reason: format!("the audit writer thread did not start: {e}"),
+            })?;
+        }
         Ok(store)
     }
 
@@ -210,8 +229,21 @@ impl Store {
 
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("select 1").execute(&self.pool).await?;
-        Ok(())
+        match &self.native {
+            Some(native) => {
+                native
+                    .read(|conn| {
+                        conn.prepare_cached("select 1")?
+                            .query_row([], |row| row.get::<_, i64>(0))?;
+                        Ok(())
+                    })
+                    .await
+            }
+            None => {
+                sqlx::query("select 1").execute(&self.pool).await?;
+                Ok(())
+            }
+        }
     }
 
     /// Closes every connection; waits for queries in flight and for the audit events queued.
@@ -307,19 +339,19 @@ impl Store {
                 .collect();
             let index_sql = match self.backend {
                 Backend::Sqlite => {
-                    "select i.name, group_concat(c.name, ',') from sqlite_master i \
+                    "select i.name, group_concat(coalesce(c.name, '(expression)'), ',') from sqlite_master i \
                      join pragma_index_info(i.name) c \
                      where i.type = 'index' and i.tbl_name = $1 and i.sql is not null \
                      group by i.name order by i.name"
                 }
                 Backend::Postgres => {
-                    "select ic.relname::text, string_agg(a.attname::text, ',' order by k.ord) \
+                    "select ic.relname::text, string_agg(coalesce(a.attname::text, '(expression)'), ',' order by k.ord) \
                      from pg_index x \
                      join pg_class ic on ic.oid = x.indexrelid \
                      join pg_class tc on tc.oid = x.indrelid \
                      join pg_namespace n on n.oid = tc.relnamespace \
                      cross join lateral unnest(x.indkey::int2[]) with ordinality as k(attnum, ord) \
-                     join pg_attribute a on a.attrelid = x.indrelid and a.attnum = k.attnum \
+                     left join pg_attribute a on a.attrelid = x.indrelid and a.attnum = k.attnum \
                      where tc.relname = $1 and n.nspname = current_schema() \
                        and not exists (select 1 from pg_constraint c where c.conindid = x.indexrelid) \
                      group by ic.relname order by ic.relname"

@@ -63,6 +63,12 @@ pub enum StoreError {
         /// What failed.
         reason: String,
     },
+    /// A read on the native SQLite path failed.
+    #[error("database error: {reason}")]
+    Native {
+        /// What SQLite said.
+        reason: String,
+    },
     /// Any other database failure.
     #[error("database error: {0}")]
     Other(sqlx::Error),

@@ -29,6 +29,7 @@ mod error;
 mod inquiries;
 mod intake;
 mod ledger;
+mod native;
 mod patients;
 mod row;
 mod scheduling;

@@ -1,7 +1,7 @@
 //! Patients: demographics only for now. Every write and every read by a person is audited.
 
 use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
-use crate::row::{InquiryId, PatientId, RowReader, SiteId};
+use crate::row::{Columns, InquiryId, PatientId, RowReader, SiteId};
 
 /// The conflict of registering an inquiry that is not open for registration (another site's,
 /// or registered already).
@@ -58,7 +58,7 @@ const PATIENT_COLUMNS: &str = "id, site_id, mrn, given_name, family_name, date_o
      address, emergency_contact_name, emergency_contact_phone, is_demo, created_at, updated_at";
 
 /// The one decoder of `patients` rows.
-fn patient_from_row(row: &sqlx::any::AnyRow) -> Result<PatientRecord, StoreError> {
+fn patient_from_row<R: Columns + ?Sized>(row: &R) -> Result<PatientRecord, StoreError> {
     let r = RowReader::new(row, "patients", "id")?;
     Ok(PatientRecord {
         id: r.id("id", PatientId::parse)?,
@@ -269,32 +269,60 @@ impl Store {
             PatientSort::Newest => "created_at desc, id desc",
         };
         let query = PatientQuery::parse(search);
-        let mut sql = format!("select {PATIENT_COLUMNS} from patients where site_id = $1");
-        let mut n = 1;
-        for _ in &query.words {
-            n += 1;
-            sql.push_str(&format!(" and search_text like ${n} escape '\\'"));
-        }
-        if query.birth_date.is_some() {
-            n += 1;
-            sql.push_str(&format!(" and date_of_birth = ${n}"));
-        }
-        sql.push_str(&format!(" order by {order} limit ${}", n + 1));
-        let mut select = sqlx::query(&sql).bind(site_id.as_str());
-        for word in &query.words {
-            select = select.bind(format!("%{}%", escape_like(word)));
-        }
-        if let Some(date) = query.birth_date {
-            select = select.bind(date.to_string());
-        }
-        let rows = select
-            .bind(limit.clamp(1, 500))
-            .fetch_all(&self.pool)
-            .await?;
-        let patients = rows
-            .iter()
-            .map(patient_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        // One statement for both paths; only the placeholder differs (`?1` is SQLite's own).
+        let sql = |mark: char| {
+            let mut sql = format!("select {PATIENT_COLUMNS} from patients where site_id = {mark}1");
+            let mut n = 1;
+            for _ in &query.words {
+                n += 1;
+                sql.push_str(&format!(" and search_text like {mark}{n} escape '\\'"));
+            }
+            if query.birth_date.is_some() {
+                n += 1;
+                sql.push_str(&format!(" and date_of_birth = {mark}{n}"));
+            }
+            sql.push_str(&format!(" order by {order} limit {mark}{}", n + 1));
+            sql
+        };
+        let mut texts = vec![site_id.as_str().to_owned()];
+        texts.extend(
+            query
+                .words
+                .iter()
+                .map(|word| format!("%{}%", escape_like(word))),
+        );
+        texts.extend(query.birth_date.map(|date| date.to_string()));
+        let limit = limit.clamp(1, 500);
+        let patients = match &self.native {
+            Some(native) => {
+                let sql = sql('?');
+                native
+                    .read(move |conn| {
+                        let mut args: Vec<rusqlite::types::Value> =
+                            texts.iter().cloned().map(Into::into).collect();
+                        args.push(limit.into());
+                        crate::native::select_all(
+                            conn,
+                            &sql,
+                            rusqlite::params_from_iter(args),
+                            PATIENT_COLUMNS,
+                            |row| patient_from_row(row),
+                        )
+                    })
+                    .await?
+            }
+            None => {
+                let sql = sql('$');
+                let mut select = sqlx::query(&sql);
+                for text in &texts {
+                    select = select.bind(text.as_str());
+                }
+                let rows = select.bind(limit).fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(patient_from_row)
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+        };
         let event = AuditEvent::new("patient.list", AuditOutcome::Ok)
             .site(site_id.as_str())
             .detail(format!(

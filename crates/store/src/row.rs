@@ -127,23 +127,56 @@ impl fmt::Display for LinkId {
     }
 }
 
+/// The typed columns a row offers, whichever driver read it: sqlx's `Any` rows everywhere, and
+/// rusqlite's rows on the native SQLite read path ([`crate::native`]). An error is the driver's
+/// own words for why the column does not decode.
+pub(crate) trait Columns {
+    fn text(&self, column: &str) -> Result<Option<String>, String>;
+    fn int(&self, column: &str) -> Result<Option<i64>, String>;
+    fn float(&self, column: &str) -> Result<Option<f64>, String>;
+}
+
+impl Columns for AnyRow {
+    fn text(&self, column: &str) -> Result<Option<String>, String> {
+        self.try_get(column).map_err(|e| e.to_string())
+    }
+    fn int(&self, column: &str) -> Result<Option<i64>, String> {
+        self.try_get(column).map_err(|e| e.to_string())
+    }
+    fn float(&self, column: &str) -> Result<Option<f64>, String> {
+        self.try_get(column).map_err(|e| e.to_string())
+    }
+}
+
 /// Reads the columns of one row of `table`, naming the row in every error.
-pub(crate) struct RowReader<'r> {
-    row: &'r AnyRow,
+pub(crate) struct RowReader<'r, R: Columns + ?Sized = AnyRow> {
+    row: &'r R,
     table: &'static str,
     id: String,
 }
 
-impl<'r> RowReader<'r> {
+impl<'r, R: Columns + ?Sized> RowReader<'r, R> {
     /// A reader for `row`, whose key is in column `key_column`.
     pub(crate) fn new(
-        row: &'r AnyRow,
+        row: &'r R,
         table: &'static str,
         key_column: &str,
     ) -> Result<Self, StoreError> {
-        let id = match row.try_get::<String, _>(key_column) {
-            Ok(id) => id,
-            Err(_) => row.try_get::<i64, _>(key_column)?.to_string(),
+        let missing = |problem: String| {
+            StoreError::Corrupt(Corrupt {
+                table,
+                column: "(key)",
+                id: key_column.to_owned(),
+                problem,
+            })
+        };
+        let id = match row.text(key_column) {
+            Ok(Some(id)) => id,
+            Ok(None) => return Err(missing(format!("{key_column} is null"))),
+            Err(_) => match row.int(key_column).map_err(missing)? {
+                Some(id) => id.to_string(),
+                None => return Err(missing(format!("{key_column} is null"))),
+            },
         };
         Ok(RowReader { row, table, id })
     }
@@ -157,40 +190,51 @@ impl<'r> RowReader<'r> {
         })
     }
 
-    fn get<T>(&self, column: &'static str) -> Result<T, StoreError>
-    where
-        T: for<'a> sqlx::Decode<'a, sqlx::Any> + sqlx::Type<sqlx::Any>,
-    {
-        self.row
-            .try_get::<T, _>(column)
-            .map_err(|e| self.corrupt(column, e.to_string()))
+    fn required<T>(
+        &self,
+        column: &'static str,
+        value: Result<Option<T>, String>,
+    ) -> Result<T, StoreError> {
+        match value {
+            Ok(Some(v)) => Ok(v),
+            Ok(None) => Err(self.corrupt(column, "is null")),
+            Err(e) => Err(self.corrupt(column, e)),
+        }
+    }
+
+    fn optional<T>(
+        &self,
+        column: &'static str,
+        value: Result<Option<T>, String>,
+    ) -> Result<Option<T>, StoreError> {
+        value.map_err(|e| self.corrupt(column, e))
     }
 
     pub(crate) fn text(&self, column: &'static str) -> Result<String, StoreError> {
-        self.get(column)
+        self.required(column, self.row.text(column))
     }
 
     pub(crate) fn opt_text(&self, column: &'static str) -> Result<Option<String>, StoreError> {
-        self.get(column)
+        self.optional(column, self.row.text(column))
     }
 
     pub(crate) fn int(&self, column: &'static str) -> Result<i64, StoreError> {
-        self.get(column)
+        self.required(column, self.row.int(column))
     }
 
     /// A floating-point number.
     pub(crate) fn float(&self, column: &'static str) -> Result<f64, StoreError> {
-        self.get(column)
+        self.required(column, self.row.float(column))
     }
 
     /// A floating-point number that may be missing.
     pub(crate) fn opt_float(&self, column: &'static str) -> Result<Option<f64>, StoreError> {
-        self.get(column)
+        self.optional(column, self.row.float(column))
     }
 
     /// A number that may be missing.
     pub(crate) fn opt_int(&self, column: &'static str) -> Result<Option<i64>, StoreError> {
-        self.get(column)
+        self.optional(column, self.row.int(column))
     }
 
     /// A 0/1 flag; any other number is corrupt.
@@ -210,7 +254,7 @@ impl<'r> RowReader<'r> {
         &self,
         column: &'static str,
     ) -> Result<Option<jiff::Timestamp>, StoreError> {
-        self.get::<Option<i64>>(column)?
+        self.opt_int(column)?
             .map(|ms| instant(ms).map_err(|p| self.corrupt(column, p)))
             .transpose()
     }

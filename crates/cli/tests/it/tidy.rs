@@ -77,8 +77,9 @@ fn allowed_external_for_pure(krate: &str) -> Option<&'static [&'static str]> {
 }
 
 /// External crates that belong to exactly one layer.
-const OWNED: [(&str, &str); 10] = [
+const OWNED: [(&str, &str); 11] = [
     ("sqlx", "store"),
+    ("rusqlite", "store"),
     ("axum", "web"),
     ("askama", "web"),
     ("utoipa", "web"),

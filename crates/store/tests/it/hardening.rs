@@ -2,7 +2,7 @@
 //! input writes to the audit trail, and rows that do not decode.
 
 use clinical::patient::{Email, PatientInput};
-use store::{Actor, LoginFailure, LoginSettings, PasswordHash, Role, StoreError};
+use store::{Actor, LoginFailure, LoginSettings, PasswordHash, PatientSort, Role, StoreError};
 
 use crate::support::{TestDb, t0, today};
 
@@ -136,21 +136,29 @@ async fn a_row_that_does_not_decode_is_an_error_naming_it(db: &TestDb) {
             p.id
         ))
         .await;
-        let err = db
+        let one = db
             .store
             .patient(&actor, &site.id, &p.id, t0())
             .await
             .unwrap_err();
-        match &err {
-            StoreError::Corrupt(c) => {
-                assert_eq!(
-                    (c.table, c.column, c.id.as_str()),
-                    ("patients", column, p.id.as_str())
-                );
+        // The list is read on SQLite's native path: the same decoder, the same error.
+        let list = db
+            .store
+            .patients(&actor, &site.id, "", PatientSort::Name, 50, t0())
+            .await
+            .unwrap_err();
+        for err in [one, list] {
+            match &err {
+                StoreError::Corrupt(c) => {
+                    assert_eq!(
+                        (c.table, c.column, c.id.as_str()),
+                        ("patients", column, p.id.as_str())
+                    );
+                }
+                other => panic!("{column}: {other:?}"),
             }
-            other => panic!("{column}: {other:?}"),
+            assert!(err.to_string().contains("patients."), "{err}");
         }
-        assert!(err.to_string().contains("patients."), "{err}");
         // Put the good value back before the next column.
         db.raw(&format!(
             "update patients set date_of_birth = '1980-01-01', created_at = 0 where id = '{}'",
