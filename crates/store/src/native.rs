@@ -319,29 +319,7 @@ pub(crate) fn run_audit_writer(
             }
         }
         if !batch.is_empty() {
-            let t0 = Instant::now();
             let all = commit(&path, busy_timeout, &mut conn, &batch);
-            {
-                static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-                static EV: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-                static US: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-                static MAXUS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-                use std::sync::atomic::Ordering::Relaxed;
-                let us = t0.elapsed().as_micros() as u64;
-                EV.fetch_add(batch.len() as u64, Relaxed);
-                US.fetch_add(us, Relaxed);
-                MAXUS.fetch_max(us, Relaxed);
-                let n = N.fetch_add(1, Relaxed);
-                if n % 500 == 499 {
-                    eprintln!(
-                        "DBG batches={} events={} mean_us={} max_us={}",
-                        n + 1,
-                        EV.load(Relaxed),
-                        US.load(Relaxed) / (n + 1),
-                        MAXUS.swap(0, Relaxed)
-                    );
-                }
-            }
             match all {
                 Ok(()) => {
                     for p in batch.drain(..) {
