@@ -196,29 +196,27 @@ impl Store {
                     .await?
             }
         };
-        let audit_writer = AuditWriter::start(pool.clone());
-        let mut store = Store {
+        // A SQLite file takes the native path for its hot reads and its audit writer
+        // (`crate::native`); both open their connections when first used, after migration.
+        let busy = Duration::from_millis(u64::from(SQLITE_BUSY_TIMEOUT_MS));
+        let sqlite_path = url.sqlite_path();
+        let audit_writer = match sqlite_path.clone() {
+            Some(path) => {
+                AuditWriter::start_thread(move |rx| crate::native::run_audit_writer(path, busy, rx))
+                    .map_err(|e| StoreError::AuditUnavailable {
+                        reason: format!("the audit writer thread did not start: {e}"),
+                    })?
+            }
+            None => AuditWriter::start(pool.clone()),
+        };
+        let store = Store {
             pool,
             backend,
             audit_writer,
             tokens: std::sync::Arc::default(),
-            native: None,
+            native: sqlite_path.map(|path| NativeReads::new(&path, busy)),
         };
         store.migrate().await?;
-        if let Some(path) = url.sqlite_path() {
-            // A SQLite file takes the native path for its hot reads and its audit writer; the
-            // sqlx writer, idle until now (migrations write their events in their own
-            // transactions), stops.
-            let busy = Duration::from_millis(u64::from(SQLITE_BUSY_TIMEOUT_MS));
-            store.native = Some(NativeReads::new(&path, busy));
-            store.audit_writer.stop().await;
-            store.audit_writer = AuditWriter::start_thread(move |rx| {
-                crate::native::run_audit_writer(path, busy, rx)
-            })
-            .map_err(|e| StoreError::AuditUnavailable {
-                reason: format!("the audit writer thread did not start: {e}"),
-            })?;
-        }
         Ok(store)
     }
 
