@@ -212,6 +212,7 @@ impl NativeReads {
             .permits
             .acquire()
             .await
+            // ok: the semaphore is never closed; its error carries nothing more to say.
             .map_err(|_| native_error("the reader pool is closed"))?;
         let inner = self.inner.clone();
         let result = tokio::task::spawn_blocking(move || {
@@ -249,10 +250,12 @@ fn inline<T>(
 
 impl Inner {
     fn take(&self) -> Option<Connection> {
+        // ok: a poisoned list only means no idle connection: the read opens a fresh one.
         self.idle.lock().ok().and_then(|mut idle| idle.pop())
     }
 
     fn put(&self, conn: Connection) {
+        // ok: a connection not kept (the list full or poisoned) is closed; nothing is lost.
         if let Ok(mut idle) = self.idle.lock()
             && idle.len() < IDLE
         {
@@ -372,8 +375,8 @@ fn commit(
 
 fn commit_on(conn: &mut Connection, batch: &[Pending]) -> Result<(), rusqlite::Error> {
     let events: Vec<_> = batch.iter().map(|p| (p.at, &p.actor, &p.event)).collect();
-    // A batch is at most MAX_BATCH events, so its length always fits.
-    let n = i64::try_from(events.len()).unwrap_or(i64::MAX);
+    let n = i64::try_from(events.len())
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     // Immediate: the write lock is taken at the start, so the chain head read below is the
     // head this transaction moves on, whatever other processes write.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -448,17 +451,30 @@ mod tests {
             .query_row([n], |row| row.get(0))?)
     }
 
+    /// Counts to `n` through `reads`; returns the count and the thread of every attempt.
+    async fn count_recording_threads(
+        reads: &NativeReads,
+        n: i64,
+    ) -> (i64, Vec<std::thread::ThreadId>) {
+        let threads = Arc::new(Mutex::new(Vec::new()));
+        let seen = threads.clone();
+        let count = reads
+            .read(move |conn| {
+                seen.lock()
+                    .expect("not poisoned")
+                    .push(std::thread::current().id());
+                count_to(conn, n)
+            })
+            .await
+            .expect("read");
+        let attempts = threads.lock().expect("not poisoned").clone();
+        (count, attempts)
+    }
+
     #[tokio::test]
     async fn a_short_read_stays_on_the_executor_and_a_long_one_moves_to_the_blocking_pool() {
         let file = TempFile::new("budget");
         let reads = NativeReads::new(&file.0, Duration::from_secs(5));
-        let threads = Arc::new(Mutex::new(Vec::new()));
-        let record = |threads: &Arc<Mutex<Vec<std::thread::ThreadId>>>| {
-            threads
-                .lock()
-                .expect("not poisoned")
-                .push(std::thread::current().id())
-        };
 
         // The first read opens the connection on the blocking pool; later ones find it idle.
         assert_eq!(
@@ -470,17 +486,9 @@ mod tests {
         let caller = std::thread::current().id();
         let mut inline_once = false;
         for _ in 0..20 {
-            threads.lock().expect("not poisoned").clear();
-            let seen = threads.clone();
-            let short = reads
-                .read(move |conn| {
-                    record(&seen);
-                    count_to(conn, 10)
-                })
-                .await
-                .expect("short read");
+            let (short, attempts) = count_recording_threads(&reads, 10).await;
             assert_eq!(short, 10);
-            if *threads.lock().expect("not poisoned") == vec![caller] {
+            if attempts == vec![caller] {
                 inline_once = true;
                 break;
             }
@@ -489,17 +497,8 @@ mod tests {
 
         // Ten million steps take far longer than the budget: interrupted inline, the read runs
         // again from the start elsewhere and still gives the whole answer.
-        threads.lock().expect("not poisoned").clear();
-        let seen = threads.clone();
-        let long = reads
-            .read(move |conn| {
-                record(&seen);
-                count_to(conn, 10_000_000)
-            })
-            .await
-            .expect("long read");
+        let (long, attempts) = count_recording_threads(&reads, 10_000_000).await;
         assert_eq!(long, 10_000_000);
-        let attempts = threads.lock().expect("not poisoned").clone();
         assert_eq!(
             attempts.len(),
             2,
