@@ -128,25 +128,38 @@ pub(crate) fn select_all<T>(
     let mut rows = statement.query(params)?;
     let mut decoded = Vec::new();
     while let Some(row) = rows.next()? {
-        decoded.push(decode(&Selected { row, names: &names })?);
+        decoded.push(decode(&Selected {
+            row,
+            names: &names,
+            next: std::cell::Cell::new(0),
+        })?);
     }
     Ok(decoded)
 }
 
 /// A row whose column names are known from the select list, so a column is found by comparing
 /// names in Rust (rusqlite's lookup by name asks SQLite for every column's name on every read).
+///
+/// Decoders read the columns in the order they are selected, so the lookup tries the column
+/// after the last one found before it searches the list.
 pub(crate) struct Selected<'a> {
     row: &'a rusqlite::Row<'a>,
     names: &'a [&'a str],
+    next: std::cell::Cell<usize>,
 }
 
 impl Selected<'_> {
     fn get<T: rusqlite::types::FromSql>(&self, column: &str) -> Result<T, String> {
-        let index = self
-            .names
-            .iter()
-            .position(|name| *name == column)
-            .ok_or_else(|| format!("no column {column} is selected"))?;
+        let hint = self.next.get();
+        let index = if self.names.get(hint) == Some(&column) {
+            hint
+        } else {
+            self.names
+                .iter()
+                .position(|name| *name == column)
+                .ok_or_else(|| format!("no column {column} is selected"))?
+        };
+        self.next.set(index + 1);
         self.row.get(index).map_err(|e| e.to_string())
     }
 }
@@ -538,6 +551,89 @@ mod tests {
         assert!(
             matches!(&wrong, Err(StoreError::Native { reason }) if reason.contains("selects 2 columns")),
             "{wrong:?}"
+        );
+    }
+
+    #[test]
+    fn a_batch_is_written_in_chain_order() {
+        let file = TempFile::new("batch");
+        let mut conn = open(&file.0, Duration::from_secs(1)).expect("open");
+        conn.execute_batch(&format!(
+            "create table audit_chain (id integer primary key, seq bigint, hash text);
+             insert into audit_chain values (1, 0, 'genesis');
+             create table audit_events (id integer primary key, {INSERT_COLUMNS});"
+        ))
+        .expect("make the audit tables");
+        let actor = crate::Actor::system("test");
+        let batch: Vec<Pending> = (0..86)
+            .map(|i| Pending {
+                at: 1_000 + i,
+                actor: actor.clone(),
+                event: crate::AuditEvent::new("patient.list", crate::AuditOutcome::Ok)
+                    .detail(format!("rows={i}")),
+                done: tokio::sync::oneshot::channel().0,
+            })
+            .collect();
+        commit_on(&mut conn, &batch).expect("commit");
+
+        let events: Vec<_> = batch.iter().map(|p| (p.at, &p.actor, &p.event)).collect();
+        let (expected, head) = audit::chain_events(1, "genesis".to_owned(), &events);
+        let mut select = conn
+            .prepare("select seq, at, detail, prev_hash, hash from audit_events order by id")
+            .expect("prepare");
+        let stored: Vec<(i64, i64, String, String, String)> = select
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert_eq!(stored.len(), expected.len());
+        for (row, want) in stored.iter().zip(&expected) {
+            assert_eq!(row.0, want.content.seq);
+            assert_eq!(row.1, want.content.at);
+            assert_eq!(Some(row.2.as_str()), want.content.detail);
+            assert_eq!(row.3, want.prev_hash);
+            assert_eq!(row.4, want.hash);
+        }
+        let chain: (i64, String) = conn
+            .query_row("select seq, hash from audit_chain", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .expect("head");
+        assert_eq!(chain, (86, head));
+    }
+
+    #[test]
+    fn columns_are_found_by_name_in_any_order() {
+        let file = TempFile::new("columns");
+        let conn = open(&file.0, Duration::from_secs(1)).expect("open");
+        let read = select_all(
+            &conn,
+            "select 1, 'two', 3.5",
+            [],
+            "one, two, three",
+            |row| {
+                // Out of order, and one column twice: the lookup does not depend on the order.
+                Ok((
+                    row.float("three").map_err(|e| native_error(&e))?,
+                    row.int("one").map_err(|e| native_error(&e))?,
+                    row.text("two").map_err(|e| native_error(&e))?,
+                    row.int("one").map_err(|e| native_error(&e))?,
+                    row.text("four"),
+                ))
+            },
+        )
+        .expect("read");
+        assert_eq!(
+            read,
+            vec![(
+                Some(3.5),
+                Some(1),
+                Some("two".to_owned()),
+                Some(1),
+                Err("no column four is selected".to_owned())
+            )]
         );
     }
 }

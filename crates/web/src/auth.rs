@@ -82,6 +82,7 @@ pub(crate) async fn identify(
     let secure = over_tls(&state, req.headers());
     let mut auth = None;
     let mut session_ended = false;
+    let sent_bearer = bearer(req.headers()).is_some();
     if let Some(token) = bearer(req.headers()) {
         match state.store().authenticate_token(token, &login, now).await {
             Ok(user) => {
@@ -103,7 +104,8 @@ pub(crate) async fn identify(
         .get(PRE_SESSION_COOKIE)
         .map(|c| c.value().to_owned())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()));
-    let new_pre = existing.is_none();
+    // An API client (a bearer token) fills in no forms: it gets no form cookie.
+    let new_pre = existing.is_none() && !sent_bearer;
     let pre_token = existing.unwrap_or_else(random_token);
     let address = req
         .extensions()

@@ -108,6 +108,12 @@ async fn clinicians_register_and_list_patients(app: &TestApp) {
             .send()
             .await
             .unwrap();
+        // An API client fills in no forms: no form cookie is set for it.
+        assert!(
+            res.headers().get("set-cookie").is_none(),
+            "{:?}",
+            res.headers()
+        );
         let list: Value = res.json().await.unwrap();
         assert_eq!(list["patients"].as_array().unwrap().len(), 1, "{list}");
         assert_eq!(list["patients"][0]["id"], id);
