@@ -59,6 +59,7 @@ const KEYS: &[&str] = &[
     "limits.simulation_deadline_seconds",
     "limits.sign_in_per_minute",
     "limits.public_per_minute",
+    "limits.token_checks_per_minute",
     "log.filter",
 ];
 
@@ -93,6 +94,7 @@ pub(crate) struct LimitsConfig {
     pub(crate) simulation_deadline_seconds: i64,
     pub(crate) sign_in_per_minute: i64,
     pub(crate) public_per_minute: i64,
+    pub(crate) token_checks_per_minute: i64,
 }
 
 impl Default for LimitsConfig {
@@ -106,6 +108,7 @@ impl Default for LimitsConfig {
             simulation_deadline_seconds: secs(l.simulation_deadline),
             sign_in_per_minute: i64::from(l.sign_in_per_minute),
             public_per_minute: i64::from(l.public_per_minute),
+            token_checks_per_minute: i64::from(l.token_checks_per_minute),
         }
     }
 }
@@ -123,6 +126,7 @@ impl LimitsConfig {
             simulation_deadline: secs(self.simulation_deadline_seconds),
             sign_in_per_minute: count(self.sign_in_per_minute),
             public_per_minute: count(self.public_per_minute),
+            token_checks_per_minute: count(self.token_checks_per_minute),
         }
     }
 }
@@ -627,6 +631,12 @@ impl Config {
                 self.limits.public_per_minute,
                 1,
                 10000,
+            ),
+            (
+                "limits.token_checks_per_minute",
+                self.limits.token_checks_per_minute,
+                1,
+                100_000,
             ),
             (
                 "inquiry.retention_days",

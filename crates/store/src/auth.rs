@@ -139,6 +139,17 @@ pub const TOKEN_CHECK_TTL: std::time::Duration = std::time::Duration::from_secs(
 /// The most checked tokens one process remembers; past that the memory is emptied.
 const TOKEN_CACHE_ENTRIES: usize = 10_000;
 
+/// What checking a bearer token found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenCheck {
+    /// The token opens the account of this user.
+    Valid(User),
+    /// The token opens nothing: unknown, revoked, expired, or its user may not sign in.
+    Invalid,
+    /// The database was not asked, because the caller said no.
+    NotLookedUp,
+}
+
 /// Bearer tokens this process checked lately: a cache in front of `api_tokens`, never the truth.
 #[derive(Default)]
 pub(crate) struct TokenCache {
@@ -524,12 +535,33 @@ impl Store {
         settings: &LoginSettings,
         now: Timestamp,
     ) -> Result<Option<User>, StoreError> {
+        match self.check_token(secret, settings, now, || true).await? {
+            TokenCheck::Valid(user) => Ok(Some(user)),
+            TokenCheck::Invalid | TokenCheck::NotLookedUp => Ok(None),
+        }
+    }
+
+    /// Like [`Store::authenticate_token`], asking `may_look_up` first whenever the answer is
+    /// not already trusted in this process and the database would have to be asked: a caller
+    /// throttles made-up tokens that way (they are never trusted, so each would cost a query)
+    /// without throttling the use of a token it has just seen.
+    #[tracing::instrument(skip_all)]
+    pub async fn check_token(
+        &self,
+        secret: &str,
+        settings: &LoginSettings,
+        now: Timestamp,
+        may_look_up: impl FnOnce() -> bool,
+    ) -> Result<TokenCheck, StoreError> {
         let hash = token_hash(secret);
         let cached = self.tokens.get(&hash);
         let was_cached = cached.is_some();
         let (user, last_used, expires_ms) = match cached {
             Some(c) => (c.user, c.last_used_ms, c.expires_ms),
             None => {
+                if !may_look_up() {
+                    return Ok(TokenCheck::NotLookedUp);
+                }
                 let columns = USER_COLUMNS
                     .split(", ")
                     .map(|c| format!("u.{c}"))
@@ -543,7 +575,7 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
                 let Some(row) = row else {
-                    return Ok(None);
+                    return Ok(TokenCheck::Invalid);
                 };
                 let user = user_from_row(&row)?;
                 let last_used: Option<i64> = row.try_get("last_used_at")?;
@@ -552,10 +584,10 @@ impl Store {
             }
         };
         if user.disabled || (user.is_demo && !settings.demo_mode) {
-            return Ok(None);
+            return Ok(TokenCheck::Invalid);
         }
         if expires_ms.is_some_and(|e| millis(now) >= e) {
-            return Ok(None);
+            return Ok(TokenCheck::Invalid);
         }
         let stale =
             last_used.is_none_or(|t| millis(now).saturating_sub(t) >= TOKEN_USE_RESOLUTION_MS);
@@ -583,7 +615,7 @@ impl Store {
                 },
             );
         }
-        Ok(Some(user))
+        Ok(TokenCheck::Valid(user))
     }
 
     /// A user's tokens, newest first.

@@ -51,6 +51,7 @@ pub use audit::{
 };
 pub use auth::{
     ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession, TOKEN_CHECK_TTL,
+    TokenCheck,
 };
 pub use backup::database_is_empty;
 pub use body::BodyRecord;

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
-use store::Authenticated;
+use store::{Authenticated, TokenCheck};
 
 use crate::AppState;
 use crate::error::AppError;
@@ -83,14 +83,36 @@ pub(crate) async fn identify(
     let mut auth = None;
     let mut session_ended = false;
     let sent_bearer = bearer(req.headers()).is_some();
+    let peer = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
     if let Some(token) = bearer(req.headers()) {
-        match state.store().authenticate_token(token, &login, now).await {
-            Ok(user) => {
-                auth = user.map(|user| Authenticated {
+        // Made-up tokens are never trusted, so each would be a query: an address may have only
+        // so many looked up per minute (a token it used in the last seconds is not looked up).
+        let throttle = state.token_throttle();
+        let key = peer.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        let mut wait = None;
+        let may_look_up = || match crate::throttle::take(throttle, key) {
+            Ok(()) => true,
+            Err(seconds) => {
+                wait = Some(seconds);
+                false
+            }
+        };
+        match state
+            .store()
+            .check_token(token, &login, now, may_look_up)
+            .await
+        {
+            Ok(TokenCheck::Valid(user)) => {
+                auth = Some(Authenticated {
                     user,
                     csrf_token: None,
                 })
             }
+            Ok(TokenCheck::Invalid) => {}
+            Ok(TokenCheck::NotLookedUp) => return too_many_token_checks(wait.unwrap_or(60)),
             Err(e) => return AppError::Store(e).into_response(),
         }
     } else if let Some(c) = jar.get(SESSION_COOKIE) {
@@ -107,10 +129,7 @@ pub(crate) async fn identify(
     // An API client (a bearer token) fills in no forms: it gets no form cookie.
     let new_pre = existing.is_none() && !sent_bearer;
     let pre_token = existing.unwrap_or_else(random_token);
-    let address = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+    let address = peer.map(|ip| ip.to_string());
     req.extensions_mut().insert(Identity {
         auth,
         session_ended,
@@ -133,6 +152,23 @@ pub(crate) async fn identify(
         let mut gone = cookie(SESSION_COOKIE, String::new(), secure);
         gone.make_removal();
         append_cookie(&mut res, &gone);
+    }
+    res
+}
+
+/// The answer to an address that has had too many bearer tokens looked up: 429, in the API's
+/// error shape, with `Retry-After`.
+fn too_many_token_checks(seconds: u64) -> Response {
+    let mut res = crate::error::ApiError::new(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        format!(
+            "too many unrecognised bearer tokens came from your address; wait {seconds} s, then send a valid token"
+        ),
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
     }
     res
 }

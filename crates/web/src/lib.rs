@@ -95,11 +95,15 @@ pub struct Limits {
     pub sign_in_per_minute: u32,
     /// Requests one address may make per minute to the public pages (self-report links).
     pub public_per_minute: u32,
+    /// Bearer tokens one address may have looked up in the database per minute. A token
+    /// checked in the last [`store::TOKEN_CHECK_TTL`] is not looked up again, so this bounds
+    /// the queries made-up tokens cause, not a client's use of its own token.
+    pub token_checks_per_minute: u32,
 }
 
 impl Default for Limits {
-    /// 10 s for headers, 15 s for a body, 10 s for a simulation, 10 sign-ins and 60 public
-    /// requests per address and minute.
+    /// 10 s for headers, 15 s for a body, 10 s for a simulation, 10 sign-ins, 60 public
+    /// requests and 600 token look-ups per address and minute.
     fn default() -> Self {
         Limits {
             header_read_timeout: Duration::from_secs(10),
@@ -107,6 +111,7 @@ impl Default for Limits {
             simulation_deadline: Duration::from_secs(10),
             sign_in_per_minute: 10,
             public_per_minute: 60,
+            token_checks_per_minute: 600,
         }
     }
 }
@@ -122,6 +127,7 @@ struct Inner {
     config: WebConfig,
     sign_in_throttle: throttle::Config,
     public_throttle: throttle::Config,
+    token_throttle: throttle::Config,
 }
 
 impl AppState {
@@ -129,12 +135,14 @@ impl AppState {
     pub fn new(store: Store, config: WebConfig) -> Self {
         let sign_in_throttle = throttle::per_minute(config.limits.sign_in_per_minute);
         let public_throttle = throttle::per_minute(config.limits.public_per_minute);
+        let token_throttle = throttle::per_minute(config.limits.token_checks_per_minute);
         AppState {
             inner: Arc::new(Inner {
                 store,
                 config,
                 sign_in_throttle,
                 public_throttle,
+                token_throttle,
             }),
         }
     }
@@ -145,6 +153,10 @@ impl AppState {
 
     pub(crate) fn public_throttle(&self) -> &throttle::Config {
         &self.inner.public_throttle
+    }
+
+    pub(crate) fn token_throttle(&self) -> &throttle::Config {
+        &self.inner.token_throttle
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -253,6 +265,7 @@ pub async fn serve_with(
     throttle::spawn_cleanup(vec![
         state.sign_in_throttle().clone(),
         state.public_throttle().clone(),
+        state.token_throttle().clone(),
     ]);
     let mut app = router(state);
     if tls.is_some() {

@@ -1,5 +1,5 @@
-//! Per-address throttling of the doors anyone can knock on: the sign-in form and the public
-//! patient pages. It slows guessing from one address down; the account lockout, kept in the
+//! Per-address throttling of the doors anyone can knock on: the sign-in form, the public
+//! patient pages, and bearer tokens the database is asked about. It slows guessing from one address down; the account lockout, kept in the
 //! database, is what stops guessing of one account from many.
 //!
 //! The buckets live in this process only: they are a cache of recent traffic, not a record,
@@ -57,6 +57,18 @@ pub(crate) fn per_minute(per_minute: u32) -> Config {
             .finish()
             .unwrap_or_else(|| unreachable!("the default quota is valid"))
     }))
+}
+
+/// Takes one request for `address` from `config`'s bucket; when it is empty, the whole seconds
+/// until it holds one again (at least 1).
+pub(crate) fn take(config: &Config, address: IpAddr) -> Result<(), u64> {
+    use governor::clock::{Clock, QuantaClock};
+    config.limiter().check_key(&address).map_err(|not_until| {
+        not_until
+            .wait_time_from(QuantaClock::default().now())
+            .as_secs()
+            .max(1)
+    })
 }
 
 /// The page for a throttled request: 429 with `Retry-After`.

@@ -102,6 +102,7 @@ pub fn openapi_json() -> String {
         Err(e) => return format!("{{\"error\":\"{e}\"}}"),
     };
     constrain(&mut doc);
+    document_token_throttle(&mut doc);
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
@@ -306,6 +307,31 @@ fn constrain(doc: &mut serde_json::Value) {
         for p in params {
             if p["name"] == "limit" {
                 merge(&mut p["schema"], &json!({"minimum": 1, "maximum": 500}));
+            }
+        }
+    }
+}
+
+/// Every operation a bearer token opens may answer 429: the address has had too many unknown
+/// tokens looked up (`Limits::token_checks_per_minute`).
+fn document_token_throttle(doc: &mut serde_json::Value) {
+    let answer = serde_json::json!({
+        "description": "Too many unrecognised bearer tokens came from this address; wait for `Retry-After` seconds",
+        "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    });
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(operations) = item.as_object_mut() else {
+            continue;
+        };
+        for operation in operations.values_mut() {
+            if operation.get("security").is_some()
+                && let Some(responses) = operation["responses"].as_object_mut()
+            {
+                responses.insert("429".to_owned(), answer.clone());
             }
         }
     }

@@ -274,6 +274,20 @@ async fn the_openapi_document_describes_the_routes() {
         assert!(doc["paths"][path].is_object(), "missing {path}");
     }
     assert!(doc["paths"]["/api/v1/patients"]["post"]["responses"]["422"].is_object());
+    // Every operation a token opens documents the throttle of unknown tokens.
+    let mut secured = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if operation.get("security").is_some() {
+                secured += 1;
+                assert!(
+                    operation["responses"]["429"].is_object(),
+                    "{method} {path} documents no 429"
+                );
+            }
+        }
+    }
+    assert!(secured > 10, "{secured} operations need a token");
     assert_eq!(
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"

@@ -432,6 +432,64 @@ crate::on_both!(
     a_huge_email_writes_a_small_audit_row,
 );
 
+/// Made-up bearer tokens are never trusted, so each costs a database query: an address may have
+/// only `token_checks_per_minute` looked up, while a token it has just used goes on working.
+async fn unknown_bearer_tokens_are_throttled_per_address(backend: store::Backend) {
+    let app = TestApp::spawn_full(
+        backend,
+        false,
+        web::Limits {
+            token_checks_per_minute: 5,
+            ..web::Limits::default()
+        },
+    )
+    .await;
+    let token = app.token(store::Role::Nurse).await;
+    let client = reqwest::Client::new();
+    let list = |bearer: String| {
+        client
+            .get(app.url("/api/v1/patients"))
+            .bearer_auth(bearer)
+            .send()
+    };
+    // One look-up for the real token (now trusted for a moment), four for made-up ones.
+    assert_eq!(list(token.clone()).await.unwrap().status(), 200);
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        statuses.push(
+            list(format!("kf_made_up_{i}"))
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 429, 429]);
+    let res = list("kf_made_up_again".into()).await.unwrap();
+    assert_eq!(res.status(), 429);
+    let wait: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_requests", "{body}");
+    // The token just used is not looked up again, so it is not throttled.
+    assert_eq!(list(token).await.unwrap().status(), 200);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn unknown_bearer_tokens_are_throttled_per_address_sqlite() {
+    unknown_bearer_tokens_are_throttled_per_address(store::Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn unknown_bearer_tokens_are_throttled_per_address_postgres() {
+    unknown_bearer_tokens_are_throttled_per_address(store::Backend::Postgres).await;
+}
+
 #[tokio::test]
 async fn a_slow_client_is_cut_off_sqlite() {
     let app = TestApp::spawn(store::Backend::Sqlite).await;
