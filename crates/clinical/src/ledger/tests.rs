@@ -124,12 +124,24 @@ fn containers_and_dea_numbers() {
         Err(LedgerRefusal::Volume)
     );
     assert_eq!(check_dea_number(" ab1234563 "), Ok("AB1234563".into()));
+    // A registrant known by a business name: 9 in second place.
+    assert_eq!(check_dea_number("F91234563"), Ok("F91234563".into()));
+    // The published worked example: 5 + 3 + 7 = 15, 2 × (8 + 6 + 2) = 32, 47 → 7.
+    assert_eq!(check_dea_number("AP5836727"), Ok("AP5836727".into()));
+    for typo in ["AB1234564", "AB2134563", "AP5836772"] {
+        assert_eq!(
+            check_dea_number(typo),
+            Err(LedgerRefusal::DeaCheckDigit),
+            "{typo}"
+        );
+    }
     for bad in [
         "A1234563",
         "AB123456",
         "AB12345678",
         "1B1234563",
         "AB12345X3",
+        "A81234563",
     ] {
         assert_eq!(
             check_dea_number(bad),

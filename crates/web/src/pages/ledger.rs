@@ -329,7 +329,7 @@ pub(crate) async fn act(
                 };
                 if let Err(e) = store.receive_stock(&actor, &site, &receipt, now).await? {
                     let field = match e {
-                        LedgerRefusal::DeaNumber => "supplier_dea",
+                        LedgerRefusal::DeaNumber | LedgerRefusal::DeaCheckDigit => "supplier_dea",
                         LedgerRefusal::Strength => "mg_per_ml",
                         LedgerRefusal::Volume => "ml",
                         LedgerRefusal::Supplier(w) if w.contains("NDC") => "ndc",

@@ -51,6 +51,18 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
         html.contains("value=\"Example Medical Supply\""),
         "typed values kept"
     );
+    // A digit typed wrong: the check digit catches it, at the same field.
+    receipt[9] = ("supplier_dea", "RX1234536");
+    let res = app
+        .post_form(&nurse, "/ledger/receipt", &token, &receipt)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("last digit of this DEA number does not match the others"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"RX1234536\""), "typed value kept");
     receipt[9] = ("supplier_dea", "RX1234563");
     let res = app
         .post_form(&nurse, "/ledger/receipt", &token, &receipt)
