@@ -2088,6 +2088,36 @@ impl Store {
         decode_list(&mut conn, &rows, Scope::Latest).await
     }
 
+    /// The open patient safety alerts raised by ratings taken in the chair (MOAA/S 0: no
+    /// response to a painful stimulus) of the site's active sessions, oldest first, as (session,
+    /// message): the chair board shows them beside the vital-sign alerts. Alerts raised
+    /// elsewhere (a PHQ-9 item 9 answer, say) are not for a board in the treatment room. Not
+    /// audited, like [`Store::board_sessions`].
+    #[tracing::instrument(skip_all)]
+    pub async fn board_scale_alerts(
+        &self,
+        site_id: &SiteId,
+    ) -> Result<Vec<(SessionId, String)>, StoreError> {
+        let rows = sqlx::query(
+            "select sc.session_id, a.id, a.message
+               from session_scales sc
+               join alerts a on a.assessment_id = sc.assessment_id
+               join treatment_sessions s on s.id = sc.session_id
+              where s.site_id = $1 and s.status not in ('discharged', 'locked')
+                and a.acknowledged_at is null
+              order by a.created_at, a.id limit 500",
+        )
+        .bind(site_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let r = RowReader::new(row, "alerts", "id")?;
+                Ok((r.id("session_id", SessionId::parse)?, r.text("message")?))
+            })
+            .collect()
+    }
+
     /// Esketamine sessions whose REMS form is not yet recorded as submitted, oldest first.
     #[tracing::instrument(skip_all)]
     pub async fn rems_forms_due(

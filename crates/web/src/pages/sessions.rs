@@ -1806,6 +1806,7 @@ pub(crate) struct BoardPage {
 fn board_cards(
     ctx_tz: &jiff::tz::TimeZone,
     list: &[SessionRecord],
+    scale_alerts: &[(store::SessionId, String)],
     now: jiff::Timestamp,
 ) -> BoardCards {
     let time = |t: jiff::Timestamp| t.to_zoned(ctx_tz.clone()).strftime("%H:%M").to_string();
@@ -1842,7 +1843,16 @@ fn board_cards(
                         || "no blood pressure yet".into(),
                         |(a, b)| format!("BP {a}/{b}"),
                     ),
-                alerts: s.open_alerts().map(|a| a.message.clone()).collect(),
+                alerts: s
+                    .open_alerts()
+                    .map(|a| a.message.clone())
+                    .chain(
+                        scale_alerts
+                            .iter()
+                            .filter(|(id, _)| *id == s.id)
+                            .map(|(_, message)| message.clone()),
+                    )
+                    .collect(),
             }
         })
         .collect();
@@ -1861,7 +1871,11 @@ pub(crate) async fn board(
     let now = jiff::Timestamp::now();
     audit_board(&state, &who, now).await?;
     let list = state.store().board_sessions(&who.user().site_id).await?;
-    let cards = board_cards(&ctx.time_zone(), &list, now);
+    let scale_alerts = state
+        .store()
+        .board_scale_alerts(&who.user().site_id)
+        .await?;
+    let cards = board_cards(&ctx.time_zone(), &list, &scale_alerts, now);
     render(&BoardPage { ctx, cards })
 }
 
@@ -1897,8 +1911,15 @@ pub(crate) async fn board_events(
         |(state, site, tz, last)| async move {
             loop {
                 let now = jiff::Timestamp::now();
-                let html = match state.store().board_sessions(&site).await {
-                    Ok(list) => board_cards(&tz, &list, now).render().unwrap_or_default(),
+                let read = async {
+                    let list = state.store().board_sessions(&site).await?;
+                    let scale_alerts = state.store().board_scale_alerts(&site).await?;
+                    Ok::<_, store::StoreError>((list, scale_alerts))
+                };
+                let html = match read.await {
+                    Ok((list, scale_alerts)) => board_cards(&tz, &list, &scale_alerts, now)
+                        .render()
+                        .unwrap_or_default(),
                     Err(e) => {
                         tracing::warn!(error = %e, "reading the chair board failed");
                         String::new()

@@ -884,6 +884,12 @@ async fn dissociation_and_sedation_are_rated_at_their_set_times(app: &TestApp) {
             .any(|a| a.patient_id == patient && a.message.contains("painful")),
         "{alerts:?}"
     );
+    // The chair board shows it on the patient's card, as it shows a vital sign's alert.
+    let board = app.get(&nurse, "/board").await.text().await.unwrap();
+    assert!(
+        board.contains("No response to a painful stimulus (MOAA/S 0): loss of consciousness"),
+        "{board}"
+    );
     let html = app.get(&nurse, &page).await.text().await.unwrap();
     assert!(html.contains("4 of 24 at"), "{html}");
     assert!(
