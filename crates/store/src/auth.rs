@@ -139,15 +139,16 @@ pub const TOKEN_CHECK_TTL: std::time::Duration = std::time::Duration::from_secs(
 /// The most checked tokens one process remembers; past that the memory is emptied.
 const TOKEN_CACHE_ENTRIES: usize = 10_000;
 
-/// What checking a bearer token found.
+/// What checking a bearer token found; `R` is why the caller would not have the database
+/// asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenCheck {
+pub enum TokenCheck<R> {
     /// The token opens the account of this user.
     Valid(User),
     /// The token opens nothing: unknown, revoked, expired, or its user may not sign in.
     Invalid,
-    /// The database was not asked, because the caller said no.
-    NotLookedUp,
+    /// The database was not asked, because the caller said no, for this reason.
+    NotLookedUp(R),
 }
 
 /// Bearer tokens this process checked lately: a cache in front of `api_tokens`, never the truth.
@@ -535,32 +536,35 @@ impl Store {
         settings: &LoginSettings,
         now: Timestamp,
     ) -> Result<Option<User>, StoreError> {
-        match self.check_token(secret, settings, now, || true).await? {
+        let always = || Ok::<(), std::convert::Infallible>(());
+        match self.check_token(secret, settings, now, always).await? {
             TokenCheck::Valid(user) => Ok(Some(user)),
-            TokenCheck::Invalid | TokenCheck::NotLookedUp => Ok(None),
+            TokenCheck::Invalid => Ok(None),
+            TokenCheck::NotLookedUp(never) => match never {},
         }
     }
 
     /// Like [`Store::authenticate_token`], asking `may_look_up` first whenever the answer is
     /// not already trusted in this process and the database would have to be asked: a caller
     /// throttles made-up tokens that way (they are never trusted, so each would cost a query)
-    /// without throttling the use of a token it has just seen.
+    /// without throttling the use of a token it has just seen. Its refusal comes back as
+    /// [`TokenCheck::NotLookedUp`].
     #[tracing::instrument(skip_all)]
-    pub async fn check_token(
+    pub async fn check_token<R>(
         &self,
         secret: &str,
         settings: &LoginSettings,
         now: Timestamp,
-        may_look_up: impl FnOnce() -> bool,
-    ) -> Result<TokenCheck, StoreError> {
+        may_look_up: impl FnOnce() -> Result<(), R>,
+    ) -> Result<TokenCheck<R>, StoreError> {
         let hash = token_hash(secret);
         let cached = self.tokens.get(&hash);
         let was_cached = cached.is_some();
         let (user, last_used, expires_ms) = match cached {
             Some(c) => (c.user, c.last_used_ms, c.expires_ms),
             None => {
-                if !may_look_up() {
-                    return Ok(TokenCheck::NotLookedUp);
+                if let Err(refusal) = may_look_up() {
+                    return Ok(TokenCheck::NotLookedUp(refusal));
                 }
                 let columns = USER_COLUMNS
                     .split(", ")

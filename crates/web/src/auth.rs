@@ -82,24 +82,13 @@ pub(crate) async fn identify(
     let secure = over_tls(&state, req.headers());
     let mut auth = None;
     let mut session_ended = false;
-    let sent_bearer = bearer(req.headers()).is_some();
-    let peer = req
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip());
-    if let Some(token) = bearer(req.headers()) {
+    let token = bearer(req.headers());
+    let sent_bearer = token.is_some();
+    if let Some(token) = token {
         // Made-up tokens are never trusted, so each would be a query: an address may have only
         // so many looked up per minute (a token it used in the last seconds is not looked up).
-        let throttle = state.token_throttle();
-        let key = peer.unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        let mut wait = None;
-        let may_look_up = || match crate::throttle::take(throttle, key) {
-            Ok(()) => true,
-            Err(seconds) => {
-                wait = Some(seconds);
-                false
-            }
-        };
+        let key = crate::throttle::PeerAddress::key(&req);
+        let may_look_up = || crate::throttle::take(state.token_throttle(), key);
         match state
             .store()
             .check_token(token, &login, now, may_look_up)
@@ -112,7 +101,7 @@ pub(crate) async fn identify(
                 })
             }
             Ok(TokenCheck::Invalid) => {}
-            Ok(TokenCheck::NotLookedUp) => return too_many_token_checks(wait.unwrap_or(60)),
+            Ok(TokenCheck::NotLookedUp(seconds)) => return too_many_token_checks(seconds),
             Err(e) => return AppError::Store(e).into_response(),
         }
     } else if let Some(c) = jar.get(SESSION_COOKIE) {
@@ -129,7 +118,10 @@ pub(crate) async fn identify(
     // An API client (a bearer token) fills in no forms: it gets no form cookie.
     let new_pre = existing.is_none() && !sent_bearer;
     let pre_token = existing.unwrap_or_else(random_token);
-    let address = peer.map(|ip| ip.to_string());
+    let address = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
     req.extensions_mut().insert(Identity {
         auth,
         session_ended,

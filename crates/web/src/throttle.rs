@@ -1,6 +1,7 @@
 //! Per-address throttling of the doors anyone can knock on: the sign-in form, the public
-//! patient pages, and bearer tokens the database is asked about. It slows guessing from one address down; the account lockout, kept in the
-//! database, is what stops guessing of one account from many.
+//! patient pages, and bearer tokens the database is asked about. It slows guessing from one
+//! address down; the account lockout, kept in the database, is what stops guessing of one
+//! account from many.
 //!
 //! The buckets live in this process only: they are a cache of recent traffic, not a record,
 //! so several server processes each throttle what reaches them.
@@ -26,14 +27,21 @@ use crate::error::error_page;
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PeerAddress;
 
+impl PeerAddress {
+    /// The bucket `req` counts against.
+    pub(crate) fn key<T>(req: &Request<T>) -> IpAddr {
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            // ok: no peer address (an in-process caller) is one shared bucket, as said above.
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip())
+    }
+}
+
 impl KeyExtractor for PeerAddress {
     type Key = IpAddr;
 
     fn extract<T>(&self, req: &Request<T>) -> Result<IpAddr, GovernorError> {
-        Ok(req
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip()))
+        Ok(Self::key(req))
     }
 }
 

@@ -1919,7 +1919,11 @@ pub(crate) async fn board_events(
                 let html = match read.await {
                     Ok((list, scale_alerts)) => board_cards(&tz, &list, &scale_alerts, now)
                         .render()
-                        .unwrap_or_default(),
+                        .unwrap_or_else(|e| {
+                            // The empty text is not sent: the board keeps its last cards.
+                            tracing::warn!(error = %e, "drawing the chair board failed");
+                            String::new()
+                        }),
                     Err(e) => {
                         tracing::warn!(error = %e, "reading the chair board failed");
                         String::new()
