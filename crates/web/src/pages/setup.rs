@@ -38,6 +38,75 @@ pub(crate) struct SetupPage {
     notice: Option<&'static str>,
     /// What was typed in the REMS form, kept when it is sent back.
     typed: RemsForm,
+    /// The room name typed in the room form, kept when it is sent back.
+    room_name: String,
+    /// What was chosen and typed in the chair form, kept when it is sent back.
+    chair: ChairTyped,
+}
+
+/// The chair form as the administrator left it: sent back with its errors, nothing they chose
+/// or typed is lost. A new form has the working week ticked and 08:00 to 18:00.
+pub(crate) struct ChairTyped {
+    room: String,
+    chair_name: String,
+    supports: Vec<String>,
+    days: Vec<String>,
+    opens: String,
+    closes: String,
+}
+
+impl Default for ChairTyped {
+    fn default() -> Self {
+        ChairTyped {
+            room: String::new(),
+            chair_name: String::new(),
+            supports: Vec::new(),
+            days: ["mon", "tue", "wed", "thu", "fri"]
+                .map(str::to_owned)
+                .to_vec(),
+            opens: "08:00".to_owned(),
+            closes: "18:00".to_owned(),
+        }
+    }
+}
+
+impl ChairTyped {
+    /// The form as sent: every value of a field that may be ticked more than once.
+    fn from_fields(fields: &[(String, String)]) -> ChairTyped {
+        let one = |k: &str| {
+            fields
+                .iter()
+                .find(|(f, _)| f == k)
+                .map_or_else(String::new, |(_, v)| v.clone())
+        };
+        let all = |k: &str| {
+            fields
+                .iter()
+                .filter(|(f, _)| f == k)
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
+        ChairTyped {
+            room: one("room"),
+            chair_name: one("chair_name"),
+            supports: all("supports"),
+            days: all("days"),
+            opens: one("opens"),
+            closes: one("closes"),
+        }
+    }
+
+    fn is_room(&self, id: &str) -> bool {
+        self.room == id
+    }
+
+    fn has_support(&self, code: &str) -> bool {
+        self.supports.iter().any(|s| s == code)
+    }
+
+    fn has_day(&self, code: &str) -> bool {
+        self.days.iter().any(|d| d == code)
+    }
 }
 
 const DAYS: [(&str, &str); 7] = [
@@ -105,6 +174,8 @@ async fn page(
         errors,
         notice,
         typed: RemsForm::default(),
+        room_name: String::new(),
+        chair: ChairTyped::default(),
         ctx,
     })
 }
@@ -130,13 +201,16 @@ pub(crate) async fn show(
     render(&page(&state, &who, ctx, FormErrors::default(), notice).await?)
 }
 
+/// The page again with `errors` (422), the form that was sent keeping what was typed in it.
 async fn refused(
     state: &AppState,
     who: &Can<Administration>,
     ctx: PageCtx,
     errors: FormErrors,
+    keep: impl FnOnce(&mut SetupPage),
 ) -> Result<Response, AppError> {
-    let page = page(state, who, ctx, errors, None).await?;
+    let mut page = page(state, who, ctx, errors, None).await?;
+    keep(&mut page);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
@@ -258,9 +332,7 @@ pub(crate) async fn rems(
             .await?;
         return Ok(Redirect::to("/admin/clinic?done=rems").into_response());
     }
-    let mut page = page(&state, &who, ctx, errors, None).await?;
-    page.typed = form;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+    refused(&state, &who, ctx, errors, |page| page.typed = form).await
 }
 
 #[derive(Deserialize)]
@@ -304,7 +376,10 @@ pub(crate) async fn add_room(
             }
         }
     }
-    refused(&state, &who, ctx, errors).await
+    refused(&state, &who, ctx, errors, |page| {
+        page.room_name = form.room_name
+    })
+    .await
 }
 
 /// `POST /admin/clinic/chairs`.
@@ -391,5 +466,6 @@ pub(crate) async fn add_chair(
             Err(e) => return Err(e.into()),
         }
     }
-    refused(&state, &who, ctx, errors).await
+    let typed = ChairTyped::from_fields(&fields);
+    refused(&state, &who, ctx, errors, |page| page.chair = typed).await
 }

@@ -526,6 +526,14 @@ async fn a_prescriber_orders_a_course_and_each_dose_change_is_a_new_order(app: &
 
 crate::on_both!(a_prescriber_orders_a_course_and_each_dose_change_is_a_new_order);
 
+/// The value a page's form field `name` (drawn by the field macro) is filled with.
+fn field_value(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" type=\"");
+    let from = html.find(&marker).expect("the field is on the page");
+    let start = html[from..].find("value=\"").unwrap() + from + "value=\"".len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
 /// The value of the first `name="<name>"` input after `after` in a page.
 fn input_after(html: &str, after: &str, name: &str) -> String {
     let from = html.find(after).expect("the marker is on the page");
@@ -558,6 +566,12 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
         )
         .await;
     assert_eq!(res.status(), 422, "room names are unique");
+    let html = res.text().await.unwrap();
+    assert_eq!(
+        field_value(&html, "room_name"),
+        "Infusion room",
+        "the refused room name is kept in its field"
+    );
     let html = app.get(&admin, "/admin/clinic").await.text().await.unwrap();
     let marker = "<select id=\"room\" name=\"room\"><option value=\"";
     let at = html.find(marker).unwrap() + marker.len();
@@ -580,6 +594,17 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
     let html = res.text().await.unwrap();
     assert!(html.contains("Tick at least one treatment the chair is set up for."));
     assert!(html.contains("The chair must close after it opens."));
+    // Everything chosen and typed comes back as it was sent, for the administrator to correct.
+    assert!(html.contains(&format!("<option value=\"{room}\" selected>")));
+    assert_eq!(field_value(&html, "chair_name"), "Chair 1");
+    assert_eq!(field_value(&html, "opens"), "18:00");
+    assert_eq!(field_value(&html, "closes"), "08:00");
+    assert!(html.contains(r#"name="days" value="mon" checked>"#));
+    assert!(
+        html.contains(r#"name="days" value="tue">"#),
+        "an unticked day stays unticked"
+    );
+    assert!(!html.contains(r#"name="supports" value="iv_racemic" checked"#));
     for name in ["Chair 1", "Chair 2"] {
         let res = app
             .post_form(
