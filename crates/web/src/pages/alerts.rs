@@ -195,20 +195,10 @@ pub(crate) async fn acknowledge(
     IdPath(id): IdPath<AlertId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let value = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let value = |name: &str| super::form_value(&fields, name).to_owned();
     let input = FollowUpInput {
         contact: value("contact"),
-        actions: fields
-            .iter()
-            .filter(|(k, _)| k == "actions")
-            .map(|(_, v)| v.clone())
-            .collect(),
+        actions: super::form_values(&fields, "actions"),
         note: value("note"),
     };
     let return_to = safe_return(&value("return_to"));

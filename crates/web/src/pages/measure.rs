@@ -14,7 +14,7 @@ use clinical::instruments::{Instrument, InstrumentId, Rater, Score, outcome, sco
 use serde::Deserialize;
 use store::{Actor, AlertRecord, AssessmentRecord, EnteredBy, LinkState, PatientId, User};
 
-use super::FormErrors;
+use super::{FormErrors, form_value};
 use crate::AppState;
 use crate::capability::{Can, ClinicalData};
 use crate::chart::{Chart, Sample, trajectory};
@@ -478,13 +478,6 @@ fn read_answers(
     (answers, errors)
 }
 
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
-
 /// Scores complete answers (every answer is in range, so scoring cannot fail on them).
 fn score_answers(instrument: &Instrument, answers: &[Option<i8>]) -> Option<Score> {
     let values: Option<Vec<i64>> = answers.iter().map(|a| a.map(i64::from)).collect();
@@ -715,11 +708,11 @@ pub(crate) async fn create_assessment(
     IdPath(id): IdPath<PatientId>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let Ok(instrument) = Instrument::get(field(&fields, "instrument")) else {
+    let Ok(instrument) = Instrument::get(form_value(&fields, "instrument")) else {
         return Err(AppError::NotFound);
     };
     let (answers, mut errors) = read_answers(instrument, &fields);
-    let time_point = match TimePoint::parse(field(&fields, "time_point")) {
+    let time_point = match TimePoint::parse(form_value(&fields, "time_point")) {
         Some(t) => t,
         None => {
             errors.push(
@@ -730,7 +723,7 @@ pub(crate) async fn create_assessment(
         }
     };
     let now = jiff::Timestamp::now();
-    let taken_text = field(&fields, "taken_at").trim().to_owned();
+    let taken_text = form_value(&fields, "taken_at").trim().to_owned();
     let taken = match taken_at(&taken_text, now, &ctx) {
         Ok(t) => Some(t),
         Err(message) => {
@@ -738,7 +731,7 @@ pub(crate) async fn create_assessment(
             None
         }
     };
-    let reason = field(&fields, "rebaseline_reason").to_owned();
+    let reason = form_value(&fields, "rebaseline_reason").to_owned();
     let mut recording = RecordingView {
         ask_reason: !reason.trim().is_empty(),
         reason,
@@ -751,7 +744,7 @@ pub(crate) async fn create_assessment(
     ) {
         let intent = Intent {
             rebaseline_reason: Some(recording.reason.as_str()),
-            repeat_confirmed: field(&fields, "repeat_confirmed") == "yes",
+            repeat_confirmed: form_value(&fields, "repeat_confirmed") == "yes",
         };
         let outcome = state
             .store()
@@ -892,7 +885,7 @@ pub(crate) async fn make_link(
     patient_id: &PatientId,
     fields: &[(String, String)],
 ) -> Result<LinkOutcome, AppError> {
-    let Ok(instrument) = Instrument::get(field(fields, "instrument")) else {
+    let Ok(instrument) = Instrument::get(form_value(fields, "instrument")) else {
         return Ok(LinkOutcome::Refused(
             "Choose an instrument from the list.".into(),
         ));
@@ -913,7 +906,7 @@ pub(crate) async fn make_link(
             instrument.short_name
         )));
     }
-    let Some(time_point) = TimePoint::parse(field(fields, "time_point")) else {
+    let Some(time_point) = TimePoint::parse(form_value(fields, "time_point")) else {
         return Ok(LinkOutcome::Refused(
             "Choose when the scale is for from the list.".into(),
         ));

@@ -191,6 +191,23 @@ pub(crate) fn router(state: &AppState) -> crate::routes::Routes {
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
 }
 
+/// The first value sent for `name` in a form read as pairs, or "" when none was.
+pub(crate) fn form_value<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Every value sent for `name` (a field ticked more than once), in the order sent.
+pub(crate) fn form_values(fields: &[(String, String)], name: &str) -> Vec<String> {
+    fields
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
 /// Messages for the fields of a form that was sent back, in the order of the form.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct FormErrors(Vec<(String, String)>);

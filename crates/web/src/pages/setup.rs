@@ -12,7 +12,7 @@ use jiff::civil::{Time, Weekday};
 use serde::Deserialize;
 use store::{NewChair, SiteRems, StoreError};
 
-use super::{FormErrors, sentence};
+use super::{FormErrors, form_value, form_values, sentence};
 use crate::AppState;
 use crate::capability::{Administration, Can};
 use crate::error::AppError;
@@ -61,9 +61,11 @@ impl Default for ChairTyped {
             room: String::new(),
             chair_name: String::new(),
             supports: Vec::new(),
-            days: ["mon", "tue", "wed", "thu", "fri"]
-                .map(str::to_owned)
-                .to_vec(),
+            // Monday to Friday: the first five of the week's days.
+            days: DAYS[..5]
+                .iter()
+                .map(|(code, _)| (*code).to_owned())
+                .collect(),
             opens: "08:00".to_owned(),
             closes: "18:00".to_owned(),
         }
@@ -73,24 +75,12 @@ impl Default for ChairTyped {
 impl ChairTyped {
     /// The form as sent: every value of a field that may be ticked more than once.
     fn from_fields(fields: &[(String, String)]) -> ChairTyped {
-        let one = |k: &str| {
-            fields
-                .iter()
-                .find(|(f, _)| f == k)
-                .map_or_else(String::new, |(_, v)| v.clone())
-        };
-        let all = |k: &str| {
-            fields
-                .iter()
-                .filter(|(f, _)| f == k)
-                .map(|(_, v)| v.clone())
-                .collect()
-        };
+        let one = |k: &str| form_value(fields, k).to_owned();
         ChairTyped {
             room: one("room"),
             chair_name: one("chair_name"),
-            supports: all("supports"),
-            days: all("days"),
+            supports: form_values(fields, "supports"),
+            days: form_values(fields, "days"),
             opens: one("opens"),
             closes: one("closes"),
         }
@@ -389,28 +379,22 @@ pub(crate) async fn add_chair(
     ctx: PageCtx,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(f, _)| f == k)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let typed = ChairTyped::from_fields(&fields);
     let mut errors = FormErrors::default();
-    let room = get("room").to_owned();
-    if room.is_empty() {
+    if typed.room.is_empty() {
         errors.push("room", "Choose the room.");
     }
-    let name = one_line(get("chair_name"), 80);
+    let name = one_line(&typed.chair_name, 80);
     if name.is_none() {
         errors.push(
             "chair_name",
             "Give the chair a name of at most 80 characters.",
         );
     }
-    let supports: Vec<Product> = fields
+    let supports: Vec<Product> = typed
+        .supports
         .iter()
-        .filter(|(k, _)| k == "supports")
-        .filter_map(|(_, v)| Product::parse(v))
+        .filter_map(|v| Product::parse(v))
         .collect();
     if supports.is_empty() {
         errors.push(
@@ -418,17 +402,17 @@ pub(crate) async fn add_chair(
             "Tick at least one treatment the chair is set up for.",
         );
     }
-    let days: Vec<Weekday> = fields
+    let days: Vec<Weekday> = typed
+        .days
         .iter()
-        .filter(|(k, _)| k == "days")
-        .filter_map(|(_, v)| OpeningHours::parse_days(v))
+        .filter_map(|v| OpeningHours::parse_days(v))
         .flatten()
         .collect();
     if days.is_empty() {
         errors.push("days", "Tick at least one day the chair is open.");
     }
-    let opens = get("opens").parse::<Time>().ok();
-    let closes = get("closes").parse::<Time>().ok();
+    let opens = typed.opens.parse::<Time>().ok();
+    let closes = typed.closes.parse::<Time>().ok();
     match (opens, closes) {
         (Some(o), Some(c)) if o < c => {}
         (Some(_), Some(_)) => errors.push("closes", "The chair must close after it opens."),
@@ -442,7 +426,7 @@ pub(crate) async fn add_chair(
             closes,
         };
         let chair = NewChair {
-            room_id: &room,
+            room_id: &typed.room,
             name: &name,
             supports: &supports,
             hours: &hours,
@@ -466,6 +450,5 @@ pub(crate) async fn add_chair(
             Err(e) => return Err(e.into()),
         }
     }
-    let typed = ChairTyped::from_fields(&fields);
     refused(&state, &who, ctx, errors, |page| page.chair = typed).await
 }
