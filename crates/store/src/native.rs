@@ -28,7 +28,7 @@
 //! PostgreSQL and in-memory SQLite databases do not use this path.
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
@@ -414,11 +414,9 @@ impl Checkpointer {
 
     /// Says a commit happened; never waits (one wake-up pending is enough).
     fn committed(&self) {
-        match self.wake.try_send(()) {
-            Ok(()) | Err(TrySendError::Full(())) => {}
-            // ok: a thread that has stopped leaves checkpoints to SQLite's own.
-            Err(TrySendError::Disconnected(())) => {}
-        }
+        // ok: full means a wake-up is already pending; a thread that has stopped leaves
+        // checkpoints to SQLite's own.
+        let _ = self.wake.try_send(());
     }
 
     /// Stops the thread once its checkpoint in progress is done.
@@ -433,16 +431,13 @@ impl Checkpointer {
 fn run_checkpoints(path: &Path, busy_timeout: Duration, woken: &Receiver<()>) {
     let mut conn: Option<Connection> = None;
     while woken.recv().is_ok() {
-        let held = match conn.take() {
-            Some(c) => c,
-            None => match open(path, busy_timeout) {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(error = %e, "the checkpoint thread cannot open the database");
-                    std::thread::sleep(CHECKPOINT_PAUSE);
-                    continue;
-                }
-            },
+        let held = match kept_or_open(&mut conn, path, busy_timeout) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "the checkpoint thread cannot open the database");
+                std::thread::sleep(CHECKPOINT_PAUSE);
+                continue;
+            }
         };
         // Passive: never waits, so it cannot hold up the writer or a reader; a checkpoint
         // that could not copy everything leaves the rest for the next one.
@@ -454,6 +449,18 @@ fn run_checkpoints(path: &Path, busy_timeout: Duration, woken: &Receiver<()>) {
     }
 }
 
+/// The connection a thread kept from its last success, or a new one to `path`.
+fn kept_or_open(
+    conn: &mut Option<Connection>,
+    path: &Path,
+    busy_timeout: Duration,
+) -> Result<Connection, rusqlite::Error> {
+    match conn.take() {
+        Some(c) => Ok(c),
+        None => open(path, busy_timeout),
+    }
+}
+
 /// Commits `batch` in one transaction on the writer's connection (opened when there is none);
 /// drops the connection when anything fails.
 fn commit(
@@ -462,10 +469,7 @@ fn commit(
     conn: &mut Option<Connection>,
     batch: &[Pending],
 ) -> Result<(), String> {
-    let mut held = match conn.take() {
-        Some(c) => c,
-        None => open(path, busy_timeout).map_err(|e| e.to_string())?,
-    };
+    let mut held = kept_or_open(conn, path, busy_timeout).map_err(|e| e.to_string())?;
     let result = commit_on(&mut held, batch);
     if result.is_ok() {
         *conn = Some(held);
