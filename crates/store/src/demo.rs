@@ -324,7 +324,8 @@ const DEMO_CHAIRS: [(&str, &str, &[Product]); 6] = [
 ];
 
 /// Demo courses: (patient's family name, protocol code, weeks from this week's Monday to the first
-/// session, status, reason for stopping).
+/// session, status, reason for stopping). The active course's weeks are counted from
+/// [`demo_anchor_monday`] instead, so it has sessions behind and ahead of any day.
 const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 5] = [
     (
         "Ashgrove",
@@ -364,6 +365,27 @@ const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 5] = [
         ),
     ),
 ];
+
+/// The Monday of `day`'s week.
+fn monday_of(day: Date) -> Date {
+    day.checked_sub(i64::from(day.weekday().to_monday_zero_offset()).days())
+        .unwrap_or(day)
+}
+
+/// Next week's Monday from Friday on, else this week's: the Monday that the active demo course
+/// (two weeks of Monday, Wednesday and Friday, starting a week before it) is counted from. On
+/// any day of the week the course then has sessions behind today, which become signed sessions,
+/// and at least one booked ahead; counted from this week's Monday alone, a demo started on a
+/// Friday afternoon or a weekend had its whole course behind it.
+fn demo_anchor_monday(today: Date) -> Date {
+    let monday = monday_of(today);
+    match today.weekday() {
+        jiff::civil::Weekday::Friday
+        | jiff::civil::Weekday::Saturday
+        | jiff::civil::Weekday::Sunday => monday.checked_add(7.days()).unwrap_or(monday),
+        _ => monday,
+    }
+}
 
 impl Store {
     /// Rooms, chairs, the REMS certification, courses in every state and a week of
@@ -453,9 +475,11 @@ impl Store {
                 )
                 .await?;
             }
-            let monday = today
-                .checked_sub(i64::from(today.weekday().to_monday_zero_offset()).days())
-                .unwrap_or(today);
+            let monday = if status == CourseStatus::Active {
+                demo_anchor_monday(today)
+            } else {
+                monday_of(today)
+            };
             let Ok(starts_on) = monday.checked_add((offset * 7).days()) else {
                 continue;
             };
@@ -566,6 +590,33 @@ mod tests {
                 email: String::new(),
             };
             assert!(input.validate(today).is_ok(), "{given} {family}");
+        }
+    }
+
+    /// On every day of two weeks the active course has a session before today and one after it
+    /// within the week of appointments the demo books (it had none ahead from a Friday on).
+    #[test]
+    fn the_active_demo_course_has_sessions_behind_and_ahead_of_any_day() {
+        let (_, code, offset, status, _) = DEMO_TREATMENTS[0];
+        assert_eq!(status, CourseStatus::Active);
+        let protocols = builtin_protocols();
+        let protocol = protocols.iter().find(|p| p.code == code).unwrap();
+        let first: Date = "2026-11-30".parse().unwrap();
+        for n in 0..14 {
+            let today = first.checked_add(n.days()).unwrap();
+            let starts_on = demo_anchor_monday(today)
+                .checked_add((offset * 7).days())
+                .unwrap();
+            let days: Vec<i32> = protocol
+                .expand(starts_on)
+                .iter()
+                .map(|s| (s.date - today).get_days())
+                .collect();
+            assert!(days.iter().any(|d| *d < 0), "{today}: {days:?}");
+            assert!(
+                days.iter().any(|d| (1..=7).contains(d)),
+                "{today}: {days:?}"
+            );
         }
     }
 }

@@ -142,7 +142,44 @@ async fn demo_refuses_a_database_with_real_data(db: &TestDb) {
     );
 }
 
+/// A demo started on a Saturday afternoon: the active IV course (Marlow Ashgrove's) has signed
+/// sessions behind it and a booked session ahead, as the browser suite's nurse expects (on a
+/// weekend the whole course used to lie in the past).
+async fn a_weekend_demo_has_a_course_session_ahead(db: &TestDb) {
+    let now: jiff::Timestamp = "2026-12-05T20:00:00Z".parse().unwrap();
+    let today: jiff::civil::Date = "2026-12-05".parse().unwrap();
+    let seed = db.store.seed_demo(now, today).await.unwrap();
+    let system = Actor::system("test");
+    let site = &seed.site.id;
+    let week = jiff::SignedDuration::from_hours(24 * 8);
+    let all = db
+        .store
+        .appointments(&system, site, now - week, now + week, None, None, now)
+        .await
+        .unwrap();
+    let ashgrove: Vec<_> = all
+        .iter()
+        .filter(|a| a.patient_name == "Marlow Ashgrove" && a.course_id.is_some())
+        .collect();
+    assert!(
+        ashgrove
+            .iter()
+            .any(|a| a.starts_at > now && a.status == store::AppointmentStatus::Booked),
+        "{ashgrove:?}"
+    );
+    let behind = ashgrove.iter().find(|a| a.starts_at < now).unwrap();
+    assert!(
+        db.store
+            .session_of_appointment(site, &behind.id)
+            .await
+            .unwrap()
+            .is_some(),
+        "the course's past appointment became a session"
+    );
+}
+
 crate::on_both!(
+    a_weekend_demo_has_a_course_session_ahead,
     seeding_twice_adds_nothing_the_second_time,
     demo_accounts_sign_in_only_in_demo_mode,
     demo_refuses_a_database_with_real_data,
