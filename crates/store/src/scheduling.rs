@@ -96,6 +96,8 @@ pub struct AppointmentRecord {
     pub status: AppointmentStatus,
     /// Why cancelled or marked no-show.
     pub status_reason: Option<String>,
+    /// When the front desk marked the patient arrived (in the waiting room).
+    pub arrived_at: Option<jiff::Timestamp>,
 }
 
 /// What a booking asks for.
@@ -229,7 +231,7 @@ fn chair_from_row(r: &RowReader<'_>) -> Result<ChairRecord, StoreError> {
 const APPOINTMENT_SELECT: &str =
     "select a.id, a.patient_id, p.given_name || ' ' || p.family_name as patient_name,
         a.chair_id, r.name || ', ' || c.name as chair_name, a.course_id, a.kind, a.starts_at,
-        a.ends_at, a.status, a.status_reason
+        a.ends_at, a.status, a.status_reason, a.arrived_at
    from appointments a
    join patients p on p.id = a.patient_id
    join chairs c on c.id = a.chair_id
@@ -251,6 +253,7 @@ fn appointment_from_row(row: &sqlx::any::AnyRow) -> Result<AppointmentRecord, St
             AppointmentStatus::parse(s).ok_or("not a status")
         })?,
         status_reason: r.opt_text("status_reason")?,
+        arrived_at: r.opt_instant("arrived_at")?,
     })
 }
 
@@ -540,6 +543,43 @@ impl Store {
             .entity("appointment", id.as_str())
             .patient(&patient)
             .detail(format!("status={}", status.code()));
+        audit::insert(&mut tx, now, actor, &event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Marks the patient of a booked appointment arrived (in the waiting room) at `now`, with
+    /// its audit event, in one statement and transaction: `false` when the appointment is not
+    /// booked (cancelled or marked a no-show) or was marked arrived already, so two clicks at
+    /// once mark it once.
+    #[tracing::instrument(skip_all)]
+    pub async fn mark_arrived(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &AppointmentId,
+        now: jiff::Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "update appointments set arrived_at = $3, changed_by = $4, changed_at = $3
+              where id = $1 and site_id = $2 and status = 'booked' and arrived_at is null
+              returning id, patient_id",
+        )
+        .bind(id.as_str())
+        .bind(site_id.as_str())
+        .bind(millis(now))
+        .bind(actor.user_id())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let patient = RowReader::new(&row, "appointments", "id")?.text("patient_id")?;
+        let event = AuditEvent::new("appointment.arrived", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .entity("appointment", id.as_str())
+            .patient(&patient);
         audit::insert(&mut tx, now, actor, &event).await?;
         tx.commit().await?;
         Ok(true)

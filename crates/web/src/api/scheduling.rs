@@ -99,6 +99,8 @@ pub(crate) struct Appointment {
     /// `booked`, `cancelled` or `no_show`.
     status: &'static str,
     status_reason: Option<String>,
+    /// RFC 3339 instant the front desk marked the patient arrived; absent until then.
+    arrived_at: Option<String>,
 }
 
 impl From<AppointmentRecord> for Appointment {
@@ -116,6 +118,7 @@ impl From<AppointmentRecord> for Appointment {
             duration_min: a.ends_at.duration_since(a.starts_at).as_mins(),
             status: a.status.code(),
             status_reason: a.status_reason,
+            arrived_at: a.arrived_at.map(|t| t.to_string()),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The schedule: a week per site with the chairs as columns, a day list for the front desk with
-//! cancel and no-show, and the form that books one appointment.
+//! cancel and no-show, arrival, and the form that books one appointment.
 
 use askama::Template;
 use axum::Form;
@@ -56,6 +56,8 @@ pub(crate) struct Slot {
     reason: Option<String>,
     /// A session of a course, so it can be checked in.
     session: bool,
+    /// When the patient was marked arrived, in the clinic's time ("09:02").
+    arrived: Option<String>,
 }
 
 pub(crate) struct DayColumn {
@@ -116,6 +118,9 @@ fn slot(ctx: &PageCtx, a: store::AppointmentRecord) -> Slot {
         open: a.status == AppointmentStatus::Booked,
         session: a.course_id.is_some() && a.status == AppointmentStatus::Booked,
         reason: a.status_reason,
+        arrived: a
+            .arrived_at
+            .map(|t| t.to_zoned(ctx.time_zone()).strftime("%H:%M").to_string()),
     }
 }
 
@@ -276,6 +281,7 @@ pub(crate) async fn day(
         Some("booked") => Some("The appointment is booked."),
         Some("cancelled") => Some("The appointment is cancelled; its slot is free."),
         Some("no_show") => Some("The appointment is marked a no-show; its slot is free."),
+        Some("arrived") => Some("The patient is marked arrived."),
         _ => None,
     };
     render(&day_page(&state, &who, ctx, day, FormErrors::default(), notice).await?)
@@ -337,6 +343,46 @@ pub(crate) async fn close(
             "The appointment was already cancelled or marked a no-show.",
         );
     }
+    let page = day_page(&state, &who, ctx, day, errors, None).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ArrivedForm {
+    #[serde(default)]
+    appointment: String,
+    #[serde(default)]
+    date: String,
+}
+
+/// `POST /schedule/arrived`: marks the patient of a booked appointment arrived.
+pub(crate) async fn arrived(
+    State(state): State<AppState>,
+    who: Can<PatientDirectory>,
+    ctx: PageCtx,
+    Form(form): Form<ArrivedForm>,
+) -> Result<Response, AppError> {
+    let day = form.date.parse::<Date>().unwrap_or_else(|_| ctx.today());
+    let Some(id) = AppointmentId::parse(&form.appointment) else {
+        return Err(AppError::NotFound);
+    };
+    if state
+        .store()
+        .mark_arrived(
+            &who.actor(),
+            &who.user().site_id,
+            &id,
+            jiff::Timestamp::now(),
+        )
+        .await?
+    {
+        return Ok(Redirect::to(&format!("/schedule/day?date={day}&done=arrived")).into_response());
+    }
+    let mut errors = FormErrors::default();
+    errors.push(
+        format!("arrived-{id}"),
+        "The patient was marked arrived already, or the appointment was cancelled or marked a no-show.",
+    );
     let page = day_page(&state, &who, ctx, day, errors, None).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
