@@ -549,27 +549,32 @@ impl Store {
     }
 
     /// Marks the patient of a booked appointment arrived (in the waiting room) at `now`, with
-    /// its audit event, in one statement and transaction: `false` when the appointment is not
-    /// booked (cancelled or marked a no-show) or was marked arrived already, so two clicks at
-    /// once mark it once.
+    /// its audit event, in one statement and transaction. `today` is the clinic's day around
+    /// `now` (`[start, end)`): only an appointment starting that day can be marked. `false` when
+    /// the appointment is not today's, not booked (cancelled or marked a no-show) or was marked
+    /// arrived already, so two clicks at once mark it once.
     #[tracing::instrument(skip_all)]
     pub async fn mark_arrived(
         &self,
         actor: &Actor,
         site_id: &SiteId,
         id: &AppointmentId,
+        today: (jiff::Timestamp, jiff::Timestamp),
         now: jiff::Timestamp,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "update appointments set arrived_at = $3, changed_by = $4, changed_at = $3
               where id = $1 and site_id = $2 and status = 'booked' and arrived_at is null
+                and starts_at >= $5 and starts_at < $6
               returning id, patient_id",
         )
         .bind(id.as_str())
         .bind(site_id.as_str())
         .bind(millis(now))
         .bind(actor.user_id())
+        .bind(millis(today.0))
+        .bind(millis(today.1))
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {

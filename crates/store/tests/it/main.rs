@@ -8,6 +8,7 @@
 
 mod support;
 
+mod arrival;
 mod assessments;
 mod audit_chain;
 mod auth;

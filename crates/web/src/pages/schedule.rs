@@ -216,6 +216,8 @@ pub(crate) struct DayPage {
     notice: Option<&'static str>,
     /// Whether the reader runs sessions (nurse, prescriber): they see the check-in button.
     clinical: bool,
+    /// Whether the list is today's: only then can patients be marked arrived.
+    today: bool,
 }
 
 #[derive(Deserialize)]
@@ -257,6 +259,7 @@ async fn day_page(
         slots: list.into_iter().map(|a| slot(&ctx, a)).collect(),
         errors,
         notice,
+        today: day == ctx.today(),
         clinical: matches!(
             ctx.user.as_ref().map(|u| u.role),
             Some(r) if r == store::Role::Nurse.label() || r == store::Role::Prescriber.label()
@@ -366,12 +369,14 @@ pub(crate) async fn arrived(
     let Some(id) = AppointmentId::parse(&form.appointment) else {
         return Err(AppError::NotFound);
     };
+    let today = day_bounds(&ctx, ctx.today(), 1);
     if state
         .store()
         .mark_arrived(
             &who.actor(),
             &who.user().site_id,
             &id,
+            today,
             jiff::Timestamp::now(),
         )
         .await?
@@ -381,7 +386,7 @@ pub(crate) async fn arrived(
     let mut errors = FormErrors::default();
     errors.push(
         format!("arrived-{id}"),
-        "The patient was marked arrived already, or the appointment was cancelled or marked a no-show.",
+        "Only a booked appointment of today can be marked arrived, once: this one was marked already, cancelled, marked a no-show, or is not today's.",
     );
     let page = day_page(&state, &who, ctx, day, errors, None).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
