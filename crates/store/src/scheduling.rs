@@ -257,6 +257,28 @@ fn appointment_from_row(row: &sqlx::any::AnyRow) -> Result<AppointmentRecord, St
     })
 }
 
+/// Finishes a one-row change of appointment `id`: `row` is what its update returned
+/// (`returning id, patient_id`; `None` when no row matched, and then nothing is written and the
+/// answer is `false`). Otherwise `event` is recorded for the appointment and its patient in the
+/// same transaction, which is committed.
+async fn audit_appointment_change(
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    row: Option<sqlx::any::AnyRow>,
+    id: &AppointmentId,
+    event: AuditEvent,
+    actor: &Actor,
+    now: jiff::Timestamp,
+) -> Result<bool, StoreError> {
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let patient = RowReader::new(&row, "appointments", "id")?.text("patient_id")?;
+    let event = event.entity("appointment", id.as_str()).patient(&patient);
+    audit::insert(&mut tx, now, actor, &event).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 impl Store {
     /// Adds a room to the site.
     #[tracing::instrument(skip_all)]
@@ -534,18 +556,10 @@ impl Store {
         .bind(millis(now))
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else {
-            return Ok(false);
-        };
-        let patient = RowReader::new(&row, "appointments", "id")?.text("patient_id")?;
         let event = AuditEvent::new("appointment.close", AuditOutcome::Ok)
             .site(site_id.as_str())
-            .entity("appointment", id.as_str())
-            .patient(&patient)
             .detail(format!("status={}", status.code()));
-        audit::insert(&mut tx, now, actor, &event).await?;
-        tx.commit().await?;
-        Ok(true)
+        audit_appointment_change(tx, row, id, event, actor, now).await
     }
 
     /// Marks the patient of a booked appointment arrived (in the waiting room) at `now`, with
@@ -577,17 +591,8 @@ impl Store {
         .bind(millis(today.1))
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else {
-            return Ok(false);
-        };
-        let patient = RowReader::new(&row, "appointments", "id")?.text("patient_id")?;
-        let event = AuditEvent::new("appointment.arrived", AuditOutcome::Ok)
-            .site(site_id.as_str())
-            .entity("appointment", id.as_str())
-            .patient(&patient);
-        audit::insert(&mut tx, now, actor, &event).await?;
-        tx.commit().await?;
-        Ok(true)
+        let event = AuditEvent::new("appointment.arrived", AuditOutcome::Ok).site(site_id.as_str());
+        audit_appointment_change(tx, row, id, event, actor, now).await
     }
 
     /// The site's appointments starting in `[from, until)`, optionally of one chair or one
