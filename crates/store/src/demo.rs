@@ -368,6 +368,8 @@ const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 5] = [
 
 /// The Monday of `day`'s week.
 fn monday_of(day: Date) -> Date {
+    // ok: only a day in the calendar's first week has no Monday before it; the demo's days are
+    // today's, so the day itself stands in for it without changing anything a person sees.
     day.checked_sub(i64::from(day.weekday().to_monday_zero_offset()).days())
         .unwrap_or(day)
 }
@@ -379,6 +381,8 @@ fn monday_of(day: Date) -> Date {
 /// Friday afternoon or a weekend had its whole course behind it.
 fn demo_anchor_monday(today: Date) -> Date {
     let monday = monday_of(today);
+    // ok (the fallback below): only a Monday in the calendar's last week has no Monday after
+    // it; the demo's Monday is this week's.
     match today.weekday() {
         jiff::civil::Weekday::Friday
         | jiff::civil::Weekday::Saturday

@@ -52,6 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 HeaderValue::try_from(value.trim())?,
             ));
         }
+        let copied = std::sync::Arc::new(copied);
         app = app.route(
             "/answer",
             get(move || {
@@ -59,7 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let copied = copied.clone();
                 async move {
                     let mut res = Json(&*answer).into_response();
-                    res.headers_mut().extend(copied);
+                    res.headers_mut().extend(copied.iter().cloned());
                     res
                 }
             }),

@@ -365,6 +365,8 @@ pub(crate) async fn arrived(
     ctx: PageCtx,
     Form(form): Form<ArrivedForm>,
 ) -> Result<Response, AppError> {
+    // ok: `date` only names the day list to return to (a hidden field); without a readable
+    // one the front desk lands on today's, and the arrival itself is checked against today.
     let day = form.date.parse::<Date>().unwrap_or_else(|_| ctx.today());
     let Some(id) = AppointmentId::parse(&form.appointment) else {
         return Err(AppError::NotFound);
