@@ -595,6 +595,33 @@ impl Store {
         audit_appointment_change(tx, row, id, event, actor, now).await
     }
 
+    /// The site's waiting room: course appointments starting in `[from, until)` (the clinic's
+    /// today) whose patient the front desk marked arrived and for which no treatment session
+    /// has been checked in yet, first arrived first; at most 200. Not audited, like
+    /// [`Store::board_sessions`]: the chair board that shows it audits once when it opens.
+    #[tracing::instrument(skip_all)]
+    pub async fn waiting_room(
+        &self,
+        site_id: &SiteId,
+        from: jiff::Timestamp,
+        until: jiff::Timestamp,
+    ) -> Result<Vec<AppointmentRecord>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "{APPOINTMENT_SELECT}
+              where a.site_id = $1 and a.starts_at >= $2 and a.starts_at < $3
+                and a.status = 'booked' and a.course_id is not null
+                and a.arrived_at is not null
+                and not exists (select 1 from treatment_sessions s where s.appointment_id = a.id)
+              order by a.arrived_at, a.id limit 200"
+        ))
+        .bind(site_id.as_str())
+        .bind(millis(from))
+        .bind(millis(until))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(appointment_from_row).collect()
+    }
+
     /// The site's appointments starting in `[from, until)`, optionally of one chair or one
     /// patient, by start; at most 2,000. Audited as a read of the schedule (it names patients).
     #[tracing::instrument(skip_all)]

@@ -1287,14 +1287,16 @@ impl Store {
         site_id: &SiteId,
         appointment: &AppointmentId,
     ) -> Result<Option<SessionId>, StoreError> {
-        let id: Option<String> = sqlx::query_scalar(
+        let row = sqlx::query(
             "select id from treatment_sessions where appointment_id = $1 and site_id = $2",
         )
         .bind(appointment.as_str())
         .bind(site_id.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        Ok(id.as_deref().and_then(SessionId::parse))
+        // A stored id that does not parse is an error naming the row, not "no session".
+        row.map(|row| RowReader::new(&row, "treatment_sessions", "id")?.id("id", SessionId::parse))
+            .transpose()
     }
 
     /// Records the pre-session assessment with its vitals.

@@ -85,3 +85,154 @@ async fn a_booked_patient_is_marked_arrived_once_on_the_day(db: &TestDb) {
 }
 
 crate::on_both!(a_booked_patient_is_marked_arrived_once_on_the_day);
+
+/// The waiting room (the chair board's list): today's course appointments marked arrived whose
+/// session has not been checked in, first arrived first; not a visit without a course, not one
+/// not marked arrived, not one already checked in (the demo's patients in the chairs).
+async fn the_waiting_room_holds_arrived_patients_until_they_are_checked_in(db: &TestDb) {
+    let seed = db.store.seed_demo(t0(), today()).await.unwrap();
+    let site = &seed.site.id;
+    let desk = Actor::system("front-desk-test");
+    let tz = jiff::tz::TimeZone::get("America/New_York").unwrap();
+    let day = (
+        "2026-11-23T05:00:00Z".parse::<jiff::Timestamp>().unwrap(),
+        "2026-11-24T05:00:00Z".parse::<jiff::Timestamp>().unwrap(),
+    );
+    let (courses, _) = db.store.open_courses(&desk, site, t0()).await.unwrap();
+    let course = courses
+        .iter()
+        .find(|c| c.patient_name.ends_with("Ashgrove"))
+        .expect("the demo's active IV course");
+    let chairs = db.store.chairs(site).await.unwrap();
+    let chair = |name: &str| chairs.iter().find(|c| c.name == name).unwrap().id.clone();
+    let book = |course_id: Option<&store::CourseId>, kind, chair: store::ChairId, at: &str, min| {
+        let at: jiff::Timestamp = at.parse().unwrap();
+        let (patient, course_id) = (course.patient_id.clone(), course_id.cloned());
+        let (desk, tz) = (desk.clone(), tz.clone());
+        async move {
+            db.store
+                .book(
+                    &desk,
+                    site,
+                    &store::NewAppointment {
+                        patient_id: &patient,
+                        chair_id: &chair,
+                        course_id: course_id.as_ref(),
+                        kind,
+                        starts_at: at,
+                        ends_at: at + jiff::SignedDuration::from_mins(min),
+                    },
+                    &tz,
+                    t0(),
+                )
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+    // An extra session of the course at 15:00 and a follow-up visit after it (no course).
+    use clinical::booking::AppointmentKind;
+    let session = book(
+        Some(&course.id),
+        AppointmentKind::IvInfusion,
+        chair("IV 3"),
+        "2026-11-23T20:00:00Z",
+        130,
+    )
+    .await;
+    let visit = book(
+        None,
+        AppointmentKind::FollowUp,
+        chair("Nasal 2"),
+        "2026-11-23T22:20:00Z",
+        30,
+    )
+    .await;
+    let day_list = db
+        .store
+        .appointments(&desk, site, day.0, day.1, None, None, t0())
+        .await
+        .unwrap();
+    let mut seated = Vec::new();
+    for a in &day_list {
+        if db
+            .store
+            .session_of_appointment(site, &a.id)
+            .await
+            .unwrap()
+            .is_some()
+        {
+            seated.push(a.id.clone());
+        }
+    }
+    assert!(
+        !seated.is_empty(),
+        "the demo's patients in the chairs are on the day's list"
+    );
+    assert!(
+        db.store
+            .waiting_room(site, day.0, day.1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Everybody on the list arrives, one a minute, the follow-up visit first.
+    let mut order: Vec<&store::AppointmentRecord> =
+        vec![day_list.iter().find(|a| a.id == visit.id).unwrap()];
+    order.extend(
+        day_list
+            .iter()
+            .filter(|a| a.id != visit.id && a.status == AppointmentStatus::Booked),
+    );
+    for (i, a) in order.iter().enumerate() {
+        let at = t0() + jiff::SignedDuration::from_mins(i as i64);
+        assert!(
+            db.store
+                .mark_arrived(&desk, site, &a.id, day, at)
+                .await
+                .unwrap()
+        );
+    }
+    let waiting = db.store.waiting_room(site, day.0, day.1).await.unwrap();
+    let ids: Vec<_> = waiting.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(
+        ids,
+        vec![session.id.clone()],
+        "only the course session not checked in"
+    );
+    assert!(waiting[0].arrived_at.is_some());
+    // Another day's waiting room is empty.
+    let next = (day.1, day.1 + jiff::SignedDuration::from_hours(24));
+    assert!(
+        db.store
+            .waiting_room(site, next.0, next.1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Cancelled after arriving (the patient went home): out of the waiting room.
+    assert!(
+        db.store
+            .close_appointment(
+                &desk,
+                site,
+                &session.id,
+                AppointmentStatus::Cancelled,
+                "felt unwell",
+                t0()
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .waiting_room(site, day.0, day.1)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+crate::on_both!(the_waiting_room_holds_arrived_patients_until_they_are_checked_in);

@@ -85,14 +85,22 @@ pub(crate) struct WeekPage {
 }
 
 fn day_bounds(ctx: &PageCtx, day: Date, days: i64) -> (jiff::Timestamp, jiff::Timestamp) {
-    let tz = ctx.time_zone();
+    zone_day_bounds(&ctx.time_zone(), day, days)
+}
+
+/// The instants `[start, end)` of `days` days from `day` in the zone `tz`.
+pub(crate) fn zone_day_bounds(
+    tz: &jiff::tz::TimeZone,
+    day: Date,
+    days: i64,
+) -> (jiff::Timestamp, jiff::Timestamp) {
     let start = day
         .to_zoned(tz.clone())
         .map_or_else(|_| jiff::Timestamp::now(), |z| z.timestamp());
     let end = day
         .checked_add(days.days())
         .ok()
-        .and_then(|d| d.to_zoned(tz).ok())
+        .and_then(|d| d.to_zoned(tz.clone()).ok())
         .map_or(start, |z| z.timestamp());
     (start, end)
 }

@@ -1789,11 +1789,54 @@ pub(crate) struct BoardCard {
     alerts: Vec<String>,
 }
 
+/// A patient in the waiting room: marked arrived for a treatment session of today that has not
+/// been checked in yet.
+pub(crate) struct WaitingRow {
+    appointment_id: String,
+    patient_id: String,
+    patient: String,
+    chair: String,
+    /// The appointment's start, "09:00".
+    booked: String,
+    /// When the front desk marked the arrival, "08:52".
+    arrived: String,
+    /// Whole minutes since then.
+    waiting_min: i64,
+}
+
 #[derive(Template)]
 #[template(path = "sessions/board_cards.html")]
 pub(crate) struct BoardCards {
     cards: Vec<BoardCard>,
+    waiting: Vec<WaitingRow>,
+    /// The reader's form token, for the check-in buttons.
+    csrf: String,
     updated: String,
+}
+
+/// The board's reads: the sessions in the chairs, the safety alerts their ratings raised and
+/// the waiting room of the clinic's today (none audited here: the board audits once when it
+/// opens, page or stream).
+async fn board_read(
+    state: &AppState,
+    site: &store::SiteId,
+    tz: &jiff::tz::TimeZone,
+    now: jiff::Timestamp,
+) -> Result<BoardRead, store::StoreError> {
+    let store = state.store();
+    let today = now.to_zoned(tz.clone()).date();
+    let (from, until) = super::schedule::zone_day_bounds(tz, today, 1);
+    Ok(BoardRead {
+        sessions: store.board_sessions(site).await?,
+        scale_alerts: store.board_scale_alerts(site).await?,
+        waiting: store.waiting_room(site, from, until).await?,
+    })
+}
+
+struct BoardRead {
+    sessions: Vec<SessionRecord>,
+    scale_alerts: Vec<(store::SessionId, String)>,
+    waiting: Vec<store::AppointmentRecord>,
 }
 
 #[derive(Template)]
@@ -1805,12 +1848,14 @@ pub(crate) struct BoardPage {
 
 fn board_cards(
     ctx_tz: &jiff::tz::TimeZone,
-    list: &[SessionRecord],
-    scale_alerts: &[(store::SessionId, String)],
+    read: &BoardRead,
+    csrf: &str,
     now: jiff::Timestamp,
 ) -> BoardCards {
     let time = |t: jiff::Timestamp| t.to_zoned(ctx_tz.clone()).strftime("%H:%M").to_string();
-    let cards = list
+    let scale_alerts = &read.scale_alerts;
+    let cards = read
+        .sessions
         .iter()
         .map(|s| {
             let due = s.next_check();
@@ -1856,8 +1901,27 @@ fn board_cards(
             }
         })
         .collect();
+    let waiting = read
+        .waiting
+        .iter()
+        .filter_map(|a| {
+            // The waiting room's query reads only appointments marked arrived.
+            let arrived = a.arrived_at?;
+            Some(WaitingRow {
+                appointment_id: a.id.as_str().to_owned(),
+                patient_id: a.patient_id.as_str().to_owned(),
+                patient: a.patient_name.clone(),
+                chair: a.chair_name.clone(),
+                booked: time(a.starts_at),
+                arrived: time(arrived),
+                waiting_min: now.duration_since(arrived).as_mins().max(0),
+            })
+        })
+        .collect();
     BoardCards {
         cards,
+        waiting,
+        csrf: csrf.to_owned(),
         updated: time(now),
     }
 }
@@ -1870,12 +1934,9 @@ pub(crate) async fn board(
 ) -> Result<Html<String>, AppError> {
     let now = jiff::Timestamp::now();
     audit_board(&state, &who, now).await?;
-    let list = state.store().board_sessions(&who.user().site_id).await?;
-    let scale_alerts = state
-        .store()
-        .board_scale_alerts(&who.user().site_id)
-        .await?;
-    let cards = board_cards(&ctx.time_zone(), &list, &scale_alerts, now);
+    let tz = ctx.time_zone();
+    let read = board_read(&state, &who.user().site_id, &tz, now).await?;
+    let cards = board_cards(&tz, &read, &ctx.csrf, now);
     render(&BoardPage { ctx, cards })
 }
 
@@ -1906,41 +1967,41 @@ pub(crate) async fn board_events(
     audit_board(&state, &who, jiff::Timestamp::now()).await?;
     let site = who.user().site_id.clone();
     let tz = ctx.time_zone();
+    let csrf = ctx.csrf.clone();
     let stream = futures_util::stream::unfold(
         (state, site, tz, String::new()),
-        |(state, site, tz, last)| async move {
-            loop {
-                let now = jiff::Timestamp::now();
-                let read = async {
-                    let list = state.store().board_sessions(&site).await?;
-                    let scale_alerts = state.store().board_scale_alerts(&site).await?;
-                    Ok::<_, store::StoreError>((list, scale_alerts))
-                };
-                let html = match read.await {
-                    Ok((list, scale_alerts)) => board_cards(&tz, &list, &scale_alerts, now)
-                        .render()
-                        .unwrap_or_else(|e| {
-                            // The empty text is not sent: the board keeps its last cards.
-                            tracing::warn!(error = %e, "drawing the chair board failed");
-                            String::new()
-                        }),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "reading the chair board failed");
-                        String::new()
+        move |(state, site, tz, last)| {
+            let csrf = csrf.clone();
+            async move {
+                loop {
+                    let now = jiff::Timestamp::now();
+                    let html =
+                        match board_read(&state, &site, &tz, now).await {
+                            Ok(read) => board_cards(&tz, &read, &csrf, now)
+                                .render()
+                                .unwrap_or_else(|e| {
+                                    // The empty text is not sent: the board keeps its last cards.
+                                    tracing::warn!(error = %e, "drawing the chair board failed");
+                                    String::new()
+                                }),
+                            Err(e) => {
+                                tracing::warn!(error = %e, "reading the chair board failed");
+                                String::new()
+                            }
+                        };
+                    // The clock line changes every minute; compare without it.
+                    let key = html
+                        .split_once("<p class=\"board-updated\"")
+                        .map_or(html.as_str(), |(a, _)| a)
+                        .to_owned();
+                    if !html.is_empty() && key != last {
+                        let event = Event::default()
+                            .event("board")
+                            .data(html.replace('\n', " "));
+                        return Some((Ok(event), (state, site, tz, key)));
                     }
-                };
-                // The clock line changes every minute; compare without it.
-                let key = html
-                    .split_once("<p class=\"board-updated\"")
-                    .map_or(html.as_str(), |(a, _)| a)
-                    .to_owned();
-                if !html.is_empty() && key != last {
-                    let event = Event::default()
-                        .event("board")
-                        .data(html.replace('\n', " "));
-                    return Some((Ok(event), (state, site, tz, key)));
+                    tokio::time::sleep(BOARD_POLL).await;
                 }
-                tokio::time::sleep(BOARD_POLL).await;
             }
         },
     );

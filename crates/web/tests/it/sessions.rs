@@ -9,9 +9,17 @@ use store::{Actor, Role};
 
 use crate::support::TestApp;
 
-/// A patient with a current diagnosis, signed consent, a course of `protocol` and an
-/// appointment for it today, checked in; the session's id.
-async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> String {
+/// A patient with a current diagnosis, signed consent and a course of `protocol`, to be booked
+/// in `chair`.
+struct Ready {
+    site: store::SiteId,
+    patient: store::PatientId,
+    course: store::CourseId,
+    chair: store::ChairId,
+    kind: clinical::booking::AppointmentKind,
+}
+
+async fn ready(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> Ready {
     let store = &app.db.store;
     let site = store.first_site().await.unwrap().unwrap();
     let now = jiff::Timestamp::now();
@@ -103,53 +111,66 @@ async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> S
         .json()
         .await
         .unwrap();
-    let course_id = store::CourseId::parse(course["id"].as_str().expect("course made")).unwrap();
-    // Booked through the store so the slot may be at any hour (the chair's hours are a
-    // booking rule, tested in scheduling).
-    let chair = store::ChairId::parse(chair).unwrap();
-    // A 130-minute slot of the course from `start`, in a zone where it cannot cross midnight.
-    let book_at = |start: jiff::Timestamp| {
-        let (pid, chair, course_id) = (pid.clone(), chair.clone(), course_id.clone());
-        let actor = actor.clone();
-        let site = site.id.clone();
-        async move {
-            store
-                .book(
-                    &actor,
-                    &site,
-                    &store::NewAppointment {
-                        patient_id: &pid,
-                        chair_id: &chair,
-                        course_id: Some(&course_id),
-                        kind: clinical::booking::AppointmentKind::parse(kind).unwrap(),
-                        starts_at: start,
-                        ends_at: start + jiff::SignedDuration::from_mins(130),
-                    },
-                    &noon_zone(now),
-                    now,
-                )
-                .await
-                .unwrap()
-                .unwrap_or_else(|e| panic!("{e}"))
-        }
-    };
-    let appointment = book_at(now - jiff::SignedDuration::from_mins(5)).await;
+    let course = store::CourseId::parse(course["id"].as_str().expect("course made")).unwrap();
+    Ready {
+        site: site.id,
+        patient: pid,
+        course,
+        chair: store::ChairId::parse(chair).unwrap(),
+        kind: clinical::booking::AppointmentKind::parse(kind).unwrap(),
+    }
+}
+
+/// A 130-minute slot of the course from `start`, booked through the store so the slot may be
+/// at any hour (the chair's hours are a booking rule, tested in scheduling), in a zone where
+/// it cannot cross midnight.
+async fn book_at(app: &TestApp, r: &Ready, start: jiff::Timestamp) -> store::AppointmentRecord {
+    let now = jiff::Timestamp::now();
+    app.db
+        .store
+        .book(
+            &Actor::system("test"),
+            &r.site,
+            &store::NewAppointment {
+                patient_id: &r.patient,
+                chair_id: &r.chair,
+                course_id: Some(&r.course),
+                kind: r.kind,
+                starts_at: start,
+                ends_at: start + jiff::SignedDuration::from_mins(130),
+            },
+            &noon_zone(now),
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A patient with a current diagnosis, signed consent, a course of `protocol` and an
+/// appointment for it today, checked in; the session's id.
+async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> String {
+    let r = ready(app, protocol, kind, chair).await;
+    let store = &app.db.store;
+    let actor = Actor::system("test");
+    let now = jiff::Timestamp::now();
+    let appointment = book_at(app, &r, now - jiff::SignedDuration::from_mins(5)).await;
     let id = store
-        .check_in(&actor, &site.id, &appointment.id, now)
+        .check_in(&actor, &r.site, &appointment.id, now)
         .await
         .unwrap()
         .unwrap();
     // Checking in again returns the same session.
     let again = store
-        .check_in(&actor, &site.id, &appointment.id, now)
+        .check_in(&actor, &r.site, &appointment.id, now)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(id, again);
     // A second appointment of the patient cannot open a second session while this one runs.
-    let second = book_at(now + jiff::SignedDuration::from_hours(3)).await;
+    let second = book_at(app, &r, now + jiff::SignedDuration::from_hours(3)).await;
     match store
-        .check_in(&actor, &site.id, &second.id, now)
+        .check_in(&actor, &r.site, &second.id, now)
         .await
         .unwrap()
     {
@@ -1148,8 +1169,65 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
     );
 }
 
+/// The front desk marks a patient arrived on today's day list; the chair board then shows them
+/// in the waiting room with a check-in button, and once checked in from there they are in a
+/// chair and out of the waiting room.
+async fn an_arrived_patient_waits_on_the_board_until_checked_in(app: &TestApp) {
+    let (iv, _) = all_day_chairs(app).await;
+    let r = ready(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
+    // Starting now: on the clinic's today whatever the hour.
+    let appointment = book_at(app, &r, jiff::Timestamp::now()).await;
+    let id = appointment.id.as_str();
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("nurse.one@example.org", Role::Nurse).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let nurse = app.signed_in("nurse.one@example.org").await;
+
+    // Booked but not arrived: nobody waits.
+    let board = app.get(&nurse, "/board").await.text().await.unwrap();
+    assert!(!board.contains("Waiting room"), "{board}");
+
+    let day = app.get(&desk, "/schedule/day").await.text().await.unwrap();
+    assert!(day.contains("Mark arrived"), "{day}");
+    let token = app.csrf(&desk, "/schedule/day").await;
+    let res = app
+        .post_form(&desk, "/schedule/arrived", &token, &[("appointment", id)])
+        .await;
+    assert_eq!(res.status(), 303);
+    let day = app.get(&desk, "/schedule/day").await.text().await.unwrap();
+    assert!(day.contains("<strong>Arrived "), "{day}");
+
+    let board = app.get(&nurse, "/board").await.text().await.unwrap();
+    assert!(board.contains("Waiting room (1)"), "{board}");
+    assert!(board.contains("\">Sol Seated</a></td>"), "{board}");
+    assert!(board.contains("Room S, IV S"), "{board}");
+    assert!(board.contains("min ago)"), "{board}");
+    assert!(
+        board.contains(&format!("name=\"appointment\" value=\"{id}\"")),
+        "{board}"
+    );
+    assert!(board.contains("No patient is in a chair now."), "{board}");
+
+    // The board's own button checks the patient in.
+    let token = app.csrf(&nurse, "/board").await;
+    let res = app
+        .post_form(&nurse, "/sessions/check-in", &token, &[("appointment", id)])
+        .await;
+    assert_eq!(res.status(), 303);
+    let session = res.headers()["location"].to_str().unwrap().to_owned();
+    assert!(session.starts_with("/sessions/"), "{session}");
+    let board = app.get(&nurse, "/board").await.text().await.unwrap();
+    assert!(!board.contains("Waiting room"), "{board}");
+    assert!(
+        board.contains(&format!("<a href=\"{session}\">")),
+        "{board}"
+    );
+    assert!(board.contains("IV S: Sol Seated"), "{board}");
+}
+
 crate::on_both!(
     a_whole_iv_session_runs_in_order_and_locks,
+    an_arrived_patient_waits_on_the_board_until_checked_in,
     vitals_are_stored_once_per_idempotency_key,
     an_esketamine_session_locks_only_with_a_complete_rems_form,
     dissociation_and_sedation_are_rated_at_their_set_times,
