@@ -12,7 +12,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use store::{Backend, DatabaseUrl, Store};
+use store::{AuditCheck, Backend, DatabaseUrl, Store};
 
 use crate::InputError;
 use crate::config::Config;
@@ -74,11 +74,11 @@ pub(crate) async fn backup(config: &Config, out: &Path) -> anyhow::Result<()> {
             let copy = Store::connect(&copy)
                 .await
                 .context("opening the backup to check it")?;
-            let verified = copy.verify_audit().await;
+            let verified = copy.verify_audit(None, &|_, _| {}).await;
             copy.close().await;
             match verified? {
-                Ok(n) => Some(n),
-                Err(broken) => bail!("the backup's audit trail does not verify: {broken}"),
+                AuditCheck::Intact(n) => Some(n),
+                other => bail!("the backup's audit trail does not verify: {other}"),
             }
         }
         Backend::Postgres => {
@@ -187,12 +187,12 @@ pub(crate) async fn restore(config: &Config, from: &Path) -> anyhow::Result<()> 
             )));
         }
     };
-    let audit = store.verify_audit().await;
+    let audit = store.verify_audit(None, &|_, _| {}).await;
     let ledger = store.verify_ledger().await;
     store.close().await;
     let events = match audit? {
-        Ok(n) => n,
-        Err(broken) => bail!("restored, but the audit trail does not verify: {broken}"),
+        AuditCheck::Intact(n) => n,
+        other => bail!("restored, but the audit trail does not verify: {other}"),
     };
     let entries = match ledger? {
         Ok(n) => n,

@@ -766,6 +766,91 @@ pub struct AuditBroken {
     pub problem: String,
 }
 
+/// How a check of the audit trail ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditCheck {
+    /// Every event was checked and the chain is intact: how many.
+    Intact(u64),
+    /// The first bad event.
+    Broken(AuditBroken),
+    /// The time allowed ran out: the first `checked` of the chain's `total` events are intact.
+    Unfinished {
+        /// Events checked, from the first.
+        checked: u64,
+        /// Events in the chain.
+        total: u64,
+    },
+}
+
+impl std::fmt::Display for AuditCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditCheck::Intact(n) => write!(f, "intact: {n} events checked"),
+            AuditCheck::Broken(broken) => write!(f, "{broken}"),
+            AuditCheck::Unfinished { checked, total } => {
+                write!(f, "stopped after {checked} of {total} events")
+            }
+        }
+    }
+}
+
+/// Events read and hashed together in a check of the trail (a few hundred kilobytes).
+pub const VERIFY_CHUNK: usize = 2048;
+
+/// One chained event as a check of the trail reads it.
+struct ChainedRow {
+    id: String,
+    prev_hash: Option<String>,
+    hash: String,
+    content: OwnedContent,
+}
+
+/// Where a check of the chain stands: the place expected next and the hash it must link to.
+#[derive(Clone)]
+struct ChainWalk {
+    expected: i64,
+    prev: String,
+}
+
+impl ChainWalk {
+    fn checked(&self) -> u64 {
+        self.expected.saturating_sub(1).unsigned_abs()
+    }
+
+    /// Checks the next events in order, each against the one before; the walk after them, or
+    /// the first bad one.
+    fn check(mut self, rows: Vec<ChainedRow>) -> Result<ChainWalk, AuditBroken> {
+        for row in rows {
+            // ok: the query selects only rows with a place; none is null here.
+            let seq = row.content.seq.unwrap_or(0);
+            if seq != self.expected {
+                return Err(AuditBroken {
+                    seq: self.expected,
+                    id: "missing".into(),
+                    problem: format!("event {} is missing (the next is {seq})", self.expected),
+                });
+            }
+            if row.prev_hash.as_deref() != Some(self.prev.as_str()) {
+                return Err(AuditBroken {
+                    seq,
+                    id: row.id,
+                    problem: "its previous hash is not the hash of the event before it".into(),
+                });
+            }
+            if chain_hash(&self.prev, &row.content.canonical(seq)) != row.hash {
+                return Err(AuditBroken {
+                    seq,
+                    id: row.id,
+                    problem: "its content does not match its hash (altered)".into(),
+                });
+            }
+            self.prev = row.hash;
+            self.expected += 1;
+        }
+        Ok(self)
+    }
+}
+
 /// Reads the hashed content of an event row (selected with [`CHAIN_COLUMNS`]).
 fn content_of(r: &RowReader<'_>) -> Result<OwnedContent, StoreError> {
     Ok(OwnedContent {
@@ -870,13 +955,21 @@ impl Store {
         Ok(())
     }
 
-    /// Checks the whole audit trail: consecutive places from 1 (a deleted event leaves a gap),
+    /// Checks the audit trail: consecutive places from 1 (a deleted event leaves a gap),
     /// each event's link to the one before (an inserted or reordered event breaks it), each
     /// event's hash over its content (an edited event no longer matches), every event in the
-    /// chain, and the head (a cut-off tail). Returns how many events were checked, or the first
-    /// bad one.
+    /// chain, and the head (a cut-off tail). Returns how many events were checked, the first
+    /// bad one, or, when `deadline` passed first, how far the check got.
+    ///
+    /// Events are read [`VERIFY_CHUNK`] at a time and their hashes computed on the blocking
+    /// pool, so a trail of millions of events never holds an executor thread; `progress` is
+    /// told (events checked, events in the chain) after each chunk.
     #[tracing::instrument(skip_all)]
-    pub async fn verify_audit(&self) -> Result<Result<u64, AuditBroken>, StoreError> {
+    pub async fn verify_audit(
+        &self,
+        deadline: Option<std::time::Instant>,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<AuditCheck, StoreError> {
         use futures_util::TryStreamExt;
         let mut conn = self.pool.acquire().await?;
         // A read-only snapshot, so events committed while the check runs do not look like a
@@ -892,12 +985,14 @@ impl Store {
             .await?;
         let head = RowReader::new(&head, "audit_chain", "id")?;
         let (head_seq, head_hash) = (head.int("seq")?, head.text("hash")?);
+        let total = u64::try_from(head_seq).unwrap_or(0);
         let unchained: Option<i64> =
             sqlx::query_scalar("select min(id) from audit_events where seq is null")
                 .fetch_one(&mut *tx)
                 .await?;
-        let broken =
-            |seq: i64, id: String, problem: String| Ok(Err(AuditBroken { seq, id, problem }));
+        let broken = |seq: i64, id: String, problem: String| {
+            Ok(AuditCheck::Broken(AuditBroken { seq, id, problem }))
+        };
         if let Some(id) = unchained {
             return broken(
                 0,
@@ -905,47 +1000,50 @@ impl Store {
                 "it has no place in the chain (written behind the application's back)".into(),
             );
         }
-        let mut expected = 1_i64;
-        let mut prev = GENESIS_HASH.to_owned();
-        let mut checked = 0_u64;
+        let mut walk = ChainWalk {
+            expected: 1,
+            prev: GENESIS_HASH.to_owned(),
+        };
         {
             let sql =
                 format!("select {CHAIN_COLUMNS} from audit_events where seq <= $1 order by seq");
             let mut rows = sqlx::query(&sql).bind(head_seq).fetch(&mut *tx);
-            while let Some(row) = rows.try_next().await? {
-                let r = RowReader::new(&row, "audit_events", "id")?;
-                let id = r.int("id")?.to_string();
-                let content = content_of(&r)?;
-                // ok: the query selects only rows with a place; none is null here.
-                let seq = content.seq.unwrap_or(0);
-                if seq != expected {
-                    return broken(
-                        expected,
-                        "missing".into(),
-                        format!("event {expected} is missing (the next is {seq})"),
-                    );
+            let mut chunk = Vec::with_capacity(VERIFY_CHUNK);
+            loop {
+                let row = rows.try_next().await?;
+                if let Some(row) = &row {
+                    let r = RowReader::new(row, "audit_events", "id")?;
+                    chunk.push(ChainedRow {
+                        id: r.int("id")?.to_string(),
+                        prev_hash: r.opt_text("prev_hash")?,
+                        // ok: a missing hash matches no content, so it is reported as altered.
+                        hash: r.opt_text("hash")?.unwrap_or_default(),
+                        content: content_of(&r)?,
+                    });
                 }
-                if r.opt_text("prev_hash")?.as_deref() != Some(prev.as_str()) {
-                    return broken(
-                        seq,
-                        id,
-                        "its previous hash is not the hash of the event before it".into(),
-                    );
+                if chunk.len() == VERIFY_CHUNK || (row.is_none() && !chunk.is_empty()) {
+                    let rows_of_chunk = std::mem::take(&mut chunk);
+                    let state = walk.clone();
+                    walk = match tokio::task::spawn_blocking(move || state.check(rows_of_chunk))
+                        .await
+                        .map_err(|e| StoreError::Task(e.to_string()))?
+                    {
+                        Ok(next) => next,
+                        Err(b) => return Ok(AuditCheck::Broken(b)),
+                    };
+                    let checked = walk.checked();
+                    progress(checked, total);
+                    if deadline.is_some_and(|d| std::time::Instant::now() >= d) && checked < total {
+                        return Ok(AuditCheck::Unfinished { checked, total });
+                    }
                 }
-                // ok: a missing hash matches no content, so it is reported as altered below.
-                let hash = r.opt_text("hash")?.unwrap_or_default();
-                if chain_hash(&prev, &content.canonical(seq)) != hash {
-                    return broken(
-                        seq,
-                        id,
-                        "its content does not match its hash (altered)".into(),
-                    );
+                if row.is_none() {
+                    break;
                 }
-                prev = hash;
-                expected += 1;
-                checked += 1;
             }
         }
+        let (expected, prev) = (walk.expected, walk.prev);
+        let checked = expected.saturating_sub(1).unsigned_abs();
         if expected - 1 != head_seq {
             return broken(
                 expected,
@@ -978,7 +1076,7 @@ impl Store {
                 "the event lies beyond the chain's head".into(),
             );
         }
-        Ok(Ok(checked))
+        Ok(AuditCheck::Intact(checked))
     }
 }
 

@@ -69,6 +69,10 @@ pub enum StoreError {
         /// What SQLite said.
         reason: String,
     },
+    /// Work handed to the blocking pool did not finish (it panicked, or the runtime is
+    /// shutting down).
+    #[error("a step run in the background did not finish: {0}")]
+    Task(String),
     /// Any other database failure.
     #[error("database error: {0}")]
     Other(sqlx::Error),

@@ -46,8 +46,8 @@ pub use assessments::{
     baseline,
 };
 pub use audit::{
-    AUDIT_ACTIONS, Actor, AuditBroken, AuditEvent, AuditFilter, AuditOutcome, AuditRecord,
-    ChangeRecord, action_in_words,
+    AUDIT_ACTIONS, Actor, AuditBroken, AuditCheck, AuditEvent, AuditFilter, AuditOutcome,
+    AuditRecord, ChangeRecord, VERIFY_CHUNK, action_in_words,
 };
 pub use auth::{
     ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession, TOKEN_CHECK_TTL,

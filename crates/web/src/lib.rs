@@ -91,6 +91,9 @@ pub struct Limits {
     pub body_read_timeout: Duration,
     /// Time a simulation may compute before it is stopped and refused.
     pub simulation_deadline: Duration,
+    /// Time the audit page's check of the trail may take before it stops and says how far it
+    /// got (`ketaflow audit verify` checks the whole trail, however long).
+    pub check_deadline: Duration,
     /// Sign-in attempts one address may make per minute.
     pub sign_in_per_minute: u32,
     /// Requests one address may make per minute to the public pages (self-report links).
@@ -102,13 +105,14 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 10 s for headers, 15 s for a body, 10 s for a simulation, 10 sign-ins, 60 public
-    /// requests and 600 token look-ups per address and minute.
+    /// 10 s for headers, 15 s for a body, 10 s for a simulation, 20 s for a check of the audit
+    /// trail, 10 sign-ins, 60 public requests and 600 token look-ups per address and minute.
     fn default() -> Self {
         Limits {
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(15),
             simulation_deadline: Duration::from_secs(10),
+            check_deadline: Duration::from_secs(20),
             sign_in_per_minute: 10,
             public_per_minute: 60,
             token_checks_per_minute: 600,

@@ -1,23 +1,24 @@
 //! The audit trail's hash chain on both databases: events written inside transactions and by
 //! the group-commit writer at once form one unbroken chain; the schema refuses changes; and an
 //! event altered, forged, written without a place, cut off or deleted behind the application's
-//! back (triggers dropped) is found by `verify_audit` at that event.
+//! back (triggers dropped) is found by `verify_audit` at that event; a long trail is checked in
+//! chunks, reports its progress and stops at a deadline saying how far it got.
 
-use store::{Actor, AuditEvent, AuditOutcome, Backend, Store};
+use store::{Actor, AuditCheck, AuditEvent, AuditOutcome, Backend, Store, VERIFY_CHUNK};
 
 use crate::support::{TestDb, t0, today};
 
 async fn verified(store: &Store) -> u64 {
-    match store.verify_audit().await.unwrap() {
-        Ok(n) => n,
-        Err(broken) => panic!("the chain should verify: {broken}"),
+    match store.verify_audit(None, &|_, _| {}).await.unwrap() {
+        AuditCheck::Intact(n) => n,
+        other => panic!("the chain should verify: {other}"),
     }
 }
 
 async fn broken_at(store: &Store) -> store::AuditBroken {
-    match store.verify_audit().await.unwrap() {
-        Ok(n) => panic!("verify should fail, but checked {n} events"),
-        Err(broken) => broken,
+    match store.verify_audit(None, &|_, _| {}).await.unwrap() {
+        AuditCheck::Broken(broken) => broken,
+        other => panic!("verify should fail: {other}"),
     }
 }
 
@@ -224,8 +225,75 @@ async fn events_from_before_the_chain_are_sealed_once_at_the_next_start(db: &Tes
     again.close().await;
 }
 
+/// A trail of more than two chunks: checked whole with its progress told after each chunk, an
+/// event altered in the third chunk found at that event, and a check whose deadline has passed
+/// stops after its first chunk saying how far it got.
+async fn a_long_trail_is_checked_in_chunks_with_progress_and_a_deadline(db: &TestDb) {
+    demo_clinic(db).await;
+    let actor = Actor::system("chunk-test");
+    let before = verified(&db.store).await;
+    let wanted = 2 * VERIFY_CHUNK as u64 + 100;
+    let more = wanted.saturating_sub(before);
+    for batch in 0..more.div_ceil(500) {
+        let n = (more - batch * 500).min(500);
+        let writes = (0..n).map(|_| {
+            db.store.audit(
+                &actor,
+                AuditEvent::new("audit.verify", AuditOutcome::Ok),
+                t0(),
+            )
+        });
+        for w in futures_util::future::join_all(writes).await {
+            w.unwrap();
+        }
+    }
+    let total = before + more;
+    assert!(total > 2 * VERIFY_CHUNK as u64);
+
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |checked: u64, of: u64| seen.lock().unwrap().push((checked, of));
+    let check = db.store.verify_audit(None, &progress).await.unwrap();
+    assert_eq!(check, AuditCheck::Intact(total));
+    let seen = seen.into_inner().unwrap();
+    let chunk = VERIFY_CHUNK as u64;
+    assert_eq!(
+        seen,
+        vec![(chunk, total), (2 * chunk, total), (total, total)],
+        "after each chunk"
+    );
+
+    let passed = std::time::Instant::now();
+    let check = db
+        .store
+        .verify_audit(Some(passed), &|_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        check,
+        AuditCheck::Unfinished {
+            checked: chunk,
+            total
+        }
+    );
+    assert_eq!(
+        check.to_string(),
+        format!("stopped after {chunk} of {total} events")
+    );
+
+    drop_guards(db).await;
+    let target = 2 * VERIFY_CHUNK as i64 + 7;
+    db.raw(&format!(
+        "update audit_events set actor_label = 'someone else' where seq = {target}"
+    ))
+    .await;
+    let broken = broken_at(&db.store).await;
+    assert_eq!(broken.seq, target, "{broken}");
+    assert!(broken.problem.contains("altered"), "{broken}");
+}
+
 crate::on_both!(
     writes_from_everywhere_make_one_unbroken_chain,
+    a_long_trail_is_checked_in_chunks_with_progress_and_a_deadline,
     the_schema_refuses_changes_and_unchained_events,
     a_trail_changed_behind_the_applications_back_fails_verify_at_that_event,
     events_from_before_the_chain_are_sealed_once_at_the_next_start

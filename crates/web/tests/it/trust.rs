@@ -120,3 +120,42 @@ crate::on_both!(
     the_privacy_officer_sees_who_opened_a_record_and_from_where,
     a_token_made_on_the_account_page_can_be_given_an_expiry
 );
+
+/// A trail longer than the page may check in its time: the page says how far it got, that
+/// those events agree, and how to check the whole trail.
+#[tokio::test]
+async fn the_audit_page_stops_a_long_check_at_its_deadline_and_says_how_far_it_got() {
+    let app = TestApp::spawn_full(
+        store::Backend::Sqlite,
+        false,
+        web::Limits {
+            check_deadline: std::time::Duration::ZERO,
+            ..web::Limits::default()
+        },
+    )
+    .await;
+    app.user("admin@example.org", Role::Admin).await;
+    let actor = store::Actor::system("trust-test");
+    let writes = (0..store::VERIFY_CHUNK + 50).map(|_| {
+        app.db.store.audit(
+            &actor,
+            store::AuditEvent::new("audit.verify", store::AuditOutcome::Ok),
+            jiff::Timestamp::now(),
+        )
+    });
+    for w in futures_util::future::join_all(writes).await {
+        w.unwrap();
+    }
+    let admin = app.signed_in("admin@example.org").await;
+    let token = app.csrf(&admin, "/admin/audit").await;
+    let res = app
+        .post_form(&admin, "/admin/audit/verify", &token, &[])
+        .await;
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    let first = format!("the first {} of ", store::VERIFY_CHUNK);
+    assert!(page.contains("Not finished: "), "{page}");
+    assert!(page.contains(&first), "{page}");
+    assert!(page.contains("ketaflow audit verify"), "{page}");
+    app.finish().await;
+}
