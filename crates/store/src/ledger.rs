@@ -973,7 +973,17 @@ impl Store {
     #[tracing::instrument(skip_all)]
     pub async fn verify_ledger(&self) -> Result<Result<u64, LedgerBroken>, StoreError> {
         use futures_util::TryStreamExt;
+        use sqlx::Connection;
         let mut conn = self.pool.acquire().await?;
+        // One read-only snapshot for the entries, the head and the containers, so an entry
+        // committed while the check reads never looks like a head past the last entry or a
+        // container whose entries do not add up.
+        let mut tx = conn.begin().await?;
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("set transaction isolation level repeatable read, read only")
+                .execute(&mut *tx)
+                .await?;
+        }
         let mut expected_seq = 1_i64;
         let mut prev = GENESIS_HASH.to_owned();
         let mut balances: std::collections::HashMap<String, f64> = Default::default();
@@ -992,7 +1002,7 @@ impl Store {
                         corrects_seq, at, prev_hash, hash
                    from cs_ledger order by seq",
             )
-            .fetch(&mut *conn);
+            .fetch(&mut *tx);
             while let Some(row) = rows.try_next().await? {
                 let r = RowReader::new(&row, "cs_ledger", "seq")?;
                 let seq = r.int("seq")?;
@@ -1063,7 +1073,7 @@ impl Store {
             }
         }
         let head = sqlx::query("select id, seq, hash from cs_chain where id = 1")
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut *tx)
             .await?;
         let r = RowReader::new(&head, "cs_chain", "id")?;
         if r.int("seq")? != expected_seq - 1 || r.text("hash")? != prev {
@@ -1078,7 +1088,7 @@ impl Store {
             );
         }
         let rows = sqlx::query("select id, balance_mg from cs_containers order by id")
-            .fetch_all(&mut *conn)
+            .fetch_all(&mut *tx)
             .await?;
         for row in &rows {
             let r = RowReader::new(row, "cs_containers", "id")?;
@@ -1095,6 +1105,7 @@ impl Store {
                 );
             }
         }
+        tx.rollback().await?;
         Ok(Ok(checked))
     }
 }

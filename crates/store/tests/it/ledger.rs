@@ -538,7 +538,64 @@ async fn a_ledger_changed_behind_the_applications_back_fails_verify_at_that_entr
     assert!(broken.problem.contains("missing"), "{broken}");
 }
 
+/// Checks of the ledger while nurses record doses: each check reads one snapshot, so an entry
+/// committed while it reads never looks like a head past the end or a container whose entries
+/// do not add up (a false alarm of tampering).
+async fn a_check_while_entries_are_written_reads_one_snapshot(db: &TestDb) {
+    let (site, users, safe) = clinic(db).await;
+    let nurse = Actor::user(&users[0]);
+    let sup = supplier();
+    let vials = db
+        .store
+        .receive_stock(
+            &nurse,
+            &site.id,
+            &Receipt {
+                form: Form::Vial {
+                    mg_per_ml: 100,
+                    ml: 1.0,
+                },
+                ndc: "0143-9510-10",
+                lot: "KET-100",
+                expires_on: "2028-01-31".parse().unwrap(),
+                supplier: &sup,
+                containers: 100,
+                location_id: &safe,
+            },
+            t0(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let writer = {
+        let (store, nurse, site) = (db.store.clone(), nurse.clone(), site.id.clone());
+        tokio::spawn(async move {
+            for i in 0..150 {
+                let e = NewEntry::new(EntryKind::Administration, &vials[i % vials.len()], 0.5);
+                store
+                    .write_ledger_entry(&nurse, &site, &e, true, today(), t0())
+                    .await
+                    .unwrap()
+                    .unwrap();
+            }
+        })
+    };
+    let mut last = 0;
+    while !writer.is_finished() {
+        match db.store.verify_ledger().await.unwrap() {
+            Ok(n) => {
+                assert!(n >= last, "{n} entries after {last}");
+                last = n;
+            }
+            Err(broken) => panic!("a false alarm while entries were written: {broken}"),
+        }
+    }
+    writer.await.unwrap();
+    assert_eq!(db.store.verify_ledger().await.unwrap(), Ok(100 + 150));
+}
+
 crate::on_both!(
+    a_check_while_entries_are_written_reads_one_snapshot,
     every_entry_kind_and_every_refusal,
     twenty_administrations_at_once_never_take_a_vial_below_zero,
     a_ledger_changed_behind_the_applications_back_fails_verify_at_that_entry
