@@ -26,6 +26,7 @@ pub(crate) async fn verify(config: &Config) -> anyhow::Result<()> {
             println!("Audit trail verified: {n} events checked, the hash chain intact.");
             Ok(())
         }
+        AuditCheck::Broken(broken) => bail!("audit verify failed at {broken}"),
         other => bail!("audit verify failed: {other}"),
     }
 }
