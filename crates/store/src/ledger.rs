@@ -174,6 +174,112 @@ pub struct LedgerBroken {
     pub problem: String,
 }
 
+/// One ledger entry as a check of the ledger reads it.
+struct LedgerRow {
+    seq: i64,
+    id: String,
+    site_id: String,
+    kind: String,
+    container: Option<String>,
+    location: Option<String>,
+    amount: f64,
+    balance: f64,
+    session: Option<String>,
+    patient: Option<String>,
+    actor: String,
+    witness: Option<String>,
+    method: Option<String>,
+    explanation: Option<String>,
+    details: Option<String>,
+    corrects_seq: Option<i64>,
+    at: i64,
+    prev_hash: String,
+    hash: String,
+}
+
+/// Where a check of the ledger stands: the entry expected next, the hash it must link to and
+/// each container's running balance so far.
+struct LedgerWalk {
+    expected_seq: i64,
+    prev: String,
+    balances: std::collections::HashMap<String, f64>,
+}
+
+impl LedgerWalk {
+    /// Checks the next entries in order (their place, link, hash and the container's running
+    /// balance); the walk after them, or the first bad entry.
+    fn check(mut self, rows: Vec<LedgerRow>) -> Result<LedgerWalk, LedgerBroken> {
+        let broken = |seq: i64, id: &str, problem: String| LedgerBroken {
+            seq,
+            id: id.to_owned(),
+            problem,
+        };
+        for row in rows {
+            let (seq, id) = (row.seq, row.id.as_str());
+            if seq != self.expected_seq {
+                let expected = self.expected_seq;
+                return Err(broken(
+                    expected,
+                    "missing",
+                    format!("entry {expected} is missing (the next is {seq})"),
+                ));
+            }
+            if row.prev_hash != self.prev {
+                return Err(broken(
+                    seq,
+                    id,
+                    "its previous hash is not the hash of the entry before it".into(),
+                ));
+            }
+            let content = canonical(
+                seq,
+                id,
+                &row.site_id,
+                &row.kind,
+                row.container.as_deref(),
+                row.location.as_deref(),
+                row.amount,
+                row.balance,
+                row.session.as_deref(),
+                row.patient.as_deref(),
+                &row.actor,
+                row.witness.as_deref(),
+                row.method.as_deref(),
+                row.explanation.as_deref(),
+                row.details.as_deref(),
+                row.corrects_seq,
+                row.at,
+            );
+            if chain_hash(&self.prev, &content) != row.hash {
+                return Err(broken(
+                    seq,
+                    id,
+                    "its content does not match its hash (altered)".into(),
+                ));
+            }
+            if let (Some(c), Some(kind)) = (&row.container, EntryKind::parse(&row.kind)) {
+                // ok: a container's first entry (its receipt) starts from nothing.
+                let before = self.balances.get(c).copied().unwrap_or(0.0);
+                let running = before + kind.delta(row.amount);
+                let balance = row.balance;
+                if (running - balance).abs() > 0.002 || running < -0.002 {
+                    return Err(broken(
+                        seq,
+                        id,
+                        format!(
+                            "the container's running balance is {running:.3} mg but the entry says {balance:.3} mg"
+                        ),
+                    ));
+                }
+                self.balances.insert(c.clone(), balance);
+            }
+            self.prev = row.hash;
+            self.expected_seq += 1;
+        }
+        Ok(self)
+    }
+}
+
 /// Rounds to the thousandth of a mg the ledger keeps (and never gives a negative zero, which
 /// one database keeps and the other does not, and which prints differently in a hash).
 fn mg(x: f64) -> f64 {
@@ -969,7 +1075,9 @@ impl Store {
     /// Checks the whole ledger: every entry's number follows the last, its previous hash is the
     /// last entry's hash, its own hash is that of its content, each container's running balance
     /// is what the entry says and ends where the container says, and the chain's head is the
-    /// last entry. The number of entries checked, or the first bad entry.
+    /// last entry. The number of entries checked, or the first bad entry. Entries are read
+    /// [`crate::VERIFY_CHUNK`] at a time and checked on the blocking pool, never on an executor
+    /// thread.
     #[tracing::instrument(skip_all)]
     pub async fn verify_ledger(&self) -> Result<Result<u64, LedgerBroken>, StoreError> {
         use futures_util::TryStreamExt;
@@ -984,16 +1092,17 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let mut expected_seq = 1_i64;
-        let mut prev = GENESIS_HASH.to_owned();
-        let mut balances: std::collections::HashMap<String, f64> = Default::default();
-        let mut checked = 0_u64;
         let broken = |seq: i64, id: &str, problem: String| {
             Ok(Err(LedgerBroken {
                 seq,
                 id: id.to_owned(),
                 problem,
             }))
+        };
+        let mut walk = LedgerWalk {
+            expected_seq: 1,
+            prev: GENESIS_HASH.to_owned(),
+            balances: Default::default(),
         };
         {
             let mut rows = sqlx::query(
@@ -1003,75 +1112,55 @@ impl Store {
                    from cs_ledger order by seq",
             )
             .fetch(&mut *tx);
-            while let Some(row) = rows.try_next().await? {
-                let r = RowReader::new(&row, "cs_ledger", "seq")?;
-                let seq = r.int("seq")?;
-                let id = r.text("id")?;
-                if seq != expected_seq {
-                    return broken(
-                        expected_seq,
-                        "missing",
-                        format!("entry {expected_seq} is missing (the next is {seq})"),
-                    );
+            let mut chunk = Vec::with_capacity(crate::audit::VERIFY_CHUNK);
+            loop {
+                let row = rows.try_next().await?;
+                if let Some(row) = &row {
+                    let r = RowReader::new(row, "cs_ledger", "seq")?;
+                    chunk.push(LedgerRow {
+                        seq: r.int("seq")?,
+                        id: r.text("id")?,
+                        site_id: r.text("site_id")?,
+                        kind: r.text("kind")?,
+                        container: r.opt_text("container_id")?,
+                        location: r.opt_text("location_id")?,
+                        amount: unsigned_zero(r.float("amount_mg")?),
+                        balance: unsigned_zero(r.float("balance_mg")?),
+                        session: r.opt_text("session_id")?,
+                        patient: r.opt_text("patient_id")?,
+                        actor: r.text("actor_id")?,
+                        witness: r.opt_text("witness_id")?,
+                        method: r.opt_text("method")?,
+                        explanation: r.opt_text("explanation")?,
+                        details: r.opt_text("details")?,
+                        corrects_seq: r.opt_int("corrects_seq")?,
+                        at: r.int("at")?,
+                        prev_hash: r.text("prev_hash")?,
+                        hash: r.text("hash")?,
+                    });
                 }
-                if r.text("prev_hash")? != prev {
-                    return broken(
-                        seq,
-                        &id,
-                        "its previous hash is not the hash of the entry before it".into(),
-                    );
+                if chunk.len() == crate::audit::VERIFY_CHUNK || (row.is_none() && !chunk.is_empty())
+                {
+                    let rows_of_chunk = std::mem::take(&mut chunk);
+                    walk = match tokio::task::spawn_blocking(move || walk.check(rows_of_chunk))
+                        .await
+                        .map_err(|e| StoreError::Task(e.to_string()))?
+                    {
+                        Ok(next) => next,
+                        Err(b) => return Ok(Err(b)),
+                    };
                 }
-                let kind_code = r.text("kind")?;
-                let container = r.opt_text("container_id")?;
-                let amount = unsigned_zero(r.float("amount_mg")?);
-                let balance = unsigned_zero(r.float("balance_mg")?);
-                let content = canonical(
-                    seq,
-                    &id,
-                    &r.text("site_id")?,
-                    &kind_code,
-                    container.as_deref(),
-                    r.opt_text("location_id")?.as_deref(),
-                    amount,
-                    balance,
-                    r.opt_text("session_id")?.as_deref(),
-                    r.opt_text("patient_id")?.as_deref(),
-                    &r.text("actor_id")?,
-                    r.opt_text("witness_id")?.as_deref(),
-                    r.opt_text("method")?.as_deref(),
-                    r.opt_text("explanation")?.as_deref(),
-                    r.opt_text("details")?.as_deref(),
-                    r.opt_int("corrects_seq")?,
-                    r.int("at")?,
-                );
-                let hash = r.text("hash")?;
-                if chain_hash(&prev, &content) != hash {
-                    return broken(
-                        seq,
-                        &id,
-                        "its content does not match its hash (altered)".into(),
-                    );
+                if row.is_none() {
+                    break;
                 }
-                if let (Some(c), Some(kind)) = (container, EntryKind::parse(&kind_code)) {
-                    // ok: a container's first entry (its receipt) starts from nothing.
-                    let before = balances.get(&c).copied().unwrap_or(0.0);
-                    let running = before + kind.delta(amount);
-                    if (running - balance).abs() > 0.002 || running < -0.002 {
-                        return broken(
-                            seq,
-                            &id,
-                            format!(
-                                "the container's running balance is {running:.3} mg but the entry says {balance:.3} mg"
-                            ),
-                        );
-                    }
-                    balances.insert(c, balance);
-                }
-                prev = hash;
-                expected_seq += 1;
-                checked += 1;
             }
         }
+        let LedgerWalk {
+            expected_seq,
+            prev,
+            balances,
+        } = walk;
+        let checked = expected_seq.saturating_sub(1).unsigned_abs();
         let head = sqlx::query("select id, seq, hash from cs_chain where id = 1")
             .fetch_one(&mut *tx)
             .await?;

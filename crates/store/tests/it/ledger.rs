@@ -594,8 +594,66 @@ async fn a_check_while_entries_are_written_reads_one_snapshot(db: &TestDb) {
     assert_eq!(db.store.verify_ledger().await.unwrap(), Ok(100 + 150));
 }
 
+/// A ledger longer than one chunk of the check: the running balances and the links carry from
+/// chunk to chunk, and an entry altered in the second chunk is found at its place.
+async fn a_ledger_of_more_than_one_chunk_is_checked_across_the_chunks(db: &TestDb) {
+    let (site, users, safe) = clinic(db).await;
+    let nurse = Actor::user(&users[0]);
+    let sup = supplier();
+    let vials = db
+        .store
+        .receive_stock(
+            &nurse,
+            &site.id,
+            &Receipt {
+                form: Form::Vial {
+                    mg_per_ml: 100,
+                    ml: 1.0,
+                },
+                ndc: "0143-9510-10",
+                lot: "KET-100",
+                expires_on: "2028-01-31".parse().unwrap(),
+                supplier: &sup,
+                containers: 4,
+                location_id: &safe,
+            },
+            t0(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let doses = store::VERIFY_CHUNK + 60;
+    for i in 0..doses {
+        let e = NewEntry::new(EntryKind::Administration, &vials[i % vials.len()], 0.1);
+        db.store
+            .write_ledger_entry(&nurse, &site.id, &e, true, today(), t0())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let total = (4 + doses) as u64;
+    assert_eq!(db.store.verify_ledger().await.unwrap(), Ok(total));
+
+    let target = store::VERIFY_CHUNK as i64 + 30;
+    match db.store.backend() {
+        Backend::Sqlite => db.raw("drop trigger cs_ledger_append_only").await,
+        Backend::Postgres => {
+            db.raw("drop trigger cs_ledger_append_only on cs_ledger")
+                .await
+        }
+    }
+    db.raw(&format!(
+        "update cs_ledger set amount_mg = amount_mg + 1 where seq = {target}"
+    ))
+    .await;
+    let broken = db.store.verify_ledger().await.unwrap().unwrap_err();
+    assert_eq!(broken.seq, target, "{broken}");
+    assert!(broken.problem.contains("altered"), "{broken}");
+}
+
 crate::on_both!(
     a_check_while_entries_are_written_reads_one_snapshot,
+    a_ledger_of_more_than_one_chunk_is_checked_across_the_chunks,
     every_entry_kind_and_every_refusal,
     twenty_administrations_at_once_never_take_a_vial_below_zero,
     a_ledger_changed_behind_the_applications_back_fails_verify_at_that_entry
