@@ -16,7 +16,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Row};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::chain::{GENESIS_HASH, chain_hash};
+use crate::chain::{GENESIS_HASH, Walked, chain_hash, walk_in_chunks};
 use crate::error::Corrupt;
 use crate::row::{PatientId, RowReader, SiteId};
 use crate::users::User;
@@ -794,9 +794,6 @@ impl std::fmt::Display for AuditCheck {
     }
 }
 
-/// Events read and hashed together in a check of the trail (a few hundred kilobytes).
-pub const VERIFY_CHUNK: usize = 2048;
-
 /// One chained event as a check of the trail reads it.
 struct ChainedRow {
     id: String,
@@ -806,7 +803,6 @@ struct ChainedRow {
 }
 
 /// Where a check of the chain stands: the place expected next and the hash it must link to.
-#[derive(Clone)]
 struct ChainWalk {
     expected: i64,
     prev: String,
@@ -961,7 +957,7 @@ impl Store {
     /// chain, and the head (a cut-off tail). Returns how many events were checked, the first
     /// bad one, or, when `deadline` passed first, how far the check got.
     ///
-    /// Events are read [`VERIFY_CHUNK`] at a time and their hashes computed on the blocking
+    /// Events are read [`crate::VERIFY_CHUNK`] at a time and their hashes computed on the blocking
     /// pool, so a trail of millions of events never holds an executor thread; `progress` is
     /// told (events checked, events in the chain) after each chunk.
     #[tracing::instrument(skip_all)]
@@ -970,22 +966,15 @@ impl Store {
         deadline: Option<std::time::Instant>,
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<AuditCheck, StoreError> {
-        use futures_util::TryStreamExt;
         let mut conn = self.pool.acquire().await?;
-        // A read-only snapshot, so events committed while the check runs do not look like a
-        // head that has moved past the last event read.
-        let mut tx = conn.begin().await?;
-        if self.backend() == crate::Backend::Postgres {
-            sqlx::query("set transaction isolation level repeatable read, read only")
-                .execute(&mut *tx)
-                .await?;
-        }
+        let mut tx = crate::chain::snapshot(&mut conn, self.backend()).await?;
         let head = sqlx::query("select id, seq, hash from audit_chain where id = 1")
             .fetch_one(&mut *tx)
             .await?;
         let head = RowReader::new(&head, "audit_chain", "id")?;
         let (head_seq, head_hash) = (head.int("seq")?, head.text("hash")?);
-        let total = u64::try_from(head_seq).unwrap_or(0);
+        let total = u64::try_from(head_seq)
+            .map_err(|_| head.corrupt("seq", format!("{head_seq} is not a place in a chain")))?;
         let unchained: Option<i64> =
             sqlx::query_scalar("select min(id) from audit_events where seq is null")
                 .fetch_one(&mut *tx)
@@ -1000,50 +989,37 @@ impl Store {
                 "it has no place in the chain (written behind the application's back)".into(),
             );
         }
-        let mut walk = ChainWalk {
+        let sql = format!("select {CHAIN_COLUMNS} from audit_events where seq <= $1 order by seq");
+        let start = ChainWalk {
             expected: 1,
             prev: GENESIS_HASH.to_owned(),
         };
-        {
-            let sql =
-                format!("select {CHAIN_COLUMNS} from audit_events where seq <= $1 order by seq");
-            let mut rows = sqlx::query(&sql).bind(head_seq).fetch(&mut *tx);
-            let mut chunk = Vec::with_capacity(VERIFY_CHUNK);
-            loop {
-                let row = rows.try_next().await?;
-                if let Some(row) = &row {
-                    let r = RowReader::new(row, "audit_events", "id")?;
-                    chunk.push(ChainedRow {
-                        id: r.int("id")?.to_string(),
-                        prev_hash: r.opt_text("prev_hash")?,
-                        // ok: a missing hash matches no content, so it is reported as altered.
-                        hash: r.opt_text("hash")?.unwrap_or_default(),
-                        content: content_of(&r)?,
-                    });
-                }
-                if chunk.len() == VERIFY_CHUNK || (row.is_none() && !chunk.is_empty()) {
-                    let rows_of_chunk = std::mem::take(&mut chunk);
-                    let state = walk.clone();
-                    walk = match tokio::task::spawn_blocking(move || state.check(rows_of_chunk))
-                        .await
-                        .map_err(|e| StoreError::Task(e.to_string()))?
-                    {
-                        Ok(next) => next,
-                        Err(b) => return Ok(AuditCheck::Broken(b)),
-                    };
-                    let checked = walk.checked();
-                    progress(checked, total);
-                    if deadline.is_some_and(|d| std::time::Instant::now() >= d) && checked < total {
-                        return Ok(AuditCheck::Unfinished { checked, total });
-                    }
-                }
-                if row.is_none() {
-                    break;
-                }
+        let decode = |row: &sqlx::any::AnyRow| {
+            let r = RowReader::new(row, "audit_events", "id")?;
+            Ok(ChainedRow {
+                id: r.int("id")?.to_string(),
+                prev_hash: r.opt_text("prev_hash")?,
+                // ok: a missing hash matches no content, so it is reported as altered.
+                hash: r.opt_text("hash")?.unwrap_or_default(),
+                content: content_of(&r)?,
+            })
+        };
+        let stop = |walk: &ChainWalk| {
+            let checked = walk.checked();
+            progress(checked, total);
+            deadline.is_some_and(|d| std::time::Instant::now() >= d) && checked < total
+        };
+        let rows = sqlx::query(&sql).bind(head_seq).fetch(&mut *tx);
+        let walk = match walk_in_chunks(rows, start, decode, ChainWalk::check, stop).await? {
+            Walked::Done(walk) => walk,
+            Walked::Broken(broken) => return Ok(AuditCheck::Broken(broken)),
+            Walked::Stopped(walk) => {
+                let checked = walk.checked();
+                return Ok(AuditCheck::Unfinished { checked, total });
             }
-        }
+        };
+        let checked = walk.checked();
         let (expected, prev) = (walk.expected, walk.prev);
-        let checked = expected.saturating_sub(1).unsigned_abs();
         if expected - 1 != head_seq {
             return broken(
                 expected,

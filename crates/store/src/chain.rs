@@ -15,3 +15,78 @@ pub(crate) fn chain_hash(prev: &str, content: &str) -> String {
     h.update(content.as_bytes());
     hex::encode(h.finalize())
 }
+
+/// Links read and checked together when a chain is verified (a few hundred kilobytes of rows).
+pub const VERIFY_CHUNK: usize = 2048;
+
+/// Begins a read-only snapshot on `conn` for a check of a chain: every statement in it sees
+/// the same committed state, so a link committed while the check reads never looks like a
+/// head past the last link read (on SQLite a deferred transaction's reads share one snapshot;
+/// PostgreSQL is asked for repeatable read).
+pub(crate) async fn snapshot(
+    conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
+    backend: crate::Backend,
+) -> Result<sqlx::Transaction<'_, sqlx::Any>, crate::StoreError> {
+    use sqlx::Connection;
+    let mut tx = conn.begin().await?;
+    if backend == crate::Backend::Postgres {
+        sqlx::query("set transaction isolation level repeatable read, read only")
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(tx)
+}
+
+/// How a walk along a chain in chunks ended.
+pub(crate) enum Walked<W, B> {
+    /// Every row was checked: the walk at the end.
+    Done(W),
+    /// The first bad link.
+    Broken(B),
+    /// `stop` asked to stop after a chunk: the walk so far.
+    Stopped(W),
+}
+
+/// Walks a chain's rows in their order, [`VERIFY_CHUNK`] at a time: each row is decoded as it
+/// arrives, and each chunk is checked by `check` (links, hashes and whatever the chain carries)
+/// on the blocking pool, so a long chain never holds an executor thread. `stop` is asked after
+/// every chunk whether to stop there.
+pub(crate) async fn walk_in_chunks<S, R, W, B>(
+    mut rows: S,
+    mut walk: W,
+    decode: impl Fn(&sqlx::any::AnyRow) -> Result<R, crate::StoreError>,
+    check: fn(W, Vec<R>) -> Result<W, B>,
+    mut stop: impl FnMut(&W) -> bool,
+) -> Result<Walked<W, B>, crate::StoreError>
+where
+    S: futures_util::Stream<Item = Result<sqlx::any::AnyRow, sqlx::Error>> + Unpin,
+    R: Send + 'static,
+    W: Send + 'static,
+    B: Send + 'static,
+{
+    use futures_util::TryStreamExt;
+    let mut chunk = Vec::with_capacity(VERIFY_CHUNK);
+    loop {
+        let row = rows.try_next().await?;
+        if let Some(row) = &row {
+            chunk.push(decode(row)?);
+        }
+        let end = row.is_none();
+        if chunk.len() == VERIFY_CHUNK || (end && !chunk.is_empty()) {
+            let rows_of_chunk = std::mem::take(&mut chunk);
+            walk = match tokio::task::spawn_blocking(move || check(walk, rows_of_chunk))
+                .await
+                .map_err(|e| crate::StoreError::Task(e.to_string()))?
+            {
+                Ok(next) => next,
+                Err(broken) => return Ok(Walked::Broken(broken)),
+            };
+            if stop(&walk) {
+                return Ok(Walked::Stopped(walk));
+            }
+        }
+        if end {
+            return Ok(Walked::Done(walk));
+        }
+    }
+}

@@ -19,7 +19,7 @@ use crate::row::{PatientId, RowReader, SessionId, SiteId, UserId};
 use crate::{Store, StoreError, millis};
 
 pub use crate::chain::GENESIS_HASH;
-use crate::chain::chain_hash;
+use crate::chain::{Walked, chain_hash, walk_in_chunks};
 
 /// Where stock is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -206,6 +206,10 @@ struct LedgerWalk {
 }
 
 impl LedgerWalk {
+    fn checked(&self) -> u64 {
+        self.expected_seq.saturating_sub(1).unsigned_abs()
+    }
+
     /// Checks the next entries in order (their place, link, hash and the container's running
     /// balance); the walk after them, or the first bad entry.
     fn check(mut self, rows: Vec<LedgerRow>) -> Result<LedgerWalk, LedgerBroken> {
@@ -1080,18 +1084,11 @@ impl Store {
     /// thread.
     #[tracing::instrument(skip_all)]
     pub async fn verify_ledger(&self) -> Result<Result<u64, LedgerBroken>, StoreError> {
-        use futures_util::TryStreamExt;
-        use sqlx::Connection;
         let mut conn = self.pool.acquire().await?;
         // One read-only snapshot for the entries, the head and the containers, so an entry
         // committed while the check reads never looks like a head past the last entry or a
         // container whose entries do not add up.
-        let mut tx = conn.begin().await?;
-        if self.backend() == crate::Backend::Postgres {
-            sqlx::query("set transaction isolation level repeatable read, read only")
-                .execute(&mut *tx)
-                .await?;
-        }
+        let mut tx = crate::chain::snapshot(&mut conn, self.backend()).await?;
         let broken = |seq: i64, id: &str, problem: String| {
             Ok(Err(LedgerBroken {
                 seq,
@@ -1099,68 +1096,53 @@ impl Store {
                 problem,
             }))
         };
-        let mut walk = LedgerWalk {
+        let start = LedgerWalk {
             expected_seq: 1,
             prev: GENESIS_HASH.to_owned(),
             balances: Default::default(),
         };
-        {
-            let mut rows = sqlx::query(
-                "select seq, id, site_id, kind, container_id, location_id, amount_mg, balance_mg,
-                        session_id, patient_id, actor_id, witness_id, method, explanation, details,
-                        corrects_seq, at, prev_hash, hash
-                   from cs_ledger order by seq",
-            )
-            .fetch(&mut *tx);
-            let mut chunk = Vec::with_capacity(crate::audit::VERIFY_CHUNK);
-            loop {
-                let row = rows.try_next().await?;
-                if let Some(row) = &row {
-                    let r = RowReader::new(row, "cs_ledger", "seq")?;
-                    chunk.push(LedgerRow {
-                        seq: r.int("seq")?,
-                        id: r.text("id")?,
-                        site_id: r.text("site_id")?,
-                        kind: r.text("kind")?,
-                        container: r.opt_text("container_id")?,
-                        location: r.opt_text("location_id")?,
-                        amount: unsigned_zero(r.float("amount_mg")?),
-                        balance: unsigned_zero(r.float("balance_mg")?),
-                        session: r.opt_text("session_id")?,
-                        patient: r.opt_text("patient_id")?,
-                        actor: r.text("actor_id")?,
-                        witness: r.opt_text("witness_id")?,
-                        method: r.opt_text("method")?,
-                        explanation: r.opt_text("explanation")?,
-                        details: r.opt_text("details")?,
-                        corrects_seq: r.opt_int("corrects_seq")?,
-                        at: r.int("at")?,
-                        prev_hash: r.text("prev_hash")?,
-                        hash: r.text("hash")?,
-                    });
-                }
-                if chunk.len() == crate::audit::VERIFY_CHUNK || (row.is_none() && !chunk.is_empty())
-                {
-                    let rows_of_chunk = std::mem::take(&mut chunk);
-                    walk = match tokio::task::spawn_blocking(move || walk.check(rows_of_chunk))
-                        .await
-                        .map_err(|e| StoreError::Task(e.to_string()))?
-                    {
-                        Ok(next) => next,
-                        Err(b) => return Ok(Err(b)),
-                    };
-                }
-                if row.is_none() {
-                    break;
-                }
-            }
-        }
+        let decode = |row: &sqlx::any::AnyRow| {
+            let r = RowReader::new(row, "cs_ledger", "seq")?;
+            Ok(LedgerRow {
+                seq: r.int("seq")?,
+                id: r.text("id")?,
+                site_id: r.text("site_id")?,
+                kind: r.text("kind")?,
+                container: r.opt_text("container_id")?,
+                location: r.opt_text("location_id")?,
+                amount: unsigned_zero(r.float("amount_mg")?),
+                balance: unsigned_zero(r.float("balance_mg")?),
+                session: r.opt_text("session_id")?,
+                patient: r.opt_text("patient_id")?,
+                actor: r.text("actor_id")?,
+                witness: r.opt_text("witness_id")?,
+                method: r.opt_text("method")?,
+                explanation: r.opt_text("explanation")?,
+                details: r.opt_text("details")?,
+                corrects_seq: r.opt_int("corrects_seq")?,
+                at: r.int("at")?,
+                prev_hash: r.text("prev_hash")?,
+                hash: r.text("hash")?,
+            })
+        };
+        let rows = sqlx::query(
+            "select seq, id, site_id, kind, container_id, location_id, amount_mg, balance_mg,
+                    session_id, patient_id, actor_id, witness_id, method, explanation, details,
+                    corrects_seq, at, prev_hash, hash
+               from cs_ledger order by seq",
+        )
+        .fetch(&mut *tx);
+        // The ledger is checked whole: no deadline stops it.
+        let walk = match walk_in_chunks(rows, start, decode, LedgerWalk::check, |_| false).await? {
+            Walked::Done(walk) | Walked::Stopped(walk) => walk,
+            Walked::Broken(broken) => return Ok(Err(broken)),
+        };
+        let checked = walk.checked();
         let LedgerWalk {
             expected_seq,
             prev,
             balances,
         } = walk;
-        let checked = expected_seq.saturating_sub(1).unsigned_abs();
         let head = sqlx::query("select id, seq, hash from cs_chain where id = 1")
             .fetch_one(&mut *tx)
             .await?;

@@ -47,7 +47,7 @@ pub use assessments::{
 };
 pub use audit::{
     AUDIT_ACTIONS, Actor, AuditBroken, AuditCheck, AuditEvent, AuditFilter, AuditOutcome,
-    AuditRecord, ChangeRecord, VERIFY_CHUNK, action_in_words,
+    AuditRecord, ChangeRecord, action_in_words,
 };
 pub use auth::{
     ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession, TOKEN_CHECK_TTL,
@@ -55,6 +55,7 @@ pub use auth::{
 };
 pub use backup::database_is_empty;
 pub use body::BodyRecord;
+pub use chain::VERIFY_CHUNK;
 pub use connect::{Backend, ColumnOutline, DatabaseUrl, SchemaOutline, Store, TableOutline};
 pub use consent::{ConsentDocument, ConsentSignature, ConsentStatus};
 pub use courses::{

@@ -63,6 +63,38 @@ fn supplier() -> Supplier {
     }
 }
 
+/// `count` vials of 100 mg/mL, 1 mL each, received into `place` today; their ids.
+async fn vials_of_100_mg(
+    db: &TestDb,
+    nurse: &Actor,
+    site: &store::SiteId,
+    place: &str,
+    count: u32,
+) -> Vec<String> {
+    let sup = supplier();
+    db.store
+        .receive_stock(
+            nurse,
+            site,
+            &Receipt {
+                form: Form::Vial {
+                    mg_per_ml: 100,
+                    ml: 1.0,
+                },
+                ndc: "0143-9510-10",
+                lot: "KET-100",
+                expires_on: "2028-01-31".parse().unwrap(),
+                supplier: &sup,
+                containers: count,
+                location_id: place,
+            },
+            t0(),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// Writes an entry with witnessing on, today.
 async fn write(
     s: &store::Store,
@@ -392,29 +424,7 @@ const OTHER_SITE: &str = "0190e3a0-0000-7000-8000-00000000abcd";
 async fn twenty_administrations_at_once_never_take_a_vial_below_zero(db: &TestDb) {
     let (site, users, safe) = clinic(db).await;
     let nurse = Actor::user(&users[0]);
-    let sup = supplier();
-    let ids = db
-        .store
-        .receive_stock(
-            &nurse,
-            &site.id,
-            &Receipt {
-                form: Form::Vial {
-                    mg_per_ml: 100,
-                    ml: 1.0,
-                },
-                ndc: "0143-9510-10",
-                lot: "KET-100",
-                expires_on: "2028-01-31".parse().unwrap(),
-                supplier: &sup,
-                containers: 1,
-                location_id: &safe,
-            },
-            t0(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let ids = vials_of_100_mg(db, &nurse, &site.id, &safe, 1).await;
     let vial = ids[0].clone();
     let tasks: Vec<_> = (0..20)
         .map(|_| {
@@ -544,29 +554,7 @@ async fn a_ledger_changed_behind_the_applications_back_fails_verify_at_that_entr
 async fn a_check_while_entries_are_written_reads_one_snapshot(db: &TestDb) {
     let (site, users, safe) = clinic(db).await;
     let nurse = Actor::user(&users[0]);
-    let sup = supplier();
-    let vials = db
-        .store
-        .receive_stock(
-            &nurse,
-            &site.id,
-            &Receipt {
-                form: Form::Vial {
-                    mg_per_ml: 100,
-                    ml: 1.0,
-                },
-                ndc: "0143-9510-10",
-                lot: "KET-100",
-                expires_on: "2028-01-31".parse().unwrap(),
-                supplier: &sup,
-                containers: 100,
-                location_id: &safe,
-            },
-            t0(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let vials = vials_of_100_mg(db, &nurse, &site.id, &safe, 100).await;
     let writer = {
         let (store, nurse, site) = (db.store.clone(), nurse.clone(), site.id.clone());
         tokio::spawn(async move {
@@ -599,29 +587,7 @@ async fn a_check_while_entries_are_written_reads_one_snapshot(db: &TestDb) {
 async fn a_ledger_of_more_than_one_chunk_is_checked_across_the_chunks(db: &TestDb) {
     let (site, users, safe) = clinic(db).await;
     let nurse = Actor::user(&users[0]);
-    let sup = supplier();
-    let vials = db
-        .store
-        .receive_stock(
-            &nurse,
-            &site.id,
-            &Receipt {
-                form: Form::Vial {
-                    mg_per_ml: 100,
-                    ml: 1.0,
-                },
-                ndc: "0143-9510-10",
-                lot: "KET-100",
-                expires_on: "2028-01-31".parse().unwrap(),
-                supplier: &sup,
-                containers: 4,
-                location_id: &safe,
-            },
-            t0(),
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    let vials = vials_of_100_mg(db, &nurse, &site.id, &safe, 4).await;
     let doses = store::VERIFY_CHUNK + 60;
     for i in 0..doses {
         let e = NewEntry::new(EntryKind::Administration, &vials[i % vials.len()], 0.1);

@@ -94,6 +94,8 @@ pub(crate) fn zone_day_bounds(
     day: Date,
     days: i64,
 ) -> (jiff::Timestamp, jiff::Timestamp) {
+    // ok: only days at the ends of jiff's calendar have no instant; the span then starts now,
+    // or is empty, and a list over it shows nothing rather than failing.
     let start = day
         .to_zoned(tz.clone())
         .map_or_else(|_| jiff::Timestamp::now(), |z| z.timestamp());

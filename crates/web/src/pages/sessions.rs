@@ -1969,39 +1969,35 @@ pub(crate) async fn board_events(
     let tz = ctx.time_zone();
     let csrf = ctx.csrf.clone();
     let stream = futures_util::stream::unfold(
-        (state, site, tz, String::new()),
-        move |(state, site, tz, last)| {
-            let csrf = csrf.clone();
-            async move {
-                loop {
-                    let now = jiff::Timestamp::now();
-                    let html =
-                        match board_read(&state, &site, &tz, now).await {
-                            Ok(read) => board_cards(&tz, &read, &csrf, now)
-                                .render()
-                                .unwrap_or_else(|e| {
-                                    // The empty text is not sent: the board keeps its last cards.
-                                    tracing::warn!(error = %e, "drawing the chair board failed");
-                                    String::new()
-                                }),
-                            Err(e) => {
-                                tracing::warn!(error = %e, "reading the chair board failed");
-                                String::new()
-                            }
-                        };
-                    // The clock line changes every minute; compare without it.
-                    let key = html
-                        .split_once("<p class=\"board-updated\"")
-                        .map_or(html.as_str(), |(a, _)| a)
-                        .to_owned();
-                    if !html.is_empty() && key != last {
-                        let event = Event::default()
-                            .event("board")
-                            .data(html.replace('\n', " "));
-                        return Some((Ok(event), (state, site, tz, key)));
+        (state, site, tz, csrf, String::new()),
+        |(state, site, tz, csrf, last)| async move {
+            loop {
+                let now = jiff::Timestamp::now();
+                let html = match board_read(&state, &site, &tz, now).await {
+                    Ok(read) => board_cards(&tz, &read, &csrf, now)
+                        .render()
+                        .unwrap_or_else(|e| {
+                            // The empty text is not sent: the board keeps its last cards.
+                            tracing::warn!(error = %e, "drawing the chair board failed");
+                            String::new()
+                        }),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading the chair board failed");
+                        String::new()
                     }
-                    tokio::time::sleep(BOARD_POLL).await;
+                };
+                // The clock line changes every minute; compare without it.
+                let key = html
+                    .split_once("<p class=\"board-updated\"")
+                    .map_or(html.as_str(), |(a, _)| a)
+                    .to_owned();
+                if !html.is_empty() && key != last {
+                    let event = Event::default()
+                        .event("board")
+                        .data(html.replace('\n', " "));
+                    return Some((Ok(event), (state, site, tz, csrf, key)));
                 }
+                tokio::time::sleep(BOARD_POLL).await;
             }
         },
     );
