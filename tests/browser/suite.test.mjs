@@ -710,7 +710,10 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   await signIn(nurse, "nurse@example.org");
   await nurse.goto(`${base}/board`);
   assert.match(await nurse.textContent("#board"), /2 open alerts/);
-  await checkAccessible(nurse, "chair board with an open alert");
+  // The demo's waiting patient: marked arrived by the front desk, not checked in yet.
+  const waiting = nurse.locator(".waiting-room");
+  assert.match(await waiting.textContent(), /Waiting room \(1\).*Noor Penhallow.*min ago/s);
+  await checkAccessible(nurse, "chair board with an open alert and a patient waiting");
   await nurse.getByRole("link", { name: /Marlow Ashgrove/ }).click();
   await nurse.waitForURL(/\/sessions\/[0-9a-f-]{36}$/);
   const running = nurse.url();

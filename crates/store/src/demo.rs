@@ -62,7 +62,7 @@ pub fn demo_accounts() -> [DemoAccount; 4] {
 }
 
 /// Fictional patients: names from no real person, dates chosen to give a spread of ages.
-const DEMO_PATIENTS: [(&str, &str, &str, &str, &str); 6] = [
+const DEMO_PATIENTS: [(&str, &str, &str, &str, &str); 7] = [
     (
         "Marlow",
         "Ashgrove",
@@ -93,7 +93,19 @@ const DEMO_PATIENTS: [(&str, &str, &str, &str, &str); 6] = [
         "female",
         "+1 555 010 0106",
     ),
+    (
+        "Noor",
+        "Penhallow",
+        "1990-10-05",
+        "female",
+        "+1 555 010 0107",
+    ),
 ];
+
+/// The demo patient who waits in the waiting room: her maintenance course has no weekly
+/// appointments seeded, only the one of today that the front desk has marked arrived
+/// ([`Store::seed_demo_sessions`]).
+pub(crate) const WAITING_PATIENT: &str = "Penhallow";
 
 /// Fictional weekly PHQ-9 and GAD-7 answers for the first demo patients, oldest first: a
 /// baseline three weeks ago and weekly follow-ups, so the demo shows trajectories, response,
@@ -326,7 +338,7 @@ const DEMO_CHAIRS: [(&str, &str, &[Product]); 6] = [
 /// Demo courses: (patient's family name, protocol code, weeks from this week's Monday to the first
 /// session, status, reason for stopping). The active course's weeks are counted from
 /// [`demo_anchor_monday`] instead, so it has sessions behind and ahead of any day.
-const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 5] = [
+const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 6] = [
     (
         "Ashgrove",
         "iv_induction_thrice_weekly",
@@ -363,6 +375,13 @@ const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 5] = [
         Some(
             "Blood pressure rose above the clinic's limit at two infusions; referred to cardiology.",
         ),
+    ),
+    (
+        WAITING_PATIENT,
+        "iv_maintenance_weekly",
+        -6,
+        CourseStatus::Active,
+        None,
     ),
 ];
 
@@ -523,7 +542,7 @@ impl Store {
                     .await?;
                 from = *to;
             }
-            if status.is_final() || status == CourseStatus::Paused {
+            if status.is_final() || status == CourseStatus::Paused || family == WAITING_PATIENT {
                 continue;
             }
             // A week either side of today: the course's sessions at 9:00 (or 13:00 in a

@@ -150,10 +150,13 @@ impl Store {
         let esk = courses.iter().find(|c| {
             c.patient_name.ends_with("Wrenfield") && c.product == Product::EsketamineNasal
         });
+        let waiting = courses
+            .iter()
+            .find(|c| c.patient_name.ends_with(crate::demo::WAITING_PATIENT));
         let (Some(iv), Some(esk)) = (iv, esk) else {
             return Ok(());
         };
-        for course in [iv, esk] {
+        for course in [Some(iv), Some(esk), waiting].into_iter().flatten() {
             self.demo_consent(site, course, &nurse, now).await?;
         }
         // Past IV appointments of the course: signed and locked sessions, once.
@@ -200,6 +203,13 @@ impl Store {
             self.demo_session(site, &plan, &nurse, &doctor, &doctor_user.id)
                 .await?;
         }
+        let chairs = self.demo_live_chairs(site, &system, now).await?;
+        // ok: the demo site is made with a known zone; a bad one only changes demo times.
+        let tz = jiff::tz::TimeZone::get(&site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        if let Some(course) = waiting {
+            self.demo_waiting(site, &system, course, &chairs.2, &tz, now)
+                .await?;
+        }
         // Two sessions in progress, unless some were started in the last three hours.
         let recent = self
             .board_sessions(&site.id)
@@ -209,9 +219,6 @@ impl Store {
         if recent {
             return Ok(());
         }
-        let chairs = self.demo_live_chairs(site, &system, now).await?;
-        // ok: the demo site is made with a known zone; a bad one only changes demo times.
-        let tz = jiff::tz::TimeZone::get(&site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
         for (course, chair, back, weight, readings, stop) in [
             (
                 iv,
@@ -307,45 +314,132 @@ impl Store {
         Ok(())
     }
 
-    /// An IV chair and a nasal chair open every day around the clock, so the demo's sessions in
-    /// progress can be booked whenever the demo starts.
+    /// Two IV chairs and a nasal chair open every day around the clock, so the demo's sessions
+    /// in progress and its waiting patient can be booked whenever the demo starts.
     async fn demo_live_chairs(
         &self,
         site: &Site,
         system: &Actor,
         now: Timestamp,
-    ) -> Result<(ChairId, ChairId), StoreError> {
-        let chairs = self.chairs(&site.id).await?;
-        let find = |name: &str| chairs.iter().find(|c| c.name == name).map(|c| c.id.clone());
-        if let (Some(a), Some(b)) = (find("Demo IV (24 h)"), find("Demo nasal (24 h)")) {
-            return Ok((a, b));
-        }
-        let room = match self
-            .rooms(&site.id)
-            .await?
-            .into_iter()
-            .find(|(_, n)| n == "Room C")
-        {
-            Some((id, _)) => id,
-            None => self.create_room(system, &site.id, "Room C", now).await?,
-        };
-        let hours = OpeningHours::every_day_all_day();
-        let mut ids = Vec::new();
-        for (name, product) in [
+    ) -> Result<(ChairId, ChairId, ChairId), StoreError> {
+        const LIVE: [(&str, Product); 3] = [
             ("Demo IV (24 h)", Product::IvRacemic),
             ("Demo nasal (24 h)", Product::EsketamineNasal),
-        ] {
+            ("Demo IV 2 (24 h)", Product::IvRacemic),
+        ];
+        let chairs = self.chairs(&site.id).await?;
+        let mut room: Option<String> = None;
+        let hours = OpeningHours::every_day_all_day();
+        let mut ids = Vec::with_capacity(LIVE.len());
+        for (name, product) in LIVE {
+            if let Some(c) = chairs.iter().find(|c| c.name == name) {
+                ids.push(c.id.clone());
+                continue;
+            }
+            // A demo seeded by an earlier version has the first two chairs and not the third.
+            let room_id = match &room {
+                Some(id) => id.clone(),
+                None => {
+                    let id = match self
+                        .rooms(&site.id)
+                        .await?
+                        .into_iter()
+                        .find(|(_, n)| n == "Room C")
+                    {
+                        Some((id, _)) => id,
+                        None => self.create_room(system, &site.id, "Room C", now).await?,
+                    };
+                    room = Some(id.clone());
+                    id
+                }
+            };
             let new = NewChair {
-                room_id: &room,
+                room_id: &room_id,
                 name,
                 supports: &[product],
                 hours: &hours,
             };
             ids.push(self.create_chair(system, &site.id, &new, now).await?);
         }
-        let b = ids.pop().ok_or(StoreError::NotFound { entity: "chair" })?;
-        let a = ids.pop().ok_or(StoreError::NotFound { entity: "chair" })?;
-        Ok((a, b))
+        let mut ids = ids.into_iter();
+        match (ids.next(), ids.next(), ids.next()) {
+            (Some(a), Some(b), Some(c)) => Ok((a, b, c)),
+            _ => Err(StoreError::NotFound { entity: "chair" }),
+        }
+    }
+
+    /// The demo's waiting room: the waiting patient's weekly session today on an always-open
+    /// chair, marked arrived by the front desk a few minutes ago and not checked in yet, so the
+    /// chair board shows someone waiting. Nothing is added when she already has an appointment
+    /// of her course today (waiting, checked in or cancelled by someone trying the demo).
+    async fn demo_waiting(
+        &self,
+        site: &Site,
+        system: &Actor,
+        course: &CourseRecord,
+        chair: &ChairId,
+        tz: &jiff::tz::TimeZone,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let today = now.to_zoned(tz.clone()).date();
+        let (Ok(from), Ok(until)) = (
+            today.to_zoned(tz.clone()),
+            today.tomorrow().and_then(|d| d.to_zoned(tz.clone())),
+        ) else {
+            // ok: only the calendar's last day has no tomorrow; the demo then has no one waiting.
+            return Ok(());
+        };
+        let (from, until) = (from.timestamp(), until.timestamp());
+        let booked = self
+            .appointments(
+                system,
+                &site.id,
+                from,
+                until,
+                None,
+                Some(&course.patient_id),
+                now,
+            )
+            .await?;
+        if booked
+            .iter()
+            .any(|a| a.course_id.as_ref() == Some(&course.id))
+        {
+            return Ok(());
+        }
+        // Booked for ten minutes from now; late in the evening, for the minutes just gone.
+        let soon = now + mins(10);
+        let start = if soon + mins(60) < until {
+            soon
+        } else {
+            (now - mins(10)).max(from)
+        };
+        let end = (start + mins(120)).min(until - SignedDuration::from_millis(1));
+        let new = NewAppointment {
+            patient_id: &course.patient_id,
+            chair_id: chair,
+            course_id: Some(&course.id),
+            kind: AppointmentKind::for_product(course.product),
+            starts_at: start,
+            ends_at: end,
+        };
+        let Ok(appointment) = self.book(system, &site.id, &new, tz, now).await? else {
+            // ok: a chair taken by someone trying the demo leaves the waiting room empty.
+            return Ok(());
+        };
+        let desk = match self.user_by_email("frontdesk@example.org").await? {
+            Some(user) => Actor::user(&user),
+            None => system.clone(),
+        };
+        self.mark_arrived(
+            &desk,
+            &site.id,
+            &appointment.id,
+            (from, until),
+            now - mins(3),
+        )
+        .await?;
+        Ok(())
     }
 
     pub(crate) async fn demo_session(

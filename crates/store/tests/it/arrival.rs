@@ -20,10 +20,11 @@ async fn a_booked_patient_is_marked_arrived_once_on_the_day(db: &TestDb) {
         .await
         .unwrap();
     let booked = |a: &&store::AppointmentRecord| a.status == AppointmentStatus::Booked;
+    // Not the demo's waiting patient, who has arrived already.
     let todays = all
         .iter()
         .filter(booked)
-        .find(|a| a.starts_at < day.1)
+        .find(|a| a.starts_at < day.1 && a.arrived_at.is_none())
         .expect("a booked appointment on the demo's Monday");
     let later = all
         .iter()
@@ -88,7 +89,8 @@ crate::on_both!(a_booked_patient_is_marked_arrived_once_on_the_day);
 
 /// The waiting room (the chair board's list): today's course appointments marked arrived whose
 /// session has not been checked in, first arrived first; not a visit without a course, not one
-/// not marked arrived, not one already checked in (the demo's patients in the chairs).
+/// not marked arrived, not one already checked in (the demo's patients in the chairs). The
+/// demo seeds one patient waiting.
 async fn the_waiting_room_holds_arrived_patients_until_they_are_checked_in(db: &TestDb) {
     let seed = db.store.seed_demo(t0(), today()).await.unwrap();
     let site = &seed.site.id;
@@ -169,22 +171,26 @@ async fn the_waiting_room_holds_arrived_patients_until_they_are_checked_in(db: &
         !seated.is_empty(),
         "the demo's patients in the chairs are on the day's list"
     );
-    assert!(
-        db.store
-            .waiting_room(site, day.0, day.1)
-            .await
-            .unwrap()
-            .is_empty()
+    // The demo's waiting patient: arrived three minutes before t0 for her session at 9:10.
+    let demo_waiting = db.store.waiting_room(site, day.0, day.1).await.unwrap();
+    assert_eq!(demo_waiting.len(), 1, "{demo_waiting:?}");
+    let penhallow = demo_waiting[0].id.clone();
+    assert_eq!(demo_waiting[0].patient_name, "Noor Penhallow");
+    assert_eq!(
+        demo_waiting[0].arrived_at,
+        Some(t0() - jiff::SignedDuration::from_mins(3))
+    );
+    assert_eq!(
+        demo_waiting[0].starts_at,
+        t0() + jiff::SignedDuration::from_mins(10)
     );
 
-    // Everybody on the list arrives, one a minute, the follow-up visit first.
+    // Everybody else on the list arrives, one a minute, the follow-up visit first.
     let mut order: Vec<&store::AppointmentRecord> =
         vec![day_list.iter().find(|a| a.id == visit.id).unwrap()];
-    order.extend(
-        day_list
-            .iter()
-            .filter(|a| a.id != visit.id && a.status == AppointmentStatus::Booked),
-    );
+    order.extend(day_list.iter().filter(|a| {
+        a.id != visit.id && a.status == AppointmentStatus::Booked && a.arrived_at.is_none()
+    }));
     for (i, a) in order.iter().enumerate() {
         let at = t0() + jiff::SignedDuration::from_mins(i as i64);
         assert!(
@@ -198,10 +204,10 @@ async fn the_waiting_room_holds_arrived_patients_until_they_are_checked_in(db: &
     let ids: Vec<_> = waiting.iter().map(|a| a.id.clone()).collect();
     assert_eq!(
         ids,
-        vec![session.id.clone()],
-        "only the course session not checked in"
+        vec![penhallow.clone(), session.id.clone()],
+        "only the course sessions not checked in, first arrived first"
     );
-    assert!(waiting[0].arrived_at.is_some());
+    assert!(waiting[1].arrived_at.is_some());
     // Another day's waiting room is empty.
     let next = (day.1, day.1 + jiff::SignedDuration::from_hours(24));
     assert!(
@@ -226,13 +232,15 @@ async fn the_waiting_room_holds_arrived_patients_until_they_are_checked_in(db: &
             .await
             .unwrap()
     );
-    assert!(
-        db.store
-            .waiting_room(site, day.0, day.1)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let left: Vec<_> = db
+        .store
+        .waiting_room(site, day.0, day.1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    assert_eq!(left, vec![penhallow]);
 }
 
 crate::on_both!(the_waiting_room_holds_arrived_patients_until_they_are_checked_in);

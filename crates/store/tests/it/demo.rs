@@ -8,18 +8,35 @@ use crate::support::{TestDb, t0, today};
 async fn seeding_twice_adds_nothing_the_second_time(db: &TestDb) {
     let first = db.store.seed_demo(t0(), today()).await.unwrap();
     assert_eq!(first.users_created, 4);
-    assert_eq!(first.patients_created, 6);
+    assert_eq!(first.patients_created, 7);
     assert!(first.site.is_demo);
     let second = db.store.seed_demo(t0(), today()).await.unwrap();
     assert_eq!((second.users_created, second.patients_created), (0, 0));
     assert_eq!(second.site, first.site);
+    // One patient waits in the waiting room (the demo clinic's day around t0, in New York);
+    // seeding again, later the same day, books her no second time.
+    let day = (
+        "2026-11-23T05:00:00Z".parse::<jiff::Timestamp>().unwrap(),
+        "2026-11-24T05:00:00Z".parse::<jiff::Timestamp>().unwrap(),
+    );
+    db.store
+        .seed_demo(t0() + jiff::SignedDuration::from_hours(2), today())
+        .await
+        .unwrap();
+    let waiting = db
+        .store
+        .waiting_room(&first.site.id, day.0, day.1)
+        .await
+        .unwrap();
+    let names: Vec<_> = waiting.iter().map(|a| a.patient_name.as_str()).collect();
+    assert_eq!(names, ["Noor Penhallow"]);
     let users = db.store.users(&first.site.id).await.unwrap();
     let roles: Vec<_> = users.iter().map(|u| u.role).collect();
     for role in Role::ALL {
         assert!(roles.contains(&role), "{roles:?}");
     }
     assert!(users.iter().all(|u| u.is_demo));
-    assert_eq!(db.store.patient_count(&first.site.id).await.unwrap(), 6);
+    assert_eq!(db.store.patient_count(&first.site.id).await.unwrap(), 7);
     // Three patients have a month of weekly scores; one answered PHQ-9 item 9 last week.
     let alerts = db
         .store
