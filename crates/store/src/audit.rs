@@ -959,26 +959,40 @@ impl Store {
     ///
     /// Events are read [`crate::VERIFY_CHUNK`] at a time and their hashes computed on the blocking
     /// pool, so a trail of millions of events never holds an executor thread; `progress` is
-    /// told (events checked, events in the chain) after each chunk.
+    /// told (events checked, events in the chain) after each chunk. Each chunk is read by a
+    /// statement of its own, so no transaction stays open for the length of the check.
     #[tracing::instrument(skip_all)]
     pub async fn verify_audit(
         &self,
         deadline: Option<std::time::Instant>,
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<AuditCheck, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let mut tx = crate::chain::snapshot(&mut conn, self.backend()).await?;
-        let head = sqlx::query("select id, seq, hash from audit_chain where id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let head = RowReader::new(&head, "audit_chain", "id")?;
-        let (head_seq, head_hash) = (head.int("seq")?, head.text("hash")?);
-        let total = u64::try_from(head_seq)
-            .map_err(|_| head.corrupt("seq", format!("{head_seq} is not a place in a chain")))?;
-        let unchained: Option<i64> =
-            sqlx::query_scalar("select min(id) from audit_events where seq is null")
+        // The head, and what must not exist beside it, from one snapshot held only for these
+        // three statements.
+        let (head_seq, head_hash, unchained, beyond) = {
+            let mut conn = self.pool.acquire().await?;
+            let mut tx = crate::chain::snapshot(&mut conn, self.backend()).await?;
+            let head = sqlx::query("select id, seq, hash from audit_chain where id = 1")
                 .fetch_one(&mut *tx)
                 .await?;
+            let head = RowReader::new(&head, "audit_chain", "id")?;
+            let (head_seq, head_hash) = (head.int("seq")?, head.text("hash")?);
+            if head_seq < 0 {
+                return Err(head.corrupt("seq", format!("{head_seq} is not a place in a chain")));
+            }
+            let unchained: Option<i64> =
+                sqlx::query_scalar("select min(id) from audit_events where seq is null")
+                    .fetch_one(&mut *tx)
+                    .await?;
+            let beyond: Option<i64> =
+                sqlx::query_scalar("select min(seq) from audit_events where seq > $1")
+                    .bind(head_seq)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            tx.rollback().await?;
+            (head_seq, head_hash, unchained, beyond)
+        };
+        let total = head_seq.unsigned_abs();
         let broken = |seq: i64, id: String, problem: String| {
             Ok(AuditCheck::Broken(AuditBroken { seq, id, problem }))
         };
@@ -989,7 +1003,6 @@ impl Store {
                 "it has no place in the chain (written behind the application's back)".into(),
             );
         }
-        let sql = format!("select {CHAIN_COLUMNS} from audit_events where seq <= $1 order by seq");
         let start = ChainWalk {
             expected: 1,
             prev: GENESIS_HASH.to_owned(),
@@ -1009,7 +1022,7 @@ impl Store {
             progress(checked, total);
             deadline.is_some_and(|d| std::time::Instant::now() >= d) && checked < total
         };
-        let rows = sqlx::query(&sql).bind(head_seq).fetch(&mut *tx);
+        let rows = events_up_to(self.pool.clone(), head_seq);
         let walk = match walk_in_chunks(rows, start, decode, ChainWalk::check, stop).await? {
             Walked::Done(walk) => walk,
             Walked::Broken(broken) => return Ok(AuditCheck::Broken(broken)),
@@ -1037,15 +1050,9 @@ impl Store {
                 "the newest event's hash is not the chain's head (the tail was replaced)".into(),
             );
         }
-        let beyond: Option<i64> =
-            sqlx::query_scalar("select min(seq) from audit_events where seq > $1")
-                .bind(head_seq)
-                .fetch_one(&mut *tx)
-                .await?;
-        tx.rollback().await?;
         if let Some(seq) = beyond {
             // Only possible when the head was set back behind the application's back: events
-            // written since the snapshot began are not visible to it.
+            // written after the head was read lie beyond it and are not looked at.
             return broken(
                 seq,
                 "beyond".into(),
@@ -1054,6 +1061,48 @@ impl Store {
         }
         Ok(AuditCheck::Intact(checked))
     }
+}
+
+/// The events at places 1 to `head`, in order, read [`crate::VERIFY_CHUNK`] at a time, each
+/// chunk by a statement of its own on `pool`. No read transaction stays open while the trail
+/// is checked (on SQLite one would keep the WAL from being reset for the whole check; on
+/// PostgreSQL it would hold back vacuum), and the chunks still agree with the head read
+/// before them: events are append-only (triggers refuse updates and deletes) and every event
+/// up to the head was committed with it.
+fn events_up_to(
+    pool: AnyPool,
+    head: i64,
+) -> impl futures_util::Stream<Item = Result<sqlx::any::AnyRow, sqlx::Error>> + Unpin {
+    use futures_util::{StreamExt, TryStreamExt};
+    let sql = format!(
+        "select {CHAIN_COLUMNS} from audit_events where seq > $1 and seq <= $2 order by seq limit $3"
+    );
+    // The state is the place after which the next chunk starts; none after the last chunk.
+    let chunks = futures_util::stream::try_unfold(Some(0_i64), move |after| {
+        let (pool, sql) = (pool.clone(), sql.clone());
+        async move {
+            let Some(after) = after else {
+                return Ok::<_, sqlx::Error>(None);
+            };
+            let rows = sqlx::query(&sql)
+                .bind(after)
+                .bind(head)
+                .bind(crate::VERIFY_CHUNK as i64)
+                .fetch_all(&pool)
+                .await?;
+            let next = match rows.last() {
+                Some(last) if rows.len() == crate::VERIFY_CHUNK => {
+                    Some(last.try_get::<i64, _>("seq")?)
+                }
+                _ => None,
+            };
+            Ok(Some((
+                futures_util::stream::iter(rows).map(Ok::<_, sqlx::Error>),
+                next,
+            )))
+        }
+    });
+    Box::pin(chunks.try_flatten())
 }
 
 impl Store {

@@ -2,7 +2,8 @@
 //! the group-commit writer at once form one unbroken chain; the schema refuses changes; and an
 //! event altered, forged, written without a place, cut off or deleted behind the application's
 //! back (triggers dropped) is found by `verify_audit` at that event; a long trail is checked in
-//! chunks, reports its progress and stops at a deadline saying how far it got.
+//! chunks, reports its progress, stops at a deadline saying how far it got, and holds no
+//! transaction open between its chunks.
 
 use store::{Actor, AuditCheck, AuditEvent, AuditOutcome, Backend, Store, VERIFY_CHUNK};
 
@@ -228,11 +229,10 @@ async fn events_from_before_the_chain_are_sealed_once_at_the_next_start(db: &Tes
 /// A trail of more than two chunks: checked whole with its progress told after each chunk, an
 /// event altered in the third chunk found at that event, and a check whose deadline has passed
 /// stops after its first chunk saying how far it got.
-async fn a_long_trail_is_checked_in_chunks_with_progress_and_a_deadline(db: &TestDb) {
-    demo_clinic(db).await;
+/// Writes events until the trail holds at least `wanted`; returns how many it holds.
+async fn trail_of_at_least(db: &TestDb, wanted: u64) -> u64 {
     let actor = Actor::system("chunk-test");
     let before = verified(&db.store).await;
-    let wanted = 2 * VERIFY_CHUNK as u64 + 100;
     let more = wanted.saturating_sub(before);
     for batch in 0..more.div_ceil(500) {
         let n = (more - batch * 500).min(500);
@@ -247,7 +247,12 @@ async fn a_long_trail_is_checked_in_chunks_with_progress_and_a_deadline(db: &Tes
             w.unwrap();
         }
     }
-    let total = before + more;
+    before + more
+}
+
+async fn a_long_trail_is_checked_in_chunks_with_progress_and_a_deadline(db: &TestDb) {
+    demo_clinic(db).await;
+    let total = trail_of_at_least(db, 2 * VERIFY_CHUNK as u64 + 100).await;
     assert!(total > 2 * VERIFY_CHUNK as u64);
 
     let seen = std::sync::Mutex::new(Vec::new());
@@ -291,7 +296,92 @@ async fn a_long_trail_is_checked_in_chunks_with_progress_and_a_deadline(db: &Tes
     assert!(broken.problem.contains("altered"), "{broken}");
 }
 
+/// Between its chunks a check of the trail holds no transaction open: on SQLite the WAL can
+/// be checkpointed and reset while a long check runs (a snapshot held for the whole check kept
+/// it from being reset, so under the clinic's writes it grew for as long as the check ran);
+/// on PostgreSQL no transaction of the store's stays open (one would hold back vacuum).
+async fn a_check_of_the_trail_holds_no_transaction_between_its_chunks(db: &TestDb) {
+    demo_clinic(db).await;
+    let total = trail_of_at_least(db, 2 * VERIFY_CHUNK as u64 + 100).await;
+    let url = db.url.to_string();
+    let backend = db.store.backend();
+    // On SQLite a table of the probe's own, written between chunks so the WAL holds frames
+    // that only a checkpoint with no reader left behind can copy and reset.
+    if backend == Backend::Sqlite {
+        db.raw("create table wal_probe (n integer)").await;
+    }
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let probes = std::sync::Mutex::new(Vec::new());
+    let progress = |checked: u64, of: u64| {
+        if checked == of {
+            return;
+        }
+        let found = match backend {
+            Backend::Sqlite => {
+                let conn = rusqlite::Connection::open(&path).unwrap();
+                conn.busy_timeout(std::time::Duration::from_secs(2))
+                    .unwrap();
+                conn.execute("insert into wal_probe (n) values (?1)", [checked as i64])
+                    .unwrap();
+                // (busy, WAL frames, frames copied): all 0 once the WAL is reset.
+                let (busy, log, done): (i64, i64, i64) = conn
+                    .query_row("pragma wal_checkpoint(truncate)", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .unwrap();
+                format!("busy {busy}, WAL frames {log}, copied {done}")
+            }
+            Backend::Postgres => {
+                let url = url.clone();
+                // The callback is synchronous: the probe runs on a thread with a runtime of its own.
+                let open: i64 = std::thread::spawn(move || {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap()
+                        .block_on(async {
+                            use sqlx::Connection;
+                            sqlx::any::install_default_drivers();
+                            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+                            sqlx::query_scalar(
+                                "select count(*) from pg_stat_activity
+                                  where datname = current_database() and pid <> pg_backend_pid()
+                                    and backend_type = 'client backend' and xact_start is not null",
+                            )
+                            .fetch_one(&mut conn)
+                            .await
+                            .unwrap()
+                        })
+                })
+                .join()
+                .unwrap();
+                format!("{open} transactions open")
+            }
+        };
+        probes.lock().unwrap().push(found);
+    };
+    let check = db.store.verify_audit(None, &progress).await.unwrap();
+    assert_eq!(check, AuditCheck::Intact(total));
+    let probes = probes.into_inner().unwrap();
+    let clear = match backend {
+        Backend::Sqlite => "busy 0, WAL frames 0, copied 0",
+        Backend::Postgres => "0 transactions open",
+    };
+    assert_eq!(
+        probes,
+        vec![clear; 2],
+        "after the first two of three chunks"
+    );
+}
+
 crate::on_both!(
+    a_check_of_the_trail_holds_no_transaction_between_its_chunks,
     writes_from_everywhere_make_one_unbroken_chain,
     a_long_trail_is_checked_in_chunks_with_progress_and_a_deadline,
     the_schema_refuses_changes_and_unchained_events,
