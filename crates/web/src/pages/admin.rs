@@ -552,13 +552,13 @@ fn instant_of(
     }
 }
 
-#[derive(Template)]
-#[template(path = "admin/audit_verify.html")]
-pub(crate) struct AuditVerifyPage {
-    ctx: PageCtx,
-    ok: bool,
-    words: String,
-}
+const AUDIT_TRAIL: super::chain_check::Chain = super::chain_check::Chain {
+    title: "Audit trail check",
+    action: "audit.verify",
+    what: "the audit trail",
+    tell: "the clinic's security officer",
+    back: ("/admin/audit", "Back to the audit trail"),
+};
 
 /// Checks the whole audit trail's hash chain (every site's events: the chain is one per
 /// database) and says whether it is intact; the check itself is recorded.
@@ -571,12 +571,6 @@ pub(crate) async fn verify_audit(
     let outcome = state
         .store()
         .verify_audit(Some(deadline), &|_, _| {})
-        .await?;
-    let event = store::AuditEvent::new("audit.verify", store::AuditOutcome::Ok)
-        .site(who.user().site_id.as_str());
-    state
-        .store()
-        .audit(&who.actor(), event, jiff::Timestamp::now())
         .await?;
     let (ok, words) = match outcome {
         store::AuditCheck::Intact(n) => (
@@ -592,7 +586,8 @@ pub(crate) async fn verify_audit(
             ),
         ),
     };
-    render(&AuditVerifyPage { ctx, ok, words })
+    let site = &who.user().site_id;
+    super::chain_check::outcome(&state, &who.actor(), site, ctx, &AUDIT_TRAIL, ok, words).await
 }
 
 pub(crate) async fn audit(

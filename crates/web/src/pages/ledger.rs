@@ -828,13 +828,13 @@ pub(crate) async fn reconciliation(
     .map(IntoResponse::into_response)
 }
 
-#[derive(Template)]
-#[template(path = "ledger/verify.html")]
-pub(crate) struct VerifyPage {
-    ctx: PageCtx,
-    ok: bool,
-    words: String,
-}
+const LEDGER: super::chain_check::Chain = super::chain_check::Chain {
+    title: "Ledger check",
+    action: "ledger.verify",
+    what: "the ledger",
+    tell: "the responsible prescriber",
+    back: ("/ledger", "Back to the ledger"),
+};
 
 /// `POST /ledger/verify`: checks the whole chain and every balance, as `ketaflow ledger verify`.
 pub(crate) async fn verify(
@@ -842,19 +842,13 @@ pub(crate) async fn verify(
     who: Can<LedgerReports>,
     ctx: PageCtx,
 ) -> Result<Html<String>, AppError> {
-    let outcome = state.store().verify_ledger().await?;
-    let event = store::AuditEvent::new("ledger.verify", store::AuditOutcome::Ok)
-        .site(who.user().site_id.as_str());
-    state
-        .store()
-        .audit(&who.actor(), event, jiff::Timestamp::now())
-        .await?;
-    let (ok, words) = match outcome {
+    let (ok, words) = match state.store().verify_ledger().await? {
         Ok(n) => (
             true,
             format!("Intact: {n} entries checked; every hash, link and balance agrees."),
         ),
         Err(broken) => (false, format!("BROKEN: {broken}.")),
     };
-    render(&VerifyPage { ctx, ok, words })
+    let site = &who.user().site_id;
+    super::chain_check::outcome(&state, &who.actor(), site, ctx, &LEDGER, ok, words).await
 }

@@ -6,6 +6,7 @@ mod alerts;
 mod body;
 mod booking;
 mod calendar;
+mod chain_check;
 mod consent;
 mod courses;
 mod diagnoses;

@@ -226,6 +226,45 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
     let desk = app.signed_in("desk@example.org").await;
     assert_eq!(app.get(&desk, "/ledger").await.status(), 403);
     assert_eq!(app.get(&desk, "/ledger/log").await.status(), 403);
+
+    // An entry changed behind the application's back: the check's page is an alert that says
+    // whom to tell, and the check is still recorded.
+    let on = match app.db.store.backend() {
+        store::Backend::Sqlite => "",
+        store::Backend::Postgres => " on cs_ledger",
+    };
+    app.db
+        .raw(&format!("drop trigger cs_ledger_append_only{on}"))
+        .await;
+    app.db
+        .raw("update cs_ledger set amount_mg = amount_mg + 1 where seq = 2")
+        .await;
+    let checks = |events: &[store::AuditRecord]| {
+        events
+            .iter()
+            .filter(|e| e.action == "ledger.verify")
+            .count()
+    };
+    let before = checks(&app.audit().await);
+    let page = app
+        .post_form(&nurse, "/ledger/verify", &token, &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let alert = page
+        .split("role=\"alert\"")
+        .nth(1)
+        .expect("the outcome is an alert");
+    assert!(alert.contains("BROKEN: "), "{alert}");
+    assert!(
+        alert.contains(
+            "Something changed the ledger outside Ketaflow: tell the responsible prescriber"
+        ),
+        "{alert}"
+    );
+    assert!(page.contains("href=\"/ledger\""), "{page}");
+    assert_eq!(checks(&app.audit().await), before + 1);
 }
 
 crate::on_both!(a_nurse_keeps_the_ledger_and_the_owner_reads_it);

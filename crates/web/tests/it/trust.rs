@@ -116,9 +116,61 @@ async fn a_token_made_on_the_account_page_can_be_given_an_expiry(app: &TestApp) 
     assert_eq!(app.db.store.api_tokens(&nurse.id).await.unwrap().len(), 1);
 }
 
+/// A trail changed behind the application's back: the check's page says BROKEN as an alert,
+/// names the event, and says whom to tell; the check is still recorded.
+async fn a_changed_trail_is_reported_as_an_alert_with_whom_to_tell(app: &TestApp) {
+    app.user("admin@example.org", Role::Admin).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let token = app.csrf(&admin, "/admin/audit").await;
+    let page = app
+        .post_form(&admin, "/admin/audit/verify", &token, &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Intact: "), "{page}");
+    assert!(!page.contains("role=\"alert\""), "{page}");
+    let on = match app.db.store.backend() {
+        store::Backend::Sqlite => "",
+        store::Backend::Postgres => " on audit_events",
+    };
+    app.db
+        .raw(&format!("drop trigger audit_events_no_update{on}"))
+        .await;
+    app.db
+        .raw("update audit_events set actor_label = 'someone else' where seq = 2")
+        .await;
+    let before = app.audit().await.len();
+    let page = app
+        .post_form(&admin, "/admin/audit/verify", &token, &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let alert = page
+        .split("role=\"alert\"")
+        .nth(1)
+        .expect("the outcome is an alert");
+    assert!(
+        alert.contains(
+            "BROKEN: audit event 2 (row 2): its content does not match its hash (altered)."
+        ),
+        "{alert}"
+    );
+    assert!(
+        alert.contains("Something changed the audit trail outside Ketaflow: tell the clinic&#39;s security officer"),
+        "{alert}"
+    );
+    assert!(page.contains("href=\"/admin/audit\""), "{page}");
+    let after = app.audit().await;
+    assert_eq!(after.len(), before + 1);
+    assert!(after.iter().any(|e| e.action == "audit.verify"));
+}
+
 crate::on_both!(
     the_privacy_officer_sees_who_opened_a_record_and_from_where,
-    a_token_made_on_the_account_page_can_be_given_an_expiry
+    a_token_made_on_the_account_page_can_be_given_an_expiry,
+    a_changed_trail_is_reported_as_an_alert_with_whom_to_tell
 );
 
 /// A trail longer than the page may check in its time: the page says how far it got, that
