@@ -293,6 +293,21 @@ fn load_config(
     Ok(config)
 }
 
+/// The configuration for a command that works on the database: `--database`, when given,
+/// in place of the configured one.
+fn load_database_config(
+    cli_config: Option<&std::path::Path>,
+    database: Option<String>,
+) -> anyhow::Result<Config> {
+    load_config(
+        cli_config,
+        Overrides {
+            database,
+            addr: None,
+        },
+    )
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     use anyhow::Context;
     tokio::runtime::Builder::new_multi_thread()
@@ -331,13 +346,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     database,
                 },
         } => {
-            let config = load_config(
-                config_path,
-                Overrides {
-                    database,
-                    addr: None,
-                },
-            )?;
+            let config = load_database_config(config_path, database)?;
             let password = users::read_password_stdin()?;
             runtime()?.block_on(users::add(
                 &config,
@@ -356,13 +365,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     database,
                 },
         } => {
-            let config = load_config(
-                config_path,
-                Overrides {
-                    database,
-                    addr: None,
-                },
-            )?;
+            let config = load_database_config(config_path, database)?;
             runtime()?.block_on(users::create_token(
                 &config,
                 &email,
@@ -385,57 +388,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Instruments {
             command: InstrumentsCommand::Import { file, database },
         } => {
-            let config = load_config(
-                config_path,
-                Overrides {
-                    database,
-                    addr: None,
-                },
-            )?;
+            let config = load_database_config(config_path, database)?;
             runtime()?.block_on(instruments::import(&config, &file))
         }
         Command::Audit {
             command: AuditCommand::Verify { database },
         } => {
-            let config = load_config(
-                config_path,
-                Overrides {
-                    database,
-                    addr: None,
-                },
-            )?;
+            let config = load_database_config(config_path, database)?;
             runtime()?.block_on(auditcmd::verify(&config))
         }
         Command::Backup { out, database } => {
-            let config = load_config(
-                config_path,
-                Overrides {
-                    database,
-                    addr: None,
-                },
-            )?;
+            let config = load_database_config(config_path, database)?;
             runtime()?.block_on(backupcmd::backup(&config, &out))
         }
         Command::Restore { from, database } => {
-            let config = load_config(
-                config_path,
-                Overrides {
-                    database,
-                    addr: None,
-                },
-            )?;
+            let config = load_database_config(config_path, database)?;
             runtime()?.block_on(backupcmd::restore(&config, &from))
         }
         Command::Ledger {
             command: LedgerCommand::Verify { database },
         } => {
-            let config = load_config(
-                config_path,
-                Overrides {
-                    database,
-                    addr: None,
-                },
-            )?;
+            let config = load_database_config(config_path, database)?;
             runtime()?.block_on(ledgercmd::verify(&config))
         }
         Command::Simulate {
