@@ -1022,7 +1022,13 @@ impl Store {
             progress(checked, total);
             deadline.is_some_and(|d| std::time::Instant::now() >= d) && checked < total
         };
-        let rows = events_up_to(self.pool.clone(), head_seq);
+        let rows = crate::chain::links_up_to(
+            self.pool.clone(),
+            format!(
+                "select {CHAIN_COLUMNS} from audit_events where seq > $1 and seq <= $2 order by seq limit $3"
+            ),
+            head_seq,
+        );
         let walk = match walk_in_chunks(rows, start, decode, ChainWalk::check, stop).await? {
             Walked::Done(walk) => walk,
             Walked::Broken(broken) => return Ok(AuditCheck::Broken(broken)),
@@ -1061,48 +1067,6 @@ impl Store {
         }
         Ok(AuditCheck::Intact(checked))
     }
-}
-
-/// The events at places 1 to `head`, in order, read [`crate::VERIFY_CHUNK`] at a time, each
-/// chunk by a statement of its own on `pool`. No read transaction stays open while the trail
-/// is checked (on SQLite one would keep the WAL from being reset for the whole check; on
-/// PostgreSQL it would hold back vacuum), and the chunks still agree with the head read
-/// before them: events are append-only (triggers refuse updates and deletes) and every event
-/// up to the head was committed with it.
-fn events_up_to(
-    pool: AnyPool,
-    head: i64,
-) -> impl futures_util::Stream<Item = Result<sqlx::any::AnyRow, sqlx::Error>> + Unpin {
-    use futures_util::{StreamExt, TryStreamExt};
-    let sql = format!(
-        "select {CHAIN_COLUMNS} from audit_events where seq > $1 and seq <= $2 order by seq limit $3"
-    );
-    // The state is the place after which the next chunk starts; none after the last chunk.
-    let chunks = futures_util::stream::try_unfold(Some(0_i64), move |after| {
-        let (pool, sql) = (pool.clone(), sql.clone());
-        async move {
-            let Some(after) = after else {
-                return Ok::<_, sqlx::Error>(None);
-            };
-            let rows = sqlx::query(&sql)
-                .bind(after)
-                .bind(head)
-                .bind(crate::VERIFY_CHUNK as i64)
-                .fetch_all(&pool)
-                .await?;
-            let next = match rows.last() {
-                Some(last) if rows.len() == crate::VERIFY_CHUNK => {
-                    Some(last.try_get::<i64, _>("seq")?)
-                }
-                _ => None,
-            };
-            Ok(Some((
-                futures_util::stream::iter(rows).map(Ok::<_, sqlx::Error>),
-                next,
-            )))
-        }
-    });
-    Box::pin(chunks.try_flatten())
 }
 
 impl Store {

@@ -19,10 +19,11 @@ pub(crate) fn chain_hash(prev: &str, content: &str) -> String {
 /// Links read and checked together when a chain is verified (a few hundred kilobytes of rows).
 pub const VERIFY_CHUNK: usize = 2048;
 
-/// Begins a read-only snapshot on `conn` for a check of a chain: every statement in it sees
-/// the same committed state, so a link committed while the check reads never looks like a
-/// head past the last link read (on SQLite a deferred transaction's reads share one snapshot;
-/// PostgreSQL is asked for repeatable read).
+/// Begins a read-only snapshot on `conn` in which a check reads a chain's head and what must
+/// agree with it (rows beyond the head, the ledger's balances): every statement in it sees the
+/// same committed state, so a link committed meanwhile never looks like tampering (on SQLite
+/// a deferred transaction's reads share one snapshot; PostgreSQL is asked for repeatable
+/// read). The links themselves are read afterwards by [`links_up_to`].
 pub(crate) async fn snapshot(
     conn: &mut sqlx::pool::PoolConnection<sqlx::Any>,
     backend: crate::Backend,
@@ -35,6 +36,46 @@ pub(crate) async fn snapshot(
             .await?;
     }
     Ok(tx)
+}
+
+/// The rows of a chain's table at places 1 to `head`, in order, read [`VERIFY_CHUNK`] at a
+/// time, each chunk by a statement of its own on `pool`: `sql` selects the rows (its `seq`
+/// among them) with `seq > $1 and seq <= $2 order by seq limit $3`. No transaction stays open
+/// while the chain is checked (on SQLite one would keep the WAL from being reset for the whole
+/// check; on PostgreSQL it would hold back vacuum), and the chunks still agree with a head
+/// read before them in a snapshot: both chains are append-only (triggers refuse updates and
+/// deletes) and every row up to the head was committed with it.
+pub(crate) fn links_up_to(
+    pool: sqlx::AnyPool,
+    sql: String,
+    head: i64,
+) -> impl futures_util::Stream<Item = Result<sqlx::any::AnyRow, sqlx::Error>> + Unpin {
+    use futures_util::{StreamExt, TryStreamExt};
+    use sqlx::Row;
+    // The state is the place after which the next chunk starts; none after the last chunk.
+    let chunks = futures_util::stream::try_unfold(Some(0_i64), move |after| {
+        let (pool, sql) = (pool.clone(), sql.clone());
+        async move {
+            let Some(after) = after else {
+                return Ok::<_, sqlx::Error>(None);
+            };
+            let rows = sqlx::query(&sql)
+                .bind(after)
+                .bind(head)
+                .bind(VERIFY_CHUNK as i64)
+                .fetch_all(&pool)
+                .await?;
+            let next = match rows.last() {
+                Some(last) if rows.len() == VERIFY_CHUNK => Some(last.try_get::<i64, _>("seq")?),
+                _ => None,
+            };
+            Ok(Some((
+                futures_util::stream::iter(rows).map(Ok::<_, sqlx::Error>),
+                next,
+            )))
+        }
+    });
+    Box::pin(chunks.try_flatten())
 }
 
 /// How a walk along a chain in chunks ended.

@@ -1080,15 +1080,57 @@ impl Store {
     /// last entry's hash, its own hash is that of its content, each container's running balance
     /// is what the entry says and ends where the container says, and the chain's head is the
     /// last entry. The number of entries checked, or the first bad entry. Entries are read
-    /// [`crate::VERIFY_CHUNK`] at a time and checked on the blocking pool, never on an executor
-    /// thread.
+    /// [`crate::VERIFY_CHUNK`] at a time, each chunk by a statement of its own, and checked on
+    /// the blocking pool, never on an executor thread.
     #[tracing::instrument(skip_all)]
     pub async fn verify_ledger(&self) -> Result<Result<u64, LedgerBroken>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        // One read-only snapshot for the entries, the head and the containers, so an entry
-        // committed while the check reads never looks like a head past the last entry or a
-        // container whose entries do not add up.
-        let mut tx = crate::chain::snapshot(&mut conn, self.backend()).await?;
+        self.verify_ledger_with_progress(&|_, _| {}).await
+    }
+
+    /// [`Store::verify_ledger`], telling `progress` (entries checked, entries in the chain)
+    /// after each chunk.
+    #[tracing::instrument(skip_all)]
+    pub async fn verify_ledger_with_progress(
+        &self,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<Result<u64, LedgerBroken>, StoreError> {
+        // The head, every container's balance and any entry beyond the head, from one
+        // snapshot held only for these statements: the balances are those the entries up to
+        // that head add up to, whatever is written while the entries are checked.
+        let (head_seq, head_hash, held, beyond) = {
+            let mut conn = self.pool.acquire().await?;
+            let mut tx = crate::chain::snapshot(&mut conn, self.backend()).await?;
+            let head = sqlx::query("select id, seq, hash from cs_chain where id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+            let r = RowReader::new(&head, "cs_chain", "id")?;
+            let (head_seq, head_hash) = (r.int("seq")?, r.text("hash")?);
+            if head_seq < 0 {
+                return Err(r.corrupt("seq", format!("{head_seq} is not a place in a chain")));
+            }
+            let rows = sqlx::query("select id, balance_mg from cs_containers order by id")
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut held = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let r = RowReader::new(row, "cs_containers", "id")?;
+                held.push((r.text("id")?, r.float("balance_mg")?));
+            }
+            let beyond =
+                sqlx::query("select seq, id from cs_ledger where seq > $1 order by seq limit 1")
+                    .bind(head_seq)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let beyond = match &beyond {
+                Some(row) => {
+                    let r = RowReader::new(row, "cs_ledger", "seq")?;
+                    Some((r.int("seq")?, r.text("id")?))
+                }
+                None => None,
+            };
+            tx.rollback().await?;
+            (head_seq, head_hash, held, beyond)
+        };
         let broken = |seq: i64, id: &str, problem: String| {
             Ok(Err(LedgerBroken {
                 seq,
@@ -1125,15 +1167,22 @@ impl Store {
                 hash: r.text("hash")?,
             })
         };
-        let rows = sqlx::query(
+        let rows = crate::chain::links_up_to(
+            self.pool.clone(),
             "select seq, id, site_id, kind, container_id, location_id, amount_mg, balance_mg,
                     session_id, patient_id, actor_id, witness_id, method, explanation, details,
                     corrects_seq, at, prev_hash, hash
-               from cs_ledger order by seq",
-        )
-        .fetch(&mut *tx);
+               from cs_ledger where seq > $1 and seq <= $2 order by seq limit $3"
+                .to_owned(),
+            head_seq,
+        );
         // The ledger is checked whole: no deadline stops it.
-        let walk = match walk_in_chunks(rows, start, decode, LedgerWalk::check, |_| false).await? {
+        let total = head_seq.unsigned_abs();
+        let told = |walk: &LedgerWalk| {
+            progress(walk.checked(), total);
+            false
+        };
+        let walk = match walk_in_chunks(rows, start, decode, LedgerWalk::check, told).await? {
             Walked::Done(walk) | Walked::Stopped(walk) => walk,
             Walked::Broken(broken) => return Ok(Err(broken)),
         };
@@ -1143,28 +1192,25 @@ impl Store {
             prev,
             balances,
         } = walk;
-        let head = sqlx::query("select id, seq, hash from cs_chain where id = 1")
-            .fetch_one(&mut *tx)
-            .await?;
-        let r = RowReader::new(&head, "cs_chain", "id")?;
-        if r.int("seq")? != expected_seq - 1 || r.text("hash")? != prev {
+        if head_seq != expected_seq - 1 || head_hash != prev {
             return broken(
                 expected_seq,
                 "missing",
                 format!(
-                    "the chain's head is entry {} but the ledger ends at entry {}",
-                    r.int("seq")?,
+                    "the chain's head is entry {head_seq} but the ledger ends at entry {}",
                     expected_seq - 1
                 ),
             );
         }
-        let rows = sqlx::query("select id, balance_mg from cs_containers order by id")
-            .fetch_all(&mut *tx)
-            .await?;
-        for row in &rows {
-            let r = RowReader::new(row, "cs_containers", "id")?;
-            let id = r.text("id")?;
-            let held = r.float("balance_mg")?;
+        if let Some((seq, id)) = beyond {
+            return broken(
+                seq,
+                &id,
+                "the entry lies beyond the chain's head (added behind the application's back)"
+                    .into(),
+            );
+        }
+        for (id, held) in held {
             let from_ledger = balances.get(&id).copied().unwrap_or(0.0);
             if (held - from_ledger).abs() > 0.002 {
                 return broken(
@@ -1176,7 +1222,6 @@ impl Store {
                 );
             }
         }
-        tx.rollback().await?;
         Ok(Ok(checked))
     }
 }

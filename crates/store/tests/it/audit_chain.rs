@@ -7,7 +7,7 @@
 
 use store::{Actor, AuditCheck, AuditEvent, AuditOutcome, Backend, Store, VERIFY_CHUNK};
 
-use crate::support::{TestDb, t0, today};
+use crate::support::{OpenTransactions, TestDb, t0, today};
 
 async fn verified(store: &Store) -> u64 {
     match store.verify_audit(None, &|_, _| {}).await.unwrap() {
@@ -303,79 +303,19 @@ async fn a_long_trail_is_checked_in_chunks_with_progress_and_a_deadline(db: &Tes
 async fn a_check_of_the_trail_holds_no_transaction_between_its_chunks(db: &TestDb) {
     demo_clinic(db).await;
     let total = trail_of_at_least(db, 2 * VERIFY_CHUNK as u64 + 100).await;
-    let url = db.url.to_string();
-    let backend = db.store.backend();
-    // On SQLite a table of the probe's own, written between chunks so the WAL holds frames
-    // that only a checkpoint with no reader left behind can copy and reset.
-    if backend == Backend::Sqlite {
-        db.raw("create table wal_probe (n integer)").await;
-    }
-    let path = url
-        .trim_start_matches("sqlite:")
-        .trim_start_matches("//")
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
-    let probes = std::sync::Mutex::new(Vec::new());
+    let open = OpenTransactions::new(db).await;
+    let seen = std::sync::Mutex::new(Vec::new());
     let progress = |checked: u64, of: u64| {
-        if checked == of {
-            return;
+        if checked < of {
+            seen.lock().unwrap().push(open.look());
         }
-        let found = match backend {
-            Backend::Sqlite => {
-                let conn = rusqlite::Connection::open(&path).unwrap();
-                conn.busy_timeout(std::time::Duration::from_secs(2))
-                    .unwrap();
-                conn.execute("insert into wal_probe (n) values (?1)", [checked as i64])
-                    .unwrap();
-                // (busy, WAL frames, frames copied): all 0 once the WAL is reset.
-                let (busy, log, done): (i64, i64, i64) = conn
-                    .query_row("pragma wal_checkpoint(truncate)", [], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })
-                    .unwrap();
-                format!("busy {busy}, WAL frames {log}, copied {done}")
-            }
-            Backend::Postgres => {
-                let url = url.clone();
-                // The callback is synchronous: the probe runs on a thread with a runtime of its own.
-                let open: i64 = std::thread::spawn(move || {
-                    tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .unwrap()
-                        .block_on(async {
-                            use sqlx::Connection;
-                            sqlx::any::install_default_drivers();
-                            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
-                            sqlx::query_scalar(
-                                "select count(*) from pg_stat_activity
-                                  where datname = current_database() and pid <> pg_backend_pid()
-                                    and backend_type = 'client backend' and xact_start is not null",
-                            )
-                            .fetch_one(&mut conn)
-                            .await
-                            .unwrap()
-                        })
-                })
-                .join()
-                .unwrap();
-                format!("{open} transactions open")
-            }
-        };
-        probes.lock().unwrap().push(found);
     };
     let check = db.store.verify_audit(None, &progress).await.unwrap();
     assert_eq!(check, AuditCheck::Intact(total));
-    let probes = probes.into_inner().unwrap();
-    let clear = match backend {
-        Backend::Sqlite => "busy 0, WAL frames 0, copied 0",
-        Backend::Postgres => "0 transactions open",
-    };
+    let seen = seen.into_inner().unwrap();
     assert_eq!(
-        probes,
-        vec![clear; 2],
+        seen,
+        vec![open.none(); 2],
         "after the first two of three chunks"
     );
 }

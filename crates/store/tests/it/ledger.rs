@@ -600,6 +600,23 @@ async fn a_ledger_of_more_than_one_chunk_is_checked_across_the_chunks(db: &TestD
     let total = (4 + doses) as u64;
     assert_eq!(db.store.verify_ledger().await.unwrap(), Ok(total));
 
+    // Between the chunks nothing is held open: the entries are read chunk by chunk after the
+    // head and the balances are read in one short snapshot.
+    let open = crate::support::OpenTransactions::new(db).await;
+    let seen = std::sync::Mutex::new(Vec::new());
+    let progress = |checked: u64, of: u64| {
+        if checked < of {
+            seen.lock().unwrap().push((checked, open.look()));
+        }
+    };
+    let check = db.store.verify_ledger_with_progress(&progress).await;
+    assert_eq!(check.unwrap(), Ok(total));
+    let chunk = store::VERIFY_CHUNK as u64;
+    assert_eq!(
+        seen.into_inner().unwrap(),
+        vec![(chunk, open.none().to_owned())]
+    );
+
     let target = store::VERIFY_CHUNK as i64 + 30;
     match db.store.backend() {
         Backend::Sqlite => db.raw("drop trigger cs_ledger_append_only").await,
