@@ -20,6 +20,7 @@ mod compute;
 mod csrf;
 mod display;
 mod error;
+pub mod fuzzing;
 mod headers;
 mod ids;
 mod markdown;

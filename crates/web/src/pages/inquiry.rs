@@ -47,7 +47,7 @@ pub(crate) struct PublicForm {
 
 impl PublicForm {
     /// Reads the urlencoded body keeping only the form's own fields (repeated `contact_times`).
-    fn from_pairs(pairs: &[(String, String)]) -> PublicForm {
+    pub(crate) fn from_pairs(pairs: &[(String, String)]) -> PublicForm {
         let mut form = PublicForm::default();
         for (key, value) in pairs {
             let value = value.clone();
@@ -65,6 +65,19 @@ impl PublicForm {
             }
         }
         form
+    }
+
+    /// The fields the domain validates.
+    pub(crate) fn input(&self) -> InquiryInput {
+        InquiryInput {
+            given_name: self.given_name.clone(),
+            family_name: self.family_name.clone(),
+            phone: self.phone.clone(),
+            email: self.email.clone(),
+            contact_times: self.contact_times.clone(),
+            heard_from: self.heard_from.clone(),
+            question: self.question.clone(),
+        }
     }
 }
 
@@ -156,15 +169,7 @@ pub(crate) async fn public_submit(
         // A bot filled the hidden field: thank it and keep nothing.
         return Ok(Redirect::to("/inquiry/thanks").into_response());
     }
-    let input = InquiryInput {
-        given_name: form.given_name.clone(),
-        family_name: form.family_name.clone(),
-        phone: form.phone.clone(),
-        email: form.email.clone(),
-        contact_times: form.contact_times.clone(),
-        heard_from: form.heard_from.clone(),
-        question: form.question.clone(),
-    };
+    let input = form.input();
     let sites = state.store().sites().await?;
     let site: Option<SiteId> = match form.location.trim() {
         "" => sites.first().map(|s| s.id.clone()),
