@@ -968,8 +968,8 @@ impl Store {
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<AuditCheck, StoreError> {
         // The head, and what must not exist beside it, from one snapshot held only for these
-        // three statements.
-        let (head_seq, head_hash, unchained, beyond) = {
+        // four statements.
+        let (head_seq, head_hash, unchained, shared, beyond) = {
             let mut conn = self.pool.acquire().await?;
             let mut tx = crate::chain::snapshot(&mut conn, self.backend()).await?;
             let head = sqlx::query("select id, seq, hash from audit_chain where id = 1")
@@ -984,13 +984,15 @@ impl Store {
                 sqlx::query_scalar("select min(id) from audit_events where seq is null")
                     .fetch_one(&mut *tx)
                     .await?;
+            let shared =
+                crate::chain::first_shared_place(&mut tx, "audit_events", head_seq).await?;
             let beyond: Option<i64> =
                 sqlx::query_scalar("select min(seq) from audit_events where seq > $1")
                     .bind(head_seq)
                     .fetch_one(&mut *tx)
                     .await?;
             tx.rollback().await?;
-            (head_seq, head_hash, unchained, beyond)
+            (head_seq, head_hash, unchained, shared, beyond)
         };
         let total = head_seq.unsigned_abs();
         let broken = |seq: i64, id: String, problem: String| {
@@ -1001,6 +1003,14 @@ impl Store {
                 0,
                 id.to_string(),
                 "it has no place in the chain (written behind the application's back)".into(),
+            );
+        }
+        if let Some(seq) = shared {
+            return broken(
+                seq,
+                "shared".into(),
+                "more than one event claims this place (one was written behind the application's back)"
+                    .into(),
             );
         }
         let start = ChainWalk {

@@ -38,6 +38,25 @@ pub(crate) async fn snapshot(
     Ok(tx)
 }
 
+/// The first place up to `head` that more than one row of `table` (a chain's table, named by
+/// the store) claims. Reading a chain chunk by chunk from the place after the last one read
+/// would pass over a second row at a chunk's last place, so a check asks this first, in its
+/// snapshot (only possible with the table's unique index or key removed behind the
+/// application's back).
+pub(crate) async fn first_shared_place(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &'static str,
+    head: i64,
+) -> Result<Option<i64>, crate::StoreError> {
+    Ok(sqlx::query_scalar(&format!(
+        "select min(seq) from (select seq from {table} where seq <= $1
+                                group by seq having count(*) > 1) shared"
+    ))
+    .bind(head)
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
 /// The rows of a chain's table at places 1 to `head`, in order, read [`VERIFY_CHUNK`] at a
 /// time, each chunk by a statement of its own on `pool`: `sql` selects the rows (its `seq`
 /// among them) with `seq > $1 and seq <= $2 order by seq limit $3`. No transaction stays open

@@ -1097,7 +1097,7 @@ impl Store {
         // The head, every container's balance and any entry beyond the head, from one
         // snapshot held only for these statements: the balances are those the entries up to
         // that head add up to, whatever is written while the entries are checked.
-        let (head_seq, head_hash, held, beyond) = {
+        let (head_seq, head_hash, held, shared, beyond) = {
             let mut conn = self.pool.acquire().await?;
             let mut tx = crate::chain::snapshot(&mut conn, self.backend()).await?;
             let head = sqlx::query("select id, seq, hash from cs_chain where id = 1")
@@ -1116,6 +1116,7 @@ impl Store {
                 let r = RowReader::new(row, "cs_containers", "id")?;
                 held.push((r.text("id")?, r.float("balance_mg")?));
             }
+            let shared = crate::chain::first_shared_place(&mut tx, "cs_ledger", head_seq).await?;
             let beyond =
                 sqlx::query("select seq, id from cs_ledger where seq > $1 order by seq limit 1")
                     .bind(head_seq)
@@ -1129,7 +1130,7 @@ impl Store {
                 None => None,
             };
             tx.rollback().await?;
-            (head_seq, head_hash, held, beyond)
+            (head_seq, head_hash, held, shared, beyond)
         };
         let broken = |seq: i64, id: &str, problem: String| {
             Ok(Err(LedgerBroken {
@@ -1138,6 +1139,14 @@ impl Store {
                 problem,
             }))
         };
+        if let Some(seq) = shared {
+            return broken(
+                seq,
+                "shared",
+                "more than one entry claims this place (one was written behind the application's back)"
+                    .into(),
+            );
+        }
         let start = LedgerWalk {
             expected_seq: 1,
             prev: GENESIS_HASH.to_owned(),

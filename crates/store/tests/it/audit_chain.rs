@@ -294,6 +294,30 @@ async fn a_long_trail_is_checked_in_chunks_with_progress_and_a_deadline(db: &Tes
     let broken = broken_at(&db.store).await;
     assert_eq!(broken.seq, target, "{broken}");
     assert!(broken.problem.contains("altered"), "{broken}");
+
+    // A second event at the first chunk's last place (the unique index on places dropped):
+    // the next chunk is read from the place after, so it is looked for before the walk.
+    let boundary = VERIFY_CHUNK as i64;
+    let columns = "seq, at, site_id, actor_user_id, actor_label, action, outcome, entity_type, \
+                   entity_id, patient_id, detail, client_address, prev_hash, hash";
+    db.raw("drop index audit_events_seq_key").await;
+    db.raw(&format!(
+        "insert into audit_events ({columns})
+         select {columns} from audit_events where seq = {boundary}"
+    ))
+    .await;
+    let broken = broken_at(&db.store).await;
+    assert_eq!(
+        (broken.seq, broken.id.as_str()),
+        (boundary, "shared"),
+        "{broken}"
+    );
+    assert!(
+        broken
+            .problem
+            .contains("more than one event claims this place"),
+        "{broken}"
+    );
 }
 
 /// Between its chunks a check of the trail holds no transaction open: on SQLite the WAL can
