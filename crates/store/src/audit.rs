@@ -972,14 +972,7 @@ impl Store {
         let (head_seq, head_hash, unchained, shared, beyond) = {
             let mut conn = self.pool.acquire().await?;
             let mut tx = crate::chain::snapshot(&mut conn, self.backend()).await?;
-            let head = sqlx::query("select id, seq, hash from audit_chain where id = 1")
-                .fetch_one(&mut *tx)
-                .await?;
-            let head = RowReader::new(&head, "audit_chain", "id")?;
-            let (head_seq, head_hash) = (head.int("seq")?, head.text("hash")?);
-            if head_seq < 0 {
-                return Err(head.corrupt("seq", format!("{head_seq} is not a place in a chain")));
-            }
+            let (head_seq, head_hash) = crate::chain::read_head(&mut tx, "audit_chain").await?;
             let unchained: Option<i64> =
                 sqlx::query_scalar("select min(id) from audit_events where seq is null")
                     .fetch_one(&mut *tx)

@@ -38,6 +38,23 @@ pub(crate) async fn snapshot(
     Ok(tx)
 }
 
+/// A chain's head in `table` (`audit_chain` or `cs_chain`, named by the store), read in the
+/// check's snapshot: the last place taken and its hash. A place below zero is a corrupt row.
+pub(crate) async fn read_head(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &'static str,
+) -> Result<(i64, String), crate::StoreError> {
+    let row = sqlx::query(&format!("select id, seq, hash from {table} where id = 1"))
+        .fetch_one(&mut **tx)
+        .await?;
+    let head = crate::row::RowReader::new(&row, table, "id")?;
+    let (seq, hash) = (head.int("seq")?, head.text("hash")?);
+    if seq < 0 {
+        return Err(head.corrupt("seq", format!("{seq} is not a place in a chain")));
+    }
+    Ok((seq, hash))
+}
+
 /// The first place up to `head` that more than one row of `table` (a chain's table, named by
 /// the store) claims. Reading a chain chunk by chunk from the place after the last one read
 /// would pass over a second row at a chunk's last place, so a check asks this first, in its

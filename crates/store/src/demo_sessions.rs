@@ -32,6 +32,32 @@ fn mins(m: i64) -> SignedDuration {
     SignedDuration::from_mins(m)
 }
 
+/// The instants `[start, end)` of the local day in `tz` that holds `at`; `None` only for the
+/// calendar's last day, which has no next.
+fn local_day(at: Timestamp, tz: &jiff::tz::TimeZone) -> Option<(Timestamp, Timestamp)> {
+    let day = at.to_zoned(tz.clone()).date();
+    let start = day.to_zoned(tz.clone()).ok()?;
+    let end = day.tomorrow().ok()?.to_zoned(tz.clone()).ok()?;
+    Some((start.timestamp(), end.timestamp()))
+}
+
+/// An appointment of `course`'s kind in `chair` from `start` to `end`.
+fn course_appointment<'a>(
+    course: &'a CourseRecord,
+    chair: &'a ChairId,
+    start: Timestamp,
+    end: Timestamp,
+) -> NewAppointment<'a> {
+    NewAppointment {
+        patient_id: &course.patient_id,
+        chair_id: chair,
+        course_id: Some(&course.id),
+        kind: AppointmentKind::for_product(course.product),
+        starts_at: start,
+        ends_at: end,
+    }
+}
+
 /// One demo session from check-in to where `upto` says, with readings at the given minutes
 /// after the start of dosing.
 pub(crate) struct Plan<'a> {
@@ -247,22 +273,10 @@ impl Store {
             let start = now - mins(back);
             // The always-open chairs are booked day by day: a slot ends by local midnight.
             // ok: without a next day (the calendar's end) the slot keeps its full length.
-            let midnight = start
-                .to_zoned(tz.clone())
-                .date()
-                .tomorrow()
-                .ok()
-                .and_then(|d| d.to_zoned(tz.clone()).ok())
-                .map(|z| z.timestamp() - SignedDuration::from_millis(1));
+            let midnight =
+                local_day(start, &tz).map(|(_, end)| end - SignedDuration::from_millis(1));
             let end = midnight.map_or(start + mins(180), |m| m.min(start + mins(180)));
-            let new = NewAppointment {
-                patient_id: &course.patient_id,
-                chair_id: chair,
-                course_id: Some(&course.id),
-                kind: AppointmentKind::for_product(course.product),
-                starts_at: start,
-                ends_at: end,
-            };
+            let new = course_appointment(course, chair, start, end);
             // When the patient's own course appointment overlaps now, the session is that one.
             let appointment = match self.book(&system, &site.id, &new, &tz, now).await? {
                 Ok(a) => a.id,
@@ -381,15 +395,10 @@ impl Store {
         tz: &jiff::tz::TimeZone,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let today = now.to_zoned(tz.clone()).date();
-        let (Ok(from), Ok(until)) = (
-            today.to_zoned(tz.clone()),
-            today.tomorrow().and_then(|d| d.to_zoned(tz.clone())),
-        ) else {
+        let Some((from, until)) = local_day(now, tz) else {
             // ok: only the calendar's last day has no tomorrow; the demo then has no one waiting.
             return Ok(());
         };
-        let (from, until) = (from.timestamp(), until.timestamp());
         let booked = self
             .appointments(
                 system,
@@ -415,14 +424,7 @@ impl Store {
             (now - mins(10)).max(from)
         };
         let end = (start + mins(120)).min(until - SignedDuration::from_millis(1));
-        let new = NewAppointment {
-            patient_id: &course.patient_id,
-            chair_id: chair,
-            course_id: Some(&course.id),
-            kind: AppointmentKind::for_product(course.product),
-            starts_at: start,
-            ends_at: end,
-        };
+        let new = course_appointment(course, chair, start, end);
         let Ok(appointment) = self.book(system, &site.id, &new, tz, now).await? else {
             // ok: a chair taken by someone trying the demo leaves the waiting room empty.
             return Ok(());

@@ -1100,14 +1100,7 @@ impl Store {
         let (head_seq, head_hash, held, shared, beyond) = {
             let mut conn = self.pool.acquire().await?;
             let mut tx = crate::chain::snapshot(&mut conn, self.backend()).await?;
-            let head = sqlx::query("select id, seq, hash from cs_chain where id = 1")
-                .fetch_one(&mut *tx)
-                .await?;
-            let r = RowReader::new(&head, "cs_chain", "id")?;
-            let (head_seq, head_hash) = (r.int("seq")?, r.text("hash")?);
-            if head_seq < 0 {
-                return Err(r.corrupt("seq", format!("{head_seq} is not a place in a chain")));
-            }
+            let (head_seq, head_hash) = crate::chain::read_head(&mut tx, "cs_chain").await?;
             let rows = sqlx::query("select id, balance_mg from cs_containers order by id")
                 .fetch_all(&mut *tx)
                 .await?;
@@ -1220,6 +1213,7 @@ impl Store {
             );
         }
         for (id, held) in held {
+            // ok: a container no entry names (none received into it) adds up to nothing.
             let from_ledger = balances.get(&id).copied().unwrap_or(0.0);
             if (held - from_ledger).abs() > 0.002 {
                 return broken(

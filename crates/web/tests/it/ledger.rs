@@ -229,16 +229,12 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
 
     // An entry changed behind the application's back: the check's page is an alert that says
     // whom to tell, and the check is still recorded.
-    let on = match app.db.store.backend() {
-        store::Backend::Sqlite => "",
-        store::Backend::Postgres => " on cs_ledger",
-    };
-    app.db
-        .raw(&format!("drop trigger cs_ledger_append_only{on}"))
-        .await;
-    app.db
-        .raw("update cs_ledger set amount_mg = amount_mg + 1 where seq = 2")
-        .await;
+    app.tamper(
+        "cs_ledger_append_only",
+        "cs_ledger",
+        "update cs_ledger set amount_mg = amount_mg + 1 where seq = 2",
+    )
+    .await;
     let checks = |events: &[store::AuditRecord]| {
         events
             .iter()
@@ -246,16 +242,8 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
             .count()
     };
     let before = checks(&app.audit().await);
-    let page = app
-        .post_form(&nurse, "/ledger/verify", &token, &[])
-        .await
-        .text()
-        .await
-        .unwrap();
-    let alert = page
-        .split("role=\"alert\"")
-        .nth(1)
-        .expect("the outcome is an alert");
+    let page = app.check_page(&nurse, "/ledger/verify", &token).await;
+    let alert = crate::support::alert_of(&page);
     assert!(alert.contains("BROKEN: "), "{alert}");
     assert!(
         alert.contains(

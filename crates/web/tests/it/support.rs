@@ -127,6 +127,26 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Changes a row of a hash chain behind the application's back: drops the guard `trigger`
+    /// on `table`, then runs `change`.
+    pub(crate) async fn tamper(&self, trigger: &str, table: &str, change: &str) {
+        let on = match self.db.store.backend() {
+            Backend::Sqlite => String::new(),
+            Backend::Postgres => format!(" on {table}"),
+        };
+        self.db.raw(&format!("drop trigger {trigger}{on}")).await;
+        self.db.raw(change).await;
+    }
+
+    /// The page a chain check (`path`, a form with no fields) answers with.
+    pub(crate) async fn check_page(&self, client: &Client, path: &str, token: &str) -> String {
+        self.post_form(client, path, token, &[])
+            .await
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// A bearer token for a new account with `role`.
     pub(crate) async fn token(&self, role: Role) -> String {
         use std::sync::atomic::{AtomicU32, Ordering};
@@ -234,6 +254,13 @@ impl TestApp {
         assert_eq!(res.status(), 303, "sign-in of {email} failed");
         client
     }
+}
+
+/// What follows a page's alert marker: the alert and the rest of the page.
+pub(crate) fn alert_of(page: &str) -> &str {
+    page.split("role=\"alert\"")
+        .nth(1)
+        .expect("the page has an alert")
 }
 
 pub(crate) fn form_token(html: &str) -> String {
