@@ -180,6 +180,22 @@ async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> S
     id.as_str().to_owned()
 }
 
+/// Waits, when the clinic's date would change within `margin`, until it has changed: a story
+/// that books for now and then reads today's pages must not straddle the clinic's midnight.
+async fn clear_of_midnight(zone: &str, margin: std::time::Duration) {
+    let now = jiff::Timestamp::now().in_tz(zone).unwrap();
+    let midnight = now
+        .date()
+        .tomorrow()
+        .unwrap()
+        .to_zoned(now.time_zone().clone())
+        .unwrap();
+    let left = now.duration_until(&midnight).unsigned_abs();
+    if left < margin {
+        tokio::time::sleep(left + std::time::Duration::from_secs(1)).await;
+    }
+}
+
 /// A fixed time zone in which `now` is about noon, so the test's slots of a few hours never
 /// cross midnight (the chairs' hours are checked day by day).
 fn noon_zone(now: jiff::Timestamp) -> jiff::tz::TimeZone {
@@ -1175,7 +1191,13 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
 async fn an_arrived_patient_waits_on_the_board_until_checked_in(app: &TestApp) {
     let (iv, _) = all_day_chairs(app).await;
     let r = ready(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
-    // Starting now: on the clinic's today whatever the hour.
+    // Starting now: on the clinic's today whatever the hour, and the story done before the
+    // clinic's date changes (the board and the day's schedule show the clinic's today).
+    clear_of_midnight(
+        crate::support::CLINIC_ZONE,
+        std::time::Duration::from_secs(60),
+    )
+    .await;
     let appointment = book_at(app, &r, jiff::Timestamp::now()).await;
     let id = appointment.id.as_str();
     app.user("desk@example.org", Role::FrontDesk).await;

@@ -7,6 +7,9 @@ use store::{Actor, Backend, LoginSettings, PasswordHash, Role, User};
 
 pub(crate) const PASSWORD: &str = "a long test password";
 
+/// The time zone of the clinic a test makes.
+pub(crate) const CLINIC_ZONE: &str = "America/Chicago";
+
 pub(crate) struct TestApp {
     pub(crate) base: String,
     pub(crate) db: TestDb,
@@ -86,18 +89,13 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    /// A staff account with `role` at the clinic (made on first use).
+    /// A staff account with `role` at the clinic (made on first use, in [`CLINIC_ZONE`]).
     pub(crate) async fn user(&self, email: &str, role: Role) -> User {
         let now = jiff::Timestamp::now();
         let site = self
             .db
             .store
-            .ensure_site(
-                &Actor::system("test"),
-                "Test Clinic",
-                "America/Chicago",
-                now,
-            )
+            .ensure_site(&Actor::system("test"), "Test Clinic", CLINIC_ZONE, now)
             .await
             .unwrap();
         self.db
