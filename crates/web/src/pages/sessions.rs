@@ -1149,6 +1149,41 @@ async fn after(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
+/// Refuses a control character other than a line break or a tab in the form's free text (a
+/// note, a reason, the action taken, a lot number, an addendum): none is ever typed, pasted
+/// text can carry one, and a NUL byte cannot be stored in PostgreSQL's text at all.
+fn refuse_control_characters(errors: &mut FormErrors, form: &SessionForm, step: &str) {
+    // The alert's action field is named after the alert, so the message leads to its input.
+    let action = match SessionAlertId::parse(&form.alert) {
+        Some(alert) if step == "alert" => format!("action-{alert}"),
+        _ => "action".to_owned(),
+    };
+    let texts = [
+        ("note".to_owned(), "Note", &form.note),
+        (
+            "override_reason".to_owned(),
+            "Reason",
+            &form.override_reason,
+        ),
+        ("lot".to_owned(), "Lot number", &form.lot),
+        (action, "Action taken", &form.action),
+        ("body".to_owned(), "Addendum", &form.body),
+    ];
+    for (field, label, text) in texts {
+        if text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            errors.push(
+                field,
+                format!(
+                    "{label} holds a control character, which pasted text can carry; type it again."
+                ),
+            );
+        }
+    }
+}
+
 /// `POST /sessions/{id}/{action}`: every step of the session but the prescriber's lock.
 pub(crate) async fn act(
     State(state): State<AppState>,
@@ -1165,6 +1200,10 @@ pub(crate) async fn act(
     let store = state.store();
     let mut errors = FormErrors::default();
     let mut done = "saved";
+    refuse_control_characters(&mut errors, &form, &action);
+    if !errors.is_empty() {
+        return after(&state, &who, ctx, &id, form, errors, done).await;
+    }
     match action.as_str() {
         "pre" => {
             let weight = number(&mut errors, "weight_kg", "weight in kg", &form.weight_kg);
