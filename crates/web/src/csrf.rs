@@ -45,6 +45,16 @@ pub(crate) async fn guard(State(_): State<AppState>, req: Request, next: Next) -
         tracing::warn!("form rejected: missing or wrong csrf token");
         return AppError::CsrfRejected.into_response();
     }
+    // No field of any form is meant to hold a NUL byte, and PostgreSQL's text cannot store
+    // one: a form with one is refused before its page's handler, whatever the field (pages
+    // with their own check for control characters name the field for the others).
+    if form_urlencoded::parse(&bytes).any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+        return crate::error::error_page(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "The form holds an invisible character",
+            "A field holds a NUL character, which pasted text can carry. Go back, type that text again and send the form.",
+        );
+    }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await
 }
