@@ -36,6 +36,8 @@ fn mins(m: i64) -> SignedDuration {
 /// calendar's last day, which has no next.
 fn local_day(at: Timestamp, tz: &jiff::tz::TimeZone) -> Option<(Timestamp, Timestamp)> {
     let day = at.to_zoned(tz.clone()).date();
+    // ok: a day's start or its end is out of range only at the calendar's last day; callers
+    // say what the demo does then (see the `// ok:` at each).
     let start = day.to_zoned(tz.clone()).ok()?;
     let end = day.tomorrow().ok()?.to_zoned(tz.clone()).ok()?;
     Some((start.timestamp(), end.timestamp()))

@@ -37,10 +37,16 @@ pub(crate) async fn guard(State(_): State<AppState>, req: Request, next: Next) -
             "The form sent more than 256 KB. Shorten the text and send it again.",
         );
     };
-    let sent = form_urlencoded::parse(&bytes)
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
+    // One pass over the fields: the form's token, and whether any field holds a NUL byte.
+    let mut sent = None;
+    let mut nul = false;
+    for (k, v) in form_urlencoded::parse(&bytes) {
+        nul |= k.contains('\0') || v.contains('\0');
+        if sent.is_none() && k == "csrf" {
+            sent = Some(v);
+        }
+    }
+    let sent = sent.unwrap_or_default();
     if !constant_time_eq(sent.as_bytes(), identity.form_token().as_bytes()) {
         tracing::warn!("form rejected: missing or wrong csrf token");
         return AppError::CsrfRejected.into_response();
@@ -48,7 +54,7 @@ pub(crate) async fn guard(State(_): State<AppState>, req: Request, next: Next) -
     // No field of any form is meant to hold a NUL byte, and PostgreSQL's text cannot store
     // one: a form with one is refused before its page's handler, whatever the field (pages
     // with their own check for control characters name the field for the others).
-    if form_urlencoded::parse(&bytes).any(|(k, v)| k.contains('\0') || v.contains('\0')) {
+    if nul {
         return crate::error::error_page(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             "The form holds an invisible character",
