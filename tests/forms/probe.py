@@ -1,7 +1,10 @@
 """Careless staff, scripted: signs in as each given account, follows the links of the pages it
 reaches (each kind of page once, ids set aside), then posts every form it found with one
-editable field at a time set to a value people mistype or attackers try. Fails when a link
-answers 404 or 5xx, or a post answers 5xx: bad input must get a page that says what is wrong.
+editable field at a time set to a value people mistype or attackers try, and every other field
+filled in as a person would (a plausible value of the field's type within its limits), so that
+the bad value is the only thing wrong and reaches as far into the server as it can. Fails when
+a link answers 404 or 5xx, or a post answers 5xx: bad input must get a page that says what is
+wrong.
 
 Standard library only. Usage (tests/forms/run starts a demo server and calls this):
 
@@ -9,6 +12,8 @@ Standard library only. Usage (tests/forms/run starts a demo server and calls thi
 """
 
 import argparse
+import datetime
+import html
 import http.cookiejar
 import re
 import sys
@@ -28,7 +33,9 @@ ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class Forms(HTMLParser):
-    """The POST forms of a page: action and (name, value, type) of each field."""
+    """The POST forms of a page: action and fields. A field is a dict: name, kind (the input's
+    type, or textarea or select), value (as the page filled it; None for a box not ticked),
+    attrs (the tag's attributes) and, for a select, its options' values."""
 
     def __init__(self):
         super().__init__()
@@ -39,18 +46,25 @@ class Forms(HTMLParser):
         if tag == "form":
             self.form = {"action": a.get("action") or "", "post": (a.get("method") or "").lower() == "post", "fields": []}
             self.forms.append(self.form)
+        elif tag == "option" and self.select is not None:
+            value = a.get("value", "")
+            self.select["options"].append(value)
+            if self.select["value"] is None or "selected" in a:
+                self.select["value"] = value
         elif self.form is None or not a.get("name"):
-            if tag == "option" and self.select is not None and self.select[1] is None:
-                self.select[1] = a.get("value", "")
             return
         elif tag == "input":
             kind = a.get("type", "text")
             checked = kind not in ("checkbox", "radio") or "checked" in a
-            self.form["fields"].append([a["name"], a.get("value", "") if checked else None, kind])
+            self.form["fields"].append(
+                {"name": a["name"], "kind": kind, "value": a.get("value", "") if checked else None, "attrs": a})
+        elif tag == "button" and a.get("type", "submit") == "submit":
+            if not any(f["name"] == a["name"] for f in self.form["fields"]):
+                self.form["fields"].append({"name": a["name"], "kind": "button", "value": a.get("value", ""), "attrs": a})
         elif tag == "textarea":
-            self.form["fields"].append([a["name"], "", "textarea"])
+            self.form["fields"].append({"name": a["name"], "kind": "textarea", "value": "", "attrs": a})
         elif tag == "select":
-            self.select = [a["name"], None, "select"]
+            self.select = {"name": a["name"], "kind": "select", "value": None, "attrs": a, "options": []}
             self.form["fields"].append(self.select)
 
     def handle_endtag(self, tag):
@@ -58,6 +72,99 @@ class Forms(HTMLParser):
             self.form = None
         elif tag == "select":
             self.select = None
+
+
+# Examples the pages give in a field's hint or error ("such as 72.5", "for example
+# 1980-04-23", "(62701-1234)").
+EXAMPLE = re.compile(r"(?:such as|for example|e\.g\.) ([\w.:/-]*\w)|\((\d[\d-]*\d)\)")
+
+
+def texts_by_id(page):
+    """The plain text of each element with an id (hints and errors are found by the ids a
+    field's aria-describedby names)."""
+    found = {}
+    for m in re.finditer(r'<(p|span|div|small)\b[^>]*\bid="([^"]+)"[^>]*>(.*?)</\1>', page, re.S):
+        found[m.group(2)] = html.unescape(re.sub(r"<[^>]+>", "", m.group(3)))
+    return found
+
+
+# The least of a range a hint or error names ("from 5 to 720", "between 20 and 300").
+LEAST = re.compile(r"(?:from|between) (\d+(?:\.\d+)?) (?:to|and) \d")
+
+
+def example(field, texts):
+    """A value the page suggests for `field` in its hint or error, if any: its example (not a
+    plain word, as in "such as the monitor shows it"), the least of a range it names, or 1
+    where it asks for a number."""
+    said = " ".join(texts.get(i, "") for i in field["attrs"].get("aria-describedby", "").split())
+    for found in EXAMPLE.finditer(said):
+        value = found.group(1) or found.group(2)
+        if not value.isalpha() or not value.islower():
+            return value
+    least = LEAST.search(said)
+    if least:
+        return least.group(1)
+    return "1" if "number" in said else None
+
+
+def plausible(field, texts):
+    """What a person would put in `field` when the page left it empty: the example its hint
+    gives, or else a value of its type within its min, max and maxlength."""
+    a, kind, name = field["attrs"], field["kind"], field["name"]
+    given = example(field, texts)
+    if given:
+        return given
+    today = datetime.date.today()
+    if kind == "date":
+        day = (today - datetime.timedelta(days=365 * 40)) if "birth" in name else today
+        day = max(day.isoformat(), a.get("min", ""))
+        return min(day, a["max"]) if a.get("max") else day
+    if kind == "time":
+        return a.get("min") or "10:00"
+    if kind == "datetime-local":
+        return a.get("min") or f"{today.isoformat()}T10:00"
+    if kind == "number":
+        return a.get("min") or a.get("max") or "1"
+    if kind == "email":
+        return "probe@example.org"
+    if kind == "tel":
+        return "+1 555 010 0199"
+    if kind == "password":
+        return "probe-password-2026"
+    if a.get("inputmode") in ("numeric", "decimal"):
+        return "1"
+    text = "Probe text"
+    return text[: int(a["maxlength"])] if a.get("maxlength", "").isdigit() else text
+
+
+def filled(fields, texts):
+    """The (name, value) pairs a person would send: what the page filled in, empty fields given
+    a plausible value, a required box ticked (and the first box of a group with none ticked), a
+    radio group with nothing chosen given its first choice, a select left on its chosen (or
+    first real) option, the first named button pressed."""
+    pairs, groups = [], set()
+    for f in fields:
+        name, kind, value, a = f["name"], f["kind"], f["value"], f["attrs"]
+        if kind == "radio":
+            if name in groups:
+                continue
+            group = [g for g in fields if g["name"] == name]
+            chosen = next((g for g in group if g["value"] is not None), group[0])
+            groups.add(name)
+            pairs.append((name, chosen["attrs"].get("value", "on")))
+        elif kind == "checkbox":
+            group = [g for g in fields if g["name"] == name]
+            first_of_none = len(group) > 1 and group[0] is f and all(g["value"] is None for g in group)
+            if value is not None or "required" in a or first_of_none:
+                pairs.append((name, a.get("value", "on")))
+        elif kind == "select":
+            real = [o for o in f["options"] if o]
+            pairs.append((name, value if value else (real[0] if real else "")))
+        elif kind in ("hidden", "submit", "button") or value:
+            pairs.append((name, value or ""))
+        else:
+            pairs.append((name, plausible(f, texts)))
+    return pairs
 
 
 class Staff:
@@ -92,7 +199,10 @@ def csrf_of(page):
 
 
 def kind_of(path):
-    return ID.sub("ID", path)
+    """A page's kind: its path with ids set aside, and numbers in its query (days, weeks, pages
+    of a list) too, so a calendar's next and previous links do not make endless kinds."""
+    path, _, query = ID.sub("ID", path).partition("?")
+    return path + ("?" + re.sub(r"\d+", "N", query) if query else "")
 
 
 def probe(base, email, password, max_pages, max_posts):
@@ -111,7 +221,7 @@ def probe(base, email, password, max_pages, max_posts):
                 seen.add(kind_of(href))
                 queue.append(href)
 
-    posts, tried, answers = 0, set(), {}
+    posts, tried, answers, accepted = 0, set(), {}, {True: 0, False: 0}
     for path, page in pages:
         parser = Forms()
         parser.feed(page)
@@ -119,25 +229,49 @@ def probe(base, email, password, max_pages, max_posts):
             action = form["action"] or path
             if not form["post"] or SKIP.search(action) or not action.startswith("/"):
                 continue
-            key = (kind_of(action), tuple(f[0] for f in form["fields"]))
+            key = (kind_of(action), tuple(f["name"] for f in form["fields"]))
             if key in tried:
                 continue
             tried.add(key)
-            editable = [f[0] for f in form["fields"] if f[2] not in ("hidden", "submit") and f[0] != "csrf"]
-            for name in editable:
-                for value in VALUES:
-                    if posts >= max_posts:
-                        return failures, len(pages), posts, answers
-                    # A fresh form token each time: a refused post may have rotated it.
-                    _, fresh = staff.get(path)
-                    pairs = [(n, value if n == name else v) for n, v, _ in form["fields"] if v is not None or n == name]
-                    pairs = [(n, csrf_of(fresh) if n == "csrf" else v) for n, v in pairs]
-                    status, _ = staff.post(action, pairs)
-                    posts += 1
-                    answers[status] = answers.get(status, 0) + 1
-                    if status >= 500:
-                        failures.append(f"POST {action} with {name}={value[:20]!r}: {status}")
-    return failures, len(pages), posts, answers
+            base = filled(form["fields"], texts_by_id(page))
+            editable = list(dict.fromkeys(
+                f["name"] for f in form["fields"] if f["kind"] not in ("hidden", "submit") and f["name"] != "csrf"))
+            # The form as a person fills it first (nothing wrong), then each bad value alone.
+            trials = [(None, None)] + [(name, value) for name in editable for value in VALUES]
+            for name, value in trials:
+                if posts >= max_posts:
+                    return failures, len(pages), posts, answers, accepted
+                # A fresh form token each time: a refused post may have rotated it.
+                _, fresh = staff.get(path)
+                pairs = [(n, v) for n, v in base if n != name] + ([(name, value)] if name else [])
+                pairs = [(n, csrf_of(fresh) if n == "csrf" else v) for n, v in pairs]
+                status, answer = staff.post(action, pairs)
+                posts += 1
+                answers[status] = answers.get(status, 0) + 1
+                if name is None and status == 422:
+                    # Refused as filled in: take the examples the errors give and fill in again
+                    # (once), so the bad values that follow meet a form that is otherwise right.
+                    refused = Forms()
+                    refused.feed(answer)
+                    same = [f for f in refused.forms if (f["action"] or path) == action]
+                    if same:
+                        said = texts_by_id(answer)
+                        for f in same[0]["fields"]:
+                            if f["kind"] not in ("hidden", "button") and any(
+                                    i.endswith("-error") and i in said
+                                    for i in f["attrs"].get("aria-describedby", "").split()):
+                                f["value"] = ""
+                        base = filled(same[0]["fields"], said)
+                        _, fresh = staff.get(path)
+                        status, _ = staff.post(action, [(n, csrf_of(fresh) if n == "csrf" else v) for n, v in base])
+                        posts += 1
+                        answers[status] = answers.get(status, 0) + 1
+                if name is None:
+                    accepted[status < 400] += 1
+                if status >= 500:
+                    what = f"{name}={value[:20]!r}" if name else "the values a person would fill in"
+                    failures.append(f"POST {action} with {what}: {status}")
+    return failures, len(pages), posts, answers, accepted
 
 
 def main():
@@ -150,9 +284,11 @@ def main():
     a = args.parse_args()
     failed = []
     for email in a.emails:
-        failures, pages, posts, answers = probe(a.url.rstrip("/"), email, a.password, a.pages, a.posts)
+        failures, pages, posts, answers, accepted = probe(a.url.rstrip("/"), email, a.password, a.pages, a.posts)
         answered = ", ".join(f"{n} × {status}" for status, n in sorted(answers.items()))
-        print(f"{email}: {pages} kinds of page, {posts} posts ({answered}), {len(failures)} failures")
+        forms = accepted[True] + accepted[False]
+        print(f"{email}: {pages} kinds of page, {forms} forms ({accepted[True]} accepted as filled in), "
+              f"{posts} posts ({answered}), {len(failures)} failures")
         failed += [f"{email}: {f}" for f in failures]
     for f in failed:
         print(f)
