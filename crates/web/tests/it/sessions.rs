@@ -286,6 +286,17 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
     let html = res.text().await.unwrap();
     assert!(html.contains("must be higher than the diastolic"), "{html}");
     assert!(html.contains("value=\"80\""), "typed values kept");
+    // Chairside entry on a tablet: the readings ask for the number keypad (whole numbers for
+    // the monitor's readings, decimals for the weight), as text so a mistyped value comes back.
+    for (name, mode, typed) in [
+        ("systolic_mmhg", "numeric", "80"),
+        ("spo2_percent", "numeric", "98"),
+        ("respiratory_rate_per_min", "numeric", "14"),
+        ("weight_kg", "decimal", "80"),
+    ] {
+        let input = format!(r#"name="{name}" type="text" inputmode="{mode}" value="{typed}""#);
+        assert!(html.contains(&input), "{input} in {html}");
+    }
     pre[1] = ("systolic_mmhg", "124");
     pre[2] = ("diastolic_mmhg", "78");
     let res = app
