@@ -34,8 +34,9 @@ ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 class Forms(HTMLParser):
     """The POST forms of a page: action and fields. A field is a dict: name, kind (the input's
-    type, or textarea or select), value (as the page filled it; None for a box not ticked),
-    attrs (the tag's attributes) and, for a select, its options' values."""
+    type, or textarea, select or button: the first named button of the form, which a person
+    presses), value (as the page filled it; None for a box not ticked), attrs (the tag's
+    attributes) and, for a select, its options' values."""
 
     def __init__(self):
         super().__init__()
@@ -108,8 +109,8 @@ def example(field, texts):
 
 
 def plausible(field, texts):
-    """What a person would put in `field` when the page left it empty: the example its hint
-    gives, or else a value of its type within its min, max and maxlength."""
+    """What a person would put in `field` when the page left it empty: what its hint or error
+    suggests, or else a value of its type within its min, max and maxlength."""
     a, kind, name = field["attrs"], field["kind"], field["name"]
     given = example(field, texts)
     if given:

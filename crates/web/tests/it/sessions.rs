@@ -1210,7 +1210,9 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
         .unwrap();
     assert!(form.contains("<option value=\"waste\" selected>"), "{form}");
     assert!(
-        form.contains("id=\"amount_mg\" name=\"amount_mg\" type=\"text\" value=\"10\""),
+        form.contains(
+            "id=\"amount_mg\" name=\"amount_mg\" type=\"text\" inputmode=\"decimal\" value=\"10\""
+        ),
         "{form}"
     );
 }
