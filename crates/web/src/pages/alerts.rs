@@ -49,6 +49,9 @@ pub(crate) struct FollowUpPage {
     note: String,
     return_to: String,
     errors: FormErrors,
+    /// Set when a follow-up was sent for an alert someone else had closed meanwhile: what this
+    /// person wrote, shown back so it is not lost (it was not recorded).
+    late_note: Option<String>,
 }
 
 /// "PHQ-9 item 9: 2 (More than half the days)": the answer behind the safety flag.
@@ -156,6 +159,7 @@ async fn follow_up_page(
         note: input.note.clone(),
         return_to,
         errors,
+        late_note: None,
     })
 }
 
@@ -204,7 +208,7 @@ pub(crate) async fn acknowledge(
     let return_to = safe_return(&value("return_to"));
     match input.validate() {
         Ok(follow_up) => {
-            state
+            let closed = state
                 .store()
                 .acknowledge_alert(
                     &who.actor(),
@@ -213,8 +217,32 @@ pub(crate) async fn acknowledge(
                     &follow_up,
                     jiff::Timestamp::now(),
                 )
-                .await?;
-            Ok(Redirect::to(&return_to).into_response())
+                .await;
+            match closed {
+                Ok(()) => Ok(Redirect::to(&return_to).into_response()),
+                // Not open any more: someone else closed it between this page and the post (two
+                // nurses on one alert, a second click). Show whose follow-up stands, with what
+                // this person wrote, instead of "nothing at this address". An alert that does
+                // not exist at the site is still a 404 (the page cannot be read).
+                Err(store::StoreError::NotFound { .. }) => {
+                    let mut page = follow_up_page(
+                        &state,
+                        &who,
+                        ctx,
+                        &id,
+                        &input,
+                        return_to,
+                        FormErrors::default(),
+                    )
+                    .await?;
+                    if page.a.open {
+                        return Err(AppError::NotFound);
+                    }
+                    page.late_note = Some(input.note);
+                    Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+                }
+                Err(e) => Err(e.into()),
+            }
         }
         Err(problems) => {
             let mut errors = FormErrors::default();

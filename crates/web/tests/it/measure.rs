@@ -350,6 +350,56 @@ async fn a_patient_answers_by_link_once_and_a_safety_answer_alerts_staff(app: &T
         .unwrap();
     assert!(page.contains("Spoke with Quinn; safe tonight, partner at home."));
     assert!(page.contains("By telephone"));
+    // A follow-up sent after the alert was closed (a second nurse, a second click) is refused
+    // with the follow-up that stands and what was written shown back, not "nothing here".
+    let res = app
+        .post_form(
+            &staff,
+            &format!("/alerts/{alert_id}/acknowledge"),
+            &token,
+            &[
+                ("return_to", "/"),
+                ("contact", "video"),
+                ("actions", "crisis_line_given"),
+                ("note", "Called back by video; gave the crisis line again."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 409);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("Someone closed this alert before your follow-up was sent"),
+        "{page}"
+    );
+    assert!(
+        page.contains("Called back by video; gave the crisis line again."),
+        "{page}"
+    );
+    assert!(page.contains("Spoke with Quinn; safe tonight, partner at home."));
+    assert!(!page.contains("Close the alert with this follow-up"));
+    let page = app
+        .get(&staff, &format!("/alerts/{alert_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("By telephone"), "the first follow-up stands");
+    assert!(!page.contains("Called back by video"));
+    // An alert that is not there is still not found.
+    let res = app
+        .post_form(
+            &staff,
+            "/alerts/01a24aef-0000-7000-8000-000000000000/acknowledge",
+            &token,
+            &[
+                ("return_to", "/"),
+                ("contact", "phone"),
+                ("actions", "crisis_line_given"),
+                ("note", "Nothing."),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 404);
 }
 
 async fn links_are_only_for_patient_rated_scales_with_wording(app: &TestApp) {
