@@ -510,11 +510,20 @@ pub(crate) async fn act(
         }
         "inventory" => {
             let kind = match form.inventory.as_str() {
-                "initial" => EntryKind::InitialInventory,
-                "biennial" => EntryKind::BiennialInventory,
-                _ => return Err(AppError::NotFound),
+                "initial" => Some(EntryKind::InitialInventory),
+                "biennial" => Some(EntryKind::BiennialInventory),
+                // Only a post made by hand lacks one of the two buttons' values.
+                _ => {
+                    errors.push(
+                        "inventory",
+                        "Choose which inventory to take: the initial or the biennial one.",
+                    );
+                    None
+                }
             };
-            store.take_inventory(&actor, &site, kind, now).await?;
+            if let Some(kind) = kind {
+                store.take_inventory(&actor, &site, kind, now).await?;
+            }
             "inventory"
         }
         _ => return Err(AppError::NotFound),

@@ -204,7 +204,17 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
             .unwrap()
             .contains("Intact: 6 entries checked")
     );
-    // The inventory records: the demo-free site has none yet; one taken now appears.
+    // The inventory records: the demo-free site has none yet; one taken now appears. A post
+    // without one of the two buttons' values is told what to choose, and records nothing.
+    let res = app
+        .post_form(&nurse, "/ledger/inventory", &token, &[("inventory", "")])
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("href=\"#inventory\">Choose which inventory to take"),
+        "{html}"
+    );
     let res = app
         .post_form(
             &nurse,
