@@ -223,6 +223,17 @@ def probe(base, email, password, max_pages, max_posts):
                 queue.append(href)
 
     posts, tried, answers, accepted = 0, set(), {}, {True: 0, False: 0}
+
+    def send(path, action, pairs):
+        """Posts `pairs` to `action` with a fresh form token from `path` (a refused post may
+        have rotated it) and counts the answer."""
+        nonlocal posts
+        _, fresh = staff.get(path)
+        status, answer = staff.post(action, [(n, csrf_of(fresh) if n == "csrf" else v) for n, v in pairs])
+        posts += 1
+        answers[status] = answers.get(status, 0) + 1
+        return status, answer
+
     for path, page in pages:
         parser = Forms()
         parser.feed(page)
@@ -242,13 +253,8 @@ def probe(base, email, password, max_pages, max_posts):
             for name, value in trials:
                 if posts >= max_posts:
                     return failures, len(pages), posts, answers, accepted
-                # A fresh form token each time: a refused post may have rotated it.
-                _, fresh = staff.get(path)
                 pairs = [(n, v) for n, v in base if n != name] + ([(name, value)] if name else [])
-                pairs = [(n, csrf_of(fresh) if n == "csrf" else v) for n, v in pairs]
-                status, answer = staff.post(action, pairs)
-                posts += 1
-                answers[status] = answers.get(status, 0) + 1
+                status, answer = send(path, action, pairs)
                 if name is None and status == 422:
                     # Refused as filled in: take the examples the errors give and fill in again
                     # (once), so the bad values that follow meet a form that is otherwise right.
@@ -263,10 +269,7 @@ def probe(base, email, password, max_pages, max_posts):
                                     for i in f["attrs"].get("aria-describedby", "").split()):
                                 f["value"] = ""
                         base = filled(same[0]["fields"], said)
-                        _, fresh = staff.get(path)
-                        status, _ = staff.post(action, [(n, csrf_of(fresh) if n == "csrf" else v) for n, v in base])
-                        posts += 1
-                        answers[status] = answers.get(status, 0) + 1
+                        status, _ = send(path, action, base)
                 if name is None:
                     accepted[status < 400] += 1
                 if status >= 500:

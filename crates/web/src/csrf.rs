@@ -46,8 +46,10 @@ pub(crate) async fn guard(State(_): State<AppState>, req: Request, next: Next) -
             sent = Some(v);
         }
     }
-    let sent = sent.unwrap_or_default();
-    if !constant_time_eq(sent.as_bytes(), identity.form_token().as_bytes()) {
+    // A form without a token is refused like one with a wrong token.
+    let matches = sent
+        .is_some_and(|sent| constant_time_eq(sent.as_bytes(), identity.form_token().as_bytes()));
+    if !matches {
         tracing::warn!("form rejected: missing or wrong csrf token");
         return AppError::CsrfRejected.into_response();
     }
