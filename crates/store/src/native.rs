@@ -157,6 +157,11 @@ pub(crate) struct Selected<'a> {
 
 impl Selected<'_> {
     fn get<T: rusqlite::types::FromSql>(&self, column: &str) -> Result<T, String> {
+        let index = self.index(column)?;
+        self.row.get(index).map_err(|e| e.to_string())
+    }
+
+    fn index(&self, column: &str) -> Result<usize, String> {
         let hint = self.next.get();
         let index = if self.names.get(hint) == Some(&column) {
             hint
@@ -167,7 +172,7 @@ impl Selected<'_> {
                 .ok_or_else(|| format!("no column {column} is selected"))?
         };
         self.next.set(index + 1);
-        self.row.get(index).map_err(|e| e.to_string())
+        Ok(index)
     }
 }
 
@@ -180,6 +185,17 @@ impl Columns for Selected<'_> {
     }
     fn float(&self, column: &str) -> Result<Option<f64>, String> {
         self.get(column)
+    }
+    fn read_text<T>(
+        &self,
+        column: &str,
+        read: impl FnOnce(&str) -> T,
+    ) -> Result<Option<T>, String> {
+        let value = self
+            .row
+            .get_ref(self.index(column)?)
+            .map_err(|e| e.to_string())?;
+        Ok(value.as_str_or_null().map_err(|e| e.to_string())?.map(read))
     }
 }
 

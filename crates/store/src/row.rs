@@ -25,9 +25,10 @@ macro_rules! id_type {
             /// form. Anything else names no record, so callers answer "not found".
             pub fn parse(input: &str) -> Option<Self> {
                 let input = input.trim();
-                uuid::Uuid::try_parse(input)
-                    .ok()
-                    .map(|u| $name(u.hyphenated().to_string()))
+                let uuid = uuid::Uuid::try_parse(input).ok()?;
+                // Written into a buffer, not through the formatter: ids of every row read pass here.
+                let mut text = uuid::Uuid::encode_buffer();
+                Some($name(uuid.hyphenated().encode_lower(&mut text).to_owned()))
             }
 
             /// The id as text.
@@ -134,6 +135,16 @@ pub(crate) trait Columns {
     fn text(&self, column: &str) -> Result<Option<String>, String>;
     fn int(&self, column: &str) -> Result<Option<i64>, String>;
     fn float(&self, column: &str) -> Result<Option<f64>, String>;
+
+    /// A text column handed to `read` as it lies in the row, for a value parsed from it (a
+    /// date, an id, a code), so the text need not be copied first. `None` when it is null.
+    fn read_text<T>(
+        &self,
+        column: &str,
+        read: impl FnOnce(&str) -> T,
+    ) -> Result<Option<T>, String> {
+        Ok(self.text(column)?.map(|text| read(&text)))
+    }
 }
 
 impl Columns for AnyRow {
@@ -152,15 +163,15 @@ impl Columns for AnyRow {
 pub(crate) struct RowReader<'r, R: Columns + ?Sized = AnyRow> {
     row: &'r R,
     table: &'static str,
-    id: String,
+    key_column: &'r str,
 }
 
 impl<'r, R: Columns + ?Sized> RowReader<'r, R> {
-    /// A reader for `row`, whose key is in column `key_column`.
+    /// A reader for `row`, whose key is in column `key_column` (text or a number, never null).
     pub(crate) fn new(
         row: &'r R,
         table: &'static str,
-        key_column: &str,
+        key_column: &'r str,
     ) -> Result<Self, StoreError> {
         let missing = |problem: String| {
             StoreError::Corrupt(Corrupt {
@@ -170,22 +181,38 @@ impl<'r, R: Columns + ?Sized> RowReader<'r, R> {
                 problem,
             })
         };
-        let id = match row.text(key_column) {
-            Ok(Some(id)) => id,
-            Ok(None) => return Err(missing(format!("{key_column} is null"))),
-            Err(_) => match row.int(key_column).map_err(missing)? {
-                Some(id) => id.to_string(),
-                None => return Err(missing(format!("{key_column} is null"))),
-            },
+        // Only checked here; the key's text is read again for an error's message, the one place
+        // it is needed.
+        let present = match row.read_text(key_column, |_| ()) {
+            Ok(text) => text.is_some(),
+            Err(_) => row.int(key_column).map_err(missing)?.is_some(),
         };
-        Ok(RowReader { row, table, id })
+        if !present {
+            return Err(missing(format!("{key_column} is null")));
+        }
+        Ok(RowReader {
+            row,
+            table,
+            key_column,
+        })
+    }
+
+    /// The row's key as text, for an error's message.
+    fn key(&self) -> String {
+        match self.row.text(self.key_column) {
+            Ok(Some(id)) => id,
+            _ => match self.row.int(self.key_column) {
+                Ok(Some(id)) => id.to_string(),
+                _ => format!("(its {} does not read)", self.key_column),
+            },
+        }
     }
 
     pub(crate) fn corrupt(&self, column: &'static str, problem: impl Into<String>) -> StoreError {
         StoreError::Corrupt(Corrupt {
             table: self.table,
             column,
-            id: self.id.clone(),
+            id: self.key(),
             problem: problem.into(),
         })
     }
@@ -265,8 +292,15 @@ impl<'r, R: Columns + ?Sized> RowReader<'r, R> {
         column: &'static str,
         parse: impl FnOnce(&str) -> Result<T, E>,
     ) -> Result<T, StoreError> {
-        let text = self.text(column)?;
-        parse(&text).map_err(|e| self.corrupt(column, format!("'{text}': {e}")))
+        let read = self.row.read_text(column, |text| {
+            parse(text).map_err(|e| format!("'{text}': {e}"))
+        });
+        match read {
+            Ok(Some(Ok(value))) => Ok(value),
+            Ok(Some(Err(problem))) => Err(self.corrupt(column, problem)),
+            Ok(None) => Err(self.corrupt(column, "is null")),
+            Err(e) => Err(self.corrupt(column, e)),
+        }
     }
 
     /// An id column.
@@ -284,11 +318,14 @@ impl<'r, R: Columns + ?Sized> RowReader<'r, R> {
         column: &'static str,
         parse: impl FnOnce(&str) -> Option<T>,
     ) -> Result<Option<T>, StoreError> {
-        match self.opt_text(column)? {
-            None => Ok(None),
-            Some(s) => parse(&s)
-                .map(Some)
-                .ok_or_else(|| self.corrupt(column, format!("'{s}' is not an id"))),
+        let read = self.row.read_text(column, |s| {
+            parse(s).ok_or_else(|| format!("'{s}' is not an id"))
+        });
+        match read {
+            Ok(None) => Ok(None),
+            Ok(Some(Ok(id))) => Ok(Some(id)),
+            Ok(Some(Err(problem))) => Err(self.corrupt(column, problem)),
+            Err(e) => Err(self.corrupt(column, e)),
         }
     }
 
