@@ -89,8 +89,9 @@ def texts_by_id(page):
     return found
 
 
-# The least of a range a hint or error names ("from 5 to 720", "between 20 and 300").
-LEAST = re.compile(r"(?:from|between) (\d+(?:\.\d+)?) (?:to|and) \d")
+# The least of a range a hint or error names ("from 5 to 720", "between 20 and 300", "is
+# outside 50 to 300").
+LEAST = re.compile(r"(?:from|between|outside) (\d+(?:\.\d+)?) (?:to|and) \d")
 
 
 def example(field, texts):
@@ -223,6 +224,7 @@ def probe(base, email, password, max_pages, max_posts):
                 queue.append(href)
 
     posts, tried, answers, accepted = 0, set(), {}, {True: 0, False: 0}
+    refused_forms = []
 
     def send(path, action, pairs):
         """Posts `pairs` to `action` with a fresh form token from `path` (a refused post may
@@ -252,7 +254,7 @@ def probe(base, email, password, max_pages, max_posts):
             trials = [(None, None)] + [(name, value) for name in editable for value in VALUES]
             for name, value in trials:
                 if posts >= max_posts:
-                    return failures, len(pages), posts, answers, accepted
+                    return failures, len(pages), posts, answers, accepted, refused_forms
                 pairs = [(n, v) for n, v in base if n != name] + ([(name, value)] if name else [])
                 status, answer = send(path, action, pairs)
                 if name is None and status == 422:
@@ -269,13 +271,16 @@ def probe(base, email, password, max_pages, max_posts):
                                     for i in f["attrs"].get("aria-describedby", "").split()):
                                 f["value"] = ""
                         base = filled(same[0]["fields"], said)
-                        status, _ = send(path, action, base)
+                        status, answer = send(path, action, base)
                 if name is None:
                     accepted[status < 400] += 1
+                    if status >= 400:
+                        said = [t.strip() for i, t in texts_by_id(answer).items() if i.endswith("-error")]
+                        refused_forms.append(f"{kind_of(action)} ({status}{': ' + said[0][:90] if said else ''})")
                 if status >= 500:
                     what = f"{name}={value[:20]!r}" if name else "the values a person would fill in"
                     failures.append(f"POST {action} with {what}: {status}")
-    return failures, len(pages), posts, answers, accepted
+    return failures, len(pages), posts, answers, accepted, refused_forms
 
 
 def main():
@@ -288,11 +293,15 @@ def main():
     a = args.parse_args()
     failed = []
     for email in a.emails:
-        failures, pages, posts, answers, accepted = probe(a.url.rstrip("/"), email, a.password, a.pages, a.posts)
+        failures, pages, posts, answers, accepted, refused = probe(
+            a.url.rstrip("/"), email, a.password, a.pages, a.posts)
         answered = ", ".join(f"{n} × {status}" for status, n in sorted(answers.items()))
         forms = accepted[True] + accepted[False]
         print(f"{email}: {pages} kinds of page, {forms} forms ({accepted[True]} accepted as filled in), "
               f"{posts} posts ({answered}), {len(failures)} failures")
+        if refused:
+            # Forms whose bad values meet an earlier refusal: where the probe reaches less deep.
+            print(f"  refused as filled in: {', '.join(refused)}")
         failed += [f"{email}: {f}" for f in failures]
     for f in failed:
         print(f)

@@ -536,7 +536,10 @@ pub struct BloodPressure {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScreeningError {
     /// A blood pressure outside what a living patient shows.
-    #[error("{field} {value} mmHg is outside {min} to {max} mmHg; check the reading")]
+    #[error(
+        "the {} pressure {value} mmHg is outside {min} to {max} mmHg; check the reading",
+        pressure_name(.field)
+    )]
     PressureImplausible {
         /// The field.
         field: &'static str,
@@ -581,6 +584,12 @@ impl ScreeningError {
             ScreeningError::TrialsOutOfRange(_) => "adequate_antidepressant_trials",
         }
     }
+}
+
+/// A blood pressure field's name in words ("systolic" for `systolic_mmhg`), so a message reads
+/// the same on the page and in the API.
+fn pressure_name(field: &str) -> &str {
+    field.strip_suffix("_mmhg").unwrap_or(field)
 }
 
 /// The widest blood pressures accepted as readings (mmHg): below or above these the number is a

@@ -130,6 +130,15 @@ fn implausible_pressures_are_refused_at_their_fields() {
     let e = BloodPressure::parse(Some(49), Some(201)).unwrap_err();
     let fields: Vec<_> = e.iter().map(ScreeningError::field).collect();
     assert_eq!(fields, ["systolic_mmhg", "diastolic_mmhg"]);
+    // In words, not field codes: the page shows the message as it is.
+    let said: Vec<_> = e.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        said,
+        [
+            "the systolic pressure 49 mmHg is outside 50 to 300 mmHg; check the reading",
+            "the diastolic pressure 201 mmHg is outside 20 to 200 mmHg; check the reading"
+        ]
+    );
     let e = BloodPressure::parse(Some(80), Some(90)).unwrap_err();
     assert_eq!(
         e,

@@ -248,6 +248,22 @@ async fn the_screening_reads_the_intake_and_a_prescriber_decides(app: &TestApp) 
             .unwrap()
             .contains("The systolic pressure 80 mmHg must be higher than the diastolic 95 mmHg.")
     );
+    // A reading out of range is named in the form's words, not by its field code.
+    let res = app
+        .post_form(
+            &nurse,
+            &path,
+            &token,
+            &[("systolic", "1"), ("diastolic", "80")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("The systolic pressure 1 mmHg is outside 50 to 300 mmHg; check the reading."),
+        "{html}"
+    );
+    assert!(!html.contains("_mmhg 1"), "no field code in the message");
 
     let res = app
         .post_form(
