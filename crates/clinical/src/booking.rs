@@ -241,6 +241,43 @@ impl OpeningHours {
             .join(",")
     }
 
+    /// The days and hours for people: "Monday to Friday, 08:00–18:00", "Monday, Wednesday and
+    /// Friday, 09:00–13:00" (three or more days in a row are a range).
+    pub fn words(&self) -> String {
+        let mut days: Vec<Weekday> = self.days.clone();
+        days.sort_by_key(|d| d.to_monday_zero_offset());
+        days.dedup();
+        // Runs of consecutive days, each one item of the list.
+        let mut runs: Vec<(Weekday, Weekday, usize)> = Vec::new();
+        for day in days {
+            match runs.last_mut() {
+                Some((_, last, len)) if last.next() == day => {
+                    *last = day;
+                    *len += 1;
+                }
+                _ => runs.push((day, day, 1)),
+            }
+        }
+        let mut items = Vec::new();
+        for (first, last, len) in runs {
+            match len {
+                1 => items.push(day_name(first).to_owned()),
+                2 => items.extend([day_name(first).to_owned(), day_name(last).to_owned()]),
+                _ => items.push(format!("{} to {}", day_name(first), day_name(last))),
+            }
+        }
+        let days = match items.split_last() {
+            None => "on no day".to_owned(),
+            Some((only, [])) => only.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        };
+        format!(
+            "{days}, {}–{}",
+            self.opens.strftime("%H:%M"),
+            self.closes.strftime("%H:%M")
+        )
+    }
+
     /// Days from stored codes; `None` when one is not a day.
     pub fn parse_days(codes: &str) -> Option<Vec<Weekday>> {
         codes
@@ -260,6 +297,18 @@ impl OpeningHours {
                 .find(|d| day_code(*d) == c)
             })
             .collect()
+    }
+}
+
+fn day_name(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Monday => "Monday",
+        Weekday::Tuesday => "Tuesday",
+        Weekday::Wednesday => "Wednesday",
+        Weekday::Thursday => "Thursday",
+        Weekday::Friday => "Friday",
+        Weekday::Saturday => "Saturday",
+        Weekday::Sunday => "Sunday",
     }
 }
 
@@ -560,5 +609,30 @@ mod tests {
         assert!(none.is_empty(), "no slack, no slot");
         let past = propose(&sessions[..1], &ask(at("2026-12-07T09:00"), 2), &only, &[]);
         assert_eq!(past[0].start, at("2026-12-07T09:00"), "nothing before now");
+    }
+
+    #[test]
+    fn opening_hours_read_as_words() {
+        let mut h = OpeningHours::weekdays_8_to_18();
+        assert_eq!(h.words(), "Monday to Friday, 08:00–18:00");
+        h.days = vec![Weekday::Friday, Weekday::Monday, Weekday::Wednesday];
+        h.opens = jiff::civil::time(9, 0, 0, 0);
+        h.closes = jiff::civil::time(13, 30, 0, 0);
+        assert_eq!(h.words(), "Monday, Wednesday and Friday, 09:00–13:30");
+        h.days = vec![
+            Weekday::Saturday,
+            Weekday::Sunday,
+            Weekday::Tuesday,
+            Weekday::Wednesday,
+            Weekday::Thursday,
+        ];
+        assert_eq!(
+            h.words(),
+            "Tuesday to Thursday, Saturday and Sunday, 09:00–13:30"
+        );
+        h.days = vec![Weekday::Monday];
+        assert_eq!(h.words(), "Monday, 09:00–13:30");
+        h.days.clear();
+        assert_eq!(h.words(), "on no day, 09:00–13:30");
     }
 }

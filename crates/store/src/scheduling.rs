@@ -174,15 +174,6 @@ pub enum BookingRefusal {
     CourseNotOpen,
 }
 
-fn hours_words(h: &OpeningHours) -> String {
-    format!(
-        "{} {}-{}",
-        h.day_codes().replace(',', " "),
-        h.opens.strftime("%H:%M"),
-        h.closes.strftime("%H:%M")
-    )
-}
-
 fn minutes(t: Time) -> i64 {
     i64::from(t.hour()) * 60 + i64::from(t.minute())
 }
@@ -445,7 +436,7 @@ impl Store {
         if !chair.hours.contains(tz, new.starts_at, new.ends_at) {
             return Ok(Err(BookingRefusal::OutsideHours {
                 chair: chair_words,
-                hours: hours_words(&chair.hours),
+                hours: chair.hours.words(),
             }));
         }
         if new.kind.is_esketamine()

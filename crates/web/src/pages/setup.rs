@@ -147,12 +147,7 @@ async fn page(
                 .map(|p| p.label())
                 .collect::<Vec<_>>()
                 .join(", "),
-            hours: format!(
-                "{} {}–{}",
-                c.hours.day_codes().replace(',', " "),
-                c.hours.opens.strftime("%H:%M"),
-                c.hours.closes.strftime("%H:%M")
-            ),
+            hours: c.hours.words(),
         })
         .collect();
     Ok(SetupPage {

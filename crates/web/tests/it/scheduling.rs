@@ -170,7 +170,8 @@ async fn bookings_never_overlap_and_keep_to_hours_and_routes(app: &TestApp) {
         e["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("08:00-18:00")
+            .contains("is open Monday to Friday, 08:00–18:00; the appointment must start"),
+        "the chair's days in words: {e}"
     );
     let (status, e) = book(
         app,
@@ -629,7 +630,7 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
     }
     let html = app.get(&admin, "/admin/clinic").await.text().await.unwrap();
     assert!(html.contains(
-        "<td>Chair 2</td><td>Ketamine IV infusion</td><td>mon tue wed thu fri 08:00–18:00</td>"
+        "<td>Chair 2</td><td>Ketamine IV infusion</td><td>Monday to Friday, 08:00–18:00</td>"
     ));
 
     let desk = app.signed_in("desk@example.org").await;
