@@ -223,8 +223,8 @@ def probe(base, email, password, max_pages, max_posts):
                 seen.add(kind_of(href))
                 queue.append(href)
 
-    posts, tried, answers, accepted = 0, set(), {}, {True: 0, False: 0}
-    refused_forms = []
+    # Forms that accept the values a person would fill in, and the others with their first error.
+    posts, tried, answers, accepted, refused_forms = 0, set(), {}, 0, []
 
     def send(path, action, pairs):
         """Posts `pairs` to `action` with a fresh form token from `path` (a refused post may
@@ -272,11 +272,11 @@ def probe(base, email, password, max_pages, max_posts):
                                 f["value"] = ""
                         base = filled(same[0]["fields"], said)
                         status, answer = send(path, action, base)
-                if name is None:
-                    accepted[status < 400] += 1
-                    if status >= 400:
-                        said = [t.strip() for i, t in texts_by_id(answer).items() if i.endswith("-error")]
-                        refused_forms.append(f"{kind_of(action)} ({status}{': ' + said[0][:90] if said else ''})")
+                if name is None and status < 400:
+                    accepted += 1
+                elif name is None:
+                    said = [t.strip() for i, t in texts_by_id(answer).items() if i.endswith("-error")]
+                    refused_forms.append(f"{kind_of(action)} ({status}{': ' + said[0][:90] if said else ''})")
                 if status >= 500:
                     what = f"{name}={value[:20]!r}" if name else "the values a person would fill in"
                     failures.append(f"POST {action} with {what}: {status}")
@@ -296,8 +296,8 @@ def main():
         failures, pages, posts, answers, accepted, refused = probe(
             a.url.rstrip("/"), email, a.password, a.pages, a.posts)
         answered = ", ".join(f"{n} × {status}" for status, n in sorted(answers.items()))
-        forms = accepted[True] + accepted[False]
-        print(f"{email}: {pages} kinds of page, {forms} forms ({accepted[True]} accepted as filled in), "
+        forms = accepted + len(refused)
+        print(f"{email}: {pages} kinds of page, {forms} forms ({accepted} accepted as filled in), "
               f"{posts} posts ({answered}), {len(failures)} failures")
         if refused:
             # Forms whose bad values meet an earlier refusal: where the probe reaches less deep.

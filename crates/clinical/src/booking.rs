@@ -283,24 +283,24 @@ impl OpeningHours {
         codes
             .split(',')
             .filter(|c| !c.is_empty())
-            .map(|c| {
-                [
-                    Weekday::Monday,
-                    Weekday::Tuesday,
-                    Weekday::Wednesday,
-                    Weekday::Thursday,
-                    Weekday::Friday,
-                    Weekday::Saturday,
-                    Weekday::Sunday,
-                ]
-                .into_iter()
-                .find(|d| day_code(*d) == c)
-            })
+            .map(|c| WEEK.into_iter().find(|d| day_code(*d) == c))
             .collect()
     }
 }
 
-fn day_name(d: Weekday) -> &'static str {
+/// The week's days, Monday first, as forms list them.
+pub const WEEK: [Weekday; 7] = [
+    Weekday::Monday,
+    Weekday::Tuesday,
+    Weekday::Wednesday,
+    Weekday::Thursday,
+    Weekday::Friday,
+    Weekday::Saturday,
+    Weekday::Sunday,
+];
+
+/// A day's name for people ("Monday").
+pub fn day_name(d: Weekday) -> &'static str {
     match d {
         Weekday::Monday => "Monday",
         Weekday::Tuesday => "Tuesday",
@@ -312,7 +312,8 @@ fn day_name(d: Weekday) -> &'static str {
     }
 }
 
-fn day_code(d: Weekday) -> &'static str {
+/// A day's code (`mon`..`sun`), as stored and sent by forms.
+pub fn day_code(d: Weekday) -> &'static str {
     match d {
         Weekday::Monday => "mon",
         Weekday::Tuesday => "tue",

@@ -589,6 +589,8 @@ impl ScreeningError {
 /// A blood pressure field's name in words ("systolic" for `systolic_mmhg`), so a message reads
 /// the same on the page and in the API.
 fn pressure_name(field: &str) -> &str {
+    // ok: both fields are named `…_mmhg` (BloodPressure::parse); a name without the suffix
+    // would still read as itself.
     field.strip_suffix("_mmhg").unwrap_or(field)
 }
 

@@ -25,6 +25,8 @@ macro_rules! id_type {
             /// form. Anything else names no record, so callers answer "not found".
             pub fn parse(input: &str) -> Option<Self> {
                 let input = input.trim();
+                // ok: text that is not a UUID names no record: `None`, which a page answers
+                // as not found and a row's decoder as a corrupt column.
                 let uuid = uuid::Uuid::try_parse(input).ok()?;
                 // Written into a buffer, not through the formatter: ids of every row read pass here.
                 let mut text = uuid::Uuid::encode_buffer();

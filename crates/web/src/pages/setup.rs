@@ -6,7 +6,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use clinical::booking::OpeningHours;
+use clinical::booking::{OpeningHours, WEEK, day_code, day_name};
 use clinical::course::Product;
 use jiff::civil::{Time, Weekday};
 use serde::Deserialize;
@@ -61,10 +61,11 @@ impl Default for ChairTyped {
             room: String::new(),
             chair_name: String::new(),
             supports: Vec::new(),
-            // Monday to Friday: the first five of the week's days.
-            days: DAYS[..5]
+            // A new chair's days as the clinic's default has them (Monday to Friday).
+            days: OpeningHours::weekdays_8_to_18()
+                .days
                 .iter()
-                .map(|(code, _)| (*code).to_owned())
+                .map(|d| day_code(*d).to_owned())
                 .collect(),
             opens: "08:00".to_owned(),
             closes: "18:00".to_owned(),
@@ -98,16 +99,6 @@ impl ChairTyped {
         self.days.iter().any(|d| d == code)
     }
 }
-
-const DAYS: [(&str, &str); 7] = [
-    ("mon", "Monday"),
-    ("tue", "Tuesday"),
-    ("wed", "Wednesday"),
-    ("thu", "Thursday"),
-    ("fri", "Friday"),
-    ("sat", "Saturday"),
-    ("sun", "Sunday"),
-];
 
 async fn page(
     state: &AppState,
@@ -155,7 +146,7 @@ async fn page(
         rooms,
         chairs,
         products: Product::ALL.iter().map(|p| (p.code(), p.label())).collect(),
-        days: DAYS.to_vec(),
+        days: WEEK.iter().map(|d| (day_code(*d), day_name(*d))).collect(),
         errors,
         notice,
         typed: RemsForm::default(),
