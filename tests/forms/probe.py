@@ -2,7 +2,8 @@
 reaches (each kind of page once, ids set aside), then posts every form it found with one
 editable field at a time set to a value people mistype or attackers try, and every other field
 filled in as a person would (a plausible value of the field's type within its limits), so that
-the bad value is the only thing wrong and reaches as far into the server as it can. Fails when
+the bad value is the only thing wrong and reaches as far into the server as it can (a witness
+is the next account given, which shares the password in the demo). Fails when
 a link answers 404 or 5xx, or a post answers 5xx: bad input must get a page that says what is
 wrong.
 
@@ -77,7 +78,8 @@ class Forms(HTMLParser):
 
 # Examples the pages give in a field's hint or error ("such as 72.5", "for example
 # 1980-04-23", "(62701-1234)").
-EXAMPLE = re.compile(r"(?:such as|for example|e\.g\.) ([\w.:/-]*\w)|\((\d[\d-]*\d)\)")
+# A telephone number given as an example ("such as (217) 555-0142") is taken whole.
+EXAMPLE = re.compile(r"(?:such as|for example|e\.g\.) (\(\d+\) [\d -]*\d|[\w.:/-]*\w)|\((\d[\d-]*\d)\)")
 
 
 def texts_by_id(page):
@@ -109,42 +111,110 @@ def example(field, texts):
     return "1" if "number" in said else None
 
 
-def plausible(field, texts):
+class Fresh(str):
+    """A value that must not repeat from one post to the next (the name of a new place or
+    patient, a new account's email, an appointment's day): `make(n)` gives the n-th value, n
+    counted over every post of the probe that sends a value of the same `family`, so that
+    values stay unique across forms and accounts."""
+
+    sent = {}
+
+    def __new__(cls, first, make, family="text"):
+        made = super().__new__(cls, first)
+        made.make, made.family = make, family
+        return made
+
+    def fresh(self):
+        n = Fresh.sent[self.family] = Fresh.sent.get(self.family, 0) + 1
+        return self.make(n)
+
+
+def letters(n):
+    """1 → a, 26 → z, 27 → aa: a suffix for names, which may refuse digits."""
+    out = ""
+    while n:
+        n, d = divmod(n - 1, 26)
+        out = "abcdefghijklmnopqrstuvwxyz"[d] + out
+    return out
+
+
+def next_weekday(day):
+    """`day`, or the first Monday to Friday after it: appointments are booked on working days."""
+    while day.weekday() >= 5:
+        day += datetime.timedelta(days=1)
+    return day
+
+
+def working_day(day, n):
+    """The n-th working day after `day`."""
+    for _ in range(n):
+        day = next_weekday(day + datetime.timedelta(days=1))
+    return day
+
+
+def plausible(field, texts, form):
     """What a person would put in `field` when the page left it empty: what its hint or error
-    suggests, or else a value of its type within its min, max and maxlength."""
+    suggests, or else a value of its type within its min, max, minlength and maxlength. A
+    password is the probe's own (a witness signs with theirs: the demo's accounts share one);
+    an email beside a password is a colleague's (the witness); a name that must match the
+    record is the name the page is about."""
     a, kind, name = field["attrs"], field["kind"], field["name"]
+    said = " ".join(texts.get(i, "") for i in a.get("aria-describedby", "").split())
+    if "name on the record" in said and form["subject"]:
+        return form["subject"]
     given = example(field, texts)
     if given:
         return given
     today = datetime.date.today()
     if kind == "date":
         day = (today - datetime.timedelta(days=365 * 40)) if "birth" in name else today
+        if any(f["kind"] == "time" for f in form["fields"]):
+            # A day with a start time is an appointment's: a working day to come (after the
+            # demo's own appointments, a booster months ahead), another for each post, so that
+            # one booking does not take the next one's slot.
+            first = next_weekday(today + datetime.timedelta(days=120))
+            return Fresh(first.isoformat(), lambda n: working_day(first, n).isoformat(), "day")
         day = max(day.isoformat(), a.get("min", ""))
         return min(day, a["max"]) if a.get("max") else day
     if kind == "time":
         return a.get("min") or "10:00"
     if kind == "datetime-local":
-        return a.get("min") or f"{today.isoformat()}T10:00"
+        earliest = a.get("min") or f"{today.isoformat()}T10:00"
+        day = datetime.date.fromisoformat(earliest[:10])
+        if earliest[11:16] > "10:00":
+            day += datetime.timedelta(days=1)
+        return f"{next_weekday(day).isoformat()}T10:00"
     if kind == "number":
         return a.get("min") or a.get("max") or "1"
     if kind == "email":
-        return "probe@example.org"
+        if signs(form):
+            return form["peer"]
+        return Fresh("probe@example.org", lambda n: f"probe.{letters(n)}@example.org")
     if kind == "tel":
         return "+1 555 010 0199"
     if kind == "password":
-        return "probe-password-2026"
+        return "probe-password-2026" if a.get("autocomplete") == "new-password" else form["password"]
     if a.get("inputmode") in ("numeric", "decimal"):
         return "1"
-    text = "Probe text"
-    return text[: int(a["maxlength"])] if a.get("maxlength", "").isdigit() else text
+    if a.get("minlength", "").isdigit():
+        sentence = "A sentence of the probe's text. "
+        return (sentence * (int(a["minlength"]) // len(sentence) + 1)).strip()
+    cut = int(a["maxlength"]) if a.get("maxlength", "").isdigit() else None
+    return Fresh("Probe text", lambda n: f"Probe text {letters(n)}"[-cut if cut else 0:])
 
 
-def filled(fields, texts):
+def signs(form):
+    """Whether the form asks for a password that signs (a witness's), not a new one."""
+    return any(f["kind"] == "password" and f["attrs"].get("autocomplete") != "new-password"
+               for f in form["fields"])
+
+
+def filled(form, texts):
     """The (name, value) pairs a person would send: what the page filled in, empty fields given
     a plausible value, a required box ticked (and the first box of a group with none ticked), a
     radio group with nothing chosen given its first choice, a select left on its chosen (or
     first real) option, the first named button pressed."""
-    pairs, groups = [], set()
+    pairs, groups, fields = [], set(), form["fields"]
     for f in fields:
         name, kind, value, a = f["name"], f["kind"], f["value"], f["attrs"]
         if kind == "radio":
@@ -165,7 +235,7 @@ def filled(fields, texts):
         elif kind in ("hidden", "submit", "button") or value:
             pairs.append((name, value or ""))
         else:
-            pairs.append((name, plausible(f, texts)))
+            pairs.append((name, plausible(f, texts, form)))
     return pairs
 
 
@@ -207,7 +277,14 @@ def kind_of(path):
     return path + ("?" + re.sub(r"\d+", "N", query) if query else "")
 
 
-def probe(base, email, password, max_pages, max_posts):
+def subject_of(page):
+    """Whom a page is about: the name after " of " in its title ("Consent of Ada Park · Ketaflow")."""
+    found = re.search(r"<title>[^<]* of ([^<·]+?) · ", page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def probe(base, email, password, peer, max_pages, max_posts):
+    """Probes as `email`; `peer` is a colleague's account, which witnesses where a form asks."""
     staff = Staff(base, email, password)
     failures, seen, queue, pages = [], {kind_of("/")}, ["/"], []
     while queue and len(pages) < max_pages:
@@ -230,8 +307,9 @@ def probe(base, email, password, max_pages, max_posts):
         """Posts `pairs` to `action` with a fresh form token from `path` (a refused post may
         have rotated it) and counts the answer."""
         nonlocal posts
-        _, fresh = staff.get(path)
-        status, answer = staff.post(action, [(n, csrf_of(fresh) if n == "csrf" else v) for n, v in pairs])
+        _, page = staff.get(path)
+        pairs = [(n, csrf_of(page) if n == "csrf" else v.fresh() if isinstance(v, Fresh) else v) for n, v in pairs]
+        status, answer = staff.post(action, pairs)
         posts += 1
         answers[status] = answers.get(status, 0) + 1
         return status, answer
@@ -240,6 +318,7 @@ def probe(base, email, password, max_pages, max_posts):
         parser = Forms()
         parser.feed(page)
         for form in parser.forms:
+            form.update(subject=subject_of(page), peer=peer, password=password)
             action = form["action"] or path
             if not form["post"] or SKIP.search(action) or not action.startswith("/"):
                 continue
@@ -247,9 +326,13 @@ def probe(base, email, password, max_pages, max_posts):
             if key in tried:
                 continue
             tried.add(key)
-            base = filled(form["fields"], texts_by_id(page))
+            base = filled(form, texts_by_id(page))
+            # A password that signs (a witness's) gets no bad values: wrong ones would lock the
+            # account (the sign-in's lockout has tests of its own). A new password does.
             editable = list(dict.fromkeys(
-                f["name"] for f in form["fields"] if f["kind"] not in ("hidden", "submit") and f["name"] != "csrf"))
+                f["name"] for f in form["fields"]
+                if f["kind"] not in ("hidden", "submit") and f["name"] != "csrf"
+                and (f["kind"] != "password" or f["attrs"].get("autocomplete") == "new-password")))
             # The form as a person fills it first (nothing wrong), then each bad value alone.
             trials = [(None, None)] + [(name, value) for name in editable for value in VALUES]
             for name, value in trials:
@@ -257,21 +340,29 @@ def probe(base, email, password, max_pages, max_posts):
                     return failures, len(pages), posts, answers, accepted, refused_forms
                 pairs = [(n, v) for n, v in base if n != name] + ([(name, value)] if name else [])
                 status, answer = send(path, action, pairs)
-                if name is None and status == 422:
-                    # Refused as filled in: take the examples the errors give and fill in again
-                    # (once), so the bad values that follow meet a form that is otherwise right.
+                # Refused as filled in (or taken: a slot booked already): take the examples the
+                # errors give and fill in again (up to three times: one error can hide the
+                # next), so the bad values that follow meet a form that is otherwise right.
+                again = 3 if name is None else 0
+                while again and status in (409, 422):
+                    again -= 1
                     refused = Forms()
                     refused.feed(answer)
                     same = [f for f in refused.forms if (f["action"] or path) == action]
-                    if same:
-                        said = texts_by_id(answer)
-                        for f in same[0]["fields"]:
-                            if f["kind"] not in ("hidden", "button") and any(
-                                    i.endswith("-error") and i in said
-                                    for i in f["attrs"].get("aria-describedby", "").split()):
-                                f["value"] = ""
-                        base = filled(same[0]["fields"], said)
-                        status, answer = send(path, action, base)
+                    if not same:
+                        break
+                    said = texts_by_id(answer)
+                    fresh = {n for n, v in base if isinstance(v, Fresh)}
+                    for f in same[0]["fields"]:
+                        if f["name"] in fresh or f["kind"] not in ("hidden", "button") and any(
+                                i.endswith("-error") and i in said
+                                for i in f["attrs"].get("aria-describedby", "").split()):
+                            # Filled in again: what the error is about, and a value that must
+                            # not repeat (the page echoes the one just sent).
+                            f["value"] = ""
+                    same[0].update(subject=form["subject"], peer=peer, password=password)
+                    base = filled(same[0], said)
+                    status, answer = send(path, action, base)
                 if name is None and status < 400:
                     accepted += 1
                 elif name is None:
@@ -293,8 +384,9 @@ def main():
     a = args.parse_args()
     failed = []
     for email in a.emails:
+        peer = next((e for e in a.emails if e != email), email)
         failures, pages, posts, answers, accepted, refused = probe(
-            a.url.rstrip("/"), email, a.password, a.pages, a.posts)
+            a.url.rstrip("/"), email, a.password, peer, a.pages, a.posts)
         answered = ", ".join(f"{n} × {status}" for status, n in sorted(answers.items()))
         forms = accepted + len(refused)
         print(f"{email}: {pages} kinds of page, {forms} forms ({accepted} accepted as filled in), "
@@ -310,3 +402,5 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+

@@ -125,6 +125,13 @@ pub enum AccountRefusal {
         "you cannot switch off your own account or remove your own administrator role; ask another administrator"
     )]
     OwnAccount,
+    /// An administrator tried to reset their own password here, which needs no current
+    /// password: a borrowed session could then keep the account. Their own is changed on
+    /// their account page, which asks for the current one.
+    #[error(
+        "your own password is changed under Account, which asks for the current one; a reset here is for other people"
+    )]
+    OwnPassword,
 }
 
 /// Why a password was refused.
@@ -366,12 +373,15 @@ impl Store {
     ) -> Result<Result<User, AccountRefusal>, StoreError> {
         let own = admin.id == *id;
         let refused = match change {
-            AccountChange::Disable(true) => own,
-            AccountChange::Role(role) => own && role != Role::Admin,
-            _ => false,
+            AccountChange::Disable(true) => own.then_some(AccountRefusal::OwnAccount),
+            AccountChange::Role(role) => {
+                (own && role != Role::Admin).then_some(AccountRefusal::OwnAccount)
+            }
+            AccountChange::ResetPassword(_) => own.then_some(AccountRefusal::OwnPassword),
+            AccountChange::Disable(false) | AccountChange::Unlock => None,
         };
-        if refused {
-            return Ok(Err(AccountRefusal::OwnAccount));
+        if let Some(refusal) = refused {
+            return Ok(Err(refusal));
         }
         let mut tx = self.pool.begin().await?;
         let site = admin.site_id.as_str();

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::booking::{AppointmentKind, ChairPlan, ProposalAsk, propose};
 use serde::Deserialize;
-use store::{AppointmentStatus, ChairId, CourseId, CourseRecord, NewAppointment};
+use store::{AppointmentStatus, BookingRefusal, ChairId, CourseId, CourseRecord, NewAppointment};
 
 use crate::AppState;
 use crate::capability::{Can, PatientDirectory};
@@ -195,6 +195,9 @@ pub(crate) async fn confirm(
     let tz = ctx.time_zone();
     let mut booked = 0;
     let mut refused = Vec::new();
+    // A slot taken meanwhile answers 409; a form that cannot be read (nothing ticked, a
+    // proposal altered) 422.
+    let mut taken = false;
     let picked: Vec<&String> = fields
         .iter()
         .filter(|(k, _)| k == "slot")
@@ -206,8 +209,12 @@ pub(crate) async fn confirm(
     }
     for value in picked {
         let mut parts = value.split('|');
-        let (Some(session), Some(chair), Some(start)) = (parts.next(), parts.next(), parts.next())
-        else {
+        // The session's number is echoed in the refusal, so only a number is taken.
+        let (Some(session), Some(chair), Some(start)) = (
+            parts.next().and_then(|n| n.parse::<u32>().ok()),
+            parts.next(),
+            parts.next(),
+        ) else {
             refused.push("A proposal could not be read; book again from the list below.".into());
             continue;
         };
@@ -243,11 +250,17 @@ pub(crate) async fn confirm(
             .await?
         {
             Ok(_) => booked += 1,
-            Err(r) => refused.push(format!(
-                "Session {session} at {}: {}",
-                ctx.time(starts_at),
-                crate::pages::schedule::refusal_words(&ctx, &r)
-            )),
+            Err(r) => {
+                taken |= matches!(
+                    r,
+                    BookingRefusal::ChairTaken { .. } | BookingRefusal::PatientTaken { .. }
+                );
+                refused.push(format!(
+                    "Session {session} at {}: {}",
+                    ctx.time(starts_at),
+                    crate::pages::schedule::refusal_words(&ctx, &r)
+                ));
+            }
         }
     }
     if refused.is_empty() {
@@ -255,5 +268,10 @@ pub(crate) async fn confirm(
     }
     let notice = (booked > 0).then(|| format!("{booked} booked; the others were not."));
     let page = page(&state, &who, ctx, course, refused, notice).await?;
-    Ok((StatusCode::CONFLICT, render(&page)?).into_response())
+    let status = if taken {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, render(&page)?).into_response())
 }

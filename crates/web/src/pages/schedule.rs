@@ -503,6 +503,8 @@ pub(crate) async fn create(
     Form(form): Form<BookForm>,
 ) -> Result<Response, AppError> {
     let mut errors = FormErrors::default();
+    // A slot taken by another appointment answers 409; every other refusal 422.
+    let mut taken = false;
     let patient = PatientId::parse(&form.patient);
     let chair = ChairId::parse(&form.chair);
     if chair.is_none() {
@@ -589,6 +591,10 @@ pub(crate) async fn create(
                         );
                     }
                     Err(r) => {
+                        taken = matches!(
+                            r,
+                            BookingRefusal::ChairTaken { .. } | BookingRefusal::PatientTaken { .. }
+                        );
                         let field = match r {
                             BookingRefusal::OutsideHours { .. } => "time",
                             BookingRefusal::PatientTaken { .. } => "time",
@@ -600,11 +606,7 @@ pub(crate) async fn create(
             }
         }
     }
-    let status = if errors
-        .all()
-        .iter()
-        .any(|(_, m)| m.contains("is booked from") || m.contains("already has an appointment"))
-    {
+    let status = if taken {
         StatusCode::CONFLICT
     } else {
         StatusCode::UNPROCESSABLE_ENTITY

@@ -388,6 +388,29 @@ async fn admins_switch_off_change_roles_unlock_and_reset_passwords(app: &TestApp
             .unwrap()
             .contains("You cannot switch off your own account")
     );
+    // Nor reset their own password here, which asks for no current password: the page
+    // sends them to their account page instead, and a post is refused with the same words.
+    let page = app.get(&admin, &own).await.text().await.unwrap();
+    assert!(!page.contains(&format!("{own}/password")), "{page}");
+    assert!(page.contains("href=\"/account/password\""), "{page}");
+    let res = app
+        .post_form(
+            &admin,
+            &format!("{own}/password"),
+            &token_of(app, &admin, &own).await,
+            &[("temporary_password", "a takeover password 2026")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Your own password is changed under Account")
+    );
+    assert_eq!(app.get(&admin, &own).await.status(), 200, "still signed in");
+    let (_, status, _) = sign_in(app, "admin@example.org", "a takeover password 2026").await;
+    assert_ne!(status, 303, "the password did not change");
 
     let actions: Vec<String> = app.audit().await.into_iter().map(|e| e.action).collect();
     for expected in [

@@ -760,6 +760,18 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
         )
         .await;
     assert_eq!(res.status(), 303);
+    // The same booking again: the slot is taken now, a conflict (409) said on the form.
+    let again = [
+        ("patient", other.as_str()),
+        ("chair", first[1]),
+        ("date", &start.date().to_string()),
+        ("time", &start.time().strftime("%H:%M").to_string()),
+        ("kind", "intake"),
+    ];
+    let res = app.post_form(&desk, "/schedule/new", &dtoken, &again).await;
+    assert_eq!(res.status(), 409);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("choose another time"), "{html}");
     let mut fields: Vec<(&str, &str)> = slots.iter().map(|v| ("slot", v.as_str())).collect();
     fields.truncate(6);
     let res = app.post_form(&desk, &book, &dtoken, &fields).await;
@@ -776,6 +788,24 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
         "the last session is proposed again"
     );
     let last: String = input_after(&html, "Proposed appointments", "slot");
+    // A form that cannot be read is bad input (422), not a conflict, and books nothing:
+    // nothing ticked, or a proposal altered (its session's text is not echoed).
+    let res = app.post_form(&desk, &book, &dtoken, &[]).await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Tick at least one proposed appointment")
+    );
+    let altered = format!("<b>x</b>{last}");
+    let res = app
+        .post_form(&desk, &book, &dtoken, &[("slot", &altered)])
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("A proposal could not be read"), "{html}");
+    assert!(!html.contains("&lt;b&gt;x"), "{html}");
     let res = app
         .post_form(&desk, &book, &dtoken, &[("slot", &last)])
         .await;
