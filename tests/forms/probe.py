@@ -1,11 +1,11 @@
 """Careless staff, scripted: signs in as each given account, follows the links of the pages it
-reaches (each kind of page once, ids set aside), then posts every form it found with one
+reaches (each kind of page twice at most, ids set aside), then posts every form it found with one
 editable field at a time set to a value people mistype or attackers try, and every other field
 filled in as a person would (a plausible value of the field's type within its limits), so that
 the bad value is the only thing wrong and reaches as far into the server as it can (a witness
 is the next account given, which shares the password in the demo). Fails when
-a link answers 404 or 5xx, or a post answers 5xx: bad input must get a page that says what is
-wrong.
+a link answers 404 or 5xx, a post answers 5xx (bad input must get a page that says what is
+wrong), or a field of text accepts control characters.
 
 Standard library only. Usage (tests/forms/run starts a demo server and calls this):
 
@@ -23,9 +23,15 @@ import urllib.parse
 import urllib.request
 from html.parser import HTMLParser
 
+# Text pasted with a terminal's escape sequence and a bell in it: a field of text that accepts it
+# fails the probe (every such field refuses control characters; a password may hold anything).
+CONTROL = "Pasted\x1b[2J text\x07"
+TEXT_KINDS = ("text", "textarea", "email", "tel", "search", "url")
+
 # Values a form field gets in turn: empty, far too long, negative, beyond a double, not a
-# number, an impossible date, a huge integer, a NUL byte, markup, padded digits, zero.
-VALUES = ["", "x" * 3000, "-1", "1e309", "NaN", "2026-02-30", "9" * 20, "\0", "<script>", " 12 ", "0"]
+# number, an impossible date, a huge integer, a NUL byte, markup, padded digits, zero, and
+# pasted control characters.
+VALUES = ["", "x" * 3000, "-1", "1e309", "NaN", "2026-02-30", "9" * 20, "\0", "<script>", " 12 ", "0", CONTROL]
 
 # Links and forms left alone: signing out ends the probe's session; the account page can
 # change the probe's own password; files and assets are not pages.
@@ -286,7 +292,9 @@ def subject_of(page):
 def probe(base, email, password, peer, max_pages, max_posts):
     """Probes as `email`; `peer` is a colleague's account, which witnesses where a form asks."""
     staff = Staff(base, email, password)
-    failures, seen, queue, pages = [], {kind_of("/")}, ["/"], []
+    # Each kind of page is visited twice at most, with different ids: one record can lack a
+    # form another has (the administrator's own account has no password reset).
+    failures, seen, queue, pages = [], {kind_of("/"): 1}, ["/"], []
     while queue and len(pages) < max_pages:
         path = queue.pop(0)
         status, page = staff.get(path)
@@ -296,8 +304,8 @@ def probe(base, email, password, peer, max_pages, max_posts):
         pages.append((path, page))
         for href in re.findall(r'href="(/[^"#]*)"', page):
             href = href.replace("&amp;", "&")
-            if not SKIP.search(href) and kind_of(href) not in seen:
-                seen.add(kind_of(href))
+            if not SKIP.search(href) and seen.get(kind_of(href), 0) < 2 and href not in queue:
+                seen[kind_of(href)] = seen.get(kind_of(href), 0) + 1
                 queue.append(href)
 
     # Forms that accept the values a person would fill in, and the others with their first error.
@@ -327,6 +335,7 @@ def probe(base, email, password, peer, max_pages, max_posts):
                 continue
             tried.add(key)
             base = filled(form, texts_by_id(page))
+            kinds = {f["name"]: f["kind"] for f in form["fields"]}
             # A password that signs (a witness's) gets no bad values: wrong ones would lock the
             # account (the sign-in's lockout has tests of its own). A new password does.
             editable = list(dict.fromkeys(
@@ -371,6 +380,8 @@ def probe(base, email, password, peer, max_pages, max_posts):
                 if status >= 500:
                     what = f"{name}={value[:20]!r}" if name else "the values a person would fill in"
                     failures.append(f"POST {action} with {what}: {status}")
+                elif value == CONTROL and status < 400 and kinds[name] in TEXT_KINDS:
+                    failures.append(f"POST {action} accepted control characters in {name}: {status}")
     return failures, len(pages), posts, answers, accepted, refused_forms
 
 
@@ -379,7 +390,7 @@ def main():
     args.add_argument("url")
     args.add_argument("password")
     args.add_argument("emails", nargs="+")
-    args.add_argument("--pages", type=int, default=1000, help="kinds of page per account")
+    args.add_argument("--pages", type=int, default=1000, help="pages per account")
     args.add_argument("--posts", type=int, default=100000, help="posts per account")
     a = args.parse_args()
     failed = []
@@ -389,7 +400,7 @@ def main():
             a.url.rstrip("/"), email, a.password, peer, a.pages, a.posts)
         answered = ", ".join(f"{n} × {status}" for status, n in sorted(answers.items()))
         forms = accepted + len(refused)
-        print(f"{email}: {pages} kinds of page, {forms} forms ({accepted} accepted as filled in), "
+        print(f"{email}: {pages} pages, {forms} forms ({accepted} accepted as filled in), "
               f"{posts} posts ({answered}), {len(failures)} failures")
         if refused:
             # Forms whose bad values meet an earlier refusal: where the probe reaches less deep.

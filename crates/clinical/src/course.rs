@@ -642,6 +642,58 @@ pub enum StatusError {
     /// Stopping without a reason.
     #[error("give the reason the course is stopped (at least 10 characters)")]
     ReasonMissing,
+    /// A reason longer than [`MAX_STOP_REASON_CHARS`].
+    #[error("the reason is longer than {MAX_STOP_REASON_CHARS} characters; shorten it")]
+    ReasonTooLong,
+    /// A reason with a control character or an invisible mark.
+    #[error(
+        "the reason holds a control character or an invisible mark, which pasted text can carry; type it again"
+    )]
+    ReasonUnreadable,
+}
+
+impl StatusError {
+    /// The field the error is about: `reason` or `status`.
+    pub fn field(&self) -> &'static str {
+        match self {
+            StatusError::ReasonMissing
+            | StatusError::ReasonTooLong
+            | StatusError::ReasonUnreadable => "reason",
+            StatusError::Unknown | StatusError::NotAllowed { .. } => "status",
+        }
+    }
+}
+
+/// The longest reason for stopping a course, in characters.
+pub const MAX_STOP_REASON_CHARS: usize = 2000;
+/// The fewest characters of the reason for a new dose.
+pub const MIN_DOSE_REASON_CHARS: usize = 5;
+/// The most characters of the reason for a new dose.
+pub const MAX_DOSE_REASON_CHARS: usize = 500;
+
+/// Why the reason for a new dose was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DoseReasonError {
+    /// Too short or too long.
+    #[error(
+        "give the reason for the new dose in {MIN_DOSE_REASON_CHARS} to {MAX_DOSE_REASON_CHARS} characters"
+    )]
+    Length,
+    /// A control character or an invisible mark.
+    #[error(
+        "the reason holds a control character or an invisible mark, which pasted text can carry; type it again"
+    )]
+    Unreadable,
+}
+
+/// Checks the reason given for a new dose: one line of [`MIN_DOSE_REASON_CHARS`] to
+/// [`MAX_DOSE_REASON_CHARS`] characters. Returns it trimmed.
+pub fn check_dose_reason(reason: &str) -> Result<&str, DoseReasonError> {
+    match crate::text::line(reason, MAX_DOSE_REASON_CHARS) {
+        Ok(r) if r.chars().count() >= MIN_DOSE_REASON_CHARS => Ok(r),
+        Err(crate::text::TextProblem::Unreadable) => Err(DoseReasonError::Unreadable),
+        _ => Err(DoseReasonError::Length),
+    }
 }
 
 /// Checks a change of status: it must be one `from.next()` allows, and stopping needs a reason.
@@ -666,12 +718,16 @@ pub fn check_status_change(
             allowed,
         });
     }
-    let reason = reason.trim();
     if to == CourseStatus::Stopped {
-        if reason.chars().count() < 10 {
-            return Err(StatusError::ReasonMissing);
-        }
-        return Ok((to, Some(reason.chars().take(2000).collect())));
+        let reason = match crate::text::line(reason, MAX_STOP_REASON_CHARS) {
+            Ok(r) if r.chars().count() >= 10 => r,
+            Ok(_) | Err(crate::text::TextProblem::Empty) => return Err(StatusError::ReasonMissing),
+            Err(crate::text::TextProblem::TooLong { .. }) => {
+                return Err(StatusError::ReasonTooLong);
+            }
+            Err(crate::text::TextProblem::Unreadable) => return Err(StatusError::ReasonUnreadable),
+        };
+        return Ok((to, Some(reason.to_owned())));
     }
     Ok((to, None))
 }

@@ -16,6 +16,8 @@
 use jiff::ToSpan;
 use jiff::civil::{Date, Weekday};
 
+use crate::text::{self, TextProblem};
+
 /// Strengths of ketamine HCl injection on the US market, mg/mL (research `clinical.md` §6.4 and
 /// the issue: 10, 50 and 100 mg/mL vials; 100 mg/mL is diluted before IV use).
 pub const VIAL_STRENGTHS_MG_PER_ML: [u32; 3] = [10, 50, 100];
@@ -37,6 +39,107 @@ pub const NOTICE_BUSINESS_DAYS: i64 = 1;
 pub const CONTAINER_MAX_MG: f64 = 10_000.0;
 /// Amounts are kept to a thousandth of a milligram; smaller differences are rounding.
 pub const MG_EPSILON: f64 = 0.0005;
+/// The most containers one receipt records (the bound only stops typing errors).
+pub const MAX_CONTAINERS: u32 = 1000;
+
+/// A text a receipt or an entry records. Entries are chained and never change, so a text is
+/// checked before it is written: given where needed, within its length, without control
+/// characters or invisible marks ([`crate::text`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextField {
+    /// The supplier's name (21 CFR 1304.22(c) records it for every receipt).
+    SupplierName,
+    /// The supplier's address (as above).
+    SupplierAddress,
+    /// The invoice or packing slip number.
+    Invoice,
+    /// The lot number printed on the package.
+    Lot,
+    /// How a waste or return was done (and to whom).
+    Method,
+    /// What happened, in words (a breakage, loss, theft or count difference).
+    Explanation,
+}
+
+impl TextField {
+    /// The most characters the field holds. Not clinical limits: room for any real value and a
+    /// bound on what the chain stores. A lot number is at most 20 characters in a GS1 barcode
+    /// (Application Identifier 10, GS1 General Specifications); twice that leaves room for what
+    /// is typed by hand.
+    pub fn max_chars(self) -> usize {
+        match self {
+            TextField::SupplierName => 200,
+            TextField::SupplierAddress => 300,
+            TextField::Invoice => 100,
+            TextField::Lot => 40,
+            TextField::Method => 200,
+            TextField::Explanation => 2000,
+        }
+    }
+
+    /// The field's form name.
+    pub fn code(self) -> &'static str {
+        match self {
+            TextField::SupplierName => "supplier_name",
+            TextField::SupplierAddress => "supplier_address",
+            TextField::Invoice => "invoice",
+            TextField::Lot => "lot",
+            TextField::Method => "method",
+            TextField::Explanation => "explanation",
+        }
+    }
+
+    /// The field in words, for a message.
+    pub fn words(self) -> &'static str {
+        match self {
+            TextField::SupplierName => "the supplier's name",
+            TextField::SupplierAddress => "the supplier's address",
+            TextField::Invoice => "the invoice or packing slip number",
+            TextField::Lot => "the lot number",
+            TextField::Method => "how it was wasted or returned",
+            TextField::Explanation => "the explanation",
+        }
+    }
+
+    /// Checks a text this field needs.
+    pub fn required(self, input: &str) -> Result<&str, LedgerRefusal> {
+        text::line(input, self.max_chars()).map_err(|problem| self.refused(problem))
+    }
+
+    /// Checks a text this field may leave empty (`None`). An explanation may run over several
+    /// lines.
+    pub fn optional(self, input: Option<&str>) -> Result<Option<&str>, LedgerRefusal> {
+        let Some(input) = input else {
+            return Ok(None);
+        };
+        let checked = if self == TextField::Explanation {
+            text::optional_lines(input, self.max_chars())
+        } else {
+            text::optional_line(input, self.max_chars())
+        };
+        checked.map_err(|problem| self.refused(problem))
+    }
+
+    fn refused(self, problem: TextProblem) -> LedgerRefusal {
+        LedgerRefusal::Text {
+            field: self,
+            problem,
+        }
+    }
+}
+
+fn text_refusal(field: TextField, problem: TextProblem) -> String {
+    let what = field.words();
+    match problem {
+        TextProblem::Empty => format!("give {what}"),
+        TextProblem::TooLong { max } => {
+            format!("{what} is longer than {max} characters; shorten it")
+        }
+        TextProblem::Unreadable => format!(
+            "{what} holds a control character or an invisible mark, which pasted text can carry; type it again"
+        ),
+    }
+}
 
 /// What a container holds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -285,9 +388,22 @@ pub enum LedgerRefusal {
     /// An explanation is needed.
     #[error("explain what happened (at least 10 characters)")]
     ExplanationMissing,
-    /// A receipt needs the supplier's details.
-    #[error("{0}")]
-    Supplier(&'static str),
+    /// A text is missing where it is needed, too long, or holds a control character.
+    #[error("{}", text_refusal(*.field, *.problem))]
+    Text {
+        /// Which text.
+        field: TextField,
+        /// What is wrong with it.
+        problem: TextProblem,
+    },
+    /// The NDC is not digits in one of the NDC's layouts.
+    #[error(
+        "an NDC is 10 or 11 digits in three groups as printed on the package, such as 0143-9508-10 or 50458-028-02"
+    )]
+    Ndc,
+    /// The number of containers received is not from 1 to [`MAX_CONTAINERS`].
+    #[error("give the number of vials or devices received, from 1 to {MAX_CONTAINERS}")]
+    Containers,
     /// A DEA number is not two letters (or a letter and 9) and seven digits.
     #[error(
         "a DEA registration number is two letters and seven digits, such as AB1234563 (the second may be 9)"
@@ -363,6 +479,39 @@ pub fn check_explanation(kind: EntryKind, text: Option<&str>) -> Result<(), Ledg
         return Err(LedgerRefusal::ExplanationMissing);
     }
     Ok(())
+}
+
+/// The digits of each group of an NDC written with hyphens, labeler-product-package. Ten digits
+/// in all in the FDA's three layouts (4-4-2, 5-3-2, 5-4-1: FDA, National Drug Code Directory,
+/// <https://www.fda.gov/drugs/drug-approvals-and-databases/national-drug-code-directory>);
+/// eleven in the HIPAA billing layout, which pads one group with a zero to 5-4-2, and in the
+/// layouts of six-digit labeler codes once the FDA assigns them, 6-3-2 and 6-4-1 (21 CFR
+/// 207.33).
+pub const NDC_LAYOUTS: [[usize; 3]; 6] = [
+    [4, 4, 2],
+    [5, 3, 2],
+    [5, 4, 1],
+    [5, 4, 2],
+    [6, 3, 2],
+    [6, 4, 1],
+];
+
+/// Checks a National Drug Code as typed from the package: three groups of digits joined by
+/// hyphens in one of [`NDC_LAYOUTS`], or 10 or 11 digits without them. Returns it trimmed. A
+/// code that passes is well formed, not listed: only the FDA's directory says that.
+pub fn check_ndc(input: &str) -> Result<&str, LedgerRefusal> {
+    let t = input.trim();
+    let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    let groups: Vec<&str> = t.split('-').collect();
+    let ok = match groups.as_slice() {
+        [whole] => digits(whole) && (10..=11).contains(&whole.len()),
+        [a, b, c] => {
+            [a, b, c].iter().all(|g| digits(g))
+                && NDC_LAYOUTS.contains(&[a.len(), b.len(), c.len()])
+        }
+        _ => false,
+    };
+    if ok { Ok(t) } else { Err(LedgerRefusal::Ndc) }
 }
 
 /// Checks a DEA registration number and returns it in capitals: a letter for the kind of

@@ -13,6 +13,7 @@
 //! - [`safety`] for the follow-up a safety alert needs before it is closed.
 //! - [`session`] for the treatment session: its steps, vital-sign alerts, discharge and REMS form.
 //! - [`ledger`] for the controlled-substance ledger: containers, entry kinds, balances, witnesses.
+//! - [`text`] for what every free-text field refuses (length, control characters, invisible marks).
 
 #![deny(missing_docs)]
 
@@ -28,3 +29,4 @@ pub mod patient;
 pub mod safety;
 pub mod screening;
 pub mod session;
+pub mod text;

@@ -165,29 +165,6 @@ pub const MAX_NAME_CHARS: usize = 100;
 /// Not a clinical threshold: a guard against typing 1089 for 1989.
 pub const MAX_AGE_YEARS: i16 = 120;
 
-/// Whether `name` holds a bidirectional control (embeddings, overrides, isolates, marks), a
-/// zero-width space, word joiner or byte-order mark, or a zero-width (non-)joiner that does not
-/// stand between two letters (where Persian and Indic names use it legitimately).
-fn has_invisible_mark(name: &str) -> bool {
-    let chars: Vec<char> = name.chars().collect();
-    chars.iter().enumerate().any(|(i, &c)| match c {
-        '\u{202A}'..='\u{202E}'
-        | '\u{2066}'..='\u{2069}'
-        | '\u{200E}'
-        | '\u{200F}'
-        | '\u{061C}'
-        | '\u{200B}'
-        | '\u{2060}'
-        | '\u{FEFF}' => true,
-        '\u{200C}' | '\u{200D}' => {
-            let before = i.checked_sub(1).and_then(|j| chars.get(j));
-            let after = chars.get(i + 1);
-            !matches!((before, after), (Some(b), Some(a)) if b.is_alphabetic() && a.is_alphabetic())
-        }
-        _ => false,
-    })
-}
-
 /// A person's given or family name: trimmed, non-empty, at most [`MAX_NAME_CHARS`] characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonName(String);
@@ -206,7 +183,7 @@ impl PersonName {
         if trimmed.chars().any(char::is_control) {
             return Err(PatientError::NameControlChar { field });
         }
-        if has_invisible_mark(trimmed) {
+        if crate::text::has_invisible_mark(trimmed) {
             return Err(PatientError::NameInvisibleChar { field });
         }
         if !trimmed.chars().any(char::is_alphabetic) {
@@ -525,7 +502,9 @@ impl Address {
         if len > MAX_ADDRESS_CHARS {
             return Err(PatientError::AddressTooLong { len });
         }
-        if text.chars().any(|c| c.is_control() && c != '\n') || has_invisible_mark(&text) {
+        if text.chars().any(|c| c.is_control() && c != '\n')
+            || crate::text::has_invisible_mark(&text)
+        {
             return Err(PatientError::AddressUnreadable);
         }
         Ok(Address(text))

@@ -932,6 +932,13 @@ pub enum DecisionError {
         "this screening has a contraindication ({0}); to decide eligible anyway, write the justification ({MIN_REASON_CHARS} to {MAX_REASON_CHARS} characters)"
     )]
     JustificationMissing(String),
+    /// The reason (`reason`) or the justification (`justification`) holds a control character
+    /// or an invisible mark.
+    #[error(
+        "the {} holds a control character or an invisible mark, which pasted text can carry; type it again",
+        if *.0 == "reason" { "reason" } else { "justification" }
+    )]
+    Unreadable(&'static str),
 }
 
 impl DecisionError {
@@ -941,6 +948,7 @@ impl DecisionError {
             DecisionError::DecisionMissing => "decision",
             DecisionError::ReasonLength => "reason",
             DecisionError::JustificationMissing(_) => "justification",
+            DecisionError::Unreadable(field) => field,
         }
     }
 }
@@ -956,12 +964,14 @@ pub struct CheckedDecision {
     pub justification: Option<String>,
 }
 
-fn bounded(text: &str) -> Option<String> {
-    let t = text.trim();
-    let n = t.chars().count();
-    (MIN_REASON_CHARS..=MAX_REASON_CHARS)
-        .contains(&n)
-        .then(|| t.to_owned())
+/// A reason or a justification: `Ok(None)` when it is too short or too long, an error when it
+/// holds a control character (line breaks and tabs are kept).
+fn bounded(text: &str, field: &'static str) -> Result<Option<String>, DecisionError> {
+    match crate::text::optional_lines(text, MAX_REASON_CHARS) {
+        Ok(Some(t)) if t.chars().count() >= MIN_REASON_CHARS => Ok(Some(t.to_owned())),
+        Err(crate::text::TextProblem::Unreadable) => Err(DecisionError::Unreadable(field)),
+        _ => Ok(None),
+    }
 }
 
 /// Checks a prescriber's decision against the screening's findings: "eligible" over an
@@ -977,10 +987,17 @@ pub fn check_decision(
     if decision.is_none() {
         errors.push(DecisionError::DecisionMissing);
     }
-    let reason = bounded(reason);
-    if reason.is_none() {
-        errors.push(DecisionError::ReasonLength);
-    }
+    let reason = match bounded(reason, "reason") {
+        Ok(None) => {
+            errors.push(DecisionError::ReasonLength);
+            None
+        }
+        Ok(reason) => reason,
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
     let absolute: Vec<&str> = findings
         .iter()
         .filter(|f| f.class == FindingClass::Absolute)
@@ -988,11 +1005,12 @@ pub fn check_decision(
         .collect();
     let mut kept = None;
     if decision == Some(Decision::Eligible) && !absolute.is_empty() {
-        kept = bounded(justification);
-        if kept.is_none() {
-            errors.push(DecisionError::JustificationMissing(
+        match bounded(justification, "justification") {
+            Ok(Some(j)) => kept = Some(j),
+            Ok(None) => errors.push(DecisionError::JustificationMissing(
                 absolute.join(", ").replace('_', " "),
-            ));
+            )),
+            Err(e) => errors.push(e),
         }
     }
     match (decision, reason) {

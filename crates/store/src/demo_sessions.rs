@@ -94,7 +94,11 @@ impl Store {
             .await?;
         let safe = self
             .add_cs_location(nurse, &site.id, "Safe, Room C", "safe", month_ago)
-            .await?;
+            .await?
+            // Another process seeding the same demo at the same moment.
+            .map_err(|_| StoreError::Conflict {
+                constraint: "cs_locations (site_id, name)".into(),
+            })?;
         // A made-up supplier; the DEA number only has the registration's shape.
         let supplier = Supplier {
             name: "Northfield Medical Distributors (demo)".into(),

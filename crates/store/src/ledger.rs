@@ -9,7 +9,7 @@
 //! entry's hash, and the head moves on. Triggers refuse any update or delete of the ledger;
 //! a correction is a new entry that names the one it corrects.
 
-use clinical::ledger::{self, EntryKind, Form, LedgerRefusal};
+use clinical::ledger::{self, EntryKind, Form, LedgerRefusal, TextField};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use sqlx::AnyConnection;
@@ -491,8 +491,16 @@ fn container_from_row(row: &sqlx::any::AnyRow) -> Result<ContainerRecord, StoreE
     })
 }
 
+/// A place to keep stock was not added: the site has one of that name (letters compared
+/// without regard to case; on SQLite only the letters A to Z).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a place of that name exists already")]
+pub struct PlaceNameTaken;
+
 impl Store {
-    /// Adds a place to keep stock (`safe` or `cabinet`); its identifier.
+    /// Adds a place to keep stock (`safe` or `cabinet`); its identifier, or the refusal when the
+    /// site has a place of that name. The name is looked for and written under the ledger's
+    /// lock, so two people adding the same place at once get one place and one refusal.
     #[tracing::instrument(skip_all)]
     pub async fn add_cs_location(
         &self,
@@ -501,10 +509,20 @@ impl Store {
         name: &str,
         kind: &str,
         now: Timestamp,
-    ) -> Result<String, StoreError> {
+    ) -> Result<Result<String, PlaceNameTaken>, StoreError> {
         let id = crate::new_id();
         let mut tx = self.pool.begin().await?;
         lock_chain(&mut tx).await?;
+        let taken: Option<String> = sqlx::query_scalar(
+            "select id from cs_locations where site_id = $1 and lower(name) = lower($2)",
+        )
+        .bind(site_id.as_str())
+        .bind(name.trim())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if taken.is_some() {
+            return Ok(Err(PlaceNameTaken));
+        }
         sqlx::query(
             "insert into cs_locations (id, site_id, name, kind, created_at) values ($1, $2, $3, $4, $5)",
         )
@@ -520,7 +538,7 @@ impl Store {
             .entity("cs_location", id.as_str());
         audit::insert(&mut tx, now, actor, &event).await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(Ok(id))
     }
 
     /// Every place to keep stock in the database (every site of the network), with its site's
@@ -573,28 +591,22 @@ impl Store {
             return Ok(Err(e));
         }
         let s = receipt.supplier;
-        for (value, why) in [
-            (s.name.as_str(), "give the supplier's name"),
-            (s.address.as_str(), "give the supplier's address"),
-            (
-                s.invoice.as_str(),
-                "give the invoice or packing slip number",
-            ),
-            (receipt.ndc, "give the product's NDC"),
-            (receipt.lot, "give the lot number"),
-        ] {
-            if value.trim().is_empty() {
-                return Ok(Err(LedgerRefusal::Supplier(why)));
-            }
-        }
-        let dea = match ledger::check_dea_number(&s.dea_number) {
-            Ok(d) => d,
+        let checked = (|| {
+            Ok::<_, LedgerRefusal>((
+                TextField::SupplierName.required(&s.name)?,
+                TextField::SupplierAddress.required(&s.address)?,
+                TextField::Invoice.required(&s.invoice)?,
+                ledger::check_ndc(receipt.ndc)?,
+                TextField::Lot.required(receipt.lot)?,
+                ledger::check_dea_number(&s.dea_number)?,
+            ))
+        })();
+        let (name, address, invoice, ndc, lot, dea) = match checked {
+            Ok(c) => c,
             Err(e) => return Ok(Err(e)),
         };
-        if !(1..=1000).contains(&receipt.containers) {
-            return Ok(Err(LedgerRefusal::Supplier(
-                "give the number of vials or devices received, from 1 to 1000",
-            )));
+        if !(1..=ledger::MAX_CONTAINERS).contains(&receipt.containers) {
+            return Ok(Err(LedgerRefusal::Containers));
         }
         let Some(actor_id) = actor.user_id() else {
             return Err(StoreError::NotFound { entity: "user" });
@@ -633,13 +645,13 @@ impl Store {
             .bind(lot_id.as_str())
             .bind(site_id.as_str())
             .bind(form)
-            .bind(receipt.ndc.trim())
-            .bind(receipt.lot.trim())
+            .bind(ndc)
+            .bind(lot)
             .bind(receipt.expires_on.to_string())
-            .bind(s.name.trim())
-            .bind(s.address.trim())
+            .bind(name)
+            .bind(address)
             .bind(dea.as_str())
-            .bind(s.invoice.trim())
+            .bind(invoice)
             .bind(millis(now))
             .bind(actor_id);
         if let (Some(strength), Some(ml)) = (strength, ml) {
@@ -648,8 +660,8 @@ impl Store {
         q.execute(&mut *tx).await?;
         let full = mg(receipt.form.full_mg());
         let details = serde_json::json!({
-            "supplier": s.name.trim(), "address": s.address.trim(), "dea_number": dea,
-            "invoice": s.invoice.trim(), "ndc": receipt.ndc.trim(), "lot": receipt.lot.trim(),
+            "supplier": name, "address": address, "dea_number": dea,
+            "invoice": invoice, "ndc": ndc, "lot": lot,
             "expires_on": receipt.expires_on.to_string(), "form": receipt.form.label(),
         })
         .to_string();
@@ -731,7 +743,14 @@ impl Store {
                 entity: "ledger entry kind",
             });
         }
-        if let Err(e) = ledger::check_explanation(kind, entry.explanation) {
+        let texts = TextField::Method
+            .optional(entry.method)
+            .and_then(|method| Ok((method, TextField::Explanation.optional(entry.explanation)?)));
+        let (method, explanation) = match texts {
+            Ok(t) => t,
+            Err(e) => return Ok(Err(e)),
+        };
+        if let Err(e) = ledger::check_explanation(kind, explanation) {
             return Ok(Err(e));
         }
         let Some(actor_id) = actor.user_id().map(str::to_owned) else {
@@ -833,8 +852,8 @@ impl Store {
             patient_id: entry.patient_id.map(PatientId::as_str),
             actor_id: &actor_id,
             witness_id: witness_id.as_ref().map(UserId::as_str),
-            method: entry.method.map(str::trim),
-            explanation: entry.explanation.map(str::trim),
+            method,
+            explanation,
             details: None,
             corrects_seq: entry.corrects_seq,
             at: now,

@@ -69,7 +69,7 @@ pub use inquiries::{InquiryChange, InquiryRecord, MAX_INQUIRY_NOTE_CHARS};
 pub use intake::IntakeRecord;
 pub use ledger::{
     ContainerRecord, EntryRecord, GENESIS_HASH, LedgerBroken, LocationRecord, LogRow, LotInStock,
-    NewEntry, Receipt, ReconciliationRow, Supplier, Witness,
+    NewEntry, PlaceNameTaken, Receipt, ReconciliationRow, Supplier, Witness,
 };
 pub use patients::{PatientRecord, PatientSort};
 pub use row::{

@@ -808,6 +808,7 @@ fn ledger_verify_story(backend: Backend) {
             .store
             .add_cs_location(&nurse, &site.id, "Safe", "safe", now)
             .await
+            .unwrap()
             .unwrap();
         let supplier = store::Supplier {
             name: "Supplier".into(),

@@ -101,6 +101,27 @@ fn statuses_move_only_forward_and_stopping_needs_a_reason() {
         check_status_change(Active, "stopped", "no").unwrap_err(),
         StatusError::ReasonMissing
     );
+    // A reason too long is refused, not cut; a pasted control character too.
+    assert_eq!(
+        check_status_change(Active, "stopped", &"Moved away. ".repeat(200)).unwrap_err(),
+        StatusError::ReasonTooLong
+    );
+    let e = check_status_change(Active, "stopped", "Patient moved\u{1b}[2J away.").unwrap_err();
+    assert_eq!(e, StatusError::ReasonUnreadable);
+    assert_eq!(e.field(), "reason");
+    assert_eq!(
+        check_dose_reason("  Slow responder, step up. "),
+        Ok("Slow responder, step up.")
+    );
+    assert_eq!(check_dose_reason("up"), Err(DoseReasonError::Length));
+    assert_eq!(
+        check_dose_reason(&"x".repeat(501)),
+        Err(DoseReasonError::Length)
+    );
+    assert_eq!(
+        check_dose_reason("Step up\u{7} now"),
+        Err(DoseReasonError::Unreadable)
+    );
     let (s, r) = check_status_change(Active, "stopped", " Patient moved away. ").unwrap();
     assert_eq!((s, r.as_deref()), (Stopped, Some("Patient moved away.")));
     assert_eq!(

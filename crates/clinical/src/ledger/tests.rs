@@ -162,3 +162,63 @@ fn a_loss_opens_a_notice_by_the_next_business_day_and_form_106_in_45_days() {
     assert_eq!(dea_deadlines(d("2026-12-04")).0, d("2026-12-07"));
     assert_eq!(dea_deadlines(d("2026-12-05")).0, d("2026-12-07"));
 }
+
+#[test]
+fn ndcs_are_digits_in_their_published_layouts() {
+    for good in [
+        "0143-9508-10",
+        "50458-028-02",
+        "67457-1080-1",
+        "50458-0028-02",
+        "123456-789-01",
+        " 0143950810 ",
+        "50458002802",
+    ] {
+        assert_eq!(check_ndc(good), Ok(good.trim()), "{good}");
+    }
+    for bad in [
+        "",
+        "Probe text",
+        "0143-9508",
+        "0143-9508-1",
+        "01439508-10",
+        "0143-9508-10-1",
+        "014395081",
+        "501458002802",
+        "0143 9508 10",
+        "0143-95O8-10",
+        "-0143950810",
+    ] {
+        assert_eq!(check_ndc(bad), Err(LedgerRefusal::Ndc), "{bad:?}");
+    }
+}
+
+#[test]
+fn texts_are_given_bounded_and_readable_and_say_which_is_wrong() {
+    assert_eq!(TextField::Lot.required(" 24A117 "), Ok("24A117"));
+    let missing = TextField::SupplierName.required(" ").unwrap_err();
+    assert_eq!(missing.to_string(), "give the supplier's name");
+    let long = TextField::Lot.required(&"7".repeat(41)).unwrap_err();
+    assert_eq!(
+        long.to_string(),
+        "the lot number is longer than 40 characters; shorten it"
+    );
+    let pasted = TextField::Invoice.required("INV\u{1b}[2J-88").unwrap_err();
+    assert!(
+        pasted
+            .to_string()
+            .starts_with("the invoice or packing slip number holds a control character")
+    );
+    assert_eq!(TextField::Method.optional(None), Ok(None));
+    assert_eq!(TextField::Method.optional(Some("  ")), Ok(None));
+    assert!(TextField::Method.optional(Some("down\nthe sink")).is_err());
+    assert_eq!(
+        TextField::Explanation.optional(Some("Vial dropped.\nGlass swept up.")),
+        Ok(Some("Vial dropped.\nGlass swept up."))
+    );
+    assert!(
+        TextField::Explanation
+            .optional(Some(&"x".repeat(2001)))
+            .is_err()
+    );
+}

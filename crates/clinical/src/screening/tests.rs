@@ -248,6 +248,16 @@ fn a_decision_needs_a_choice_and_a_reason() {
     assert_eq!(ok.justification, None);
     assert!(check_decision(&f, "maybe", "No contraindication found.", "").is_err());
     assert!(check_decision(&f, "eligible", &"x".repeat(2001), "").is_err());
+    // Lines are kept; a pasted control character is named at its field.
+    let lines = check_decision(&f, "eligible", "Screened.\nNo contraindication.", "").unwrap();
+    assert_eq!(lines.reason, "Screened.\nNo contraindication.");
+    let e = check_decision(&f, "eligible", "No contraindication\u{1b}[2J found.", "").unwrap_err();
+    assert_eq!(e, [DecisionError::Unreadable("reason")]);
+    assert_eq!(e[0].field(), "reason");
+    assert!(
+        e[0].to_string()
+            .starts_with("the reason holds a control character")
+    );
 }
 
 #[test]

@@ -2,8 +2,9 @@
 //! twenty administrations at once from one vial, and a ledger altered, extended and cut behind
 //! the application's back (triggers dropped) found out by `verify_ledger` at that entry.
 
-use clinical::ledger::{EntryKind, Form, LedgerRefusal};
+use clinical::ledger::{EntryKind, Form, LedgerRefusal, TextField};
 use clinical::patient::Email;
+use clinical::text::TextProblem;
 use store::{Actor, Backend, NewEntry, PasswordHash, Receipt, Role, Supplier, Witness};
 
 use crate::support::{TestDb, t0, today};
@@ -50,6 +51,7 @@ async fn clinic(db: &TestDb) -> (store::Site, Vec<store::User>, String) {
             t0(),
         )
         .await
+        .unwrap()
         .unwrap();
     (site, users, safe)
 }
@@ -144,8 +146,36 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
         s.receive_stock(&nurse, &site.id, &receipt(vial, &no_name), t0())
             .await
             .unwrap(),
-        Err(LedgerRefusal::Supplier(_))
+        Err(LedgerRefusal::Text {
+            field: TextField::SupplierName,
+            ..
+        })
     ));
+    // A pasted escape sequence in the lot number, an NDC that is not one: refused before
+    // anything is chained.
+    let pasted = Receipt {
+        lot: "24A\u{1b}[2J117",
+        ..receipt(vial, &sup)
+    };
+    assert!(matches!(
+        s.receive_stock(&nurse, &site.id, &pasted, t0())
+            .await
+            .unwrap(),
+        Err(LedgerRefusal::Text {
+            field: TextField::Lot,
+            problem: TextProblem::Unreadable
+        })
+    ));
+    let not_an_ndc = Receipt {
+        ndc: "Probe text",
+        ..receipt(vial, &sup)
+    };
+    assert_eq!(
+        s.receive_stock(&nurse, &site.id, &not_an_ndc, t0())
+            .await
+            .unwrap(),
+        Err(LedgerRefusal::Ndc)
+    );
     let odd = Form::Vial {
         mg_per_ml: 25,
         ml: 10.0,
@@ -245,6 +275,24 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
             .unwrap(),
         Err(LedgerRefusal::ExplanationMissing)
     );
+    // An explanation with a pasted bell is refused at its field, not chained.
+    assert_eq!(
+        s.count_container(
+            &nurse,
+            &site.id,
+            v2,
+            480.0,
+            Some("Short by 20 mg\u{7}"),
+            today(),
+            t0()
+        )
+        .await
+        .unwrap(),
+        Err(LedgerRefusal::Text {
+            field: TextField::Explanation,
+            problem: TextProblem::Unreadable
+        })
+    );
     let off = s
         .count_container(
             &nurse,
@@ -342,7 +390,15 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
     let cabinet = s
         .add_cs_location(&nurse, &site.id, "Cabinet, Room B", "cabinet", t0())
         .await
+        .unwrap()
         .unwrap();
+    // The same name again, in other letters' case: one place per name.
+    assert_eq!(
+        s.add_cs_location(&nurse, &site.id, "cabinet, room b", "cabinet", t0())
+            .await
+            .unwrap(),
+        Err(store::PlaceNameTaken)
+    );
     s.transfer_container(&nurse, &site.id, v2, &cabinet, t0())
         .await
         .unwrap()
@@ -402,6 +458,7 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
     let north = s
         .add_cs_location(&nurse, &other, "Safe, North", "safe", t0())
         .await
+        .unwrap()
         .unwrap();
     s.transfer_container(&nurse, &site.id, v2, &north, t0())
         .await

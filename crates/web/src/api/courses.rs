@@ -428,14 +428,7 @@ pub(crate) async fn set_status(
         &body.status,
         body.reason.as_deref().unwrap_or(""),
     )
-    .map_err(|e| {
-        let field = if matches!(e, clinical::course::StatusError::ReasonMissing) {
-            "reason"
-        } else {
-            "status"
-        };
-        invalid(field, e.to_string())
-    })?;
+    .map_err(|e| invalid(e.field(), e.to_string()))?;
     let change = StatusChange {
         from: course.status,
         to,
@@ -502,13 +495,8 @@ pub(crate) async fn order(
         age,
     )
     .map_err(|e| invalid("dose", e.to_string()))?;
-    let reason = body.reason.trim();
-    if reason.chars().count() < 5 || reason.chars().count() > 500 {
-        return Err(invalid(
-            "reason",
-            "give the reason for the new dose in 5 to 500 characters",
-        ));
-    }
+    let reason = clinical::course::check_dose_reason(&body.reason)
+        .map_err(|e| invalid("reason", e.to_string()))?;
     state
         .store()
         .change_dose(&who.actor(), site, &id, dose, reason, now)

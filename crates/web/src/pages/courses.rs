@@ -523,16 +523,13 @@ pub(crate) async fn change_dose(
         &state.config().planning_floor,
         age,
     );
-    let reason = form.reason.trim();
-    if !(5..=500).contains(&reason.chars().count()) {
-        errors.push(
-            format!("reason-{cid}"),
-            "Give the reason for the new dose in 5 to 500 characters.",
-        );
+    let reason = clinical::course::check_dose_reason(&form.reason);
+    if let Err(e) = &reason {
+        errors.push(format!("reason-{cid}"), sentence(&e.to_string()));
     }
-    match dose {
-        Err(e) => errors.push(format!("dose-{cid}"), sentence(&e.to_string())),
-        Ok(d) if errors.is_empty() => {
+    match (dose, reason) {
+        (Err(e), _) => errors.push(format!("dose-{cid}"), sentence(&e.to_string())),
+        (Ok(d), Ok(reason)) => {
             match state
                 .store()
                 .change_dose(&who.actor(), site, &cid, d, reason, now)
@@ -546,7 +543,7 @@ pub(crate) async fn change_dose(
                 Err(r) => course_refusal(&mut errors, &format!("dose-{cid}"), r),
             }
         }
-        Ok(_) => {}
+        (Ok(_), Err(_)) => {}
     }
     let page = page(
         &state,
@@ -596,10 +593,9 @@ pub(crate) async fn change_status(
             }
         }
         Err(e) => {
-            let field = if matches!(e, clinical::course::StatusError::ReasonMissing) {
-                format!("status_reason-{cid}")
-            } else {
-                format!("status-{cid}")
+            let field = match e.field() {
+                "reason" => format!("status_reason-{cid}"),
+                _ => format!("status-{cid}"),
             };
             errors.push(field, sentence(&e.to_string()));
         }

@@ -11,6 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::ledger::{EntryKind, Form as Product, LedgerRefusal};
+use clinical::text::TextProblem;
 use serde::Deserialize;
 use store::{NewEntry, Receipt, Role, Supplier, Witness};
 
@@ -22,6 +23,8 @@ use crate::view::{PageCtx, render};
 
 /// The most lines a log page or CSV holds; a longer period is split by dates.
 const LOG_LIMIT: u32 = 5000;
+/// The longest name of a place to keep stock, in characters.
+const MAX_PLACE_CHARS: usize = 100;
 
 /// Every field the ledger's forms send; each handler reads its own.
 #[derive(Deserialize, Default)]
@@ -239,28 +242,34 @@ pub(crate) async fn act(
     let mut errors = FormErrors::default();
     let done = match action.as_str() {
         "location" => {
-            let name = form.location_name.trim();
-            if name.is_empty() || name.chars().count() > 100 {
-                errors.push(
-                    "location_name",
-                    "Name the place (at most 100 characters), such as Safe, Room A.",
-                );
-            }
+            let name = match clinical::text::line(&form.location_name, MAX_PLACE_CHARS) {
+                Ok(name) => Some(name),
+                Err(TextProblem::Unreadable) => {
+                    errors.push(
+                        "location_name",
+                        "The name holds a control character or an invisible mark, which pasted text can carry; type it again.",
+                    );
+                    None
+                }
+                Err(_) => {
+                    errors.push(
+                        "location_name",
+                        format!(
+                            "Name the place (at most {MAX_PLACE_CHARS} characters), such as Safe, Room A."
+                        ),
+                    );
+                    None
+                }
+            };
             if !matches!(form.location_kind.as_str(), "safe" | "cabinet") {
                 errors.push("location_kind", "Choose a safe or a locked cabinet.");
             }
-            if store
-                .cs_locations(&site)
-                .await?
-                .iter()
-                .any(|l| l.name.eq_ignore_ascii_case(name))
-            {
-                errors.push("location_name", "A place of that name exists already.");
-            }
-            if errors.is_empty() {
-                store
+            if let (Some(name), true) = (name, errors.is_empty())
+                && let Err(taken) = store
                     .add_cs_location(&actor, &site, name, &form.location_kind, now)
-                    .await?;
+                    .await?
+            {
+                errors.push("location_name", sentence(&taken.to_string()));
             }
             "location"
         }
@@ -332,11 +341,9 @@ pub(crate) async fn act(
                         LedgerRefusal::DeaNumber | LedgerRefusal::DeaCheckDigit => "supplier_dea",
                         LedgerRefusal::Strength => "mg_per_ml",
                         LedgerRefusal::Volume => "ml",
-                        LedgerRefusal::Supplier(w) if w.contains("NDC") => "ndc",
-                        LedgerRefusal::Supplier(w) if w.contains("lot") => "lot",
-                        LedgerRefusal::Supplier(w) if w.contains("invoice") => "invoice",
-                        LedgerRefusal::Supplier(w) if w.contains("address") => "supplier_address",
-                        LedgerRefusal::Supplier(w) if w.contains("number of") => "containers",
+                        LedgerRefusal::Ndc => "ndc",
+                        LedgerRefusal::Containers => "containers",
+                        LedgerRefusal::Text { field, .. } => field.code(),
                         _ => "supplier_name",
                     };
                     errors.push(field, refusal_words(&e));
@@ -397,6 +404,7 @@ pub(crate) async fn act(
                             }
                             LedgerRefusal::WitnessPassword => "witness_password",
                             LedgerRefusal::ExplanationMissing => "explanation",
+                            LedgerRefusal::Text { field, .. } => field.code(),
                             _ => "amount_mg",
                         };
                         errors.push(field, refusal_words(&e));
@@ -435,10 +443,11 @@ pub(crate) async fn act(
                 {
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => {
-                        let field = if e == LedgerRefusal::ExplanationMissing {
-                            "count_explanation"
-                        } else {
-                            "counted_mg"
+                        let field = match e {
+                            LedgerRefusal::ExplanationMissing | LedgerRefusal::Text { .. } => {
+                                "count_explanation"
+                            }
+                            _ => "counted_mg",
                         };
                         let words = if e == LedgerRefusal::ExplanationMissing {
                             "The count differs from what the ledger expects: explain the difference (at least 10 characters).".to_owned()

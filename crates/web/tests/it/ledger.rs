@@ -88,6 +88,48 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
     );
     assert!(html.contains("value=\"RX1234536\""), "typed value kept");
     receipt[9] = ("supplier_dea", "RX1234563");
+    // Not an NDC, then a lot number with a pasted escape sequence: each refused at its field,
+    // nothing received.
+    receipt[4] = ("ndc", "Probe text");
+    let res = app
+        .post_form(&nurse, "/ledger/receipt", &token, &receipt)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"ndc-error\""), "{html}");
+    assert!(
+        html.contains("An NDC is 10 or 11 digits in three groups"),
+        "{html}"
+    );
+    receipt[4] = ("ndc", "0143-9508-10");
+    receipt[5] = ("lot", "KET\u{1b}[2J-88210");
+    let res = app
+        .post_form(&nurse, "/ledger/receipt", &token, &receipt)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"lot-error\""), "{html}");
+    assert!(
+        html.contains("The lot number holds a control character"),
+        "{html}"
+    );
+    receipt[5] = ("lot", "KET-88210");
+    // The same place again, in other letters' case: refused, one place kept.
+    let res = app
+        .post_form(
+            &nurse,
+            "/ledger/location",
+            &token,
+            &[("location_name", "safe, room a"), ("location_kind", "safe")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("A place of that name exists already.")
+    );
     let res = app
         .post_form(&nurse, "/ledger/receipt", &token, &receipt)
         .await;

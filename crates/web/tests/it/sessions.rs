@@ -1082,6 +1082,7 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
     let safe = store
         .add_cs_location(&actor, &site, "Safe", "safe", now)
         .await
+        .unwrap()
         .unwrap();
     let supplier = store::Supplier {
         name: "Example Medical Supply".into(),
