@@ -146,6 +146,43 @@ pub enum DurationError {
 pub const MIN_ESKETAMINE_MIN: u32 = 120;
 /// The longest appointment accepted, in minutes (a working day).
 pub const MAX_APPOINTMENT_MIN: u32 = 12 * 60;
+/// How far ahead a person can book an appointment, in days. Not a clinical rule: a course and
+/// its boosters are planned weeks or months ahead, and the bound catches a mistyped year (2062
+/// for 2026), which would put the appointment where nobody looks.
+pub const MAX_DAYS_AHEAD: i32 = 730;
+
+/// Why the day a person chose for an appointment was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DayError {
+    /// Before today (the clinic's date).
+    #[error("that day has passed; book from today, {today}, on (check the year)")]
+    Past {
+        /// The clinic's date today.
+        today: Date,
+    },
+    /// More than [`MAX_DAYS_AHEAD`] days ahead.
+    #[error("that is more than two years ahead; book up to {latest} (check the year)")]
+    TooFar {
+        /// The last day that can be booked.
+        latest: Date,
+    },
+}
+
+/// Checks the day a person chose for a new appointment: from `today` (the clinic's date; a
+/// time earlier today is accepted, a walk-in recorded late) to [`MAX_DAYS_AHEAD`] days later.
+pub fn check_day(day: Date, today: Date) -> Result<(), DayError> {
+    if day < today {
+        return Err(DayError::Past { today });
+    }
+    // ok: a today at the calendar's end has no later day, so none is too far.
+    let latest = today
+        .checked_add(MAX_DAYS_AHEAD.days())
+        .unwrap_or(Date::MAX);
+    if day > latest {
+        return Err(DayError::TooFar { latest });
+    }
+    Ok(())
+}
 
 impl KindDurations {
     /// The default length of a kind.
@@ -487,6 +524,25 @@ fn first_slot(
 mod tests {
     use super::*;
     use crate::course::builtin_protocols;
+
+    #[test]
+    fn an_appointment_is_booked_from_today_up_to_two_years_ahead() {
+        let today: Date = "2026-12-06".parse().unwrap();
+        let day = |s: &str| s.parse::<Date>().unwrap();
+        assert_eq!(check_day(today, today), Ok(()));
+        assert_eq!(check_day(day("2028-12-05"), today), Ok(()));
+        let past = check_day(day("2025-12-08"), today).unwrap_err();
+        assert_eq!(past, DayError::Past { today });
+        assert_eq!(
+            past.to_string(),
+            "that day has passed; book from today, 2026-12-06, on (check the year)"
+        );
+        let far = check_day(day("2062-12-08"), today).unwrap_err();
+        assert_eq!(
+            far.to_string(),
+            "that is more than two years ahead; book up to 2028-12-05 (check the year)"
+        );
+    }
 
     fn chicago() -> TimeZone {
         TimeZone::get("America/Chicago").unwrap()

@@ -204,7 +204,7 @@ pub(crate) async fn site_zone(
         (status = 409, description = "`conflict`: the chair, or the patient, is booked for part of the slot; the message names the other appointment", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-        (status = 422, description = "A bad field, a chair not set up for the kind, outside opening hours; `rems_enrollment_required` or `rems_certification_required` for esketamine", body = ErrorBody)
+        (status = 422, description = "A bad field, a start before today or more than two years ahead, a chair not set up for the kind, outside opening hours; `rems_enrollment_required` or `rems_certification_required` for esketamine", body = ErrorBody)
     )
 )]
 pub(crate) async fn book(
@@ -270,6 +270,11 @@ pub(crate) async fn book(
         .checked_add(jiff::SignedDuration::from_mins(minutes))
         .map_err(|_| invalid("start", "the appointment would end past the calendar's end"))?;
     let tz = site_zone(&state, &who.user().site_id).await?;
+    clinical::booking::check_day(
+        start.to_zoned(tz.clone()).date(),
+        now.to_zoned(tz.clone()).date(),
+    )
+    .map_err(|e| invalid("start", e.to_string()))?;
     let new = NewAppointment {
         patient_id: &patient,
         chair_id: &chair,

@@ -515,8 +515,10 @@ pub(crate) async fn create(
         errors.push("kind", "Choose what the appointment is for.");
     }
     let date = form.date.trim().parse::<Date>().ok();
-    if date.is_none() {
-        errors.push("date", "Give the date in the form YYYY-MM-DD.");
+    match date.map(|d| clinical::booking::check_day(d, ctx.today())) {
+        None => errors.push("date", "Give the date in the form YYYY-MM-DD."),
+        Some(Err(e)) => errors.push("date", sentence(&e.to_string())),
+        Some(Ok(())) => {}
     }
     let time = form.time.trim().parse::<jiff::civil::Time>().ok();
     if time.is_none() {
@@ -549,9 +551,15 @@ pub(crate) async fn create(
         },
         _ => None,
     };
-    if let (Some(pid), Some(chair_id), Some(kind), Some(date), Some(time), Some(minutes)) =
-        (patient.clone(), chair, kind, date, time, minutes)
-    {
+    if let (Some(pid), Some(chair_id), Some(kind), Some(date), Some(time), Some(minutes), true) = (
+        patient.clone(),
+        chair,
+        kind,
+        date,
+        time,
+        minutes,
+        errors.is_empty(),
+    ) {
         let start = date
             .to_datetime(time)
             .to_zoned(ctx.time_zone())

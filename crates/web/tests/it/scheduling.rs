@@ -188,6 +188,23 @@ async fn bookings_never_overlap_and_keep_to_hours_and_routes(app: &TestApp) {
     )
     .await;
     assert_eq!((status, e["error"]["field"].as_str()), (422, Some("start")));
+    // A year typed wrong: a day past, or decades ahead, is refused at the start.
+    for (start, words) in [
+        ("2025-12-08T15:00:00Z", "that day has passed"),
+        ("2062-12-08T15:00:00Z", "more than two years ahead"),
+    ] {
+        let (status, e) = book(
+            app,
+            &desk,
+            json!({"patient_id": ben, "chair_id": iv, "start": start, "kind": "iv_infusion"}),
+        )
+        .await;
+        assert_eq!((status, e["error"]["field"].as_str()), (422, Some("start")));
+        assert!(
+            e["error"]["message"].as_str().unwrap().contains(words),
+            "{e}"
+        );
+    }
     let (status, e) = book(
         app,
         &desk,
@@ -772,6 +789,17 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
     assert_eq!(res.status(), 409);
     let html = res.text().await.unwrap();
     assert!(html.contains("choose another time"), "{html}");
+    // The same form with the year typed wrong: refused at the date, with the day to book from.
+    let mut past = again;
+    past[2] = ("date", "2025-12-08");
+    let res = app.post_form(&desk, "/schedule/new", &dtoken, &past).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"date-error\""), "{html}");
+    assert!(
+        html.contains("That day has passed; book from today"),
+        "{html}"
+    );
     let mut fields: Vec<(&str, &str)> = slots.iter().map(|v| ("slot", v.as_str())).collect();
     fields.truncate(6);
     let res = app.post_form(&desk, &book, &dtoken, &fields).await;
