@@ -271,6 +271,22 @@ class Staff:
             return e.code, e.read().decode(errors="replace")
 
 
+def unlinked_errors(page):
+    """The field errors of a page that no field points to: each error's element needs an id
+    that a field's (or its fieldset's) aria-describedby (or aria-labelledby, where the error
+    is part of the field's label) names, so a screen reader says the error when the field is
+    reached."""
+    described = set()
+    for ids in re.findall(r'aria-(?:describedby|labelledby)="([^"]*)"', page):
+        described.update(ids.split())
+    unlinked = []
+    for m in re.finditer(r'<(p|span|div)\b([^>]*\bclass="field-error"[^>]*)>(.*?)</\1>', page, re.S):
+        found = re.search(r'\bid="([^"]+)"', m.group(2))
+        if not found or found.group(1) not in described:
+            unlinked.append(html.unescape(re.sub(r"<[^>]+>", "", m.group(3))).strip()[:60])
+    return unlinked
+
+
 def csrf_of(page):
     found = re.search(r'name="csrf" value="([^"]+)"', page)
     return found.group(1) if found else ""
@@ -382,6 +398,9 @@ def probe(base, email, password, peer, max_pages, max_posts):
                     failures.append(f"POST {action} with {what}: {status}")
                 elif value == CONTROL and status < 400 and kinds[name] in TEXT_KINDS:
                     failures.append(f"POST {action} accepted control characters in {name}: {status}")
+                if status in (409, 422):
+                    for error in unlinked_errors(answer):
+                        failures.append(f"POST {action}: the error \"{error}\" is not linked to its field")
     return failures, len(pages), posts, answers, accepted, refused_forms
 
 

@@ -220,7 +220,8 @@ impl FormErrors {
     }
 
     /// The message for `field`, if it has one.
-    pub(crate) fn get(&self, field: &str) -> Option<&str> {
+    pub(crate) fn get(&self, field: impl AsRef<str>) -> Option<&str> {
+        let field = field.as_ref();
         self.0
             .iter()
             .find(|(f, _)| f == field)
