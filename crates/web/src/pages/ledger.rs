@@ -87,8 +87,19 @@ pub(crate) struct LedgerPage {
     tasks: Vec<TaskRow>,
     kinds: Vec<(&'static str, &'static str)>,
     form: LedgerForm,
+    /// The form the values in `form` were sent with (`entry`, `count`, `transfer`, ...), so
+    /// that a field two forms share (the container, the explanation) is filled in only in the
+    /// form it came from.
+    posted: &'static str,
     errors: FormErrors,
     notice: Option<String>,
+}
+
+impl LedgerPage {
+    /// `value` when `form` is the form that was sent, else nothing.
+    fn sent<'a>(&self, form: &str, value: &'a str) -> &'a str {
+        if self.posted == form { value } else { "" }
+    }
 }
 
 fn number(errors: &mut FormErrors, field: &str, words: &str, v: &str) -> Option<f64> {
@@ -105,7 +116,7 @@ async fn page(
     state: &AppState,
     who: &Can<LedgerReports>,
     ctx: PageCtx,
-    form: LedgerForm,
+    (form, posted): (LedgerForm, &'static str),
     errors: FormErrors,
     notice: Option<String>,
 ) -> Result<LedgerPage, AppError> {
@@ -174,6 +185,7 @@ async fn page(
         .map(|k| (k.code(), k.label()))
         .collect(),
         form,
+        posted,
         errors,
         notice,
         ctx,
@@ -219,7 +231,18 @@ pub(crate) async fn show(
             form.container = c.id;
         }
     }
-    render(&page(&state, &who, ctx, form, FormErrors::default(), notice).await?)
+    // A waste the session room sends here fills in the entry form.
+    render(
+        &page(
+            &state,
+            &who,
+            ctx,
+            (form, "entry"),
+            FormErrors::default(),
+            notice,
+        )
+        .await?,
+    )
 }
 
 fn refusal_words(e: &LedgerRefusal) -> String {
@@ -540,7 +563,7 @@ pub(crate) async fn act(
     if errors.is_empty() {
         return Ok(Redirect::to(&format!("/ledger?done={done}")).into_response());
     }
-    let page = page(&state, &who, ctx, form, errors, None).await?;
+    let page = page(&state, &who, ctx, (form, done), errors, None).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 

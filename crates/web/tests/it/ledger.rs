@@ -179,6 +179,29 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
     let res = app.post_form(&nurse, "/ledger/count", &token, &count).await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("explain the difference"));
+    // Too short an explanation: the count form keeps the vial chosen and what was typed, and
+    // the entry form above it, which has fields of the same names, stays empty.
+    let mut short = count.to_vec();
+    short.push(("explanation", "spilt"));
+    let res = app.post_form(&nurse, "/ledger/count", &token, &short).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(
+            "id=\"count_explanation\" name=\"explanation\" type=\"text\" value=\"spilt\""
+        ),
+        "{html}"
+    );
+    assert!(
+        html.contains("id=\"explanation\" name=\"explanation\" type=\"text\" value=\"\""),
+        "{html}"
+    );
+    let count_select = &html[html.find("id=\"count_container\"").unwrap()..];
+    let count_select = &count_select[..count_select.find("</select>").unwrap()];
+    assert!(
+        count_select.contains(&format!("value=\"{vial}\" selected")),
+        "{count_select}"
+    );
     let mut count = count.to_vec();
     count.push(("explanation", "10 mg spilt when drawing up, not recorded"));
     let res = app.post_form(&nurse, "/ledger/count", &token, &count).await;
