@@ -5,7 +5,8 @@ filled in as a person would (a plausible value of the field's type within its li
 the bad value is the only thing wrong and reaches as far into the server as it can (a witness
 is the next account given, which shares the password in the demo). Fails when
 a link answers 404 or 5xx, a post answers 5xx (bad input must get a page that says what is
-wrong), or a field of text accepts control characters.
+wrong), a field of text accepts control characters, a refused form does not keep what was
+typed, or a field's error is not tied to its field.
 
 Standard library only. Usage (tests/forms/run starts a demo server and calls this):
 
@@ -287,6 +288,27 @@ def unlinked_errors(page):
     return unlinked
 
 
+def lost_values(answer, action, path, sent, bad):
+    """The fields of a refused form that come back without what was sent in them (the field
+    with the bad value aside): a refusal must keep what was typed. Fields of text, dates,
+    times and numbers; a form the answer does not show again (a page that says what went
+    wrong instead) is not looked at."""
+    back = Forms()
+    back.feed(answer)
+    # Of the forms with this action (a list has one a row), the one whose hidden values (the
+    # row's id) are those sent.
+    hidden = lambda f: {(g["name"], g["value"]) for g in f["fields"] if g["kind"] == "hidden" and g["name"] != "csrf"}
+    same = [f for f in back.forms if f["post"] and (f["action"] or path) == action
+            and hidden(f) <= set(sent)]
+    if not same:
+        return []
+    shown = {f["name"]: f["value"] or "" for f in same[0]["fields"] if f["kind"] in KEPT_KINDS}
+    return [n for n, v in sent if n in shown and n != bad and v and shown[n] != v]
+
+
+KEPT_KINDS = ("text", "email", "tel", "date", "time", "number", "search", "url")
+
+
 def csrf_of(page):
     found = re.search(r'name="csrf" value="([^"]+)"', page)
     return found.group(1) if found else ""
@@ -325,7 +347,7 @@ def probe(base, email, password, peer, max_pages, max_posts):
                 queue.append(href)
 
     # Forms that accept the values a person would fill in, and the others with their first error.
-    posts, tried, answers, accepted, refused_forms = 0, set(), {}, 0, []
+    posts, tried, answers, accepted, refused_forms, sent = 0, set(), {}, 0, [], []
 
     def send(path, action, pairs):
         """Posts `pairs` to `action` with a fresh form token from `path` (a refused post may
@@ -334,6 +356,7 @@ def probe(base, email, password, peer, max_pages, max_posts):
         _, page = staff.get(path)
         pairs = [(n, csrf_of(page) if n == "csrf" else v.fresh() if isinstance(v, Fresh) else v) for n, v in pairs]
         status, answer = staff.post(action, pairs)
+        sent[:] = pairs
         posts += 1
         answers[status] = answers.get(status, 0) + 1
         return status, answer
@@ -398,6 +421,9 @@ def probe(base, email, password, peer, max_pages, max_posts):
                     failures.append(f"POST {action} with {what}: {status}")
                 elif value == CONTROL and status < 400 and kinds[name] in TEXT_KINDS:
                     failures.append(f"POST {action} accepted control characters in {name}: {status}")
+                if status == 422:
+                    for lost in lost_values(answer, action, path, sent, name):
+                        failures.append(f"POST {action}: what was typed in {lost} was not kept")
                 if status in (409, 422):
                     for error in unlinked_errors(answer):
                         failures.append(f"POST {action}: the error \"{error}\" is not linked to its field")

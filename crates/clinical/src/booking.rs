@@ -151,6 +151,16 @@ pub const MAX_APPOINTMENT_MIN: u32 = 12 * 60;
 /// for 2026), which would put the appointment where nobody looks.
 pub const MAX_DAYS_AHEAD: i32 = 730;
 
+/// The most characters of the reason an appointment is cancelled or marked a no-show.
+pub const MAX_CLOSE_REASON_CHARS: usize = 500;
+
+/// The reason an appointment is cancelled or marked a no-show, as typed: one line of at most
+/// [`MAX_CLOSE_REASON_CHARS`] characters without control characters. Returns it trimmed, or
+/// `None` when it is missing or not such a line.
+pub fn check_close_reason(reason: &str) -> Option<&str> {
+    crate::text::line(reason, MAX_CLOSE_REASON_CHARS).ok()
+}
+
 /// Why the day a person chose for an appointment was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum DayError {
@@ -524,6 +534,18 @@ fn first_slot(
 mod tests {
     use super::*;
     use crate::course::builtin_protocols;
+
+    #[test]
+    fn a_close_reason_is_one_readable_line() {
+        assert_eq!(
+            check_close_reason("  patient unwell "),
+            Some("patient unwell")
+        );
+        assert_eq!(check_close_reason(" "), None);
+        assert_eq!(check_close_reason(&"x".repeat(501)), None);
+        assert_eq!(check_close_reason("unwell\ncalled"), None);
+        assert_eq!(check_close_reason("unwell\u{202e}"), None);
+    }
 
     #[test]
     fn an_appointment_is_booked_from_today_up_to_two_years_ahead() {

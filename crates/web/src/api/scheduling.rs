@@ -393,13 +393,12 @@ async fn close(
     status: AppointmentStatus,
     reason: &str,
 ) -> Result<StatusCode, ApiError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
+    let Some(reason) = clinical::booking::check_close_reason(reason) else {
         return Err(invalid(
             "reason",
             "give the reason in one line of at most 500 characters",
         ));
-    }
+    };
     let done = state
         .store()
         .close_appointment(

@@ -228,6 +228,18 @@ pub(crate) struct DayPage {
     clinical: bool,
     /// Whether the list is today's: only then can patients be marked arrived.
     today: bool,
+    /// A refused cancellation's appointment and the reason typed for it.
+    typed_reason: Option<(String, String)>,
+}
+
+impl DayPage {
+    /// The reason typed for `appointment` in a refused post, else nothing.
+    fn typed_reason_for(&self, appointment: &str) -> &str {
+        match &self.typed_reason {
+            Some((id, reason)) if id == appointment => reason,
+            _ => "",
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -270,6 +282,7 @@ async fn day_page(
         errors,
         notice,
         today: day == ctx.today(),
+        typed_reason: None,
         clinical: matches!(
             ctx.user.as_ref().map(|u| u.role),
             Some(r) if r == store::Role::Nurse.label() || r == store::Role::Prescriber.label()
@@ -323,40 +336,51 @@ pub(crate) async fn close(
     let Some(id) = AppointmentId::parse(&form.appointment) else {
         return Err(AppError::NotFound);
     };
-    let status = match form.action.as_str() {
-        "no_show" => AppointmentStatus::NoShow,
-        _ => AppointmentStatus::Cancelled,
-    };
-    let reason = form.reason.trim();
     let mut errors = FormErrors::default();
-    if reason.is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
+    let status = match form.action.as_str() {
+        "cancel" => Some(AppointmentStatus::Cancelled),
+        "no_show" => Some(AppointmentStatus::NoShow),
+        // Only a post made by hand lacks one of the two buttons' values.
+        _ => None,
+    };
+    let reason = clinical::booking::check_close_reason(&form.reason);
+    if reason.is_none() {
         errors.push(
             format!("reason-{id}"),
             "Give the reason in one line of at most 500 characters.",
         );
-    } else if state
-        .store()
-        .close_appointment(
-            &who.actor(),
-            &who.user().site_id,
-            &id,
-            status,
-            reason,
-            jiff::Timestamp::now(),
-        )
-        .await?
-    {
-        return Ok(
-            Redirect::to(&format!("/schedule/day?date={day}&done={}", status.code()))
-                .into_response(),
-        );
-    } else {
+    }
+    if let (Some(status), Some(reason)) = (status, reason) {
+        if state
+            .store()
+            .close_appointment(
+                &who.actor(),
+                &who.user().site_id,
+                &id,
+                status,
+                reason,
+                jiff::Timestamp::now(),
+            )
+            .await?
+        {
+            return Ok(
+                Redirect::to(&format!("/schedule/day?date={day}&done={}", status.code()))
+                    .into_response(),
+            );
+        }
         errors.push(
             format!("reason-{id}"),
             "The appointment was already cancelled or marked a no-show.",
         );
+    } else if status.is_none() {
+        errors.push(
+            format!("reason-{id}"),
+            "Choose Cancel or No-show for the appointment.",
+        );
     }
-    let page = day_page(&state, &who, ctx, day, errors, None).await?;
+    let mut page = day_page(&state, &who, ctx, day, errors, None).await?;
+    // What was typed stays in the row's field.
+    page.typed_reason = Some((id.as_str().to_owned(), form.reason));
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 

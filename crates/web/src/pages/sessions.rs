@@ -41,6 +41,9 @@ pub(crate) struct SessionForm {
     fasting: String,
     pregnancy_test: String,
     note: String,
+    /// An adverse event's description (a field of its own: the pre-assessment's note is on
+    /// the same page).
+    description: String,
     systolic_mmhg: String,
     diastolic_mmhg: String,
     heart_rate_bpm: String,
@@ -88,9 +91,19 @@ pub(crate) struct SessionForm {
     answer_4: String,
     answer_5: String,
     answer_6: String,
+    /// The form these values were sent with (the step: `pre`, `pump`, `adverse`, ...), set by
+    /// the handler, so that a field two forms share (a note, the action taken) is filled in
+    /// again only in the form it came from.
+    #[serde(skip)]
+    posted: String,
 }
 
 impl SessionForm {
+    /// `value` when `form` is the form that was sent, else nothing.
+    fn sent<'a>(&self, form: &str, value: &'a str) -> &'a str {
+        if self.posted == form { value } else { "" }
+    }
+
     /// The answer to item `n` (from 1) of an in-session scale.
     fn answer(&self, n: usize) -> &str {
         match n {
@@ -1160,6 +1173,7 @@ fn refuse_control_characters(errors: &mut FormErrors, form: &SessionForm, step: 
     };
     let texts = [
         ("note".to_owned(), "Note", &form.note),
+        ("description".to_owned(), "Description", &form.description),
         (
             "override_reason".to_owned(),
             "Reason",
@@ -1190,9 +1204,10 @@ pub(crate) async fn act(
     who: Can<ClinicalData>,
     ctx: PageCtx,
     Path((id, action)): Path<(String, String)>,
-    Form(form): Form<SessionForm>,
+    Form(mut form): Form<SessionForm>,
 ) -> Result<Response, AppError> {
     let id = SessionId::parse(&id).ok_or(AppError::NotFound)?;
+    form.posted.clone_from(&action);
     let now = jiff::Timestamp::now();
     let site = who.user().site_id.clone();
     let actor = who.actor();
@@ -1457,8 +1472,8 @@ pub(crate) async fn act(
             if grade.is_none() {
                 errors.push("grade", "Choose a grade from 1 (mild) to 5.");
             }
-            if kind == Some(AdverseKind::Other) && opt(&form.note).is_none() {
-                errors.push("note", "Describe the event.");
+            if kind == Some(AdverseKind::Other) && opt(&form.description).is_none() {
+                errors.push("description", "Describe the event.");
             }
             if let (Some(k), Some(g), true) = (kind, grade, errors.is_empty())
                 && let Err(r) = store
@@ -1470,7 +1485,7 @@ pub(crate) async fn act(
                         g,
                         opt(&form.action),
                         ticked(&form.serious),
-                        opt(&form.note),
+                        opt(&form.description),
                         now,
                     )
                     .await?

@@ -891,6 +891,30 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
         )
         .await;
     assert_eq!(res.status(), 422);
+    // Neither button's value (a post by hand): nothing is cancelled, and the reason typed
+    // stays in the row's field.
+    let res = app
+        .post_form(
+            &desk,
+            "/schedule/close",
+            &dtoken,
+            &[
+                ("appointment", &appt),
+                ("date", &first_day),
+                ("action", "delete"),
+                ("reason", "rebooking next week"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Choose Cancel or No-show"), "{html}");
+    assert!(
+        html.contains(&format!(
+            "id=\"reason-{appt}\" name=\"reason\" type=\"text\" value=\"rebooking next week\""
+        )),
+        "{html}"
+    );
     let res = app
         .post_form(
             &desk,

@@ -506,6 +506,26 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
         .post_form(&nurse, &format!("{page}/pump"), &token, &[("step", "stop")])
         .await;
     assert_eq!(res.status(), 303);
+    // "Other" needs a description: refused at its field, the action typed kept.
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/adverse"),
+            &token,
+            &[
+                ("kind", "other"),
+                ("grade", "1"),
+                ("action", "ondansetron given"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"description-error\""), "{html}");
+    assert!(
+        html.contains("id=\"ae-action\" name=\"action\" type=\"text\" value=\"ondansetron given\""),
+        "{html}"
+    );
     let res = app
         .post_form(
             &nurse,
