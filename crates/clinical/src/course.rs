@@ -323,7 +323,7 @@ pub fn check_dose(
             .trim_end_matches("mg")
             .trim()
             .parse()
-            .map_err(|_| DoseError::Unreadable(typed.chars().take(20).collect(), "mg", "56"))?;
+            .map_err(|_| DoseError::Unreadable(crate::text::shown(typed), "mg", "56"))?;
         let devices = mg / 28.0;
         if !mg.is_finite() || devices.fract() != 0.0 || !(1.0..=3.0).contains(&devices) {
             return Err(DoseError::NotDevices(mg));
@@ -338,7 +338,7 @@ pub fn check_dose(
         .trim_end_matches("mg/kg")
         .trim()
         .parse()
-        .map_err(|_| DoseError::Unreadable(typed.chars().take(20).collect(), "mg/kg", "0.5"))?;
+        .map_err(|_| DoseError::Unreadable(crate::text::shown(typed), "mg/kg", "0.5"))?;
     let max = caps.for_route(product.route());
     if !v.is_finite() || v < floor.min_mg_per_kg || v > max {
         return Err(DoseError::OutOfRange {

@@ -349,9 +349,7 @@ impl AntidepressantTrial {
             w => match w.parse::<u32>() {
                 Ok(n) if (1..=MAX_TRIAL_WEEKS).contains(&n) => Some(n),
                 _ => {
-                    errors.push(MedicationError::WeeksUnreadable(
-                        w.chars().take(20).collect(),
-                    ));
+                    errors.push(MedicationError::WeeksUnreadable(crate::text::shown(w)));
                     None
                 }
             },

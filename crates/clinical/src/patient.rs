@@ -227,7 +227,7 @@ impl Sex {
             "other" => Ok(Sex::Other),
             "unknown" => Ok(Sex::Unknown),
             _ => Err(PatientError::SexUnknownCode {
-                input: input.to_owned(),
+                input: crate::text::shown(input),
             }),
         }
     }
@@ -267,7 +267,7 @@ impl DateOfBirth {
         let date: Date = trimmed
             .parse()
             .map_err(|_| PatientError::BirthDateUnreadable {
-                input: input.to_owned(),
+                input: crate::text::shown(input),
             })?;
         Self::new(date, today)
     }
@@ -324,7 +324,7 @@ impl Phone {
         if !allowed || !(7..=20).contains(&digits) {
             return Err(PatientError::PhoneInvalid {
                 field,
-                input: input.to_owned(),
+                input: crate::text::shown(input),
             });
         }
         Ok(Phone(trimmed.to_owned()))
@@ -345,7 +345,7 @@ impl Email {
     pub fn parse(input: &str) -> Result<Self, PatientError> {
         let trimmed = input.trim();
         let invalid = || PatientError::EmailInvalid {
-            input: input.to_owned(),
+            input: crate::text::shown(input),
         };
         let (local, domain) = trimmed.split_once('@').ok_or_else(invalid)?;
         let shape_ok = !local.is_empty()

@@ -196,7 +196,7 @@ impl FollowUpInput {
             match Action::parse(code) {
                 Some(a) if !actions.contains(&a) => actions.push(a),
                 Some(_) => {}
-                None => problems.push(FollowUpError::UnknownAction(code.trim().to_owned())),
+                None => problems.push(FollowUpError::UnknownAction(crate::text::shown(code))),
             }
         }
         if actions.is_empty() && !problems.iter().any(|p| p.field() == "actions") {

@@ -693,9 +693,7 @@ impl ScreeningInput {
                 .filter_map(|c| {
                     let c = c.as_ref().trim();
                     Condition::parse(c).or_else(|| {
-                        errors.push(ScreeningError::UnknownCondition(
-                            c.chars().take(60).collect(),
-                        ));
+                        errors.push(ScreeningError::UnknownCondition(crate::text::shown(c)));
                         None
                     })
                 })
@@ -709,9 +707,9 @@ impl ScreeningInput {
             .filter_map(|c| {
                 let c = c.as_ref().trim();
                 MedicationClass::parse(c).or_else(|| {
-                    errors.push(ScreeningError::UnknownMedicationClass(
-                        c.chars().take(60).collect(),
-                    ));
+                    errors.push(ScreeningError::UnknownMedicationClass(crate::text::shown(
+                        c,
+                    )));
                     None
                 })
             })

@@ -23,6 +23,32 @@ pub enum TextProblem {
     Unreadable,
 }
 
+/// The most characters of a refused value that a message shows.
+pub const SHOWN_CHARS: usize = 40;
+
+/// A refused value as a message shows it: trimmed, at most [`SHOWN_CHARS`] characters (with
+/// "…" when cut), control characters and invisible marks shown as "�". A message names what
+/// was typed so the person can find it; it need not repeat 3,000 characters, nor pass on a
+/// terminal's escape sequence.
+pub fn shown(input: &str) -> String {
+    let t = input.trim();
+    let mut out: String = t
+        .chars()
+        .take(SHOWN_CHARS)
+        .map(|c| {
+            if c.is_control() || has_invisible_mark(c.encode_utf8(&mut [0; 4])) {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if t.chars().nth(SHOWN_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Whether `text` holds a bidirectional control (embeddings, overrides, isolates, marks), a
 /// zero-width space, word joiner or byte-order mark, or a zero-width (non-)joiner that does not
 /// stand between two letters (where Persian and Indic names use it legitimately).
@@ -105,6 +131,17 @@ mod tests {
         assert_eq!(line("A\u{202E}21-3", 50), Err(TextProblem::Unreadable));
         // A joiner between two letters is part of a name's spelling.
         assert_eq!(line("می\u{200C}خواهم", 50), Ok("می\u{200C}خواهم"));
+    }
+
+    #[test]
+    fn a_refused_value_is_shown_short_and_readable() {
+        assert_eq!(shown(" 1e309 "), "1e309");
+        assert_eq!(shown(&"x".repeat(3000)), format!("{}…", "x".repeat(40)));
+        assert_eq!(
+            shown("Pasted\u{1b}[2J\u{202e}"),
+            "Pasted\u{FFFD}[2J\u{FFFD}"
+        );
+        assert_eq!(shown(&"é".repeat(40)), "é".repeat(40));
     }
 
     #[test]

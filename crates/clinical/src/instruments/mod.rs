@@ -95,7 +95,7 @@ impl InstrumentId {
             .into_iter()
             .find(|i| i.code() == wanted)
             .ok_or_else(|| ScoreError::UnknownInstrument {
-                input: input.to_owned(),
+                input: crate::text::shown(input),
             })
     }
 

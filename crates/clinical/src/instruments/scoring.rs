@@ -214,7 +214,7 @@ pub fn parse_answers(instrument: &Instrument, input: &str) -> Result<Vec<i64>, S
             part.parse().map_err(|_| ScoreError::NotANumber {
                 instrument: instrument.id.code(),
                 item: i + 1,
-                input: part.to_owned(),
+                input: crate::text::shown(part),
                 min: instrument.answer_min,
                 max: instrument.answer_max,
             })

@@ -212,6 +212,27 @@ async fn bad_bodies_get_errors_that_name_the_problem(app: &TestApp) {
             "{body}: {json}"
         );
     }
+    // A long value is named short in the message, its control characters shown as such.
+    let long = format!(
+        "{{\"given_name\":\"A\",\"family_name\":\"B\",\"date_of_birth\":\"1990-01-01\",\"sex\":\"\\u001b[2J{}\"}}",
+        "x".repeat(3000)
+    );
+    let res = client
+        .post(app.url("/api/v1/patients"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(long)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    let json: Value = res.json().await.unwrap();
+    let message = json["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("sex '\u{FFFD}[2Jxxx") && message.contains("x…'"),
+        "{message}"
+    );
+    assert!(message.chars().count() < 200, "{message}");
     // Nothing was stored by the refused requests.
     let res = client
         .get(app.url("/api/v1/patients"))
