@@ -68,11 +68,13 @@ pub struct PatientQuery {
 
 impl PatientQuery {
     /// Reads a search: words separated by spaces or commas, in any order; a word that is a date
-    /// (`1985-03-14`, or `03/14/1985` as written in the United States) is a birth date.
+    /// (`1985-03-14`, or `03/14/1985` as written in the United States) is a birth date. A
+    /// control character separates words too: no name or record number holds one, and a NUL
+    /// byte cannot be sent to PostgreSQL at all.
     pub fn parse(input: &str) -> PatientQuery {
         let mut query = PatientQuery::default();
         for token in input
-            .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+            .split(|c: char| c.is_whitespace() || c.is_control() || c == ',' || c == ';')
             .filter(|t| !t.is_empty())
         {
             if query.birth_date.is_none()
@@ -142,6 +144,10 @@ mod tests {
         let q = PatientQuery::parse("13/45/1985 K12");
         assert_eq!(q.words, vec!["13/45/1985", "k12"]);
         assert!(PatientQuery::parse(" , ").is_empty());
+        // Control characters separate words; none reaches a word.
+        let q = PatientQuery::parse("Ada\0Park\u{7}");
+        assert_eq!(q.words, ["ada", "park"]);
+        assert!(PatientQuery::parse("\0\u{1b}").is_empty());
         let many = PatientQuery::parse("a b c d e f g h i j");
         assert_eq!(many.words.len(), MAX_SEARCH_WORDS);
     }

@@ -117,6 +117,17 @@ async fn clinicians_register_and_list_patients(app: &TestApp) {
         let list: Value = res.json().await.unwrap();
         assert_eq!(list["patients"].as_array().unwrap().len(), 1, "{list}");
         assert_eq!(list["patients"][0]["id"], id);
+        // A control character in a search separates words: the same patient, no error (a NUL
+        // byte sent to PostgreSQL answered 500).
+        let res = client
+            .get(app.url(&format!("/api/v1/patients?search=Ada%00{}%07", role.code())))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let list: Value = res.json().await.unwrap();
+        assert_eq!(list["patients"][0]["id"], id, "{list}");
     }
     let token = app.token(Role::Prescriber).await.replace("kf_", "kf_x");
     let res = client
