@@ -245,6 +245,14 @@ pub(crate) async fn create(
     let site = &who.user().site_id;
     let patient_id = PatientId::parse(&body.patient_id)
         .ok_or_else(|| invalid("patient_id", "patient_id is not a patient's id"))?;
+    // A patient's diagnoses come from Ketaflow's list, so a code not on it is none of theirs
+    // (and never reaches the database: a NUL byte cannot be sent to PostgreSQL).
+    if clinical::diagnoses::find(body.diagnosis_code.trim()).is_none() {
+        return Err(invalid(
+            "diagnosis_code",
+            CourseRefusal::DiagnosisNotCurrent.to_string(),
+        ));
+    }
     let protocol = crate::pages::protocol_library(&state, site)
         .await?
         .into_iter()

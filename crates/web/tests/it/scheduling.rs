@@ -412,6 +412,13 @@ async fn a_prescriber_orders_a_course_and_each_dose_change_is_a_new_order(app: &
     assert_eq!(res.status(), 422);
     let e: Value = res.json().await.unwrap();
     assert_eq!(e["error"]["field"], "diagnosis_code");
+    // Not a code at all (a NUL byte answered 500 on PostgreSQL): the same refusal.
+    let mut nul = body.clone();
+    nul["diagnosis_code"] = json!("F33.2\u{0}");
+    let res = post(&doctor, "/api/v1/courses", nul).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "diagnosis_code");
     let mut high = body.clone();
     high["dose"] = json!("1.5");
     let e: Value = post(&doctor, "/api/v1/courses", high)
