@@ -1162,38 +1162,49 @@ async fn after(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
-/// Refuses a control character other than a line break or a tab in the form's free text (a
-/// note, a reason, the action taken, a lot number, an addendum): none is ever typed, pasted
-/// text can carry one, and a NUL byte cannot be stored in PostgreSQL's text at all.
-fn refuse_control_characters(errors: &mut FormErrors, form: &SessionForm, step: &str) {
+/// Checks the form's free text (a note, a reason, the action taken, a lot number, an
+/// addendum) with `clinical::text`: within its length (not clinical limits: room for any real
+/// text, and a bound on what a signed record keeps), and without a control character other than
+/// a line break or a tab, or an invisible mark: none is ever typed, pasted text can carry one,
+/// and a NUL byte cannot be stored in PostgreSQL's text at all.
+fn check_texts(errors: &mut FormErrors, form: &SessionForm, step: &str) {
     // The alert's action field is named after the alert, so the message leads to its input.
     let action = match SessionAlertId::parse(&form.alert) {
         Some(alert) if step == "alert" => format!("action-{alert}"),
         _ => "action".to_owned(),
     };
+    let lot_chars = clinical::ledger::TextField::Lot.max_chars();
     let texts = [
-        ("note".to_owned(), "Note", &form.note),
-        ("description".to_owned(), "Description", &form.description),
+        ("note".to_owned(), "Note", &form.note, 2000),
+        (
+            "description".to_owned(),
+            "Description",
+            &form.description,
+            2000,
+        ),
         (
             "override_reason".to_owned(),
             "Reason",
             &form.override_reason,
+            500,
         ),
-        ("lot".to_owned(), "Lot number", &form.lot),
-        (action, "Action taken", &form.action),
-        ("body".to_owned(), "Addendum", &form.body),
+        ("lot".to_owned(), "Lot number", &form.lot, lot_chars),
+        (action, "Action taken", &form.action, 500),
+        ("body".to_owned(), "Addendum", &form.body, 10_000),
     ];
-    for (field, label, text) in texts {
-        if text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            errors.push(
+    for (field, label, text, max) in texts {
+        match clinical::text::optional_lines(text, max) {
+            Ok(_) => {}
+            Err(clinical::text::TextProblem::TooLong { max }) => errors.push(
+                field,
+                format!("{label} is longer than {max} characters; shorten it."),
+            ),
+            Err(_) => errors.push(
                 field,
                 format!(
                     "{label} holds a control character, which pasted text can carry; type it again."
                 ),
-            );
+            ),
         }
     }
 }
@@ -1215,7 +1226,7 @@ pub(crate) async fn act(
     let store = state.store();
     let mut errors = FormErrors::default();
     let mut done = "saved";
-    refuse_control_characters(&mut errors, &form, &action);
+    check_texts(&mut errors, &form, &action);
     if !errors.is_empty() {
         return after(&state, &who, ctx, &id, form, errors, done).await;
     }

@@ -595,6 +595,23 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
         .await;
     assert_eq!(res.status(), 422);
     assert!(res.text().await.unwrap().contains("addendum"));
+    // A signed record keeps a bounded addendum: one too long is refused, nothing added.
+    let long = "Called again. ".repeat(800);
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/addendum"),
+            &token,
+            &[("body", &long)],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Addendum is longer than 10000 characters; shorten it.")
+    );
     let res = app
         .post_form(
             &nurse,
