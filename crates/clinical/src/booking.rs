@@ -158,6 +158,7 @@ pub const MAX_CLOSE_REASON_CHARS: usize = 500;
 /// [`MAX_CLOSE_REASON_CHARS`] characters without control characters. Returns it trimmed, or
 /// `None` when it is missing or not such a line.
 pub fn check_close_reason(reason: &str) -> Option<&str> {
+    // ok: every problem (empty, too long, unreadable) gets the one message callers give for None.
     crate::text::line(reason, MAX_CLOSE_REASON_CHARS).ok()
 }
 

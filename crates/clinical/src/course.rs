@@ -646,9 +646,7 @@ pub enum StatusError {
     #[error("the reason is longer than {MAX_STOP_REASON_CHARS} characters; shorten it")]
     ReasonTooLong,
     /// A reason with a control character or an invisible mark.
-    #[error(
-        "the reason holds a control character or an invisible mark, which pasted text can carry; type it again"
-    )]
+    #[error("the reason {}; type it again", crate::text::TextProblem::Unreadable)]
     ReasonUnreadable,
 }
 
@@ -680,9 +678,7 @@ pub enum DoseReasonError {
     )]
     Length,
     /// A control character or an invisible mark.
-    #[error(
-        "the reason holds a control character or an invisible mark, which pasted text can carry; type it again"
-    )]
+    #[error("the reason {}; type it again", crate::text::TextProblem::Unreadable)]
     Unreadable,
 }
 

@@ -132,12 +132,8 @@ fn text_refusal(field: TextField, problem: TextProblem) -> String {
     let what = field.words();
     match problem {
         TextProblem::Empty => format!("give {what}"),
-        TextProblem::TooLong { max } => {
-            format!("{what} is longer than {max} characters; shorten it")
-        }
-        TextProblem::Unreadable => format!(
-            "{what} holds a control character or an invisible mark, which pasted text can carry; type it again"
-        ),
+        TextProblem::TooLong { .. } => format!("{what} {problem}; shorten it"),
+        TextProblem::Unreadable => format!("{what} {problem}; type it again"),
     }
 }
 

@@ -933,8 +933,9 @@ pub enum DecisionError {
     /// The reason (`reason`) or the justification (`justification`) holds a control character
     /// or an invisible mark.
     #[error(
-        "the {} holds a control character or an invisible mark, which pasted text can carry; type it again",
-        if *.0 == "reason" { "reason" } else { "justification" }
+        "the {} {}; type it again",
+        if *.0 == "reason" { "reason" } else { "justification" },
+        crate::text::TextProblem::Unreadable
     )]
     Unreadable(&'static str),
 }

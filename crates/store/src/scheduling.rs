@@ -174,6 +174,17 @@ pub enum BookingRefusal {
     CourseNotOpen,
 }
 
+impl BookingRefusal {
+    /// Whether another appointment holds the slot (the chair's or the patient's): a conflict,
+    /// where every other refusal is about the booking itself.
+    pub fn is_taken(&self) -> bool {
+        matches!(
+            self,
+            BookingRefusal::ChairTaken { .. } | BookingRefusal::PatientTaken { .. }
+        )
+    }
+}
+
 fn minutes(t: Time) -> i64 {
     i64::from(t.hour()) * 60 + i64::from(t.minute())
 }

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::booking::{AppointmentKind, ChairPlan, ProposalAsk, propose};
 use serde::Deserialize;
-use store::{AppointmentStatus, BookingRefusal, ChairId, CourseId, CourseRecord, NewAppointment};
+use store::{AppointmentStatus, ChairId, CourseId, CourseRecord, NewAppointment};
 
 use crate::AppState;
 use crate::capability::{Can, PatientDirectory};
@@ -209,7 +209,8 @@ pub(crate) async fn confirm(
     }
     for value in picked {
         let mut parts = value.split('|');
-        // The session's number is echoed in the refusal, so only a number is taken.
+        // The session's number is echoed in the refusal, so only a number is taken. ok: one
+        // that is not a number makes the proposal unreadable, which is refused below.
         let (Some(session), Some(chair), Some(start)) = (
             parts.next().and_then(|n| n.parse::<u32>().ok()),
             parts.next(),
@@ -251,10 +252,7 @@ pub(crate) async fn confirm(
         {
             Ok(_) => booked += 1,
             Err(r) => {
-                taken |= matches!(
-                    r,
-                    BookingRefusal::ChairTaken { .. } | BookingRefusal::PatientTaken { .. }
-                );
+                taken |= r.is_taken();
                 refused.push(format!(
                     "Session {session} at {}: {}",
                     ctx.time(starts_at),

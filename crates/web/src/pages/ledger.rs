@@ -15,7 +15,7 @@ use clinical::text::TextProblem;
 use serde::Deserialize;
 use store::{NewEntry, Receipt, Role, Supplier, Witness};
 
-use super::{FormErrors, sentence};
+use super::{FormErrors, Posted, sentence};
 use crate::AppState;
 use crate::capability::{Can, ClinicalData, LedgerReports};
 use crate::error::AppError;
@@ -87,19 +87,10 @@ pub(crate) struct LedgerPage {
     tasks: Vec<TaskRow>,
     kinds: Vec<(&'static str, &'static str)>,
     form: LedgerForm,
-    /// The form the values in `form` were sent with (`entry`, `count`, `transfer`, ...), so
-    /// that a field two forms share (the container, the explanation) is filled in only in the
-    /// form it came from.
-    posted: &'static str,
+    /// The form the values in `form` were sent with (`entry`, `count`, `transfer`, ...).
+    posted: Posted,
     errors: FormErrors,
     notice: Option<String>,
-}
-
-impl LedgerPage {
-    /// `value` when `form` is the form that was sent, else nothing.
-    fn sent<'a>(&self, form: &str, value: &'a str) -> &'a str {
-        if self.posted == form { value } else { "" }
-    }
 }
 
 fn number(errors: &mut FormErrors, field: &str, words: &str, v: &str) -> Option<f64> {
@@ -185,7 +176,7 @@ async fn page(
         .map(|k| (k.code(), k.label()))
         .collect(),
         form,
-        posted,
+        posted: Posted(posted.to_owned()),
         errors,
         notice,
         ctx,
@@ -267,10 +258,10 @@ pub(crate) async fn act(
         "location" => {
             let name = match clinical::text::line(&form.location_name, MAX_PLACE_CHARS) {
                 Ok(name) => Some(name),
-                Err(TextProblem::Unreadable) => {
+                Err(problem @ TextProblem::Unreadable) => {
                     errors.push(
                         "location_name",
-                        "The name holds a control character or an invisible mark, which pasted text can carry; type it again.",
+                        format!("The name {problem}; type it again."),
                     );
                     None
                 }

@@ -210,6 +210,18 @@ pub(crate) fn form_values(fields: &[(String, String)], name: &str) -> Vec<String
         .collect()
 }
 
+/// Which of a page's forms sent the values the page shows again, so that a field two forms
+/// share by name (a container, a note) is filled in again only in the form it came from.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Posted(pub(crate) String);
+
+impl Posted {
+    /// `value` when `form` is the form that was sent, else nothing.
+    pub(crate) fn sent<'a>(&self, form: &str, value: &'a str) -> &'a str {
+        if self.0 == form { value } else { "" }
+    }
+}
+
 /// Messages for the fields of a form that was sent back, in the order of the form.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct FormErrors(Vec<(String, String)>);

@@ -623,10 +623,7 @@ pub(crate) async fn create(
                         );
                     }
                     Err(r) => {
-                        taken = matches!(
-                            r,
-                            BookingRefusal::ChairTaken { .. } | BookingRefusal::PatientTaken { .. }
-                        );
+                        taken = r.is_taken();
                         let field = match r {
                             BookingRefusal::OutsideHours { .. } => "time",
                             BookingRefusal::PatientTaken { .. } => "time",

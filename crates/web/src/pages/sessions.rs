@@ -24,7 +24,7 @@ use store::{
     SessionRefusal,
 };
 
-use super::{FormErrors, sentence};
+use super::{FormErrors, Posted, sentence};
 use crate::AppState;
 use crate::capability::{Can, ClinicalData, Prescribing};
 use crate::error::AppError;
@@ -92,18 +92,12 @@ pub(crate) struct SessionForm {
     answer_5: String,
     answer_6: String,
     /// The form these values were sent with (the step: `pre`, `pump`, `adverse`, ...), set by
-    /// the handler, so that a field two forms share (a note, the action taken) is filled in
-    /// again only in the form it came from.
+    /// the handler.
     #[serde(skip)]
-    posted: String,
+    posted: Posted,
 }
 
 impl SessionForm {
-    /// `value` when `form` is the form that was sent, else nothing.
-    fn sent<'a>(&self, form: &str, value: &'a str) -> &'a str {
-        if self.posted == form { value } else { "" }
-    }
-
     /// The answer to item `n` (from 1) of an in-session scale.
     fn answer(&self, n: usize) -> &str {
         match n {
@@ -1195,16 +1189,10 @@ fn check_texts(errors: &mut FormErrors, form: &SessionForm, step: &str) {
     for (field, label, text, max) in texts {
         match clinical::text::optional_lines(text, max) {
             Ok(_) => {}
-            Err(clinical::text::TextProblem::TooLong { max }) => errors.push(
-                field,
-                format!("{label} is longer than {max} characters; shorten it."),
-            ),
-            Err(_) => errors.push(
-                field,
-                format!(
-                    "{label} holds a control character, which pasted text can carry; type it again."
-                ),
-            ),
+            Err(problem @ clinical::text::TextProblem::TooLong { .. }) => {
+                errors.push(field, format!("{label} {problem}; shorten it."));
+            }
+            Err(problem) => errors.push(field, format!("{label} {problem}; type it again.")),
         }
     }
 }
@@ -1218,7 +1206,7 @@ pub(crate) async fn act(
     Form(mut form): Form<SessionForm>,
 ) -> Result<Response, AppError> {
     let id = SessionId::parse(&id).ok_or(AppError::NotFound)?;
-    form.posted.clone_from(&action);
+    form.posted = Posted(action.clone());
     let now = jiff::Timestamp::now();
     let site = who.user().site_id.clone();
     let actor = who.actor();
