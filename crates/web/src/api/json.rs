@@ -61,6 +61,27 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 "the body must be a JSON object, such as {\"conditions\": []}",
             ));
         }
+        // PostgreSQL's text cannot hold a NUL character, and no field of this API is meant to:
+        // refused here for every body, at the value that holds it, before any handler runs.
+        if let Some(field) = nul_at(&bytes) {
+            let what = if field.is_empty() {
+                "a key of the body"
+            } else {
+                &field
+            };
+            let err = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                format!(
+                    "{what} holds a NUL character (\\u0000), which pasted text can carry and no field accepts; remove it and send the body again"
+                ),
+            );
+            return Err(if field.is_empty() {
+                err
+            } else {
+                err.field(field)
+            });
+        }
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let e = match serde_path_to_error::deserialize::<_, T>(&mut de) {
             // Anything after the value (`{} {}`) makes the body malformed.
@@ -95,6 +116,41 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             err = err.field(field);
         }
         Err(err)
+    }
+}
+
+/// Where a well-formed body holds a NUL character in a string or a key: the path to that value
+/// (`doses[0].note`), or to the object whose key holds it. `None` for a body without one, or one
+/// that is not well-formed JSON (the parser then says what is wrong). A NUL can only be written
+/// as the escape `\u0000` (a raw control character is not JSON), so bodies without those six
+/// bytes are not parsed twice.
+fn nul_at(bytes: &[u8]) -> Option<String> {
+    if !bytes.windows(6).any(|w| w == br"\u0000") {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    nul_in(&value, "")
+}
+
+fn nul_in(value: &serde_json::Value, path: &str) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then(|| path.to_owned()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_in(v, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                return Some(path.to_owned());
+            }
+            let inner = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            nul_in(v, &inner)
+        }),
+        _ => None,
     }
 }
 
@@ -146,6 +202,22 @@ fn source_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nul_character_is_found_at_its_value_and_only_there() {
+        assert_eq!(nul_at(br#"{"a": 1, "b": "x"}"#), None);
+        // An escaped backslash followed by "u0000" is text, not a NUL.
+        assert_eq!(nul_at(br#"{"a": "C:\\u0000"}"#), None);
+        assert_eq!(nul_at(br#"{"a": "x\u0000y"}"#).as_deref(), Some("a"));
+        assert_eq!(
+            nul_at(br#"{"doses": [{"n": 1}, {"note": "\u0000"}]}"#).as_deref(),
+            Some("doses[1].note")
+        );
+        assert_eq!(nul_at(br#"{"p": {"k\u0000": 1}}"#).as_deref(), Some("p"));
+        assert_eq!(nul_at(br#"{"k\u0000": 1}"#).as_deref(), Some(""));
+        // Not JSON: left for the parser to name.
+        assert_eq!(nul_at(br#"{"a": "\u0000"#), None);
+    }
 
     #[test]
     fn shape_errors_name_the_path_and_missing_fields_their_name() {
