@@ -18,15 +18,19 @@ pub const MIN_BODY_CHARS: usize = 100;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConsentError {
     /// No title, or too long, or more than one line.
-    #[error("the title is required: one line of at most {MAX_TITLE_CHARS} characters")]
+    #[error(
+        "the title is required: one line of at most {MAX_TITLE_CHARS} characters, without control characters or invisible marks"
+    )]
     Title,
     /// The text is too short or too long.
     #[error(
         "the text is {0} characters; a consent document needs {MIN_BODY_CHARS} to {MAX_BODY_CHARS}"
     )]
     BodyLength(usize),
-    /// The text holds control characters other than line breaks and tabs.
-    #[error("the text holds a control character; paste it again as plain text")]
+    /// The text holds control characters other than line breaks and tabs, or an invisible mark.
+    #[error(
+        "the text holds a control character or an invisible mark; paste it again as plain text"
+    )]
     BodyUnreadable,
     /// The typed name is not the patient's.
     #[error("the signature must be the patient's full name as on the record, {0}")]
@@ -61,21 +65,15 @@ impl ConsentText {
     /// Checks a document as typed.
     pub fn parse(title: &str, body: &str) -> Result<ConsentText, Vec<ConsentError>> {
         let mut errors = Vec::new();
-        let title = title.trim();
-        if title.is_empty()
-            || title.chars().count() > MAX_TITLE_CHARS
-            || title.chars().any(char::is_control)
-        {
+        let title = crate::text::line(title, MAX_TITLE_CHARS).unwrap_or_else(|_| {
             errors.push(ConsentError::Title);
-        }
+            ""
+        });
         let body = body.replace("\r\n", "\n").trim().to_owned();
         let n = body.chars().count();
         if !(MIN_BODY_CHARS..=MAX_BODY_CHARS).contains(&n) {
             errors.push(ConsentError::BodyLength(n));
-        } else if body
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
+        } else if crate::text::optional_lines(&body, MAX_BODY_CHARS).is_err() {
             errors.push(ConsentError::BodyUnreadable);
         }
         if errors.is_empty() {
@@ -135,6 +133,10 @@ mod tests {
         assert_eq!(fields, ["title", "body"]);
         let e = ConsentText::parse("T", &format!("{body}\u{7}")).unwrap_err();
         assert_eq!(e, [ConsentError::BodyUnreadable]);
+        let e = ConsentText::parse("T", &format!("{body}\u{200B}")).unwrap_err();
+        assert_eq!(e, [ConsentError::BodyUnreadable]);
+        let e = ConsentText::parse("Consent \u{202E}", &body).unwrap_err();
+        assert_eq!(e, [ConsentError::Title]);
         assert!(ConsentText::parse("a\nb", &body).is_err());
         assert!(ConsentText::parse("T", &"x".repeat(MAX_BODY_CHARS + 1)).is_err());
     }

@@ -394,8 +394,10 @@ pub enum ProtocolError {
     /// A built-in protocol's code.
     #[error("'{0}' is a built-in protocol's code; choose another")]
     CodeTaken(String),
-    /// No name, or too long.
-    #[error("the name is required: one line of at most 200 characters")]
+    /// No name, or too long, or unreadable.
+    #[error(
+        "the name is required: one line of at most 200 characters, without control characters or invisible marks"
+    )]
     Name,
     /// A product not on the list.
     #[error("choose the product from the list")]
@@ -408,6 +410,11 @@ pub enum ProtocolError {
         /// What is wrong.
         problem: &'static str,
     },
+    /// A phase's name too long or unreadable.
+    #[error(
+        "phase {0}: the name must be one line of at most 60 characters, without control characters or invisible marks"
+    )]
+    PhaseName(usize),
     /// No phase at all.
     #[error("give at least one phase with its number of sessions and how often")]
     NoPhase,
@@ -416,7 +423,7 @@ pub enum ProtocolError {
     Dose(DoseError),
     /// No source, or too short.
     #[error(
-        "cite the protocol's source (a publication, a guideline or the clinic's own policy) in 10 to 500 characters"
+        "cite the protocol's source (a publication, a guideline or the clinic's own policy) in one line of 10 to 500 characters"
     )]
     Source,
 }
@@ -429,6 +436,7 @@ impl ProtocolError {
             ProtocolError::Name => "name".into(),
             ProtocolError::Product => "product".into(),
             ProtocolError::Phase { row, .. } => format!("phase{row}_sessions"),
+            ProtocolError::PhaseName(row) => format!("phase{row}_name"),
             ProtocolError::NoPhase => "phase1_sessions".into(),
             ProtocolError::Dose(_) => "dose".into(),
             ProtocolError::Source => "source".into(),
@@ -463,10 +471,10 @@ pub fn check_protocol(
     } else if builtin_protocols().iter().any(|p| p.code == code) {
         errors.push(ProtocolError::CodeTaken(code.to_owned()));
     }
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+    let name = crate::text::line(name, 200).unwrap_or_else(|_| {
         errors.push(ProtocolError::Name);
-    }
+        ""
+    });
     let product = Product::parse(product.trim());
     if product.is_none() {
         errors.push(ProtocolError::Product);
@@ -492,24 +500,20 @@ pub fn check_protocol(
                 row,
                 problem: "choose how often from the list",
             }),
-            (Some(sessions), Some(frequency)) => {
-                let pn = phase_name.trim();
-                checked.push(Phase {
-                    name: if pn.is_empty() {
-                        format!("phase {row}")
-                    } else {
-                        pn.chars().take(60).collect()
-                    },
+            (Some(sessions), Some(frequency)) => match crate::text::optional_line(phase_name, 60) {
+                Ok(pn) => checked.push(Phase {
+                    name: pn.map_or_else(|| format!("phase {row}"), str::to_owned),
                     sessions,
                     frequency,
-                });
-            }
+                }),
+                Err(_) => errors.push(ProtocolError::PhaseName(row)),
+            },
         }
     }
     if checked.is_empty()
         && !errors
             .iter()
-            .any(|e| matches!(e, ProtocolError::Phase { .. }))
+            .any(|e| matches!(e, ProtocolError::Phase { .. } | ProtocolError::PhaseName(_)))
     {
         errors.push(ProtocolError::NoPhase);
     }
@@ -524,10 +528,13 @@ pub fn check_protocol(
             None
         }
     });
-    let source = source.trim();
-    if !(10..=500).contains(&source.chars().count()) || source.chars().any(char::is_control) {
-        errors.push(ProtocolError::Source);
-    }
+    let source = match crate::text::line(source, 500) {
+        Ok(s) if s.chars().count() >= 10 => s,
+        _ => {
+            errors.push(ProtocolError::Source);
+            ""
+        }
+    };
     match (product, dose) {
         (Some(product), Some(dose)) if errors.is_empty() => Ok(Protocol {
             code: code.to_owned(),

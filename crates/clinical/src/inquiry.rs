@@ -181,8 +181,10 @@ pub enum InquiryError {
         /// Its length.
         len: usize,
     },
-    /// The question holds control characters.
-    #[error("the question contains a control character; type it again without pasting it")]
+    /// The question holds a control character or an invisible mark.
+    #[error(
+        "the question contains a control character or an invisible mark; type it again without pasting it"
+    )]
     QuestionUnreadable,
 }
 
@@ -284,13 +286,18 @@ impl InquiryInput {
                 }
             },
         };
-        let question = self.question.trim();
-        let len = question.chars().count();
-        if len > MAX_QUESTION_CHARS {
-            errors.push(InquiryError::QuestionTooLong { len });
-        } else if question.chars().any(char::is_control) {
-            errors.push(InquiryError::QuestionUnreadable);
-        }
+        let question = match crate::text::optional_line(&self.question, MAX_QUESTION_CHARS) {
+            Ok(q) => q,
+            Err(crate::text::TextProblem::TooLong { .. }) => {
+                let len = self.question.trim().chars().count();
+                errors.push(InquiryError::QuestionTooLong { len });
+                None
+            }
+            Err(_) => {
+                errors.push(InquiryError::QuestionUnreadable);
+                None
+            }
+        };
         match (given, family, phone, email, errors.is_empty()) {
             (Some(given_name), Some(family_name), Some(phone), Some(email), true) => Ok(Inquiry {
                 given_name,
@@ -299,7 +306,7 @@ impl InquiryInput {
                 email,
                 contact_times,
                 heard_from,
-                question: (!question.is_empty()).then(|| question.to_owned()),
+                question: question.map(str::to_owned),
             }),
             _ => Err(errors),
         }
@@ -377,6 +384,26 @@ mod tests {
         .validate()
         .expect_err("bad email");
         assert_eq!(bad_email[0].field(), "email");
+        // A direction override or a bell in the question, or an override in the address.
+        for (question, email) in [
+            ("Evening \u{202E}appointments?", "ana@example.org"),
+            ("Evening appointments?\u{7}", "ana@example.org"),
+            ("", "ana\u{202E}gro.elpmaxe@evil.example"),
+        ] {
+            let e = InquiryInput {
+                question: question.into(),
+                email: email.into(),
+                ..input()
+            }
+            .validate()
+            .expect_err(question);
+            let want = if question.is_empty() {
+                "email"
+            } else {
+                "question"
+            };
+            assert_eq!(e[0].field(), want, "{question:?}");
+        }
         for code in ["new", "contacted", "booked_for_intake", "declined"] {
             assert_eq!(
                 InquiryStatus::parse(code).map(InquiryStatus::code),

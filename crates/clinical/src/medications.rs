@@ -227,11 +227,15 @@ pub enum MedicationError {
     /// No name.
     #[error("the drug name is required")]
     NameMissing,
-    /// A name too long or holding control characters.
-    #[error("the drug name must be one line of at most {MAX_DRUG_CHARS} characters")]
+    /// A name too long or holding a control character or an invisible mark.
+    #[error(
+        "the drug name must be one line of at most {MAX_DRUG_CHARS} characters, without control characters or invisible marks"
+    )]
     NameUnreadable,
-    /// A dose text too long or holding control characters.
-    #[error("the dose must be one line of at most {MAX_DOSE_CHARS} characters")]
+    /// A dose text too long or holding a control character or an invisible mark.
+    #[error(
+        "the dose must be one line of at most {MAX_DOSE_CHARS} characters, without control characters or invisible marks"
+    )]
     DoseUnreadable,
     /// A class not on the list.
     #[error("choose the class from the list, or \"not one of these\"")]
@@ -283,9 +287,11 @@ pub struct AntidepressantTrial {
     pub adequate: bool,
 }
 
+/// The text trimmed (empty when nothing was typed); `None` when it is too long or unreadable.
 fn one_line(text: &str, max: usize) -> Option<String> {
-    let t = text.trim();
-    (t.chars().count() <= max && !t.chars().any(char::is_control)).then(|| t.to_owned())
+    crate::text::optional_line(text, max)
+        .ok()
+        .map(|t| t.unwrap_or_default().to_owned())
 }
 
 fn drug_name(text: &str, errors: &mut Vec<MedicationError>) -> String {

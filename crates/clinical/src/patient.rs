@@ -354,7 +354,8 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains('@')
             && trimmed.len() <= 254
-            && !trimmed.chars().any(|c| c.is_whitespace() || c.is_control());
+            && !trimmed.chars().any(|c| c.is_whitespace() || c.is_control())
+            && !crate::text::has_invisible_mark(trimmed);
         if !shape_ok {
             return Err(invalid());
         }

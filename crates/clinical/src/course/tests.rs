@@ -251,4 +251,24 @@ fn a_clinic_protocol_is_checked_at_its_fields() {
     .unwrap_err();
     let fields: Vec<_> = e.iter().map(ProtocolError::field).collect();
     assert_eq!(fields, ["code", "product", "phase1_sessions"]);
+    // Pasted text is refused at its field: a phase's name was cut at 60 characters and kept
+    // an escape sequence; a name or source with a direction override read as other text.
+    let e = check_protocol(
+        "iv_induction_9",
+        "IV \u{202E}induction",
+        "iv_racemic",
+        &[
+            ("induction\u{1b}[2J", "8", "twice_weekly"),
+            (&"x".repeat(61), "2", "weekly"),
+            ("boosters", "2", "every_two_weeks"),
+        ],
+        "0.5",
+        "Abdallah et al. 2022\u{7}",
+        &caps,
+        &floor,
+    )
+    .unwrap_err();
+    let fields: Vec<_> = e.iter().map(ProtocolError::field).collect();
+    assert_eq!(fields, ["name", "phase1_name", "phase2_name", "source"]);
+    assert!(e[1].to_string().contains("phase 1: the name"), "{}", e[1]);
 }

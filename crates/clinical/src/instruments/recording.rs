@@ -47,9 +47,10 @@ pub enum RecordingRefusal {
         /// When the existing baseline was taken.
         taken_at: Timestamp,
     },
-    /// The re-baseline reason is longer than [`MAX_REASON_CHARS`] or holds control characters.
+    /// The re-baseline reason is longer than [`MAX_REASON_CHARS`] or holds a control character
+    /// or an invisible mark.
     #[error(
-        "the reason for a new baseline must be one line of at most {MAX_REASON_CHARS} characters"
+        "the reason for a new baseline must be one line of at most {MAX_REASON_CHARS} characters, without control characters or invisible marks"
     )]
     ReasonUnreadable,
     /// The same answers were recorded moments earlier.
@@ -82,15 +83,9 @@ pub fn check<'a>(
     answers: &[i64],
     intent: Intent<'a>,
 ) -> Result<Option<&'a str>, RecordingRefusal> {
-    let reason = intent
-        .rebaseline_reason
-        .map(str::trim)
-        .filter(|r| !r.is_empty());
-    if let Some(r) = reason
-        && (r.chars().count() > MAX_REASON_CHARS || r.chars().any(char::is_control))
-    {
-        return Err(RecordingRefusal::ReasonUnreadable);
-    }
+    let reason =
+        crate::text::optional_line(intent.rebaseline_reason.unwrap_or(""), MAX_REASON_CHARS)
+            .map_err(|_| RecordingRefusal::ReasonUnreadable)?;
     let reason = reason.filter(|_| time_point == TimePoint::Baseline);
     if time_point == TimePoint::Baseline
         && reason.is_none()

@@ -88,7 +88,7 @@ pub enum IntakeError {
     },
     /// A line too long or holding control characters.
     #[error(
-        "allergy {line} is longer than {MAX_ALLERGY_CHARS} characters or holds a control character; shorten it"
+        "allergy {line} is longer than {MAX_ALLERGY_CHARS} characters or holds a control character or an invisible mark; shorten it or type it again"
     )]
     AllergyUnreadable {
         /// The line number.
@@ -98,7 +98,9 @@ pub enum IntakeError {
     #[error("{0}")]
     Referrer(PatientError),
     /// The practice name is too long or holds control characters.
-    #[error("the referring practice must be one line of at most {MAX_PRACTICE_CHARS} characters")]
+    #[error(
+        "the referring practice must be one line of at most {MAX_PRACTICE_CHARS} characters, without control characters or invisible marks"
+    )]
     PracticeUnreadable,
     /// A pregnancy status not on the form.
     #[error("choose the pregnancy status from the list")]
@@ -179,9 +181,10 @@ impl IntakeInput {
             errors.push(IntakeError::TooManyAllergies { count: lines.len() });
             Allergies::NotAsked
         } else {
-            if let Some(bad) = lines.iter().position(|l| {
-                l.chars().count() > MAX_ALLERGY_CHARS || l.chars().any(char::is_control)
-            }) {
+            if let Some(bad) = lines
+                .iter()
+                .position(|l| crate::text::line(l, MAX_ALLERGY_CHARS).is_err())
+            {
                 errors.push(IntakeError::AllergyUnreadable { line: bad + 1 });
             }
             Allergies::Listed(lines)
@@ -191,10 +194,12 @@ impl IntakeInput {
             PersonName::parse("referrer_name", s)
         })
         .flatten();
-        let practice = self.referrer_practice.trim();
-        if practice.chars().count() > MAX_PRACTICE_CHARS || practice.chars().any(char::is_control) {
-            errors.push(IntakeError::PracticeUnreadable);
-        }
+        let practice = crate::text::optional_line(&self.referrer_practice, MAX_PRACTICE_CHARS)
+            .unwrap_or_else(|_| {
+                errors.push(IntakeError::PracticeUnreadable);
+                None
+            })
+            .unwrap_or("");
         let referrer_phone = optional(&mut errors, &self.referrer_phone, |s| {
             Phone::parse_field("referrer_phone", s)
         })

@@ -190,10 +190,9 @@ async fn refused(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
+/// The text trimmed; `None` when it is empty, too long or unreadable (`clinical::text`).
 fn one_line(text: &str, max: usize) -> Option<String> {
-    let t = text.trim();
-    (!t.is_empty() && t.chars().count() <= max && !t.chars().any(char::is_control))
-        .then(|| t.to_owned())
+    clinical::text::line(text, max).ok().map(str::to_owned)
 }
 
 #[derive(Deserialize, Default)]
