@@ -6,7 +6,10 @@ the bad value is the only thing wrong and reaches as far into the server as it c
 is the next account given, which shares the password in the demo). Fails when
 a link answers 404 or 5xx, a post answers 5xx (bad input must get a page that says what is
 wrong), a field of text accepts control characters, a refused form does not keep what was
-typed, or a field's error is not tied to its field.
+typed, or a field's error is not tied to its field. Each form accepted as filled in is then
+sent again several times at once with the same new values (two people booking one slot or
+adding one place, a double click): a check and a write that two requests can race show there
+as a 5xx.
 
 Standard library only. Usage (tests/forms/run starts a demo server and calls this):
 
@@ -14,6 +17,7 @@ Standard library only. Usage (tests/forms/run starts a demo server and calls thi
 """
 
 import argparse
+import concurrent.futures
 import datetime
 import html
 import http.cookiejar
@@ -33,6 +37,9 @@ TEXT_KINDS = ("text", "textarea", "email", "tel", "search", "url")
 # number, an impossible date, a huge integer, a NUL byte, markup, padded digits, zero, and
 # pasted control characters.
 VALUES = ["", "x" * 3000, "-1", "1e309", "NaN", "2026-02-30", "9" * 20, "\0", "<script>", " 12 ", "0", CONTROL]
+
+# How many copies of an accepted form are sent at once.
+BURST = 6
 
 # Links and forms left alone: signing out ends the probe's session; the account page can
 # change the probe's own password; files and assets are not pages.
@@ -249,8 +256,8 @@ def filled(form, texts):
 class Staff:
     def __init__(self, base, email, password):
         self.base = base
-        jar = http.cookiejar.CookieJar()
-        self.http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        self.jar = http.cookiejar.CookieJar()
+        self.http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         status, page = self.get("/login")
         fields = {"csrf": csrf_of(page), "next": "/", "email": email, "password": password}
         status, page = self.post("/login", list(fields.items()))
@@ -260,13 +267,22 @@ class Staff:
     def get(self, path):
         return self.answer(urllib.request.Request(self.base + path))
 
-    def post(self, path, pairs):
+    def post(self, path, pairs, http=None):
         body = urllib.parse.urlencode(pairs).encode()
-        return self.answer(urllib.request.Request(self.base + path, data=body))
+        return self.answer(urllib.request.Request(self.base + path, data=body), http)
 
-    def answer(self, request):
+    def posts_at_once(self, path, pairs, n):
+        """`n` copies of one post sent at once, each on its own connection (the sign-in's
+        cookies shared); their statuses."""
+        def one(_):
+            http = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+            return self.post(path, pairs, http)[0]
+        with concurrent.futures.ThreadPoolExecutor(n) as pool:
+            return list(pool.map(one, range(n)))
+
+    def answer(self, request, http=None):
         try:
-            with self.http.open(request, timeout=60) as r:
+            with (http or self.http).open(request, timeout=60) as r:
                 return r.status, r.read().decode(errors="replace")
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode(errors="replace")
@@ -413,6 +429,15 @@ def probe(base, email, password, peer, max_pages, max_posts):
                     status, answer = send(path, action, base)
                 if name is None and status < 400:
                     accepted += 1
+                    # The same form again, BURST times at once, with new values shared by all.
+                    _, page_now = staff.get(path)
+                    same = [(n, csrf_of(page_now) if n == "csrf" else v.fresh() if isinstance(v, Fresh) else v)
+                            for n, v in base]
+                    for racing in staff.posts_at_once(action, same, BURST):
+                        posts += 1
+                        answers[racing] = answers.get(racing, 0) + 1
+                        if racing >= 500:
+                            failures.append(f"POST {action}, {BURST} at once as filled in: {racing}")
                 elif name is None:
                     said = [t.strip() for i, t in texts_by_id(answer).items() if i.endswith("-error")]
                     refused_forms.append(f"{kind_of(action)} ({status}{': ' + said[0][:90] if said else ''})")
