@@ -59,6 +59,8 @@ pub enum TextField {
     Method,
     /// What happened, in words (a breakage, loss, theft or count difference).
     Explanation,
+    /// The name of a place stock is kept ("Safe, Room A").
+    PlaceName,
 }
 
 impl TextField {
@@ -74,6 +76,7 @@ impl TextField {
             TextField::Lot => 40,
             TextField::Method => 200,
             TextField::Explanation => 2000,
+            TextField::PlaceName => 100,
         }
     }
 
@@ -86,6 +89,7 @@ impl TextField {
             TextField::Lot => "lot",
             TextField::Method => "method",
             TextField::Explanation => "explanation",
+            TextField::PlaceName => "location_name",
         }
     }
 
@@ -98,6 +102,7 @@ impl TextField {
             TextField::Lot => "the lot number",
             TextField::Method => "how it was wasted or returned",
             TextField::Explanation => "the explanation",
+            TextField::PlaceName => "the place's name",
         }
     }
 
@@ -134,6 +139,66 @@ fn text_refusal(field: TextField, problem: TextProblem) -> String {
         TextProblem::Empty => format!("give {what}"),
         TextProblem::TooLong { .. } => format!("{what} {problem}; shorten it"),
         TextProblem::Unreadable => format!("{what} {problem}; type it again"),
+    }
+}
+
+/// What kind of place stock is kept in. Schedule III–V substances are stored in a securely
+/// locked, substantially constructed cabinet (21 CFR 1301.75(b)); a safe is the stronger kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaceKind {
+    /// A safe.
+    Safe,
+    /// A locked cabinet.
+    Cabinet,
+}
+
+impl PlaceKind {
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            PlaceKind::Safe => "safe",
+            PlaceKind::Cabinet => "cabinet",
+        }
+    }
+
+    /// The kind with this code.
+    pub fn parse(code: &str) -> Option<PlaceKind> {
+        [PlaceKind::Safe, PlaceKind::Cabinet]
+            .into_iter()
+            .find(|k| k.code() == code)
+    }
+}
+
+/// A new place to keep stock, checked: a name of one line (at most
+/// [`TextField::PlaceName`]'s length, trimmed) and its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPlace {
+    name: String,
+    kind: PlaceKind,
+}
+
+impl NewPlace {
+    /// Checks a place as typed: every problem at once.
+    pub fn parse(name: &str, kind: &str) -> Result<NewPlace, Vec<LedgerRefusal>> {
+        let name = TextField::PlaceName.required(name);
+        let kind = PlaceKind::parse(kind.trim()).ok_or(LedgerRefusal::PlaceKind);
+        match (name, kind) {
+            (Ok(name), Ok(kind)) => Ok(NewPlace {
+                name: name.to_owned(),
+                kind,
+            }),
+            (name, kind) => Err([name.err(), kind.err()].into_iter().flatten().collect()),
+        }
+    }
+
+    /// The name, trimmed.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The kind.
+    pub fn kind(&self) -> PlaceKind {
+        self.kind
     }
 }
 
@@ -416,6 +481,9 @@ pub enum LedgerRefusal {
     /// The container is already empty and closed.
     #[error("the container is empty")]
     Empty,
+    /// A place that is neither a safe nor a locked cabinet.
+    #[error("choose a safe or a locked cabinet")]
+    PlaceKind,
 }
 
 /// Applies an entry's amount to a container's balance: the new balance, or why not. `amount_mg`

@@ -92,8 +92,12 @@ impl Store {
         let month_ago = now - SignedDuration::from_hours(24 * 30);
         self.take_inventory(nurse, &site.id, EntryKind::InitialInventory, month_ago)
             .await?;
+        // ok: the demo's place is valid by construction; were it not, the demo has no ledger.
+        let Ok(place) = clinical::ledger::NewPlace::parse("Safe, Room C", "safe") else {
+            return Ok(());
+        };
         let safe = self
-            .add_cs_location(nurse, &site.id, "Safe, Room C", "safe", month_ago)
+            .add_cs_location(nurse, &site.id, &place, month_ago)
             .await?
             // Another process seeding the same demo at the same moment.
             .map_err(|_| StoreError::Conflict {

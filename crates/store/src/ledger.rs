@@ -498,16 +498,15 @@ fn container_from_row(row: &sqlx::any::AnyRow) -> Result<ContainerRecord, StoreE
 pub struct PlaceNameTaken;
 
 impl Store {
-    /// Adds a place to keep stock (`safe` or `cabinet`); its identifier, or the refusal when the
-    /// site has a place of that name. The name is looked for and written under the ledger's
+    /// Adds a place to keep stock, checked by `clinical::ledger::NewPlace`; its identifier, or
+    /// the refusal when the site has a place of that name. The name is looked for and written under the ledger's
     /// lock, so two people adding the same place at once get one place and one refusal.
     #[tracing::instrument(skip_all)]
     pub async fn add_cs_location(
         &self,
         actor: &Actor,
         site_id: &SiteId,
-        name: &str,
-        kind: &str,
+        place: &ledger::NewPlace,
         now: Timestamp,
     ) -> Result<Result<String, PlaceNameTaken>, StoreError> {
         let id = crate::new_id();
@@ -517,7 +516,7 @@ impl Store {
             "select id from cs_locations where site_id = $1 and lower(name) = lower($2)",
         )
         .bind(site_id.as_str())
-        .bind(name.trim())
+        .bind(place.name())
         .fetch_optional(&mut *tx)
         .await?;
         if taken.is_some() {
@@ -528,8 +527,8 @@ impl Store {
         )
         .bind(id.as_str())
         .bind(site_id.as_str())
-        .bind(name.trim())
-        .bind(kind)
+        .bind(place.name())
+        .bind(place.kind().code())
         .bind(millis(now))
         .execute(&mut *tx)
         .await?;

@@ -806,7 +806,12 @@ fn ledger_verify_story(backend: Backend) {
         let now = jiff::Timestamp::now();
         let safe = db
             .store
-            .add_cs_location(&nurse, &site.id, "Safe", "safe", now)
+            .add_cs_location(
+                &nurse,
+                &site.id,
+                &clinical::ledger::NewPlace::parse("Safe", "safe").unwrap(),
+                now,
+            )
             .await
             .unwrap()
             .unwrap();

@@ -222,3 +222,41 @@ fn texts_are_given_bounded_and_readable_and_say_which_is_wrong() {
             .is_err()
     );
 }
+
+#[test]
+fn a_place_has_a_readable_name_and_is_a_safe_or_a_cabinet() {
+    let place = NewPlace::parse("  Safe, Room A ", "safe").unwrap();
+    assert_eq!(
+        (place.name(), place.kind()),
+        ("Safe, Room A", PlaceKind::Safe)
+    );
+    assert_eq!(
+        NewPlace::parse("Cabinet", "cabinet").map(|p| p.kind()),
+        Ok(PlaceKind::Cabinet)
+    );
+    let both = NewPlace::parse(" ", "drawer").unwrap_err();
+    assert_eq!(
+        both,
+        [
+            LedgerRefusal::Text {
+                field: TextField::PlaceName,
+                problem: TextProblem::Empty
+            },
+            LedgerRefusal::PlaceKind
+        ]
+    );
+    assert_eq!(both[0].to_string(), "give the place's name");
+    for bad in ["Safe\u{1b}[2J", "Safe \u{202E}A moor", "Safe\nRoom A"] {
+        assert!(
+            matches!(
+                NewPlace::parse(bad, "safe").unwrap_err()[..],
+                [LedgerRefusal::Text {
+                    problem: TextProblem::Unreadable,
+                    ..
+                }]
+            ),
+            "{bad:?}"
+        );
+    }
+    assert!(NewPlace::parse(&"x".repeat(101), "safe").is_err());
+}

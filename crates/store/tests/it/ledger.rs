@@ -46,8 +46,7 @@ async fn clinic(db: &TestDb) -> (store::Site, Vec<store::User>, String) {
         .add_cs_location(
             &Actor::user(&users[0]),
             &site.id,
-            "Safe, Room A",
-            "safe",
+            &place("Safe, Room A", "safe"),
             t0(),
         )
         .await
@@ -388,13 +387,13 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
     );
     // A move to another place: out of the safe and into the cabinet, the balance kept.
     let cabinet = s
-        .add_cs_location(&nurse, &site.id, "Cabinet, Room B", "cabinet", t0())
+        .add_cs_location(&nurse, &site.id, &place("Cabinet, Room B", "cabinet"), t0())
         .await
         .unwrap()
         .unwrap();
     // The same name again, in other letters' case: one place per name.
     assert_eq!(
-        s.add_cs_location(&nurse, &site.id, "cabinet, room b", "cabinet", t0())
+        s.add_cs_location(&nurse, &site.id, &place("cabinet, room b", "cabinet"), t0())
             .await
             .unwrap(),
         Err(store::PlaceNameTaken)
@@ -456,7 +455,7 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
     .await;
     let other = store::SiteId::parse(OTHER_SITE).unwrap();
     let north = s
-        .add_cs_location(&nurse, &other, "Safe, North", "safe", t0())
+        .add_cs_location(&nurse, &other, &place("Safe, North", "safe"), t0())
         .await
         .unwrap()
         .unwrap();
@@ -736,3 +735,7 @@ crate::on_both!(
     twenty_administrations_at_once_never_take_a_vial_below_zero,
     a_ledger_changed_behind_the_applications_back_fails_verify_at_that_entry
 );
+
+fn place(name: &str, kind: &str) -> clinical::ledger::NewPlace {
+    clinical::ledger::NewPlace::parse(name, kind).unwrap()
+}

@@ -11,7 +11,6 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::ledger::{EntryKind, Form as Product, LedgerRefusal};
-use clinical::text::TextProblem;
 use serde::Deserialize;
 use store::{NewEntry, Receipt, Role, Supplier, Witness};
 
@@ -23,8 +22,6 @@ use crate::view::{PageCtx, render};
 
 /// The most lines a log page or CSV holds; a longer period is split by dates.
 const LOG_LIMIT: u32 = 5000;
-/// The longest name of a place to keep stock, in characters.
-const MAX_PLACE_CHARS: usize = 100;
 
 /// Every field the ledger's forms send; each handler reads its own.
 #[derive(Deserialize, Default)]
@@ -256,34 +253,21 @@ pub(crate) async fn act(
     let mut errors = FormErrors::default();
     let done = match action.as_str() {
         "location" => {
-            let name = match clinical::text::line(&form.location_name, MAX_PLACE_CHARS) {
-                Ok(name) => Some(name),
-                Err(problem @ TextProblem::Unreadable) => {
-                    errors.push(
-                        "location_name",
-                        format!("The name {problem}; type it again."),
-                    );
-                    None
+            match clinical::ledger::NewPlace::parse(&form.location_name, &form.location_kind) {
+                Ok(place) => {
+                    if let Err(taken) = store.add_cs_location(&actor, &site, &place, now).await? {
+                        errors.push("location_name", sentence(&taken.to_string()));
+                    }
                 }
-                Err(_) => {
-                    errors.push(
-                        "location_name",
-                        format!(
-                            "Name the place (at most {MAX_PLACE_CHARS} characters), such as Safe, Room A."
-                        ),
-                    );
-                    None
+                Err(refusals) => {
+                    for refusal in refusals {
+                        let field = match refusal {
+                            LedgerRefusal::Text { field, .. } => field.code(),
+                            _ => "location_kind",
+                        };
+                        errors.push(field, sentence(&refusal.to_string()));
+                    }
                 }
-            };
-            if !matches!(form.location_kind.as_str(), "safe" | "cabinet") {
-                errors.push("location_kind", "Choose a safe or a locked cabinet.");
-            }
-            if let (Some(name), true) = (name, errors.is_empty())
-                && let Err(taken) = store
-                    .add_cs_location(&actor, &site, name, &form.location_kind, now)
-                    .await?
-            {
-                errors.push("location_name", sentence(&taken.to_string()));
             }
             "location"
         }

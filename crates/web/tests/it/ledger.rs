@@ -33,6 +33,24 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
         page.contains("A field holds a NUL character, which pasted text can carry."),
         "{page}"
     );
+    // No name and a kind that is not on the form: both said at their fields, nothing stored.
+    let res = app
+        .post_form(
+            &nurse,
+            "/ledger/location",
+            &token,
+            &[("location_name", " "), ("location_kind", "drawer")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("id=\"location_name-error\"")
+            && page.contains("Give the place&#39;s name.")
+            && page.contains("id=\"location_kind-error\"")
+            && page.contains("Choose a safe or a locked cabinet."),
+        "{page}"
+    );
     let html = app.get(&nurse, "/ledger").await.text().await.unwrap();
     assert!(
         !html.contains("<select id=\"location\" name=\"location\"><option value=\""),

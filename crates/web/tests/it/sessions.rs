@@ -1117,7 +1117,12 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
     let actor = Actor::user(&nurse_user);
     let now = jiff::Timestamp::now();
     let safe = store
-        .add_cs_location(&actor, &site, "Safe", "safe", now)
+        .add_cs_location(
+            &actor,
+            &site,
+            &clinical::ledger::NewPlace::parse("Safe", "safe").unwrap(),
+            now,
+        )
         .await
         .unwrap()
         .unwrap();
