@@ -13,6 +13,74 @@ use crate::course::Product;
 mod scales;
 pub use scales::*;
 
+/// A free text the session room records: a note, an adverse event's description, the reason
+/// for overriding a dose limit, a lot number, the action taken on an alert or adverse event, an
+/// addendum to a signed record. Each is checked with [`crate::text`]: within its length (not
+/// clinical limits: room for any real text, and a bound on what a signed record keeps), and
+/// without a control character or an invisible mark; only a note, a description and an
+/// addendum may run over lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionText {
+    /// A note on the pre-session assessment or a pump event.
+    Note,
+    /// What happened, for an adverse event.
+    Description,
+    /// Why a dose over the order or the cap is given.
+    OverrideReason,
+    /// The lot number of what was given.
+    Lot,
+    /// The action taken on an alert or an adverse event.
+    Action,
+    /// An addendum to a signed record.
+    Addendum,
+}
+
+impl SessionText {
+    /// Every session text.
+    pub const ALL: [SessionText; 6] = [
+        SessionText::Note,
+        SessionText::Description,
+        SessionText::OverrideReason,
+        SessionText::Lot,
+        SessionText::Action,
+        SessionText::Addendum,
+    ];
+
+    /// The most characters it holds; a lot number as the ledger's.
+    pub fn max_chars(self) -> usize {
+        match self {
+            SessionText::Note | SessionText::Description => 2000,
+            SessionText::OverrideReason | SessionText::Action => 500,
+            SessionText::Lot => crate::ledger::TextField::Lot.max_chars(),
+            SessionText::Addendum => 10_000,
+        }
+    }
+
+    /// Its name on the form.
+    pub fn label(self) -> &'static str {
+        match self {
+            SessionText::Note => "Note",
+            SessionText::Description => "Description",
+            SessionText::OverrideReason => "Reason",
+            SessionText::Lot => "Lot number",
+            SessionText::Action => "Action taken",
+            SessionText::Addendum => "Addendum",
+        }
+    }
+
+    /// Checks a text as typed: trimmed, `None` when empty.
+    pub fn check(self, input: &str) -> Result<Option<&str>, crate::text::TextProblem> {
+        match self {
+            SessionText::Note | SessionText::Description | SessionText::Addendum => {
+                crate::text::optional_lines(input, self.max_chars())
+            }
+            SessionText::OverrideReason | SessionText::Lot | SessionText::Action => {
+                crate::text::optional_line(input, self.max_chars())
+            }
+        }
+    }
+}
+
 /// Where a session stands. A session begins when the patient is checked in for a booked
 /// appointment and ends when the prescriber signs and locks it; after that only addenda.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -461,3 +461,31 @@ fn scale_settings_keep_their_times_in_order_and_within_a_day() {
     assert_eq!(minute_words(0), "before the first dose");
     assert_eq!(minute_words(40), "40 min after the start");
 }
+
+#[test]
+fn session_texts_are_bounded_and_readable_and_only_some_have_lines() {
+    for kind in SessionText::ALL {
+        assert_eq!(kind.check("  "), Ok(None));
+        assert_eq!(kind.check(" BP 150/90 "), Ok(Some("BP 150/90")));
+        let max = kind.max_chars();
+        assert!(kind.check(&"x".repeat(max)).is_ok());
+        assert_eq!(
+            kind.check(&"x".repeat(max + 1)),
+            Err(crate::text::TextProblem::TooLong { max })
+        );
+        assert_eq!(
+            kind.check("rate \u{1b}[2J reduced"),
+            Err(crate::text::TextProblem::Unreadable)
+        );
+        let lines = kind.check("first\nsecond").is_ok();
+        assert_eq!(
+            lines,
+            matches!(
+                kind,
+                SessionText::Note | SessionText::Description | SessionText::Addendum
+            ),
+            "{kind:?}"
+        );
+    }
+    assert_eq!(SessionText::Lot.max_chars(), 40);
+}

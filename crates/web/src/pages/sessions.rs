@@ -15,8 +15,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::course::TargetDose;
 use clinical::instruments::InstrumentId;
 use clinical::session::{
-    ADVERSE_GRADES, AdverseKind, Checklist, Delivery, DoseLimits, RemsAnswers, SessionStatus, Step,
-    Vitals,
+    ADVERSE_GRADES, AdverseKind, Checklist, Delivery, DoseLimits, RemsAnswers, SessionStatus,
+    SessionText, Step, Vitals,
 };
 use serde::Deserialize;
 use store::{
@@ -1157,37 +1157,32 @@ async fn after(
 }
 
 /// Checks the form's free text (a note, a reason, the action taken, a lot number, an
-/// addendum) with `clinical::text`: within its length (not clinical limits: room for any real
-/// text, and a bound on what a signed record keeps), and without a control character other than
-/// a line break or a tab, or an invisible mark: none is ever typed, pasted text can carry one,
-/// and a NUL byte cannot be stored in PostgreSQL's text at all.
+/// addendum) by the session room's rules (`clinical::session::SessionText`), each at its field.
 fn check_texts(errors: &mut FormErrors, form: &SessionForm, step: &str) {
     // The alert's action field is named after the alert, so the message leads to its input.
     let action = match SessionAlertId::parse(&form.alert) {
         Some(alert) if step == "alert" => format!("action-{alert}"),
         _ => "action".to_owned(),
     };
-    let lot_chars = clinical::ledger::TextField::Lot.max_chars();
     let texts = [
-        ("note".to_owned(), "Note", &form.note, 2000),
+        ("note".to_owned(), SessionText::Note, &form.note),
         (
             "description".to_owned(),
-            "Description",
+            SessionText::Description,
             &form.description,
-            2000,
         ),
         (
             "override_reason".to_owned(),
-            "Reason",
+            SessionText::OverrideReason,
             &form.override_reason,
-            500,
         ),
-        ("lot".to_owned(), "Lot number", &form.lot, lot_chars),
-        (action, "Action taken", &form.action, 500),
-        ("body".to_owned(), "Addendum", &form.body, 10_000),
+        ("lot".to_owned(), SessionText::Lot, &form.lot),
+        (action, SessionText::Action, &form.action),
+        ("body".to_owned(), SessionText::Addendum, &form.body),
     ];
-    for (field, label, text, max) in texts {
-        match clinical::text::optional_lines(text, max) {
+    for (field, kind, text) in texts {
+        let label = kind.label();
+        match kind.check(text) {
             Ok(_) => {}
             Err(problem @ clinical::text::TextProblem::TooLong { .. }) => {
                 errors.push(field, format!("{label} {problem}; shorten it."));
