@@ -870,11 +870,36 @@ fn qr_svg(text: &str) -> String {
     }
 }
 
-/// Outcome of the link form: a link, or a message for the form.
+/// Outcome of the link form: a link, or why not.
 pub(crate) enum LinkOutcome {
     /// Made: the link's secret, to show once on the page the browser is sent to.
     Made(String),
-    Refused(String),
+    Refused(LinkRefused),
+}
+
+/// Why a self-report link was not made: the field at fault (`instrument` or `time_point`),
+/// what to do, and what was chosen, so the form comes back as it was sent.
+pub(crate) struct LinkRefused {
+    pub(crate) field: &'static str,
+    pub(crate) message: String,
+    pub(crate) instrument: String,
+    pub(crate) time_point: String,
+}
+
+impl Measurements {
+    /// Selects in the link form what was sent (a value not on the list leaves the default).
+    pub(crate) fn keep_link_choices(&mut self, refused: &LinkRefused) {
+        for (choices, sent) in [
+            (&mut self.link_instruments, &refused.instrument),
+            (&mut self.time_points, &refused.time_point),
+        ] {
+            if choices.iter().any(|c| c.value == sent.as_str()) {
+                for c in choices.iter_mut() {
+                    c.selected = c.value == sent.as_str();
+                }
+            }
+        }
+    }
 }
 
 pub(crate) async fn make_link(
@@ -885,31 +910,44 @@ pub(crate) async fn make_link(
     patient_id: &PatientId,
     fields: &[(String, String)],
 ) -> Result<LinkOutcome, AppError> {
+    let refused = |field: &'static str, message: String| {
+        Ok(LinkOutcome::Refused(LinkRefused {
+            field,
+            message,
+            instrument: form_value(fields, "instrument").to_owned(),
+            time_point: form_value(fields, "time_point").to_owned(),
+        }))
+    };
     let Ok(instrument) = Instrument::get(form_value(fields, "instrument")) else {
-        return Ok(LinkOutcome::Refused(
-            "Choose an instrument from the list.".into(),
-        ));
+        return refused("instrument", "Choose an instrument from the list.".into());
     };
     if instrument.rater != Rater::Patient {
-        return Ok(LinkOutcome::Refused(format!(
-            "{} is rated by a clinician; only patient-rated instruments can be sent by link.",
-            instrument.short_name
-        )));
+        return refused(
+            "instrument",
+            format!(
+                "{} is rated by a clinician; only patient-rated instruments can be sent by link.",
+                instrument.short_name
+            ),
+        );
     }
     let content = state
         .store()
         .instrument_content(instrument.id, LANGUAGE)
         .await?;
     if content.is_none() && !answerable_without_wording(instrument) {
-        return Ok(LinkOutcome::Refused(format!(
-            "{} needs its wording before patients can answer it by link: load it with `ketaflow instruments import`.",
-            instrument.short_name
-        )));
+        return refused(
+            "instrument",
+            format!(
+                "{} needs its wording before patients can answer it by link: load it with `ketaflow instruments import`.",
+                instrument.short_name
+            ),
+        );
     }
     let Some(time_point) = TimePoint::parse(form_value(fields, "time_point")) else {
-        return Ok(LinkOutcome::Refused(
+        return refused(
+            "time_point",
             "Choose when the scale is for from the list.".into(),
-        ));
+        );
     };
     // A patient's answers are never refused once given, so a second baseline is refused here,
     // before the link exists (re-baselining, with its reason, is a clinician's entry).
@@ -923,11 +961,14 @@ pub(crate) async fn make_link(
             .iter()
             .find(|r| r.instrument == instrument.id && r.time_point == TimePoint::Baseline)
         {
-            return Ok(LinkOutcome::Refused(format!(
-                "{} already has a baseline, taken {}. Send the link for another time point.",
-                instrument.short_name,
-                ctx.time(b.administered_at)
-            )));
+            return refused(
+                "time_point",
+                format!(
+                    "{} already has a baseline, taken {}. Send the link for another time point.",
+                    instrument.short_name,
+                    ctx.time(b.administered_at)
+                ),
+            );
         }
     }
     let link = state

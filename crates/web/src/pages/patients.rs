@@ -11,7 +11,9 @@ use clinical::patient::{ContactInput, PatientInput, Sex};
 use serde::Deserialize;
 use store::{Actor, LinkId, LinkState, PatientId, PatientRecord, PatientSort};
 
-use super::measure::{LinkOutcome, Measurements, NewLinkView, make_link, measurements};
+use super::measure::{
+    LinkOutcome, LinkRefused, Measurements, NewLinkView, make_link, measurements,
+};
 
 use super::{FormErrors, sentence};
 use crate::AppState;
@@ -328,7 +330,7 @@ pub(crate) struct ShowPage {
     updated: bool,
     clinical: Option<Measurements>,
     new_link: Option<NewLinkView>,
-    link_error: Option<String>,
+    link_error: Option<LinkRefused>,
     link_notice: Option<&'static str>,
     open_links: Vec<OpenLinkView>,
     candidate: Option<CandidateView>,
@@ -451,6 +453,13 @@ pub(crate) fn base_url(identity: &Identity, headers: &HeaderMap) -> String {
     format!("{scheme}://{host}")
 }
 
+impl ShowPage {
+    /// The self-report link form's field at fault, or "".
+    fn link_field(&self) -> &'static str {
+        self.link_error.as_ref().map_or("", |e| e.field)
+    }
+}
+
 /// Renders a patient's page; the measurements section only for roles with clinical access.
 async fn show_page<C>(
     state: &AppState,
@@ -459,7 +468,7 @@ async fn show_page<C>(
     id: &PatientId,
     query: &ShowQuery,
     new_link: Option<NewLinkView>,
-    link_error: Option<String>,
+    link_error: Option<LinkRefused>,
 ) -> Result<Html<String>, AppError> {
     let user = who.user();
     let actor = &who.actor();
@@ -480,10 +489,11 @@ async fn show_page<C>(
                 expires: ctx.time(l.expires_at),
             })
             .collect();
-        (
-            Some(measurements(state, user, actor, &ctx, id).await?),
-            links,
-        )
+        let mut m = measurements(state, user, actor, &ctx, id).await?;
+        if let Some(refused) = &link_error {
+            m.keep_link_choices(refused);
+        }
+        (Some(m), links)
     } else {
         (None, Vec::new())
     };
@@ -632,14 +642,14 @@ pub(crate) async fn create_link(
             crate::auth::append_cookie(&mut res, &c);
             Ok(res)
         }
-        LinkOutcome::Refused(message) => {
+        LinkOutcome::Refused(refused) => {
             let query = ShowQuery {
                 created: None,
                 recorded: None,
                 updated: None,
                 link: None,
             };
-            let html = show_page(&state, &who, ctx, &id, &query, None, Some(message)).await?;
+            let html = show_page(&state, &who, ctx, &id, &query, None, Some(refused)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
     }

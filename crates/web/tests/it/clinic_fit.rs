@@ -813,11 +813,14 @@ async fn assessments_refuse_a_second_baseline_and_ask_about_repeats(app: &TestAp
         )
         .await;
     assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("PHQ-9 already has a baseline, taken"));
+    // Said at the time point, whose list keeps the baseline chosen.
     assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("PHQ-9 already has a baseline, taken")
+        page.contains("id=\"link-time-point-error\"")
+            && page.contains("aria-describedby=\"link-time-point-error\"")
+            && page.contains("<option value=\"baseline\" selected>"),
+        "{page}"
     );
 
     // The API says the same with 409 and the field.

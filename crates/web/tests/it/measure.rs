@@ -424,6 +424,19 @@ async fn links_are_only_for_patient_rated_scales_with_wording(app: &TestApp) {
             .unwrap();
         assert!(page.contains(fragment), "{instrument}");
         assert!(!page.contains("id=\"new-link\""));
+        // Said at the instrument's list, which keeps what was chosen.
+        assert!(
+            page.contains(
+                "<select id=\"link-instrument\" name=\"instrument\" aria-invalid=\"true\" aria-describedby=\"link-instrument-error\">"
+            ) && page.contains("id=\"link-instrument-error\""),
+            "{page}"
+        );
+        // A clinician-rated scale is not on the link's list, so only the EPDS can stay chosen.
+        assert_eq!(
+            page.contains(&format!("<option value=\"{instrument}\" selected>")),
+            instrument == "epds",
+            "{instrument}"
+        );
     }
 }
 
