@@ -306,9 +306,9 @@ def unlinked_errors(page):
 
 def lost_values(answer, action, path, sent, bad):
     """The fields of a refused form that come back without what was sent in them (the field
-    with the bad value aside): a refusal must keep what was typed. Fields of text, dates,
-    times and numbers; a form the answer does not show again (a page that says what went
-    wrong instead) is not looked at."""
+    with the bad value aside): a refusal must keep what was typed and chosen. Fields of text,
+    dates, times and numbers, lists and boxes; a form the answer does not show again (a page
+    that says what went wrong instead) is not looked at."""
     back = Forms()
     back.feed(answer)
     # Of the forms with this action (a list has one a row), the one whose hidden values (the
@@ -318,11 +318,22 @@ def lost_values(answer, action, path, sent, bad):
             and hidden(f) <= set(sent)]
     if not same:
         return []
-    shown = {f["name"]: f["value"] or "" for f in same[0]["fields"] if f["kind"] in KEPT_KINDS}
-    return [n for n, v in sent if n in shown and n != bad and v and shown[n] != v]
+    fields = same[0]["fields"]
+    shown = {f["name"]: f["value"] or "" for f in fields if f["kind"] in KEPT_KINDS}
+    # A choice the answer no longer offers (a container emptied, a set time rated meanwhile)
+    # cannot stay chosen.
+    offered = {f["name"]: f["options"] for f in fields if f["kind"] == "select"}
+    lost = [n for n, v in sent if n in shown and n != bad and v and shown[n] != v
+            and v in offered.get(n, [v])]
+    # Boxes ticked: each must come back ticked.
+    ticked = {(f["name"], f["attrs"].get("value", "on")) for f in fields
+              if f["kind"] == "checkbox" and f["value"] is not None}
+    boxes = {(f["name"], f["attrs"].get("value", "on")) for f in fields if f["kind"] == "checkbox"}
+    lost += [n for n, v in sent if n != bad and (n, v) in boxes and (n, v) not in ticked]
+    return list(dict.fromkeys(lost))
 
 
-KEPT_KINDS = ("text", "email", "tel", "date", "time", "number", "search", "url")
+KEPT_KINDS = ("text", "email", "tel", "date", "time", "number", "search", "url", "select")
 
 
 def csrf_of(page):

@@ -514,8 +514,9 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
             &token,
             &[
                 ("kind", "other"),
-                ("grade", "1"),
+                ("grade", "2"),
                 ("action", "ondansetron given"),
+                ("serious", "on"),
             ],
         )
         .await;
@@ -524,6 +525,13 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
     assert!(html.contains("id=\"description-error\""), "{html}");
     assert!(
         html.contains("id=\"ae-action\" name=\"action\" type=\"text\" value=\"ondansetron given\""),
+        "{html}"
+    );
+    // What was chosen and ticked is kept too (the grade and the box came back empty).
+    assert!(
+        html.contains("<option value=\"other\" selected>")
+            && html.contains("<option value=\"2\" selected>2, moderate</option>")
+            && html.contains("name=\"serious\" checked>"),
         "{html}"
     );
     let res = app
