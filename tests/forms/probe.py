@@ -325,10 +325,10 @@ def lost_values(answer, action, path, sent, bad):
     offered = {f["name"]: f["options"] for f in fields if f["kind"] == "select"}
     lost = [n for n, v in sent if n in shown and n != bad and v and shown[n] != v
             and v in offered.get(n, [v])]
-    # Boxes ticked: each must come back ticked.
+    # Boxes ticked and choices of a group: each must come back ticked.
     ticked = {(f["name"], f["attrs"].get("value", "on")) for f in fields
-              if f["kind"] == "checkbox" and f["value"] is not None}
-    boxes = {(f["name"], f["attrs"].get("value", "on")) for f in fields if f["kind"] == "checkbox"}
+              if f["kind"] in ("checkbox", "radio") and f["value"] is not None}
+    boxes = {(f["name"], f["attrs"].get("value", "on")) for f in fields if f["kind"] in ("checkbox", "radio")}
     lost += [n for n, v in sent if n != bad and (n, v) in boxes and (n, v) not in ticked]
     return list(dict.fromkeys(lost))
 

@@ -110,6 +110,16 @@ impl SessionForm {
             _ => "",
         }
     }
+
+    /// The answer sent to item `n` of the scale `instrument`'s form, when that form was the
+    /// one sent back (each scale has its form; only the one sent keeps its answers).
+    fn sent_answer(&self, instrument: &str, n: &usize) -> &str {
+        if self.instrument == instrument {
+            self.posted.sent("scale", self.answer(*n))
+        } else {
+            ""
+        }
+    }
 }
 
 fn ticked(v: &str) -> bool {

@@ -950,6 +950,14 @@ async fn dissociation_and_sedation_are_rated_at_their_set_times(app: &TestApp) {
     let html = res.text().await.unwrap();
     assert!(html.contains("Choose an answer for"), "{html}");
     assert!(html.contains("id=\"cadss6-answer-3\""), "{html}");
+    // The answers given are kept, in the CADSS-6's form only (they were all cleared).
+    assert!(
+        html.contains("name=\"answer_1\" value=\"1\" checked>")
+            && html.contains("name=\"answer_6\" value=\"1\" checked>")
+            && !html.contains("name=\"answer_3\" value=\"0\" checked>"),
+        "{html}"
+    );
+    assert_eq!(html.matches(" checked>").count(), 5, "{html}");
     // A time the clinic does not set is refused, naming the set times.
     let mut odd = partial.to_vec();
     odd.push(("answer_3", "2"));
