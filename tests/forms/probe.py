@@ -55,7 +55,7 @@ class Forms(HTMLParser):
 
     def __init__(self):
         super().__init__()
-        self.forms, self.form, self.select = [], None, None
+        self.forms, self.form, self.select, self.textarea = [], None, None, None
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -78,16 +78,23 @@ class Forms(HTMLParser):
             if not any(f["name"] == a["name"] for f in self.form["fields"]):
                 self.form["fields"].append({"name": a["name"], "kind": "button", "value": a.get("value", ""), "attrs": a})
         elif tag == "textarea":
-            self.form["fields"].append({"name": a["name"], "kind": "textarea", "value": "", "attrs": a})
+            self.textarea = {"name": a["name"], "kind": "textarea", "value": "", "attrs": a}
+            self.form["fields"].append(self.textarea)
         elif tag == "select":
             self.select = {"name": a["name"], "kind": "select", "value": None, "attrs": a, "options": []}
             self.form["fields"].append(self.select)
+
+    def handle_data(self, data):
+        if self.textarea is not None:
+            self.textarea["value"] += data
 
     def handle_endtag(self, tag):
         if tag == "form":
             self.form = None
         elif tag == "select":
             self.select = None
+        elif tag == "textarea":
+            self.textarea = None
 
 
 # Examples the pages give in a field's hint or error ("such as 72.5", "for example
@@ -333,7 +340,7 @@ def lost_values(answer, action, path, sent, bad):
     return list(dict.fromkeys(lost))
 
 
-KEPT_KINDS = ("text", "email", "tel", "date", "time", "number", "search", "url", "select")
+KEPT_KINDS = ("text", "email", "tel", "date", "time", "number", "search", "url", "select", "textarea")
 
 
 def csrf_of(page):
@@ -457,7 +464,7 @@ def probe(base, email, password, peer, max_pages, max_posts):
                     failures.append(f"POST {action} with {what}: {status}")
                 elif value == CONTROL and status < 400 and kinds[name] in TEXT_KINDS:
                     failures.append(f"POST {action} accepted control characters in {name}: {status}")
-                if status == 422:
+                if status in (409, 422):
                     for lost in lost_values(answer, action, path, sent, name):
                         failures.append(f"POST {action}: what was typed in {lost} was not kept")
                 if status in (409, 422):
