@@ -280,9 +280,23 @@ impl Store {
                 let Ok(patient) = input.validate(today) else {
                     continue;
                 };
-                let record = self
-                    .insert_patient(&actor, &site.id, &patient, None, true, now)
+                let registered = self
+                    .insert_patient(
+                        &actor,
+                        &site.id,
+                        &patient,
+                        crate::patients::Registering {
+                            inquiry: None,
+                            is_demo: true,
+                            check: crate::patients::SameCheck::Skip,
+                        },
+                        now,
+                    )
                     .await?;
+                // ok: without an inquiry or the check, a registration always registers.
+                let crate::patients::Registration::Registered(record) = registered else {
+                    continue;
+                };
                 self.seed_demo_course(&actor, &site.id, &record.id, patients_created, now)
                     .await?;
                 patients_created += 1;

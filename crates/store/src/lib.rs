@@ -71,7 +71,7 @@ pub use ledger::{
     ContainerRecord, EntryRecord, GENESIS_HASH, LedgerBroken, LocationRecord, LogRow, LotInStock,
     NewEntry, PlaceNameTaken, Receipt, ReconciliationRow, Supplier, Witness,
 };
-pub use patients::{PatientRecord, PatientSort};
+pub use patients::{PatientRecord, PatientSort, Registration};
 pub use row::{
     AlertId, ApiTokenId, AppointmentId, AssessmentId, ChairId, CourseId, InquiryId, LinkId,
     PatientId, ScreeningId, SessionAlertId, SessionId, SiteId, UserId,

@@ -101,8 +101,59 @@ impl Store {
         patient: &NewPatient,
         now: jiff::Timestamp,
     ) -> Result<PatientRecord, StoreError> {
-        self.insert_patient(actor, site_id, patient, None, false, now)
+        match self
+            .register_patient(actor, site_id, patient, None, false, now)
+            .await?
+        {
+            Registration::Registered(record) => Ok(*record),
+            // ok: unreachable without an inquiry or the check; said as what it would be.
+            Registration::LikelySame(_) | Registration::InquiryTaken => Err(StoreError::Conflict {
+                constraint: INQUIRY_TAKEN.to_owned(),
+            }),
+        }
+    }
+
+    /// Registers a patient, from an inquiry when one is given, in one transaction with its
+    /// audit event. With `check_same`, the site's patients of the same name (case and accents
+    /// aside) and birth date are looked for in that transaction first, under a lock on the
+    /// site's row, and when there are any nothing is registered: they are returned, to ask the
+    /// person registering whether this is someone else (then registered with the check off).
+    /// Two registrations of one person at once (a double click, a retried request) make one
+    /// record and one answer of likely duplicates.
+    #[tracing::instrument(skip_all)]
+    pub async fn register_patient(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        patient: &NewPatient,
+        inquiry: Option<&InquiryId>,
+        check_same: bool,
+        now: jiff::Timestamp,
+    ) -> Result<Registration, StoreError> {
+        let check = if check_same {
+            SameCheck::Refuse
+        } else {
+            SameCheck::Skip
+        };
+        match self
+            .insert_patient(
+                actor,
+                site_id,
+                patient,
+                Registering {
+                    inquiry,
+                    is_demo: false,
+                    check,
+                },
+                now,
+            )
             .await
+        {
+            Err(StoreError::Conflict { constraint }) if constraint == INQUIRY_TAKEN => {
+                Ok(Registration::InquiryTaken)
+            }
+            other => other,
+        }
     }
 
     /// Registers a patient from a public inquiry in one transaction: the record, the inquiry
@@ -118,12 +169,12 @@ impl Store {
         now: jiff::Timestamp,
     ) -> Result<Option<PatientRecord>, StoreError> {
         match self
-            .insert_patient(actor, site_id, patient, Some(inquiry), false, now)
-            .await
+            .register_patient(actor, site_id, patient, Some(inquiry), false, now)
+            .await?
         {
-            Ok(record) => Ok(Some(record)),
-            Err(StoreError::Conflict { constraint }) if constraint == INQUIRY_TAKEN => Ok(None),
-            Err(e) => Err(e),
+            Registration::Registered(record) => Ok(Some(*record)),
+            // ok: no check was asked for, so no likely duplicates come back.
+            Registration::InquiryTaken | Registration::LikelySame(_) => Ok(None),
         }
     }
 
@@ -132,16 +183,15 @@ impl Store {
         actor: &Actor,
         site_id: &SiteId,
         patient: &NewPatient,
-        inquiry: Option<&InquiryId>,
-        is_demo: bool,
+        how: Registering<'_>,
         now: jiff::Timestamp,
-    ) -> Result<PatientRecord, StoreError> {
+    ) -> Result<Registration, StoreError> {
         // 32^7 numbers per site: a clash is rare, and a few retries make it vanishingly so.
         let mut attempts = 0;
         loop {
             attempts += 1;
             match self
-                .try_insert_patient(actor, site_id, patient, inquiry, is_demo, now)
+                .try_insert_patient(actor, site_id, patient, how, now)
                 .await
             {
                 Err(StoreError::Conflict { constraint })
@@ -156,10 +206,14 @@ impl Store {
         actor: &Actor,
         site_id: &SiteId,
         patient: &NewPatient,
-        inquiry: Option<&InquiryId>,
-        is_demo: bool,
+        how: Registering<'_>,
         now: jiff::Timestamp,
-    ) -> Result<PatientRecord, StoreError> {
+    ) -> Result<Registration, StoreError> {
+        let Registering {
+            inquiry,
+            is_demo,
+            check,
+        } = how;
         let id = PatientId::new();
         let mrn = new_mrn();
         let search_text = clinical::patient::search_key(
@@ -168,6 +222,20 @@ impl Store {
             &mrn,
         );
         let mut tx = self.pool.begin().await?;
+        if check == SameCheck::Refuse {
+            // Registrations at a site take turns on its row (on SQLite this first write holds
+            // the write lock), so two at once see each other's record.
+            sqlx::query("update sites set name = name where id = $1")
+                .bind(site_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            let same = same_person_in(&mut tx, site_id, patient).await?;
+            if !same.is_empty() {
+                audit::insert(&mut tx, now, actor, &same_person_event(site_id, same.len())).await?;
+                tx.commit().await?;
+                return Ok(Registration::LikelySame(same));
+            }
+        }
         sqlx::query(
             "insert into patients (id, site_id, mrn, given_name, family_name, date_of_birth, sex,
                                    phone, email, is_demo, created_at, updated_at, created_by,
@@ -213,7 +281,9 @@ impl Store {
         }
         audit::insert(&mut tx, now, actor, &event).await?;
         tx.commit().await?;
-        self.fetch_patient(site_id, &id).await
+        self.fetch_patient(site_id, &id)
+            .await
+            .map(|record| Registration::Registered(Box::new(record)))
     }
 
     async fn fetch_patient(
@@ -345,29 +415,11 @@ impl Store {
         patient: &NewPatient,
         now: jiff::Timestamp,
     ) -> Result<Vec<PatientRecord>, StoreError> {
-        let key = clinical::patient::name_key(
-            patient.given_name().as_str(),
-            patient.family_name().as_str(),
-        );
-        let rows = sqlx::query(&format!(
-            "select {PATIENT_COLUMNS} from patients
-             where site_id = $1 and date_of_birth = $2 and search_text like $3 escape '\\'
-             order by created_at, id limit 20"
-        ))
-        .bind(site_id.as_str())
-        .bind(patient.date_of_birth().date().to_string())
-        .bind(format!("{}%", escape_like(&key)))
-        .fetch_all(&self.pool)
-        .await?;
-        let patients = rows
-            .iter()
-            .map(patient_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut conn = self.pool.acquire().await?;
+        let patients = same_person_in(&mut conn, site_id, patient).await?;
         if !patients.is_empty() {
-            let event = AuditEvent::new("patient.list", AuditOutcome::Ok)
-                .site(site_id.as_str())
-                .detail(format!("rows={} duplicate_check=yes", patients.len()));
-            self.audit(actor, event, now).await?;
+            self.audit(actor, same_person_event(site_id, patients.len()), now)
+                .await?;
         }
         Ok(patients)
     }
@@ -518,4 +570,64 @@ fn escape_like(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// How a patient is registered: from an inquiry or not, as demo data or not, looking for the
+/// same person first or not.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Registering<'a> {
+    pub(crate) inquiry: Option<&'a InquiryId>,
+    pub(crate) is_demo: bool,
+    pub(crate) check: SameCheck,
+}
+
+/// Whether a registration first looks for the same person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SameCheck {
+    /// Registers without looking (the person registering said this is someone else).
+    Skip,
+    /// Registers only when no patient of the site has the same name and birth date.
+    Refuse,
+}
+
+/// What registering a patient did.
+#[derive(Debug)]
+pub enum Registration {
+    /// Registered: the new record.
+    Registered(Box<PatientRecord>),
+    /// Not registered: the site's patients of the same name and birth date, likely the same
+    /// person (at most 20).
+    LikelySame(Vec<PatientRecord>),
+    /// Not registered: the inquiry is not the site's or was registered already.
+    InquiryTaken,
+}
+
+/// The site's patients of the same name (folded: case and accents do not count) and birth date.
+async fn same_person_in(
+    conn: &mut sqlx::AnyConnection,
+    site_id: &SiteId,
+    patient: &NewPatient,
+) -> Result<Vec<PatientRecord>, StoreError> {
+    let key = clinical::patient::name_key(
+        patient.given_name().as_str(),
+        patient.family_name().as_str(),
+    );
+    let rows = sqlx::query(&format!(
+        "select {PATIENT_COLUMNS} from patients
+         where site_id = $1 and date_of_birth = $2 and search_text like $3 escape '\\'
+         order by created_at, id limit 20"
+    ))
+    .bind(site_id.as_str())
+    .bind(patient.date_of_birth().date().to_string())
+    .bind(format!("{}%", escape_like(&key)))
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(patient_from_row).collect()
+}
+
+/// The audit event of a look for likely duplicates that found some: a listing.
+fn same_person_event(site_id: &SiteId, rows: usize) -> AuditEvent {
+    AuditEvent::new("patient.list", AuditOutcome::Ok)
+        .site(site_id.as_str())
+        .detail(format!("rows={rows} duplicate_check=yes"))
 }

@@ -190,7 +190,47 @@ async fn contact_details_are_edited_and_the_change_is_audited_without_values(db:
     );
 }
 
+/// Eight registrations of one person at once (a double click, a retried request) make one
+/// record; the others are told of it and register nothing. Told it is someone else, it registers.
+async fn registrations_of_one_person_at_once_make_one_record(db: &TestDb) {
+    let actor = Actor::system("test");
+    let site = db
+        .store
+        .ensure_site(&actor, "Clinic", "UTC", t0())
+        .await
+        .unwrap();
+    let ana = person("Ana", "Ortiz", "1980-05-05");
+    let attempts = (0..8).map(|_| {
+        db.store
+            .register_patient(&actor, &site.id, &ana, None, true, t0())
+    });
+    let outcomes = futures_util::future::join_all(attempts).await;
+    let mut made = Vec::new();
+    let mut told = 0;
+    for outcome in outcomes {
+        match outcome.unwrap() {
+            store::Registration::Registered(record) => made.push(record.id.clone()),
+            store::Registration::LikelySame(same) => {
+                assert_eq!(same.len(), 1);
+                told += 1;
+            }
+            store::Registration::InquiryTaken => panic!("no inquiry was given"),
+        }
+    }
+    assert_eq!((made.len(), told), (1, 7));
+    assert_eq!(search(&db.store, &site.id, "ortiz").await.len(), 1);
+    // The same name and birth date, said to be another person: registered.
+    let other = db
+        .store
+        .register_patient(&actor, &site.id, &ana, None, false, t0())
+        .await
+        .unwrap();
+    assert!(matches!(other, store::Registration::Registered(_)));
+    assert_eq!(search(&db.store, &site.id, "ortiz").await.len(), 2);
+}
+
 crate::on_both!(
+    registrations_of_one_person_at_once_make_one_record,
     the_directory_finds_people_as_staff_type_them,
     contact_details_are_edited_and_the_change_is_audited_without_values,
 );

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use clinical::patient::PatientInput;
 use serde::{Deserialize, Serialize};
 use store::PatientId;
-use store::{PatientRecord, PatientSort};
+use store::{PatientRecord, PatientSort, Registration};
 use utoipa::{IntoParams, ToSchema};
 
 use super::json::{ApiJson, ApiQuery};
@@ -76,6 +76,11 @@ pub(crate) struct NewPatient {
     phone: Option<String>,
     #[serde(default)]
     email: Option<String>,
+    /// `true` registers even when the site has a patient of the same name and birth date
+    /// (after checking that this is another person); otherwise such a request answers 409
+    /// naming the likely duplicates and registers nothing.
+    #[serde(default)]
+    different_person: bool,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -144,6 +149,7 @@ pub(crate) async fn list(
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "No valid token or session", body = ErrorBody),
         (status = 403, description = "The caller's role has no clinical access", body = ErrorBody),
+        (status = 409, description = "The site has a patient of the same name and birth date (`likely_duplicate`, naming their record numbers); send `different_person: true` if this is another person", body = ErrorBody),
         (status = 422, description = "A field's value is not acceptable; `field` names it", body = ErrorBody)
     )
 )]
@@ -178,11 +184,43 @@ pub(crate) async fn create(
         )
         .field(field)
     })?;
-    let record = state
+    // The look for the same person and the registration are one transaction, so a request
+    // retried after a lost answer registers once.
+    let registered = state
         .store()
-        .create_patient(&who.actor(), &site.id, &patient, jiff::Timestamp::now())
+        .register_patient(
+            &who.actor(),
+            &site.id,
+            &patient,
+            None,
+            !body.different_person,
+            jiff::Timestamp::now(),
+        )
         .await?;
-    Ok((StatusCode::CREATED, Json(record.into())))
+    match registered {
+        Registration::Registered(record) => Ok((StatusCode::CREATED, Json((*record).into()))),
+        Registration::LikelySame(same) => {
+            let mrns = same
+                .iter()
+                .map(|p| p.mrn.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "likely_duplicate",
+                format!(
+                    "a patient of the same name and birth date is registered already (record {mrns}); if this is another person, send \"different_person\": true"
+                ),
+            )
+            .field("different_person"))
+        }
+        // ok: no inquiry was given, so none can have been registered already.
+        Registration::InquiryTaken => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "the registration conflicted with another; send it again",
+        )),
+    }
 }
 
 #[utoipa::path(

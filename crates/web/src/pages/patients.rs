@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use clinical::patient::{ContactInput, PatientInput, Sex};
 use serde::Deserialize;
-use store::{Actor, LinkId, LinkState, PatientId, PatientRecord, PatientSort};
+use store::{Actor, LinkId, LinkState, PatientId, PatientRecord, PatientSort, Registration};
 
 use super::measure::{
     LinkOutcome, LinkRefused, Measurements, NewLinkView, make_link, measurements,
@@ -240,69 +240,39 @@ pub(crate) async fn create(
 ) -> Result<Response, AppError> {
     match PatientInput::from(&form).validate(ctx.today()) {
         Ok(patient) => {
-            if form.different_person != "yes" {
-                let same = state
-                    .store()
-                    .same_person(
-                        &who.actor(),
-                        &who.user().site_id,
-                        &patient,
-                        jiff::Timestamp::now(),
-                    )
-                    .await?;
-                if !same.is_empty() {
+            // The look for the same person and the registration are one transaction, so a
+            // double click registers once.
+            let registered = state
+                .store()
+                .register_patient(
+                    &who.actor(),
+                    &who.user().site_id,
+                    &patient,
+                    store::InquiryId::parse(&form.inquiry).as_ref(),
+                    form.different_person != "yes",
+                    jiff::Timestamp::now(),
+                )
+                .await?;
+            match registered {
+                Registration::Registered(record) => {
+                    Ok(Redirect::to(&format!("/patients/{}?created=1", record.id)).into_response())
+                }
+                Registration::LikelySame(same) => {
                     let same = same
                         .into_iter()
                         .map(|p| PatientView::new(p, &ctx))
                         .collect();
-                    return NewPage::answer(
-                        ctx,
-                        form,
-                        FormErrors::default(),
-                        same,
-                        StatusCode::CONFLICT,
+                    NewPage::answer(ctx, form, FormErrors::default(), same, StatusCode::CONFLICT)
+                }
+                Registration::InquiryTaken => {
+                    let mut errors = FormErrors::default();
+                    errors.push(
+                        "given_name",
+                        "This inquiry has been registered as a patient already; open it from the inquiry's page.",
                     );
+                    NewPage::answer(ctx, form, errors, Vec::new(), StatusCode::CONFLICT)
                 }
             }
-            let now = jiff::Timestamp::now();
-            let record = match store::InquiryId::parse(&form.inquiry) {
-                Some(inquiry) => {
-                    let made = state
-                        .store()
-                        .create_patient_from_inquiry(
-                            &who.actor(),
-                            &who.user().site_id,
-                            &inquiry,
-                            &patient,
-                            now,
-                        )
-                        .await?;
-                    match made {
-                        Some(record) => record,
-                        None => {
-                            let mut errors = FormErrors::default();
-                            errors.push(
-                                "given_name",
-                                "This inquiry has been registered as a patient already; open it from the inquiry's page.",
-                            );
-                            return NewPage::answer(
-                                ctx,
-                                form,
-                                errors,
-                                Vec::new(),
-                                StatusCode::CONFLICT,
-                            );
-                        }
-                    }
-                }
-                None => {
-                    state
-                        .store()
-                        .create_patient(&who.actor(), &who.user().site_id, &patient, now)
-                        .await?
-                }
-            };
-            Ok(Redirect::to(&format!("/patients/{}?created=1", record.id)).into_response())
         }
         Err(problems) => {
             let mut errors = FormErrors::default();

@@ -93,6 +93,40 @@ async fn clinicians_register_and_list_patients(app: &TestApp) {
         assert_eq!(created["phone"], Value::Null);
         let id = created["id"].as_str().unwrap();
 
+        // The same request again (a retry after a lost answer) registers nothing and names the
+        // record; said to be another person, it registers.
+        let again = json!({
+            "given_name": "ada", "family_name": family.to_uppercase(), "date_of_birth": "1985-12-10",
+            "sex": "female"
+        });
+        let res = client
+            .post(app.url("/api/v1/patients"))
+            .bearer_auth(&token)
+            .json(&again)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 409, "{role}");
+        let refused: Value = res.json().await.unwrap();
+        assert_eq!(refused["error"]["code"], "likely_duplicate", "{refused}");
+        assert_eq!(refused["error"]["field"], "different_person", "{refused}");
+        let mrn = created["mrn"].as_str().unwrap();
+        assert!(
+            refused["error"]["message"].as_str().unwrap().contains(mrn),
+            "{refused}"
+        );
+        let mut other = again.clone();
+        other["different_person"] = json!(true);
+        let res = client
+            .post(app.url("/api/v1/patients"))
+            .bearer_auth(&token)
+            .json(&other)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "{role}");
+        let twin: Value = res.json().await.unwrap();
+
         let res = client
             .get(app.url(&format!("/api/v1/patients/{id}")))
             .bearer_auth(&token)
@@ -115,8 +149,17 @@ async fn clinicians_register_and_list_patients(app: &TestApp) {
             res.headers()
         );
         let list: Value = res.json().await.unwrap();
-        assert_eq!(list["patients"].as_array().unwrap().len(), 1, "{list}");
-        assert_eq!(list["patients"][0]["id"], id);
+        let ids: Vec<&str> = list["patients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["id"].as_str())
+            .collect();
+        assert_eq!(ids.len(), 2, "{list}");
+        assert!(
+            ids.contains(&id) && ids.contains(&twin["id"].as_str().unwrap()),
+            "{list}"
+        );
         // A control character in a search separates words: the same patient, no error (a NUL
         // byte sent to PostgreSQL answered 500).
         let res = client
