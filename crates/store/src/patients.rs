@@ -106,9 +106,9 @@ impl Store {
             .await?
         {
             Registration::Registered(record) => Ok(*record),
-            // ok: unreachable without an inquiry or the check; said as what it would be.
+            // Unreachable without an inquiry or the check; an error, never a record made up.
             Registration::LikelySame(_) | Registration::InquiryTaken => Err(StoreError::Conflict {
-                constraint: INQUIRY_TAKEN.to_owned(),
+                constraint: "patients (registration without a check)".to_owned(),
             }),
         }
     }
