@@ -195,6 +195,33 @@ fn one_line(text: &str, max: usize) -> Option<String> {
     clinical::text::line(text, max).ok().map(str::to_owned)
 }
 
+/// One line of text for `field`, trimmed; or `None`, with the field's error: `give` when it is
+/// empty, else what is wrong with it, `what` naming it ("The city").
+fn line_or_error(
+    errors: &mut FormErrors,
+    field: &str,
+    text: &str,
+    max: usize,
+    what: &str,
+    give: &str,
+) -> Option<String> {
+    match clinical::text::line(text, max) {
+        Ok(t) => Some(t.to_owned()),
+        Err(clinical::text::TextProblem::Empty) => {
+            errors.push(field, give);
+            None
+        }
+        Err(problem @ clinical::text::TextProblem::TooLong { .. }) => {
+            errors.push(field, format!("{what} {problem}; shorten it."));
+            None
+        }
+        Err(problem) => {
+            errors.push(field, format!("{what} {problem}; type it again."));
+            None
+        }
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct RemsForm {
@@ -209,17 +236,22 @@ pub(crate) struct RemsForm {
 
 /// The setting's address and telephone as the form gives them, or what is wrong, by field.
 fn setting_contact(form: &RemsForm, errors: &mut FormErrors) -> Option<store::SettingContact> {
-    let street = one_line(&form.street, 200);
-    if street.is_none() {
-        errors.push(
-            "street",
-            "Give the setting's street address (one line, at most 200 characters).",
-        );
-    }
-    let city = one_line(&form.city, 100);
-    if city.is_none() {
-        errors.push("city", "Give the city (at most 100 characters).");
-    }
+    let street = line_or_error(
+        errors,
+        "street",
+        &form.street,
+        200,
+        "The street address",
+        "Give the setting's street address (one line, at most 200 characters).",
+    );
+    let city = line_or_error(
+        errors,
+        "city",
+        &form.city,
+        100,
+        "The city",
+        "Give the city (at most 100 characters).",
+    );
     let state_code = form.state.trim().to_ascii_uppercase();
     let state_ok = state_code.len() == 2 && state_code.chars().all(|c| c.is_ascii_uppercase());
     if !state_ok {
@@ -281,13 +313,14 @@ pub(crate) async fn rems(
         }
         Some(_) => {}
     }
-    let rep = one_line(&form.representative, 120);
-    if rep.is_none() {
-        errors.push(
-            "representative",
-            "Give the authorized representative's name (one line, at most 120 characters).",
-        );
-    }
+    let rep = line_or_error(
+        &mut errors,
+        "representative",
+        &form.representative,
+        120,
+        "The representative's name",
+        "Give the authorized representative's name (one line, at most 120 characters).",
+    );
     let contact = setting_contact(&form, &mut errors);
     if let (true, Some(certified_on), Some(representative), Some(contact)) =
         (errors.is_empty(), date, rep, contact)
@@ -324,11 +357,15 @@ pub(crate) async fn add_room(
     Form(form): Form<RoomForm>,
 ) -> Result<Response, AppError> {
     let mut errors = FormErrors::default();
-    match one_line(&form.room_name, 80) {
-        None => errors.push(
-            "room_name",
-            "Give the room a name of at most 80 characters.",
-        ),
+    match line_or_error(
+        &mut errors,
+        "room_name",
+        &form.room_name,
+        80,
+        "The room's name",
+        "Give the room a name of at most 80 characters.",
+    ) {
+        None => {}
         Some(name) => {
             match state
                 .store()
@@ -369,13 +406,14 @@ pub(crate) async fn add_chair(
     if typed.room.is_empty() {
         errors.push("room", "Choose the room.");
     }
-    let name = one_line(&typed.chair_name, 80);
-    if name.is_none() {
-        errors.push(
-            "chair_name",
-            "Give the chair a name of at most 80 characters.",
-        );
-    }
+    let name = line_or_error(
+        &mut errors,
+        "chair_name",
+        &typed.chair_name,
+        80,
+        "The chair's name",
+        "Give the chair a name of at most 80 characters.",
+    );
     let supports: Vec<Product> = typed
         .supports
         .iter()

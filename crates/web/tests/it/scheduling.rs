@@ -597,6 +597,25 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
         "Infusion room",
         "the refused room name is kept in its field"
     );
+    // Pasted text with a direction override or a terminal's escape is refused, saying why.
+    for pasted in ["Room \u{202E}A", "Room \u{1b}[2J"] {
+        let res = app
+            .post_form(
+                &admin,
+                "/admin/clinic/rooms",
+                &token,
+                &[("room_name", pasted)],
+            )
+            .await;
+        assert_eq!(res.status(), 422, "{pasted:?}");
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("The room&#39;s name holds a control character or an invisible mark"),
+            "{pasted:?}"
+        );
+    }
     let html = app.get(&admin, "/admin/clinic").await.text().await.unwrap();
     let marker = "<select id=\"room\" name=\"room\"><option value=\"";
     let at = html.find(marker).unwrap() + marker.len();
