@@ -133,15 +133,6 @@ impl TextField {
     }
 }
 
-fn text_refusal(field: TextField, problem: TextProblem) -> String {
-    let what = field.words();
-    match problem {
-        TextProblem::Empty => format!("give {what}"),
-        TextProblem::TooLong { .. } => format!("{what} {problem}; shorten it"),
-        TextProblem::Unreadable => format!("{what} {problem}; type it again"),
-    }
-}
-
 /// What kind of place stock is kept in. Schedule III–V substances are stored in a securely
 /// locked, substantially constructed cabinet (21 CFR 1301.75(b)); a safe is the stronger kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -450,7 +441,7 @@ pub enum LedgerRefusal {
     #[error("explain what happened (at least 10 characters)")]
     ExplanationMissing,
     /// A text is missing where it is needed, too long, or holds a control character.
-    #[error("{}", text_refusal(*.field, *.problem))]
+    #[error("{}", problem.said_of(field.words()))]
     Text {
         /// Which text.
         field: TextField,

@@ -289,6 +289,7 @@ pub struct AntidepressantTrial {
 
 /// The text trimmed (empty when nothing was typed); `None` when it is too long or unreadable.
 fn one_line(text: &str, max: usize) -> Option<String> {
+    // ok: `None` is the refusal, which each caller says at its field; empty stays empty.
     crate::text::optional_line(text, max)
         .ok()
         .map(|t| t.unwrap_or_default().to_owned())

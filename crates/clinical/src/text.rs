@@ -23,6 +23,18 @@ pub enum TextProblem {
     Unreadable,
 }
 
+impl TextProblem {
+    /// What to tell the person about the text `what` names ("the lot number"): to give it, to
+    /// shorten it, or to type it again, with what is wrong.
+    pub fn said_of(self, what: &str) -> String {
+        match self {
+            TextProblem::Empty => format!("give {what}"),
+            TextProblem::TooLong { .. } => format!("{what} {self}; shorten it"),
+            TextProblem::Unreadable => format!("{what} {self}; type it again"),
+        }
+    }
+}
+
 /// The most characters of a refused value that a message shows.
 pub const SHOWN_CHARS: usize = 40;
 

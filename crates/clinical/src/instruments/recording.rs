@@ -83,6 +83,7 @@ pub fn check<'a>(
     answers: &[i64],
     intent: Intent<'a>,
 ) -> Result<Option<&'a str>, RecordingRefusal> {
+    // ok: no reason sent is no reason typed; a reason typed and refused is an error.
     let reason =
         crate::text::optional_line(intent.rebaseline_reason.unwrap_or(""), MAX_REASON_CHARS)
             .map_err(|_| RecordingRefusal::ReasonUnreadable)?;

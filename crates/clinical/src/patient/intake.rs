@@ -194,6 +194,7 @@ impl IntakeInput {
             PersonName::parse("referrer_name", s)
         })
         .flatten();
+        // ok: a refused practice is in `errors`, which refuses the form; empty is none given.
         let practice = crate::text::optional_line(&self.referrer_practice, MAX_PRACTICE_CHARS)
             .unwrap_or_else(|_| {
                 errors.push(IntakeError::PracticeUnreadable);

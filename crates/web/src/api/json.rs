@@ -128,6 +128,7 @@ fn nul_at(bytes: &[u8]) -> Option<String> {
     if !bytes.windows(6).any(|w| w == br"\u0000") {
         return None;
     }
+    // ok: a body that is not JSON is left to the parser below, which says what is wrong.
     let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
     nul_in(&value, "")
 }

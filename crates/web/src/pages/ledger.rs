@@ -265,7 +265,7 @@ pub(crate) async fn act(
                             LedgerRefusal::Text { field, .. } => field.code(),
                             _ => "location_kind",
                         };
-                        errors.push(field, sentence(&refusal.to_string()));
+                        errors.push(field, refusal_words(&refusal));
                     }
                 }
             }

@@ -1191,13 +1191,8 @@ fn check_texts(errors: &mut FormErrors, form: &SessionForm, step: &str) {
         ("body".to_owned(), SessionText::Addendum, &form.body),
     ];
     for (field, kind, text) in texts {
-        let label = kind.label();
-        match kind.check(text) {
-            Ok(_) => {}
-            Err(problem @ clinical::text::TextProblem::TooLong { .. }) => {
-                errors.push(field, format!("{label} {problem}; shorten it."));
-            }
-            Err(problem) => errors.push(field, format!("{label} {problem}; type it again.")),
+        if let Err(problem) = kind.check(text) {
+            errors.push(field, sentence(&problem.said_of(kind.label())));
         }
     }
 }

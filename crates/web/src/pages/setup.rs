@@ -192,6 +192,7 @@ async fn refused(
 
 /// The text trimmed; `None` when it is empty, too long or unreadable (`clinical::text`).
 fn one_line(text: &str, max: usize) -> Option<String> {
+    // ok: `None` is the refusal, which the caller says at its field.
     clinical::text::line(text, max).ok().map(str::to_owned)
 }
 
@@ -211,12 +212,8 @@ fn line_or_error(
             errors.push(field, give);
             None
         }
-        Err(problem @ clinical::text::TextProblem::TooLong { .. }) => {
-            errors.push(field, format!("{what} {problem}; shorten it."));
-            None
-        }
         Err(problem) => {
-            errors.push(field, format!("{what} {problem}; type it again."));
+            errors.push(field, sentence(&problem.said_of(what)));
             None
         }
     }
