@@ -288,7 +288,7 @@ impl Store {
                         crate::patients::Registering {
                             inquiry: None,
                             is_demo: true,
-                            check: crate::patients::SameCheck::Skip,
+                            check_same: false,
                         },
                         now,
                     )

@@ -130,11 +130,6 @@ impl Store {
         check_same: bool,
         now: jiff::Timestamp,
     ) -> Result<Registration, StoreError> {
-        let check = if check_same {
-            SameCheck::Refuse
-        } else {
-            SameCheck::Skip
-        };
         match self
             .insert_patient(
                 actor,
@@ -143,7 +138,7 @@ impl Store {
                 Registering {
                     inquiry,
                     is_demo: false,
-                    check,
+                    check_same,
                 },
                 now,
             )
@@ -212,7 +207,7 @@ impl Store {
         let Registering {
             inquiry,
             is_demo,
-            check,
+            check_same,
         } = how;
         let id = PatientId::new();
         let mrn = new_mrn();
@@ -222,7 +217,7 @@ impl Store {
             &mrn,
         );
         let mut tx = self.pool.begin().await?;
-        if check == SameCheck::Refuse {
+        if check_same {
             // Registrations at a site take turns on its row (on SQLite this first write holds
             // the write lock), so two at once see each other's record.
             sqlx::query("update sites set name = name where id = $1")
@@ -578,16 +573,8 @@ fn escape_like(s: &str) -> String {
 pub(crate) struct Registering<'a> {
     pub(crate) inquiry: Option<&'a InquiryId>,
     pub(crate) is_demo: bool,
-    pub(crate) check: SameCheck,
-}
-
-/// Whether a registration first looks for the same person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SameCheck {
-    /// Registers without looking (the person registering said this is someone else).
-    Skip,
     /// Registers only when no patient of the site has the same name and birth date.
-    Refuse,
+    pub(crate) check_same: bool,
 }
 
 /// What registering a patient did.
