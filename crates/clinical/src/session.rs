@@ -81,6 +81,95 @@ impl SessionText {
     }
 }
 
+/// Declares the checked value of one [`SessionText`]: made only by its `parse`, so a store that
+/// takes it can trust the text is trimmed, within its length and readable.
+macro_rules! checked_session_text {
+    ($(#[$doc:meta])* $name:ident => $kind:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub struct $name<'a>(&'a str);
+
+        impl<'a> $name<'a> {
+            /// The kind of text it is.
+            pub const KIND: SessionText = $kind;
+
+            /// Checks a text as typed ([`SessionText::check`]): `None` when it is empty.
+            pub fn parse(input: &'a str) -> Result<Option<Self>, crate::text::TextProblem> {
+                Ok(Self::KIND.check(input)?.map(Self))
+            }
+
+            /// The checked text.
+            pub fn as_str(self) -> &'a str {
+                self.0
+            }
+        }
+    };
+}
+
+checked_session_text!(
+    /// A checked note on the pre-session assessment or a pump event.
+    SessionNote => SessionText::Note
+);
+checked_session_text!(
+    /// A checked description of an adverse event.
+    EventDescription => SessionText::Description
+);
+checked_session_text!(
+    /// A checked reason for giving a dose over the order or the cap.
+    OverrideReason => SessionText::OverrideReason
+);
+checked_session_text!(
+    /// A checked lot number of what was given.
+    LotNumber => SessionText::Lot
+);
+checked_session_text!(
+    /// A checked account of the action taken on an alert or an adverse event.
+    ActionTaken => SessionText::Action
+);
+checked_session_text!(
+    /// A checked addendum to a signed record.
+    AddendumText => SessionText::Addendum
+);
+
+/// The pregnancy test recorded before a session. Spravato is not recommended in pregnancy and
+/// is stopped if a pregnancy occurs (research `clinical.md` §5, contraindications and
+/// precautions), so the pre-session assessment records a negative test today, or that a test
+/// does not apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PregnancyTest {
+    /// Negative today.
+    Negative,
+    /// Not applicable to this patient.
+    NotApplicable,
+}
+
+impl PregnancyTest {
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            PregnancyTest::Negative => "negative",
+            PregnancyTest::NotApplicable => "not_applicable",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(code: &str) -> Option<PregnancyTest> {
+        match code {
+            "negative" => Some(PregnancyTest::Negative),
+            "not_applicable" => Some(PregnancyTest::NotApplicable),
+            _ => None,
+        }
+    }
+
+    /// In words, as the form offers it.
+    pub fn label(self) -> &'static str {
+        match self {
+            PregnancyTest::Negative => "negative today",
+            PregnancyTest::NotApplicable => "not applicable",
+        }
+    }
+}
+
 /// Where a session stands. A session begins when the patient is checked in for a booked
 /// appointment and ends when the prescriber signs and locks it; after that only addenda.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

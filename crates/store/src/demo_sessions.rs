@@ -7,7 +7,9 @@ use clinical::booking::{AppointmentKind, OpeningHours};
 use clinical::course::{Product, TargetDose};
 use clinical::instruments::InstrumentId;
 use clinical::ledger::{EntryKind, Form};
-use clinical::session::{AlertSettings, Checklist, RemsAnswers, ScaleSettings, Step, Vitals};
+use clinical::session::{
+    AlertSettings, Checklist, LotNumber, RemsAnswers, ScaleSettings, Step, Vitals,
+};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::audit::Actor;
@@ -472,7 +474,7 @@ impl Store {
             weight_kg: plan.weight_kg,
             escort: true,
             fasting: true,
-            pregnancy_test: "not_applicable",
+            pregnancy_test: clinical::session::PregnancyTest::NotApplicable,
             note: None,
             vitals: plan.baseline,
         };
@@ -511,7 +513,10 @@ impl Store {
             dose_mg,
             ordered_mg: dose_mg,
             infusion,
-            lot: Some(if esketamine { "ESK-24117" } else { "KET-88210" }),
+            // ok: a constant that passes the check; were it refused, the demo lot stays blank.
+            lot: LotNumber::parse(if esketamine { "ESK-24117" } else { "KET-88210" })
+                .ok()
+                .flatten(),
             second_verifier: (!esketamine).then_some(second),
             override_reason: None,
             containers: &containers,

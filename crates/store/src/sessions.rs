@@ -12,8 +12,9 @@ use clinical::course::Product;
 use clinical::instruments::schedule::TimePoint;
 use clinical::instruments::{InstrumentId, Score};
 use clinical::session::{
-    AdverseKind, AlertFinding, AlertKind, AlertSettings, CheckClock, Checklist, Delivery,
-    DischargeFacts, DueCheck, RemsAnswers, RemsRecord, ScaleSettings, SessionStatus, Step,
+    ActionTaken, AddendumText, AdverseKind, AlertFinding, AlertKind, AlertSettings, CheckClock,
+    Checklist, Delivery, DischargeFacts, DueCheck, EventDescription, LotNumber, OverrideReason,
+    PregnancyTest, RemsAnswers, RemsRecord, ScaleSettings, SessionNote, SessionStatus, Step,
     StepRefused, Vitals, minute_words,
 };
 use jiff::Timestamp;
@@ -178,8 +179,8 @@ pub struct SessionRecord {
     pub escort_confirmed: Option<bool>,
     /// Fasting per clinic policy confirmed.
     pub fasting_confirmed: Option<bool>,
-    /// `negative` or `not_applicable`.
-    pub pregnancy_test: Option<String>,
+    /// The pregnancy test.
+    pub pregnancy_test: Option<PregnancyTest>,
     /// Pre-session note.
     pub pre_note: Option<String>,
     /// The verified dose.
@@ -350,7 +351,7 @@ pub enum SessionRefusal {
 }
 
 /// What the pre-session assessment records.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct PreAssessment<'a> {
     /// Today's weight, kg.
     pub weight_kg: f64,
@@ -358,10 +359,10 @@ pub struct PreAssessment<'a> {
     pub escort: bool,
     /// Fasting per clinic policy confirmed.
     pub fasting: bool,
-    /// `negative` or `not_applicable`.
-    pub pregnancy_test: &'a str,
+    /// The pregnancy test.
+    pub pregnancy_test: PregnancyTest,
     /// Note.
-    pub note: Option<&'a str>,
+    pub note: Option<SessionNote<'a>>,
     /// The pre-session vitals.
     pub vitals: Vitals,
 }
@@ -378,11 +379,11 @@ pub struct DoseVerification<'a> {
     /// IV: length, rate, dose rate, stock.
     pub infusion: Option<(f64, f64, f64, f64)>,
     /// Lot number.
-    pub lot: Option<&'a str>,
+    pub lot: Option<LotNumber<'a>>,
     /// The second person (IV), already checked with their password.
     pub second_verifier: Option<&'a UserId>,
     /// Override reason (the actor is a prescriber; checked by the caller).
-    pub override_reason: Option<&'a str>,
+    pub override_reason: Option<OverrideReason<'a>>,
     /// The ledger's vials or devices the dose is drawn from (none when the clinic does not
     /// keep its stock in Ketaflow).
     pub containers: &'a [String],
@@ -580,7 +581,15 @@ fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRecord, StoreError
         weight_kg: r.opt_float("weight_kg")?,
         escort_confirmed: opt_flag(&r, "escort_confirmed")?,
         fasting_confirmed: opt_flag(&r, "fasting_confirmed")?,
-        pregnancy_test: r.opt_text("pregnancy_test")?,
+        pregnancy_test: match r.opt_text("pregnancy_test")? {
+            None => None,
+            Some(code) => Some(PregnancyTest::parse(&code).ok_or_else(|| {
+                r.corrupt(
+                    "pregnancy_test",
+                    format!("{code:?} is not a pregnancy test result"),
+                )
+            })?),
+        },
         pre_note: r.opt_text("pre_note")?,
         dose,
         started_at: r.opt_instant("started_at")?,
@@ -1329,8 +1338,8 @@ impl Store {
         .bind(pre.weight_kg)
         .bind(i64::from(pre.escort))
         .bind(i64::from(pre.fasting))
-        .bind(pre.pregnancy_test)
-        .bind(pre.note)
+        .bind(pre.pregnancy_test.code())
+        .bind(pre.note.map(SessionNote::as_str))
         .execute(&mut *tx)
         .await?;
         insert_vitals(
@@ -1393,11 +1402,11 @@ impl Store {
         .bind(dose.order_id)
         .bind(dose.dose_mg)
         .bind(dose.ordered_mg)
-        .bind(dose.lot)
+        .bind(dose.lot.map(LotNumber::as_str))
         .bind(actor.user_id())
         .bind(dose.second_verifier.map(|u| u.as_str()))
         .bind(dose.override_reason.and(actor.user_id()))
-        .bind(dose.override_reason)
+        .bind(dose.override_reason.map(OverrideReason::as_str))
         .bind(millis(now))
         .execute(&mut *tx)
         .await?;
@@ -1459,7 +1468,7 @@ impl Store {
         id: &SessionId,
         step: Step,
         dose_rate_mg_per_h: Option<f64>,
-        note: Option<&str>,
+        note: Option<SessionNote<'_>>,
         now: Timestamp,
     ) -> Result<Result<(), SessionRefusal>, StoreError> {
         if !matches!(
@@ -1506,7 +1515,7 @@ impl Store {
             .bind(id.as_str())
             .bind(millis(now))
             .bind(step.code())
-            .bind(note)
+            .bind(note.map(SessionNote::as_str))
             .bind(actor.user_id());
         if let Some(r) = rate {
             query = query.bind(r);
@@ -1670,7 +1679,7 @@ impl Store {
         site_id: &SiteId,
         id: &SessionId,
         alert: &SessionAlertId,
-        action: &str,
+        action: ActionTaken<'_>,
         now: Timestamp,
     ) -> Result<Result<(), SessionRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -1686,7 +1695,7 @@ impl Store {
         .bind(id.as_str())
         .bind(millis(now))
         .bind(actor.user_id())
-        .bind(action)
+        .bind(action.as_str())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
@@ -1710,9 +1719,9 @@ impl Store {
         id: &SessionId,
         kind: AdverseKind,
         grade: u8,
-        action: Option<&str>,
+        action: Option<ActionTaken<'_>>,
         serious: bool,
-        note: Option<&str>,
+        note: Option<EventDescription<'_>>,
         now: Timestamp,
     ) -> Result<Result<(), SessionRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -1730,9 +1739,9 @@ impl Store {
         .bind(millis(now))
         .bind(kind.code())
         .bind(i64::from(grade))
-        .bind(action)
+        .bind(action.map(ActionTaken::as_str))
         .bind(i64::from(serious))
-        .bind(note)
+        .bind(note.map(EventDescription::as_str))
         .bind(actor.user_id())
         .execute(&mut *tx)
         .await?;
@@ -1808,7 +1817,7 @@ impl Store {
         site_id: &SiteId,
         id: &SessionId,
         answers: &RemsAnswers,
-        lot: Option<&str>,
+        lot: Option<LotNumber<'_>>,
         now: Timestamp,
     ) -> Result<Result<(), SessionRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -1821,7 +1830,7 @@ impl Store {
         )
         .bind(id.as_str())
         .bind(rems_json(answers))
-        .bind(lot)
+        .bind(lot.map(LotNumber::as_str))
         .execute(&mut *tx)
         .await?;
         let event = AuditEvent::new("session.rems", AuditOutcome::Ok)
@@ -1966,7 +1975,7 @@ impl Store {
         actor: &Actor,
         site_id: &SiteId,
         id: &SessionId,
-        body: &str,
+        body: AddendumText<'_>,
         now: Timestamp,
     ) -> Result<Result<(), SessionRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -1987,7 +1996,7 @@ impl Store {
         .bind(crate::new_id())
         .bind(id.as_str())
         .bind(millis(now))
-        .bind(body)
+        .bind(body.as_str())
         .bind(actor.user_id())
         .execute(&mut *tx)
         .await?;

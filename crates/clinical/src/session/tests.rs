@@ -489,3 +489,36 @@ fn session_texts_are_bounded_and_readable_and_only_some_have_lines() {
     }
     assert_eq!(SessionText::Lot.max_chars(), 40);
 }
+
+#[test]
+fn checked_session_texts_follow_their_kind() {
+    // Each checked value is made by its kind's rule and nothing else.
+    assert_eq!(SessionNote::KIND, SessionText::Note);
+    assert_eq!(EventDescription::KIND, SessionText::Description);
+    assert_eq!(OverrideReason::KIND, SessionText::OverrideReason);
+    assert_eq!(LotNumber::KIND, SessionText::Lot);
+    assert_eq!(ActionTaken::KIND, SessionText::Action);
+    assert_eq!(AddendumText::KIND, SessionText::Addendum);
+    assert_eq!(
+        SessionNote::parse("  calm,\nescort waiting ").map(|n| n.map(SessionNote::as_str)),
+        Ok(Some("calm,\nescort waiting"))
+    );
+    assert_eq!(ActionTaken::parse("   "), Ok(None));
+    // A lot number is one line of at most 40 characters, as the ledger's.
+    assert_eq!(
+        LotNumber::parse("KET-88210\nESK-1"),
+        Err(crate::text::TextProblem::Unreadable)
+    );
+    assert_eq!(
+        LotNumber::parse(&"7".repeat(41)),
+        Err(crate::text::TextProblem::TooLong { max: 40 })
+    );
+    assert_eq!(
+        LotNumber::parse(" KET-88210 ").map(|l| l.map(LotNumber::as_str)),
+        Ok(Some("KET-88210"))
+    );
+    assert_eq!(
+        AddendumText::parse("late entry \u{202e}"),
+        Err(crate::text::TextProblem::Unreadable)
+    );
+}

@@ -15,9 +15,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::course::TargetDose;
 use clinical::instruments::InstrumentId;
 use clinical::session::{
-    ADVERSE_GRADES, AdverseKind, Checklist, Delivery, DoseLimits, RemsAnswers, SessionStatus,
-    SessionText, Step, Vitals,
+    ADVERSE_GRADES, ActionTaken, AddendumText, AdverseKind, Checklist, Delivery, DoseLimits,
+    EventDescription, LotNumber, OverrideReason, PregnancyTest, RemsAnswers, SessionNote,
+    SessionStatus, SessionText, Step, Vitals,
 };
+use clinical::text::TextProblem;
 use serde::Deserialize;
 use store::{
     AppointmentId, DoseVerification, PreAssessment, SessionAlertId, SessionId, SessionRecord,
@@ -124,11 +126,6 @@ impl SessionForm {
 
 fn ticked(v: &str) -> bool {
     matches!(v, "on" | "yes" | "true" | "1")
-}
-
-fn opt(v: &str) -> Option<&str> {
-    let t = v.trim();
-    (!t.is_empty()).then_some(t)
 }
 
 /// A whole-number measure; blank is none.
@@ -293,6 +290,7 @@ pub(crate) struct SessionPage {
     adverse: Vec<LineRow>,
     addenda: Vec<LineRow>,
     plan: Option<DosePlan>,
+    pre_words: Option<String>,
     dose_words: Option<String>,
     chart: String,
     curve_words: Option<String>,
@@ -1042,6 +1040,7 @@ async fn session_page(
         adverse,
         addenda,
         plan,
+        pre_words: pre_words(&s),
         dose_words,
         chart: vitals_svg(&s, settings, curve.as_ref()),
         curve_words: curve.as_ref().map(|(points, model)| {
@@ -1166,35 +1165,90 @@ async fn after(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
+/// What the pre-session assessment recorded, once it is recorded: the weight the dose was
+/// planned on, the pregnancy test, the escort, fasting and the note.
+fn pre_words(s: &SessionRecord) -> Option<String> {
+    let weight = s.weight_kg?;
+    let yes = |b: Option<bool>| if b == Some(true) { "yes" } else { "no" };
+    let mut w = format!(
+        "{weight:.1} kg; pregnancy test {}; escort home: {}; fasting: {}",
+        s.pregnancy_test
+            .map_or("not recorded", PregnancyTest::label),
+        yes(s.escort_confirmed),
+        yes(s.fasting_confirmed),
+    );
+    if let Some(note) = &s.pre_note {
+        w.push_str(&format!("; note: {note}"));
+    }
+    Some(w)
+}
+
+/// The form's free texts, each checked by the session room's rules
+/// (`clinical::session::SessionText`); `None` where nothing was typed.
+#[derive(Debug, Default)]
+struct Texts<'a> {
+    note: Option<SessionNote<'a>>,
+    description: Option<EventDescription<'a>>,
+    override_reason: Option<OverrideReason<'a>>,
+    lot: Option<LotNumber<'a>>,
+    action: Option<ActionTaken<'a>>,
+    body: Option<AddendumText<'a>>,
+}
+
 /// Checks the form's free text (a note, a reason, the action taken, a lot number, an
-/// addendum) by the session room's rules (`clinical::session::SessionText`), each at its field.
-fn check_texts(errors: &mut FormErrors, form: &SessionForm, step: &str) {
+/// addendum), each refusal at its field; the checked texts when none is refused.
+fn check_texts<'a>(errors: &mut FormErrors, form: &'a SessionForm, step: &str) -> Texts<'a> {
     // The alert's action field is named after the alert, so the message leads to its input.
     let action = match SessionAlertId::parse(&form.alert) {
         Some(alert) if step == "alert" => format!("action-{alert}"),
         _ => "action".to_owned(),
     };
-    let texts = [
-        ("note".to_owned(), SessionText::Note, &form.note),
-        (
-            "description".to_owned(),
-            SessionText::Description,
-            &form.description,
+    Texts {
+        note: kept(
+            errors,
+            "note",
+            SessionNote::KIND,
+            SessionNote::parse(&form.note),
         ),
-        (
-            "override_reason".to_owned(),
-            SessionText::OverrideReason,
-            &form.override_reason,
+        description: kept(
+            errors,
+            "description",
+            EventDescription::KIND,
+            EventDescription::parse(&form.description),
         ),
-        ("lot".to_owned(), SessionText::Lot, &form.lot),
-        (action, SessionText::Action, &form.action),
-        ("body".to_owned(), SessionText::Addendum, &form.body),
-    ];
-    for (field, kind, text) in texts {
-        if let Err(problem) = kind.check(text) {
-            errors.push(field, sentence(&problem.said_of(kind.label())));
-        }
+        override_reason: kept(
+            errors,
+            "override_reason",
+            OverrideReason::KIND,
+            OverrideReason::parse(&form.override_reason),
+        ),
+        lot: kept(errors, "lot", LotNumber::KIND, LotNumber::parse(&form.lot)),
+        action: kept(
+            errors,
+            &action,
+            ActionTaken::KIND,
+            ActionTaken::parse(&form.action),
+        ),
+        body: kept(
+            errors,
+            "body",
+            AddendumText::KIND,
+            AddendumText::parse(&form.body),
+        ),
     }
+}
+
+/// A checked text, or `None` with its refusal recorded at its field.
+fn kept<T>(
+    errors: &mut FormErrors,
+    field: &str,
+    kind: SessionText,
+    checked: Result<Option<T>, TextProblem>,
+) -> Option<T> {
+    checked.unwrap_or_else(|problem| {
+        errors.push(field, sentence(&problem.said_of(kind.label())));
+        None
+    })
 }
 
 /// `POST /sessions/{id}/{action}`: every step of the session but the prescriber's lock.
@@ -1214,7 +1268,7 @@ pub(crate) async fn act(
     let store = state.store();
     let mut errors = FormErrors::default();
     let mut done = "saved";
-    check_texts(&mut errors, &form, &action);
+    let texts = check_texts(&mut errors, &form, &action);
     if !errors.is_empty() {
         return after(&state, &who, ctx, &id, form, errors, done).await;
     }
@@ -1233,7 +1287,8 @@ pub(crate) async fn act(
                     ),
                 );
             }
-            if !matches!(form.pregnancy_test.as_str(), "negative" | "not_applicable") {
+            let pregnancy_test = PregnancyTest::parse(&form.pregnancy_test);
+            if pregnancy_test.is_none() {
                 errors.push(
                     "pregnancy_test",
                     "Choose the pregnancy test result, or not applicable.",
@@ -1246,13 +1301,15 @@ pub(crate) async fn act(
                 );
             }
             let vitals = read_vitals(&mut errors, &form);
-            if let (Some(w), Some(v), true) = (weight, vitals, errors.is_empty()) {
+            if let (Some(w), Some(v), Some(test), true) =
+                (weight, vitals, pregnancy_test, errors.is_empty())
+            {
                 let pre = PreAssessment {
                     weight_kg: w,
                     escort: ticked(&form.escort),
                     fasting: ticked(&form.fasting),
-                    pregnancy_test: &form.pregnancy_test,
-                    note: opt(&form.note),
+                    pregnancy_test: test,
+                    note: texts.note,
                     vitals: v,
                 };
                 if let Err(r) = store
@@ -1290,7 +1347,7 @@ pub(crate) async fn act(
                     g,
                     &limits,
                     prescriber,
-                    opt(&form.override_reason),
+                    texts.override_reason.map(OverrideReason::as_str),
                 ) {
                     Ok(o) => overridden = o,
                     Err(e) => {
@@ -1381,7 +1438,7 @@ pub(crate) async fn act(
                         "Choose the lot the dose is drawn from, so the ledger records it.",
                     ),
                     Some(l) => {
-                        stock_lot_number = Some(l.lot.clone());
+                        stock_lot_number = Some((l.id.clone(), l.lot.clone()));
                         if let Some(g) = given {
                             match store.pick_containers(&site, &l.id, g).await? {
                                 Ok(ids) => containers = ids,
@@ -1392,7 +1449,20 @@ pub(crate) async fn act(
                 }
             }
             if let (Some(g), true) = (given, errors.is_empty()) {
-                let lot = opt(&form.lot).or(stock_lot_number.as_deref());
+                // The ledger checked the lot's number as a lot number when it was received; one
+                // that no longer passes was changed behind its back.
+                let stocked = match &stock_lot_number {
+                    None => None,
+                    Some((lot_id, number)) => LotNumber::parse(number).map_err(|problem| {
+                        store::StoreError::Corrupt(store::Corrupt {
+                            table: "cs_lots",
+                            column: "lot",
+                            id: lot_id.clone(),
+                            problem: problem.to_string(),
+                        })
+                    })?,
+                };
+                let lot = texts.lot.or(stocked);
                 let v = DoseVerification {
                     order_id: &order.id,
                     dose_mg: g,
@@ -1401,7 +1471,7 @@ pub(crate) async fn act(
                     lot,
                     second_verifier: second.as_ref(),
                     override_reason: if overridden {
-                        opt(&form.override_reason)
+                        texts.override_reason
                     } else {
                         None
                     },
@@ -1432,7 +1502,7 @@ pub(crate) async fn act(
             };
             if errors.is_empty()
                 && let Err(r) = store
-                    .pump(&actor, &site, &id, step, rate, opt(&form.note), now)
+                    .pump(&actor, &site, &id, step, rate, texts.note, now)
                     .await?
             {
                 refusal_into(&mut errors, "step", r);
@@ -1471,7 +1541,7 @@ pub(crate) async fn act(
             if grade.is_none() {
                 errors.push("grade", "Choose a grade from 1 (mild) to 5.");
             }
-            if kind == Some(AdverseKind::Other) && opt(&form.description).is_none() {
+            if kind == Some(AdverseKind::Other) && texts.description.is_none() {
                 errors.push("description", "Describe the event.");
             }
             if let (Some(k), Some(g), true) = (kind, grade, errors.is_empty())
@@ -1482,9 +1552,9 @@ pub(crate) async fn act(
                         &id,
                         k,
                         g,
-                        opt(&form.action),
+                        texts.action,
                         ticked(&form.serious),
-                        opt(&form.description),
+                        texts.description,
                         now,
                     )
                     .await?
@@ -1594,7 +1664,7 @@ pub(crate) async fn act(
             };
             if errors.is_empty()
                 && let Err(r) = store
-                    .save_rems_answers(&actor, &site, &id, &answers, opt(&form.lot), now)
+                    .save_rems_answers(&actor, &site, &id, &answers, texts.lot, now)
                     .await?
             {
                 refusal_into(&mut errors, "first_treatment", r);
@@ -1604,7 +1674,7 @@ pub(crate) async fn act(
             done = "alert";
             let alert = SessionAlertId::parse(&form.alert).ok_or(AppError::NotFound)?;
             let field = format!("action-{alert}");
-            match opt(&form.action) {
+            match texts.action {
                 None => errors.push(
                     field,
                     "Record the action taken (for example rate reduced, infusion paused, medication given, observed).",
@@ -1619,7 +1689,7 @@ pub(crate) async fn act(
                 }
             }
         }
-        "addendum" => match opt(&form.body) {
+        "addendum" => match texts.body {
             None => errors.push("body", "Write the addendum."),
             Some(b) => {
                 if let Err(r) = store.add_addendum(&actor, &site, &id, b, now).await? {

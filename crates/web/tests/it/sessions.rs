@@ -307,6 +307,13 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
     // The IV dose needs a second person with their own password.
     let html = app.get(&nurse, &page).await.text().await.unwrap();
     assert!(html.contains("40.0 mg"), "0.5 mg/kg × 80 kg: {html}");
+    // What the pre-assessment recorded stays on the page for the rest of the session.
+    assert!(
+        html.contains(
+            "<strong>Pre-session:</strong> 80.0 kg; pregnancy test not applicable; escort home: yes; fasting: no</p>"
+        ),
+        "{html}"
+    );
     let dose = |second: &'static str, password: &'static str| {
         vec![
             ("dose_mg", ""),
@@ -758,7 +765,7 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
         weight_kg: 70.0,
         escort: true,
         fasting: true,
-        pregnancy_test: "negative",
+        pregnancy_test: clinical::session::PregnancyTest::Negative,
         note: None,
         vitals: bp(126, 80),
     };
@@ -767,6 +774,45 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
         .await
         .unwrap()
         .unwrap();
+    let read = store
+        .treatment_session(&actor, &site, &sid, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        read.pregnancy_test,
+        Some(clinical::session::PregnancyTest::Negative)
+    );
+    // A stored result that is not one of the two (written past the table's own check) does
+    // not decode: an error naming it, never a default.
+    let unsure =
+        format!("update treatment_sessions set pregnancy_test = 'unsure' where id = '{id}'");
+    match store.backend() {
+        store::Backend::Sqlite => {
+            app.db
+                .raw(&format!("pragma ignore_check_constraints = on; {unsure}"))
+                .await
+        }
+        store::Backend::Postgres => {
+            app.db
+                .raw("alter table treatment_sessions drop constraint treatment_sessions_pregnancy_test_check")
+                .await;
+            app.db.raw(&unsure).await;
+        }
+    }
+    match store.treatment_session(&actor, &site, &sid, now).await {
+        Err(store::StoreError::Corrupt(c)) => {
+            assert_eq!(
+                (c.table, c.column),
+                ("treatment_sessions", "pregnancy_test")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    app.db
+        .raw(&format!(
+            "update treatment_sessions set pregnancy_test = 'negative' where id = '{id}'"
+        ))
+        .await;
     let s = store.board_sessions(&site).await.unwrap();
     let order_id = store
         .course(&site, &s[0].course_id)
@@ -786,7 +832,7 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
                 dose_mg: 56.0,
                 ordered_mg: 56.0,
                 infusion: None,
-                lot: Some("ESK-7"),
+                lot: clinical::session::LotNumber::parse("ESK-7").unwrap(),
                 second_verifier: None,
                 override_reason: None,
                 containers: &[],
