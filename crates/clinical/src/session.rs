@@ -170,6 +170,43 @@ impl PregnancyTest {
     }
 }
 
+/// How a Spravato REMS form went to the program: online at SpravatoREMS.com or by fax
+/// (research `clinical.md` §3.3, the Patient Monitoring Form and enrollment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemsChannel {
+    /// Online, on the REMS website.
+    Online,
+    /// By fax.
+    Fax,
+}
+
+impl RemsChannel {
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            RemsChannel::Online => "online",
+            RemsChannel::Fax => "fax",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(code: &str) -> Option<RemsChannel> {
+        match code {
+            "online" => Some(RemsChannel::Online),
+            "fax" => Some(RemsChannel::Fax),
+            _ => None,
+        }
+    }
+
+    /// In words.
+    pub fn label(self) -> &'static str {
+        match self {
+            RemsChannel::Online => "online",
+            RemsChannel::Fax => "by fax",
+        }
+    }
+}
+
 /// Where a session stands. A session begins when the patient is checked in for a booked
 /// appointment and ends when the prescriber signs and locks it; after that only addenda.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

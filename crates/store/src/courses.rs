@@ -3,6 +3,7 @@
 
 use clinical::course::{CourseStatus, Frequency, Phase, Product, Protocol, TargetDose};
 use clinical::instruments::InstrumentId;
+use clinical::session::RemsChannel;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
@@ -158,8 +159,8 @@ pub struct SettingContact {
 pub struct PatientRems {
     /// Date enrolled.
     pub enrolled_on: Date,
-    /// `online` or `fax`.
-    pub submitted_by: String,
+    /// How the enrollment form went to the program.
+    pub submitted_by: RemsChannel,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -729,7 +730,7 @@ impl Store {
         .bind(patient_id.as_str())
         .bind(site_id.as_str())
         .bind(rems.enrolled_on.to_string())
-        .bind(rems.submitted_by.as_str())
+        .bind(rems.submitted_by.code())
         .bind(actor.user_id())
         .bind(millis(now))
         .execute(&mut *tx)
@@ -764,7 +765,9 @@ impl Store {
             let r = RowReader::new(&row, "patient_rems", "patient_id")?;
             Ok(PatientRems {
                 enrolled_on: r.parsed("enrolled_on", |s| s.parse::<Date>())?,
-                submitted_by: r.text("submitted_by")?,
+                submitted_by: r.parsed("submitted_by", |s| {
+                    RemsChannel::parse(s).ok_or("not online or fax")
+                })?,
             })
         })
         .transpose()

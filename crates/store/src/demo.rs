@@ -506,7 +506,7 @@ impl Store {
                     &patient.id,
                     &PatientRems {
                         enrolled_on: today.checked_sub(2.days()).unwrap_or(today),
-                        submitted_by: "online".into(),
+                        submitted_by: clinical::session::RemsChannel::Online,
                     },
                     now,
                 )

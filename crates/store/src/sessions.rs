@@ -14,8 +14,8 @@ use clinical::instruments::{InstrumentId, Score};
 use clinical::session::{
     ActionTaken, AddendumText, AdverseKind, AlertFinding, AlertKind, AlertSettings, CheckClock,
     Checklist, Delivery, DischargeFacts, DueCheck, EventDescription, LotNumber, OverrideReason,
-    PregnancyTest, RemsAnswers, RemsRecord, ScaleSettings, SessionNote, SessionStatus, Step,
-    StepRefused, Vitals, minute_words,
+    PregnancyTest, RemsAnswers, RemsChannel, RemsRecord, ScaleSettings, SessionNote, SessionStatus,
+    Step, StepRefused, Vitals, minute_words,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -198,7 +198,7 @@ pub struct SessionRecord {
     /// REMS form answers.
     pub rems: RemsAnswers,
     /// REMS form submission: date and method.
-    pub rems_submitted: Option<(Date, String)>,
+    pub rems_submitted: Option<(Date, RemsChannel)>,
     /// Pump events.
     pub events: Vec<PumpEvent>,
     /// Vitals, oldest first.
@@ -2019,7 +2019,7 @@ impl Store {
         site_id: &SiteId,
         id: &SessionId,
         on: Date,
-        method: &str,
+        method: RemsChannel,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -2033,7 +2033,7 @@ impl Store {
         .bind(id.as_str())
         .bind(site_id.as_str())
         .bind(on.to_string())
-        .bind(method)
+        .bind(method.code())
         .bind(actor.user_id())
         .bind(millis(now))
         .fetch_optional(&mut *tx)
@@ -2195,7 +2195,9 @@ async fn fill_submissions(
         let r = RowReader::new(&row, "rems_submissions", "session_id")?;
         let sid = r.text("session_id")?;
         let on = r.parsed("submitted_on", |s| s.parse::<Date>())?;
-        let method = r.text("method")?;
+        let method = r.parsed("method", |s| {
+            RemsChannel::parse(s).ok_or("not online or fax")
+        })?;
         if let Some(s) = sessions.iter_mut().find(|s| s.id.0 == sid) {
             s.rems_submitted = Some((on, method));
         }

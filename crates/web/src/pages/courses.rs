@@ -306,7 +306,8 @@ async fn page<C>(
     let rems = state.store().patient_rems(site, id).await?.map(|r| {
         format!(
             "Enrolled in the Spravato REMS on {} (submitted {})",
-            r.enrolled_on, r.submitted_by
+            r.enrolled_on,
+            r.submitted_by.label()
         )
     });
     Ok(CoursesPage {
@@ -645,13 +646,14 @@ pub(crate) async fn enroll(
         }
         Some(_) => {}
     }
-    if !matches!(form.submitted_by.as_str(), "online" | "fax") {
+    let channel = clinical::session::RemsChannel::parse(&form.submitted_by);
+    if channel.is_none() {
         errors.push(
             "submitted_by",
             "Say how the enrollment form was submitted: online or by fax.",
         );
     }
-    if let (true, Some(enrolled_on)) = (errors.is_empty(), date) {
+    if let (true, Some(enrolled_on), Some(submitted_by)) = (errors.is_empty(), date, channel) {
         state
             .store()
             .set_patient_rems(
@@ -660,7 +662,7 @@ pub(crate) async fn enroll(
                 &id,
                 &PatientRems {
                     enrolled_on,
-                    submitted_by: form.submitted_by.clone(),
+                    submitted_by,
                 },
                 jiff::Timestamp::now(),
             )

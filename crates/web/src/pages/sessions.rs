@@ -16,8 +16,8 @@ use clinical::course::TargetDose;
 use clinical::instruments::InstrumentId;
 use clinical::session::{
     ADVERSE_GRADES, ActionTaken, AddendumText, AdverseKind, Checklist, Delivery, DoseLimits,
-    EventDescription, LotNumber, OverrideReason, PregnancyTest, RemsAnswers, SessionNote,
-    SessionStatus, SessionText, Step, Vitals,
+    EventDescription, LotNumber, OverrideReason, PregnancyTest, RemsAnswers, RemsChannel,
+    SessionNote, SessionStatus, SessionText, Step, Vitals,
 };
 use clinical::text::TextProblem;
 use serde::Deserialize;
@@ -1702,12 +1702,13 @@ pub(crate) async fn act(
             if on.is_none() {
                 errors.push("submitted_on", "Enter the date the form was submitted.");
             }
-            if !matches!(form.method.as_str(), "online" | "fax") {
+            let channel = RemsChannel::parse(&form.method);
+            if channel.is_none() {
                 errors.push("method", "Choose online or fax.");
             }
-            if let (Some(d), true) = (on, errors.is_empty())
+            if let (Some(d), Some(channel), true) = (on, channel, errors.is_empty())
                 && !store
-                    .record_rems_submission(&actor, &site, &id, d, &form.method, now)
+                    .record_rems_submission(&actor, &site, &id, d, channel, now)
                     .await?
             {
                 errors.push(

@@ -355,7 +355,7 @@ async fn esketamine_needs_the_rems_records(app: &TestApp) {
             &store::PatientId::parse(&cleo).unwrap(),
             &store::PatientRems {
                 enrolled_on: "2026-11-30".parse().unwrap(),
-                submitted_by: "online".into(),
+                submitted_by: clinical::session::RemsChannel::Online,
             },
             now,
         )

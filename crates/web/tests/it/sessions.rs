@@ -89,7 +89,7 @@ async fn ready(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> Ready 
                 &pid,
                 &store::PatientRems {
                     enrolled_on: "2026-01-05".parse().unwrap(),
-                    submitted_by: "online".into(),
+                    submitted_by: clinical::session::RemsChannel::Online,
                 },
                 now,
             )
@@ -944,6 +944,27 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
     );
     let due = app.get(&nurse, "/rems/forms").await.text().await.unwrap();
     assert!(due.contains("Sol Seated"), "{due}");
+
+    // Its submission: online or by fax, nothing else; recorded once, then off the due list.
+    let page = format!("/sessions/{id}");
+    let token = app.csrf(&nurse, &page).await;
+    // Yesterday in UTC is never after the clinic's today.
+    let today = jiff::Zoned::now().date().yesterday().unwrap().to_string();
+    let submit = |method: &'static str| [("submitted_on", today.as_str()), ("method", method)];
+    let url = format!("{page}/rems-submitted");
+    let res = app.post_form(&nurse, &url, &token, &submit("pigeon")).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Choose online or fax."), "{html}");
+    let res = app.post_form(&nurse, &url, &token, &submit("fax")).await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(
+        html.contains(&format!("Submitted {today} (by fax).")),
+        "{html}"
+    );
+    let due = app.get(&nurse, "/rems/forms").await.text().await.unwrap();
+    assert!(!due.contains("Sol Seated"), "{due}");
 }
 
 async fn dissociation_and_sedation_are_rated_at_their_set_times(app: &TestApp) {
