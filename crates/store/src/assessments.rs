@@ -545,7 +545,9 @@ impl Store {
     }
 
     /// Stores a patient's answers given through a link, once: the link is closed in the same
-    /// transaction. Returns `None` when the link is not open (used, expired, unknown).
+    /// transaction. A baseline link answered when the instrument already has its baseline is
+    /// kept at another time ([`recording::self_report_time_point`]). Returns `None` when the
+    /// link is not open (used, expired, unknown).
     #[tracing::instrument(skip_all)]
     pub async fn submit_self_report(
         &self,
@@ -584,6 +586,22 @@ impl Store {
             // Someone else submitted in between; nothing is stored twice.
             return Ok(None);
         }
+        // Whether the instrument has its baseline, read under the patient's row lock (as
+        // `record_assessment` takes it), so two baseline links answered at once make one.
+        sqlx::query("update patients set updated_at = updated_at where id = $1")
+            .bind(patient_id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let baseline_taken: i64 = sqlx::query_scalar(
+            "select count(*) from assessments
+              where patient_id = $1 and instrument = $2 and time_point = $3",
+        )
+        .bind(patient_id.as_str())
+        .bind(score.instrument.code())
+        .bind(TimePoint::Baseline.code())
+        .fetch_one(&mut *tx)
+        .await?;
+        let time_point = recording::self_report_time_point(time_point, baseline_taken > 0);
         let id = insert_assessment(
             &mut tx,
             &EnteredBy::Patient,

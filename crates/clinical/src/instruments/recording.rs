@@ -108,9 +108,40 @@ pub fn check<'a>(
     Ok(reason)
 }
 
+/// The time point a patient's answers through a self-report link are kept at. A patient's
+/// answers are never refused once given, but a second baseline needs a clinician's reason
+/// ([`check`]), which a patient cannot give: a baseline link answered after the instrument's
+/// baseline was taken (the link made before it, or two baseline links) is kept at
+/// [`TimePoint::Other`], so the first baseline stays the one change is measured from.
+pub fn self_report_time_point(link: TimePoint, baseline_taken: bool) -> TimePoint {
+    if link == TimePoint::Baseline && baseline_taken {
+        TimePoint::Other
+    } else {
+        link
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_late_baseline_link_is_kept_at_another_time() {
+        assert_eq!(
+            self_report_time_point(TimePoint::Baseline, false),
+            TimePoint::Baseline
+        );
+        assert_eq!(
+            self_report_time_point(TimePoint::Baseline, true),
+            TimePoint::Other
+        );
+        for link in TimePoint::ALL {
+            if link != TimePoint::Baseline {
+                assert_eq!(self_report_time_point(link, true), link);
+                assert_eq!(self_report_time_point(link, false), link);
+            }
+        }
+    }
 
     fn at(mins: i64) -> Timestamp {
         Timestamp::UNIX_EPOCH + SignedDuration::from_mins(1_000_000 + mins)

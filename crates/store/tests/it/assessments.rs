@@ -321,6 +321,121 @@ async fn self_report_links_work_once_and_expire(db: &TestDb) {
     assert_eq!(all.len(), 1);
 }
 
+async fn a_baseline_link_answered_after_the_baseline_is_kept_at_another_time(db: &TestDb) {
+    let (site, p) = patient(db).await;
+    let actor = Actor::system("test");
+    let nurse = db
+        .store
+        .create_user(
+            &actor,
+            &site,
+            NewUser {
+                email: &Email::parse("links@example.org").unwrap(),
+                display_name: "Nurse",
+                role: Role::Nurse,
+                password: &PasswordHash::new("a long enough password").unwrap(),
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+    let link = || {
+        db.store.create_self_report_link(
+            &nurse,
+            &p.id,
+            InstrumentId::Phq9,
+            TimePoint::Baseline,
+            SignedDuration::from_hours(72),
+            t0(),
+        )
+    };
+    // Two baseline links, both made before any baseline: the first answered is the baseline,
+    // the second is kept whole at another time.
+    let (first, second) = (link().await.unwrap(), link().await.unwrap());
+    let phq = |item9| score(InstrumentId::Phq9, &[2, 2, 2, 2, 2, 2, 2, 2, item9]).unwrap();
+    let a = db
+        .store
+        .submit_self_report(&first.secret, &phq(0), t0())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.time_point, TimePoint::Baseline);
+    let later = t0() + SignedDuration::from_hours(1);
+    let b = db
+        .store
+        .submit_self_report(&second.secret, &phq(1), later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.time_point, TimePoint::Other);
+    assert_eq!(b.answers[8], 1, "the answers are kept as given");
+    assert_eq!(
+        db.store
+            .open_alerts(&actor, &site, later)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "and still raise their alert"
+    );
+    // A GAD-7 has no baseline yet: its baseline link is its baseline.
+    let gad_link = db
+        .store
+        .create_self_report_link(
+            &nurse,
+            &p.id,
+            InstrumentId::Gad7,
+            TimePoint::Baseline,
+            SignedDuration::from_hours(72),
+            t0(),
+        )
+        .await
+        .unwrap();
+    let gad = score(InstrumentId::Gad7, &[1; 7]).unwrap();
+    let c = db
+        .store
+        .submit_self_report(&gad_link.secret, &gad, later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.time_point, TimePoint::Baseline);
+    let all = db
+        .store
+        .assessments(&actor, &site, &p.id, later)
+        .await
+        .unwrap();
+    let baselines = all
+        .iter()
+        .filter(|r| r.instrument == InstrumentId::Phq9 && r.time_point == TimePoint::Baseline)
+        .count();
+    assert_eq!(baselines, 1);
+    assert_eq!(store::baseline(&all, InstrumentId::Phq9).unwrap().id, a.id);
+
+    // Two baseline links answered at the same moment make one baseline.
+    let epds_link = || {
+        db.store.create_self_report_link(
+            &nurse,
+            &p.id,
+            InstrumentId::Epds,
+            TimePoint::Baseline,
+            SignedDuration::from_hours(72),
+            t0(),
+        )
+    };
+    let (x, y) = (epds_link().await.unwrap(), epds_link().await.unwrap());
+    let epds = score(InstrumentId::Epds, &[1, 1, 1, 1, 1, 1, 1, 1, 1, 0]).unwrap();
+    let (one, two) = tokio::join!(
+        db.store.submit_self_report(&x.secret, &epds, later),
+        db.store.submit_self_report(&y.secret, &epds, later)
+    );
+    let mut points = [
+        one.unwrap().unwrap().time_point,
+        two.unwrap().unwrap().time_point,
+    ];
+    points.sort_by_key(|t| t.code());
+    assert_eq!(points, [TimePoint::Baseline, TimePoint::Other]);
+}
+
 async fn loaded_wording_round_trips_and_replaces(db: &TestDb) {
     let actor = Actor::system("test");
     let input = |first: &str| ContentInput {
@@ -484,5 +599,6 @@ crate::on_both!(
     one_baseline_unless_rebaselined_and_repeats_are_confirmed,
     a_positive_safety_item_raises_an_alert_with_the_assessment,
     self_report_links_work_once_and_expire,
+    a_baseline_link_answered_after_the_baseline_is_kept_at_another_time,
     loaded_wording_round_trips_and_replaces,
 );
