@@ -69,8 +69,9 @@ pub struct PumpEvent {
     pub dose_rate_mg_per_h: Option<f64>,
     /// A note.
     pub note: Option<String>,
-    /// By whom.
-    pub by: String,
+    /// By whom: a staff member's email, `None` when a part of the system recorded it (the
+    /// recording column is empty for a system actor).
+    pub by: Option<String>,
 }
 
 /// A stored set of vitals.
@@ -84,8 +85,9 @@ pub struct VitalsRecord {
     pub vitals: Vitals,
     /// `hand` or `device`.
     pub source: &'static str,
-    /// By whom (the account that entered or posted it).
-    pub by: String,
+    /// By whom: a staff member's email, `None` when a part of the system recorded it (the
+    /// recording column is empty for a system actor).
+    pub by: Option<String>,
 }
 
 /// A session alert.
@@ -101,8 +103,8 @@ pub struct SessionAlert {
     pub message: String,
     /// When raised.
     pub raised_at: Timestamp,
-    /// Acknowledgement: when, by whom, the action taken.
-    pub acknowledged: Option<(Timestamp, String, String)>,
+    /// Acknowledgement: when, by whom (`None` for a system actor), the action taken.
+    pub acknowledged: Option<(Timestamp, Option<String>, String)>,
 }
 
 /// A stored adverse event.
@@ -120,8 +122,9 @@ pub struct AdverseRecord {
     pub serious: bool,
     /// Description.
     pub note: Option<String>,
-    /// By whom.
-    pub by: String,
+    /// By whom: a staff member's email, `None` when a part of the system recorded it (the
+    /// recording column is empty for a system actor).
+    pub by: Option<String>,
 }
 
 /// A dissociation or sedation rating taken in the chair at one of the session's set times.
@@ -137,8 +140,9 @@ pub struct ScaleRecord {
     pub total: i32,
     /// The severity band's code, where the instrument has bands.
     pub band: Option<String>,
-    /// By whom.
-    pub by: String,
+    /// By whom: a staff member's email, `None` when a part of the system recorded it (the
+    /// recording column is empty for a system actor).
+    pub by: Option<String>,
 }
 
 /// An addendum to a locked session.
@@ -348,6 +352,16 @@ pub enum SessionRefusal {
         "this Idempotency-Key was used for a different request; send a new key for new observations"
     )]
     KeyReused,
+}
+
+/// What an idempotent vitals post keeps to answer its repeats: the ids of the readings and of
+/// the alerts it made. A stored answer that does not decode as this is an error, never an
+/// empty answer.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredVitalsAnswer {
+    vitals: Vec<String>,
+    alerts: Vec<String>,
 }
 
 /// What the pre-session assessment records.
@@ -640,7 +654,7 @@ fn vitals_from_row(row: &sqlx::any::AnyRow) -> Result<(String, VitalsRecord), St
                 "device" => Ok("device"),
                 _ => Err("not hand or device"),
             })?,
-            by: r.opt_text("by_email")?.unwrap_or_default(),
+            by: r.opt_text("by_email")?,
         },
     ))
 }
@@ -651,7 +665,7 @@ fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<(String, SessionAlert), Sto
         None => None,
         Some(at) => Some((
             at,
-            r.opt_text("by_email")?.unwrap_or_default(),
+            r.opt_text("by_email")?,
             r.opt_text("action")?
                 .ok_or_else(|| r.corrupt("action", "acknowledged without an action"))?,
         )),
@@ -791,7 +805,7 @@ async fn fill_children(
                 step: r.parsed("kind", |s| Step::parse(s).ok_or("not a pump event"))?,
                 dose_rate_mg_per_h: r.opt_float("dose_rate_mg_per_h")?,
                 note: r.opt_text("note")?,
-                by: r.opt_text("by_email")?.unwrap_or_default(),
+                by: r.opt_text("by_email")?,
             };
             if let Some(i) = index(&sid, sessions) {
                 sessions[i].events.push(e);
@@ -825,7 +839,7 @@ async fn fill_children(
             action: r.opt_text("action")?,
             serious: r.flag("serious")?,
             note: r.opt_text("note")?,
-            by: r.opt_text("by_email")?.unwrap_or_default(),
+            by: r.opt_text("by_email")?,
         };
         if let Some(i) = index(&sid, sessions) {
             sessions[i].adverse.push(e);
@@ -857,7 +871,7 @@ async fn fill_children(
             total: i32::try_from(total)
                 .map_err(|_| r.corrupt("total", format!("{total} is not a score")))?,
             band: r.opt_text("severity")?,
-            by: r.opt_text("by_email")?.unwrap_or_default(),
+            by: r.opt_text("by_email")?,
         };
         if let Some(i) = index(&sid, sessions) {
             sessions[i].scales.push(k);
@@ -892,7 +906,7 @@ async fn fill_children(
             total: i32::try_from(total)
                 .map_err(|_| r.corrupt("total", format!("{total} is not a score")))?,
             band: r.opt_text("severity")?,
-            by: r.opt_text("by_email")?.unwrap_or_default(),
+            by: r.opt_text("by_email")?,
         };
         if let Some(i) = index(&sid, sessions) {
             sessions[i].before_session.push(k);
@@ -1079,7 +1093,8 @@ async fn insert_vitals(
             taken_at: to_ms(*taken_at),
             vitals: *v,
             source,
-            by: actor.label().to_owned(),
+            // As read back: the user's email, none for a system actor.
+            by: actor.user_id().map(|_| actor.label().to_owned()),
         };
         all_vitals.push(record.clone());
         all_vitals.sort_by_key(|r| r.taken_at);
@@ -1600,8 +1615,9 @@ impl Store {
                 if r.text("request")? != k.request {
                     return Ok(Err(SessionRefusal::KeyReused));
                 }
-                let stored: serde_json::Value =
-                    r.parsed("response", |s| serde_json::from_str::<serde_json::Value>(s))?;
+                let stored: StoredVitalsAnswer = r.parsed("response", |s| {
+                    serde_json::from_str::<StoredVitalsAnswer>(s)
+                })?;
                 drop(tx);
                 return self.replay(site_id, id, &stored).await.map(Ok);
             }
@@ -1613,17 +1629,18 @@ impl Store {
         let (vitals, alerts) =
             insert_vitals(&mut tx, &s, readings, source, actor, settings, now).await?;
         if let Some(k) = key {
-            let response = serde_json::json!({
-                "vitals": vitals.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(),
-                "alerts": alerts.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(),
-            });
+            let response = StoredVitalsAnswer {
+                vitals: vitals.iter().map(|v| v.id.clone()).collect(),
+                alerts: alerts.iter().map(|a| a.id.as_str().to_owned()).collect(),
+            };
             sqlx::query(
                 "update idempotency_keys set status = 201, response = $3
                   where caller = $1 and key = $2",
             )
             .bind(k.caller)
             .bind(k.key)
-            .bind(response.to_string())
+            // ok: two lists of strings always serialise.
+            .bind(serde_json::to_string(&response).unwrap_or_default())
             .execute(&mut *tx)
             .await?;
         }
@@ -1639,19 +1656,9 @@ impl Store {
         &self,
         site_id: &SiteId,
         id: &SessionId,
-        stored: &serde_json::Value,
+        stored: &StoredVitalsAnswer,
     ) -> Result<VitalsOutcome, StoreError> {
-        let ids = |k: &str| -> Vec<String> {
-            stored[k]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let (vitals_ids, alert_ids) = (ids("vitals"), ids("alerts"));
+        let (vitals_ids, alert_ids) = (&stored.vitals, &stored.alerts);
         let mut conn = self.pool.acquire().await?;
         let s = read_session(&mut conn, site_id, id)
             .await?

@@ -698,7 +698,7 @@ async fn session_page(
         acknowledged: a
             .acknowledged
             .as_ref()
-            .map(|(t, by, act)| format!("{} by {by}: {act}", ctx.time(*t))),
+            .map(|(t, by, act)| format!("{} by {}: {act}", ctx.time(*t), recorded_by(by))),
     };
     let open_alerts = s.open_alerts().map(alert_row).collect();
     let closed_alerts = s
@@ -738,7 +738,7 @@ async fn session_page(
                 e.note
                     .as_deref()
                     .map_or_else(String::new, |n| format!(": {n}")),
-                e.by
+                recorded_by(&e.by)
             ),
         })
         .collect();
@@ -758,7 +758,7 @@ async fn session_page(
                 a.note
                     .as_deref()
                     .map_or_else(String::new, |x| format!("; {x}")),
-                a.by
+                recorded_by(&a.by)
             ),
         })
         .collect();
@@ -858,7 +858,12 @@ async fn session_page(
                 state: c.state.label(),
                 urgent: c.state == clinical::session::ScaleState::Overdue,
                 result: rating.map_or_else(String::new, |k| {
-                    format!("{} at {} by {}", rating_words(k), clock(k.taken_at), k.by)
+                    format!(
+                        "{} at {} by {}",
+                        rating_words(k),
+                        clock(k.taken_at),
+                        recorded_by(&k.by)
+                    )
                 }),
             }
         })
@@ -878,7 +883,12 @@ async fn session_page(
             when: String::new(),
             state: clinical::session::ScaleState::Done.label(),
             urgent: false,
-            result: format!("{} at {} by {}", rating_words(k), clock(k.taken_at), k.by),
+            result: format!(
+                "{} at {} by {}",
+                rating_words(k),
+                clock(k.taken_at),
+                recorded_by(&k.by)
+            ),
         });
     }
     let scale_forms = if s.status == SessionStatus::Locked {
@@ -1008,7 +1018,7 @@ async fn session_page(
                 outcome.instrument().short_name,
                 rating_words(k),
                 clock(k.taken_at),
-                k.by
+                recorded_by(&k.by)
             ),
             None,
         ),
@@ -1163,6 +1173,12 @@ async fn after(
     }
     let page = session_page(state, who, ctx, id, form, errors, None).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+/// Who recorded something in the session: the staff member, or the system for what a part of
+/// the system recorded.
+fn recorded_by(by: &Option<String>) -> &str {
+    by.as_deref().unwrap_or("the system")
 }
 
 /// What the pre-session assessment recorded, once it is recorded: the weight the dose was

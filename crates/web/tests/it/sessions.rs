@@ -735,6 +735,17 @@ async fn vitals_are_stored_once_per_idempotency_key(app: &TestApp) {
         .await
         .unwrap();
     assert_eq!(active["sessions"][0]["id"], id.as_str());
+    // A kept answer that does not decode is an error on the repeat, never an empty answer.
+    app.db
+        .raw("update idempotency_keys set response = '{\"vitals\": 7}' where key = 'chair-7-0001'")
+        .await;
+    let res = post("chair-7-0001", body.clone()).await.unwrap();
+    assert_eq!(res.status(), 500);
+    let e: Value = res.json().await.unwrap();
+    assert!(
+        !e.to_string().contains("idempotency_keys"),
+        "opaque to the caller: {e}"
+    );
     // Front desk sees no session.
     let desk = app.token(Role::FrontDesk).await;
     let res = client
@@ -856,9 +867,10 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
         .await
         .unwrap()
         .unwrap();
+    // The stop comes from a part of the system (a pump bridge, say), with no staff account.
     store
         .pump(
-            &actor,
+            &Actor::system("pump-bridge"),
             &site,
             &sid,
             clinical::session::Step::Stop,
@@ -944,6 +956,15 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
     );
     let due = app.get(&nurse, "/rems/forms").await.text().await.unwrap();
     assert!(due.contains("Sol Seated"), "{due}");
+    // Who recorded each step is named; the system's stop says so (it showed "()").
+    let html = app
+        .get(&nurse, &format!("/sessions/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Started (esk.doctor@example.org)"), "{html}");
+    assert!(html.contains("Stopped (the system)"), "{html}");
 
     // Its submission: online or by fax, nothing else; recorded once, then off the due list.
     let page = format!("/sessions/{id}");
