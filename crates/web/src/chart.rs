@@ -343,11 +343,21 @@ pub(crate) struct ConcentrationChart {
     pub(crate) legend_y: String,
 }
 
+/// Why a chart could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    /// The scenario could not be simulated.
+    #[error(transparent)]
+    Pk(#[from] pk::PkError),
+    /// The drawing's template failed.
+    #[error("the chart could not be drawn: {0}")]
+    Render(#[from] askama::Error),
+}
+
 /// A concentration chart of a scenario as a standalone SVG document.
-pub fn concentration_svg(scenario: &crate::scenario::Scenario) -> Result<String, pk::PkError> {
+pub fn concentration_svg(scenario: &crate::scenario::Scenario) -> Result<String, ChartError> {
     use askama::Template;
-    let chart = concentration_chart(scenario)?;
-    Ok(chart.render().unwrap_or_default())
+    Ok(concentration_chart(scenario)?.render()?)
 }
 
 pub(crate) fn concentration_chart(

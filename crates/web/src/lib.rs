@@ -44,7 +44,7 @@ use store::{LoginSettings, Store};
 use tower::ServiceExt;
 
 pub use api::openapi_json;
-pub use chart::concentration_svg;
+pub use chart::{ChartError, concentration_svg};
 pub use routes::route_paths;
 pub use tls::{Tls, TlsError, load_tls};
 

@@ -232,7 +232,8 @@ pub(crate) struct Row {
 }
 
 pub(crate) struct PlanResult {
-    svg: String,
+    /// Drawn when the page is rendered, so a failure of its template fails the page.
+    chart: crate::chart::ConcentrationChart,
     model_name: &'static str,
     citation: &'static str,
     caveats: &'static str,
@@ -709,7 +710,7 @@ fn compute(plan: Plan, stop: &std::sync::atomic::AtomicBool) -> Result<PlanResul
         rows.insert(pos, row);
     }
     Ok(PlanResult {
-        svg: askama::Template::render(&chart).unwrap_or_default(),
+        chart,
         model_name: info.name,
         citation: info.citation,
         caveats: info.caveats,
