@@ -1201,7 +1201,7 @@ fn pre_words(s: &SessionRecord) -> Option<String> {
 
 /// The form's free texts, each checked by the session room's rules
 /// (`clinical::session::SessionText`); `None` where nothing was typed.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Texts<'a> {
     note: Option<SessionNote<'a>>,
     description: Option<EventDescription<'a>>,
