@@ -60,7 +60,10 @@ pub(crate) fn rows(history: &[BodyRecord]) -> Vec<BodyRow> {
                     (Some(kg), Some(cm)) => format!("{:.1} kg/m²", bmi(kg, cm)),
                     _ => "–".into(),
                 },
-                by: r.recorded_by.clone().unwrap_or_default(),
+                by: r
+                    .recorded_by
+                    .clone()
+                    .unwrap_or_else(|| "the system".to_owned()),
             }
         })
         .collect()

@@ -212,6 +212,7 @@ pub(crate) struct VitalsRow {
     spo2: String,
     rr: String,
     source: &'static str,
+    by: String,
     alerting: bool,
 }
 
@@ -687,6 +688,7 @@ async fn session_page(
                 } else {
                     "entered"
                 },
+                by: recorded_by(&v.by).to_owned(),
                 alerting: !clinical::session::evaluate(&m, baseline.as_ref(), settings).is_empty(),
             }
         })

@@ -965,6 +965,10 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
         .unwrap();
     assert!(html.contains("Started (esk.doctor@example.org)"), "{html}");
     assert!(html.contains("Stopped (the system)"), "{html}");
+    assert!(
+        html.contains("<td>entered</td><td>esk.doctor@example.org</td>"),
+        "each reading names who recorded it: {html}"
+    );
 
     // Its submission: online or by fax, nothing else; recorded once, then off the due list.
     let page = format!("/sessions/{id}");
