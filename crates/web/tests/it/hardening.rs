@@ -490,6 +490,61 @@ async fn unknown_bearer_tokens_are_throttled_per_address_postgres() {
     unknown_bearer_tokens_are_throttled_per_address(store::Backend::Postgres).await;
 }
 
+/// A form body that stops arriving, or arrives garbled, is answered as what it is (before,
+/// both were told the form was over 256 KB), and one over the limit still is.
+#[tokio::test]
+async fn a_form_that_stalls_or_breaks_is_answered_as_such() {
+    let app = TestApp::spawn_full(
+        store::Backend::Sqlite,
+        false,
+        web::Limits {
+            body_read_timeout: std::time::Duration::from_secs(1),
+            ..web::Limits::default()
+        },
+    )
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let send = |body: Vec<u8>| {
+        let addr = addr.clone();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let mut request = b"POST /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                Content-Type: application/x-www-form-urlencoded\r\n\
+                Transfer-Encoding: chunked\r\n\r\n"
+                .to_vec();
+            request.extend(body);
+            stream.write_all(&request).await.unwrap();
+            let mut answer = Vec::new();
+            tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                stream.read_to_end(&mut answer),
+            )
+            .await
+            .expect("answered within 10 s")
+            .unwrap();
+            String::from_utf8_lossy(&answer).into_owned()
+        }
+    };
+    // Five bytes promised, two sent, then nothing: the body timeout (1 s here).
+    let stalled = send(b"5\r\nab".to_vec()).await;
+    assert!(stalled.starts_with("HTTP/1.1 408"), "{stalled}");
+    assert!(stalled.contains("took too long to arrive"), "{stalled}");
+    // A chunk size that is not hexadecimal.
+    let garbled = send(b"zz\r\nab\r\n0\r\n\r\n".to_vec()).await;
+    assert!(garbled.starts_with("HTTP/1.1 400"), "{garbled}");
+    assert!(garbled.contains("did not arrive whole"), "{garbled}");
+    // Over 256 KB (sent whole, as a browser sends it).
+    let client = TestApp::browser();
+    let token = app.csrf(&client, "/login").await;
+    let big = "a".repeat(300 * 1024);
+    let res = app
+        .post_form(&client, "/login", &token, &[("email", big.as_str())])
+        .await;
+    assert_eq!(res.status(), 413);
+    assert!(res.text().await.unwrap().contains("more than 256 KB"));
+    app.finish().await;
+}
+
 #[tokio::test]
 async fn a_slow_client_is_cut_off_sqlite() {
     let app = TestApp::spawn(store::Backend::Sqlite).await;
