@@ -81,23 +81,32 @@ impl SessionText {
     }
 }
 
-/// Declares the checked value of one [`SessionText`]: made only by its `parse`, so a store that
-/// takes it can trust the text is trimmed, within its length and readable.
+/// The checked value of one [`SessionText`]: made only by its `parse`, so a store that takes it
+/// can trust the text is trimmed, within its length and readable.
+pub trait CheckedText<'a>: Sized {
+    /// The kind of text it is.
+    const KIND: SessionText;
+
+    /// Checks a text as typed ([`SessionText::check`]): `None` when it is empty.
+    fn parse(input: &'a str) -> Result<Option<Self>, crate::text::TextProblem>;
+}
+
+/// Declares a [`CheckedText`] of the session room.
 macro_rules! checked_session_text {
     ($(#[$doc:meta])* $name:ident => $kind:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct $name<'a>(&'a str);
 
-        impl<'a> $name<'a> {
-            /// The kind of text it is.
-            pub const KIND: SessionText = $kind;
+        impl<'a> CheckedText<'a> for $name<'a> {
+            const KIND: SessionText = $kind;
 
-            /// Checks a text as typed ([`SessionText::check`]): `None` when it is empty.
-            pub fn parse(input: &'a str) -> Result<Option<Self>, crate::text::TextProblem> {
+            fn parse(input: &'a str) -> Result<Option<Self>, crate::text::TextProblem> {
                 Ok(Self::KIND.check(input)?.map(Self))
             }
+        }
 
+        impl<'a> $name<'a> {
             /// The checked text.
             pub fn as_str(self) -> &'a str {
                 self.0

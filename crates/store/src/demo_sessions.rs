@@ -8,7 +8,7 @@ use clinical::course::{Product, TargetDose};
 use clinical::instruments::InstrumentId;
 use clinical::ledger::{EntryKind, Form};
 use clinical::session::{
-    AlertSettings, Checklist, LotNumber, RemsAnswers, ScaleSettings, Step, Vitals,
+    AlertSettings, CheckedText, Checklist, LotNumber, RemsAnswers, ScaleSettings, Step, Vitals,
 };
 use jiff::{SignedDuration, Timestamp};
 
@@ -508,15 +508,15 @@ impl Store {
         {
             containers = ids;
         }
+        let lot_number = if esketamine { "ESK-24117" } else { "KET-88210" };
+        // ok: a constant that passes the check; were it refused, the demo lot stays blank.
+        let lot = LotNumber::parse(lot_number).ok().flatten();
         let verify = DoseVerification {
             order_id: &order.id,
             dose_mg,
             ordered_mg: dose_mg,
             infusion,
-            // ok: a constant that passes the check; were it refused, the demo lot stays blank.
-            lot: LotNumber::parse(if esketamine { "ESK-24117" } else { "KET-88210" })
-                .ok()
-                .flatten(),
+            lot,
             second_verifier: (!esketamine).then_some(second),
             override_reason: None,
             containers: &containers,

@@ -1629,18 +1629,19 @@ impl Store {
         let (vitals, alerts) =
             insert_vitals(&mut tx, &s, readings, source, actor, settings, now).await?;
         if let Some(k) = key {
-            let response = StoredVitalsAnswer {
+            let answer = StoredVitalsAnswer {
                 vitals: vitals.iter().map(|v| v.id.clone()).collect(),
                 alerts: alerts.iter().map(|a| a.id.as_str().to_owned()).collect(),
             };
+            // ok: two lists of strings always serialise.
+            let kept = serde_json::to_string(&answer).unwrap_or_default();
             sqlx::query(
                 "update idempotency_keys set status = 201, response = $3
                   where caller = $1 and key = $2",
             )
             .bind(k.caller)
             .bind(k.key)
-            // ok: two lists of strings always serialise.
-            .bind(serde_json::to_string(&response).unwrap_or_default())
+            .bind(kept)
             .execute(&mut *tx)
             .await?;
         }

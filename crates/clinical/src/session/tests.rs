@@ -492,6 +492,7 @@ fn session_texts_are_bounded_and_readable_and_only_some_have_lines() {
 
 #[test]
 fn checked_session_texts_follow_their_kind() {
+    use super::CheckedText;
     // Each checked value is made by its kind's rule and nothing else.
     assert_eq!(SessionNote::KIND, SessionText::Note);
     assert_eq!(EventDescription::KIND, SessionText::Description);

@@ -34,6 +34,24 @@ async fn patient(db: &TestDb) -> (SiteId, PatientRecord) {
     (site.id, p)
 }
 
+/// A nurse of `site`, who makes self-report links.
+async fn nurse(db: &TestDb, site: &SiteId, email: &str) -> store::User {
+    db.store
+        .create_user(
+            &Actor::system("test"),
+            site,
+            NewUser {
+                email: &Email::parse(email).unwrap(),
+                display_name: "Nurse",
+                role: Role::Nurse,
+                password: &PasswordHash::new("a long enough password").unwrap(),
+            },
+            t0(),
+        )
+        .await
+        .unwrap()
+}
+
 async fn a_positive_safety_item_raises_an_alert_with_the_assessment(db: &TestDb) {
     let (site, p) = patient(db).await;
     let actor = Actor::system("test");
@@ -185,21 +203,7 @@ async fn a_positive_safety_item_raises_an_alert_with_the_assessment(db: &TestDb)
 async fn self_report_links_work_once_and_expire(db: &TestDb) {
     let (site, p) = patient(db).await;
     let actor = Actor::system("test");
-    let nurse = db
-        .store
-        .create_user(
-            &actor,
-            &site,
-            NewUser {
-                email: &Email::parse("nurse@example.org").unwrap(),
-                display_name: "Nurse",
-                role: Role::Nurse,
-                password: &PasswordHash::new("a long enough password").unwrap(),
-            },
-            t0(),
-        )
-        .await
-        .unwrap();
+    let nurse = nurse(db, &site, "nurse@example.org").await;
     let hours = SignedDuration::from_hours(72);
     let link = db
         .store
@@ -324,21 +328,7 @@ async fn self_report_links_work_once_and_expire(db: &TestDb) {
 async fn a_baseline_link_answered_after_the_baseline_is_kept_at_another_time(db: &TestDb) {
     let (site, p) = patient(db).await;
     let actor = Actor::system("test");
-    let nurse = db
-        .store
-        .create_user(
-            &actor,
-            &site,
-            NewUser {
-                email: &Email::parse("links@example.org").unwrap(),
-                display_name: "Nurse",
-                role: Role::Nurse,
-                password: &PasswordHash::new("a long enough password").unwrap(),
-            },
-            t0(),
-        )
-        .await
-        .unwrap();
+    let nurse = nurse(db, &site, "links@example.org").await;
     let link = || {
         db.store.create_self_report_link(
             &nurse,

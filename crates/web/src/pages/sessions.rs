@@ -15,11 +15,10 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::course::TargetDose;
 use clinical::instruments::InstrumentId;
 use clinical::session::{
-    ADVERSE_GRADES, ActionTaken, AddendumText, AdverseKind, Checklist, Delivery, DoseLimits,
-    EventDescription, LotNumber, OverrideReason, PregnancyTest, RemsAnswers, RemsChannel,
-    SessionNote, SessionStatus, SessionText, Step, Vitals,
+    ADVERSE_GRADES, ActionTaken, AddendumText, AdverseKind, CheckedText, Checklist, Delivery,
+    DoseLimits, EventDescription, LotNumber, OverrideReason, PregnancyTest, RemsAnswers,
+    RemsChannel, SessionNote, SessionStatus, Step, Vitals,
 };
-use clinical::text::TextProblem;
 use serde::Deserialize;
 use store::{
     AppointmentId, DoseVerification, PreAssessment, SessionAlertId, SessionId, SessionRecord,
@@ -1180,6 +1179,7 @@ async fn after(
 /// Who recorded something in the session: the staff member, or the system for what a part of
 /// the system recorded.
 fn recorded_by(by: &Option<String>) -> &str {
+    // ok: no staff member is recorded only when a part of the system acted.
     by.as_deref().unwrap_or("the system")
 }
 
@@ -1222,49 +1222,19 @@ fn check_texts<'a>(errors: &mut FormErrors, form: &'a SessionForm, step: &str) -
         _ => "action".to_owned(),
     };
     Texts {
-        note: kept(
-            errors,
-            "note",
-            SessionNote::KIND,
-            SessionNote::parse(&form.note),
-        ),
-        description: kept(
-            errors,
-            "description",
-            EventDescription::KIND,
-            EventDescription::parse(&form.description),
-        ),
-        override_reason: kept(
-            errors,
-            "override_reason",
-            OverrideReason::KIND,
-            OverrideReason::parse(&form.override_reason),
-        ),
-        lot: kept(errors, "lot", LotNumber::KIND, LotNumber::parse(&form.lot)),
-        action: kept(
-            errors,
-            &action,
-            ActionTaken::KIND,
-            ActionTaken::parse(&form.action),
-        ),
-        body: kept(
-            errors,
-            "body",
-            AddendumText::KIND,
-            AddendumText::parse(&form.body),
-        ),
+        note: kept(errors, "note", &form.note),
+        description: kept(errors, "description", &form.description),
+        override_reason: kept(errors, "override_reason", &form.override_reason),
+        lot: kept(errors, "lot", &form.lot),
+        action: kept(errors, &action, &form.action),
+        body: kept(errors, "body", &form.body),
     }
 }
 
-/// A checked text, or `None` with its refusal recorded at its field.
-fn kept<T>(
-    errors: &mut FormErrors,
-    field: &str,
-    kind: SessionText,
-    checked: Result<Option<T>, TextProblem>,
-) -> Option<T> {
-    checked.unwrap_or_else(|problem| {
-        errors.push(field, sentence(&problem.said_of(kind.label())));
+/// A text checked as its type's kind, or `None` with its refusal recorded at its field.
+fn kept<'a, T: CheckedText<'a>>(errors: &mut FormErrors, field: &str, typed: &'a str) -> Option<T> {
+    T::parse(typed).unwrap_or_else(|problem| {
+        errors.push(field, sentence(&problem.said_of(T::KIND.label())));
         None
     })
 }

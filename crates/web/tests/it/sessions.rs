@@ -4,6 +4,7 @@
 //! impossible readings refused at their field, and the esketamine lock held until the REMS
 //! form is complete.
 
+use clinical::session::CheckedText;
 use serde_json::{Value, json};
 use store::{Actor, Role};
 
