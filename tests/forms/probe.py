@@ -27,6 +27,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from html.parser import HTMLParser
+from zoneinfo import ZoneInfo
 
 # Text pasted with a terminal's escape sequence and a bell in it: a field of text that accepts it
 # fails the probe (every such field refuses control characters; a password may hold anything).
@@ -173,6 +174,16 @@ def working_day(day, n):
     return day
 
 
+# The demo clinic's time zone (crates/store/src/demo.rs): its pages judge "today" and "in the
+# future" by the clinic's calendar, which differs from the machine's (UTC) for hours each night.
+CLINIC_TZ = ZoneInfo("America/New_York")
+
+
+def clinic_today():
+    """Today on the demo clinic's calendar."""
+    return datetime.datetime.now(CLINIC_TZ).date()
+
+
 def plausible(field, texts, form):
     """What a person would put in `field` when the page left it empty: what its hint or error
     suggests, or else a value of its type within its min, max, minlength and maxlength. A
@@ -186,7 +197,7 @@ def plausible(field, texts, form):
     given = example(field, texts)
     if given:
         return given
-    today = datetime.date.today()
+    today = clinic_today()
     if kind == "date":
         day = (today - datetime.timedelta(days=365 * 40)) if "birth" in name else today
         if any(f["kind"] == "time" for f in form["fields"]):

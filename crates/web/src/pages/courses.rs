@@ -97,6 +97,8 @@ pub(crate) struct CoursesPage {
     course_errors: FormErrors,
     rems: Option<String>,
     needs_rems: bool,
+    /// The REMS enrollment form as sent, kept when it is refused.
+    rems_sent: RemsForm,
     notice: Option<&'static str>,
 }
 
@@ -330,6 +332,7 @@ async fn page<C>(
         course_errors,
         needs_rems: rems.is_none(),
         rems,
+        rems_sent: RemsForm::default(),
         notice,
         ctx,
     })
@@ -615,7 +618,7 @@ pub(crate) async fn change_status(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct RemsForm {
     #[serde(default)]
     enrolled_on: String,
@@ -669,7 +672,7 @@ pub(crate) async fn enroll(
             .await?;
         return Ok(Redirect::to(&format!("/patients/{id}/courses?done=rems")).into_response());
     }
-    let page = page(
+    let mut page = page(
         &state,
         &who,
         ctx,
@@ -680,5 +683,6 @@ pub(crate) async fn enroll(
         None,
     )
     .await?;
+    page.rems_sent = form;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }

@@ -1209,3 +1209,30 @@ async fn intake_details_are_saved_changed_and_audited(app: &TestApp) {
 }
 
 crate::on_both!(intake_details_are_saved_changed_and_audited);
+
+/// A refused REMS enrollment comes back with the date typed and the way it was submitted (the
+/// date field came back empty and the list back at "Online").
+async fn a_refused_rems_enrollment_keeps_what_was_typed(app: &TestApp) {
+    app.user("desk.rems@example.org", Role::FrontDesk).await;
+    app.user("nurse.rems@example.org", Role::Nurse).await;
+    let desk = app.signed_in("desk.rems@example.org").await;
+    let id = app.register(&desk, "Remy", "Kept", "1981-02-03").await;
+    let nurse = app.signed_in("nurse.rems@example.org").await;
+    let page = format!("/patients/{id}/courses");
+    let token = app.csrf(&nurse, &page).await;
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("/patients/{id}/rems"),
+            &token,
+            &[("enrolled_on", "2999-01-01"), ("submitted_by", "fax")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("cannot be in the future"), "{html}");
+    assert!(html.contains("value=\"2999-01-01\""), "{html}");
+    assert!(html.contains("<option value=\"fax\" selected>"), "{html}");
+}
+
+crate::on_both!(a_refused_rems_enrollment_keeps_what_was_typed);
