@@ -22,29 +22,24 @@ const MAX_FORM_BYTES: usize = 256 * 1024;
 /// The answer to a form whose body could not be read whole: too large, too slow to arrive
 /// (the server's body-read timeout), or cut off or malformed on the way.
 fn unread(e: &axum::Error) -> Response {
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(c) = cause {
-        if c.is::<http_body_util::LengthLimitError>() {
-            return crate::error::error_page(
-                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                "The form is too large",
-                "The form sent more than 256 KB. Shorten the text and send it again.",
-            );
-        }
-        if c.is::<tower_http::timeout::TimeoutError>() {
-            return crate::error::error_page(
-                axum::http::StatusCode::REQUEST_TIMEOUT,
-                "The form took too long to arrive",
-                "The connection was too slow to send the form in time. Nothing was saved; send it again.",
-            );
-        }
-        cause = c.source();
-    }
-    crate::error::error_page(
-        axum::http::StatusCode::BAD_REQUEST,
-        "The form did not arrive whole",
-        "The form was cut off or garbled on the way. Nothing was saved; send it again.",
-    )
+    let (status, title, message) = match crate::error::Unread::of(e) {
+        crate::error::Unread::TooLarge => (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "The form is too large",
+            "The form sent more than 256 KB. Shorten the text and send it again.",
+        ),
+        crate::error::Unread::TooSlow => (
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "The form took too long to arrive",
+            "The connection was too slow to send the form in time. Nothing was saved; send it again.",
+        ),
+        crate::error::Unread::Broken => (
+            axum::http::StatusCode::BAD_REQUEST,
+            "The form did not arrive whole",
+            "The form was cut off or garbled on the way. Nothing was saved; send it again.",
+        ),
+    };
+    crate::error::error_page(status, title, message)
 }
 
 pub(crate) async fn guard(State(_): State<AppState>, req: Request, next: Next) -> Response {

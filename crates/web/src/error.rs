@@ -193,6 +193,34 @@ fn internal() -> Response {
     )
 }
 
+/// Why a request body could not be read whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unread {
+    /// Over the size the route accepts.
+    TooLarge,
+    /// Still arriving when the body-read timeout ([`crate::Limits::body_read_timeout`]) ran out.
+    TooSlow,
+    /// Cut off or malformed on the way (a broken chunk, a closed connection).
+    Broken,
+}
+
+impl Unread {
+    /// Tells the three apart by the error's chain of causes, as the body layers raise them.
+    pub(crate) fn of(e: &(dyn std::error::Error + 'static)) -> Unread {
+        let mut cause = Some(e);
+        while let Some(c) = cause {
+            if c.is::<http_body_util::LengthLimitError>() {
+                return Unread::TooLarge;
+            }
+            if c.is::<tower_http::timeout::TimeoutError>() {
+                return Unread::TooSlow;
+            }
+            cause = c.source();
+        }
+        Unread::Broken
+    }
+}
+
 /// The fallback for unknown routes: JSON under `/api`, a page elsewhere.
 pub(crate) async fn not_found(uri: Uri) -> Response {
     if uri.path().starts_with("/api/") {

@@ -232,6 +232,7 @@ fn refused(c: CourseRefusal) -> ApiError {
         (status = 403, description = "Only a prescriber orders a course", body = ErrorBody),
         (status = 404, description = "No such patient", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "A bad field (`field` names it), a dose outside the clinic's caps or the label, a condition not among the patient's diagnoses; `rems_enrollment_required` or `rems_certification_required` for esketamine", body = ErrorBody)
     )
@@ -418,6 +419,7 @@ pub(crate) struct StatusBody {
         (status = 404, description = "No such course", body = ErrorBody),
         (status = 409, description = "The status changed meanwhile", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "A change the course's status does not allow, or stopping without a reason", body = ErrorBody)
     )
@@ -476,6 +478,7 @@ pub(crate) struct OrderBody {
         (status = 403, description = "Only a prescriber signs an order", body = ErrorBody),
         (status = 404, description = "No such course", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "A dose outside the caps or the label, no reason, or a course that has ended", body = ErrorBody)
     )

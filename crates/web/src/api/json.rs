@@ -1,17 +1,17 @@
 //! Body and query extractors whose failures are API errors that name the problem.
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Unread};
 
 /// A JSON body; malformed JSON is a 400 that quotes the parser, a body of the wrong shape a 400
 /// whose `field` is the path to the value at fault (found by `serde_path_to_error`, not by
-/// reading serde's message), a wrong content type a 415, a body over the limit a 413.
+/// reading serde's message), a wrong content type a 415, a body over the limit a 413, one too slow to arrive a 408.
 pub(crate) struct ApiJson<T>(pub(crate) T);
 
 fn is_json(headers: &axum::http::HeaderMap) -> bool {
@@ -38,20 +38,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         }
         let bytes = match Bytes::from_request(req, state).await {
             Ok(b) => b,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the body is larger than this server accepts (2 MB); send less at once",
-                ));
-            }
-            Err(e) => {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    format!("the body could not be read: {}", e.body_text()),
-                ));
-            }
+            Err(e) => return Err(unread(&e)),
         };
         // Every body of this API is an object; serde would also fill a struct from an array.
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
@@ -116,6 +103,39 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             err = err.field(field);
         }
         Err(err)
+    }
+}
+
+/// The answer to a body that could not be read whole: over the limit (413), too slow to arrive
+/// (408), or cut off or garbled on the way (400). Nothing was stored in any of them.
+fn unread(e: &BytesRejection) -> ApiError {
+    // axum has already told an over-limit body apart (its error arrives boxed twice, so the
+    // chain of causes would not show it); the rest by their causes.
+    let why = match e {
+        BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+            Unread::TooLarge
+        }
+        _ => Unread::of(e),
+    };
+    match why {
+        Unread::TooLarge => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the body is larger than this server accepts (2 MB); send less at once",
+        ),
+        Unread::TooSlow => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the body took too long to arrive; nothing was stored, so send the request again",
+        ),
+        Unread::Broken => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!(
+                "the body did not arrive whole ({}); nothing was stored, so send the request again",
+                e.body_text()
+            ),
+        ),
     }
 }
 

@@ -24,6 +24,7 @@ use crate::scenario::{ScenarioInput, SimulationOutput};
         (status = 401, description = "No valid token or session", body = ErrorBody),
         (status = 403, description = "The caller's role has no clinical access", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "A value is out of range, a route the model cannot describe, a dose over the cap, more doses, depots, times or virtual patients than one simulation may hold; `field` names it", body = ErrorBody),
         (status = 503, description = "The simulation ran past the server's deadline and was stopped; ask for fewer virtual patients or times", body = ErrorBody)

@@ -203,6 +203,7 @@ pub(crate) async fn site_zone(
         (status = 404, description = "No such patient or chair", body = ErrorBody),
         (status = 409, description = "`conflict`: the chair, or the patient, is booked for part of the slot; the message names the other appointment", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "A bad field, a start before today or more than two years ahead, a chair not set up for the kind, outside opening hours; `rems_enrollment_required` or `rems_certification_required` for esketamine", body = ErrorBody)
     )
@@ -436,6 +437,7 @@ async fn close(
         (status = 404, description = "Not an appointment id", body = ErrorBody),
         (status = 409, description = "Not booked (already cancelled or a no-show), or not found", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "No reason, or one too long", body = ErrorBody)
     )
@@ -471,6 +473,7 @@ pub(crate) async fn cancel(
         (status = 404, description = "Not an appointment id", body = ErrorBody),
         (status = 409, description = "Not booked (already cancelled or a no-show), or not found", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "No reason, or one too long", body = ErrorBody)
     )

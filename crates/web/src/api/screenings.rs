@@ -170,6 +170,7 @@ pub(crate) async fn list(
         (status = 201, description = "Screened and stored, with its findings heaviest first", body = ScreeningRecorded),
         (status = 400, description = "The body is not JSON of the expected shape", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 401, description = "No valid token or session", body = ErrorBody),
         (status = 403, description = "The caller's role has no clinical access", body = ErrorBody),

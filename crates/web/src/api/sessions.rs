@@ -296,6 +296,7 @@ fn refusal(r: SessionRefusal) -> ApiError {
         (status = 404, description = "No such session at the caller's site", body = ErrorBody),
         (status = 409, description = "`session_locked`: the session is signed and locked", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
         (status = 422, description = "An impossible reading (systolic not above diastolic, SpO2 over 100 ...) or a bad instant, named in `field` as `observations[i].name`; or `idempotency_key_reused`", body = ErrorBody)
     )

@@ -378,6 +378,15 @@ async fn the_openapi_document_describes_the_routes() {
                     "{method} {path} documents no 429"
                 );
             }
+            // Every operation that takes a body documents what a body that cannot be read gets.
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "408", "413", "415"] {
+                    assert!(
+                        operation["responses"][status].is_object(),
+                        "{method} {path} documents no {status}"
+                    );
+                }
+            }
         }
     }
     assert!(secured > 10, "{secured} operations need a token");

@@ -545,6 +545,56 @@ async fn a_form_that_stalls_or_breaks_is_answered_as_such() {
     app.finish().await;
 }
 
+/// The API answers a JSON body that stops arriving with 408 and one that arrives garbled with
+/// 400, each saying nothing was stored; before, a stalled body was told "the body could not be
+/// read", as if the program had sent something wrong.
+#[tokio::test]
+async fn an_api_body_that_stalls_or_breaks_is_answered_as_such() {
+    let app = TestApp::spawn_full(
+        store::Backend::Sqlite,
+        false,
+        web::Limits {
+            body_read_timeout: std::time::Duration::from_secs(1),
+            ..web::Limits::default()
+        },
+    )
+    .await;
+    let token = app.token(Role::Prescriber).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let send = |body: Vec<u8>| {
+        let addr = addr.clone();
+        let token = token.clone();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let mut request = format!(
+                "POST /api/v1/pk/simulate HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                 Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+                 Transfer-Encoding: chunked\r\n\r\n"
+            )
+            .into_bytes();
+            request.extend(body);
+            stream.write_all(&request).await.unwrap();
+            let mut answer = Vec::new();
+            tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                stream.read_to_end(&mut answer),
+            )
+            .await
+            .expect("answered within 10 s")
+            .unwrap();
+            String::from_utf8_lossy(&answer).into_owned()
+        }
+    };
+    let stalled = send(b"5\r\n{\"mo".to_vec()).await;
+    assert!(stalled.starts_with("HTTP/1.1 408"), "{stalled}");
+    assert!(stalled.contains("\"request_timeout\""), "{stalled}");
+    assert!(stalled.contains("nothing was stored"), "{stalled}");
+    let garbled = send(b"zz\r\n{}\r\n0\r\n\r\n".to_vec()).await;
+    assert!(garbled.starts_with("HTTP/1.1 400"), "{garbled}");
+    assert!(garbled.contains("did not arrive whole"), "{garbled}");
+    app.finish().await;
+}
+
 #[tokio::test]
 async fn a_slow_client_is_cut_off_sqlite() {
     let app = TestApp::spawn(store::Backend::Sqlite).await;
