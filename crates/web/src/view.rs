@@ -49,7 +49,19 @@ pub(crate) struct PageCtx {
     tz: TimeZone,
 }
 
+/// Who recorded something: the staff member's name, or "the system" for what a part of
+/// Ketaflow recorded with no staff account behind it (the demo's seed, a pump or monitor bridge).
+pub(crate) fn recorded_by(by: Option<&str>) -> &str {
+    // ok: no staff member is recorded only when a part of the system acted.
+    by.unwrap_or("the system")
+}
+
 impl PageCtx {
+    /// When something was recorded and by whom: `2026-11-23 09:05 by Sam Lee`.
+    pub(crate) fn time_by(&self, t: jiff::Timestamp, by: Option<&str>) -> String {
+        format!("{} by {}", self.time(t), recorded_by(by))
+    }
+
     /// An instant as the clinic reads it: `2026-11-23 09:05`.
     pub(crate) fn time(&self, t: jiff::Timestamp) -> String {
         t.to_zoned(self.tz.clone())

@@ -60,10 +60,7 @@ pub(crate) fn rows(history: &[BodyRecord]) -> Vec<BodyRow> {
                     (Some(kg), Some(cm)) => format!("{:.1} kg/m²", bmi(kg, cm)),
                     _ => "–".into(),
                 },
-                by: r
-                    .recorded_by
-                    .clone()
-                    .unwrap_or_else(|| "the system".to_owned()),
+                by: crate::view::recorded_by(r.recorded_by.as_deref()).to_owned(),
             }
         })
         .collect()

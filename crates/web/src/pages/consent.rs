@@ -225,13 +225,7 @@ async fn admin_page(
             .map(|d| VersionRow {
                 version: d.version,
                 title: d.text.title.clone(),
-                published: format!(
-                    "{}{}",
-                    ctx.time(d.published_at),
-                    d.published_by
-                        .as_ref()
-                        .map_or_else(String::new, |n| format!(" by {n}"))
-                ),
+                published: ctx.time_by(d.published_at, d.published_by.as_deref()),
             })
             .collect(),
         form,

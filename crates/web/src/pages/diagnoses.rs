@@ -82,19 +82,8 @@ async fn page(
             id: r.id,
             code: r.diagnosis.code,
             label: r.diagnosis.label,
-            recorded: format!(
-                "{}{}",
-                ctx.time(r.recorded_at),
-                r.recorded_by
-                    .map_or_else(String::new, |n| format!(" by {n}"))
-            ),
-            ended: r.ended.map(|(by, at)| {
-                format!(
-                    "{}{}",
-                    ctx.time(at),
-                    by.map_or_else(String::new, |n| format!(" by {n}"))
-                )
-            }),
+            recorded: ctx.time_by(r.recorded_at, r.recorded_by.as_deref()),
+            ended: r.ended.map(|(by, at)| ctx.time_by(at, by.as_deref())),
         })
         .collect();
     Ok(DiagnosesPage {

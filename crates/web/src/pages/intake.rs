@@ -80,15 +80,9 @@ async fn page(
     let site = &who.user().site_id;
     let p = state.store().patient(&who.actor(), site, id, now).await?;
     let stored = state.store().intake(&who.actor(), site, id, now).await?;
-    let last_change = stored.as_ref().map(|r| {
-        format!(
-            "{}{}",
-            ctx.time(r.updated_at),
-            r.updated_by
-                .as_ref()
-                .map_or_else(String::new, |n| format!(" by {n}"))
-        )
-    });
+    let last_change = stored
+        .as_ref()
+        .map(|r| ctx.time_by(r.updated_at, r.updated_by.as_deref()));
     let form = form.unwrap_or_else(|| match stored {
         None => IntakeForm::default(),
         Some(r) => IntakeForm {

@@ -140,20 +140,14 @@ fn view(ctx: &PageCtx, r: ScreeningRecord) -> ScreeningView {
         label: d.decision.label(),
         reason: d.reason.clone(),
         justification: d.justification.clone(),
-        by: format!(
-            "{}{}",
-            ctx.time(d.decided_at),
-            d.decided_by
-                .as_ref()
-                .map_or_else(String::new, |n| format!(" by {n}"))
-        ),
+        by: ctx.time_by(d.decided_at, d.decided_by.as_deref()),
     };
     let bp = &r.input.blood_pressure;
     ScreeningView {
         sent: DecisionForm::default(),
         id: r.id.as_str().to_owned(),
         when: ctx.time(r.recorded_at),
-        by: r.recorded_by.clone().unwrap_or_default(),
+        by: crate::view::recorded_by(r.recorded_by.as_deref()).to_owned(),
         bp: match (bp.systolic_mmhg, bp.diastolic_mmhg) {
             (Some(s), Some(d)) => format!("{s}/{d} mmHg"),
             (Some(s), None) => format!("systolic {s} mmHg"),

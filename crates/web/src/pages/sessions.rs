@@ -29,7 +29,7 @@ use super::{FormErrors, Posted, sentence};
 use crate::AppState;
 use crate::capability::{Can, ClinicalData, Prescribing};
 use crate::error::AppError;
-use crate::view::{PageCtx, render};
+use crate::view::{PageCtx, recorded_by, render};
 
 /// Every field any session form sends; each handler reads its own.
 #[derive(Deserialize, Default)]
@@ -687,7 +687,7 @@ async fn session_page(
                 } else {
                     "entered"
                 },
-                by: recorded_by(&v.by).to_owned(),
+                by: recorded_by(v.by.as_deref()).to_owned(),
                 alerting: !clinical::session::evaluate(&m, baseline.as_ref(), settings).is_empty(),
             }
         })
@@ -696,10 +696,9 @@ async fn session_page(
         id: a.id.as_str().to_owned(),
         message: a.message.clone(),
         raised: ctx.time(a.raised_at),
-        acknowledged: a
-            .acknowledged
-            .as_ref()
-            .map(|(t, by, act)| format!("{} by {}: {act}", ctx.time(*t), recorded_by(by))),
+        acknowledged: a.acknowledged.as_ref().map(|(t, by, act)| {
+            format!("{} by {}: {act}", ctx.time(*t), recorded_by(by.as_deref()))
+        }),
     };
     let open_alerts = s.open_alerts().map(alert_row).collect();
     let closed_alerts = s
@@ -739,7 +738,7 @@ async fn session_page(
                 e.note
                     .as_deref()
                     .map_or_else(String::new, |n| format!(": {n}")),
-                recorded_by(&e.by)
+                recorded_by(e.by.as_deref())
             ),
         })
         .collect();
@@ -759,7 +758,7 @@ async fn session_page(
                 a.note
                     .as_deref()
                     .map_or_else(String::new, |x| format!("; {x}")),
-                recorded_by(&a.by)
+                recorded_by(a.by.as_deref())
             ),
         })
         .collect();
@@ -863,7 +862,7 @@ async fn session_page(
                         "{} at {} by {}",
                         rating_words(k),
                         clock(k.taken_at),
-                        recorded_by(&k.by)
+                        recorded_by(k.by.as_deref())
                     )
                 }),
             }
@@ -888,7 +887,7 @@ async fn session_page(
                 "{} at {} by {}",
                 rating_words(k),
                 clock(k.taken_at),
-                recorded_by(&k.by)
+                recorded_by(k.by.as_deref())
             ),
         });
     }
@@ -1019,7 +1018,7 @@ async fn session_page(
                 outcome.instrument().short_name,
                 rating_words(k),
                 clock(k.taken_at),
-                recorded_by(&k.by)
+                recorded_by(k.by.as_deref())
             ),
             None,
         ),
@@ -1174,13 +1173,6 @@ async fn after(
     }
     let page = session_page(state, who, ctx, id, form, errors, None).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
-}
-
-/// Who recorded something in the session: the staff member, or the system for what a part of
-/// the system recorded.
-fn recorded_by(by: &Option<String>) -> &str {
-    // ok: no staff member is recorded only when a part of the system acted.
-    by.as_deref().unwrap_or("the system")
 }
 
 /// What the pre-session assessment recorded, once it is recorded: the weight the dose was

@@ -284,6 +284,10 @@ async fn the_screening_reads_the_intake_and_a_prescriber_decides(app: &TestApp) 
     let html = app.get(&nurse, &path).await.text().await.unwrap();
     assert!(html.contains("1 contraindication."));
     assert!(html.contains("class=\"finding absolute\"><strong>Contraindication: do not treat.</strong> Arteriovenous malformation"));
+    assert!(
+        html.contains(" by Test Person</h3>"),
+        "the screening names who recorded it"
+    );
     assert!(html.contains("Blood pressure today 152/88 mmHg is above 140/90 mmHg"));
     assert!(html.contains("MAO inhibitor: blood pressure may rise further"));
     assert!(html.contains("2 failed adequate antidepressant trials recorded: meets"));
@@ -371,6 +375,23 @@ async fn the_screening_reads_the_intake_and_a_prescriber_decides(app: &TestApp) 
     assert!(trail.iter().any(|e| e.action == "screening.record"));
     assert!(trail.iter().any(|e| e.action == "screening.decide"
         && e.detail.as_deref() == Some("decision=eligible override=true")));
+    // One recorded by a part of the system (no staff account) says so, as the session room does;
+    // it named no one.
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap();
+    store
+        .record_screening(
+            &store::Actor::system("import"),
+            &site.id,
+            &store::PatientId::parse(&id).unwrap(),
+            &clinical::screening::ScreeningInput::for_age(36),
+            &[],
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let html = app.get(&nurse, &path).await.text().await.unwrap();
+    assert!(html.contains(" by the system</h3>"), "{html}");
 }
 
 crate::on_both!(the_screening_reads_the_intake_and_a_prescriber_decides);
