@@ -175,6 +175,15 @@ impl TestDb {
         }
     }
 
+    /// The clinic most stories take place in: "Clinic", keeping UTC, set up at [`t0`] by the
+    /// system (the same site on every call).
+    pub async fn clinic(&self) -> crate::Site {
+        self.store
+            .ensure_site(&crate::Actor::system("test"), "Clinic", "UTC", t0())
+            .await
+            .unwrap()
+    }
+
     /// The PostgreSQL database's name (`None` on SQLite).
     pub fn database_name(&self) -> Option<&str> {
         match &self.cleanup {

@@ -14,11 +14,7 @@ use crate::support::{TestDb, t0, today};
 
 async fn patient(db: &TestDb) -> (SiteId, PatientRecord) {
     let actor = Actor::system("test");
-    let site = db
-        .store
-        .ensure_site(&actor, "Clinic", "UTC", t0())
-        .await
-        .unwrap();
+    let site = db.clinic().await;
     let input = PatientInput {
         given_name: "Robin".into(),
         family_name: "Measured".into(),

@@ -9,11 +9,7 @@ use crate::support::{TestDb, t0};
 const PASSWORD: &str = "correct horse battery";
 
 async fn user(db: &TestDb, email: &str, role: Role) -> User {
-    let site = db
-        .store
-        .ensure_site(&Actor::system("test"), "Clinic", "UTC", t0())
-        .await
-        .unwrap();
+    let site = db.clinic().await;
     db.store
         .create_user(
             &Actor::system("test"),

@@ -30,11 +30,7 @@ async fn search(store: &Store, site: &store::SiteId, q: &str) -> Vec<String> {
 
 async fn the_directory_finds_people_as_staff_type_them(db: &TestDb) {
     let actor = Actor::system("test");
-    let site = db
-        .store
-        .ensure_site(&actor, "Clinic", "UTC", t0())
-        .await
-        .unwrap();
+    let site = db.clinic().await;
     let s = &db.store;
     let marlow = s
         .create_patient(
@@ -126,11 +122,7 @@ async fn the_directory_finds_people_as_staff_type_them(db: &TestDb) {
 
 async fn contact_details_are_edited_and_the_change_is_audited_without_values(db: &TestDb) {
     let actor = Actor::system("test");
-    let site = db
-        .store
-        .ensure_site(&actor, "Clinic", "UTC", t0())
-        .await
-        .unwrap();
+    let site = db.clinic().await;
     let p = db
         .store
         .create_patient(
@@ -194,11 +186,7 @@ async fn contact_details_are_edited_and_the_change_is_audited_without_values(db:
 /// record; the others are told of it and register nothing. Told it is someone else, it registers.
 async fn registrations_of_one_person_at_once_make_one_record(db: &TestDb) {
     let actor = Actor::system("test");
-    let site = db
-        .store
-        .ensure_site(&actor, "Clinic", "UTC", t0())
-        .await
-        .unwrap();
+    let site = db.clinic().await;
     let ana = person("Ana", "Ortiz", "1980-05-05");
     let attempts = (0..8).map(|_| {
         db.store

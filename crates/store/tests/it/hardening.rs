@@ -9,11 +9,7 @@ use crate::support::{TestDb, t0, today};
 const PASSWORD: &str = "correct horse battery";
 
 async fn forty_concurrent_wrong_passwords_check_at_most_the_limit(db: &TestDb) {
-    let site = db
-        .store
-        .ensure_site(&Actor::system("test"), "Clinic", "UTC", t0())
-        .await
-        .unwrap();
+    let site = db.clinic().await;
     db.store
         .create_user(
             &Actor::system("test"),
@@ -110,11 +106,7 @@ async fn anonymous_sign_in_attempts_write_bounded_rows(db: &TestDb) {
 
 async fn a_row_that_does_not_decode_is_an_error_naming_it(db: &TestDb) {
     let actor = Actor::system("test");
-    let site = db
-        .store
-        .ensure_site(&actor, "Clinic", "UTC", t0())
-        .await
-        .unwrap();
+    let site = db.clinic().await;
     let input = PatientInput {
         given_name: "Decoded".into(),
         family_name: "Strictly".into(),

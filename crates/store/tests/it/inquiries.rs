@@ -23,11 +23,7 @@ fn inquiry(given: &str) -> clinical::inquiry::Inquiry {
 
 async fn inquiries_are_worked_registered_once_and_purged(db: &TestDb) {
     let system = Actor::system("test");
-    let site = db
-        .store
-        .ensure_site(&system, "Clinic", "UTC", t0())
-        .await
-        .unwrap();
+    let site = db.clinic().await;
     let email = clinical::patient::Email::parse("desk@example.org").unwrap();
     let hash = PasswordHash::new("a long test password").unwrap();
     let desk = db

@@ -13,11 +13,7 @@ const PASSWORD: &str = "correct horse battery";
 
 async fn clinic(db: &TestDb) -> (store::Site, Vec<store::User>, String) {
     let system = Actor::system("test");
-    let site = db
-        .store
-        .ensure_site(&system, "Clinic", "UTC", t0())
-        .await
-        .unwrap();
+    let site = db.clinic().await;
     let mut users = Vec::new();
     for (email, role) in [
         ("nurse.a@example.org", Role::Nurse),

@@ -18,11 +18,7 @@ fn input(given: &str, family: &str) -> PatientInput {
 
 async fn patients_are_registered_listed_and_every_access_audited(db: &TestDb) {
     let actor = Actor::system("test");
-    let site = db
-        .store
-        .ensure_site(&actor, "Clinic", "UTC", t0())
-        .await
-        .unwrap();
+    let site = db.clinic().await;
     let zed = input("Zed", "Young").validate(today()).unwrap();
     let amy = input("Amy", "o'Brien_100%").validate(today()).unwrap();
     let a = db
@@ -142,12 +138,7 @@ async fn patients_are_registered_listed_and_every_access_audited(db: &TestDb) {
 }
 
 async fn the_audit_trail_refuses_changes(db: &TestDb) {
-    let actor = Actor::system("test");
-    let site = db
-        .store
-        .ensure_site(&actor, "Clinic", "UTC", t0())
-        .await
-        .unwrap();
+    let site = db.clinic().await;
     let event = db
         .store
         .audit_events(&site.id, 1, None)
