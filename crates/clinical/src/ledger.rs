@@ -450,7 +450,7 @@ pub enum LedgerRefusal {
     },
     /// The NDC is not digits in one of the NDC's layouts.
     #[error(
-        "an NDC is 10 or 11 digits in three groups as printed on the package, such as 0143-9508-10 or 50458-028-02"
+        "an NDC is 10, 11 or 12 digits in three groups as printed on the package, such as 0143-9508-10 or 50458-028-02"
     )]
     Ndc,
     /// The number of containers received is not from 1 to [`MAX_CONTAINERS`].
@@ -541,25 +541,29 @@ pub fn check_explanation(kind: EntryKind, text: Option<&str>) -> Result<(), Ledg
 /// <https://www.fda.gov/drugs/drug-approvals-and-databases/national-drug-code-directory>);
 /// eleven in the HIPAA billing layout, which pads one group with a zero to 5-4-2, and in the
 /// layouts of six-digit labeler codes once the FDA assigns them, 6-3-2 and 6-4-1 (21 CFR
-/// 207.33).
-pub const NDC_LAYOUTS: [[usize; 3]; 6] = [
+/// 207.33); twelve in the one layout every FDA-assigned NDC takes under the final rule
+/// "Revising the National Drug Code Format and Drug Label Barcode Requirements" (91 FR 10749,
+/// 5 March 2026; effective 7 March 2033, with labels of products listed before then changing
+/// over the following three years), 6-4-2.
+pub const NDC_LAYOUTS: [[usize; 3]; 7] = [
     [4, 4, 2],
     [5, 3, 2],
     [5, 4, 1],
     [5, 4, 2],
     [6, 3, 2],
     [6, 4, 1],
+    [6, 4, 2],
 ];
 
 /// Checks a National Drug Code as typed from the package: three groups of digits joined by
-/// hyphens in one of [`NDC_LAYOUTS`], or 10 or 11 digits without them. Returns it trimmed. A
+/// hyphens in one of [`NDC_LAYOUTS`], or 10 to 12 digits without them. Returns it trimmed. A
 /// code that passes is well formed, not listed: only the FDA's directory says that.
 pub fn check_ndc(input: &str) -> Result<&str, LedgerRefusal> {
     let t = input.trim();
     let digits = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
     let groups: Vec<&str> = t.split('-').collect();
     let ok = match groups.as_slice() {
-        [whole] => digits(whole) && (10..=11).contains(&whole.len()),
+        [whole] => digits(whole) && (10..=12).contains(&whole.len()),
         [a, b, c] => {
             [a, b, c].iter().all(|g| digits(g))
                 && NDC_LAYOUTS.contains(&[a.len(), b.len(), c.len()])

@@ -116,7 +116,7 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
     let html = res.text().await.unwrap();
     assert!(html.contains("id=\"ndc-error\""), "{html}");
     assert!(
-        html.contains("An NDC is 10 or 11 digits in three groups"),
+        html.contains("An NDC is 10, 11 or 12 digits in three groups"),
         "{html}"
     );
     receipt[4] = ("ndc", "0143-9508-10");
