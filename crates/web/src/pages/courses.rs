@@ -187,41 +187,56 @@ fn view(
 
 /// The assessments a course makes due or overdue today (none once it has ended or while paused).
 pub(crate) fn due_rows(ctx: &PageCtx, c: &CourseRecord, done: &[Done]) -> Vec<DueRow> {
-    if c.status.is_final() || c.status == clinical::course::CourseStatus::Paused {
-        return Vec::new();
-    }
-    assessment_schedule(c.instrument, &c.planned())
-        .status(done, ctx.today())
+    plan_status(ctx, c, done)
         .into_iter()
-        .filter(|(_, s)| matches!(s, Status::Due | Status::Overdue))
-        .map(|(p, s)| DueRow {
-            instrument: p.instrument.instrument().short_name,
-            time_point: p.time_point.label(),
-            what: format!(
-                "{} {}",
-                p.instrument.instrument().short_name,
-                p.time_point.label()
-            ),
-            window: if p.earliest == p.latest {
-                p.earliest.to_string()
-            } else {
-                format!("{} to {}", p.earliest, p.latest)
-            },
-            status: if s == Status::Overdue {
-                "Overdue"
-            } else {
-                "Due"
-            },
+        .filter_map(|(p, s)| match s {
+            Status::Due => Some(due_row(&p, "Due")),
+            Status::Overdue => Some(due_row(&p, "Overdue")),
+            _ => None,
         })
         .collect()
 }
 
-impl DueRow {
-    /// The row in one line, for the patient's page.
-    pub(crate) fn line(&self) -> String {
-        format!("{}: {} ({})", self.status, self.what, self.window)
-    }
+/// The first assessment a course asks for after those due today, where it asks for any more
+/// (none once it has ended or while paused).
+pub(crate) fn next_row(ctx: &PageCtx, c: &CourseRecord, done: &[Done]) -> Option<DueRow> {
+    plan_status(ctx, c, done)
+        .into_iter()
+        .find(|(_, s)| *s == Status::Upcoming)
+        .map(|(p, _)| due_row(&p, "Next"))
+}
 
+/// Each assessment of a course's plan with its status today; none for an ended or paused course.
+fn plan_status(
+    ctx: &PageCtx,
+    c: &CourseRecord,
+    done: &[Done],
+) -> Vec<(clinical::instruments::schedule::Planned, Status)> {
+    if c.status.is_final() || c.status == clinical::course::CourseStatus::Paused {
+        return Vec::new();
+    }
+    assessment_schedule(c.instrument, &c.planned()).status(done, ctx.today())
+}
+
+fn due_row(p: &clinical::instruments::schedule::Planned, status: &'static str) -> DueRow {
+    DueRow {
+        instrument: p.instrument.instrument().short_name,
+        time_point: p.time_point.label(),
+        what: format!(
+            "{} {}",
+            p.instrument.instrument().short_name,
+            p.time_point.label()
+        ),
+        window: if p.earliest == p.latest {
+            p.earliest.to_string()
+        } else {
+            format!("{} to {}", p.earliest, p.latest)
+        },
+        status,
+    }
+}
+
+impl DueRow {
     /// The instrument's short name.
     pub(crate) fn instrument_name(&self) -> &'static str {
         self.instrument
@@ -235,6 +250,11 @@ impl DueRow {
     /// The window in words.
     pub(crate) fn window_text(&self) -> String {
         self.window.clone()
+    }
+
+    /// "Due", "Overdue" or "Next".
+    pub(crate) fn status_text(&self) -> &'static str {
+        self.status
     }
 
     /// Whether its window has closed.

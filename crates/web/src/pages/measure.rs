@@ -83,9 +83,26 @@ pub(crate) struct Measurements {
     pub(crate) closed_alerts: Vec<ClosedAlertView>,
     pub(crate) series: Vec<SeriesView>,
     pub(crate) due: Vec<DueView>,
+    /// Which plan `due` follows, in a sentence.
+    pub(crate) due_basis: String,
     pub(crate) instruments: Vec<Choice>,
     pub(crate) link_instruments: Vec<Choice>,
     pub(crate) time_points: Vec<Choice>,
+}
+
+impl Measurements {
+    /// What is due follows the patient's planned and active courses instead of the default
+    /// plan, as the start page's list does: `courses` names them, `due` is what they make due.
+    pub(crate) fn follow_courses(&mut self, courses: &[String], due: Vec<DueView>) {
+        self.due_basis = match courses {
+            [one] => format!("By the treatment course's plan ({one})."),
+            _ => format!(
+                "By the plans of the treatment courses ({}).",
+                courses.join("; ")
+            ),
+        };
+        self.due = due;
+    }
 }
 
 pub(crate) fn alert_views(alerts: Vec<AlertRecord>, ctx: &PageCtx) -> Vec<AlertView> {
@@ -362,6 +379,9 @@ pub(crate) async fn measurements(
         closed_alerts,
         series,
         due,
+        due_basis: format!(
+            "By Ketaflow's default plan (baseline, then weekly for {DEFAULT_PLAN_WEEKS} weeks) until a treatment course sets one."
+        ),
         instruments: instrument_choices(|_| true, Some(InstrumentId::Phq9)),
         link_instruments: instrument_choices(
             |i| i.rater == Rater::Patient,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use store::{Actor, LinkId, LinkState, PatientId, PatientRecord, PatientSort, Registration};
 
 use super::measure::{
-    LinkOutcome, LinkRefused, Measurements, NewLinkView, make_link, measurements,
+    DueView, LinkOutcome, LinkRefused, Measurements, NewLinkView, make_link, measurements,
 };
 
 use super::{FormErrors, sentence};
@@ -308,8 +308,6 @@ pub(crate) struct ShowPage {
     courses: Vec<(String, String, &'static str, bool)>,
     /// The next booked appointments: when, where, what.
     upcoming: Vec<String>,
-    /// Assessments the patient's courses make due today (clinical roles).
-    course_due: Vec<String>,
 }
 
 /// Where the patient stands on the way to a first session: screening and consent.
@@ -445,7 +443,7 @@ async fn show_page<C>(
     let now = jiff::Timestamp::now();
     let record = state.store().patient(actor, &user.site_id, id, now).await?;
     let p = PatientView::new(record, &ctx);
-    let (clinical, open_links) = if ClinicalData::allows(user.role) {
+    let (mut clinical, open_links) = if ClinicalData::allows(user.role) {
         let links = state
             .store()
             .open_links(&user.site_id, id, now)
@@ -472,8 +470,18 @@ async fn show_page<C>(
         None => None,
     };
     let records = state.store().courses(actor, &user.site_id, id, now).await?;
-    let mut course_due = Vec::new();
-    if clinical.is_some() && !records.is_empty() {
+    // What is due follows the planned and active courses where there are any, as on the start
+    // page; the default plan only for a patient without one.
+    let open: Vec<&store::CourseRecord> = records
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.status,
+                clinical::course::CourseStatus::Planned | clinical::course::CourseStatus::Active
+            )
+        })
+        .collect();
+    if let Some(m) = clinical.as_mut().filter(|_| !open.is_empty()) {
         let tz = ctx.time_zone();
         let done: Vec<clinical::instruments::schedule::Done> = state
             .store()
@@ -486,13 +494,22 @@ async fn show_page<C>(
                 date: a.administered_at.to_zoned(tz.clone()).date(),
             })
             .collect();
-        for c in &records {
-            course_due.extend(
-                super::courses::due_rows(&ctx, c, &done)
-                    .iter()
-                    .map(super::courses::DueRow::line),
-            );
+        let mut due = Vec::new();
+        for c in &open {
+            let rows = super::courses::due_rows(&ctx, c, &done);
+            let next = super::courses::next_row(&ctx, c, &done);
+            due.extend(rows.into_iter().chain(next).map(|r| DueView {
+                instrument: r.instrument_name(),
+                time_point: r.time_point_label(),
+                window: r.window_text(),
+                status: match r.status_text() {
+                    "Due" => "Due now",
+                    other => other,
+                },
+            }));
         }
+        let names: Vec<String> = open.iter().map(|c| c.protocol_name.clone()).collect();
+        m.follow_courses(&names, due);
     }
     let courses = records
         .into_iter()
@@ -543,7 +560,6 @@ async fn show_page<C>(
         candidate,
         courses,
         upcoming,
-        course_due,
     })
 }
 

@@ -622,6 +622,22 @@ async fn a_clinicians_start_page_shows_todays_work(app: &TestApp) {
         !home.contains("Otto Brand"),
         "a plan that ended long ago is not today's work"
     );
+    // Without a treatment course, the record's own list follows the default plan and says so.
+    let record = app
+        .get(&nurse, &format!("/patients/{recent}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let due = record
+        .split("<h3>What is due</h3>")
+        .nth(1)
+        .expect("the record says what is due");
+    assert!(
+        due.contains("By Ketaflow&#39;s default plan (baseline, then weekly for 8 weeks)"),
+        "{due}"
+    );
+    assert!(due.contains("<td>GAD-7</td><td>Weekly</td>"), "{due}");
     assert!(
         !home.contains("API tokens for scripts"),
         "the tokens card is gone"

@@ -744,9 +744,28 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
         .text()
         .await
         .unwrap();
+    // What is due on the record follows the course, as the start page does (it followed the
+    // default plan beside the course's own list, and the two disagreed).
+    let due = record
+        .split("<h3>What is due</h3>")
+        .nth(1)
+        .expect("the record says what is due");
     assert!(
-        record.contains("<li>Due: PHQ-9 Baseline ("),
-        "the course makes the baseline due in the week before the first session"
+        due.contains("By the treatment course&#39;s plan (IV induction"),
+        "{due}"
+    );
+    assert!(!due.contains("default plan"), "{due}");
+    let row = due
+        .split("<tr>")
+        .find(|r| r.contains("Baseline"))
+        .expect("the course makes the baseline due in the week before the first session");
+    assert!(row.contains("PHQ-9") && row.contains("Due now"), "{row}");
+    assert!(
+        due.split("</table>")
+            .next()
+            .unwrap()
+            .contains("<td>Next</td>"),
+        "and says what comes next: {due}"
     );
     let home = app.get(&doctor, "/").await.text().await.unwrap();
     let row = home
