@@ -63,7 +63,7 @@ pub struct AlertRecord {
     pub id: AlertId,
     /// Patient.
     pub patient_id: PatientId,
-    /// Patient's name for the alert list (`family, given`).
+    /// Patient's name as people say it (`given family`), as the start page's other lists show it.
     pub patient_name: String,
     /// What kind (`safety`).
     pub kind: String,
@@ -808,7 +808,7 @@ fn alert_from_row(row: &sqlx::any::AnyRow) -> Result<AlertRecord, StoreError> {
     Ok(AlertRecord {
         id: r.id("id", AlertId::parse)?,
         patient_id: r.id("patient_id", PatientId::parse)?,
-        patient_name: format!("{family}, {given}"),
+        patient_name: format!("{given} {family}"),
         kind: r.text("kind")?,
         message: r.text("message")?,
         created_at: r.instant("created_at")?,

@@ -269,7 +269,7 @@ async fn a_patient_answers_by_link_once_and_a_safety_answer_alerts_staff(app: &T
 
     let home = app.get(&staff, "/").await.text().await.unwrap();
     assert!(
-        home.contains("Safety alerts (1 open)") && home.contains("Scalewell, Quinn"),
+        home.contains("Safety alerts (1 open)") && home.contains("Quinn Scalewell"),
         "{home}"
     );
     // Every page's navigation says how many alerts are open.
