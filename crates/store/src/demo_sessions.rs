@@ -143,7 +143,7 @@ impl Store {
         // A week later, a count of the last vial received: it matches.
         let week_later = month_ago + SignedDuration::from_hours(24 * 7);
         if let Some(last) = self
-            .cs_containers(&site.id)
+            .cs_stock(&site.id)
             .await?
             .into_iter()
             .rfind(|c| c.lot == "KET-88210")
@@ -585,8 +585,8 @@ impl Store {
             .await?;
         // What is left in an opened vial is wasted at the end, witnessed by the prescriber.
         if !esketamine {
-            for c in self.cs_containers(sid).await? {
-                if containers.contains(&c.id) && c.balance_mg > 0.0 && c.balance_mg < c.full_mg {
+            for c in self.cs_containers_among(sid, &containers).await? {
+                if c.balance_mg > 0.0 && c.balance_mg < c.full_mg {
                     let waste = NewEntry {
                         witness: Some(Witness {
                             email: "prescriber@example.org",

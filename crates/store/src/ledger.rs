@@ -1032,17 +1032,53 @@ impl Store {
         Ok(held.len())
     }
 
-    /// The site's containers, by lot and number.
-    pub async fn cs_containers(
-        &self,
-        site_id: &SiteId,
-    ) -> Result<Vec<ContainerRecord>, StoreError> {
+    /// The site's stock on hand: its containers that still hold drug, by lot and number.
+    /// Emptied containers are left out (their movements stay in the ledger), so what this
+    /// reads is bounded by what the clinic holds, not by every vial it ever received.
+    #[tracing::instrument(skip_all)]
+    pub async fn cs_stock(&self, site_id: &SiteId) -> Result<Vec<ContainerRecord>, StoreError> {
         let rows = sqlx::query(&format!(
-            "{CONTAINER_SELECT} where c.site_id = $1 order by l.lot, c.number"
+            "{CONTAINER_SELECT} where c.site_id = $1 and c.balance_mg > 0
+              order by l.lot, c.number"
         ))
         .bind(site_id.as_str())
         .fetch_all(&self.pool)
         .await?;
+        rows.iter().map(container_from_row).collect()
+    }
+
+    /// How many of the site's containers are empty (used up, wasted, broken or lost).
+    #[tracing::instrument(skip_all)]
+    pub async fn cs_emptied(&self, site_id: &SiteId) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "select count(*) from cs_containers where site_id = $1 and balance_mg <= 0",
+        )
+        .bind(site_id.as_str())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// The site's containers among `ids`, empty or not, by lot and number (ids of other sites
+    /// and unknown ids are left out).
+    #[tracing::instrument(skip_all)]
+    pub async fn cs_containers_among(
+        &self,
+        site_id: &SiteId,
+        ids: &[String],
+    ) -> Result<Vec<ContainerRecord>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "{CONTAINER_SELECT} where c.site_id = $1 and c.id in ({})
+              order by l.lot, c.number",
+            crate::placeholders(2, ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(site_id.as_str());
+        for id in ids {
+            query = query.bind(id.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(container_from_row).collect()
     }
 

@@ -100,6 +100,14 @@ fn instant(ms: i64) -> Result<jiff::Timestamp, String> {
     jiff::Timestamp::from_millisecond(ms).map_err(|_| format!("{ms} ms is not an instant"))
 }
 
+/// A list of numbered placeholders for `in (...)`, `n` of them from `$first`.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A new identifier: a UUIDv7, so ids sort by creation time.
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -692,14 +692,6 @@ const ALERT_SELECT: &str = "select a.id, a.session_id, a.vitals_id, a.kind, a.me
         a.raised_at, a.acknowledged_at, u.email as by_email, a.action
    from session_alerts a left join users u on u.id = a.acknowledged_by";
 
-/// A question-mark list for `in (...)` with placeholders from `$first`.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// How far before check-in a "before session" assessment counts for the session, ms (12 h).
 const BEFORE_SESSION_MS: i64 = 12 * 60 * 60 * 1000;
 
@@ -729,7 +721,7 @@ async fn fill_children(
         return Ok(());
     }
     let ids: Vec<String> = sessions.iter().map(|s| s.id.as_str().to_owned()).collect();
-    let list = placeholders(1, ids.len());
+    let list = crate::placeholders(1, ids.len());
     let index = |id: &str, sessions: &[SessionRecord]| sessions.iter().position(|s| s.id.0 == id);
 
     // The board needs only each session's latest readings (the last time, the last pressure,
@@ -1060,7 +1052,7 @@ async fn insert_vitals(
     // The batch in one statement: eleven values a row.
     if !readings.is_empty() {
         let rows: Vec<String> = (0..readings.len())
-            .map(|r| format!("({})", placeholders(r * 11 + 1, 11)))
+            .map(|r| format!("({})", crate::placeholders(r * 11 + 1, 11)))
             .collect();
         let sql = format!(
             "insert into session_vitals (id, session_id, taken_at, systolic_mmhg, diastolic_mmhg,
@@ -2193,7 +2185,7 @@ async fn fill_submissions(
     let q = format!(
         "select session_id, submitted_on, method from rems_submissions
           where session_id in ({})",
-        placeholders(1, esk.len())
+        crate::placeholders(1, esk.len())
     );
     let mut query = sqlx::query(&q);
     for id in &esk {

@@ -101,7 +101,7 @@ async fn a_positive_safety_item_raises_an_alert_with_the_assessment(db: &TestDb)
     assert_eq!(second.flags, vec!["suicidality_item"]);
     let alerts = db.store.open_alerts(&actor, &site, t0()).await.unwrap();
     assert_eq!(alerts.len(), 1);
-    assert_eq!(alerts[0].patient_name, "Measured, Robin");
+    assert_eq!(alerts[0].patient_name, "Robin Measured");
     assert!(alerts[0].message.contains("PHQ-9 item 9"));
 
     let listed = db

@@ -425,12 +425,22 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
             .unwrap(),
         1
     );
-    let held = s.cs_containers(&site.id).await.unwrap();
+    // The stock on hand leaves the emptied vial out and counts it.
+    let held = s.cs_stock(&site.id).await.unwrap();
     assert_eq!(
         held.iter()
             .map(|c| (c.balance_mg, c.location.as_str()))
             .collect::<Vec<_>>(),
-        vec![(0.0, "Safe, Room A"), (380.0, "Cabinet, Room B")]
+        vec![(380.0, "Cabinet, Room B")]
+    );
+    assert_eq!(s.cs_emptied(&site.id).await.unwrap(), 1);
+    let both = s
+        .cs_containers_among(&site.id, &[v1.to_owned(), v2.to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(
+        both.iter().map(|c| c.balance_mg).collect::<Vec<_>>(),
+        vec![0.0, 380.0]
     );
     let entries = s.ledger_entries(&site.id, t0(), t0()).await.unwrap();
     // Two receipts, the administration, the waste, the count, the discrepancy, its correction,
@@ -459,8 +469,15 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(s.cs_containers(&site.id).await.unwrap().len(), 1);
-    let there = s.cs_containers(&other).await.unwrap();
+    assert!(s.cs_stock(&site.id).await.unwrap().is_empty());
+    assert!(
+        s.cs_containers_among(&site.id, &[v2.to_owned()])
+            .await
+            .unwrap()
+            .is_empty(),
+        "the vial is the other site's now"
+    );
+    let there = s.cs_stock(&other).await.unwrap();
     assert_eq!(
         (there[0].balance_mg, there[0].location.as_str()),
         (380.0, "Safe, North")
@@ -509,8 +526,8 @@ async fn twenty_administrations_at_once_never_take_a_vial_below_zero(db: &TestDb
         }
     }
     assert_eq!((given, refused), (10, 10));
-    let held = db.store.cs_containers(&site.id).await.unwrap();
-    assert_eq!(held[0].balance_mg, 0.0);
+    assert!(db.store.cs_stock(&site.id).await.unwrap().is_empty());
+    assert_eq!(db.store.cs_emptied(&site.id).await.unwrap(), 1);
     assert_eq!(db.store.verify_ledger().await.unwrap(), Ok(11));
 }
 

@@ -70,7 +70,6 @@ pub(crate) struct StockRow {
     location: String,
     balance: String,
     expires: String,
-    empty: bool,
 }
 
 #[derive(Template)]
@@ -78,7 +77,10 @@ pub(crate) struct StockRow {
 pub(crate) struct LedgerPage {
     ctx: PageCtx,
     can_write: bool,
+    /// Stock on hand: the containers that still hold drug.
     stock: Vec<StockRow>,
+    /// How many containers are empty (not listed; their movements are in the ledger).
+    emptied: i64,
     locations: Vec<(String, String)>,
     transfer_targets: Vec<(String, String)>,
     tasks: Vec<TaskRow>,
@@ -110,8 +112,9 @@ async fn page(
 ) -> Result<LedgerPage, AppError> {
     let site = &who.user().site_id;
     let store = state.store();
+    let emptied = store.cs_emptied(site).await?;
     let stock = store
-        .cs_containers(site)
+        .cs_stock(site)
         .await?
         .into_iter()
         .map(|c| StockRow {
@@ -123,7 +126,6 @@ async fn page(
                 None => format!("{:.1} mg", c.balance_mg),
             },
             expires: c.expires_on.to_string(),
-            empty: c.balance_mg <= 0.0,
             id: c.id,
         })
         .collect();
@@ -149,6 +151,7 @@ async fn page(
     Ok(LedgerPage {
         can_write: matches!(who.user().role, Role::Nurse | Role::Prescriber),
         stock,
+        emptied,
         locations: store
             .cs_locations(site)
             .await?
@@ -209,10 +212,10 @@ pub(crate) async fn show(
         let site = &who.user().site_id;
         if let Some(c) = state
             .store()
-            .cs_containers(site)
+            .cs_containers_among(site, &[id.to_owned()])
             .await?
             .into_iter()
-            .find(|c| c.id == id && c.balance_mg > 0.0)
+            .find(|c| c.balance_mg > 0.0)
         {
             form.kind = EntryKind::Waste.code().to_owned();
             form.amount_mg = format!("{}", c.balance_mg);

@@ -956,12 +956,10 @@ async fn session_page(
     let remainders = match s.dose.as_ref() {
         Some(d) if !d.containers.is_empty() && s.started_at.is_some() => state
             .store()
-            .cs_containers(site)
+            .cs_containers_among(site, &d.containers)
             .await?
             .into_iter()
-            .filter(|c| {
-                d.containers.contains(&c.id) && c.balance_mg > 0.0 && c.balance_mg < c.full_mg
-            })
+            .filter(|c| c.balance_mg > 0.0 && c.balance_mg < c.full_mg)
             .map(|c| {
                 (
                     c.id,

@@ -332,6 +332,23 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
         .unwrap();
     assert!(recon.contains("Every session"), "{recon}");
 
+    // A vial wasted to empty leaves the stock on hand: the list and the forms offer it no
+    // more, and the page counts it instead (it listed every vial ever received).
+    waste[2] = ("amount_mg", "460");
+    let res = app.post_form(&nurse, "/ledger/entry", &token, &waste).await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, "/ledger").await.text().await.unwrap();
+    assert!(
+        !html.contains(&vial),
+        "the emptied vial is not offered: {html}"
+    );
+    assert!(!html.contains("Cabinet, Room B</td>"), "{html}");
+    assert!(html.contains("1 emptied container is not listed"), "{html}");
+    assert!(
+        html.contains("ketamine HCl 50 mg/mL, 10 mL vial #2"),
+        "the other vial is still in stock: {html}"
+    );
+
     // The owner reads the reports but writes nothing; front desk sees none of it.
     let owner = app.signed_in("owner@example.org").await;
     assert_eq!(app.get(&owner, "/ledger/log").await.status(), 200);

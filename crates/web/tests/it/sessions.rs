@@ -1314,7 +1314,7 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
     );
     // Nothing leaves the stock until the dose starts; then 40 mg from one 50 mg vial.
     let held = |c: Vec<store::ContainerRecord>| c.iter().map(|c| c.balance_mg).sum::<f64>();
-    assert_eq!(held(store.cs_containers(&site).await.unwrap()), 100.0);
+    assert_eq!(held(store.cs_stock(&site).await.unwrap()), 100.0);
     let res = app
         .post_form(
             &nurse,
@@ -1324,7 +1324,7 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
         )
         .await;
     assert_eq!(res.status(), 303);
-    let containers = store.cs_containers(&site).await.unwrap();
+    let containers = store.cs_stock(&site).await.unwrap();
     assert_eq!(held(containers.clone()), 60.0);
     assert_eq!(
         containers.iter().map(|c| c.balance_mg).collect::<Vec<_>>(),
