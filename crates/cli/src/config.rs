@@ -61,6 +61,7 @@ const KEYS: &[&str] = &[
     "limits.sign_in_per_minute",
     "limits.public_per_minute",
     "limits.token_checks_per_minute",
+    "limits.report_lines",
     "log.filter",
 ];
 
@@ -97,6 +98,7 @@ pub(crate) struct LimitsConfig {
     pub(crate) sign_in_per_minute: i64,
     pub(crate) public_per_minute: i64,
     pub(crate) token_checks_per_minute: i64,
+    pub(crate) report_lines: i64,
 }
 
 impl Default for LimitsConfig {
@@ -112,6 +114,7 @@ impl Default for LimitsConfig {
             sign_in_per_minute: i64::from(l.sign_in_per_minute),
             public_per_minute: i64::from(l.public_per_minute),
             token_checks_per_minute: i64::from(l.token_checks_per_minute),
+            report_lines: i64::from(l.report_lines),
         }
     }
 }
@@ -131,6 +134,7 @@ impl LimitsConfig {
             sign_in_per_minute: count(self.sign_in_per_minute),
             public_per_minute: count(self.public_per_minute),
             token_checks_per_minute: count(self.token_checks_per_minute),
+            report_lines: count(self.report_lines),
         }
     }
 }
@@ -648,6 +652,7 @@ impl Config {
                 1,
                 100_000,
             ),
+            ("limits.report_lines", self.limits.report_lines, 1, 100_000),
             (
                 "inquiry.retention_days",
                 self.inquiry.retention_days,

@@ -1553,16 +1553,23 @@ impl ReconciliationRow {
 }
 
 impl Store {
-    /// The dispensing log of a period: every ledger entry of the site from `from` to `to`, with
-    /// its container, lot, patient and session. Bounded to `limit` lines.
+    /// The dispensing log of a period: every ledger entry of the site from `from` to `to` (of
+    /// the kinds in `only`, or of every kind when it is empty), with its container, lot, patient
+    /// and session, in chain order. Bounded to the first `limit` lines.
     pub async fn dispensing_log(
         &self,
         site_id: &SiteId,
         from: Timestamp,
         to: Timestamp,
+        only: &[EntryKind],
         limit: u32,
     ) -> Result<Vec<LogRow>, StoreError> {
-        let rows = sqlx::query(
+        let kinds = if only.is_empty() {
+            String::new()
+        } else {
+            format!(" and e.kind in ({})", crate::placeholders(5, only.len()))
+        };
+        let sql = format!(
             "select e.seq, e.id, e.kind, e.container_id, e.amount_mg, e.balance_mg, e.at, e.hash,
                     a.email as actor, w.email as witness, e.method, e.explanation, e.details,
                     e.session_id, l.form, l.mg_per_ml, l.ml, l.lot, c.number, o.name as location,
@@ -1573,14 +1580,17 @@ impl Store {
                left join cs_lots l on l.id = c.lot_id
                left join cs_locations o on o.id = e.location_id
                left join patients p on p.id = e.patient_id
-              where e.site_id = $1 and e.at >= $2 and e.at <= $3 order by e.seq limit $4",
-        )
-        .bind(site_id.as_str())
-        .bind(millis(from))
-        .bind(millis(to))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+              where e.site_id = $1 and e.at >= $2 and e.at <= $3{kinds} order by e.seq limit $4"
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(site_id.as_str())
+            .bind(millis(from))
+            .bind(millis(to))
+            .bind(i64::from(limit));
+        for kind in only {
+            query = query.bind(kind.code());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
                 let r = RowReader::new(row, "cs_ledger", "id")?;
@@ -1616,12 +1626,14 @@ impl Store {
     }
 
     /// Every session of the site whose administration started from `from` to `to`, with its
-    /// verified dose and what the ledger's administration entries of it add up to.
+    /// verified dose and what the ledger's administration entries of it add up to. Bounded to
+    /// the first `limit` sessions.
     pub async fn reconciliation(
         &self,
         site_id: &SiteId,
         from: Timestamp,
         to: Timestamp,
+        limit: u32,
     ) -> Result<Vec<ReconciliationRow>, StoreError> {
         let rows = sqlx::query(
             "select s.id, s.started_at, s.dose_mg,
@@ -1632,11 +1644,12 @@ impl Store {
                       where e.session_id = s.id and e.kind = 'administration') as ledger_mg
                from treatment_sessions s join patients p on p.id = s.patient_id
               where s.site_id = $1 and s.started_at >= $2 and s.started_at <= $3
-              order by s.started_at, s.id",
+              order by s.started_at, s.id limit $4",
         )
         .bind(site_id.as_str())
         .bind(millis(from))
         .bind(millis(to))
+        .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

@@ -103,11 +103,16 @@ pub struct Limits {
     /// checked in the last [`store::TOKEN_CHECK_TTL`] is not looked up again, so this bounds
     /// the queries made-up tokens cause, not a client's use of its own token.
     pub token_checks_per_minute: u32,
+    /// Lines one ledger report holds (the dispensing log, its CSV, the inventory records, the
+    /// reconciliation with sessions): a longer period is shown up to this many with a warning,
+    /// and its CSV is refused, so the reader chooses shorter periods.
+    pub report_lines: u32,
 }
 
 impl Default for Limits {
     /// 10 s for headers, 15 s for a body, 10 s for a simulation, 20 s for a check of the audit
-    /// trail, 10 sign-ins, 60 public requests and 600 token look-ups per address and minute.
+    /// trail, 10 sign-ins, 60 public requests and 600 token look-ups per address and minute,
+    /// 5,000 lines a ledger report.
     fn default() -> Self {
         Limits {
             header_read_timeout: Duration::from_secs(10),
@@ -117,6 +122,7 @@ impl Default for Limits {
             sign_in_per_minute: 10,
             public_per_minute: 60,
             token_checks_per_minute: 600,
+            report_lines: 5000,
         }
     }
 }

@@ -64,14 +64,28 @@ async fn seeding_twice_adds_nothing_the_second_time(db: &TestDb) {
     let month = jiff::SignedDuration::from_hours(24 * 31);
     let recon = db
         .store
-        .reconciliation(site, t0() - month, t0() + month)
+        .reconciliation(site, t0() - month, t0() + month, 1000)
         .await
         .unwrap();
     assert!(recon.len() >= 3, "{recon:?}");
+    let first_two = db
+        .store
+        .reconciliation(site, t0() - month, t0() + month, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        first_two.iter().map(|r| &r.session_id).collect::<Vec<_>>(),
+        recon
+            .iter()
+            .take(2)
+            .map(|r| &r.session_id)
+            .collect::<Vec<_>>(),
+        "bounded to its first sessions"
+    );
     assert!(recon.iter().all(|r| r.gap_mg() == 0.0), "{recon:?}");
     let log = db
         .store
-        .dispensing_log(site, t0() - month, t0() + month, 1000)
+        .dispensing_log(site, t0() - month, t0() + month, &[], 1000)
         .await
         .unwrap();
     let kinds = |k| log.iter().filter(|r| r.entry.kind == k).count();

@@ -425,6 +425,15 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
             .unwrap(),
         1
     );
+    // The log of one kind is chosen before its bound: the one inventory line comes first.
+    let inventory = s
+        .dispensing_log(&site.id, t0(), t0(), &[EntryKind::BiennialInventory], 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        inventory.iter().map(|r| r.entry.kind).collect::<Vec<_>>(),
+        vec![EntryKind::BiennialInventory]
+    );
     // The stock on hand leaves the emptied vial out and counts it.
     let held = s.cs_stock(&site.id).await.unwrap();
     assert_eq!(

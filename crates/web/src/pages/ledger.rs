@@ -20,8 +20,16 @@ use crate::capability::{Can, ClinicalData, LedgerReports};
 use crate::error::AppError;
 use crate::view::{PageCtx, render};
 
-/// The most lines a log page or CSV holds; a longer period is split by dates.
-const LOG_LIMIT: u32 = 5000;
+/// The answer to a CSV export of a period with more lines than a report holds
+/// ([`crate::Limits::report_lines`]): an export is a record, so it is refused whole rather than
+/// cut short without a word.
+fn too_long_to_export() -> Response {
+    crate::error::error_page(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "The period is too long to export",
+        "It holds more ledger entries than one export may hold. Export it in shorter periods, such as a month at a time.",
+    )
+}
 
 /// Every field the ledger's forms send; each handler reads its own.
 #[derive(Deserialize, Default)]
@@ -621,7 +629,8 @@ pub(crate) struct LogPage {
     from: String,
     to: String,
     lines: Vec<LogLine>,
-    truncated: bool,
+    /// How many lines the page holds, when the period has more.
+    truncated: Option<u32>,
 }
 
 /// `GET /ledger/log?from=&to=[&format=csv]`: the dispensing log of a period.
@@ -636,19 +645,23 @@ pub(crate) async fn log(
     };
     let site = &who.user().site_id;
     let inventory = q.kind == "inventory";
-    let rows: Vec<store::LogRow> = state
+    // The inventory records are chosen by the query, so the limit counts only them (filtered
+    // afterwards, a long period's first entries hid its later inventories).
+    let only: &[EntryKind] = if inventory {
+        &[EntryKind::InitialInventory, EntryKind::BiennialInventory]
+    } else {
+        &[]
+    };
+    let limit = state.config().limits.report_lines;
+    let mut rows: Vec<store::LogRow> = state
         .store()
-        .dispensing_log(site, start, end, LOG_LIMIT)
-        .await?
-        .into_iter()
-        .filter(|r| {
-            !inventory
-                || matches!(
-                    r.entry.kind,
-                    EntryKind::InitialInventory | EntryKind::BiennialInventory
-                )
-        })
-        .collect();
+        .dispensing_log(site, start, end, only, limit.saturating_add(1))
+        .await?;
+    let truncated = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    if truncated && q.format == "csv" {
+        return Ok(too_long_to_export());
+    }
     let event = store::AuditEvent::new("ledger.log", store::AuditOutcome::Ok)
         .site(site.as_str())
         .detail(format!("from={from} to={to}"));
@@ -763,7 +776,7 @@ pub(crate) async fn log(
         kind: if inventory { "inventory" } else { "" },
         from: from.to_string(),
         to: to.to_string(),
-        truncated: lines.len() >= LOG_LIMIT as usize,
+        truncated: truncated.then_some(limit),
         lines,
         ctx,
     })
@@ -788,6 +801,8 @@ pub(crate) struct ReconPage {
     to: String,
     lines: Vec<ReconLine>,
     gaps: usize,
+    /// How many sessions the page holds, when more started in the period.
+    truncated: Option<u32>,
 }
 
 /// `GET /ledger/reconciliation?from=&to=`: each session's dose against the ledger.
@@ -801,7 +816,13 @@ pub(crate) async fn reconciliation(
         return Ok(bad_dates());
     };
     let site = &who.user().site_id;
-    let rows = state.store().reconciliation(site, start, end).await?;
+    let limit = state.config().limits.report_lines;
+    let mut rows = state
+        .store()
+        .reconciliation(site, start, end, limit.saturating_add(1))
+        .await?;
+    let truncated = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
     let event = store::AuditEvent::new("ledger.reconciliation", store::AuditOutcome::Ok)
         .site(site.as_str())
         .detail(format!("from={from} to={to}"));
@@ -838,6 +859,7 @@ pub(crate) async fn reconciliation(
         })
         .collect();
     render(&ReconPage {
+        truncated: truncated.then_some(limit),
         from: from.to_string(),
         to: to.to_string(),
         gaps: lines.iter().filter(|l| l.off).count(),

@@ -390,3 +390,93 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
 }
 
 crate::on_both!(a_nurse_keeps_the_ledger_and_the_owner_reads_it);
+
+/// A ledger report holds at most `limits.report_lines` lines: the page says it shows the first
+/// ones, the CSV of such a period is refused whole, and the inventory records are chosen before
+/// the bound (they were filtered after it, so a period's first entries hid its inventories).
+#[tokio::test]
+async fn a_report_longer_than_its_bound_says_so_and_is_not_exported_cut_short() {
+    let app = TestApp::spawn_full(
+        store::Backend::Sqlite,
+        false,
+        web::Limits {
+            report_lines: 6,
+            ..web::Limits::default()
+        },
+    )
+    .await;
+    app.user("keeper@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("keeper@example.org").await;
+    let token = app.csrf(&nurse, "/ledger").await;
+    let res = app
+        .post_form(
+            &nurse,
+            "/ledger/location",
+            &token,
+            &[("location_name", "Safe, Room A"), ("location_kind", "safe")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, "/ledger").await.text().await.unwrap();
+    let marker = "<select id=\"location\" name=\"location\"><option value=\"";
+    let at = html.find(marker).expect("the receipt form offers the safe") + marker.len();
+    let safe = html[at..at + 36].to_owned();
+    // Five vials received (entries 1 to 5), then the biennial inventory (6 to 11: each vial
+    // and the site).
+    let receipt = [
+        ("form", "vial"),
+        ("mg_per_ml", "50"),
+        ("ml", "10"),
+        ("containers", "5"),
+        ("ndc", "0143-9508-10"),
+        ("lot", "KET-88210"),
+        ("expires_on", "2099-06-30"),
+        ("supplier_name", "Example Medical Supply"),
+        ("supplier_address", "1 Supply Road, Columbus, OH 43004"),
+        ("supplier_dea", "RX1234563"),
+        ("invoice", "INV-2211"),
+        ("location", safe.as_str()),
+    ];
+    let res = app
+        .post_form(&nurse, "/ledger/receipt", &token, &receipt)
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(
+            &nurse,
+            "/ledger/inventory",
+            &token,
+            &[("inventory", "biennial")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+
+    let log = app.get(&nurse, "/ledger/log").await.text().await.unwrap();
+    assert!(
+        log.contains("Only the first 6 entries are shown; choose a shorter period"),
+        "{log}"
+    );
+    let csv = app.get(&nurse, "/ledger/log?format=csv").await;
+    assert_eq!(csv.status(), 422);
+    assert!(
+        csv.text()
+            .await
+            .unwrap()
+            .contains("The period is too long to export")
+    );
+    // The six inventory lines are all there, the last being the site's.
+    let inv = app
+        .get(&nurse, "/ledger/log?kind=inventory&format=csv")
+        .await;
+    assert_eq!(inv.status(), 200);
+    let inv = inv.text().await.unwrap();
+    assert_eq!(inv.lines().count(), 1 + 6, "{inv}");
+    assert!(
+        inv.lines()
+            .skip(1)
+            .all(|l| l.contains("Biennial inventory")),
+        "{inv}"
+    );
+    assert!(inv.contains("the whole site"), "{inv}");
+    app.finish().await;
+}
