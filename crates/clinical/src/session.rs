@@ -982,6 +982,10 @@ pub const ESKETAMINE_RECHECK_MIN: i64 = 40;
 /// Minutes of observation after esketamine, from the first device to the end of monitoring,
 /// before the patient may leave (Spravato label and REMS: at least 2 hours; research §3.2).
 pub const ESKETAMINE_MONITOR_MIN: i64 = 120;
+/// Minutes before a fixed check's mark (the 40-minute and the pre-discharge blood pressure of
+/// esketamine) from which a reading counts for it, so a reading taken as the mark approaches
+/// is not asked for again. A tolerance of the schedule, not a clinical threshold.
+pub const CHECK_EARLY_MIN: i64 = 5;
 
 /// The next vital-sign check a session has due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1005,12 +1009,17 @@ pub struct CheckClock {
     pub started_at: Option<Timestamp>,
     /// When the last vitals were taken.
     pub last_vitals_at: Option<Timestamp>,
-    /// Whether a reading has been taken at or after the 40-minute mark (esketamine).
+    /// Whether a blood pressure has been taken from [`CHECK_EARLY_MIN`] before the 40-minute
+    /// mark on (esketamine).
     pub has_forty_minute_reading: bool,
+    /// Whether a blood pressure has been taken from [`CHECK_EARLY_MIN`] before the end of the
+    /// two hours of observation on (esketamine): the reading before discharge.
+    pub has_discharge_reading: bool,
 }
 
 /// When the next check is due, or `None` when none is (before dosing the pre-assessment asks
-/// for vitals itself; after discharge nothing is due).
+/// for vitals itself; after discharge nothing is due; after esketamine's reading before
+/// discharge, only the nurse's judgement asks for more).
 pub fn next_check(c: &CheckClock) -> Option<DueCheck> {
     use SessionStatus as S;
     match c.status {
@@ -1024,10 +1033,14 @@ pub fn next_check(c: &CheckClock) -> Option<DueCheck> {
                         what: "the 40-minute blood pressure",
                     });
                 }
-                return Some(DueCheck {
-                    at: started + SignedDuration::from_mins(ESKETAMINE_MONITOR_MIN),
-                    what: "the blood pressure before discharge",
-                });
+                if !c.has_discharge_reading {
+                    return Some(DueCheck {
+                        at: started + SignedDuration::from_mins(ESKETAMINE_MONITOR_MIN),
+                        what: "the blood pressure before discharge",
+                    });
+                }
+                // Both fixed readings are in: the label asks for more only as needed.
+                return None;
             }
             let every = if c.status == S::Monitoring || c.delivery == Delivery::Observed {
                 MONITORING_CHECK_MIN

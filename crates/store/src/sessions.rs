@@ -243,20 +243,25 @@ impl SessionRecord {
     }
 
     fn clock(&self) -> CheckClock {
-        let forty = self.started_at.map(|s| {
-            s + jiff::SignedDuration::from_mins(clinical::session::ESKETAMINE_RECHECK_MIN - 5)
-        });
+        use clinical::session::{CHECK_EARLY_MIN, ESKETAMINE_MONITOR_MIN, ESKETAMINE_RECHECK_MIN};
+        // Whether a blood pressure was taken from a little before `mark` minutes after the
+        // start of dosing on.
+        let pressure_from = |mark: i64| {
+            self.started_at.is_some_and(|s| {
+                let from = s + jiff::SignedDuration::from_mins(mark - CHECK_EARLY_MIN);
+                self.vitals
+                    .iter()
+                    .any(|v| v.taken_at >= from && v.vitals.systolic_mmhg.is_some())
+            })
+        };
         CheckClock {
             delivery: self.delivery(),
             esketamine: self.product.is_esketamine(),
             status: self.status,
             started_at: self.started_at,
             last_vitals_at: self.vitals.last().map(|v| v.taken_at),
-            has_forty_minute_reading: forty.is_some_and(|f| {
-                self.vitals
-                    .iter()
-                    .any(|v| v.taken_at >= f && v.vitals.systolic_mmhg.is_some())
-            }),
+            has_forty_minute_reading: pressure_from(ESKETAMINE_RECHECK_MIN),
+            has_discharge_reading: pressure_from(ESKETAMINE_MONITOR_MIN),
         }
     }
 

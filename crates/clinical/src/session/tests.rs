@@ -219,6 +219,7 @@ fn infusion_checks_are_due_every_ten_minutes_then_fifteen() {
         started_at: Some(at(0)),
         last_vitals_at: Some(at(-5)),
         has_forty_minute_reading: false,
+        has_discharge_reading: false,
     };
     assert_eq!(next_check(&c).unwrap().at, at(10));
     c.last_vitals_at = Some(at(12));
@@ -243,12 +244,18 @@ fn esketamine_checks_are_at_forty_minutes_and_before_discharge() {
         started_at: Some(at(0)),
         last_vitals_at: Some(at(20)),
         has_forty_minute_reading: false,
+        has_discharge_reading: false,
     };
     let due = next_check(&c).unwrap();
     assert_eq!(due.at, at(40));
     assert!(due.what.contains("40-minute"));
     c.has_forty_minute_reading = true;
-    assert_eq!(next_check(&c).unwrap().at, at(120));
+    let due = next_check(&c).unwrap();
+    assert_eq!(due.at, at(120));
+    assert!(due.what.contains("before discharge"));
+    // Taken, it is no longer due (it stayed overdue until discharge).
+    c.has_discharge_reading = true;
+    assert_eq!(next_check(&c), None);
 }
 
 fn facts() -> DischargeFacts {

@@ -58,6 +58,9 @@ async fn seeding_twice_adds_nothing_the_second_time(db: &TestDb) {
     let esk = board.iter().find(|s| s.product.is_esketamine()).unwrap();
     assert_eq!(esk.status, clinical::session::SessionStatus::Monitoring);
     assert!(esk.vitals.len() >= 3);
+    // Its 40-minute and two-hour blood pressures are in: no check is due (the one before
+    // discharge stayed overdue after it was taken).
+    assert_eq!(esk.next_check(), None, "{:?}", esk.vitals);
     // The sessions drew their doses from the demo's stock: every dose is in the ledger, the
     // opened vials of past sessions were wasted with a witness, and the chain verifies.
     let site = &first.site.id;
