@@ -77,7 +77,8 @@ pub use row::{
     PatientId, ScreeningId, SessionAlertId, SessionId, SiteId, UserId,
 };
 pub use scheduling::{
-    AppointmentRecord, AppointmentStatus, BookingRefusal, ChairRecord, NewAppointment, NewChair,
+    AppointmentRecord, AppointmentStatus, BookingRefusal, ChairRecord, CloseRefused,
+    NewAppointment, NewChair,
 };
 pub use screening::{DecisionRecord, MedicationRecord, ScreeningRecord, TrialRecord};
 pub use self_screening::{ScreeningLinkState, SelfScreeningRecord};

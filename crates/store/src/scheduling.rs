@@ -98,6 +98,19 @@ pub struct AppointmentRecord {
     pub status_reason: Option<String>,
     /// When the front desk marked the patient arrived (in the waiting room).
     pub arrived_at: Option<jiff::Timestamp>,
+    /// The treatment session checked in for it, once the patient is in the chair.
+    pub session_id: Option<crate::SessionId>,
+}
+
+/// Why an appointment was not cancelled or marked a no-show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CloseRefused {
+    /// It was cancelled or marked a no-show already, or there is no such appointment.
+    #[error("the appointment is not booked (already cancelled or marked a no-show)")]
+    NotBooked,
+    /// The patient is checked in for it: the session is under way or done.
+    #[error("the patient is checked in for the appointment; its session is in the session room")]
+    CheckedIn,
 }
 
 /// What a booking asks for.
@@ -233,7 +246,8 @@ fn chair_from_row(r: &RowReader<'_>) -> Result<ChairRecord, StoreError> {
 const APPOINTMENT_SELECT: &str =
     "select a.id, a.patient_id, p.given_name || ' ' || p.family_name as patient_name,
         a.chair_id, r.name || ', ' || c.name as chair_name, a.course_id, a.kind, a.starts_at,
-        a.ends_at, a.status, a.status_reason, a.arrived_at
+        a.ends_at, a.status, a.status_reason, a.arrived_at,
+        (select s.id from treatment_sessions s where s.appointment_id = a.id) as session_id
    from appointments a
    join patients p on p.id = a.patient_id
    join chairs c on c.id = a.chair_id
@@ -256,6 +270,7 @@ fn appointment_from_row(row: &sqlx::any::AnyRow) -> Result<AppointmentRecord, St
         })?,
         status_reason: r.opt_text("status_reason")?,
         arrived_at: r.opt_instant("arrived_at")?,
+        session_id: r.opt_id("session_id", crate::SessionId::parse)?,
     })
 }
 
@@ -531,8 +546,11 @@ impl Store {
         Ok(Ok(record))
     }
 
-    /// Cancels a booked appointment or marks it a no-show, with the reason; `false` when it was
-    /// not booked (already cancelled or marked).
+    /// Cancels a booked appointment or marks it a no-show, with the reason. Refused when it is
+    /// not booked (already cancelled or marked) or when the patient is checked in for it (a
+    /// session in the chair must not leave its chair free for another booking). The
+    /// appointment's row is locked first, as checking in locks it, so a check-in and a
+    /// cancellation at once do one or the other.
     #[tracing::instrument(skip_all)]
     pub async fn close_appointment(
         &self,
@@ -542,8 +560,23 @@ impl Store {
         status: AppointmentStatus,
         reason: &str,
         now: jiff::Timestamp,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Result<(), CloseRefused>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "update appointments set changed_at = changed_at where id = $1 and site_id = $2",
+        )
+        .bind(id.as_str())
+        .bind(site_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let checked_in: Option<String> =
+            sqlx::query_scalar("select id from treatment_sessions where appointment_id = $1")
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+        if checked_in.is_some() {
+            return Ok(Err(CloseRefused::CheckedIn));
+        }
         let row = sqlx::query(
             "update appointments set status = $3, status_reason = $4, changed_by = $5,
                     changed_at = $6
@@ -561,14 +594,20 @@ impl Store {
         let event = AuditEvent::new("appointment.close", AuditOutcome::Ok)
             .site(site_id.as_str())
             .detail(format!("status={}", status.code()));
-        audit_appointment_change(tx, row, id, event, actor, now).await
+        Ok(
+            if audit_appointment_change(tx, row, id, event, actor, now).await? {
+                Ok(())
+            } else {
+                Err(CloseRefused::NotBooked)
+            },
+        )
     }
 
     /// Marks the patient of a booked appointment arrived (in the waiting room) at `now`, with
     /// its audit event, in one statement and transaction. `today` is the clinic's day around
     /// `now` (`[start, end)`): only an appointment starting that day can be marked. `false` when
-    /// the appointment is not today's, not booked (cancelled or marked a no-show) or was marked
-    /// arrived already, so two clicks at once mark it once.
+    /// the appointment is not today's, not booked (cancelled or marked a no-show), was marked
+    /// arrived already (so two clicks at once mark it once) or has its patient checked in.
     #[tracing::instrument(skip_all)]
     pub async fn mark_arrived(
         &self,
@@ -583,6 +622,8 @@ impl Store {
             "update appointments set arrived_at = $3, changed_by = $4, changed_at = $3
               where id = $1 and site_id = $2 and status = 'booked' and arrived_at is null
                 and starts_at >= $5 and starts_at < $6
+                and not exists (select 1 from treatment_sessions s
+                                 where s.appointment_id = appointments.id)
               returning id, patient_id",
         )
         .bind(id.as_str())

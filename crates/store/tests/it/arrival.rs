@@ -4,6 +4,48 @@ use store::{Actor, AppointmentStatus};
 
 use crate::support::{TestDb, t0, today};
 
+/// Books an appointment at `at` for `min` minutes in the demo chair named `chair` for the
+/// patient of the demo's active IV course (Marlow Ashgrove), as a session of that course when
+/// `of_course`.
+async fn book_for_ashgrove(
+    db: &TestDb,
+    site: &store::SiteId,
+    chair: &str,
+    kind: clinical::booking::AppointmentKind,
+    of_course: bool,
+    at: &str,
+    min: i64,
+) -> store::AppointmentRecord {
+    let desk = Actor::system("front-desk-test");
+    let tz = jiff::tz::TimeZone::get("America/New_York").unwrap();
+    let (courses, _) = db.store.open_courses(&desk, site, t0()).await.unwrap();
+    let course = courses
+        .iter()
+        .find(|c| c.patient_name.ends_with("Ashgrove"))
+        .expect("the demo's active IV course");
+    let chairs = db.store.chairs(site).await.unwrap();
+    let chair = chairs.iter().find(|c| c.name == chair).unwrap().id.clone();
+    let at: jiff::Timestamp = at.parse().unwrap();
+    db.store
+        .book(
+            &desk,
+            site,
+            &store::NewAppointment {
+                patient_id: &course.patient_id,
+                chair_id: &chair,
+                course_id: of_course.then_some(&course.id),
+                kind,
+                starts_at: at,
+                ends_at: at + jiff::SignedDuration::from_mins(min),
+            },
+            &tz,
+            t0(),
+        )
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 async fn a_booked_patient_is_marked_arrived_once_on_the_day(db: &TestDb) {
     let seed = db.store.seed_demo(t0(), today()).await.unwrap();
     let site = &seed.site.id;
@@ -20,12 +62,29 @@ async fn a_booked_patient_is_marked_arrived_once_on_the_day(db: &TestDb) {
         .await
         .unwrap();
     let booked = |a: &&store::AppointmentRecord| a.status == AppointmentStatus::Booked;
-    // Not the demo's waiting patient, who has arrived already.
-    let todays = all
-        .iter()
-        .filter(booked)
-        .find(|a| a.starts_at < day.1 && a.arrived_at.is_none())
-        .expect("a booked appointment on the demo's Monday");
+    // Two visits this afternoon (the demo's Monday appointments have their patients in the
+    // chairs or in the waiting room already).
+    use clinical::booking::AppointmentKind;
+    let todays = &book_for_ashgrove(
+        db,
+        site,
+        "Nasal 2",
+        AppointmentKind::FollowUp,
+        false,
+        "2026-11-23T22:20:00Z",
+        30,
+    )
+    .await;
+    let second = book_for_ashgrove(
+        db,
+        site,
+        "Nasal 2",
+        AppointmentKind::FollowUp,
+        false,
+        "2026-11-23T21:00:00Z",
+        30,
+    )
+    .await;
     let later = all
         .iter()
         .filter(booked)
@@ -59,12 +118,8 @@ async fn a_booked_patient_is_marked_arrived_once_on_the_day(db: &TestDb) {
     assert_eq!(find(&todays.id).status, AppointmentStatus::Booked);
 
     // A cancelled appointment cannot be marked.
-    let other = after
-        .iter()
-        .filter(booked)
-        .find(|a| a.starts_at < day.1 && a.id != todays.id)
-        .expect("a second booked appointment on the demo's Monday");
-    assert!(
+    let other = &second;
+    assert_eq!(
         db.store
             .close_appointment(
                 &desk,
@@ -75,7 +130,8 @@ async fn a_booked_patient_is_marked_arrived_once_on_the_day(db: &TestDb) {
                 now
             )
             .await
-            .unwrap()
+            .unwrap(),
+        Ok(())
     );
     assert!(
         !db.store
@@ -95,57 +151,28 @@ async fn the_waiting_room_holds_arrived_patients_until_they_are_checked_in(db: &
     let seed = db.store.seed_demo(t0(), today()).await.unwrap();
     let site = &seed.site.id;
     let desk = Actor::system("front-desk-test");
-    let tz = jiff::tz::TimeZone::get("America/New_York").unwrap();
     let day = (
         "2026-11-23T05:00:00Z".parse::<jiff::Timestamp>().unwrap(),
         "2026-11-24T05:00:00Z".parse::<jiff::Timestamp>().unwrap(),
     );
-    let (courses, _) = db.store.open_courses(&desk, site, t0()).await.unwrap();
-    let course = courses
-        .iter()
-        .find(|c| c.patient_name.ends_with("Ashgrove"))
-        .expect("the demo's active IV course");
-    let chairs = db.store.chairs(site).await.unwrap();
-    let chair = |name: &str| chairs.iter().find(|c| c.name == name).unwrap().id.clone();
-    let book = |course_id: Option<&store::CourseId>, kind, chair: store::ChairId, at: &str, min| {
-        let at: jiff::Timestamp = at.parse().unwrap();
-        let (patient, course_id) = (course.patient_id.clone(), course_id.cloned());
-        let (desk, tz) = (desk.clone(), tz.clone());
-        async move {
-            db.store
-                .book(
-                    &desk,
-                    site,
-                    &store::NewAppointment {
-                        patient_id: &patient,
-                        chair_id: &chair,
-                        course_id: course_id.as_ref(),
-                        kind,
-                        starts_at: at,
-                        ends_at: at + jiff::SignedDuration::from_mins(min),
-                    },
-                    &tz,
-                    t0(),
-                )
-                .await
-                .unwrap()
-                .unwrap_or_else(|e| panic!("{e}"))
-        }
-    };
     // An extra session of the course at 15:00 and a follow-up visit after it (no course).
     use clinical::booking::AppointmentKind;
-    let session = book(
-        Some(&course.id),
+    let session = book_for_ashgrove(
+        db,
+        site,
+        "IV 3",
         AppointmentKind::IvInfusion,
-        chair("IV 3"),
+        true,
         "2026-11-23T20:00:00Z",
         130,
     )
     .await;
-    let visit = book(
-        None,
+    let visit = book_for_ashgrove(
+        db,
+        site,
+        "Nasal 2",
         AppointmentKind::FollowUp,
-        chair("Nasal 2"),
+        false,
         "2026-11-23T22:20:00Z",
         30,
     )
@@ -171,6 +198,33 @@ async fn the_waiting_room_holds_arrived_patients_until_they_are_checked_in(db: &
         !seated.is_empty(),
         "the demo's patients in the chairs are on the day's list"
     );
+    // A patient in the chair is not marked arrived, and the appointment is not cancelled or
+    // marked a no-show: that left the chair free to book under a patient in it.
+    for id in &seated {
+        let a = day_list.iter().find(|a| &a.id == id).unwrap();
+        assert!(a.session_id.is_some(), "the list says who is checked in");
+        assert!(
+            !db.store
+                .mark_arrived(&desk, site, id, day, t0())
+                .await
+                .unwrap()
+        );
+        for status in [AppointmentStatus::NoShow, AppointmentStatus::Cancelled] {
+            assert_eq!(
+                db.store
+                    .close_appointment(&desk, site, id, status, "did not come", t0())
+                    .await
+                    .unwrap(),
+                Err(store::CloseRefused::CheckedIn)
+            );
+        }
+    }
+    assert!(
+        day_list
+            .iter()
+            .filter(|a| !seated.contains(&a.id))
+            .all(|a| a.session_id.is_none())
+    );
     // The demo's waiting patient: arrived three minutes before t0 for her session at 9:10.
     let demo_waiting = db.store.waiting_room(site, day.0, day.1).await.unwrap();
     assert_eq!(demo_waiting.len(), 1, "{demo_waiting:?}");
@@ -189,7 +243,10 @@ async fn the_waiting_room_holds_arrived_patients_until_they_are_checked_in(db: &
     let mut order: Vec<&store::AppointmentRecord> =
         vec![day_list.iter().find(|a| a.id == visit.id).unwrap()];
     order.extend(day_list.iter().filter(|a| {
-        a.id != visit.id && a.status == AppointmentStatus::Booked && a.arrived_at.is_none()
+        a.id != visit.id
+            && a.status == AppointmentStatus::Booked
+            && a.arrived_at.is_none()
+            && !seated.contains(&a.id)
     }));
     for (i, a) in order.iter().enumerate() {
         let at = t0() + jiff::SignedDuration::from_mins(i as i64);
@@ -219,7 +276,7 @@ async fn the_waiting_room_holds_arrived_patients_until_they_are_checked_in(db: &
     );
 
     // Cancelled after arriving (the patient went home): out of the waiting room.
-    assert!(
+    assert_eq!(
         db.store
             .close_appointment(
                 &desk,
@@ -230,7 +287,8 @@ async fn the_waiting_room_holds_arrived_patients_until_they_are_checked_in(db: &
                 t0()
             )
             .await
-            .unwrap()
+            .unwrap(),
+        Ok(())
     );
     let left: Vec<_> = db
         .store

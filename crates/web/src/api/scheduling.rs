@@ -400,7 +400,7 @@ async fn close(
             "give the reason in one line of at most 500 characters",
         ));
     };
-    let done = state
+    match state
         .store()
         .close_appointment(
             &who.actor(),
@@ -410,15 +410,19 @@ async fn close(
             reason,
             jiff::Timestamp::now(),
         )
-        .await?;
-    if done {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::new(
+        .await?
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(store::CloseRefused::NotBooked) => Err(ApiError::new(
             StatusCode::CONFLICT,
             "conflict",
             "the appointment is not booked (already cancelled or marked a no-show), or there is no such appointment",
-        ))
+        )),
+        Err(store::CloseRefused::CheckedIn) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "checked_in",
+            "the patient is checked in for the appointment, so it can no longer be cancelled or marked a no-show; the session records how it ends",
+        )),
     }
 }
 
@@ -435,7 +439,7 @@ async fn close(
         (status = 401, description = "No valid token or session", body = ErrorBody),
         (status = 403, description = "The caller's role has no access to the schedule", body = ErrorBody),
         (status = 404, description = "Not an appointment id", body = ErrorBody),
-        (status = 409, description = "Not booked (already cancelled or a no-show), or not found", body = ErrorBody),
+        (status = 409, description = "Not booked (already cancelled or a no-show), not found, or its patient is checked in (`checked_in`)", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
@@ -471,7 +475,7 @@ pub(crate) async fn cancel(
         (status = 401, description = "No valid token or session", body = ErrorBody),
         (status = 403, description = "The caller's role has no access to the schedule", body = ErrorBody),
         (status = 404, description = "Not an appointment id", body = ErrorBody),
-        (status = 409, description = "Not booked (already cancelled or a no-show), or not found", body = ErrorBody),
+        (status = 409, description = "Not booked (already cancelled or a no-show), not found, or its patient is checked in (`checked_in`)", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),

@@ -58,6 +58,8 @@ pub(crate) struct Slot {
     session: bool,
     /// When the patient was marked arrived, in the clinic's time ("09:02").
     arrived: Option<String>,
+    /// The patient is checked in: the appointment can no longer be cancelled or marked.
+    checked_in: bool,
 }
 
 pub(crate) struct DayColumn {
@@ -121,10 +123,12 @@ fn slot(ctx: &PageCtx, a: store::AppointmentRecord) -> Slot {
         kind: a.kind.label(),
         chair: a.chair_name,
         status: match a.status {
+            AppointmentStatus::Booked if a.session_id.is_some() => "Checked in",
             AppointmentStatus::Booked => "Booked",
             AppointmentStatus::Cancelled => "Cancelled",
             AppointmentStatus::NoShow => "No-show",
         },
+        checked_in: a.session_id.is_some(),
         open: a.status == AppointmentStatus::Booked,
         session: a.course_id.is_some() && a.status == AppointmentStatus::Booked,
         reason: a.status_reason,
@@ -351,7 +355,7 @@ pub(crate) async fn close(
         );
     }
     if let (Some(status), Some(reason)) = (status, reason) {
-        if state
+        match state
             .store()
             .close_appointment(
                 &who.actor(),
@@ -363,15 +367,22 @@ pub(crate) async fn close(
             )
             .await?
         {
-            return Ok(
-                Redirect::to(&format!("/schedule/day?date={day}&done={}", status.code()))
-                    .into_response(),
-            );
+            Ok(()) => {
+                return Ok(Redirect::to(&format!(
+                    "/schedule/day?date={day}&done={}",
+                    status.code()
+                ))
+                .into_response());
+            }
+            Err(store::CloseRefused::NotBooked) => errors.push(
+                format!("reason-{id}"),
+                "The appointment was already cancelled or marked a no-show.",
+            ),
+            Err(store::CloseRefused::CheckedIn) => errors.push(
+                format!("reason-{id}"),
+                "The patient is checked in for this appointment, so it can no longer be cancelled or marked a no-show; the session room records how it ends.",
+            ),
         }
-        errors.push(
-            format!("reason-{id}"),
-            "The appointment was already cancelled or marked a no-show.",
-        );
     } else if status.is_none() {
         errors.push(
             format!("reason-{id}"),
@@ -422,7 +433,7 @@ pub(crate) async fn arrived(
     let mut errors = FormErrors::default();
     errors.push(
         format!("arrived-{id}"),
-        "Only a booked appointment of today can be marked arrived, once: this one was marked already, cancelled, marked a no-show, or is not today's.",
+        "Only a booked appointment of today can be marked arrived, once: this one was marked already, cancelled, marked a no-show, has its patient checked in, or is not today's.",
     );
     let page = day_page(&state, &who, ctx, day, errors, None).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())

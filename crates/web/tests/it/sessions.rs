@@ -1429,6 +1429,50 @@ async fn an_arrived_patient_waits_on_the_board_until_checked_in(app: &TestApp) {
         "{board}"
     );
     assert!(board.contains("IV S: Sol Seated"), "{board}");
+
+    // In the chair, the appointment is no longer the front desk's to cancel or mark a
+    // no-show: the day list says so and offers neither, and a post of either is refused (it
+    // closed the appointment under the session and freed the chair for another booking).
+    let day = app.get(&desk, "/schedule/day").await.text().await.unwrap();
+    let row = day
+        .split("<tr")
+        .find(|r| r.contains(">Sol Seated</a>"))
+        .expect("the appointment is on the day list");
+    assert!(row.contains("<td>Checked in</td>"), "{row}");
+    assert!(row.contains("In the session room"), "{row}");
+    assert!(!row.contains("No-show</button>"), "{row}");
+    let token = app.csrf(&desk, "/schedule/day").await;
+    let res = app
+        .post_form(
+            &desk,
+            "/schedule/close",
+            &token,
+            &[
+                ("appointment", id),
+                ("action", "no_show"),
+                ("reason", "not here"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("The patient is checked in for this appointment"),
+    );
+    let api = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/appointments/{id}/cancel")))
+        .bearer_auth(app.token(Role::FrontDesk).await)
+        .json(&serde_json::json!({"reason": "not here"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 409);
+    let body: Value = api.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "checked_in", "{body}");
+    let day = app.get(&desk, "/schedule/day").await.text().await.unwrap();
+    assert!(day.contains("<td>Checked in</td>"), "still booked: {day}");
 }
 
 crate::on_both!(
