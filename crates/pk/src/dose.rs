@@ -313,6 +313,15 @@ pub fn plan_infusion(order: &InfusionOrder) -> Result<InfusionPlan, PkError> {
     })
 }
 
+impl InfusionPlan {
+    /// The pump rate, mL/h, that gives `mg_per_h` from this bag: the plan's rate scaled by the
+    /// new dose rate's share of the plan's, so the plan's own dose rate gives its rate exactly
+    /// (and it prints the same wherever it is shown).
+    pub fn rate_for(rate_ml_per_h: f64, dose_rate_mg_per_h: f64, mg_per_h: f64) -> Option<f64> {
+        (dose_rate_mg_per_h > 0.0).then(|| rate_ml_per_h * (mg_per_h / dose_rate_mg_per_h))
+    }
+}
+
 /// Spravato devices for a dose: it must be 28, 56 or 84 mg.
 pub fn esketamine_devices(dose_mg: f64) -> Result<u32, PkError> {
     if !dose_mg.is_finite() {
@@ -374,6 +383,33 @@ pub fn round_to(v: f64, decimals: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_new_dose_rate_has_the_pump_rate_of_the_same_bag() {
+        // 39 mg in 103.9 mL over 40 minutes: 155.85 mL/h, 58.5 mg/h. Its own dose rate gives its
+        // own pump rate exactly; a rate through mL per mg could land a hair below 155.85 and
+        // print 155.8 beside the dose line's 155.9.
+        let plan = plan_infusion(&InfusionOrder {
+            weight: Kg::new(78.0).unwrap(),
+            mg_per_kg: 0.5,
+            duration_min: 40.0,
+            stock_mg_per_ml: 10.0,
+            bag_ml: 100.0,
+            max_mg_per_kg: 1.0,
+        })
+        .unwrap();
+        let same = InfusionPlan::rate_for(
+            plan.rate_ml_per_h,
+            plan.dose_rate_mg_per_h,
+            plan.dose_rate_mg_per_h,
+        )
+        .unwrap();
+        assert_eq!(same, plan.rate_ml_per_h);
+        assert_eq!(round_to(same, 1), 155.9);
+        let half = InfusionPlan::rate_for(plan.rate_ml_per_h, plan.dose_rate_mg_per_h, 29.25);
+        assert!((half.unwrap() - plan.rate_ml_per_h / 2.0).abs() < 1e-9);
+        assert_eq!(InfusionPlan::rate_for(156.0, 0.0, 10.0), None);
+    }
 
     fn order(mg_per_kg: f64) -> InfusionOrder {
         InfusionOrder {

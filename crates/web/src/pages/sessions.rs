@@ -715,6 +715,15 @@ async fn session_page(
             (Some(ml), Some(mg)) if mg > 0.0 => Some(ml / mg),
             _ => None,
         });
+    // The pump rate of a dose rate, mL/h, for the prepared bag: the verified rate scaled by the
+    // dose rate's share of the verified one, so the starting rate is the verified rate exactly
+    // and prints as the dose line prints it (155.85 printed 155.9 there and 155.8 here).
+    let pump_ml_per_h = |r: f64| {
+        s.dose
+            .as_ref()
+            .and_then(|d| d.rate_ml_per_h.zip(d.dose_rate_mg_per_h))
+            .and_then(|(ml, mg)| pk::dose::InfusionPlan::rate_for(ml, mg, r))
+    };
     let events = s
         .events
         .iter()
@@ -731,9 +740,13 @@ async fn session_page(
                     _ => "Step",
                 },
                 e.dose_rate_mg_per_h
-                    .map_or_else(String::new, |r| match ml_per_mg {
-                        Some(k) => format!(" at {r:.1} mg/h, pump {:.1} mL/h", r * k),
-                        None => format!(" at {r:.1} mg/h"),
+                    .map_or_else(String::new, |r| match pump_ml_per_h(r) {
+                        Some(ml) => format!(
+                            " at {:.1} mg/h, pump {:.1} mL/h",
+                            pk::dose::round_to(r, 1),
+                            pk::dose::round_to(ml, 1)
+                        ),
+                        None => format!(" at {:.1} mg/h", pk::dose::round_to(r, 1)),
                     }),
                 e.note
                     .as_deref()
