@@ -253,7 +253,9 @@ fn constrain(doc: &mut serde_json::Value) {
         (
             "CloseBody",
             "reason",
-            json!({"minLength": 1, "maxLength": 500, "pattern": "^[^\\u0000-\\u001f]*\\S[^\\u0000-\\u001f]*$"}),
+            // One line once trimmed: surrounding white space (a pasted line break) is trimmed
+            // away, so the pattern allows it and forbids control characters only inside.
+            json!({"minLength": 1, "maxLength": 500, "pattern": "^\\s*[^\\u0000-\\u001f]*\\S[^\\u0000-\\u001f]*\\s*$"}),
         ),
         ("NewCourseBody", "instrument", json!({"enum": instruments})),
         ("NewCourseBody", "starts_on", json!({"format": "date"})),

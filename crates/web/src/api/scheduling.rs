@@ -394,7 +394,10 @@ async fn close(
     status: AppointmentStatus,
     reason: &str,
 ) -> Result<StatusCode, ApiError> {
-    let Some(reason) = clinical::booking::check_close_reason(reason) else {
+    // The published schema counts the reason as sent (its `maxLength`), surrounding white
+    // space included; the check below counts it trimmed.
+    let within = reason.chars().count() <= clinical::booking::MAX_CLOSE_REASON_CHARS;
+    let Some(reason) = clinical::booking::check_close_reason(reason).filter(|_| within) else {
         return Err(invalid(
             "reason",
             "give the reason in one line of at most 500 characters",
