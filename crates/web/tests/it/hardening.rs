@@ -490,6 +490,25 @@ async fn unknown_bearer_tokens_are_throttled_per_address_postgres() {
     unknown_bearer_tokens_are_throttled_per_address(store::Backend::Postgres).await;
 }
 
+/// Sends `head` and then `body` (chunks written by hand, cut short or malformed as a test
+/// needs) on a connection of its own, and returns the whole answer as text.
+async fn chunked(app: &TestApp, head: String, body: &[u8]) -> String {
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body);
+    stream.write_all(&request).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("answered within 10 s")
+    .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
 /// A form body that stops arriving, or arrives garbled, is answered as what it is (before,
 /// both were told the form was over 256 KB), and one over the limit still is.
 #[tokio::test]
@@ -503,34 +522,16 @@ async fn a_form_that_stalls_or_breaks_is_answered_as_such() {
         },
     )
     .await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
-    let send = |body: Vec<u8>| {
-        let addr = addr.clone();
-        async move {
-            let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
-            let mut request = b"POST /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
-                Content-Type: application/x-www-form-urlencoded\r\n\
-                Transfer-Encoding: chunked\r\n\r\n"
-                .to_vec();
-            request.extend(body);
-            stream.write_all(&request).await.unwrap();
-            let mut answer = Vec::new();
-            tokio::time::timeout(
-                std::time::Duration::from_secs(10),
-                stream.read_to_end(&mut answer),
-            )
-            .await
-            .expect("answered within 10 s")
-            .unwrap();
-            String::from_utf8_lossy(&answer).into_owned()
-        }
-    };
+    let head = "POST /login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+        Content-Type: application/x-www-form-urlencoded\r\n\
+        Transfer-Encoding: chunked\r\n\r\n";
+    let send = |body: &'static [u8]| chunked(&app, head.to_owned(), body);
     // Five bytes promised, two sent, then nothing: the body timeout (1 s here).
-    let stalled = send(b"5\r\nab".to_vec()).await;
+    let stalled = send(b"5\r\nab").await;
     assert!(stalled.starts_with("HTTP/1.1 408"), "{stalled}");
     assert!(stalled.contains("took too long to arrive"), "{stalled}");
     // A chunk size that is not hexadecimal.
-    let garbled = send(b"zz\r\nab\r\n0\r\n\r\n".to_vec()).await;
+    let garbled = send(b"zz\r\nab\r\n0\r\n\r\n").await;
     assert!(garbled.starts_with("HTTP/1.1 400"), "{garbled}");
     assert!(garbled.contains("did not arrive whole"), "{garbled}");
     // Over 256 KB (sent whole, as a browser sends it).
@@ -560,36 +561,17 @@ async fn an_api_body_that_stalls_or_breaks_is_answered_as_such() {
     )
     .await;
     let token = app.token(Role::Prescriber).await;
-    let addr = app.base.trim_start_matches("http://").to_owned();
-    let send = |body: Vec<u8>| {
-        let addr = addr.clone();
-        let token = token.clone();
-        async move {
-            let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
-            let mut request = format!(
-                "POST /api/v1/pk/simulate HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
-                 Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
-                 Transfer-Encoding: chunked\r\n\r\n"
-            )
-            .into_bytes();
-            request.extend(body);
-            stream.write_all(&request).await.unwrap();
-            let mut answer = Vec::new();
-            tokio::time::timeout(
-                std::time::Duration::from_secs(10),
-                stream.read_to_end(&mut answer),
-            )
-            .await
-            .expect("answered within 10 s")
-            .unwrap();
-            String::from_utf8_lossy(&answer).into_owned()
-        }
-    };
-    let stalled = send(b"5\r\n{\"mo".to_vec()).await;
+    let head = format!(
+        "POST /api/v1/pk/simulate HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: application/json\r\n\
+         Transfer-Encoding: chunked\r\n\r\n"
+    );
+    let send = |body: &'static [u8]| chunked(&app, head.clone(), body);
+    let stalled = send(b"5\r\n{\"mo").await;
     assert!(stalled.starts_with("HTTP/1.1 408"), "{stalled}");
     assert!(stalled.contains("\"request_timeout\""), "{stalled}");
     assert!(stalled.contains("nothing was stored"), "{stalled}");
-    let garbled = send(b"zz\r\n{}\r\n0\r\n\r\n".to_vec()).await;
+    let garbled = send(b"zz\r\n{}\r\n0\r\n\r\n").await;
     assert!(garbled.starts_with("HTTP/1.1 400"), "{garbled}");
     assert!(garbled.contains("did not arrive whole"), "{garbled}");
     app.finish().await;

@@ -7,6 +7,42 @@ use store::Role;
 
 use crate::support::TestApp;
 
+/// Adds the place "Safe, Room A" as `client` and returns its id, read from the receipt form.
+async fn add_the_safe(app: &TestApp, client: &reqwest::Client, token: &str) -> String {
+    let res = app
+        .post_form(
+            client,
+            "/ledger/location",
+            token,
+            &[("location_name", "Safe, Room A"), ("location_kind", "safe")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(client, "/ledger").await.text().await.unwrap();
+    let marker = "<select id=\"location\" name=\"location\"><option value=\"";
+    let at = html.find(marker).expect("the receipt form offers the safe") + marker.len();
+    html[at..at + 36].to_owned()
+}
+
+/// A receipt of `containers` 50 mg/mL, 10 mL vials into the place `safe`, every field as the
+/// form sends it (the supplier's DEA number at index 9).
+fn receipt_form<'a>(containers: &'a str, safe: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("form", "vial"),
+        ("mg_per_ml", "50"),
+        ("ml", "10"),
+        ("containers", containers),
+        ("ndc", "0143-9508-10"),
+        ("lot", "KET-88210"),
+        ("expires_on", "2099-06-30"),
+        ("supplier_name", "Example Medical Supply"),
+        ("supplier_address", "1 Supply Road, Columbus, OH 43004"),
+        ("supplier_dea", "RX1234563"),
+        ("invoice", "INV-2211"),
+        ("location", safe),
+    ]
+}
+
 async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
     app.user("keeper@example.org", Role::Nurse).await;
     app.user("witness@example.org", Role::Nurse).await;
@@ -56,33 +92,10 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
         !html.contains("<select id=\"location\" name=\"location\"><option value=\""),
         "no place is offered for a receipt yet: {html}"
     );
-    let res = app
-        .post_form(
-            &nurse,
-            "/ledger/location",
-            &token,
-            &[("location_name", "Safe, Room A"), ("location_kind", "safe")],
-        )
-        .await;
-    assert_eq!(res.status(), 303);
-    let html = app.get(&nurse, "/ledger").await.text().await.unwrap();
-    let marker = "<select id=\"location\" name=\"location\"><option value=\"";
-    let at = html.find(marker).expect("the receipt form offers the safe") + marker.len();
-    let safe = html[at..at + 36].to_owned();
-    let mut receipt = vec![
-        ("form", "vial"),
-        ("mg_per_ml", "50"),
-        ("ml", "10"),
-        ("containers", "2"),
-        ("ndc", "0143-9508-10"),
-        ("lot", "KET-88210"),
-        ("expires_on", "2099-06-30"),
-        ("supplier_name", "Example Medical Supply"),
-        ("supplier_address", "1 Supply Road, Columbus, OH 43004"),
-        ("supplier_dea", "R1234563"),
-        ("invoice", "INV-2211"),
-        ("location", safe.as_str()),
-    ];
+    let safe = add_the_safe(app, &nurse, &token).await;
+    let mut receipt = receipt_form("2", &safe);
+    // A DEA number one digit short: refused at its field.
+    receipt[9] = ("supplier_dea", "R1234563");
     let res = app
         .post_form(&nurse, "/ledger/receipt", &token, &receipt)
         .await;
@@ -408,35 +421,10 @@ async fn a_report_longer_than_its_bound_says_so_and_is_not_exported_cut_short() 
     app.user("keeper@example.org", Role::Nurse).await;
     let nurse = app.signed_in("keeper@example.org").await;
     let token = app.csrf(&nurse, "/ledger").await;
-    let res = app
-        .post_form(
-            &nurse,
-            "/ledger/location",
-            &token,
-            &[("location_name", "Safe, Room A"), ("location_kind", "safe")],
-        )
-        .await;
-    assert_eq!(res.status(), 303);
-    let html = app.get(&nurse, "/ledger").await.text().await.unwrap();
-    let marker = "<select id=\"location\" name=\"location\"><option value=\"";
-    let at = html.find(marker).expect("the receipt form offers the safe") + marker.len();
-    let safe = html[at..at + 36].to_owned();
+    let safe = add_the_safe(&app, &nurse, &token).await;
     // Five vials received (entries 1 to 5), then the biennial inventory (6 to 11: each vial
     // and the site).
-    let receipt = [
-        ("form", "vial"),
-        ("mg_per_ml", "50"),
-        ("ml", "10"),
-        ("containers", "5"),
-        ("ndc", "0143-9508-10"),
-        ("lot", "KET-88210"),
-        ("expires_on", "2099-06-30"),
-        ("supplier_name", "Example Medical Supply"),
-        ("supplier_address", "1 Supply Road, Columbus, OH 43004"),
-        ("supplier_dea", "RX1234563"),
-        ("invoice", "INV-2211"),
-        ("location", safe.as_str()),
-    ];
+    let receipt = receipt_form("5", &safe);
     let res = app
         .post_form(&nurse, "/ledger/receipt", &token, &receipt)
         .await;
