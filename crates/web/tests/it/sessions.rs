@@ -1455,11 +1455,18 @@ async fn an_arrived_patient_waits_on_the_board_until_checked_in(app: &TestApp) {
         )
         .await;
     assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
     assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("The patient is checked in for this appointment"),
+        page.contains("The patient is checked in for this appointment"),
+        "{page}"
+    );
+    // The summary's link lands on the row, which shows the message where the form was.
+    assert!(page.contains(&format!("href=\"#reason-{id}\"")), "{page}");
+    assert!(
+        page.contains(&format!(
+            "<span class=\"form-error\" id=\"reason-{id}\" tabindex=\"-1\">The patient is checked in"
+        )),
+        "{page}"
     );
     let api = reqwest::Client::new()
         .post(app.url(&format!("/api/v1/appointments/{id}/cancel")))
