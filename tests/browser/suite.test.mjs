@@ -244,6 +244,32 @@ test("the pages work with JavaScript switched off", async () => {
   await page.context().close();
 });
 
+// WCAG 2.1 1.4.10 (Reflow): at 320 CSS pixels wide (a 1280-pixel screen at 400 % zoom) a page
+// must not scroll sideways; a wide table scrolls inside its own labelled region instead.
+test("every role's pages reflow at 320 pixels wide: only tables scroll sideways, in their own region", async () => {
+  const wide = [];
+  for (const role of ROLES) {
+    const page = await newPage({ viewport: { width: 320, height: 640 } });
+    await signIn(page, role.email);
+    const paths = [...role.pages];
+    if (role.clinical) paths.push("/board", "/rems/forms");
+    for (const path of paths) {
+      await page.goto(`${base}${path}`);
+      const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      if (scroll > client) wide.push(`${role.email} ${path}: ${scroll - client} px too wide`);
+      // Every table that is wider than the screen sits in a region a keyboard can scroll.
+      const loose = await page.evaluate(() =>
+        [...document.querySelectorAll("table")].filter((t) => {
+          const box = t.closest(".table-scroll");
+          return !box || box.getAttribute("tabindex") !== "0" || box.getAttribute("role") !== "region" || !box.getAttribute("aria-label");
+        }).length);
+      if (loose > 0) wide.push(`${role.email} ${path}: ${loose} table(s) outside a labelled, focusable scroll region`);
+    }
+    await page.context().close();
+  }
+  assert.deepEqual(wide, []);
+});
+
 test("a patient answers a PHQ-9 by link on a phone, and the clinician sees it", async () => {
   // The nurse makes a link from the record of a patient without scores yet.
   const staff = await newPage();
