@@ -56,6 +56,20 @@ pub(crate) fn recorded_by(by: Option<&str>) -> &str {
     by.unwrap_or("the system")
 }
 
+/// The instant a clinic date and time typed in a form names in `tz`, or `None` when no such
+/// time exists there: the hour the clocks skip when they go forward. A time the clocks pass
+/// twice (when they go back) is its first passing. jiff's `to_zoned` moves a skipped time
+/// forward instead, so 02:30 on the night the clocks went forward was booked at 03:30 without
+/// a word.
+pub(crate) fn clinic_instant(dt: jiff::civil::DateTime, tz: &TimeZone) -> Option<jiff::Timestamp> {
+    let ambiguous = tz.to_ambiguous_timestamp(dt);
+    if matches!(ambiguous.offset(), jiff::tz::AmbiguousOffset::Gap { .. }) {
+        return None;
+    }
+    // ok: an instant out of jiff's range only comes of a date no form accepts.
+    ambiguous.compatible().ok()
+}
+
 impl PageCtx {
     /// When something was recorded and by whom: `2026-11-23 09:05 by Sam Lee`.
     pub(crate) fn time_by(&self, t: jiff::Timestamp, by: Option<&str>) -> String {
@@ -199,4 +213,30 @@ impl FromRequestParts<AppState> for PageCtx {
 /// Renders a template into an HTML response.
 pub(crate) fn render<T: askama::Template>(page: &T) -> Result<Html<String>, AppError> {
     Ok(Html(page.render()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_skipped_clinic_time_names_no_instant_and_a_repeated_one_its_first() {
+        let tz = TimeZone::get("America/New_York").unwrap();
+        let at = |s: &str| clinic_instant(s.parse().unwrap(), &tz);
+        // 14 March 2027: 02:00 becomes 03:00.
+        assert_eq!(at("2027-03-14T02:30"), None);
+        assert_eq!(
+            at("2027-03-14T03:30"),
+            Some("2027-03-14T07:30:00Z".parse().unwrap())
+        );
+        // 7 November 2027: 01:30 comes twice; the first is daylight time (UTC-4).
+        assert_eq!(
+            at("2027-11-07T01:30"),
+            Some("2027-11-07T05:30:00Z".parse().unwrap())
+        );
+        assert_eq!(
+            at("2027-06-01T09:00"),
+            Some("2027-06-01T13:00:00Z".parse().unwrap())
+        );
+    }
 }

@@ -661,10 +661,9 @@ fn taken_at(
     let local = jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", text)
         .or_else(|_| jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M:%S", text))
         .map_err(|_| "Enter the date and time the answers were given, such as 2026-11-23 09:05.")?;
-    let at = local
-        .to_zoned(ctx.time_zone())
-        .map_err(|_| "That time does not exist in the clinic's time zone; check the hour.")?
-        .timestamp();
+    let at = crate::view::clinic_instant(local, &ctx.time_zone()).ok_or(
+        "That time does not exist on that day: the clocks went forward an hour. Check the hour.",
+    )?;
     if at > now + TAKEN_AT_SLACK {
         return Err("The date taken is in the future; enter when the answers were given.");
     }

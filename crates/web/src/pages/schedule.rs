@@ -595,16 +595,12 @@ pub(crate) async fn create(
         minutes,
         errors.is_empty(),
     ) {
-        let start = date
-            .to_datetime(time)
-            .to_zoned(ctx.time_zone())
-            .map(|z| z.timestamp());
-        match start {
-            Err(_) => errors.push(
+        match crate::view::clinic_instant(date.to_datetime(time), &ctx.time_zone()) {
+            None => errors.push(
                 "time",
-                "That time does not exist on that day (a clock change).",
+                "That time does not exist on that day: the clocks go forward an hour. Choose a time outside the skipped hour.",
             ),
-            Ok(starts_at) => {
+            Some(starts_at) => {
                 let ends_at = starts_at
                     .checked_add(jiff::SignedDuration::from_mins(i64::from(minutes)))
                     .unwrap_or(starts_at);

@@ -391,6 +391,15 @@ async fn a_clinician_enters_a_paper_form_from_yesterday(app: &TestApp) {
     assert!(page.contains("The date taken is in the future"), "{page}");
     let res = post("yesterday").await;
     assert_eq!(res.status(), 422);
+    // 02:30 on the night Chicago's clocks went forward did not happen: refused at the field
+    // (it was stored as 03:30 without a word).
+    let res = post("2026-03-08T02:30").await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("That time does not exist on that day: the clocks went forward an hour."),
+        "{page}"
+    );
     // Yesterday at 9:00 in the clinic's time zone (America/Chicago in the tests).
     let tz = jiff::tz::TimeZone::get("America/Chicago").unwrap();
     let yesterday = jiff::Timestamp::now().to_zoned(tz.clone()).date() - jiff::Span::new().days(1);

@@ -856,6 +856,32 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
         html.contains("That day has passed; book from today"),
         "{html}"
     );
+    // 02:30 on the next night Chicago's clocks go forward does not happen: refused at the time
+    // (it was booked at 03:30 with "The appointment is booked").
+    let chicago = jiff::tz::TimeZone::get("America/Chicago").unwrap();
+    let spring = (1..=400)
+        .map(|n| jiff::Zoned::now().date() + jiff::Span::new().days(n))
+        .find(|d| {
+            matches!(
+                chicago.to_ambiguous_timestamp(d.at(2, 30, 0, 0)).offset(),
+                jiff::tz::AmbiguousOffset::Gap { .. }
+            )
+        })
+        .expect("the clocks go forward within a year")
+        .to_string();
+    let mut skipped = again;
+    skipped[2] = ("date", &spring);
+    skipped[3] = ("time", "02:30");
+    let res = app
+        .post_form(&desk, "/schedule/new", &dtoken, &skipped)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"time-error\""), "{html}");
+    assert!(
+        html.contains("That time does not exist on that day: the clocks go forward an hour."),
+        "{html}"
+    );
     let mut fields: Vec<(&str, &str)> = slots.iter().map(|v| ("slot", v.as_str())).collect();
     fields.truncate(6);
     let res = app.post_form(&desk, &book, &dtoken, &fields).await;
