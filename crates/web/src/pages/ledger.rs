@@ -20,6 +20,18 @@ use crate::capability::{Can, ClinicalData, LedgerReports};
 use crate::error::AppError;
 use crate::view::{PageCtx, render};
 
+/// A cell of typed text (a name, a lot, a note) as a spreadsheet must read it: text that starts
+/// as a formula would (`=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, so
+/// opening the export runs nothing a patient or a supplier's paperwork put in a name or a lot
+/// (OWASP, "CSV Injection"). Amounts and balances are written by Ketaflow and left as they are.
+fn as_text(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 /// The answer to a CSV export of a period with more lines than a report holds
 /// ([`crate::Limits::report_lines`]): an export is a record, so it is refused whole rather than
 /// cut short without a word.
@@ -737,12 +749,12 @@ pub(crate) async fn log(
                 &l.seq.to_string(),
                 &l.time,
                 l.kind,
-                &l.what,
+                &as_text(&l.what),
                 &l.amount,
                 &l.balance,
-                &l.patient,
-                &l.by,
-                &l.note,
+                &as_text(&l.patient),
+                &as_text(&l.by),
+                &as_text(&l.note),
             ])?;
         }
         let body = out

@@ -234,7 +234,9 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
         "{count_select}"
     );
     let mut count = count.to_vec();
-    count.push(("explanation", "10 mg spilt when drawing up, not recorded"));
+    // Typed as a nurse might, starting with a minus: in the CSV it must stay text, not become a
+    // spreadsheet formula.
+    count.push(("explanation", "-10 mg: spilt when drawing up, not recorded"));
     let res = app.post_form(&nurse, "/ledger/count", &token, &count).await;
     assert_eq!(res.status(), 303);
 
@@ -292,6 +294,14 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 1 + 6, "{csv}");
+    assert!(
+        csv.contains(",\"'-10 mg: spilt when drawing up, not recorded\""),
+        "typed text that starts like a formula is written as text: {csv}"
+    );
+    assert!(
+        csv.contains(",-10.000 mg (0.200 mL),"),
+        "amounts are left as they are: {csv}"
+    );
     let res = app.post_form(&nurse, "/ledger/verify", &token, &[]).await;
     assert_eq!(res.status(), 200);
     assert!(
