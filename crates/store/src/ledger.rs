@@ -1526,8 +1526,39 @@ pub struct LogRow {
     pub method: Option<String>,
     /// What happened, in words.
     pub explanation: Option<String>,
-    /// The supplier's record (receipts), as stored.
-    pub details: Option<String>,
+    /// What the entry records beyond its amount (a receipt's paperwork, an inventory's count).
+    pub details: Option<EntryDetails>,
+}
+
+/// What a ledger entry records beyond its amount, as the ledger stores it (JSON in
+/// `cs_ledger.details`, part of the hashed content, so its stored form never changes).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(untagged)]
+pub enum EntryDetails {
+    /// A receipt: the supplier's paperwork the DEA asks a registrant to keep.
+    Receipt {
+        /// Supplier's name.
+        supplier: String,
+        /// Supplier's address.
+        address: String,
+        /// Supplier's DEA registration number.
+        dea_number: String,
+        /// Invoice or packing slip number.
+        invoice: String,
+        /// National Drug Code as typed.
+        ndc: String,
+        /// Lot number.
+        lot: String,
+        /// Expiry date, `YYYY-MM-DD`.
+        expires_on: String,
+        /// The product received, in words.
+        form: String,
+    },
+    /// An inventory's line for the whole site: how many containers it counted.
+    Inventory {
+        /// Containers counted.
+        containers: u64,
+    },
 }
 
 /// A session's dose against what the ledger says it took.
@@ -1619,7 +1650,12 @@ impl Store {
                     session_id: r.opt_text("session_id")?,
                     method: r.opt_text("method")?,
                     explanation: r.opt_text("explanation")?,
-                    details: r.opt_text("details")?,
+                    details: match r.opt_text("details")? {
+                        None => None,
+                        Some(text) => Some(serde_json::from_str(&text).map_err(|e| {
+                            r.corrupt("details", format!("not the details of an entry: {e}"))
+                        })?),
+                    },
                 })
             })
             .collect()

@@ -68,8 +68,8 @@ pub use error::{Corrupt, StoreError};
 pub use inquiries::{InquiryChange, InquiryRecord, MAX_INQUIRY_NOTE_CHARS};
 pub use intake::IntakeRecord;
 pub use ledger::{
-    ContainerRecord, EntryRecord, GENESIS_HASH, LedgerBroken, LocationRecord, LogRow, LotInStock,
-    NewEntry, PlaceNameTaken, Receipt, ReconciliationRow, Supplier, Witness,
+    ContainerRecord, EntryDetails, EntryRecord, GENESIS_HASH, LedgerBroken, LocationRecord, LogRow,
+    LotInStock, NewEntry, PlaceNameTaken, Receipt, ReconciliationRow, Supplier, Witness,
 };
 pub use patients::{PatientRecord, PatientSort, Registration};
 pub use row::{

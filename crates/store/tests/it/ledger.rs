@@ -624,6 +624,27 @@ async fn a_ledger_changed_behind_the_applications_back_fails_verify_at_that_entr
     let broken = db.store.verify_ledger().await.unwrap().unwrap_err();
     assert_eq!(broken.seq, 3, "{broken}");
     assert!(broken.problem.contains("missing"), "{broken}");
+    // A receipt's details that are not what the ledger writes: the log says which column of
+    // which entry does not decode, rather than showing something else.
+    let receipts = db
+        .store
+        .dispensing_log(&site.id, t0(), t0(), &[EntryKind::Receipt], 10)
+        .await
+        .unwrap();
+    assert!(matches!(
+        receipts[0].details,
+        Some(store::EntryDetails::Receipt { ref lot, .. }) if lot == "ESK-24117"
+    ));
+    db.raw("update cs_ledger set details = '{\"supplier\": 1}' where seq = 1")
+        .await;
+    match db.store.dispensing_log(&site.id, t0(), t0(), &[], 10).await {
+        Err(store::StoreError::Corrupt(c)) => {
+            assert_eq!((c.table, c.column), ("cs_ledger", "details"), "{c:?}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let broken = db.store.verify_ledger().await.unwrap().unwrap_err();
+    assert_eq!(broken.seq, 1, "and the chain calls it altered: {broken}");
 }
 
 /// Checks of the ledger while nurses record doses: each check reads one snapshot, so an entry

@@ -20,6 +20,27 @@ use crate::capability::{Can, ClinicalData, LedgerReports};
 use crate::error::AppError;
 use crate::view::{PageCtx, render};
 
+/// An entry's details in words for the log: a receipt's paperwork as the DEA's record of it
+/// reads, or an inventory's count (they were shown as the stored JSON).
+fn details_words(d: &store::EntryDetails) -> String {
+    match d {
+        store::EntryDetails::Receipt {
+            supplier,
+            address,
+            dea_number,
+            invoice,
+            ndc,
+            lot,
+            expires_on,
+            form,
+        } => format!(
+            "{form} from {supplier}, {address} (DEA {dea_number}); invoice {invoice}; NDC {ndc}; lot {lot}, expires {expires_on}"
+        ),
+        store::EntryDetails::Inventory { containers: 1 } => "1 container counted".to_owned(),
+        store::EntryDetails::Inventory { containers } => format!("{containers} containers counted"),
+    }
+}
+
 /// A cell of typed text (a name, a lot, a note) as a spreadsheet must read it: text that starts
 /// as a formula would (`=`, `+`, `-`, `@`, a tab or a carriage return) gets a leading `'`, so
 /// opening the export runs nothing a patient or a supplier's paperwork put in a name or a lot
@@ -715,9 +736,9 @@ pub(crate) async fn log(
                     None => e.actor.clone(),
                 },
                 note: [
-                    r.method.as_deref(),
-                    r.explanation.as_deref(),
-                    r.details.as_deref(),
+                    r.method.clone(),
+                    r.explanation.clone(),
+                    r.details.as_ref().map(details_words),
                 ]
                 .into_iter()
                 .flatten()

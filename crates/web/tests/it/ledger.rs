@@ -302,6 +302,14 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
         csv.contains(",-10.000 mg (0.200 mL),"),
         "amounts are left as they are: {csv}"
     );
+    // A receipt's paperwork reads as words, not as the JSON the ledger stores it in.
+    assert!(
+        csv.contains("ketamine HCl 50 mg/mL, 10 mL vial from Example Medical Supply, 1 Supply Road, Columbus, OH 43004 (DEA RX1234563); invoice INV-2211; NDC 0143-9508-10; lot KET-88210, expires 2099-06-30"),
+        "{csv}"
+    );
+    assert!(!csv.contains("{\"\"supplier"), "{csv}");
+    assert!(!log.contains("{&quot;supplier"), "{log}");
+    assert!(log.contains("from Example Medical Supply"), "{log}");
     let res = app.post_form(&nurse, "/ledger/verify", &token, &[]).await;
     assert_eq!(res.status(), 200);
     assert!(
@@ -342,6 +350,10 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
             .skip(1)
             .all(|l| l.contains("Biennial inventory")),
         "{inv}"
+    );
+    assert!(
+        inv.contains(",2 containers counted"),
+        "the site's line: {inv}"
     );
     // A date that does not read is said, not replaced by another period.
     let res = app.get(&nurse, "/ledger/log?from=12/01/2026").await;
