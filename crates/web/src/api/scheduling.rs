@@ -101,6 +101,9 @@ pub(crate) struct Appointment {
     status_reason: Option<String>,
     /// RFC 3339 instant the front desk marked the patient arrived; absent until then.
     arrived_at: Option<String>,
+    /// The treatment session the patient is checked in for (it is no longer cancelled or
+    /// marked a no-show); absent until then.
+    session_id: Option<String>,
 }
 
 impl From<AppointmentRecord> for Appointment {
@@ -119,6 +122,7 @@ impl From<AppointmentRecord> for Appointment {
             status: a.status.code(),
             status_reason: a.status_reason,
             arrived_at: a.arrived_at.map(|t| t.to_string()),
+            session_id: a.session_id.map(|s| s.as_str().to_owned()),
         }
     }
 }

@@ -1478,6 +1478,29 @@ async fn an_arrived_patient_waits_on_the_board_until_checked_in(app: &TestApp) {
     assert_eq!(api.status(), 409);
     let body: Value = api.json().await.unwrap();
     assert_eq!(body["error"]["code"], "checked_in", "{body}");
+    // The schedule's API says which session an appointment is checked in for.
+    let list: Value = reqwest::Client::new()
+        .get(app.url(&format!(
+            "/api/v1/appointments?from={}",
+            appointment.starts_at - jiff::SignedDuration::from_hours(1)
+        )))
+        .bearer_auth(app.token(Role::FrontDesk).await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed = list["appointments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap_or_else(|| panic!("{list}"));
+    assert_eq!(
+        format!("/sessions/{}", listed["session_id"].as_str().unwrap()),
+        session
+    );
     let day = app.get(&desk, "/schedule/day").await.text().await.unwrap();
     assert!(day.contains("<td>Checked in</td>"), "still booked: {day}");
 }
