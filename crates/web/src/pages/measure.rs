@@ -346,7 +346,9 @@ pub(crate) async fn measurements(
                 by: match (&r.entered_by, r.entered_by_patient) {
                     (_, true) => "Patient (self-report link)".to_owned(),
                     (Some((name, role)), false) => format!("{name} ({})", role.label()),
-                    (None, false) => "Staff (name not recorded)".to_owned(),
+                    // No staff account and not the patient: a part of Ketaflow entered it
+                    // (the demo's seed, an import), as the other record pages say.
+                    (None, false) => crate::view::recorded_by(None).to_owned(),
                 },
             })
             .collect();

@@ -469,6 +469,42 @@ async fn demo_accounts_work_only_in_demo_mode() {
             if demo { 303 } else { 401 },
             "demo mode {demo}"
         );
+        if demo {
+            // The seed's scores were entered by no staff member: the table says "the system"
+            // as the other record pages do (it said "Staff (name not recorded)").
+            let nurse = TestApp::browser();
+            let login = app.get(&nurse, "/login").await.text().await.unwrap();
+            let res = app
+                .post_form(
+                    &nurse,
+                    "/login",
+                    &form_token(&login),
+                    &[
+                        ("email", "nurse@example.org"),
+                        ("password", store::DEMO_PASSWORD),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status(), 303);
+            let list = app.get(&nurse, "/patients").await.text().await.unwrap();
+            let marker = "href=\"/patients/";
+            let ids: Vec<&str> = list
+                .match_indices(marker)
+                .map(|(i, m)| &list[i + m.len()..i + m.len() + 36])
+                .collect();
+            let mut seen = false;
+            for id in ids {
+                let page = app
+                    .get(&nurse, &format!("/patients/{id}"))
+                    .await
+                    .text()
+                    .await
+                    .unwrap();
+                assert!(!page.contains("name not recorded"), "{page}");
+                seen |= page.contains("<td>the system</td>");
+            }
+            assert!(seen, "a demo patient's scores say who entered them");
+        }
         app.finish().await;
     }
 }
