@@ -11,7 +11,8 @@ use crate::error::{ApiError, Unread};
 
 /// A JSON body; malformed JSON is a 400 that quotes the parser, a body of the wrong shape a 400
 /// whose `field` is the path to the value at fault (found by `serde_path_to_error`, not by
-/// reading serde's message), a wrong content type a 415, a body over the limit a 413, one too slow to arrive a 408.
+/// reading serde's message), a wrong content type a 415, a body over the limit a 413, one too
+/// slow to arrive a 408.
 pub(crate) struct ApiJson<T>(pub(crate) T);
 
 fn is_json(headers: &axum::http::HeaderMap) -> bool {
