@@ -252,14 +252,13 @@ impl DueRow {
         self.window.clone()
     }
 
-    /// "Due", "Overdue" or "Next".
-    pub(crate) fn status_text(&self) -> &'static str {
-        self.status
-    }
-
-    /// Whether its window has closed.
-    pub(crate) fn is_overdue(&self) -> bool {
-        self.status == "Overdue"
+    /// Its status as the lists of what is due say it, beside the default plan's rows: "Due
+    /// now", "Overdue" or "Next".
+    pub(crate) fn listed_status(&self) -> &'static str {
+        match self.status {
+            "Due" => "Due now",
+            other => other,
+        }
     }
 }
 

@@ -105,15 +105,12 @@ fn due_today(
     let tz = ctx.time_zone();
     let mut due: Vec<DueRow> = Vec::new();
     for c in courses {
-        let done: Vec<clinical::instruments::schedule::Done> = course_records
-            .iter()
-            .filter(|a| a.patient_id == c.patient_id)
-            .map(|a| clinical::instruments::schedule::Done {
-                instrument: a.instrument,
-                time_point: a.time_point,
-                date: a.administered_at.to_zoned(tz.clone()).date(),
-            })
-            .collect();
+        let done = super::measure::done_of(
+            course_records
+                .iter()
+                .filter(|a| a.patient_id == c.patient_id),
+            &tz,
+        );
         for row in super::courses::due_rows(ctx, c, &done) {
             due.push(DueRow {
                 patient_id: c.patient_id.as_str().to_owned(),
@@ -121,11 +118,7 @@ fn due_today(
                 instrument: row.instrument_name(),
                 time_point: row.time_point_label(),
                 window: row.window_text(),
-                status: if row.is_overdue() {
-                    "Overdue"
-                } else {
-                    "Due now"
-                },
+                status: row.listed_status(),
             });
         }
     }

@@ -85,6 +85,8 @@ pub(crate) struct Measurements {
     pub(crate) due: Vec<DueView>,
     /// Which plan `due` follows, in a sentence.
     pub(crate) due_basis: String,
+    /// The patient's assessments as a plan counts them (for the plans of their courses).
+    pub(crate) done: Vec<Done>,
     pub(crate) instruments: Vec<Choice>,
     pub(crate) link_instruments: Vec<Choice>,
     pub(crate) time_points: Vec<Choice>,
@@ -203,6 +205,21 @@ pub(crate) struct DueItem {
     pub(crate) status: &'static str,
 }
 
+/// Assessments as a plan counts them: each instrument and time point on the clinic's date.
+pub(crate) fn done_of<'a>(
+    records: impl IntoIterator<Item = &'a AssessmentRecord>,
+    tz: &jiff::tz::TimeZone,
+) -> Vec<Done> {
+    records
+        .into_iter()
+        .map(|r| Done {
+            instrument: r.instrument,
+            time_point: r.time_point,
+            date: r.administered_at.to_zoned(tz.clone()).date(),
+        })
+        .collect()
+}
+
 /// What one patient's assessments leave due, by Ketaflow's default plan from each baseline
 /// (baseline, then weekly for [`DEFAULT_PLAN_WEEKS`] weeks) until treatment courses supply
 /// plans: every due and overdue assessment, and the next upcoming one per instrument.
@@ -211,14 +228,7 @@ pub(crate) fn due_items(
     today: jiff::civil::Date,
     tz: &jiff::tz::TimeZone,
 ) -> Vec<DueItem> {
-    let done: Vec<Done> = records
-        .iter()
-        .map(|r| Done {
-            instrument: r.instrument,
-            time_point: r.time_point,
-            date: r.administered_at.to_zoned(tz.clone()).date(),
-        })
-        .collect();
+    let done = done_of(records, tz);
     let mut due = Vec::new();
     for id in InstrumentId::ALL {
         let Some(start) = records
@@ -381,6 +391,7 @@ pub(crate) async fn measurements(
         closed_alerts,
         series,
         due,
+        done: done_of(&records, &tz),
         due_basis: format!(
             "By Ketaflow's default plan (baseline, then weekly for {DEFAULT_PLAN_WEEKS} weeks) until a treatment course sets one."
         ),

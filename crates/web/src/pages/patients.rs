@@ -481,31 +481,17 @@ async fn show_page<C>(
             )
         })
         .collect();
+    // The assessments the measurements read already (they were read, and audited, twice).
     if let Some(m) = clinical.as_mut().filter(|_| !open.is_empty()) {
-        let tz = ctx.time_zone();
-        let done: Vec<clinical::instruments::schedule::Done> = state
-            .store()
-            .assessments(actor, &user.site_id, id, now)
-            .await?
-            .iter()
-            .map(|a| clinical::instruments::schedule::Done {
-                instrument: a.instrument,
-                time_point: a.time_point,
-                date: a.administered_at.to_zoned(tz.clone()).date(),
-            })
-            .collect();
         let mut due = Vec::new();
         for c in &open {
-            let rows = super::courses::due_rows(&ctx, c, &done);
-            let next = super::courses::next_row(&ctx, c, &done);
+            let rows = super::courses::due_rows(&ctx, c, &m.done);
+            let next = super::courses::next_row(&ctx, c, &m.done);
             due.extend(rows.into_iter().chain(next).map(|r| DueView {
                 instrument: r.instrument_name(),
                 time_point: r.time_point_label(),
                 window: r.window_text(),
-                status: match r.status_text() {
-                    "Due" => "Due now",
-                    other => other,
-                },
+                status: r.listed_status(),
             }));
         }
         let names: Vec<String> = open.iter().map(|c| c.protocol_name.clone()).collect();
