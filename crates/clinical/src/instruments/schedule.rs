@@ -117,8 +117,10 @@ pub enum Status {
     Upcoming,
     /// Its window is open.
     Due,
-    /// Its window has closed without it.
-    Overdue,
+    /// Its window closed without it. An assessment taken later counts only for a window open
+    /// on its date, never for this one, so a missed assessment cannot be made up: it is a gap
+    /// in the record, not a task for today.
+    Missed,
 }
 
 impl Schedule {
@@ -182,7 +184,7 @@ impl Schedule {
                 } else if today <= p.latest {
                     Status::Due
                 } else {
-                    Status::Overdue
+                    Status::Missed
                 };
                 (*p, status)
             })

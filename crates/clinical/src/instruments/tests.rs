@@ -409,7 +409,7 @@ fn response_remission_and_minimal_change_follow_each_instruments_rule() {
 }
 
 #[test]
-fn the_schedule_says_what_is_done_due_upcoming_and_overdue() {
+fn the_schedule_says_what_is_done_due_upcoming_and_missed() {
     let d = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
     let schedule = Schedule::baseline_then_weekly(&[InstrumentId::Phq9], d("2026-11-02"), 3);
     assert_eq!(schedule.planned().len(), 4);
@@ -436,10 +436,27 @@ fn the_schedule_says_what_is_done_due_upcoming_and_overdue() {
         .into_iter()
         .map(|(_, s)| s)
         .collect();
-    // Baseline done; week 1 (9–15 Nov) done; week 2 (16–22 Nov) overdue; week 3 (23–29 Nov) due.
+    // Baseline done; week 1 (9–15 Nov) done; week 2 (16–22 Nov) missed; week 3 (23–29 Nov) due.
     assert_eq!(
         statuses,
-        [Status::Done, Status::Done, Status::Overdue, Status::Due]
+        [Status::Done, Status::Done, Status::Missed, Status::Due]
+    );
+    // A weekly assessment taken on the 23rd counts for week 3, whose window is open; week 2
+    // stays missed (nothing taken later fills a closed window).
+    let mut late = done.to_vec();
+    late.push(Done {
+        instrument: InstrumentId::Phq9,
+        time_point: TimePoint::Weekly,
+        date: d("2026-11-23"),
+    });
+    let statuses: Vec<Status> = schedule
+        .status(&late, d("2026-11-23"))
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(
+        statuses,
+        [Status::Done, Status::Done, Status::Missed, Status::Done]
     );
     let early: Vec<Status> = schedule
         .status(&[], d("2026-10-20"))

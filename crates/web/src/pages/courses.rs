@@ -43,6 +43,8 @@ pub(crate) struct SessionRow {
 pub(crate) struct DueRow {
     what: String,
     window: String,
+    /// The window's last day.
+    closes: jiff::civil::Date,
     status: &'static str,
     instrument: &'static str,
     time_point: &'static str,
@@ -185,15 +187,17 @@ fn view(
     }
 }
 
-/// The assessments a course makes due or overdue today (none once it has ended or while paused).
+/// The assessments a course makes due today, then those it missed (windows closed without
+/// one), each in plan order; none once it has ended or while paused.
 pub(crate) fn due_rows(ctx: &PageCtx, c: &CourseRecord, done: &[Done]) -> Vec<DueRow> {
-    plan_status(ctx, c, done)
-        .into_iter()
-        .filter_map(|(p, s)| match s {
-            Status::Due => Some(due_row(&p, "Due")),
-            Status::Overdue => Some(due_row(&p, "Overdue")),
-            _ => None,
-        })
+    let plan = plan_status(ctx, c, done);
+    let of = |wanted: Status, words: &'static str| {
+        plan.iter()
+            .filter(move |(_, s)| *s == wanted)
+            .map(move |(p, _)| due_row(p, words))
+    };
+    of(Status::Due, "Due")
+        .chain(of(Status::Missed, "Missed"))
         .collect()
 }
 
@@ -232,6 +236,7 @@ fn due_row(p: &clinical::instruments::schedule::Planned, status: &'static str) -
         } else {
             format!("{} to {}", p.earliest, p.latest)
         },
+        closes: p.latest,
         status,
     }
 }
@@ -252,8 +257,13 @@ impl DueRow {
         self.window.clone()
     }
 
+    /// The window's last day.
+    pub(crate) fn closes(&self) -> jiff::civil::Date {
+        self.closes
+    }
+
     /// Its status as the lists of what is due say it, beside the default plan's rows: "Due
-    /// now", "Overdue" or "Next".
+    /// now", "Missed" or "Next".
     pub(crate) fn listed_status(&self) -> &'static str {
         match self.status {
             "Due" => "Due now",

@@ -21,16 +21,38 @@ pub(crate) struct HomePage {
     user_count: usize,
     alerts: Option<Vec<AlertView>>,
     due: Option<Vec<DueRow>>,
+    missed: Vec<MissedRow>,
 }
 
-/// An assessment due or overdue today, for the clinician's start page.
+/// An assessment due today, for the clinician's start page.
 pub(crate) struct DueRow {
     patient_id: String,
     patient_name: String,
     instrument: &'static str,
     time_point: &'static str,
     window: String,
-    status: &'static str,
+}
+
+/// A patient's missed assessments (windows closed without one), in brief: they cannot be made
+/// up, so the start page counts them rather than listing them as work.
+pub(crate) struct MissedRow {
+    patient_id: String,
+    patient_name: String,
+    count: usize,
+    /// The one whose window closed last, in words.
+    latest: String,
+    closes: jiff::civil::Date,
+}
+
+/// One row of a plan as the start page sorts it.
+struct Listed {
+    patient_id: String,
+    patient_name: String,
+    instrument: &'static str,
+    time_point: &'static str,
+    window: String,
+    closes: jiff::civil::Date,
+    missed: bool,
 }
 
 /// The most assessments the start page reads to work out what is due.
@@ -62,7 +84,7 @@ pub(crate) async fn home(
                 .await?,
             &ctx,
         );
-        // Plans run DEFAULT_PLAN_WEEKS from a baseline; a week more keeps the overdue last one.
+        // Plans run DEFAULT_PLAN_WEEKS from a baseline; a week more keeps the missed last one.
         let since = now
             .checked_sub(jiff::SignedDuration::from_hours(
                 24 * 7 * i64::from(DEFAULT_PLAN_WEEKS + 1),
@@ -81,9 +103,14 @@ pub(crate) async fn home(
         None
     }
     .unzip();
+    let (due, missed) = match due {
+        Some((due, missed)) => (Some(due), missed),
+        None => (None, Vec::new()),
+    };
     render(&HomePage {
         alerts,
         due,
+        missed,
         ctx,
         name: user.display_name.clone(),
         role: user.role.label(),
@@ -93,17 +120,17 @@ pub(crate) async fn home(
     })
 }
 
-/// Every patient's due and overdue assessments, overdue first, then by patient: from the
-/// patient's planned or active courses where there are any, else from the default plan after a
-/// baseline.
+/// Every patient's assessments due today, by patient, and each patient's missed ones in brief:
+/// from the patient's planned or active courses where there are any, else from the default
+/// plan after a baseline.
 fn due_today(
     rows: Vec<(store::AssessmentRecord, String)>,
     courses: &[store::CourseRecord],
     course_records: &[store::AssessmentRecord],
     ctx: &PageCtx,
-) -> Vec<DueRow> {
+) -> (Vec<DueRow>, Vec<MissedRow>) {
     let tz = ctx.time_zone();
-    let mut due: Vec<DueRow> = Vec::new();
+    let mut listed: Vec<Listed> = Vec::new();
     for c in courses {
         let done = super::measure::done_of(
             course_records
@@ -112,13 +139,14 @@ fn due_today(
             &tz,
         );
         for row in super::courses::due_rows(ctx, c, &done) {
-            due.push(DueRow {
+            listed.push(Listed {
                 patient_id: c.patient_id.as_str().to_owned(),
                 patient_name: c.patient_name.clone(),
                 instrument: row.instrument_name(),
                 time_point: row.time_point_label(),
                 window: row.window_text(),
-                status: row.listed_status(),
+                closes: row.closes(),
+                missed: row.listed_status() == "Missed",
             });
         }
     }
@@ -135,22 +163,52 @@ fn due_today(
             None => by_patient.push((record.patient_id.clone(), name, vec![record])),
         }
     }
-    due.extend(by_patient.into_iter().flat_map(|(id, name, records)| {
+    listed.extend(by_patient.into_iter().flat_map(|(id, name, records)| {
         due_items(&records, ctx.today(), &tz)
             .into_iter()
             .filter(|d| d.status != "Next")
-            .map(|d| DueRow {
+            .map(|d| Listed {
                 patient_id: id.as_str().to_owned(),
                 patient_name: name.clone(),
                 instrument: d.instrument.instrument().short_name,
                 time_point: d.time_point.label(),
                 window: d.window,
-                status: d.status,
+                closes: d.closes,
+                missed: d.status == "Missed",
             })
             .collect::<Vec<_>>()
     }));
-    due.sort_by(|a, b| {
-        (a.status != "Overdue", &a.patient_name).cmp(&(b.status != "Overdue", &b.patient_name))
-    });
-    due
+    listed.sort_by(|a, b| a.patient_name.cmp(&b.patient_name));
+    let mut due = Vec::new();
+    let mut missed: Vec<MissedRow> = Vec::new();
+    for l in listed {
+        if !l.missed {
+            due.push(DueRow {
+                patient_id: l.patient_id,
+                patient_name: l.patient_name,
+                instrument: l.instrument,
+                time_point: l.time_point,
+                window: l.window,
+            });
+            continue;
+        }
+        let latest = format!("{} {}, {}", l.instrument, l.time_point, l.window);
+        match missed.iter_mut().find(|m| m.patient_id == l.patient_id) {
+            Some(m) => {
+                m.count += 1;
+                if l.closes > m.closes {
+                    m.latest = latest;
+                    m.closes = l.closes;
+                }
+            }
+            None => missed.push(MissedRow {
+                patient_id: l.patient_id,
+                patient_name: l.patient_name,
+                count: 1,
+                latest,
+                closes: l.closes,
+            }),
+        }
+    }
+    (due, missed)
 }

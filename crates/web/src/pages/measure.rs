@@ -201,7 +201,9 @@ pub(crate) struct DueItem {
     pub(crate) instrument: InstrumentId,
     pub(crate) time_point: TimePoint,
     pub(crate) window: String,
-    /// "Due now", "Overdue" or "Next".
+    /// The window's last day.
+    pub(crate) closes: jiff::civil::Date,
+    /// "Due now", "Missed" or "Next".
     pub(crate) status: &'static str,
 }
 
@@ -222,7 +224,8 @@ pub(crate) fn done_of<'a>(
 
 /// What one patient's assessments leave due, by Ketaflow's default plan from each baseline
 /// (baseline, then weekly for [`DEFAULT_PLAN_WEEKS`] weeks) until treatment courses supply
-/// plans: every due and overdue assessment, and the next upcoming one per instrument.
+/// plans: every due assessment, then the next upcoming one per instrument, then every missed
+/// one.
 pub(crate) fn due_items(
     records: &[AssessmentRecord],
     today: jiff::civil::Date,
@@ -244,7 +247,7 @@ pub(crate) fn due_items(
             let label = match status {
                 Status::Done => continue,
                 Status::Due => "Due now",
-                Status::Overdue => "Overdue",
+                Status::Missed => "Missed",
                 Status::Upcoming if !upcoming_shown => {
                     upcoming_shown = true;
                     "Next"
@@ -255,11 +258,23 @@ pub(crate) fn due_items(
                 instrument: id,
                 time_point: p.time_point,
                 window: format!("{} to {}", p.earliest, p.latest),
+                closes: p.latest,
                 status: label,
             });
         }
     }
+    due.sort_by_key(|d| listed_rank(d.status));
     due
+}
+
+/// Where a status stands in a list of what is due: what can be done today first, what comes
+/// next, and last what was missed.
+pub(crate) fn listed_rank(status: &str) -> u8 {
+    match status {
+        "Due now" => 0,
+        "Next" => 1,
+        _ => 2,
+    }
 }
 
 pub(crate) async fn measurements(

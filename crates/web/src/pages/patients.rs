@@ -494,6 +494,7 @@ async fn show_page<C>(
                 status: r.listed_status(),
             }));
         }
+        due.sort_by_key(|d| super::measure::listed_rank(d.status));
         let names: Vec<String> = open.iter().map(|c| c.protocol_name.clone()).collect();
         m.follow_courses(&names, due);
     }

@@ -606,22 +606,67 @@ async fn a_clinicians_start_page_shows_todays_work(app: &TestApp) {
             )
             .send()
     };
+    let late = app.register(&desk, "Mae", "Lorn", "1985-03-03").await;
     assert_eq!(baseline(&recent, 9).await.unwrap().status(), 201);
     assert_eq!(baseline(&old, 120).await.unwrap().status(), 201);
+    // Week 1's window (9 to 3 days ago) closed without an assessment; week 2's is open.
+    assert_eq!(baseline(&late, 16).await.unwrap().status(), 201);
 
     let nurse = app.signed_in("nurse@example.org").await;
     let home = app.get(&nurse, "/").await.text().await.unwrap();
     assert!(home.contains("Assessments due"), "{home}");
-    let row = home
+    let (due, missed) = home
+        .split_once("<h3>Missed</h3>")
+        .expect("the start page counts missed assessments");
+    let row = due
         .split("<tr>")
         .find(|r| r.contains("Rhea Calder"))
         .expect("the recent patient's weekly assessment is due");
     assert!(row.contains("GAD-7") && row.contains("Weekly"), "{row}");
-    assert!(row.contains("Due now") || row.contains("Overdue"), "{row}");
+    assert!(!missed.contains("Rhea Calder"), "{missed}");
     assert!(
         !home.contains("Otto Brand"),
         "a plan that ended long ago is not today's work"
     );
+    // A window that closed is not work for today (nothing taken now would count for it): it
+    // is counted among the missed, and the open one is listed as due.
+    let baseline_date = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 16))
+        .to_zoned(jiff::tz::TimeZone::get("America/Chicago").unwrap())
+        .date();
+    let week = |days: i64| baseline_date + jiff::Span::new().days(days);
+    let missed_row = missed
+        .split("<tr>")
+        .find(|r| r.contains("Mae Lorn"))
+        .expect("the missed week is counted");
+    assert!(
+        missed_row.contains("<td>1</td>")
+            && missed_row.contains(&format!("GAD-7 Weekly, {} to {}", week(7), week(13))),
+        "{missed_row}"
+    );
+    let due_row = due
+        .split("<tr>")
+        .find(|r| r.contains("Mae Lorn"))
+        .expect("the open week is due");
+    assert!(
+        due_row.contains(&format!("{} to {}", week(14), week(20))),
+        "{due_row}"
+    );
+    // Taken today, the weekly assessment clears what is due; the missed week stays missed.
+    let weekly = client
+        .post(app.url(&format!("/api/v1/patients/{late}/assessments")))
+        .bearer_auth(&token)
+        .json(
+            &serde_json::json!({"instrument": "gad7", "answers": [0, 0, 0, 0, 0, 0, 0],
+                                  "time_point": "weekly"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(weekly.status(), 201);
+    let home = app.get(&nurse, "/").await.text().await.unwrap();
+    let (due, missed) = home.split_once("<h3>Missed</h3>").unwrap();
+    assert!(!due.contains("Mae Lorn"), "{due}");
+    assert!(missed.contains("Mae Lorn"), "{missed}");
     // Without a treatment course, the record's own list follows the default plan and says so.
     let record = app
         .get(&nurse, &format!("/patients/{recent}"))
