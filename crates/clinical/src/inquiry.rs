@@ -156,6 +156,12 @@ impl InquiryStatus {
     pub fn parse(code: &str) -> Option<InquiryStatus> {
         InquiryStatus::ALL.into_iter().find(|s| s.code() == code)
     }
+
+    /// Whether inquiries of this status are still to be worked (new, contacted): a queue,
+    /// answered oldest first. The others are a record, read newest first.
+    pub fn is_open(self) -> bool {
+        matches!(self, InquiryStatus::New | InquiryStatus::Contacted)
+    }
 }
 
 /// Why an inquiry was refused; each names its field.

@@ -140,8 +140,10 @@ impl Store {
         Ok(id)
     }
 
-    /// A site's inquiries, oldest first within each status, optionally of one status, at most
-    /// `limit`. Audited as a listing.
+    /// A site's inquiries of one status, or of every status, at most `limit` (1 to 1,000): of
+    /// a status still being worked ([`InquiryStatus::is_open`]) oldest first, as a queue is
+    /// answered; of the others, and of every status together, newest first. Audited as a
+    /// listing.
     #[tracing::instrument(skip_all)]
     pub async fn inquiries(
         &self,
@@ -151,10 +153,15 @@ impl Store {
         limit: i64,
         now: jiff::Timestamp,
     ) -> Result<Vec<InquiryRecord>, StoreError> {
+        let order = if status.is_some_and(InquiryStatus::is_open) {
+            "created_at, id"
+        } else {
+            "created_at desc, id desc"
+        };
         let rows = sqlx::query(&format!(
             "select {INQUIRY_COLUMNS} from inquiries
               where site_id = $1 and ($2 = '' or status = $2)
-              order by created_at, id limit $3"
+              order by {order} limit $3"
         ))
         .bind(site_id.as_str())
         .bind(status.map_or("", InquiryStatus::code))
@@ -170,6 +177,33 @@ impl Store {
             .detail(format!("rows={}", list.len()));
         self.audit(actor, event, now).await?;
         Ok(list)
+    }
+
+    /// How many inquiries a site holds of each status, every status listed (zero included), in
+    /// the order of the work. Counts only: nothing about a person is read, so nothing is
+    /// audited.
+    #[tracing::instrument(skip_all)]
+    pub async fn inquiry_counts(
+        &self,
+        site_id: &SiteId,
+    ) -> Result<Vec<(InquiryStatus, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "select status, count(*) as n from inquiries where site_id = $1 group by status",
+        )
+        .bind(site_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts: Vec<(InquiryStatus, i64)> =
+            InquiryStatus::ALL.into_iter().map(|s| (s, 0)).collect();
+        for row in &rows {
+            let r = RowReader::new(row, "inquiries", "status")?;
+            let status = r.parsed("status", |s| InquiryStatus::parse(s).ok_or("not a status"))?;
+            let n = r.int("n")?;
+            if let Some(slot) = counts.iter_mut().find(|(s, _)| *s == status) {
+                slot.1 = n;
+            }
+        }
+        Ok(counts)
     }
 
     /// One inquiry of a site with its changes, oldest first. Audited as a read.

@@ -59,7 +59,11 @@ async fn inquiries_are_worked_registered_once_and_purged(db: &TestDb) {
         .inquiries(&actor, &site.id, Some(InquiryStatus::New), 50, later)
         .await
         .unwrap();
-    assert_eq!(new.len(), 2);
+    // The queue of new ones is answered oldest first.
+    assert_eq!(
+        new.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+        vec![old.clone(), id.clone()]
+    );
     db.store
         .set_inquiry_status(
             &desk,
@@ -70,6 +74,25 @@ async fn inquiries_are_worked_registered_once_and_purged(db: &TestDb) {
         )
         .await
         .unwrap();
+    // Counted by status, every status listed; all together, newest first.
+    assert_eq!(
+        db.store.inquiry_counts(&site.id).await.unwrap(),
+        vec![
+            (InquiryStatus::New, 1),
+            (InquiryStatus::Contacted, 1),
+            (InquiryStatus::BookedForIntake, 0),
+            (InquiryStatus::Declined, 0),
+        ]
+    );
+    let all = db
+        .store
+        .inquiries(&actor, &site.id, None, 50, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+        vec![id.clone(), old.clone()]
+    );
     let (record, changes) = db
         .store
         .inquiry(&actor, &site.id, &id, later)

@@ -22,6 +22,37 @@ pub(crate) struct HomePage {
     alerts: Option<Vec<AlertView>>,
     due: Option<Vec<DueRow>>,
     missed: Vec<MissedRow>,
+    today: Option<Today>,
+}
+
+/// Today at the clinic, for everyone who books: who is expected, and the inquiries waiting.
+pub(crate) struct Today {
+    /// The day in words ("Monday 7 December").
+    label: String,
+    /// The appointments still booked, by time.
+    rows: Vec<TodayRow>,
+    /// Today's appointments cancelled or marked a no-show.
+    closed: usize,
+    /// Inquiries still being worked, of each such status that holds any.
+    inquiries: Vec<InquiryCount>,
+}
+
+/// One of today's booked appointments.
+pub(crate) struct TodayRow {
+    time: String,
+    patient_id: String,
+    patient: String,
+    kind: &'static str,
+    chair: String,
+    /// "Booked", "Arrived 09:02" or "Checked in".
+    status: String,
+}
+
+/// Inquiries of one status still being worked.
+pub(crate) struct InquiryCount {
+    label: &'static str,
+    count: i64,
+    href: String,
 }
 
 /// An assessment due today, for the clinician's start page.
@@ -64,10 +95,13 @@ pub(crate) async fn home(
     ctx: PageCtx,
 ) -> Result<Html<String>, AppError> {
     let user = who.user();
-    let patient_count = if PatientDirectory::allows(user.role) {
-        Some(state.store().patient_count(&user.site_id).await?)
+    let (patient_count, today) = if PatientDirectory::allows(user.role) {
+        (
+            Some(state.store().patient_count(&user.site_id).await?),
+            Some(today(&state, &who, &ctx).await?),
+        )
     } else {
-        None
+        (None, None)
     };
     let admin = Administration::allows(user.role);
     let user_count = if admin {
@@ -111,6 +145,7 @@ pub(crate) async fn home(
         alerts,
         due,
         missed,
+        today,
         ctx,
         name: user.display_name.clone(),
         role: user.role.label(),
@@ -211,4 +246,69 @@ fn due_today(
         }
     }
     (due, missed)
+}
+
+/// Today's booked appointments by time, how many were cancelled or missed, and the inquiries
+/// waiting for an answer.
+async fn today(state: &AppState, who: &Can<Staff>, ctx: &PageCtx) -> Result<Today, AppError> {
+    let site = &who.user().site_id;
+    let day = ctx.today();
+    let (from, until) = super::schedule::day_bounds(ctx, day, 1);
+    let list = state
+        .store()
+        .appointments(
+            &who.actor(),
+            site,
+            from,
+            until,
+            None,
+            None,
+            jiff::Timestamp::now(),
+        )
+        .await?;
+    let tz = ctx.time_zone();
+    let mut rows = Vec::new();
+    let mut closed = 0;
+    for a in list {
+        if a.status != store::AppointmentStatus::Booked {
+            closed += 1;
+            continue;
+        }
+        let status = match a.arrived_at {
+            Some(at) if a.session_id.is_none() => {
+                format!("Arrived {}", at.to_zoned(tz.clone()).strftime("%H:%M"))
+            }
+            _ => super::schedule::status_words(&a).to_owned(),
+        };
+        rows.push(TodayRow {
+            time: a
+                .starts_at
+                .to_zoned(tz.clone())
+                .strftime("%H:%M")
+                .to_string(),
+            patient_id: a.patient_id.as_str().to_owned(),
+            patient: a.patient_name,
+            kind: a.kind.label(),
+            chair: a.chair_name,
+            status,
+        });
+    }
+    let inquiries = state
+        .store()
+        .inquiry_counts(site)
+        .await?
+        .into_iter()
+        .filter(|&(s, n)| s.is_open() && n > 0)
+        .map(|(s, count)| InquiryCount {
+            label: s.label(),
+            count,
+            href: format!("/inquiries?status={}", s.code()),
+        })
+        .collect();
+    Ok(Today {
+        label: day.strftime("%A %-d %B").to_string(),
+        rows,
+        closed,
+        inquiries,
+    })
 }

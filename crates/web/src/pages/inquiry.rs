@@ -263,6 +263,8 @@ impl InquiryView {
 pub(crate) struct Tab {
     href: String,
     label: &'static str,
+    /// How many inquiries it holds.
+    count: i64,
     current: bool,
 }
 
@@ -272,6 +274,10 @@ pub(crate) struct ListPage {
     ctx: PageCtx,
     tabs: Vec<Tab>,
     heading: &'static str,
+    /// "oldest first" for a queue still being worked, "newest first" for the others.
+    order: &'static str,
+    /// How many the status holds, where the page lists fewer.
+    held: Option<i64>,
     inquiries: Vec<InquiryView>,
 }
 
@@ -284,7 +290,8 @@ pub(crate) struct ListQuery {
 /// How many inquiries one page of the queue lists.
 const QUEUE_LIMIT: i64 = 200;
 
-/// `GET /inquiries`: the queue, new ones first by default, oldest first within a status.
+/// `GET /inquiries`: the queue, new ones by default; a status still being worked oldest first,
+/// the others newest first, each tab with its count.
 pub(crate) async fn list(
     State(state): State<AppState>,
     who: Can<PatientDirectory>,
@@ -296,31 +303,44 @@ pub(crate) async fn list(
         "all" => None,
         code => Some(InquiryStatus::parse(code).ok_or(AppError::NotFound)?),
     };
+    let site = &who.user().site_id;
+    let counts = state.store().inquiry_counts(site).await?;
     let records = state
         .store()
         .inquiries(
             &who.actor(),
-            &who.user().site_id,
+            site,
             status,
             QUEUE_LIMIT,
             jiff::Timestamp::now(),
         )
         .await?;
-    let mut tabs: Vec<Tab> = InquiryStatus::ALL
-        .into_iter()
-        .map(|s| Tab {
+    let mut tabs: Vec<Tab> = counts
+        .iter()
+        .map(|&(s, count)| Tab {
             href: format!("/inquiries?status={}", s.code()),
             label: s.label(),
+            count,
             current: status == Some(s),
         })
         .collect();
     tabs.push(Tab {
         href: "/inquiries?status=all".into(),
         label: "All",
+        count: counts.iter().map(|(_, n)| n).sum(),
         current: status.is_none(),
     });
+    let held = tabs.iter().find(|t| t.current).map_or(0, |t| t.count);
+    // ok: the page holds at most QUEUE_LIMIT rows, which any i64 counts.
+    let listed = i64::try_from(records.len()).unwrap_or(i64::MAX);
     render(&ListPage {
         heading: status.map_or("All inquiries", InquiryStatus::label),
+        order: if status.is_some_and(InquiryStatus::is_open) {
+            "oldest first"
+        } else {
+            "newest first"
+        },
+        held: (held > listed).then_some(held),
         inquiries: records
             .into_iter()
             .map(|r| InquiryView::new(r, &ctx))

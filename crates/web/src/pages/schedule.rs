@@ -86,7 +86,11 @@ pub(crate) struct WeekPage {
     days: Vec<DayView>,
 }
 
-fn day_bounds(ctx: &PageCtx, day: Date, days: i64) -> (jiff::Timestamp, jiff::Timestamp) {
+pub(crate) fn day_bounds(
+    ctx: &PageCtx,
+    day: Date,
+    days: i64,
+) -> (jiff::Timestamp, jiff::Timestamp) {
     zone_day_bounds(&ctx.time_zone(), day, days)
 }
 
@@ -111,6 +115,7 @@ pub(crate) fn zone_day_bounds(
 
 fn slot(ctx: &PageCtx, a: store::AppointmentRecord) -> Slot {
     let tz = ctx.time_zone();
+    let status = status_words(&a);
     Slot {
         id: a.id.as_str().to_owned(),
         time: format!(
@@ -122,12 +127,7 @@ fn slot(ctx: &PageCtx, a: store::AppointmentRecord) -> Slot {
         patient: a.patient_name,
         kind: a.kind.label(),
         chair: a.chair_name,
-        status: match a.status {
-            AppointmentStatus::Booked if a.session_id.is_some() => "Checked in",
-            AppointmentStatus::Booked => "Booked",
-            AppointmentStatus::Cancelled => "Cancelled",
-            AppointmentStatus::NoShow => "No-show",
-        },
+        status,
         checked_in: a.session_id.is_some(),
         open: a.status == AppointmentStatus::Booked,
         session: a.course_id.is_some() && a.status == AppointmentStatus::Booked,
@@ -296,6 +296,16 @@ async fn day_page(
 }
 
 /// `GET /schedule/day`: one day's appointments by time.
+/// Where an appointment stands, in the day list's words.
+pub(crate) fn status_words(a: &store::AppointmentRecord) -> &'static str {
+    match a.status {
+        AppointmentStatus::Booked if a.session_id.is_some() => "Checked in",
+        AppointmentStatus::Booked => "Booked",
+        AppointmentStatus::Cancelled => "Cancelled",
+        AppointmentStatus::NoShow => "No-show",
+    }
+}
+
 pub(crate) async fn day(
     State(state): State<AppState>,
     who: Can<PatientDirectory>,

@@ -5,7 +5,7 @@ use store::Role;
 use crate::support::TestApp;
 
 async fn an_anonymous_inquiry_reaches_the_queue_and_becomes_a_patient(app: &TestApp) {
-    app.user("desk@example.org", Role::FrontDesk).await;
+    let site = app.user("desk@example.org", Role::FrontDesk).await.site_id;
     app.user("admin@example.org", Role::Admin).await;
     let visitor = TestApp::browser();
     let page = app.get(&visitor, "/inquiry").await;
@@ -95,6 +95,16 @@ async fn an_anonymous_inquiry_reaches_the_queue_and_becomes_a_patient(app: &Test
     let queue = app.get(&desk, "/inquiries").await.text().await.unwrap();
     assert!(queue.contains("Wren Adair"), "{queue}");
     assert!(!queue.contains("Bot Spam"), "the honeypot kept nothing");
+    // Each tab says how many it holds, and the start page how many wait for an answer.
+    assert!(
+        queue.contains("aria-current=\"page\">New (1)</a>") && queue.contains(">Contacted (0)</a>"),
+        "{queue}"
+    );
+    let home = app.get(&desk, "/").await.text().await.unwrap();
+    assert!(
+        home.contains("Inquiries waiting: <a href=\"/inquiries?status=new\">1 new</a>."),
+        "{home}"
+    );
     let start = queue.find("href=\"/inquiries/").unwrap() + "href=\"".len();
     let path = queue[start..].split('"').next().unwrap().to_owned();
     let detail = app.get(&desk, &path).await.text().await.unwrap();
@@ -165,6 +175,43 @@ async fn an_anonymous_inquiry_reaches_the_queue_and_becomes_a_patient(app: &Test
             .contains("registered as a patient already")
     );
     assert!(record.starts_with("/patients/"));
+
+    // A queue longer than one page says how much of it the page lists; the oldest come first,
+    // so the one that waited longest is never left off.
+    let waited = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(48);
+    for n in 0..201 {
+        let inquiry = clinical::inquiry::InquiryInput {
+            given_name: format!("Caller{n}"),
+            family_name: "Queue".into(),
+            phone: "555 010 0123".into(),
+            ..clinical::inquiry::InquiryInput::default()
+        }
+        .validate()
+        .unwrap();
+        let at = waited + jiff::SignedDuration::from_mins(n);
+        app.db
+            .store
+            .create_inquiry(&site, &inquiry, at)
+            .await
+            .unwrap();
+    }
+    let queue = app.get(&desk, "/inquiries").await.text().await.unwrap();
+    assert!(
+        queue.contains("200 of the 201 are listed, oldest first."),
+        "{queue}"
+    );
+    assert!(queue.contains(">Caller0 Queue</a>") && !queue.contains(">Caller200 Queue</a>"));
+    let all = app
+        .get(&desk, "/inquiries?status=all")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        all.contains("200 of the 202 are listed, newest first."),
+        "{all}"
+    );
+    assert!(all.contains(">Caller200 Queue</a>") && !all.contains(">Caller0 Queue</a>"));
 
     // Staff pages only: anonymous is sent to sign in, an administrator is refused.
     assert_eq!(app.get(&visitor, "/inquiries").await.status(), 303);

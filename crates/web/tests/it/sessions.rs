@@ -1389,9 +1389,23 @@ async fn an_arrived_patient_waits_on_the_board_until_checked_in(app: &TestApp) {
     let desk = app.signed_in("desk@example.org").await;
     let nurse = app.signed_in("nurse.one@example.org").await;
 
-    // Booked but not arrived: nobody waits.
+    // Booked but not arrived: nobody waits. The front desk's start page lists the patient
+    // among today's appointments.
     let board = app.get(&nurse, "/board").await.text().await.unwrap();
     assert!(!board.contains("Waiting room"), "{board}");
+    let today_row = |home: String| {
+        home.split("<tr>")
+            .find(|r| r.contains(">Sol Seated</a>"))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("today's appointment is on the start page: {home}"))
+    };
+    let home = app.get(&desk, "/").await.text().await.unwrap();
+    assert!(home.contains("Today, "), "{home}");
+    let row = today_row(home);
+    assert!(
+        row.contains("Room S, IV S") && row.contains("<td>Booked</td>"),
+        "{row}"
+    );
 
     let day = app.get(&desk, "/schedule/day").await.text().await.unwrap();
     assert!(day.contains("Mark arrived"), "{day}");
@@ -1402,6 +1416,8 @@ async fn an_arrived_patient_waits_on_the_board_until_checked_in(app: &TestApp) {
     assert_eq!(res.status(), 303);
     let day = app.get(&desk, "/schedule/day").await.text().await.unwrap();
     assert!(day.contains("<strong>Arrived "), "{day}");
+    let row = today_row(app.get(&desk, "/").await.text().await.unwrap());
+    assert!(row.contains("<td>Arrived "), "{row}");
 
     let board = app.get(&nurse, "/board").await.text().await.unwrap();
     assert!(board.contains("Waiting room (1)"), "{board}");
@@ -1429,6 +1445,8 @@ async fn an_arrived_patient_waits_on_the_board_until_checked_in(app: &TestApp) {
         "{board}"
     );
     assert!(board.contains("IV S: Sol Seated"), "{board}");
+    let row = today_row(app.get(&desk, "/").await.text().await.unwrap());
+    assert!(row.contains("<td>Checked in</td>"), "{row}");
 
     // In the chair, the appointment is no longer the front desk's to cancel or mark a
     // no-show: the day list says so and offers neither, and a post of either is refused (it
