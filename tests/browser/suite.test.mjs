@@ -782,7 +782,7 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   await doctor.goto(running);
   await doctor.getByRole("button", { name: "Sign and lock" }).click();
   await doctor.waitForURL(/done=locked/);
-  assert.match(await doctor.textContent("main"), /Signed and locked .* by prescriber@example\.org/);
+  assert.match(await doctor.textContent("main"), /Signed and locked .* by Dr\. Priya Prescriber/);
   await checkAccessible(doctor, "locked session with the addendum form");
 
   // The patient's next booked session: checked in from the day list.
@@ -817,7 +817,7 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   await nurse.getByLabel("Drawn from (controlled-substance stock)").selectOption({ index: 1 });
   await nurse.getByRole("button", { name: "Verify the dose" }).click();
   await nurse.waitForURL(/done=saved/);
-  assert.match(await nurse.textContent("main"), /checked by prescriber@example\.org; pump 155\.9 mL\/h \(58\.5 mg\/h\)/);
+  assert.match(await nurse.textContent("main"), /checked by Dr\. Priya Prescriber; pump 155\.9 mL\/h \(58\.5 mg\/h\)/);
   // Dissociation and sedation before the first dose, at the chair; the course's own scale is
   // still to be taken before this session.
   assert.match(await nurse.textContent("#before-session"), /before this session: not recorded yet/);

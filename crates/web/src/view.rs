@@ -56,6 +56,36 @@ pub(crate) fn recorded_by(by: Option<&str>) -> &str {
     by.unwrap_or("the system")
 }
 
+/// The staff of a site by email, to name who recorded what in the session room and the ledger,
+/// whose records keep who by email: pages name staff as every other record page does.
+pub(crate) struct StaffNames(std::collections::HashMap<String, String>);
+
+impl StaffNames {
+    /// Every account of `site`, disabled ones included (they still recorded what they did).
+    pub(crate) async fn of_site(
+        state: &crate::AppState,
+        site: &store::SiteId,
+    ) -> Result<StaffNames, crate::error::AppError> {
+        let users = state.store().users(site).await?;
+        Ok(StaffNames(
+            users
+                .into_iter()
+                .map(|u| (u.email, u.display_name))
+                .collect(),
+        ))
+    }
+
+    /// Who recorded something, by the email kept with it: the staff member's name, the email
+    /// itself for an account this site no longer holds, and "the system" for none
+    /// ([`recorded_by`]).
+    pub(crate) fn by<'a>(&'a self, email: Option<&'a str>) -> &'a str {
+        match email {
+            Some(e) => self.0.get(e).map_or(e, String::as_str),
+            None => recorded_by(None),
+        }
+    }
+}
+
 /// The instant a clinic date and time typed in a form names in `tz`, or `None` when no such
 /// time exists there: the hour the clocks skip when they go forward. A time the clocks pass
 /// twice (when they go back) is its first passing. jiff's `to_zoned` moves a skipped time

@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::booking::{AppointmentKind, ChairPlan, ProposalAsk, propose};
+use clinical::course::CourseStatus;
 use serde::Deserialize;
 use store::{AppointmentStatus, ChairId, CourseId, CourseRecord, NewAppointment};
 
@@ -41,6 +42,10 @@ pub(crate) struct BookCoursePage {
     unplaced: Vec<String>,
     refused: Vec<String>,
     notice: Option<String>,
+    /// What the course's status means for booking, for a course not planned or active.
+    status_note: Option<String>,
+    /// The course has ended: nothing is proposed or booked.
+    ended: bool,
 }
 
 async fn page(
@@ -82,7 +87,24 @@ async fn page(
         })
         .count();
     let planned = course.planned();
-    let remaining: Vec<_> = planned.iter().skip(booked).cloned().collect();
+    let ended = course.status.is_final();
+    // An ended course books nothing (the store refuses it too), so nothing is proposed.
+    let remaining: Vec<_> = if ended {
+        Vec::new()
+    } else {
+        planned.iter().skip(booked).cloned().collect()
+    };
+    let status_note = match course.status {
+        CourseStatus::Paused => Some(
+            "This course is paused: its patient cannot be checked in until a prescriber resumes it. Appointments booked now keep their slots for then."
+                .to_owned(),
+        ),
+        s if s.is_final() => Some(format!(
+            "This course is {}: nothing more can be booked for it.",
+            s.label().to_lowercase()
+        )),
+        _ => None,
+    };
     let kind = AppointmentKind::for_product(course.product);
     let minutes = state.config().durations.of(kind);
     let busy = state.store().busy(site, now).await?;
@@ -151,6 +173,8 @@ async fn page(
         unplaced,
         refused,
         notice,
+        status_note,
+        ended,
         ctx,
     })
 }

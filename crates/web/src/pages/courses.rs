@@ -101,7 +101,33 @@ pub(crate) struct CoursesPage {
     needs_rems: bool,
     /// The REMS enrollment form as sent, kept when it is refused.
     rems_sent: RemsForm,
+    /// A refused form about one course, as it was sent.
+    sent: SentCourseForm,
     notice: Option<&'static str>,
+}
+
+/// A form about one course as it was sent and refused: which course, which form (`dose` or
+/// `status`) and what was typed and chosen, shown again in that form only.
+#[derive(Default)]
+pub(crate) struct SentCourseForm {
+    course: String,
+    form: &'static str,
+    values: CourseForm,
+}
+
+impl SentCourseForm {
+    /// What was sent in `field` of the `form` about `course`; empty for every other form.
+    fn value(&self, course: &str, form: &str, field: &str) -> &str {
+        if self.course != course || self.form != form {
+            return "";
+        }
+        match field {
+            "dose" => &self.values.dose,
+            "reason" => &self.values.reason,
+            "status" => &self.values.status,
+            _ => "",
+        }
+    }
 }
 
 /// The built-in protocols and the clinic's own.
@@ -362,6 +388,7 @@ async fn page<C>(
         needs_rems: rems.is_none(),
         rems,
         rems_sent: RemsForm::default(),
+        sent: SentCourseForm::default(),
         notice,
         ctx,
     })
@@ -509,7 +536,7 @@ pub(crate) async fn create(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 pub(crate) struct CourseForm {
     #[serde(default)]
     dose: String,
@@ -578,7 +605,7 @@ pub(crate) async fn change_dose(
         }
         (Ok(_), Err(_)) => {}
     }
-    let page = page(
+    let mut page = page(
         &state,
         &who,
         ctx,
@@ -589,6 +616,11 @@ pub(crate) async fn change_dose(
         None,
     )
     .await?;
+    page.sent = SentCourseForm {
+        course: cid.as_str().to_owned(),
+        form: "dose",
+        values: form,
+    };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 
@@ -633,7 +665,7 @@ pub(crate) async fn change_status(
             errors.push(field, sentence(&e.to_string()));
         }
     }
-    let page = page(
+    let mut page = page(
         &state,
         &who,
         ctx,
@@ -644,6 +676,11 @@ pub(crate) async fn change_status(
         None,
     )
     .await?;
+    page.sent = SentCourseForm {
+        course: cid.as_str().to_owned(),
+        form: "status",
+        values: form,
+    };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 

@@ -40,6 +40,8 @@ pub(crate) struct DiagnosesPage {
     rows: Vec<Row>,
     errors: FormErrors,
     notice: Option<&'static str>,
+    /// The diagnosis chosen in a refused form, kept chosen.
+    chosen: String,
 }
 
 #[derive(Deserialize)]
@@ -94,6 +96,7 @@ async fn page(
         ctx,
         errors,
         notice,
+        chosen: String::new(),
     })
 }
 
@@ -152,7 +155,9 @@ pub(crate) async fn add(
             );
         }
     }
-    let page = page(&state, &who, ctx, &id, errors, None).await?;
+    let mut page = page(&state, &who, ctx, &id, errors, None).await?;
+    // The list's own spelling of the code, so a code typed in lower case is chosen too.
+    page.chosen = clinical::diagnoses::find(&form.code).map_or(form.code, |d| d.code.to_owned());
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 

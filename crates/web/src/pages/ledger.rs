@@ -18,7 +18,7 @@ use super::{FormErrors, Posted, sentence};
 use crate::AppState;
 use crate::capability::{Can, ClinicalData, LedgerReports};
 use crate::error::AppError;
-use crate::view::{PageCtx, render};
+use crate::view::{PageCtx, StaffNames, render};
 
 /// An entry's details in words for the log: a receipt's paperwork as the DEA's record of it
 /// reads, or an inventory's count (they were shown as the stored JSON).
@@ -649,7 +649,11 @@ pub(crate) struct LogLine {
     amount: String,
     balance: String,
     patient: String,
+    /// Who, by name (and the witness's).
     by: String,
+    /// Who with the account's email, for the export an inspector may read away from the
+    /// clinic's staff list.
+    by_account: String,
     note: String,
 }
 
@@ -704,6 +708,11 @@ pub(crate) async fn log(
         .await?;
     // The clinic's administrator reads the log without patient names: the record number.
     let clinical = matches!(who.user().role, Role::Nurse | Role::Prescriber);
+    let names = StaffNames::of_site(&state, site).await?;
+    let account = |email: &str| match names.by(Some(email)) {
+        name if name == email => email.to_owned(),
+        name => format!("{name} ({email})"),
+    };
     let lines: Vec<LogLine> = rows
         .iter()
         .map(|r| {
@@ -732,8 +741,16 @@ pub(crate) async fn log(
                     None => String::new(),
                 },
                 by: match &e.witness {
-                    Some(w) => format!("{}, witnessed by {w}", e.actor),
-                    None => e.actor.clone(),
+                    Some(w) => format!(
+                        "{}, witnessed by {}",
+                        names.by(Some(&e.actor)),
+                        names.by(Some(w))
+                    ),
+                    None => names.by(Some(&e.actor)).to_owned(),
+                },
+                by_account: match &e.witness {
+                    Some(w) => format!("{}, witnessed by {}", account(&e.actor), account(w)),
+                    None => account(&e.actor),
                 },
                 note: [
                     r.method.clone(),
@@ -774,7 +791,7 @@ pub(crate) async fn log(
                 &l.amount,
                 &l.balance,
                 &as_text(&l.patient),
-                &as_text(&l.by),
+                &as_text(&l.by_account),
                 &as_text(&l.note),
             ])?;
         }

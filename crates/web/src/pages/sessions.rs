@@ -29,7 +29,7 @@ use super::{FormErrors, Posted, sentence};
 use crate::AppState;
 use crate::capability::{Can, ClinicalData, Prescribing};
 use crate::error::AppError;
-use crate::view::{PageCtx, recorded_by, render};
+use crate::view::{PageCtx, StaffNames, render};
 
 /// Every field any session form sends; each handler reads its own.
 #[derive(Deserialize, Default)]
@@ -658,6 +658,7 @@ async fn session_page(
         .store()
         .treatment_session(&who.actor(), site, id, now)
         .await?;
+    let names = StaffNames::of_site(state, site).await?;
     let course = state.store().course(site, &s.course_id).await?;
     let settings = &state.config().session_alerts;
     let baseline = s.baseline().copied();
@@ -687,7 +688,7 @@ async fn session_page(
                 } else {
                     "entered"
                 },
-                by: recorded_by(v.by.as_deref()).to_owned(),
+                by: names.by(v.by.as_deref()).to_owned(),
                 alerting: !clinical::session::evaluate(&m, baseline.as_ref(), settings).is_empty(),
             }
         })
@@ -696,9 +697,10 @@ async fn session_page(
         id: a.id.as_str().to_owned(),
         message: a.message.clone(),
         raised: ctx.time(a.raised_at),
-        acknowledged: a.acknowledged.as_ref().map(|(t, by, act)| {
-            format!("{} by {}: {act}", ctx.time(*t), recorded_by(by.as_deref()))
-        }),
+        acknowledged: a
+            .acknowledged
+            .as_ref()
+            .map(|(t, by, act)| format!("{} by {}: {act}", ctx.time(*t), names.by(by.as_deref()))),
     };
     let open_alerts = s.open_alerts().map(alert_row).collect();
     let closed_alerts = s
@@ -751,7 +753,7 @@ async fn session_page(
                 e.note
                     .as_deref()
                     .map_or_else(String::new, |n| format!(": {n}")),
-                recorded_by(e.by.as_deref())
+                names.by(e.by.as_deref())
             ),
         })
         .collect();
@@ -771,7 +773,7 @@ async fn session_page(
                 a.note
                     .as_deref()
                     .map_or_else(String::new, |x| format!("; {x}")),
-                recorded_by(a.by.as_deref())
+                names.by(a.by.as_deref())
             ),
         })
         .collect();
@@ -780,7 +782,7 @@ async fn session_page(
         .iter()
         .map(|a| LineRow {
             time: ctx.time(a.at),
-            text: format!("{} ({})", a.body, a.by),
+            text: format!("{} ({})", a.body, names.by(Some(&a.by))),
         })
         .collect();
     let order = course
@@ -793,9 +795,13 @@ async fn session_page(
         None => (None, None),
     };
     let dose_words = s.dose.as_ref().map(|d| {
-        let mut w = format!("{:.1} mg, verified by {}", d.dose_mg, d.verified_by);
+        let mut w = format!(
+            "{:.1} mg, verified by {}",
+            d.dose_mg,
+            names.by(Some(&d.verified_by))
+        );
         if let Some(second) = &d.second_verifier {
-            w.push_str(&format!(", checked by {second}"));
+            w.push_str(&format!(", checked by {}", names.by(Some(second))));
         }
         if let (Some(rate), Some(dr), Some(min)) =
             (d.rate_ml_per_h, d.dose_rate_mg_per_h, d.duration_min)
@@ -875,7 +881,7 @@ async fn session_page(
                         "{} at {} by {}",
                         rating_words(k),
                         clock(k.taken_at),
-                        recorded_by(k.by.as_deref())
+                        names.by(k.by.as_deref())
                     )
                 }),
             }
@@ -900,7 +906,7 @@ async fn session_page(
                 "{} at {} by {}",
                 rating_words(k),
                 clock(k.taken_at),
-                recorded_by(k.by.as_deref())
+                names.by(k.by.as_deref())
             ),
         });
     }
@@ -1029,14 +1035,20 @@ async fn session_page(
                 outcome.instrument().short_name,
                 rating_words(k),
                 clock(k.taken_at),
-                recorded_by(k.by.as_deref())
+                names.by(k.by.as_deref())
             ),
             None,
         ),
         None => (
             format!(
-                "{} (the outcome scale of this course) before this session: not recorded yet.",
-                outcome.instrument().short_name
+                "{} (the outcome scale of this course) before this session: not recorded{}.",
+                outcome.instrument().short_name,
+                // A signed record is closed: nothing more will be recorded for it.
+                if s.status == SessionStatus::Locked {
+                    ""
+                } else {
+                    " yet"
+                }
             ),
             (s.status != SessionStatus::Locked).then(|| {
                 format!(
@@ -1089,7 +1101,13 @@ async fn session_page(
         locked_words: s
             .locked
             .as_ref()
-            .map(|(at, by)| format!("Signed and locked {} by {by}.", ctx.time(*at))),
+            .map(|(at, by)| {
+                format!(
+                    "Signed and locked {} by {}.",
+                    ctx.time(*at),
+                    names.by(Some(by))
+                )
+            }),
         rems_ready: s
             .rems
             .ready_to_leave_min

@@ -1128,11 +1128,11 @@ async fn diagnoses_come_from_the_list_once_and_are_ended_not_deleted(app: &TestA
         .post_form(&nurse, &path, &token, &[("code", "f33.2")])
         .await;
     assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("already a current diagnosis"), "{html}");
     assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("already a current diagnosis")
+        html.contains("<option value=\"F33.2\" selected>"),
+        "the choice stays chosen: {html}"
     );
     assert_eq!(
         app.post_form(&nurse, &path, &token, &[("code", "F41.1")])

@@ -45,7 +45,8 @@ fn receipt_form<'a>(containers: &'a str, safe: &'a str) -> Vec<(&'static str, &'
 
 async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
     app.user("keeper@example.org", Role::Nurse).await;
-    app.user("witness@example.org", Role::Nurse).await;
+    app.user_named("witness@example.org", "Wanda Witness", Role::Nurse)
+        .await;
     app.user("owner@example.org", Role::Admin).await;
     app.user("desk@example.org", Role::FrontDesk).await;
     let nurse = app.signed_in("keeper@example.org").await;
@@ -282,7 +283,7 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
         "Waste",
         "Count discrepancy",
         "-10.000 mg",
-        "witnessed by witness@example.org",
+        "witnessed by Wanda Witness",
     ] {
         assert!(log.contains(expected), "{expected}: {log}");
     }
@@ -294,6 +295,11 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
         "{csv}"
     );
     assert_eq!(csv.lines().count(), 1 + 6, "{csv}");
+    // The export names each account with its email, for a reader without the staff list.
+    assert!(
+        csv.contains("witnessed by Wanda Witness (witness@example.org)"),
+        "{csv}"
+    );
     assert!(
         csv.contains(",\"'-10 mg: spilt when drawing up, not recorded\""),
         "typed text that starts like a formula is written as text: {csv}"

@@ -1021,6 +1021,69 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
         403,
         "front desk sees no course details"
     );
+
+    // A paused course's sessions may still be booked, for when it resumes, and the booking page
+    // says its patient cannot be checked in meanwhile; an ended course proposes nothing.
+    let status = format!("{path}/{course}/status");
+    let ctoken = app.csrf(&doctor, &path).await;
+    for change in [
+        [("status", "active"), ("reason", "")],
+        [("status", "paused"), ("reason", "")],
+    ] {
+        let res = app.post_form(&doctor, &status, &ctoken, &change).await;
+        assert_eq!(res.status(), 303);
+    }
+    let html = app.get(&desk, &book).await.text().await.unwrap();
+    assert!(
+        html.contains("This course is paused: its patient cannot be checked in"),
+        "{html}"
+    );
+    // A refused change keeps what was typed and chosen in its own form, not in the others.
+    let res = app
+        .post_form(
+            &doctor,
+            &status,
+            &ctoken,
+            &[("status", "stopped"), ("reason", "moved")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            "id=\"status_reason-{course}\" name=\"reason\" type=\"text\" autocomplete=\"off\" value=\"moved\""
+        )) && html.contains("<option value=\"stopped\" selected>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "id=\"reason-{course}\" name=\"reason\" type=\"text\" autocomplete=\"off\" value=\"\""
+        )),
+        "the dose form's reason stays empty: {html}"
+    );
+    let res = app
+        .post_form(
+            &doctor,
+            &format!("{path}/{course}/dose"),
+            &ctoken,
+            &[("dose", "lots"), ("reason", "slow responder")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("value=\"lots\"") && html.contains("value=\"slow responder\""),
+        "{html}"
+    );
+    let stop = [("status", "stopped"), ("reason", "moved to another city")];
+    let res = app.post_form(&doctor, &status, &ctoken, &stop).await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&desk, &book).await.text().await.unwrap();
+    assert!(
+        html.contains("This course is stopped: nothing more can be booked for it."),
+        "{html}"
+    );
+    assert!(!html.contains("name=\"slot\"") && !html.contains("Book one appointment by hand"));
 }
 
 crate::on_both!(the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals);

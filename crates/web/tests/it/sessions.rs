@@ -250,7 +250,8 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
     let (iv, _) = all_day_chairs(app).await;
     let id = checked_in(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
     app.user("nurse.one@example.org", Role::Nurse).await;
-    app.user("nurse.two@example.org", Role::Nurse).await;
+    app.user_named("nurse.two@example.org", "Nia Second", Role::Nurse)
+        .await;
     app.user("doctor@example.org", Role::Prescriber).await;
     let nurse = app.signed_in("nurse.one@example.org").await;
     let page = format!("/sessions/{id}");
@@ -365,7 +366,8 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
     let html = app.get(&nurse, &page).await.text().await.unwrap();
     // 40 mg in 4 mL of stock added to 100 mL over 40 minutes: 156 mL/h, 60 mg/h.
     assert!(html.contains("pump 156.0 mL/h (60.0 mg/h)"), "{html}");
-    assert!(html.contains("checked by nurse.two@example.org"));
+    // Staff are named as on every record page (the session room gave their emails).
+    assert!(html.contains("checked by Nia Second"), "{html}");
 
     let res = app
         .post_form(
@@ -764,7 +766,9 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
     let store = &app.db.store;
     let site = store.first_site().await.unwrap().unwrap().id;
     let sid = store::SessionId::parse(&id).unwrap();
-    let doctor = app.user("esk.doctor@example.org", Role::Prescriber).await;
+    let doctor = app
+        .user_named("esk.doctor@example.org", "Esme Doctor", Role::Prescriber)
+        .await;
     let actor = Actor::user(&doctor);
     let settings = clinical::session::AlertSettings::default();
     let now = jiff::Timestamp::now();
@@ -952,7 +956,7 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
     // The setting and the monitoring provider as the form asks for them.
     assert!(form.contains("1 Test Street, Chicago, IL 60601"), "{form}");
     assert!(
-        form.contains("esk.doctor@example.org, telephone (312) 555-0100"),
+        form.contains("Esme Doctor, esk.doctor@example.org, telephone (312) 555-0100"),
         "{form}"
     );
     let due = app.get(&nurse, "/rems/forms").await.text().await.unwrap();
@@ -964,10 +968,10 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
         .text()
         .await
         .unwrap();
-    assert!(html.contains("Started (esk.doctor@example.org)"), "{html}");
+    assert!(html.contains("Started (Esme Doctor)"), "{html}");
     assert!(html.contains("Stopped (the system)"), "{html}");
     assert!(
-        html.contains("<td>entered</td><td>esk.doctor@example.org</td>"),
+        html.contains("<td>entered</td><td>Esme Doctor</td>"),
         "each reading names who recorded it: {html}"
     );
 

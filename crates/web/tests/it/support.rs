@@ -91,6 +91,11 @@ impl TestApp {
 
     /// A staff account with `role` at the clinic (made on first use, in [`CLINIC_ZONE`]).
     pub(crate) async fn user(&self, email: &str, role: Role) -> User {
+        self.user_named(email, "Test Person", role).await
+    }
+
+    /// A staff account of the test clinic with its own display name.
+    pub(crate) async fn user_named(&self, email: &str, name: &str, role: Role) -> User {
         let now = jiff::Timestamp::now();
         let site = self
             .db
@@ -105,7 +110,7 @@ impl TestApp {
                 &site.id,
                 store::NewUser {
                     email: &Email::parse(email).unwrap(),
-                    display_name: "Test Person",
+                    display_name: name,
                     role,
                     password: &PasswordHash::new(PASSWORD).unwrap(),
                 },
