@@ -882,7 +882,7 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   await doctor.goto(esk);
   await doctor.getByRole("button", { name: "Sign and lock" }).click();
   await doctor.waitForURL(/done=locked/);
-  assert.match(await doctor.textContent("main"), /Signed and locked .* by prescriber@example\.org/);
+  assert.match(await doctor.textContent("main"), /Signed and locked .* by Dr\. Priya Prescriber/);
 
   // The patient's next esketamine session from check-in: the devices, then monitoring that
   // cannot end before two hours.
@@ -915,7 +915,7 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   await nurse.getByLabel("Drawn from (controlled-substance stock)").selectOption({ index: 1 });
   await nurse.getByRole("button", { name: "Verify the dose" }).click();
   await nurse.waitForURL(/done=saved/);
-  assert.match(await nurse.textContent("main"), /Dose:.*mg, verified by nurse@example\.org; lot ESK-24117/s);
+  assert.match(await nurse.textContent("main"), /Dose:.*mg, verified by Noah Nurse; lot ESK-24117/s);
   await nurse.getByRole("button", { name: "Record the first dose given" }).click();
   await nurse.waitForURL(/done=saved/);
   await nurse.getByRole("button", { name: "Record that administration is complete" }).click();
@@ -997,7 +997,7 @@ test("the ledger: a receipt, the sessions' administrations, witnessed waste of a
   await checkAccessible(nurse, "ledger after a count");
   await nurse.goto(`${base}/ledger/log`);
   const log = await nurse.textContent("main");
-  assert.match(log, /Waste.*witnessed by prescriber@example\.org/s);
+  assert.match(log, /Waste.*witnessed by Dr\. Priya Prescriber/s);
   assert.match(log, /Count discrepancy.*-10\.000 mg/s);
   await checkAccessible(nurse, "dispensing log");
   await nurse.goto(`${base}/ledger`);

@@ -293,6 +293,21 @@ impl SessionStatus {
     pub fn is_open(self) -> bool {
         self != SessionStatus::Locked
     }
+
+    /// Before dosing, what the session waits for, in words: no vital-sign check is due then
+    /// ([`next_check`]), because the pre-assessment takes the vitals before dosing.
+    pub fn before_dosing(self) -> Option<&'static str> {
+        match self {
+            SessionStatus::CheckedIn => {
+                Some("none until the pre-assessment, which takes the vitals before dosing")
+            }
+            SessionStatus::PreAssessed => {
+                Some("none until dosing starts; the dose is to be verified")
+            }
+            SessionStatus::DoseVerified => Some("none until dosing starts"),
+            _ => None,
+        }
+    }
 }
 
 /// How a product is given, which decides the steps a session takes.

@@ -114,6 +114,16 @@ pub enum CourseRefusal {
     /// A dose change on a course that has ended.
     #[error("the course has ended; order a new course instead")]
     Ended,
+    /// The patient has a course of the same protocol that has not ended: a second order of
+    /// it (a form sent twice, two prescribers at once) would double the patient's sessions.
+    #[error(
+        "the patient already has a {} course of this protocol; change that course, or stop it before ordering the protocol again",
+        status.label().to_lowercase()
+    )]
+    SameProtocolOpen {
+        /// The open course's status.
+        status: CourseStatus,
+    },
 }
 
 /// A change of a course's status, checked by `clinical::course::check_status_change`.
@@ -268,6 +278,28 @@ impl Store {
             && let Some(refusal) = rems_gate(&mut tx, site_id, new.patient_id).await?
         {
             return Ok(Err(refusal));
+        }
+        // Under the patient's row lock: two orders at once make one course.
+        let open: Option<String> = sqlx::query_scalar(
+            "select status from courses
+              where patient_id = $1 and protocol_code = $2
+                and status in ('planned', 'active', 'paused')
+              limit 1",
+        )
+        .bind(new.patient_id.as_str())
+        .bind(new.protocol.code.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(code) = open {
+            let status = CourseStatus::parse(&code).ok_or_else(|| {
+                StoreError::Corrupt(crate::error::Corrupt {
+                    table: "courses",
+                    column: "status",
+                    id: new.patient_id.as_str().to_owned(),
+                    problem: format!("'{code}' is not a course status"),
+                })
+            })?;
+            return Ok(Err(CourseRefusal::SameProtocolOpen { status }));
         }
         let id = CourseId::new();
         sqlx::query(

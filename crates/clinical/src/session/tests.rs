@@ -530,3 +530,24 @@ fn checked_session_texts_follow_their_kind() {
         Err(crate::text::TextProblem::Unreadable)
     );
 }
+
+#[test]
+fn before_dosing_the_session_says_what_it_waits_for() {
+    use SessionStatus as S;
+    for s in [S::CheckedIn, S::PreAssessed, S::DoseVerified] {
+        assert!(
+            s.before_dosing()
+                .is_some_and(|w| w.starts_with("none until")),
+            "{s:?}"
+        );
+    }
+    for s in [
+        S::Administering,
+        S::Paused,
+        S::Monitoring,
+        S::Discharged,
+        S::Locked,
+    ] {
+        assert_eq!(s.before_dosing(), None, "{s:?}");
+    }
+}

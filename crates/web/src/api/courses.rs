@@ -216,6 +216,9 @@ fn refused(c: CourseRefusal) -> ApiError {
             ApiError::new(StatusCode::CONFLICT, "conflict", c.to_string())
         }
         CourseRefusal::Ended => invalid("status", c.to_string()),
+        CourseRefusal::SameProtocolOpen { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "course_open", c.to_string()).field("protocol")
+        }
     }
 }
 
@@ -231,6 +234,7 @@ fn refused(c: CourseRefusal) -> ApiError {
         (status = 401, description = "No valid token or session", body = ErrorBody),
         (status = 403, description = "Only a prescriber orders a course", body = ErrorBody),
         (status = 404, description = "No such patient", body = ErrorBody),
+        (status = 409, description = "`course_open`: the patient already has a planned, active or paused course of this protocol; nothing was ordered", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),

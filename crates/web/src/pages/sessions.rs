@@ -2008,7 +2008,7 @@ fn board_cards(
                     },
                 ),
                 next_check: due.map_or_else(
-                    || "none due".into(),
+                    || s.status.before_dosing().unwrap_or("none due").to_owned(),
                     |d| format!("{} at {}", d.what, time(d.at)),
                 ),
                 overdue: due.is_some_and(|d| d.at < now),

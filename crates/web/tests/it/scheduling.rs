@@ -462,8 +462,28 @@ async fn a_prescriber_orders_a_course_and_each_dose_change_is_a_new_order(app: &
         .unwrap();
     assert_eq!(e["error"]["code"], "rems_certification_required");
 
-    let res = post(&doctor, "/api/v1/courses", body).await.unwrap();
-    assert_eq!(res.status(), 201);
+    // Sent twice at once (a double click, a retried request): one course, the other refused.
+    let (a, b) = tokio::join!(
+        post(&doctor, "/api/v1/courses", body.clone()),
+        post(&doctor, "/api/v1/courses", body.clone())
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409], "one course of a protocol at a time");
+    let (res, refused) = if a.status() == 201 { (a, b) } else { (b, a) };
+    let e: Value = refused.json().await.unwrap();
+    assert_eq!(
+        (e["error"]["code"].as_str(), e["error"]["field"].as_str()),
+        (Some("course_open"), Some("protocol"))
+    );
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already has a planned course of this protocol"),
+        "{e}"
+    );
     let course: Value = res.json().await.unwrap();
     assert_eq!(course["status"], "planned");
     assert_eq!(course["dose"], json!({"value": 0.5, "unit": "mg_per_kg"}));
@@ -550,6 +570,9 @@ async fn a_prescriber_orders_a_course_and_each_dose_change_is_a_new_order(app: &
         .await
         .unwrap();
     assert_eq!(list["courses"].as_array().unwrap().len(), 1);
+    // Once that course has ended, the protocol may be ordered again.
+    let res = post(&doctor, "/api/v1/courses", body).await.unwrap();
+    assert_eq!(res.status(), 201);
     let desk = app.token(Role::FrontDesk).await;
     let res = client
         .get(app.url(&format!("/api/v1/courses/{cid}")))

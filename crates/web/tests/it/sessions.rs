@@ -1449,6 +1449,13 @@ async fn an_arrived_patient_waits_on_the_board_until_checked_in(app: &TestApp) {
         "{board}"
     );
     assert!(board.contains("IV S: Sol Seated"), "{board}");
+    // No vitals are due before dosing; the card says what comes first instead of "none due".
+    assert!(
+        board.contains(
+            "Next check: none until the pre-assessment, which takes the vitals before dosing"
+        ),
+        "{board}"
+    );
     let row = today_row(app.get(&desk, "/").await.text().await.unwrap());
     assert!(row.contains("<td>Checked in</td>"), "{row}");
 
