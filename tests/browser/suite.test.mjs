@@ -888,8 +888,11 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   // cannot end before two hours.
   const eskPatient = (await nurse.getAttribute(".patient-banner a", "href")).split("/").pop();
   const eskNext = await nurse.evaluate(async (id) => {
-    const r = await fetch(`/api/v1/appointments?patient_id=${id}`, { credentials: "same-origin" });
+    // Four weeks ahead: the demo's next esketamine session can be more than the list's
+    // default 7 days away (after midnight on a Monday, the week's sessions move to the next).
     const now = Date.now();
+    const to = new Date(now + 28 * 24 * 3600 * 1000).toISOString();
+    const r = await fetch(`/api/v1/appointments?patient_id=${id}&to=${encodeURIComponent(to)}`, { credentials: "same-origin" });
     const list = (await r.json()).appointments.filter(
       (a) => a.status === "booked" && a.course_id && Date.parse(a.start) > now,
     );
