@@ -19,6 +19,10 @@ pub(crate) struct HomePage {
     patient_count: Option<i64>,
     admin: bool,
     user_count: usize,
+    /// Accounts locked now after wrong passwords, by name, for the administrator to unlock.
+    locked: Vec<(String, String)>,
+    /// Accounts disabled.
+    disabled: usize,
     alerts: Option<Vec<AlertView>>,
     due: Option<Vec<DueRow>>,
     missed: Vec<MissedRow>,
@@ -104,11 +108,19 @@ pub(crate) async fn home(
         (None, None)
     };
     let admin = Administration::allows(user.role);
-    let user_count = if admin {
-        state.store().users(&user.site_id).await?.len()
+    let users = if admin {
+        state.store().users(&user.site_id).await?
     } else {
-        0
+        Vec::new()
     };
+    let user_count = users.len();
+    let at = jiff::Timestamp::now();
+    let locked = users
+        .iter()
+        .filter(|u| !u.disabled && u.locked_until.is_some_and(|t| t > at))
+        .map(|u| (u.id.as_str().to_owned(), u.display_name.clone()))
+        .collect();
+    let disabled = users.iter().filter(|u| u.disabled).count();
     let now = jiff::Timestamp::now();
     let (alerts, due) = if ClinicalData::allows(user.role) {
         let alerts = alert_views(
@@ -152,6 +164,8 @@ pub(crate) async fn home(
         patient_count,
         admin,
         user_count,
+        locked,
+        disabled,
     })
 }
 

@@ -145,7 +145,9 @@ async fn forms_without_the_right_token_are_refused(app: &TestApp) {
 }
 
 async fn wrong_passwords_get_one_generic_message_and_five_lock_the_account(app: &TestApp) {
-    app.user("p@example.org", Role::Prescriber).await;
+    let prescriber = app
+        .user_named("p@example.org", "Pia Locked", Role::Prescriber)
+        .await;
     let client = TestApp::browser();
     let token = app.csrf(&client, "/login").await;
     let unknown = app
@@ -197,6 +199,17 @@ async fn wrong_passwords_get_one_generic_message_and_five_lock_the_account(app: 
         "locked accounts refuse even the right password"
     );
     assert!(locked.text().await.unwrap().contains(message));
+    // The administrator's start page names the locked account, linked to where it is unlocked.
+    app.user("admin@example.org", Role::Admin).await;
+    let admin = app.signed_in("admin@example.org").await;
+    let home = app.get(&admin, "/").await.text().await.unwrap();
+    assert!(
+        home.contains(&format!(
+            "<strong>Locked after wrong passwords:</strong> <a href=\"/admin/users/{}\">Pia Locked</a>.",
+            prescriber.id.as_str()
+        )),
+        "{home}"
+    );
 }
 
 async fn front_desk_sees_the_directory_but_not_administration(app: &TestApp) {
