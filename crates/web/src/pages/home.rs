@@ -267,19 +267,7 @@ fn due_today(
 async fn today(state: &AppState, who: &Can<Staff>, ctx: &PageCtx) -> Result<Today, AppError> {
     let site = &who.user().site_id;
     let day = ctx.today();
-    let (from, until) = super::schedule::day_bounds(ctx, day, 1);
-    let list = state
-        .store()
-        .appointments(
-            &who.actor(),
-            site,
-            from,
-            until,
-            None,
-            None,
-            jiff::Timestamp::now(),
-        )
-        .await?;
+    let list = super::schedule::day_appointments(state, &who.actor(), site, ctx, day).await?;
     let tz = ctx.time_zone();
     let mut rows = Vec::new();
     let mut closed = 0;

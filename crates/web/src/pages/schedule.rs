@@ -86,11 +86,7 @@ pub(crate) struct WeekPage {
     days: Vec<DayView>,
 }
 
-pub(crate) fn day_bounds(
-    ctx: &PageCtx,
-    day: Date,
-    days: i64,
-) -> (jiff::Timestamp, jiff::Timestamp) {
+fn day_bounds(ctx: &PageCtx, day: Date, days: i64) -> (jiff::Timestamp, jiff::Timestamp) {
     zone_day_bounds(&ctx.time_zone(), day, days)
 }
 
@@ -260,19 +256,7 @@ async fn day_page(
     errors: FormErrors,
     notice: Option<&'static str>,
 ) -> Result<DayPage, AppError> {
-    let (from, until) = day_bounds(&ctx, day, 1);
-    let list = state
-        .store()
-        .appointments(
-            &who.actor(),
-            &who.user().site_id,
-            from,
-            until,
-            None,
-            None,
-            jiff::Timestamp::now(),
-        )
-        .await?;
+    let list = day_appointments(state, &who.actor(), &who.user().site_id, &ctx, day).await?;
     let shift = |n: i64| {
         day.checked_add(n.days())
             .map_or_else(|_| day.to_string(), |d| d.to_string())
@@ -296,6 +280,22 @@ async fn day_page(
 }
 
 /// `GET /schedule/day`: one day's appointments by time.
+/// Every appointment of the site on `day` (the clinic's calendar day), by start; an audited
+/// read of the patients' names.
+pub(crate) async fn day_appointments(
+    state: &AppState,
+    actor: &store::Actor,
+    site: &store::SiteId,
+    ctx: &PageCtx,
+    day: Date,
+) -> Result<Vec<store::AppointmentRecord>, AppError> {
+    let (from, until) = day_bounds(ctx, day, 1);
+    Ok(state
+        .store()
+        .appointments(actor, site, from, until, None, None, jiff::Timestamp::now())
+        .await?)
+}
+
 /// Where an appointment stands, in the day list's words.
 pub(crate) fn status_words(a: &store::AppointmentRecord) -> &'static str {
     match a.status {
