@@ -280,8 +280,8 @@ impl Store {
             return Ok(Err(refusal));
         }
         // Under the patient's row lock: two orders at once make one course.
-        let open: Option<String> = sqlx::query_scalar(
-            "select status from courses
+        let open = sqlx::query(
+            "select id, status from courses
               where patient_id = $1 and protocol_code = $2
                 and status in ('planned', 'active', 'paused')
               limit 1",
@@ -290,15 +290,9 @@ impl Store {
         .bind(new.protocol.code.as_str())
         .fetch_optional(&mut *tx)
         .await?;
-        if let Some(code) = open {
-            let status = CourseStatus::parse(&code).ok_or_else(|| {
-                StoreError::Corrupt(crate::error::Corrupt {
-                    table: "courses",
-                    column: "status",
-                    id: new.patient_id.as_str().to_owned(),
-                    problem: format!("'{code}' is not a course status"),
-                })
-            })?;
+        if let Some(row) = open {
+            let r = RowReader::new(&row, "courses", "id")?;
+            let status = r.parsed("status", |s| CourseStatus::parse(s).ok_or("not a status"))?;
             return Ok(Err(CourseRefusal::SameProtocolOpen { status }));
         }
         let id = CourseId::new();

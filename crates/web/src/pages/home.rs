@@ -114,14 +114,13 @@ pub(crate) async fn home(
         Vec::new()
     };
     let user_count = users.len();
-    let at = jiff::Timestamp::now();
+    let now = jiff::Timestamp::now();
     let locked = users
         .iter()
-        .filter(|u| !u.disabled && u.locked_until.is_some_and(|t| t > at))
+        .filter(|u| !u.disabled && u.locked_until.is_some_and(|t| t > now))
         .map(|u| (u.id.as_str().to_owned(), u.display_name.clone()))
         .collect();
     let disabled = users.iter().filter(|u| u.disabled).count();
-    let now = jiff::Timestamp::now();
     let (alerts, due) = if ClinicalData::allows(user.role) {
         let alerts = alert_views(
             state

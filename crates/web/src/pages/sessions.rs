@@ -2008,6 +2008,8 @@ fn board_cards(
                     },
                 ),
                 next_check: due.map_or_else(
+                    // ok: with no check due and dosing begun, the rule asks for none (after
+                    // discharge, or after esketamine's reading before discharge).
                     || s.status.before_dosing().unwrap_or("none due").to_owned(),
                     |d| format!("{} at {}", d.what, time(d.at)),
                 ),
