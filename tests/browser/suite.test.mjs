@@ -736,6 +736,34 @@ test("a prescriber orders and signs a course, and the front desk books its induc
   await desk.context().close();
 });
 
+/// Books a session of the patient's one open course for today by hand, in `chair`, at the
+/// first of a few times of the day that neither the chair nor the patient has taken, and
+/// presses that appointment's "Check in" on today's list.
+async function bookTodayByHand(page, patient, chair) {
+  await page.goto(`${base}/schedule/new?patient=${patient}`);
+  const course = page.getByLabel("Treatment course");
+  const open = await course.locator("option").evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  assert.equal(open.length, 1, "the demo patient has one open course");
+  await course.selectOption(open[0]);
+  await checkAccessible(page, "booking form with the course chosen");
+  await page.getByLabel("Chair").selectOption({ label: chair });
+  const today = clinicDate(new Date());
+  await page.getByLabel("Date").fill(today);
+  for (const time of ["00:00", "02:30", "05:00", "07:30", "10:00", "12:30", "15:00", "17:30", "20:00", "21:30"]) {
+    await page.getByLabel("Start time").fill(time);
+    await page.getByRole("button", { name: "Book the appointment" }).click();
+    await page.waitForLoadState();
+    if (/done=booked/.test(page.url())) {
+      await checkAccessible(page, `today's list with a session booked in ${chair}`);
+      const row = page.locator("tbody tr", { hasText: chair }).filter({ hasText: new RegExp(`^${time}`) });
+      await row.getByRole("button", { name: /^Check in/ }).click();
+      return;
+    }
+    assert.match(await page.textContent("#error-summary"), /already has an appointment|is booked from/);
+  }
+  assert.fail(`no free time today in ${chair}`);
+}
+
 test("a nurse finishes the infusion in the chair, runs the next IV session with a second check and the chair-side scales, the prescriber signs it, the esketamine REMS form prints on one page, and an esketamine session runs from check-in to a discharge held to two hours", async () => {
   const nurse = await newPage();
   await signIn(nurse, "nurse@example.org");
@@ -785,18 +813,11 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   assert.match(await doctor.textContent("main"), /Signed and locked .* by Dr\. Priya Prescriber/);
   await checkAccessible(doctor, "locked session with the addendum form");
 
-  // The patient's next booked session: checked in from the day list.
+  // The patient's next session, today: a patient is checked in only on the day of their
+  // appointment, so the nurse books one for today by hand, as a session of the course, in a
+  // chair open all day (whatever the hour the suite runs), and checks it in from today's list.
   const patient = (await nurse.getAttribute(".patient-banner a", "href")).split("/").pop();
-  const next = await nurse.evaluate(async (id) => {
-    const r = await fetch(`/api/v1/appointments?patient_id=${id}`, { credentials: "same-origin" });
-    const list = (await r.json()).appointments.filter((a) => a.status === "booked" && a.course_id);
-    return list[0] && { start: list[0].start, id: list[0].id };
-  }, patient);
-  assert.ok(next, "the demo course has a booked session ahead");
-  const day = clinicDate(new Date(next.start));
-  await nurse.goto(`${base}/schedule/day?date=${day}`);
-  // That appointment's own button: near midnight the day list also holds the session just locked.
-  await nurse.locator(`form[action="/sessions/check-in"]:has(input[name="appointment"][value="${next.id}"]) button`).click();
+  await bookTodayByHand(nurse, patient, "Room C, Demo IV (24 h)");
   await nurse.waitForURL(/\/sessions\/[0-9a-f-]{36}$/);
   await checkAccessible(nurse, "pre-assessment form");
   await nurse.getByLabel("Today's weight (kg)").fill("78");
@@ -887,21 +908,7 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   // The patient's next esketamine session from check-in: the devices, then monitoring that
   // cannot end before two hours.
   const eskPatient = (await nurse.getAttribute(".patient-banner a", "href")).split("/").pop();
-  const eskNext = await nurse.evaluate(async (id) => {
-    // Four weeks ahead: the demo's next esketamine session can be more than the list's
-    // default 7 days away (after midnight on a Monday, the week's sessions move to the next).
-    const now = Date.now();
-    const to = new Date(now + 28 * 24 * 3600 * 1000).toISOString();
-    const r = await fetch(`/api/v1/appointments?patient_id=${id}&to=${encodeURIComponent(to)}`, { credentials: "same-origin" });
-    const list = (await r.json()).appointments.filter(
-      (a) => a.status === "booked" && a.course_id && Date.parse(a.start) > now,
-    );
-    return list[0] && { start: list[0].start, id: list[0].id };
-  }, eskPatient);
-  assert.ok(eskNext, "the esketamine course has a booked session ahead");
-  const eskDay = clinicDate(new Date(eskNext.start));
-  await nurse.goto(`${base}/schedule/day?date=${eskDay}`);
-  await nurse.locator(`form[action="/sessions/check-in"]:has(input[name="appointment"][value="${eskNext.id}"]) button`).click();
+  await bookTodayByHand(nurse, eskPatient, "Room C, Demo nasal (24 h)");
   await nurse.waitForURL(/\/sessions\/[0-9a-f-]{36}$/);
   assert.notEqual(nurse.url(), esk, "a new session, not the locked one");
   await nurse.getByLabel("Today's weight (kg)").fill("84");

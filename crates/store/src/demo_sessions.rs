@@ -467,7 +467,13 @@ impl Store {
         let settings = AlertSettings::default();
         let sid: &SiteId = &site.id;
         let t = plan.at;
-        let Ok(id) = self.check_in(nurse, sid, plan.appointment, t).await? else {
+        // ok: the demo site is made with a known zone; a bad one only changes demo times.
+        let tz = jiff::tz::TimeZone::get(&site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        // ok: only the calendar's last day has no next; the demo then has no session.
+        let Some(day) = local_day(t, &tz) else {
+            return Ok(());
+        };
+        let Ok(id) = self.check_in(nurse, sid, plan.appointment, day, t).await? else {
             return Ok(());
         };
         let pre = PreAssessment {

@@ -185,6 +185,12 @@ pub enum BookingRefusal {
     /// The course is not the patient's or has ended.
     #[error("the course is not this patient's, or it has ended")]
     CourseNotOpen,
+    /// A session of the course is of another kind than the one asked for (its product's).
+    #[error("a session of this course is an appointment for {course_kind}; book it as that")]
+    NotCourseKind {
+        /// The course's kind, in words.
+        course_kind: &'static str,
+    },
 }
 
 impl BookingRefusal {
@@ -471,16 +477,24 @@ impl Store {
             return Ok(Err(BookingRefusal::Rems(refusal)));
         }
         if let Some(course) = new.course_id {
-            let open: i64 = sqlx::query_scalar(
-                "select count(*) from courses where id = $1 and patient_id = $2
+            let row = sqlx::query(
+                "select id, product from courses where id = $1 and patient_id = $2
                     and status in ('planned', 'active', 'paused')",
             )
             .bind(course.as_str())
             .bind(new.patient_id.as_str())
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
-            if open == 0 {
+            let Some(row) = row else {
                 return Ok(Err(BookingRefusal::CourseNotOpen));
+            };
+            let r = RowReader::new(&row, "courses", "id")?;
+            let product = r.parsed("product", |s| Product::parse(s).ok_or("not a product"))?;
+            let course_kind = AppointmentKind::for_product(product);
+            if course_kind != new.kind {
+                return Ok(Err(BookingRefusal::NotCourseKind {
+                    course_kind: course_kind.label(),
+                }));
             }
         }
         let clash = sqlx::query(&format!(

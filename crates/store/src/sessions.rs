@@ -1140,13 +1140,16 @@ async fn insert_vitals(
 impl Store {
     /// Checks a patient in for a booked treatment appointment of a course with a signed order
     /// (the patient's current consent signed), making the session; checking in an appointment
-    /// that already has a session returns that session.
+    /// that already has a session returns that session. `today` is the clinic's day around
+    /// `now` (`[start, end)`): a session is opened only for an appointment starting that day,
+    /// so a session is never opened days early from another day's list.
     #[tracing::instrument(skip_all)]
     pub async fn check_in(
         &self,
         actor: &Actor,
         site_id: &SiteId,
         appointment: &AppointmentId,
+        today: (Timestamp, Timestamp),
         now: Timestamp,
     ) -> Result<Result<SessionId, SessionRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
@@ -1173,7 +1176,8 @@ impl Store {
                 .ok_or(StoreError::NotFound { entity: "session" });
         }
         let row = sqlx::query(
-            "select a.id, a.patient_id, a.course_id, a.status, a.kind, c.product, c.status as course_status,
+            "select a.id, a.patient_id, a.course_id, a.status, a.kind, a.starts_at, c.product,
+                    c.status as course_status,
                     (select count(*) from course_orders o where o.course_id = c.id) as orders
                from appointments a left join courses c on c.id = a.course_id
               where a.id = $1",
@@ -1185,6 +1189,12 @@ impl Store {
         let refuse = |why: &'static str| Ok(Err(SessionRefusal::CheckIn(why)));
         if r.text("status")? != "booked" {
             return refuse("The appointment was cancelled or marked a no-show; book a new one.");
+        }
+        let starts = r.instant("starts_at")?;
+        if starts < today.0 || starts >= today.1 {
+            return refuse(
+                "The appointment is not today's: a patient is checked in on the day of their appointment. To treat them today, book a session for today.",
+            );
         }
         let Some(course) = r.opt_id("course_id", CourseId::parse)? else {
             return refuse(

@@ -143,7 +143,9 @@ pub(crate) struct NewAppointmentBody {
     /// Appointment kind.
     #[schema(example = "iv_infusion")]
     kind: String,
-    /// The course it is a session of.
+    /// The course it is a session of: one of the patient's open courses, booked as the kind
+    /// its product gives (an IV course's sessions are `iv_infusion`). Only a session of a
+    /// course can be checked in, and only on its day.
     #[serde(default)]
     course_id: Option<String>,
 }
@@ -161,6 +163,7 @@ pub(crate) fn refused(r: BookingRefusal) -> ApiError {
         BookingRefusal::NotSupported { .. } => invalid("chair_id", message),
         BookingRefusal::OutsideHours { .. } => invalid("start", message),
         BookingRefusal::CourseNotOpen => invalid("course_id", message),
+        BookingRefusal::NotCourseKind { .. } => invalid("kind", message),
         BookingRefusal::Rems(c) => rems(c),
     }
 }
@@ -209,7 +212,7 @@ pub(crate) async fn site_zone(
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-        (status = 422, description = "A bad field, a start before today or more than two years ahead, a chair not set up for the kind, outside opening hours; `rems_enrollment_required` or `rems_certification_required` for esketamine", body = ErrorBody)
+        (status = 422, description = "A bad field, a start before today or more than two years ahead, a chair not set up for the kind, outside opening hours, a course that is not the patient's or has ended, a kind other than the course's (`field` is `kind`); `rems_enrollment_required` or `rems_certification_required` for esketamine", body = ErrorBody)
     )
 )]
 pub(crate) async fn book(

@@ -10,7 +10,9 @@ use clinical::booking::AppointmentKind;
 use jiff::ToSpan;
 use jiff::civil::{Date, Weekday};
 use serde::Deserialize;
-use store::{AppointmentId, AppointmentStatus, BookingRefusal, ChairId, NewAppointment, PatientId};
+use store::{
+    AppointmentId, AppointmentStatus, BookingRefusal, ChairId, CourseId, NewAppointment, PatientId,
+};
 
 use super::{FormErrors, sentence};
 use crate::AppState;
@@ -463,6 +465,9 @@ pub(crate) struct BookForm {
     kind: String,
     #[serde(default)]
     duration: String,
+    /// The course the appointment is a session of; empty for none.
+    #[serde(default)]
+    course: String,
 }
 
 #[derive(Template)]
@@ -474,6 +479,8 @@ pub(crate) struct BookPage {
     /// Id, name, selected.
     chairs: Vec<(String, String, bool)>,
     kinds: Vec<(Choice, u32)>,
+    /// The patient's open courses: id, words, selected.
+    courses: Vec<(String, String, bool)>,
     form: BookForm,
     errors: FormErrors,
 }
@@ -489,10 +496,27 @@ async fn book_page(
         return Err(AppError::NotFound);
     };
     let site = &who.user().site_id;
-    let p = state
+    let now = jiff::Timestamp::now();
+    let p = state.store().patient(&who.actor(), site, &pid, now).await?;
+    let courses = state
         .store()
-        .patient(&who.actor(), site, &pid, jiff::Timestamp::now())
-        .await?;
+        .courses(&who.actor(), site, &pid, now)
+        .await?
+        .into_iter()
+        .filter(|c| !c.status.is_final())
+        .map(|c| {
+            (
+                c.id.as_str().to_owned(),
+                format!(
+                    "{} from {} ({})",
+                    c.protocol_name,
+                    c.starts_on,
+                    c.status.label().to_lowercase()
+                ),
+                form.course == c.id.as_str(),
+            )
+        })
+        .collect();
     let chairs = state
         .store()
         .chairs(site)
@@ -524,6 +548,7 @@ async fn book_page(
         patient_name: format!("{} {}", p.given_name, p.family_name),
         chairs,
         kinds,
+        courses,
         form,
         errors,
         ctx,
@@ -555,10 +580,53 @@ pub(crate) async fn create(
     if chair.is_none() {
         errors.push("chair", "Choose the chair.");
     }
-    let kind = AppointmentKind::parse(&form.kind);
-    if kind.is_none() {
-        errors.push("kind", "Choose what the appointment is for.");
-    }
+    // The course the appointment is a session of: one of the patient's open courses. Its
+    // kind is the course's product's, taken when "For" is left to choose.
+    let course = match form.course.trim() {
+        "" => None,
+        c => {
+            let site = &who.user().site_id;
+            let found = match (CourseId::parse(c), &patient) {
+                (Some(id), Some(pid)) => match state.store().course(site, &id).await {
+                    Ok(course) if course.patient_id == *pid && !course.status.is_final() => {
+                        Some(course)
+                    }
+                    Ok(_) | Err(store::StoreError::NotFound { .. }) => None,
+                    Err(e) => return Err(e.into()),
+                },
+                _ => None,
+            };
+            if found.is_none() {
+                errors.push(
+                    "course",
+                    "Choose one of the patient's open treatment courses, or none.",
+                );
+            }
+            found
+        }
+    };
+    let course_kind = course
+        .as_ref()
+        .map(|c| AppointmentKind::for_product(c.product));
+    let kind = match (AppointmentKind::parse(&form.kind), course_kind) {
+        (None, Some(k)) if form.kind.trim().is_empty() => Some(k),
+        (Some(k), Some(of_course)) if k != of_course => {
+            errors.push(
+                "kind",
+                format!(
+                    "A session of this course is an appointment for {}: choose that, or choose no course.",
+                    of_course.label()
+                ),
+            );
+            None
+        }
+        (k, _) => {
+            if k.is_none() {
+                errors.push("kind", "Choose what the appointment is for.");
+            }
+            k
+        }
+    };
     let date = form.date.trim().parse::<Date>().ok();
     match date.map(|d| clinical::booking::check_day(d, ctx.today())) {
         None => errors.push("date", "Give the date in the form YYYY-MM-DD."),
@@ -617,7 +685,7 @@ pub(crate) async fn create(
                 let new = NewAppointment {
                     patient_id: &pid,
                     chair_id: &chair_id,
-                    course_id: None,
+                    course_id: course.as_ref().map(|c| &c.id),
                     kind,
                     starts_at,
                     ends_at,
@@ -644,6 +712,8 @@ pub(crate) async fn create(
                         let field = match r {
                             BookingRefusal::OutsideHours { .. } => "time",
                             BookingRefusal::PatientTaken { .. } => "time",
+                            BookingRefusal::CourseNotOpen => "course",
+                            BookingRefusal::NotCourseKind { .. } => "kind",
                             _ => "chair",
                         };
                         errors.push(field, sentence(&refusal_words(&ctx, &r)));

@@ -1169,19 +1169,21 @@ pub(crate) async fn show(
 pub(crate) async fn check_in(
     State(state): State<AppState>,
     who: Can<ClinicalData>,
+    ctx: PageCtx,
     Form(form): Form<SessionForm>,
 ) -> Result<Response, AppError> {
     let now = jiff::Timestamp::now();
     let appointment = AppointmentId::parse(&form.appointment).ok_or(AppError::NotFound)?;
+    let today = super::schedule::zone_day_bounds(&ctx.time_zone(), ctx.today(), 1);
     match state
         .store()
-        .check_in(&who.actor(), &who.user().site_id, &appointment, now)
+        .check_in(&who.actor(), &who.user().site_id, &appointment, today, now)
         .await?
     {
         Ok(id) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
         Err(SessionRefusal::CheckIn(why)) => Ok(crate::error::error_page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            "The patient cannot be checked in yet",
+            "The patient cannot be checked in",
             why,
         )),
         Err(_) => Err(AppError::NotFound),

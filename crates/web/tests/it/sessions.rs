@@ -156,14 +156,15 @@ async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> S
     let actor = Actor::system("test");
     let now = jiff::Timestamp::now();
     let appointment = book_at(app, &r, now - jiff::SignedDuration::from_mins(5)).await;
+    let today = noon_today(now);
     let id = store
-        .check_in(&actor, &r.site, &appointment.id, now)
+        .check_in(&actor, &r.site, &appointment.id, today, now)
         .await
         .unwrap()
         .unwrap();
     // Checking in again returns the same session.
     let again = store
-        .check_in(&actor, &r.site, &appointment.id, now)
+        .check_in(&actor, &r.site, &appointment.id, today, now)
         .await
         .unwrap()
         .unwrap();
@@ -171,7 +172,7 @@ async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> S
     // A second appointment of the patient cannot open a second session while this one runs.
     let second = book_at(app, &r, now + jiff::SignedDuration::from_hours(3)).await;
     match store
-        .check_in(&actor, &r.site, &second.id, now)
+        .check_in(&actor, &r.site, &second.id, today, now)
         .await
         .unwrap()
     {
@@ -202,6 +203,17 @@ async fn clear_of_midnight(zone: &str, margin: std::time::Duration) {
 fn noon_zone(now: jiff::Timestamp) -> jiff::tz::TimeZone {
     let hour = now.to_zoned(jiff::tz::TimeZone::UTC).hour();
     jiff::tz::TimeZone::fixed(jiff::tz::Offset::from_hours(12 - hour).unwrap())
+}
+
+/// The instants `[start, end)` of the day around `now` in [`noon_zone`]: the "today" of the
+/// appointments [`book_at`] books near `now`.
+fn noon_today(now: jiff::Timestamp) -> (jiff::Timestamp, jiff::Timestamp) {
+    let tz = noon_zone(now);
+    let day = now.to_zoned(tz.clone()).date();
+    (
+        day.to_zoned(tz.clone()).unwrap().timestamp(),
+        day.tomorrow().unwrap().to_zoned(tz).unwrap().timestamp(),
+    )
 }
 
 /// Chairs open every day, all day, so the test runs at any hour.
@@ -1534,9 +1546,162 @@ async fn an_arrived_patient_waits_on_the_board_until_checked_in(app: &TestApp) {
     assert!(day.contains("<td>Checked in</td>"), "still booked: {day}");
 }
 
+/// A session is opened only on its appointment's day: another day's list offers no check-in
+/// and a check-in posted anyway is refused, opening nothing. To treat the patient today, a
+/// session of the course is booked by hand for today, in the words of the booking form, and
+/// that one is checked in.
+async fn a_session_is_opened_only_on_its_appointments_day(app: &TestApp) {
+    let (iv, nasal) = all_day_chairs(app).await;
+    let r = ready(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
+    // The story reads the clinic's today from start to end.
+    clear_of_midnight(
+        crate::support::CLINIC_ZONE,
+        std::time::Duration::from_secs(60),
+    )
+    .await;
+    let now = jiff::Timestamp::now();
+    // Thirty hours on is the clinic's next day or the one after, whatever the hour (a day
+    // lasts at most 25 hours).
+    let later = book_at(app, &r, now + jiff::SignedDuration::from_hours(30)).await;
+    let id = later.id.as_str();
+    app.user("nurse.one@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("nurse.one@example.org").await;
+    let zone = jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap();
+    let its_day = later.starts_at.to_zoned(zone.clone()).date();
+    let list = app
+        .get(&nurse, &format!("/schedule/day?date={its_day}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let row = list
+        .split("<tr")
+        .find(|r| r.contains(">Sol Seated</a>"))
+        .unwrap_or_else(|| panic!("the appointment is on its day's list: {list}"));
+    assert!(row.contains("Checked in on its day"), "{row}");
+    assert!(!row.contains("/sessions/check-in"), "{row}");
+
+    let token = app.csrf(&nurse, "/schedule/day").await;
+    let res = app
+        .post_form(&nurse, "/sessions/check-in", &token, &[("appointment", id)])
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("The appointment is not today&#39;s"),
+        "{page}"
+    );
+    assert!(page.contains("book a session for today"), "{page}");
+    assert!(
+        app.db
+            .store
+            .session_of_appointment(&r.site, &later.id)
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing was opened"
+    );
+
+    // The course's booking page leads to the hand form with the course chosen.
+    let course = r.course.as_str();
+    let patient = r.patient.as_str();
+    let book = app
+        .get(&nurse, &format!("/courses/{course}/book"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let by_hand = format!("/schedule/new?patient={patient}&amp;course={course}");
+    assert!(book.contains(&by_hand), "{book}");
+    let form = app
+        .get(&nurse, &by_hand.replace("&amp;", "&"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains(&format!("<option value=\"{course}\" selected>")),
+        "{form}"
+    );
+    let today = now.to_zoned(zone).date().to_string();
+    let token = app.csrf(&nurse, "/schedule/day").await;
+    let fields = |kind: &'static str, chair: String| {
+        vec![
+            ("patient", patient.to_owned()),
+            ("course", course.to_owned()),
+            ("kind", kind.to_owned()),
+            ("chair", chair),
+            ("date", today.clone()),
+            ("time", "00:00".to_owned()),
+            ("duration", String::new()),
+        ]
+    };
+    let client = &nurse;
+    let post = |fields: Vec<(&'static str, String)>| {
+        let token = token.clone();
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form(client, "/schedule/new", &token, &pairs).await
+        }
+    };
+    // Booked as something the course does not give: refused at "For", what was chosen kept.
+    let res = post(fields("esketamine", nasal.clone())).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("A session of this course is an appointment for"),
+        "{page}"
+    );
+    assert!(page.contains("href=\"#kind\""), "{page}");
+    assert!(
+        page.contains(&format!("<option value=\"{course}\" selected>")),
+        "{page}"
+    );
+    // The API refuses it too, at its field.
+    let api = reqwest::Client::new()
+        .post(app.url("/api/v1/appointments"))
+        .bearer_auth(app.token(Role::FrontDesk).await)
+        .json(&json!({"patient_id": patient, "chair_id": iv, "course_id": course,
+                      "kind": "intake", "start": (now + jiff::SignedDuration::from_hours(50)).to_string()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 422);
+    let body: Value = api.json().await.unwrap();
+    assert_eq!(body["error"]["field"], "kind", "{body}");
+    // "For" left to choose: the course's kind.
+    let res = post(fields("", iv.clone())).await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let list = app.get(&nurse, "/schedule/day").await.text().await.unwrap();
+    let row = list
+        .split("<tr")
+        .find(|r| r.contains(">Sol Seated</a>") && r.contains("Room S, IV S"))
+        .unwrap_or_else(|| panic!("today's session is on today's list: {list}"));
+    assert!(row.contains("Check in<span"), "{row}");
+    let today_id = row
+        .split("name=\"appointment\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("the row's check-in names its appointment")
+        .to_owned();
+    assert_ne!(today_id, id);
+    let res = app
+        .post_form(
+            &nurse,
+            "/sessions/check-in",
+            &token,
+            &[("appointment", today_id.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let list = app.get(&nurse, "/schedule/day").await.text().await.unwrap();
+    assert!(list.contains("Open the session<span"), "{list}");
+}
+
 crate::on_both!(
     a_whole_iv_session_runs_in_order_and_locks,
     an_arrived_patient_waits_on_the_board_until_checked_in,
+    a_session_is_opened_only_on_its_appointments_day,
     vitals_are_stored_once_per_idempotency_key,
     an_esketamine_session_locks_only_with_a_complete_rems_form,
     dissociation_and_sedation_are_rated_at_their_set_times,
