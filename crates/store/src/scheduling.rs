@@ -186,7 +186,7 @@ pub enum BookingRefusal {
     #[error("the course is not this patient's, or it has ended")]
     CourseNotOpen,
     /// A session of the course is of another kind than the one asked for (its product's).
-    #[error("a session of this course is an appointment for {course_kind}; book it as that")]
+    #[error("a session of this course is booked as “{course_kind}”; choose that for it")]
     NotCourseKind {
         /// The course's kind, in words.
         course_kind: &'static str,
@@ -718,6 +718,51 @@ impl Store {
         }
         self.audit(actor, event, now).await?;
         Ok(list)
+    }
+
+    /// The site's course sessions that started in `[from, until)` and were left open: still
+    /// booked, with no one checked in, neither cancelled nor marked a no-show. The course
+    /// counts each as booked, so nothing replaces it until the front desk closes it. Oldest
+    /// first, at most `limit`, with how many there are in all. Audited as a read of the
+    /// schedule (it names patients).
+    #[tracing::instrument(skip_all)]
+    pub async fn sessions_left_open(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        from: jiff::Timestamp,
+        until: jiff::Timestamp,
+        limit: u32,
+        now: jiff::Timestamp,
+    ) -> Result<(Vec<AppointmentRecord>, i64), StoreError> {
+        const OPEN: &str = "a.site_id = $1 and a.starts_at >= $2 and a.starts_at < $3
+                and a.status = 'booked' and a.course_id is not null
+                and not exists (select 1 from treatment_sessions s where s.appointment_id = a.id)";
+        let total: i64 =
+            sqlx::query_scalar(&format!("select count(*) from appointments a where {OPEN}"))
+                .bind(site_id.as_str())
+                .bind(millis(from))
+                .bind(millis(until))
+                .fetch_one(&self.pool)
+                .await?;
+        let rows = sqlx::query(&format!(
+            "{APPOINTMENT_SELECT} where {OPEN} order by a.starts_at, a.id limit $4"
+        ))
+        .bind(site_id.as_str())
+        .bind(millis(from))
+        .bind(millis(until))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let list = rows
+            .iter()
+            .map(appointment_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let event = AuditEvent::new("appointment.list", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .detail(format!("rows={} scope=left_open", list.len()));
+        self.audit(actor, event, now).await?;
+        Ok((list, total))
     }
 
     /// The booked intervals of a chair or a patient from `from` on (for proposals).

@@ -39,6 +39,32 @@ pub(crate) struct Today {
     closed: usize,
     /// Inquiries still being worked, of each such status that holds any.
     inquiries: Vec<InquiryCount>,
+    /// Course sessions of the last [`LEFT_OPEN_DAYS`] days left open, oldest first.
+    left_open: Vec<LeftOpenRow>,
+    /// How many there are in all (more than listed past [`LEFT_OPEN_LISTED`]).
+    left_open_total: i64,
+    /// How far back they are looked for, in days.
+    left_open_days: i64,
+}
+
+/// How far back the start page looks for course sessions left open: a month of a course's
+/// sessions, which a clinic closes day by day.
+const LEFT_OPEN_DAYS: i64 = 30;
+/// How many of them it lists.
+const LEFT_OPEN_LISTED: u32 = 20;
+
+/// A course session of an earlier day still booked: no one was checked in, and it was neither
+/// cancelled nor marked a no-show.
+pub(crate) struct LeftOpenRow {
+    /// The day in words ("Thursday 3 December").
+    day: String,
+    /// The day, for its day list's address.
+    date: String,
+    time: String,
+    patient_id: String,
+    patient: String,
+    kind: &'static str,
+    chair: String,
 }
 
 /// One of today's booked appointments.
@@ -306,10 +332,44 @@ async fn today(state: &AppState, who: &Can<Staff>, ctx: &PageCtx) -> Result<Toda
             href: format!("/inquiries?status={}", s.code()),
         })
         .collect();
+    // ok: only a today at the calendar's start has no days before it; none is then looked at.
+    let first = day
+        .checked_sub(jiff::Span::new().days(LEFT_OPEN_DAYS))
+        .unwrap_or(day);
+    let (from, until) = super::schedule::zone_day_bounds(&tz, first, LEFT_OPEN_DAYS);
+    let (open, left_open_total) = state
+        .store()
+        .sessions_left_open(
+            &who.actor(),
+            site,
+            from,
+            until,
+            LEFT_OPEN_LISTED,
+            jiff::Timestamp::now(),
+        )
+        .await?;
+    let left_open = open
+        .into_iter()
+        .map(|a| {
+            let at = a.starts_at.to_zoned(tz.clone());
+            LeftOpenRow {
+                day: at.strftime("%A %-d %B").to_string(),
+                date: at.date().to_string(),
+                time: at.strftime("%H:%M").to_string(),
+                patient_id: a.patient_id.as_str().to_owned(),
+                patient: a.patient_name,
+                kind: a.kind.label(),
+                chair: a.chair_name,
+            }
+        })
+        .collect();
     Ok(Today {
         label: day.strftime("%A %-d %B").to_string(),
         rows,
         closed,
         inquiries,
+        left_open,
+        left_open_total,
+        left_open_days: LEFT_OPEN_DAYS,
     })
 }

@@ -614,7 +614,7 @@ pub(crate) async fn create(
             errors.push(
                 "kind",
                 format!(
-                    "A session of this course is an appointment for {}: choose that, or choose no course.",
+                    "A session of this course is booked as “{}”: choose that under For, or choose no course.",
                     of_course.label()
                 ),
             );

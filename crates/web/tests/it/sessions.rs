@@ -1649,7 +1649,7 @@ async fn a_session_is_opened_only_on_its_appointments_day(app: &TestApp) {
     assert_eq!(res.status(), 422);
     let page = res.text().await.unwrap();
     assert!(
-        page.contains("A session of this course is an appointment for"),
+        page.contains("A session of this course is booked as “IV infusion”: choose that under For"),
         "{page}"
     );
     assert!(page.contains("href=\"#kind\""), "{page}");
@@ -1698,10 +1698,92 @@ async fn a_session_is_opened_only_on_its_appointments_day(app: &TestApp) {
     assert!(list.contains("Open the session<span"), "{list}");
 }
 
+/// A course session of an earlier day that no one checked in, cancelled or marked a no-show
+/// is listed on the front desk's start page as left open, linked to its day; once marked a
+/// no-show it leaves the list and the course proposes a session in its place.
+async fn sessions_left_open_are_listed_until_closed(app: &TestApp) {
+    let (iv, _) = all_day_chairs(app).await;
+    let r = ready(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
+    clear_of_midnight(
+        crate::support::CLINIC_ZONE,
+        std::time::Duration::from_secs(60),
+    )
+    .await;
+    let now = jiff::Timestamp::now();
+    // Fifty hours ago: two or three days back in the clinic, whatever the hour.
+    let past = book_at(app, &r, now - jiff::SignedDuration::from_hours(50)).await;
+    // A visit outside any course has no session to open: it is never "left open".
+    let store = &app.db.store;
+    let start = now - jiff::SignedDuration::from_hours(80);
+    store
+        .book(
+            &Actor::system("test"),
+            &r.site,
+            &store::NewAppointment {
+                patient_id: &r.patient,
+                chair_id: &r.chair,
+                course_id: None,
+                kind: clinical::booking::AppointmentKind::FollowUp,
+                starts_at: start,
+                ends_at: start + jiff::SignedDuration::from_mins(30),
+            },
+            &noon_zone(now),
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    app.user("desk@example.org", Role::FrontDesk).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let zone = jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap();
+    let day = past.starts_at.to_zoned(zone).date();
+    let proposals = |page: &str| page.matches("name=\"slot\"").count();
+    let course_page = format!("/courses/{}/book", r.course);
+    let before = proposals(&app.get(&desk, &course_page).await.text().await.unwrap());
+
+    let home = app.get(&desk, "/").await.text().await.unwrap();
+    assert!(home.contains("Sessions left open (1)"), "{home}");
+    assert!(
+        home.contains("A course session of the last 30 days is still booked"),
+        "{home}"
+    );
+    let row = home
+        .split("<tr>")
+        .find(|r| r.contains(&format!("/schedule/day?date={day}")))
+        .unwrap_or_else(|| panic!("the session is listed with its day: {home}"));
+    assert!(row.contains(">Sol Seated</a>"), "{row}");
+    assert!(row.contains("IV infusion"), "{row}");
+
+    let token = app.csrf(&desk, &format!("/schedule/day?date={day}")).await;
+    let res = app
+        .post_form(
+            &desk,
+            "/schedule/close",
+            &token,
+            &[
+                ("appointment", past.id.as_str()),
+                ("action", "no_show"),
+                ("reason", "did not come"),
+                ("date", &day.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let home = app.get(&desk, "/").await.text().await.unwrap();
+    assert!(!home.contains("Sessions left open"), "{home}");
+    let after = proposals(&app.get(&desk, &course_page).await.text().await.unwrap());
+    assert_eq!(
+        after,
+        before + 1,
+        "the course proposes a session in its place"
+    );
+}
+
 crate::on_both!(
     a_whole_iv_session_runs_in_order_and_locks,
     an_arrived_patient_waits_on_the_board_until_checked_in,
     a_session_is_opened_only_on_its_appointments_day,
+    sessions_left_open_are_listed_until_closed,
     vitals_are_stored_once_per_idempotency_key,
     an_esketamine_session_locks_only_with_a_complete_rems_form,
     dissociation_and_sedation_are_rated_at_their_set_times,
