@@ -549,6 +549,36 @@ pub fn check_protocol(
     }
 }
 
+/// Why the first session's date of a new course was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FirstSessionError {
+    /// Before today: the course's assessment plan would begin with windows already closed,
+    /// every one of them missed, and its sessions could never be checked in.
+    #[error(
+        "the first session cannot be before today, {today}: a course is planned from today on (check the year)"
+    )]
+    Past {
+        /// The clinic's date today.
+        today: Date,
+    },
+    /// Further ahead than any appointment can be booked.
+    #[error("the first session is more than two years ahead; plan it by {latest} (check the year)")]
+    TooFar {
+        /// The last day a session can be booked.
+        latest: Date,
+    },
+}
+
+/// Checks the first session's date of a new course: from `today` (the clinic's date) to the
+/// last day an appointment can be booked ([`crate::booking::MAX_DAYS_AHEAD`]), as the course's
+/// sessions are booked and checked in from today on.
+pub fn check_first_session(day: Date, today: Date) -> Result<(), FirstSessionError> {
+    crate::booking::check_day(day, today).map_err(|e| match e {
+        crate::booking::DayError::Past { today } => FirstSessionError::Past { today },
+        crate::booking::DayError::TooFar { latest } => FirstSessionError::TooFar { latest },
+    })
+}
+
 /// Checks the first order of a course: esketamine starts at 56 mg on day 1 (28 mg at 65 and
 /// over); 84 mg only after a 56 mg start (Spravato prescribing information, dosage and
 /// administration for TRD, research §3.1).

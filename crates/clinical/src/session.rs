@@ -1032,6 +1032,20 @@ pub struct CheckClock {
     pub has_discharge_reading: bool,
 }
 
+/// The earliest discharge the rules set: for esketamine, [`ESKETAMINE_MONITOR_MIN`] after the
+/// start of dosing (the Spravato REMS's two hours of monitoring); `None` for ketamine, whose
+/// discharge follows the checklist and the clinician's judgement, and for a session that is
+/// not dosing or being monitored.
+pub fn earliest_discharge(c: &CheckClock) -> Option<Timestamp> {
+    use SessionStatus as S;
+    match c.status {
+        S::Administering | S::Paused | S::Monitoring if c.esketamine => c
+            .started_at
+            .map(|s| s + SignedDuration::from_mins(ESKETAMINE_MONITOR_MIN)),
+        _ => None,
+    }
+}
+
 /// When the next check is due, or `None` when none is (before dosing the pre-assessment asks
 /// for vitals itself; after discharge nothing is due; after esketamine's reading before
 /// discharge, only the nurse's judgement asks for more).

@@ -390,10 +390,12 @@ const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 6] = [
             "Blood pressure rose above the clinic's limit at two infusions; referred to cardiology.",
         ),
     ),
+    // Started last week, as the other active course: her weekly infusions are under way, and
+    // only the first week's assessments can have been missed.
     (
         WAITING_PATIENT,
         "iv_maintenance_weekly",
-        -6,
+        -1,
         CourseStatus::Active,
         None,
     ),

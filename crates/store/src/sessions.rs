@@ -242,6 +242,12 @@ impl SessionRecord {
         clinical::session::next_check(&self.clock())
     }
 
+    /// The earliest discharge the rules set (esketamine's two hours), while dosing or
+    /// monitoring.
+    pub fn earliest_discharge(&self) -> Option<jiff::Timestamp> {
+        clinical::session::earliest_discharge(&self.clock())
+    }
+
     fn clock(&self) -> CheckClock {
         use clinical::session::{CHECK_EARLY_MIN, ESKETAMINE_MONITOR_MIN, ESKETAMINE_RECHECK_MIN};
         // Whether a blood pressure was taken from a little before `mark` minutes after the

@@ -272,3 +272,17 @@ fn a_clinic_protocol_is_checked_at_its_fields() {
     assert_eq!(fields, ["name", "phase1_name", "phase2_name", "source"]);
     assert!(e[1].to_string().contains("phase 1: the name"), "{}", e[1]);
 }
+
+#[test]
+fn a_course_starts_from_today_and_within_two_years() {
+    let today: Date = "2026-12-07".parse().unwrap();
+    assert_eq!(check_first_session(today, today), Ok(()));
+    let yesterday = today.yesterday().unwrap();
+    let e = check_first_session(yesterday, today).unwrap_err();
+    assert_eq!(e, FirstSessionError::Past { today });
+    assert!(e.to_string().contains("before today, 2026-12-07"), "{e}");
+    let last = today.checked_add(730.days()).unwrap();
+    assert_eq!(check_first_session(last, today), Ok(()));
+    let e = check_first_session(last.tomorrow().unwrap(), today).unwrap_err();
+    assert_eq!(e, FirstSessionError::TooFar { latest: last });
+}

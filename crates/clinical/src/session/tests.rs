@@ -258,6 +258,34 @@ fn esketamine_checks_are_at_forty_minutes_and_before_discharge() {
     assert_eq!(next_check(&c), None);
 }
 
+#[test]
+fn esketamine_may_be_discharged_two_hours_after_dosing_began() {
+    let mut c = CheckClock {
+        delivery: Delivery::Observed,
+        esketamine: true,
+        status: SessionStatus::Administering,
+        started_at: Some(at(0)),
+        last_vitals_at: None,
+        has_forty_minute_reading: false,
+        has_discharge_reading: false,
+    };
+    assert_eq!(earliest_discharge(&c), Some(at(120)));
+    c.status = SessionStatus::Monitoring;
+    assert_eq!(earliest_discharge(&c), Some(at(120)));
+    // Before dosing and after discharge, no time is set.
+    c.status = SessionStatus::Discharged;
+    assert_eq!(earliest_discharge(&c), None);
+    c.status = SessionStatus::DoseVerified;
+    c.started_at = None;
+    assert_eq!(earliest_discharge(&c), None);
+    // Ketamine's discharge follows the checklist, with no time of its own.
+    c.esketamine = false;
+    c.delivery = Delivery::Infusion;
+    c.status = SessionStatus::Monitoring;
+    c.started_at = Some(at(0));
+    assert_eq!(earliest_discharge(&c), None);
+}
+
 fn facts() -> DischargeFacts {
     DischargeFacts {
         open_alerts: 0,

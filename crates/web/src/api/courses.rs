@@ -199,7 +199,8 @@ pub(crate) struct NewCourseBody {
     /// Outcome instrument.
     #[schema(example = "phq9")]
     instrument: String,
-    /// First session's target date, `YYYY-MM-DD`.
+    /// First session's target date, `YYYY-MM-DD`: from the clinic's today to two years
+    /// ahead.
     #[schema(example = "2026-12-07")]
     starts_on: String,
     /// mg/kg for racemic ketamine, mg for esketamine; the protocol's starting dose when absent.
@@ -238,7 +239,7 @@ fn refused(c: CourseRefusal) -> ApiError {
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),
-        (status = 422, description = "A bad field (`field` names it), a dose outside the clinic's caps or the label, a condition not among the patient's diagnoses; `rems_enrollment_required` or `rems_certification_required` for esketamine", body = ErrorBody)
+        (status = 422, description = "A bad field (`field` names it), a dose outside the clinic's caps or the label, a condition not among the patient's diagnoses, a first session before today or more than two years ahead; `rems_enrollment_required` or `rems_certification_required` for esketamine", body = ErrorBody)
     )
 )]
 pub(crate) async fn create(
@@ -285,6 +286,8 @@ pub(crate) async fn create(
         .await?;
     let tz = super::scheduling::site_zone(&state, site).await?;
     let today = now.to_zoned(tz).date();
+    clinical::course::check_first_session(starts_on, today)
+        .map_err(|e| invalid("starts_on", e.to_string()))?;
     let age = clinical::patient::age_on(patient.date_of_birth, today);
     let dose = match body.dose.as_deref() {
         None => protocol.dose_for_age(age),

@@ -466,13 +466,22 @@ pub(crate) async fn create(
             "Choose the outcome rating scale from the list.",
         );
     }
-    let starts_on = form.starts_on.trim().parse::<jiff::civil::Date>().ok();
-    if starts_on.is_none() {
-        errors.push(
-            "starts_on",
-            "Give the first session's date in the form YYYY-MM-DD, for example 2026-12-07.",
-        );
-    }
+    let starts_on = match form.starts_on.trim().parse::<jiff::civil::Date>() {
+        Err(_) => {
+            errors.push(
+                "starts_on",
+                "Give the first session's date in the form YYYY-MM-DD, for example 2026-12-07.",
+            );
+            None
+        }
+        Ok(day) => match clinical::course::check_first_session(day, ctx.today()) {
+            Ok(()) => Some(day),
+            Err(e) => {
+                errors.push("starts_on", sentence(&e.to_string()));
+                None
+            }
+        },
+    };
     let p = state.store().patient(&who.actor(), site, &id, now).await?;
     let age = clinical::patient::age_on(p.date_of_birth, ctx.today());
     let dose = match &protocol {

@@ -283,6 +283,8 @@ pub(crate) struct SessionPage {
     esketamine: bool,
     can_prescribe: bool,
     next_check: Option<(String, &'static str, bool)>,
+    /// The earliest discharge, in the clinic's time, while it is still ahead (esketamine).
+    discharge_from: Option<String>,
     vitals: Vec<VitalsRow>,
     open_alerts: Vec<AlertRow>,
     closed_alerts: Vec<AlertRow>,
@@ -1066,6 +1068,10 @@ async fn session_page(
         esketamine: s.product.is_esketamine(),
         can_prescribe: who.user().role == store::Role::Prescriber,
         next_check,
+        discharge_from: s
+            .earliest_discharge()
+            .filter(|at| *at > jiff::Timestamp::now())
+            .map(|at| at.to_zoned(ctx.time_zone()).strftime("%H:%M").to_string()),
         vitals,
         open_alerts,
         closed_alerts,
@@ -1919,6 +1925,8 @@ pub(crate) struct BoardCard {
     status: &'static str,
     elapsed: String,
     next_check: String,
+    /// When the patient may be discharged, where the rules set a time (esketamine).
+    discharge: Option<String>,
     overdue: bool,
     last_bp: String,
     alerts: Vec<String>,
@@ -2016,6 +2024,13 @@ fn board_cards(
                     |d| format!("{} at {}", d.what, time(d.at)),
                 ),
                 overdue: due.is_some_and(|d| d.at < now),
+                discharge: s.earliest_discharge().map(|at| {
+                    if at > now {
+                        format!("from {}, two hours after dosing began", time(at))
+                    } else {
+                        "two hours have passed: when the discharge checklist is met".to_owned()
+                    }
+                }),
                 last_bp: s
                     .vitals
                     .iter()

@@ -414,7 +414,7 @@ async fn a_prescriber_orders_a_course_and_each_dose_change_is_a_new_order(app: &
             .send()
     };
     let body = json!({"patient_id": id, "diagnosis_code": "F33.2", "protocol": "iv_induction_thrice_weekly",
-                      "instrument": "phq9", "starts_on": "2026-12-07"});
+                      "instrument": "phq9", "starts_on": clinic_today()});
     let res = post(&nurse, "/api/v1/courses", body.clone()).await.unwrap();
     assert_eq!(res.status(), 403, "only a prescriber orders");
     let mut wrong = body.clone();
@@ -430,6 +430,22 @@ async fn a_prescriber_orders_a_course_and_each_dose_change_is_a_new_order(app: &
     assert_eq!(res.status(), 422);
     let e: Value = res.json().await.unwrap();
     assert_eq!(e["error"]["field"], "diagnosis_code");
+    let mut past = body.clone();
+    past["starts_on"] = json!("2025-12-07");
+    let e: Value = post(&doctor, "/api/v1/courses", past)
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(e["error"]["field"], "starts_on", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be before today"),
+        "{e}"
+    );
     let mut high = body.clone();
     high["dose"] = json!("1.5");
     let e: Value = post(&doctor, "/api/v1/courses", high)
@@ -753,6 +769,33 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
             .unwrap()
             .contains("2 mg/kg is outside 0.1 to 1 mg/kg")
     );
+    // A first session before today: every assessment window of the plan would be closed and
+    // missed before the course begins, and its sessions could never be checked in.
+    let today: jiff::civil::Date = clinic_today().parse().unwrap();
+    let yesterday = today.yesterday().unwrap().to_string();
+    let res = app
+        .post_form(
+            &doctor,
+            &path,
+            &token,
+            &[
+                ("diagnosis", "F33.1"),
+                ("protocol", "iv_induction_thrice_weekly"),
+                ("instrument", "phq9"),
+                ("starts_on", &yesterday),
+                ("dose", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains(&format!(
+            "The first session cannot be before today, {today}: a course is planned from today on"
+        )),
+        "{page}"
+    );
+    assert!(page.contains(&format!("value=\"{yesterday}\"")), "{page}");
     let res = app
         .post_form(
             &doctor,
@@ -1178,7 +1221,7 @@ async fn a_clinic_adds_its_own_protocol_and_orders_from_it(app: &TestApp) {
         .bearer_auth(&token)
         .json(
             &json!({"patient_id": id, "diagnosis_code": "F43.10", "protocol": "iv_induction_8",
-                      "instrument": "pcl5", "starts_on": "2026-12-07"}),
+                      "instrument": "pcl5", "starts_on": clinic_today()}),
         )
         .send()
         .await
@@ -1199,3 +1242,12 @@ fn form_token_of(html: &str) -> String {
 }
 
 crate::on_both!(a_clinic_adds_its_own_protocol_and_orders_from_it);
+
+/// The clinic's date today, `YYYY-MM-DD`: a course's first session is planned from today on.
+fn clinic_today() -> String {
+    jiff::Timestamp::now()
+        .in_tz(crate::support::CLINIC_ZONE)
+        .unwrap()
+        .date()
+        .to_string()
+}

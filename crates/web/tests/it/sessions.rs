@@ -935,6 +935,32 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
         }
         other => panic!("{other:?}"),
     }
+    // The chair board and the session room say from when: two hours after the first device.
+    app.user("esk.nurse@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("esk.nurse@example.org").await;
+    let from = at(1)
+        .to_zoned(jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap())
+        .checked_add(jiff::SignedDuration::from_mins(120))
+        .unwrap()
+        .strftime("%H:%M")
+        .to_string();
+    let board = app.get(&nurse, "/board").await.text().await.unwrap();
+    assert!(
+        board.contains(&format!(
+            "<p>Discharge: from {from}, two hours after dosing began</p>"
+        )),
+        "{board}"
+    );
+    let room = app
+        .get(&nurse, &format!("/sessions/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        room.contains(&format!("the patient may be discharged from {from}")),
+        "{room}"
+    );
     let later = now + jiff::SignedDuration::from_mins(125);
     store
         .discharge(&actor, &site, &sid, &checklist, &settings, later)
@@ -954,8 +980,6 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
         other => panic!("{other:?}"),
     }
     // The printed form shows what is missing.
-    app.user("esk.nurse@example.org", Role::Nurse).await;
-    let nurse = app.signed_in("esk.nurse@example.org").await;
     let form = app
         .get(&nurse, &format!("/sessions/{id}/rems-form"))
         .await
