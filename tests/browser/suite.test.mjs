@@ -725,6 +725,12 @@ test("a prescriber orders and signs a course, and the front desk books its induc
   await desk.goto(`${base}/schedule?week=${nextMonday}`);
   assert.match(await desk.textContent("main"), /Delphine Harrowgate/);
   await checkAccessible(desk, "the week with the course booked");
+  // At 1280 pixels every chair of the demo's nine is a column in view: the week is as wide as
+  // the screen, where a page of the usual width hid the last chairs off to the side.
+  const hidden = await desk.evaluate(() =>
+    [...document.querySelectorAll("main .table-scroll")].filter((r) => r.scrollWidth > r.clientWidth + 1).length,
+  );
+  assert.equal(hidden, 0, "no day of the week scrolls sideways at 1280 pixels");
   await desk.getByRole("link", { name: /Monday/ }).first().click();
   assert.match(await desk.textContent("tbody"), /Delphine Harrowgate/);
   await checkAccessible(desk, "the day list");
