@@ -402,6 +402,12 @@ const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 6] = [
 ];
 
 /// The Monday of `day`'s week.
+/// The demo site's time zone, for the demo's clinic times.
+pub(crate) fn demo_zone(site: &Site) -> jiff::tz::TimeZone {
+    // ok: the demo site is made with a known zone; a bad one only changes demo times.
+    jiff::tz::TimeZone::get(&site.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
 fn monday_of(day: Date) -> Date {
     // ok: only a day in the calendar's first week has no Monday before it; the demo's days are
     // today's, so the day itself stands in for it without changing anything a person sees.
@@ -483,8 +489,7 @@ impl Store {
             now,
         )
         .await?;
-        // ok: the demo site is made with a known zone; a bad one only changes demo times.
-        let tz = jiff::tz::TimeZone::get(&site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let tz = demo_zone(site);
         let patients = self
             .patients(&system, &site.id, "", PatientSort::Name, 50, now)
             .await?;

@@ -242,8 +242,7 @@ impl Store {
                 .await?;
         }
         let chairs = self.demo_live_chairs(site, &system, now).await?;
-        // ok: the demo site is made with a known zone; a bad one only changes demo times.
-        let tz = jiff::tz::TimeZone::get(&site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let tz = crate::demo::demo_zone(site);
         if let Some(course) = waiting {
             self.demo_waiting(site, &system, course, &chairs.2, &tz, now)
                 .await?;
@@ -467,8 +466,7 @@ impl Store {
         let settings = AlertSettings::default();
         let sid: &SiteId = &site.id;
         let t = plan.at;
-        // ok: the demo site is made with a known zone; a bad one only changes demo times.
-        let tz = jiff::tz::TimeZone::get(&site.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let tz = crate::demo::demo_zone(site);
         // ok: only the calendar's last day has no next; the demo then has no session.
         let Some(day) = local_day(t, &tz) else {
             return Ok(());

@@ -43,13 +43,11 @@ pub(crate) struct Today {
     left_open: Vec<LeftOpenRow>,
     /// How many there are in all (more than listed past [`LEFT_OPEN_LISTED`]).
     left_open_total: i64,
-    /// How far back they are looked for, in days.
-    left_open_days: i64,
 }
 
 /// How far back the start page looks for course sessions left open: a month of a course's
 /// sessions, which a clinic closes day by day.
-const LEFT_OPEN_DAYS: i64 = 30;
+pub(crate) const LEFT_OPEN_DAYS: i64 = 30;
 /// How many of them it lists.
 const LEFT_OPEN_LISTED: u32 = 20;
 
@@ -370,6 +368,5 @@ async fn today(state: &AppState, who: &Can<Staff>, ctx: &PageCtx) -> Result<Toda
         inquiries,
         left_open,
         left_open_total,
-        left_open_days: LEFT_OPEN_DAYS,
     })
 }

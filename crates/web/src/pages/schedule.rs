@@ -88,7 +88,12 @@ pub(crate) struct WeekPage {
     days: Vec<DayView>,
 }
 
-fn day_bounds(ctx: &PageCtx, day: Date, days: i64) -> (jiff::Timestamp, jiff::Timestamp) {
+/// The instants `[start, end)` of `days` days from `day` in the clinic's zone.
+pub(crate) fn day_bounds(
+    ctx: &PageCtx,
+    day: Date,
+    days: i64,
+) -> (jiff::Timestamp, jiff::Timestamp) {
     zone_day_bounds(&ctx.time_zone(), day, days)
 }
 

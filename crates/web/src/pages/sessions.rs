@@ -1180,7 +1180,7 @@ pub(crate) async fn check_in(
 ) -> Result<Response, AppError> {
     let now = jiff::Timestamp::now();
     let appointment = AppointmentId::parse(&form.appointment).ok_or(AppError::NotFound)?;
-    let today = super::schedule::zone_day_bounds(&ctx.time_zone(), ctx.today(), 1);
+    let today = super::schedule::day_bounds(&ctx, ctx.today(), 1);
     match state
         .store()
         .check_in(&who.actor(), &who.user().site_id, &appointment, today, now)
