@@ -742,6 +742,12 @@ test("a prescriber orders and signs a course, and the front desk books its induc
   await desk.context().close();
 });
 
+/// The id of the demo patient whose family name is `family`, from the patient search.
+async function patientId(page, family) {
+  await page.goto(`${base}/patients?q=${family}`);
+  return (await page.locator("table a").first().getAttribute("href")).split("/").pop();
+}
+
 /// Books a session of the patient's one open course for today by hand, in `chair`, at the
 /// first of a few times of the day that neither the chair nor the patient has taken, and
 /// presses that appointment's "Check in" on today's list.
@@ -819,11 +825,31 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   assert.match(await doctor.textContent("main"), /Signed and locked .* by Dr\. Priya Prescriber/);
   await checkAccessible(doctor, "locked session with the addendum form");
 
-  // The patient's next session, today: a patient is checked in only on the day of their
-  // appointment, so the nurse books one for today by hand, as a session of the course, in a
-  // chair open all day (whatever the hour the suite runs), and checks it in from today's list.
+  // No second session of the course today for the patient just discharged: a course plans
+  // one a day at most, and the booking is refused at its date.
   const patient = (await nurse.getAttribute(".patient-banner a", "href")).split("/").pop();
-  await bookTodayByHand(nurse, patient, "Room C, Demo IV (24 h)");
+  await nurse.goto(`${base}/schedule/new?patient=${patient}`);
+  const courses = nurse.getByLabel("Treatment course");
+  await courses.selectOption((await courses.locator("option").evaluateAll((os) => os.map((o) => o.value).filter(Boolean)))[0]);
+  await nurse.getByLabel("Chair").selectOption({ label: "Room C, Demo IV (24 h)" });
+  await nurse.getByLabel("Date").fill(clinicDate(new Date()));
+  await nurse.getByLabel("Start time").fill("00:00");
+  await nurse.getByRole("button", { name: "Book the appointment" }).click();
+  await nurse.waitForSelector("#error-summary");
+  assert.match(await nurse.textContent("#error-summary"), /This course has a session on that day already/);
+  await checkAccessible(nurse, "a second session of a course on one day refused");
+
+  // The next IV session: the patient the front desk marked arrived, checked in from today's
+  // list. When the clinic's midnight fell since the demo started, her appointment was
+  // yesterday's, and the nurse books her one for today by hand (a patient is checked in only
+  // on the day of their appointment).
+  await nurse.goto(`${base}/schedule/day`);
+  const noor = nurse.locator("tbody tr", { hasText: "Noor Penhallow" }).filter({ has: nurse.getByRole("button", { name: /^Check in/ }) });
+  if ((await noor.count()) > 0) {
+    await noor.first().getByRole("button", { name: /^Check in/ }).click();
+  } else {
+    await bookTodayByHand(nurse, await patientId(nurse, "Penhallow"), "Room C, Demo IV (24 h)");
+  }
   await nurse.waitForURL(/\/sessions\/[0-9a-f-]{36}$/);
   await checkAccessible(nurse, "pre-assessment form");
   await nurse.getByLabel("Today's weight (kg)").fill("78");
@@ -911,10 +937,9 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   await doctor.waitForURL(/done=locked/);
   assert.match(await doctor.textContent("main"), /Signed and locked .* by Dr\. Priya Prescriber/);
 
-  // The patient's next esketamine session from check-in: the devices, then monitoring that
-  // cannot end before two hours.
-  const eskPatient = (await nurse.getAttribute(".patient-banner a", "href")).split("/").pop();
-  await bookTodayByHand(nurse, eskPatient, "Room C, Demo nasal (24 h)");
+  // The first esketamine session of the patient starting it this week, from check-in: the
+  // devices, then monitoring that cannot end before two hours.
+  await bookTodayByHand(nurse, await patientId(nurse, "Quintrell"), "Room C, Demo nasal (24 h)");
   await nurse.waitForURL(/\/sessions\/[0-9a-f-]{36}$/);
   assert.notEqual(nurse.url(), esk, "a new session, not the locked one");
   await nurse.getByLabel("Today's weight (kg)").fill("84");

@@ -39,7 +39,12 @@ pub(crate) async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         }
     };
     let store = open_store(&config).await?;
-    let tz = jiff::tz::TimeZone::get(&config.clinic.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz = jiff::tz::TimeZone::get(&config.clinic.timezone).with_context(|| {
+        format!(
+            "configuration: clinic.timezone '{}' is not an IANA time zone",
+            config.clinic.timezone
+        )
+    })?;
     if demo {
         let now = jiff::Timestamp::now();
         let today = now.to_zoned(tz).date();

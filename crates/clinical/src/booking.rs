@@ -424,12 +424,16 @@ pub struct ProposalAsk {
     pub not_before: Timestamp,
     /// Days after the target date a slot may fall.
     pub slack_days: i32,
+    /// Days that hold one of the course's sessions already: nothing is proposed on them, nor
+    /// two proposals on one day (a course's plan puts one session on a day at most).
+    pub taken_days: Vec<Date>,
 }
 
-/// The first free slot for each planned session on its day or, when the day is full or
-/// closed, one of the next `slack_days` days, in a chair that takes `kind`, every 15 minutes
-/// from opening, never overlapping the chair's bookings, the patient's (`patient_busy`) or the
-/// proposals before it. Sessions no slot fits are left out (the caller says which).
+/// The first free slot for each planned session on its day or, when the day is full, closed
+/// or holds another of the course's sessions, one of the next `slack_days` days, in a chair
+/// that takes `kind`, every 15 minutes from opening, never overlapping the chair's bookings,
+/// the patient's (`patient_busy`) or the proposals before it. Sessions no slot fits are left
+/// out (the caller says which).
 pub fn propose(
     sessions: &[PlannedSession],
     ask: &ProposalAsk,
@@ -442,7 +446,9 @@ pub fn propose(
         ref tz,
         not_before,
         slack_days,
+        ref taken_days,
     } = *ask;
+    let mut days: Vec<Date> = taken_days.clone();
     let length = SignedDuration::from_mins(i64::from(minutes));
     let mut taken: Vec<(String, Timestamp, Timestamp)> = Vec::new();
     let mut out = Vec::new();
@@ -451,6 +457,9 @@ pub fn propose(
             let Ok(date) = s.date.checked_add(offset.days()) else {
                 continue;
             };
+            if days.contains(&date) {
+                continue;
+            }
             if let Some(p) = first_slot(
                 date,
                 kind,
@@ -462,6 +471,7 @@ pub fn propose(
                 not_before,
             ) {
                 taken.push((p.0.clone(), p.1, p.2));
+                days.push(date);
                 out.push(Proposal {
                     session: s.number,
                     chair_id: p.0,
@@ -587,6 +597,7 @@ mod tests {
             tz: chicago(),
             not_before,
             slack_days,
+            taken_days: Vec::new(),
         }
     }
 
@@ -689,6 +700,33 @@ mod tests {
         assert!(none.is_empty(), "no slack, no slot");
         let past = propose(&sessions[..1], &ask(at("2026-12-07T09:00"), 2), &only, &[]);
         assert_eq!(past[0].start, at("2026-12-07T09:00"), "nothing before now");
+    }
+
+    #[test]
+    fn a_day_holding_a_session_of_the_course_gets_no_other() {
+        let protocol = builtin_protocols()
+            .into_iter()
+            .find(|p| p.code == "iv_induction_thrice_weekly")
+            .unwrap();
+        // Monday, Wednesday, Friday from 7 December.
+        let sessions = protocol.expand("2026-12-07".parse().unwrap());
+        let only = [chair("a", &[Product::IvRacemic])];
+        let day = |s: &str| s.parse::<Date>().unwrap();
+        // The course already has a session on Monday: the first moves to Tuesday, and the
+        // second stays on Wednesday.
+        let mut with_monday = ask(at("2026-12-01T00:00"), 2);
+        with_monday.taken_days = vec![day("2026-12-07")];
+        let p = propose(&sessions[..2], &with_monday, &only, &[]);
+        assert_eq!(p[0].start, at("2026-12-08T08:00"));
+        assert_eq!(p[1].start, at("2026-12-09T08:00"));
+        // Monday and Tuesday full: the first moves on to Wednesday, the second's own day,
+        // which then has no room for the second; it goes to Thursday.
+        let mut a = chair("a", &[Product::IvRacemic]);
+        a.busy
+            .push((at("2026-12-07T08:00"), at("2026-12-08T18:00")));
+        let p = propose(&sessions[..2], &ask(at("2026-12-01T00:00"), 2), &[a], &[]);
+        assert_eq!(p[0].start, at("2026-12-09T08:00"));
+        assert_eq!(p[1].start, at("2026-12-10T08:00"));
     }
 
     #[test]

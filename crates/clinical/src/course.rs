@@ -383,6 +383,41 @@ pub fn expand(phases: &[Phase], first: Date) -> Vec<PlannedSession> {
     out
 }
 
+/// The sessions of a course's plan (`planned`) after its first `booked`, on the dates they can
+/// still be booked from `today`. When the plan has fallen behind (a course paused and resumed,
+/// sessions cancelled or missed), the rest move later together and keep the plan's spacing:
+/// the first goes no earlier than `today`, nor sooner after the course's last booked session
+/// (`last_booked`) than the plan puts it after the session before it. A plan that has not
+/// fallen behind keeps its dates.
+pub fn still_to_book(
+    planned: &[PlannedSession],
+    booked: usize,
+    last_booked: Option<Date>,
+    today: Date,
+) -> Vec<PlannedSession> {
+    let rest = planned.get(booked..).unwrap_or_default();
+    let Some(first) = rest.first() else {
+        return Vec::new();
+    };
+    let mut earliest = today;
+    if let (Some(last), Some(before)) = (last_booked, booked.checked_sub(1)) {
+        let gap = planned
+            .get(before)
+            .map_or(0, |b| (first.date - b.date).get_days());
+        if let Ok(after) = last.checked_add(gap.days()) {
+            earliest = earliest.max(after);
+        }
+    }
+    let shift = (earliest - first.date).get_days().max(0);
+    rest.iter()
+        .map(|s| PlannedSession {
+            // ok: only a plan at the calendar's end cannot move; it then keeps its date.
+            date: s.date.checked_add(shift.days()).unwrap_or(s.date),
+            ..s.clone()
+        })
+        .collect()
+}
+
 /// Why a clinic's protocol template was refused; each names its field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProtocolError {

@@ -194,7 +194,7 @@ fn encode_phases(phases: &[Phase]) -> String {
     serde_json::to_string(&stored).unwrap_or_default()
 }
 
-fn decode_phases(text: &str) -> Result<Vec<Phase>, String> {
+pub(crate) fn decode_phases(text: &str) -> Result<Vec<Phase>, String> {
     let stored: Vec<StoredPhase> = serde_json::from_str(text).map_err(|e| e.to_string())?;
     stored
         .into_iter()

@@ -107,6 +107,10 @@ const DEMO_PATIENTS: [(&str, &str, &str, &str, &str); 7] = [
 /// ([`Store::seed_demo_sessions`]).
 pub(crate) const WAITING_PATIENT: &str = "Penhallow";
 
+/// The patient starting esketamine this week (after an IV maintenance course ended): ready
+/// for a first session, REMS enrollment and consent recorded, none of its sessions booked.
+pub(crate) const ESKETAMINE_STARTER: &str = "Quintrell";
+
 /// Fictional weekly PHQ-9 and GAD-7 answers for the first demo patients, oldest first: a
 /// baseline three weeks ago and weekly follow-ups, so the demo shows trajectories, response,
 /// remission and one open safety alert (the last PHQ-9 of the second patient).
@@ -352,7 +356,7 @@ const DEMO_CHAIRS: [(&str, &str, &[Product]); 6] = [
 /// Demo courses: (patient's family name, protocol code, weeks from this week's Monday to the first
 /// session, status, reason for stopping). The active course's weeks are counted from
 /// [`demo_anchor_monday`] instead, so it has sessions behind and ahead of any day.
-const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 6] = [
+const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 7] = [
     (
         "Ashgrove",
         "iv_induction_thrice_weekly",
@@ -399,15 +403,16 @@ const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 6] = [
         CourseStatus::Active,
         None,
     ),
+    (
+        ESKETAMINE_STARTER,
+        "esketamine_trd_label",
+        0,
+        CourseStatus::Active,
+        None,
+    ),
 ];
 
 /// The Monday of `day`'s week.
-/// The demo site's time zone, for the demo's clinic times.
-pub(crate) fn demo_zone(site: &Site) -> jiff::tz::TimeZone {
-    // ok: the demo site is made with a known zone; a bad one only changes demo times.
-    jiff::tz::TimeZone::get(&site.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
-}
-
 fn monday_of(day: Date) -> Date {
     // ok: only a day in the calendar's first week has no Monday before it; the demo's days are
     // today's, so the day itself stands in for it without changing anything a person sees.
@@ -489,7 +494,7 @@ impl Store {
             now,
         )
         .await?;
-        let tz = demo_zone(site);
+        let tz = site.zone.clone();
         let patients = self
             .patients(&system, &site.id, "", PatientSort::Name, 50, now)
             .await?;
@@ -563,7 +568,11 @@ impl Store {
                     .await?;
                 from = *to;
             }
-            if status.is_final() || status == CourseStatus::Paused || family == WAITING_PATIENT {
+            if status.is_final()
+                || status == CourseStatus::Paused
+                || family == WAITING_PATIENT
+                || family == ESKETAMINE_STARTER
+            {
                 continue;
             }
             // A week either side of today: the course's sessions at 9:00 (or 13:00 in a

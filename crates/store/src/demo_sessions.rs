@@ -16,7 +16,7 @@ use crate::audit::Actor;
 use crate::courses::CourseRecord;
 use crate::ledger::{NewEntry, Receipt, Supplier, Witness};
 use crate::row::{AppointmentId, ChairId, SiteId};
-use crate::scheduling::{AppointmentStatus, NewAppointment, NewChair};
+use crate::scheduling::{AppointmentStatus, NewAppointment, NewChair, local_day};
 use crate::sessions::{DoseVerification, PreAssessment};
 use crate::{Site, Store, StoreError};
 
@@ -32,17 +32,6 @@ pub(crate) fn bp(s: u16, d: u16, hr: u16, o2: u16, rr: u16) -> Vitals {
 
 fn mins(m: i64) -> SignedDuration {
     SignedDuration::from_mins(m)
-}
-
-/// The instants `[start, end)` of the local day in `tz` that holds `at`; `None` only for the
-/// calendar's last day, which has no next.
-fn local_day(at: Timestamp, tz: &jiff::tz::TimeZone) -> Option<(Timestamp, Timestamp)> {
-    let day = at.to_zoned(tz.clone()).date();
-    // ok: a day's start or its end is out of range only at the calendar's last day; callers
-    // say what the demo does then (see the `// ok:` at each).
-    let start = day.to_zoned(tz.clone()).ok()?;
-    let end = day.tomorrow().ok()?.to_zoned(tz.clone()).ok()?;
-    Some((start.timestamp(), end.timestamp()))
 }
 
 /// An appointment of `course`'s kind in `chair` from `start` to `end`.
@@ -191,20 +180,30 @@ impl Store {
         let waiting = courses
             .iter()
             .find(|c| c.patient_name.ends_with(crate::demo::WAITING_PATIENT));
+        let starter = courses
+            .iter()
+            .find(|c| c.patient_name.ends_with(crate::demo::ESKETAMINE_STARTER));
         let (Some(iv), Some(esk)) = (iv, esk) else {
             return Ok(());
         };
-        for course in [Some(iv), Some(esk), waiting].into_iter().flatten() {
+        for course in [Some(iv), Some(esk), waiting, starter]
+            .into_iter()
+            .flatten()
+        {
             self.demo_consent(site, course, &nurse, now).await?;
         }
-        // Past IV appointments of the course: signed and locked sessions, once.
+        // Past IV appointments of the course before today: signed and locked sessions, once.
+        // Today's is the session in progress (below).
+        let tz = site.zone.clone();
         let from = now - SignedDuration::from_hours(24 * 8);
+        // ok: only the calendar's last day has no end; the demo then signs sessions up to now.
+        let until = local_day(now, &tz).map_or(now, |(today, _)| today);
         let past = self
             .appointments(
                 &system,
                 &site.id,
                 from,
-                now - mins(180),
+                until.min(now - mins(180)),
                 None,
                 Some(&iv.patient_id),
                 now,
@@ -242,7 +241,6 @@ impl Store {
                 .await?;
         }
         let chairs = self.demo_live_chairs(site, &system, now).await?;
-        let tz = crate::demo::demo_zone(site);
         if let Some(course) = waiting {
             self.demo_waiting(site, &system, course, &chairs.2, &tz, now)
                 .await?;
@@ -288,11 +286,11 @@ impl Store {
                 local_day(start, &tz).map(|(_, end)| end - SignedDuration::from_millis(1));
             let end = midnight.map_or(start + mins(180), |m| m.min(start + mins(180)));
             let new = course_appointment(course, chair, start, end);
-            // When the patient's own course appointment overlaps now, the session is that one.
-            let appointment = match self.book(&system, &site.id, &new, &tz, now).await? {
-                Ok(a) => a.id,
-                Err(crate::BookingRefusal::PatientTaken { with, .. }) => with,
-                Err(_) => continue,
+            let Some(appointment) = self
+                .demo_live_appointment(site, &system, course, &new, &tz, now)
+                .await?
+            else {
+                continue;
             };
             let plan = Plan {
                 course,
@@ -397,6 +395,84 @@ impl Store {
     /// chair, marked arrived by the front desk a few minutes ago and not checked in yet, so the
     /// chair board shows someone waiting. Nothing is added when she already has an appointment
     /// of her course today (waiting, checked in or cancelled by someone trying the demo).
+    /// The appointment of a demo session in progress: `new`, booked; or the patient's own
+    /// course appointment when it overlaps `new`. When the course has a session that day
+    /// already, or all its sessions booked, its next session not yet checked in is moved here
+    /// (cancelled as moved, then booked now), so the course keeps one session a day and no
+    /// more sessions than it plans. `None` when nothing can be booked (a chair taken by
+    /// someone trying the demo): the demo then has one session fewer in progress.
+    async fn demo_live_appointment(
+        &self,
+        site: &Site,
+        system: &Actor,
+        course: &CourseRecord,
+        new: &NewAppointment<'_>,
+        tz: &jiff::tz::TimeZone,
+        now: Timestamp,
+    ) -> Result<Option<AppointmentId>, StoreError> {
+        let Some((today, _)) = local_day(new.starts_at, tz) else {
+            // ok: only the calendar's last day has no end; the demo then has one session fewer.
+            return Ok(None);
+        };
+        for _ in 0..2 {
+            let refusal = match self.book(system, &site.id, new, tz, now).await? {
+                Ok(a) => return Ok(Some(a.id)),
+                Err(crate::BookingRefusal::PatientTaken { with, .. }) => return Ok(Some(with)),
+                Err(
+                    r @ (crate::BookingRefusal::SameDay { .. }
+                    | crate::BookingRefusal::CourseFull { .. }),
+                ) => r,
+                Err(_) => return Ok(None),
+            };
+            let ahead = self
+                .appointments(
+                    system,
+                    &site.id,
+                    today,
+                    today + mins(60 * 24 * 366),
+                    None,
+                    Some(&course.patient_id),
+                    now,
+                )
+                .await?;
+            let open = ahead.into_iter().filter(|a| {
+                a.course_id.as_ref() == Some(&course.id)
+                    && a.status == AppointmentStatus::Booked
+                    && a.session_id.is_none()
+            });
+            // That day's session, or else the course's next one after now.
+            let moved = match &refusal {
+                crate::BookingRefusal::SameDay { with, .. } => {
+                    open.into_iter().find(|a| a.id == *with)
+                }
+                _ => open
+                    .filter(|a| a.starts_at > new.starts_at)
+                    .min_by_key(|a| a.starts_at),
+            };
+            // A session that day already checked in (the demo started again later that day):
+            // none in progress now.
+            let Some(moved) = moved else {
+                return Ok(None);
+            };
+            if moved.starts_at <= new.starts_at && new.starts_at < moved.ends_at {
+                return Ok(Some(moved.id));
+            }
+            // ok: an appointment closed meanwhile is closed either way; booking again says
+            // whether there is room now.
+            let _ = self
+                .close_appointment(
+                    system,
+                    &site.id,
+                    &moved.id,
+                    AppointmentStatus::Cancelled,
+                    "moved to a chair open all day, for the demo's session in progress",
+                    now,
+                )
+                .await?;
+        }
+        Ok(None)
+    }
+
     async fn demo_waiting(
         &self,
         site: &Site,
@@ -466,7 +542,7 @@ impl Store {
         let settings = AlertSettings::default();
         let sid: &SiteId = &site.id;
         let t = plan.at;
-        let tz = crate::demo::demo_zone(site);
+        let tz = site.zone.clone();
         // ok: only the calendar's last day has no next; the demo then has no session.
         let Some(day) = local_day(t, &tz) else {
             return Ok(());

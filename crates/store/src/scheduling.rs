@@ -191,6 +191,27 @@ pub enum BookingRefusal {
         /// The course's kind, in words.
         course_kind: &'static str,
     },
+    /// Every session the course plans is booked already (cancelled and no-show appointments
+    /// do not count).
+    #[error(
+        "all {sessions} sessions of this course are booked already; cancel one or mark it a no-show to book it again, or have a prescriber order a new course"
+    )]
+    CourseFull {
+        /// The sessions the course plans.
+        sessions: usize,
+    },
+    /// The course has a session booked that day already.
+    #[error(
+        "this course has a session on that day already, from {from} in {chair}; a course plans one session a day at most, so choose another day"
+    )]
+    SameDay {
+        /// The other session's appointment.
+        with: AppointmentId,
+        /// Its chair, in words.
+        chair: String,
+        /// Its start.
+        from: jiff::Timestamp,
+    },
 }
 
 impl BookingRefusal {
@@ -202,6 +223,63 @@ impl BookingRefusal {
             BookingRefusal::ChairTaken { .. } | BookingRefusal::PatientTaken { .. }
         )
     }
+}
+
+/// Whether `course` has room for the session `new`: none of its sessions booked on the same
+/// clinic day (its plan, from the protocol's frequency, puts one on a day at most: three a
+/// week is the most frequent schedule of [`clinical::course::builtin_protocols`]) and fewer of
+/// its sessions booked than its phases plan. Cancelled and no-show appointments do not count.
+async fn course_room(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    course: &CourseId,
+    phases: &[clinical::course::Phase],
+    new: &NewAppointment<'_>,
+    tz: &jiff::tz::TimeZone,
+) -> Result<Option<BookingRefusal>, StoreError> {
+    // ok: only the calendar's last day has no end; the overlap check still holds then.
+    if let Some((from, until)) = local_day(new.starts_at, tz) {
+        let row = sqlx::query(&format!(
+            "{APPOINTMENT_SELECT}
+              where a.course_id = $1 and a.status = 'booked'
+                and a.starts_at >= $2 and a.starts_at < $3
+              order by a.starts_at limit 1"
+        ))
+        .bind(course.as_str())
+        .bind(millis(from))
+        .bind(millis(until))
+        .fetch_optional(&mut **tx)
+        .await?;
+        if let Some(row) = row {
+            let other = appointment_from_row(&row)?;
+            return Ok(Some(BookingRefusal::SameDay {
+                with: other.id,
+                chair: other.chair_name,
+                from: other.starts_at,
+            }));
+        }
+    }
+    let sessions: usize = phases.iter().map(|p| p.sessions as usize).sum();
+    let booked: i64 = sqlx::query_scalar(
+        "select count(*) from appointments where course_id = $1 and status = 'booked'",
+    )
+    .bind(course.as_str())
+    .fetch_one(&mut **tx)
+    .await?;
+    // ok: a negative count cannot come from `count(*)`; it would only refuse the booking.
+    let booked = usize::try_from(booked).unwrap_or(usize::MAX);
+    Ok((booked >= sessions).then_some(BookingRefusal::CourseFull { sessions }))
+}
+
+/// The instants `[start, end)` of the clinic day in `tz` that holds `at`; `None` only for the
+/// calendar's last day, which has no next.
+pub(crate) fn local_day(
+    at: jiff::Timestamp,
+    tz: &jiff::tz::TimeZone,
+) -> Option<(jiff::Timestamp, jiff::Timestamp)> {
+    let day = at.to_zoned(tz.clone()).date();
+    let start = day.to_zoned(tz.clone()).ok()?;
+    let end = day.tomorrow().ok()?.to_zoned(tz.clone()).ok()?;
+    Some((start.timestamp(), end.timestamp()))
 }
 
 fn minutes(t: Time) -> i64 {
@@ -411,9 +489,11 @@ impl Store {
     }
 
     /// Books an appointment: the chair must take the kind and be open for the whole slot,
-    /// esketamine needs the REMS records, and neither the chair nor the patient may have
-    /// another booked appointment overlapping it. All checked and written in one transaction
-    /// holding the chair's and the patient's rows.
+    /// esketamine needs the REMS records, a session of a course must be of its kind, on a
+    /// clinic day (in `tz`) without another of its sessions and within the number it plans,
+    /// and neither the chair nor the patient may have another booked appointment overlapping
+    /// it. All checked and written in one transaction holding the chair's and the patient's
+    /// rows.
     #[tracing::instrument(skip_all)]
     pub async fn book(
         &self,
@@ -478,7 +558,7 @@ impl Store {
         }
         if let Some(course) = new.course_id {
             let row = sqlx::query(
-                "select id, product from courses where id = $1 and patient_id = $2
+                "select id, product, phases from courses where id = $1 and patient_id = $2
                     and status in ('planned', 'active', 'paused')",
             )
             .bind(course.as_str())
@@ -490,11 +570,17 @@ impl Store {
             };
             let r = RowReader::new(&row, "courses", "id")?;
             let product = r.parsed("product", |s| Product::parse(s).ok_or("not a product"))?;
+            let phases = r.parsed("phases", crate::courses::decode_phases)?;
             let course_kind = AppointmentKind::for_product(product);
             if course_kind != new.kind {
                 return Ok(Err(BookingRefusal::NotCourseKind {
                     course_kind: course_kind.label(),
                 }));
+            }
+            // The patient's row is locked above, so two bookings of the course at once count
+            // one after the other.
+            if let Some(refusal) = course_room(&mut tx, course, &phases, new, tz).await? {
+                return Ok(Err(refusal));
             }
         }
         let clash = sqlx::query(&format!(

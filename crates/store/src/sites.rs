@@ -12,8 +12,12 @@ pub struct Site {
     pub id: SiteId,
     /// The clinic's name as shown on pages.
     pub name: String,
-    /// IANA time zone in which times are shown, such as `America/New_York`.
+    /// IANA time zone in which times are shown, such as `America/New_York`: its name.
     pub timezone: String,
+    /// That time zone, for the site's days and times. A site whose zone this server does not
+    /// know does not decode (a [`StoreError::Corrupt`]): its times are never shown in another
+    /// zone.
+    pub zone: jiff::tz::TimeZone,
     /// Whether demo seeding made it.
     pub is_demo: bool,
 }
@@ -21,10 +25,18 @@ pub struct Site {
 /// The one decoder of `sites` rows.
 fn site_from_row(row: &sqlx::any::AnyRow) -> Result<Site, StoreError> {
     let r = RowReader::new(row, "sites", "id")?;
+    let timezone = r.text("timezone")?;
+    let zone = jiff::tz::TimeZone::get(&timezone).map_err(|_| {
+        r.corrupt(
+            "timezone",
+            format!("'{timezone}' is not an IANA time zone this server knows"),
+        )
+    })?;
     Ok(Site {
         id: r.id("id", SiteId::parse)?,
         name: r.text("name")?,
-        timezone: r.text("timezone")?,
+        timezone,
+        zone,
         is_demo: r.flag("is_demo")?,
     })
 }

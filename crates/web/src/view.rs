@@ -198,10 +198,9 @@ impl FromRequestParts<AppState> for PageCtx {
         }
         .transpose()
         .map_err(|e| AppError::Store(e).into_response())?;
-        let tz = site
-            .as_ref()
-            .and_then(|s| TimeZone::get(&s.timezone).ok())
-            .unwrap_or(TimeZone::UTC);
+        // ok: a database with no site yet (before `ketaflow user create`) has no clinic day;
+        // its pages show times in UTC. A site's own zone always decodes (`Site::zone`).
+        let tz = site.as_ref().map_or(TimeZone::UTC, |s| s.zone.clone());
         let config = state.config();
         let open_alerts = match &identity.auth {
             Some(a) if ClinicalData::allows(a.user.role) => Some(

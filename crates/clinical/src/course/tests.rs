@@ -286,3 +286,42 @@ fn a_course_starts_from_today_and_within_two_years() {
     let e = check_first_session(last.tomorrow().unwrap(), today).unwrap_err();
     assert_eq!(e, FirstSessionError::TooFar { latest: last });
 }
+
+#[test]
+fn a_plan_fallen_behind_moves_its_remaining_sessions_together() {
+    let day = |s: &str| s.parse::<Date>().unwrap();
+    let protocol = builtin_protocols()
+        .into_iter()
+        .find(|p| p.code == "iv_induction_twice_weekly")
+        .unwrap();
+    // Twice a week from Monday 16 November: 16, 19, 23, 26, 30 November, 3 December.
+    let planned = protocol.expand(day("2026-11-16"));
+    let dates = |v: &[PlannedSession]| v.iter().map(|s| s.date.to_string()).collect::<Vec<_>>();
+    // Paused before its first session and resumed on 7 December: all six move by three weeks.
+    let moved = still_to_book(&planned, 0, None, day("2026-12-07"));
+    assert_eq!(
+        dates(&moved),
+        [
+            "2026-12-07",
+            "2026-12-10",
+            "2026-12-14",
+            "2026-12-17",
+            "2026-12-21",
+            "2026-12-24"
+        ]
+    );
+    assert_eq!(moved[0].number, 1);
+    // On time: nothing moves.
+    assert_eq!(still_to_book(&planned, 0, None, day("2026-11-10")), planned);
+    // Two booked, the second on 20 November (a day late); the third follows it by the plan's
+    // four days (19 to 23 November), not today alone.
+    let rest = still_to_book(&planned, 2, Some(day("2026-11-20")), day("2026-11-18"));
+    assert_eq!(dates(&rest)[..2], ["2026-11-24", "2026-11-27"]);
+    assert_eq!(rest[0].number, 3);
+    // Today later still: from today.
+    let rest = still_to_book(&planned, 2, Some(day("2026-11-20")), day("2026-12-01"));
+    assert_eq!(dates(&rest)[..2], ["2026-12-01", "2026-12-04"]);
+    // Everything booked: nothing left.
+    assert!(still_to_book(&planned, 6, Some(day("2026-12-03")), day("2026-12-07")).is_empty());
+    assert!(still_to_book(&planned, 9, None, day("2026-12-07")).is_empty());
+}

@@ -5,11 +5,13 @@ use store::{Actor, AppointmentStatus};
 use crate::support::{TestDb, t0, today};
 
 /// Books an appointment at `at` for `min` minutes in the demo chair named `chair` for the
-/// patient of the demo's active IV course (Marlow Ashgrove), as a session of that course when
-/// `of_course`.
-async fn book_for_ashgrove(
+/// patient of the demo's open course whose patient is named `family`, as a session of that
+/// course when `of_course`.
+#[allow(clippy::too_many_arguments)]
+async fn book_for(
     db: &TestDb,
     site: &store::SiteId,
+    family: &str,
     chair: &str,
     kind: clinical::booking::AppointmentKind,
     of_course: bool,
@@ -21,8 +23,8 @@ async fn book_for_ashgrove(
     let (courses, _) = db.store.open_courses(&desk, site, t0()).await.unwrap();
     let course = courses
         .iter()
-        .find(|c| c.patient_name.ends_with("Ashgrove"))
-        .expect("the demo's active IV course");
+        .find(|c| c.patient_name.ends_with(family))
+        .expect("a demo course");
     let chairs = db.store.chairs(site).await.unwrap();
     let chair = chairs.iter().find(|c| c.name == chair).unwrap().id.clone();
     let at: jiff::Timestamp = at.parse().unwrap();
@@ -65,9 +67,10 @@ async fn a_booked_patient_is_marked_arrived_once_on_the_day(db: &TestDb) {
     // Two visits this afternoon (the demo's Monday appointments have their patients in the
     // chairs or in the waiting room already).
     use clinical::booking::AppointmentKind;
-    let todays = &book_for_ashgrove(
+    let todays = &book_for(
         db,
         site,
+        "Ashgrove",
         "Nasal 2",
         AppointmentKind::FollowUp,
         false,
@@ -75,9 +78,10 @@ async fn a_booked_patient_is_marked_arrived_once_on_the_day(db: &TestDb) {
         30,
     )
     .await;
-    let second = book_for_ashgrove(
+    let second = book_for(
         db,
         site,
+        "Ashgrove",
         "Nasal 2",
         AppointmentKind::FollowUp,
         false,
@@ -155,21 +159,25 @@ async fn the_waiting_room_holds_arrived_patients_until_they_are_checked_in(db: &
         "2026-11-23T05:00:00Z".parse::<jiff::Timestamp>().unwrap(),
         "2026-11-24T05:00:00Z".parse::<jiff::Timestamp>().unwrap(),
     );
-    // An extra session of the course at 15:00 and a follow-up visit after it (no course).
+    // A session of the esketamine course starting this week at 15:00 (a course has one
+    // session a day at most, and the IV course's of today is in the chair), and a follow-up
+    // visit of the IV course's patient (no course).
     use clinical::booking::AppointmentKind;
-    let session = book_for_ashgrove(
+    let session = book_for(
         db,
         site,
-        "IV 3",
-        AppointmentKind::IvInfusion,
+        "Quintrell",
+        "Nasal 1",
+        AppointmentKind::Esketamine,
         true,
         "2026-11-23T20:00:00Z",
         130,
     )
     .await;
-    let visit = book_for_ashgrove(
+    let visit = book_for(
         db,
         site,
+        "Ashgrove",
         "Nasal 2",
         AppointmentKind::FollowUp,
         false,

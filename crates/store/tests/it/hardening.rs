@@ -160,7 +160,34 @@ async fn a_row_that_does_not_decode_is_an_error_naming_it(db: &TestDb) {
     }
 }
 
+async fn a_site_whose_time_zone_is_unknown_does_not_decode(db: &TestDb) {
+    let site = db.clinic().await;
+    assert_eq!(site.zone, jiff::tz::TimeZone::get(&site.timezone).unwrap());
+    // A zone renamed or dropped from the time zone database, or a row written by hand: the
+    // site's days and times are never shown in UTC instead.
+    db.raw(&format!(
+        "update sites set timezone = 'Mars/Olympus' where id = '{}'",
+        site.id
+    ))
+    .await;
+    let one = db.store.site(&site.id).await.unwrap_err();
+    let all = db.store.sites().await.unwrap_err();
+    for err in [one, all] {
+        match &err {
+            StoreError::Corrupt(c) => {
+                assert_eq!(
+                    (c.table, c.column, c.id.as_str()),
+                    ("sites", "timezone", site.id.as_str())
+                );
+                assert!(c.problem.contains("Mars/Olympus"), "{}", c.problem);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
 crate::on_both!(
+    a_site_whose_time_zone_is_unknown_does_not_decode,
     forty_concurrent_wrong_passwords_check_at_most_the_limit,
     anonymous_sign_in_attempts_write_bounded_rows,
     a_row_that_does_not_decode_is_an_error_naming_it,

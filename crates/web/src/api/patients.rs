@@ -160,9 +160,7 @@ pub(crate) async fn create(
     ApiJson(body): ApiJson<NewPatient>,
 ) -> Result<(StatusCode, Json<Patient>), ApiError> {
     let site = state.store().site(&who.user().site_id).await?;
-    let today = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::get(&site.timezone).unwrap_or(jiff::tz::TimeZone::UTC))
-        .date();
+    let today = jiff::Timestamp::now().to_zoned(site.zone.clone()).date();
     let input = PatientInput {
         given_name: body.given_name,
         family_name: body.family_name,

@@ -164,6 +164,12 @@ pub(crate) fn refused(r: BookingRefusal) -> ApiError {
         BookingRefusal::OutsideHours { .. } => invalid("start", message),
         BookingRefusal::CourseNotOpen => invalid("course_id", message),
         BookingRefusal::NotCourseKind { .. } => invalid("kind", message),
+        BookingRefusal::CourseFull { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "course_full", message).field("course_id")
+        }
+        BookingRefusal::SameDay { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "course_same_day", message).field("start")
+        }
         BookingRefusal::Rems(c) => rems(c),
     }
 }
@@ -183,17 +189,7 @@ pub(crate) async fn site_zone(
     state: &AppState,
     site_id: &store::SiteId,
 ) -> Result<jiff::tz::TimeZone, ApiError> {
-    let site = state.store().site(site_id).await?;
-    jiff::tz::TimeZone::get(&site.timezone).map_err(|_| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "site_time_zone",
-            format!(
-                "the site's time zone '{}' is not known; an administrator must fix it",
-                site.timezone
-            ),
-        )
-    })
+    Ok(state.store().site(site_id).await?.zone)
 }
 
 #[utoipa::path(
@@ -208,7 +204,7 @@ pub(crate) async fn site_zone(
         (status = 401, description = "No valid token or session", body = ErrorBody),
         (status = 403, description = "The caller's role has no access to the schedule", body = ErrorBody),
         (status = 404, description = "No such patient or chair", body = ErrorBody),
-        (status = 409, description = "`conflict`: the chair, or the patient, is booked for part of the slot; the message names the other appointment", body = ErrorBody),
+        (status = 409, description = "`conflict`: the chair, or the patient, is booked for part of the slot; the message names the other appointment. `course_full`: every session the course plans is booked (`field` is `course_id`). `course_same_day`: the course has a session booked that day (`field` is `start`)", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 408, description = "The body took too long to arrive; nothing was stored", body = ErrorBody),
         (status = 415, description = "The body is not sent as application/json", body = ErrorBody),

@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::booking::{AppointmentKind, ChairPlan, ProposalAsk, propose};
-use clinical::course::CourseStatus;
+use clinical::course::{CourseStatus, still_to_book};
 use serde::Deserialize;
 use store::{AppointmentStatus, ChairId, CourseId, CourseRecord, NewAppointment};
 
@@ -44,6 +44,8 @@ pub(crate) struct BookCoursePage {
     notice: Option<String>,
     /// What the course's status means for booking, for a course not planned or active.
     status_note: Option<String>,
+    /// Why the remaining sessions are proposed later than planned, when they are.
+    moved: Option<String>,
     /// The course has ended: nothing is proposed or booked.
     ended: bool,
 }
@@ -80,19 +82,36 @@ async fn page(
             now,
         )
         .await?;
-    let booked = mine
+    let tz = ctx.time_zone();
+    let course_days: Vec<jiff::civil::Date> = mine
         .iter()
         .filter(|a| {
             a.course_id.as_ref() == Some(&course.id) && a.status == AppointmentStatus::Booked
         })
-        .count();
+        .map(|a| a.starts_at.to_zoned(tz.clone()).date())
+        .collect();
+    let booked = course_days.len();
     let planned = course.planned();
     let ended = course.status.is_final();
     // An ended course books nothing (the store refuses it too), so nothing is proposed.
     let remaining: Vec<_> = if ended {
         Vec::new()
     } else {
-        planned.iter().skip(booked).cloned().collect()
+        still_to_book(
+            &planned,
+            booked,
+            course_days.iter().max().copied(),
+            ctx.today(),
+        )
+    };
+    // The plan fell behind (a pause, cancelled or missed sessions): say from when the rest
+    // are proposed.
+    let moved = match (remaining.first(), planned.get(booked)) {
+        (Some(now_on), Some(was)) if now_on.date != was.date => Some(format!(
+            "The course's plan has fallen behind: session {} was planned for {}. The remaining sessions are proposed from {} on, as far apart as the plan puts them.",
+            was.number, was.date, now_on.date
+        )),
+        _ => None,
     };
     let status_note = match course.status {
         CourseStatus::Paused => Some(
@@ -131,9 +150,10 @@ async fn page(
     let ask = ProposalAsk {
         kind,
         minutes,
-        tz: ctx.time_zone(),
+        tz,
         not_before: now,
         slack_days: 2,
+        taken_days: course_days,
     };
     let proposals = propose(&remaining, &ask, &chairs, &patient_busy);
     let rows = proposals
@@ -174,6 +194,7 @@ async fn page(
         refused,
         notice,
         status_note,
+        moved,
         ended,
         ctx,
     })

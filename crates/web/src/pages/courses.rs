@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::course::{
     Product, TargetDose, assessment_schedule, builtin_protocols, check_dose, check_status_change,
+    still_to_book,
 };
 use clinical::instruments::InstrumentId;
 use clinical::instruments::schedule::{Done, Status};
@@ -155,12 +156,30 @@ fn view(
         .iter()
         .filter(|a| a.course_id.as_ref() == Some(&c.id) && a.status == AppointmentStatus::Booked)
         .collect();
+    // Sessions not booked yet of a plan that has fallen behind show the day they can still
+    // be booked from, beside the day planned.
+    let ahead = if c.status.is_final() {
+        Vec::new()
+    } else {
+        let tz = ctx.time_zone();
+        let last = mine
+            .iter()
+            .map(|a| a.starts_at.to_zoned(tz.clone()).date())
+            .max();
+        still_to_book(&planned, mine.len(), last, ctx.today())
+    };
     let sessions: Vec<SessionRow> = planned
         .iter()
         .enumerate()
         .map(|(i, s)| SessionRow {
             number: s.number,
-            date: s.date.to_string(),
+            date: match ahead
+                .iter()
+                .find(|m| m.number == s.number && m.date != s.date)
+            {
+                Some(m) => format!("{} (planned for {})", m.date, s.date),
+                None => s.date.to_string(),
+            },
             phase: s.phase.clone(),
             booked: mine
                 .get(i)

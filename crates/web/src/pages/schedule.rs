@@ -42,6 +42,10 @@ pub(crate) fn refusal_words(ctx: &PageCtx, r: &BookingRefusal) -> String {
             ctx.time(*from),
             ctx.time(*until)
         ),
+        BookingRefusal::SameDay { chair, from, .. } => format!(
+            "this course has a session on that day already, at {} in {chair}; a course plans one session a day at most, so choose another day",
+            ctx.time(*from)
+        ),
         other => other.to_string(),
     }
 }
@@ -717,7 +721,10 @@ pub(crate) async fn create(
                         let field = match r {
                             BookingRefusal::OutsideHours { .. } => "time",
                             BookingRefusal::PatientTaken { .. } => "time",
-                            BookingRefusal::CourseNotOpen => "course",
+                            BookingRefusal::CourseNotOpen | BookingRefusal::CourseFull { .. } => {
+                                "course"
+                            }
+                            BookingRefusal::SameDay { .. } => "date",
                             BookingRefusal::NotCourseKind { .. } => "kind",
                             _ => "chair",
                         };

@@ -962,6 +962,52 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
         "the last session is proposed again"
     );
     let last: String = input_after(&html, "Proposed appointments", "slot");
+    // A second session of the course on a day that has one: refused on the form at the date
+    // (422) and over the API (409), nothing booked. A course plans one session a day at most.
+    let second: Vec<&str> = slots[1].split('|').collect();
+    let day_of_second = jiff::Timestamp::from_millisecond(second[2].parse().unwrap())
+        .unwrap()
+        .to_zoned(chicago.clone())
+        .date();
+    let same_day = [
+        ("patient", id.as_str()),
+        ("chair", second[1]),
+        ("date", &day_of_second.to_string()),
+        ("time", "15:30"),
+        ("kind", ""),
+        ("course", course.as_str()),
+    ];
+    let res = app
+        .post_form(&desk, "/schedule/new", &dtoken, &same_day)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"date-error\""), "{html}");
+    assert!(
+        html.contains("This course has a session on that day already, at "),
+        "{html}"
+    );
+    let api = app.token(Role::FrontDesk).await;
+    let (status, body) = self::book(
+        app,
+        &api,
+        json!({
+            "patient_id": id,
+            "chair_id": second[1],
+            "course_id": course,
+            "kind": "iv_infusion",
+            "start": day_of_second.at(15, 30, 0, 0).to_zoned(chicago.clone()).unwrap().timestamp().to_string(),
+        }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("course_same_day")),
+        "{body}"
+    );
+    assert_eq!(body["error"]["field"], "start");
+    let html = app.get(&desk, &book).await.text().await.unwrap();
+    assert!(html.contains("5 of 6 sessions are booked"), "{html}");
     // A form that cannot be read is bad input (422), not a conflict, and books nothing:
     // nothing ticked, or a proposal altered (its session's text is not echoed).
     let res = app.post_form(&desk, &book, &dtoken, &[]).await;
@@ -984,6 +1030,35 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
         .post_form(&desk, &book, &dtoken, &[("slot", &last)])
         .await;
     assert_eq!(res.status(), 303);
+    let html = app.get(&doctor, &path).await.text().await.unwrap();
+    assert!(html.contains("6 of 6 booked"));
+    // A seventh session of a course of six: refused at the course, nothing booked. The fourth
+    // week's Monday holds none of the course's sessions (the session booked last follows the
+    // others, in the third week).
+    let free_day = first_day
+        .parse::<jiff::civil::Date>()
+        .unwrap()
+        .checked_add(jiff::ToSpan::days(21))
+        .unwrap()
+        .to_string();
+    let seventh = [
+        ("patient", id.as_str()),
+        ("chair", first[1]),
+        ("date", &free_day),
+        ("time", "09:00"),
+        ("kind", "iv_infusion"),
+        ("course", course.as_str()),
+    ];
+    let res = app
+        .post_form(&desk, "/schedule/new", &dtoken, &seventh)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("id=\"course-error\""), "{html}");
+    assert!(
+        html.contains("All 6 sessions of this course are booked already; cancel one or mark it a no-show to book it again"),
+        "{html}"
+    );
     let html = app.get(&doctor, &path).await.text().await.unwrap();
     assert!(html.contains("6 of 6 booked"));
 
@@ -1153,6 +1228,92 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
 }
 
 crate::on_both!(the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals);
+
+/// A course paused before its first session and resumed three weeks later: its sessions are
+/// proposed from today on, as far apart as planned, and its page says so. The booking page
+/// said "No free slot was found ... in the next days" and proposed nothing: every target day
+/// had passed.
+async fn a_course_fallen_behind_is_proposed_from_today(app: &TestApp) {
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("doctor@example.org", Role::Prescriber).await;
+    two_chairs(app).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let doctor = app.signed_in("doctor@example.org").await;
+    let id = app.register(&desk, "Ines", "Lauder", "1979-03-03").await;
+    let dx = format!("/patients/{id}/diagnoses");
+    let token = app.csrf(&doctor, &dx).await;
+    app.post_form(&doctor, &dx, &token, &[("code", "F33.1")])
+        .await;
+    let today: jiff::civil::Date = clinic_today().parse().unwrap();
+    let path = format!("/patients/{id}/courses");
+    let res = app
+        .post_form(
+            &doctor,
+            &path,
+            &token,
+            &[
+                ("diagnosis", "F33.1"),
+                ("protocol", "iv_induction_twice_weekly"),
+                ("instrument", "phq9"),
+                ("starts_on", &today.to_string()),
+                ("dose", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    // Its plan as it stands three weeks on: ordered to start 21 days ago.
+    let planned = today.checked_sub(jiff::ToSpan::days(21)).unwrap();
+    app.db
+        .raw(&format!(
+            "update courses set starts_on = '{planned}' where patient_id = '{id}'"
+        ))
+        .await;
+    let record = app
+        .get(&desk, &format!("/patients/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let s = record.find("/courses/").unwrap() + "/courses/".len();
+    let course = record[s..].split('/').next().unwrap().to_owned();
+    let html = app
+        .get(&desk, &format!("/courses/{course}/book"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!(
+            "The course&#39;s plan has fallen behind: session 1 was planned for {planned}. The remaining sessions are proposed from {today} on"
+        )),
+        "{html}"
+    );
+    // Whatever was proposed is from today on, one a day at most.
+    let chicago = jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap();
+    let days: Vec<jiff::civil::Date> = html
+        .match_indices("name=\"slot\" value=\"")
+        .map(|(i, m)| {
+            let v = html[i + m.len()..].split('"').next().unwrap();
+            let ms: i64 = v.split('|').nth(2).unwrap().parse().unwrap();
+            jiff::Timestamp::from_millisecond(ms)
+                .unwrap()
+                .to_zoned(chicago.clone())
+                .date()
+        })
+        .collect();
+    assert!(days.iter().all(|d| *d >= today), "{days:?}");
+    let mut distinct = days.clone();
+    distinct.dedup();
+    assert_eq!(distinct, days, "one a day: {days:?}");
+    // The course's page shows the day each session can still be booked from.
+    let page = app.get(&doctor, &path).await.text().await.unwrap();
+    assert!(
+        page.contains(&format!("{today} (planned for {planned})")),
+        "{page}"
+    );
+}
+
+crate::on_both!(a_course_fallen_behind_is_proposed_from_today);
 
 async fn a_clinic_adds_its_own_protocol_and_orders_from_it(app: &TestApp) {
     app.user("doctor@example.org", Role::Prescriber).await;

@@ -126,6 +126,18 @@ async fn ready(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> Ready 
 /// at any hour (the chair's hours are a booking rule, tested in scheduling), in a zone where
 /// it cannot cross midnight.
 async fn book_at(app: &TestApp, r: &Ready, start: jiff::Timestamp) -> store::AppointmentRecord {
+    try_book(app, r, &r.course, start)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`book_at`] for `course`, one of the patient's courses; the refusal, if any.
+async fn try_book(
+    app: &TestApp,
+    r: &Ready,
+    course: &store::CourseId,
+    start: jiff::Timestamp,
+) -> Result<store::AppointmentRecord, store::BookingRefusal> {
     let now = jiff::Timestamp::now();
     app.db
         .store
@@ -135,12 +147,47 @@ async fn book_at(app: &TestApp, r: &Ready, start: jiff::Timestamp) -> store::App
             &store::NewAppointment {
                 patient_id: &r.patient,
                 chair_id: &r.chair,
-                course_id: Some(&r.course),
+                course_id: Some(course),
                 kind: r.kind,
                 starts_at: start,
                 ends_at: start + jiff::SignedDuration::from_mins(130),
             },
             &noon_zone(now),
+            now,
+        )
+        .await
+        .unwrap()
+}
+
+/// A second open course of the patient, of the same product as their first: the maintenance
+/// protocol of `protocol`'s route, signed by a prescriber of its own.
+async fn second_course(app: &TestApp, r: &Ready, protocol: &str) -> store::CourseId {
+    let code = if protocol.starts_with("esketamine") {
+        "esketamine_maintenance_two_weekly"
+    } else {
+        "iv_maintenance_weekly"
+    };
+    let protocol = clinical::course::builtin_protocols()
+        .into_iter()
+        .find(|p| p.code == code)
+        .unwrap();
+    let doctor = app
+        .user("second.prescriber@example.org", Role::Prescriber)
+        .await;
+    let now = jiff::Timestamp::now();
+    app.db
+        .store
+        .create_course(
+            &Actor::user(&doctor),
+            &r.site,
+            &store::NewCourse {
+                patient_id: &r.patient,
+                diagnosis_code: "F33.2",
+                protocol: &protocol,
+                instrument: clinical::instruments::InstrumentId::Phq9,
+                starts_on: now.to_zoned(noon_zone(now)).date(),
+                dose: protocol.dose,
+            },
             now,
         )
         .await
@@ -169,8 +216,19 @@ async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> S
         .unwrap()
         .unwrap();
     assert_eq!(id, again);
-    // A second appointment of the patient cannot open a second session while this one runs.
-    let second = book_at(app, &r, now + jiff::SignedDuration::from_hours(3)).await;
+    // A second session of the course the same day is refused at booking: a course plans one
+    // session a day at most.
+    let later = now + jiff::SignedDuration::from_hours(3);
+    match try_book(app, &r, &r.course, later).await {
+        Err(store::BookingRefusal::SameDay { with, .. }) => assert_eq!(with, appointment.id),
+        other => panic!("{other:?}"),
+    }
+    // An appointment of another of the patient's courses cannot open a second session while
+    // this one runs.
+    let other = second_course(app, &r, protocol).await;
+    let second = try_book(app, &r, &other, later)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     match store
         .check_in(&actor, &r.site, &second.id, today, now)
         .await
