@@ -418,6 +418,30 @@ pub fn still_to_book(
         .collect()
 }
 
+/// A course's sessions as they stand on `today`: the first of its plan (`planned`) on the
+/// days they are booked (`booked_days`, in order), the rest where they can still be booked
+/// ([`still_to_book`]). What the course asks of its patient (an assessment before each
+/// session, a week after the first) follows these days, not the plan's: a session booked a
+/// day late, or a course resumed after a pause, moves what is due with it.
+pub fn as_they_stand(
+    planned: &[PlannedSession],
+    booked_days: &[Date],
+    today: Date,
+) -> Vec<PlannedSession> {
+    let mut out: Vec<PlannedSession> = planned
+        .iter()
+        .zip(booked_days)
+        .map(|(s, day)| PlannedSession {
+            date: *day,
+            ..s.clone()
+        })
+        .collect();
+    let booked = out.len();
+    let last = out.last().map(|s| s.date);
+    out.extend(still_to_book(planned, booked, last, today));
+    out
+}
+
 /// Why a clinic's protocol template was refused; each names its field.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ProtocolError {

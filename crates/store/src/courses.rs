@@ -59,12 +59,30 @@ pub struct CourseRecord {
     pub status_reason: Option<String>,
     /// Orders, newest first; the first is in force.
     pub orders: Vec<OrderRecord>,
+    /// When its booked sessions start, in order (cancelled and no-show appointments are not
+    /// among them).
+    pub booked: Vec<jiff::Timestamp>,
 }
 
 impl CourseRecord {
     /// The planned sessions' target dates.
     pub fn planned(&self) -> Vec<clinical::course::PlannedSession> {
         clinical::course::expand(&self.phases, self.starts_on)
+    }
+
+    /// Its sessions as they stand on `today` in the clinic's zone `tz`: those booked on their
+    /// days, the rest where they can still be booked ([`clinical::course::as_they_stand`]).
+    pub fn sessions_as_they_stand(
+        &self,
+        tz: &jiff::tz::TimeZone,
+        today: Date,
+    ) -> Vec<clinical::course::PlannedSession> {
+        let days: Vec<Date> = self
+            .booked
+            .iter()
+            .map(|t| t.to_zoned(tz.clone()).date())
+            .collect();
+        clinical::course::as_they_stand(&self.planned(), &days, today)
     }
 
     /// The order in force.
@@ -546,9 +564,63 @@ impl Store {
                 status: r.parsed("status", |s| CourseStatus::parse(s).ok_or("not a status"))?,
                 status_reason: r.opt_text("status_reason")?,
                 orders: self.orders(&id).await?,
+                booked: Vec::new(),
                 id,
             });
         }
+        // The booked sessions of every course listed, in one read.
+        let rows = sqlx::query(&format!(
+            "select a.id, a.course_id, a.starts_at
+               from appointments a join courses c on c.id = a.course_id
+                    join patients p on p.id = c.patient_id
+              where p.site_id = $1 and {condition} and a.status = 'booked'
+              order by a.starts_at, a.id limit 100000"
+        ))
+        .bind(site_id.as_str())
+        .bind(value)
+        .fetch_all(&self.pool)
+        .await?;
+        let index: std::collections::HashMap<String, usize> = list
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str().to_owned(), i))
+            .collect();
+        for row in &rows {
+            let r = RowReader::new(row, "appointments", "id")?;
+            let course = r.id("course_id", CourseId::parse)?;
+            let at = r.instant("starts_at")?;
+            // A course beyond the 500 listed has its appointments read too; they are skipped.
+            if let Some(&i) = index.get(course.as_str()) {
+                list[i].booked.push(at);
+            }
+        }
+        Ok(list)
+    }
+
+    /// The site's planned and active courses with sessions still to book (fewer booked than
+    /// they plan), newest first, for the start page of those who book. Audited as one
+    /// site-wide read of courses.
+    #[tracing::instrument(skip_all)]
+    pub async fn courses_to_book(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        now: jiff::Timestamp,
+    ) -> Result<Vec<CourseRecord>, StoreError> {
+        let list: Vec<CourseRecord> = self
+            .courses_where(
+                site_id,
+                "c.status in ('planned', 'active') and $2 = ''",
+                Some(""),
+            )
+            .await?
+            .into_iter()
+            .filter(|c| c.booked.len() < c.planned().len())
+            .collect();
+        let event = AuditEvent::new("course.list", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .detail(format!("rows={} scope=to_book", list.len()));
+        self.audit(actor, event, now).await?;
         Ok(list)
     }
 

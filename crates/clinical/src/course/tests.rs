@@ -325,3 +325,58 @@ fn a_plan_fallen_behind_moves_its_remaining_sessions_together() {
     assert!(still_to_book(&planned, 6, Some(day("2026-12-03")), day("2026-12-07")).is_empty());
     assert!(still_to_book(&planned, 9, None, day("2026-12-07")).is_empty());
 }
+
+#[test]
+fn what_a_course_asks_follows_the_days_its_sessions_are_booked() {
+    let day = |s: &str| s.parse::<Date>().unwrap();
+    let protocol = builtin_protocols()
+        .into_iter()
+        .find(|p| p.code == "iv_induction_thrice_weekly")
+        .unwrap();
+    // Monday, Wednesday, Friday from 30 November: 30 November to 11 December.
+    let planned = protocol.expand(day("2026-11-30"));
+    // The first booked a day late (Tuesday), the second on its day; today is Wednesday.
+    let booked = [day("2026-12-01"), day("2026-12-02")];
+    let sessions = as_they_stand(&planned, &booked, day("2026-12-02"));
+    let dates: Vec<String> = sessions.iter().map(|s| s.date.to_string()).collect();
+    assert_eq!(
+        dates,
+        [
+            "2026-12-01",
+            "2026-12-02",
+            "2026-12-04",
+            "2026-12-07",
+            "2026-12-09",
+            "2026-12-11"
+        ]
+    );
+    let numbers: Vec<u32> = sessions.iter().map(|s| s.number).collect();
+    assert_eq!(numbers, [1, 2, 3, 4, 5, 6]);
+    // The assessment before the first session is due on Tuesday, its booked day, and the one
+    // 24 hours after it on Wednesday and Thursday; Monday asks for nothing.
+    let schedule = assessment_schedule(InstrumentId::Phq9, &sessions);
+    let windows = |tp: TimePoint| -> Vec<(String, String)> {
+        schedule
+            .planned()
+            .iter()
+            .filter(|p| p.time_point == tp)
+            .map(|p| (p.earliest.to_string(), p.latest.to_string()))
+            .collect()
+    };
+    assert_eq!(
+        windows(TimePoint::BeforeSession)[0],
+        ("2026-12-01".to_owned(), "2026-12-01".to_owned())
+    );
+    assert_eq!(
+        windows(TimePoint::After24h),
+        [("2026-12-02".to_owned(), "2026-12-03".to_owned())]
+    );
+    assert_eq!(
+        windows(TimePoint::Baseline),
+        [("2026-11-24".to_owned(), "2026-12-01".to_owned())]
+    );
+    // Nothing booked: the plan as it can still be booked; all booked: the booked days.
+    assert_eq!(as_they_stand(&planned, &[], day("2026-11-01")), planned);
+    let all: Vec<Date> = planned.iter().map(|s| s.date).collect();
+    assert_eq!(as_they_stand(&planned, &all, day("2026-12-31")), planned);
+}

@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::booking::{AppointmentKind, ChairPlan, ProposalAsk, propose};
 use clinical::course::{CourseStatus, still_to_book};
 use serde::Deserialize;
-use store::{AppointmentStatus, ChairId, CourseId, CourseRecord, NewAppointment};
+use store::{ChairId, CourseId, CourseRecord, NewAppointment};
 
 use crate::AppState;
 use crate::capability::{Can, PatientDirectory};
@@ -64,31 +64,12 @@ async fn page(
         .store()
         .patient(&who.actor(), site, &course.patient_id, now)
         .await?;
-    let far = now
-        .checked_sub(jiff::SignedDuration::from_hours(24 * 365))
-        .unwrap_or(now);
-    let until = now
-        .checked_add(jiff::SignedDuration::from_hours(24 * 365))
-        .unwrap_or(now);
-    let mine = state
-        .store()
-        .appointments(
-            &who.actor(),
-            site,
-            far,
-            until,
-            None,
-            Some(&course.patient_id),
-            now,
-        )
-        .await?;
     let tz = ctx.time_zone();
-    let course_days: Vec<jiff::civil::Date> = mine
+    // The course's booked sessions, however far back or ahead (the store reads them with it).
+    let course_days: Vec<jiff::civil::Date> = course
+        .booked
         .iter()
-        .filter(|a| {
-            a.course_id.as_ref() == Some(&course.id) && a.status == AppointmentStatus::Booked
-        })
-        .map(|a| a.starts_at.to_zoned(tz.clone()).date())
+        .map(|t| t.to_zoned(tz.clone()).date())
         .collect();
     let booked = course_days.len();
     let planned = course.planned();

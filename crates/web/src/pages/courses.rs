@@ -255,7 +255,8 @@ pub(crate) fn next_row(ctx: &PageCtx, c: &CourseRecord, done: &[Done]) -> Option
         .map(|(p, _)| due_row(&p, "Next"))
 }
 
-/// Each assessment of a course's plan with its status today; none for an ended or paused course.
+/// Each assessment of a course's plan with its status today, on the days its sessions are
+/// booked or can still be booked; none for an ended or paused course.
 fn plan_status(
     ctx: &PageCtx,
     c: &CourseRecord,
@@ -264,7 +265,8 @@ fn plan_status(
     if c.status.is_final() || c.status == clinical::course::CourseStatus::Paused {
         return Vec::new();
     }
-    assessment_schedule(c.instrument, &c.planned()).status(done, ctx.today())
+    let sessions = c.sessions_as_they_stand(&ctx.time_zone(), ctx.today());
+    assessment_schedule(c.instrument, &sessions).status(done, ctx.today())
 }
 
 fn due_row(p: &clinical::instruments::schedule::Planned, status: &'static str) -> DueRow {

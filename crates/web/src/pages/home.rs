@@ -43,6 +43,27 @@ pub(crate) struct Today {
     left_open: Vec<LeftOpenRow>,
     /// How many there are in all (more than listed past [`LEFT_OPEN_LISTED`]).
     left_open_total: i64,
+    /// Planned and active courses with sessions not booked yet, the soonest to book first.
+    to_book: Vec<ToBookRow>,
+    /// How many there are in all (more than listed past [`TO_BOOK_LISTED`]).
+    to_book_total: usize,
+}
+
+/// How many courses with sessions to book the start page lists.
+const TO_BOOK_LISTED: usize = 20;
+
+/// A planned or active course with sessions not booked yet.
+pub(crate) struct ToBookRow {
+    course_id: String,
+    patient_id: String,
+    patient: String,
+    /// The protocol's name.
+    course: String,
+    /// "2 of 6".
+    booked: String,
+    /// The day the next session can be booked from, with the day it was planned for when
+    /// the plan has fallen behind.
+    next: String,
 }
 
 /// How far back the start page looks for course sessions left open: a month of a course's
@@ -361,6 +382,37 @@ async fn today(state: &AppState, who: &Can<Staff>, ctx: &PageCtx) -> Result<Toda
             }
         })
         .collect();
+    let courses = state
+        .store()
+        .courses_to_book(&who.actor(), site, jiff::Timestamp::now())
+        .await?;
+    let mut to_book: Vec<(jiff::civil::Date, ToBookRow)> = courses
+        .iter()
+        .filter_map(|c| {
+            let booked = c.booked.len();
+            let planned = c.planned();
+            let next = c.sessions_as_they_stand(&tz, day).into_iter().nth(booked)?;
+            let next_words = match planned.get(booked) {
+                Some(was) if was.date != next.date => {
+                    format!("{} (planned for {})", next.date, was.date)
+                }
+                _ => next.date.to_string(),
+            };
+            Some((
+                next.date,
+                ToBookRow {
+                    course_id: c.id.as_str().to_owned(),
+                    patient_id: c.patient_id.as_str().to_owned(),
+                    patient: c.patient_name.clone(),
+                    course: c.protocol_name.clone(),
+                    booked: format!("{booked} of {}", planned.len()),
+                    next: next_words,
+                },
+            ))
+        })
+        .collect();
+    to_book.sort_by_key(|(date, _)| *date);
+    let to_book_total = to_book.len();
     Ok(Today {
         label: day.strftime("%A %-d %B").to_string(),
         rows,
@@ -368,5 +420,11 @@ async fn today(state: &AppState, who: &Can<Staff>, ctx: &PageCtx) -> Result<Toda
         inquiries,
         left_open,
         left_open_total,
+        to_book: to_book
+            .into_iter()
+            .take(TO_BOOK_LISTED)
+            .map(|(_, row)| row)
+            .collect(),
+        to_book_total,
     })
 }

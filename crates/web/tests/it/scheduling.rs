@@ -852,7 +852,10 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
     assert!(row.contains("PHQ-9") && row.contains("Baseline"), "{row}");
     assert!(!home.contains("<h3>Missed</h3>"), "nothing is missed yet");
 
-    // The front desk books the induction from the proposals.
+    // The front desk books the induction from the proposals: its start page lists the course
+    // to book until all six are booked.
+    let home = app.get(&desk, "/").await.text().await.unwrap();
+    assert!(home.contains("Courses to book (1)"), "{home}");
     let record = app
         .get(&desk, &format!("/patients/{id}"))
         .await
@@ -1032,6 +1035,8 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
     assert_eq!(res.status(), 303);
     let html = app.get(&doctor, &path).await.text().await.unwrap();
     assert!(html.contains("6 of 6 booked"));
+    let home = app.get(&desk, "/").await.text().await.unwrap();
+    assert!(!home.contains("Courses to book"), "{home}");
     // A seventh session of a course of six: refused at the course, nothing booked. The fourth
     // week's Monday holds none of the course's sessions (the session booked last follows the
     // others, in the third week).
@@ -1305,11 +1310,36 @@ async fn a_course_fallen_behind_is_proposed_from_today(app: &TestApp) {
     let mut distinct = days.clone();
     distinct.dedup();
     assert_eq!(distinct, days, "one a day: {days:?}");
-    // The course's page shows the day each session can still be booked from.
+    // The course's page shows the day each session can still be booked from, and what the
+    // course asks follows those days: the baseline is due before the first session as it now
+    // stands, and nothing of the plan's past days is missed (it listed a missed baseline and
+    // a missed assessment before each planned session).
     let page = app.get(&doctor, &path).await.text().await.unwrap();
     assert!(
         page.contains(&format!("{today} (planned for {planned})")),
         "{page}"
+    );
+    assert!(
+        page.contains(&format!(
+            "<strong>Due:</strong> PHQ-9 Baseline ({} to {today})",
+            today.checked_sub(jiff::ToSpan::days(7)).unwrap()
+        )),
+        "{page}"
+    );
+    assert!(!page.contains("<strong>Missed:</strong>"), "{page}");
+    // The front desk's start page lists it among the courses to book, with the day its next
+    // session can be booked from and a link to its proposals.
+    let home = app.get(&desk, "/").await.text().await.unwrap();
+    assert!(home.contains("Courses to book (1)"), "{home}");
+    let row = home
+        .split("<tr>")
+        .find(|r| r.contains("Ines Lauder"))
+        .expect("the course is listed");
+    assert!(
+        row.contains(&format!("<td>{today} (planned for {planned})</td>"))
+            && row.contains("<td>0 of 6</td>")
+            && row.contains(&format!("href=\"/courses/{course}/book\"")),
+        "{row}"
     );
 }
 
