@@ -190,6 +190,7 @@ impl Store {
             .into_iter()
             .flatten()
         {
+            self.demo_screening(site, course, &doctor, now).await?;
             self.demo_consent(site, course, &nurse, now).await?;
         }
         // Past IV appointments of the course before today: signed and locked sessions, once.
@@ -305,6 +306,63 @@ impl Store {
             self.demo_session(site, &plan, &nurse, &doctor, &doctor_user.id)
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Screens the patient of a demo course and records a prescriber's decision that they are
+    /// eligible, ten days before `now`, once: a patient is checked in only once decided
+    /// eligible. The findings are the screening's own for a patient with nothing to declare,
+    /// a blood pressure of 124/80 and two failed antidepressant trials.
+    pub(crate) async fn demo_screening(
+        &self,
+        site: &Site,
+        course: &CourseRecord,
+        prescriber: &Actor,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let screenings = self
+            .screenings(prescriber, &site.id, &course.patient_id, now)
+            .await?;
+        if screenings.iter().any(|s| s.decision().is_some()) {
+            return Ok(());
+        }
+        let patient = self.fetch_patient(&site.id, &course.patient_id).await?;
+        let at = now - SignedDuration::from_hours(24 * 10);
+        let today = at.to_zoned(site.zone.clone()).date();
+        let age = clinical::patient::age_on(patient.date_of_birth, today);
+        let input = clinical::screening::ScreeningInput {
+            blood_pressure: clinical::screening::BloodPressure {
+                systolic_mmhg: Some(124),
+                diastolic_mmhg: Some(80),
+            },
+            adequate_trials: Some(2),
+            // ok: registration refuses a birth date after today, so the age is never negative.
+            ..clinical::screening::ScreeningInput::for_age(u32::try_from(age).unwrap_or(0))
+        };
+        let findings =
+            clinical::screening::screen(&input, &clinical::screening::ScreeningSettings::default());
+        let Ok(decision) = clinical::screening::check_decision(
+            &findings,
+            "eligible",
+            "Screened at intake: no contraindication found, two failed antidepressant trials.",
+            "",
+        ) else {
+            // ok: a demo patient whose screening found an absolute contraindication stays
+            // undecided, and is not checked in.
+            return Ok(());
+        };
+        let id = self
+            .record_screening(
+                prescriber,
+                &site.id,
+                &course.patient_id,
+                &input,
+                &findings,
+                at,
+            )
+            .await?;
+        self.decide_screening(prescriber, &site.id, &course.patient_id, &id, &decision, at)
+            .await?;
         Ok(())
     }
 

@@ -281,7 +281,7 @@ impl Store {
             .map(|record| Registration::Registered(Box::new(record)))
     }
 
-    async fn fetch_patient(
+    pub(crate) async fn fetch_patient(
         &self,
         site_id: &SiteId,
         id: &PatientId,

@@ -11,6 +11,7 @@
 use clinical::course::Product;
 use clinical::instruments::schedule::TimePoint;
 use clinical::instruments::{InstrumentId, Score};
+use clinical::screening::Decision;
 use clinical::session::{
     ActionTaken, AddendumText, AdverseKind, AlertFinding, AlertKind, AlertSettings, CheckClock,
     Checklist, Delivery, DischargeFacts, DueCheck, EventDescription, LotNumber, OverrideReason,
@@ -1145,7 +1146,8 @@ async fn insert_vitals(
 
 impl Store {
     /// Checks a patient in for a booked treatment appointment of a course with a signed order
-    /// (the patient's current consent signed), making the session; checking in an appointment
+    /// (the patient's current consent signed, and their newest screening decided eligible by a
+    /// prescriber), making the session; checking in an appointment
     /// that already has a session returns that session. `today` is the clinic's day around
     /// `now` (`[start, end)`): a session is opened only for an appointment starting that day,
     /// so a session is never opened days early from another day's list.
@@ -1259,6 +1261,48 @@ impl Store {
             return refuse(
                 "The patient has not signed the current consent; record their signature first.",
             );
+        }
+        // The decision standing on the patient's newest screening: a later screening (new
+        // findings) stands in for the ones before it until a prescriber decides on it.
+        let screening = sqlx::query(
+            "select s.id, d.decision
+               from screenings s left join screening_decisions d on d.screening_id = s.id
+              where s.patient_id = $1
+              order by s.recorded_at desc, s.id desc, d.decided_at desc, d.id desc limit 1",
+        )
+        .bind(patient.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let decision = match &screening {
+            None => None,
+            Some(row) => {
+                let r = RowReader::new(row, "screenings", "id")?;
+                r.opt_text("decision")?
+                    .map(|code| {
+                        Decision::parse(&code).ok_or_else(|| {
+                            r.corrupt("decision", format!("'{code}' is not a decision"))
+                        })
+                    })
+                    .transpose()?
+            }
+        };
+        match decision {
+            Some(Decision::Eligible) => {}
+            Some(Decision::NotEligible) => {
+                return refuse(
+                    "The patient was decided not eligible at their latest screening; they are treated only if a prescriber screens them again and decides them eligible.",
+                );
+            }
+            Some(Decision::NeedsReview) => {
+                return refuse(
+                    "The patient's latest screening needs review; a prescriber decides on it before a session.",
+                );
+            }
+            None => {
+                return refuse(
+                    "The patient has not been screened and decided eligible; a prescriber screens them for contraindications and records the decision first.",
+                );
+            }
         }
         let id = SessionId::new();
         sqlx::query(

@@ -377,6 +377,7 @@ pub async fn seat_patients(
             .await?
             .map_err(|_| StoreError::NotFound { entity: "course" })?;
         let course = store.course(&site.id, &course_id).await?;
+        store.demo_screening(&site, &course, &doctor, now).await?;
         store.demo_consent(&site, &course, &nurse, now).await?;
         let start = now - jiff::SignedDuration::from_mins(20);
         let appointment = store

@@ -24,9 +24,22 @@ pub(crate) struct HomePage {
     /// Accounts disabled.
     disabled: usize,
     alerts: Option<Vec<AlertView>>,
+    /// Spravato REMS monitoring forms not submitted yet, for clinicians, when there are any.
+    rems: Option<RemsDue>,
     due: Option<Vec<DueRow>>,
     missed: Vec<MissedRow>,
     today: Option<Today>,
+}
+
+/// The esketamine sessions whose REMS Patient Monitoring Form is not recorded as submitted.
+pub(crate) struct RemsDue {
+    total: usize,
+    /// Past their due day.
+    overdue: usize,
+    /// The earliest due day.
+    first_due: jiff::civil::Date,
+    /// Days after a session within which its form is due.
+    days: i64,
 }
 
 /// Today at the clinic, for everyone who books: who is expected, and the inquiries waiting.
@@ -166,6 +179,25 @@ pub(crate) async fn home(
         .map(|u| (u.id.as_str().to_owned(), u.display_name.clone()))
         .collect();
     let disabled = users.iter().filter(|u| u.disabled).count();
+    let rems = if ClinicalData::allows(user.role) {
+        let forms = state
+            .store()
+            .rems_forms_due(&who.actor(), &user.site_id, now)
+            .await?;
+        let tz = ctx.time_zone();
+        let due: Vec<jiff::civil::Date> = forms
+            .iter()
+            .map(|f| super::sessions::rems_form_due_on(f.checked_in_at, &tz))
+            .collect();
+        due.iter().min().map(|first| RemsDue {
+            total: due.len(),
+            overdue: due.iter().filter(|d| **d < ctx.today()).count(),
+            first_due: *first,
+            days: clinical::session::REMS_FORM_DAYS,
+        })
+    } else {
+        None
+    };
     let (alerts, due) = if ClinicalData::allows(user.role) {
         let alerts = alert_views(
             state
@@ -199,6 +231,7 @@ pub(crate) async fn home(
     };
     render(&HomePage {
         alerts,
+        rems,
         due,
         missed,
         today,

@@ -1882,6 +1882,15 @@ pub(crate) struct RemsDuePage {
     rows: Vec<FormDueRow>,
 }
 
+/// The day by which the REMS Patient Monitoring Form of a session checked in at `at` is due:
+/// [`clinical::session::REMS_FORM_DAYS`] after the session's day in the clinic's zone `tz`.
+pub(crate) fn rems_form_due_on(at: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> jiff::civil::Date {
+    let day = at.to_zoned(tz.clone()).date();
+    // ok: only a session at the calendar's end has no date seven days later.
+    day.checked_add(jiff::Span::new().days(clinical::session::REMS_FORM_DAYS))
+        .unwrap_or(day)
+}
+
 /// `GET /rems/forms`: Patient Monitoring Forms not yet submitted, with their due dates.
 pub(crate) async fn rems_due(
     State(state): State<AppState>,
@@ -1899,10 +1908,7 @@ pub(crate) async fn rems_due(
         .into_iter()
         .map(|r| {
             let day = r.checked_in_at.to_zoned(tz.clone()).date();
-            // ok: only a session at the calendar's end has no date seven days later.
-            let due = day
-                .checked_add(jiff::Span::new().days(clinical::session::REMS_FORM_DAYS))
-                .unwrap_or(day);
+            let due = rems_form_due_on(r.checked_in_at, &tz);
             FormDueRow {
                 session_id: r.session_id.as_str().to_owned(),
                 patient_id: r.patient_id.as_str().to_owned(),

@@ -49,6 +49,7 @@ async fn ready(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> Ready 
         )
         .await
         .unwrap();
+    screened(store, &site.id, &pid, "eligible", now).await;
     let text = clinical::consent::ConsentText::parse(
         "Consent to ketamine treatment",
         "I understand the risks and benefits of ketamine treatment that were explained to me, including raised blood pressure and dissociation, and I agree to it.",
@@ -194,6 +195,116 @@ async fn second_course(app: &TestApp, r: &Ready, protocol: &str) -> store::Cours
         .unwrap()
         .unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// A new screening of the patient with nothing to declare, and a prescriber's `decision` on
+/// it ("eligible", "not_eligible", "needs_review"), or none when `decision` is empty; the
+/// screening's id.
+async fn screened(
+    store: &store::Store,
+    site: &store::SiteId,
+    pid: &store::PatientId,
+    decision: &str,
+    at: jiff::Timestamp,
+) -> store::ScreeningId {
+    let input = clinical::screening::ScreeningInput::for_age(45);
+    let findings =
+        clinical::screening::screen(&input, &clinical::screening::ScreeningSettings::default());
+    let actor = Actor::system("test");
+    let id = store
+        .record_screening(&actor, site, pid, &input, &findings, at)
+        .await
+        .unwrap();
+    if !decision.is_empty() {
+        decide(store, site, pid, &id, decision, at).await;
+    }
+    id
+}
+
+async fn decide(
+    store: &store::Store,
+    site: &store::SiteId,
+    pid: &store::PatientId,
+    id: &store::ScreeningId,
+    decision: &str,
+    at: jiff::Timestamp,
+) {
+    let input = clinical::screening::ScreeningInput::for_age(45);
+    let findings =
+        clinical::screening::screen(&input, &clinical::screening::ScreeningSettings::default());
+    let checked = clinical::screening::check_decision(
+        &findings,
+        decision,
+        "Decided on the screening's findings.",
+        "",
+    )
+    .unwrap();
+    let actor = Actor::system("test");
+    assert!(
+        store
+            .decide_screening(&actor, site, pid, id, &checked, at)
+            .await
+            .unwrap()
+    );
+}
+
+/// A patient is checked in only while the decision on their newest screening is "eligible":
+/// a newer screening not decided yet, one that needs review, or a decision of not eligible
+/// refuses the check-in with what to do, and opens nothing.
+async fn a_patient_is_checked_in_only_once_screened_eligible(app: &TestApp) {
+    let (iv, _) = all_day_chairs(app).await;
+    let r = ready(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
+    let store = &app.db.store;
+    let actor = Actor::system("test");
+    let now = jiff::Timestamp::now();
+    let appointment = book_at(app, &r, now - jiff::SignedDuration::from_mins(5)).await;
+    let today = noon_today(now);
+    let later = |s: i64| now + jiff::SignedDuration::from_secs(s);
+    // New findings (a second screening), not decided yet: the earlier "eligible" no longer
+    // stands.
+    let newer = screened(store, &r.site, &r.patient, "", later(1)).await;
+    for (n, (decision, said)) in [
+        ("", "has not been screened and decided eligible"),
+        ("needs_review", "latest screening needs review"),
+        (
+            "not_eligible",
+            "decided not eligible at their latest screening",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let step = 2 + 2 * n as i64;
+        if !decision.is_empty() {
+            decide(store, &r.site, &r.patient, &newer, decision, later(step)).await;
+        }
+        match store
+            .check_in(&actor, &r.site, &appointment.id, today, later(step + 1))
+            .await
+            .unwrap()
+        {
+            Err(store::SessionRefusal::CheckIn(why)) => assert!(why.contains(said), "{why}"),
+            other => panic!("{decision}: {other:?}"),
+        }
+        assert!(
+            store
+                .session_of_appointment(&r.site, &appointment.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    // Decided eligible (a later decision on the same screening): checked in.
+    decide(store, &r.site, &r.patient, &newer, "eligible", later(10)).await;
+    assert!(
+        store
+            .check_in(&actor, &r.site, &appointment.id, today, later(11))
+            .await
+            .unwrap()
+            .is_ok()
+    );
+}
+
+crate::on_both!(a_patient_is_checked_in_only_once_screened_eligible);
 
 /// A patient with a current diagnosis, signed consent, a course of `protocol` and an
 /// appointment for it today, checked in; the session's id.
@@ -1055,6 +1166,23 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
     );
     let due = app.get(&nurse, "/rems/forms").await.text().await.unwrap();
     assert!(due.contains("Sol Seated"), "{due}");
+    // The start page counts it, with the day it is due (seven days after the session's).
+    let home = app.get(&nurse, "/").await.text().await.unwrap();
+    assert!(
+        home.contains("REMS monitoring forms to submit (1)"),
+        "{home}"
+    );
+    let due_on = jiff::Timestamp::now()
+        .in_tz(crate::support::CLINIC_ZONE)
+        .unwrap()
+        .date()
+        .checked_add(jiff::ToSpan::days(7))
+        .unwrap();
+    assert!(
+        home.contains(&format!("The first is due {due_on}.")),
+        "{home}"
+    );
+    assert!(!home.contains("is overdue."), "{home}");
     // Who recorded each step is named; the system's stop says so (it showed "()").
     let html = app
         .get(&nurse, &format!("/sessions/{id}"))
@@ -1089,6 +1217,8 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
     );
     let due = app.get(&nurse, "/rems/forms").await.text().await.unwrap();
     assert!(!due.contains("Sol Seated"), "{due}");
+    let home = app.get(&nurse, "/").await.text().await.unwrap();
+    assert!(!home.contains("REMS monitoring forms"), "{home}");
 }
 
 async fn dissociation_and_sedation_are_rated_at_their_set_times(app: &TestApp) {
