@@ -289,11 +289,7 @@ fn a_course_starts_from_today_and_within_two_years() {
 
 #[test]
 fn a_plan_fallen_behind_moves_its_remaining_sessions_together() {
-    let day = |s: &str| s.parse::<Date>().unwrap();
-    let protocol = builtin_protocols()
-        .into_iter()
-        .find(|p| p.code == "iv_induction_twice_weekly")
-        .unwrap();
+    let protocol = protocol("iv_induction_twice_weekly");
     // Twice a week from Monday 16 November: 16, 19, 23, 26, 30 November, 3 December.
     let planned = protocol.expand(day("2026-11-16"));
     let dates = |v: &[PlannedSession]| v.iter().map(|s| s.date.to_string()).collect::<Vec<_>>();
@@ -328,11 +324,7 @@ fn a_plan_fallen_behind_moves_its_remaining_sessions_together() {
 
 #[test]
 fn what_a_course_asks_follows_the_days_its_sessions_are_booked() {
-    let day = |s: &str| s.parse::<Date>().unwrap();
-    let protocol = builtin_protocols()
-        .into_iter()
-        .find(|p| p.code == "iv_induction_thrice_weekly")
-        .unwrap();
+    let protocol = protocol("iv_induction_thrice_weekly");
     // Monday, Wednesday, Friday from 30 November: 30 November to 11 December.
     let planned = protocol.expand(day("2026-11-30"));
     // The first booked a day late (Tuesday), the second on its day; today is Wednesday.

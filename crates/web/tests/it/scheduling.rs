@@ -980,16 +980,15 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
         ("kind", ""),
         ("course", course.as_str()),
     ];
-    let res = app
-        .post_form(&desk, "/schedule/new", &dtoken, &same_day)
-        .await;
-    assert_eq!(res.status(), 422);
-    let html = res.text().await.unwrap();
-    assert!(html.contains("id=\"date-error\""), "{html}");
-    assert!(
-        html.contains("This course has a session on that day already, at "),
-        "{html}"
-    );
+    refused_by_hand(
+        app,
+        &desk,
+        &dtoken,
+        &same_day,
+        "date",
+        "This course has a session on that day already, at ",
+    )
+    .await;
     let api = app.token(Role::FrontDesk).await;
     let (status, body) = self::book(
         app,
@@ -1054,16 +1053,15 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
         ("kind", "iv_infusion"),
         ("course", course.as_str()),
     ];
-    let res = app
-        .post_form(&desk, "/schedule/new", &dtoken, &seventh)
-        .await;
-    assert_eq!(res.status(), 422);
-    let html = res.text().await.unwrap();
-    assert!(html.contains("id=\"course-error\""), "{html}");
-    assert!(
-        html.contains("All 6 sessions of this course are booked already; cancel one or mark it a no-show to book it again"),
-        "{html}"
-    );
+    refused_by_hand(
+        app,
+        &desk,
+        &dtoken,
+        &seventh,
+        "course",
+        "All 6 sessions of this course are booked already; cancel one or mark it a no-show to book it again",
+    )
+    .await;
     let html = app.get(&doctor, &path).await.text().await.unwrap();
     assert!(html.contains("6 of 6 booked"));
 
@@ -1233,6 +1231,23 @@ async fn the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals(a
 }
 
 crate::on_both!(the_clinic_sets_up_chairs_orders_a_course_and_books_it_from_proposals);
+
+/// Posts the hand booking form with `fields` and checks that it is refused (422) saying
+/// `said` at the field `field`.
+async fn refused_by_hand(
+    app: &TestApp,
+    client: &reqwest::Client,
+    token: &str,
+    fields: &[(&str, &str)],
+    field: &str,
+    said: &str,
+) {
+    let res = app.post_form(client, "/schedule/new", token, fields).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(&format!("id=\"{field}-error\"")), "{html}");
+    assert!(html.contains(said), "{html}");
+}
 
 /// A course paused before its first session and resumed three weeks later: its sessions are
 /// proposed from today on, as far apart as planned, and its page says so. The booking page
