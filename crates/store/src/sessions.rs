@@ -1144,7 +1144,60 @@ async fn insert_vitals(
     Ok((stored, raised))
 }
 
+/// The decision standing on the patient's newest screening (`None` when there is no
+/// screening, or none decided): a later screening (new findings) stands in for the ones
+/// before it until a prescriber decides on it.
+async fn standing_decision<'e, E>(
+    executor: E,
+    patient: &PatientId,
+) -> Result<Option<Decision>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let screening = sqlx::query(
+        "select s.id, d.decision
+           from screenings s left join screening_decisions d on d.screening_id = s.id
+          where s.patient_id = $1
+          order by s.recorded_at desc, s.id desc, d.decided_at desc, d.id desc limit 1",
+    )
+    .bind(patient.as_str())
+    .fetch_optional(executor)
+    .await?;
+    let Some(row) = &screening else {
+        return Ok(None);
+    };
+    let r = RowReader::new(row, "screenings", "id")?;
+    r.opt_text("decision")?
+        .map(|code| {
+            Decision::parse(&code)
+                .ok_or_else(|| r.corrupt("decision", format!("'{code}' is not a decision")))
+        })
+        .transpose()
+}
+
 impl Store {
+    /// Whether the patient of the site can be checked in as far as screening goes: the
+    /// decision on their newest screening is "eligible" ([`Store::check_in`] refuses
+    /// otherwise). Says nothing of the screening's content; not audited, like the chair
+    /// board's reads.
+    #[tracing::instrument(skip_all)]
+    pub async fn cleared_by_screening(
+        &self,
+        site_id: &SiteId,
+        patient: &PatientId,
+    ) -> Result<bool, StoreError> {
+        let known: Option<String> =
+            sqlx::query_scalar("select id from patients where id = $1 and site_id = $2")
+                .bind(patient.as_str())
+                .bind(site_id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        if known.is_none() {
+            return Err(StoreError::NotFound { entity: "patient" });
+        }
+        Ok(standing_decision(&self.pool, patient).await? == Some(Decision::Eligible))
+    }
+
     /// Checks a patient in for a booked treatment appointment of a course with a signed order
     /// (the patient's current consent signed, and their newest screening decided eligible by a
     /// prescriber), making the session; checking in an appointment
@@ -1262,30 +1315,7 @@ impl Store {
                 "The patient has not signed the current consent; record their signature first.",
             );
         }
-        // The decision standing on the patient's newest screening: a later screening (new
-        // findings) stands in for the ones before it until a prescriber decides on it.
-        let screening = sqlx::query(
-            "select s.id, d.decision
-               from screenings s left join screening_decisions d on d.screening_id = s.id
-              where s.patient_id = $1
-              order by s.recorded_at desc, s.id desc, d.decided_at desc, d.id desc limit 1",
-        )
-        .bind(patient.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let decision = match &screening {
-            None => None,
-            Some(row) => {
-                let r = RowReader::new(row, "screenings", "id")?;
-                r.opt_text("decision")?
-                    .map(|code| {
-                        Decision::parse(&code).ok_or_else(|| {
-                            r.corrupt("decision", format!("'{code}' is not a decision"))
-                        })
-                    })
-                    .transpose()?
-            }
-        };
+        let decision = standing_decision(&mut *tx, &patient).await?;
         match decision {
             Some(Decision::Eligible) => {}
             Some(Decision::NotEligible) => {

@@ -46,6 +46,8 @@ pub(crate) struct BookCoursePage {
     status_note: Option<String>,
     /// Why the remaining sessions are proposed later than planned, when they are.
     moved: Option<String>,
+    /// That the patient is not cleared by screening yet, when they are not.
+    screening_note: Option<&'static str>,
     /// The course has ended: nothing is proposed or booked.
     ended: bool,
 }
@@ -94,6 +96,15 @@ async fn page(
         )),
         _ => None,
     };
+    // Staff booking the sessions learn now, not at the chair, that the patient cannot be
+    // checked in until a prescriber decides them eligible at screening.
+    let screening_note = (!state
+        .store()
+        .cleared_by_screening(site, &course.patient_id)
+        .await?)
+        .then_some(
+            "This patient cannot be checked in yet: a prescriber decides them eligible at screening first. Sessions booked now keep their slots for then.",
+        );
     let status_note = match course.status {
         CourseStatus::Paused => Some(
             "This course is paused: its patient cannot be checked in until a prescriber resumes it. Appointments booked now keep their slots for then."
@@ -175,6 +186,7 @@ async fn page(
         refused,
         notice,
         status_note,
+        screening_note,
         moved,
         ended,
         ctx,

@@ -1308,6 +1308,11 @@ async fn a_course_fallen_behind_is_proposed_from_today(app: &TestApp) {
         )),
         "{html}"
     );
+    // Never screened: the booking page says the patient cannot be checked in yet.
+    assert!(
+        html.contains("This patient cannot be checked in yet: a prescriber decides them eligible at screening first."),
+        "{html}"
+    );
     // Whatever was proposed is from today on, one a day at most.
     let chicago = jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap();
     let days: Vec<jiff::civil::Date> = html

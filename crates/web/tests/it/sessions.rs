@@ -259,9 +259,17 @@ async fn a_patient_is_checked_in_only_once_screened_eligible(app: &TestApp) {
     let appointment = book_at(app, &r, now - jiff::SignedDuration::from_mins(5)).await;
     let today = noon_today(now);
     let later = |s: i64| now + jiff::SignedDuration::from_secs(s);
+    app.user("booker@example.org", Role::FrontDesk).await;
+    let desk = app.signed_in("booker@example.org").await;
+    let booking = format!("/courses/{}/book", r.course);
+    let not_cleared = "This patient cannot be checked in yet";
+    let html = app.get(&desk, &booking).await.text().await.unwrap();
+    assert!(!html.contains(not_cleared), "decided eligible: {html}");
     // New findings (a second screening), not decided yet: the earlier "eligible" no longer
-    // stands.
+    // stands, and the booking page says so.
     let newer = screened(store, &r.site, &r.patient, "", later(1)).await;
+    let html = app.get(&desk, &booking).await.text().await.unwrap();
+    assert!(html.contains(not_cleared), "{html}");
     for (n, (decision, said)) in [
         ("", "has not been screened and decided eligible"),
         ("needs_review", "latest screening needs review"),
