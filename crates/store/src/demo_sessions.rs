@@ -6,6 +6,7 @@
 use clinical::booking::{AppointmentKind, OpeningHours};
 use clinical::course::{Product, TargetDose};
 use clinical::instruments::InstrumentId;
+use clinical::instruments::schedule::TimePoint;
 use clinical::ledger::{EntryKind, Form};
 use clinical::session::{
     AlertSettings, CheckedText, Checklist, LotNumber, RemsAnswers, ScaleSettings, Step, Vitals,
@@ -33,6 +34,18 @@ pub(crate) fn bp(s: u16, d: u16, hr: u16, o2: u16, rr: u16) -> Vitals {
 fn mins(m: i64) -> SignedDuration {
     SignedDuration::from_mins(m)
 }
+
+/// Fictional PHQ-9 answers of the demo's active course, one pair per past session in order:
+/// before the session, and 24 hours after it (the first only). Item 9 is always 0, so they
+/// raise no safety alert; totals 7, 5 (after the first), 6 and 5.
+const DEMO_SESSION_PHQ9: [([i64; 9], Option<[i64; 9]>); 3] = [
+    (
+        [1, 1, 1, 1, 1, 1, 1, 0, 0],
+        Some([1, 1, 1, 1, 1, 0, 0, 0, 0]),
+    ),
+    ([1, 1, 1, 1, 1, 1, 0, 0, 0], None),
+    ([1, 1, 1, 0, 1, 1, 0, 0, 0], None),
+];
 
 /// An appointment of `course`'s kind in `chair` from `start` to `end`.
 fn course_appointment<'a>(
@@ -210,15 +223,47 @@ impl Store {
                 now,
             )
             .await?;
-        for a in past.iter().filter(|a| {
-            a.status == AppointmentStatus::Booked && a.course_id.as_ref() == Some(&iv.id)
-        }) {
+        for (n, a) in past
+            .iter()
+            .filter(|a| {
+                a.status == AppointmentStatus::Booked && a.course_id.as_ref() == Some(&iv.id)
+            })
+            .enumerate()
+        {
             if self
                 .session_of_appointment(&site.id, &a.id)
                 .await?
                 .is_some()
             {
                 continue;
+            }
+            // The course's PHQ-9 before the session, and 24 hours after the first, as its plan
+            // asks: falling over the week, as the weekly scores do.
+            let (before, after) = DEMO_SESSION_PHQ9
+                .get(n)
+                .copied()
+                .unwrap_or(DEMO_SESSION_PHQ9[DEMO_SESSION_PHQ9.len() - 1]);
+            self.demo_phq9(
+                site,
+                iv,
+                &nurse,
+                &before,
+                TimePoint::BeforeSession,
+                a.starts_at - mins(15),
+            )
+            .await?;
+            if let Some(after) = after
+                && a.starts_at + mins(24 * 60) < now
+            {
+                self.demo_phq9(
+                    site,
+                    iv,
+                    &nurse,
+                    &after,
+                    TimePoint::After24h,
+                    a.starts_at + mins(24 * 60),
+                )
+                .await?;
             }
             let readings = [
                 (10, bp(134, 84, 80, 98, 15)),
@@ -306,6 +351,37 @@ impl Store {
             self.demo_session(site, &plan, &nurse, &doctor, &doctor_user.id)
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Records a PHQ-9 of the demo course's patient with `answers` at `time_point`, taken and
+    /// entered by `nurse` at `at`. Fictional answers, valid by construction (the demo's tests
+    /// score them); a refusal (the same answers within minutes) adds nothing.
+    async fn demo_phq9(
+        &self,
+        site: &Site,
+        course: &CourseRecord,
+        nurse: &Actor,
+        answers: &[i64; 9],
+        time_point: TimePoint,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let Ok(result) = clinical::instruments::score(InstrumentId::Phq9, answers) else {
+            return Ok(());
+        };
+        // ok: a refusal means these answers were recorded at this time already.
+        let _ = self
+            .record_assessment(
+                crate::assessments::EnteredBy::Staff(nurse),
+                &site.id,
+                &course.patient_id,
+                &result,
+                time_point,
+                at,
+                clinical::instruments::recording::Intent::default(),
+                at,
+            )
+            .await?;
         Ok(())
     }
 
@@ -765,5 +841,23 @@ impl Store {
             .lock_session(doctor, sid, &id, start + mins(close + 5))
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_sessions_phq9_answers_score_and_raise_no_safety_flag() {
+        let mut totals = Vec::new();
+        for (before, after) in DEMO_SESSION_PHQ9 {
+            for answers in [Some(before), after].into_iter().flatten() {
+                let result = clinical::instruments::score(InstrumentId::Phq9, &answers).unwrap();
+                assert!(result.flags.is_empty(), "{answers:?}: {:?}", result.flags);
+                totals.push(result.total);
+            }
+        }
+        assert_eq!(totals, [7, 5, 6, 5]);
     }
 }
