@@ -261,7 +261,7 @@ pub struct PlannedSession {
 impl Protocol {
     /// All sessions of the protocol.
     pub fn sessions(&self) -> u32 {
-        self.phases.iter().map(|p| p.sessions).sum()
+        session_count(&self.phases)
     }
 
     /// The target dates of every session from `first` ([`expand`]).
@@ -383,6 +383,11 @@ pub fn expand(phases: &[Phase], first: Date) -> Vec<PlannedSession> {
     out
 }
 
+/// How many sessions `phases` plan in all.
+pub fn session_count(phases: &[Phase]) -> u32 {
+    phases.iter().map(|p| p.sessions).sum()
+}
+
 /// The sessions of a course's plan (`planned`) after its first `booked`, on the dates they can
 /// still be booked from `today`. When the plan has fallen behind (a course paused and resumed,
 /// sessions cancelled or missed), the rest move later together and keep the plan's spacing:
@@ -395,6 +400,8 @@ pub fn still_to_book(
     last_booked: Option<Date>,
     today: Date,
 ) -> Vec<PlannedSession> {
+    // ok: more booked than planned (a course booked before the store refused it) leaves
+    // nothing to book.
     let rest = planned.get(booked..).unwrap_or_default();
     let Some(first) = rest.first() else {
         return Vec::new();

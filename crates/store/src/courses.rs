@@ -615,7 +615,7 @@ impl Store {
             )
             .await?
             .into_iter()
-            .filter(|c| c.booked.len() < c.planned().len())
+            .filter(|c| c.booked.len() < clinical::course::session_count(&c.phases) as usize)
             .collect();
         let event = AuditEvent::new("course.list", AuditOutcome::Ok)
             .site(site_id.as_str())

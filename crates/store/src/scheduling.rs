@@ -258,7 +258,7 @@ async fn course_room(
             }));
         }
     }
-    let sessions: usize = phases.iter().map(|p| p.sessions as usize).sum();
+    let sessions = clinical::course::session_count(phases) as usize;
     let booked: i64 = sqlx::query_scalar(
         "select count(*) from appointments where course_id = $1 and status = 'booked'",
     )
@@ -277,6 +277,8 @@ pub(crate) fn local_day(
     tz: &jiff::tz::TimeZone,
 ) -> Option<(jiff::Timestamp, jiff::Timestamp)> {
     let day = at.to_zoned(tz.clone()).date();
+    // ok: a day's start or its end is out of range only at the calendar's last day; callers
+    // say what they do then (see the `// ok:` at each).
     let start = day.to_zoned(tz.clone()).ok()?;
     let end = day.tomorrow().ok()?.to_zoned(tz.clone()).ok()?;
     Some((start.timestamp(), end.timestamp()))

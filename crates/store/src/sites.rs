@@ -26,10 +26,10 @@ pub struct Site {
 fn site_from_row(row: &sqlx::any::AnyRow) -> Result<Site, StoreError> {
     let r = RowReader::new(row, "sites", "id")?;
     let timezone = r.text("timezone")?;
-    let zone = jiff::tz::TimeZone::get(&timezone).map_err(|_| {
+    let zone = jiff::tz::TimeZone::get(&timezone).map_err(|e| {
         r.corrupt(
             "timezone",
-            format!("'{timezone}' is not an IANA time zone this server knows"),
+            format!("'{timezone}' is not an IANA time zone this server knows ({e})"),
         )
     })?;
     Ok(Site {

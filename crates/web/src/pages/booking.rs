@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::booking::{AppointmentKind, ChairPlan, ProposalAsk, propose};
-use clinical::course::{CourseStatus, still_to_book};
+use clinical::course::CourseStatus;
 use serde::Deserialize;
 use store::{ChairId, CourseId, CourseRecord, NewAppointment};
 
@@ -80,12 +80,11 @@ async fn page(
     let remaining: Vec<_> = if ended {
         Vec::new()
     } else {
-        still_to_book(
-            &planned,
-            booked,
-            course_days.iter().max().copied(),
-            ctx.today(),
-        )
+        course
+            .sessions_as_they_stand(&tz, ctx.today())
+            .into_iter()
+            .skip(booked)
+            .collect()
     };
     // The plan fell behind (a pause, cancelled or missed sessions): say from when the rest
     // are proposed.

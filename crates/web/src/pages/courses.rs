@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::course::{
     Product, TargetDose, assessment_schedule, builtin_protocols, check_dose, check_status_change,
-    still_to_book,
 };
 use clinical::instruments::InstrumentId;
 use clinical::instruments::schedule::{Done, Status};
@@ -158,15 +157,13 @@ fn view(
         .collect();
     // Sessions not booked yet of a plan that has fallen behind show the day they can still
     // be booked from, beside the day planned.
-    let ahead = if c.status.is_final() {
+    let ahead: Vec<_> = if c.status.is_final() {
         Vec::new()
     } else {
-        let tz = ctx.time_zone();
-        let last = mine
-            .iter()
-            .map(|a| a.starts_at.to_zoned(tz.clone()).date())
-            .max();
-        still_to_book(&planned, mine.len(), last, ctx.today())
+        c.sessions_as_they_stand(&ctx.time_zone(), ctx.today())
+            .into_iter()
+            .skip(mine.len())
+            .collect()
     };
     let sessions: Vec<SessionRow> = planned
         .iter()
