@@ -389,11 +389,17 @@ pub fn session_count(phases: &[Phase]) -> u32 {
 }
 
 /// The sessions of a course's plan (`planned`) after its first `booked`, on the dates they can
-/// still be booked from `today`. When the plan has fallen behind (a course paused and resumed,
-/// sessions cancelled or missed), the rest move later together and keep the plan's spacing:
-/// the first goes no earlier than `today`, nor sooner after the course's last booked session
-/// (`last_booked`) than the plan puts it after the session before it. A plan that has not
-/// fallen behind keeps its dates.
+/// still be booked from `today`. They follow the course's last booked session (`last_booked`)
+/// as far as the plan puts them after the session before them, and move together, keeping
+/// the plan's spacing:
+/// - later, when the plan has fallen behind (a course paused and resumed, sessions cancelled
+///   or missed, a session booked late); never before `today`;
+/// - earlier, when the course runs ahead of its plan (begun before the day its order planned
+///   because a chair came free): a twice-weekly induction begun a week early asks its second
+///   session three or four days after the first, not ten or eleven.
+///
+/// A course on its plan's days, and one with nothing booked whose plan lies ahead, keeps its
+/// dates.
 pub fn still_to_book(
     planned: &[PlannedSession],
     booked: usize,
@@ -406,16 +412,19 @@ pub fn still_to_book(
     let Some(first) = rest.first() else {
         return Vec::new();
     };
-    let mut earliest = today;
-    if let (Some(last), Some(before)) = (last_booked, booked.checked_sub(1)) {
-        let gap = planned
-            .get(before)
-            .map_or(0, |b| (first.date - b.date).get_days());
-        if let Ok(after) = last.checked_add(gap.days()) {
-            earliest = earliest.max(after);
+    let follows = match (last_booked, booked.checked_sub(1)) {
+        (Some(last), Some(before)) => {
+            let gap = planned
+                .get(before)
+                .map_or(0, |b| (first.date - b.date).get_days());
+            last.checked_add(gap.days()).ok()
         }
-    }
-    let shift = (earliest - first.date).get_days().max(0);
+        _ => None,
+    };
+    let shift = match follows {
+        Some(after) => (after.max(today) - first.date).get_days(),
+        None => (today - first.date).get_days().max(0),
+    };
     rest.iter()
         .map(|s| PlannedSession {
             // ok: only a plan at the calendar's end cannot move; it then keeps its date.

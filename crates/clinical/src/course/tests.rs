@@ -317,6 +317,28 @@ fn a_plan_fallen_behind_moves_its_remaining_sessions_together() {
     // Today later still: from today.
     let rest = still_to_book(&planned, 2, Some(day("2026-11-20")), day("2026-12-01"));
     assert_eq!(dates(&rest)[..2], ["2026-12-01", "2026-12-04"]);
+    // Two booked on their planned days: nothing moves.
+    assert_eq!(
+        still_to_book(&planned, 2, Some(day("2026-11-19")), day("2026-11-18")),
+        planned[2..]
+    );
+    // Begun a week early (the first on 9 November, today the 5th): the rest follow it, the
+    // second three days later as planned, not ten.
+    let early = still_to_book(&planned, 1, Some(day("2026-11-09")), day("2026-11-05"));
+    assert_eq!(
+        dates(&early),
+        [
+            "2026-11-12",
+            "2026-11-16",
+            "2026-11-19",
+            "2026-11-23",
+            "2026-11-26"
+        ]
+    );
+    assert_eq!(early[0].number, 2);
+    // Begun early and then left: from today, never before it.
+    let early = still_to_book(&planned, 1, Some(day("2026-11-09")), day("2026-11-14"));
+    assert_eq!(dates(&early)[..2], ["2026-11-14", "2026-11-18"]);
     // Everything booked: nothing left.
     assert!(still_to_book(&planned, 6, Some(day("2026-12-03")), day("2026-12-07")).is_empty());
     assert!(still_to_book(&planned, 9, None, day("2026-12-07")).is_empty());

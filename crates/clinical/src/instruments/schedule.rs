@@ -163,21 +163,30 @@ impl Schedule {
         &self.planned
     }
 
-    /// Each planned assessment with its status on `today`. A completed assessment satisfies
-    /// at most one planned entry.
+    /// Each planned assessment with its status on `today`. A completed assessment answers
+    /// the planned entries of its instrument whose window holds its date and whose time point
+    /// it stands for ([`answers`]), at most one of each time point: the PHQ-9 taken before a
+    /// course's first session is its baseline too, and the one before a session is that
+    /// week's, so nobody is asked for the same questionnaire twice in a morning.
     pub fn status(&self, done: &[Done], today: Date) -> Vec<(Planned, Status)> {
-        let mut used = vec![false; done.len()];
+        // For each completed assessment, the time points it has answered already.
+        let mut used: Vec<Vec<TimePoint>> = vec![Vec::new(); done.len()];
         self.planned
             .iter()
             .map(|p| {
-                let hit = done.iter().enumerate().position(|(i, d)| {
-                    !used[i]
-                        && d.instrument == p.instrument
-                        && d.time_point == p.time_point
-                        && (p.earliest..=p.latest).contains(&d.date)
-                });
+                // An assessment recorded at the planned time point first, then one standing
+                // for it.
+                let fits = |exact: bool| {
+                    done.iter().enumerate().position(|(i, d)| {
+                        !used[i].contains(&p.time_point)
+                            && d.instrument == p.instrument
+                            && (d.time_point == p.time_point) == exact
+                            && answers(d, p)
+                    })
+                };
+                let hit = fits(true).or_else(|| fits(false));
                 let status = if let Some(i) = hit {
-                    used[i] = true;
+                    used[i].push(p.time_point);
                     Status::Done
                 } else if today < p.earliest {
                     Status::Upcoming
@@ -189,5 +198,31 @@ impl Schedule {
                 (*p, status)
             })
             .collect()
+    }
+}
+
+/// Whether the completed assessment `d` answers the planned entry `p`: its date lies in the
+/// entry's window, and it was recorded at the entry's time point or at one that stands for
+/// it. These equivalences are Ketaflow's reading of its own plan (the windows are its
+/// defaults, not clinical rules):
+/// - a baseline is answered by an assessment before a session (the one before the first
+///   session is taken before any dose), or by a weekly one from a day before the window's last
+///   (a score of the week before treatment, taken before the first session's day);
+/// - an assessment before a session is answered by a baseline taken on that session's day;
+/// - a weekly assessment is answered by one before a session in that week.
+///
+/// Nothing else stands in: an assessment during or after a session, 24 hours after, or at the
+/// end of the course measures something the others do not.
+pub fn answers(d: &Done, p: &Planned) -> bool {
+    if !(p.earliest..=p.latest).contains(&d.date) {
+        return false;
+    }
+    match (p.time_point, d.time_point) {
+        (planned, taken) if planned == taken => true,
+        (TimePoint::Baseline, TimePoint::BeforeSession)
+        | (TimePoint::BeforeSession, TimePoint::Baseline)
+        | (TimePoint::Weekly, TimePoint::BeforeSession) => true,
+        (TimePoint::Baseline, TimePoint::Weekly) => d.date < p.latest,
+        _ => false,
     }
 }

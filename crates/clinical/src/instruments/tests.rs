@@ -1,6 +1,6 @@
 //! Table-driven tests of every instrument, built from the scoring rules cited in `defs.rs`.
 
-use super::schedule::{Done, Schedule, Status, TimePoint};
+use super::schedule::{Done, Planned, Schedule, Status, TimePoint};
 use super::*;
 
 fn answers(id: InstrumentId, value: i64) -> Vec<i64> {
@@ -612,4 +612,116 @@ mod properties {
             prop_assert!(score(id, &answers).is_err());
         }
     }
+}
+
+#[test]
+fn one_assessment_answers_each_entry_it_stands_for_once() {
+    let d = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+    let phq9 = |time_point, date: &str| Done {
+        instrument: InstrumentId::Phq9,
+        time_point,
+        date: d(date),
+    };
+    let entry = |time_point, earliest: &str, latest: &str| Planned {
+        instrument: InstrumentId::Phq9,
+        time_point,
+        earliest: d(earliest),
+        latest: d(latest),
+    };
+    // A course whose first session is on Monday 7 December and second on Thursday the 10th,
+    // with a weekly assessment from the 14th.
+    let schedule = Schedule::new(vec![
+        entry(TimePoint::Baseline, "2026-11-30", "2026-12-07"),
+        entry(TimePoint::BeforeSession, "2026-12-07", "2026-12-07"),
+        entry(TimePoint::After24h, "2026-12-08", "2026-12-09"),
+        entry(TimePoint::BeforeSession, "2026-12-10", "2026-12-10"),
+        entry(TimePoint::Weekly, "2026-12-14", "2026-12-20"),
+        entry(TimePoint::BeforeSession, "2026-12-14", "2026-12-14"),
+    ]);
+    let statuses = |done: &[Done], today: &str| -> Vec<Status> {
+        schedule
+            .status(done, d(today))
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect()
+    };
+    // The PHQ-9 before the first session is its baseline as well; the 24-hour one stays due.
+    assert_eq!(
+        statuses(
+            &[phq9(TimePoint::BeforeSession, "2026-12-07")],
+            "2026-12-08"
+        ),
+        [
+            Status::Done,
+            Status::Done,
+            Status::Due,
+            Status::Upcoming,
+            Status::Upcoming,
+            Status::Upcoming
+        ]
+    );
+    // So is a baseline taken that morning for the session's own entry.
+    assert_eq!(
+        statuses(&[phq9(TimePoint::Baseline, "2026-12-07")], "2026-12-07")[..2],
+        [Status::Done, Status::Done]
+    );
+    // A weekly score of the week before treatment is the baseline; one taken on the first
+    // session's day may have come after the dose, and is not.
+    assert_eq!(
+        statuses(&[phq9(TimePoint::Weekly, "2026-12-02")], "2026-12-07")[0],
+        Status::Done
+    );
+    assert_eq!(
+        statuses(&[phq9(TimePoint::Weekly, "2026-12-07")], "2026-12-07")[0],
+        Status::Due
+    );
+    // The one before Monday the 14th's session is that week's too.
+    let week = statuses(
+        &[phq9(TimePoint::BeforeSession, "2026-12-14")],
+        "2026-12-14",
+    );
+    assert_eq!(week[4..], [Status::Done, Status::Done]);
+    // Nothing else stands in: a 24-hour assessment is no session's, during-session and
+    // end-of-course ones are no baseline, and one assessment answers one entry of a kind.
+    let other = statuses(
+        &[
+            phq9(TimePoint::After24h, "2026-12-10"),
+            phq9(TimePoint::DuringSession, "2026-12-07"),
+            phq9(TimePoint::EndOfCourse, "2026-12-06"),
+        ],
+        "2026-12-10",
+    );
+    assert_eq!(
+        other,
+        [
+            Status::Missed,
+            Status::Missed,
+            Status::Missed,
+            Status::Due,
+            Status::Upcoming,
+            Status::Upcoming
+        ]
+    );
+    let two_sessions = Schedule::new(vec![
+        entry(TimePoint::BeforeSession, "2026-12-07", "2026-12-07"),
+        entry(TimePoint::BeforeSession, "2026-12-07", "2026-12-07"),
+    ]);
+    let once: Vec<Status> = two_sessions
+        .status(
+            &[phq9(TimePoint::BeforeSession, "2026-12-07")],
+            d("2026-12-07"),
+        )
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(once, [Status::Done, Status::Due]);
+    // Another instrument answers nothing.
+    let gad7 = Done {
+        instrument: InstrumentId::Gad7,
+        ..phq9(TimePoint::BeforeSession, "2026-12-07")
+    };
+    assert_eq!(
+        statuses(&[gad7], "2026-12-07")[..2],
+        [Status::Due, Status::Due]
+    );
 }

@@ -86,11 +86,15 @@ async fn page(
             .skip(booked)
             .collect()
     };
-    // The plan fell behind (a pause, cancelled or missed sessions): say from when the rest
-    // are proposed.
+    // The plan fell behind (a pause, cancelled or missed sessions) or runs ahead (begun
+    // early): say from when the rest are proposed.
     let moved = match (remaining.first(), planned.get(booked)) {
-        (Some(now_on), Some(was)) if now_on.date != was.date => Some(format!(
+        (Some(now_on), Some(was)) if now_on.date > was.date => Some(format!(
             "The course's plan has fallen behind: session {} was planned for {}. The remaining sessions are proposed from {} on, as far apart as the plan puts them.",
+            was.number, was.date, now_on.date
+        )),
+        (Some(now_on), Some(was)) if now_on.date < was.date => Some(format!(
+            "The course runs ahead of its plan: session {} was planned for {}. The remaining sessions are proposed from {} on, as far apart as the plan puts them after the last one booked.",
             was.number, was.date, now_on.date
         )),
         _ => None,

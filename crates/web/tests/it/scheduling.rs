@@ -1365,6 +1365,96 @@ async fn a_course_fallen_behind_is_proposed_from_today(app: &TestApp) {
 
 crate::on_both!(a_course_fallen_behind_is_proposed_from_today);
 
+/// A course ordered to start in three weeks whose first session is booked two weeks early,
+/// because a chair came free: its second session is proposed three days after the first, as
+/// a twice-weekly induction plans, not on its planned day two weeks on. The booking page
+/// proposed the plan's old days, leaving seventeen days between the first two infusions.
+async fn a_course_begun_early_keeps_its_spacing(app: &TestApp) {
+    app.user("desk@example.org", Role::FrontDesk).await;
+    app.user("doctor@example.org", Role::Prescriber).await;
+    let (iv, _) = two_chairs(app).await;
+    let desk = app.signed_in("desk@example.org").await;
+    let doctor = app.signed_in("doctor@example.org").await;
+    let id = app.register(&desk, "Ines", "Lauder", "1979-03-03").await;
+    let dx = format!("/patients/{id}/diagnoses");
+    let token = app.csrf(&doctor, &dx).await;
+    app.post_form(&doctor, &dx, &token, &[("code", "F33.1")])
+        .await;
+    let chicago = jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap();
+    let first: jiff::Timestamp = monday_at(9, 0).parse().unwrap();
+    let first_day = first.to_zoned(chicago.clone()).date();
+    let planned = first_day.checked_add(jiff::ToSpan::days(14)).unwrap();
+    let path = format!("/patients/{id}/courses");
+    let res = app
+        .post_form(
+            &doctor,
+            &path,
+            &token,
+            &[
+                ("diagnosis", "F33.1"),
+                ("protocol", "iv_induction_twice_weekly"),
+                ("instrument", "phq9"),
+                ("starts_on", &planned.to_string()),
+                ("dose", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let record = app
+        .get(&desk, &format!("/patients/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let s = record.find("/courses/").unwrap() + "/courses/".len();
+    let course = record[s..].split('/').next().unwrap().to_owned();
+    let api = app.token(Role::FrontDesk).await;
+    let (status, body) = self::book(
+        app,
+        &api,
+        json!({
+            "patient_id": id,
+            "chair_id": iv,
+            "course_id": course,
+            "kind": "iv_infusion",
+            "start": first.to_string(),
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let html = app
+        .get(&desk, &format!("/courses/{course}/book"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    // Monday, Thursday, Monday: the second three days after the first.
+    let second = first_day.checked_add(jiff::ToSpan::days(3)).unwrap();
+    let was = planned.checked_add(jiff::ToSpan::days(3)).unwrap();
+    assert!(
+        html.contains(&format!(
+            "The course runs ahead of its plan: session 2 was planned for {was}. The remaining sessions are proposed from {second} on"
+        )),
+        "{html}"
+    );
+    let proposed = input_after(&html, "Proposed appointments", "slot");
+    let ms: i64 = proposed.split('|').nth(2).unwrap().parse().unwrap();
+    let day = jiff::Timestamp::from_millisecond(ms)
+        .unwrap()
+        .to_zoned(chicago.clone())
+        .date();
+    assert_eq!(day, second, "{proposed}");
+    // The course's page shows the day beside the one planned, and asks the assessment before
+    // the second session on that day.
+    let page = app.get(&doctor, &path).await.text().await.unwrap();
+    assert!(
+        page.contains(&format!("{second} (planned for {was})")),
+        "{page}"
+    );
+}
+
+crate::on_both!(a_course_begun_early_keeps_its_spacing);
+
 async fn a_clinic_adds_its_own_protocol_and_orders_from_it(app: &TestApp) {
     app.user("doctor@example.org", Role::Prescriber).await;
     app.user("nurse@example.org", Role::Nurse).await;
