@@ -904,10 +904,11 @@ test("a nurse finishes the infusion in the chair, runs the next IV session with 
   await nurse.getByRole("link", { name: /Tobias Wrenfield/ }).click();
   await nurse.waitForURL(/\/sessions\/[0-9a-f-]{36}$/);
   const esk = nurse.url();
-  for (const q of ["first_treatment", "benzodiazepines", "sedative_hypnotics", "psychostimulants", "maois", "opioids", "sedation", "respiratory_depression"]) {
+  for (const q of ["benzodiazepines", "sedative_hypnotics", "psychostimulants", "maois", "opioids", "sedation", "respiratory_depression"]) {
     await nurse.locator(`input[name="${q}"][value="no"]`).check();
   }
-  for (const q of ["vitals_ok_before", "vitals_ok_end", "dissociation"]) {
+  // His course began with this session.
+  for (const q of ["first_treatment", "vitals_ok_before", "vitals_ok_end", "dissociation"]) {
     await nurse.locator(`input[name="${q}"][value="yes"]`).check();
   }
   await nurse.getByLabel(/ready to leave/).fill("90");

@@ -113,11 +113,14 @@ pub(crate) const ESKETAMINE_STARTER: &str = "Quintrell";
 
 /// Fictional weekly PHQ-9 and GAD-7 answers for the first demo patients, oldest first: a
 /// baseline three weeks ago and weekly follow-ups, so the demo shows trajectories, response,
-/// remission and one open safety alert (the last PHQ-9 of the second patient).
-const DEMO_COURSES: [(usize, InstrumentId, [[i64; 9]; 4]); 3] = [
+/// remission and one open safety alert (the last PHQ-9 of the second patient). The time point
+/// is that of the last, taken today: for the two patients whose sessions are in progress, the
+/// assessment before the session.
+const DEMO_COURSES: [(usize, InstrumentId, TimePoint, [[i64; 9]; 4]); 3] = [
     (
         0,
         InstrumentId::Phq9,
+        TimePoint::BeforeSession,
         [
             [3, 3, 2, 3, 2, 2, 2, 1, 0],
             [2, 2, 2, 2, 1, 2, 1, 1, 0],
@@ -128,6 +131,7 @@ const DEMO_COURSES: [(usize, InstrumentId, [[i64; 9]; 4]); 3] = [
     (
         1,
         InstrumentId::Phq9,
+        TimePoint::BeforeSession,
         [
             [3, 3, 3, 3, 2, 3, 2, 2, 0],
             [3, 3, 3, 2, 2, 3, 2, 2, 0],
@@ -138,6 +142,7 @@ const DEMO_COURSES: [(usize, InstrumentId, [[i64; 9]; 4]); 3] = [
     (
         2,
         InstrumentId::Gad7,
+        TimePoint::Weekly,
         [
             [3, 3, 2, 3, 2, 2, 1, 0, 0],
             [2, 2, 2, 2, 1, 2, 1, 0, 0],
@@ -167,7 +172,7 @@ impl Store {
         index: usize,
         now: jiff::Timestamp,
     ) -> Result<(), StoreError> {
-        for (which, instrument, weeks) in DEMO_COURSES {
+        for (which, instrument, today, weeks) in DEMO_COURSES {
             if which != index {
                 continue;
             }
@@ -177,11 +182,12 @@ impl Store {
                     continue;
                 };
                 let days_ago = 21 - 7 * week as i64;
-                let at = now - SignedDuration::from_hours(24 * days_ago + 2);
-                let time_point = if week == 0 {
-                    TimePoint::Baseline
-                } else {
-                    TimePoint::Weekly
+                // Three hours before the demo starts: before the sessions in progress.
+                let at = now - SignedDuration::from_hours(24 * days_ago + 3);
+                let time_point = match week {
+                    0 => TimePoint::Baseline,
+                    3 => today,
+                    _ => TimePoint::Weekly,
                 };
                 // ok: the plan holds one baseline and weeks apart, so a refusal can only mean
                 // these weeks were seeded before; nothing needs adding then.
@@ -271,6 +277,7 @@ impl Store {
             users_created += 1;
         }
         let mut patients_created = 0;
+        let opened = now - SignedDuration::from_hours(24 * DEMO_HISTORY_DAYS);
         if self.patient_count(&site.id).await? == 0 {
             for (given, family, dob, sex, phone) in DEMO_PATIENTS {
                 let input = PatientInput {
@@ -294,7 +301,7 @@ impl Store {
                             is_demo: true,
                             check_same: false,
                         },
-                        now,
+                        opened,
                     )
                     .await?;
                 // ok: without an inquiry or the check, a registration always registers.
@@ -310,7 +317,8 @@ impl Store {
         if self.consent_documents(&site.id).await?.is_empty() {
             // The demo text is a constant long enough to pass; the unit test below proves it.
             if let Ok(text) = ConsentText::parse(DEMO_CONSENT_TITLE, DEMO_CONSENT) {
-                self.publish_consent(&actor, &site.id, &text, now).await?;
+                self.publish_consent(&actor, &site.id, &text, opened)
+                    .await?;
             }
         }
         self.seed_demo_sessions(&site, now).await?;
@@ -353,42 +361,57 @@ const DEMO_CHAIRS: [(&str, &str, &[Product]); 6] = [
     ),
 ];
 
-/// Demo courses: (patient's family name, protocol code, weeks from this week's Monday to the first
-/// session, status, reason for stopping). The active course's weeks are counted from
-/// [`demo_anchor_monday`] instead, so it has sessions behind and ahead of any day.
-const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 7] = [
+/// When a demo course's first session is planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Starts {
+    /// So many weeks from this week's Monday; an active course's weeks are counted from
+    /// [`demo_anchor_monday`] instead, so it has sessions behind and ahead of any day.
+    Weeks(i32),
+    /// Today: its first session is the demo's esketamine session in progress.
+    Today,
+}
+
+/// The demo patient whose first esketamine session is in progress whenever the demo starts
+/// ([`Store::seed_demo_sessions`]).
+pub(crate) const ESKETAMINE_IN_CHAIR: &str = "Wrenfield";
+
+/// Demo courses: (patient's family name, protocol code, when its first session is planned,
+/// status, reason for stopping).
+const DEMO_TREATMENTS: [(&str, &str, Starts, CourseStatus, Option<&str>); 7] = [
     (
         "Ashgrove",
         "iv_induction_thrice_weekly",
-        -1,
+        Starts::Weeks(-1),
         CourseStatus::Active,
         None,
     ),
+    // Ordered to start today: its first session is the one in progress, and the rest are
+    // booked from it.
     (
-        "Wrenfield",
+        ESKETAMINE_IN_CHAIR,
         "esketamine_trd_label",
-        1,
+        Starts::Today,
         CourseStatus::Planned,
         None,
     ),
     (
         "Calloway",
         "iv_induction_twice_weekly",
-        -3,
+        Starts::Weeks(-3),
         CourseStatus::Paused,
         None,
     ),
     (
         "Quintrell",
         "iv_maintenance_weekly",
-        -9,
+        Starts::Weeks(-9),
         CourseStatus::Completed,
         None,
     ),
     (
         "Ellery",
         "iv_induction_thrice_weekly",
-        -5,
+        Starts::Weeks(-5),
         CourseStatus::Stopped,
         Some(
             "Blood pressure rose above the clinic's limit at two infusions; referred to cardiology.",
@@ -399,18 +422,39 @@ const DEMO_TREATMENTS: [(&str, &str, i32, CourseStatus, Option<&str>); 7] = [
     (
         WAITING_PATIENT,
         "iv_maintenance_weekly",
-        -1,
+        Starts::Weeks(-1),
         CourseStatus::Active,
         None,
     ),
     (
         ESKETAMINE_STARTER,
         "esketamine_trd_label",
-        0,
+        Starts::Weeks(0),
         CourseStatus::Active,
         None,
     ),
 ];
+
+/// How long before the demo starts its patients were registered and its consent form
+/// published: before the oldest of its courses (nine weeks back), so no record of theirs
+/// predates them.
+const DEMO_HISTORY_DAYS: i64 = 100;
+
+/// When the demo's prescriber ordered a course whose first session is planned on `starts_on`:
+/// at noon three days before, or `now` when that is later (a course ordered to start today).
+fn ordered_before(
+    starts_on: Date,
+    tz: &jiff::tz::TimeZone,
+    now: jiff::Timestamp,
+) -> jiff::Timestamp {
+    starts_on
+        .checked_sub(3.days())
+        .ok()
+        .and_then(|day| day.at(12, 0, 0, 0).to_zoned(tz.clone()).ok())
+        // ok: only a day at the calendar's edge has no noon three days before; the order is
+        // then signed now.
+        .map_or(now, |at| at.timestamp().min(now))
+}
 
 /// The Monday of `day`'s week.
 fn monday_of(day: Date) -> Date {
@@ -499,7 +543,7 @@ impl Store {
             .patients(&system, &site.id, "", PatientSort::Name, 50, now)
             .await?;
         let protocols = builtin_protocols();
-        for (family, code, offset, status, reason) in DEMO_TREATMENTS {
+        for (family, code, starts, status, reason) in DEMO_TREATMENTS {
             let (Some(patient), Some(protocol)) = (
                 patients.iter().find(|p| p.family_name == family),
                 protocols.iter().find(|p| p.code == code),
@@ -509,29 +553,45 @@ impl Store {
             let Some(diagnosis) = clinical::diagnoses::find("F33.2") else {
                 continue;
             };
-            self.add_diagnosis(&doctor, &site.id, &patient.id, diagnosis, now)
+            let starts_on = match starts {
+                Starts::Today => today,
+                Starts::Weeks(weeks) => {
+                    let monday = if status == CourseStatus::Active {
+                        demo_anchor_monday(today)
+                    } else {
+                        monday_of(today)
+                    };
+                    let Ok(day) = monday.checked_add((weeks * 7).days()) else {
+                        continue;
+                    };
+                    day
+                }
+            };
+            // The prescriber diagnosed and ordered three days before the first session (or
+            // now, for a course ordered to start sooner): no dose is given under an order
+            // signed after it.
+            let ordered_at = ordered_before(starts_on, &tz, now);
+            self.add_diagnosis(&doctor, &site.id, &patient.id, diagnosis, ordered_at)
                 .await?;
             if protocol.product.is_esketamine() {
+                // Enrolled in the REMS before the course is ordered, as Ketaflow requires.
+                let enrolled_on = ordered_at
+                    .to_zoned(tz.clone())
+                    .date()
+                    .checked_sub(1.days())
+                    .unwrap_or(today);
                 self.set_patient_rems(
                     &doctor,
                     &site.id,
                     &patient.id,
                     &PatientRems {
-                        enrolled_on: today.checked_sub(2.days()).unwrap_or(today),
+                        enrolled_on,
                         submitted_by: clinical::session::RemsChannel::Online,
                     },
-                    now,
+                    ordered_at,
                 )
                 .await?;
             }
-            let monday = if status == CourseStatus::Active {
-                demo_anchor_monday(today)
-            } else {
-                monday_of(today)
-            };
-            let Ok(starts_on) = monday.checked_add((offset * 7).days()) else {
-                continue;
-            };
             let age = clinical::patient::age_on(patient.date_of_birth, today);
             let new = NewCourse {
                 patient_id: &patient.id,
@@ -541,7 +601,10 @@ impl Store {
                 starts_on,
                 dose: protocol.dose_for_age(age),
             };
-            let Ok(course) = self.create_course(&doctor, &site.id, &new, now).await? else {
+            let Ok(course) = self
+                .create_course(&doctor, &site.id, &new, ordered_at)
+                .await?
+            else {
                 continue;
             };
             // Walk the course to its state through the lawful steps.
@@ -627,7 +690,7 @@ mod tests {
             assert!(Email::parse(a.email).is_ok(), "{}", a.email);
         }
         let today: Date = "2026-11-23".parse().unwrap();
-        for (_, instrument, weeks) in DEMO_COURSES {
+        for (_, instrument, _, weeks) in DEMO_COURSES {
             let items = instrument.instrument().items.len();
             for answers in weeks {
                 assert!(score(instrument, &answers[..items]).is_ok(), "{answers:?}");
@@ -650,8 +713,11 @@ mod tests {
     /// within the week of appointments the demo books (it had none ahead from a Friday on).
     #[test]
     fn the_active_demo_course_has_sessions_behind_and_ahead_of_any_day() {
-        let (_, code, offset, status, _) = DEMO_TREATMENTS[0];
+        let (_, code, starts, status, _) = DEMO_TREATMENTS[0];
         assert_eq!(status, CourseStatus::Active);
+        let Starts::Weeks(offset) = starts else {
+            panic!("the active course starts so many weeks from a Monday")
+        };
         let protocols = builtin_protocols();
         let protocol = protocols.iter().find(|p| p.code == code).unwrap();
         let first: Date = "2026-11-30".parse().unwrap();

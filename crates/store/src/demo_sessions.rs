@@ -47,6 +47,11 @@ const DEMO_SESSION_PHQ9: [([i64; 9], Option<[i64; 9]>); 3] = [
     ([1, 1, 1, 0, 1, 1, 0, 0, 0], None),
 ];
 
+/// How many days before the demo starts its course patients were screened and signed the
+/// consent: before their courses were ordered (the earliest, the active IV course's, up to
+/// thirteen days back).
+const DEMO_SCREENED_DAYS: i64 = 20;
+
 /// An appointment of `course`'s kind in `chair` from `start` to `end`.
 fn course_appointment<'a>(
     course: &'a CourseRecord,
@@ -188,7 +193,8 @@ impl Store {
             .iter()
             .find(|c| c.patient_name.ends_with("Ashgrove") && c.product == Product::IvRacemic);
         let esk = courses.iter().find(|c| {
-            c.patient_name.ends_with("Wrenfield") && c.product == Product::EsketamineNasal
+            c.patient_name.ends_with(crate::demo::ESKETAMINE_IN_CHAIR)
+                && c.product == Product::EsketamineNasal
         });
         let waiting = courses
             .iter()
@@ -388,9 +394,9 @@ impl Store {
     }
 
     /// Screens the patient of a demo course and records a prescriber's decision that they are
-    /// eligible, ten days before `now`, once: a patient is checked in only once decided
-    /// eligible. The findings are the screening's own for a patient with nothing to declare,
-    /// a blood pressure of 124/80 and two failed antidepressant trials.
+    /// eligible, [`DEMO_SCREENED_DAYS`] before `now`, once: a patient is checked in only once
+    /// decided eligible. The findings are the screening's own for a patient with nothing to
+    /// declare, a blood pressure of 124/80 and two failed antidepressant trials.
     pub(crate) async fn demo_screening(
         &self,
         site: &Site,
@@ -405,7 +411,7 @@ impl Store {
             return Ok(());
         }
         let patient = self.fetch_patient(&site.id, &course.patient_id).await?;
-        let at = now - SignedDuration::from_hours(24 * 10);
+        let at = now - SignedDuration::from_hours(24 * DEMO_SCREENED_DAYS);
         let today = at.to_zoned(site.zone.clone()).date();
         let age = clinical::patient::age_on(patient.date_of_birth, today);
         let input = clinical::screening::ScreeningInput {
@@ -458,7 +464,7 @@ impl Store {
             .consent_status(witness, &site.id, &course.patient_id, now)
             .await?;
         if !status.signed_current() {
-            let signed = now - SignedDuration::from_hours(24 * 10);
+            let signed = now - SignedDuration::from_hours(24 * DEMO_SCREENED_DAYS);
             let _ = self
                 .sign_consent(
                     witness,

@@ -212,7 +212,84 @@ async fn a_weekend_demo_has_a_course_session_ahead(db: &TestDb) {
     );
 }
 
+/// The two patients in the chairs had their course's PHQ-9 asked twice that morning (the
+/// baseline and the one before the session), and the esketamine patient sat in the first
+/// session of a course planned to start a week later, its second session ten days after it.
+/// Now his course begins with the session in progress, the next follows three or four days
+/// later as the label's twice-weekly induction plans, and the PHQ-9 taken before each session
+/// is all their plans ask of that morning.
+/// The orders were signed as the demo started, after a week of doses given under them.
+async fn the_demo_patients_in_the_chairs_are_where_their_courses_plan(db: &TestDb) {
+    use clinical::instruments::schedule::{Done, Status, TimePoint};
+    let seed = db.store.seed_demo(t0(), today()).await.unwrap();
+    let system = Actor::system("test");
+    let site = &seed.site.id;
+    let tz = seed.site.zone.clone();
+    let (courses, _) = db.store.open_courses(&system, site, t0()).await.unwrap();
+    for family in ["Wrenfield", "Ashgrove"] {
+        let course = courses
+            .iter()
+            .find(|c| c.patient_name.ends_with(family))
+            .unwrap();
+        let sessions = course.sessions_as_they_stand(&tz, today());
+        let now_on: Vec<_> = sessions.iter().filter(|s| s.date >= today()).collect();
+        assert_eq!(now_on[0].date, today(), "{family}: {sessions:?}");
+        let next = (now_on[1].date - today()).get_days();
+        assert!((2..=4).contains(&next), "{family}: {sessions:?}");
+        let records = db
+            .store
+            .assessments(&system, site, &course.patient_id, t0())
+            .await
+            .unwrap();
+        let done: Vec<Done> = records
+            .iter()
+            .map(|r| Done {
+                instrument: r.instrument,
+                time_point: r.time_point,
+                date: r.administered_at.to_zoned(tz.clone()).date(),
+            })
+            .collect();
+        let plan = clinical::course::assessment_schedule(course.instrument, &sessions);
+        let today_asks: Vec<_> = plan
+            .status(&done, today())
+            .into_iter()
+            .filter(|(p, _)| (p.earliest..=p.latest).contains(&today()))
+            .collect();
+        assert!(
+            today_asks.iter().all(|(_, s)| *s == Status::Done),
+            "{family}: {today_asks:?}"
+        );
+        assert!(
+            today_asks
+                .iter()
+                .any(|(p, _)| p.time_point == TimePoint::BeforeSession),
+            "{family}: {today_asks:?}"
+        );
+    }
+    // Every dose was given under an order signed before it, to a patient registered before
+    // that (the orders were signed as the demo started, after a week of sessions).
+    for course in &courses {
+        let order = course.orders.last().unwrap();
+        if let Some(first) = course.booked.first() {
+            assert!(order.signed_at < *first, "{course:?}");
+        }
+        let patient = db
+            .store
+            .patient(&system, site, &course.patient_id, t0())
+            .await
+            .unwrap();
+        assert!(patient.created_at < order.signed_at, "{patient:?}");
+    }
+    let wrenfield = courses
+        .iter()
+        .find(|c| c.patient_name.ends_with("Wrenfield"))
+        .unwrap();
+    assert_eq!(wrenfield.starts_on, today());
+    assert_eq!(wrenfield.booked[0].to_zoned(tz.clone()).date(), today());
+}
+
 crate::on_both!(
+    the_demo_patients_in_the_chairs_are_where_their_courses_plan,
     a_weekend_demo_has_a_course_session_ahead,
     seeding_twice_adds_nothing_the_second_time,
     demo_accounts_sign_in_only_in_demo_mode,
