@@ -1303,6 +1303,64 @@ pub struct RemsAnswers {
     pub ready_to_leave_min: Option<u16>,
 }
 
+/// What Ketaflow's own record says that bears on a question of the REMS Patient Monitoring
+/// Form, shown beside it so the nurse answering can check one against the other: the patient's
+/// current medications of the classes the concomitant-medication questions ask about, and
+/// whether an earlier esketamine session is on record. The nurse still answers; a medication
+/// list can be out of date, and a patient may have been treated elsewhere.
+pub fn rems_record_hint(
+    question: &str,
+    current: &[crate::medications::Medication],
+    earlier_sessions: usize,
+    last_session: Option<jiff::civil::Date>,
+) -> Option<String> {
+    use crate::medications::MedicationClass as C;
+    let (class, what) = match question {
+        "first_treatment" => {
+            return Some(match (earlier_sessions, last_session) {
+                (0, _) | (_, None) => {
+                    "Ketaflow records no earlier esketamine session of this patient at this clinic."
+                        .to_owned()
+                }
+                (1, Some(day)) => format!(
+                    "Ketaflow records 1 earlier esketamine session of this patient, on {day}."
+                ),
+                (n, Some(day)) => format!(
+                    "Ketaflow records {n} earlier esketamine sessions of this patient, the last on {day}."
+                ),
+            });
+        }
+        "benzodiazepines" => (C::Benzodiazepine, "benzodiazepine"),
+        "sedative_hypnotics" => (
+            C::NonBenzodiazepineHypnotic,
+            "non-benzodiazepine hypnotic (Z-drug)",
+        ),
+        "psychostimulants" => (C::Psychostimulant, "psychostimulant"),
+        "maois" => (C::Maoi, "MAO inhibitor"),
+        "opioids" => (C::Opioid, "opioid"),
+        _ => return None,
+    };
+    let listed: Vec<String> = current
+        .iter()
+        .filter(|m| m.class == Some(class))
+        .map(|m| {
+            if m.dose.is_empty() {
+                m.name.clone()
+            } else {
+                format!("{} {}", m.name, m.dose)
+            }
+        })
+        .collect();
+    Some(if listed.is_empty() {
+        format!("The medication list records no current {what}.")
+    } else {
+        format!(
+            "The medication list records, as current ({what}): {}.",
+            listed.join("; ")
+        )
+    })
+}
+
 impl RemsAnswers {
     /// The yes/no questions with their codes and words, in the form's order.
     pub fn questions(&self) -> [(&'static str, &'static str, Option<bool>); 11] {

@@ -2178,6 +2178,34 @@ impl Store {
         Ok(list)
     }
 
+    /// How many sessions of `product` the patient had at the site before `before`, and when
+    /// the last was checked in: the REMS form's "first treatment?" is answered beside it. Not
+    /// audited: the session page that asks it is.
+    #[tracing::instrument(skip_all)]
+    pub async fn earlier_sessions(
+        &self,
+        site_id: &SiteId,
+        patient_id: &PatientId,
+        product: Product,
+        before: Timestamp,
+    ) -> Result<(usize, Option<Timestamp>), StoreError> {
+        let row = sqlx::query(
+            "select count(*) as n, max(checked_in_at) as last from treatment_sessions
+              where site_id = $1 and patient_id = $2 and product = $3 and checked_in_at < $4",
+        )
+        .bind(site_id.as_str())
+        .bind(patient_id.as_str())
+        .bind(product.code())
+        .bind(millis(before))
+        .fetch_one(&self.pool)
+        .await?;
+        // The count is the row's key: never null.
+        let r = RowReader::new(&row, "treatment_sessions", "n")?;
+        let n = r.int("n")?;
+        let n = usize::try_from(n).map_err(|_| r.corrupt("n", format!("{n} is not a count")))?;
+        Ok((n, r.opt_instant("last")?))
+    }
+
     /// The site's active sessions for the chair board, not audited (the board audits once when
     /// it opens and then reads every few seconds).
     #[tracing::instrument(skip_all)]

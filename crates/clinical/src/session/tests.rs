@@ -579,3 +579,36 @@ fn before_dosing_the_session_says_what_it_waits_for() {
         assert_eq!(s.before_dosing(), None, "{s:?}");
     }
 }
+
+#[test]
+fn the_rems_form_shows_what_the_record_says_beside_its_questions() {
+    use crate::medications::Medication;
+    let meds = [
+        Medication::parse("lorazepam", "1 mg at night", "").unwrap(),
+        Medication::parse("clonazepam", "", "benzodiazepine").unwrap(),
+        Medication::parse("sertraline", "100 mg", "").unwrap(),
+    ];
+    assert_eq!(
+        rems_record_hint("benzodiazepines", &meds, 0, None).as_deref(),
+        Some(
+            "The medication list records, as current (benzodiazepine): lorazepam 1 mg at night; clonazepam."
+        )
+    );
+    assert_eq!(
+        rems_record_hint("maois", &meds, 0, None).as_deref(),
+        Some("The medication list records no current MAO inhibitor.")
+    );
+    assert_eq!(
+        rems_record_hint("first_treatment", &meds, 0, None).as_deref(),
+        Some("Ketaflow records no earlier esketamine session of this patient at this clinic.")
+    );
+    let day: jiff::civil::Date = "2026-12-03".parse().unwrap();
+    assert_eq!(
+        rems_record_hint("first_treatment", &[], 3, Some(day)).as_deref(),
+        Some(
+            "Ketaflow records 3 earlier esketamine sessions of this patient, the last on 2026-12-03."
+        )
+    );
+    // Questions about the session itself have nothing in the record to compare.
+    assert_eq!(rems_record_hint("sedation", &meds, 0, None), None);
+}

@@ -288,6 +288,9 @@ pub(crate) struct SessionPage {
     vitals: Vec<VitalsRow>,
     open_alerts: Vec<AlertRow>,
     closed_alerts: Vec<AlertRow>,
+    /// The patient's open safety alerts (a PHQ-9 item 9 answered above 0, say), which stay
+    /// open until a clinician records the follow-up: the nurse in the chair sees them.
+    safety_alerts: Vec<AlertRow>,
     events: Vec<LineRow>,
     adverse: Vec<LineRow>,
     addenda: Vec<LineRow>,
@@ -299,7 +302,9 @@ pub(crate) struct SessionPage {
     steps: Vec<(&'static str, &'static str)>,
     kinds: Vec<(&'static str, &'static str)>,
     grades: Vec<(u8, &'static str)>,
-    rems_questions: Vec<(&'static str, &'static str, Option<bool>)>,
+    /// The REMS form's yes/no questions: code, words, the answer saved, and what Ketaflow's
+    /// record says that bears on it ([`clinical::session::rems_record_hint`]).
+    rems_questions: Vec<(&'static str, &'static str, Option<bool>, Option<String>)>,
     rems_missing: Vec<String>,
     rems_ready: String,
     rems_lot: String,
@@ -662,6 +667,47 @@ async fn session_page(
         .await?;
     let names = StaffNames::of_site(state, site).await?;
     let course = state.store().course(site, &s.course_id).await?;
+    let safety_alerts = state
+        .store()
+        .patient_alerts(site, &s.patient_id)
+        .await?
+        .into_iter()
+        .filter(|a| a.acknowledged_at.is_none())
+        .map(|a| AlertRow {
+            id: a.id.as_str().to_owned(),
+            message: a.message,
+            raised: ctx.time(a.created_at),
+            acknowledged: None,
+        })
+        .collect();
+    // What the record says beside the REMS form's questions: current medications of the
+    // classes it asks about, and earlier esketamine sessions.
+    let rems_questions = if s.product.is_esketamine() {
+        let (medications, _) = state
+            .store()
+            .medication_history(&who.actor(), site, &s.patient_id, now)
+            .await?;
+        let current: Vec<clinical::medications::Medication> = medications
+            .into_iter()
+            .filter(|m| m.ended.is_none())
+            .map(|m| m.medication)
+            .collect();
+        let (earlier, last) = state
+            .store()
+            .earlier_sessions(site, &s.patient_id, s.product, s.checked_in_at)
+            .await?;
+        let last_day = last.map(|t| t.to_zoned(ctx.time_zone()).date());
+        s.rems
+            .questions()
+            .into_iter()
+            .map(|(code, words, value)| {
+                let hint = clinical::session::rems_record_hint(code, &current, earlier, last_day);
+                (code, words, value, hint)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let settings = &state.config().session_alerts;
     let baseline = s.baseline().copied();
     let vitals = s
@@ -1074,6 +1120,7 @@ async fn session_page(
             .map(|at| at.to_zoned(ctx.time_zone()).strftime("%H:%M").to_string()),
         vitals,
         open_alerts,
+        safety_alerts,
         closed_alerts,
         events,
         adverse,
@@ -1101,7 +1148,7 @@ async fn session_page(
             .map(|k| (k.code(), k.label()))
             .collect(),
         grades: ADVERSE_GRADES.to_vec(),
-        rems_questions: s.rems.questions().to_vec(),
+        rems_questions,
         rems_missing,
         checked_in: ctx.time(s.checked_in_at),
         locked_words: s

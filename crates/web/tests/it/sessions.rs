@@ -2010,3 +2010,159 @@ crate::on_both!(
     the_rems_certification_records_the_setting_for_the_monitoring_form,
     the_dose_leaves_the_ledger_when_administration_starts
 );
+
+/// A PHQ-9 whose item 9 (thoughts of death or self-harm) is above 0 opens a safety alert. The
+/// session room did not show it: the nurse in the chair read only "PHQ-9 before this session:
+/// 16 of 27" while the follow-up stayed open. Now the alert stands at the top of the session,
+/// with the way to record its follow-up and come back, until a clinician records it.
+async fn the_chair_shows_the_patients_open_safety_alert(app: &TestApp) {
+    let (iv, _) = all_day_chairs(app).await;
+    let id = checked_in(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
+    app.user("chair@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("chair@example.org").await;
+    let page = format!("/sessions/{id}");
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap().id;
+    let sid = store::SessionId::parse(&id).unwrap();
+    let actor = Actor::system("test");
+    let patient = store
+        .treatment_session(&actor, &site, &sid, jiff::Timestamp::now())
+        .await
+        .unwrap()
+        .patient_id;
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(!html.contains("Urgent: safety alert"), "{html}");
+    let token = app.token(Role::Nurse).await;
+    let res = reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/patients/{patient}/assessments")))
+        .bearer_auth(&token)
+        .json(
+            &json!({"instrument": "phq9", "answers": [2, 2, 2, 2, 2, 2, 2, 1, 1],
+                      "time_point": "before_session"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let alerts = store.patient_alerts(&site, &patient).await.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(
+        html.contains("<strong>Urgent: safety alert</strong> for this patient, raised ")
+            && html.contains("PHQ-9 item 9"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            "href=\"/alerts/{}?return_to=/sessions/{id}\"",
+            alerts[0].id.as_str()
+        )),
+        "{html}"
+    );
+    let follow_up = clinical::safety::FollowUpInput {
+        contact: "in_person".into(),
+        actions: vec!["crisis_line_given".into()],
+        note: "Seen in the chair before dosing; no plan or intent, crisis line given.".into(),
+    }
+    .validate()
+    .unwrap();
+    store
+        .acknowledge_alert(
+            &actor,
+            &site,
+            &alerts[0].id,
+            &follow_up,
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap();
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(!html.contains("Urgent: safety alert"), "{html}");
+}
+
+crate::on_both!(the_chair_shows_the_patients_open_safety_alert);
+
+/// The REMS Patient Monitoring Form asks about concomitant benzodiazepines, hypnotics,
+/// psychostimulants, MAOIs and opioids, and whether this is the first treatment; the nurse
+/// answered from memory while Ketaflow held the medication list and the earlier sessions. Each
+/// question now says what the record holds, tied to it for screen readers.
+async fn the_rems_questions_show_what_the_record_says(app: &TestApp) {
+    let (_, nasal) = all_day_chairs(app).await;
+    let id = checked_in(app, "esketamine_trd_label", "esketamine", &nasal).await;
+    app.user("rems@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("rems@example.org").await;
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap().id;
+    let sid = store::SessionId::parse(&id).unwrap();
+    let actor = Actor::system("test");
+    let now = jiff::Timestamp::now();
+    let session = store
+        .treatment_session(&actor, &site, &sid, now)
+        .await
+        .unwrap();
+    let lorazepam =
+        clinical::medications::Medication::parse("lorazepam", "1 mg at night", "").unwrap();
+    assert!(
+        store
+            .add_medication(&actor, &site, &session.patient_id, &lorazepam, now)
+            .await
+            .unwrap()
+    );
+    let html = app
+        .get(&nurse, &format!("/sessions/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("aria-describedby=\"benzodiazepines-record\"")
+            && html.contains(
+                "<p class=\"hint\" id=\"benzodiazepines-record\">The medication list records, as current (benzodiazepine): lorazepam 1 mg at night.</p>"
+            ),
+        "{html}"
+    );
+    assert!(
+        html.contains("The medication list records no current opioid."),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "Ketaflow records no earlier esketamine session of this patient at this clinic."
+        ),
+        "{html}"
+    );
+    // The count behind "first treatment?": this session is earlier than anything after it,
+    // and nothing is earlier than it.
+    let product = clinical::course::Product::EsketamineNasal;
+    assert_eq!(
+        store
+            .earlier_sessions(&site, &session.patient_id, product, session.checked_in_at)
+            .await
+            .unwrap(),
+        (0, None)
+    );
+    let later = session.checked_in_at + jiff::SignedDuration::from_hours(1);
+    let (n, last) = store
+        .earlier_sessions(&site, &session.patient_id, product, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        (n, last.map(|t| t.as_millisecond())),
+        (1, Some(session.checked_in_at.as_millisecond()))
+    );
+    assert_eq!(
+        store
+            .earlier_sessions(
+                &site,
+                &session.patient_id,
+                clinical::course::Product::IvRacemic,
+                later
+            )
+            .await
+            .unwrap()
+            .0,
+        0
+    );
+}
+
+crate::on_both!(the_rems_questions_show_what_the_record_says);
