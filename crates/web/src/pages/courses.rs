@@ -99,6 +99,10 @@ pub(crate) struct CoursesPage {
     course_errors: FormErrors,
     rems: Option<String>,
     needs_rems: bool,
+    /// Whether the patient's newest screening is decided "eligible": a course may be ordered
+    /// before, but its patient is not checked in until then, and the prescriber ordering it
+    /// is told so at the form.
+    cleared: bool,
     /// The REMS enrollment form as sent, kept when it is refused.
     rems_sent: RemsForm,
     /// A refused form about one course, as it was sent.
@@ -385,7 +389,9 @@ async fn page<C>(
             r.submitted_by.label()
         )
     });
+    let cleared = state.store().cleared_by_screening(site, id).await?;
     Ok(CoursesPage {
+        cleared,
         patient_id: p.id.as_str().to_owned(),
         patient_name: format!("{} {}", p.given_name, p.family_name),
         courses: courses

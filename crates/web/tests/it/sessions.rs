@@ -265,11 +265,23 @@ async fn a_patient_is_checked_in_only_once_screened_eligible(app: &TestApp) {
     let not_cleared = "This patient cannot be checked in yet";
     let html = app.get(&desk, &booking).await.text().await.unwrap();
     assert!(!html.contains(not_cleared), "decided eligible: {html}");
+    // The prescriber ordering a course learns it at the order form too.
+    app.user("orderer@example.org", Role::Prescriber).await;
+    let doctor = app.signed_in("orderer@example.org").await;
+    let courses = format!("/patients/{}/courses", r.patient.as_str());
+    let order_note = "This patient has not been decided eligible at their latest screening.";
+    let html = app.get(&doctor, &courses).await.text().await.unwrap();
+    assert!(
+        html.contains("Order a course") && !html.contains(order_note),
+        "{html}"
+    );
     // New findings (a second screening), not decided yet: the earlier "eligible" no longer
     // stands, and the booking page says so.
     let newer = screened(store, &r.site, &r.patient, "", later(1)).await;
     let html = app.get(&desk, &booking).await.text().await.unwrap();
     assert!(html.contains(not_cleared), "{html}");
+    let html = app.get(&doctor, &courses).await.text().await.unwrap();
+    assert!(html.contains(order_note), "{html}");
     for (n, (decision, said)) in [
         ("", "has not been screened and decided eligible"),
         ("needs_review", "latest screening needs review"),
