@@ -1303,6 +1303,41 @@ pub struct RemsAnswers {
     pub ready_to_leave_min: Option<u16>,
 }
 
+/// The medication class a concomitant-medication question of the REMS Patient Monitoring
+/// Form asks about, with its words; `None` for the other questions.
+fn rems_class(question: &str) -> Option<(crate::medications::MedicationClass, &'static str)> {
+    use crate::medications::MedicationClass as C;
+    Some(match question {
+        "benzodiazepines" => (C::Benzodiazepine, "benzodiazepine"),
+        "sedative_hypnotics" => (
+            C::NonBenzodiazepineHypnotic,
+            "non-benzodiazepine hypnotic (Z-drug)",
+        ),
+        "psychostimulants" => (C::Psychostimulant, "psychostimulant"),
+        "maois" => (C::Maoi, "MAO inhibitor"),
+        "opioids" => (C::Opioid, "opioid"),
+        _ => return None,
+    })
+}
+
+/// The current medications of `class`, as "name dose".
+fn listed_of(
+    current: &[crate::medications::Medication],
+    class: crate::medications::MedicationClass,
+) -> Vec<String> {
+    current
+        .iter()
+        .filter(|m| m.class == Some(class))
+        .map(|m| {
+            if m.dose.is_empty() {
+                m.name.clone()
+            } else {
+                format!("{} {}", m.name, m.dose)
+            }
+        })
+        .collect()
+}
+
 /// What Ketaflow's own record says that bears on a question of the REMS Patient Monitoring
 /// Form, shown beside it so the nurse answering can check one against the other: the patient's
 /// current medications of the classes the concomitant-medication questions ask about, and
@@ -1314,43 +1349,22 @@ pub fn rems_record_hint(
     earlier_sessions: usize,
     last_session: Option<jiff::civil::Date>,
 ) -> Option<String> {
-    use crate::medications::MedicationClass as C;
-    let (class, what) = match question {
-        "first_treatment" => {
-            return Some(match (earlier_sessions, last_session) {
-                (0, _) | (_, None) => {
-                    "Ketaflow records no earlier esketamine session of this patient at this clinic."
-                        .to_owned()
-                }
-                (1, Some(day)) => format!(
-                    "Ketaflow records 1 earlier esketamine session of this patient, on {day}."
-                ),
-                (n, Some(day)) => format!(
-                    "Ketaflow records {n} earlier esketamine sessions of this patient, the last on {day}."
-                ),
-            });
-        }
-        "benzodiazepines" => (C::Benzodiazepine, "benzodiazepine"),
-        "sedative_hypnotics" => (
-            C::NonBenzodiazepineHypnotic,
-            "non-benzodiazepine hypnotic (Z-drug)",
-        ),
-        "psychostimulants" => (C::Psychostimulant, "psychostimulant"),
-        "maois" => (C::Maoi, "MAO inhibitor"),
-        "opioids" => (C::Opioid, "opioid"),
-        _ => return None,
-    };
-    let listed: Vec<String> = current
-        .iter()
-        .filter(|m| m.class == Some(class))
-        .map(|m| {
-            if m.dose.is_empty() {
-                m.name.clone()
-            } else {
-                format!("{} {}", m.name, m.dose)
+    if question == "first_treatment" {
+        return Some(match (earlier_sessions, last_session) {
+            (0, _) | (_, None) => {
+                "Ketaflow records no earlier esketamine session of this patient at this clinic."
+                    .to_owned()
             }
-        })
-        .collect();
+            (1, Some(day)) => {
+                format!("Ketaflow records 1 earlier esketamine session of this patient, on {day}.")
+            }
+            (n, Some(day)) => format!(
+                "Ketaflow records {n} earlier esketamine sessions of this patient, the last on {day}."
+            ),
+        });
+    }
+    let (class, what) = rems_class(question)?;
+    let listed = listed_of(current, class);
     Some(if listed.is_empty() {
         format!("The medication list records no current {what}.")
     } else {
@@ -1359,6 +1373,44 @@ pub fn rems_record_hint(
             listed.join("; ")
         )
     })
+}
+
+/// Where the saved answers of the REMS form and Ketaflow's record disagree, each in words that
+/// say what to check: a concomitant medication answered "No" while the list records one of its
+/// class as current (or "Yes" while it records none), and "First treatment?" answered "Yes"
+/// while earlier esketamine sessions are on record. Neither side is assumed right: the answer
+/// is saved as given, and the nurse checks.
+pub fn rems_record_differences(
+    answers: &RemsAnswers,
+    current: &[crate::medications::Medication],
+    earlier_sessions: usize,
+) -> Vec<String> {
+    answers
+        .questions()
+        .into_iter()
+        .filter_map(|(code, words, value)| {
+            if code == "first_treatment" {
+                return (value == Some(true) && earlier_sessions > 0).then(|| {
+                    format!(
+                        "\u{201c}{words}\u{201d} is answered Yes, while Ketaflow records {earlier_sessions} earlier esketamine session{} of this patient at this clinic.",
+                        if earlier_sessions == 1 { "" } else { "s" }
+                    )
+                });
+            }
+            let (class, what) = rems_class(code)?;
+            let listed = listed_of(current, class);
+            match value {
+                Some(false) if !listed.is_empty() => Some(format!(
+                    "\u{201c}{words}\u{201d} is answered No, while the medication list records {} as current: check with the patient, and end it on the list if they no longer take it.",
+                    listed.join("; ")
+                )),
+                Some(true) if listed.is_empty() => Some(format!(
+                    "\u{201c}{words}\u{201d} is answered Yes, while the medication list records no current {what}: add it to the list."
+                )),
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 impl RemsAnswers {

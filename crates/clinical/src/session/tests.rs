@@ -612,3 +612,33 @@ fn the_rems_form_shows_what_the_record_says_beside_its_questions() {
     // Questions about the session itself have nothing in the record to compare.
     assert_eq!(rems_record_hint("sedation", &meds, 0, None), None);
 }
+
+#[test]
+fn the_rems_form_names_where_its_answers_and_the_record_differ() {
+    use crate::medications::Medication;
+    let meds = [Medication::parse("lorazepam", "1 mg at night", "").unwrap()];
+    let answers = RemsAnswers {
+        benzodiazepines: Some(false),
+        opioids: Some(true),
+        maois: Some(false),
+        psychostimulants: None,
+        first_treatment: Some(true),
+        ..RemsAnswers::default()
+    };
+    assert_eq!(
+        rems_record_differences(&answers, &meds, 2),
+        [
+            "\u{201c}First treatment?\u{201d} is answered Yes, while Ketaflow records 2 earlier esketamine sessions of this patient at this clinic.",
+            "\u{201c}Benzodiazepines?\u{201d} is answered No, while the medication list records lorazepam 1 mg at night as current: check with the patient, and end it on the list if they no longer take it.",
+            "\u{201c}Opioids or other drugs causing sedation, respiratory depression or blood-pressure change?\u{201d} is answered Yes, while the medication list records no current opioid: add it to the list.",
+        ]
+    );
+    // Answers that agree with the record, or not given yet, say nothing.
+    let agreeing = RemsAnswers {
+        benzodiazepines: Some(true),
+        opioids: Some(false),
+        first_treatment: Some(true),
+        ..RemsAnswers::default()
+    };
+    assert!(rems_record_differences(&agreeing, &meds, 0).is_empty());
+}

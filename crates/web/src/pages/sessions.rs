@@ -305,6 +305,9 @@ pub(crate) struct SessionPage {
     /// The REMS form's yes/no questions: code, words, the answer saved, and what Ketaflow's
     /// record says that bears on it ([`clinical::session::rems_record_hint`]).
     rems_questions: Vec<(&'static str, &'static str, Option<bool>, Option<String>)>,
+    /// Where the saved REMS answers and the record disagree, each saying what to check
+    /// ([`clinical::session::rems_record_differences`]).
+    rems_differences: Vec<String>,
     rems_missing: Vec<String>,
     rems_ready: String,
     rems_lot: String,
@@ -682,7 +685,7 @@ async fn session_page(
         .collect();
     // What the record says beside the REMS form's questions: current medications of the
     // classes it asks about, and earlier esketamine sessions.
-    let rems_questions = if s.product.is_esketamine() {
+    let (rems_questions, rems_differences) = if s.product.is_esketamine() {
         let (medications, _) = state
             .store()
             .medication_history(&who.actor(), site, &s.patient_id, now)
@@ -697,16 +700,19 @@ async fn session_page(
             .earlier_sessions(site, &s.patient_id, s.product, s.checked_in_at)
             .await?;
         let last_day = last.map(|t| t.to_zoned(ctx.time_zone()).date());
-        s.rems
+        let questions = s
+            .rems
             .questions()
             .into_iter()
             .map(|(code, words, value)| {
                 let hint = clinical::session::rems_record_hint(code, &current, earlier, last_day);
                 (code, words, value, hint)
             })
-            .collect()
+            .collect();
+        let differences = clinical::session::rems_record_differences(&s.rems, &current, earlier);
+        (questions, differences)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     let settings = &state.config().session_alerts;
     let baseline = s.baseline().copied();
@@ -1149,6 +1155,7 @@ async fn session_page(
             .collect(),
         grades: ADVERSE_GRADES.to_vec(),
         rems_questions,
+        rems_differences,
         rems_missing,
         checked_in: ctx.time(s.checked_in_at),
         locked_words: s

@@ -2143,6 +2143,33 @@ async fn the_rems_questions_show_what_the_record_says(app: &TestApp) {
         ),
         "{html}"
     );
+    // Answered against the record: saved as given, and the page names what to check.
+    let token = app.csrf(&nurse, &format!("/sessions/{id}")).await;
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("/sessions/{id}/rems"),
+            &token,
+            &[("benzodiazepines", "no"), ("first_treatment", "yes")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app
+        .get(&nurse, &format!("/sessions/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let differ = html
+        .split_once("id=\"rems-differences\"")
+        .map(|(_, after)| after.split("</div>").next().unwrap_or_default().to_owned())
+        .expect("the differences are named");
+    assert!(
+        differ.contains(
+            "is answered No, while the medication list records lorazepam 1 mg at night as current"
+        ) && !differ.contains("First treatment"),
+        "{differ}"
+    );
     // The count behind "first treatment?": this session is earlier than anything after it,
     // and nothing is earlier than it.
     let product = clinical::course::Product::EsketamineNasal;
