@@ -1249,14 +1249,23 @@ async fn refused_by_hand(
     assert!(html.contains(said), "{html}");
 }
 
-/// A course paused before its first session and resumed three weeks later: its sessions are
-/// proposed from today on, as far apart as planned, and its page says so. The booking page
-/// said "No free slot was found ... in the next days" and proposed nothing: every target day
-/// had passed.
-async fn a_course_fallen_behind_is_proposed_from_today(app: &TestApp) {
+/// A clinic with two chairs, a front desk and a prescriber signed in, and Ines Lauder, with a
+/// current diagnosis and a twice-weekly IV induction ordered to start on `starts_on`.
+struct Ordered {
+    desk: reqwest::Client,
+    doctor: reqwest::Client,
+    /// The IV chair.
+    iv: String,
+    /// The patient.
+    id: String,
+    /// Her courses page.
+    path: String,
+}
+
+async fn ordered_twice_weekly(app: &TestApp, starts_on: jiff::civil::Date) -> Ordered {
     app.user("desk@example.org", Role::FrontDesk).await;
     app.user("doctor@example.org", Role::Prescriber).await;
-    two_chairs(app).await;
+    let (iv, _) = two_chairs(app).await;
     let desk = app.signed_in("desk@example.org").await;
     let doctor = app.signed_in("doctor@example.org").await;
     let id = app.register(&desk, "Ines", "Lauder", "1979-03-03").await;
@@ -1264,7 +1273,6 @@ async fn a_course_fallen_behind_is_proposed_from_today(app: &TestApp) {
     let token = app.csrf(&doctor, &dx).await;
     app.post_form(&doctor, &dx, &token, &[("code", "F33.1")])
         .await;
-    let today: jiff::civil::Date = clinic_today().parse().unwrap();
     let path = format!("/patients/{id}/courses");
     let res = app
         .post_form(
@@ -1275,27 +1283,52 @@ async fn a_course_fallen_behind_is_proposed_from_today(app: &TestApp) {
                 ("diagnosis", "F33.1"),
                 ("protocol", "iv_induction_twice_weekly"),
                 ("instrument", "phq9"),
-                ("starts_on", &today.to_string()),
+                ("starts_on", &starts_on.to_string()),
                 ("dose", ""),
             ],
         )
         .await;
     assert_eq!(res.status(), 303);
-    // Its plan as it stands three weeks on: ordered to start 21 days ago.
-    let planned = today.checked_sub(jiff::ToSpan::days(21)).unwrap();
-    app.db
-        .raw(&format!(
-            "update courses set starts_on = '{planned}' where patient_id = '{id}'"
-        ))
-        .await;
+    Ordered {
+        desk,
+        doctor,
+        iv,
+        id,
+        path,
+    }
+}
+
+/// The id of the course linked first from the patient's record.
+async fn first_course(app: &TestApp, o: &Ordered) -> String {
     let record = app
-        .get(&desk, &format!("/patients/{id}"))
+        .get(&o.desk, &format!("/patients/{}", o.id))
         .await
         .text()
         .await
         .unwrap();
     let s = record.find("/courses/").unwrap() + "/courses/".len();
-    let course = record[s..].split('/').next().unwrap().to_owned();
+    record[s..].split('/').next().unwrap().to_owned()
+}
+
+/// A course paused before its first session and resumed three weeks later: its sessions are
+/// proposed from today on, as far apart as planned, and its page says so. The booking page
+/// said "No free slot was found ... in the next days" and proposed nothing: every target day
+/// had passed.
+async fn a_course_fallen_behind_is_proposed_from_today(app: &TestApp) {
+    let today: jiff::civil::Date = clinic_today().parse().unwrap();
+    let o = ordered_twice_weekly(app, today).await;
+    // Its plan as it stands three weeks on: ordered to start 21 days ago.
+    let planned = today.checked_sub(jiff::ToSpan::days(21)).unwrap();
+    app.db
+        .raw(&format!(
+            "update courses set starts_on = '{planned}' where patient_id = '{}'",
+            o.id
+        ))
+        .await;
+    let course = first_course(app, &o).await;
+    let Ordered {
+        desk, doctor, path, ..
+    } = o;
     let html = app
         .get(&desk, &format!("/courses/{course}/book"))
         .await
@@ -1370,44 +1403,19 @@ crate::on_both!(a_course_fallen_behind_is_proposed_from_today);
 /// a twice-weekly induction plans, not on its planned day two weeks on. The booking page
 /// proposed the plan's old days, leaving seventeen days between the first two infusions.
 async fn a_course_begun_early_keeps_its_spacing(app: &TestApp) {
-    app.user("desk@example.org", Role::FrontDesk).await;
-    app.user("doctor@example.org", Role::Prescriber).await;
-    let (iv, _) = two_chairs(app).await;
-    let desk = app.signed_in("desk@example.org").await;
-    let doctor = app.signed_in("doctor@example.org").await;
-    let id = app.register(&desk, "Ines", "Lauder", "1979-03-03").await;
-    let dx = format!("/patients/{id}/diagnoses");
-    let token = app.csrf(&doctor, &dx).await;
-    app.post_form(&doctor, &dx, &token, &[("code", "F33.1")])
-        .await;
     let chicago = jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap();
     let first: jiff::Timestamp = monday_at(9, 0).parse().unwrap();
     let first_day = first.to_zoned(chicago.clone()).date();
     let planned = first_day.checked_add(jiff::ToSpan::days(14)).unwrap();
-    let path = format!("/patients/{id}/courses");
-    let res = app
-        .post_form(
-            &doctor,
-            &path,
-            &token,
-            &[
-                ("diagnosis", "F33.1"),
-                ("protocol", "iv_induction_twice_weekly"),
-                ("instrument", "phq9"),
-                ("starts_on", &planned.to_string()),
-                ("dose", ""),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), 303);
-    let record = app
-        .get(&desk, &format!("/patients/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let s = record.find("/courses/").unwrap() + "/courses/".len();
-    let course = record[s..].split('/').next().unwrap().to_owned();
+    let o = ordered_twice_weekly(app, planned).await;
+    let course = first_course(app, &o).await;
+    let Ordered {
+        desk,
+        doctor,
+        iv,
+        id,
+        path,
+    } = o;
     let api = app.token(Role::FrontDesk).await;
     let (status, body) = self::book(
         app,

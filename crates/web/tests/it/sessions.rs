@@ -371,6 +371,37 @@ async fn checked_in(app: &TestApp, protocol: &str, kind: &str, chair: &str) -> S
     id.as_str().to_owned()
 }
 
+/// The site, id and patient of the session `id` (as [`checked_in`] gives it).
+async fn seated(app: &TestApp, id: &str) -> (store::SiteId, store::SessionId, store::PatientId) {
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap().id;
+    let sid = store::SessionId::parse(id).unwrap();
+    let patient = store
+        .treatment_session(&Actor::system("test"), &site, &sid, jiff::Timestamp::now())
+        .await
+        .unwrap()
+        .patient_id;
+    (site, sid, patient)
+}
+
+/// Records a PHQ-9 with `answers` before the session, through the API with `token`; the status.
+async fn phq9_before_session(
+    app: &TestApp,
+    token: &str,
+    patient: &store::PatientId,
+    answers: [i64; 9],
+) -> u16 {
+    reqwest::Client::new()
+        .post(app.url(&format!("/api/v1/patients/{patient}/assessments")))
+        .bearer_auth(token)
+        .json(&json!({"instrument": "phq9", "answers": answers, "time_point": "before_session"}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// Waits, when the clinic's date would change within `margin`, until it has changed: a story
 /// that books for now and then reads today's pages must not straddle the clinic's midnight.
 async fn clear_of_midnight(zone: &str, margin: std::time::Duration) {
@@ -1248,14 +1279,8 @@ async fn dissociation_and_sedation_are_rated_at_their_set_times(app: &TestApp) {
     let nurse = app.signed_in("rater@example.org").await;
     let page = format!("/sessions/{id}");
     let store = &app.db.store;
-    let site = store.first_site().await.unwrap().unwrap().id;
-    let sid = store::SessionId::parse(&id).unwrap();
+    let (site, sid, patient) = seated(app, &id).await;
     let now = jiff::Timestamp::now();
-    let patient = store
-        .treatment_session(&Actor::system("test"), &site, &sid, now)
-        .await
-        .unwrap()
-        .patient_id;
 
     // Before dosing: the pre-dose times are due, the course's outcome scale is not yet taken.
     let html = app.get(&nurse, &page).await.text().await.unwrap();
@@ -1381,17 +1406,8 @@ async fn dissociation_and_sedation_are_rated_at_their_set_times(app: &TestApp) {
     assert_eq!(during, 2, "{list}");
 
     // The course's outcome scale taken before the session is shown with its score.
-    let res = reqwest::Client::new()
-        .post(app.url(&format!("/api/v1/patients/{patient}/assessments")))
-        .bearer_auth(&token_api)
-        .json(
-            &json!({"instrument": "phq9", "answers": [2, 2, 1, 1, 1, 1, 1, 1, 0],
-                      "time_point": "before_session"}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
+    let status = phq9_before_session(app, &token_api, &patient, [2, 2, 1, 1, 1, 1, 1, 1, 0]).await;
+    assert_eq!(status, 201);
     let html = app.get(&nurse, &page).await.text().await.unwrap();
     assert!(
         html.contains("PHQ-9 before this session: 10 of 27 (moderate) at"),
@@ -2034,28 +2050,13 @@ async fn the_chair_shows_the_patients_open_safety_alert(app: &TestApp) {
     let nurse = app.signed_in("chair@example.org").await;
     let page = format!("/sessions/{id}");
     let store = &app.db.store;
-    let site = store.first_site().await.unwrap().unwrap().id;
-    let sid = store::SessionId::parse(&id).unwrap();
+    let (site, _, patient) = seated(app, &id).await;
     let actor = Actor::system("test");
-    let patient = store
-        .treatment_session(&actor, &site, &sid, jiff::Timestamp::now())
-        .await
-        .unwrap()
-        .patient_id;
     let html = app.get(&nurse, &page).await.text().await.unwrap();
     assert!(!html.contains("Urgent: safety alert"), "{html}");
     let token = app.token(Role::Nurse).await;
-    let res = reqwest::Client::new()
-        .post(app.url(&format!("/api/v1/patients/{patient}/assessments")))
-        .bearer_auth(&token)
-        .json(
-            &json!({"instrument": "phq9", "answers": [2, 2, 2, 2, 2, 2, 2, 1, 1],
-                      "time_point": "before_session"}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
+    let status = phq9_before_session(app, &token, &patient, [2, 2, 2, 2, 2, 2, 2, 1, 1]).await;
+    assert_eq!(status, 201);
     let alerts = store.patient_alerts(&site, &patient).await.unwrap();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     let html = app.get(&nurse, &page).await.text().await.unwrap();
