@@ -725,3 +725,37 @@ fn one_assessment_answers_each_entry_it_stands_for_once() {
         [Status::Due, Status::Due]
     );
 }
+
+#[test]
+fn entries_one_assessment_answers_are_due_together() {
+    use super::schedule::due_together;
+    let d = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
+    let entry = |time_point, earliest: &str, latest: &str| Planned {
+        instrument: InstrumentId::Phq9,
+        time_point,
+        earliest: d(earliest),
+        latest: d(latest),
+    };
+    let baseline = entry(TimePoint::Baseline, "2026-11-30", "2026-12-07");
+    let first = entry(TimePoint::BeforeSession, "2026-12-07", "2026-12-07");
+    let week = entry(TimePoint::Weekly, "2026-12-14", "2026-12-20");
+    let third = entry(TimePoint::BeforeSession, "2026-12-14", "2026-12-14");
+    let after = entry(TimePoint::After24h, "2026-12-08", "2026-12-09");
+    assert_eq!(
+        due_together(&baseline, &first, d("2026-12-07")),
+        Some("Baseline and before session")
+    );
+    assert_eq!(
+        due_together(&third, &week, d("2026-12-14")),
+        Some("Before session and weekly")
+    );
+    // Not on a day outside either window, not for entries no one assessment answers, not
+    // across instruments.
+    assert_eq!(due_together(&baseline, &first, d("2026-12-03")), None);
+    assert_eq!(due_together(&first, &after, d("2026-12-07")), None);
+    let gad7 = Planned {
+        instrument: InstrumentId::Gad7,
+        ..first
+    };
+    assert_eq!(due_together(&baseline, &gad7, d("2026-12-07")), None);
+}

@@ -11,7 +11,7 @@ use clinical::course::{
     Product, TargetDose, assessment_schedule, builtin_protocols, check_dose, check_status_change,
 };
 use clinical::instruments::InstrumentId;
-use clinical::instruments::schedule::{Done, Status};
+use clinical::instruments::schedule::{Done, Planned, Status, due_together};
 use serde::Deserialize;
 use store::{
     AppointmentStatus, CourseId, CourseRecord, CourseRefusal, NewCourse, PatientId, PatientRems,
@@ -237,14 +237,41 @@ fn view(
 /// one), each in plan order; none once it has ended or while paused.
 pub(crate) fn due_rows(ctx: &PageCtx, c: &CourseRecord, done: &[Done]) -> Vec<DueRow> {
     let plan = plan_status(ctx, c, done);
-    let of = |wanted: Status, words: &'static str| {
+    let of = |wanted: Status| {
         plan.iter()
             .filter(move |(_, s)| *s == wanted)
-            .map(move |(p, _)| due_row(p, words))
+            .map(|(p, _)| p)
     };
-    of(Status::Due, "Due")
-        .chain(of(Status::Missed, "Missed"))
-        .collect()
+    // Two entries due today that one assessment answers together are one row: the baseline
+    // and the assessment before a course's first session, say.
+    let due: Vec<&Planned> = of(Status::Due).collect();
+    let today = ctx.today();
+    let mut paired = vec![false; due.len()];
+    let mut rows = Vec::new();
+    for (i, p) in due.iter().enumerate() {
+        if paired[i] {
+            continue;
+        }
+        let partner = (i + 1..due.len()).find_map(|j| {
+            (!paired[j])
+                .then(|| due_together(p, due[j], today).map(|words| (j, words)))
+                .flatten()
+        });
+        let mut row = due_row(p, "Due");
+        if let Some((j, words)) = partner {
+            paired[j] = true;
+            let q = due[j];
+            row.time_point = words;
+            row.what = format!("{} {}", p.instrument.instrument().short_name, words);
+            // The days on which one assessment answers both: where the windows meet.
+            let (earliest, latest) = (p.earliest.max(q.earliest), p.latest.min(q.latest));
+            row.window = window_words(earliest, latest);
+            row.closes = latest;
+        }
+        rows.push(row);
+    }
+    rows.extend(of(Status::Missed).map(|p| due_row(p, "Missed")));
+    rows
 }
 
 /// The first assessment a course asks for after those due today, where it asks for any more
@@ -258,11 +285,7 @@ pub(crate) fn next_row(ctx: &PageCtx, c: &CourseRecord, done: &[Done]) -> Option
 
 /// Each assessment of a course's plan with its status today, on the days its sessions are
 /// booked or can still be booked; none for an ended or paused course.
-fn plan_status(
-    ctx: &PageCtx,
-    c: &CourseRecord,
-    done: &[Done],
-) -> Vec<(clinical::instruments::schedule::Planned, Status)> {
+fn plan_status(ctx: &PageCtx, c: &CourseRecord, done: &[Done]) -> Vec<(Planned, Status)> {
     if c.status.is_final() || c.status == clinical::course::CourseStatus::Paused {
         return Vec::new();
     }
@@ -270,7 +293,16 @@ fn plan_status(
     assessment_schedule(c.instrument, &sessions).status(done, ctx.today())
 }
 
-fn due_row(p: &clinical::instruments::schedule::Planned, status: &'static str) -> DueRow {
+/// A window of days in words: one day, or "from to".
+fn window_words(earliest: jiff::civil::Date, latest: jiff::civil::Date) -> String {
+    if earliest == latest {
+        earliest.to_string()
+    } else {
+        format!("{earliest} to {latest}")
+    }
+}
+
+fn due_row(p: &Planned, status: &'static str) -> DueRow {
     DueRow {
         instrument: p.instrument.instrument().short_name,
         time_point: p.time_point.label(),
@@ -279,11 +311,7 @@ fn due_row(p: &clinical::instruments::schedule::Planned, status: &'static str) -
             p.instrument.instrument().short_name,
             p.time_point.label()
         ),
-        window: if p.earliest == p.latest {
-            p.earliest.to_string()
-        } else {
-            format!("{} to {}", p.earliest, p.latest)
-        },
+        window: window_words(p.earliest, p.latest),
         closes: p.latest,
         status,
     }

@@ -1372,10 +1372,11 @@ async fn a_course_fallen_behind_is_proposed_from_today(app: &TestApp) {
         page.contains(&format!("{today} (planned for {planned})")),
         "{page}"
     );
+    // One PHQ-9 answers the baseline and the one before the first session, so they are one
+    // line, due by the day the second closes.
     assert!(
         page.contains(&format!(
-            "<strong>Due:</strong> PHQ-9 Baseline ({} to {today})",
-            today.checked_sub(jiff::ToSpan::days(7)).unwrap()
+            "<strong>Due:</strong> PHQ-9 Baseline and before session ({today})"
         )),
         "{page}"
     );
@@ -1384,6 +1385,17 @@ async fn a_course_fallen_behind_is_proposed_from_today(app: &TestApp) {
     // session can be booked from and a link to its proposals.
     let home = app.get(&desk, "/").await.text().await.unwrap();
     assert!(home.contains("Courses to book (1)"), "{home}");
+    let clinician = app.get(&doctor, "/").await.text().await.unwrap();
+    let due: Vec<&str> = clinician
+        .split("<tr>")
+        .filter(|r| r.contains("Ines Lauder") && r.contains("PHQ-9"))
+        .collect();
+    assert_eq!(due.len(), 1, "{clinician}");
+    assert!(
+        due[0].contains("<td>Baseline and before session</td>"),
+        "{}",
+        due[0]
+    );
     let row = home
         .split("<tr>")
         .find(|r| r.contains("Ines Lauder"))
