@@ -11,7 +11,7 @@ use clinical::course::{
     Product, TargetDose, assessment_schedule, builtin_protocols, check_dose, check_status_change,
 };
 use clinical::instruments::InstrumentId;
-use clinical::instruments::schedule::{Done, Planned, Status, due_together};
+use clinical::instruments::schedule::{Done, Planned, Status, TimePoint, due_together};
 use serde::Deserialize;
 use store::{
     AppointmentStatus, CourseId, CourseRecord, CourseRefusal, NewCourse, PatientId, PatientRems,
@@ -48,6 +48,8 @@ pub(crate) struct DueRow {
     status: &'static str,
     instrument: &'static str,
     time_point: &'static str,
+    /// The query that opens the assessment form on this row's instrument and time point.
+    form: String,
 }
 
 pub(crate) struct CourseView {
@@ -262,6 +264,8 @@ pub(crate) fn due_rows(ctx: &PageCtx, c: &CourseRecord, done: &[Done]) -> Vec<Du
             paired[j] = true;
             let q = due[j];
             row.time_point = words;
+            // Recorded before the session, it answers both.
+            row.form = form_query(p.instrument, TimePoint::BeforeSession);
             row.what = format!("{} {}", p.instrument.instrument().short_name, words);
             // The days on which one assessment answers both: where the windows meet.
             let (earliest, latest) = (p.earliest.max(q.earliest), p.latest.min(q.latest));
@@ -314,7 +318,17 @@ fn due_row(p: &Planned, status: &'static str) -> DueRow {
         window: window_words(p.earliest, p.latest),
         closes: p.latest,
         status,
+        form: form_query(p.instrument, p.time_point),
     }
+}
+
+/// The query that opens the assessment form on `instrument` at `time_point`.
+pub(crate) fn form_query(instrument: InstrumentId, time_point: TimePoint) -> String {
+    format!(
+        "instrument={}&time_point={}",
+        instrument.code(),
+        time_point.code()
+    )
 }
 
 impl DueRow {
@@ -331,6 +345,11 @@ impl DueRow {
     /// The window in words.
     pub(crate) fn window_text(&self) -> String {
         self.window.clone()
+    }
+
+    /// The query that opens the assessment form on this row's instrument and time point.
+    pub(crate) fn form_query(&self) -> String {
+        self.form.clone()
     }
 
     /// The window's last day.

@@ -124,6 +124,8 @@ pub(crate) struct DueRow {
     instrument: &'static str,
     time_point: &'static str,
     window: String,
+    /// The query that opens the assessment form on this row's instrument and time point.
+    form: String,
 }
 
 /// A patient's missed assessments (windows closed without one), in brief: they cannot be made
@@ -144,6 +146,7 @@ struct Listed {
     instrument: &'static str,
     time_point: &'static str,
     window: String,
+    form: String,
     closes: jiff::civil::Date,
     missed: bool,
 }
@@ -271,6 +274,7 @@ fn due_today(
                 instrument: row.instrument_name(),
                 time_point: row.time_point_label(),
                 window: row.window_text(),
+                form: row.form_query(),
                 closes: row.closes(),
                 missed: row.listed_status() == "Missed",
             });
@@ -298,6 +302,7 @@ fn due_today(
                 patient_name: name.clone(),
                 instrument: d.instrument.instrument().short_name,
                 time_point: d.time_point.label(),
+                form: super::courses::form_query(d.instrument, d.time_point),
                 window: d.window,
                 closes: d.closes,
                 missed: d.status == "Missed",
@@ -315,6 +320,7 @@ fn due_today(
                 instrument: l.instrument,
                 time_point: l.time_point,
                 window: l.window,
+                form: l.form,
             });
             continue;
         }

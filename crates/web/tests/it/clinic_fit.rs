@@ -623,6 +623,13 @@ async fn a_clinicians_start_page_shows_todays_work(app: &TestApp) {
         .find(|r| r.contains("Rhea Calder"))
         .expect("the recent patient's weekly assessment is due");
     assert!(row.contains("GAD-7") && row.contains("Weekly"), "{row}");
+    // One click opens the form on that instrument and time point.
+    assert!(
+        row.contains(&format!(
+            "href=\"/patients/{recent}/assessments/new?instrument=gad7&#38;time_point=weekly\""
+        )),
+        "{row}"
+    );
     assert!(!missed.contains("Rhea Calder"), "{missed}");
     assert!(
         !home.contains("Otto Brand"),

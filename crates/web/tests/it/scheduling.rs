@@ -1396,6 +1396,12 @@ async fn a_course_fallen_behind_is_proposed_from_today(app: &TestApp) {
         "{}",
         due[0]
     );
+    // Its link records the one before the session, which answers both.
+    assert!(
+        due[0].contains("assessments/new?instrument=phq9&#38;time_point=before_session\""),
+        "{}",
+        due[0]
+    );
     let row = home
         .split("<tr>")
         .find(|r| r.contains("Ines Lauder"))
