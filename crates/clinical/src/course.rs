@@ -417,6 +417,8 @@ pub fn still_to_book(
             let gap = planned
                 .get(before)
                 .map_or(0, |b| (first.date - b.date).get_days());
+            // ok: only a last session at the calendar's end has no day after it; the rest
+            // are then placed from today, as with nothing booked.
             last.checked_add(gap.days()).ok()
         }
         _ => None,

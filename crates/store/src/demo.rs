@@ -172,7 +172,7 @@ impl Store {
         index: usize,
         now: jiff::Timestamp,
     ) -> Result<(), StoreError> {
-        for (which, instrument, today, weeks) in DEMO_COURSES {
+        for (which, instrument, last_time_point, weeks) in DEMO_COURSES {
             if which != index {
                 continue;
             }
@@ -186,7 +186,7 @@ impl Store {
                 let at = now - SignedDuration::from_hours(24 * days_ago + 3);
                 let time_point = match week {
                     0 => TimePoint::Baseline,
-                    3 => today,
+                    3 => last_time_point,
                     _ => TimePoint::Weekly,
                 };
                 // ok: the plan holds one baseline and weeks apart, so a refusal can only mean
@@ -447,12 +447,12 @@ fn ordered_before(
     tz: &jiff::tz::TimeZone,
     now: jiff::Timestamp,
 ) -> jiff::Timestamp {
+    // ok: only a day at the calendar's edge has no noon three days before; the order is
+    // then signed now.
     starts_on
         .checked_sub(3.days())
         .ok()
         .and_then(|day| day.at(12, 0, 0, 0).to_zoned(tz.clone()).ok())
-        // ok: only a day at the calendar's edge has no noon three days before; the order is
-        // then signed now.
         .map_or(now, |at| at.timestamp().min(now))
 }
 
@@ -575,6 +575,8 @@ impl Store {
                 .await?;
             if protocol.product.is_esketamine() {
                 // Enrolled in the REMS before the course is ordered, as Ketaflow requires.
+                // ok: only the calendar's first day has no day before it; the demo's days are
+                // this year's, and today stands in without changing what anyone sees.
                 let enrolled_on = ordered_at
                     .to_zoned(tz.clone())
                     .date()

@@ -244,9 +244,9 @@ impl Store {
                 continue;
             }
             // The course's PHQ-9 before the session, and 24 hours after the first, as its plan
-            // asks: falling over the week, as the weekly scores do. ok: a course with more
-            // past sessions than the table has answers repeats its last (the demo's course
-            // has at most six sessions).
+            // asks: falling over the week, as the weekly scores do.
+            // ok: a course with more past sessions than the table has answers repeats its last
+            // (the demo's course has at most six sessions).
             let (before, after) = DEMO_SESSION_PHQ9
                 .get(n)
                 .copied()

@@ -227,30 +227,31 @@ pub fn answers(d: &Done, p: &Planned) -> bool {
     }
 }
 
-/// The words for two planned entries that one assessment taken on `on` answers together
-/// ([`answers`]), in course order, so a list of what is due asks for it once: "Baseline and
-/// before session" on a course's first day, "Before session and weekly" in a later week.
+/// Two planned entries that one assessment taken on `on` answers together ([`answers`]):
+/// their words, in course order, so a list of what is due asks for it once ("Baseline and
+/// before session" on a course's first day, "Before session and weekly" in a later week), and
+/// the time point to record it at, the one before the session where that answers both.
 /// `None` for entries no single assessment answers both of.
-pub fn due_together(a: &Planned, b: &Planned, on: Date) -> Option<&'static str> {
+pub fn due_together(a: &Planned, b: &Planned, on: Date) -> Option<(&'static str, TimePoint)> {
     if a.instrument != b.instrument {
         return None;
     }
-    let one_answers_both = [a.time_point, b.time_point].into_iter().any(|time_point| {
-        let taken = Done {
-            instrument: a.instrument,
-            time_point,
-            date: on,
-        };
-        answers(&taken, a) && answers(&taken, b)
-    });
-    if !one_answers_both {
-        return None;
-    }
-    match (a.time_point, b.time_point) {
+    let words = match (a.time_point, b.time_point) {
         (TimePoint::Baseline, TimePoint::BeforeSession)
-        | (TimePoint::BeforeSession, TimePoint::Baseline) => Some("Baseline and before session"),
+        | (TimePoint::BeforeSession, TimePoint::Baseline) => "Baseline and before session",
         (TimePoint::Weekly, TimePoint::BeforeSession)
-        | (TimePoint::BeforeSession, TimePoint::Weekly) => Some("Before session and weekly"),
-        _ => None,
-    }
+        | (TimePoint::BeforeSession, TimePoint::Weekly) => "Before session and weekly",
+        _ => return None,
+    };
+    let record_at = [TimePoint::BeforeSession, a.time_point, b.time_point]
+        .into_iter()
+        .find(|&time_point| {
+            let taken = Done {
+                instrument: a.instrument,
+                time_point,
+                date: on,
+            };
+            answers(&taken, a) && answers(&taken, b)
+        })?;
+    Some((words, record_at))
 }

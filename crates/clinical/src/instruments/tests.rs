@@ -743,11 +743,11 @@ fn entries_one_assessment_answers_are_due_together() {
     let after = entry(TimePoint::After24h, "2026-12-08", "2026-12-09");
     assert_eq!(
         due_together(&baseline, &first, d("2026-12-07")),
-        Some("Baseline and before session")
+        Some(("Baseline and before session", TimePoint::BeforeSession))
     );
     assert_eq!(
         due_together(&third, &week, d("2026-12-14")),
-        Some("Before session and weekly")
+        Some(("Before session and weekly", TimePoint::BeforeSession))
     );
     // Not on a day outside either window, not for entries no one assessment answers, not
     // across instruments.

@@ -254,18 +254,15 @@ pub(crate) fn due_rows(ctx: &PageCtx, c: &CourseRecord, done: &[Done]) -> Vec<Du
         if paired[i] {
             continue;
         }
-        let partner = (i + 1..due.len()).find_map(|j| {
-            (!paired[j])
-                .then(|| due_together(p, due[j], today).map(|words| (j, words)))
-                .flatten()
-        });
+        let partner = (i + 1..due.len())
+            .filter(|&j| !paired[j])
+            .find_map(|j| due_together(p, due[j], today).map(|together| (j, together)));
         let mut row = due_row(p, "Due");
-        if let Some((j, words)) = partner {
+        if let Some((j, (words, record_at))) = partner {
             paired[j] = true;
             let q = due[j];
             row.time_point = words;
-            // Recorded before the session, it answers both.
-            row.form = form_query(p.instrument, TimePoint::BeforeSession);
+            row.form = form_query(p.instrument, record_at);
             row.what = format!("{} {}", p.instrument.instrument().short_name, words);
             // The days on which one assessment answers both: where the windows meet.
             let (earliest, latest) = (p.earliest.max(q.earliest), p.latest.min(q.latest));

@@ -14,6 +14,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::course::TargetDose;
 use clinical::instruments::InstrumentId;
+use clinical::instruments::schedule::TimePoint;
 use clinical::session::{
     ADVERSE_GRADES, ActionTaken, AddendumText, AdverseKind, CheckedText, Checklist, Delivery,
     DoseLimits, EventDescription, LotNumber, OverrideReason, PregnancyTest, RemsAnswers,
@@ -1106,9 +1107,9 @@ async fn session_page(
             ),
             (s.status != SessionStatus::Locked).then(|| {
                 format!(
-                    "/patients/{}/assessments/new?instrument={}&time_point=before_session",
+                    "/patients/{}/assessments/new?{}",
                     s.patient_id,
-                    outcome.code()
+                    super::courses::form_query(outcome, TimePoint::BeforeSession)
                 )
             }),
         ),
