@@ -624,5 +624,15 @@ pub fn dea_deadlines(discovered: Date) -> (Date, Date) {
     (notice, form)
 }
 
+/// Whether stock labelled to expire on `expires_on` has expired on `today`: a product may be
+/// used through its labelled expiration date and not after it (USP General Chapter <7>
+/// Labeling: the expiration date is the date after which the product must not be used; one
+/// printed as a month and year means that month's last day, which is what the receipt form
+/// asks staff to enter). Expired controlled-substance stock stays in the ledger until it is
+/// returned to the supplier or a reverse distributor, or wasted (research `clinical.md` §6.4).
+pub fn expired(expires_on: Date, today: Date) -> bool {
+    today > expires_on
+}
+
 #[cfg(test)]
 mod tests;

@@ -742,6 +742,7 @@ impl Store {
             second_verifier: (!esketamine).then_some(second),
             override_reason: None,
             containers: &containers,
+            today: t.to_zoned(tz.clone()).date(),
         };
         let _ = self
             .verify_dose(nurse, sid, &id, &verify, t + mins(4))

@@ -71,6 +71,8 @@ pub struct ContainerRecord {
     pub id: String,
     /// What it is.
     pub form: Form,
+    /// The lot's identifier.
+    pub lot_id: String,
     /// Lot number.
     pub lot: String,
     /// Its number within the lot, from 1.
@@ -472,7 +474,7 @@ fn entry_from_row(r: &RowReader<'_>) -> Result<EntryRecord, StoreError> {
 }
 
 const CONTAINER_SELECT: &str = "select c.id, c.number, c.full_mg, c.balance_mg, l.form,
-        l.mg_per_ml, l.ml, l.lot, l.expires_on, o.name as location
+        l.mg_per_ml, l.ml, l.id as lot_id, l.lot, l.expires_on, o.name as location
    from cs_containers c join cs_lots l on l.id = c.lot_id join cs_locations o on o.id = c.location_id";
 
 fn container_from_row(row: &sqlx::any::AnyRow) -> Result<ContainerRecord, StoreError> {
@@ -481,6 +483,7 @@ fn container_from_row(row: &sqlx::any::AnyRow) -> Result<ContainerRecord, StoreE
     Ok(ContainerRecord {
         id: r.text("id")?,
         form: form_of(&r)?,
+        lot_id: r.text("lot_id")?,
         lot: r.text("lot")?,
         number: u32::try_from(number)
             .map_err(|_| r.corrupt("number", format!("{number} is not a number")))?,
@@ -1292,6 +1295,7 @@ pub(crate) async fn check_containers(
     ids: &[String],
     devices: bool,
     dose_mg: f64,
+    today: Date,
 ) -> Result<Result<(), String>, StoreError> {
     let mut held = 0.0;
     for id in ids {
@@ -1314,6 +1318,12 @@ pub(crate) async fn check_containers(
                 c.form.label(),
                 c.number,
                 c.lot
+            )));
+        }
+        if ledger::expired(c.expires_on, today) {
+            return Ok(Err(format!(
+                "lot {} expired on {}: draw the dose from a lot in date, and return or waste the expired stock in the ledger",
+                c.lot, c.expires_on
             )));
         }
         held += c.balance_mg;
@@ -1437,14 +1447,10 @@ impl Store {
         site_id: &SiteId,
         devices: bool,
     ) -> Result<Vec<LotInStock>, StoreError> {
-        let rows = sqlx::query(
-            "select c.id, c.number, c.full_mg, c.balance_mg, l.form, l.mg_per_ml, l.ml, l.lot,
-                    l.expires_on, o.name as location, l.id as lot_id
-               from cs_containers c join cs_lots l on l.id = c.lot_id
-               join cs_locations o on o.id = c.location_id
-              where c.site_id = $1 and c.balance_mg > 0
-              order by l.expires_on, l.lot, c.number",
-        )
+        let rows = sqlx::query(&format!(
+            "{CONTAINER_SELECT} where c.site_id = $1 and c.balance_mg > 0
+              order by l.expires_on, l.lot, c.number"
+        ))
         .bind(site_id.as_str())
         .fetch_all(&self.pool)
         .await?;
@@ -1454,14 +1460,13 @@ impl Store {
             if devices != matches!(c.form, Form::SpravatoDevice) {
                 continue;
             }
-            let lot_id = RowReader::new(row, "cs_lots", "id")?.text("lot_id")?;
-            match out.iter_mut().find(|l| l.id == lot_id) {
+            match out.iter_mut().find(|l| l.id == c.lot_id) {
                 Some(l) => {
                     l.containers += 1;
                     l.held_mg += c.balance_mg;
                 }
                 None => out.push(LotInStock {
-                    id: lot_id,
+                    id: c.lot_id.clone(),
                     lot: c.lot.clone(),
                     form: c.form,
                     containers: 1,

@@ -413,6 +413,8 @@ pub struct DoseVerification<'a> {
     /// The ledger's vials or devices the dose is drawn from (none when the clinic does not
     /// keep its stock in Ketaflow).
     pub containers: &'a [String],
+    /// The clinic's date today, against which the containers' expiry is checked.
+    pub today: Date,
 }
 
 /// Where an idempotent post comes from.
@@ -1522,6 +1524,7 @@ impl Store {
                 dose.containers,
                 s.product.is_esketamine(),
                 dose.dose_mg,
+                dose.today,
             )
             .await?
             {

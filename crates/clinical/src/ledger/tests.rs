@@ -264,3 +264,12 @@ fn a_place_has_a_readable_name_and_is_a_safe_or_a_cabinet() {
     }
     assert!(NewPlace::parse(&"x".repeat(101), "safe").is_err());
 }
+
+#[test]
+fn stock_is_usable_through_its_expiry_date_and_not_after() {
+    let expires = jiff::civil::date(2026, 11, 30);
+    assert!(!expired(expires, jiff::civil::date(2026, 11, 29)));
+    assert!(!expired(expires, expires));
+    assert!(expired(expires, jiff::civil::date(2026, 12, 1)));
+    assert!(expired(expires, jiff::civil::date(2027, 1, 1)));
+}

@@ -10,7 +10,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use clinical::ledger::{EntryKind, Form as Product, LedgerRefusal};
+use clinical::ledger::{self, EntryKind, Form as Product, LedgerRefusal};
 use serde::Deserialize;
 use store::{NewEntry, Receipt, Role, Supplier, Witness};
 
@@ -111,6 +111,18 @@ pub(crate) struct StockRow {
     location: String,
     balance: String,
     expires: String,
+    expired: bool,
+}
+
+/// A lot in stock: its containers together, as a count is checked.
+pub(crate) struct LotRow {
+    lot: String,
+    what: String,
+    containers: u32,
+    opened: u32,
+    holds: String,
+    expires: String,
+    expired: bool,
 }
 
 #[derive(Template)]
@@ -120,6 +132,8 @@ pub(crate) struct LedgerPage {
     can_write: bool,
     /// Stock on hand: the containers that still hold drug.
     stock: Vec<StockRow>,
+    /// The same stock by lot, with what each lot holds together.
+    lots: Vec<LotRow>,
     /// How many containers are empty (not listed; their movements are in the ledger).
     emptied: i64,
     locations: Vec<(String, String)>,
@@ -154,23 +168,57 @@ async fn page(
     let site = &who.user().site_id;
     let store = state.store();
     let emptied = store.cs_emptied(site).await?;
-    let stock = store
-        .cs_stock(site)
-        .await?
+    let today = ctx.today();
+    let containers = store.cs_stock(site).await?;
+    let held = |form: Product, mg: f64| match form.ml_for(mg) {
+        Some(ml) => format!("{mg:.1} mg ({ml:.2} mL)"),
+        None => format!("{mg:.1} mg"),
+    };
+    // By lot, in the order the containers come (by lot number).
+    let mut by_lot: Vec<(&str, Product, LotRow, f64)> = Vec::new();
+    for c in &containers {
+        let opened = u32::from(c.balance_mg + ledger::MG_EPSILON < c.full_mg);
+        match by_lot.iter_mut().find(|(id, ..)| *id == c.lot_id) {
+            Some((_, _, row, mg)) => {
+                row.containers += 1;
+                row.opened += opened;
+                *mg += c.balance_mg;
+            }
+            None => by_lot.push((
+                &c.lot_id,
+                c.form,
+                LotRow {
+                    lot: c.lot.clone(),
+                    what: c.form.label(),
+                    containers: 1,
+                    opened,
+                    holds: String::new(),
+                    expires: c.expires_on.to_string(),
+                    expired: ledger::expired(c.expires_on, today),
+                },
+                c.balance_mg,
+            )),
+        }
+    }
+    let lots = by_lot
+        .into_iter()
+        .map(|(_, form, row, mg)| LotRow {
+            holds: held(form, mg),
+            ..row
+        })
+        .collect();
+    let stock = containers
         .into_iter()
         .map(|c| StockRow {
             what: format!("{} #{}", c.form.label(), c.number),
+            balance: held(c.form, c.balance_mg),
+            expires: c.expires_on.to_string(),
+            expired: ledger::expired(c.expires_on, today),
             lot: c.lot,
             location: c.location,
-            balance: match c.form.ml_for(c.balance_mg) {
-                Some(ml) => format!("{:.1} mg ({ml:.2} mL)", c.balance_mg),
-                None => format!("{:.1} mg", c.balance_mg),
-            },
-            expires: c.expires_on.to_string(),
             id: c.id,
         })
         .collect();
-    let today = ctx.today();
     let tasks = store
         .open_dea_tasks(site)
         .await?
@@ -192,6 +240,7 @@ async fn page(
     Ok(LedgerPage {
         can_write: matches!(who.user().role, Role::Nurse | Role::Prescriber),
         stock,
+        lots,
         emptied,
         locations: store
             .cs_locations(site)
@@ -346,7 +395,7 @@ pub(crate) async fn act(
             let expires = form.expires_on.trim().parse::<jiff::civil::Date>().ok();
             match expires {
                 None => errors.push("expires_on", "Enter the expiry date as YYYY-MM-DD."),
-                Some(d) if d < ctx.today() => errors.push(
+                Some(d) if ledger::expired(d, ctx.today()) => errors.push(
                     "expires_on",
                     "That lot has expired; do not receive it into stock.",
                 ),

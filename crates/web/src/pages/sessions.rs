@@ -15,6 +15,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::course::TargetDose;
 use clinical::instruments::InstrumentId;
 use clinical::instruments::schedule::TimePoint;
+use clinical::ledger;
 use clinical::session::{
     ADVERSE_GRADES, ActionTaken, AddendumText, AdverseKind, CheckedText, Checklist, Delivery,
     DoseLimits, EventDescription, LotNumber, OverrideReason, PregnancyTest, RemsAnswers,
@@ -315,6 +316,9 @@ pub(crate) struct SessionPage {
     rate_hint: String,
     remainders: Vec<(String, String)>,
     stock_lots: Vec<(String, String)>,
+    /// The lots in stock that have expired, in words: not offered, named so the nurse knows
+    /// why and the ledger is put right.
+    expired_lots: Vec<String>,
     scale_rows: Vec<ScaleRow>,
     scale_forms: Vec<ScaleForm>,
     before_session: String,
@@ -1049,32 +1053,37 @@ async fn session_page(
             .collect(),
         _ => Vec::new(),
     };
-    // The ledger's lots the dose can be drawn from.
-    let stock_lots = if matches!(
+    // The ledger's lots the dose can be drawn from; expired ones are named, not offered.
+    let (stock_lots, expired_lots) = if matches!(
         s.status,
         SessionStatus::PreAssessed | SessionStatus::DoseVerified
     ) {
-        state
+        let today = ctx.today();
+        let (in_date, expired): (Vec<_>, Vec<_>) = state
             .store()
             .lots_in_stock(site, s.product.is_esketamine())
             .await?
             .into_iter()
-            .map(|l| {
-                (
-                    l.id,
-                    format!(
-                        "Lot {}: {}, {} holding {:.1} mg, expires {}",
-                        l.lot,
-                        l.form.label(),
-                        l.containers,
-                        l.held_mg,
-                        l.expires_on
-                    ),
-                )
-            })
-            .collect()
+            .partition(|l| !ledger::expired(l.expires_on, today));
+        let words = |l: &store::LotInStock, when: &str| {
+            format!(
+                "Lot {}: {}, {} holding {:.1} mg, {when} {}",
+                l.lot,
+                l.form.label(),
+                l.containers,
+                l.held_mg,
+                l.expires_on
+            )
+        };
+        (
+            in_date
+                .iter()
+                .map(|l| (l.id.clone(), words(l, "expires")))
+                .collect(),
+            expired.iter().map(|l| words(l, "expired")).collect(),
+        )
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     // The course's outcome scale before this session.
     let outcome = course.instrument;
@@ -1175,6 +1184,7 @@ async fn session_page(
             .map(|m| m.to_string())
             .unwrap_or_default(),
         stock_lots,
+        expired_lots,
         remainders,
         rate_hint: ml_per_mg.map_or_else(String::new, |k| {
             format!("On the pump: mL/h = mg/h × {k:.3} for this bag (the event list shows both).")
@@ -1503,11 +1513,25 @@ pub(crate) async fn act(
             let lots = store
                 .lots_in_stock(&site, s.product.is_esketamine())
                 .await?;
+            let today = now.to_zoned(ctx.time_zone()).date();
             if !lots.is_empty() {
                 match lots.iter().find(|l| l.id == form.stock_lot.trim()) {
+                    None if lots.iter().all(|l| ledger::expired(l.expires_on, today)) => {
+                        errors.push(
+                            "stock_lot",
+                            "Every lot in stock has expired: receive stock in date into the ledger first, and return or waste the expired lots there.",
+                        )
+                    }
                     None => errors.push(
                         "stock_lot",
                         "Choose the lot the dose is drawn from, so the ledger records it.",
+                    ),
+                    Some(l) if ledger::expired(l.expires_on, today) => errors.push(
+                        "stock_lot",
+                        format!(
+                            "Lot {} expired on {}: choose a lot in date.",
+                            l.lot, l.expires_on
+                        ),
                     ),
                     Some(l) => {
                         stock_lot_number = Some((l.id.clone(), l.lot.clone()));
@@ -1548,6 +1572,7 @@ pub(crate) async fn act(
                         None
                     },
                     containers: &containers,
+                    today,
                 };
                 if let Err(r) = store.verify_dose(&actor, &site, &id, &v, now).await? {
                     refusal_into(&mut errors, "dose_mg", r);

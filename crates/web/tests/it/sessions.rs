@@ -1084,6 +1084,7 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
                 second_verifier: None,
                 override_reason: None,
                 containers: &[],
+                today: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
             },
             now,
         )
@@ -1483,7 +1484,7 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
     let (iv, _) = all_day_chairs(app).await;
     let id = checked_in(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
     let nurse_user = app.user("stock.nurse@example.org", Role::Nurse).await;
-    app.user("stock.check@example.org", Role::Nurse).await;
+    let checker = app.user("stock.check@example.org", Role::Nurse).await;
     let nurse = app.signed_in("stock.nurse@example.org").await;
     let store = &app.db.store;
     let site = store.first_site().await.unwrap().unwrap().id;
@@ -1526,9 +1527,41 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
         .await
         .unwrap()
         .unwrap();
-    let lot_id = store.lots_in_stock(&site, false).await.unwrap()[0]
-        .id
-        .clone();
+    // A lot received in date that has expired since (two days ago in the clinic's zone).
+    let expired_on = now
+        .to_zoned(jiff::tz::TimeZone::get("America/Chicago").unwrap())
+        .date()
+        .checked_sub(jiff::Span::new().days(2))
+        .unwrap();
+    store
+        .receive_stock(
+            &actor,
+            &site,
+            &store::Receipt {
+                form: clinical::ledger::Form::Vial {
+                    mg_per_ml: 10,
+                    ml: 5.0,
+                },
+                ndc: "0143-9508-10",
+                lot: "KET-OLD",
+                expires_on: expired_on,
+                supplier: &supplier,
+                containers: 1,
+                location_id: &safe,
+            },
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let lots = store.lots_in_stock(&site, false).await.unwrap();
+    let lot_of = |number: &str| {
+        lots.iter()
+            .find(|l| l.lot == number)
+            .map(|l| l.id.clone())
+            .unwrap()
+    };
+    let (lot_id, old_lot_id) = (lot_of("KET-5"), lot_of("KET-OLD"));
     let page = format!("/sessions/{id}");
     let token = app.csrf(&nurse, &page).await;
     let pre = [
@@ -1545,6 +1578,17 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
     let html = app.get(&nurse, &page).await.text().await.unwrap();
     assert!(
         html.contains("Lot KET-5: ketamine HCl 10 mg/mL, 5 mL vial, 2 holding 100.0 mg"),
+        "{html}"
+    );
+    // The expired lot is named beside the choice, not offered in it.
+    assert!(
+        html.contains(&format!(
+            "Not offered, as expired: Lot KET-OLD: ketamine HCl 10 mg/mL, 5 mL vial, 1 holding 50.0 mg, expired {expired_on}."
+        )),
+        "{html}"
+    );
+    assert!(
+        !html.contains(&format!("<option value=\"{old_lot_id}\"")),
         "{html}"
     );
     let mut dose = vec![
@@ -1566,6 +1610,78 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
             .unwrap()
             .contains("Choose the lot the dose is drawn from")
     );
+    // Sent anyway, the expired lot is refused and nothing is verified.
+    dose.push(("stock_lot", old_lot_id.as_str()));
+    let res = app
+        .post_form(&nurse, &format!("{page}/dose"), &token, &dose)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            "Lot KET-OLD expired on {expired_on}: choose a lot in date."
+        )),
+        "{html}"
+    );
+    // The store refuses the expired vial too, whoever asks.
+    let (_, sid, _) = seated(app, &id).await;
+    let session = store
+        .treatment_session(&actor, &site, &sid, now)
+        .await
+        .unwrap();
+    let order_id = store
+        .course(&site, &session.course_id)
+        .await
+        .unwrap()
+        .order()
+        .unwrap()
+        .id
+        .clone();
+    let old_vial: Vec<String> = store
+        .cs_stock(&site)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.lot == "KET-OLD")
+        .map(|c| c.id)
+        .collect();
+    let refused = store
+        .verify_dose(
+            &actor,
+            &site,
+            &sid,
+            &store::DoseVerification {
+                order_id: &order_id,
+                dose_mg: 40.0,
+                ordered_mg: 40.0,
+                infusion: Some((40.0, 156.0, 60.0, 10.0)),
+                lot: None,
+                second_verifier: Some(&checker.id),
+                override_reason: None,
+                containers: &old_vial,
+                today: expired_on.tomorrow().unwrap(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    match refused {
+        Err(store::SessionRefusal::Dose(why)) => assert!(why.contains("expired"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    // The ledger says so too, and what each lot holds together.
+    let ledger = app.get(&nurse, "/ledger").await.text().await.unwrap();
+    assert!(
+        ledger.contains(&format!(
+            "<strong>Expired:</strong> lot KET-OLD (ketamine HCl 10 mg/mL, 5 mL vial, 1 holding 50.0 mg (5.00 mL)) expired on {expired_on}."
+        )),
+        "{ledger}"
+    );
+    assert!(
+        ledger.contains("<td>KET-5</td><td>ketamine HCl 10 mg/mL, 5 mL vial</td><td>2</td><td>100.0 mg (10.00 mL)</td>"),
+        "{ledger}"
+    );
+    dose.pop();
     dose.push(("stock_lot", lot_id.as_str()));
     let res = app
         .post_form(&nurse, &format!("{page}/dose"), &token, &dose)
@@ -1576,9 +1692,15 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
         html.contains("lot KET-5"),
         "the lot number comes from the stock: {html}"
     );
-    // Nothing leaves the stock until the dose starts; then 40 mg from one 50 mg vial.
+    // Nothing leaves the stock until the dose starts; then 40 mg from one 50 mg vial. (The
+    // expired lot is left out of what follows.)
+    let in_date = || async {
+        let mut c = store.cs_stock(&site).await.unwrap();
+        c.retain(|c| c.lot == "KET-5");
+        c
+    };
     let held = |c: Vec<store::ContainerRecord>| c.iter().map(|c| c.balance_mg).sum::<f64>();
-    assert_eq!(held(store.cs_stock(&site).await.unwrap()), 100.0);
+    assert_eq!(held(in_date().await), 100.0);
     let res = app
         .post_form(
             &nurse,
@@ -1588,7 +1710,7 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
         )
         .await;
     assert_eq!(res.status(), 303);
-    let containers = store.cs_stock(&site).await.unwrap();
+    let containers = in_date().await;
     assert_eq!(held(containers.clone()), 60.0);
     assert_eq!(
         containers.iter().map(|c| c.balance_mg).collect::<Vec<_>>(),
@@ -1609,7 +1731,7 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
         .collect();
     assert_eq!(given.len(), 1);
     assert_eq!(given[0].amount_mg, 40.0);
-    assert_eq!(store.verify_ledger().await.unwrap(), Ok(3));
+    assert_eq!(store.verify_ledger().await.unwrap(), Ok(4));
     // The session points to the opened vial's remainder, and the ledger's form starts filled.
     let html = app.get(&nurse, &page).await.text().await.unwrap();
     let opened = &containers[0].id;
