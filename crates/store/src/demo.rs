@@ -5,6 +5,7 @@
 use clinical::booking::{AppointmentKind, OpeningHours};
 use clinical::consent::ConsentText;
 use clinical::course::{CourseStatus, Product, builtin_protocols};
+use clinical::inquiry::{InquiryInput, InquiryStatus};
 use clinical::instruments::schedule::TimePoint;
 use clinical::instruments::{InstrumentId, score};
 use clinical::patient::{Email, PatientInput};
@@ -322,11 +323,113 @@ impl Store {
             }
         }
         self.seed_demo_sessions(&site, now).await?;
+        self.seed_demo_inquiries(&site.id, now).await?;
         Ok(DemoSeed {
             site,
             users_created,
             patients_created,
         })
+    }
+}
+
+/// Inquiries from the public page waiting for the front desk: (given name, family name,
+/// telephone, email, contact times, how they heard, question, hours before the demo starts,
+/// the front desk's note when they have been reached). Names are made up; like the page, they
+/// hold no health details.
+type DemoInquiry<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a [&'a str],
+    &'a str,
+    &'a str,
+    i64,
+    Option<&'a str>,
+);
+const DEMO_INQUIRIES: [DemoInquiry<'static>; 3] = [
+    (
+        "Selwyn",
+        "Harrowgate",
+        "+1 555 010 0142",
+        "",
+        &["mornings"],
+        "clinician",
+        "",
+        50,
+        Some(
+            "Reached by telephone; a referral letter from his doctor is on its way. Call back Thursday morning to book the intake visit.",
+        ),
+    ),
+    (
+        "Ines",
+        "Morrow-Tate",
+        "",
+        "ines.morrow-tate@example.net",
+        &["evenings", "weekends"],
+        "search",
+        "Do you have appointments on Saturdays?",
+        20,
+        None,
+    ),
+    (
+        "Caspar",
+        "Lindqvist",
+        "+1 555 010 0187",
+        "caspar.lindqvist@example.net",
+        &["afternoons"],
+        "friend_or_family",
+        "",
+        3,
+        None,
+    ),
+];
+
+impl Store {
+    /// The demo's inquiries, once (nothing is added when the site holds any).
+    async fn seed_demo_inquiries(
+        &self,
+        site_id: &SiteId,
+        now: jiff::Timestamp,
+    ) -> Result<(), StoreError> {
+        if self
+            .inquiry_counts(site_id)
+            .await?
+            .iter()
+            .any(|(_, n)| *n > 0)
+        {
+            return Ok(());
+        }
+        let front_desk = self.user_by_email("frontdesk@example.org").await?;
+        for (given, family, phone, email, times, heard, question, hours, reached) in DEMO_INQUIRIES
+        {
+            let input = InquiryInput {
+                given_name: given.into(),
+                family_name: family.into(),
+                phone: phone.into(),
+                email: email.into(),
+                contact_times: times.iter().map(|t| (*t).to_owned()).collect(),
+                heard_from: heard.into(),
+                question: question.into(),
+            };
+            // The demo's inquiries are constants that pass; the store's demo test proves it.
+            let Ok(inquiry) = input.validate() else {
+                continue;
+            };
+            let arrived = now - SignedDuration::from_hours(hours);
+            let id = self.create_inquiry(site_id, &inquiry, arrived).await?;
+            if let (Some(note), Some(staff)) = (reached, front_desk.as_ref()) {
+                self.set_inquiry_status(
+                    staff,
+                    &id,
+                    InquiryStatus::Contacted,
+                    Some(note),
+                    arrived + SignedDuration::from_hours(4),
+                )
+                .await?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -103,6 +103,19 @@ async fn seeding_twice_adds_nothing_the_second_time(db: &TestDb) {
     );
     let entries = db.store.verify_ledger().await.unwrap().unwrap();
     assert_eq!(entries as usize, log.len());
+    // The front desk has inquiries to answer: two new, one reached already; seeding again
+    // adds none.
+    let counts = db.store.inquiry_counts(site).await.unwrap();
+    use clinical::inquiry::InquiryStatus;
+    assert_eq!(
+        counts,
+        [
+            (InquiryStatus::New, 2),
+            (InquiryStatus::Contacted, 1),
+            (InquiryStatus::BookedForIntake, 0),
+            (InquiryStatus::Declined, 0),
+        ]
+    );
 }
 
 async fn demo_accounts_sign_in_only_in_demo_mode(db: &TestDb) {
