@@ -624,6 +624,17 @@ pub fn dea_deadlines(discovered: Date) -> (Date, Date) {
     (notice, form)
 }
 
+/// The last day on which the next biennial inventory may be taken, after an inventory taken
+/// on `last`: at least every two years after the initial inventory, on any date within two
+/// years of the previous one (21 CFR 1304.11(c)). A 29 February counts to the 28th two years
+/// on, the earlier day.
+pub fn next_inventory_due(last: Date) -> Date {
+    // ok: only a date in the calendar's last two years has no date two years on; it is then
+    // its own deadline, which is never later than the rule's.
+    last.checked_add(i64::from(INVENTORY_YEARS).years())
+        .unwrap_or(last)
+}
+
 /// Whether stock labelled to expire on `expires_on` has expired on `today`: a product may be
 /// used through its labelled expiration date and not after it (USP General Chapter <7>
 /// Labeling: the expiration date is the date after which the product must not be used; one

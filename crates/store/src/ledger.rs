@@ -1133,6 +1133,32 @@ impl Store {
             .collect()
     }
 
+    /// The site's latest inventory (initial or biennial): its kind and when it was taken.
+    #[tracing::instrument(skip_all)]
+    pub async fn last_inventory(
+        &self,
+        site_id: &SiteId,
+    ) -> Result<Option<(EntryKind, Timestamp)>, StoreError> {
+        // Each inventory writes one line for the site as a whole, without a container.
+        let row = sqlx::query(
+            "select id, kind, at from cs_ledger
+              where site_id = $1 and container_id is null
+                and kind in ('initial_inventory', 'biennial_inventory')
+              order by seq desc limit 1",
+        )
+        .bind(site_id.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            let r = RowReader::new(&row, "cs_ledger", "id")?;
+            Ok((
+                r.parsed("kind", |s| EntryKind::parse(s).ok_or("not an entry kind"))?,
+                r.instant("at")?,
+            ))
+        })
+        .transpose()
+    }
+
     /// Checks the whole ledger: every entry's number follows the last, its previous hash is the
     /// last entry's hash, its own hash is that of its content, each container's running balance
     /// is what the entry says and ends where the container says, and the chain's head is the

@@ -273,3 +273,10 @@ fn stock_is_usable_through_its_expiry_date_and_not_after() {
     assert!(expired(expires, jiff::civil::date(2026, 12, 1)));
     assert!(expired(expires, jiff::civil::date(2027, 1, 1)));
 }
+
+#[test]
+fn the_biennial_inventory_is_due_two_years_after_the_last() {
+    let d = jiff::civil::date;
+    assert_eq!(next_inventory_due(d(2026, 11, 6)), d(2028, 11, 6));
+    assert_eq!(next_inventory_due(d(2028, 2, 29)), d(2030, 2, 28));
+}

@@ -6,7 +6,9 @@ use axum::response::Html;
 
 use super::measure::{AlertView, DEFAULT_PLAN_WEEKS, alert_views, due_items};
 use crate::AppState;
-use crate::capability::{Administration, Can, Capability, ClinicalData, PatientDirectory, Staff};
+use crate::capability::{
+    Administration, Can, Capability, ClinicalData, LedgerReports, PatientDirectory, Staff,
+};
 use crate::error::AppError;
 use crate::view::{PageCtx, render};
 
@@ -24,6 +26,8 @@ pub(crate) struct HomePage {
     /// Accounts disabled.
     disabled: usize,
     alerts: Option<Vec<AlertView>>,
+    /// What the controlled-substance ledger needs done, for those who keep or read it.
+    ledger: Vec<super::ledger::ToSeeTo>,
     /// Spravato REMS monitoring forms not submitted yet, for clinicians, when there are any.
     rems: Option<RemsDue>,
     due: Option<Vec<DueRow>>,
@@ -182,6 +186,11 @@ pub(crate) async fn home(
         .map(|u| (u.id.as_str().to_owned(), u.display_name.clone()))
         .collect();
     let disabled = users.iter().filter(|u| u.disabled).count();
+    let ledger = if LedgerReports::allows(user.role) {
+        super::ledger::to_see_to(&state, &user.site_id, &ctx).await?
+    } else {
+        Vec::new()
+    };
     let rems = if ClinicalData::allows(user.role) {
         let forms = state
             .store()
@@ -234,6 +243,7 @@ pub(crate) async fn home(
     };
     render(&HomePage {
         alerts,
+        ledger,
         rems,
         due,
         missed,

@@ -457,33 +457,34 @@ pub(crate) async fn set_status(
     IdPath(id): IdPath<InquiryId>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, AppError> {
-    let note = form.note.trim();
     let mut errors = FormErrors::default();
     let status = InquiryStatus::parse(form.status.trim());
     if status.is_none() {
         errors.push("status", "Choose a status from the list.");
     }
-    if note.chars().count() > store::MAX_INQUIRY_NOTE_CHARS {
-        errors.push(
-            "note",
-            format!(
-                "The note is {} characters long; at most {} are kept.",
-                note.chars().count(),
-                store::MAX_INQUIRY_NOTE_CHARS
-            ),
-        );
-    }
+    let note = match clinical::text::optional_line(&form.note, store::MAX_INQUIRY_NOTE_CHARS) {
+        Ok(note) => note,
+        Err(clinical::text::TextProblem::TooLong { .. }) => {
+            errors.push(
+                "note",
+                format!(
+                    "The note is {} characters long; at most {} are kept.",
+                    form.note.trim().chars().count(),
+                    store::MAX_INQUIRY_NOTE_CHARS
+                ),
+            );
+            None
+        }
+        Err(problem) => {
+            errors.push("note", super::sentence(&problem.said_of("the note")));
+            None
+        }
+    };
     match status {
         Some(status) if errors.is_empty() => {
             state
                 .store()
-                .set_inquiry_status(
-                    who.user(),
-                    &id,
-                    status,
-                    Some(note).filter(|n| !n.is_empty()),
-                    jiff::Timestamp::now(),
-                )
+                .set_inquiry_status(who.user(), &id, status, note, jiff::Timestamp::now())
                 .await?;
             Ok(Redirect::to(&format!("/inquiries/{id}?saved=1")).into_response())
         }

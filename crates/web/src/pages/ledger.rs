@@ -11,6 +11,8 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use clinical::ledger::{self, EntryKind, Form as Product, LedgerRefusal};
+use jiff::Timestamp;
+use jiff::civil::Date;
 use serde::Deserialize;
 use store::{NewEntry, Receipt, Role, Supplier, Witness};
 
@@ -139,12 +141,182 @@ pub(crate) struct LedgerPage {
     locations: Vec<(String, String)>,
     transfer_targets: Vec<(String, String)>,
     tasks: Vec<TaskRow>,
+    /// The last inventory and when the next is due, in words; urgent when overdue.
+    inventory: (String, bool),
+    /// Whether any inventory is recorded (the initial one is then behind the clinic).
+    inventory_taken: bool,
     kinds: Vec<(&'static str, &'static str)>,
     form: LedgerForm,
     /// The form the values in `form` were sent with (`entry`, `count`, `transfer`, ...).
     posted: Posted,
     errors: FormErrors,
     notice: Option<String>,
+}
+
+/// An amount in a container's words: mg, and mL for a vial.
+fn held(form: Product, mg: f64) -> String {
+    match form.ml_for(mg) {
+        Some(ml) => format!("{mg:.1} mg ({ml:.2} mL)"),
+        None => format!("{mg:.1} mg"),
+    }
+}
+
+/// The containers in stock by lot, in the order they come (by lot number).
+fn lot_rows(containers: &[store::ContainerRecord], today: Date) -> Vec<LotRow> {
+    let mut by_lot: Vec<(&str, Product, LotRow, f64)> = Vec::new();
+    for c in containers {
+        let opened = u32::from(c.balance_mg + ledger::MG_EPSILON < c.full_mg);
+        match by_lot.iter_mut().find(|(id, ..)| *id == c.lot_id) {
+            Some((_, _, row, mg)) => {
+                row.containers += 1;
+                row.opened += opened;
+                *mg += c.balance_mg;
+            }
+            None => by_lot.push((
+                &c.lot_id,
+                c.form,
+                LotRow {
+                    lot: c.lot.clone(),
+                    what: c.form.label(),
+                    containers: 1,
+                    opened,
+                    holds: String::new(),
+                    expires: c.expires_on.to_string(),
+                    expired: ledger::expired(c.expires_on, today),
+                },
+                c.balance_mg,
+            )),
+        }
+    }
+    by_lot
+        .into_iter()
+        .map(|(_, form, row, mg)| LotRow {
+            holds: held(form, mg),
+            ..row
+        })
+        .collect()
+}
+
+/// The DEA reports still to make, soonest first.
+fn task_rows(tasks: Vec<(String, Date, i64)>, today: Date) -> Vec<TaskRow> {
+    tasks
+        .into_iter()
+        .map(|(kind, due, seq)| {
+            let what = match kind.as_str() {
+                "field_division_notice" => "Written notice to the DEA field division",
+                _ => "DEA Form 106 (theft or significant loss), filed online",
+            };
+            TaskRow {
+                what: format!("{what}, for entry {seq}"),
+                due: due.to_string(),
+                overdue: due < today,
+                seq,
+                kind,
+            }
+        })
+        .collect()
+}
+
+/// The last inventory and the day the next is due by, in words, and whether it is overdue
+/// (or none was ever taken).
+fn inventory_words(last: Option<(EntryKind, Timestamp)>, ctx: &PageCtx) -> (String, bool) {
+    match last {
+        None => (
+            "No inventory is recorded. The initial inventory is taken on the first day the clinic handles controlled substances (a zero when there is nothing on hand); take it below.".to_owned(),
+            true,
+        ),
+        Some((kind, at)) => {
+            let on = at.to_zoned(ctx.time_zone()).date();
+            let due = ledger::next_inventory_due(on);
+            let overdue = ctx.today() > due;
+            (
+                format!(
+                    "The last inventory: {} on {on}. The next, the biennial inventory, {} {due} (at least every two years).",
+                    kind.label().to_lowercase(),
+                    if overdue { "was due by" } else { "is due by" }
+                ),
+                overdue,
+            )
+        }
+    }
+}
+
+/// How many days before the biennial inventory's last day the start page reminds of it (a
+/// reminder of Ketaflow's, not a rule).
+pub(crate) const INVENTORY_REMINDER_DAYS: i32 = 30;
+
+/// Something the controlled-substance record needs done, for the start page.
+pub(crate) struct ToSeeTo {
+    pub(crate) text: String,
+    pub(crate) urgent: bool,
+}
+
+/// What a site's ledger needs done: the DEA reports due, an inventory due within
+/// [`INVENTORY_REMINDER_DAYS`] or overdue (or none taken while stock is held), and expired lots
+/// still in stock.
+pub(crate) async fn to_see_to(
+    state: &AppState,
+    site: &store::SiteId,
+    ctx: &PageCtx,
+) -> Result<Vec<ToSeeTo>, AppError> {
+    let store = state.store();
+    let today = ctx.today();
+    let mut out: Vec<ToSeeTo> = task_rows(store.open_dea_tasks(site).await?, today)
+        .into_iter()
+        .map(|t| ToSeeTo {
+            text: if t.overdue {
+                format!("{}: overdue since {}", t.what, t.due)
+            } else {
+                format!("{}: due by {}", t.what, t.due)
+            },
+            urgent: t.overdue,
+        })
+        .collect();
+    let containers = store.cs_stock(site).await?;
+    let last = store
+        .last_inventory(site)
+        .await?
+        .map(|(_, at)| at.to_zoned(ctx.time_zone()).date());
+    out.extend(inventory_note(last, !containers.is_empty(), today));
+    out.extend(
+        lot_rows(&containers, today)
+            .into_iter()
+            .filter(|l| l.expired)
+            .map(|l| ToSeeTo {
+                text: format!(
+                    "Lot {} ({}, {} holding {}) expired on {}: return or waste it",
+                    l.lot, l.what, l.containers, l.holds, l.expires
+                ),
+                urgent: false,
+            }),
+    );
+    Ok(out)
+}
+
+/// What the start page says of the inventory, given the day the last was taken (if any) and
+/// whether the ledger holds stock: nothing while the next is more than
+/// [`INVENTORY_REMINDER_DAYS`] away.
+fn inventory_note(last: Option<Date>, holds_stock: bool, today: Date) -> Option<ToSeeTo> {
+    let Some(last) = last else {
+        return holds_stock.then(|| ToSeeTo {
+            text: "No initial inventory is recorded, while the ledger holds stock".to_owned(),
+            urgent: true,
+        });
+    };
+    let due = ledger::next_inventory_due(last);
+    if today > due {
+        Some(ToSeeTo {
+            text: format!("The biennial inventory: overdue since {due}"),
+            urgent: true,
+        })
+    } else if (due - today).get_days() <= INVENTORY_REMINDER_DAYS {
+        Some(ToSeeTo {
+            text: format!("The biennial inventory: due by {due}"),
+            urgent: false,
+        })
+    } else {
+        None
+    }
 }
 
 fn number(errors: &mut FormErrors, field: &str, words: &str, v: &str) -> Option<f64> {
@@ -170,43 +342,7 @@ async fn page(
     let emptied = store.cs_emptied(site).await?;
     let today = ctx.today();
     let containers = store.cs_stock(site).await?;
-    let held = |form: Product, mg: f64| match form.ml_for(mg) {
-        Some(ml) => format!("{mg:.1} mg ({ml:.2} mL)"),
-        None => format!("{mg:.1} mg"),
-    };
-    // By lot, in the order the containers come (by lot number).
-    let mut by_lot: Vec<(&str, Product, LotRow, f64)> = Vec::new();
-    for c in &containers {
-        let opened = u32::from(c.balance_mg + ledger::MG_EPSILON < c.full_mg);
-        match by_lot.iter_mut().find(|(id, ..)| *id == c.lot_id) {
-            Some((_, _, row, mg)) => {
-                row.containers += 1;
-                row.opened += opened;
-                *mg += c.balance_mg;
-            }
-            None => by_lot.push((
-                &c.lot_id,
-                c.form,
-                LotRow {
-                    lot: c.lot.clone(),
-                    what: c.form.label(),
-                    containers: 1,
-                    opened,
-                    holds: String::new(),
-                    expires: c.expires_on.to_string(),
-                    expired: ledger::expired(c.expires_on, today),
-                },
-                c.balance_mg,
-            )),
-        }
-    }
-    let lots = by_lot
-        .into_iter()
-        .map(|(_, form, row, mg)| LotRow {
-            holds: held(form, mg),
-            ..row
-        })
-        .collect();
+    let lots = lot_rows(&containers, today);
     let stock = containers
         .into_iter()
         .map(|c| StockRow {
@@ -219,24 +355,10 @@ async fn page(
             id: c.id,
         })
         .collect();
-    let tasks = store
-        .open_dea_tasks(site)
-        .await?
-        .into_iter()
-        .map(|(kind, due, seq)| {
-            let what = match kind.as_str() {
-                "field_division_notice" => "Written notice to the DEA field division",
-                _ => "DEA Form 106 (theft or significant loss), filed online",
-            };
-            TaskRow {
-                what: format!("{what}, for entry {seq}"),
-                due: due.to_string(),
-                overdue: due < today,
-                seq,
-                kind,
-            }
-        })
-        .collect();
+    let tasks = task_rows(store.open_dea_tasks(site).await?, today);
+    let last_inventory = store.last_inventory(site).await?;
+    let inventory_taken = last_inventory.is_some();
+    let inventory = inventory_words(last_inventory, &ctx);
     Ok(LedgerPage {
         can_write: matches!(who.user().role, Role::Nurse | Role::Prescriber),
         stock,
@@ -255,6 +377,8 @@ async fn page(
             .map(|(id, site, name)| (id, format!("{site}: {name}")))
             .collect(),
         tasks,
+        inventory,
+        inventory_taken,
         kinds: [
             EntryKind::Waste,
             EntryKind::Return,
@@ -991,4 +1115,41 @@ pub(crate) async fn verify(
     };
     let site = &who.user().site_id;
     super::chain_check::outcome(&state, &who.actor(), site, ctx, &LEDGER, ok, words).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_inventory_is_recalled_a_month_ahead_and_when_overdue() {
+        let d = jiff::civil::date;
+        let note =
+            |last, stock, today| inventory_note(last, stock, today).map(|n| (n.text, n.urgent));
+        let today = d(2026, 12, 7);
+        assert_eq!(note(None, false, today), None, "nothing handled yet");
+        assert_eq!(
+            note(None, true, today),
+            Some((
+                "No initial inventory is recorded, while the ledger holds stock".into(),
+                true
+            ))
+        );
+        assert_eq!(note(Some(d(2025, 1, 10)), true, today), None);
+        assert_eq!(
+            note(Some(d(2025, 1, 6)), true, today),
+            Some(("The biennial inventory: due by 2027-01-06".into(), false))
+        );
+        assert_eq!(
+            note(Some(d(2024, 12, 7)), true, today),
+            Some(("The biennial inventory: due by 2026-12-07".into(), false))
+        );
+        assert_eq!(
+            note(Some(d(2024, 12, 6)), true, today),
+            Some((
+                "The biennial inventory: overdue since 2026-12-06".into(),
+                true
+            ))
+        );
+    }
 }

@@ -141,6 +141,24 @@ async fn an_anonymous_inquiry_reaches_the_queue_and_becomes_a_patient(app: &Test
         )
         .await;
     assert_eq!(res.status(), 422);
+    // A note with a terminal's escape sequence pasted into it is sent back at its field, and
+    // the status stays as it was.
+    let res = app
+        .post_form(
+            &desk,
+            &format!("{path}/status"),
+            &token,
+            &[("status", "declined"), ("note", "no answer \u{1b}[2J")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains("The note holds a control character or an invisible mark, which pasted text can carry; type it again."),
+        "{page}"
+    );
+    let detail = app.get(&desk, &path).await.text().await.unwrap();
+    assert!(!detail.contains("Declined</td>"), "{detail}");
 
     // Registered in one step: the form comes filled in; once registered, never twice.
     let id = path.trim_start_matches("/inquiries/").to_owned();

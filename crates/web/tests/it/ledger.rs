@@ -432,6 +432,96 @@ async fn a_nurse_keeps_the_ledger_and_the_owner_reads_it(app: &TestApp) {
 
 crate::on_both!(a_nurse_keeps_the_ledger_and_the_owner_reads_it);
 
+/// The start page of those who keep or read the ledger says what it needs done: here an
+/// initial inventory never taken while stock is held, then a biennial inventory overdue, gone
+/// once it is taken; the ledger page says when the last was taken and the next is due.
+async fn the_start_page_says_what_the_ledger_needs_done(app: &TestApp) {
+    let keeper = app.user("keeper@example.org", Role::Nurse).await;
+    app.user("owner@example.org", Role::Admin).await;
+    app.user("desk@example.org", Role::FrontDesk).await;
+    let nurse = app.signed_in("keeper@example.org").await;
+    let owner = app.signed_in("owner@example.org").await;
+    let desk = app.signed_in("desk@example.org").await;
+    let token = app.csrf(&nurse, "/ledger").await;
+    let safe = add_the_safe(app, &nurse, &token).await;
+    let home = |client| async move { app.get(client, "/").await.text().await.unwrap() };
+    assert!(!home(&nurse).await.contains("Controlled substances"));
+    let res = app
+        .post_form(&nurse, "/ledger/receipt", &token, &receipt_form("2", &safe))
+        .await;
+    assert_eq!(res.status(), 303);
+    for client in [&nurse, &owner] {
+        let page = home(client).await;
+        assert!(
+            page.contains("Controlled substances: to see to (1)")
+                && page.contains(
+                    "<strong>No initial inventory is recorded, while the ledger holds stock.</strong>"
+                ),
+            "{page}"
+        );
+    }
+    assert!(!home(&desk).await.contains("Controlled substances"));
+    let ledger = app.get(&nurse, "/ledger").await.text().await.unwrap();
+    assert!(ledger.contains("No inventory is recorded."), "{ledger}");
+    assert!(ledger.contains("Take the initial inventory"), "{ledger}");
+
+    // An initial inventory taken two years and five days ago (in the clinic's zone).
+    let zone = jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap();
+    let today = jiff::Timestamp::now().to_zoned(zone.clone()).date();
+    let taken_on = today
+        .checked_sub(jiff::Span::new().years(2).days(5))
+        .unwrap();
+    let site = app.db.store.first_site().await.unwrap().unwrap().id;
+    app.db
+        .store
+        .take_inventory(
+            &store::Actor::user(&keeper),
+            &site,
+            clinical::ledger::EntryKind::InitialInventory,
+            taken_on.at(12, 0, 0, 0).to_zoned(zone).unwrap().timestamp(),
+        )
+        .await
+        .unwrap();
+    let due = clinical::ledger::next_inventory_due(taken_on);
+    let page = home(&nurse).await;
+    assert!(
+        page.contains(&format!(
+            "<strong>The biennial inventory: overdue since {due}.</strong>"
+        )),
+        "{page}"
+    );
+    let ledger = app.get(&nurse, "/ledger").await.text().await.unwrap();
+    assert!(
+        ledger.contains(&format!(
+            "The last inventory: initial inventory on {taken_on}. The next, the biennial inventory, was due by {due}"
+        )),
+        "{ledger}"
+    );
+    assert!(!ledger.contains("Take the initial inventory"), "{ledger}");
+
+    // Taken today: nothing to see to, and the next is two years on.
+    let res = app
+        .post_form(
+            &nurse,
+            "/ledger/inventory",
+            &token,
+            &[("inventory", "biennial")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    assert!(!home(&nurse).await.contains("Controlled substances"));
+    let ledger = app.get(&nurse, "/ledger").await.text().await.unwrap();
+    assert!(
+        ledger.contains(&format!(
+            "The last inventory: biennial inventory on {today}. The next, the biennial inventory, is due by {}",
+            clinical::ledger::next_inventory_due(today)
+        )),
+        "{ledger}"
+    );
+}
+
+crate::on_both!(the_start_page_says_what_the_ledger_needs_done);
+
 /// A ledger report holds at most `limits.report_lines` lines: the page says it shows the first
 /// ones, the CSV of such a period is refused whole, and the inventory records are chosen before
 /// the bound (they were filtered after it, so a period's first entries hid its inventories).
