@@ -54,6 +54,7 @@ const KEYS: &[&str] = &[
     "session_scales.cadss6_minutes",
     "session_scales.moaas_minutes",
     "ledger.witness_waste",
+    "ledger.opened_vial_days",
     "limits.header_read_timeout_seconds",
     "limits.body_read_timeout_seconds",
     "limits.simulation_deadline_seconds",
@@ -286,12 +287,17 @@ pub(crate) struct LedgerConfig {
     /// Waste and breakage witnessed by a second person with their own password. A state or
     /// institutional rule, not a federal one (research `clinical.md` §6.4): on by default.
     pub(crate) witness_waste: bool,
+    /// Days an opened vial is drawn from after its first entry, unless its manufacturer says
+    /// otherwise: 28 after USP <797> and the CDC (`clinical::ledger::OPENED_VIAL_DAYS`); 0
+    /// makes every vial single use.
+    pub(crate) opened_vial_days: u32,
 }
 
 impl Default for LedgerConfig {
     fn default() -> Self {
         LedgerConfig {
             witness_waste: true,
+            opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
         }
     }
 }
@@ -653,6 +659,12 @@ impl Config {
                 100_000,
             ),
             ("limits.report_lines", self.limits.report_lines, 1, 100_000),
+            (
+                "ledger.opened_vial_days",
+                self.ledger.opened_vial_days.into(),
+                0,
+                365,
+            ),
             (
                 "inquiry.retention_days",
                 self.inquiry.retention_days,

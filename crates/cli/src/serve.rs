@@ -96,6 +96,7 @@ pub(crate) async fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
             session_alerts: config.session_alerts.settings(),
             session_scales: config.session_scales.settings(),
             ledger_witness: config.ledger.witness_waste,
+            opened_vial_days: config.ledger.opened_vial_days,
             inquiry_retention: jiff::SignedDuration::from_hours(24 * config.inquiry.retention_days),
             inquiry_call_back: config.inquiry.call_back.trim().to_owned(),
             limits: config.limits.limits(),

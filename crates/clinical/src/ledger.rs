@@ -635,6 +635,77 @@ pub fn next_inventory_due(last: Date) -> Date {
         .unwrap_or(last)
 }
 
+/// Days an opened vial may be drawn from after it was first entered, unless its manufacturer
+/// says otherwise: the beyond-use date of an opened or needle-punctured multiple-dose vial is
+/// 28 days after (USP General Chapter <797>; the CDC's injection-safety answers on multi-dose
+/// vials: "dated and discarded within 28 days unless the manufacturer specifies a different
+/// (shorter or longer) date"). A setting (`ledger.opened_vial_days`); 0 makes every vial single
+/// use.
+pub const OPENED_VIAL_DAYS: u32 = 28;
+
+/// What makes stock usable on a day: its labelled expiry, and for a vial already drawn from,
+/// the days since it was first entered.
+#[derive(Debug, Clone)]
+pub struct StockRule {
+    /// The clinic's date today.
+    pub today: Date,
+    /// The clinic's time zone, in which a vial's opening instant falls on a date.
+    pub zone: jiff::tz::TimeZone,
+    /// Days an opened vial may be used ([`OPENED_VIAL_DAYS`] by default).
+    pub opened_vial_days: u32,
+}
+
+/// Why a container may not be drawn from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unusable {
+    /// Its lot's labelled expiry date has passed.
+    Expired {
+        /// The labelled expiry date.
+        on: Date,
+    },
+    /// It was first entered too long ago.
+    BeyondUse {
+        /// The day it was first drawn from.
+        opened_on: Date,
+        /// Its beyond-use date: the first day it may no longer be used.
+        from: Date,
+    },
+}
+
+impl StockRule {
+    /// Whether a container of a lot expiring on `expires_on`, first drawn from at `opened_at`
+    /// (none while untouched), may be drawn from today. A vial's beyond-use date is
+    /// `opened_vial_days` after the day it was opened, and it is not used on or after it.
+    pub fn check(
+        &self,
+        expires_on: Date,
+        opened_at: Option<jiff::Timestamp>,
+    ) -> Result<(), Unusable> {
+        if expired(expires_on, self.today) {
+            return Err(Unusable::Expired { on: expires_on });
+        }
+        if let Some(at) = opened_at {
+            let (opened_on, from) = self.beyond_use_date(at);
+            if self.today >= from {
+                return Err(Unusable::BeyondUse { opened_on, from });
+            }
+        }
+        Ok(())
+    }
+
+    /// The day a vial first drawn from at `opened_at` was opened, at the clinic, and its
+    /// beyond-use date: the first day it may no longer be used.
+    pub fn beyond_use_date(&self, opened_at: jiff::Timestamp) -> (Date, Date) {
+        let opened_on = opened_at.to_zoned(self.zone.clone()).date();
+        // ok: only a vial opened at the calendar's end has no day after; it is then beyond
+        // use at once, the safe side.
+        let from = opened_on
+            .checked_add(i64::from(self.opened_vial_days).days())
+            .unwrap_or(opened_on);
+        (opened_on, from)
+    }
+}
+
 /// Whether stock labelled to expire on `expires_on` has expired on `today`: a product may be
 /// used through its labelled expiration date and not after it (USP General Chapter <7>
 /// Labeling: the expiration date is the date after which the product must not be used; one

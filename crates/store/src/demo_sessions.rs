@@ -724,9 +724,14 @@ impl Store {
             TargetDose::Mg(mg) => (mg, None),
         };
         // The dose is drawn from the demo's stock (an opened vial first).
+        let rule = clinical::ledger::StockRule {
+            today: t.to_zoned(tz.clone()).date(),
+            zone: tz.clone(),
+            opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
+        };
         let mut containers = Vec::new();
-        if let Some(lot) = self.lots_in_stock(sid, esketamine).await?.first()
-            && let Ok(ids) = self.pick_containers(sid, &lot.id, dose_mg).await?
+        if let Some(lot) = self.lots_in_stock(sid, esketamine, &rule).await?.first()
+            && let Ok(ids) = self.pick_containers(sid, &lot.id, dose_mg, &rule).await?
         {
             containers = ids;
         }
@@ -742,7 +747,7 @@ impl Store {
             second_verifier: (!esketamine).then_some(second),
             override_reason: None,
             containers: &containers,
-            today: t.to_zoned(tz.clone()).date(),
+            rule: &rule,
         };
         let _ = self
             .verify_dose(nurse, sid, &id, &verify, t + mins(4))

@@ -9,7 +9,7 @@
 //! entry's hash, and the head moves on. Triggers refuse any update or delete of the ledger;
 //! a correction is a new entry that names the one it corrects.
 
-use clinical::ledger::{self, EntryKind, Form, LedgerRefusal, TextField};
+use clinical::ledger::{self, EntryKind, Form, LedgerRefusal, StockRule, TextField, Unusable};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use sqlx::AnyConnection;
@@ -85,6 +85,8 @@ pub struct ContainerRecord {
     pub balance_mg: f64,
     /// Expiry.
     pub expires_on: Date,
+    /// When a dose was first drawn from it (none while untouched).
+    pub opened_at: Option<Timestamp>,
 }
 
 /// A witness's credentials, checked by the store.
@@ -474,7 +476,9 @@ fn entry_from_row(r: &RowReader<'_>) -> Result<EntryRecord, StoreError> {
 }
 
 const CONTAINER_SELECT: &str = "select c.id, c.number, c.full_mg, c.balance_mg, l.form,
-        l.mg_per_ml, l.ml, l.id as lot_id, l.lot, l.expires_on, o.name as location
+        l.mg_per_ml, l.ml, l.id as lot_id, l.lot, l.expires_on, o.name as location,
+        (select min(e.at) from cs_ledger e
+          where e.container_id = c.id and e.kind = 'administration') as opened_at
    from cs_containers c join cs_lots l on l.id = c.lot_id join cs_locations o on o.id = c.location_id";
 
 fn container_from_row(row: &sqlx::any::AnyRow) -> Result<ContainerRecord, StoreError> {
@@ -491,6 +495,7 @@ fn container_from_row(row: &sqlx::any::AnyRow) -> Result<ContainerRecord, StoreE
         full_mg: r.float("full_mg")?,
         balance_mg: r.float("balance_mg")?,
         expires_on: r.parsed("expires_on", |s| s.parse::<Date>())?,
+        opened_at: r.opt_instant("opened_at")?,
     })
 }
 
@@ -1321,7 +1326,7 @@ pub(crate) async fn check_containers(
     ids: &[String],
     devices: bool,
     dose_mg: f64,
-    today: Date,
+    rule: &StockRule,
 ) -> Result<Result<(), String>, StoreError> {
     let mut held = 0.0;
     for id in ids {
@@ -1346,11 +1351,8 @@ pub(crate) async fn check_containers(
                 c.lot
             )));
         }
-        if ledger::expired(c.expires_on, today) {
-            return Ok(Err(format!(
-                "lot {} expired on {}: draw the dose from a lot in date, and return or waste the expired stock in the ledger",
-                c.lot, c.expires_on
-            )));
+        if let Err(why) = rule.check(c.expires_on, c.opened_at) {
+            return Ok(Err(unusable_words(&c, why)));
         }
         held += c.balance_mg;
     }
@@ -1360,6 +1362,22 @@ pub(crate) async fn check_containers(
         )));
     }
     Ok(Ok(()))
+}
+
+/// Why a container may not be drawn from, in words for the dose form.
+pub fn unusable_words(c: &ContainerRecord, why: Unusable) -> String {
+    match why {
+        Unusable::Expired { on } => format!(
+            "lot {} expired on {on}: draw the dose from a lot in date, and return or waste the expired stock in the ledger",
+            c.lot
+        ),
+        Unusable::BeyondUse { opened_on, from } => format!(
+            "{} #{} of lot {} was opened on {opened_on} and may not be used from {from}: draw the dose from another, and waste its remainder in the ledger",
+            c.form.label(),
+            c.number,
+            c.lot
+        ),
+    }
 }
 
 /// Writes a session's administration: the dose taken from its containers in order, one entry
@@ -1467,11 +1485,13 @@ pub struct LotInStock {
 
 impl Store {
     /// The site's lots still holding stock of one kind (devices for esketamine, else vials),
-    /// soonest expiry first.
+    /// soonest expiry first, without the opened vials past their days (`rule`); a lot whose
+    /// only containers are such vials is left out.
     pub async fn lots_in_stock(
         &self,
         site_id: &SiteId,
         devices: bool,
+        rule: &StockRule,
     ) -> Result<Vec<LotInStock>, StoreError> {
         let rows = sqlx::query(&format!(
             "{CONTAINER_SELECT} where c.site_id = $1 and c.balance_mg > 0
@@ -1483,7 +1503,12 @@ impl Store {
         let mut out: Vec<LotInStock> = Vec::new();
         for row in &rows {
             let c = container_from_row(row)?;
-            if devices != matches!(c.form, Form::SpravatoDevice) {
+            if devices != matches!(c.form, Form::SpravatoDevice)
+                || matches!(
+                    rule.check(c.expires_on, c.opened_at),
+                    Err(Unusable::BeyondUse { .. })
+                )
+            {
                 continue;
             }
             match out.iter_mut().find(|l| l.id == c.lot_id) {
@@ -1505,18 +1530,19 @@ impl Store {
     }
 
     /// The containers of a lot a dose is drawn from: an opened one first, then full ones, as
-    /// many as the dose needs; `Ok(Err(why))` when the lot holds too little.
+    /// many as the dose needs, none that `rule` keeps from use; `Ok(Err(why))` when the lot
+    /// holds too little.
     pub async fn pick_containers(
         &self,
         site_id: &SiteId,
         lot_id: &str,
         dose_mg: f64,
+        rule: &StockRule,
     ) -> Result<Result<Vec<String>, String>, StoreError> {
-        let rows = sqlx::query(
-            "select c.id, c.balance_mg from cs_containers c
-              where c.site_id = $1 and c.lot_id = $2 and c.balance_mg > 0
-              order by c.balance_mg, c.number",
-        )
+        let rows = sqlx::query(&format!(
+            "{CONTAINER_SELECT} where c.site_id = $1 and c.lot_id = $2 and c.balance_mg > 0
+              order by c.balance_mg, c.number"
+        ))
         .bind(site_id.as_str())
         .bind(lot_id)
         .fetch_all(&self.pool)
@@ -1527,9 +1553,12 @@ impl Store {
             if held + ledger::MG_EPSILON >= dose_mg {
                 break;
             }
-            let r = RowReader::new(row, "cs_containers", "id")?;
-            held += r.float("balance_mg")?;
-            picked.push(r.text("id")?);
+            let c = container_from_row(row)?;
+            if rule.check(c.expires_on, c.opened_at).is_err() {
+                continue;
+            }
+            held += c.balance_mg;
+            picked.push(c.id);
         }
         if held + ledger::MG_EPSILON < dose_mg {
             return Ok(Err(format!(

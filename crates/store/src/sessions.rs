@@ -413,8 +413,8 @@ pub struct DoseVerification<'a> {
     /// The ledger's vials or devices the dose is drawn from (none when the clinic does not
     /// keep its stock in Ketaflow).
     pub containers: &'a [String],
-    /// The clinic's date today, against which the containers' expiry is checked.
-    pub today: Date,
+    /// What makes the containers usable today: their expiry, and an opened vial's days.
+    pub rule: &'a clinical::ledger::StockRule,
 }
 
 /// Where an idempotent post comes from.
@@ -1524,7 +1524,7 @@ impl Store {
                 dose.containers,
                 s.product.is_esketamine(),
                 dose.dose_mg,
-                dose.today,
+                dose.rule,
             )
             .await?
             {

@@ -75,6 +75,8 @@ pub struct WebConfig {
     pub session_scales: clinical::session::ScaleSettings,
     /// Whether waste and breakage of controlled substances need a second person's witness.
     pub ledger_witness: bool,
+    /// Days an opened vial may be drawn from after its first entry (0: single use).
+    pub opened_vial_days: u32,
     /// How long public inquiries are kept.
     pub inquiry_retention: jiff::SignedDuration,
     /// When the clinic calls back, as the thank-you page says it ("within one working day").

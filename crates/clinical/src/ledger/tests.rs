@@ -280,3 +280,42 @@ fn the_biennial_inventory_is_due_two_years_after_the_last() {
     assert_eq!(next_inventory_due(d(2026, 11, 6)), d(2028, 11, 6));
     assert_eq!(next_inventory_due(d(2028, 2, 29)), d(2030, 2, 28));
 }
+
+#[test]
+fn an_opened_vial_is_used_for_28_days_from_its_first_entry() {
+    let d = jiff::civil::date;
+    let zone = jiff::tz::TimeZone::get("America/New_York").unwrap();
+    let rule = |today| StockRule {
+        today,
+        zone: zone.clone(),
+        opened_vial_days: OPENED_VIAL_DAYS,
+    };
+    // Opened at 22:30 in New York on 1 November: 2 November in UTC, 1 November at the clinic.
+    let opened: jiff::Timestamp = "2026-11-02T03:30:00Z".parse().unwrap();
+    let expires = d(2028, 1, 31);
+    assert_eq!(rule(d(2026, 11, 28)).check(expires, Some(opened)), Ok(()));
+    assert_eq!(
+        rule(d(2026, 11, 29)).check(expires, Some(opened)),
+        Err(Unusable::BeyondUse {
+            opened_on: d(2026, 11, 1),
+            from: d(2026, 11, 29)
+        })
+    );
+    assert_eq!(
+        rule(d(2030, 1, 1)).check(expires, None),
+        Err(Unusable::Expired { on: expires })
+    );
+    assert_eq!(
+        rule(d(2026, 12, 30)).check(expires, None),
+        Ok(()),
+        "never opened"
+    );
+    let single_use = StockRule {
+        opened_vial_days: 0,
+        ..rule(d(2026, 11, 1))
+    };
+    assert!(
+        single_use.check(expires, Some(opened)).is_err(),
+        "0 days: single use"
+    );
+}

@@ -114,6 +114,11 @@ pub(crate) struct StockRow {
     balance: String,
     expires: String,
     expired: bool,
+    /// When a dose was first drawn from it and the first day it may no longer be used, in
+    /// words; empty while untouched.
+    opened: String,
+    /// Past its days since it was opened.
+    beyond_use: bool,
 }
 
 /// A lot in stock: its containers together, as a count is checked.
@@ -136,6 +141,8 @@ pub(crate) struct LedgerPage {
     stock: Vec<StockRow>,
     /// The same stock by lot, with what each lot holds together.
     lots: Vec<LotRow>,
+    /// Opened vials past their days, in words.
+    beyond_use: Vec<String>,
     /// How many containers are empty (not listed; their movements are in the ledger).
     emptied: i64,
     locations: Vec<(String, String)>,
@@ -151,6 +158,42 @@ pub(crate) struct LedgerPage {
     posted: Posted,
     errors: FormErrors,
     notice: Option<String>,
+}
+
+/// What makes stock usable at the clinic on `today`: its expiry, and an opened vial's days
+/// (`ledger.opened_vial_days`).
+pub(crate) fn stock_rule(state: &AppState, ctx: &PageCtx, today: Date) -> ledger::StockRule {
+    ledger::StockRule {
+        today,
+        zone: ctx.time_zone(),
+        opened_vial_days: state.config().opened_vial_days,
+    }
+}
+
+/// When a container was first drawn from and the first day it may no longer be used:
+/// "2026-12-07, not used from 2027-01-04"; empty while untouched.
+fn opened_words(c: &store::ContainerRecord, rule: &ledger::StockRule) -> String {
+    c.opened_at.map_or_else(String::new, |at| {
+        let (opened_on, from) = rule.beyond_use_date(at);
+        format!("{opened_on}, not used from {from}")
+    })
+}
+
+/// The opened vials past their days, in words: what each holds and what to do.
+fn beyond_use(containers: &[store::ContainerRecord], rule: &ledger::StockRule) -> Vec<String> {
+    containers
+        .iter()
+        .filter_map(|c| match rule.check(c.expires_on, c.opened_at) {
+            Err(ledger::Unusable::BeyondUse { opened_on, from }) => Some(format!(
+                "{} #{} of lot {} was opened on {opened_on} and is not used from {from}; it holds {}: waste it with a witness",
+                c.form.label(),
+                c.number,
+                c.lot,
+                held(c.form, c.balance_mg)
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// An amount in a container's words: mg, and mL for a vial.
@@ -279,6 +322,14 @@ pub(crate) async fn to_see_to(
         .map(|(_, at)| at.to_zoned(ctx.time_zone()).date());
     out.extend(inventory_note(last, !containers.is_empty(), today));
     out.extend(
+        beyond_use(&containers, &stock_rule(state, ctx, today))
+            .into_iter()
+            .map(|text| ToSeeTo {
+                text,
+                urgent: false,
+            }),
+    );
+    out.extend(
         lot_rows(&containers, today)
             .into_iter()
             .filter(|l| l.expired)
@@ -343,16 +394,26 @@ async fn page(
     let today = ctx.today();
     let containers = store.cs_stock(site).await?;
     let lots = lot_rows(&containers, today);
+    let rule = stock_rule(state, &ctx, today);
+    let beyond_use = beyond_use(&containers, &rule);
     let stock = containers
         .into_iter()
-        .map(|c| StockRow {
-            what: format!("{} #{}", c.form.label(), c.number),
-            balance: held(c.form, c.balance_mg),
-            expires: c.expires_on.to_string(),
-            expired: ledger::expired(c.expires_on, today),
-            lot: c.lot,
-            location: c.location,
-            id: c.id,
+        .map(|c| {
+            let opened = opened_words(&c, &rule);
+            StockRow {
+                what: format!("{} #{}", c.form.label(), c.number),
+                balance: held(c.form, c.balance_mg),
+                expires: c.expires_on.to_string(),
+                expired: ledger::expired(c.expires_on, today),
+                beyond_use: matches!(
+                    rule.check(c.expires_on, c.opened_at),
+                    Err(ledger::Unusable::BeyondUse { .. })
+                ),
+                opened,
+                lot: c.lot,
+                location: c.location,
+                id: c.id,
+            }
         })
         .collect();
     let tasks = task_rows(store.open_dea_tasks(site).await?, today);
@@ -363,6 +424,7 @@ async fn page(
         can_write: matches!(who.user().role, Role::Nurse | Role::Prescriber),
         stock,
         lots,
+        beyond_use,
         emptied,
         locations: store
             .cs_locations(site)

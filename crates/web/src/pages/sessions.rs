@@ -1059,9 +1059,10 @@ async fn session_page(
         SessionStatus::PreAssessed | SessionStatus::DoseVerified
     ) {
         let today = ctx.today();
+        let rule = super::ledger::stock_rule(state, &ctx, today);
         let (in_date, expired): (Vec<_>, Vec<_>) = state
             .store()
-            .lots_in_stock(site, s.product.is_esketamine())
+            .lots_in_stock(site, s.product.is_esketamine(), &rule)
             .await?
             .into_iter()
             .partition(|l| !ledger::expired(l.expires_on, today));
@@ -1510,10 +1511,11 @@ pub(crate) async fn act(
             // The stock it is drawn from, when the clinic keeps its stock in the ledger.
             let mut containers = Vec::new();
             let mut stock_lot_number = None;
-            let lots = store
-                .lots_in_stock(&site, s.product.is_esketamine())
-                .await?;
             let today = now.to_zoned(ctx.time_zone()).date();
+            let rule = super::ledger::stock_rule(&state, &ctx, today);
+            let lots = store
+                .lots_in_stock(&site, s.product.is_esketamine(), &rule)
+                .await?;
             if !lots.is_empty() {
                 match lots.iter().find(|l| l.id == form.stock_lot.trim()) {
                     None if lots.iter().all(|l| ledger::expired(l.expires_on, today)) => {
@@ -1536,7 +1538,7 @@ pub(crate) async fn act(
                     Some(l) => {
                         stock_lot_number = Some((l.id.clone(), l.lot.clone()));
                         if let Some(g) = given {
-                            match store.pick_containers(&site, &l.id, g).await? {
+                            match store.pick_containers(&site, &l.id, g, &rule).await? {
                                 Ok(ids) => containers = ids,
                                 Err(why) => errors.push("stock_lot", sentence(&why)),
                             }
@@ -1572,7 +1574,7 @@ pub(crate) async fn act(
                         None
                     },
                     containers: &containers,
-                    today,
+                    rule: &rule,
                 };
                 if let Err(r) = store.verify_dose(&actor, &site, &id, &v, now).await? {
                     refusal_into(&mut errors, "dose_mg", r);

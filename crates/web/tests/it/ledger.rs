@@ -586,3 +586,111 @@ async fn a_report_longer_than_its_bound_says_so_and_is_not_exported_cut_short() 
     assert!(inv.contains("the whole site"), "{inv}");
     app.finish().await;
 }
+
+/// An opened vial is drawn from for `ledger.opened_vial_days` (28) days after its first dose:
+/// past them it is left out of what a session is offered and picks, and flagged on the ledger
+/// and the start page with what to do.
+async fn an_opened_vial_is_not_used_past_its_days(app: &TestApp) {
+    let keeper = app.user("keeper@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("keeper@example.org").await;
+    let token = app.csrf(&nurse, "/ledger").await;
+    let safe = add_the_safe(app, &nurse, &token).await;
+    let res = app
+        .post_form(&nurse, "/ledger/receipt", &token, &receipt_form("2", &safe))
+        .await;
+    assert_eq!(res.status(), 303);
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap().id;
+    let actor = store::Actor::user(&keeper);
+    let zone = jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap();
+    let now = jiff::Timestamp::now();
+    let today = now.to_zoned(zone.clone()).date();
+    let stock = store.cs_stock(&site).await.unwrap();
+    let (first, second) = (stock[0].id.clone(), stock[1].id.clone());
+    // The first vial was opened 30 days ago, the second 3 days ago.
+    let opened = |id: &str, days: i64| {
+        let id = id.to_owned();
+        let actor = actor.clone();
+        let site = site.clone();
+        async move {
+            let at = now - jiff::SignedDuration::from_hours(24 * days);
+            store
+                .write_ledger_entry(
+                    &actor,
+                    &site,
+                    &store::NewEntry::new(clinical::ledger::EntryKind::Administration, &id, 20.0),
+                    true,
+                    at.to_zoned(jiff::tz::TimeZone::UTC).date(),
+                    at,
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            at.to_zoned(jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap())
+                .date()
+        }
+    };
+    let first_opened = opened(&first, 30).await;
+    let second_opened = opened(&second, 3).await;
+    let from = first_opened
+        .checked_add(jiff::Span::new().days(28))
+        .unwrap();
+    let ledger = app.get(&nurse, "/ledger").await.text().await.unwrap();
+    let flagged = format!(
+        "ketamine HCl 50 mg/mL, 10 mL vial #1 of lot KET-88210 was opened on {first_opened} and is not used from {from}; it holds 480.0 mg (9.60 mL): waste it with a witness"
+    );
+    assert!(ledger.contains(&flagged), "{ledger}");
+    assert!(
+        ledger.contains(&format!(
+            "<td>{second_opened}, not used from {}</td>",
+            second_opened
+                .checked_add(jiff::Span::new().days(28))
+                .unwrap()
+        )),
+        "{ledger}"
+    );
+    let home = app.get(&nurse, "/").await.text().await.unwrap();
+    assert!(home.contains(&format!("{flagged}.")), "{home}");
+
+    // A session is offered the lot without the old vial, and a dose is drawn from the newer.
+    let rule = clinical::ledger::StockRule {
+        today,
+        zone,
+        opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
+    };
+    let lots = store.lots_in_stock(&site, false, &rule).await.unwrap();
+    assert_eq!(
+        lots.iter()
+            .map(|l| (l.containers, l.held_mg))
+            .collect::<Vec<_>>(),
+        [(1, 480.0)]
+    );
+    let picked = store
+        .pick_containers(&site, &lots[0].id, 40.0, &rule)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(picked, std::slice::from_ref(&second));
+    // Nothing is left to draw more than the newer vial holds.
+    assert!(
+        store
+            .pick_containers(&site, &lots[0].id, 500.0, &rule)
+            .await
+            .unwrap()
+            .is_err()
+    );
+    // With 0 days every vial is single use: neither opened vial is offered.
+    let single_use = clinical::ledger::StockRule {
+        opened_vial_days: 0,
+        ..rule
+    };
+    assert!(
+        store
+            .lots_in_stock(&site, false, &single_use)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+crate::on_both!(an_opened_vial_is_not_used_past_its_days);

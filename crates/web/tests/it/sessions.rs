@@ -1084,7 +1084,11 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
                 second_verifier: None,
                 override_reason: None,
                 containers: &[],
-                today: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
+                rule: &clinical::ledger::StockRule {
+                    today: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
+                    zone: jiff::tz::TimeZone::UTC,
+                    opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
+                },
             },
             now,
         )
@@ -1554,7 +1558,12 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
         .await
         .unwrap()
         .unwrap();
-    let lots = store.lots_in_stock(&site, false).await.unwrap();
+    let rule = clinical::ledger::StockRule {
+        today: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
+        zone: jiff::tz::TimeZone::UTC,
+        opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
+    };
+    let lots = store.lots_in_stock(&site, false, &rule).await.unwrap();
     let lot_of = |number: &str| {
         lots.iter()
             .find(|l| l.lot == number)
@@ -1659,7 +1668,11 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
                 second_verifier: Some(&checker.id),
                 override_reason: None,
                 containers: &old_vial,
-                today: expired_on.tomorrow().unwrap(),
+                rule: &clinical::ledger::StockRule {
+                    today: expired_on.tomorrow().unwrap(),
+                    zone: jiff::tz::TimeZone::UTC,
+                    opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
+                },
             },
             now,
         )

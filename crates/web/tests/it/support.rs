@@ -59,6 +59,7 @@ impl TestApp {
                 session_alerts: clinical::session::AlertSettings::default(),
                 session_scales: clinical::session::ScaleSettings::default(),
                 ledger_witness: true,
+                opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
                 inquiry_retention: jiff::SignedDuration::from_hours(24 * 90),
                 inquiry_call_back: "within one working day".into(),
                 limits,
