@@ -350,7 +350,7 @@ type DemoInquiry<'a> = (
 const DEMO_INQUIRIES: [DemoInquiry<'static>; 3] = [
     (
         "Selwyn",
-        "Harrowgate",
+        "Marchbank",
         "+1 555 010 0142",
         "",
         &["mornings"],
