@@ -301,7 +301,47 @@ async fn the_demo_patients_in_the_chairs_are_where_their_courses_plan(db: &TestD
     assert_eq!(wrenfield.booked[0].to_zoned(tz.clone()).date(), today());
 }
 
+/// A demo started late on a Monday morning (11:40 in New York): the active course's first
+/// session, a week back at 09:00, had its PHQ-9 before the session refused as a repeat of the
+/// weekly score seeded five minutes earlier with the same answers (the history is timed from
+/// the demo's start), so the course showed that assessment missed.
+async fn a_demo_started_late_morning_misses_no_assessment(db: &TestDb) {
+    use clinical::instruments::schedule::{Done, Status};
+    let now: jiff::Timestamp = "2026-11-30T16:40:00Z".parse().unwrap();
+    let today: jiff::civil::Date = "2026-11-30".parse().unwrap();
+    let seed = db.store.seed_demo(now, today).await.unwrap();
+    let system = Actor::system("test");
+    let site = &seed.site.id;
+    let tz = seed.site.zone.clone();
+    let (courses, _) = db.store.open_courses(&system, site, now).await.unwrap();
+    let course = courses
+        .iter()
+        .find(|c| c.patient_name == "Marlow Ashgrove")
+        .unwrap();
+    let done: Vec<Done> = db
+        .store
+        .assessments(&system, site, &course.patient_id, now)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| Done {
+            instrument: r.instrument,
+            time_point: r.time_point,
+            date: r.administered_at.to_zoned(tz.clone()).date(),
+        })
+        .collect();
+    let sessions = course.sessions_as_they_stand(&tz, today);
+    let plan = clinical::course::assessment_schedule(course.instrument, &sessions);
+    let missed: Vec<_> = plan
+        .status(&done, today)
+        .into_iter()
+        .filter(|(_, s)| *s == Status::Missed)
+        .collect();
+    assert!(missed.is_empty(), "{missed:?} of {done:?}");
+}
+
 crate::on_both!(
+    a_demo_started_late_morning_misses_no_assessment,
     the_demo_patients_in_the_chairs_are_where_their_courses_plan,
     a_weekend_demo_has_a_course_session_ahead,
     seeding_twice_adds_nothing_the_second_time,
