@@ -427,13 +427,18 @@ pub struct ProposalAsk {
     /// Days that hold one of the course's sessions already: nothing is proposed on them, nor
     /// two proposals on one day (a course's plan puts one session on a day at most).
     pub taken_days: Vec<Date>,
+    /// The time of day the patient comes (their last booked session's), which each proposal
+    /// keeps as near as its day allows; none: the first proposal's time, once made.
+    pub prefer: Option<jiff::civil::Time>,
 }
 
-/// The first free slot for each planned session on its day or, when the day is full, closed
-/// or holds another of the course's sessions, one of the next `slack_days` days, in a chair
-/// that takes `kind`, every 15 minutes from opening, never overlapping the chair's bookings,
-/// the patient's (`patient_busy`) or the proposals before it. Sessions no slot fits are left
-/// out (the caller says which).
+/// A free slot for each planned session on its day or, when the day is full, closed or holds
+/// another of the course's sessions, one of the next `slack_days` days, in a chair that takes
+/// `kind`, every 15 minutes from opening, never overlapping the chair's bookings, the
+/// patient's (`patient_busy`) or the proposals before it: the one nearest the time of day the
+/// patient comes ([`ProposalAsk::prefer`], else the first proposal's), so a course's sessions
+/// keep one time as far as the chairs allow; the first free slot of the day when there is no
+/// such time yet. Sessions no slot fits are left out (the caller says which).
 pub fn propose(
     sessions: &[PlannedSession],
     ask: &ProposalAsk,
@@ -447,7 +452,9 @@ pub fn propose(
         not_before,
         slack_days,
         ref taken_days,
+        prefer,
     } = *ask;
+    let mut prefer = prefer;
     let mut days: Vec<Date> = taken_days.clone();
     let length = SignedDuration::from_mins(i64::from(minutes));
     let mut taken: Vec<(String, Timestamp, Timestamp)> = Vec::new();
@@ -469,7 +476,9 @@ pub fn propose(
                 &taken,
                 tz,
                 not_before,
+                prefer,
             ) {
+                prefer = prefer.or_else(|| Some(p.1.to_zoned(tz.clone()).time()));
                 taken.push((p.0.clone(), p.1, p.2));
                 days.push(date);
                 out.push(Proposal {
@@ -495,7 +504,17 @@ fn first_slot(
     taken: &[(String, Timestamp, Timestamp)],
     tz: &TimeZone,
     not_before: Timestamp,
+    prefer: Option<jiff::civil::Time>,
 ) -> Option<(String, Timestamp, Timestamp)> {
+    // How far a start lies from the preferred time of day, in minutes (0 with none).
+    let distance = |start: Timestamp| {
+        prefer.map_or(0, |t| {
+            let local = start.to_zoned(tz.clone()).time();
+            (i64::from(local.hour()) * 60 + i64::from(local.minute())
+                - (i64::from(t.hour()) * 60 + i64::from(t.minute())))
+            .abs()
+        })
+    };
     let mut best: Option<(String, Timestamp, Timestamp)> = None;
     for chair in chairs.iter().filter(|c| c.takes(kind)) {
         if !chair.hours.days.contains(&date.weekday()) {
@@ -527,10 +546,16 @@ fn first_slot(
                 && !overlaps(&mine, start, end)
                 && !overlaps(&all_patient, start, end)
             {
-                if best.as_ref().is_none_or(|b| start < b.1) {
+                if best
+                    .as_ref()
+                    .is_none_or(|b| (distance(start), start) < (distance(b.1), b.1))
+                {
                     best = Some((chair.id.clone(), start, end));
                 }
-                break;
+                // Without a time to keep, the chair's first free slot is its best.
+                if prefer.is_none() {
+                    break;
+                }
             }
             match start.checked_add(SignedDuration::from_mins(15)) {
                 Ok(next) => start = next,
@@ -598,6 +623,7 @@ mod tests {
             not_before,
             slack_days,
             taken_days: Vec::new(),
+            prefer: None,
         }
     }
 
@@ -683,6 +709,49 @@ mod tests {
         );
         assert!(p.iter().all(|x| x.chair_id != "b"));
         assert_eq!(p[0].end, at("2026-12-07T10:10"));
+    }
+
+    #[test]
+    fn a_courses_sessions_keep_the_time_the_patient_comes() {
+        let protocol = builtin_protocols()
+            .into_iter()
+            .find(|p| p.code == "iv_induction_thrice_weekly")
+            .unwrap();
+        let sessions = protocol.expand("2026-12-07".parse().unwrap());
+        // A chair open around the clock beside one open 8 to 18: asked at 11:40 on the first
+        // day, every session is proposed at 11:45, not at midnight in the always-open chair.
+        let mut always = chair("always", &[Product::IvRacemic]);
+        always.hours = OpeningHours::every_day_all_day();
+        let day = chair("day", &[Product::IvRacemic]);
+        let p = propose(
+            &sessions,
+            &ask(at("2026-12-07T11:40"), 2),
+            &[always.clone(), day.clone()],
+            &[],
+        );
+        assert_eq!(p.len(), 6);
+        for x in &p {
+            let local = x.start.to_zoned(chicago()).time();
+            assert_eq!((local.hour(), local.minute()), (11, 45), "{p:?}");
+        }
+        // The patient's sessions so far were at 14:00: kept, and where the afternoon is taken
+        // the nearest free start is chosen (15:00 after a booking from 13:00 to 15:00).
+        let mut day = day;
+        day.busy
+            .push((at("2026-12-09T13:00"), at("2026-12-09T15:00")));
+        let p = propose(
+            &sessions[..2],
+            &ProposalAsk {
+                prefer: Some(jiff::civil::time(14, 0, 0, 0)),
+                ..ask(at("2026-12-01T00:00"), 2)
+            },
+            &[day],
+            &[],
+        );
+        assert_eq!(
+            p.iter().map(|x| x.start).collect::<Vec<_>>(),
+            [at("2026-12-07T14:00"), at("2026-12-09T15:00")]
+        );
     }
 
     #[test]

@@ -145,10 +145,16 @@ async fn page(
     let ask = ProposalAsk {
         kind,
         minutes,
-        tz,
+        tz: tz.clone(),
         not_before: now,
         slack_days: 2,
         taken_days: course_days,
+        // The time the patient comes: their latest booked session's.
+        prefer: course
+            .booked
+            .iter()
+            .max()
+            .map(|t| t.to_zoned(tz.clone()).time()),
     };
     let proposals = propose(&remaining, &ask, &chairs, &patient_busy);
     let rows = proposals

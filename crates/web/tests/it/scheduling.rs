@@ -1465,11 +1465,12 @@ async fn a_course_begun_early_keeps_its_spacing(app: &TestApp) {
     );
     let proposed = input_after(&html, "Proposed appointments", "slot");
     let ms: i64 = proposed.split('|').nth(2).unwrap().parse().unwrap();
-    let day = jiff::Timestamp::from_millisecond(ms)
+    let at = jiff::Timestamp::from_millisecond(ms)
         .unwrap()
-        .to_zoned(chicago.clone())
-        .date();
-    assert_eq!(day, second, "{proposed}");
+        .to_zoned(chicago.clone());
+    assert_eq!(at.date(), second, "{proposed}");
+    // At the time the patient came to the first, not at the chair's opening.
+    assert_eq!((at.hour(), at.minute()), (9, 0), "{proposed}");
     // The course's page shows the day beside the one planned, and asks the assessment before
     // the second session on that day.
     let page = app.get(&doctor, &path).await.text().await.unwrap();
