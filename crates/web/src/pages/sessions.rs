@@ -101,6 +101,36 @@ pub(crate) struct SessionForm {
 }
 
 impl SessionForm {
+    /// The discharge checklist: each item's field, its words, and whether it was ticked (kept
+    /// when a discharge is refused).
+    fn discharge_checks(&self) -> [(&'static str, &'static str, bool); 4] {
+        [
+            (
+                "alert_and_oriented",
+                "Alert and oriented",
+                &self.alert_and_oriented,
+            ),
+            (
+                "no_active_nausea",
+                "No active nausea or vomiting",
+                &self.no_active_nausea,
+            ),
+            (
+                "escort_present",
+                "A responsible adult is here to take the patient home",
+                &self.escort_present,
+            ),
+            (
+                "vitals_near_baseline",
+                "Vitals near the patient's baseline",
+                &self.vitals_near_baseline,
+            ),
+        ]
+        .map(|(name, label, value)| (name, label, value == "on"))
+    }
+}
+
+impl SessionForm {
     /// The answer to item `n` (from 1) of an in-session scale.
     fn answer(&self, n: usize) -> &str {
         match n {

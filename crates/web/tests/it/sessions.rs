@@ -819,6 +819,18 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
         .post_form(&nurse, &format!("{page}/discharge"), &token, &all[..3])
         .await;
     assert_eq!(res.status(), 422);
+    // Sent back for the fourth, the three ticked stay ticked.
+    let html = res.text().await.unwrap();
+    for (name, _) in &all[..3] {
+        assert!(
+            html.contains(&format!("id=\"{name}\" name=\"{name}\" checked")),
+            "{name}: {html}"
+        );
+    }
+    assert!(
+        !html.contains("id=\"vitals_near_baseline\" name=\"vitals_near_baseline\" checked"),
+        "{html}"
+    );
     let res = app
         .post_form(&nurse, &format!("{page}/discharge"), &token, &all)
         .await;
