@@ -225,6 +225,28 @@ async fn a_weekend_demo_has_a_course_session_ahead(db: &TestDb) {
     );
 }
 
+/// What a course's patient has done, as the course's plan counts it: each assessment by
+/// instrument, time point and day at the clinic.
+async fn done_of(
+    db: &TestDb,
+    site: &store::SiteId,
+    course: &store::CourseRecord,
+    tz: &jiff::tz::TimeZone,
+    now: jiff::Timestamp,
+) -> Vec<clinical::instruments::schedule::Done> {
+    db.store
+        .assessments(&Actor::system("test"), site, &course.patient_id, now)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| clinical::instruments::schedule::Done {
+            instrument: r.instrument,
+            time_point: r.time_point,
+            date: r.administered_at.to_zoned(tz.clone()).date(),
+        })
+        .collect()
+}
+
 /// The two patients in the chairs had their course's PHQ-9 asked twice that morning (the
 /// baseline and the one before the session), and the esketamine patient sat in the first
 /// session of a course planned to start a week later, its second session ten days after it.
@@ -233,7 +255,7 @@ async fn a_weekend_demo_has_a_course_session_ahead(db: &TestDb) {
 /// is all their plans ask of that morning.
 /// The orders were signed as the demo started, after a week of doses given under them.
 async fn the_demo_patients_in_the_chairs_are_where_their_courses_plan(db: &TestDb) {
-    use clinical::instruments::schedule::{Done, Status, TimePoint};
+    use clinical::instruments::schedule::{Status, TimePoint};
     let seed = db.store.seed_demo(t0(), today()).await.unwrap();
     let system = Actor::system("test");
     let site = &seed.site.id;
@@ -249,19 +271,7 @@ async fn the_demo_patients_in_the_chairs_are_where_their_courses_plan(db: &TestD
         assert_eq!(now_on[0].date, today(), "{family}: {sessions:?}");
         let next = (now_on[1].date - today()).get_days();
         assert!((2..=4).contains(&next), "{family}: {sessions:?}");
-        let records = db
-            .store
-            .assessments(&system, site, &course.patient_id, t0())
-            .await
-            .unwrap();
-        let done: Vec<Done> = records
-            .iter()
-            .map(|r| Done {
-                instrument: r.instrument,
-                time_point: r.time_point,
-                date: r.administered_at.to_zoned(tz.clone()).date(),
-            })
-            .collect();
+        let done = done_of(db, site, course, &tz, t0()).await;
         let plan = clinical::course::assessment_schedule(course.instrument, &sessions);
         let today_asks: Vec<_> = plan
             .status(&done, today())
@@ -306,7 +316,7 @@ async fn the_demo_patients_in_the_chairs_are_where_their_courses_plan(db: &TestD
 /// weekly score seeded five minutes earlier with the same answers (the history is timed from
 /// the demo's start), so the course showed that assessment missed.
 async fn a_demo_started_late_morning_misses_no_assessment(db: &TestDb) {
-    use clinical::instruments::schedule::{Done, Status};
+    use clinical::instruments::schedule::Status;
     let now: jiff::Timestamp = "2026-11-30T16:40:00Z".parse().unwrap();
     let today: jiff::civil::Date = "2026-11-30".parse().unwrap();
     let seed = db.store.seed_demo(now, today).await.unwrap();
@@ -318,18 +328,7 @@ async fn a_demo_started_late_morning_misses_no_assessment(db: &TestDb) {
         .iter()
         .find(|c| c.patient_name == "Marlow Ashgrove")
         .unwrap();
-    let done: Vec<Done> = db
-        .store
-        .assessments(&system, site, &course.patient_id, now)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| Done {
-            instrument: r.instrument,
-            time_point: r.time_point,
-            date: r.administered_at.to_zoned(tz.clone()).date(),
-        })
-        .collect();
+    let done = done_of(db, site, course, &tz, now).await;
     let sessions = course.sessions_as_they_stand(&tz, today);
     let plan = clinical::course::assessment_schedule(course.instrument, &sessions);
     let missed: Vec<_> = plan

@@ -1522,54 +1522,41 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
         dea_number: "RX1234563".into(),
         invoice: "INV-1".into(),
     };
-    store
-        .receive_stock(
-            &actor,
-            &site,
-            &store::Receipt {
-                form: clinical::ledger::Form::Vial {
-                    mg_per_ml: 10,
-                    ml: 5.0,
-                },
-                ndc: "0143-9508-10",
-                lot: "KET-5",
-                expires_on: "2028-06-30".parse().unwrap(),
-                supplier: &supplier,
-                containers: 2,
-                location_id: &safe,
-            },
-            now,
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    // A lot received in date that has expired since (two days ago in the clinic's zone).
+    // Two 50 mg vials of a lot in date, and one of a lot received in date that has expired
+    // since (two days ago in the clinic's zone).
+    let receive = |lot: &'static str, expires_on: jiff::civil::Date, containers: u32| {
+        let (actor, site, safe, supplier) = (&actor, &site, &safe, &supplier);
+        async move {
+            store
+                .receive_stock(
+                    actor,
+                    site,
+                    &store::Receipt {
+                        form: clinical::ledger::Form::Vial {
+                            mg_per_ml: 10,
+                            ml: 5.0,
+                        },
+                        ndc: "0143-9508-10",
+                        lot,
+                        expires_on,
+                        supplier,
+                        containers,
+                        location_id: safe,
+                    },
+                    now,
+                )
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    };
+    receive("KET-5", "2028-06-30".parse().unwrap(), 2).await;
     let expired_on = now
-        .to_zoned(jiff::tz::TimeZone::get("America/Chicago").unwrap())
+        .to_zoned(jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap())
         .date()
         .checked_sub(jiff::Span::new().days(2))
         .unwrap();
-    store
-        .receive_stock(
-            &actor,
-            &site,
-            &store::Receipt {
-                form: clinical::ledger::Form::Vial {
-                    mg_per_ml: 10,
-                    ml: 5.0,
-                },
-                ndc: "0143-9508-10",
-                lot: "KET-OLD",
-                expires_on: expired_on,
-                supplier: &supplier,
-                containers: 1,
-                location_id: &safe,
-            },
-            now,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    receive("KET-OLD", expired_on, 1).await;
     let rule = clinical::ledger::StockRule {
         today: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
         zone: jiff::tz::TimeZone::UTC,
