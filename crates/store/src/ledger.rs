@@ -1365,7 +1365,7 @@ pub(crate) async fn check_containers(
 }
 
 /// Why a container may not be drawn from, in words for the dose form.
-pub fn unusable_words(c: &ContainerRecord, why: Unusable) -> String {
+pub(crate) fn unusable_words(c: &ContainerRecord, why: Unusable) -> String {
     match why {
         Unusable::Expired { on } => format!(
             "lot {} expired on {on}: draw the dose from a lot in date, and return or waste the expired stock in the ledger",

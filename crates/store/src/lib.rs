@@ -70,7 +70,6 @@ pub use intake::IntakeRecord;
 pub use ledger::{
     ContainerRecord, EntryDetails, EntryRecord, GENESIS_HASH, LedgerBroken, LocationRecord, LogRow,
     LotInStock, NewEntry, PlaceNameTaken, Receipt, ReconciliationRow, Supplier, Witness,
-    unusable_words,
 };
 pub use patients::{PatientRecord, PatientSort, Registration};
 pub use row::{

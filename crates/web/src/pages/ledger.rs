@@ -265,7 +265,7 @@ fn task_rows(tasks: Vec<(String, Date, i64)>, today: Date) -> Vec<TaskRow> {
 fn inventory_words(last: Option<(EntryKind, Timestamp)>, ctx: &PageCtx) -> (String, bool) {
     match last {
         None => (
-            "No inventory is recorded. The initial inventory is taken on the first day the clinic handles controlled substances (a zero when there is nothing on hand); take it below.".to_owned(),
+            "No inventory is recorded. The initial inventory is taken on the first day the clinic handles controlled substances (a zero when there is nothing on hand).".to_owned(),
             true,
         ),
         Some((kind, at)) => {
@@ -286,7 +286,7 @@ fn inventory_words(last: Option<(EntryKind, Timestamp)>, ctx: &PageCtx) -> (Stri
 
 /// How many days before the biennial inventory's last day the start page reminds of it (a
 /// reminder of Ketaflow's, not a rule).
-pub(crate) const INVENTORY_REMINDER_DAYS: i32 = 30;
+const INVENTORY_REMINDER_DAYS: i32 = 30;
 
 /// Something the controlled-substance record needs done, for the start page.
 pub(crate) struct ToSeeTo {
