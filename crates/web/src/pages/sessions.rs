@@ -349,6 +349,10 @@ pub(crate) struct SessionPage {
     /// The lots in stock that have expired, in words: not offered, named so the nurse knows
     /// why and the ledger is put right.
     expired_lots: Vec<String>,
+    /// Opened vials past their days since first drawn from, in words: not drawn from.
+    past_days: Vec<String>,
+    /// Days an opened vial is drawn from (`ledger.opened_vial_days`).
+    opened_vial_days: u32,
     scale_rows: Vec<ScaleRow>,
     scale_forms: Vec<ScaleForm>,
     before_session: String,
@@ -1084,7 +1088,7 @@ async fn session_page(
         _ => Vec::new(),
     };
     // The ledger's lots the dose can be drawn from; expired ones are named, not offered.
-    let (stock_lots, expired_lots) = if matches!(
+    let (stock_lots, expired_lots, past_days) = if matches!(
         s.status,
         SessionStatus::PreAssessed | SessionStatus::DoseVerified
     ) {
@@ -1106,15 +1110,33 @@ async fn session_page(
                 l.expires_on
             )
         };
+        // Opened vials past their days, which the lots above leave out.
+        let past_days = state
+            .store()
+            .cs_stock(site)
+            .await?
+            .into_iter()
+            .filter(|c| s.product.is_esketamine() == matches!(c.form, ledger::Form::SpravatoDevice))
+            .filter_map(|c| match rule.check(c.expires_on, c.opened_at) {
+                Err(ledger::Unusable::BeyondUse { opened_on, .. }) => Some(format!(
+                    "{} #{} of lot {} (opened {opened_on})",
+                    c.form.label(),
+                    c.number,
+                    c.lot
+                )),
+                _ => None,
+            })
+            .collect();
         (
             in_date
                 .iter()
                 .map(|l| (l.id.clone(), words(l, "expires")))
                 .collect(),
             expired.iter().map(|l| words(l, "expired")).collect(),
+            past_days,
         )
     } else {
-        (Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Vec::new())
     };
     // The course's outcome scale before this session.
     let outcome = course.instrument;
@@ -1216,6 +1238,8 @@ async fn session_page(
             .unwrap_or_default(),
         stock_lots,
         expired_lots,
+        past_days,
+        opened_vial_days: state.config().opened_vial_days,
         remainders,
         rate_hint: ml_per_mg.map_or_else(String::new, |k| {
             format!("On the pump: mL/h = mg/h × {k:.3} for this bag (the event list shows both).")
@@ -1546,12 +1570,18 @@ pub(crate) async fn act(
             let lots = store
                 .lots_in_stock(&site, s.product.is_esketamine(), &rule)
                 .await?;
-            if !lots.is_empty() {
+            // The clinic keeps its stock in Ketaflow when the ledger holds any of this kind,
+            // usable or not.
+            let keeps_stock = !lots.is_empty()
+                || store.cs_stock(&site).await?.iter().any(|c| {
+                    s.product.is_esketamine() == matches!(c.form, ledger::Form::SpravatoDevice)
+                });
+            if keeps_stock {
                 match lots.iter().find(|l| l.id == form.stock_lot.trim()) {
                     None if lots.iter().all(|l| ledger::expired(l.expires_on, today)) => {
                         errors.push(
                             "stock_lot",
-                            "Every lot in stock has expired: receive stock in date into the ledger first, and return or waste the expired lots there.",
+                            "No stock in the ledger can be given: every lot has expired, or its opened vials are past their days. Receive stock in date into the ledger first, and return or waste the rest there.",
                         )
                     }
                     None => errors.push(

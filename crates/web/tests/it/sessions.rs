@@ -2229,6 +2229,120 @@ async fn the_chair_shows_the_patients_open_safety_alert(app: &TestApp) {
 
 crate::on_both!(the_chair_shows_the_patients_open_safety_alert);
 
+/// A clinic whose only vial was opened more than `ledger.opened_vial_days` ago: the dose form
+/// names it as not drawn from, and a dose is refused rather than verified without the ledger
+/// (with no usable lot, the form used to take the clinic for one that keeps no stock).
+async fn a_dose_is_not_verified_from_stock_past_its_days(app: &TestApp) {
+    let (iv, _) = all_day_chairs(app).await;
+    let id = checked_in(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
+    let keeper = app.user("aged.nurse@example.org", Role::Nurse).await;
+    app.user("aged.check@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("aged.nurse@example.org").await;
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap().id;
+    let actor = Actor::user(&keeper);
+    let now = jiff::Timestamp::now();
+    let safe = store
+        .add_cs_location(
+            &actor,
+            &site,
+            &clinical::ledger::NewPlace::parse("Safe", "safe").unwrap(),
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .receive_stock(
+            &actor,
+            &site,
+            &store::Receipt {
+                form: clinical::ledger::Form::Vial {
+                    mg_per_ml: 10,
+                    ml: 10.0,
+                },
+                ndc: "0143-9508-10",
+                lot: "KET-AGED",
+                expires_on: "2099-06-30".parse().unwrap(),
+                supplier: &store::Supplier {
+                    name: "Example Medical Supply".into(),
+                    address: "1 Supply Road, Columbus, OH".into(),
+                    dea_number: "RX1234563".into(),
+                    invoice: "INV-9".into(),
+                },
+                containers: 1,
+                location_id: &safe,
+            },
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    // Its first dose was drawn 30 days ago.
+    let vial = store.cs_stock(&site).await.unwrap()[0].id.clone();
+    let opened = now - jiff::SignedDuration::from_hours(24 * 30);
+    store
+        .write_ledger_entry(
+            &actor,
+            &site,
+            &store::NewEntry::new(clinical::ledger::EntryKind::Administration, &vial, 20.0),
+            true,
+            opened.to_zoned(jiff::tz::TimeZone::UTC).date(),
+            opened,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let opened_on = opened
+        .to_zoned(jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap())
+        .date();
+    let page = format!("/sessions/{id}");
+    let token = app.csrf(&nurse, &page).await;
+    let pre = [
+        ("weight_kg", "80"),
+        ("systolic_mmhg", "124"),
+        ("diastolic_mmhg", "78"),
+        ("pregnancy_test", "not_applicable"),
+        ("escort", "on"),
+    ];
+    let res = app
+        .post_form(&nurse, &format!("{page}/pre"), &token, &pre)
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            "Not drawn from, as opened more than 28 days ago: ketamine HCl 10 mg/mL, 10 mL vial #1 of lot KET-AGED (opened {opened_on})."
+        )),
+        "{html}"
+    );
+    let dose = [
+        ("dose_mg", ""),
+        ("duration_min", "40"),
+        ("stock_mg_per_ml", "10"),
+        ("bag_ml", "100"),
+        ("second_email", "aged.check@example.org"),
+        ("second_password", crate::support::PASSWORD),
+        ("lot", "KET-AGED"),
+    ];
+    let res = app
+        .post_form(&nurse, &format!("{page}/dose"), &token, &dose)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("No stock in the ledger can be given: every lot has expired, or its opened vials are past their days."),
+        "{html}"
+    );
+    let s = store
+        .treatment_session(&actor, &site, &store::SessionId::parse(&id).unwrap(), now)
+        .await
+        .unwrap();
+    assert_eq!(s.status, clinical::session::SessionStatus::PreAssessed);
+}
+
+crate::on_both!(a_dose_is_not_verified_from_stock_past_its_days);
+
 /// The REMS Patient Monitoring Form asks about concomitant benzodiazepines, hypnotics,
 /// psychostimulants, MAOIs and opioids, and whether this is the first treatment; the nurse
 /// answered from memory while Ketaflow held the medication list and the earlier sessions. Each
