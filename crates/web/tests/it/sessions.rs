@@ -2206,6 +2206,22 @@ async fn the_chair_shows_the_patients_open_safety_alert(app: &TestApp) {
         )),
         "{html}"
     );
+    // The patient's record shows the same alert, its follow-up coming back to the record.
+    let record = app
+        .get(&nurse, &format!("/patients/{}", patient.as_str()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        record.contains("<strong>Urgent: safety alert</strong> raised ")
+            && record.contains(&format!(
+                "href=\"/alerts/{}?return_to=/patients/{}\"",
+                alerts[0].id.as_str(),
+                patient.as_str()
+            )),
+        "{record}"
+    );
     let follow_up = clinical::safety::FollowUpInput {
         contact: "in_person".into(),
         actions: vec!["crisis_line_given".into()],
