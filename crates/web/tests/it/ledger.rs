@@ -608,30 +608,8 @@ async fn an_opened_vial_is_not_used_past_its_days(app: &TestApp) {
     let stock = store.cs_stock(&site).await.unwrap();
     let (first, second) = (stock[0].id.clone(), stock[1].id.clone());
     // The first vial was opened 30 days ago, the second 3 days ago.
-    let opened = |id: &str, days: i64| {
-        let id = id.to_owned();
-        let actor = actor.clone();
-        let site = site.clone();
-        async move {
-            let at = now - jiff::SignedDuration::from_hours(24 * days);
-            store
-                .write_ledger_entry(
-                    &actor,
-                    &site,
-                    &store::NewEntry::new(clinical::ledger::EntryKind::Administration, &id, 20.0),
-                    true,
-                    at.to_zoned(jiff::tz::TimeZone::UTC).date(),
-                    at,
-                )
-                .await
-                .unwrap()
-                .unwrap();
-            at.to_zoned(jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap())
-                .date()
-        }
-    };
-    let first_opened = opened(&first, 30).await;
-    let second_opened = opened(&second, 3).await;
+    let first_opened = crate::support::opened_days_ago(app, &actor, &site, &first, 30).await;
+    let second_opened = crate::support::opened_days_ago(app, &actor, &site, &second, 3).await;
     let from = first_opened
         .checked_add(jiff::Span::new().days(28))
         .unwrap();

@@ -1496,59 +1496,125 @@ async fn the_rems_certification_records_the_setting_for_the_monitoring_form(app:
     );
 }
 
-async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
+/// A checked-in IV session of a clinic that keeps its stock in the ledger: the session, its
+/// nurse signed in (`{who}.nurse@example.org`), a second nurse to check doses
+/// (`{who}.check@example.org`), and a safe to receive into.
+struct Stocked {
+    id: String,
+    nurse: reqwest::Client,
+    keeper: store::User,
+    checker: store::User,
+    site: store::SiteId,
+    safe: String,
+}
+
+async fn stocked(app: &TestApp, who: &str) -> Stocked {
     let (iv, _) = all_day_chairs(app).await;
     let id = checked_in(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
-    let nurse_user = app.user("stock.nurse@example.org", Role::Nurse).await;
-    let checker = app.user("stock.check@example.org", Role::Nurse).await;
-    let nurse = app.signed_in("stock.nurse@example.org").await;
+    let keeper = app
+        .user(&format!("{who}.nurse@example.org"), Role::Nurse)
+        .await;
+    let checker = app
+        .user(&format!("{who}.check@example.org"), Role::Nurse)
+        .await;
+    let nurse = app.signed_in(&format!("{who}.nurse@example.org")).await;
     let store = &app.db.store;
     let site = store.first_site().await.unwrap().unwrap().id;
-    let actor = Actor::user(&nurse_user);
-    let now = jiff::Timestamp::now();
     let safe = store
         .add_cs_location(
-            &actor,
+            &Actor::user(&keeper),
             &site,
             &clinical::ledger::NewPlace::parse("Safe", "safe").unwrap(),
-            now,
+            jiff::Timestamp::now(),
         )
         .await
         .unwrap()
         .unwrap();
-    let supplier = store::Supplier {
-        name: "Example Medical Supply".into(),
-        address: "1 Supply Road, Columbus, OH".into(),
-        dea_number: "RX1234563".into(),
-        invoice: "INV-1".into(),
-    };
+    Stocked {
+        id,
+        nurse,
+        keeper,
+        checker,
+        site,
+        safe,
+    }
+}
+
+/// Receives `containers` vials of ketamine HCl 10 mg/mL, 5 mL (50 mg), of `lot` expiring on
+/// `expires_on`, into `safe`.
+async fn receive_vials(
+    app: &TestApp,
+    keeper: &store::User,
+    site: &store::SiteId,
+    safe: &str,
+    lot: &str,
+    expires_on: jiff::civil::Date,
+    containers: u32,
+) {
+    app.db
+        .store
+        .receive_stock(
+            &Actor::user(keeper),
+            site,
+            &store::Receipt {
+                form: clinical::ledger::Form::Vial {
+                    mg_per_ml: 10,
+                    ml: 5.0,
+                },
+                ndc: "0143-9508-10",
+                lot,
+                expires_on,
+                supplier: &store::Supplier {
+                    name: "Example Medical Supply".into(),
+                    address: "1 Supply Road, Columbus, OH".into(),
+                    dea_number: "RX1234563".into(),
+                    invoice: "INV-1".into(),
+                },
+                containers,
+                location_id: safe,
+            },
+            jiff::Timestamp::now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+}
+
+/// Records session `id`'s pre-assessment as `nurse`, so its dose form opens; the session's
+/// page and a form token.
+async fn pre_assessed(app: &TestApp, nurse: &reqwest::Client, id: &str) -> (String, String) {
+    let page = format!("/sessions/{id}");
+    let token = app.csrf(nurse, &page).await;
+    let pre = [
+        ("weight_kg", "80"),
+        ("systolic_mmhg", "124"),
+        ("diastolic_mmhg", "78"),
+        ("pregnancy_test", "not_applicable"),
+        ("escort", "on"),
+    ];
+    let res = app
+        .post_form(nurse, &format!("{page}/pre"), &token, &pre)
+        .await;
+    assert_eq!(res.status(), 303);
+    (page, token)
+}
+
+async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
+    let Stocked {
+        id,
+        nurse,
+        keeper: nurse_user,
+        checker,
+        site,
+        safe,
+    } = stocked(app, "stock").await;
+    let store = &app.db.store;
+    let actor = Actor::user(&nurse_user);
+    let now = jiff::Timestamp::now();
     // Two 50 mg vials of a lot in date, and one of a lot received in date that has expired
     // since (two days ago in the clinic's zone).
-    let receive = |lot: &'static str, expires_on: jiff::civil::Date, containers: u32| {
-        let (actor, site, safe, supplier) = (&actor, &site, &safe, &supplier);
-        async move {
-            store
-                .receive_stock(
-                    actor,
-                    site,
-                    &store::Receipt {
-                        form: clinical::ledger::Form::Vial {
-                            mg_per_ml: 10,
-                            ml: 5.0,
-                        },
-                        ndc: "0143-9508-10",
-                        lot,
-                        expires_on,
-                        supplier,
-                        containers,
-                        location_id: safe,
-                    },
-                    now,
-                )
-                .await
-                .unwrap()
-                .unwrap();
-        }
+    let receive = |lot, expires_on, containers| {
+        receive_vials(app, &nurse_user, &site, &safe, lot, expires_on, containers)
     };
     receive("KET-5", "2028-06-30".parse().unwrap(), 2).await;
     let expired_on = now
@@ -1570,19 +1636,7 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
             .unwrap()
     };
     let (lot_id, old_lot_id) = (lot_of("KET-5"), lot_of("KET-OLD"));
-    let page = format!("/sessions/{id}");
-    let token = app.csrf(&nurse, &page).await;
-    let pre = [
-        ("weight_kg", "80"),
-        ("systolic_mmhg", "124"),
-        ("diastolic_mmhg", "78"),
-        ("pregnancy_test", "not_applicable"),
-        ("escort", "on"),
-    ];
-    let res = app
-        .post_form(&nurse, &format!("{page}/pre"), &token, &pre)
-        .await;
-    assert_eq!(res.status(), 303);
+    let (page, token) = pre_assessed(app, &nurse, &id).await;
     let html = app.get(&nurse, &page).await.text().await.unwrap();
     assert!(
         html.contains("Lot KET-5: ketamine HCl 10 mg/mL, 5 mL vial, 2 holding 100.0 mg"),
@@ -2249,86 +2303,35 @@ crate::on_both!(the_chair_shows_the_patients_open_safety_alert);
 /// names it as not drawn from, and a dose is refused rather than verified without the ledger
 /// (with no usable lot, the form used to take the clinic for one that keeps no stock).
 async fn a_dose_is_not_verified_from_stock_past_its_days(app: &TestApp) {
-    let (iv, _) = all_day_chairs(app).await;
-    let id = checked_in(app, "iv_induction_thrice_weekly", "iv_infusion", &iv).await;
-    let keeper = app.user("aged.nurse@example.org", Role::Nurse).await;
-    app.user("aged.check@example.org", Role::Nurse).await;
-    let nurse = app.signed_in("aged.nurse@example.org").await;
+    let Stocked {
+        id,
+        nurse,
+        keeper,
+        site,
+        safe,
+        ..
+    } = stocked(app, "aged").await;
     let store = &app.db.store;
-    let site = store.first_site().await.unwrap().unwrap().id;
     let actor = Actor::user(&keeper);
     let now = jiff::Timestamp::now();
-    let safe = store
-        .add_cs_location(
-            &actor,
-            &site,
-            &clinical::ledger::NewPlace::parse("Safe", "safe").unwrap(),
-            now,
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    store
-        .receive_stock(
-            &actor,
-            &site,
-            &store::Receipt {
-                form: clinical::ledger::Form::Vial {
-                    mg_per_ml: 10,
-                    ml: 10.0,
-                },
-                ndc: "0143-9508-10",
-                lot: "KET-AGED",
-                expires_on: "2099-06-30".parse().unwrap(),
-                supplier: &store::Supplier {
-                    name: "Example Medical Supply".into(),
-                    address: "1 Supply Road, Columbus, OH".into(),
-                    dea_number: "RX1234563".into(),
-                    invoice: "INV-9".into(),
-                },
-                containers: 1,
-                location_id: &safe,
-            },
-            now,
-        )
-        .await
-        .unwrap()
-        .unwrap();
+    receive_vials(
+        app,
+        &keeper,
+        &site,
+        &safe,
+        "KET-AGED",
+        "2099-06-30".parse().unwrap(),
+        1,
+    )
+    .await;
     // Its first dose was drawn 30 days ago.
     let vial = store.cs_stock(&site).await.unwrap()[0].id.clone();
-    let opened = now - jiff::SignedDuration::from_hours(24 * 30);
-    store
-        .write_ledger_entry(
-            &actor,
-            &site,
-            &store::NewEntry::new(clinical::ledger::EntryKind::Administration, &vial, 20.0),
-            true,
-            opened.to_zoned(jiff::tz::TimeZone::UTC).date(),
-            opened,
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    let opened_on = opened
-        .to_zoned(jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap())
-        .date();
-    let page = format!("/sessions/{id}");
-    let token = app.csrf(&nurse, &page).await;
-    let pre = [
-        ("weight_kg", "80"),
-        ("systolic_mmhg", "124"),
-        ("diastolic_mmhg", "78"),
-        ("pregnancy_test", "not_applicable"),
-        ("escort", "on"),
-    ];
-    let res = app
-        .post_form(&nurse, &format!("{page}/pre"), &token, &pre)
-        .await;
-    assert_eq!(res.status(), 303);
+    let opened_on = crate::support::opened_days_ago(app, &actor, &site, &vial, 30).await;
+    let (page, token) = pre_assessed(app, &nurse, &id).await;
     let html = app.get(&nurse, &page).await.text().await.unwrap();
     assert!(
         html.contains(&format!(
-            "Not drawn from, as opened more than 28 days ago: ketamine HCl 10 mg/mL, 10 mL vial #1 of lot KET-AGED (opened {opened_on})."
+            "Not drawn from, as opened more than 28 days ago: ketamine HCl 10 mg/mL, 5 mL vial #1 of lot KET-AGED (opened {opened_on})."
         )),
         "{html}"
     );

@@ -295,3 +295,30 @@ macro_rules! on_both {
         )*
     };
 }
+
+/// Writes an administration of 20 mg from `vial` dated `days` ago, as `actor`: the vial was
+/// opened then. The day it was opened at the clinic.
+pub(crate) async fn opened_days_ago(
+    app: &TestApp,
+    actor: &store::Actor,
+    site: &store::SiteId,
+    vial: &str,
+    days: i64,
+) -> jiff::civil::Date {
+    let at = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * days);
+    app.db
+        .store
+        .write_ledger_entry(
+            actor,
+            site,
+            &store::NewEntry::new(clinical::ledger::EntryKind::Administration, vial, 20.0),
+            true,
+            at.to_zoned(jiff::tz::TimeZone::UTC).date(),
+            at,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    at.to_zoned(jiff::tz::TimeZone::get(CLINIC_ZONE).unwrap())
+        .date()
+}
