@@ -452,9 +452,8 @@ pub fn propose(
         not_before,
         slack_days,
         ref taken_days,
-        prefer,
+        mut prefer,
     } = *ask;
-    let mut prefer = prefer;
     let mut days: Vec<Date> = taken_days.clone();
     let length = SignedDuration::from_mins(i64::from(minutes));
     let mut taken: Vec<(String, Timestamp, Timestamp)> = Vec::new();

@@ -224,6 +224,11 @@ impl Form {
         }
     }
 
+    /// Whether it is a Spravato device (what an esketamine session draws from), not a vial.
+    pub fn is_device(self) -> bool {
+        matches!(self, Form::SpravatoDevice)
+    }
+
     /// mL for an amount in mg (vials); none for a device.
     pub fn ml_for(self, mg: f64) -> Option<f64> {
         match self {
@@ -629,10 +634,10 @@ pub fn dea_deadlines(discovered: Date) -> (Date, Date) {
 /// years of the previous one (21 CFR 1304.11(c)). A 29 February counts to the 28th two years
 /// on, the earlier day.
 pub fn next_inventory_due(last: Date) -> Date {
+    let due = last.checked_add(i64::from(INVENTORY_YEARS).years());
     // ok: only a date in the calendar's last two years has no date two years on; it is then
     // its own deadline, which is never later than the rule's.
-    last.checked_add(i64::from(INVENTORY_YEARS).years())
-        .unwrap_or(last)
+    due.unwrap_or(last)
 }
 
 /// Days an opened vial may be drawn from after it was first entered, unless its manufacturer
@@ -697,12 +702,10 @@ impl StockRule {
     /// beyond-use date: the first day it may no longer be used.
     pub fn beyond_use_date(&self, opened_at: jiff::Timestamp) -> (Date, Date) {
         let opened_on = opened_at.to_zoned(self.zone.clone()).date();
+        let from = opened_on.checked_add(i64::from(self.opened_vial_days).days());
         // ok: only a vial opened at the calendar's end has no day after; it is then beyond
         // use at once, the safe side.
-        let from = opened_on
-            .checked_add(i64::from(self.opened_vial_days).days())
-            .unwrap_or(opened_on);
-        (opened_on, from)
+        (opened_on, from.unwrap_or(opened_on))
     }
 }
 

@@ -1343,7 +1343,7 @@ pub(crate) async fn check_containers(
             ));
         };
         let c = container_from_row(&row)?;
-        if devices != matches!(c.form, Form::SpravatoDevice) {
+        if devices != c.form.is_device() {
             return Ok(Err(format!(
                 "{} #{} of lot {} is not what this session gives",
                 c.form.label(),
@@ -1466,7 +1466,7 @@ pub(crate) async fn administer(
     Ok(Ok(()))
 }
 
-/// A lot with stock, as the dose form offers it.
+/// A lot with stock, as the dose form offers it and the ledger's stock shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LotInStock {
     /// The lot's identifier.
@@ -1477,43 +1477,25 @@ pub struct LotInStock {
     pub form: Form,
     /// Containers still holding some.
     pub containers: u32,
+    /// Of those, the ones drawn from already (holding less than full).
+    pub opened: u32,
     /// What they hold together, mg.
     pub held_mg: f64,
     /// Expiry.
     pub expires_on: Date,
 }
 
-impl Store {
-    /// The site's lots still holding stock of one kind (devices for esketamine, else vials),
-    /// soonest expiry first, without the opened vials past their days (`rule`); a lot whose
-    /// only containers are such vials is left out.
-    pub async fn lots_in_stock(
-        &self,
-        site_id: &SiteId,
-        devices: bool,
-        rule: &StockRule,
-    ) -> Result<Vec<LotInStock>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "{CONTAINER_SELECT} where c.site_id = $1 and c.balance_mg > 0
-              order by l.expires_on, l.lot, c.number"
-        ))
-        .bind(site_id.as_str())
-        .fetch_all(&self.pool)
-        .await?;
+impl LotInStock {
+    /// `containers` by lot, in the order their lots first come, each with what its
+    /// containers hold together.
+    pub fn group<'a>(containers: impl IntoIterator<Item = &'a ContainerRecord>) -> Vec<Self> {
         let mut out: Vec<LotInStock> = Vec::new();
-        for row in &rows {
-            let c = container_from_row(row)?;
-            if devices != matches!(c.form, Form::SpravatoDevice)
-                || matches!(
-                    rule.check(c.expires_on, c.opened_at),
-                    Err(Unusable::BeyondUse { .. })
-                )
-            {
-                continue;
-            }
+        for c in containers {
+            let opened = u32::from(c.balance_mg + ledger::MG_EPSILON < c.full_mg);
             match out.iter_mut().find(|l| l.id == c.lot_id) {
                 Some(l) => {
                     l.containers += 1;
+                    l.opened += opened;
                     l.held_mg += c.balance_mg;
                 }
                 None => out.push(LotInStock {
@@ -1521,12 +1503,44 @@ impl Store {
                     lot: c.lot.clone(),
                     form: c.form,
                     containers: 1,
+                    opened,
                     held_mg: c.balance_mg,
                     expires_on: c.expires_on,
                 }),
             }
         }
-        Ok(out)
+        out
+    }
+}
+
+/// The lots of the site's stock ([`Store::cs_stock`]) a session of one kind (devices for
+/// esketamine, else vials) may be offered, soonest expiry first, without the opened vials past
+/// their days (`rule`); a lot whose only containers are such vials is left out. Expired lots
+/// stay in, for the dose form to name.
+pub fn usable_lots(stock: &[ContainerRecord], devices: bool, rule: &StockRule) -> Vec<LotInStock> {
+    let mut usable: Vec<&ContainerRecord> = stock
+        .iter()
+        .filter(|c| {
+            devices == c.form.is_device()
+                && !matches!(
+                    rule.check(c.expires_on, c.opened_at),
+                    Err(Unusable::BeyondUse { .. })
+                )
+        })
+        .collect();
+    usable.sort_by(|a, b| (a.expires_on, &a.lot, a.number).cmp(&(b.expires_on, &b.lot, b.number)));
+    LotInStock::group(usable)
+}
+
+impl Store {
+    /// The site's lots a session of one kind may be offered ([`usable_lots`]).
+    pub async fn lots_in_stock(
+        &self,
+        site_id: &SiteId,
+        devices: bool,
+        rule: &StockRule,
+    ) -> Result<Vec<LotInStock>, StoreError> {
+        Ok(usable_lots(&self.cs_stock(site_id).await?, devices, rule))
     }
 
     /// The containers of a lot a dose is drawn from: an opened one first, then full ones, as

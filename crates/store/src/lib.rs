@@ -70,6 +70,7 @@ pub use intake::IntakeRecord;
 pub use ledger::{
     ContainerRecord, EntryDetails, EntryRecord, GENESIS_HASH, LedgerBroken, LocationRecord, LogRow,
     LotInStock, NewEntry, PlaceNameTaken, Receipt, ReconciliationRow, Supplier, Witness,
+    usable_lots,
 };
 pub use patients::{PatientRecord, PatientSort, Registration};
 pub use row::{

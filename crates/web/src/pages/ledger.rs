@@ -206,36 +206,16 @@ fn held(form: Product, mg: f64) -> String {
 
 /// The containers in stock by lot, in the order they come (by lot number).
 fn lot_rows(containers: &[store::ContainerRecord], today: Date) -> Vec<LotRow> {
-    let mut by_lot: Vec<(&str, Product, LotRow, f64)> = Vec::new();
-    for c in containers {
-        let opened = u32::from(c.balance_mg + ledger::MG_EPSILON < c.full_mg);
-        match by_lot.iter_mut().find(|(id, ..)| *id == c.lot_id) {
-            Some((_, _, row, mg)) => {
-                row.containers += 1;
-                row.opened += opened;
-                *mg += c.balance_mg;
-            }
-            None => by_lot.push((
-                &c.lot_id,
-                c.form,
-                LotRow {
-                    lot: c.lot.clone(),
-                    what: c.form.label(),
-                    containers: 1,
-                    opened,
-                    holds: String::new(),
-                    expires: c.expires_on.to_string(),
-                    expired: ledger::expired(c.expires_on, today),
-                },
-                c.balance_mg,
-            )),
-        }
-    }
-    by_lot
+    store::LotInStock::group(containers)
         .into_iter()
-        .map(|(_, form, row, mg)| LotRow {
-            holds: held(form, mg),
-            ..row
+        .map(|l| LotRow {
+            what: l.form.label(),
+            containers: l.containers,
+            opened: l.opened,
+            holds: held(l.form, l.held_mg),
+            expires: l.expires_on.to_string(),
+            expired: ledger::expired(l.expires_on, today),
+            lot: l.lot,
         })
         .collect()
 }

@@ -128,9 +128,7 @@ impl SessionForm {
         ]
         .map(|(name, label, value)| (name, label, value == "on"))
     }
-}
 
-impl SessionForm {
     /// The answer to item `n` (from 1) of an in-session scale.
     fn answer(&self, n: usize) -> &str {
         match n {
@@ -1094,12 +1092,11 @@ async fn session_page(
     ) {
         let today = ctx.today();
         let rule = super::ledger::stock_rule(state, &ctx, today);
-        let (in_date, expired): (Vec<_>, Vec<_>) = state
-            .store()
-            .lots_in_stock(site, s.product.is_esketamine(), &rule)
-            .await?
-            .into_iter()
-            .partition(|l| !ledger::expired(l.expires_on, today));
+        let stock = state.store().cs_stock(site).await?;
+        let (in_date, expired): (Vec<_>, Vec<_>) =
+            store::usable_lots(&stock, s.product.is_esketamine(), &rule)
+                .into_iter()
+                .partition(|l| !ledger::expired(l.expires_on, today));
         let words = |l: &store::LotInStock, when: &str| {
             format!(
                 "Lot {}: {}, {} holding {:.1} mg, {when} {}",
@@ -1111,12 +1108,9 @@ async fn session_page(
             )
         };
         // Opened vials past their days, which the lots above leave out.
-        let past_days = state
-            .store()
-            .cs_stock(site)
-            .await?
-            .into_iter()
-            .filter(|c| s.product.is_esketamine() == matches!(c.form, ledger::Form::SpravatoDevice))
+        let past_days = stock
+            .iter()
+            .filter(|c| s.product.is_esketamine() == c.form.is_device())
             .filter_map(|c| match rule.check(c.expires_on, c.opened_at) {
                 Err(ledger::Unusable::BeyondUse { opened_on, .. }) => Some(format!(
                     "{} #{} of lot {} (opened {opened_on})",
@@ -1567,15 +1561,13 @@ pub(crate) async fn act(
             let mut stock_lot_number = None;
             let today = now.to_zoned(ctx.time_zone()).date();
             let rule = super::ledger::stock_rule(&state, &ctx, today);
-            let lots = store
-                .lots_in_stock(&site, s.product.is_esketamine(), &rule)
-                .await?;
+            let stock = store.cs_stock(&site).await?;
+            let lots = store::usable_lots(&stock, s.product.is_esketamine(), &rule);
             // The clinic keeps its stock in Ketaflow when the ledger holds any of this kind,
             // usable or not.
-            let keeps_stock = !lots.is_empty()
-                || store.cs_stock(&site).await?.iter().any(|c| {
-                    s.product.is_esketamine() == matches!(c.form, ledger::Form::SpravatoDevice)
-                });
+            let keeps_stock = stock
+                .iter()
+                .any(|c| s.product.is_esketamine() == c.form.is_device());
             if keeps_stock {
                 match lots.iter().find(|l| l.id == form.stock_lot.trim()) {
                     None if lots.iter().all(|l| ledger::expired(l.expires_on, today)) => {
