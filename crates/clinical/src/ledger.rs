@@ -442,6 +442,16 @@ pub enum LedgerRefusal {
     /// The witness's password was wrong.
     #[error("that password is not the witness's; they enter their own")]
     WitnessPassword,
+    /// The witness named is not a nurse or prescriber of this clinic who may sign in.
+    #[error(
+        "the witness is a nurse or prescriber of this clinic: enter the email they sign in with"
+    )]
+    WitnessNotStaff,
+    /// The witness's account is locked after too many wrong passwords.
+    #[error(
+        "the witness's account is locked after too many wrong passwords; another nurse or prescriber can witness, or the administrator can unlock it"
+    )]
+    WitnessLocked,
     /// An explanation is needed.
     #[error("explain what happened (at least 10 characters)")]
     ExplanationMissing,

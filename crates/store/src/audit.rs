@@ -53,6 +53,7 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("auth.login", "signed in"),
     ("auth.logout", "signed out"),
     ("auth.lockout", "account locked after wrong passwords"),
+    ("auth.confirm", "confirmed an act with a password"),
     ("access.denied", "was refused a page"),
     ("patient.list", "listed or searched patients"),
     ("patient.read", "read a patient record"),
@@ -178,6 +179,9 @@ pub fn action_in_words(action: &str, outcome: AuditOutcome) -> String {
         .map_or(action, |(_, words)| *words);
     match (action, outcome) {
         ("auth.login", AuditOutcome::Failed) => "tried to sign in and failed".to_owned(),
+        ("auth.confirm", AuditOutcome::Failed) => {
+            "typed a password to confirm an act, refused (wrong, or the account locked)".to_owned()
+        }
         (_, AuditOutcome::Ok) => words.to_owned(),
         (_, AuditOutcome::Denied) => format!("{words} (refused)"),
         (_, AuditOutcome::Failed) => format!("{words} (failed)"),

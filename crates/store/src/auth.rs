@@ -131,6 +131,164 @@ fn normalise_email(email: &str) -> String {
         .to_lowercase()
 }
 
+/// What counting a password attempt found ([`Store::claim_attempt`]).
+enum Claim {
+    /// The attempt is counted; `locks` when it is the one that reached the limit (the account
+    /// is locked from now unless the password proves right).
+    Counted { locks: bool },
+    /// The account is locked until then: the password is not to be checked.
+    Locked { until: Timestamp },
+}
+
+/// What checking a password typed to confirm an act found ([`Store::confirm_password`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    /// The password is the account's.
+    Right,
+    /// It is not; the failure counts toward the account's lockout, as at sign-in.
+    Wrong,
+    /// The account is locked after wrong passwords (at sign-in or in a confirmation) until
+    /// then; the password was not checked.
+    Locked {
+        /// When the lock ends.
+        until: Timestamp,
+    },
+}
+
+impl LoginSettings {
+    /// Whether `user` may act with their password under these rules: not disabled, and not a
+    /// demo account outside demo mode.
+    pub fn admits(&self, user: &User) -> bool {
+        !user.disabled && (!user.is_demo || self.demo_mode)
+    }
+}
+
+impl Store {
+    /// Counts a password attempt on `user` before the password is checked, refuses it if the
+    /// account is locked, and locks it at the limit: one statement, so however many attempts
+    /// arrive at once, through sign-in or a confirmation, at most `max_failed_logins` passwords
+    /// are checked between two lockouts.
+    async fn claim_attempt(
+        &self,
+        user: &UserId,
+        settings: &LoginSettings,
+        now: Timestamp,
+    ) -> Result<Claim, StoreError> {
+        let until = now.checked_add(settings.lockout).unwrap_or(now);
+        let claimed: Option<(i64, Option<i64>)> = sqlx::query_as(
+            "update users
+                set failed_logins = case when failed_logins + 1 >= $2 then 0 else failed_logins + 1 end,
+                    locked_until = case when failed_logins + 1 >= $2 then $3 else locked_until end
+              where id = $1 and (locked_until is null or locked_until <= $4)
+             returning failed_logins, locked_until",
+        )
+        .bind(user.as_str())
+        .bind(settings.max_failed_logins)
+        .bind(millis(until))
+        .bind(millis(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some((count_after, locked_after)) = claimed {
+            return Ok(Claim::Counted {
+                locks: locked_after == Some(millis(until)) && count_after == 0,
+            });
+        }
+        let row = sqlx::query("select id, locked_until from users where id = $1")
+            .bind(user.as_str())
+            .fetch_one(&self.pool)
+            .await?;
+        let locked_until = RowReader::new(&row, "users", "id")?.opt_instant("locked_until")?;
+        // ok: unlocked by someone else between the claim and this read; the attempt was still
+        // refused as locked, and `until` is only reported.
+        Ok(Claim::Locked {
+            until: locked_until.unwrap_or(until),
+        })
+    }
+
+    /// Audits a wrong password, and the lockout when this attempt reached the limit: one
+    /// transaction.
+    async fn record_wrong_password(
+        &self,
+        actor: &Actor,
+        user: &User,
+        failure: AuditEvent,
+        locks: bool,
+        settings: &LoginSettings,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        audit::insert(&mut tx, now, actor, &failure).await?;
+        if locks {
+            let event = AuditEvent::new("auth.lockout", AuditOutcome::Ok)
+                .site(user.site_id.as_str())
+                .entity("user", user.id.as_str())
+                .detail(format!("failures={}", settings.max_failed_logins));
+            audit::insert(&mut tx, now, &Actor::system("login"), &event).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Checks the password of `user`, typed to confirm an act: a witness's to a waste, a
+    /// second checker's to a dose, one's own before changing it. `purpose` names the act in
+    /// the audit trail (a code, never clinical content).
+    ///
+    /// It shares sign-in's failure count and lockout: a wrong password counts, the limit locks
+    /// the account, a locked account's password is not checked, and a right one clears the
+    /// count. Without that, a signed-in account could try another's password without end.
+    /// Wrong and locked attempts are audited, as `asked_by`'s, on `user`.
+    #[tracing::instrument(skip_all, fields(purpose))]
+    pub async fn confirm_password(
+        &self,
+        asked_by: &Actor,
+        user: &User,
+        password: &str,
+        purpose: &str,
+        settings: &LoginSettings,
+        now: Timestamp,
+    ) -> Result<Confirmation, StoreError> {
+        let stored: Option<String> =
+            sqlx::query_scalar("select password_hash from users where id = $1")
+                .bind(user.id.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(stored) = stored else {
+            return Err(StoreError::NotFound { entity: "user" });
+        };
+        let fail = |reason: &str| {
+            AuditEvent::new("auth.confirm", AuditOutcome::Failed)
+                .site(user.site_id.as_str())
+                .entity("user", user.id.as_str())
+                .detail(format!("purpose={purpose} {reason}"))
+        };
+        let locks = match self.claim_attempt(&user.id, settings, now).await? {
+            Claim::Counted { locks } => locks,
+            Claim::Locked { until } => {
+                verify_off_executor(None, password).await;
+                self.audit(asked_by, fail("locked"), now).await?;
+                return Ok(Confirmation::Locked { until });
+            }
+        };
+        if !verify_off_executor(Some(PasswordHash::from_stored(stored)), password).await {
+            self.record_wrong_password(
+                asked_by,
+                user,
+                fail("wrong-password"),
+                locks,
+                settings,
+                now,
+            )
+            .await?;
+            return Ok(Confirmation::Wrong);
+        }
+        sqlx::query("update users set failed_logins = 0, locked_until = null where id = $1")
+            .bind(user.id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(Confirmation::Right)
+    }
+}
+
 /// How long one process trusts a bearer token it has checked before asking the database again.
 /// A token revoked through another process stops working within this time; in the process that
 /// revoked it, at once.
@@ -270,47 +428,17 @@ impl Store {
                 .detail(reason.to_owned())
         };
 
-        // Claim the attempt: count it, lock at the limit, refuse if locked. One statement.
-        let until = now.checked_add(settings.lockout).unwrap_or(now);
-        let claimed: Option<(i64, Option<i64>)> = sqlx::query_as(
-            "update users
-                set failed_logins = case when failed_logins + 1 >= $2 then 0 else failed_logins + 1 end,
-                    locked_until = case when failed_logins + 1 >= $2 then $3 else locked_until end
-              where id = $1 and (locked_until is null or locked_until <= $4)
-             returning failed_logins, locked_until",
-        )
-        .bind(user.id.as_str())
-        .bind(settings.max_failed_logins)
-        .bind(millis(until))
-        .bind(millis(now))
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some((count_after, locked_after)) = claimed else {
-            verify_off_executor(None, password).await;
-            let row = sqlx::query("select id, locked_until from users where id = $1")
-                .bind(user.id.as_str())
-                .fetch_one(&self.pool)
-                .await?;
-            let locked_until = RowReader::new(&row, "users", "id")?.opt_instant("locked_until")?;
-            self.audit(&actor, fail("locked"), now).await?;
-            // ok: unlocked by someone else between the claim and this read; the attempt was
-            // still refused as locked, and `until` is only reported (people see one message).
-            let until = locked_until.unwrap_or(until);
-            return Ok(Err(LoginFailure::Locked { until }));
-        };
-        let this_attempt_locked = locked_after == Some(millis(until)) && count_after == 0;
-
-        if !verify_off_executor(Some(hash), password).await {
-            let mut tx = self.pool.begin().await?;
-            audit::insert(&mut tx, now, &actor, &fail("wrong-password")).await?;
-            if this_attempt_locked {
-                let event = AuditEvent::new("auth.lockout", AuditOutcome::Ok)
-                    .site(user.site_id.as_str())
-                    .entity("user", user.id.as_str())
-                    .detail(format!("failures={}", settings.max_failed_logins));
-                audit::insert(&mut tx, now, &Actor::system("login"), &event).await?;
+        let locks = match self.claim_attempt(&user.id, settings, now).await? {
+            Claim::Counted { locks } => locks,
+            Claim::Locked { until } => {
+                verify_off_executor(None, password).await;
+                self.audit(&actor, fail("locked"), now).await?;
+                return Ok(Err(LoginFailure::Locked { until }));
             }
-            tx.commit().await?;
+        };
+        if !verify_off_executor(Some(hash), password).await {
+            self.record_wrong_password(&actor, &user, fail("wrong-password"), locks, settings, now)
+                .await?;
             return Ok(Err(LoginFailure::WrongPassword));
         }
         // The password was right: the attempt is not a failure, whatever else refuses it.
@@ -408,7 +536,7 @@ impl Store {
             self.end_session(&hash, &user, "lifetime", now).await?;
             return Ok(None);
         }
-        if user.disabled || (user.is_demo && !settings.demo_mode) {
+        if !settings.admits(&user) {
             self.end_session(&hash, &user, "account-not-allowed", now)
                 .await?;
             return Ok(None);
@@ -587,7 +715,7 @@ impl Store {
                 (user, last_used, expires)
             }
         };
-        if user.disabled || (user.is_demo && !settings.demo_mode) {
+        if !settings.admits(&user) {
             return Ok(TokenCheck::Invalid);
         }
         if expires_ms.is_some_and(|e| millis(now) >= e) {

@@ -822,6 +822,10 @@ impl Store {
                         witness: Some(Witness {
                             email: "prescriber@example.org",
                             password: crate::DEMO_PASSWORD,
+                            sign_in: &crate::LoginSettings {
+                                demo_mode: true,
+                                ..crate::LoginSettings::default()
+                            },
                         }),
                         method: Some("emptied into the waste container"),
                         ..NewEntry::new(EntryKind::Waste, &c.id, c.balance_mg)

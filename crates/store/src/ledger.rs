@@ -15,6 +15,7 @@ use jiff::civil::Date;
 use sqlx::AnyConnection;
 
 use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
+use crate::auth::{Confirmation, LoginSettings};
 use crate::row::{PatientId, RowReader, SessionId, SiteId, UserId};
 use crate::{Store, StoreError, millis};
 
@@ -96,6 +97,8 @@ pub struct Witness<'a> {
     pub email: &'a str,
     /// Their own password.
     pub password: &'a str,
+    /// The sign-in rules, whose failure count and lockout a witness's password shares.
+    pub sign_in: &'a LoginSettings,
 }
 
 /// An entry that moves or records a container's balance.
@@ -763,22 +766,38 @@ impl Store {
         let Some(actor_id) = actor.user_id().map(str::to_owned) else {
             return Err(StoreError::NotFound { entity: "user" });
         };
-        // The witness: another member of the clinical staff of this site, with their password.
-        let mut witness_id: Option<UserId> = None;
-        let mut password_ok = false;
-        if let Some(w) = entry.witness
-            && let Some(u) = self.user_by_email(w.email.trim()).await?
-            && u.site_id == *site_id
-            && !u.disabled
-            && matches!(u.role, crate::Role::Nurse | crate::Role::Prescriber)
-        {
-            password_ok = self.check_password(&u.id, w.password).await?;
-            witness_id = Some(u.id);
-        }
+        // The witness: another member of the clinical staff of this site, with their password,
+        // which counts toward their lockout when wrong. A witness named is a witness checked,
+        // whether or not the kind needs one.
         let me = UserId(actor_id.clone());
-        if let Err(e) =
-            ledger::check_witness(kind, witnessing_on, &me, witness_id.as_ref(), password_ok)
-        {
+        let mut witness_id: Option<UserId> = None;
+        if let Some(w) = entry.witness {
+            let Some(u) = self.user_by_email(w.email.trim()).await?.filter(|u| {
+                u.site_id == *site_id
+                    && w.sign_in.admits(u)
+                    && matches!(u.role, crate::Role::Nurse | crate::Role::Prescriber)
+            }) else {
+                return Ok(Err(LedgerRefusal::WitnessNotStaff));
+            };
+            if u.id == me {
+                return Ok(Err(LedgerRefusal::WitnessIsActor));
+            }
+            let said = self
+                .confirm_password(actor, &u, w.password, "ledger-witness", w.sign_in, now)
+                .await?;
+            match said {
+                Confirmation::Right => witness_id = Some(u.id),
+                Confirmation::Wrong => return Ok(Err(LedgerRefusal::WitnessPassword)),
+                Confirmation::Locked { .. } => return Ok(Err(LedgerRefusal::WitnessLocked)),
+            }
+        }
+        if let Err(e) = ledger::check_witness(
+            kind,
+            witnessing_on,
+            &me,
+            witness_id.as_ref(),
+            witness_id.is_some(),
+        ) {
             return Ok(Err(e));
         }
         let mut tx = self.pool.begin().await?;

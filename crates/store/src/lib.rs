@@ -50,8 +50,8 @@ pub use audit::{
     AuditRecord, ChangeRecord, action_in_words,
 };
 pub use auth::{
-    ApiTokenInfo, Authenticated, LoginFailure, LoginSettings, NewLoginSession, TOKEN_CHECK_TTL,
-    TokenCheck,
+    ApiTokenInfo, Authenticated, Confirmation, LoginFailure, LoginSettings, NewLoginSession,
+    TOKEN_CHECK_TTL, TokenCheck,
 };
 pub use backup::database_is_empty;
 pub use body::BodyRecord;

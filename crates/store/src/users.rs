@@ -465,21 +465,4 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
-
-    /// Whether `password` is the user's current one (checked on the blocking pool).
-    #[tracing::instrument(skip_all)]
-    pub async fn check_password(&self, user: &UserId, password: &str) -> Result<bool, StoreError> {
-        let stored: Option<String> =
-            sqlx::query_scalar("select password_hash from users where id = $1")
-                .bind(user.as_str())
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some(stored) = stored else {
-            return Ok(false);
-        };
-        Ok(
-            crate::auth::verify_off_executor(Some(PasswordHash::from_stored(stored)), password)
-                .await,
-        )
-    }
 }

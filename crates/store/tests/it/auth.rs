@@ -2,7 +2,9 @@
 
 use clinical::patient::Email;
 use jiff::SignedDuration;
-use store::{Actor, LoginFailure, LoginSettings, PasswordHash, Role, StoreError, User};
+use store::{
+    Actor, Confirmation, LoginFailure, LoginSettings, PasswordHash, Role, StoreError, User,
+};
 
 use crate::support::{TestDb, t0};
 
@@ -337,7 +339,127 @@ async fn an_api_token_with_an_expiry_opens_nothing_after_it(db: &TestDb) {
     );
 }
 
+/// A password typed to confirm an act (a witness's, a second checker's, one's own before a
+/// change) counts with sign-in's failures: a signed-in account cannot try another's password
+/// without end, and twenty at once check at most the limit.
+async fn a_password_typed_to_confirm_an_act_shares_the_sign_in_lockout(db: &TestDb) {
+    let p = user(db, "p@example.org", Role::Prescriber).await;
+    let nurse = db
+        .store
+        .create_user(
+            &Actor::system("test"),
+            &p.site_id,
+            store::NewUser {
+                email: &Email::parse("n@example.org").unwrap(),
+                display_name: "Nurse",
+                role: Role::Nurse,
+                password: &PasswordHash::new(PASSWORD).unwrap(),
+            },
+            t0(),
+        )
+        .await
+        .unwrap();
+    let asker = Actor::user(&nurse);
+    let settings = LoginSettings::default();
+    let whose = p.clone();
+    let confirm = move |password: &'static str, at| {
+        let (store, asker, p) = (db.store.clone(), asker.clone(), whose.clone());
+        async move {
+            store
+                .confirm_password(&asker, &p, password, "test-witness", &settings, at)
+                .await
+                .unwrap()
+        }
+    };
+    // Four wrong sign-ins, then a right confirmation: the count starts again.
+    for _ in 0..4 {
+        db.store
+            .login("p@example.org", "wrong password!", &settings, t0())
+            .await
+            .unwrap()
+            .unwrap_err();
+    }
+    assert_eq!(confirm(PASSWORD, t0()).await, Confirmation::Right);
+    // Four wrong confirmations and one wrong sign-in lock the account.
+    for i in 0..4 {
+        assert_eq!(
+            confirm("not theirs", t0()).await,
+            Confirmation::Wrong,
+            "{i}"
+        );
+    }
+    let fifth = db
+        .store
+        .login("p@example.org", "wrong password!", &settings, t0())
+        .await
+        .unwrap();
+    assert_eq!(fifth.unwrap_err(), LoginFailure::WrongPassword);
+    let until = t0() + settings.lockout;
+    assert_eq!(
+        confirm(PASSWORD, t0() + SignedDuration::from_mins(1)).await,
+        Confirmation::Locked { until }
+    );
+    let signed = db
+        .store
+        .login("p@example.org", PASSWORD, &settings, t0())
+        .await
+        .unwrap();
+    assert_eq!(signed.unwrap_err(), LoginFailure::Locked { until });
+    // After the lock: twenty wrong at once check at most the limit, the rest are refused as
+    // locked, and the right password after them too.
+    let later = t0() + SignedDuration::from_mins(16);
+    let burst = (0..20).map(|_| tokio::spawn(confirm("not theirs", later)));
+    let mut wrong = 0;
+    for handle in burst {
+        match handle.await.unwrap() {
+            Confirmation::Wrong => wrong += 1,
+            Confirmation::Locked { .. } => {}
+            Confirmation::Right => panic!("a wrong password was taken"),
+        }
+    }
+    assert_eq!(wrong, settings.max_failed_logins);
+    assert!(matches!(
+        confirm(PASSWORD, later).await,
+        Confirmation::Locked { .. }
+    ));
+    // The trail names who typed, whose password it was and for what; never the password.
+    let trail = db.store.audit_events(&p.site_id, 1000, None).await.unwrap();
+    let confirmations: Vec<_> = trail
+        .iter()
+        .filter(|e| e.action == "auth.confirm")
+        .map(|e| {
+            (
+                e.actor_label.as_str(),
+                e.entity_id.as_deref(),
+                e.detail.as_deref().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let wrongs = confirmations
+        .iter()
+        .filter(|c| {
+            *c == &(
+                "n@example.org",
+                Some(p.id.as_str()),
+                "purpose=test-witness wrong-password",
+            )
+        })
+        .count();
+    assert_eq!(wrongs as i64, 4 + settings.max_failed_logins);
+    let locked = confirmations
+        .iter()
+        .filter(|c| c.2 == "purpose=test-witness locked")
+        .count();
+    assert_eq!(locked as i64, 2 + 20 - settings.max_failed_logins);
+    assert_eq!(confirmations.len(), wrongs + locked);
+    assert_eq!(
+        trail.iter().filter(|e| e.action == "auth.lockout").count(),
+        2
+    );
+}
+
 crate::on_both!(
+    a_password_typed_to_confirm_an_act_shares_the_sign_in_lockout,
     a_session_ends_at_its_lifetime_however_active,
     an_api_token_with_an_expiry_opens_nothing_after_it,
     accounts_are_unique_by_email,

@@ -5,7 +5,9 @@
 use clinical::ledger::{EntryKind, Form, LedgerRefusal, TextField};
 use clinical::patient::Email;
 use clinical::text::TextProblem;
-use store::{Actor, Backend, NewEntry, PasswordHash, Receipt, Role, Supplier, Witness};
+use store::{
+    Actor, Backend, LoginSettings, NewEntry, PasswordHash, Receipt, Role, Supplier, Witness,
+};
 
 use crate::support::{TestDb, t0, today};
 
@@ -208,9 +210,11 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
         write(s, &nurse, &site.id, waste(None)).await,
         Err(LedgerRefusal::WitnessMissing)
     );
+    let sign_in = LoginSettings::default();
     let me = Witness {
         email: "nurse.a@example.org",
         password: PASSWORD,
+        sign_in: &sign_in,
     };
     assert_eq!(
         write(s, &nurse, &site.id, waste(Some(me))).await,
@@ -219,6 +223,7 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
     let wrong = Witness {
         email: "nurse.b@example.org",
         password: "not theirs",
+        sign_in: &sign_in,
     };
     assert_eq!(
         write(s, &nurse, &site.id, waste(Some(wrong))).await,
@@ -228,14 +233,16 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
     let desk = Witness {
         email: "desk@example.org",
         password: PASSWORD,
+        sign_in: &sign_in,
     };
     assert_eq!(
         write(s, &nurse, &site.id, waste(Some(desk))).await,
-        Err(LedgerRefusal::WitnessMissing)
+        Err(LedgerRefusal::WitnessNotStaff)
     );
     let other = Witness {
         email: "nurse.b@example.org",
         password: PASSWORD,
+        sign_in: &sign_in,
     };
     let wasted = write(s, &nurse, &site.id, waste(Some(other)))
         .await
@@ -319,7 +326,23 @@ async fn every_entry_kind_and_every_refusal(db: &TestDb) {
     .unwrap();
     assert_eq!(fixed.balance_mg, 500.0);
 
-    // Return, breakage (witnessed) and a loss, which opens the DEA tasks.
+    // Return, breakage (witnessed) and a loss, which opens the DEA tasks. A witness named
+    // is a witness checked, even where the kind needs none: a wrong password is refused, not
+    // recorded as witnessed.
+    assert_eq!(
+        write(
+            s,
+            &nurse,
+            &site.id,
+            NewEntry {
+                method: Some("reverse distributor"),
+                witness: Some(wrong),
+                ..NewEntry::new(EntryKind::Return, v2, 100.0)
+            }
+        )
+        .await,
+        Err(LedgerRefusal::WitnessPassword)
+    );
     assert_eq!(
         write(
             s,

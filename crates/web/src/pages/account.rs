@@ -213,15 +213,37 @@ pub(crate) async fn password_save(
             "current_password",
             "Enter your current password (after a reset: the one the administrator gave you).",
         );
-    } else if !state
-        .store()
-        .check_password(&who.user().id, &current)
-        .await?
-    {
-        errors.push(
-            "current_password",
-            "The current password is not right. Type it again.",
-        );
+    } else {
+        let sign_in = state.config().login;
+        let said = state
+            .store()
+            .confirm_password(
+                &who.actor(),
+                who.user(),
+                &current,
+                "password-change",
+                &sign_in,
+                jiff::Timestamp::now(),
+            )
+            .await?;
+        match said {
+            store::Confirmation::Right => {}
+            store::Confirmation::Wrong => errors.push(
+                "current_password",
+                format!(
+                    "The current password is not right. Type it again. After {} wrong passwords in a row, here or at sign-in, the account is locked for {} minutes.",
+                    sign_in.max_failed_logins,
+                    sign_in.lockout.as_mins()
+                ),
+            ),
+            store::Confirmation::Locked { until } => errors.push(
+                "current_password",
+                format!(
+                    "Your account is locked after too many wrong passwords, until {}. Try again then, or ask the administrator to unlock it.",
+                    ctx.time(until)
+                ),
+            ),
+        }
     }
     if form.new_password != form.confirm_password {
         errors.push(

@@ -633,10 +633,12 @@ pub(crate) async fn act(
                 };
                 let method = trimmed(&form.method);
                 let explanation = trimmed(&form.explanation);
+                let sign_in = state.config().login;
                 let entry = NewEntry {
                     witness: (!form.witness_email.trim().is_empty()).then_some(Witness {
                         email: &form.witness_email,
                         password: &form.witness_password,
+                        sign_in: &sign_in,
                     }),
                     method: method.as_deref(),
                     explanation: explanation.as_deref(),
@@ -656,10 +658,12 @@ pub(crate) async fn act(
                     Ok(Ok(_)) => {}
                     Ok(Err(e)) => {
                         let field = match e {
-                            LedgerRefusal::WitnessMissing | LedgerRefusal::WitnessIsActor => {
-                                "witness_email"
+                            LedgerRefusal::WitnessMissing
+                            | LedgerRefusal::WitnessIsActor
+                            | LedgerRefusal::WitnessNotStaff => "witness_email",
+                            LedgerRefusal::WitnessPassword | LedgerRefusal::WitnessLocked => {
+                                "witness_password"
                             }
-                            LedgerRefusal::WitnessPassword => "witness_password",
                             LedgerRefusal::ExplanationMissing => "explanation",
                             LedgerRefusal::Text { field, .. } => field.code(),
                             _ => "amount_mg",

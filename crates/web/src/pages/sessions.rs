@@ -1528,22 +1528,40 @@ pub(crate) async fn act(
                         Err(e) => errors.push("duration_min", sentence(&e.to_string())),
                     }
                 }
-                // The second check: another member of the clinical staff, with their password.
+                // The second check: another member of the clinical staff, with their password,
+                // which counts toward their lockout when wrong.
                 let email = form.second_email.trim();
+                let sign_in = state.config().login;
                 match store.user_by_email(email).await? {
                     Some(u)
                         if u.site_id == site
-                            && !u.disabled
+                            && sign_in.admits(&u)
                             && matches!(u.role, store::Role::Nurse | store::Role::Prescriber)
                             && u.id != who.user().id =>
                     {
-                        if store.check_password(&u.id, &form.second_password).await? {
-                            second = Some(u.id);
-                        } else {
-                            errors.push(
+                        let said = store
+                            .confirm_password(
+                                &actor,
+                                &u,
+                                &form.second_password,
+                                "dose-second-check",
+                                &sign_in,
+                                now,
+                            )
+                            .await?;
+                        match said {
+                            store::Confirmation::Right => second = Some(u.id),
+                            store::Confirmation::Wrong => errors.push(
                                 "second_password",
                                 "That password is not the second checker's; they enter their own.",
-                            );
+                            ),
+                            store::Confirmation::Locked { until } => errors.push(
+                                "second_password",
+                                format!(
+                                    "The second checker's account is locked after too many wrong passwords, until {}. Another nurse or prescriber can check the dose, or the administrator can unlock the account.",
+                                    ctx.time(until)
+                                ),
+                            ),
                         }
                     }
                     Some(u) if u.id == who.user().id => errors.push(

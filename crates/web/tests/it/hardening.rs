@@ -431,7 +431,75 @@ async fn a_clinician_enters_a_paper_form_from_yesterday(app: &TestApp) {
     );
 }
 
+/// A session left open let anyone at the screen try the account's password at "Change your
+/// password" without end (and, once found, keep the account). Wrong current passwords now count
+/// toward the lockout, as at sign-in, and the form says so.
+async fn the_current_password_is_not_guessed_without_end(app: &TestApp) {
+    app.user("own@example.org", Role::Nurse).await;
+    let client = app.signed_in("own@example.org").await;
+    let token = app.csrf(&client, "/account/password").await;
+    let change = |current: &'static str| {
+        [
+            ("current_password", current),
+            ("new_password", "a brand new passphrase"),
+            ("confirm_password", "a brand new passphrase"),
+        ]
+    };
+    let limit = store::LoginSettings::default().max_failed_logins;
+    for i in 0..limit {
+        let res = app
+            .post_form(&client, "/account/password", &token, &change("a guess"))
+            .await;
+        assert_eq!(res.status(), 422, "guess {i}");
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains(&format!(
+                "The current password is not right. Type it again. After {limit} wrong passwords in a row, here or at sign-in, the account is locked for 15 minutes."
+            )),
+            "{html}"
+        );
+    }
+    let res = app
+        .post_form(
+            &client,
+            "/account/password",
+            &token,
+            &change(crate::support::PASSWORD),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Your account is locked after too many wrong passwords, until 20"),
+        "{html}"
+    );
+    // The password is unchanged, and sign-in is locked too.
+    let other = TestApp::browser();
+    let login = app.csrf(&other, "/login").await;
+    let res = app
+        .post_form(
+            &other,
+            "/login",
+            &login,
+            &[
+                ("email", "own@example.org"),
+                ("password", crate::support::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 401);
+    let user = app
+        .db
+        .store
+        .user_by_email("own@example.org")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.locked_until.is_some());
+}
+
 crate::on_both!(
+    the_current_password_is_not_guessed_without_end,
     small_fixes_of_the_clinic_fit_review,
     a_clinician_enters_a_paper_form_from_yesterday,
     only_same_origin_paths_are_followed_and_bad_ones_are_not_errors,

@@ -2362,6 +2362,124 @@ async fn a_dose_is_not_verified_from_stock_past_its_days(app: &TestApp) {
 
 crate::on_both!(a_dose_is_not_verified_from_stock_past_its_days);
 
+/// The second checker's password was checked with nothing counted: a nurse could try a
+/// colleague's password at the dose form without end. Wrong ones now count toward that
+/// colleague's lockout, as at sign-in, and the form says when the account is locked.
+async fn a_second_checkers_password_is_not_guessed_without_end(app: &TestApp) {
+    // No stock is received: the clinic keeps its stock outside Ketaflow.
+    let Stocked {
+        id,
+        nurse,
+        keeper,
+        checker,
+        site,
+        ..
+    } = stocked(app, "guess").await;
+    let store = &app.db.store;
+    let (page, token) = pre_assessed(app, &nurse, &id).await;
+    let dose = |password: &'static str| {
+        [
+            ("dose_mg", ""),
+            ("duration_min", "40"),
+            ("stock_mg_per_ml", "10"),
+            ("bag_ml", "100"),
+            ("lot", "K123"),
+            ("second_email", "guess.check@example.org"),
+            ("second_password", password),
+        ]
+    };
+    let limit = store::LoginSettings::default().max_failed_logins;
+    for i in 0..limit {
+        let res = app
+            .post_form(&nurse, &format!("{page}/dose"), &token, &dose("a guess"))
+            .await;
+        assert_eq!(res.status(), 422, "guess {i}");
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains("That password is not the second checker&#39;s; they enter their own."),
+            "{html}"
+        );
+    }
+    // Locked: the right password is refused too, and the form says so and until when.
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/dose"),
+            &token,
+            &dose(crate::support::PASSWORD),
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(
+            "The second checker&#39;s account is locked after too many wrong passwords, until 20"
+        ),
+        "{html}"
+    );
+    assert!(
+        store
+            .user(&checker.id)
+            .await
+            .unwrap()
+            .locked_until
+            .is_some()
+    );
+    let sid = store::SessionId::parse(&id).unwrap();
+    let actor = Actor::user(&keeper);
+    let now = jiff::Timestamp::now();
+    let s = store
+        .treatment_session(&actor, &site, &sid, now)
+        .await
+        .unwrap();
+    assert_eq!(s.status, clinical::session::SessionStatus::PreAssessed);
+    // The trail names the nurse who typed, whose password it was and for what.
+    let trail = store.audit_events(&site, 1000, None).await.unwrap();
+    let confirmations: Vec<_> = trail
+        .iter()
+        .filter(|e| e.action == "auth.confirm")
+        .map(|e| {
+            (
+                e.actor_label.as_str(),
+                e.entity_id.as_deref(),
+                e.detail.as_deref().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let wrong = (
+        "guess.nurse@example.org",
+        Some(checker.id.as_str()),
+        "purpose=dose-second-check wrong-password",
+    );
+    let locked = (wrong.0, wrong.1, "purpose=dose-second-check locked");
+    assert_eq!(
+        confirmations.iter().filter(|c| **c == wrong).count() as i64,
+        limit,
+        "{confirmations:?}"
+    );
+    assert_eq!(confirmations.iter().filter(|c| **c == locked).count(), 1);
+    // The administrator unlocks the account; the dose is checked and verified.
+    app.user("guess.admin@example.org", Role::Admin).await;
+    let admin = app.signed_in("guess.admin@example.org").await;
+    let user_page = format!("/admin/users/{}", checker.id);
+    let admin_token = app.csrf(&admin, &user_page).await;
+    let res = app
+        .post_form(&admin, &format!("{user_page}/unlock"), &admin_token, &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/dose"),
+            &token,
+            &dose(crate::support::PASSWORD),
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+}
+
+crate::on_both!(a_second_checkers_password_is_not_guessed_without_end);
+
 /// The REMS Patient Monitoring Form asks about concomitant benzodiazepines, hypnotics,
 /// psychostimulants, MAOIs and opioids, and whether this is the first treatment; the nurse
 /// answered from memory while Ketaflow held the medication list and the earlier sessions. Each
