@@ -620,6 +620,9 @@ pub enum VitalsError {
         /// Highest accepted.
         max: u16,
     },
+    /// No blood pressure among the vitals taken before dosing ([`Vitals::check_before_dosing`]).
+    #[error("take the blood pressure before dosing: enter the systolic and the diastolic pressure")]
+    NoPressureBeforeDosing,
     /// Systolic at or below diastolic.
     #[error(
         "the systolic pressure ({systolic}) must be higher than the diastolic ({diastolic}); check the order"
@@ -636,7 +639,7 @@ impl VitalsError {
     /// The field the error belongs to.
     pub fn field(&self) -> &'static str {
         match self {
-            VitalsError::Empty => "systolic_mmhg",
+            VitalsError::Empty | VitalsError::NoPressureBeforeDosing => "systolic_mmhg",
             VitalsError::HalfPressure { field } | VitalsError::OutOfRange { field, .. } => field,
             VitalsError::SystolicNotAboveDiastolic { .. } => "systolic_mmhg",
         }
@@ -713,6 +716,27 @@ impl Vitals {
                 diastolic: d,
             }),
             _ => {}
+        }
+        out
+    }
+
+    /// What is wrong with the vitals taken before a session's first dose: [`Vitals::check`],
+    /// and a blood pressure is among them.
+    ///
+    /// Sources: the Spravato label asks for the blood pressure to be assessed before dosing
+    /// (research `clinical.md` §3.2, <https://www.spravatohcp.com/dosing-spravato-trd>); the
+    /// Ketalar label (revised 10/2024) asks for vital signs to be monitored continuously in
+    /// patients receiving ketamine (§2.1) and warns of raised blood pressure (§5.1,
+    /// hemodynamic instability), <https://fda.report/DailyMed/46dab560-8ecd-4d92-8c92-6baa2310b09b>.
+    /// The session's alerts on a rise over baseline ([`DEFAULT_SYSTOLIC_RISE`]) compare every
+    /// later reading with this one, so without it they could not be raised.
+    pub fn check_before_dosing(&self) -> Vec<VitalsError> {
+        if self.is_empty() {
+            return vec![VitalsError::NoPressureBeforeDosing];
+        }
+        let mut out = self.check();
+        if out.is_empty() && (self.systolic_mmhg.is_none() || self.diastolic_mmhg.is_none()) {
+            out.push(VitalsError::NoPressureBeforeDosing);
         }
         out
     }

@@ -359,6 +359,9 @@ pub enum SessionRefusal {
     /// A dissociation or sedation rating cannot be stored as it stands, with why.
     #[error("{0}")]
     Scale(String),
+    /// The vitals taken before dosing are not what dosing needs, each problem at its field.
+    #[error("the vitals before dosing are not complete")]
+    Vitals(Vec<clinical::session::VitalsError>),
     /// The same idempotency key came with a different body.
     #[error(
         "this Idempotency-Key was used for a different request; send a new key for new observations"
@@ -1423,6 +1426,10 @@ impl Store {
         settings: &AlertSettings,
         now: Timestamp,
     ) -> Result<Result<(), SessionRefusal>, StoreError> {
+        let problems = pre.vitals.check_before_dosing();
+        if !problems.is_empty() {
+            return Ok(Err(SessionRefusal::Vitals(problems)));
+        }
         let mut tx = self.pool.begin().await?;
         let s = match take_scoped(&mut tx, site_id, id, now, Scope::Core).await? {
             Ok(s) => s,

@@ -122,6 +122,35 @@ fn impossible_readings_are_refused_at_their_field() {
     );
 }
 
+#[test]
+fn the_vitals_before_dosing_hold_a_blood_pressure() {
+    let pulse_only = Vitals {
+        heart_rate_bpm: Some(72),
+        spo2_percent: Some(98),
+        ..Vitals::default()
+    };
+    assert!(pulse_only.check().is_empty(), "fine during a session");
+    let before = pulse_only.check_before_dosing();
+    assert_eq!(before, vec![VitalsError::NoPressureBeforeDosing]);
+    assert_eq!(before[0].field(), "systolic_mmhg");
+    assert!(bp(124, 78).check_before_dosing().is_empty());
+    // Other problems are said first and alone: one half of a pressure is that half missing.
+    let half = Vitals {
+        systolic_mmhg: Some(124),
+        ..Vitals::default()
+    };
+    assert_eq!(
+        half.check_before_dosing(),
+        vec![VitalsError::HalfPressure {
+            field: "diastolic_mmhg"
+        }]
+    );
+    assert_eq!(
+        Vitals::default().check_before_dosing(),
+        vec![VitalsError::NoPressureBeforeDosing]
+    );
+}
+
 fn kinds(v: &Vitals, base: Option<&Vitals>) -> Vec<AlertKind> {
     evaluate(v, base, &AlertSettings::default())
         .into_iter()

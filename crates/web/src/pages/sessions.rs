@@ -19,7 +19,7 @@ use clinical::ledger;
 use clinical::session::{
     ADVERSE_GRADES, ActionTaken, AddendumText, AdverseKind, CheckedText, Checklist, Delivery,
     DoseLimits, EventDescription, LotNumber, OverrideReason, PregnancyTest, RemsAnswers,
-    RemsChannel, SessionNote, SessionStatus, Step, Vitals,
+    RemsChannel, SessionNote, SessionStatus, Step, Vitals, VitalsError,
 };
 use serde::Deserialize;
 use store::{
@@ -175,7 +175,13 @@ fn measure(errors: &mut FormErrors, field: &str, words: &str, v: &str) -> Option
     }
 }
 
-fn read_vitals(errors: &mut FormErrors, f: &SessionForm) -> Option<Vitals> {
+/// The vitals of the form, or `None` with their problems in `errors`; `check` is
+/// [`Vitals::check`], or [`Vitals::check_before_dosing`] for the pre-assessment.
+fn read_vitals(
+    errors: &mut FormErrors,
+    f: &SessionForm,
+    check: fn(&Vitals) -> Vec<VitalsError>,
+) -> Option<Vitals> {
     let before = errors.len();
     let v = Vitals {
         systolic_mmhg: measure(
@@ -202,7 +208,7 @@ fn read_vitals(errors: &mut FormErrors, f: &SessionForm) -> Option<Vitals> {
     if errors.len() > before {
         return None;
     }
-    let problems = v.check();
+    let problems = check(&v);
     if problems.is_empty() {
         return Some(v);
     }
@@ -227,6 +233,11 @@ fn refusal_into(errors: &mut FormErrors, field: &str, r: SessionRefusal) {
         SessionRefusal::Discharge(list) | SessionRefusal::Rems(list) => {
             for (f, m) in list {
                 errors.push(f, sentence(&m));
+            }
+        }
+        SessionRefusal::Vitals(problems) => {
+            for p in problems {
+                errors.push(p.field(), sentence(&p.to_string()));
             }
         }
         other => errors.push(field, sentence(&other.to_string())),
@@ -1431,7 +1442,7 @@ pub(crate) async fn act(
                     "Confirm a responsible adult will take the patient home (no driving until the next day).",
                 );
             }
-            let vitals = read_vitals(&mut errors, &form);
+            let vitals = read_vitals(&mut errors, &form, Vitals::check_before_dosing);
             if let (Some(w), Some(v), Some(test), true) =
                 (weight, vitals, pregnancy_test, errors.is_empty())
             {
@@ -1679,7 +1690,7 @@ pub(crate) async fn act(
         }
         "vitals" => {
             done = "vitals";
-            if let Some(v) = read_vitals(&mut errors, &form)
+            if let Some(v) = read_vitals(&mut errors, &form, Vitals::check)
                 && let Err(r) = store
                     .record_vitals(
                         &actor,

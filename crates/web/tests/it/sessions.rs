@@ -502,6 +502,34 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
     let html = res.text().await.unwrap();
     assert!(html.contains("pre-session assessment"), "{html}");
 
+    // The vitals before dosing hold a blood pressure: the fields say it is required, and
+    // the pulse and saturation alone are refused at the systolic field (they were taken).
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(
+        html.contains(r#"<label for="systolic_mmhg">Systolic (mmHg)</label>"#)
+            && html.contains(
+                r#"name="systolic_mmhg" type="text" inputmode="numeric" value="" required"#
+            ),
+        "{html}"
+    );
+    let no_pressure = [
+        ("weight_kg", "80"),
+        ("heart_rate_bpm", "72"),
+        ("spo2_percent", "98"),
+        ("pregnancy_test", "not_applicable"),
+        ("escort", "on"),
+    ];
+    let res = app
+        .post_form(&nurse, &format!("{page}/pre"), &token, &no_pressure)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"<p class="field-error" id="systolic_mmhg-error"><span class="visually-hidden">Error:</span> Take the blood pressure before dosing: enter the systolic and the diastolic pressure.</p>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="72""#), "typed values kept");
+
     // An impossible reading is refused at its field and nothing is stored.
     let mut pre = vec![
         ("weight_kg", "80"),
@@ -1029,6 +1057,29 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
         note: None,
         vitals: bp(126, 80),
     };
+    // The store refuses a pre-assessment without a blood pressure, whoever asks (the Spravato
+    // label: blood pressure before dosing), and the session stays checked in.
+    let pulse_only = store::PreAssessment {
+        vitals: clinical::session::Vitals {
+            heart_rate_bpm: Some(70),
+            ..Default::default()
+        },
+        ..pre.clone()
+    };
+    let refused = store
+        .pre_assess(&actor, &site, &sid, &pulse_only, &settings, now)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&refused, Err(store::SessionRefusal::Vitals(p))
+            if p == &[clinical::session::VitalsError::NoPressureBeforeDosing]),
+        "{refused:?}"
+    );
+    let read = store
+        .treatment_session(&actor, &site, &sid, now)
+        .await
+        .unwrap();
+    assert_eq!(read.status, clinical::session::SessionStatus::CheckedIn);
     store
         .pre_assess(&actor, &site, &sid, &pre, &settings, now)
         .await
