@@ -82,7 +82,8 @@ fn fmt(v: f64) -> String {
     format!("{v:.1}")
 }
 
-/// Lays out a chart of `samples` (oldest first; the first is the baseline).
+/// Lays out a chart of `samples` (oldest first; the first is the baseline, drawn as a line
+/// unless the instrument rates the acute effect of the moment).
 pub(crate) fn trajectory(instrument: &Instrument, samples: &[Sample]) -> Chart {
     let (lo, hi) = instrument.total_range();
     let (lo, hi) = (f64::from(lo), f64::from(hi.max(lo + 1)));
@@ -172,7 +173,11 @@ pub(crate) fn trajectory(instrument: &Instrument, samples: &[Sample]) -> Chart {
     let x_ticks: Vec<Tick> = x_ticks.into_iter().map(|(_, t)| t).collect();
 
     let mut lines = Vec::new();
-    if let Some(base) = samples.first() {
+    // A scale of the moment has no baseline to come back to: no line for it.
+    let baseline_of = samples
+        .first()
+        .filter(|_| !instrument.id.rates_acute_effect());
+    if let Some(base) = baseline_of {
         lines.push(RefLine {
             y: fmt(y_of(f64::from(base.total))),
             label: format!("Baseline {}", base.total),
@@ -198,7 +203,7 @@ pub(crate) fn trajectory(instrument: &Instrument, samples: &[Sample]) -> Chart {
     let latest = samples.last().map_or(String::new(), |s| {
         format!(" Latest {} on {}.", s.total, s.date)
     });
-    let baseline = samples.first().map_or(String::new(), |s| {
+    let baseline = baseline_of.map_or(String::new(), |s| {
         format!(" Baseline {} on {}.", s.total, s.date)
     });
     Chart {

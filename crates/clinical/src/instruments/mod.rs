@@ -70,6 +70,22 @@ impl InstrumentId {
         InstrumentId::BprsPositive,
     ];
 
+    /// Whether it rates the treatment's acute effect at the moment it is taken (dissociation,
+    /// sedation, agitation, psychotic symptoms, "right now"), not the condition treated: its
+    /// scores are read within their session, and a later score is neither improvement nor
+    /// worsening against an earlier one. CADSS-6 and the BPRS positive items watch for
+    /// dissociative and psychotic effects in ketamine trials, MOAA/S and RASS rate sedation
+    /// (see each definition's source).
+    pub fn rates_acute_effect(self) -> bool {
+        matches!(
+            self,
+            InstrumentId::Cadss6
+                | InstrumentId::Moaas
+                | InstrumentId::Rass
+                | InstrumentId::BprsPositive
+        )
+    }
+
     /// The id used on the command line, in the API and in the database.
     pub fn code(self) -> &'static str {
         match self {

@@ -759,3 +759,37 @@ fn entries_one_assessment_answers_are_due_together() {
     };
     assert_eq!(due_together(&baseline, &gad7, d("2026-12-07")), None);
 }
+
+#[test]
+fn acute_effect_scales_rate_the_moment_and_judge_no_course() {
+    let acute: Vec<InstrumentId> = InstrumentId::ALL
+        .into_iter()
+        .filter(|i| i.rates_acute_effect())
+        .collect();
+    assert_eq!(
+        acute,
+        vec![
+            InstrumentId::Cadss6,
+            InstrumentId::Moaas,
+            InstrumentId::Rass,
+            InstrumentId::BprsPositive
+        ]
+    );
+    for id in InstrumentId::ALL {
+        let i = id.instrument();
+        if id.rates_acute_effect() {
+            assert_eq!(i.recall, "right now", "{}", i.short_name);
+            assert!(
+                i.response.is_none() && i.remission.is_none(),
+                "{} rates the moment: no response or remission over a course",
+                i.short_name
+            );
+        } else {
+            assert_ne!(i.recall, "right now", "{}", i.short_name);
+        }
+    }
+    // The session's own scales are among them.
+    for id in crate::session::ScaleSettings::INSTRUMENTS {
+        assert!(id.rates_acute_effect());
+    }
+}

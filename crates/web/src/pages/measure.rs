@@ -131,6 +131,9 @@ fn status_text(
     ctx: &PageCtx,
     alert_open: bool,
 ) -> String {
+    if instrument.id.rates_acute_effect() {
+        return acute_status(instrument, latest, ctx);
+    }
     if baseline.id == latest.id {
         return format!(
             "Baseline {} on {}; no follow-up yet.",
@@ -160,6 +163,17 @@ fn status_text(
         ctx.time(latest.administered_at),
         o.change,
         judge(o.response),
+    )
+}
+
+/// The headline of a scale that rates the treatment's acute effect: the latest rating, and
+/// that it is read within its session, not as change over the course.
+fn acute_status(instrument: &Instrument, latest: &AssessmentRecord, ctx: &PageCtx) -> String {
+    format!(
+        "Latest {} ({}). The {} rates the treatment's effect at the moment it is taken, not the condition treated: read each rating within its session, not as change over the course.",
+        latest.total,
+        ctx.time(latest.administered_at),
+        instrument.short_name,
     )
 }
 
@@ -331,6 +345,7 @@ pub(crate) async fn measurements(
             continue;
         };
         let instrument = id.instrument();
+        let acute = id.rates_acute_effect();
         let baseline = store::baseline(&records, id).unwrap_or(first);
         // The chart starts at the baseline.
         let from_baseline: Vec<&&AssessmentRecord> = of_this
@@ -357,7 +372,9 @@ pub(crate) async fn measurements(
                     .as_deref()
                     .and_then(|code| instrument.bands.iter().find(|b| b.code == code))
                     .map_or_else(String::new, |b| b.label.to_owned()),
-                change: if r.id == baseline.id {
+                change: if acute {
+                    String::new()
+                } else if r.id == baseline.id {
                     "baseline".into()
                 } else {
                     format!("{:+}", r.total - baseline.total)
@@ -380,7 +397,9 @@ pub(crate) async fn measurements(
         series.push(SeriesView {
             name: instrument.short_name,
             status: status_text(instrument, baseline, latest, ctx, !alerts.is_empty()),
-            status_alert: alerts.first().map(|a| {
+            // A safety alert tempers what a course's scores say; a rating of the moment
+            // says nothing of the course.
+            status_alert: alerts.first().filter(|_| !acute).map(|a| {
                 format!(
                     "A safety alert is open (raised {}): follow it up before reading these scores as improvement.",
                     a.raised

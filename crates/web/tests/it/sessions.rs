@@ -1485,6 +1485,42 @@ async fn dissociation_and_sedation_are_rated_at_their_set_times(app: &TestApp) {
         !html.contains("time_point=before_session"),
         "no link once taken"
     );
+
+    // On the patient's record, the ratings of the moment are not read as a course's change:
+    // no baseline, response or remission, and the open alert's caveat ("before reading these
+    // scores as improvement") stands on the PHQ-9 alone.
+    let record = app
+        .get(&nurse, &format!("/patients/{patient}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let block = |name: &str| {
+        let start = record
+            .find(&format!(
+                r#"<section class="series-block" aria-label="{name}">"#
+            ))
+            .unwrap_or_else(|| panic!("{name} in {record}"));
+        let end = start + record[start..].find("</section>").unwrap();
+        record[start..end].to_owned()
+    };
+    for name in ["CADSS-6", "MOAA/S"] {
+        let b = block(name);
+        assert!(
+            b.contains("rates the treatment&#39;s effect at the moment it is taken, not the condition treated: read each rating within its session, not as change over the course."),
+            "{b}"
+        );
+        assert!(b.contains(&format!("The {name} rates")), "{b}");
+        for absent in ["Response:", "Baseline", "status-alert", "<td>baseline</td>"] {
+            assert!(!b.contains(absent), "{absent} in {b}");
+        }
+    }
+    let phq9 = block("PHQ-9");
+    assert!(phq9.contains("Baseline 10"), "{phq9}");
+    assert!(
+        phq9.contains("follow it up before reading these scores as improvement"),
+        "{phq9}"
+    );
 }
 
 async fn the_rems_certification_records_the_setting_for_the_monitoring_form(app: &TestApp) {
