@@ -151,6 +151,15 @@ pub const MAX_APPOINTMENT_MIN: u32 = 12 * 60;
 /// for 2026), which would put the appointment where nobody looks.
 pub const MAX_DAYS_AHEAD: i32 = 730;
 
+/// The most characters of the reason a day is closed ("Christmas Day", "Staff training").
+pub const MAX_CLOSED_DAY_REASON_CHARS: usize = 120;
+
+/// Why a day is closed, as typed: one line of at most [`MAX_CLOSED_DAY_REASON_CHARS`]
+/// characters without control characters, trimmed.
+pub fn check_closed_day_reason(reason: &str) -> Result<&str, crate::text::TextProblem> {
+    crate::text::line(reason, MAX_CLOSED_DAY_REASON_CHARS)
+}
+
 /// The most characters of the reason an appointment is cancelled or marked a no-show.
 pub const MAX_CLOSE_REASON_CHARS: usize = 500;
 
@@ -430,6 +439,8 @@ pub struct ProposalAsk {
     /// The time of day the patient comes (their last booked session's), which each proposal
     /// keeps as near as its day allows; none: the first proposal's time, once made.
     pub prefer: Option<jiff::civil::Time>,
+    /// Days the clinic is closed (holidays, training days): nothing is proposed on them.
+    pub closed_days: Vec<Date>,
 }
 
 /// A free slot for each planned session on its day or, when the day is full, closed or holds
@@ -453,8 +464,9 @@ pub fn propose(
         slack_days,
         ref taken_days,
         mut prefer,
+        ref closed_days,
     } = *ask;
-    let mut days: Vec<Date> = taken_days.clone();
+    let mut days: Vec<Date> = taken_days.iter().chain(closed_days).copied().collect();
     let length = SignedDuration::from_mins(i64::from(minutes));
     let mut taken: Vec<(String, Timestamp, Timestamp)> = Vec::new();
     let mut out = Vec::new();
@@ -623,6 +635,7 @@ mod tests {
             slack_days,
             taken_days: Vec::new(),
             prefer: None,
+            closed_days: Vec::new(),
         }
     }
 
@@ -768,6 +781,18 @@ mod tests {
         assert!(none.is_empty(), "no slack, no slot");
         let past = propose(&sessions[..1], &ask(at("2026-12-07T09:00"), 2), &only, &[]);
         assert_eq!(past[0].start, at("2026-12-07T09:00"), "nothing before now");
+        // A day the clinic closes is passed over like a full one.
+        let closed_monday = ProposalAsk {
+            closed_days: vec!["2026-12-07".parse().unwrap()],
+            ..ask(at("2026-12-01T00:00"), 3)
+        };
+        let p = propose(&sessions[..1], &closed_monday, &only, &[]);
+        assert_eq!(p[0].start, at("2026-12-08T08:00"));
+        let closed_all = ProposalAsk {
+            closed_days: vec!["2026-12-07".parse().unwrap(), "2026-12-08".parse().unwrap()],
+            ..ask(at("2026-12-01T00:00"), 3)
+        };
+        assert!(propose(&sessions[..1], &closed_all, &only, &[]).is_empty());
     }
 
     #[test]

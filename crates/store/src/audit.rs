@@ -164,6 +164,8 @@ pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
     ("token.create", "made an API token"),
     ("token.revoke", "revoked an API token"),
     ("site.create", "set up the site"),
+    ("site.close_day", "closed the clinic for a day"),
+    ("site.reopen_day", "opened a closed day again"),
     (
         "instrument_content.import",
         "imported licensed instrument wording",

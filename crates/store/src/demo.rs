@@ -324,11 +324,44 @@ impl Store {
         }
         self.seed_demo_sessions(&site, now).await?;
         self.seed_demo_inquiries(&site.id, now).await?;
+        self.seed_demo_closed_days(&site, now, today).await?;
         Ok(DemoSeed {
             site,
             users_created,
             patients_created,
         })
+    }
+}
+
+impl Store {
+    /// The demo clinic closes on its next Christmas Day and New Year's Day, so booking shows
+    /// days passed over. A day that holds a demo appointment already stays open; a second
+    /// seeding adds nothing.
+    async fn seed_demo_closed_days(
+        &self,
+        site: &crate::Site,
+        now: jiff::Timestamp,
+        today: Date,
+    ) -> Result<(), StoreError> {
+        let actor = Actor::system("demo-seed");
+        for (month, day, reason) in [(12, 25, "Christmas Day"), (1, 1, "New Year's Day")] {
+            let this_year = Date::new(today.year(), month, day);
+            let next_year = today
+                .year()
+                .checked_add(1)
+                .and_then(|y| Date::new(y, month, day).ok());
+            let Some(next) = this_year.ok().filter(|d| *d >= today).or(next_year) else {
+                continue;
+            };
+            if !self.closed_days(&site.id, next, next).await?.is_empty() {
+                continue;
+            }
+            // ok: a day holding a demo appointment is left open (the refusal says why).
+            let _ = self
+                .close_day(&actor, &site.id, next, reason, &site.zone, today, now)
+                .await?;
+        }
+        Ok(())
     }
 }
 

@@ -18,6 +18,7 @@ mod auth;
 mod backup;
 mod body;
 mod chain;
+mod closures;
 mod connect;
 mod consent;
 mod content;
@@ -56,6 +57,7 @@ pub use auth::{
 pub use backup::database_is_empty;
 pub use body::BodyRecord;
 pub use chain::VERIFY_CHUNK;
+pub use closures::{ClosedDay, ClosingRefusal};
 pub use connect::{Backend, ColumnOutline, DatabaseUrl, SchemaOutline, Store, TableOutline};
 pub use consent::{ConsentDocument, ConsentSignature, ConsentStatus};
 pub use courses::{

@@ -200,6 +200,14 @@ pub enum BookingRefusal {
         /// The sessions the course plans.
         sessions: usize,
     },
+    /// The clinic is closed that day.
+    #[error("the clinic is closed on {day} ({reason}); choose another day")]
+    Closed {
+        /// The day.
+        day: jiff::civil::Date,
+        /// Why it is closed.
+        reason: String,
+    },
     /// The course has a session booked that day already.
     #[error(
         "this course has a session on that day already, from {from} in {chair}; a course plans one session a day at most, so choose another day"
@@ -329,7 +337,7 @@ fn chair_from_row(r: &RowReader<'_>) -> Result<ChairRecord, StoreError> {
     })
 }
 
-const APPOINTMENT_SELECT: &str =
+pub(crate) const APPOINTMENT_SELECT: &str =
     "select a.id, a.patient_id, p.given_name || ' ' || p.family_name as patient_name,
         a.chair_id, r.name || ', ' || c.name as chair_name, a.course_id, a.kind, a.starts_at,
         a.ends_at, a.status, a.status_reason, a.arrived_at,
@@ -339,7 +347,9 @@ const APPOINTMENT_SELECT: &str =
    join chairs c on c.id = a.chair_id
    join rooms r on r.id = c.room_id";
 
-fn appointment_from_row(row: &sqlx::any::AnyRow) -> Result<AppointmentRecord, StoreError> {
+pub(crate) fn appointment_from_row(
+    row: &sqlx::any::AnyRow,
+) -> Result<AppointmentRecord, StoreError> {
     let r = RowReader::new(row, "appointments", "id")?;
     Ok(AppointmentRecord {
         id: r.id("id", AppointmentId::parse)?,
@@ -506,7 +516,14 @@ impl Store {
         now: jiff::Timestamp,
     ) -> Result<Result<AppointmentRecord, BookingRefusal>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        // The chair's row first: every booking of this chair waits here for the one before.
+        // The site's row first, which closing a day takes too: the day cannot close between
+        // this check and the booking.
+        crate::closures::lock_site(&mut tx, site_id).await?;
+        let day = new.starts_at.to_zoned(tz.clone()).date();
+        if let Some(reason) = crate::closures::closed_reason(&mut tx, site_id, day).await? {
+            return Ok(Err(BookingRefusal::Closed { day, reason }));
+        }
+        // Then the chair's row: every booking of this chair waits here for the one before.
         let locked = sqlx::query("update chairs set name = name where id = $1 and site_id = $2")
             .bind(new.chair_id.as_str())
             .bind(site_id.as_str())

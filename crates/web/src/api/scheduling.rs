@@ -170,6 +170,7 @@ pub(crate) fn refused(r: BookingRefusal) -> ApiError {
         BookingRefusal::SameDay { .. } => {
             ApiError::new(StatusCode::CONFLICT, "course_same_day", message).field("start")
         }
+        BookingRefusal::Closed { .. } => invalid("start", message),
         BookingRefusal::Rems(c) => rems(c),
     }
 }

@@ -50,6 +50,8 @@ pub(crate) struct BookCoursePage {
     screening_note: Option<&'static str>,
     /// The course has ended: nothing is proposed or booked.
     ended: bool,
+    /// The days the clinic is closed among those the remaining sessions may fall on.
+    closed_note: Option<String>,
 }
 
 async fn page(
@@ -142,7 +144,17 @@ async fn page(
         .filter(|(_, p, _, _)| *p == course.patient_id)
         .map(|(_, _, s, e)| (*s, *e))
         .collect();
+    // Days the clinic is closed from today to the furthest a proposal may fall.
+    let horizon = ctx
+        .today()
+        .checked_add(jiff::Span::new().days(clinical::booking::MAX_DAYS_AHEAD))
+        .unwrap_or(jiff::civil::Date::MAX);
+    let closed = state
+        .store()
+        .closed_days(site, ctx.today(), horizon)
+        .await?;
     let ask = ProposalAsk {
+        closed_days: closed.iter().map(|c| c.day).collect(),
         kind,
         minutes,
         tz: tz.clone(),
@@ -157,6 +169,34 @@ async fn page(
             .map(|t| t.to_zoned(tz.clone()).time()),
     };
     let proposals = propose(&remaining, &ask, &chairs, &patient_busy);
+    // The closed days among the remaining sessions' days, said so that a session proposed a
+    // day later than its target is not a surprise.
+    let last_day = remaining.last().and_then(|s| {
+        s.date
+            .checked_add(jiff::Span::new().days(ask.slack_days))
+            .ok()
+    });
+    let closed_note = match (remaining.first(), last_day) {
+        (Some(first), Some(last)) => {
+            let days: Vec<String> = closed
+                .iter()
+                .filter(|c| c.day >= first.date && c.day <= last)
+                .map(|c| format!("{} ({})", c.day, c.reason))
+                .collect();
+            (!days.is_empty()).then(|| {
+                format!(
+                    "The clinic is closed on {}: nothing is proposed on {}.",
+                    days.join(", "),
+                    if days.len() == 1 {
+                        "that day"
+                    } else {
+                        "those days"
+                    }
+                )
+            })
+        }
+        _ => None,
+    };
     let rows = proposals
         .iter()
         .map(|p| {
@@ -198,6 +238,7 @@ async fn page(
         screening_note,
         moved,
         ended,
+        closed_note,
         ctx,
     })
 }

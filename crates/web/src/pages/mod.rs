@@ -184,6 +184,8 @@ pub(crate) fn router(state: &AppState) -> crate::routes::Routes {
         .route("/admin/clinic/rems", post(setup::rems))
         .route("/admin/clinic/rooms", post(setup::add_room))
         .route("/admin/clinic/chairs", post(setup::add_chair))
+        .route("/admin/clinic/closed", post(setup::close_day))
+        .route("/admin/clinic/closed/reopen", post(setup::reopen_day))
         .route("/account", get(account::page))
         .route(
             "/account/password",

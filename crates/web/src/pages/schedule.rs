@@ -78,6 +78,8 @@ pub(crate) struct DayView {
     label: String,
     columns: Vec<DayColumn>,
     count: usize,
+    /// Why the clinic is closed that day, when it is.
+    closed: Option<String>,
 }
 
 #[derive(Template)]
@@ -173,6 +175,8 @@ pub(crate) async fn week(
         .appointments(&who.actor(), site, from, until, None, None, now)
         .await?;
     let tz = ctx.time_zone();
+    let sunday = monday.checked_add(6.days()).unwrap_or(monday);
+    let closed = state.store().closed_days(site, monday, sunday).await?;
     let mut days = Vec::new();
     for i in 0..7 {
         let Ok(d) = monday.checked_add(i.days()) else {
@@ -204,6 +208,7 @@ pub(crate) async fn week(
             label: d.strftime("%A %e %B").to_string(),
             columns,
             count,
+            closed: closed.iter().find(|c| c.day == d).map(|c| c.reason.clone()),
         });
     }
     let shift = |n: i64| {
@@ -239,6 +244,8 @@ pub(crate) struct DayPage {
     clinical: bool,
     /// Whether the list is today's: only then can patients be marked arrived.
     today: bool,
+    /// Why the clinic is closed that day, when it is.
+    closed: Option<String>,
     /// A refused cancellation's appointment and the reason typed for it.
     typed_reason: Option<(String, String)>,
 }
@@ -268,6 +275,13 @@ async fn day_page(
     notice: Option<&'static str>,
 ) -> Result<DayPage, AppError> {
     let list = day_appointments(state, &who.actor(), &who.user().site_id, &ctx, day).await?;
+    let closed = state
+        .store()
+        .closed_days(&who.user().site_id, day, day)
+        .await?
+        .into_iter()
+        .next()
+        .map(|c| c.reason);
     let shift = |n: i64| {
         day.checked_add(n.days())
             .map_or_else(|_| day.to_string(), |d| d.to_string())
@@ -278,6 +292,7 @@ async fn day_page(
         previous: shift(-1),
         next: shift(1),
         slots: list.into_iter().map(|a| slot(&ctx, a)).collect(),
+        closed,
         errors,
         notice,
         today: day == ctx.today(),
@@ -724,7 +739,9 @@ pub(crate) async fn create(
                             BookingRefusal::CourseNotOpen | BookingRefusal::CourseFull { .. } => {
                                 "course"
                             }
-                            BookingRefusal::SameDay { .. } => "date",
+                            BookingRefusal::SameDay { .. } | BookingRefusal::Closed { .. } => {
+                                "date"
+                            }
                             BookingRefusal::NotCourseKind { .. } => "kind",
                             _ => "chair",
                         };

@@ -10,7 +10,7 @@ use clinical::booking::{OpeningHours, WEEK, day_code, day_name};
 use clinical::course::Product;
 use jiff::civil::{Time, Weekday};
 use serde::Deserialize;
-use store::{NewChair, SiteRems, StoreError};
+use store::{ClosingRefusal, NewChair, SiteRems, StoreError};
 
 use super::{FormErrors, form_value, form_values, sentence};
 use crate::AppState;
@@ -42,6 +42,17 @@ pub(crate) struct SetupPage {
     room_name: String,
     /// What was chosen and typed in the chair form, kept when it is sent back.
     chair: ChairTyped,
+    /// The days the clinic is closed from today on: day, reason, who closed it and when.
+    closed: Vec<ClosedRow>,
+    /// What was typed in the form that closes a day, kept when it is sent back.
+    closing: ClosedDayForm,
+}
+
+pub(crate) struct ClosedRow {
+    day: String,
+    weekday: &'static str,
+    reason: String,
+    by: String,
 }
 
 /// The chair form as the administrator left it: sent back with its errors, nothing they chose
@@ -123,6 +134,19 @@ async fn page(
             r.certified_on, r.representative
         )
     });
+    let today = ctx.today();
+    let closed = state
+        .store()
+        .closed_days(site, today, jiff::civil::Date::MAX)
+        .await?
+        .into_iter()
+        .map(|c| ClosedRow {
+            day: c.day.to_string(),
+            weekday: day_name(c.day.weekday()),
+            reason: c.reason,
+            by: ctx.time_by(c.closed_at, c.closed_by.as_deref()),
+        })
+        .collect();
     let rooms = state.store().rooms(site).await?;
     let chairs = state
         .store()
@@ -152,6 +176,8 @@ async fn page(
         typed: RemsForm::default(),
         room_name: String::new(),
         chair: ChairTyped::default(),
+        closed,
+        closing: ClosedDayForm::default(),
         ctx,
     })
 }
@@ -172,6 +198,8 @@ pub(crate) async fn show(
         Some("rems") => Some("The REMS certification is recorded."),
         Some("room") => Some("The room is added."),
         Some("chair") => Some("The chair is added."),
+        Some("closed") => Some("The day is closed: nothing is proposed or booked on it."),
+        Some("reopened") => Some("The day is open again for booking."),
         _ => None,
     };
     render(&page(&state, &who, ctx, FormErrors::default(), notice).await?)
@@ -471,4 +499,127 @@ pub(crate) async fn add_chair(
         }
     }
     refused(&state, &who, ctx, errors, |page| page.chair = typed).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ClosedDayForm {
+    closed_day: String,
+    closed_reason: String,
+}
+
+/// `POST /admin/clinic/closed`: closes a day (a holiday, a training day).
+pub(crate) async fn close_day(
+    State(state): State<AppState>,
+    who: Can<Administration>,
+    ctx: PageCtx,
+    Form(form): Form<ClosedDayForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FormErrors::default();
+    let day = match form.closed_day.trim().parse::<jiff::civil::Date>() {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errors.push(
+                "closed_day",
+                "Enter the day the clinic is closed, such as 2026-12-25.",
+            );
+            None
+        }
+    };
+    if form.closed_reason.trim().is_empty() {
+        errors.push(
+            "closed_reason",
+            "Say why the clinic is closed, such as Christmas Day or Staff training.",
+        );
+    } else if let Some(day) = day {
+        let done = state
+            .store()
+            .close_day(
+                &who.actor(),
+                &who.user().site_id,
+                day,
+                &form.closed_reason,
+                &ctx.time_zone(),
+                ctx.today(),
+                jiff::Timestamp::now(),
+            )
+            .await?;
+        match done {
+            Ok(()) => return Ok(Redirect::to("/admin/clinic?done=closed").into_response()),
+            Err(ClosingRefusal::Reason(problem)) => {
+                errors.push("closed_reason", sentence(&problem.said_of("The reason")))
+            }
+            Err(ClosingRefusal::Booked { booked }) => {
+                let first: Vec<String> = booked
+                    .iter()
+                    .take(5)
+                    .map(|a| {
+                        format!(
+                            "{} {} in {}",
+                            a.starts_at.to_zoned(ctx.time_zone()).strftime("%H:%M"),
+                            a.patient_name,
+                            a.chair_name
+                        )
+                    })
+                    .collect();
+                let more = booked.len().saturating_sub(first.len());
+                errors.push(
+                    "closed_day",
+                    format!(
+                        "{} ({}{}). Move or cancel {} on the day list first, then close the day.",
+                        if booked.len() == 1 {
+                            "An appointment is booked that day".to_owned()
+                        } else {
+                            format!("{} appointments are booked that day", booked.len())
+                        },
+                        first.join("; "),
+                        if more > 0 {
+                            format!("; and {more} more")
+                        } else {
+                            String::new()
+                        },
+                        if booked.len() == 1 { "it" } else { "them" },
+                    ),
+                );
+            }
+            Err(other) => errors.push("closed_day", sentence(&other.to_string())),
+        }
+    }
+    refused(&state, &who, ctx, errors, |page| page.closing = form).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ReopenForm {
+    day: String,
+}
+
+/// `POST /admin/clinic/closed/reopen`: opens a closed day again.
+pub(crate) async fn reopen_day(
+    State(state): State<AppState>,
+    who: Can<Administration>,
+    ctx: PageCtx,
+    Form(form): Form<ReopenForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FormErrors::default();
+    match form.day.trim().parse::<jiff::civil::Date>() {
+        Ok(day)
+            if state
+                .store()
+                .reopen_day(
+                    &who.actor(),
+                    &who.user().site_id,
+                    day,
+                    jiff::Timestamp::now(),
+                )
+                .await? =>
+        {
+            return Ok(Redirect::to("/admin/clinic?done=reopened").into_response());
+        }
+        _ => errors.push(
+            "closed_day",
+            "That day is not closed; choose one of the closed days listed.",
+        ),
+    }
+    refused(&state, &who, ctx, errors, |_| {}).await
 }

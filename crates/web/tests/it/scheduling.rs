@@ -1579,3 +1579,259 @@ fn clinic_today() -> String {
         .date()
         .to_string()
 }
+
+/// A clinic closed for a holiday had its sessions proposed and booked on it: there was no way
+/// to say a day is closed. The administrator now closes a day (not while appointments are
+/// booked on it, which are named), proposals pass over it, a booking on it is refused, the
+/// week and the day list say so, and the day opens again.
+async fn the_clinic_closes_a_day_and_nothing_is_booked_on_it(app: &TestApp) {
+    let chicago = jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap();
+    let monday: jiff::Timestamp = monday_at(9, 0).parse().unwrap();
+    let monday_day = monday.to_zoned(chicago.clone()).date();
+    let thursday = monday_day.checked_add(jiff::ToSpan::days(3)).unwrap();
+    let friday = monday_day.checked_add(jiff::ToSpan::days(4)).unwrap();
+    let o = ordered_twice_weekly(app, monday_day).await;
+    let course = first_course(app, &o).await;
+    app.user("owner@example.org", Role::Admin).await;
+    let admin = app.signed_in("owner@example.org").await;
+    let api = app.token(Role::FrontDesk).await;
+    let at_nine = |day: jiff::civil::Date| {
+        day.at(9, 0, 0, 0)
+            .to_zoned(chicago.clone())
+            .unwrap()
+            .timestamp()
+            .to_string()
+    };
+    let session = |day| {
+        json!({
+            "patient_id": o.id,
+            "chair_id": o.iv,
+            "course_id": course,
+            "kind": "iv_infusion",
+            "start": at_nine(day),
+        })
+    };
+    let (status, body) = self::book(app, &api, session(monday_day)).await;
+    assert_eq!(status, 201, "{body}");
+    let setup = "/admin/clinic";
+    let token = app.csrf(&admin, setup).await;
+    let close = |day: String, reason: &'static str| {
+        let (admin, token) = (admin.clone(), token.clone());
+        async move {
+            app.post_form(
+                &admin,
+                "/admin/clinic/closed",
+                &token,
+                &[("closed_day", day.as_str()), ("closed_reason", reason)],
+            )
+            .await
+        }
+    };
+    // A day with a booking is not closed: the booking is named.
+    let res = close(monday_day.to_string(), "Staff training").await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("An appointment is booked that day (09:00 Ines Lauder in Room A, IV 1). Move or cancel it on the day list first, then close the day."),
+        "{html}"
+    );
+    assert!(html.contains(r#"id="closed_day-error""#), "{html}");
+    assert!(html.contains("value=\"Staff training\""), "typed kept");
+    // Bad input at its field, nothing stored.
+    let res = close(thursday.to_string(), "").await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Say why the clinic is closed")
+    );
+    let res = close(thursday.to_string(), "Staff\u{7}training").await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains(r#"id="closed_reason-error""#)
+    );
+    let res = close("2020-01-01".into(), "Long ago").await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("That day has passed"));
+    let res = close("the 25th".into(), "Christmas").await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Enter the day the clinic is closed, such as 2026-12-25.")
+    );
+    // Thursday, the second session's day, is closed.
+    let res = close(thursday.to_string(), "Staff training").await;
+    assert_eq!(res.status(), 303);
+    let page = app.get(&admin, setup).await.text().await.unwrap();
+    assert!(
+        page.contains(&format!(
+            "<td>Thursday {thursday}</td><td>Staff training</td>"
+        )),
+        "{page}"
+    );
+    let res = close(thursday.to_string(), "Again").await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("The clinic is closed that day already (Staff training).")
+    );
+    // The booking page passes over it, and says why.
+    let html = app
+        .get(&o.desk, &format!("/courses/{course}/book"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(&format!(
+            "The clinic is closed on {thursday} (Staff training): nothing is proposed on that day."
+        )),
+        "{html}"
+    );
+    let proposed = input_after(&html, "Proposed appointments", "slot");
+    let ms: i64 = proposed.split('|').nth(2).unwrap().parse().unwrap();
+    let at = jiff::Timestamp::from_millisecond(ms)
+        .unwrap()
+        .to_zoned(chicago.clone());
+    assert_eq!(at.date(), friday, "{proposed}");
+    // A booking on it is refused, by the API and by hand.
+    let (status, body) = self::book(app, &api, session(thursday)).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "start", "{body}");
+    assert_eq!(
+        body["error"]["message"].as_str().unwrap_or_default(),
+        format!("the clinic is closed on {thursday} (Staff training); choose another day"),
+        "{body}"
+    );
+    // The week and the day list say so.
+    let week = app
+        .get(&o.desk, &format!("/schedule?week={thursday}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        week.contains("The clinic is closed this day: Staff training."),
+        "{week}"
+    );
+    let day = app
+        .get(&o.desk, &format!("/schedule/day?date={thursday}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        day.contains("The clinic is closed this day: Staff training."),
+        "{day}"
+    );
+    // Opened again, it books.
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/clinic/closed/reopen",
+            &token,
+            &[("day", thursday.to_string().as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (status, body) = self::book(app, &api, session(thursday)).await;
+    assert_eq!(status, 201, "{body}");
+    let store = &app.db.store;
+    let site = store.first_site().await.unwrap().unwrap();
+    let trail = store.audit_events(&site.id, 200, None).await.unwrap();
+    let day_detail = format!("day={thursday}");
+    for action in ["site.close_day", "site.reopen_day"] {
+        assert!(
+            trail
+                .iter()
+                .any(|e| e.action == action && e.detail.as_deref() == Some(day_detail.as_str())),
+            "{action}"
+        );
+    }
+}
+
+crate::on_both!(the_clinic_closes_a_day_and_nothing_is_booked_on_it);
+
+/// Closing a day and booking on it at once: one of the two wins, never both.
+async fn closing_a_day_and_booking_it_at_once_never_both_succeed(app: &TestApp) {
+    let chicago = jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap();
+    let nurse = app.token(Role::Nurse).await;
+    let (iv, _) = two_chairs(app).await;
+    let store = app.db.store.clone();
+    let site = store.first_site().await.unwrap().unwrap();
+    let actor = Actor::system("test");
+    let today = jiff::Timestamp::now().to_zoned(chicago.clone()).date();
+    let chair = store::ChairId::parse(&iv).unwrap();
+    let first: jiff::Timestamp = monday_at(10, 0).parse().unwrap();
+    for week in 0..6_i64 {
+        let start = first
+            .checked_add(jiff::SignedDuration::from_hours(24 * 7 * week))
+            .unwrap();
+        let day = start.to_zoned(chicago.clone()).date();
+        let given = format!("Race{}", char::from(b'a' + u8::try_from(week).unwrap()));
+        let pid = store::PatientId::parse(&patient(app, &nurse, &given).await).unwrap();
+        let booking = {
+            let (store, site, actor, chair, chicago) = (
+                store.clone(),
+                site.id.clone(),
+                actor.clone(),
+                chair.clone(),
+                chicago.clone(),
+            );
+            tokio::spawn(async move {
+                let new = store::NewAppointment {
+                    patient_id: &pid,
+                    chair_id: &chair,
+                    course_id: None,
+                    kind: clinical::booking::AppointmentKind::IvInfusion,
+                    starts_at: start,
+                    ends_at: start + jiff::SignedDuration::from_mins(60),
+                };
+                store
+                    .book(&actor, &site, &new, &chicago, jiff::Timestamp::now())
+                    .await
+                    .unwrap()
+            })
+        };
+        let closing = {
+            let (store, site, actor, chicago) = (
+                store.clone(),
+                site.id.clone(),
+                actor.clone(),
+                chicago.clone(),
+            );
+            tokio::spawn(async move {
+                store
+                    .close_day(
+                        &actor,
+                        &site,
+                        day,
+                        "Race",
+                        &chicago,
+                        today,
+                        jiff::Timestamp::now(),
+                    )
+                    .await
+                    .unwrap()
+            })
+        };
+        let (booked, closed) = (booking.await.unwrap(), closing.await.unwrap());
+        match (&booked, &closed) {
+            (Ok(_), Err(store::ClosingRefusal::Booked { booked })) => {
+                assert_eq!(booked.len(), 1);
+            }
+            (Err(store::BookingRefusal::Closed { day: d, .. }), Ok(())) => assert_eq!(*d, day),
+            other => panic!("week {week}: {other:?}"),
+        }
+    }
+}
+
+crate::on_both!(closing_a_day_and_booking_it_at_once_never_both_succeed);
