@@ -525,6 +525,91 @@ pub enum DoseProblem {
         /// Which limit, in words.
         what: &'static str,
     },
+    /// An infusion shorter than the shortest Ketaflow plans: a typing slip, refused.
+    #[error(
+        "{minutes} min is shorter than the shortest infusion planned, {floor} min; check the infusion length"
+    )]
+    InfusionBelowFloor {
+        /// The length entered.
+        minutes: f64,
+        /// The shortest planned (`dosing.min_infusion_min`).
+        floor: f64,
+    },
+    /// An infusion shorter than the published regimens', without a prescriber's override.
+    #[error(
+        "{minutes} min is shorter than the {CONVENTIONAL_INFUSION_MIN} min of the published regimens, so the dose would run faster; only a prescriber can shorten the infusion, with a reason"
+    )]
+    InfusionShort {
+        /// The length entered.
+        minutes: f64,
+    },
+    /// A pump rate above the one verified with the dose, set by someone other than a
+    /// prescriber.
+    #[error(
+        "{rate} mg/h is faster than the {verified} mg/h verified with the dose; only a prescriber can run the infusion faster"
+    )]
+    RateAboveVerified {
+        /// The rate entered, mg/h.
+        rate: f64,
+        /// The rate verified, mg/h.
+        verified: f64,
+    },
+    /// A prescriber's shorter infusion without a reason.
+    #[error("give the reason for an infusion shorter than {CONVENTIONAL_INFUSION_MIN} minutes")]
+    InfusionReasonMissing,
+}
+
+/// The length of the IV infusions of the published regimens Ketaflow's protocols cite,
+/// minutes: 0.5 mg/kg over 40 minutes (Murrough et al. 2013, Biol Psychiatry 74:250; ELEKT-D,
+/// Anand et al. 2023, N Engl J Med; Phillips et al. 2019, Am J Psychiatry 176:401), which
+/// Andrade 2017 (J Clin Psychiatry 78:e852) calls conventional while reporting 2 to 100 minutes
+/// given safely. A shorter infusion gives the dose at a faster rate.
+pub const CONVENTIONAL_INFUSION_MIN: f64 = 40.0;
+
+/// Checks an IV infusion's length in minutes: never under `floor_min` (the shortest infusion
+/// Ketaflow plans, `dosing.min_infusion_min`), and under [`CONVENTIONAL_INFUSION_MIN`] only by a
+/// prescriber with a reason, as for a dose above the order. `Ok(true)` when it is such an
+/// override.
+pub fn check_infusion_length(
+    minutes: f64,
+    floor_min: f64,
+    by_prescriber: bool,
+    reason: Option<&str>,
+) -> Result<bool, DoseProblem> {
+    if !minutes.is_finite() || minutes < floor_min {
+        return Err(DoseProblem::InfusionBelowFloor {
+            minutes,
+            floor: floor_min,
+        });
+    }
+    if minutes >= CONVENTIONAL_INFUSION_MIN {
+        return Ok(false);
+    }
+    if !by_prescriber {
+        return Err(DoseProblem::InfusionShort { minutes });
+    }
+    match reason.map(str::trim) {
+        Some(r) if !r.is_empty() => Ok(true),
+        _ => Err(DoseProblem::InfusionReasonMissing),
+    }
+}
+
+/// Checks a new pump rate, mg/h: faster than the rate verified with the dose (`verified`) only
+/// by a prescriber. Slowing the pump, as for side effects, is anyone's to do.
+pub fn check_rate_change(
+    rate_mg_per_h: f64,
+    verified_mg_per_h: Option<f64>,
+    by_prescriber: bool,
+) -> Result<(), DoseProblem> {
+    match verified_mg_per_h {
+        Some(v) if rate_mg_per_h > v + 1e-9 && !by_prescriber => {
+            Err(DoseProblem::RateAboveVerified {
+                rate: (rate_mg_per_h * 10.0).round() / 10.0,
+                verified: (v * 10.0).round() / 10.0,
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Checks a dose: at most the order and the cap, unless a prescriber overrides with a reason;

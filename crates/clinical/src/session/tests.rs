@@ -671,3 +671,51 @@ fn the_rems_form_names_where_its_answers_and_the_record_differ() {
     };
     assert!(rems_record_differences(&agreeing, &meds, 0).is_empty());
 }
+
+#[test]
+fn an_infusion_shorter_than_the_published_regimens_needs_a_prescriber() {
+    // 40 minutes and longer: anyone.
+    assert_eq!(check_infusion_length(40.0, 2.0, false, None), Ok(false));
+    assert_eq!(check_infusion_length(100.0, 2.0, false, None), Ok(false));
+    // "4" typed for "40": refused to a nurse, saying why.
+    let e = check_infusion_length(4.0, 2.0, false, None).unwrap_err();
+    assert_eq!(e, DoseProblem::InfusionShort { minutes: 4.0 });
+    assert_eq!(
+        e.to_string(),
+        "4 min is shorter than the 40 min of the published regimens, so the dose would run faster; only a prescriber can shorten the infusion, with a reason"
+    );
+    // A prescriber shortens it with a reason, not without.
+    assert_eq!(
+        check_infusion_length(30.0, 2.0, true, Some("tolerated well, shorter chair time")),
+        Ok(true)
+    );
+    assert_eq!(
+        check_infusion_length(30.0, 2.0, true, Some("  ")),
+        Err(DoseProblem::InfusionReasonMissing)
+    );
+    // Under the planning floor no one can.
+    assert_eq!(
+        check_infusion_length(1.0, 2.0, true, Some("reason")),
+        Err(DoseProblem::InfusionBelowFloor {
+            minutes: 1.0,
+            floor: 2.0
+        })
+    );
+    assert!(check_infusion_length(f64::NAN, 2.0, true, Some("reason")).is_err());
+}
+
+#[test]
+fn only_a_prescriber_runs_the_pump_faster_than_verified() {
+    assert_eq!(check_rate_change(30.0, Some(60.0), false), Ok(()), "slower");
+    assert_eq!(
+        check_rate_change(60.0, Some(60.0), false),
+        Ok(()),
+        "the same"
+    );
+    let e = check_rate_change(90.0, Some(60.0), false).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "90 mg/h is faster than the 60 mg/h verified with the dose; only a prescriber can run the infusion faster"
+    );
+    assert_eq!(check_rate_change(90.0, Some(60.0), true), Ok(()));
+}

@@ -1522,6 +1522,27 @@ pub(crate) async fn act(
                 if bag.is_none() {
                     errors.push("bag_ml", "Enter the bag volume in mL (0 for none).");
                 }
+                // Shorter than the published regimens only by a prescriber, with a reason: "4"
+                // typed for "40" would run the dose ten times as fast.
+                if let Some(d) = duration {
+                    match clinical::session::check_infusion_length(
+                        d,
+                        state.config().planning_floor.min_infusion_min,
+                        prescriber,
+                        texts.override_reason.map(OverrideReason::as_str),
+                    ) {
+                        Ok(o) => overridden |= o,
+                        Err(e) => {
+                            let field =
+                                if e == clinical::session::DoseProblem::InfusionReasonMissing {
+                                    "override_reason"
+                                } else {
+                                    "duration_min"
+                                };
+                            errors.push(field, sentence(&e.to_string()));
+                        }
+                    }
+                }
                 if let (Some(g), Some(d), Some(st), Some(b), Some(w)) =
                     (given, duration, stock, bag, s.weight_kg)
                     && let Ok(kg) = pk::units::Kg::new(w)
@@ -1680,6 +1701,18 @@ pub(crate) async fn act(
             } else {
                 None
             };
+            // Faster than verified only by a prescriber; slower by anyone.
+            if let Some(r) = rate {
+                let s = store.treatment_session(&actor, &site, &id, now).await?;
+                let verified = s.dose.as_ref().and_then(|d| d.dose_rate_mg_per_h);
+                if let Err(e) = clinical::session::check_rate_change(
+                    r,
+                    verified,
+                    who.user().role == store::Role::Prescriber,
+                ) {
+                    errors.push("dose_rate_mg_per_h", sentence(&e.to_string()));
+                }
+            }
             if errors.is_empty()
                 && let Err(r) = store
                     .pump(&actor, &site, &id, step, rate, texts.note, now)

@@ -147,6 +147,8 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("POST", "/admin/clinic/rems", Admin),
     ("POST", "/admin/clinic/rooms", Admin),
     ("POST", "/admin/clinic/chairs", Admin),
+    ("POST", "/admin/clinic/closed", Admin),
+    ("POST", "/admin/clinic/closed/reopen", Admin),
     ("GET", "/account", Staff),
     ("GET", "/account/password", Staff),
     ("POST", "/account/password", Staff),

@@ -606,6 +606,31 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
         )
         .await;
     assert_eq!(res.status(), 422);
+    // Nor run it faster than the published regimens: "4" typed for "40" is refused to a
+    // nurse at the length, saying why, and below the planning floor to anyone.
+    let mut fast = dose("nurse.two@example.org", crate::support::PASSWORD);
+    fast[1] = ("duration_min", "4");
+    let res = app
+        .post_form(&nurse, &format!("{page}/dose"), &token, &fast)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"<p class="field-error" id="duration_min-error"><span class="visually-hidden">Error:</span> 4 min is shorter than the 40 min of the published regimens, so the dose would run faster; only a prescriber can shorten the infusion, with a reason.</p>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="4""#), "typed kept");
+    fast[1] = ("duration_min", "1");
+    let res = app
+        .post_form(&nurse, &format!("{page}/dose"), &token, &fast)
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("1 min is shorter than the shortest infusion planned, 2 min")
+    );
     // A nurse cannot give more than the order.
     let mut over = dose("nurse.two@example.org", crate::support::PASSWORD);
     over[0] = ("dose_mg", "60");
@@ -757,6 +782,21 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
         )
         .await;
     assert_eq!(res.status(), 303);
+    // A nurse cannot run it faster than verified (60 mg/h), at the rate's field.
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/pump"),
+            &token,
+            &[("step", "rate"), ("dose_rate_mg_per_h", "90")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"<p class="field-error" id="dose_rate_mg_per_h-error"><span class="visually-hidden">Error:</span> 90 mg/h is faster than the 60 mg/h verified with the dose; only a prescriber can run the infusion faster.</p>"#),
+        "{html}"
+    );
     // A new dose rate shows the pump's mL/h for the bag as prepared: 40 mg in 104 mL.
     let res = app
         .post_form(
