@@ -61,6 +61,14 @@ fn booked_words(n: usize) -> String {
     }
 }
 
+/// The audit event of closing or opening `day`: the site and the day, nothing else.
+fn day_event(action: &'static str, site_id: &SiteId, day: Date) -> AuditEvent {
+    AuditEvent::new(action, AuditOutcome::Ok)
+        .site(site_id.as_str())
+        .entity("site", site_id.as_str())
+        .detail(format!("day={day}"))
+}
+
 /// Takes the site's row for the rest of the transaction: closing a day and booking wait here
 /// for each other.
 pub(crate) async fn lock_site(
@@ -192,11 +200,13 @@ impl Store {
         .bind(millis(now))
         .execute(&mut *tx)
         .await?;
-        let event = AuditEvent::new("site.close_day", AuditOutcome::Ok)
-            .site(site_id.as_str())
-            .entity("site", site_id.as_str())
-            .detail(format!("day={day}"));
-        audit::insert(&mut tx, now, actor, &event).await?;
+        audit::insert(
+            &mut tx,
+            now,
+            actor,
+            &day_event("site.close_day", site_id, day),
+        )
+        .await?;
         tx.commit().await?;
         Ok(Ok(()))
     }
@@ -219,11 +229,13 @@ impl Store {
         if gone.rows_affected() == 0 {
             return Ok(false);
         }
-        let event = AuditEvent::new("site.reopen_day", AuditOutcome::Ok)
-            .site(site_id.as_str())
-            .entity("site", site_id.as_str())
-            .detail(format!("day={day}"));
-        audit::insert(&mut tx, now, actor, &event).await?;
+        audit::insert(
+            &mut tx,
+            now,
+            actor,
+            &day_event("site.reopen_day", site_id, day),
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }

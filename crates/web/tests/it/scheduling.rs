@@ -1298,6 +1298,16 @@ async fn ordered_twice_weekly(app: &TestApp, starts_on: jiff::civil::Date) -> Or
     }
 }
 
+/// When the booking page's first proposal starts, in the clinic's zone (its checkbox's value is
+/// session|chair|start in milliseconds).
+fn first_proposed(html: &str, zone: &jiff::tz::TimeZone) -> jiff::Zoned {
+    let proposed = input_after(html, "Proposed appointments", "slot");
+    let ms: i64 = proposed.split('|').nth(2).unwrap().parse().unwrap();
+    jiff::Timestamp::from_millisecond(ms)
+        .unwrap()
+        .to_zoned(zone.clone())
+}
+
 /// The id of the course linked first from the patient's record.
 async fn first_course(app: &TestApp, o: &Ordered) -> String {
     let record = app
@@ -1463,14 +1473,10 @@ async fn a_course_begun_early_keeps_its_spacing(app: &TestApp) {
         )),
         "{html}"
     );
-    let proposed = input_after(&html, "Proposed appointments", "slot");
-    let ms: i64 = proposed.split('|').nth(2).unwrap().parse().unwrap();
-    let at = jiff::Timestamp::from_millisecond(ms)
-        .unwrap()
-        .to_zoned(chicago.clone());
-    assert_eq!(at.date(), second, "{proposed}");
+    let at = first_proposed(&html, &chicago);
+    assert_eq!(at.date(), second, "{at}");
     // At the time the patient came to the first, not at the chair's opening.
-    assert_eq!((at.hour(), at.minute()), (9, 0), "{proposed}");
+    assert_eq!((at.hour(), at.minute()), (9, 0), "{at}");
     // The course's page shows the day beside the one planned, and asks the assessment before
     // the second session on that day.
     let page = app.get(&doctor, &path).await.text().await.unwrap();
@@ -1696,12 +1702,7 @@ async fn the_clinic_closes_a_day_and_nothing_is_booked_on_it(app: &TestApp) {
         )),
         "{html}"
     );
-    let proposed = input_after(&html, "Proposed appointments", "slot");
-    let ms: i64 = proposed.split('|').nth(2).unwrap().parse().unwrap();
-    let at = jiff::Timestamp::from_millisecond(ms)
-        .unwrap()
-        .to_zoned(chicago.clone());
-    assert_eq!(at.date(), friday, "{proposed}");
+    assert_eq!(first_proposed(&html, &chicago).date(), friday);
     // A booking on it is refused, by the API and by hand.
     let (status, body) = self::book(app, &api, session(thursday)).await;
     assert_eq!(status, 422, "{body}");
