@@ -50,7 +50,7 @@ pub(crate) struct BookCoursePage {
     screening_note: Option<&'static str>,
     /// The course has ended: nothing is proposed or booked.
     ended: bool,
-    /// The days the clinic is closed among those the remaining sessions may fall on.
+    /// The days the clinic is closed that a remaining session's plan falls on.
     closed_note: Option<String>,
 }
 
@@ -169,34 +169,24 @@ async fn page(
             .map(|t| t.to_zoned(tz.clone()).time()),
     };
     let proposals = propose(&remaining, &ask, &chairs, &patient_busy);
-    // The closed days among the remaining sessions' days, said so that a session proposed a
-    // day later than its target is not a surprise.
-    let last_day = remaining.last().and_then(|s| {
-        s.date
-            .checked_add(jiff::Span::new().days(ask.slack_days))
-            .ok()
+    // The closed days that a remaining session's plan falls on, said so that a session
+    // proposed a day later than planned is not a surprise.
+    let days: Vec<String> = closed
+        .iter()
+        .filter(|c| remaining.iter().any(|s| s.date == c.day))
+        .map(|c| format!("{} ({})", c.day, c.reason))
+        .collect();
+    let closed_note = (!days.is_empty()).then(|| {
+        format!(
+            "The clinic is closed on {}: nothing is proposed on {}.",
+            days.join(", "),
+            if days.len() == 1 {
+                "that day"
+            } else {
+                "those days"
+            }
+        )
     });
-    let closed_note = match (remaining.first(), last_day) {
-        (Some(first), Some(last)) => {
-            let days: Vec<String> = closed
-                .iter()
-                .filter(|c| c.day >= first.date && c.day <= last)
-                .map(|c| format!("{} ({})", c.day, c.reason))
-                .collect();
-            (!days.is_empty()).then(|| {
-                format!(
-                    "The clinic is closed on {}: nothing is proposed on {}.",
-                    days.join(", "),
-                    if days.len() == 1 {
-                        "that day"
-                    } else {
-                        "those days"
-                    }
-                )
-            })
-        }
-        _ => None,
-    };
     let rows = proposals
         .iter()
         .map(|p| {

@@ -1689,6 +1689,10 @@ async fn the_clinic_closes_a_day_and_nothing_is_booked_on_it(app: &TestApp) {
             .unwrap()
             .contains("The clinic is closed that day already (Staff training).")
     );
+    // A closed day no session is planned on (the Saturday) is not said on the booking page.
+    let saturday = friday.checked_add(jiff::ToSpan::days(1)).unwrap();
+    let res = close(saturday.to_string(), "Inventory day").await;
+    assert_eq!(res.status(), 303);
     // The booking page passes over it, and says why.
     let html = app
         .get(&o.desk, &format!("/courses/{course}/book"))
@@ -1703,6 +1707,7 @@ async fn the_clinic_closes_a_day_and_nothing_is_booked_on_it(app: &TestApp) {
         "{html}"
     );
     assert_eq!(first_proposed(&html, &chicago).date(), friday);
+    assert!(!html.contains("Inventory day"), "{html}");
     // A booking on it is refused, by the API and by hand.
     let (status, body) = self::book(app, &api, session(thursday)).await;
     assert_eq!(status, 422, "{body}");
