@@ -87,8 +87,8 @@ pub use screening::{DecisionRecord, MedicationRecord, ScreeningRecord, TrialReco
 pub use self_screening::{ScreeningLinkState, SelfScreeningRecord};
 pub use sessions::{
     Addendum, AdverseRecord, DoseVerification, GivenDose, IdempotencyKey, PreAssessment, PumpEvent,
-    RemsFormRow, ScaleRecord, SessionAlert, SessionRecord, SessionRefusal, VitalsOutcome,
-    VitalsRecord,
+    RemsFormRow, ScaleRecord, SessionAlert, SessionRecord, SessionRefusal, SessionToLock,
+    VitalsOutcome, VitalsRecord,
 };
 pub use sites::Site;
 pub use users::{AccountChange, AccountRefusal, NewUser, PasswordError, PasswordHash, Role, User};

@@ -457,6 +457,21 @@ pub struct RemsFormRow {
     pub status: SessionStatus,
 }
 
+/// A discharged session waiting for the prescriber's signature and lock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionToLock {
+    /// Session.
+    pub session_id: SessionId,
+    /// Patient.
+    pub patient_id: PatientId,
+    /// Name.
+    pub patient_name: String,
+    /// What was given.
+    pub product: Product,
+    /// When the patient was discharged.
+    pub discharged_at: Timestamp,
+}
+
 const SESSION_SELECT: &str = "select s.id, s.appointment_id, s.patient_id,
         p.given_name || ' ' || p.family_name as patient_name, s.course_id,
         r.name || ', ' || c.name as chair_name, s.product, s.status, s.checked_in_at,
@@ -2298,6 +2313,47 @@ impl Store {
         let event = AuditEvent::new("session.list", AuditOutcome::Ok)
             .site(site_id.as_str())
             .detail(format!("rems_due={}", list.len()));
+        self.audit(actor, event, now).await?;
+        Ok(list)
+    }
+}
+
+impl Store {
+    /// The discharged sessions of the site not yet signed and locked by a prescriber, the
+    /// longest waiting first; an audited read of the patients' names.
+    #[tracing::instrument(skip_all)]
+    pub async fn sessions_to_lock(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        now: Timestamp,
+    ) -> Result<Vec<SessionToLock>, StoreError> {
+        let rows = sqlx::query(
+            "select s.id, s.patient_id, p.given_name || ' ' || p.family_name as patient_name,
+                    s.product, s.discharged_at
+               from treatment_sessions s join patients p on p.id = s.patient_id
+              where s.site_id = $1 and s.status = 'discharged'
+              order by s.discharged_at, s.id limit 500",
+        )
+        .bind(site_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let list = rows
+            .iter()
+            .map(|row| {
+                let r = RowReader::new(row, "treatment_sessions", "id")?;
+                Ok(SessionToLock {
+                    session_id: r.id("id", SessionId::parse)?,
+                    patient_id: r.id("patient_id", PatientId::parse)?,
+                    patient_name: r.text("patient_name")?,
+                    product: r.parsed("product", |s| Product::parse(s).ok_or("not a product"))?,
+                    discharged_at: r.instant("discharged_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let event = AuditEvent::new("session.list", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .detail(format!("to_lock={}", list.len()));
         self.audit(actor, event, now).await?;
         Ok(list)
     }

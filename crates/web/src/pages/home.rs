@@ -30,9 +30,19 @@ pub(crate) struct HomePage {
     ledger: Vec<super::ledger::ToSeeTo>,
     /// Spravato REMS monitoring forms not submitted yet, for clinicians, when there are any.
     rems: Option<RemsDue>,
+    /// Discharged sessions waiting for a prescriber's signature and lock, for prescribers.
+    to_lock: Vec<ToLockRow>,
     due: Option<Vec<DueRow>>,
     missed: Vec<MissedRow>,
     today: Option<Today>,
+}
+
+/// A discharged session to sign and lock.
+pub(crate) struct ToLockRow {
+    session_id: String,
+    patient: String,
+    treatment: &'static str,
+    discharged: String,
 }
 
 /// The esketamine sessions whose REMS Patient Monitoring Form is not recorded as submitted.
@@ -210,6 +220,23 @@ pub(crate) async fn home(
     } else {
         None
     };
+    // Only a prescriber signs and locks a session: they see the ones waiting.
+    let to_lock = if user.role == store::Role::Prescriber {
+        state
+            .store()
+            .sessions_to_lock(&who.actor(), &user.site_id, now)
+            .await?
+            .into_iter()
+            .map(|s| ToLockRow {
+                session_id: s.session_id.as_str().to_owned(),
+                patient: s.patient_name,
+                treatment: s.product.label(),
+                discharged: ctx.time(s.discharged_at),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let (alerts, due) = if ClinicalData::allows(user.role) {
         let alerts = alert_views(
             state
@@ -245,6 +272,7 @@ pub(crate) async fn home(
         alerts,
         ledger,
         rems,
+        to_lock,
         due,
         missed,
         today,

@@ -910,11 +910,31 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
         .await;
     assert_eq!(res.status(), 403);
     let doctor = app.signed_in("doctor@example.org").await;
+    // The prescriber's start page lists it among the sessions to sign and lock, linked; the
+    // nurse's does not (only a prescriber locks).
+    let home = app.get(&doctor, "/").await.text().await.unwrap();
+    assert!(home.contains("Sessions to sign and lock (1)"), "{home}");
+    assert!(
+        home.contains(&format!(
+            r#"<a href="{page}">Sign and lock<span class="visually-hidden"> the session of "#
+        )),
+        "{home}"
+    );
+    let nurse_home = app.get(&nurse, "/").await.text().await.unwrap();
+    assert!(
+        !nurse_home.contains("Sessions to sign and lock"),
+        "{nurse_home}"
+    );
     let dtoken = app.csrf(&doctor, &page).await;
     let res = app
         .post_form(&doctor, &format!("{page}/lock"), &dtoken, &[])
         .await;
     assert_eq!(res.status(), 303);
+    let home = app.get(&doctor, "/").await.text().await.unwrap();
+    assert!(
+        !home.contains("Sessions to sign and lock"),
+        "locked: {home}"
+    );
     let res = app
         .post_form(
             &nurse,
