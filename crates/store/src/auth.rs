@@ -163,6 +163,16 @@ impl LoginSettings {
     }
 }
 
+impl User {
+    /// Whether this account may check a dose or witness a ledger entry at `site_id`, with its
+    /// password: a nurse or prescriber of that site whom `sign_in` admits.
+    pub fn may_attest(&self, site_id: &crate::SiteId, sign_in: &LoginSettings) -> bool {
+        self.site_id == *site_id
+            && sign_in.admits(self)
+            && matches!(self.role, crate::Role::Nurse | crate::Role::Prescriber)
+    }
+}
+
 impl Store {
     /// Counts a password attempt on `user` before the password is checked, refuses it if the
     /// account is locked, and locks it at the limit: one statement, so however many attempts
@@ -174,6 +184,8 @@ impl Store {
         settings: &LoginSettings,
         now: Timestamp,
     ) -> Result<Claim, StoreError> {
+        // ok: only an instant within the lockout of jiff's last one (the year 9999) has no end
+        // of lockout; a real clock never reads such an instant.
         let until = now.checked_add(settings.lockout).unwrap_or(now);
         let claimed: Option<(i64, Option<i64>)> = sqlx::query_as(
             "update users

@@ -10,7 +10,7 @@ use jiff::civil::Date;
 
 use crate::audit::{self, Actor, AuditEvent, AuditOutcome};
 use crate::row::{RowReader, SiteId};
-use crate::scheduling::{APPOINTMENT_SELECT, AppointmentRecord, appointment_from_row};
+use crate::scheduling::{APPOINTMENT_SELECT, AppointmentRecord, appointment_from_row, local_day};
 use crate::{Store, StoreError, millis};
 
 /// A day the clinic is closed.
@@ -156,16 +156,16 @@ impl Store {
         if let Err(e) = check_day(day, today) {
             return Ok(Err(ClosingRefusal::Day(e)));
         }
-        // The day's span on the clinic's clock (a day within two years always has one).
-        let span = day.to_zoned(tz.clone()).ok().zip(
-            day.tomorrow()
-                .ok()
-                .and_then(|d| d.to_zoned(tz.clone()).ok()),
-        );
+        // The day's span on the clinic's clock, as bookings read it.
+        // ok: a day within two years of today always has a start and an end; one that had
+        // none would lie at the calendar's end, refused as too far like any beyond two years.
+        let span = day
+            .to_zoned(tz.clone())
+            .ok()
+            .and_then(|start| local_day(start.timestamp(), tz));
         let Some((from, until)) = span else {
             return Ok(Err(ClosingRefusal::Day(DayError::TooFar { latest: today })));
         };
-        let (from, until) = (from.timestamp(), until.timestamp());
         let mut tx = self.pool.begin().await?;
         lock_site(&mut tx, site_id).await?;
         if let Some(reason) = closed_reason(&mut tx, site_id, day).await? {

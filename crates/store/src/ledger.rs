@@ -772,11 +772,11 @@ impl Store {
         let me = UserId(actor_id.clone());
         let mut witness_id: Option<UserId> = None;
         if let Some(w) = entry.witness {
-            let Some(u) = self.user_by_email(w.email.trim()).await?.filter(|u| {
-                u.site_id == *site_id
-                    && w.sign_in.admits(u)
-                    && matches!(u.role, crate::Role::Nurse | crate::Role::Prescriber)
-            }) else {
+            let Some(u) = self
+                .user_by_email(w.email.trim())
+                .await?
+                .filter(|u| u.may_attest(site_id, w.sign_in))
+            else {
                 return Ok(Err(LedgerRefusal::WitnessNotStaff));
             };
             if u.id == me {

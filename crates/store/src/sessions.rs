@@ -1618,7 +1618,15 @@ impl Store {
                 dose_rate_mg_per_h.or(s.dose.as_ref().and_then(|d| d.dose_rate_mg_per_h))
             }
             Step::ChangeRate => match dose_rate_mg_per_h {
-                Some(r) if r.is_finite() && r > 0.0 => Some(r),
+                Some(r) if r.is_finite() && r > 0.0 => {
+                    // Faster than verified only by a prescriber; slower by anyone.
+                    let verified = s.dose.as_ref().and_then(|d| d.dose_rate_mg_per_h);
+                    let prescriber = acts_as_prescriber(&mut tx, actor).await?;
+                    if let Err(e) = clinical::session::check_rate_change(r, verified, prescriber) {
+                        return Ok(Err(SessionRefusal::Dose(e.to_string())));
+                    }
+                    Some(r)
+                }
                 _ => {
                     return Ok(Err(SessionRefusal::Dose(
                         "enter the new dose rate in mg/h, a number above 0".into(),
@@ -2357,6 +2365,18 @@ impl Store {
         self.audit(actor, event, now).await?;
         Ok(list)
     }
+}
+
+/// Whether `actor` is a prescriber, by their account's role as it stands now.
+async fn acts_as_prescriber(conn: &mut AnyConnection, actor: &Actor) -> Result<bool, StoreError> {
+    let Some(id) = actor.user_id() else {
+        return Ok(false);
+    };
+    let role: Option<String> = sqlx::query_scalar("select role from users where id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?;
+    Ok(role.as_deref() == Some(crate::Role::Prescriber.code()))
 }
 
 async fn fill_submissions(

@@ -1565,12 +1565,7 @@ pub(crate) async fn act(
                 let email = form.second_email.trim();
                 let sign_in = state.config().login;
                 match store.user_by_email(email).await? {
-                    Some(u)
-                        if u.site_id == site
-                            && sign_in.admits(&u)
-                            && matches!(u.role, store::Role::Nurse | store::Role::Prescriber)
-                            && u.id != who.user().id =>
-                    {
+                    Some(u) if u.may_attest(&site, &sign_in) && u.id != who.user().id => {
                         let said = store
                             .confirm_password(
                                 &actor,
@@ -1701,24 +1696,18 @@ pub(crate) async fn act(
             } else {
                 None
             };
-            // Faster than verified only by a prescriber; slower by anyone.
-            if let Some(r) = rate {
-                let s = store.treatment_session(&actor, &site, &id, now).await?;
-                let verified = s.dose.as_ref().and_then(|d| d.dose_rate_mg_per_h);
-                if let Err(e) = clinical::session::check_rate_change(
-                    r,
-                    verified,
-                    who.user().role == store::Role::Prescriber,
-                ) {
-                    errors.push("dose_rate_mg_per_h", sentence(&e.to_string()));
-                }
-            }
             if errors.is_empty()
                 && let Err(r) = store
                     .pump(&actor, &site, &id, step, rate, texts.note, now)
                     .await?
             {
-                refusal_into(&mut errors, "step", r);
+                // A new rate refused (faster than verified, not a prescriber) is said at the
+                // rate; any other refusal at the buttons.
+                let field = match r {
+                    SessionRefusal::Dose(_) if step == Step::ChangeRate => "dose_rate_mg_per_h",
+                    _ => "step",
+                };
+                refusal_into(&mut errors, field, r);
             }
         }
         "vitals" => {
