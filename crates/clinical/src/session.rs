@@ -179,6 +179,85 @@ impl PregnancyTest {
     }
 }
 
+/// Why a session ended before any drug was given. A session is checked in before the
+/// pre-session assessment, so what that assessment finds can stop it: a blood pressure too high
+/// to dose (the Ketalar label, 10/2024, §5.1, warns of raised pressure and names conditions
+/// where it would be a serious hazard; research `clinical.md` §5), a positive pregnancy test
+/// ([`PregnancyTest`]), no escort home, not fasting. The patient may also decline, or a
+/// clinician judge that today is not safe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotGivenReason {
+    /// Blood pressure or another vital sign outside what the clinic doses at.
+    Vitals,
+    /// A positive pregnancy test.
+    PregnancyTest,
+    /// Nobody to take the patient home.
+    NoEscort,
+    /// Not fasting as the clinic's policy asks.
+    NotFasting,
+    /// A clinician judged dosing unsafe today (the note says why).
+    ClinicalJudgement,
+    /// The patient declined today's dose.
+    Declined,
+    /// Another reason (the note says which).
+    Other,
+}
+
+impl NotGivenReason {
+    /// Every reason, in the order the form offers them.
+    pub const ALL: [NotGivenReason; 7] = [
+        NotGivenReason::Vitals,
+        NotGivenReason::PregnancyTest,
+        NotGivenReason::NoEscort,
+        NotGivenReason::NotFasting,
+        NotGivenReason::ClinicalJudgement,
+        NotGivenReason::Declined,
+        NotGivenReason::Other,
+    ];
+
+    /// Stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            NotGivenReason::Vitals => "vitals",
+            NotGivenReason::PregnancyTest => "pregnancy_test",
+            NotGivenReason::NoEscort => "no_escort",
+            NotGivenReason::NotFasting => "not_fasting",
+            NotGivenReason::ClinicalJudgement => "clinical_judgement",
+            NotGivenReason::Declined => "declined",
+            NotGivenReason::Other => "other",
+        }
+    }
+
+    /// Parses a stored code.
+    pub fn parse(code: &str) -> Option<NotGivenReason> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// In words, as the form offers it.
+    pub fn label(self) -> &'static str {
+        match self {
+            NotGivenReason::Vitals => {
+                "Blood pressure or another vital sign too far out of range to dose"
+            }
+            NotGivenReason::PregnancyTest => "Pregnancy test positive",
+            NotGivenReason::NoEscort => "No responsible adult to take the patient home",
+            NotGivenReason::NotFasting => "Not fasting as the clinic's policy asks",
+            NotGivenReason::ClinicalJudgement => "A clinician judged dosing unsafe today",
+            NotGivenReason::Declined => "The patient declined today's dose",
+            NotGivenReason::Other => "Another reason",
+        }
+    }
+
+    /// Whether the note must say more: a clinician's judgement says what was judged, and
+    /// another reason says which.
+    pub fn needs_note(self) -> bool {
+        matches!(
+            self,
+            NotGivenReason::ClinicalJudgement | NotGivenReason::Other
+        )
+    }
+}
+
 /// How a Spravato REMS form went to the program: online at SpravatoREMS.com or by fax
 /// (research `clinical.md` §3.3, the Patient Monitoring Form and enrollment).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,11 +430,13 @@ pub enum Step {
     Discharge,
     /// Sign and lock.
     Lock,
+    /// End the session before any drug is given (the patient leaves undosed), with why.
+    EndUndosed,
 }
 
 impl Step {
     /// Every step.
-    pub const ALL: [Step; 9] = [
+    pub const ALL: [Step; 10] = [
         Step::PreAssess,
         Step::VerifyDose,
         Step::Start,
@@ -365,6 +446,7 @@ impl Step {
         Step::Stop,
         Step::Discharge,
         Step::Lock,
+        Step::EndUndosed,
     ];
 
     /// Stored code (pump events use it).
@@ -379,6 +461,7 @@ impl Step {
             Step::Stop => "stop",
             Step::Discharge => "discharge",
             Step::Lock => "lock",
+            Step::EndUndosed => "end_undosed",
         }
     }
 
@@ -401,6 +484,7 @@ impl Step {
             (Step::Stop, Delivery::Observed) => "record that administration is complete",
             (Step::Discharge, _) => "discharge the patient",
             (Step::Lock, _) => "sign and lock the session",
+            (Step::EndUndosed, _) => "end the session without dosing",
         }
     }
 }
@@ -435,6 +519,10 @@ pub fn check_step(
         (S::Administering | S::Paused, Step::Stop, _) => Some(S::Monitoring),
         (S::Monitoring, Step::Discharge, _) => Some(S::Discharged),
         (S::Discharged, Step::Lock, _) => Some(S::Locked),
+        // Nothing given yet: the patient may leave undosed (the record says why).
+        (S::CheckedIn | S::PreAssessed | S::DoseVerified, Step::EndUndosed, _) => {
+            Some(S::Discharged)
+        }
         _ => None,
     };
     to.ok_or_else(|| StepRefused {
@@ -453,6 +541,14 @@ fn what_first(from: SessionStatus, step: Step, delivery: Delivery) -> &'static s
         && delivery == Delivery::Observed
     {
         return "only an IV infusion can be paused, resumed or have its rate changed";
+    }
+    if step == Step::EndUndosed {
+        return match from {
+            S::Discharged => "the session has ended already",
+            _ => {
+                "administration has started; stop it and monitor the patient, then discharge with the checklist"
+            }
+        };
     }
     match from {
         S::CheckedIn => "record the pre-session assessment (vitals, escort, fasting) first",

@@ -59,8 +59,8 @@ pub struct CourseRecord {
     pub status_reason: Option<String>,
     /// Orders, newest first; the first is in force.
     pub orders: Vec<OrderRecord>,
-    /// When its booked sessions start, in order (cancelled and no-show appointments are not
-    /// among them).
+    /// When its booked sessions start, in order (cancelled and no-show appointments, and
+    /// sessions ended before any drug was given, are not among them).
     pub booked: Vec<jiff::Timestamp>,
 }
 
@@ -573,8 +573,10 @@ impl Store {
             "select a.id, a.course_id, a.starts_at
                from appointments a join courses c on c.id = a.course_id
                     join patients p on p.id = c.patient_id
-              where p.site_id = $1 and {condition} and a.status = 'booked'
-              order by a.starts_at, a.id limit 100000"
+              where p.site_id = $1 and {condition}
+                and {counts}
+              order by a.starts_at, a.id limit 100000",
+            counts = crate::scheduling::COUNTS_FOR_COURSE
         ))
         .bind(site_id.as_str())
         .bind(value)

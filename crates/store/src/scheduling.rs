@@ -100,6 +100,9 @@ pub struct AppointmentRecord {
     pub arrived_at: Option<jiff::Timestamp>,
     /// The treatment session checked in for it, once the patient is in the chair.
     pub session_id: Option<crate::SessionId>,
+    /// Whether that session ended before any drug was given (why is the clinical record's, not
+    /// the schedule's): the course still owes the session.
+    pub not_dosed: bool,
 }
 
 /// Why an appointment was not cancelled or marked a no-show.
@@ -233,10 +236,16 @@ impl BookingRefusal {
     }
 }
 
+/// The condition on an appointment `a` that it is one of its course's sessions: booked, and
+/// not a session that ended before any drug was given (the course still owes that one).
+pub(crate) const COUNTS_FOR_COURSE: &str = "a.status = 'booked'
+    and not exists (select 1 from treatment_sessions ts
+                     where ts.appointment_id = a.id and ts.not_given is not null)";
+
 /// Whether `course` has room for the session `new`: none of its sessions booked on the same
 /// clinic day (its plan, from the protocol's frequency, puts one on a day at most: three a
 /// week is the most frequent schedule of [`clinical::course::builtin_protocols`]) and fewer of
-/// its sessions booked than its phases plan. Cancelled and no-show appointments do not count.
+/// its sessions booked than its phases plan. Cancelled and no-show appointments do not count, nor sessions ended undosed.
 async fn course_room(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     course: &CourseId,
@@ -248,7 +257,7 @@ async fn course_room(
     if let Some((from, until)) = local_day(new.starts_at, tz) {
         let row = sqlx::query(&format!(
             "{APPOINTMENT_SELECT}
-              where a.course_id = $1 and a.status = 'booked'
+              where a.course_id = $1 and {COUNTS_FOR_COURSE}
                 and a.starts_at >= $2 and a.starts_at < $3
               order by a.starts_at limit 1"
         ))
@@ -267,9 +276,9 @@ async fn course_room(
         }
     }
     let sessions = clinical::course::session_count(phases) as usize;
-    let booked: i64 = sqlx::query_scalar(
-        "select count(*) from appointments where course_id = $1 and status = 'booked'",
-    )
+    let booked: i64 = sqlx::query_scalar(&format!(
+        "select count(*) from appointments a where a.course_id = $1 and {COUNTS_FOR_COURSE}"
+    ))
     .bind(course.as_str())
     .fetch_one(&mut **tx)
     .await?;
@@ -341,7 +350,9 @@ pub(crate) const APPOINTMENT_SELECT: &str =
     "select a.id, a.patient_id, p.given_name || ' ' || p.family_name as patient_name,
         a.chair_id, r.name || ', ' || c.name as chair_name, a.course_id, a.kind, a.starts_at,
         a.ends_at, a.status, a.status_reason, a.arrived_at,
-        (select s.id from treatment_sessions s where s.appointment_id = a.id) as session_id
+        (select s.id from treatment_sessions s where s.appointment_id = a.id) as session_id,
+        (select count(*) from treatment_sessions s
+          where s.appointment_id = a.id and s.not_given is not null) as not_dosed
    from appointments a
    join patients p on p.id = a.patient_id
    join chairs c on c.id = a.chair_id
@@ -367,6 +378,7 @@ pub(crate) fn appointment_from_row(
         status_reason: r.opt_text("status_reason")?,
         arrived_at: r.opt_instant("arrived_at")?,
         session_id: r.opt_id("session_id", crate::SessionId::parse)?,
+        not_dosed: r.int("not_dosed")? > 0,
     })
 }
 

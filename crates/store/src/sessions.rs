@@ -14,9 +14,9 @@ use clinical::instruments::{InstrumentId, Score};
 use clinical::screening::Decision;
 use clinical::session::{
     ActionTaken, AddendumText, AdverseKind, AlertFinding, AlertKind, AlertSettings, CheckClock,
-    Checklist, Delivery, DischargeFacts, DueCheck, EventDescription, LotNumber, OverrideReason,
-    PregnancyTest, RemsAnswers, RemsChannel, RemsRecord, ScaleSettings, SessionNote, SessionStatus,
-    Step, StepRefused, Vitals, minute_words,
+    Checklist, Delivery, DischargeFacts, DueCheck, EventDescription, LotNumber, NotGivenReason,
+    OverrideReason, PregnancyTest, RemsAnswers, RemsChannel, RemsRecord, ScaleSettings,
+    SessionNote, SessionStatus, Step, StepRefused, Vitals, minute_words,
 };
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -196,6 +196,10 @@ pub struct SessionRecord {
     pub ended_at: Option<Timestamp>,
     /// Discharged.
     pub discharged_at: Option<Timestamp>,
+    /// Who discharged the patient, or ended the session undosed (`None` for a system actor).
+    pub discharged_by: Option<String>,
+    /// Ended before any drug was given: why, and the note saying more.
+    pub not_given: Option<(NotGivenReason, Option<String>)>,
     /// The discharge checklist.
     pub checklist: Option<Checklist>,
     /// Signed and locked: when and by whom.
@@ -225,6 +229,15 @@ impl SessionRecord {
     /// How the product is given.
     pub fn delivery(&self) -> Delivery {
         Delivery::of(self.product)
+    }
+
+    /// Where the session stands, in words: its status's, or that it ended without dosing.
+    pub fn status_words(&self) -> &'static str {
+        match (self.status, self.not_given.is_some()) {
+            (SessionStatus::Discharged, true) => "Ended without dosing",
+            (SessionStatus::Locked, true) => "Ended without dosing; signed and locked",
+            (status, _) => status.label(),
+        }
     }
 
     /// The baseline reading: the first blood pressure taken before administration started (or
@@ -353,6 +366,9 @@ pub enum SessionRefusal {
     /// What the REMS form still needs before the session can be locked.
     #[error("the REMS Patient Monitoring Form is not complete")]
     Rems(Vec<(&'static str, String)>),
+    /// The session cannot end undosed as asked, with why (a sentence's body).
+    #[error("{0}")]
+    NotGiven(&'static str),
     /// The alert is not open (acknowledged already or not this session's).
     #[error("that alert is already acknowledged")]
     AlertClosed,
@@ -470,6 +486,8 @@ pub struct SessionToLock {
     pub product: Product,
     /// When the patient was discharged.
     pub discharged_at: Timestamp,
+    /// Whether the session ended before any drug was given.
+    pub undosed: bool,
 }
 
 const SESSION_SELECT: &str = "select s.id, s.appointment_id, s.patient_id,
@@ -479,8 +497,9 @@ const SESSION_SELECT: &str = "select s.id, s.appointment_id, s.patient_id,
         s.order_id, s.dose_mg, s.ordered_mg, s.duration_min, s.rate_ml_per_h,
         s.dose_rate_mg_per_h, s.stock_mg_per_ml, s.lot, vb.email as verified_by,
         sv.email as second_verifier, ob.email as override_by, s.override_reason, s.verified_at,
-        s.started_at, s.ended_at, s.discharged_at, s.checklist, s.locked_at,
-        lb.email as locked_by, s.rems_answers, s.cs_containers
+        s.started_at, s.ended_at, s.discharged_at, db.email as discharged_by, s.checklist,
+        s.locked_at,
+        lb.email as locked_by, s.rems_answers, s.cs_containers, s.not_given, s.not_given_note
    from treatment_sessions s
    join patients p on p.id = s.patient_id
    join appointments a on a.id = s.appointment_id
@@ -489,7 +508,8 @@ const SESSION_SELECT: &str = "select s.id, s.appointment_id, s.patient_id,
    left join users vb on vb.id = s.verified_by
    left join users sv on sv.id = s.second_verifier
    left join users ob on ob.id = s.override_by
-   left join users lb on lb.id = s.locked_by";
+   left join users lb on lb.id = s.locked_by
+   left join users db on db.id = s.discharged_by";
 
 fn opt_flag(r: &RowReader<'_>, column: &'static str) -> Result<Option<bool>, StoreError> {
     match r.opt_int(column)? {
@@ -641,6 +661,16 @@ fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRecord, StoreError
         started_at: r.opt_instant("started_at")?,
         ended_at: r.opt_instant("ended_at")?,
         discharged_at: r.opt_instant("discharged_at")?,
+        discharged_by: r.opt_text("discharged_by")?,
+        not_given: match r.opt_text("not_given")? {
+            None => None,
+            Some(code) => Some((
+                NotGivenReason::parse(&code).ok_or_else(|| {
+                    r.corrupt("not_given", format!("{code:?} is not a reason for no dose"))
+                })?,
+                r.opt_text("not_given_note")?,
+            )),
+        },
         checklist: match r.opt_text("checklist")? {
             None => None,
             Some(t) => Some(checklist_from(&t).map_err(|e| r.corrupt("checklist", e))?),
@@ -1937,6 +1967,54 @@ impl Store {
         Ok(Ok(()))
     }
 
+    /// Ends the session before any drug is given: the patient leaves undosed, for `reason`
+    /// (with a note where the reason needs one). The session is discharged with no checklist,
+    /// waits for the prescriber's lock like any other, needs no REMS form and does not count
+    /// as one of its course's sessions. A dose verified but not started wrote nothing to the
+    /// ledger; what was drawn up is the clinic's to waste there.
+    #[tracing::instrument(skip_all)]
+    pub async fn end_undosed(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        id: &SessionId,
+        reason: NotGivenReason,
+        note: Option<SessionNote<'_>>,
+        now: Timestamp,
+    ) -> Result<Result<(), SessionRefusal>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let s = match take_scoped(&mut tx, site_id, id, now, Scope::Core).await? {
+            Ok(s) => s,
+            Err(r) => return Ok(Err(r)),
+        };
+        let to = match step_to(&s, Step::EndUndosed) {
+            Ok(to) => to,
+            Err(r) => return Ok(Err(r)),
+        };
+        if reason.needs_note() && note.is_none() {
+            return Ok(Err(SessionRefusal::NotGiven(
+                "say in the note why the dose is not given",
+            )));
+        }
+        sqlx::query(
+            "update treatment_sessions set status = $2, discharged_at = $3, discharged_by = $4,
+                    not_given = $5, not_given_note = $6
+              where id = $1",
+        )
+        .bind(id.as_str())
+        .bind(to.code())
+        .bind(millis(now))
+        .bind(actor.user_id())
+        .bind(reason.code())
+        .bind(note.map(SessionNote::as_str))
+        .execute(&mut *tx)
+        .await?;
+        // The reason stays out of the audit detail: it can be clinical (a pregnancy test).
+        audit::insert(&mut tx, now, actor, &step_event(&s, "end_undosed")).await?;
+        tx.commit().await?;
+        Ok(Ok(()))
+    }
+
     /// Saves the REMS form's answers (any time before the lock).
     #[tracing::instrument(skip_all)]
     pub async fn save_rems_answers(
@@ -1988,7 +2066,8 @@ impl Store {
             Ok(to) => to,
             Err(r) => return Ok(Err(r)),
         };
-        if s.product.is_esketamine() {
+        // No Spravato given, no treatment for the REMS form to report.
+        if s.product.is_esketamine() && s.not_given.is_none() {
             let street: Option<Option<String>> =
                 sqlx::query_scalar("select street from site_rems where site_id = $1")
                     .bind(site_id.as_str())
@@ -2224,7 +2303,8 @@ impl Store {
     ) -> Result<(usize, Option<Timestamp>), StoreError> {
         let row = sqlx::query(
             "select count(*) as n, max(checked_in_at) as last from treatment_sessions
-              where site_id = $1 and patient_id = $2 and product = $3 and checked_in_at < $4",
+              where site_id = $1 and patient_id = $2 and product = $3 and checked_in_at < $4
+                and not_given is null",
         )
         .bind(site_id.as_str())
         .bind(patient_id.as_str())
@@ -2297,7 +2377,7 @@ impl Store {
             "select s.id, s.patient_id, p.given_name || ' ' || p.family_name as patient_name,
                     s.checked_in_at, s.status
                from treatment_sessions s join patients p on p.id = s.patient_id
-              where s.site_id = $1 and s.product = 'esketamine_nasal'
+              where s.site_id = $1 and s.product = 'esketamine_nasal' and s.not_given is null
                 and not exists (select 1 from rems_submissions r where r.session_id = s.id)
               order by s.checked_in_at limit 1000",
         )
@@ -2338,7 +2418,7 @@ impl Store {
     ) -> Result<Vec<SessionToLock>, StoreError> {
         let rows = sqlx::query(
             "select s.id, s.patient_id, p.given_name || ' ' || p.family_name as patient_name,
-                    s.product, s.discharged_at
+                    s.product, s.discharged_at, s.not_given
                from treatment_sessions s join patients p on p.id = s.patient_id
               where s.site_id = $1 and s.status = 'discharged'
               order by s.discharged_at, s.id limit 500",
@@ -2356,6 +2436,7 @@ impl Store {
                     patient_name: r.text("patient_name")?,
                     product: r.parsed("product", |s| Product::parse(s).ok_or("not a product"))?,
                     discharged_at: r.instant("discharged_at")?,
+                    undosed: r.opt_text("not_given")?.is_some(),
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

@@ -20,6 +20,7 @@ fn allowed(from: SessionStatus, step: Step, d: Delivery) -> Option<SessionStatus
         (S::Paused, Step::Stop) => Some(S::Monitoring),
         (S::Monitoring, Step::Discharge) => Some(S::Discharged),
         (S::Discharged, Step::Lock) => Some(S::Locked),
+        (S::CheckedIn | S::PreAssessed | S::DoseVerified, Step::EndUndosed) => Some(S::Discharged),
         _ => None,
     }
 }
@@ -43,8 +44,8 @@ fn every_transition_is_allowed_or_refused_with_what_comes_first() {
             }
         }
     }
-    // 8 statuses × 9 steps × 2 deliveries, less the 12 + 9 allowed pairs.
-    assert_eq!(refused, 8 * 9 * 2 - 12 - 9);
+    // 8 statuses × 10 steps × 2 deliveries, less the 15 + 12 allowed pairs.
+    assert_eq!(refused, 8 * 10 * 2 - 15 - 12);
 }
 
 #[test]
@@ -64,6 +65,49 @@ fn refusals_say_what_must_happen_first() {
     assert!(e.first.contains("only an IV infusion"), "{e}");
     let e = check_step(SessionStatus::Monitoring, Step::Lock, Delivery::Infusion).unwrap_err();
     assert!(e.first.contains("discharge checklist"), "{e}");
+    // Once anything is given, the session ends through monitoring and the checklist.
+    for from in [
+        SessionStatus::Administering,
+        SessionStatus::Paused,
+        SessionStatus::Monitoring,
+    ] {
+        let e = check_step(from, Step::EndUndosed, Delivery::Infusion).unwrap_err();
+        assert!(e.first.contains("discharge with the checklist"), "{e}");
+    }
+    let e = check_step(
+        SessionStatus::Discharged,
+        Step::EndUndosed,
+        Delivery::Observed,
+    )
+    .unwrap_err();
+    assert!(e.first.contains("ended already"), "{e}");
+}
+
+#[test]
+fn a_session_ends_undosed_only_before_anything_is_given() {
+    for from in [
+        SessionStatus::CheckedIn,
+        SessionStatus::PreAssessed,
+        SessionStatus::DoseVerified,
+    ] {
+        assert_eq!(
+            check_step(from, Step::EndUndosed, Delivery::Infusion),
+            Ok(SessionStatus::Discharged)
+        );
+    }
+    for r in NotGivenReason::ALL {
+        assert_eq!(NotGivenReason::parse(r.code()), Some(r));
+        assert!(!r.label().is_empty());
+    }
+    assert_eq!(NotGivenReason::parse("positive"), None);
+    let noted: Vec<_> = NotGivenReason::ALL
+        .into_iter()
+        .filter(|r| r.needs_note())
+        .collect();
+    assert_eq!(
+        noted,
+        [NotGivenReason::ClinicalJudgement, NotGivenReason::Other]
+    );
 }
 
 #[test]

@@ -110,6 +110,11 @@ pub(crate) struct TreatmentSession {
     started_at: Option<String>,
     /// RFC 3339 instant.
     ended_at: Option<String>,
+    /// Why the session ended before any drug was given (it is then `discharged` or `locked`
+    /// with no dose started): `vitals`, `pregnancy_test`, `no_escort`, `not_fasting`,
+    /// `clinical_judgement`, `declined` or `other`. Absent otherwise.
+    #[schema(value_type = Option<String>)]
+    not_given: Option<&'static str>,
     /// When the next vital-sign check is due (RFC 3339), and what it is.
     next_check_at: Option<String>,
     next_check: Option<&'static str>,
@@ -134,6 +139,7 @@ impl From<&SessionRecord> for TreatmentSession {
             rate_ml_per_h: s.dose.as_ref().and_then(|d| d.rate_ml_per_h),
             started_at: s.started_at.map(|t| t.to_string()),
             ended_at: s.ended_at.map(|t| t.to_string()),
+            not_given: s.not_given.as_ref().map(|(r, _)| r.code()),
             next_check_at: due.map(|d| d.at.to_string()),
             next_check: due.map(|d| d.what),
             vitals: s.vitals.iter().map(Observation::from).collect(),

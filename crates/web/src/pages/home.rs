@@ -42,6 +42,8 @@ pub(crate) struct ToLockRow {
     session_id: String,
     patient: String,
     treatment: &'static str,
+    /// Whether it ended before any drug was given.
+    undosed: bool,
     discharged: String,
 }
 
@@ -231,6 +233,7 @@ pub(crate) async fn home(
                 session_id: s.session_id.as_str().to_owned(),
                 patient: s.patient_name,
                 treatment: s.product.label(),
+                undosed: s.undosed,
                 discharged: ctx.time(s.discharged_at),
             })
             .collect()

@@ -325,6 +325,7 @@ pub(crate) async fn day_appointments(
 /// Where an appointment stands, in the day list's words.
 pub(crate) fn status_words(a: &store::AppointmentRecord) -> &'static str {
     match a.status {
+        AppointmentStatus::Booked if a.not_dosed => "Not dosed: to book again",
         AppointmentStatus::Booked if a.session_id.is_some() => "Checked in",
         AppointmentStatus::Booked => "Booked",
         AppointmentStatus::Cancelled => "Cancelled",

@@ -18,8 +18,8 @@ use clinical::instruments::schedule::TimePoint;
 use clinical::ledger;
 use clinical::session::{
     ADVERSE_GRADES, ActionTaken, AddendumText, AdverseKind, CheckedText, Checklist, Delivery,
-    DoseLimits, EventDescription, LotNumber, OverrideReason, PregnancyTest, RemsAnswers,
-    RemsChannel, SessionNote, SessionStatus, Step, Vitals, VitalsError,
+    DoseLimits, EventDescription, LotNumber, NotGivenReason, OverrideReason, PregnancyTest,
+    RemsAnswers, RemsChannel, SessionNote, SessionStatus, Step, Vitals, VitalsError, check_step,
 };
 use serde::Deserialize;
 use store::{
@@ -44,6 +44,10 @@ pub(crate) struct SessionForm {
     fasting: String,
     pregnancy_test: String,
     note: String,
+    /// Why the session ends without dosing, and the note saying more (fields of their own:
+    /// the pre-assessment's note is on the same page).
+    not_given: String,
+    not_given_note: String,
     /// An adverse event's description (a field of its own: the pre-assessment's note is on
     /// the same page).
     description: String,
@@ -368,6 +372,10 @@ pub(crate) struct SessionPage {
     before_session_link: Option<String>,
     checked_in: String,
     locked_words: Option<String>,
+    /// Why the session ended without dosing, in words, once it has.
+    not_given_words: Option<String>,
+    /// The reasons a session may end without dosing, offered while nothing is given.
+    not_given_reasons: Vec<(&'static str, &'static str)>,
     form: SessionForm,
     errors: FormErrors,
     done: Option<&'static str>,
@@ -1183,7 +1191,7 @@ async fn session_page(
     };
     Ok(SessionPage {
         title: format!("Session: {}", s.patient_name),
-        status: s.status.label(),
+        status: s.status_words(),
         infusion: delivery == Delivery::Infusion,
         esketamine: s.product.is_esketamine(),
         can_prescribe: who.user().role == store::Role::Prescriber,
@@ -1226,6 +1234,26 @@ async fn session_page(
         rems_differences,
         rems_missing,
         checked_in: ctx.time(s.checked_in_at),
+        not_given_words: s.not_given.as_ref().map(|(reason, note)| {
+            let mut w = format!(
+                "{} by {}: {}",
+                s.discharged_at.map_or_else(String::new, |t| ctx.time(t)),
+                names.by(s.discharged_by.as_deref()),
+                reason.label()
+            );
+            if let Some(n) = note {
+                w.push_str(&format!(". {n}"));
+            }
+            w
+        }),
+        not_given_reasons: if check_step(s.status, Step::EndUndosed, delivery).is_ok() {
+            NotGivenReason::ALL
+                .iter()
+                .map(|r| (r.code(), r.label()))
+                .collect()
+        } else {
+            Vec::new()
+        },
         locked_words: s
             .locked
             .as_ref()
@@ -1365,6 +1393,7 @@ struct Texts<'a> {
     lot: Option<LotNumber<'a>>,
     action: Option<ActionTaken<'a>>,
     body: Option<AddendumText<'a>>,
+    not_given_note: Option<SessionNote<'a>>,
 }
 
 /// Checks the form's free text (a note, a reason, the action taken, a lot number, an
@@ -1382,6 +1411,7 @@ fn check_texts<'a>(errors: &mut FormErrors, form: &'a SessionForm, step: &str) -
         lot: kept(errors, "lot", &form.lot),
         action: kept(errors, &action, &form.action),
         body: kept(errors, "body", &form.body),
+        not_given_note: kept(errors, "not_given_note", &form.not_given_note),
     }
 }
 
@@ -1816,6 +1846,29 @@ pub(crate) async fn act(
                 }
             }
         }
+        "not-given" => match NotGivenReason::parse(form.not_given.trim()) {
+            None => errors.push("not_given", "Choose why the dose is not given today."),
+            Some(reason) => {
+                if reason.needs_note() && texts.not_given_note.is_none() {
+                    errors.push(
+                            "not_given_note",
+                            format!(
+                                "Say in the note why the dose is not given (\u{201c}{}\u{201d} needs it).",
+                                reason.label()
+                            ),
+                        );
+                } else if let Err(r) = store
+                    .end_undosed(&actor, &site, &id, reason, texts.not_given_note, now)
+                    .await?
+                {
+                    let field = match r {
+                        SessionRefusal::NotGiven(_) => "not_given_note",
+                        _ => "not_given",
+                    };
+                    refusal_into(&mut errors, field, r);
+                }
+            }
+        },
         "discharge" => {
             let checklist = Checklist {
                 alert_and_oriented: ticked(&form.alert_and_oriented),
@@ -2198,7 +2251,7 @@ fn board_cards(
                 patient: s.patient_name.clone(),
                 chair: s.chair_name.clone(),
                 product: s.product.label(),
-                status: s.status.label(),
+                status: s.status_words(),
                 elapsed: s.started_at.map_or_else(
                     || format!("checked in {}", time(s.checked_in_at)),
                     |st| {

@@ -2738,3 +2738,239 @@ async fn the_rems_questions_show_what_the_record_says(app: &TestApp) {
 }
 
 crate::on_both!(the_rems_questions_show_what_the_record_says);
+
+/// A patient whose blood pressure is too high to dose leaves undosed: the session ends with why
+/// (a reason from the list, a note where the reason needs one), is signed like any other, needs
+/// no REMS form, and its course keeps the session to book again.
+async fn a_session_ends_without_dosing_and_its_course_books_it_again(app: &TestApp) {
+    let (_, nasal) = all_day_chairs(app).await;
+    let id = checked_in(app, "esketamine_trd_label", "esketamine", &nasal).await;
+    let (site, sid, patient) = seated(app, &id).await;
+    let store = &app.db.store;
+    let actor = Actor::system("test");
+    let now = jiff::Timestamp::now();
+    app.user_named("nurse.nell@example.org", "Nell Chair", Role::Nurse)
+        .await;
+    app.user("doctor@example.org", Role::Prescriber).await;
+    let nurse = app.signed_in("nurse.nell@example.org").await;
+    let page = format!("/sessions/{id}");
+    let token = app.csrf(&nurse, &page).await;
+    let course = store.board_sessions(&site).await.unwrap()[0]
+        .course_id
+        .clone();
+    let booked = |c: store::CourseRecord| c.booked.len();
+    assert_eq!(booked(store.course(&site, &course).await.unwrap()), 1);
+
+    // Until a dose starts, the page offers to end the session without dosing.
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(
+        html.contains(r#"<h2 id="not-given-h">Not dosing today</h2>"#),
+        "{html}"
+    );
+    let pre = [
+        ("weight_kg", "70"),
+        ("systolic_mmhg", "182"),
+        ("diastolic_mmhg", "112"),
+        ("heart_rate_bpm", "88"),
+        ("pregnancy_test", "negative"),
+        ("escort", "on"),
+    ];
+    let res = app
+        .post_form(&nurse, &format!("{page}/pre"), &token, &pre)
+        .await;
+    assert_eq!(res.status(), 303);
+
+    // No reason, or a reason that needs a note without one: refused at the field, nothing
+    // changed.
+    let res = app
+        .post_form(&nurse, &format!("{page}/not-given"), &token, &[])
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"<p class="field-error" id="not_given-error"><span class="visually-hidden">Error:</span> Choose why the dose is not given today.</p>"#),
+        "{html}"
+    );
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/not-given"),
+            &token,
+            &[("not_given", "clinical_judgement"), ("not_given_note", " ")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="not_given_note-error"><span class="visually-hidden">Error:</span> Say in the note why the dose is not given (“A clinician judged dosing unsafe today” needs it).</p>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"value="clinical_judgement" checked"#),
+        "the choice is kept: {html}"
+    );
+    // The store holds the same rule whoever asks.
+    assert_eq!(
+        store
+            .end_undosed(
+                &actor,
+                &site,
+                &sid,
+                clinical::session::NotGivenReason::Other,
+                None,
+                now
+            )
+            .await
+            .unwrap(),
+        Err(store::SessionRefusal::NotGiven(
+            "say in the note why the dose is not given"
+        ))
+    );
+    let s = store
+        .treatment_session(&actor, &site, &sid, now)
+        .await
+        .unwrap();
+    assert_eq!(s.status, clinical::session::SessionStatus::PreAssessed);
+    assert_eq!(s.not_given, None);
+
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/not-given"),
+            &token,
+            &[
+                ("not_given", "vitals"),
+                ("not_given_note", "182/112 and 178/110 ten minutes apart"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(
+        html.contains("Status: <strong>Ended without dosing</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("by Nell Chair: Blood pressure or another vital sign too far out of range to dose. 182/112 and 178/110 ten minutes apart</p>"),
+        "{html}"
+    );
+    assert!(!html.contains("Not dosing today"), "{html}");
+    assert!(
+        !html.contains("REMS Patient Monitoring Form") && !html.contains("REMS form submission"),
+        "nothing given, nothing to report: {html}"
+    );
+    // Ended is ended: neither again, nor a dose after it.
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/not-given"),
+            &token,
+            &[("not_given", "declined")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("the session has ended already")
+    );
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/pump"),
+            &token,
+            &[("step", "start")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+
+    // The patient has left the chair board; the course keeps the session to book again, the
+    // REMS list does not ask for a form, and it is not an earlier treatment.
+    assert!(store.board_sessions(&site).await.unwrap().is_empty());
+    assert_eq!(booked(store.course(&site, &course).await.unwrap()), 0);
+    // The front desk's day list says so, and not why (that is the clinical record's).
+    app.user("desk.dee@example.org", Role::FrontDesk).await;
+    let desk = app.signed_in("desk.dee@example.org").await;
+    let day = app.get(&desk, "/schedule/day").await.text().await.unwrap();
+    assert!(day.contains("<td>Not dosed: to book again</td>"), "{day}");
+    assert!(
+        !day.contains("182/112") && !day.contains("vital sign"),
+        "{day}"
+    );
+    let due = store.rems_forms_due(&actor, &site, now).await.unwrap();
+    assert!(due.iter().all(|r| r.session_id != sid), "{due:?}");
+    let (earlier, _) = store
+        .earlier_sessions(
+            &site,
+            &patient,
+            clinical::course::Product::EsketamineNasal,
+            now + jiff::SignedDuration::from_hours(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(earlier, 0);
+    let nurse_token = app.token(Role::Nurse).await;
+    let api: Value = reqwest::Client::new()
+        .get(app.url(&format!("/api/v1/sessions/{id}")))
+        .bearer_auth(&nurse_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (api["status"].as_str(), api["not_given"].as_str()),
+        (Some("discharged"), Some("vitals")),
+        "{api}"
+    );
+
+    // The prescriber signs it without a REMS form.
+    let doctor = app.signed_in("doctor@example.org").await;
+    let home = app.get(&doctor, "/").await.text().await.unwrap();
+    assert!(
+        home.contains("<td>Esketamine nasal spray (Spravato): ended without dosing</td>"),
+        "{home}"
+    );
+    let dtoken = app.csrf(&doctor, &page).await;
+    let res = app
+        .post_form(&doctor, &format!("{page}/lock"), &dtoken, &[])
+        .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&doctor, &page).await.text().await.unwrap();
+    assert!(
+        html.contains("Status: <strong>Ended without dosing; signed and locked</strong>"),
+        "{html}"
+    );
+
+    // A stored reason that is not one of the list (written past the table's check) does not
+    // decode: an error naming it, never a default.
+    let odd = format!("update treatment_sessions set not_given = 'weather' where id = '{id}'");
+    match store.backend() {
+        store::Backend::Sqlite => {
+            app.db
+                .raw(&format!(
+                    "pragma ignore_check_constraints = on; drop trigger treatment_sessions_locked; {odd}"
+                ))
+                .await
+        }
+        store::Backend::Postgres => {
+            app.db
+                .raw("alter table treatment_sessions drop constraint treatment_sessions_not_given_check")
+                .await;
+            app.db
+                .raw("alter table treatment_sessions disable trigger user")
+                .await;
+            app.db.raw(&odd).await;
+        }
+    }
+    match store.treatment_session(&actor, &site, &sid, now).await {
+        Err(store::StoreError::Corrupt(c)) => {
+            assert_eq!((c.table, c.column), ("treatment_sessions", "not_given"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+crate::on_both!(a_session_ends_without_dosing_and_its_course_books_it_again);
