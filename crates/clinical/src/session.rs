@@ -708,6 +708,56 @@ pub fn check_rate_change(
     }
 }
 
+/// What a session's dose is checked against, for the course's signed order `order` and
+/// today's weight: the order's dose (a weight-based order needs the weight: `None` without it);
+/// the clinic's cap for the product's route (`caps`, settings, [`pk::dose::DoseCaps`]); and, for
+/// a dose in mg, the most one session may give ([`pk::dose::esketamine_max_mg`]: the Spravato
+/// label's 84 mg for the nasal spray), which esketamine keeps as its product maximum.
+pub fn dose_limits(
+    order: crate::course::TargetDose,
+    product: Product,
+    weight_kg: Option<f64>,
+    caps: &pk::dose::DoseCaps,
+) -> Option<DoseLimits> {
+    use crate::course::TargetDose;
+    match order {
+        TargetDose::MgPerKg(per_kg) => {
+            let weight = weight_kg?;
+            Some(DoseLimits {
+                ordered_mg: per_kg * weight,
+                cap_mg: caps.for_route(product.route()) * weight,
+                product_max_mg: None,
+            })
+        }
+        TargetDose::Mg(mg) => {
+            let (max, _) = pk::dose::esketamine_max_mg(product.route());
+            Some(DoseLimits {
+                ordered_mg: mg,
+                cap_mg: max,
+                product_max_mg: product.is_esketamine().then_some(max),
+            })
+        }
+    }
+}
+
+impl DoseProblem {
+    /// The dose form's field it belongs to: the reason, the infusion's length, or the dose.
+    pub fn field(&self) -> &'static str {
+        match self {
+            DoseProblem::ReasonMissing { .. } | DoseProblem::InfusionReasonMissing => {
+                "override_reason"
+            }
+            DoseProblem::InfusionBelowFloor { .. } | DoseProblem::InfusionShort { .. } => {
+                "duration_min"
+            }
+            DoseProblem::RateAboveVerified { .. } => "dose_rate_mg_per_h",
+            DoseProblem::NotPositive
+            | DoseProblem::AboveProductMax { .. }
+            | DoseProblem::NeedsOverride { .. } => "dose_mg",
+        }
+    }
+}
+
 /// Checks a dose: at most the order and the cap, unless a prescriber overrides with a reason;
 /// never above the product's maximum. `Ok(true)` when the dose is an override.
 pub fn check_given_dose(
@@ -1307,6 +1357,23 @@ pub struct Checklist {
     pub escort_present: bool,
     /// The nurse judges the vitals near the patient's baseline.
     pub vitals_near_baseline: bool,
+}
+
+/// Why administration cannot start yet, or `None` when it can: an alert the session's vitals
+/// raised (the pre-session reading above all, at the thresholds of [`AlertSettings`]) that no
+/// clinician has acknowledged with the action taken. Ketaflow sets no blood pressure under which
+/// dosing is allowed (the published figures are not confirmed, research `clinical.md` gaps §1;
+/// the Spravato label asks to weigh an elevated baseline and consider delaying, §3.2): a clinician
+/// records what they decided (rechecked after rest, the prescriber agreed to go ahead) or ends
+/// the session without dosing. The same rule holds at discharge ([`check_discharge`]).
+pub fn check_start(open_alerts: usize) -> Option<String> {
+    (open_alerts > 0).then(|| {
+        format!(
+            "{} alert{} still open: acknowledge each with the action taken (rechecked after rest, the prescriber agreed to go ahead) before dosing starts, or end the session without dosing",
+            open_alerts,
+            if open_alerts == 1 { " is" } else { "s are" }
+        )
+    })
 }
 
 /// What the discharge rule reads of a session besides the checklist.

@@ -258,6 +258,16 @@ pub(crate) async fn rems_gate(
     Ok(None)
 }
 
+/// An order's dose, from its `dose_value` and `dose_unit` columns.
+pub(crate) fn target_dose(r: &RowReader<'_>) -> Result<TargetDose, StoreError> {
+    let value = r.float("dose_value")?;
+    match r.text("dose_unit")?.as_str() {
+        "mg_per_kg" => Ok(TargetDose::MgPerKg(value)),
+        "mg" => Ok(TargetDose::Mg(value)),
+        other => Err(r.corrupt("dose_unit", format!("'{other}' is not a unit"))),
+    }
+}
+
 impl Store {
     /// Orders a course, signed by the prescriber acting: the course (planned) and its first
     /// order in one transaction. Esketamine needs the site's certification and the patient's
@@ -639,17 +649,9 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let r = RowReader::new(row, "course_orders", "id")?;
-                let value = r.float("dose_value")?;
-                let dose = match r.text("dose_unit")?.as_str() {
-                    "mg_per_kg" => TargetDose::MgPerKg(value),
-                    "mg" => TargetDose::Mg(value),
-                    other => {
-                        return Err(r.corrupt("dose_unit", format!("'{other}' is not a unit")));
-                    }
-                };
                 Ok(OrderRecord {
                     id: r.text("id")?,
-                    dose,
+                    dose: target_dose(&r)?,
                     reason: r.opt_text("reason")?,
                     signed_by: r.text("display_name")?,
                     signed_at: r.instant("signed_at")?,

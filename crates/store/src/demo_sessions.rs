@@ -744,7 +744,8 @@ impl Store {
         let verify = DoseVerification {
             order_id: &order.id,
             dose_mg,
-            ordered_mg: dose_mg,
+            caps: &pk::dose::DoseCaps::default(),
+            min_infusion_min: pk::dose::DEFAULT_MIN_INFUSION_MIN,
             infusion,
             lot,
             second_verifier: (!esketamine).then_some(second),

@@ -357,9 +357,13 @@ pub enum SessionRefusal {
     /// The appointment cannot be checked in, with why (a sentence).
     #[error("{0}")]
     CheckIn(&'static str),
-    /// The dose cannot be verified, with why.
+    /// The dose cannot be verified or started, or the pump's rate changed, with why.
     #[error("{0}")]
     Dose(String),
+    /// The dose or the infusion passes a limit (the order, the cap, the product's maximum, the
+    /// published infusion length, the rate verified) in a way the actor may not.
+    #[error("{0}")]
+    Limits(clinical::session::DoseProblem),
     /// What the discharge still needs, by field.
     #[error("the patient cannot be discharged yet")]
     Discharge(Vec<(&'static str, String)>),
@@ -412,22 +416,26 @@ pub struct PreAssessment<'a> {
     pub vitals: Vitals,
 }
 
-/// A verified dose to record.
+/// A verified dose to record. The store checks it against the course's order in force and the
+/// weight the session holds when it is recorded, not as a page read them before.
 #[derive(Debug, Clone)]
 pub struct DoseVerification<'a> {
-    /// The order it comes from.
+    /// The order it comes from: refused when a later order has replaced it.
     pub order_id: &'a str,
     /// Dose, mg.
     pub dose_mg: f64,
-    /// What the order gives, mg.
-    pub ordered_mg: f64,
+    /// The clinic's caps (settings: `dose_caps`).
+    pub caps: &'a pk::dose::DoseCaps,
+    /// The shortest infusion Ketaflow plans, min (settings: `dosing.min_infusion_min`).
+    pub min_infusion_min: f64,
     /// IV: length, rate, dose rate, stock.
     pub infusion: Option<(f64, f64, f64, f64)>,
     /// Lot number.
     pub lot: Option<LotNumber<'a>>,
     /// The second person (IV), already checked with their password.
     pub second_verifier: Option<&'a UserId>,
-    /// Override reason (the actor is a prescriber; checked by the caller).
+    /// Why a prescriber gives more than the order or the cap, or a shorter infusion than the
+    /// published regimens' (kept only when the dose or the infusion is such an override).
     pub override_reason: Option<OverrideReason<'a>>,
     /// The ledger's vials or devices the dose is drawn from (none when the clinic does not
     /// keep its stock in Ketaflow).
@@ -1547,6 +1555,51 @@ impl Store {
                 Some(_) => {}
             }
         }
+        // The order in force and today's weight as they stand now: the page that sent the dose
+        // read them earlier, and a new order or weight may have come in between.
+        let order = sqlx::query(
+            "select o.id, o.dose_value, o.dose_unit from course_orders o
+              where o.id = $1 and o.course_id = $2
+                and not exists (select 1 from course_orders n where n.supersedes = o.id)",
+        )
+        .bind(dose.order_id)
+        .bind(s.course_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(order) = order else {
+            return Ok(Err(SessionRefusal::Dose(
+                "the course's signed order has changed; check the dose against the order in force"
+                    .into(),
+            )));
+        };
+        let target = crate::courses::target_dose(&RowReader::new(&order, "course_orders", "id")?)?;
+        let Some(limits) =
+            clinical::session::dose_limits(target, s.product, s.weight_kg, dose.caps)
+        else {
+            return Ok(Err(SessionRefusal::Dose(
+                "record today's weight in the pre-assessment first".into(),
+            )));
+        };
+        let prescriber = acts_as_prescriber(&mut tx, actor).await?;
+        let reason = dose.override_reason.map(OverrideReason::as_str);
+        let over_order =
+            match clinical::session::check_given_dose(dose.dose_mg, &limits, prescriber, reason) {
+                Ok(over) => over,
+                Err(p) => return Ok(Err(SessionRefusal::Limits(p))),
+            };
+        let over_length = match dose.infusion {
+            None => false,
+            Some((minutes, ..)) => match clinical::session::check_infusion_length(
+                minutes,
+                dose.min_infusion_min,
+                prescriber,
+                reason,
+            ) {
+                Ok(over) => over,
+                Err(p) => return Ok(Err(SessionRefusal::Limits(p))),
+            },
+        };
+        let override_reason = dose.override_reason.filter(|_| over_order || over_length);
         sqlx::query(
             "update treatment_sessions set status = $2, order_id = $3, dose_mg = $4,
                     ordered_mg = $5, lot = $6, verified_by = $7, second_verifier = $8,
@@ -1557,12 +1610,12 @@ impl Store {
         .bind(to.code())
         .bind(dose.order_id)
         .bind(dose.dose_mg)
-        .bind(dose.ordered_mg)
+        .bind(limits.ordered_mg)
         .bind(dose.lot.map(LotNumber::as_str))
         .bind(actor.user_id())
         .bind(dose.second_verifier.map(|u| u.as_str()))
-        .bind(dose.override_reason.and(actor.user_id()))
-        .bind(dose.override_reason.map(OverrideReason::as_str))
+        .bind(override_reason.and(actor.user_id()))
+        .bind(override_reason.map(OverrideReason::as_str))
         .bind(millis(now))
         .execute(&mut *tx)
         .await?;
@@ -1605,7 +1658,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let what = if dose.override_reason.is_some() {
+        let what = if override_reason.is_some() {
             "verify_dose override"
         } else {
             "verify_dose"
@@ -1643,6 +1696,11 @@ impl Store {
             Ok(to) => to,
             Err(r) => return Ok(Err(r)),
         };
+        if step == Step::Start
+            && let Some(why) = clinical::session::check_start(s.open_alerts().count())
+        {
+            return Ok(Err(SessionRefusal::Dose(why)));
+        }
         let rate = match step {
             Step::Start => {
                 dose_rate_mg_per_h.or(s.dose.as_ref().and_then(|d| d.dose_rate_mg_per_h))
@@ -1653,7 +1711,7 @@ impl Store {
                     let verified = s.dose.as_ref().and_then(|d| d.dose_rate_mg_per_h);
                     let prescriber = acts_as_prescriber(&mut tx, actor).await?;
                     if let Err(e) = clinical::session::check_rate_change(r, verified, prescriber) {
-                        return Ok(Err(SessionRefusal::Dose(e.to_string())));
+                        return Ok(Err(SessionRefusal::Limits(e)));
                     }
                     Some(r)
                 }

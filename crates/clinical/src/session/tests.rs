@@ -763,3 +763,16 @@ fn only_a_prescriber_runs_the_pump_faster_than_verified() {
     );
     assert_eq!(check_rate_change(90.0, Some(60.0), true), Ok(()));
 }
+
+#[test]
+fn dosing_waits_for_every_open_alert_to_be_acknowledged() {
+    assert_eq!(check_start(0), None);
+    let one = check_start(1).unwrap();
+    assert!(one.starts_with("1 alert is still open"), "{one}");
+    assert!(one.contains("end the session without dosing"), "{one}");
+    assert!(
+        check_start(2)
+            .unwrap()
+            .starts_with("2 alerts are still open")
+    );
+}

@@ -244,6 +244,7 @@ fn refusal_into(errors: &mut FormErrors, field: &str, r: SessionRefusal) {
                 errors.push(p.field(), sentence(&p.to_string()));
             }
         }
+        SessionRefusal::Limits(p) => errors.push(p.field(), sentence(&p.to_string())),
         other => errors.push(field, sentence(&other.to_string())),
     }
 }
@@ -648,56 +649,38 @@ fn plan_for(
 ) -> (Option<DosePlan>, Option<DoseLimits>) {
     let route = s.product.route();
     let order_words = order.dose.words();
-    match order.dose {
-        TargetDose::MgPerKg(per_kg) => {
-            let Some(weight) = s.weight_kg else {
-                return (
-                    Some(DosePlan {
-                        order: order_words,
-                        mg: String::new(),
-                        how: "Record today's weight in the pre-assessment to compute the dose."
-                            .into(),
-                    }),
-                    None,
-                );
-            };
-            let cap = state.config().dose_caps.for_route(route);
-            let mg = per_kg * weight;
-            (
-                Some(DosePlan {
-                    order: order_words,
-                    mg: format!("{:.1}", pk::dose::round_to(mg, 1)),
-                    how: format!(
-                        "{per_kg} mg/kg × {weight} kg today; the clinic's cap is {cap} mg/kg ({:.1} mg)",
-                        cap * weight
-                    ),
-                }),
-                Some(DoseLimits {
-                    ordered_mg: mg,
-                    cap_mg: cap * weight,
-                    product_max_mg: None,
-                }),
-            )
+    let caps = &state.config().dose_caps;
+    let limits = clinical::session::dose_limits(order.dose, s.product, s.weight_kg, caps);
+    let plan = match (order.dose, s.weight_kg) {
+        (TargetDose::MgPerKg(_), None) => DosePlan {
+            order: order_words,
+            mg: String::new(),
+            how: "Record today's weight in the pre-assessment to compute the dose.".into(),
+        },
+        (TargetDose::MgPerKg(per_kg), Some(weight)) => {
+            let cap = caps.for_route(route);
+            DosePlan {
+                order: order_words,
+                mg: format!("{:.1}", pk::dose::round_to(per_kg * weight, 1)),
+                how: format!(
+                    "{per_kg} mg/kg × {weight} kg today; the clinic's cap is {cap} mg/kg ({:.1} mg)",
+                    cap * weight
+                ),
+            }
         }
-        TargetDose::Mg(mg) => {
+        (TargetDose::Mg(mg), _) => {
             let (max, why) = pk::dose::esketamine_max_mg(route);
-            (
-                Some(DosePlan {
-                    order: order_words,
-                    mg: format!("{mg}"),
-                    how: format!(
-                        "{} device(s) of 28 mg; at most {max} mg ({why})",
-                        (mg / 28.0).round()
-                    ),
-                }),
-                Some(DoseLimits {
-                    ordered_mg: mg,
-                    cap_mg: max,
-                    product_max_mg: s.product.is_esketamine().then_some(max),
-                }),
-            )
+            DosePlan {
+                order: order_words,
+                mg: format!("{mg}"),
+                how: format!(
+                    "{} device(s) of 28 mg; at most {max} mg ({why})",
+                    (mg / 28.0).round()
+                ),
+            }
         }
-    }
+    };
+    (Some(plan), limits)
 }
 
 async fn session_page(
@@ -1512,26 +1495,15 @@ pub(crate) async fn act(
             } else {
                 number(&mut errors, "dose_mg", "dose in mg", &form.dose_mg)
             };
+            // The store checks the dose and the infusion's length again against the order and
+            // the weight as they stand when it records them; checked here too so that every
+            // problem of the form is said at once, each at its field.
             let prescriber = who.user().role == store::Role::Prescriber;
-            let mut overridden = false;
-            if let Some(g) = given {
-                match clinical::session::check_given_dose(
-                    g,
-                    &limits,
-                    prescriber,
-                    texts.override_reason.map(OverrideReason::as_str),
-                ) {
-                    Ok(o) => overridden = o,
-                    Err(e) => {
-                        let field =
-                            if matches!(e, clinical::session::DoseProblem::ReasonMissing { .. }) {
-                                "override_reason"
-                            } else {
-                                "dose_mg"
-                            };
-                        errors.push(field, sentence(&e.to_string()));
-                    }
-                }
+            let reason = texts.override_reason.map(OverrideReason::as_str);
+            if let Some(g) = given
+                && let Err(e) = clinical::session::check_given_dose(g, &limits, prescriber, reason)
+            {
+                errors.push(e.field(), sentence(&e.to_string()));
             }
             let mut infusion = None;
             let mut second = None;
@@ -1554,24 +1526,15 @@ pub(crate) async fn act(
                 }
                 // Shorter than the published regimens only by a prescriber, with a reason: "4"
                 // typed for "40" would run the dose ten times as fast.
-                if let Some(d) = duration {
-                    match clinical::session::check_infusion_length(
+                if let Some(d) = duration
+                    && let Err(e) = clinical::session::check_infusion_length(
                         d,
                         state.config().planning_floor.min_infusion_min,
                         prescriber,
-                        texts.override_reason.map(OverrideReason::as_str),
-                    ) {
-                        Ok(o) => overridden |= o,
-                        Err(e) => {
-                            let field =
-                                if e == clinical::session::DoseProblem::InfusionReasonMissing {
-                                    "override_reason"
-                                } else {
-                                    "duration_min"
-                                };
-                            errors.push(field, sentence(&e.to_string()));
-                        }
-                    }
+                        reason,
+                    )
+                {
+                    errors.push(e.field(), sentence(&e.to_string()));
                 }
                 if let (Some(g), Some(d), Some(st), Some(b), Some(w)) =
                     (given, duration, stock, bag, s.weight_kg)
@@ -1691,15 +1654,12 @@ pub(crate) async fn act(
                 let v = DoseVerification {
                     order_id: &order.id,
                     dose_mg: g,
-                    ordered_mg: limits.ordered_mg,
+                    caps: &state.config().dose_caps,
+                    min_infusion_min: state.config().planning_floor.min_infusion_min,
                     infusion,
                     lot,
                     second_verifier: second.as_ref(),
-                    override_reason: if overridden {
-                        texts.override_reason
-                    } else {
-                        None
-                    },
+                    override_reason: texts.override_reason,
                     containers: &containers,
                     rule: &rule,
                 };

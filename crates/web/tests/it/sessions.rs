@@ -1201,7 +1201,8 @@ async fn an_esketamine_session_locks_only_with_a_complete_rems_form(app: &TestAp
             &store::DoseVerification {
                 order_id: &order_id,
                 dose_mg: 56.0,
-                ordered_mg: 56.0,
+                caps: &pk::dose::DoseCaps::default(),
+                min_infusion_min: pk::dose::DEFAULT_MIN_INFUSION_MIN,
                 infusion: None,
                 lot: clinical::session::LotNumber::parse("ESK-7").unwrap(),
                 second_verifier: None,
@@ -1862,7 +1863,8 @@ async fn the_dose_leaves_the_ledger_when_administration_starts(app: &TestApp) {
             &store::DoseVerification {
                 order_id: &order_id,
                 dose_mg: 40.0,
-                ordered_mg: 40.0,
+                caps: &pk::dose::DoseCaps::default(),
+                min_infusion_min: pk::dose::DEFAULT_MIN_INFUSION_MIN,
                 infusion: Some((40.0, 156.0, 60.0, 10.0)),
                 lot: None,
                 second_verifier: Some(&checker.id),
@@ -2974,3 +2976,294 @@ async fn a_session_ends_without_dosing_and_its_course_books_it_again(app: &TestA
 }
 
 crate::on_both!(a_session_ends_without_dosing_and_its_course_books_it_again);
+
+/// A blood pressure before dosing at an alert threshold holds the dose until a clinician
+/// acknowledges the alert with what they decided; Ketaflow sets no pressure under which dosing
+/// is allowed, so the decision is recorded, not guessed.
+async fn dosing_starts_only_once_every_alert_is_acknowledged(app: &TestApp) {
+    let (_, nasal) = all_day_chairs(app).await;
+    let id = checked_in(app, "esketamine_trd_label", "esketamine", &nasal).await;
+    let (site, sid, _) = seated(app, &id).await;
+    let store = &app.db.store;
+    let doctor = app
+        .user_named(
+            "start.doctor@example.org",
+            "Stella Doctor",
+            Role::Prescriber,
+        )
+        .await;
+    let actor = Actor::user(&doctor);
+    let now = jiff::Timestamp::now();
+    let high = clinical::session::Vitals {
+        systolic_mmhg: Some(184),
+        diastolic_mmhg: Some(114),
+        ..Default::default()
+    };
+    let pre = store::PreAssessment {
+        weight_kg: 70.0,
+        escort: true,
+        fasting: true,
+        pregnancy_test: clinical::session::PregnancyTest::Negative,
+        note: None,
+        vitals: high,
+    };
+    store
+        .pre_assess(&actor, &site, &sid, &pre, &Default::default(), now)
+        .await
+        .unwrap()
+        .unwrap();
+    let s = store.board_sessions(&site).await.unwrap();
+    assert_eq!(s[0].open_alerts().count(), 2, "systolic and diastolic");
+    let order_id = store
+        .course(&site, &s[0].course_id)
+        .await
+        .unwrap()
+        .order()
+        .unwrap()
+        .id
+        .clone();
+    store
+        .verify_dose(
+            &actor,
+            &site,
+            &sid,
+            &store::DoseVerification {
+                order_id: &order_id,
+                dose_mg: 56.0,
+                caps: &pk::dose::DoseCaps::default(),
+                min_infusion_min: pk::dose::DEFAULT_MIN_INFUSION_MIN,
+                infusion: None,
+                lot: clinical::session::LotNumber::parse("ESK-9").unwrap(),
+                second_verifier: None,
+                override_reason: None,
+                containers: &[],
+                rule: &clinical::ledger::StockRule {
+                    today: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
+                    zone: jiff::tz::TimeZone::UTC,
+                    opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
+                },
+            },
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+
+    // The page refuses the start at its button, saying what to do.
+    app.user("start.nurse@example.org", Role::Nurse).await;
+    let nurse = app.signed_in("start.nurse@example.org").await;
+    let page = format!("/sessions/{id}");
+    let token = app.csrf(&nurse, &page).await;
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/pump"),
+            &token,
+            &[("step", "start")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"<p class="form-error" id="step">2 alerts are still open: acknowledge each with the action taken (rechecked after rest, the prescriber agreed to go ahead) before dosing starts, or end the session without dosing.</p>"#),
+        "{html}"
+    );
+    let start = || {
+        store.pump(
+            &actor,
+            &site,
+            &sid,
+            clinical::session::Step::Start,
+            None,
+            None,
+            now,
+        )
+    };
+    let alerts = store
+        .treatment_session(&actor, &site, &sid, now)
+        .await
+        .unwrap()
+        .alerts;
+    let action = clinical::session::ActionTaken::parse("rechecked after 10 minutes: 150/92")
+        .unwrap()
+        .unwrap();
+    store
+        .acknowledge_session_alert(&actor, &site, &sid, &alerts[0].id, action, now)
+        .await
+        .unwrap()
+        .unwrap();
+    match start().await.unwrap() {
+        Err(store::SessionRefusal::Dose(why)) => {
+            assert!(why.starts_with("1 alert is still open"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let s = store
+        .treatment_session(&actor, &site, &sid, now)
+        .await
+        .unwrap();
+    assert_eq!(s.status, clinical::session::SessionStatus::DoseVerified);
+    assert!(s.events.is_empty(), "nothing started: {:?}", s.events);
+    store
+        .acknowledge_session_alert(&actor, &site, &sid, &alerts[1].id, action, now)
+        .await
+        .unwrap()
+        .unwrap();
+    start().await.unwrap().unwrap();
+}
+
+crate::on_both!(dosing_starts_only_once_every_alert_is_acknowledged);
+
+/// An esketamine dose of `mg` from `order`, with no stock drawn and no second check.
+fn nasal_dose<'a>(
+    order: &'a str,
+    mg: f64,
+    why: Option<clinical::session::OverrideReason<'a>>,
+    caps: &'a pk::dose::DoseCaps,
+    rule: &'a clinical::ledger::StockRule,
+) -> store::DoseVerification<'a> {
+    store::DoseVerification {
+        order_id: order,
+        dose_mg: mg,
+        caps,
+        min_infusion_min: pk::dose::DEFAULT_MIN_INFUSION_MIN,
+        infusion: None,
+        lot: None,
+        second_verifier: None,
+        override_reason: why,
+        containers: &[],
+        rule,
+    }
+}
+
+/// The store checks a dose against the course's order in force and the weight the session
+/// holds when it records it, and who is asking, whatever the caller: a page that read an
+/// older order, or a caller that is not a prescriber, cannot give more than the order.
+async fn the_store_checks_the_dose_against_the_order_in_force(app: &TestApp) {
+    use clinical::session::DoseProblem;
+    let (_, nasal) = all_day_chairs(app).await;
+    let id = checked_in(app, "esketamine_trd_label", "esketamine", &nasal).await;
+    let (site, sid, _) = seated(app, &id).await;
+    let store = &app.db.store;
+    let nurse = Actor::user(&app.user("order.nurse@example.org", Role::Nurse).await);
+    let doctor = Actor::user(&app.user("order.doctor@example.org", Role::Prescriber).await);
+    let now = jiff::Timestamp::now();
+    let pre = store::PreAssessment {
+        weight_kg: 70.0,
+        escort: true,
+        fasting: true,
+        pregnancy_test: clinical::session::PregnancyTest::Negative,
+        note: None,
+        vitals: clinical::session::Vitals {
+            systolic_mmhg: Some(124),
+            diastolic_mmhg: Some(80),
+            ..Default::default()
+        },
+    };
+    store
+        .pre_assess(&nurse, &site, &sid, &pre, &Default::default(), now)
+        .await
+        .unwrap()
+        .unwrap();
+    let course_id = store.board_sessions(&site).await.unwrap()[0]
+        .course_id
+        .clone();
+    let first = store.course(&site, &course_id).await.unwrap();
+    let first_order = first.order().unwrap().id.clone();
+    assert_eq!(
+        first.order().unwrap().dose,
+        clinical::course::TargetDose::Mg(56.0)
+    );
+    let caps = pk::dose::DoseCaps::default();
+    let rule = clinical::ledger::StockRule {
+        today: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
+        zone: jiff::tz::TimeZone::UTC,
+        opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
+    };
+    let reason =
+        clinical::session::OverrideReason::parse("tolerated 84 mg before, slow response").unwrap();
+    let dose = |order, mg, why| nasal_dose(order, mg, why, &caps, &rule);
+    // Above the order: not a nurse's to give, with a reason or without.
+    match store
+        .verify_dose(&nurse, &site, &sid, &dose(&first_order, 84.0, reason), now)
+        .await
+        .unwrap()
+    {
+        Err(store::SessionRefusal::Limits(DoseProblem::NeedsOverride { given, limit, .. })) => {
+            assert_eq!((given, limit), (84.0, 56.0));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A prescriber needs a reason, and no one passes the product's maximum.
+    match store
+        .verify_dose(&doctor, &site, &sid, &dose(&first_order, 84.0, None), now)
+        .await
+        .unwrap()
+    {
+        Err(store::SessionRefusal::Limits(DoseProblem::ReasonMissing { .. })) => {}
+        other => panic!("{other:?}"),
+    }
+    match store
+        .verify_dose(
+            &doctor,
+            &site,
+            &sid,
+            &dose(&first_order, 112.0, reason),
+            now,
+        )
+        .await
+        .unwrap()
+    {
+        Err(store::SessionRefusal::Limits(DoseProblem::AboveProductMax { max, .. })) => {
+            assert_eq!(max, 84.0);
+        }
+        other => panic!("{other:?}"),
+    }
+    // A new order signed since the page was read: the old one is refused.
+    store
+        .change_dose(
+            &doctor,
+            &site,
+            &course_id,
+            clinical::course::TargetDose::Mg(84.0),
+            "partial response at 56 mg",
+            now,
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    match store
+        .verify_dose(&nurse, &site, &sid, &dose(&first_order, 56.0, None), now)
+        .await
+        .unwrap()
+    {
+        Err(store::SessionRefusal::Dose(why)) => {
+            assert!(why.contains("order has changed"), "{why}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let s = store
+        .treatment_session(&nurse, &site, &sid, now)
+        .await
+        .unwrap();
+    assert_eq!(s.status, clinical::session::SessionStatus::PreAssessed);
+    assert_eq!(s.dose, None);
+    // Under the order in force, the nurse's 84 mg is no override, and a reason sent with it
+    // is not kept as one.
+    let second = store.course(&site, &course_id).await.unwrap();
+    let in_force = second.order().unwrap().id.clone();
+    store
+        .verify_dose(&nurse, &site, &sid, &dose(&in_force, 84.0, reason), now)
+        .await
+        .unwrap()
+        .unwrap();
+    let s = store
+        .treatment_session(&nurse, &site, &sid, now)
+        .await
+        .unwrap();
+    let given = s.dose.unwrap();
+    assert_eq!((given.dose_mg, given.ordered_mg), (84.0, 84.0));
+    assert_eq!(given.overridden, None);
+}
+
+crate::on_both!(the_store_checks_the_dose_against_the_order_in_force);
