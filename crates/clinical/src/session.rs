@@ -1369,11 +1369,26 @@ pub struct Checklist {
 pub fn check_start(open_alerts: usize) -> Option<String> {
     (open_alerts > 0).then(|| {
         format!(
-            "{} alert{} still open: acknowledge each with the action taken (rechecked after rest, the prescriber agreed to go ahead) before dosing starts, or end the session without dosing",
-            open_alerts,
-            if open_alerts == 1 { " is" } else { "s are" }
+            "{} still open: acknowledge each with the action taken (rechecked after rest, the prescriber agreed to go ahead) before dosing starts, or end the session without dosing",
+            alert_count(open_alerts)
         )
     })
+}
+
+/// Why the patient cannot leave undosed yet, or `None` when they can: an alert still open, as
+/// at discharge ([`check_discharge`]). A reading high enough to stop the dose is one a
+/// clinician acts on before the patient goes (what was done or advised is the alert's action).
+pub fn check_end_undosed(open_alerts: usize) -> Option<String> {
+    (open_alerts > 0).then(|| {
+        format!(
+            "{} still open: acknowledge each with the action taken (what was done or advised) before the patient leaves",
+            alert_count(open_alerts)
+        )
+    })
+}
+
+fn alert_count(n: usize) -> String {
+    format!("{n} alert{}", if n == 1 { " is" } else { "s are" })
 }
 
 /// What the discharge rule reads of a session besides the checklist.

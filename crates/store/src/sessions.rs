@@ -370,6 +370,10 @@ pub enum SessionRefusal {
     /// What the REMS form still needs before the session can be locked.
     #[error("the REMS Patient Monitoring Form is not complete")]
     Rems(Vec<(&'static str, String)>),
+    /// Alerts are still open where the step needs them acknowledged (dosing starts, an
+    /// undosed patient leaves), with what to do.
+    #[error("{0}")]
+    AlertsOpen(String),
     /// The session cannot end undosed as asked, with why (a sentence's body).
     #[error("{0}")]
     NotGiven(&'static str),
@@ -1699,7 +1703,7 @@ impl Store {
         if step == Step::Start
             && let Some(why) = clinical::session::check_start(s.open_alerts().count())
         {
-            return Ok(Err(SessionRefusal::Dose(why)));
+            return Ok(Err(SessionRefusal::AlertsOpen(why)));
         }
         let rate = match step {
             Step::Start => {
@@ -2053,6 +2057,9 @@ impl Store {
             return Ok(Err(SessionRefusal::NotGiven(
                 "say in the note why the dose is not given",
             )));
+        }
+        if let Some(why) = clinical::session::check_end_undosed(s.open_alerts().count()) {
+            return Ok(Err(SessionRefusal::AlertsOpen(why)));
         }
         sqlx::query(
             "update treatment_sessions set status = $2, discharged_at = $3, discharged_by = $4,

@@ -776,3 +776,11 @@ fn dosing_waits_for_every_open_alert_to_be_acknowledged() {
             .starts_with("2 alerts are still open")
     );
 }
+
+#[test]
+fn an_undosed_patient_leaves_once_every_alert_is_acknowledged() {
+    assert_eq!(check_end_undosed(0), None);
+    let two = check_end_undosed(2).unwrap();
+    assert!(two.starts_with("2 alerts are still open"), "{two}");
+    assert!(two.ends_with("before the patient leaves"), "{two}");
+}

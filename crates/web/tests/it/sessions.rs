@@ -2835,16 +2835,34 @@ async fn a_session_ends_without_dosing_and_its_course_books_it_again(app: &TestA
     assert_eq!(s.status, clinical::session::SessionStatus::PreAssessed);
     assert_eq!(s.not_given, None);
 
+    // The reading that stops the dose raised its alerts: the patient leaves once a clinician
+    // has acknowledged each with what was done or advised.
+    let ended = [
+        ("not_given", "vitals"),
+        ("not_given_note", "182/112 and 178/110 ten minutes apart"),
+    ];
     let res = app
-        .post_form(
-            &nurse,
-            &format!("{page}/not-given"),
-            &token,
-            &[
-                ("not_given", "vitals"),
-                ("not_given_note", "182/112 and 178/110 ten minutes apart"),
-            ],
-        )
+        .post_form(&nurse, &format!("{page}/not-given"), &token, &ended)
+        .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="not_given-error"><span class="visually-hidden">Error:</span> 2 alerts are still open: acknowledge each with the action taken (what was done or advised) before the patient leaves.</p>"#),
+        "{html}"
+    );
+    assert_eq!(s.alerts.len(), 2, "{:?}", s.alerts);
+    let action = clinical::session::ActionTaken::parse("advised to see their own doctor this week")
+        .unwrap()
+        .unwrap();
+    for a in &s.alerts {
+        store
+            .acknowledge_session_alert(&actor, &site, &sid, &a.id, action, now)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+    let res = app
+        .post_form(&nurse, &format!("{page}/not-given"), &token, &ended)
         .await;
     assert_eq!(res.status(), 303);
     let html = app.get(&nurse, &page).await.text().await.unwrap();
@@ -3093,7 +3111,7 @@ async fn dosing_starts_only_once_every_alert_is_acknowledged(app: &TestApp) {
         .unwrap()
         .unwrap();
     match start().await.unwrap() {
-        Err(store::SessionRefusal::Dose(why)) => {
+        Err(store::SessionRefusal::AlertsOpen(why)) => {
             assert!(why.starts_with("1 alert is still open"), "{why}")
         }
         other => panic!("{other:?}"),
