@@ -86,9 +86,9 @@ pub use scheduling::{
 pub use screening::{DecisionRecord, MedicationRecord, ScreeningRecord, TrialRecord};
 pub use self_screening::{ScreeningLinkState, SelfScreeningRecord};
 pub use sessions::{
-    Addendum, AdverseRecord, DoseVerification, GivenDose, IdempotencyKey, PreAssessment, PumpEvent,
-    RemsFormRow, ScaleRecord, SessionAlert, SessionRecord, SessionRefusal, SessionToLock,
-    VitalsOutcome, VitalsRecord,
+    Addendum, AdverseRecord, DoseVerification, GivenDose, IdempotencyKey, PatientSession,
+    PreAssessment, PumpEvent, RemsFormRow, ScaleRecord, SessionAlert, SessionRecord,
+    SessionRefusal, SessionToLock, VitalsOutcome, VitalsRecord, session_status_words,
 };
 pub use sites::Site;
 pub use users::{AccountChange, AccountRefusal, NewUser, PasswordError, PasswordHash, Role, User};

@@ -233,11 +233,7 @@ impl SessionRecord {
 
     /// Where the session stands, in words: its status's, or that it ended without dosing.
     pub fn status_words(&self) -> &'static str {
-        match (self.status, self.not_given.is_some()) {
-            (SessionStatus::Discharged, true) => "Ended without dosing",
-            (SessionStatus::Locked, true) => "Ended without dosing; signed and locked",
-            (status, _) => status.label(),
-        }
+        session_status_words(self.status, self.not_given.is_some())
     }
 
     /// The baseline reading: the first blood pressure taken before administration started (or
@@ -333,6 +329,37 @@ impl SessionRecord {
             setting_contact,
         }
     }
+}
+
+/// Where a session stands, in words: its status's, or, for one that ended before any drug was
+/// given, that it ended without dosing.
+pub fn session_status_words(status: SessionStatus, undosed: bool) -> &'static str {
+    match (status, undosed) {
+        (SessionStatus::Discharged, true) => "Ended without dosing",
+        (SessionStatus::Locked, true) => "Ended without dosing; signed and locked",
+        (status, _) => status.label(),
+    }
+}
+
+/// One of a patient's sessions, as their record lists them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientSession {
+    /// Session.
+    pub id: SessionId,
+    /// Check-in.
+    pub checked_in_at: Timestamp,
+    /// What was to be given.
+    pub product: Product,
+    /// Status.
+    pub status: SessionStatus,
+    /// The dose verified, mg.
+    pub dose_mg: Option<f64>,
+    /// Whether administration started.
+    pub started: bool,
+    /// Why it ended before any drug was given.
+    pub not_given: Option<NotGivenReason>,
+    /// How many adverse events it records.
+    pub adverse_events: i64,
 }
 
 fn baseline_of(vitals: &[VitalsRecord], started: Option<Timestamp>) -> Option<&Vitals> {
@@ -603,6 +630,16 @@ fn rems_from(text: &str) -> Result<RemsAnswers, String> {
     })
 }
 
+/// Why a session ended undosed, from its `not_given` column: `None` when it did not.
+fn not_given(r: &RowReader<'_>) -> Result<Option<NotGivenReason>, StoreError> {
+    match r.opt_text("not_given")? {
+        None => Ok(None),
+        Some(code) => NotGivenReason::parse(&code)
+            .map(Some)
+            .ok_or_else(|| r.corrupt("not_given", format!("{code:?} is not a reason for no dose"))),
+    }
+}
+
 fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRecord, StoreError> {
     let r = RowReader::new(row, "treatment_sessions", "id")?;
     let dose = match r.opt_float("dose_mg")? {
@@ -674,14 +711,9 @@ fn session_from_row(row: &sqlx::any::AnyRow) -> Result<SessionRecord, StoreError
         ended_at: r.opt_instant("ended_at")?,
         discharged_at: r.opt_instant("discharged_at")?,
         discharged_by: r.opt_text("discharged_by")?,
-        not_given: match r.opt_text("not_given")? {
+        not_given: match not_given(&r)? {
             None => None,
-            Some(code) => Some((
-                NotGivenReason::parse(&code).ok_or_else(|| {
-                    r.corrupt("not_given", format!("{code:?} is not a reason for no dose"))
-                })?,
-                r.opt_text("not_given_note")?,
-            )),
+            Some(reason) => Some((reason, r.opt_text("not_given_note")?)),
         },
         checklist: match r.opt_text("checklist")? {
             None => None,
@@ -2472,6 +2504,53 @@ impl Store {
 }
 
 impl Store {
+    /// The patient's sessions at the site, newest first, at most 500: their treatment history
+    /// on their record. An audited read of the patient.
+    #[tracing::instrument(skip_all)]
+    pub async fn patient_sessions(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        patient_id: &PatientId,
+        now: Timestamp,
+    ) -> Result<Vec<PatientSession>, StoreError> {
+        let rows = sqlx::query(
+            "select s.id, s.checked_in_at, s.product, s.status, s.dose_mg, s.started_at,
+                    s.not_given,
+                    (select count(*) from adverse_events e where e.session_id = s.id) as adverse
+               from treatment_sessions s
+              where s.site_id = $1 and s.patient_id = $2
+              order by s.checked_in_at desc, s.id desc limit 500",
+        )
+        .bind(site_id.as_str())
+        .bind(patient_id.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let list = rows
+            .iter()
+            .map(|row| {
+                let r = RowReader::new(row, "treatment_sessions", "id")?;
+                Ok(PatientSession {
+                    id: r.id("id", SessionId::parse)?,
+                    checked_in_at: r.instant("checked_in_at")?,
+                    product: r.parsed("product", |s| Product::parse(s).ok_or("not a product"))?,
+                    status: r
+                        .parsed("status", |s| SessionStatus::parse(s).ok_or("not a status"))?,
+                    dose_mg: r.opt_float("dose_mg")?,
+                    started: r.opt_instant("started_at")?.is_some(),
+                    not_given: not_given(&r)?,
+                    adverse_events: r.int("adverse")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let event = AuditEvent::new("session.list", AuditOutcome::Ok)
+            .site(site_id.as_str())
+            .patient(patient_id.as_str())
+            .detail(format!("rows={}", list.len()));
+        self.audit(actor, event, now).await?;
+        Ok(list)
+    }
+
     /// The discharged sessions of the site not yet signed and locked by a prescriber, the
     /// longest waiting first; an audited read of the patients' names.
     #[tracing::instrument(skip_all)]

@@ -65,6 +65,8 @@ pub(crate) struct CourseView {
     orders: Vec<OrderRow>,
     sessions: Vec<SessionRow>,
     booked: usize,
+    /// When its sessions that ended without dosing were (not counted among its sessions).
+    not_dosed: Vec<String>,
     due: Vec<DueRow>,
     next: Vec<Choice>,
     ended: bool,
@@ -157,9 +159,21 @@ fn view(
     done: &[Done],
 ) -> CourseView {
     let planned = c.planned();
+    let of_course = |a: &&store::AppointmentRecord| {
+        a.course_id.as_ref() == Some(&c.id) && a.status == AppointmentStatus::Booked
+    };
+    // A session that ended before any drug was given is not one of the course's: it is listed
+    // apart, and the course books it again.
     let mine: Vec<&store::AppointmentRecord> = booked
         .iter()
-        .filter(|a| a.course_id.as_ref() == Some(&c.id) && a.status == AppointmentStatus::Booked)
+        .filter(of_course)
+        .filter(|a| !a.not_dosed)
+        .collect();
+    let not_dosed: Vec<String> = booked
+        .iter()
+        .filter(of_course)
+        .filter(|a| a.not_dosed)
+        .map(|a| ctx.time(a.starts_at))
         .collect();
     // Sessions not booked yet of a plan that has fallen behind show the day they can still
     // be booked from, beside the day planned.
@@ -219,6 +233,7 @@ fn view(
             })
             .collect(),
         booked: mine.len(),
+        not_dosed,
         sessions,
         due,
         next: c

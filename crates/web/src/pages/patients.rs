@@ -306,8 +306,21 @@ pub(crate) struct ShowPage {
     candidate: Option<CandidateView>,
     /// Courses by name and status, for every role that books (no dose, no condition).
     courses: Vec<(String, String, &'static str, bool)>,
-    /// The next booked appointments: when, where, what.
+    /// The next booked appointments not yet checked in: when, where, what.
     upcoming: Vec<String>,
+    /// The patient's treatment sessions, newest first, for the clinical staff.
+    sessions: Vec<SessionLine>,
+}
+
+/// One treatment session on the patient's record.
+pub(crate) struct SessionLine {
+    id: String,
+    when: String,
+    treatment: &'static str,
+    /// The dose verified and whether it was given, in words.
+    dose: String,
+    status: &'static str,
+    adverse: String,
 }
 
 /// Where the patient stands on the way to a first session: screening and consent.
@@ -517,7 +530,7 @@ async fn show_page<C>(
         .appointments(actor, &user.site_id, now, until, None, Some(id), now)
         .await?
         .into_iter()
-        .filter(|a| a.status == store::AppointmentStatus::Booked)
+        .filter(|a| a.status == store::AppointmentStatus::Booked && a.session_id.is_none())
         .take(8)
         .map(|a| {
             format!(
@@ -528,6 +541,32 @@ async fn show_page<C>(
             )
         })
         .collect();
+    // The treatment history: what was given at each session, for those who read clinical data.
+    let sessions = if ClinicalData::allows(user.role) {
+        state
+            .store()
+            .patient_sessions(actor, &user.site_id, id, now)
+            .await?
+            .into_iter()
+            .map(|s| SessionLine {
+                id: s.id.as_str().to_owned(),
+                when: ctx.time(s.checked_in_at),
+                treatment: s.product.label(),
+                dose: match (s.dose_mg, s.started, s.not_given) {
+                    (_, _, Some(_)) | (None, _, None) => "none given".into(),
+                    (Some(mg), true, None) => format!("{mg:.1} mg"),
+                    (Some(mg), false, None) => format!("{mg:.1} mg verified, not started"),
+                },
+                status: store::session_status_words(s.status, s.not_given.is_some()),
+                adverse: match s.adverse_events {
+                    0 => "none".into(),
+                    n => n.to_string(),
+                },
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let link_notice = match query.link.as_deref() {
         Some("revoked") => Some("The link is revoked: it no longer opens the questions."),
         Some("gone") => Some("That link was already used, revoked or expired."),
@@ -547,6 +586,7 @@ async fn show_page<C>(
         candidate,
         courses,
         upcoming,
+        sessions,
     })
 }
 

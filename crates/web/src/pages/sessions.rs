@@ -358,7 +358,8 @@ pub(crate) struct SessionPage {
     rems_ready: String,
     rems_lot: String,
     rate_hint: String,
-    remainders: Vec<(String, String)>,
+    /// Vials to waste from: the container, what it holds in words, and the link's words.
+    remainders: Vec<(String, String, &'static str)>,
     stock_lots: Vec<(String, String)>,
     /// The lots in stock that have expired, in words: not offered, named so the nurse knows
     /// why and the ledger is put right.
@@ -1066,6 +1067,34 @@ async fn session_page(
     };
     // Once the dose is drawn, what its opened vials still hold is wasted with a witness.
     let remainders = match s.dose.as_ref() {
+        // Ended undosed after the dose was verified: the vials it was to be drawn from still
+        // hold it in the ledger, and a dose drawn up is wasted there (a device unused is not).
+        Some(d)
+            if !d.containers.is_empty()
+                && s.not_given.is_some()
+                && s.delivery() == Delivery::Infusion =>
+        {
+            state
+                .store()
+                .cs_containers_among(site, &d.containers)
+                .await?
+                .into_iter()
+                .filter(|c| c.balance_mg > 0.0)
+                .map(|c| {
+                    (
+                        c.id,
+                        format!(
+                            "The dose verified was to be drawn from {} #{} of lot {} ({:.1} mg in the ledger)",
+                            c.form.label(),
+                            c.number,
+                            c.lot,
+                            c.balance_mg
+                        ),
+                        "if it was drawn up, record its waste, with a witness",
+                    )
+                })
+                .collect()
+        }
         Some(d) if !d.containers.is_empty() && s.started_at.is_some() => state
             .store()
             .cs_containers_among(site, &d.containers)
@@ -1082,6 +1111,7 @@ async fn session_page(
                         c.lot,
                         c.balance_mg
                     ),
+                    "record the waste of the remainder, with a witness",
                 )
             })
             .collect(),

@@ -935,6 +935,22 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
         !home.contains("Sessions to sign and lock"),
         "locked: {home}"
     );
+    // The patient's record lists the session among their treatment sessions, linked, with
+    // the dose given and its adverse event; the appointment it was checked in for is no longer
+    // among the next ones.
+    let (_, _, patient) = seated(app, &id).await;
+    let record = app
+        .get(&doctor, &format!("/patients/{patient}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        record.contains(
+            "<td>Ketamine IV infusion</td><td>40.0 mg</td><td>Signed and locked</td><td>1</td>"
+        ) && record.contains(&format!(r#"<a href="/sessions/{id}">Open"#)),
+        "{record}"
+    );
     let res = app
         .post_form(
             &nurse,
@@ -2909,6 +2925,17 @@ async fn a_session_ends_without_dosing_and_its_course_books_it_again(app: &TestA
     // REMS list does not ask for a form, and it is not an earlier treatment.
     assert!(store.board_sessions(&site).await.unwrap().is_empty());
     assert_eq!(booked(store.course(&site, &course).await.unwrap()), 0);
+    let courses = app
+        .get(&nurse, &format!("/patients/{patient}/courses"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        courses.contains("Ended without dosing, so not counted among its sessions: ")
+            && courses.contains("<dd>0 of 12 booked</dd>"),
+        "{courses}"
+    );
     // The front desk's day list says so, and not why (that is the clinical record's).
     app.user("desk.dee@example.org", Role::FrontDesk).await;
     let desk = app.signed_in("desk.dee@example.org").await;
@@ -2963,6 +2990,15 @@ async fn a_session_ends_without_dosing_and_its_course_books_it_again(app: &TestA
         html.contains("Status: <strong>Ended without dosing; signed and locked</strong>"),
         "{html}"
     );
+    // The patient's record lists it with no dose given; the front desk does not see the list.
+    let record_page = format!("/patients/{patient}");
+    let record = app.get(&doctor, &record_page).await.text().await.unwrap();
+    assert!(
+        record.contains("<td>Esketamine nasal spray (Spravato)</td><td>none given</td><td>Ended without dosing; signed and locked</td><td>none</td>"),
+        "{record}"
+    );
+    let record = app.get(&desk, &record_page).await.text().await.unwrap();
+    assert!(!record.contains("Treatment sessions"), "{record}");
 
     // A stored reason that is not one of the list (written past the table's check) does not
     // decode: an error naming it, never a default.
@@ -3285,3 +3321,82 @@ async fn the_store_checks_the_dose_against_the_order_in_force(app: &TestApp) {
 }
 
 crate::on_both!(the_store_checks_the_dose_against_the_order_in_force);
+
+/// An IV session ended undosed after its dose was verified from the ledger's stock: nothing
+/// leaves the stock, and the session points to the vial it was to be drawn from, to waste what
+/// was drawn up.
+async fn an_undosed_iv_dose_points_to_the_vial_it_was_drawn_from(app: &TestApp) {
+    let Stocked {
+        id,
+        nurse,
+        keeper,
+        site,
+        safe,
+        ..
+    } = stocked(app, "undrawn").await;
+    let store = &app.db.store;
+    receive_vials(
+        app,
+        &keeper,
+        &site,
+        &safe,
+        "KET-7",
+        "2028-06-30".parse().unwrap(),
+        2,
+    )
+    .await;
+    let rule = clinical::ledger::StockRule {
+        today: jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .date(),
+        zone: jiff::tz::TimeZone::UTC,
+        opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
+    };
+    let lot = store.lots_in_stock(&site, false, &rule).await.unwrap()[0]
+        .id
+        .clone();
+    let (page, token) = pre_assessed(app, &nurse, &id).await;
+    let dose = [
+        ("dose_mg", ""),
+        ("duration_min", "40"),
+        ("stock_mg_per_ml", "10"),
+        ("bag_ml", "100"),
+        ("stock_lot", lot.as_str()),
+        ("second_email", "undrawn.check@example.org"),
+        ("second_password", crate::support::PASSWORD),
+    ];
+    let res = app
+        .post_form(&nurse, &format!("{page}/dose"), &token, &dose)
+        .await;
+    assert_eq!(res.status(), 303);
+    let res = app
+        .post_form(
+            &nurse,
+            &format!("{page}/not-given"),
+            &token,
+            &[("not_given", "declined")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let stock = store.cs_stock(&site).await.unwrap();
+    assert_eq!(
+        stock.iter().map(|c| c.balance_mg).collect::<Vec<_>>(),
+        vec![50.0, 50.0],
+        "nothing administered"
+    );
+    let first = &stock[0].id;
+    let html = app.get(&nurse, &page).await.text().await.unwrap();
+    assert!(
+        html.contains(&format!(
+            r#"The dose verified was to be drawn from ketamine HCl 10 mg/mL, 5 mL vial #1 of lot KET-7 (50.0 mg in the ledger): <a href="/ledger?waste={first}#entry-h">if it was drawn up, record its waste, with a witness</a>."#
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains("Ended without dosing:</strong>")
+            && html.contains("The patient declined today&#39;s dose"),
+        "{html}"
+    );
+}
+
+crate::on_both!(an_undosed_iv_dose_points_to_the_vial_it_was_drawn_from);
