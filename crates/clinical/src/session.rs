@@ -1391,6 +1391,90 @@ fn alert_count(n: usize) -> String {
     format!("{n} alert{}", if n == 1 { " is" } else { "s are" })
 }
 
+/// One stretch of an IV infusion at one rate, in minutes from the start of dosing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stretch {
+    /// When it began.
+    pub from_min: f64,
+    /// When it ended.
+    pub to_min: f64,
+    /// The dose rate, mg/h.
+    pub mg_per_h: f64,
+}
+
+impl Stretch {
+    /// What it gave, mg.
+    pub fn mg(&self) -> f64 {
+        self.mg_per_h * (self.to_min - self.from_min) / 60.0
+    }
+}
+
+/// The stretches an infusion ran, read from its pump events in order, each `(minute, step,
+/// rate)` with the minute from the start of dosing: a start or a resume runs at the rate it
+/// names, or else the one before it (at first the rate verified, `verified_mg_per_h`); a rate
+/// change begins a new stretch; a pause or a stop ends one; one still running ends at
+/// `until_min`. The pump gives no more than the bag held (`dose_mg`): the stretches end where
+/// their sum reaches it, whether or not a stop was recorded.
+pub fn infusion_stretches(
+    events: &[(f64, Step, Option<f64>)],
+    verified_mg_per_h: Option<f64>,
+    dose_mg: f64,
+    until_min: f64,
+) -> Vec<Stretch> {
+    let mut out: Vec<Stretch> = Vec::new();
+    let mut rate = verified_mg_per_h;
+    let mut running: Option<(f64, f64)> = None;
+    let close = |from: f64, to: f64, r: f64, out: &mut Vec<Stretch>| {
+        if to > from && r > 0.0 {
+            out.push(Stretch {
+                from_min: from,
+                to_min: to,
+                mg_per_h: r,
+            });
+        }
+    };
+    for &(t, step, named) in events {
+        let t = t.max(0.0);
+        match step {
+            Step::Start | Step::Resume | Step::ChangeRate => {
+                if let Some((from, r)) = running.take() {
+                    close(from, t, r, &mut out);
+                }
+                rate = named.or(rate);
+                running = rate.map(|r| (t, r));
+            }
+            Step::Pause | Step::Stop => {
+                if let Some((from, r)) = running.take() {
+                    close(from, t, r, &mut out);
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some((from, r)) = running {
+        close(from, until_min.max(from), r, &mut out);
+    }
+    // The bag runs out: cut the stretch in which the sum reaches the dose, drop the rest.
+    let mut given = 0.0;
+    let mut kept = Vec::with_capacity(out.len());
+    for st in out {
+        let left = dose_mg - given;
+        if left <= 1e-9 {
+            break;
+        }
+        if st.mg() > left {
+            kept.push(Stretch {
+                to_min: st.from_min + left * 60.0 / st.mg_per_h,
+                ..st
+            });
+            break;
+        }
+        given += st.mg();
+        kept.push(st);
+    }
+    kept
+}
+
 /// What the discharge rule reads of a session besides the checklist.
 #[derive(Debug, Clone, Copy)]
 pub struct DischargeFacts {

@@ -231,6 +231,41 @@ impl SessionRecord {
         Delivery::of(self.product)
     }
 
+    /// The stretches an IV infusion ran by its pump events, up to `now` or discharge, and no
+    /// more than the bag held ([`clinical::session::infusion_stretches`]); none for another
+    /// delivery or before it started.
+    pub fn infusion_stretches(&self, now: Timestamp) -> Vec<clinical::session::Stretch> {
+        let (Some(started), Some(dose)) = (self.started_at, self.dose.as_ref()) else {
+            return Vec::new();
+        };
+        if self.delivery() != Delivery::Infusion {
+            return Vec::new();
+        }
+        let events: Vec<(Timestamp, Step, Option<f64>)> = self
+            .events
+            .iter()
+            .map(|e| (e.at, e.step, e.dose_rate_mg_per_h))
+            .collect();
+        stretches_from(
+            started,
+            &events,
+            dose.dose_rate_mg_per_h,
+            dose.dose_mg,
+            self.discharged_at.unwrap_or(now),
+        )
+    }
+
+    /// What an IV infusion gave by its pump events, mg ([`SessionRecord::infusion_stretches`]);
+    /// `None` for another delivery or before it started.
+    pub fn infused_mg(&self, now: Timestamp) -> Option<f64> {
+        (self.delivery() == Delivery::Infusion && self.started_at.is_some()).then(|| {
+            self.infusion_stretches(now)
+                .iter()
+                .map(clinical::session::Stretch::mg)
+                .sum()
+        })
+    }
+
     /// Where the session stands, in words: its status's, or that it ended without dosing.
     pub fn status_words(&self) -> &'static str {
         session_status_words(self.status, self.not_given.is_some())
@@ -356,10 +391,29 @@ pub struct PatientSession {
     pub dose_mg: Option<f64>,
     /// Whether administration started.
     pub started: bool,
+    /// What an IV infusion gave by its pump events, mg, once started.
+    pub infused_mg: Option<f64>,
     /// Why it ended before any drug was given.
     pub not_given: Option<NotGivenReason>,
     /// How many adverse events it records.
     pub adverse_events: i64,
+}
+
+/// [`clinical::session::infusion_stretches`] of pump events at instants, for an infusion
+/// started at `started`, up to `until`.
+fn stretches_from(
+    started: Timestamp,
+    events: &[(Timestamp, Step, Option<f64>)],
+    verified_mg_per_h: Option<f64>,
+    dose_mg: f64,
+    until: Timestamp,
+) -> Vec<clinical::session::Stretch> {
+    let minute = |t: Timestamp| t.duration_since(started).as_secs_f64() / 60.0;
+    let events: Vec<(f64, Step, Option<f64>)> = events
+        .iter()
+        .map(|(at, step, rate)| (minute(*at), *step, *rate))
+        .collect();
+    clinical::session::infusion_stretches(&events, verified_mg_per_h, dose_mg, minute(until))
 }
 
 fn baseline_of(vitals: &[VitalsRecord], started: Option<Timestamp>) -> Option<&Vitals> {
@@ -2516,7 +2570,7 @@ impl Store {
     ) -> Result<Vec<PatientSession>, StoreError> {
         let rows = sqlx::query(
             "select s.id, s.checked_in_at, s.product, s.status, s.dose_mg, s.started_at,
-                    s.not_given,
+                    s.dose_rate_mg_per_h, s.discharged_at, s.not_given,
                     (select count(*) from adverse_events e where e.session_id = s.id) as adverse
                from treatment_sessions s
               where s.site_id = $1 and s.patient_id = $2
@@ -2526,18 +2580,57 @@ impl Store {
         .bind(patient_id.as_str())
         .fetch_all(&self.pool)
         .await?;
+        // The pump events of the patient's infusions, in one read, by session.
+        let event_rows = sqlx::query(
+            "select e.id, e.session_id, e.at, e.kind, e.dose_rate_mg_per_h
+               from session_events e join treatment_sessions s on s.id = e.session_id
+              where s.site_id = $1 and s.patient_id = $2 and s.product = $3
+              order by e.at, e.id limit 100000",
+        )
+        .bind(site_id.as_str())
+        .bind(patient_id.as_str())
+        .bind(Product::IvRacemic.code())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut events: std::collections::HashMap<String, Vec<(Timestamp, Step, Option<f64>)>> =
+            std::collections::HashMap::new();
+        for row in &event_rows {
+            let r = RowReader::new(row, "session_events", "id")?;
+            events.entry(r.text("session_id")?).or_default().push((
+                r.instant("at")?,
+                r.parsed("kind", |s| Step::parse(s).ok_or("not a pump event"))?,
+                r.opt_float("dose_rate_mg_per_h")?,
+            ));
+        }
         let list = rows
             .iter()
             .map(|row| {
                 let r = RowReader::new(row, "treatment_sessions", "id")?;
+                let product = r.parsed("product", |s| Product::parse(s).ok_or("not a product"))?;
+                let dose_mg = r.opt_float("dose_mg")?;
+                let started = r.opt_instant("started_at")?;
+                let infused_mg = match (started, dose_mg) {
+                    (Some(st), Some(dose)) if Delivery::of(product) == Delivery::Infusion => {
+                        let stretches = stretches_from(
+                            st,
+                            events.get(&r.text("id")?).map_or(&[][..], Vec::as_slice),
+                            r.opt_float("dose_rate_mg_per_h")?,
+                            dose,
+                            r.opt_instant("discharged_at")?.unwrap_or(now),
+                        );
+                        Some(stretches.iter().map(clinical::session::Stretch::mg).sum())
+                    }
+                    _ => None,
+                };
                 Ok(PatientSession {
                     id: r.id("id", SessionId::parse)?,
                     checked_in_at: r.instant("checked_in_at")?,
-                    product: r.parsed("product", |s| Product::parse(s).ok_or("not a product"))?,
+                    product,
                     status: r
                         .parsed("status", |s| SessionStatus::parse(s).ok_or("not a status"))?,
-                    dose_mg: r.opt_float("dose_mg")?,
-                    started: r.opt_instant("started_at")?.is_some(),
+                    dose_mg,
+                    started: started.is_some(),
+                    infused_mg,
                     not_given: not_given(&r)?,
                     adverse_events: r.int("adverse")?,
                 })

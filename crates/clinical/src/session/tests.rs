@@ -784,3 +784,41 @@ fn an_undosed_patient_leaves_once_every_alert_is_acknowledged() {
     assert!(two.starts_with("2 alerts are still open"), "{two}");
     assert!(two.ends_with("before the patient leaves"), "{two}");
 }
+
+#[test]
+fn an_infusion_gives_what_its_stretches_ran_and_no_more_than_the_bag() {
+    let total = |v: &[Stretch]| v.iter().map(Stretch::mg).sum::<f64>();
+    // 40 mg at 60 mg/h over 40 min, stopped on time: 40 mg in one stretch.
+    let whole = infusion_stretches(
+        &[(0.0, Step::Start, None), (40.0, Step::Stop, None)],
+        Some(60.0),
+        40.0,
+        120.0,
+    );
+    assert_eq!(whole.len(), 1);
+    assert!((total(&whole) - 40.0).abs() < 1e-9);
+    // Paused 10 min at 10 min, slowed to 30 mg/h at 25, stopped at 35: 10 + 5 + 5 = 20 mg.
+    let partial = infusion_stretches(
+        &[
+            (0.0, Step::Start, None),
+            (10.0, Step::Pause, None),
+            (20.0, Step::Resume, None),
+            (25.0, Step::ChangeRate, Some(30.0)),
+            (35.0, Step::Stop, None),
+        ],
+        Some(60.0),
+        40.0,
+        120.0,
+    );
+    assert_eq!(partial.len(), 3);
+    assert!((total(&partial) - 20.0).abs() < 1e-9, "{partial:?}");
+    // No stop recorded: the bag empties at 40 min, whatever the clock says.
+    let left = infusion_stretches(&[(0.0, Step::Start, None)], Some(60.0), 40.0, 120.0);
+    assert!((total(&left) - 40.0).abs() < 1e-9);
+    assert!((left[0].to_min - 40.0).abs() < 1e-9);
+    // Still running, half way: what ran so far.
+    let now = infusion_stretches(&[(0.0, Step::Start, None)], Some(60.0), 40.0, 20.0);
+    assert!((total(&now) - 20.0).abs() < 1e-9);
+    // Nothing started, nothing given.
+    assert!(infusion_stretches(&[], Some(60.0), 40.0, 20.0).is_empty());
+}

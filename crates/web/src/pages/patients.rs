@@ -554,7 +554,13 @@ async fn show_page<C>(
                 treatment: s.product.label(),
                 dose: match (s.dose_mg, s.started, s.not_given) {
                     (_, _, Some(_)) | (None, _, None) => "none given".into(),
-                    (Some(mg), true, None) => format!("{mg:.1} mg"),
+                    (Some(mg), true, None) => match s.infused_mg {
+                        // An infusion stopped early gave what its pump record says.
+                        Some(given) if format!("{given:.1}") != format!("{mg:.1}") => {
+                            format!("{given:.1} of {mg:.1} mg infused")
+                        }
+                        _ => format!("{mg:.1} mg"),
+                    },
                     (Some(mg), false, None) => format!("{mg:.1} mg verified, not started"),
                 },
                 status: store::session_status_words(s.status, s.not_given.is_some()),

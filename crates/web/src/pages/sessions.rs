@@ -413,46 +413,21 @@ fn given_curve(s: &SessionRecord, now: jiff::Timestamp) -> Option<(Vec<(f64, f64
     let end = minute(until).clamp(1.0, 24.0 * 60.0);
     let (model, doses) = match s.product {
         clinical::course::Product::IvRacemic => {
-            let mut doses = Vec::new();
-            let mut running: Option<(f64, f64)> = None;
-            let mut rate = s.dose.as_ref().and_then(|d| d.dose_rate_mg_per_h);
-            let close = |from: f64, to: f64, r: f64, doses: &mut Vec<Dose>| {
-                if to > from
-                    && let (Ok(st), Ok(amount), Ok(d)) = (
-                        Minutes::new("start", from),
-                        Mg::new("amount", r * (to - from) / 60.0),
-                        Minutes::new("duration", to - from),
+            // Back-to-back infusions, one per stretch the pump ran at one rate.
+            let doses = s
+                .infusion_stretches(now)
+                .iter()
+                .filter(|st| st.from_min < end)
+                .filter_map(|st| {
+                    let to = st.to_min.min(end);
+                    Dose::infusion(
+                        Minutes::new("start", st.from_min).ok()?,
+                        Mg::new("amount", st.mg_per_h * (to - st.from_min) / 60.0).ok()?,
+                        Minutes::new("duration", to - st.from_min).ok()?,
                     )
-                    && let Ok(dose) = Dose::infusion(st, amount, d)
-                {
-                    doses.push(dose);
-                }
-            };
-            for e in &s.events {
-                let t = minute(e.at).max(0.0);
-                match e.step {
-                    Step::Start | Step::Resume => {
-                        rate = e.dose_rate_mg_per_h.or(rate);
-                        running = rate.map(|r| (t, r));
-                    }
-                    Step::ChangeRate => {
-                        if let Some((from, r)) = running {
-                            close(from, t, r, &mut doses);
-                        }
-                        rate = e.dose_rate_mg_per_h.or(rate);
-                        running = rate.map(|r| (t, r));
-                    }
-                    Step::Pause | Step::Stop => {
-                        if let Some((from, r)) = running.take() {
-                            close(from, t, r, &mut doses);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            if let Some((from, r)) = running {
-                close(from, end, r, &mut doses);
-            }
+                    .ok()
+                })
+                .collect();
             (ModelId::Domino, doses)
         }
         clinical::course::Product::EsketamineNasal => {
@@ -911,6 +886,12 @@ async fn session_page(
         }
         if let Some((by, why)) = &d.overridden {
             w.push_str(&format!("; OVERRIDE by {by}: {why}"));
+        }
+        if let Some(mg) = s.infused_mg(now) {
+            let so_far = if s.ended_at.is_none() { " so far" } else { "" };
+            w.push_str(&format!(
+                "; {mg:.1} mg infused{so_far} by the pump's record"
+            ));
         }
         w
     });
