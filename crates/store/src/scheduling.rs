@@ -677,6 +677,75 @@ impl Store {
         Ok(Ok(record))
     }
 
+    /// Cancels every appointment of the site starting in `[from, until)` that is still booked
+    /// and not checked in, with one reason: the clinic cannot open a day it had booked (a storm,
+    /// a power cut). One transaction; each appointment's row is locked first and its check-in
+    /// looked for after, as [`Store::close_appointment`] does, so a patient checked in at that
+    /// moment keeps their appointment. Each is audited as its patient's cancellation. How many
+    /// were cancelled.
+    #[tracing::instrument(skip_all)]
+    pub async fn cancel_day(
+        &self,
+        actor: &Actor,
+        site_id: &SiteId,
+        (from, until): (jiff::Timestamp, jiff::Timestamp),
+        reason: &str,
+        now: jiff::Timestamp,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ids: Vec<String> = sqlx::query_scalar(
+            "select a.id from appointments a
+              where a.site_id = $1 and a.starts_at >= $2 and a.starts_at < $3
+                and a.status = 'booked'
+                and not exists (select 1 from treatment_sessions s where s.appointment_id = a.id)
+              order by a.starts_at, a.id limit 2000",
+        )
+        .bind(site_id.as_str())
+        .bind(millis(from))
+        .bind(millis(until))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut cancelled = 0;
+        for id in &ids {
+            sqlx::query("update appointments set changed_at = changed_at where id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let checked_in: Option<String> =
+                sqlx::query_scalar("select id from treatment_sessions where appointment_id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if checked_in.is_some() {
+                continue;
+            }
+            let row = sqlx::query(
+                "update appointments set status = 'cancelled', status_reason = $2,
+                        changed_by = $3, changed_at = $4
+                  where id = $1 and status = 'booked'
+                  returning id, patient_id",
+            )
+            .bind(id)
+            .bind(reason)
+            .bind(actor.user_id())
+            .bind(millis(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = row {
+                let patient = RowReader::new(&row, "appointments", "id")?.text("patient_id")?;
+                let event = AuditEvent::new("appointment.close", AuditOutcome::Ok)
+                    .site(site_id.as_str())
+                    .entity("appointment", id)
+                    .patient(&patient)
+                    .detail("status=cancelled".into());
+                audit::insert(&mut tx, now, actor, &event).await?;
+                cancelled += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(cancelled)
+    }
+
     /// Cancels a booked appointment or marks it a no-show, with the reason. Refused when it is
     /// not booked (already cancelled or marked) or when the patient is checked in for it (a
     /// session in the chair must not leave its chair free for another booking). The

@@ -143,6 +143,7 @@ pub(crate) fn router(state: &AppState) -> crate::routes::Routes {
         .route("/schedule/chairs/{id}/calendar.ics", get(calendar::chair))
         .route("/patients/{id}/appointments.ics", get(calendar::patient))
         .route("/schedule/close", post(schedule::close))
+        .route("/schedule/cancel-day", post(schedule::cancel_day))
         .route("/schedule/arrived", post(schedule::arrived))
         .route("/schedule/new", get(schedule::new).post(schedule::create))
         .route("/sessions/check-in", post(sessions::check_in))

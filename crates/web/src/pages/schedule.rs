@@ -248,9 +248,24 @@ pub(crate) struct DayPage {
     closed: Option<String>,
     /// A refused cancellation's appointment and the reason typed for it.
     typed_reason: Option<(String, String)>,
+    /// Whether the day is today or later, so its appointments can be cancelled together.
+    cancellable: bool,
+    /// The reason typed for cancelling the whole day, and whether its box was ticked, when
+    /// that was refused.
+    typed_day_reason: String,
+    day_confirmed: bool,
 }
 
 impl DayPage {
+    /// How many of the day's appointments are booked and not checked in: what cancelling the
+    /// whole day cancels.
+    fn open_to_cancel(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| s.open && !s.checked_in)
+            .count()
+    }
+
     /// The reason typed for `appointment` in a refused post, else nothing.
     fn typed_reason_for(&self, appointment: &str) -> &str {
         match &self.typed_reason {
@@ -297,6 +312,9 @@ async fn day_page(
         notice,
         today: day == ctx.today(),
         typed_reason: None,
+        cancellable: day >= ctx.today(),
+        typed_day_reason: String::new(),
+        day_confirmed: false,
         clinical: matches!(
             ctx.user.as_ref().map(|u| u.role),
             Some(r) if r == store::Role::Nurse.label() || r == store::Role::Prescriber.label()
@@ -349,6 +367,9 @@ pub(crate) async fn day(
         Some("cancelled") => Some("The appointment is cancelled; its slot is free."),
         Some("no_show") => Some("The appointment is marked a no-show; its slot is free."),
         Some("arrived") => Some("The patient is marked arrived."),
+        Some("day_cancelled") => Some(
+            "Every appointment of the day not checked in is cancelled, with the reason. Let the patients know; the administrator can now close the day under Chairs and REMS.",
+        ),
         _ => None,
     };
     render(&day_page(&state, &who, ctx, day, FormErrors::default(), notice).await?)
@@ -429,6 +450,72 @@ pub(crate) async fn close(
     let mut page = day_page(&state, &who, ctx, day, errors, None).await?;
     // What was typed stays in the row's field.
     page.typed_reason = Some((id.as_str().to_owned(), form.reason));
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CancelDayForm {
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    day_reason: String,
+    #[serde(default)]
+    confirm_day: String,
+}
+
+/// `POST /schedule/cancel-day`: cancels every appointment of a day (today or later) not yet
+/// checked in, with one reason, once the form's box confirms it.
+pub(crate) async fn cancel_day(
+    State(state): State<AppState>,
+    who: Can<PatientDirectory>,
+    ctx: PageCtx,
+    Form(form): Form<CancelDayForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FormErrors::default();
+    let day = match form.date.trim().parse::<Date>() {
+        Ok(d) if d >= ctx.today() => Some(d),
+        Ok(_) => {
+            errors.push(
+                "day_reason",
+                "That day has passed: close its appointments one by one, as cancelled or no-show.",
+            );
+            None
+        }
+        // Only a post made by hand lacks the day list's own date.
+        Err(_) => return Err(AppError::NotFound),
+    };
+    let reason = clinical::booking::check_close_reason(&form.day_reason);
+    if reason.is_none() {
+        errors.push(
+            "day_reason",
+            "Say why the day's appointments are cancelled, in one line of at most 500 characters.",
+        );
+    }
+    if form.confirm_day != "on" {
+        errors.push(
+            "confirm_day",
+            "Tick the box to confirm that every appointment of the day not checked in is cancelled.",
+        );
+    }
+    if let (Some(day), Some(reason), true) = (day, reason, errors.is_empty()) {
+        state
+            .store()
+            .cancel_day(
+                &who.actor(),
+                &who.user().site_id,
+                day_bounds(&ctx, day, 1),
+                reason,
+                jiff::Timestamp::now(),
+            )
+            .await?;
+        return Ok(
+            Redirect::to(&format!("/schedule/day?date={day}&done=day_cancelled")).into_response(),
+        );
+    }
+    let day = day.unwrap_or_else(|| ctx.today());
+    let mut page = day_page(&state, &who, ctx, day, errors, None).await?;
+    page.typed_day_reason = form.day_reason;
+    page.day_confirmed = form.confirm_day == "on";
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
 }
 

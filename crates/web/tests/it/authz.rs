@@ -107,6 +107,7 @@ const MATRIX: &[(&str, &str, Access)] = &[
     ("GET", "/schedule/chairs/{id}/calendar.ics", Directory),
     ("GET", "/patients/{id}/appointments.ics", Directory),
     ("POST", "/schedule/close", Directory),
+    ("POST", "/schedule/cancel-day", Directory),
     ("POST", "/schedule/arrived", Directory),
     ("GET", "/schedule/new", Directory),
     ("POST", "/schedule/new", Directory),

@@ -1841,3 +1841,119 @@ async fn closing_a_day_and_booking_it_at_once_never_both_succeed(app: &TestApp) 
 }
 
 crate::on_both!(closing_a_day_and_booking_it_at_once_never_both_succeed);
+
+/// A day the clinic cannot open (a storm) is cancelled from its day list at once, with one
+/// reason, once a box confirms it; a past day is not; then the day can be closed.
+async fn a_day_the_clinic_cannot_open_is_cancelled_at_once(app: &TestApp) {
+    let chicago = jiff::tz::TimeZone::get(crate::support::CLINIC_ZONE).unwrap();
+    let monday: jiff::Timestamp = monday_at(9, 0).parse().unwrap();
+    let monday_day = monday.to_zoned(chicago.clone()).date();
+    let o = ordered_twice_weekly(app, monday_day).await;
+    let course = first_course(app, &o).await;
+    let api = app.token(Role::FrontDesk).await;
+    let nurse = app.token(Role::Nurse).await;
+    let other = patient(app, &nurse, "Orla").await;
+    for body in [
+        json!({"patient_id": o.id, "chair_id": o.iv, "course_id": course, "kind": "iv_infusion", "start": monday_at(9, 0)}),
+        json!({"patient_id": other, "chair_id": o.iv, "kind": "intake", "start": monday_at(13, 0)}),
+    ] {
+        let (status, body) = self::book(app, &api, body).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let list = format!("/schedule/day?date={monday_day}");
+    let html = app.get(&o.desk, &list).await.text().await.unwrap();
+    assert!(
+        html.contains("cancel its 2 appointment(s) not checked in at once"),
+        "{html}"
+    );
+    let token = app.csrf(&o.desk, &list).await;
+    let post = |fields: Vec<(&'static str, String)>| {
+        let (desk, token) = (o.desk.clone(), token.clone());
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post_form(&desk, "/schedule/cancel-day", &token, &fields)
+                .await
+        }
+    };
+    // Not confirmed, or without a reason, or a past day: refused at the field, nothing changed.
+    let res = post(vec![
+        ("date", monday_day.to_string()),
+        ("day_reason", "Clinic closed: snowstorm".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(r#"id="confirm_day-error"><span class="visually-hidden">Error:</span> Tick the box to confirm that every appointment of the day not checked in is cancelled.</p>"#)
+            && html.contains(r#"value="Clinic closed: snowstorm""#),
+        "{html}"
+    );
+    let res = post(vec![
+        ("date", monday_day.to_string()),
+        ("day_reason", " ".into()),
+        ("confirm_day", "on".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains(r#"id="day_reason-error""#)
+    );
+    let res = post(vec![
+        ("date", "2020-01-06".into()),
+        ("day_reason", "Snow".into()),
+        ("confirm_day", "on".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), 422);
+    assert!(res.text().await.unwrap().contains("That day has passed"));
+    let html = app.get(&o.desk, &list).await.text().await.unwrap();
+    assert_eq!(html.matches("<td>Booked</td>").count(), 2, "{html}");
+
+    let res = post(vec![
+        ("date", monday_day.to_string()),
+        ("day_reason", "Clinic closed: snowstorm".into()),
+        ("confirm_day", "on".into()),
+    ])
+    .await;
+    assert_eq!(res.status(), 303);
+    let html = app.get(&o.desk, &list).await.text().await.unwrap();
+    assert_eq!(
+        html.matches("<td>Cancelled: Clinic closed: snowstorm</td>")
+            .count(),
+        2,
+        "{html}"
+    );
+    assert!(!html.contains("Cancel the whole day"), "{html}");
+    // Each patient's audit has its cancellation.
+    let store = &app.db.store;
+    for p in [&o.id, &other] {
+        let pid = store::PatientId::parse(p).unwrap();
+        let trail = store.audit_events_for_patient(&pid).await.unwrap();
+        assert!(
+            trail.iter().any(|e| e.action == "appointment.close"
+                && e.detail.as_deref() == Some("status=cancelled")),
+            "{trail:?}"
+        );
+    }
+    // The day can now be closed.
+    app.user("owner@example.org", Role::Admin).await;
+    let admin = app.signed_in("owner@example.org").await;
+    let token = app.csrf(&admin, "/admin/clinic").await;
+    let res = app
+        .post_form(
+            &admin,
+            "/admin/clinic/closed",
+            &token,
+            &[
+                ("closed_day", monday_day.to_string().as_str()),
+                ("closed_reason", "Snowstorm"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+}
+
+crate::on_both!(a_day_the_clinic_cannot_open_is_cancelled_at_once);

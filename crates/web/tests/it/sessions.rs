@@ -3075,29 +3075,10 @@ async fn dosing_starts_only_once_every_alert_is_acknowledged(app: &TestApp) {
         .unwrap()
         .id
         .clone();
+    let (caps, rule) = (pk::dose::DoseCaps::default(), utc_rule(now));
+    let dose = nasal_dose(&order_id, 56.0, None, &caps, &rule);
     store
-        .verify_dose(
-            &actor,
-            &site,
-            &sid,
-            &store::DoseVerification {
-                order_id: &order_id,
-                dose_mg: 56.0,
-                caps: &pk::dose::DoseCaps::default(),
-                min_infusion_min: pk::dose::DEFAULT_MIN_INFUSION_MIN,
-                infusion: None,
-                lot: clinical::session::LotNumber::parse("ESK-9").unwrap(),
-                second_verifier: None,
-                override_reason: None,
-                containers: &[],
-                rule: &clinical::ledger::StockRule {
-                    today: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
-                    zone: jiff::tz::TimeZone::UTC,
-                    opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
-                },
-            },
-            now,
-        )
+        .verify_dose(&actor, &site, &sid, &dose, now)
         .await
         .unwrap()
         .unwrap();
@@ -3167,6 +3148,15 @@ async fn dosing_starts_only_once_every_alert_is_acknowledged(app: &TestApp) {
 
 crate::on_both!(dosing_starts_only_once_every_alert_is_acknowledged);
 
+/// The stock rule of a test: today in UTC, the default days an opened vial is drawn from.
+fn utc_rule(now: jiff::Timestamp) -> clinical::ledger::StockRule {
+    clinical::ledger::StockRule {
+        today: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
+        zone: jiff::tz::TimeZone::UTC,
+        opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
+    }
+}
+
 /// An esketamine dose of `mg` from `order`, with no stock drawn and no second check.
 fn nasal_dose<'a>(
     order: &'a str,
@@ -3227,12 +3217,7 @@ async fn the_store_checks_the_dose_against_the_order_in_force(app: &TestApp) {
         first.order().unwrap().dose,
         clinical::course::TargetDose::Mg(56.0)
     );
-    let caps = pk::dose::DoseCaps::default();
-    let rule = clinical::ledger::StockRule {
-        today: now.to_zoned(jiff::tz::TimeZone::UTC).date(),
-        zone: jiff::tz::TimeZone::UTC,
-        opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
-    };
+    let (caps, rule) = (pk::dose::DoseCaps::default(), utc_rule(now));
     let reason =
         clinical::session::OverrideReason::parse("tolerated 84 mg before, slow response").unwrap();
     let dose = |order, mg, why| nasal_dose(order, mg, why, &caps, &rule);
@@ -3344,13 +3329,7 @@ async fn an_undosed_iv_dose_points_to_the_vial_it_was_drawn_from(app: &TestApp) 
         2,
     )
     .await;
-    let rule = clinical::ledger::StockRule {
-        today: jiff::Timestamp::now()
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .date(),
-        zone: jiff::tz::TimeZone::UTC,
-        opened_vial_days: clinical::ledger::OPENED_VIAL_DAYS,
-    };
+    let rule = utc_rule(jiff::Timestamp::now());
     let lot = store.lots_in_stock(&site, false, &rule).await.unwrap()[0]
         .id
         .clone();
