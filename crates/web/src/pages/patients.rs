@@ -557,7 +557,13 @@ async fn show_page<C>(
                     (Some(mg), true, None) => match s.infused_mg {
                         // An infusion stopped early gave what its pump record says.
                         Some(given) if format!("{given:.1}") != format!("{mg:.1}") => {
-                            format!("{given:.1} of {mg:.1} mg infused")
+                            let running = matches!(
+                                s.status,
+                                clinical::session::SessionStatus::Administering
+                                    | clinical::session::SessionStatus::Paused
+                            );
+                            let so_far = if running { " so far" } else { "" };
+                            format!("{given:.1} of {mg:.1} mg infused{so_far}")
                         }
                         _ => format!("{mg:.1} mg"),
                     },

@@ -679,10 +679,26 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
         "{html}"
     );
     let board = app.get(&nurse, "/board").await.text().await.unwrap();
-    // The chart draws the concentration predicted for what has been given so far.
+    // The chart draws the concentration predicted for what has been given so far, and the
+    // dose line and the patient's record say what the pump has infused so far.
     assert!(
         html.contains("Predicted plasma concentration for what was given (Domino"),
         "{html}"
+    );
+    assert!(
+        html.contains(" mg infused so far by the pump&#39;s record"),
+        "{html}"
+    );
+    let (_, _, patient) = seated(app, &id).await;
+    let record = app
+        .get(&nurse, &format!("/patients/{patient}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        record.contains(" of 40.0 mg infused so far</td><td>Administering</td>"),
+        "{record}"
     );
     // Above 180, and 62 over the baseline of 124: two alerts, both said in words.
     assert!(board.contains("2 open alerts"), "{board}");
@@ -938,7 +954,6 @@ async fn a_whole_iv_session_runs_in_order_and_locks(app: &TestApp) {
     // The patient's record lists the session among their treatment sessions, linked, with
     // the dose given (by the pump's record: the test stops the infusion seconds after its
     // start) and its adverse event.
-    let (_, _, patient) = seated(app, &id).await;
     let record = app
         .get(&doctor, &format!("/patients/{patient}"))
         .await
