@@ -404,6 +404,59 @@ async fn audit_appointment_change(
     Ok(true)
 }
 
+/// Closes appointment `id` as `status` with `reason` in `tx`, audited as its patient's: its row
+/// is locked first (as checking in locks it), then its check-in looked for, so a check-in and a
+/// cancellation at once do one or the other. Refused when the patient is checked in or it is
+/// not booked; nothing is written then.
+async fn close_locked(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    actor: &Actor,
+    site_id: &SiteId,
+    id: &AppointmentId,
+    status: AppointmentStatus,
+    reason: &str,
+    now: jiff::Timestamp,
+) -> Result<Result<(), CloseRefused>, StoreError> {
+    sqlx::query("update appointments set changed_at = changed_at where id = $1 and site_id = $2")
+        .bind(id.as_str())
+        .bind(site_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    let checked_in: Option<String> =
+        sqlx::query_scalar("select id from treatment_sessions where appointment_id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    if checked_in.is_some() {
+        return Ok(Err(CloseRefused::CheckedIn));
+    }
+    let row = sqlx::query(
+        "update appointments set status = $3, status_reason = $4, changed_by = $5,
+                changed_at = $6
+          where id = $1 and site_id = $2 and status = 'booked'
+          returning id, patient_id",
+    )
+    .bind(id.as_str())
+    .bind(site_id.as_str())
+    .bind(status.code())
+    .bind(reason)
+    .bind(actor.user_id())
+    .bind(millis(now))
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(Err(CloseRefused::NotBooked));
+    };
+    let patient = RowReader::new(&row, "appointments", "id")?.text("patient_id")?;
+    let event = AuditEvent::new("appointment.close", AuditOutcome::Ok)
+        .site(site_id.as_str())
+        .entity("appointment", id.as_str())
+        .patient(&patient)
+        .detail(format!("status={}", status.code()));
+    audit::insert(tx, now, actor, &event).await?;
+    Ok(Ok(()))
+}
+
 impl Store {
     /// Adds a room to the site.
     #[tracing::instrument(skip_all)]
@@ -679,10 +732,10 @@ impl Store {
 
     /// Cancels every appointment of the site starting in `[from, until)` that is still booked
     /// and not checked in, with one reason: the clinic cannot open a day it had booked (a storm,
-    /// a power cut). One transaction; each appointment's row is locked first and its check-in
-    /// looked for after, as [`Store::close_appointment`] does, so a patient checked in at that
-    /// moment keeps their appointment. Each is audited as its patient's cancellation. How many
-    /// were cancelled.
+    /// a power cut). One transaction; each appointment is closed as [`Store::close_appointment`]
+    /// closes one (its row locked before its check-in is looked for), so a patient checked in at
+    /// that moment keeps their appointment. Each is audited as its patient's cancellation. How
+    /// many were cancelled.
     #[tracing::instrument(skip_all)]
     pub async fn cancel_day(
         &self,
@@ -693,7 +746,7 @@ impl Store {
         now: jiff::Timestamp,
     ) -> Result<usize, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let ids: Vec<String> = sqlx::query_scalar(
+        let rows = sqlx::query(
             "select a.id from appointments a
               where a.site_id = $1 and a.starts_at >= $2 and a.starts_at < $3
                 and a.status = 'booked'
@@ -706,41 +759,20 @@ impl Store {
         .fetch_all(&mut *tx)
         .await?;
         let mut cancelled = 0;
-        for id in &ids {
-            sqlx::query("update appointments set changed_at = changed_at where id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            let checked_in: Option<String> =
-                sqlx::query_scalar("select id from treatment_sessions where appointment_id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if checked_in.is_some() {
-                continue;
-            }
-            let row = sqlx::query(
-                "update appointments set status = 'cancelled', status_reason = $2,
-                        changed_by = $3, changed_at = $4
-                  where id = $1 and status = 'booked'
-                  returning id, patient_id",
+        for row in &rows {
+            let id = RowReader::new(row, "appointments", "id")?.id("id", AppointmentId::parse)?;
+            let closed = close_locked(
+                &mut tx,
+                actor,
+                site_id,
+                &id,
+                AppointmentStatus::Cancelled,
+                reason,
+                now,
             )
-            .bind(id)
-            .bind(reason)
-            .bind(actor.user_id())
-            .bind(millis(now))
-            .fetch_optional(&mut *tx)
             .await?;
-            if let Some(row) = row {
-                let patient = RowReader::new(&row, "appointments", "id")?.text("patient_id")?;
-                let event = AuditEvent::new("appointment.close", AuditOutcome::Ok)
-                    .site(site_id.as_str())
-                    .entity("appointment", id)
-                    .patient(&patient)
-                    .detail("status=cancelled".into());
-                audit::insert(&mut tx, now, actor, &event).await?;
-                cancelled += 1;
-            }
+            // A patient checked in meanwhile keeps their appointment.
+            cancelled += usize::from(closed.is_ok());
         }
         tx.commit().await?;
         Ok(cancelled)
@@ -762,45 +794,11 @@ impl Store {
         now: jiff::Timestamp,
     ) -> Result<Result<(), CloseRefused>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "update appointments set changed_at = changed_at where id = $1 and site_id = $2",
-        )
-        .bind(id.as_str())
-        .bind(site_id.as_str())
-        .execute(&mut *tx)
-        .await?;
-        let checked_in: Option<String> =
-            sqlx::query_scalar("select id from treatment_sessions where appointment_id = $1")
-                .bind(id.as_str())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if checked_in.is_some() {
-            return Ok(Err(CloseRefused::CheckedIn));
+        let closed = close_locked(&mut tx, actor, site_id, id, status, reason, now).await?;
+        if closed.is_ok() {
+            tx.commit().await?;
         }
-        let row = sqlx::query(
-            "update appointments set status = $3, status_reason = $4, changed_by = $5,
-                    changed_at = $6
-              where id = $1 and site_id = $2 and status = 'booked'
-              returning id, patient_id",
-        )
-        .bind(id.as_str())
-        .bind(site_id.as_str())
-        .bind(status.code())
-        .bind(reason)
-        .bind(actor.user_id())
-        .bind(millis(now))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let event = AuditEvent::new("appointment.close", AuditOutcome::Ok)
-            .site(site_id.as_str())
-            .detail(format!("status={}", status.code()));
-        Ok(
-            if audit_appointment_change(tx, row, id, event, actor, now).await? {
-                Ok(())
-            } else {
-                Err(CloseRefused::NotBooked)
-            },
-        )
+        Ok(closed)
     }
 
     /// Marks the patient of a booked appointment arrived (in the waiting room) at `now`, with
