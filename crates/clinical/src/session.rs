@@ -1409,6 +1409,11 @@ impl Stretch {
     }
 }
 
+/// What an infusion's stretches gave together, mg.
+pub fn infused_mg(stretches: &[Stretch]) -> f64 {
+    stretches.iter().map(Stretch::mg).sum()
+}
+
 /// The stretches an infusion ran, read from its pump events in order, each `(minute, step,
 /// rate)` with the minute from the start of dosing: a start or a resume runs at the rate it
 /// names, or else the one before it (at first the rate verified, `verified_mg_per_h`); a rate
@@ -1498,9 +1503,8 @@ pub fn check_discharge(c: &Checklist, f: &DischargeFacts) -> Vec<(&'static str, 
         out.push((
             "alerts",
             format!(
-                "{} alert{} still open; acknowledge each with the action taken",
-                f.open_alerts,
-                if f.open_alerts == 1 { " is" } else { "s are" }
+                "{} still open; acknowledge each with the action taken",
+                alert_count(f.open_alerts)
             ),
         ));
     }

@@ -251,19 +251,16 @@ impl SessionRecord {
             &events,
             dose.dose_rate_mg_per_h,
             dose.dose_mg,
-            self.discharged_at.unwrap_or(now),
+            self.discharged_at,
+            now,
         )
     }
 
     /// What an IV infusion gave by its pump events, mg ([`SessionRecord::infusion_stretches`]);
     /// `None` for another delivery or before it started.
     pub fn infused_mg(&self, now: Timestamp) -> Option<f64> {
-        (self.delivery() == Delivery::Infusion && self.started_at.is_some()).then(|| {
-            self.infusion_stretches(now)
-                .iter()
-                .map(clinical::session::Stretch::mg)
-                .sum()
-        })
+        (self.delivery() == Delivery::Infusion && self.started_at.is_some())
+            .then(|| clinical::session::infused_mg(&self.infusion_stretches(now)))
     }
 
     /// Where the session stands, in words: its status's, or that it ended without dosing.
@@ -400,14 +397,17 @@ pub struct PatientSession {
 }
 
 /// [`clinical::session::infusion_stretches`] of pump events at instants, for an infusion
-/// started at `started`, up to `until`.
+/// started at `started`, up to its discharge or, before it, `now`.
 fn stretches_from(
     started: Timestamp,
     events: &[(Timestamp, Step, Option<f64>)],
     verified_mg_per_h: Option<f64>,
     dose_mg: f64,
-    until: Timestamp,
+    discharged_at: Option<Timestamp>,
+    now: Timestamp,
 ) -> Vec<clinical::session::Stretch> {
+    // ok: a session not yet discharged is read up to now, not defaulted.
+    let until = discharged_at.unwrap_or(now);
     let minute = |t: Timestamp| t.duration_since(started).as_secs_f64() / 60.0;
     let events: Vec<(f64, Step, Option<f64>)> = events
         .iter()
@@ -2616,9 +2616,10 @@ impl Store {
                             events.get(&r.text("id")?).map_or(&[][..], Vec::as_slice),
                             r.opt_float("dose_rate_mg_per_h")?,
                             dose,
-                            r.opt_instant("discharged_at")?.unwrap_or(now),
+                            r.opt_instant("discharged_at")?,
+                            now,
                         );
-                        Some(stretches.iter().map(clinical::session::Stretch::mg).sum())
+                        Some(clinical::session::infused_mg(&stretches))
                     }
                     _ => None,
                 };
@@ -2673,7 +2674,7 @@ impl Store {
                     patient_name: r.text("patient_name")?,
                     product: r.parsed("product", |s| Product::parse(s).ok_or("not a product"))?,
                     discharged_at: r.instant("discharged_at")?,
-                    undosed: r.opt_text("not_given")?.is_some(),
+                    undosed: not_given(&r)?.is_some(),
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

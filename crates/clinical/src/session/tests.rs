@@ -787,7 +787,7 @@ fn an_undosed_patient_leaves_once_every_alert_is_acknowledged() {
 
 #[test]
 fn an_infusion_gives_what_its_stretches_ran_and_no_more_than_the_bag() {
-    let total = |v: &[Stretch]| v.iter().map(Stretch::mg).sum::<f64>();
+    let total = infused_mg;
     // 40 mg at 60 mg/h over 40 min, stopped on time: 40 mg in one stretch.
     let whole = infusion_stretches(
         &[(0.0, Step::Start, None), (40.0, Step::Stop, None)],

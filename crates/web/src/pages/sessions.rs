@@ -414,6 +414,8 @@ fn given_curve(s: &SessionRecord, now: jiff::Timestamp) -> Option<(Vec<(f64, f64
     let (model, doses) = match s.product {
         clinical::course::Product::IvRacemic => {
             // Back-to-back infusions, one per stretch the pump ran at one rate.
+            // ok: a stretch the model cannot take (not a finite, positive length) is left off
+            // the drawing only; what was infused is said from the stretches themselves.
             let doses = s
                 .infusion_stretches(now)
                 .iter()
@@ -1046,54 +1048,35 @@ async fn session_page(
             .filter(|f| !f.points.is_empty())
             .collect()
     };
-    // Once the dose is drawn, what its opened vials still hold is wasted with a witness.
+    // Once the dose is drawn, what its opened vials still hold is wasted with a witness. Ended
+    // undosed after the dose was verified, the vials it was to be drawn from still hold it in
+    // the ledger, and a dose drawn up is wasted there (a device unused is not).
+    let undrawn = s.not_given.is_some() && s.delivery() == Delivery::Infusion;
     let remainders = match s.dose.as_ref() {
-        // Ended undosed after the dose was verified: the vials it was to be drawn from still
-        // hold it in the ledger, and a dose drawn up is wasted there (a device unused is not).
-        Some(d)
-            if !d.containers.is_empty()
-                && s.not_given.is_some()
-                && s.delivery() == Delivery::Infusion =>
-        {
-            state
-                .store()
-                .cs_containers_among(site, &d.containers)
-                .await?
-                .into_iter()
-                .filter(|c| c.balance_mg > 0.0)
-                .map(|c| {
-                    (
-                        c.id,
-                        format!(
-                            "The dose verified was to be drawn from {} #{} of lot {} ({:.1} mg in the ledger)",
-                            c.form.label(),
-                            c.number,
-                            c.lot,
-                            c.balance_mg
-                        ),
-                        "if it was drawn up, record its waste, with a witness",
-                    )
-                })
-                .collect()
-        }
-        Some(d) if !d.containers.is_empty() && s.started_at.is_some() => state
+        Some(d) if !d.containers.is_empty() && (undrawn || s.started_at.is_some()) => state
             .store()
             .cs_containers_among(site, &d.containers)
             .await?
             .into_iter()
-            .filter(|c| c.balance_mg > 0.0 && c.balance_mg < c.full_mg)
+            .filter(|c| c.balance_mg > 0.0 && (undrawn || c.balance_mg < c.full_mg))
             .map(|c| {
-                (
-                    c.id,
-                    format!(
-                        "{} #{} of lot {} still holds {:.1} mg",
-                        c.form.label(),
-                        c.number,
-                        c.lot,
-                        c.balance_mg
-                    ),
-                    "record the waste of the remainder, with a witness",
-                )
+                let vial = format!("{} #{} of lot {}", c.form.label(), c.number, c.lot);
+                if undrawn {
+                    (
+                        c.id,
+                        format!(
+                            "The dose verified was to be drawn from {vial} ({:.1} mg in the ledger)",
+                            c.balance_mg
+                        ),
+                        "if it was drawn up, record its waste, with a witness",
+                    )
+                } else {
+                    (
+                        c.id,
+                        format!("{vial} still holds {:.1} mg", c.balance_mg),
+                        "record the waste of the remainder, with a witness",
+                    )
+                }
             })
             .collect(),
         _ => Vec::new(),
